@@ -1,0 +1,135 @@
+// The event store port: EventStoreDB semantics, implemented by the embedded SQLite store and by
+// EventStoreDB itself. Everything above this file talks to the log only through these types.
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** What a writer hands to `append`. `id` is a UUID; a repeat of the same id at the same place is a no-op. */
+export interface EventData {
+  readonly id: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata?: unknown;
+}
+
+/** An event as stored: its place in its stream (`revision`, from 0) and in the whole log (`position`). */
+export interface RecordedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly stream: string;
+  readonly revision: number;
+  readonly position: number;
+  readonly data: JsonValue;
+  readonly metadata: JsonObject;
+  /** When the store committed the event (ISO-8601 UTC); the domain's own time is in metadata.occurredAt. */
+  readonly recordedAt: string;
+}
+
+/**
+ * What the writer believes about the stream before its append.
+ * A number is the exact revision of the stream's last event.
+ */
+export type ExpectedRevision = 'no_stream' | 'stream_exists' | 'any' | number;
+
+export interface AppendResult {
+  /** Revision of the stream's last event after the append. */
+  readonly revision: number;
+  /** Log positions of the appended events, in order (of the stored ones on an idempotent repeat). */
+  readonly positions: readonly number[];
+}
+
+export type Direction = 'forwards' | 'backwards';
+
+export interface ReadStreamOptions {
+  readonly direction?: Direction;
+  /** Inclusive. Defaults to the first (forwards) or last (backwards) event. */
+  readonly fromRevision?: number;
+  readonly maxCount?: number;
+}
+
+export interface EventFilter {
+  /** Keep events whose type starts with one of these. */
+  readonly eventTypePrefixes?: readonly string[];
+  /** Keep events whose stream name starts with one of these. */
+  readonly streamNamePrefixes?: readonly string[];
+}
+
+/** A log position, exclusive: reading "from 41" yields the event at the first position after 41. */
+export type FromPosition = 'start' | 'end' | number;
+
+export interface ReadAllOptions {
+  readonly fromPosition?: Exclude<FromPosition, 'end'>;
+  readonly maxCount?: number;
+  readonly filter?: EventFilter;
+}
+
+export type SubscriptionMessage =
+  | { readonly kind: 'event'; readonly event: RecordedEvent }
+  /** Every event up to `position` has been delivered; what follows is live. Sent once. */
+  | { readonly kind: 'caught_up'; readonly position: number }
+  /**
+   * A filtered subscription passed this position without an event for it; a consumer may store it
+   * as its checkpoint so that a restart does not rescan what the filter skipped.
+   */
+  | { readonly kind: 'checkpoint'; readonly position: number };
+
+export interface SubscribeOptions {
+  readonly fromPosition?: FromPosition;
+  readonly filter?: EventFilter;
+}
+
+/** A catch-up subscription: iterate it; `close()` (or leaving the loop) ends it. */
+export interface Subscription extends AsyncIterable<SubscriptionMessage> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult>;
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** Forwards through the whole log in position order. */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  subscribe(options?: SubscribeOptions): Subscription;
+  /** Position of the last event in the log (0 when empty). */
+  headPosition(): Promise<number>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors. Typed so callers branch on `instanceof`, never on messages.
+
+export abstract class EventStoreError extends Error {
+  abstract readonly code: string;
+}
+
+export class WrongExpectedRevisionError extends EventStoreError {
+  readonly code = 'WRONG_EXPECTED_REVISION';
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    /** The stream's actual last revision, or 'no_stream'. */
+    readonly actual: number | 'no_stream',
+  ) {
+    super(`append to ${stream}: expected revision ${String(expected)}, actual ${String(actual)}`);
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+/** The caller handed the store something it must never write; nothing was written. */
+export class InvalidAppendError extends EventStoreError {
+  readonly code = 'INVALID_APPEND';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidAppendError';
+  }
+}
+
+export class EventStoreClosedError extends EventStoreError {
+  readonly code = 'STORE_CLOSED';
+  constructor() {
+    super('the event store is closed');
+    this.name = 'EventStoreClosedError';
+  }
+}

@@ -1,0 +1,405 @@
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import {
+  EventStoreClosedError,
+  InvalidAppendError,
+  WrongExpectedRevisionError,
+  type AppendResult,
+  type EventData,
+  type EventFilter,
+  type EventStore,
+  type ExpectedRevision,
+  type JsonObject,
+  type JsonValue,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionMessage,
+} from '../port.js';
+import { assertExpectedRevision, assertStreamName, serialiseEvents, type SerialisedEvent } from '../validation.js';
+
+export interface SqliteEventStoreOptions {
+  /**
+   * How often a caught-up subscription looks for events written by another process. Appends made
+   * through this instance wake subscriptions at once.
+   */
+  readonly pollIntervalMs?: number;
+  /** Page size of catch-up reads. */
+  readonly readBatchSize?: number;
+}
+
+interface EventRow {
+  position: number;
+  stream: string;
+  revision: number;
+  id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+}
+
+interface PendingAppend {
+  readonly stream: string;
+  readonly events: readonly SerialisedEvent[];
+  readonly expected: ExpectedRevision;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS events (
+    position    INTEGER PRIMARY KEY,
+    stream      TEXT    NOT NULL,
+    revision    INTEGER NOT NULL,
+    id          TEXT    NOT NULL,
+    type        TEXT    NOT NULL,
+    data        TEXT    NOT NULL,
+    metadata    TEXT    NOT NULL,
+    recorded_at TEXT    NOT NULL
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
+  CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (id);
+`;
+
+/**
+ * The embedded event store. One SQLite file in WAL mode with `synchronous=FULL`: an append is
+ * acknowledged only after its transaction is fsynced. Appends that arrive within one tick of the event
+ * loop are committed together (group commit), each checked against its own expected revision, so many
+ * writers share one fsync. Positions are SQLite rowids: gap-free because nothing is ever deleted and a
+ * failed transaction leaves no row behind.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Db;
+  private readonly pollIntervalMs: number;
+  private readonly readBatchSize: number;
+  private pending: PendingAppend[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly wakers = new Set<() => void>();
+  private readonly filterStatements = new Map<string, Statement<unknown[], EventRow>>();
+
+  private readonly lastRevisionStmt: Statement<[string], { revision: number }>;
+  private readonly idsFromRevisionStmt: Statement<[string, number, number], { id: string; position: number }>;
+  private readonly revisionOfIdStmt: Statement<[string], { stream: string; revision: number }>;
+  private readonly insertStmt: Statement<[number, string, number, string, string, string, string, string]>;
+  private readonly headStmt: Statement<[], { head: number | null }>;
+  private readonly streamForwardsStmt: Statement<[string, number, number], EventRow>;
+  private readonly streamBackwardsStmt: Statement<[string, number, number], EventRow>;
+
+  private constructor(path: string, options: SqliteEventStoreOptions) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.readBatchSize = options.readBatchSize ?? 1000;
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.lastRevisionStmt = this.db.prepare(
+      'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+    );
+    this.idsFromRevisionStmt = this.db.prepare(
+      'SELECT id, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+    );
+    this.revisionOfIdStmt = this.db.prepare('SELECT stream, revision FROM events WHERE id = ?');
+    this.insertStmt = this.db.prepare(
+      'INSERT INTO events (position, stream, revision, id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.headStmt = this.db.prepare('SELECT MAX(position) AS head FROM events');
+    this.streamForwardsStmt = this.db.prepare(
+      'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+    );
+    this.streamBackwardsStmt = this.db.prepare(
+      'SELECT * FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
+    );
+  }
+
+  static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+    return new SqliteEventStore(path, options);
+  }
+
+  append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
+    try {
+      if (this.closed) throw new EventStoreClosedError();
+      assertStreamName(stream);
+      assertExpectedRevision(expected);
+      const serialised = serialiseEvents(events);
+      return new Promise<AppendResult>((resolve, reject) => {
+        this.pending.push({ stream, events: serialised, expected, resolve, reject });
+        this.scheduleFlush();
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate, not a microtask: writers resumed by the previous commit re-enter append() in
+    // microtasks, so by the time this runs every writer of the tick has queued its append.
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    try {
+      this.db.transaction(() => {
+        let nextPosition = (this.headStmt.get()?.head ?? 0) + 1;
+        const recordedAt = new Date().toISOString();
+        for (const append of batch) {
+          try {
+            const { result, written } = this.db.transaction(() => this.applyAppend(append, nextPosition, recordedAt))();
+            nextPosition += written;
+            outcomes.push({ ok: true, result });
+          } catch (error) {
+            outcomes.push({ ok: false, error: translateSqliteError(error) });
+          }
+        }
+      }).immediate();
+    } catch (error) {
+      // The commit itself failed (disk full, I/O error): nothing of the batch is durable.
+      for (const append of batch) append.reject(error);
+      return;
+    }
+    batch.forEach((append, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) append.resolve(outcome.result);
+      else append.reject(outcome.error);
+    });
+    if (outcomes.some((o) => o.ok)) this.wake();
+  }
+
+  /** Runs inside a savepoint: either all of this append's rows are written or none. */
+  private applyAppend(append: PendingAppend, nextPosition: number, recordedAt: string): { result: AppendResult; written: number } {
+    const { stream, events, expected } = append;
+    const current = this.lastRevisionStmt.get(stream)?.revision ?? -1;
+    const actual = current === -1 ? 'no_stream' : current;
+    const wrong = () => new WrongExpectedRevisionError(stream, expected, actual);
+
+    let appendAfter: number;
+    if (expected === 'any') {
+      const repeat = this.findRepeat(stream, events);
+      if (repeat) return { result: repeat, written: 0 };
+      appendAfter = current;
+    } else if (expected === 'stream_exists') {
+      if (current === -1) throw wrong();
+      const repeat = this.findRepeat(stream, events);
+      if (repeat) return { result: repeat, written: 0 };
+      appendAfter = current;
+    } else {
+      const expectedLast = expected === 'no_stream' ? -1 : expected;
+      if (current !== expectedLast) {
+        const repeat = current > expectedLast ? this.matchAt(stream, expectedLast + 1, events) : undefined;
+        if (repeat) return { result: repeat, written: 0 };
+        throw wrong();
+      }
+      appendAfter = current;
+    }
+
+    if (events.length === 0) return { result: { revision: current, positions: [] }, written: 0 };
+    const positions: number[] = [];
+    events.forEach((event, i) => {
+      const position = nextPosition + i;
+      this.insertStmt.run(position, stream, appendAfter + 1 + i, event.id, event.type, event.data, event.metadata, recordedAt);
+      positions.push(position);
+    });
+    return { result: { revision: appendAfter + events.length, positions }, written: events.length };
+  }
+
+  /** For 'any'/'stream_exists': the batch was already stored if its first id is in the stream and the rest follow it. */
+  private findRepeat(stream: string, events: readonly SerialisedEvent[]): AppendResult | undefined {
+    const first = events[0];
+    if (!first) return undefined;
+    const found = this.revisionOfIdStmt.get(first.id);
+    if (!found || found.stream !== stream) return undefined;
+    return this.matchAt(stream, found.revision, events);
+  }
+
+  /** The stored result when the stream holds exactly these event ids from `revision` on; otherwise undefined. */
+  private matchAt(stream: string, revision: number, events: readonly SerialisedEvent[]): AppendResult | undefined {
+    if (events.length === 0) return undefined;
+    const stored = this.idsFromRevisionStmt.all(stream, revision, events.length);
+    if (stored.length !== events.length || stored.some((row, i) => row.id !== events[i]!.id)) return undefined;
+    return { revision: revision + events.length - 1, positions: stored.map((row) => row.position) };
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    assertStreamName(stream);
+    const direction = options.direction ?? 'forwards';
+    const limit = options.maxCount ?? -1;
+    const rows =
+      direction === 'forwards'
+        ? this.streamForwardsStmt.all(stream, options.fromRevision ?? 0, limit)
+        : this.streamBackwardsStmt.all(stream, options.fromRevision ?? Number.MAX_SAFE_INTEGER, limit);
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const from = options.fromPosition === undefined || options.fromPosition === 'start' ? 0 : options.fromPosition;
+    return this.readAllRows(from, Number.MAX_SAFE_INTEGER, options.maxCount ?? -1, options.filter).map(toRecorded);
+  }
+
+  /** Rows after `from` up to and including `to`, in position order. */
+  private readAllRows(from: number, to: number, limit: number, filter: EventFilter | undefined): EventRow[] {
+    return this.filteredStatement(filter).all(from, to, ...filterParams(filter), limit);
+  }
+
+  private filteredStatement(filter: EventFilter | undefined): Statement<unknown[], EventRow> {
+    const types = filter?.eventTypePrefixes ?? [];
+    const streams = filter?.streamNamePrefixes ?? [];
+    const key = `${types.map((t) => t.length).join(',')}|${streams.map((s) => s.length).join(',')}`;
+    let statement = this.filterStatements.get(key);
+    if (!statement) {
+      const clauses = ['position > ?', 'position <= ?'];
+      // substr() rather than LIKE: LIKE is case-insensitive and treats _ and % as wildcards.
+      if (types.length > 0) clauses.push(`(${types.map((t) => `substr(type, 1, ${t.length}) = ?`).join(' OR ')})`);
+      if (streams.length > 0) clauses.push(`(${streams.map((s) => `substr(stream, 1, ${s.length}) = ?`).join(' OR ')})`);
+      statement = this.db.prepare<unknown[], EventRow>(
+        `SELECT * FROM events WHERE ${clauses.join(' AND ')} ORDER BY position LIMIT ?`,
+      );
+      this.filterStatements.set(key, statement);
+    }
+    return statement;
+  }
+
+  subscribe(options: SubscribeOptions = {}): Subscription {
+    this.assertOpen();
+    return new SqliteSubscription(this, options);
+  }
+
+  /** One page of a subscription: events after `from` and the head the page was read against, from one snapshot. */
+  readPage(from: number, filter: EventFilter | undefined): { rows: EventRow[]; head: number; complete: boolean } {
+    return this.db.transaction(() => {
+      const head = this.headStmt.get()?.head ?? 0;
+      const rows = this.readAllRows(from, head, this.readBatchSize, filter);
+      return { rows, head, complete: rows.length < this.readBatchSize };
+    })();
+  }
+
+  /** Resolves when an append commits through this instance, or after the poll interval. */
+  waitForAppend(): { promise: Promise<void>; cancel: () => void } {
+    let cancel!: () => void;
+    const promise = new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.pollIntervalMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      const waker = () => {
+        this.wakers.delete(waker);
+        done();
+      };
+      this.wakers.add(waker);
+      cancel = waker;
+    });
+    return { promise, cancel };
+  }
+
+  private wake(): void {
+    for (const waker of [...this.wakers]) waker();
+  }
+
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    return this.headStmt.get()?.head ?? 0;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.pending.length > 0) this.flush();
+    this.closed = true;
+    this.wake();
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new EventStoreClosedError();
+  }
+}
+
+class SqliteSubscription implements Subscription {
+  private closed = false;
+  private cancelWait: (() => void) | undefined;
+
+  constructor(
+    private readonly store: SqliteEventStore,
+    private readonly options: SubscribeOptions,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<SubscriptionMessage> {
+    const filter = this.options.filter;
+    const from = this.options.fromPosition ?? 'start';
+    let position = from === 'start' ? 0 : from === 'end' ? await this.store.headPosition() : from;
+    let caughtUp = false;
+    try {
+      while (!this.closed && !this.store.isClosed) {
+        const page = this.store.readPage(position, filter);
+        for (const row of page.rows) {
+          if (this.closed) return;
+          position = row.position;
+          yield { kind: 'event', event: toRecorded(row) };
+        }
+        if (!page.complete) continue;
+        if (position < page.head) {
+          // The filter skipped the tail of the log: move past it and tell the consumer so its
+          // checkpoint can move too.
+          position = page.head;
+          if (caughtUp) yield { kind: 'checkpoint', position };
+        }
+        if (!caughtUp) {
+          caughtUp = true;
+          yield { kind: 'caught_up', position };
+          continue;
+        }
+        const wait = this.store.waitForAppend();
+        this.cancelWait = wait.cancel;
+        await wait.promise;
+        this.cancelWait = undefined;
+      }
+    } finally {
+      this.closed = true;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cancelWait?.();
+  }
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    stream: row.stream,
+    revision: row.revision,
+    position: row.position,
+    data: JSON.parse(row.data) as JsonValue,
+    metadata: JSON.parse(row.metadata) as JsonObject,
+    recordedAt: row.recorded_at,
+  };
+}
+
+function filterParams(filter: EventFilter | undefined): string[] {
+  return [...(filter?.eventTypePrefixes ?? []), ...(filter?.streamNamePrefixes ?? [])];
+}
+
+function translateSqliteError(error: unknown): unknown {
+  if (error instanceof Error && 'code' in error && error.code === 'SQLITE_CONSTRAINT_UNIQUE' && /events\.id/.test(error.message)) {
+    return new InvalidAppendError('events', 'an event id of this append is already used by another event');
+  }
+  return error;
+}

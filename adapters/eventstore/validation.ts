@@ -1,0 +1,122 @@
+import {
+  InvalidAppendError,
+  type EventData,
+  type ExpectedRevision,
+  type JsonObject,
+} from './port.js';
+
+/** EventStoreDB's own limit on one event is ~16 MiB; ours is stricter so a runaway payload fails early. */
+export const MAX_EVENT_BYTES = 1024 * 1024;
+export const MAX_STREAM_NAME_LENGTH = 200;
+export const MAX_EVENT_TYPE_LENGTH = 200;
+/** One append is one transaction; a bound keeps one careless caller from holding the writer. */
+export const MAX_EVENTS_PER_APPEND = 10_000;
+
+// `<category>-<id>`: a lowercase category, a dash, then an id of safe characters. No `$` (EventStoreDB's
+// system streams), no whitespace, no path or glob characters.
+const STREAM_NAME = /^[a-z][a-z0-9]*-[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function assertStreamName(stream: unknown): asserts stream is string {
+  if (typeof stream !== 'string' || stream.length === 0) {
+    throw new InvalidAppendError('stream', 'stream name must be a non-empty string');
+  }
+  if (stream.length > MAX_STREAM_NAME_LENGTH) {
+    throw new InvalidAppendError('stream', `stream name longer than ${MAX_STREAM_NAME_LENGTH} characters`);
+  }
+  if (!STREAM_NAME.test(stream)) {
+    throw new InvalidAppendError('stream', `malformed stream name ${JSON.stringify(stream)}: expected <category>-<id>`);
+  }
+}
+
+export function assertExpectedRevision(expected: unknown): asserts expected is ExpectedRevision {
+  if (expected === 'no_stream' || expected === 'stream_exists' || expected === 'any') return;
+  if (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0) return;
+  throw new InvalidAppendError(
+    'expected',
+    `expected revision must be 'no_stream', 'stream_exists', 'any' or a revision >= 0, got ${safeDescribe(expected)}`,
+  );
+}
+
+/** A serialised event, checked and ready to store. */
+export interface SerialisedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string;
+}
+
+/** Checks every event of an append and serialises it once, so the store never writes a half-checked batch. */
+export function serialiseEvents(events: unknown): SerialisedEvent[] {
+  if (!Array.isArray(events)) throw new InvalidAppendError('events', 'events must be an array');
+  if (events.length > MAX_EVENTS_PER_APPEND) {
+    throw new InvalidAppendError('events', `more than ${MAX_EVENTS_PER_APPEND} events in one append`);
+  }
+  const ids = new Set<string>();
+  return events.map((event: unknown, index) => {
+    const field = `events[${index}]`;
+    if (typeof event !== 'object' || event === null) throw new InvalidAppendError(field, `${field} must be an object`);
+    const { id, type, data, metadata } = event as EventData;
+    if (typeof id !== 'string' || !UUID.test(id)) {
+      throw new InvalidAppendError(`${field}.id`, `${field}.id must be a lowercase UUID, got ${safeDescribe(id)}`);
+    }
+    if (ids.has(id)) throw new InvalidAppendError(`${field}.id`, `${field}.id ${id} repeats an id of the same append`);
+    ids.add(id);
+    if (typeof type !== 'string' || type.length === 0 || type.length > MAX_EVENT_TYPE_LENGTH || !EVENT_TYPE.test(type)) {
+      throw new InvalidAppendError(`${field}.type`, `${field}.type is not a valid event type: ${safeDescribe(type)}`);
+    }
+    assertJson(data, `${field}.data`);
+    const meta = metadata === undefined ? {} : metadata;
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+      throw new InvalidAppendError(`${field}.metadata`, `${field}.metadata must be an object`);
+    }
+    assertJson(meta, `${field}.metadata`);
+    const dataText = JSON.stringify(data);
+    const metadataText = JSON.stringify(meta as JsonObject);
+    const bytes = Buffer.byteLength(dataText) + Buffer.byteLength(metadataText);
+    if (bytes > MAX_EVENT_BYTES) {
+      throw new InvalidAppendError(field, `${field} is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit`);
+    }
+    return { id, type, data: dataText, metadata: metadataText };
+  });
+}
+
+/**
+ * JSON.stringify silently drops or mangles what JSON cannot hold (undefined, NaN, Infinity, functions,
+ * class instances); an event must read back exactly as written, so those are refused instead.
+ */
+function assertJson(value: unknown, path: string, seen: Set<object> = new Set()): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw new InvalidAppendError(path, `${path} is not a finite number`);
+      return;
+    case 'object': {
+      if (value === null) return;
+      if (seen.has(value)) throw new InvalidAppendError(path, `${path} contains a cycle`);
+      seen.add(value);
+      if (Array.isArray(value)) {
+        value.forEach((item, i) => assertJson(item, `${path}[${i}]`, seen));
+      } else {
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) {
+          throw new InvalidAppendError(path, `${path} is a ${proto?.constructor?.name ?? 'non-plain'} object, not JSON`);
+        }
+        for (const [key, item] of Object.entries(value)) assertJson(item, `${path}.${key}`, seen);
+      }
+      seen.delete(value);
+      return;
+    }
+    default:
+      throw new InvalidAppendError(path, `${path} is ${typeof value}, which JSON cannot hold`);
+  }
+}
+
+function safeDescribe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'object') return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
