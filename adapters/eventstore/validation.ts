@@ -74,7 +74,11 @@ export function serialiseEvents(events: unknown): SerialisedEvent[] {
     assertJson(meta, `${field}.metadata`);
     const dataText = JSON.stringify(data);
     const metadataText = JSON.stringify(meta as JsonObject);
-    const bytes = Buffer.byteLength(dataText) + Buffer.byteLength(metadataText);
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: count bytes only when the limit is in reach.
+    const bytes =
+      (dataText.length + metadataText.length) * 3 <= MAX_EVENT_BYTES
+        ? 0
+        : Buffer.byteLength(dataText) + Buffer.byteLength(metadataText);
     if (bytes > MAX_EVENT_BYTES) {
       throw new InvalidAppendError(field, `${field} is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit`);
     }

@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
-import type { Database as Db, Statement } from 'better-sqlite3';
+import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import {
   EventStoreClosedError,
-  InvalidAppendError,
   WrongExpectedRevisionError,
   type AppendResult,
   type EventData,
@@ -41,6 +40,8 @@ interface EventRow {
   recorded_at: string;
 }
 
+type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
 interface PendingAppend {
   readonly stream: string;
   readonly events: readonly SerialisedEvent[];
@@ -48,6 +49,9 @@ interface PendingAppend {
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
 }
+
+const ANY_REPEAT_LOOKBACK = 100;
+const REVISION_CACHE_SIZE = 100_000;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
@@ -61,12 +65,13 @@ const SCHEMA = `
     recorded_at TEXT    NOT NULL
   );
   CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
-  CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (id);
 `;
 
 /**
  * The embedded event store. One SQLite file in WAL mode with `synchronous=FULL`: an append is
- * acknowledged only after its transaction is fsynced. Appends that arrive within one tick of the event
+ * acknowledged only after its transaction is fsynced. Event ids are deduplicated per stream, as in
+ * EventStoreDB; they are not indexed globally, because a random-UUID index would cost every
+ * commit a page write per event. Appends that arrive within one tick of the event
  * loop are committed together (group commit), each checked against its own expected revision, so many
  * writers share one fsync. Positions are SQLite rowids: gap-free because nothing is ever deleted and a
  * failed transaction leaves no row behind.
@@ -83,9 +88,10 @@ export class SqliteEventStore implements EventStore {
 
   private readonly lastRevisionStmt: Statement<[string], { revision: number }>;
   private readonly idsFromRevisionStmt: Statement<[string, number, number], { id: string; position: number }>;
-  private readonly revisionOfIdStmt: Statement<[string], { stream: string; revision: number }>;
+  private readonly recentIdsStmt: Statement<[string, number], { id: string; revision: number }>;
   private readonly insertStmt: Statement<[number, string, number, string, string, string, string, string]>;
   private readonly headStmt: Statement<[], { head: number | null }>;
+  private readonly commitBatch: Transaction<(batch: readonly PendingAppend[]) => Outcome[]>;
   private readonly streamForwardsStmt: Statement<[string, number, number], EventRow>;
   private readonly streamBackwardsStmt: Statement<[string, number, number], EventRow>;
 
@@ -96,6 +102,10 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
+    // Group commits touch many index pages; checkpointing the WAL every 1,000 pages (the default)
+    // would copy them back to the database every few commits.
+    this.db.pragma('wal_autocheckpoint = 10000');
+    this.db.pragma('cache_size = -65536');
     this.db.exec(SCHEMA);
     this.lastRevisionStmt = this.db.prepare(
       'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
@@ -103,11 +113,12 @@ export class SqliteEventStore implements EventStore {
     this.idsFromRevisionStmt = this.db.prepare(
       'SELECT id, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
     );
-    this.revisionOfIdStmt = this.db.prepare('SELECT stream, revision FROM events WHERE id = ?');
+    this.recentIdsStmt = this.db.prepare('SELECT id, revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT ?');
     this.insertStmt = this.db.prepare(
       'INSERT INTO events (position, stream, revision, id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.headStmt = this.db.prepare('SELECT MAX(position) AS head FROM events');
+    this.commitBatch = this.db.transaction((batch: readonly PendingAppend[]) => this.writeBatch(batch));
     this.streamForwardsStmt = this.db.prepare(
       'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
     );
@@ -143,28 +154,38 @@ export class SqliteEventStore implements EventStore {
     setImmediate(() => this.flush());
   }
 
+  /** Every append of a tick, in one transaction; refusals are decided before their append writes. */
+  private writeBatch(batch: readonly PendingAppend[]): Outcome[] {
+    const outcomes: Outcome[] = [];
+    this.forgetIfOthersWrote();
+    let nextPosition = this.head() + 1;
+    const recordedAt = new Date().toISOString();
+    for (const append of batch) {
+      try {
+        const { result, written } = this.applyAppend(append, nextPosition, recordedAt);
+        nextPosition += written;
+        outcomes.push({ ok: true, result });
+      } catch (error) {
+        // Only a refused expected revision is this append's own failure; any other error fails
+        // the whole transaction.
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        outcomes.push({ ok: false, error });
+      }
+    }
+    return outcomes;
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    let outcomes: Outcome[];
     try {
-      this.db.transaction(() => {
-        let nextPosition = (this.headStmt.get()?.head ?? 0) + 1;
-        const recordedAt = new Date().toISOString();
-        for (const append of batch) {
-          try {
-            const { result, written } = this.db.transaction(() => this.applyAppend(append, nextPosition, recordedAt))();
-            nextPosition += written;
-            outcomes.push({ ok: true, result });
-          } catch (error) {
-            outcomes.push({ ok: false, error: translateSqliteError(error) });
-          }
-        }
-      }).immediate();
+      outcomes = this.commitBatch.immediate(batch);
     } catch (error) {
-      // The commit itself failed (disk full, I/O error): nothing of the batch is durable.
+      // The commit failed (disk full, I/O error): nothing of the batch is durable.
+      this.forget();
       for (const append of batch) append.reject(error);
       return;
     }
@@ -176,10 +197,10 @@ export class SqliteEventStore implements EventStore {
     if (outcomes.some((o) => o.ok)) this.wake();
   }
 
-  /** Runs inside a savepoint: either all of this append's rows are written or none. */
+  /** Writes one append, or throws before writing anything when its expected revision does not hold. */
   private applyAppend(append: PendingAppend, nextPosition: number, recordedAt: string): { result: AppendResult; written: number } {
     const { stream, events, expected } = append;
-    const current = this.lastRevisionStmt.get(stream)?.revision ?? -1;
+    const current = this.lastRevision(stream);
     const actual = current === -1 ? 'no_stream' : current;
     const wrong = () => new WrongExpectedRevisionError(stream, expected, actual);
 
@@ -210,16 +231,59 @@ export class SqliteEventStore implements EventStore {
       this.insertStmt.run(position, stream, appendAfter + 1 + i, event.id, event.type, event.data, event.metadata, recordedAt);
       positions.push(position);
     });
+    this.remember(stream, appendAfter + events.length, nextPosition + events.length - 1);
     return { result: { revision: appendAfter + events.length, positions }, written: events.length };
   }
 
-  /** For 'any'/'stream_exists': the batch was already stored if its first id is in the stream and the rest follow it. */
+  // Within the write transaction the store knows the revisions and head it wrote last, unless
+  // another connection (another process on the same file) committed since: SQLite's data_version
+  // changes exactly then, so the cache is dropped and re-read.
+  private readonly revisions = new Map<string, number>();
+  private cachedHead: number | undefined;
+  private dataVersion: number | undefined;
+
+  private forgetIfOthersWrote(): void {
+    const version = this.db.pragma('data_version', { simple: true }) as number;
+    if (version !== this.dataVersion) this.forget();
+    this.dataVersion = version;
+  }
+
+  private forget(): void {
+    this.revisions.clear();
+    this.cachedHead = undefined;
+    this.dataVersion = undefined;
+  }
+
+  private head(): number {
+    this.cachedHead ??= this.headStmt.get()?.head ?? 0;
+    return this.cachedHead;
+  }
+
+  private lastRevision(stream: string): number {
+    let revision = this.revisions.get(stream);
+    if (revision === undefined) {
+      revision = this.lastRevisionStmt.get(stream)?.revision ?? -1;
+      this.remember(stream, revision);
+    }
+    return revision;
+  }
+
+  private remember(stream: string, revision: number, head?: number): void {
+    if (this.revisions.size >= REVISION_CACHE_SIZE) this.revisions.clear();
+    this.revisions.set(stream, revision);
+    if (head !== undefined) this.cachedHead = head;
+  }
+
+  /**
+   * For 'any'/'stream_exists': the batch was already stored if its first id is among the stream's
+   * recent events and the rest follow it. Like EventStoreDB, which checks these against recent ids
+   * only, the look-back is bounded; an exact expected revision is the way to full idempotency.
+   */
   private findRepeat(stream: string, events: readonly SerialisedEvent[]): AppendResult | undefined {
     const first = events[0];
     if (!first) return undefined;
-    const found = this.revisionOfIdStmt.get(first.id);
-    if (!found || found.stream !== stream) return undefined;
-    return this.matchAt(stream, found.revision, events);
+    const found = this.recentIdsStmt.all(stream, ANY_REPEAT_LOOKBACK).find((row) => row.id === first.id);
+    return found ? this.matchAt(stream, found.revision, events) : undefined;
   }
 
   /** The stored result when the stream holds exactly these event ids from `revision` on; otherwise undefined. */
@@ -395,11 +459,4 @@ function toRecorded(row: EventRow): RecordedEvent {
 
 function filterParams(filter: EventFilter | undefined): string[] {
   return [...(filter?.eventTypePrefixes ?? []), ...(filter?.streamNamePrefixes ?? [])];
-}
-
-function translateSqliteError(error: unknown): unknown {
-  if (error instanceof Error && 'code' in error && error.code === 'SQLITE_CONSTRAINT_UNIQUE' && /events\.id/.test(error.message)) {
-    return new InvalidAppendError('events', 'an event id of this append is already used by another event');
-  }
-  return error;
 }

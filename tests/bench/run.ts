@@ -1,0 +1,12 @@
+// `npm run bench [-- --json]`: runs every benchmark and prints its figures.
+import { eventStoreFigures } from './eventstore.bench.js';
+import { printFigures, type Figure } from './report.js';
+
+const json = process.argv.includes('--json');
+const suites: Array<[string, () => Promise<Figure[]>]> = [['event store', eventStoreFigures]];
+const all: Figure[] = [];
+for (const [name, run] of suites) {
+  if (!json) process.stderr.write(`running ${name} benchmarks…\n`);
+  all.push(...(await run()));
+}
+printFigures(all, json);

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-event-store.js';
+
+// What only the SQLite store promises, beyond the shared conformance suite.
+describe('SqliteEventStore', () => {
+  let dir: string;
+  let path: string;
+  const stores: SqliteEventStore[] = [];
+  const open = () => {
+    const store = SqliteEventStore.open(path, { pollIntervalMs: 10 });
+    stores.push(store);
+    return store;
+  };
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vmledger-sqlite-'));
+    path = join(dir, 'events.sqlite');
+  });
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const event = (type = 'A', id: string = randomUUID()) => ({ id, type, data: { type } });
+
+  it('group-commits the appends of one tick in a single transaction', async () => {
+    const store = open();
+    await Promise.all(Array.from({ length: 64 }, (_, i) => store.append(`group-${i}`, [event()], 'no_stream')));
+    const all = await store.readAll();
+    expect(all).toHaveLength(64);
+    // One transaction stamps one commit time on every event it wrote.
+    expect(new Set(all.map((e) => e.recordedAt)).size).toBe(1);
+  });
+
+  it('deduplicates event ids per stream, as EventStoreDB does: another stream may reuse an id', async () => {
+    const store = open();
+    const shared = randomUUID();
+    await store.append('owner-1', [event('A', shared)], 'no_stream');
+    await store.append('other-1', [event('B', shared)], 'no_stream');
+    expect((await store.readAll()).map((e) => [e.stream, e.id])).toEqual([
+      ['owner-1', shared],
+      ['other-1', shared],
+    ]);
+  });
+
+  it('recognises a repeated any-append among the stream\'s recent events', async () => {
+    const store = open();
+    const batch = [event('A'), event('B')];
+    const first = await store.append('recent-1', batch, 'any');
+    for (let i = 0; i < 50; i++) await store.append('recent-1', [event('Later')], 'any');
+    expect(await store.append('recent-1', batch, 'any')).toEqual(first);
+    expect(await store.readStream('recent-1')).toHaveLength(52);
+  });
+
+  it('keeps acknowledged events across a reopen', async () => {
+    const first = open();
+    await first.append('durable-1', [event('A'), event('B')], 'no_stream');
+    await first.close();
+    const second = open();
+    expect((await second.readStream('durable-1')).map((e) => e.type)).toEqual(['A', 'B']);
+  });
+
+  it('delivers to a live subscription what another connection to the same file appends', async () => {
+    const reader = open();
+    const writer = open();
+    const subscription = reader.subscribe({ fromPosition: 'end' });
+    const iterator = subscription[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toEqual({ kind: 'caught_up', position: 0 });
+    await writer.append('elsewhere-1', [event('FromAnotherProcess')], 'no_stream');
+    const next = await iterator.next();
+    expect(next.value).toMatchObject({ kind: 'event', event: { type: 'FromAnotherProcess', position: 1 } });
+    await subscription.close();
+  });
+
+  it('checks expected revisions against what another connection to the same file wrote', async () => {
+    const a = open();
+    const b = open();
+    await a.append('shared-1', [event('A0')], 'no_stream');
+    await b.append('shared-1', [event('B1')], 0);
+    // A last wrote revision 0 itself; it must not trust that memory now that B has written.
+    await expect(a.append('shared-1', [event('A-stale')], 0)).rejects.toMatchObject({ actual: 1 });
+    expect((await a.append('shared-1', [event('A2')], 1)).revision).toBe(2);
+    expect((await b.append('shared-1', [event('B3')], 2)).positions).toEqual([4]);
+    expect((await a.readStream('shared-1')).map((e) => [e.revision, e.position, e.type])).toEqual([
+      [0, 1, 'A0'],
+      [1, 2, 'B1'],
+      [2, 3, 'A2'],
+      [3, 4, 'B3'],
+    ]);
+  });
+
+  it('refuses appends after close', async () => {
+    const store = open();
+    await store.close();
+    await expect(store.append('closed-1', [event()], 'any')).rejects.toThrow('closed');
+  });
+});
