@@ -50,11 +50,13 @@ export async function eventStoreFigures(): Promise<Figure[]> {
     const catchUp = await projectionCatchUpRate(logPath, join(dir, 'readmodel'));
     figures.push({ name: 'projection catch-up into a SQLite read model', value: catchUp, unit: 'events/s' });
 
-    const memory = JSON.parse(
-      execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'replay-memory.ts'), logPath], { encoding: 'utf8' }),
-    ) as { events: number; baseline: number; peak: number };
-    figures.push({ name: `replay peak RSS, ${memory.events.toLocaleString('en-US')} events`, value: memory.peak / 2 ** 20, unit: 'MiB' });
-    figures.push({ name: 'replay RSS growth over the process baseline', value: (memory.peak - memory.baseline) / 2 ** 20, unit: 'MiB' });
+    // Flat memory: the peak over the whole log is no higher than the peak over its first tenth.
+    for (const events of [LOG_EVENTS / 10, LOG_EVENTS]) {
+      const memory = JSON.parse(
+        execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'replay-memory.ts'), logPath, String(events)], { encoding: 'utf8' }),
+      ) as { events: number; peak: number };
+      figures.push({ name: `replay peak RSS, first ${memory.events.toLocaleString('en-US')} events`, value: memory.peak / 2 ** 20, unit: 'MiB' });
+    }
     return figures;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -135,7 +137,8 @@ function rawReadRate(path: string): number {
   const started = performance.now();
   let count = 0;
   let sink = 0;
-  for (const row of db.prepare('SELECT data, metadata FROM events ORDER BY position').iterate() as Iterable<{ data: string; metadata: string }>) {
+  // Every column, as the replay reads them: the same rows, minus the store's paging and objects.
+  for (const row of db.prepare('SELECT * FROM events ORDER BY position').iterate() as Iterable<{ data: string; metadata: string }>) {
     const data = JSON.parse(row.data) as { cpuNumber: number };
     const metadata = JSON.parse(row.metadata) as { schemaVersion: number };
     sink += data.cpuNumber + metadata.schemaVersion;

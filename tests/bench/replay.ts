@@ -1,7 +1,7 @@
 import type { EventStore } from '../../adapters/eventstore/port.js';
 
 /** The fold a replay does: one small state per stream, so memory is bounded by streams, not events. */
-export async function replayAll(store: EventStore, pageSize = 1000): Promise<{ events: number; streams: number }> {
+export async function replayAll(store: EventStore, limit = Number.POSITIVE_INFINITY, pageSize = 1000): Promise<{ events: number; streams: number }> {
   const states = new Map<string, { count: number; lastType: string }>();
   let from = 0;
   let events = 0;
@@ -17,7 +17,7 @@ export async function replayAll(store: EventStore, pageSize = 1000): Promise<{ e
       }
     }
     events += page.length;
-    if (page.length < pageSize) return { events, streams: states.size };
+    if (page.length < pageSize || events >= limit) return { events, streams: states.size };
     from = page[page.length - 1]!.position;
   }
 }

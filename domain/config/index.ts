@@ -1,0 +1,3 @@
+export * from './registry.js';
+export * from './configuration.js';
+export * from './validation.js';

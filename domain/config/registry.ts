@@ -1,0 +1,269 @@
+// The CloudStack configuration keys vmledger honours. Values are stored as CloudStack stores them (a
+// normalised string per key) so that `configurations` can show exactly what an operator set, and are
+// decoded to typed values only when read through `effectiveSetting`.
+
+export type ConfigScope = 'global' | 'zone';
+
+export const VM_ALLOCATION_ALGORITHMS = [
+  'random',
+  'firstfit',
+  'userdispersing',
+  'firstfitleastconsumed',
+  'userconcentratedpod_random',
+  'userconcentratedpod_firstfit',
+] as const;
+export type VmAllocationAlgorithm = (typeof VM_ALLOCATION_ALGORITHMS)[number];
+
+export const HOST_CAPACITY_TYPES = ['CPU', 'RAM', 'COMBINED'] as const;
+export type HostCapacityType = (typeof HOST_CAPACITY_TYPES)[number];
+
+interface KeyBase {
+  readonly scopes: readonly ConfigScope[];
+  readonly description: string;
+}
+export type ConfigKeyDefinition =
+  | (KeyBase & { readonly type: 'boolean'; readonly default: boolean })
+  | (KeyBase & { readonly type: 'integer'; readonly default: number; readonly min: number; readonly max: number; readonly unit?: string })
+  | (KeyBase & { readonly type: 'float'; readonly default: number; readonly min: number; readonly max: number })
+  | (KeyBase & { readonly type: 'select'; readonly default: string; readonly options: readonly string[] })
+  | (KeyBase & { readonly type: 'list'; readonly default: readonly string[] })
+  | (KeyBase & { readonly type: 'string'; readonly default: string; readonly pattern: RegExp; readonly rule: string });
+
+const INT_MAX = 2_147_483_647;
+
+export const CONFIG_KEYS = {
+  'vm.allocation.algorithm': {
+    type: 'select',
+    options: VM_ALLOCATION_ALGORITHMS,
+    default: 'random',
+    scopes: ['global'],
+    description:
+      "Order in which hosts are tried: 'random', 'firstfit', 'userdispersing', 'firstfitleastconsumed', 'userconcentratedpod_random', 'userconcentratedpod_firstfit'",
+  },
+  'allow.user.expunge.recover.vm': {
+    type: 'boolean',
+    default: false,
+    scopes: ['global'],
+    description: 'Determines whether users can expunge or recover their instances',
+  },
+  'enable.dynamic.scale.vm': {
+    type: 'boolean',
+    default: false,
+    scopes: ['global', 'zone'],
+    description: 'Enables/Disables dynamically scaling a running instance (CPU and memory)',
+  },
+  'expunge.delay': {
+    type: 'integer',
+    default: 86400,
+    min: 0,
+    max: INT_MAX,
+    unit: 'seconds',
+    scopes: ['global'],
+    description: 'Determines how long (in seconds) to wait before actually expunging a destroyed instance',
+  },
+  'expunge.interval': {
+    type: 'integer',
+    default: 86400,
+    min: 1,
+    max: INT_MAX,
+    unit: 'seconds',
+    scopes: ['global'],
+    description: 'The interval (in seconds) to wait before running the expunge thread',
+  },
+  'user.vm.denied.details': {
+    type: 'list',
+    default: ['rootdisksize', 'cpuOvercommitRatio', 'memoryOvercommitRatio', 'Message.ReservedCapacityFreed.Flag'],
+    scopes: ['global'],
+    description: 'Instance details hidden from users (comma-separated)',
+  },
+  'user.vm.readonly.details': {
+    type: 'list',
+    default: ['dataDiskController', 'rootDiskController'],
+    scopes: ['global'],
+    description: 'Instance details users may see but not change (comma-separated)',
+  },
+  'vm.instancename.flag': {
+    type: 'boolean',
+    default: false,
+    scopes: ['global'],
+    description: 'Append the user-provided name to the internal name of the instance (i-<account>-<vm>-<name>)',
+  },
+  'instance.name': {
+    type: 'string',
+    default: 'VM',
+    // CloudStack's NetUtils.verifyInstanceName: the value becomes part of i-<acct>-<vm>-<i.n>, whose
+    // parts are split on '-', and of hypervisor domain names.
+    pattern: /^[^-\s+]{1,64}$/,
+    rule: 'must be 1-64 characters without hyphen, space or plus sign',
+    scopes: ['global'],
+    description: 'Name of the deployment instance, used as suffix of internal instance names',
+  },
+  'vm.destroy.forcestop': {
+    type: 'boolean',
+    default: false,
+    scopes: ['global'],
+    description: 'On destroy, force-stop the instance instead of a graceful stop',
+  },
+  'host.capacityType.to.order.clusters': {
+    type: 'select',
+    options: HOST_CAPACITY_TYPES,
+    default: 'CPU',
+    scopes: ['global'],
+    description: "The host capacity type (CPU, RAM or COMBINED) used to order hosts for 'firstfitleastconsumed'",
+  },
+  'host.capacityType.to.order.clusters.cputomemoryweight': {
+    type: 'float',
+    default: 0.5,
+    min: 0,
+    max: 1,
+    scopes: ['global'],
+    description: 'Weight of CPU against memory when host.capacityType.to.order.clusters is COMBINED (0..1)',
+  },
+  'custom.diskoffering.size.min': {
+    type: 'integer',
+    default: 1,
+    min: 1,
+    max: INT_MAX,
+    unit: 'GiB',
+    scopes: ['global'],
+    description: 'Minimum size in GiB of a volume created from a custom-sized disk offering',
+  },
+  'custom.diskoffering.size.max': {
+    type: 'integer',
+    default: 1024,
+    min: 1,
+    max: INT_MAX,
+    unit: 'GiB',
+    scopes: ['global'],
+    description: 'Maximum size in GiB of a volume created from a custom-sized disk offering',
+  },
+  'instance.lease.enabled': {
+    type: 'boolean',
+    default: false,
+    scopes: ['global'],
+    description:
+      'Indicates whether to enable the Instance lease, will be applicable only on instances created after lease is enabled. Disabling the feature cancels lease on existing instances with lease. Re-enabling feature will not cause lease expiry actions on grandfathered instances',
+  },
+  'instance.lease.scheduler.interval': {
+    type: 'integer',
+    default: 3600,
+    min: 1,
+    max: INT_MAX,
+    unit: 'seconds',
+    scopes: ['global'],
+    description: 'VM Lease Scheduler interval in seconds',
+  },
+  'instance.lease.eventscheduler.interval': {
+    type: 'integer',
+    default: 86400,
+    min: 1,
+    max: INT_MAX,
+    unit: 'seconds',
+    scopes: ['global'],
+    description: 'Lease expiry event Scheduler interval in seconds',
+  },
+  'instance.lease.expiryevent.daysbefore': {
+    type: 'integer',
+    default: 7,
+    min: 1,
+    max: INT_MAX,
+    scopes: ['global'],
+    description: 'Indicates how many days in advance, expiry events will be created before expiry.',
+  },
+} as const satisfies Readonly<Record<string, ConfigKeyDefinition>>;
+
+export type ConfigKeyName = keyof typeof CONFIG_KEYS;
+
+type ValueOfDefinition<D> = D extends { readonly type: 'boolean' }
+  ? boolean
+  : D extends { readonly type: 'integer' | 'float' }
+    ? number
+    : D extends { readonly type: 'select'; readonly options: readonly (infer O)[] }
+      ? O
+      : D extends { readonly type: 'list' }
+        ? readonly string[]
+        : string;
+
+/** The decoded type of a key, e.g. `ConfigValue<'expunge.delay'>` is `number`. */
+export type ConfigValue<K extends ConfigKeyName> = ValueOfDefinition<(typeof CONFIG_KEYS)[K]>;
+
+export function isConfigKey(name: string): name is ConfigKeyName {
+  return Object.prototype.hasOwnProperty.call(CONFIG_KEYS, name);
+}
+
+export function configKeyDefinition(name: ConfigKeyName): ConfigKeyDefinition {
+  return CONFIG_KEYS[name];
+}
+
+/** The default as the normalised string that would be stored for it. */
+export function defaultValueString(definition: ConfigKeyDefinition): string {
+  switch (definition.type) {
+    case 'boolean':
+    case 'integer':
+    case 'float':
+      return String(definition.default);
+    case 'list':
+      return definition.default.join(',');
+    case 'select':
+    case 'string':
+      return definition.default;
+  }
+}
+
+export type ParsedValue = { readonly ok: true; readonly normalized: string } | { readonly ok: false; readonly reason: string };
+
+/** Validates a raw value for a key and returns the normalised string that will be stored. */
+export function parseConfigValue(definition: ConfigKeyDefinition, raw: string): ParsedValue {
+  const value = raw.trim();
+  switch (definition.type) {
+    case 'boolean': {
+      const lower = value.toLowerCase();
+      return lower === 'true' || lower === 'false' ? { ok: true, normalized: lower } : { ok: false, reason: "must be 'true' or 'false'" };
+    }
+    case 'integer': {
+      if (!/^[+-]?\d+$/.test(value)) return { ok: false, reason: 'must be an integer' };
+      const n = Number(value);
+      if (!Number.isSafeInteger(n) || n < definition.min || n > definition.max) {
+        return { ok: false, reason: `must be between ${definition.min} and ${definition.max}` };
+      }
+      return { ok: true, normalized: String(n) };
+    }
+    case 'float': {
+      if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(value)) return { ok: false, reason: 'must be a number' };
+      const n = Number(value);
+      if (!Number.isFinite(n) || n < definition.min || n > definition.max) {
+        return { ok: false, reason: `must be between ${definition.min} and ${definition.max}` };
+      }
+      return { ok: true, normalized: String(n) };
+    }
+    case 'select': {
+      // CloudStack matches select values case-insensitively but stores the canonical option.
+      const option = definition.options.find((o) => o.toLowerCase() === value.toLowerCase());
+      return option === undefined ? { ok: false, reason: `must be one of ${definition.options.join(', ')}` } : { ok: true, normalized: option };
+    }
+    case 'list': {
+      const items = value === '' ? [] : value.split(',').map((item) => item.trim());
+      if (items.some((item) => item === '')) return { ok: false, reason: 'must be a comma-separated list without empty items' };
+      return { ok: true, normalized: [...new Set(items)].join(',') };
+    }
+    case 'string':
+      return definition.pattern.test(value) ? { ok: true, normalized: value } : { ok: false, reason: definition.rule };
+  }
+}
+
+/** Decodes a stored (already validated) string. */
+export function decodeConfigValue<K extends ConfigKeyName>(name: K, stored: string): ConfigValue<K> {
+  const definition: ConfigKeyDefinition = CONFIG_KEYS[name];
+  switch (definition.type) {
+    case 'boolean':
+      return (stored === 'true') as ConfigValue<K>;
+    case 'integer':
+    case 'float':
+      return Number(stored) as ConfigValue<K>;
+    case 'list':
+      return (stored === '' ? [] : stored.split(',')) as unknown as ConfigValue<K>;
+    case 'select':
+    case 'string':
+      return stored as ConfigValue<K>;
+  }
+}

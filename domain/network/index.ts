@@ -1,0 +1,2 @@
+export * from './addressing.js';
+export * from './network.js';

@@ -1,0 +1,288 @@
+// Network aggregate, stream `network-<networkId>`. The network owns MAC and IP uniqueness: every NIC's
+// addresses are allocated by an append to this stream, so two instances deployed at once into the same
+// network are serialised by the expected revision and can never receive the same MAC or IP.
+
+import { isRejection, reject, type Decider, type DomainEvent, type Rejection } from '../shared/decider.js';
+import { firstFailure, requireId, requireIntInRange, requireName, requireTimestamp } from '../config/validation.js';
+import {
+  MAX_MAC_SEED,
+  formatCidr,
+  formatIpv4,
+  guestMac,
+  inCidr,
+  netmask,
+  normalizeMac,
+  parseCidr,
+  parseIpv4,
+  type Ipv4Cidr,
+} from './addressing.js';
+
+export function networkStream(networkId: string): string {
+  return `network-${networkId}`;
+}
+
+export const GUEST_NETWORK_TYPES = ['L2', 'Shared', 'Isolated'] as const;
+export type GuestNetworkType = (typeof GUEST_NETWORK_TYPES)[number];
+
+/** CloudStack's default guest CIDR for isolated networks when none is given. */
+export const DEFAULT_ISOLATED_CIDR = '10.1.1.0/24';
+
+export interface NicAddress {
+  readonly nicId: string;
+  readonly instanceId: string;
+  readonly mac: string;
+  /** Null on L2 networks, which have no IP management. */
+  readonly ip: string | null;
+}
+
+export interface Network {
+  readonly networkId: string;
+  readonly zoneId: string;
+  readonly name: string;
+  readonly networkType: GuestNetworkType;
+  readonly vlan: number | null;
+  readonly cidr: string | null;
+  readonly gateway: string | null;
+  readonly netmask: string | null;
+  readonly networkOfferingId: string;
+  readonly accountId: string | null;
+  readonly created: string;
+  readonly deleted: boolean;
+  readonly nics: Readonly<Record<string, NicAddress>>;
+  readonly macOwners: Readonly<Record<string, string>>;
+  readonly ipOwners: Readonly<Record<string, string>>;
+  /** Count of MACs ever generated here; advances the generator so a released MAC is not reused at once. */
+  readonly macSequence: number;
+}
+
+export type NetworkState = { readonly kind: 'absent' } | ({ readonly kind: 'network' } & Network);
+
+export interface CreateNetworkCommand {
+  readonly type: 'CreateNetwork';
+  readonly networkId: string;
+  readonly zoneId: string;
+  readonly name: string;
+  readonly networkType: GuestNetworkType;
+  readonly vlan?: number | null;
+  readonly cidr?: string | null;
+  readonly gateway?: string | null;
+  readonly networkOfferingId: string;
+  /** Owner of an isolated network; shared and L2 networks may leave it null. */
+  readonly accountId?: string | null;
+  readonly at: string;
+}
+
+export interface AllocateNicCommand {
+  readonly type: 'AllocateNic';
+  readonly nicId: string;
+  readonly instanceId: string;
+  readonly requestedIp?: string | null;
+  /** For imports that must keep the guest's MAC; refused when another NIC here has it. */
+  readonly requestedMac?: string | null;
+  /** Random 32-bit number chosen outside the domain; see `guestMac`. */
+  readonly macSeed: number;
+}
+
+export type NetworkCommand =
+  | CreateNetworkCommand
+  | AllocateNicCommand
+  | { readonly type: 'ReleaseNic'; readonly nicId: string }
+  | { readonly type: 'DeleteNetwork' };
+
+type NetworkCreatedData = Omit<Network, 'deleted' | 'nics' | 'macOwners' | 'ipOwners' | 'macSequence'>;
+
+export type NetworkEvent =
+  | DomainEvent<'NetworkCreated', NetworkCreatedData>
+  | DomainEvent<'NicAddressAllocated', { readonly networkId: string } & NicAddress>
+  | DomainEvent<'NicAddressReleased', { readonly networkId: string } & NicAddress>
+  | DomainEvent<'NetworkDeleted', { readonly networkId: string }>;
+
+function validateCreate(command: CreateNetworkCommand): NetworkCreatedData | Rejection {
+  const invalid = firstFailure(
+    requireId(command.networkId, 'networkId'),
+    requireId(command.zoneId, 'zoneId'),
+    requireName(command.name, 'name', 'Network name'),
+    GUEST_NETWORK_TYPES.includes(command.networkType)
+      ? undefined
+      : reject('BAD_USER_INPUT', `type must be one of ${GUEST_NETWORK_TYPES.join(', ')}, got ${String(command.networkType)}`, 'type'),
+    requireId(command.networkOfferingId, 'networkOfferingId'),
+    command.accountId === undefined || command.accountId === null ? undefined : requireId(command.accountId, 'accountId'),
+    command.vlan === undefined || command.vlan === null ? undefined : requireIntInRange(command.vlan, 'vlan', 'VLAN id', 1, 4094),
+    requireTimestamp(command.at),
+  );
+  if (invalid) return invalid;
+  const vlan = command.vlan ?? null;
+  const base = {
+    networkId: command.networkId,
+    zoneId: command.zoneId,
+    name: command.name,
+    networkType: command.networkType,
+    vlan,
+    networkOfferingId: command.networkOfferingId,
+    accountId: command.accountId ?? null,
+    created: command.at,
+  };
+  if (command.networkType === 'L2') {
+    // L2 networks leave addressing to the guests; accepting a CIDR would suggest an IPAM that is not there.
+    if (command.cidr !== undefined && command.cidr !== null) return reject('BAD_USER_INPUT', 'An L2 network has no CIDR', 'cidr');
+    if (command.gateway !== undefined && command.gateway !== null) return reject('BAD_USER_INPUT', 'An L2 network has no gateway', 'gateway');
+    return { ...base, cidr: null, gateway: null, netmask: null };
+  }
+  if (command.networkType === 'Shared' && vlan === null) {
+    return reject('BAD_USER_INPUT', 'A shared network needs a VLAN id', 'vlan');
+  }
+  const cidrText = command.cidr ?? (command.networkType === 'Isolated' ? DEFAULT_ISOLATED_CIDR : null);
+  if (cidrText === null) return reject('BAD_USER_INPUT', `A ${command.networkType} network needs a CIDR`, 'cidr');
+  const parsed = parseCidr(cidrText);
+  if (!parsed.ok) return reject('BAD_USER_INPUT', parsed.reason, 'cidr');
+  const cidr = parsed.cidr;
+  let gateway = cidr.network + 1;
+  if (command.gateway !== undefined && command.gateway !== null) {
+    const given = parseIpv4(command.gateway);
+    if (given === undefined) return reject('BAD_USER_INPUT', `Invalid gateway ${command.gateway}`, 'gateway');
+    if (given <= cidr.network || given >= cidr.broadcast) {
+      return reject('BAD_USER_INPUT', `Gateway ${command.gateway} is not a host address of ${formatCidr(cidr)}`, 'gateway');
+    }
+    gateway = given;
+  }
+  return { ...base, cidr: formatCidr(cidr), gateway: formatIpv4(gateway), netmask: netmask(cidr) };
+}
+
+function cidrOf(network: Network): Ipv4Cidr | undefined {
+  if (network.cidr === null) return undefined;
+  const parsed = parseCidr(network.cidr);
+  return parsed.ok ? parsed.cidr : undefined;
+}
+
+function pickIp(network: Network, requested: string | null | undefined): string | null | Rejection {
+  const cidr = cidrOf(network);
+  if (cidr === undefined || network.gateway === null) {
+    if (requested !== undefined && requested !== null) {
+      return reject('BAD_USER_INPUT', `Network ${network.name} is ${network.networkType} and assigns no IP addresses`, 'ipAddress');
+    }
+    return null;
+  }
+  const gateway = parseIpv4(network.gateway);
+  if (requested !== undefined && requested !== null) {
+    const address = parseIpv4(requested);
+    if (address === undefined) return reject('BAD_USER_INPUT', `Invalid IP address ${requested}`, 'ipAddress');
+    if (!inCidr(cidr, address)) {
+      return reject('BAD_USER_INPUT', `IP address ${requested} is not in the CIDR ${network.cidr} of network ${network.name}`, 'ipAddress');
+    }
+    if (address === cidr.network || address === cidr.broadcast || address === gateway) {
+      return reject('BAD_USER_INPUT', `IP address ${requested} is the network, broadcast or gateway address of network ${network.name}`, 'ipAddress');
+    }
+    const text = formatIpv4(address);
+    if (network.ipOwners[text] !== undefined) {
+      return reject('BAD_USER_INPUT', `IP address ${requested} is not available in network ${network.name}`, 'ipAddress');
+    }
+    return text;
+  }
+  // Lowest free address first, as CloudStack's acquireFirstGuestIpAddress does: predictable for operators.
+  for (let address = cidr.network + 1; address < cidr.broadcast; address++) {
+    if (address === gateway) continue;
+    const text = formatIpv4(address);
+    if (network.ipOwners[text] === undefined) return text;
+  }
+  return reject('INSUFFICIENT_CAPACITY', `No free IP address left in network ${network.name} (${network.cidr})`);
+}
+
+function pickMac(network: Network, command: AllocateNicCommand): string | Rejection {
+  if (command.requestedMac !== undefined && command.requestedMac !== null) {
+    const mac = normalizeMac(command.requestedMac);
+    if (mac === undefined) return reject('BAD_USER_INPUT', `Invalid unicast MAC address ${command.requestedMac}`, 'macAddress');
+    if (network.macOwners[mac] !== undefined) {
+      return reject('CONFLICT', `NIC with MAC address ${mac} exists on network ${network.name}`, 'macAddress');
+    }
+    return mac;
+  }
+  // Among n+1 consecutive candidates at most n are taken, so this always ends within the loop.
+  const taken = Object.keys(network.nics).length;
+  for (let probe = 0; probe <= taken; probe++) {
+    const mac = guestMac(command.macSeed, network.macSequence + probe);
+    if (network.macOwners[mac] === undefined) return mac;
+  }
+  return reject('INSUFFICIENT_CAPACITY', `Could not generate a new MAC address on network ${network.name}`);
+}
+
+function decideAllocate(command: AllocateNicCommand, network: Network): readonly NetworkEvent[] | Rejection {
+  const invalid = firstFailure(
+    requireId(command.nicId, 'nicId'),
+    requireId(command.instanceId, 'instanceId'),
+    requireIntInRange(command.macSeed, 'macSeed', 'MAC seed', 0, MAX_MAC_SEED),
+  );
+  if (invalid) return invalid;
+  const existing = network.nics[command.nicId];
+  if (existing) {
+    // Idempotent by NIC: a retried deploy step gets the addresses it already holds.
+    if (existing.instanceId === command.instanceId) return [];
+    return reject('CONFLICT', `NIC ${command.nicId} already belongs to instance ${existing.instanceId}`, 'nicId');
+  }
+  const ip = pickIp(network, command.requestedIp);
+  if (isRejection(ip)) return ip;
+  const mac = pickMac(network, command);
+  if (isRejection(mac)) return mac;
+  return [
+    { type: 'NicAddressAllocated', data: { networkId: network.networkId, nicId: command.nicId, instanceId: command.instanceId, mac, ip } },
+  ];
+}
+
+export const networkDecider: Decider<NetworkCommand, NetworkState, NetworkEvent> = {
+  initialState: { kind: 'absent' },
+
+  decide(command, state) {
+    if (command.type === 'CreateNetwork') {
+      const data = validateCreate(command);
+      if (isRejection(data)) return data;
+      if (state.kind === 'network') return reject('CONFLICT', `Network ${command.networkId} already exists`, 'networkId');
+      return [{ type: 'NetworkCreated', data }];
+    }
+    if (state.kind !== 'network') return reject('NOT_FOUND', 'Network does not exist', 'networkId');
+    if (state.deleted) {
+      return command.type === 'DeleteNetwork' ? [] : reject('NOT_FOUND', `Network ${state.name} has been deleted`, 'networkId');
+    }
+    switch (command.type) {
+      case 'AllocateNic':
+        return decideAllocate(command, state);
+      case 'ReleaseNic': {
+        const invalid = requireId(command.nicId, 'nicId');
+        if (invalid) return invalid;
+        const nic = state.nics[command.nicId];
+        return nic ? [{ type: 'NicAddressReleased', data: { networkId: state.networkId, ...nic } }] : [];
+      }
+      case 'DeleteNetwork': {
+        const inUse = Object.keys(state.nics).length;
+        if (inUse > 0) return reject('INVALID_STATE', `Network ${state.name} still has ${inUse} NIC(s); remove them first`);
+        return [{ type: 'NetworkDeleted', data: { networkId: state.networkId } }];
+      }
+    }
+  },
+
+  evolve(state, event) {
+    if (event.type === 'NetworkCreated') {
+      return { kind: 'network', ...event.data, deleted: false, nics: {}, macOwners: {}, ipOwners: {}, macSequence: 0 };
+    }
+    if (state.kind !== 'network') return state;
+    switch (event.type) {
+      case 'NicAddressAllocated': {
+        const { networkId: _networkId, ...nic } = event.data;
+        return {
+          ...state,
+          nics: { ...state.nics, [nic.nicId]: nic },
+          macOwners: { ...state.macOwners, [nic.mac]: nic.nicId },
+          ipOwners: nic.ip === null ? state.ipOwners : { ...state.ipOwners, [nic.ip]: nic.nicId },
+          macSequence: state.macSequence + 1,
+        };
+      }
+      case 'NicAddressReleased': {
+        const { [event.data.nicId]: _nic, ...nics } = state.nics;
+        const { [event.data.mac]: _mac, ...macOwners } = state.macOwners;
+        const ip = event.data.ip;
+        const ipOwners = ip === null ? state.ipOwners : Object.fromEntries(Object.entries(state.ipOwners).filter(([key]) => key !== ip));
+        return { ...state, nics, macOwners, ipOwners };
+      }
+      case 'NetworkDeleted':
+        return { ...state, deleted: true };
+    }
+  },
+};

@@ -1,0 +1,2 @@
+export * from './offering.js';
+export * from './resolve.js';
