@@ -1,0 +1,263 @@
+// What may be asked of one instance. Requests come from API callers; Record* commands are the
+// outcomes sagas and agents report back. Everything a decision needs travels on the command.
+import type {
+  Caller,
+  CustomCompute,
+  Details,
+  LeaseExpiryAction,
+  Nic,
+  ServiceOfferingSnapshot,
+  TemplateSnapshot,
+  VolumeSpec,
+} from './model.js';
+
+interface Base {
+  readonly instanceId: string;
+  /** ISO-8601 UTC from the caller's clock; stamps state and usage records. */
+  readonly at: string;
+}
+
+interface Requested extends Base {
+  readonly caller: Caller;
+}
+
+/** Asynchronous operations carry the id of the job the API handed back, so outcomes can close it. */
+interface Job {
+  readonly jobId: string;
+}
+
+export interface DeployInstance extends Requested, Job {
+  readonly type: 'DeployInstance';
+  /** The hostname; defaults to `VM-<instance id>` as CloudStack's `instance.name` does. */
+  readonly name?: string | null;
+  readonly displayName?: string | null;
+  /** The hypervisor's name for the domain; defaults to `i-<account id>-<instance id>-VM`. */
+  readonly instanceName?: string | null;
+  readonly group?: string | null;
+  readonly accountId: string;
+  readonly domainId: string;
+  readonly zoneId: string;
+  readonly hypervisorType: string;
+  readonly serviceOffering: ServiceOfferingSnapshot;
+  readonly customCompute?: CustomCompute;
+  readonly template: TemplateSnapshot;
+  readonly rootVolume: VolumeSpec;
+  readonly dataVolumes: readonly VolumeSpec[];
+  readonly nics: readonly Nic[];
+  readonly startVm: boolean;
+  /** Explicit placement; root admin only. */
+  readonly hostId?: string | null;
+  readonly affinityGroupIds: readonly string[];
+  readonly userData?: string | null;
+  readonly details?: Details;
+  /** The deploy-time `dynamicscalingenabled` flag (CloudStack default true). */
+  readonly dynamicScalingEnabled?: boolean;
+  readonly leaseDuration?: number | null;
+  readonly leaseExpiryAction?: LeaseExpiryAction | null;
+}
+
+export interface StartInstance extends Requested, Job {
+  readonly type: 'StartInstance';
+  /** A host the caller insists on; root admin only. Otherwise the planner picks. */
+  readonly hostId?: string | null;
+  readonly considerLastHost: boolean;
+}
+
+export interface StopInstance extends Requested, Job {
+  readonly type: 'StopInstance';
+  readonly forced: boolean;
+}
+
+export interface RebootInstance extends Requested, Job {
+  readonly type: 'RebootInstance';
+  readonly forced: boolean;
+}
+
+export interface DestroyInstance extends Requested, Job {
+  readonly type: 'DestroyInstance';
+  readonly expunge: boolean;
+  /** Data disks to delete with the instance; the others are detached and kept (CloudStack). */
+  readonly volumeIds: readonly string[];
+  /** `vm.destroy.forcestop`: how a running instance is stopped before it is destroyed. */
+  readonly forceStop: boolean;
+  /** `allow.user.expunge.recover.vm` for the caller's account. */
+  readonly allowUserExpungeRecoverVm: boolean;
+}
+
+export interface RecoverInstance extends Requested {
+  readonly type: 'RecoverInstance';
+  readonly allowUserExpungeRecoverVm: boolean;
+}
+
+export interface ExpungeInstance extends Requested {
+  readonly type: 'ExpungeInstance';
+  readonly allowUserExpungeRecoverVm: boolean;
+}
+
+export interface MigrateInstance extends Requested, Job {
+  readonly type: 'MigrateInstance';
+  readonly targetHostId: string;
+}
+
+export interface UpdateInstance extends Requested {
+  readonly type: 'UpdateInstance';
+  readonly displayName?: string;
+  readonly group?: string | null;
+  readonly osTypeId?: string;
+  readonly deleteProtection?: boolean;
+  readonly haEnable?: boolean;
+  readonly isDynamicallyScalable?: boolean;
+  /** Replaces the instance's details (CloudStack semantics), except what a non-admin may not touch. */
+  readonly details?: Details;
+  /** `user.vm.denied.details` */
+  readonly userDeniedDetails: readonly string[];
+  /** `user.vm.readonly.details` */
+  readonly userReadOnlyDetails: readonly string[];
+  /** `enable.dynamic.scale.vm` in the instance's zone. */
+  readonly enableDynamicScaleVm: boolean;
+}
+
+export interface UpdateVolume extends Requested {
+  readonly type: 'UpdateVolume';
+  readonly volumeId: string;
+  readonly deleteProtection: boolean;
+}
+
+export interface ChangeServiceOffering extends Requested {
+  readonly type: 'ChangeServiceOffering';
+  readonly serviceOffering: ServiceOfferingSnapshot;
+  readonly customCompute?: CustomCompute;
+}
+
+export interface ScaleInstance extends Requested, Job {
+  readonly type: 'ScaleInstance';
+  readonly serviceOffering: ServiceOfferingSnapshot;
+  readonly customCompute?: CustomCompute;
+  /** `enable.dynamic.scale.vm` in the instance's zone. */
+  readonly enableDynamicScaleVm: boolean;
+}
+
+export interface RestoreInstance extends Requested, Job {
+  readonly type: 'RestoreInstance';
+  /** The instance's own template or another one. */
+  readonly template: TemplateSnapshot;
+  /** The new ROOT volume, already sized by the application (template, offering or explicit size). */
+  readonly rootVolume: VolumeSpec;
+  /** Expunge the replaced root volume instead of leaving it in Destroy. */
+  readonly expunge: boolean;
+}
+
+export interface RecordStartSucceeded extends Base, Job {
+  readonly type: 'RecordStartSucceeded';
+  readonly hostId: string;
+}
+
+/** The saga gave up on one host and tries another (CloudStack's OperationRetry). */
+export interface RecordStartRetried extends Base, Job {
+  readonly type: 'RecordStartRetried';
+  readonly hostId: string;
+  readonly reason: string;
+}
+
+export interface RecordStartFailed extends Base, Job {
+  readonly type: 'RecordStartFailed';
+  readonly reason: string;
+}
+
+export interface RecordStopSucceeded extends Base, Job {
+  readonly type: 'RecordStopSucceeded';
+}
+
+export interface RecordStopFailed extends Base, Job {
+  readonly type: 'RecordStopFailed';
+  readonly reason: string;
+}
+
+export interface RecordRebootSucceeded extends Base, Job {
+  readonly type: 'RecordRebootSucceeded';
+}
+
+export interface RecordRebootFailed extends Base, Job {
+  readonly type: 'RecordRebootFailed';
+  readonly reason: string;
+}
+
+export interface RecordMigrationSucceeded extends Base, Job {
+  readonly type: 'RecordMigrationSucceeded';
+  readonly hostId: string;
+}
+
+export interface RecordMigrationFailed extends Base, Job {
+  readonly type: 'RecordMigrationFailed';
+  readonly reason: string;
+}
+
+export interface RecordScaleSucceeded extends Base, Job {
+  readonly type: 'RecordScaleSucceeded';
+}
+
+export interface RecordScaleFailed extends Base, Job {
+  readonly type: 'RecordScaleFailed';
+  readonly reason: string;
+}
+
+export interface RecordExpunged extends Base {
+  readonly type: 'RecordExpunged';
+}
+
+export interface RecordExpungeFailed extends Base {
+  readonly type: 'RecordExpungeFailed';
+  readonly reason: string;
+}
+
+export type PowerState = 'running' | 'stopped' | 'shutdown';
+
+/** A host's agent says, out of band, what power state it sees the instance's domain in. */
+export interface RecordAgentReport extends Base {
+  readonly type: 'RecordAgentReport';
+  readonly hostId: string;
+  readonly powerState: PowerState;
+}
+
+export interface RecordSnapshotCreated extends Base {
+  readonly type: 'RecordSnapshotCreated';
+  readonly vmSnapshotId: string;
+}
+
+export interface RecordSnapshotDeleted extends Base {
+  readonly type: 'RecordSnapshotDeleted';
+  readonly vmSnapshotId: string;
+}
+
+export type InstanceCommand =
+  | DeployInstance
+  | StartInstance
+  | StopInstance
+  | RebootInstance
+  | DestroyInstance
+  | RecoverInstance
+  | ExpungeInstance
+  | MigrateInstance
+  | UpdateInstance
+  | UpdateVolume
+  | ChangeServiceOffering
+  | ScaleInstance
+  | RestoreInstance
+  | RecordStartSucceeded
+  | RecordStartRetried
+  | RecordStartFailed
+  | RecordStopSucceeded
+  | RecordStopFailed
+  | RecordRebootSucceeded
+  | RecordRebootFailed
+  | RecordMigrationSucceeded
+  | RecordMigrationFailed
+  | RecordScaleSucceeded
+  | RecordScaleFailed
+  | RecordExpunged
+  | RecordExpungeFailed
+  | RecordAgentReport
+  | RecordSnapshotCreated
+  | RecordSnapshotDeleted;
+
+export type InstanceCommandType = InstanceCommand['type'];

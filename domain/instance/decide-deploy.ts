@@ -1,0 +1,121 @@
+// deployVirtualMachine: the instance comes into being Stopped with its volumes allocated, and with
+// startVm it is asked to start in the same decision (CloudStack allocates, then starts).
+import { isRejection, reject, type Decision } from '../shared/decider.js';
+import type { DeployInstance } from './commands.js';
+import type { InstanceDeployed, InstanceEvent } from './events.js';
+import { messages } from './messages.js';
+import type { Lease, Volume, VolumeSpec } from './model.js';
+import { instanceFromDeployment, type InstanceState } from './state.js';
+import { vmUsage, volumeCreated } from './usage.js';
+import { addDays, checkHostname, resolveCompute } from './validation.js';
+
+function firstDuplicate(ids: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  return ids.find((id) => (seen.has(id) ? true : (seen.add(id), false)));
+}
+
+const volume = (spec: VolumeSpec, type: Volume['type'], templateId: string | null): Volume => ({
+  id: spec.id,
+  name: spec.name,
+  type,
+  size: spec.size,
+  storagePoolId: spec.storagePoolId,
+  diskOfferingId: spec.diskOfferingId,
+  templateId,
+  state: 'Allocated',
+  deleteProtection: false,
+});
+
+export function decideDeploy(command: DeployInstance, state: InstanceState): Decision<InstanceEvent> {
+  if (state.exists) return reject('CONFLICT', messages.alreadyExists(command.instanceId));
+  const { caller } = command;
+  if (caller.role === 'USER' && caller.accountId !== command.accountId) {
+    return reject('FORBIDDEN', messages.deployForOtherAccount(caller.accountId, command.accountId), 'account');
+  }
+  const hostId = command.hostId ?? null;
+  if (hostId !== null && caller.role !== 'ROOT_ADMIN') return reject('FORBIDDEN', messages.hostIdForbidden, 'hostId');
+
+  const name = command.name ?? `VM-${command.instanceId}`;
+  const badName = checkHostname(name);
+  if (badName) return badName;
+
+  const compute = resolveCompute(command.serviceOffering, command.customCompute);
+  if (isRejection(compute)) return compute;
+
+  if (command.rootVolume.size < command.template.size) {
+    return reject('BAD_USER_INPUT', messages.rootSmallerThanTemplate(command.rootVolume.size, command.template.size), 'rootDiskSize');
+  }
+  const duplicateVolume = firstDuplicate([command.rootVolume.id, ...command.dataVolumes.map((v) => v.id)]);
+  if (duplicateVolume !== undefined) return reject('BAD_USER_INPUT', messages.duplicateId('Volume', duplicateVolume), 'volumes');
+  const duplicateNic = firstDuplicate(command.nics.map((nic) => nic.id));
+  if (duplicateNic !== undefined) return reject('BAD_USER_INPUT', messages.duplicateId('NIC', duplicateNic), 'nics');
+  const defaults = command.nics.filter((nic) => nic.isDefault).map((nic) => nic.id);
+  if (defaults.length > 1) return reject('BAD_USER_INPUT', messages.manyDefaultNics(defaults), 'nics');
+
+  // The lease is kept as asked; whether leases are enabled or inherited is the lease policy's call.
+  const duration = command.leaseDuration ?? null;
+  const expiryAction = command.leaseExpiryAction ?? null;
+  let expiryDate: string | null = null;
+  if (duration !== null && duration >= 1 && expiryAction !== null) {
+    expiryDate = addDays(command.at, duration);
+    if (expiryDate === null) return reject('BAD_USER_INPUT', messages.invalidTime(command.at), 'at');
+  }
+  const lease: Lease = { duration, expiryAction, expiryDate };
+
+  const offering = command.serviceOffering;
+  const volumes = [
+    volume(command.rootVolume, 'ROOT', command.template.id),
+    ...command.dataVolumes.map((spec) => volume(spec, 'DATADISK', null)),
+  ];
+  const deployed: InstanceDeployed = {
+    type: 'InstanceDeployed',
+    data: {
+      instanceId: command.instanceId,
+      name,
+      displayName: command.displayName || name,
+      instanceName: command.instanceName || `i-${command.accountId}-${command.instanceId}-VM`,
+      group: command.group ?? null,
+      accountId: command.accountId,
+      domainId: command.domainId,
+      zoneId: command.zoneId,
+      hypervisorType: command.hypervisorType,
+      serviceOffering: offering,
+      cpuNumber: compute.cpuNumber,
+      cpuSpeed: compute.cpuSpeed,
+      memory: compute.memory,
+      template: command.template,
+      nics: command.nics,
+      volumes,
+      affinityGroupIds: command.affinityGroupIds,
+      userData: command.userData ?? null,
+      details: command.details ?? {},
+      haEnabled: offering.offerHa,
+      dynamicallyScalable:
+        command.template.dynamicallyScalable && offering.dynamicScalingEnabled && (command.dynamicScalingEnabled ?? true),
+      lease,
+      startVm: command.startVm,
+      requestedHostId: hostId,
+      jobId: command.jobId,
+      created: command.at,
+      state: 'Stopped',
+    },
+  };
+  const created = instanceFromDeployment(deployed);
+
+  const usage = [vmUsage('VM.CREATE', created, command.at), ...created.volumes.map((v) => volumeCreated(created, v, command.at))];
+  const events: InstanceEvent[] = [deployed, ...usage];
+  if (command.startVm) {
+    events.push({
+      type: 'InstanceStartRequested',
+      data: {
+        instanceId: command.instanceId,
+        jobId: command.jobId,
+        requestedHostId: hostId,
+        considerLastHost: true,
+        lastHostId: null,
+        state: 'Starting',
+      },
+    });
+  }
+  return events;
+}

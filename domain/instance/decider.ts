@@ -1,0 +1,109 @@
+// The instance aggregate: one stream per instance, deciding every command against the §1.3 machine.
+import { reject, type Decider, type Decision } from '../shared/decider.js';
+import type { InstanceCommand } from './commands.js';
+import { decideAgentReport } from './decide-agent-report.js';
+import { decideDeploy } from './decide-deploy.js';
+import { decideMigrate, decideMigrationFailed, decideMigrationSucceeded } from './decide-migrate.js';
+import {
+  decideChangeServiceOffering,
+  decideScale,
+  decideScaleFailed,
+  decideScaleSucceeded,
+} from './decide-offering.js';
+import { decideReboot, decideRebootFailed, decideRebootSucceeded } from './decide-reboot.js';
+import {
+  decideDestroy,
+  decideExpunge,
+  decideRecordExpunged,
+  decideRecordExpungeFailed,
+  decideRecover,
+} from './decide-removal.js';
+import { decideRestore } from './decide-restore.js';
+import { decideSnapshotCreated, decideSnapshotDeleted } from './decide-snapshot.js';
+import { decideStart, decideStartFailed, decideStartRetried, decideStartSucceeded } from './decide-start.js';
+import { decideStop, decideStopFailed, decideStopSucceeded } from './decide-stop.js';
+import { decideUpdate, decideUpdateVolume } from './decide-update.js';
+import type { InstanceEvent } from './events.js';
+import { messages } from './messages.js';
+import { evolveInstance, initialInstanceState, type Instance, type InstanceState } from './state.js';
+
+/** Commands that still mean something once the instance is expunged: repeating the expunge. */
+const AFTER_EXPUNGE = new Set<InstanceCommand['type']>(['ExpungeInstance', 'RecordExpunged']);
+
+export function decideInstance(command: InstanceCommand, state: InstanceState): Decision<InstanceEvent> {
+  if (command.type === 'DeployInstance') return decideDeploy(command, state);
+  if (!state.exists || state.id !== command.instanceId) return reject('NOT_FOUND', messages.notFound(command.instanceId));
+  // A user sees only its own account's instances; anything else does not exist for it.
+  if ('caller' in command && command.caller.role === 'USER' && command.caller.accountId !== state.accountId) {
+    return reject('NOT_FOUND', messages.notFound(command.instanceId));
+  }
+  if (state.expunged && !AFTER_EXPUNGE.has(command.type)) return reject('NOT_FOUND', messages.notFound(command.instanceId));
+  return decideExisting(command, state);
+}
+
+function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstance' }>, instance: Instance): Decision<InstanceEvent> {
+  switch (command.type) {
+    case 'StartInstance':
+      return decideStart(command, instance);
+    case 'StopInstance':
+      return decideStop(command, instance);
+    case 'RebootInstance':
+      return decideReboot(command, instance);
+    case 'DestroyInstance':
+      return decideDestroy(command, instance);
+    case 'RecoverInstance':
+      return decideRecover(command, instance);
+    case 'ExpungeInstance':
+      return decideExpunge(command, instance);
+    case 'MigrateInstance':
+      return decideMigrate(command, instance);
+    case 'UpdateInstance':
+      return decideUpdate(command, instance);
+    case 'UpdateVolume':
+      return decideUpdateVolume(command, instance);
+    case 'ChangeServiceOffering':
+      return decideChangeServiceOffering(command, instance);
+    case 'ScaleInstance':
+      return decideScale(command, instance);
+    case 'RestoreInstance':
+      return decideRestore(command, instance);
+    case 'RecordStartSucceeded':
+      return decideStartSucceeded(command, instance);
+    case 'RecordStartRetried':
+      return decideStartRetried(command, instance);
+    case 'RecordStartFailed':
+      return decideStartFailed(command, instance);
+    case 'RecordStopSucceeded':
+      return decideStopSucceeded(command, instance);
+    case 'RecordStopFailed':
+      return decideStopFailed(command, instance);
+    case 'RecordRebootSucceeded':
+      return decideRebootSucceeded(command, instance);
+    case 'RecordRebootFailed':
+      return decideRebootFailed(command, instance);
+    case 'RecordMigrationSucceeded':
+      return decideMigrationSucceeded(command, instance);
+    case 'RecordMigrationFailed':
+      return decideMigrationFailed(command, instance);
+    case 'RecordScaleSucceeded':
+      return decideScaleSucceeded(command, instance);
+    case 'RecordScaleFailed':
+      return decideScaleFailed(command, instance);
+    case 'RecordExpunged':
+      return decideRecordExpunged(command, instance);
+    case 'RecordExpungeFailed':
+      return decideRecordExpungeFailed(command, instance);
+    case 'RecordAgentReport':
+      return decideAgentReport(command, instance);
+    case 'RecordSnapshotCreated':
+      return decideSnapshotCreated(command, instance);
+    case 'RecordSnapshotDeleted':
+      return decideSnapshotDeleted(command, instance);
+  }
+}
+
+export const instanceDecider: Decider<InstanceCommand, InstanceState, InstanceEvent> = {
+  initialState: initialInstanceState,
+  decide: decideInstance,
+  evolve: evolveInstance,
+};

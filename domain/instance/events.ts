@@ -1,0 +1,303 @@
+// Facts about one instance, in the order they happened. Lifecycle events carry the state they
+// leave the instance in, so read models never re-implement the state machine; `machineEventOf`
+// names the §1.3 edge each one took, which is what the decider checked before emitting it.
+import type { DomainEvent } from '../shared/decider.js';
+import type { PowerState } from './commands.js';
+import type { MachineEvent, VmState } from './state-machine.js';
+import type {
+  Details,
+  Lease,
+  Nic,
+  ServiceOfferingSnapshot,
+  TemplateSnapshot,
+  Volume,
+} from './model.js';
+import type { UsageEvent } from './usage.js';
+
+/**
+ * Work a stop request promises to finish once the instance is down. It names its own job: a forced
+ * stop may take the stop over, but the destroy or restore still belongs to the job that asked for it.
+ */
+export type AfterStop =
+  | { readonly action: 'destroy'; readonly jobId: string; readonly expunge: boolean; readonly volumeIds: readonly string[] }
+  | {
+      readonly action: 'restore';
+      readonly jobId: string;
+      readonly template: TemplateSnapshot;
+      readonly rootVolume: Volume;
+      readonly expungeOldRoot: boolean;
+    };
+
+interface About {
+  readonly instanceId: string;
+}
+
+export type InstanceDeployed = DomainEvent<
+  'InstanceDeployed',
+  About & {
+    readonly name: string;
+    readonly displayName: string;
+    readonly instanceName: string;
+    readonly group: string | null;
+    readonly accountId: string;
+    readonly domainId: string;
+    readonly zoneId: string;
+    readonly hypervisorType: string;
+    readonly serviceOffering: ServiceOfferingSnapshot;
+    readonly cpuNumber: number;
+    readonly cpuSpeed: number;
+    readonly memory: number;
+    readonly template: TemplateSnapshot;
+    readonly nics: readonly Nic[];
+    readonly volumes: readonly Volume[];
+    readonly affinityGroupIds: readonly string[];
+    readonly userData: string | null;
+    readonly details: Details;
+    readonly haEnabled: boolean;
+    readonly dynamicallyScalable: boolean;
+    readonly lease: Lease;
+    readonly startVm: boolean;
+    readonly requestedHostId: string | null;
+    readonly jobId: string;
+    readonly created: string;
+    readonly state: 'Stopped';
+  }
+>;
+
+export type InstanceStartRequested = DomainEvent<
+  'InstanceStartRequested',
+  About & {
+    readonly jobId: string;
+    readonly requestedHostId: string | null;
+    readonly considerLastHost: boolean;
+    readonly lastHostId: string | null;
+    readonly state: 'Starting';
+  }
+>;
+export type InstanceStartRetried = DomainEvent<
+  'InstanceStartRetried',
+  About & { readonly jobId: string; readonly hostId: string; readonly reason: string; readonly state: 'Starting' }
+>;
+export type InstanceStarted = DomainEvent<
+  'InstanceStarted',
+  About & { readonly jobId: string; readonly hostId: string; readonly state: 'Running' }
+>;
+export type InstanceStartFailed = DomainEvent<
+  'InstanceStartFailed',
+  About & { readonly jobId: string; readonly reason: string; readonly state: 'Stopped' }
+>;
+/** A first start failed: CloudStack's only road into Error. All volumes are gone with it. */
+export type InstanceErrored = DomainEvent<
+  'InstanceErrored',
+  About & { readonly jobId: string; readonly reason: string; readonly deletedVolumeIds: readonly string[]; readonly state: 'Error' }
+>;
+
+export type InstanceStopRequested = DomainEvent<
+  'InstanceStopRequested',
+  About & { readonly jobId: string; readonly forced: boolean; readonly afterStop: AfterStop | null; readonly state: 'Stopping' }
+>;
+export type InstanceStopped = DomainEvent<
+  'InstanceStopped',
+  About & { readonly jobId: string; readonly hostId: string | null; readonly state: 'Stopped' }
+>;
+export type InstanceStopFailed = DomainEvent<
+  'InstanceStopFailed',
+  About & { readonly jobId: string; readonly reason: string; readonly state: 'Running' }
+>;
+
+export type InstanceRebootRequested = DomainEvent<
+  'InstanceRebootRequested',
+  About & { readonly jobId: string; readonly forced: boolean; readonly hostId: string | null }
+>;
+export type InstanceRebooted = DomainEvent<'InstanceRebooted', About & { readonly jobId: string; readonly state: 'Running' }>;
+export type InstanceRebootFailed = DomainEvent<'InstanceRebootFailed', About & { readonly jobId: string; readonly reason: string }>;
+
+export type InstanceDestroyed = DomainEvent<
+  'InstanceDestroyed',
+  About & {
+    readonly jobId: string;
+    readonly expunge: boolean;
+    /** ROOT and the data disks the caller listed. */
+    readonly deletedVolumeIds: readonly string[];
+    /** Data disks that leave the instance but live on, as CloudStack detaches them. */
+    readonly detachedVolumeIds: readonly string[];
+    readonly deletedVmSnapshotIds: readonly string[];
+    /** Destroyed, or Expunging when an instance in Error is destroyed. */
+    readonly state: 'Destroyed' | 'Expunging';
+  }
+>;
+export type InstanceRecovered = DomainEvent<
+  'InstanceRecovered',
+  About & { readonly rootVolumeId: string | null; readonly state: 'Stopped' }
+>;
+export type InstanceExpungeRequested = DomainEvent<
+  'InstanceExpungeRequested',
+  About & { readonly jobId: string | null; readonly state: 'Expunging' }
+>;
+export type InstanceExpungeFailed = DomainEvent<
+  'InstanceExpungeFailed',
+  About & { readonly reason: string; readonly state: 'Expunging' }
+>;
+/** The hypervisor and storage are clean; the instance is gone from listings (CloudStack's `removed`). */
+export type InstanceExpunged = DomainEvent<'InstanceExpunged', About>;
+
+export type InstanceMigrationRequested = DomainEvent<
+  'InstanceMigrationRequested',
+  About & { readonly jobId: string; readonly sourceHostId: string | null; readonly targetHostId: string; readonly state: 'Migrating' }
+>;
+export type InstanceMigrated = DomainEvent<
+  'InstanceMigrated',
+  About & { readonly jobId: string; readonly sourceHostId: string | null; readonly hostId: string; readonly state: 'Running' }
+>;
+export type InstanceMigrationFailed = DomainEvent<
+  'InstanceMigrationFailed',
+  About & { readonly jobId: string; readonly reason: string; readonly state: 'Running' }
+>;
+
+/** The agent's out-of-band power report moved the instance (CloudStack's power-state sync). */
+export type InstancePowerStateReported = DomainEvent<
+  'InstancePowerStateReported',
+  About & {
+    readonly hostId: string;
+    readonly powerState: PowerState;
+    readonly machineEvent: MachineEvent;
+    /** The job whose operation the report settled (a start that came up, a stop that went down). */
+    readonly settledJobId: string | null;
+    readonly state: VmState;
+  }
+>;
+
+export interface InstanceChanges {
+  readonly displayName?: string;
+  readonly group?: string | null;
+  readonly osTypeId?: string;
+  readonly deleteProtection?: boolean;
+  readonly haEnabled?: boolean;
+  readonly dynamicallyScalable?: boolean;
+  readonly details?: Details;
+}
+/** Only the fields that changed are present. */
+export type InstanceUpdated = DomainEvent<'InstanceUpdated', About & { readonly changes: InstanceChanges }>;
+export type InstanceVolumeUpdated = DomainEvent<
+  'InstanceVolumeUpdated',
+  About & { readonly volumeId: string; readonly deleteProtection: boolean }
+>;
+
+interface Sized {
+  readonly serviceOffering: ServiceOfferingSnapshot;
+  readonly cpuNumber: number;
+  readonly cpuSpeed: number;
+  readonly memory: number;
+}
+export type InstanceServiceOfferingChanged = DomainEvent<
+  'InstanceServiceOfferingChanged',
+  About & Sized & { readonly haEnabled: boolean; readonly dynamicallyScalable: boolean }
+>;
+export type InstanceScaleRequested = DomainEvent<'InstanceScaleRequested', About & Sized & { readonly jobId: string }>;
+export type InstanceScaled = DomainEvent<'InstanceScaled', About & Sized & { readonly jobId: string; readonly state: 'Running' }>;
+export type InstanceScaleFailed = DomainEvent<'InstanceScaleFailed', About & { readonly jobId: string; readonly reason: string }>;
+
+export type InstanceRestored = DomainEvent<
+  'InstanceRestored',
+  About & {
+    readonly jobId: string;
+    readonly template: TemplateSnapshot;
+    readonly oldRootVolumeId: string;
+    readonly rootVolume: Volume;
+    readonly expungeOldRoot: boolean;
+    readonly dynamicallyScalable: boolean;
+  }
+>;
+
+export type InstanceSnapshotCreated = DomainEvent<'InstanceSnapshotCreated', About & { readonly vmSnapshotId: string }>;
+export type InstanceSnapshotDeleted = DomainEvent<'InstanceSnapshotDeleted', About & { readonly vmSnapshotId: string }>;
+
+export type InstanceDomainEvent =
+  | InstanceDeployed
+  | InstanceStartRequested
+  | InstanceStartRetried
+  | InstanceStarted
+  | InstanceStartFailed
+  | InstanceErrored
+  | InstanceStopRequested
+  | InstanceStopped
+  | InstanceStopFailed
+  | InstanceRebootRequested
+  | InstanceRebooted
+  | InstanceRebootFailed
+  | InstanceDestroyed
+  | InstanceRecovered
+  | InstanceExpungeRequested
+  | InstanceExpungeFailed
+  | InstanceExpunged
+  | InstanceMigrationRequested
+  | InstanceMigrated
+  | InstanceMigrationFailed
+  | InstancePowerStateReported
+  | InstanceUpdated
+  | InstanceVolumeUpdated
+  | InstanceServiceOfferingChanged
+  | InstanceScaleRequested
+  | InstanceScaled
+  | InstanceScaleFailed
+  | InstanceRestored
+  | InstanceSnapshotCreated
+  | InstanceSnapshotDeleted;
+
+/** Everything the instance decider appends: its facts and the usage records they cause. */
+export type InstanceEvent = InstanceDomainEvent | UsageEvent;
+
+/**
+ * The §1.3 edge an event took, or null when the event does not move the lifecycle (updates,
+ * snapshots, requests served inside Running, failures that leave Running untouched, expunge done).
+ */
+export function machineEventOf(event: InstanceDomainEvent): MachineEvent | null {
+  switch (event.type) {
+    case 'InstanceStartRequested':
+      return 'StartRequested';
+    case 'InstanceStartRetried':
+      return 'OperationRetry';
+    case 'InstanceStarted':
+    case 'InstanceStopped':
+    case 'InstanceMigrated':
+    case 'InstanceRebooted':
+    case 'InstanceScaled':
+      return 'OperationSucceeded';
+    case 'InstanceStartFailed':
+    case 'InstanceStopFailed':
+    case 'InstanceMigrationFailed':
+    case 'InstanceExpungeFailed':
+      return 'OperationFailed';
+    case 'InstanceErrored':
+      return 'OperationFailedToError';
+    case 'InstanceStopRequested':
+      return 'StopRequested';
+    case 'InstanceDestroyed':
+      return 'DestroyRequested';
+    case 'InstanceRecovered':
+      return 'RecoveryRequested';
+    case 'InstanceExpungeRequested':
+      return 'ExpungeOperation';
+    case 'InstanceMigrationRequested':
+      return 'MigrationRequested';
+    case 'InstancePowerStateReported':
+      return event.data.machineEvent;
+    case 'InstanceDeployed':
+    case 'InstanceRebootRequested':
+    case 'InstanceRebootFailed':
+    case 'InstanceExpunged':
+    case 'InstanceUpdated':
+    case 'InstanceVolumeUpdated':
+    case 'InstanceServiceOfferingChanged':
+    case 'InstanceScaleRequested':
+    case 'InstanceScaleFailed':
+    case 'InstanceRestored':
+    case 'InstanceSnapshotCreated':
+    case 'InstanceSnapshotDeleted':
+      return null;
+  }
+}
+
+export function isUsageEvent(event: InstanceEvent): event is UsageEvent {
+  return event.type.startsWith('usage.');
+}

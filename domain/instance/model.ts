@@ -1,0 +1,96 @@
+// Plain values the instance aggregate keeps and its commands carry. The application layer looks
+// offerings, templates and config up and passes snapshots of them in, so decisions never read elsewhere.
+
+export type Role = 'ROOT_ADMIN' | 'DOMAIN_ADMIN' | 'USER';
+
+export interface Caller {
+  readonly role: Role;
+  readonly accountId: string;
+}
+
+export type LeaseExpiryAction = 'STOP' | 'DESTROY';
+
+/** The compute offering as it was when the instance took it; a later edit of the offering does not reach here. */
+export interface ServiceOfferingSnapshot {
+  readonly id: string;
+  readonly name: string;
+  /** null: the caller chooses the value (CloudStack's customized offering leaves the column empty). */
+  readonly cpuNumber: number | null;
+  readonly cpuSpeed: number | null;
+  readonly memory: number | null;
+  readonly customized: boolean;
+  readonly minCpuNumber: number | null;
+  readonly maxCpuNumber: number | null;
+  readonly minMemory: number | null;
+  readonly maxMemory: number | null;
+  readonly dynamicScalingEnabled: boolean;
+  readonly hostTags: readonly string[];
+  readonly offerHa: boolean;
+}
+
+export interface TemplateSnapshot {
+  readonly id: string;
+  /** Bytes. */
+  readonly size: number;
+  readonly osTypeId: string;
+  readonly dynamicallyScalable: boolean;
+}
+
+/** Values the caller gave for the parts of a customized offering that are left open. */
+export interface CustomCompute {
+  readonly cpuNumber?: number;
+  readonly cpuSpeed?: number;
+  readonly memory?: number;
+}
+
+export interface Compute {
+  readonly cpuNumber: number;
+  readonly cpuSpeed: number;
+  /** MiB. */
+  readonly memory: number;
+}
+
+export interface Nic {
+  readonly id: string;
+  readonly networkId: string;
+  readonly networkOfferingId: string;
+  readonly macAddress: string;
+  readonly ipAddress: string | null;
+  readonly isDefault: boolean;
+  readonly deviceId: number;
+}
+
+export type VolumeType = 'ROOT' | 'DATADISK';
+/** CloudStack's Volume.State values an instance's volumes pass through here. */
+export type VolumeState = 'Allocated' | 'Ready' | 'Destroy' | 'Expunged';
+
+export interface Volume {
+  readonly id: string;
+  readonly name: string;
+  readonly type: VolumeType;
+  /** Bytes. */
+  readonly size: number;
+  readonly storagePoolId: string | null;
+  readonly diskOfferingId: string | null;
+  /** The template a ROOT volume was cloned from; null for data disks. */
+  readonly templateId: string | null;
+  readonly state: VolumeState;
+  readonly deleteProtection: boolean;
+}
+
+/** A volume the application has allocated (id, name, pool chosen) and asks the instance to own. */
+export interface VolumeSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly size: number;
+  readonly storagePoolId: string | null;
+  readonly diskOfferingId: string | null;
+}
+
+export interface Lease {
+  readonly duration: number | null;
+  readonly expiryAction: LeaseExpiryAction | null;
+  readonly expiryDate: string | null;
+}
+
+export type Details = Readonly<Record<string, string>>;

@@ -1,0 +1,321 @@
+// The instance as its events leave it. `evolve` trusts the events it folds: every check happened
+// when they were decided, so replaying history never fails on a rule that changed since.
+import type { AfterStop, InstanceDeployed, InstanceEvent } from './events.js';
+import type {
+  Details,
+  LeaseExpiryAction,
+  Nic,
+  ServiceOfferingSnapshot,
+  TemplateSnapshot,
+  Volume,
+} from './model.js';
+import type { VmState } from './state-machine.js';
+
+/** The job the instance is busy with; outcomes must name it, so a stale reply cannot settle a newer job. */
+export type PendingOperation =
+  | { readonly kind: 'start'; readonly jobId: string }
+  | { readonly kind: 'stop'; readonly jobId: string; readonly forced: boolean; readonly afterStop: AfterStop | null }
+  | { readonly kind: 'reboot'; readonly jobId: string }
+  | { readonly kind: 'migrate'; readonly jobId: string; readonly sourceHostId: string | null; readonly targetHostId: string }
+  | {
+      readonly kind: 'scale';
+      readonly jobId: string;
+      readonly serviceOffering: ServiceOfferingSnapshot;
+      readonly cpuNumber: number;
+      readonly cpuSpeed: number;
+      readonly memory: number;
+    }
+  | { readonly kind: 'expunge'; readonly jobId: string | null };
+
+export interface Instance {
+  readonly exists: true;
+  readonly id: string;
+  /** The hostname. */
+  readonly name: string;
+  readonly displayName: string;
+  readonly instanceName: string;
+  readonly state: VmState;
+  readonly zoneId: string;
+  readonly hostId: string | null;
+  readonly lastHostId: string | null;
+  readonly hypervisorType: string;
+  readonly serviceOfferingId: string;
+  readonly serviceOffering: ServiceOfferingSnapshot;
+  readonly templateId: string;
+  readonly template: TemplateSnapshot;
+  readonly osTypeId: string;
+  readonly accountId: string;
+  readonly domainId: string;
+  readonly group: string | null;
+  readonly cpuNumber: number;
+  readonly cpuSpeed: number;
+  readonly memory: number;
+  readonly deleteProtection: boolean;
+  readonly haEnabled: boolean;
+  readonly dynamicallyScalable: boolean;
+  readonly leaseDuration: number | null;
+  readonly leaseExpiryAction: LeaseExpiryAction | null;
+  readonly leaseExpiryDate: string | null;
+  readonly details: Details;
+  readonly userData: string | null;
+  readonly nics: readonly Nic[];
+  readonly volumes: readonly Volume[];
+  readonly affinityGroupIds: readonly string[];
+  readonly created: string;
+  /** Deployed with startVm: its first start failing means the deployment failed (→ Error). */
+  readonly startVmOnDeploy: boolean;
+  readonly everStarted: boolean;
+  readonly vmSnapshotIds: readonly string[];
+  readonly vmSnapshotCount: number;
+  readonly expunged: boolean;
+  readonly pending: PendingOperation | null;
+}
+
+export interface NoInstance {
+  readonly exists: false;
+}
+
+export type InstanceState = NoInstance | Instance;
+
+export const initialInstanceState: InstanceState = { exists: false };
+
+export function rootVolumeOf(instance: Instance): Volume | undefined {
+  return instance.volumes.find((volume) => volume.type === 'ROOT');
+}
+
+const readied = (volumes: readonly Volume[]): Volume[] =>
+  volumes.map((volume) => (volume.state === 'Allocated' ? { ...volume, state: 'Ready' } : volume));
+
+function leftHost(instance: Instance): Instance {
+  return { ...instance, state: 'Stopped', lastHostId: instance.hostId ?? instance.lastHostId, hostId: null, pending: null };
+}
+
+function withSnapshots(instance: Instance, vmSnapshotIds: readonly string[]): Instance {
+  return { ...instance, vmSnapshotIds, vmSnapshotCount: vmSnapshotIds.length };
+}
+
+/** The instance a deployment brings into being. */
+export function instanceFromDeployment(event: InstanceDeployed): Instance {
+  const d = event.data;
+  return {
+    exists: true,
+    id: d.instanceId,
+    name: d.name,
+    displayName: d.displayName,
+    instanceName: d.instanceName,
+    state: d.state,
+    zoneId: d.zoneId,
+    hostId: null,
+    lastHostId: null,
+    hypervisorType: d.hypervisorType,
+    serviceOfferingId: d.serviceOffering.id,
+    serviceOffering: d.serviceOffering,
+    templateId: d.template.id,
+    template: d.template,
+    osTypeId: d.template.osTypeId,
+    accountId: d.accountId,
+    domainId: d.domainId,
+    group: d.group,
+    cpuNumber: d.cpuNumber,
+    cpuSpeed: d.cpuSpeed,
+    memory: d.memory,
+    deleteProtection: false,
+    haEnabled: d.haEnabled,
+    dynamicallyScalable: d.dynamicallyScalable,
+    leaseDuration: d.lease.duration,
+    leaseExpiryAction: d.lease.expiryAction,
+    leaseExpiryDate: d.lease.expiryDate,
+    details: d.details,
+    userData: d.userData,
+    nics: d.nics,
+    volumes: d.volumes,
+    affinityGroupIds: d.affinityGroupIds,
+    created: d.created,
+    startVmOnDeploy: d.startVm,
+    everStarted: false,
+    vmSnapshotIds: [],
+    vmSnapshotCount: 0,
+    expunged: false,
+    pending: null,
+  };
+}
+
+export function evolveInstance(state: InstanceState, event: InstanceEvent): InstanceState {
+  if (event.type === 'InstanceDeployed') return instanceFromDeployment(event);
+  if (!state.exists) return state;
+  const instance = state;
+
+  switch (event.type) {
+    case 'InstanceStartRequested':
+      return {
+        ...instance,
+        state: event.data.state,
+        hostId: event.data.requestedHostId,
+        pending: { kind: 'start', jobId: event.data.jobId },
+      };
+    case 'InstanceStartRetried':
+      return { ...instance, hostId: event.data.hostId };
+    case 'InstanceStarted':
+      return {
+        ...instance,
+        state: event.data.state,
+        hostId: event.data.hostId,
+        lastHostId: event.data.hostId,
+        everStarted: true,
+        volumes: readied(instance.volumes),
+        pending: null,
+      };
+    case 'InstanceStartFailed':
+      return { ...instance, state: event.data.state, hostId: null, pending: null };
+    case 'InstanceErrored': {
+      const deleted = new Set(event.data.deletedVolumeIds);
+      return {
+        ...instance,
+        state: event.data.state,
+        volumes: instance.volumes.map((v) => (deleted.has(v.id) ? { ...v, state: 'Destroy' } : v)),
+        pending: null,
+      };
+    }
+    case 'InstanceStopRequested':
+      return {
+        ...instance,
+        state: event.data.state,
+        pending: { kind: 'stop', jobId: event.data.jobId, forced: event.data.forced, afterStop: event.data.afterStop },
+      };
+    case 'InstanceStopped':
+      return leftHost(instance);
+    case 'InstanceStopFailed':
+      return { ...instance, state: event.data.state, pending: null };
+    case 'InstanceRebootRequested':
+      return { ...instance, pending: { kind: 'reboot', jobId: event.data.jobId } };
+    case 'InstanceRebooted':
+    case 'InstanceRebootFailed':
+    case 'InstanceScaleFailed':
+    case 'InstanceExpungeFailed':
+      return { ...instance, pending: null };
+    case 'InstanceDestroyed': {
+      const deleted = new Set(event.data.deletedVolumeIds);
+      const detached = new Set(event.data.detachedVolumeIds);
+      const gone = new Set(event.data.deletedVmSnapshotIds);
+      const volumes = instance.volumes
+        .filter((v) => !detached.has(v.id) && !(deleted.has(v.id) && v.type === 'DATADISK'))
+        .map((v) => (deleted.has(v.id) ? { ...v, state: 'Destroy' as const } : v));
+      const pending = event.data.state === 'Expunging' ? ({ kind: 'expunge', jobId: event.data.jobId } as const) : null;
+      return withSnapshots(
+        { ...instance, state: event.data.state, volumes, hostId: null, pending },
+        instance.vmSnapshotIds.filter((id) => !gone.has(id)),
+      );
+    }
+    case 'InstanceRecovered': {
+      const rootState = instance.everStarted ? 'Ready' : 'Allocated';
+      return {
+        ...instance,
+        state: event.data.state,
+        volumes: instance.volumes.map((v) => (v.id === event.data.rootVolumeId ? { ...v, state: rootState } : v)),
+        pending: null,
+      };
+    }
+    case 'InstanceExpungeRequested':
+      return { ...instance, state: event.data.state, pending: { kind: 'expunge', jobId: event.data.jobId } };
+    case 'InstanceExpunged':
+      return {
+        ...instance,
+        expunged: true,
+        volumes: instance.volumes.map((v) => ({ ...v, state: 'Expunged' })),
+        pending: null,
+      };
+    case 'InstanceMigrationRequested':
+      return {
+        ...instance,
+        state: event.data.state,
+        pending: {
+          kind: 'migrate',
+          jobId: event.data.jobId,
+          sourceHostId: event.data.sourceHostId,
+          targetHostId: event.data.targetHostId,
+        },
+      };
+    case 'InstanceMigrated':
+      return { ...instance, state: event.data.state, hostId: event.data.hostId, pending: null };
+    case 'InstanceMigrationFailed':
+      return { ...instance, state: event.data.state, pending: null };
+    case 'InstancePowerStateReported': {
+      const to = event.data.state;
+      if (to === 'Stopped') return leftHost(instance);
+      if (to !== 'Running') return { ...instance, state: to, pending: null };
+      // A report inside Running keeps whatever job is in flight; one that ends a transition settles it.
+      const pending = instance.state === 'Running' ? instance.pending : null;
+      return {
+        ...instance,
+        state: to,
+        hostId: event.data.hostId,
+        lastHostId: event.data.hostId,
+        everStarted: true,
+        volumes: readied(instance.volumes),
+        pending,
+      };
+    }
+    case 'InstanceUpdated':
+      return { ...instance, ...event.data.changes };
+    case 'InstanceVolumeUpdated':
+      return {
+        ...instance,
+        volumes: instance.volumes.map((v) =>
+          v.id === event.data.volumeId ? { ...v, deleteProtection: event.data.deleteProtection } : v,
+        ),
+      };
+    case 'InstanceServiceOfferingChanged':
+      return {
+        ...instance,
+        serviceOfferingId: event.data.serviceOffering.id,
+        serviceOffering: event.data.serviceOffering,
+        cpuNumber: event.data.cpuNumber,
+        cpuSpeed: event.data.cpuSpeed,
+        memory: event.data.memory,
+        haEnabled: event.data.haEnabled,
+        dynamicallyScalable: event.data.dynamicallyScalable,
+      };
+    case 'InstanceScaleRequested':
+      return {
+        ...instance,
+        pending: {
+          kind: 'scale',
+          jobId: event.data.jobId,
+          serviceOffering: event.data.serviceOffering,
+          cpuNumber: event.data.cpuNumber,
+          cpuSpeed: event.data.cpuSpeed,
+          memory: event.data.memory,
+        },
+      };
+    case 'InstanceScaled':
+      return {
+        ...instance,
+        serviceOfferingId: event.data.serviceOffering.id,
+        serviceOffering: event.data.serviceOffering,
+        cpuNumber: event.data.cpuNumber,
+        cpuSpeed: event.data.cpuSpeed,
+        memory: event.data.memory,
+        pending: null,
+      };
+    case 'InstanceRestored':
+      return {
+        ...instance,
+        templateId: event.data.template.id,
+        template: event.data.template,
+        osTypeId: event.data.template.osTypeId,
+        dynamicallyScalable: event.data.dynamicallyScalable,
+        volumes: [event.data.rootVolume, ...instance.volumes.filter((v) => v.id !== event.data.oldRootVolumeId)],
+        pending: null,
+      };
+    case 'InstanceSnapshotCreated':
+      return withSnapshots(instance, [...instance.vmSnapshotIds, event.data.vmSnapshotId]);
+    case 'InstanceSnapshotDeleted':
+      return withSnapshots(
+        instance,
+        instance.vmSnapshotIds.filter((id) => id !== event.data.vmSnapshotId),
+      );
+    default:
+      // Usage records describe what the facts above already did to the instance.
+      return instance;
+  }
+}

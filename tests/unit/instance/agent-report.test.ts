@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import type { InstanceEvent, MachineEvent, PowerState, VmState } from '../../../domain/instance/index.js';
+import { ID, LATER, cmd, deploy, eventsOf, history, nic1, nicAssigned, nicRemoved, rootAdmin, vmUsage, volumeDeleted } from './fixtures.js';
+import { given } from './given.js';
+
+const reported = (
+  powerState: PowerState,
+  machineEvent: MachineEvent,
+  state: VmState,
+  hostId: string = ID.host1,
+  settledJobId: string | null = null,
+): InstanceEvent => ({
+  type: 'InstancePowerStateReported',
+  data: { instanceId: ID.vm, hostId, powerState, machineEvent, settledJobId, state },
+});
+
+describe('RecordAgentReport on stable states', () => {
+  it('Stopped --FollowAgentPowerOnReport--> Running: the instance came up by itself, with start usage', () => {
+    const state = given(history.stopped())
+      .when(cmd.report('running', ID.host2, LATER))
+      .then([
+        reported('running', 'FollowAgentPowerOnReport', 'Running', ID.host2),
+        nicAssigned(nic1, 1, { occurredAt: LATER }),
+        vmUsage('VM.START', { occurredAt: LATER }),
+      ]);
+    expect(state).toMatchObject({ state: 'Running', hostId: ID.host2, lastHostId: ID.host2, everStarted: true });
+  });
+
+  it('Stopped --FollowAgentPowerOffReport/AgentReportShutdowned--> Stopped appends nothing', () => {
+    given(history.stopped()).when(cmd.report('stopped')).then([]);
+    given(history.stopped()).when(cmd.report('shutdown')).then([]);
+  });
+
+  it('Running --FollowAgentPowerOffReport--> Stopped with stop usage', () => {
+    const state = given(history.running())
+      .when(cmd.report('stopped'))
+      .then([reported('stopped', 'FollowAgentPowerOffReport', 'Stopped'), vmUsage('VM.STOP'), nicRemoved(nic1)]);
+    expect(state).toMatchObject({ state: 'Stopped', hostId: null, lastHostId: ID.host1 });
+  });
+
+  it('Running --AgentReportShutdowned--> Stopped (shut down from inside) with stop usage', () => {
+    given(history.running())
+      .when(cmd.report('shutdown'))
+      .then([reported('shutdown', 'AgentReportShutdowned', 'Stopped'), vmUsage('VM.STOP'), nicRemoved(nic1)]);
+  });
+
+  it('Running --FollowAgentPowerOnReport--> Running from its own host appends nothing', () => {
+    given(history.running()).when(cmd.report('running')).then([]);
+  });
+
+  it('Running --AgentReportMigrated--> Running when another host runs it', () => {
+    const state = given(history.running()).when(cmd.report('running', ID.host2)).then([reported('running', 'AgentReportMigrated', 'Running', ID.host2)]);
+    expect(state).toMatchObject({ state: 'Running', hostId: ID.host2 });
+  });
+
+  it('ignores another host seeing the domain off', () => {
+    given(history.running()).when(cmd.report('stopped', ID.host2)).then([]);
+    given(history.running()).when(cmd.report('shutdown', ID.host2)).then([]);
+  });
+
+  it('ends a reboot in flight when the instance is found off', () => {
+    const rebooting = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.reboot());
+    const state = given(rebooting)
+      .when(cmd.report('stopped'))
+      .then([reported('stopped', 'FollowAgentPowerOffReport', 'Stopped', ID.host1, 'job-reboot'), vmUsage('VM.STOP'), nicRemoved(nic1)]);
+    expect(state).toMatchObject({ pending: null });
+  });
+});
+
+describe('RecordAgentReport on transitional states', () => {
+  it('Starting --AgentReportRunning--> Running settles the start, with start usage', () => {
+    given(history.starting())
+      .when(cmd.report('running', ID.host2))
+      .then([reported('running', 'AgentReportRunning', 'Running', ID.host2, 'job-start'), nicAssigned(nic1, 1), vmUsage('VM.START')]);
+  });
+
+  it('Starting on a known host only listens to that host', () => {
+    const placed = eventsOf(deploy(), cmd.start('job-start', { hostId: ID.host1, caller: rootAdmin }));
+    given(placed).when(cmd.report('running', ID.host2)).then([]);
+    given(placed)
+      .when(cmd.report('running', ID.host1))
+      .then([reported('running', 'AgentReportRunning', 'Running', ID.host1, 'job-start'), nicAssigned(nic1, 1), vmUsage('VM.START')]);
+  });
+
+  it('Starting: the domain being off is what a start begins from, not news', () => {
+    given(history.starting()).when(cmd.report('stopped')).then([]);
+    given(history.starting()).when(cmd.report('shutdown')).then([]);
+  });
+
+  it('Stopping --AgentReportStopped--> Stopped settles the stop, with stop usage', () => {
+    given(history.stopping())
+      .when(cmd.report('stopped'))
+      .then([reported('stopped', 'AgentReportStopped', 'Stopped', ID.host1, 'job-stop'), vmUsage('VM.STOP'), nicRemoved(nic1)]);
+  });
+
+  it('Stopping --AgentReportShutdowned--> Stopped also completes a promised destroy', () => {
+    const destroying = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.destroy());
+    given(destroying)
+      .when(cmd.report('shutdown'))
+      .then([
+        reported('shutdown', 'AgentReportShutdowned', 'Stopped', ID.host1, 'job-destroy'),
+        vmUsage('VM.STOP'),
+        nicRemoved(nic1),
+        {
+          type: 'InstanceDestroyed',
+          data: {
+            instanceId: ID.vm,
+            jobId: 'job-destroy',
+            expunge: false,
+            deletedVolumeIds: [ID.root],
+            detachedVolumeIds: [],
+            deletedVmSnapshotIds: [],
+            state: 'Destroyed',
+          },
+        },
+        vmUsage('VM.DESTROY'),
+        volumeDeleted(ID.root, 'ROOT-web-1'),
+      ]);
+  });
+
+  it('Stopping: the domain still running, or another host, is not news', () => {
+    given(history.stopping()).when(cmd.report('running')).then([]);
+    given(history.stopping()).when(cmd.report('stopped', ID.host2)).then([]);
+  });
+
+  it('Migrating --AgentReportRunning--> Running when the target runs it', () => {
+    const state = given(history.migrating())
+      .when(cmd.report('running', ID.host2))
+      .then([reported('running', 'AgentReportRunning', 'Running', ID.host2, 'job-migrate')]);
+    expect(state).toMatchObject({ state: 'Running', hostId: ID.host2, pending: null });
+  });
+
+  it('Migrating: the source still running it, or either host seeing it off, is not news', () => {
+    given(history.migrating()).when(cmd.report('running', ID.host1)).then([]);
+    given(history.migrating()).when(cmd.report('stopped', ID.host1)).then([]);
+    given(history.migrating()).when(cmd.report('shutdown', ID.host2)).then([]);
+  });
+});
+
+describe('RecordAgentReport where the machine has no edge', () => {
+  it.each([
+    ['destroyed', history.destroyed, 'Destroyed'],
+    ['expunging', history.expunging, 'Expunging'],
+    ['error', history.error, 'Error'],
+  ])('is refused on a %s instance', (_name, make, state) => {
+    given(make())
+      .when(cmd.report('running'))
+      .then('INVALID_STATE', { message: `Unable to transition virtual machine ${ID.vm} to a new state from ${state} via FollowAgentPowerOnReport` });
+    given(make()).when(cmd.report('stopped')).then('INVALID_STATE', { message: /via FollowAgentPowerOffReport$/ });
+    given(make()).when(cmd.report('shutdown')).then('INVALID_STATE', { message: /via AgentReportShutdowned$/ });
+  });
+});

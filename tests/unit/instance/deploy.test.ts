@@ -1,0 +1,284 @@
+import { describe, expect, it } from 'vitest';
+import type { InstanceEvent } from '../../../domain/instance/index.js';
+import {
+  AT,
+  GiB,
+  ID,
+  custom,
+  debian,
+  deploy,
+  domainAdmin,
+  history,
+  instanceOf,
+  nic1,
+  nic2,
+  owner,
+  rootAdmin,
+  rootCreated,
+  small,
+  stranger,
+  usage,
+  vmUsage,
+} from './fixtures.js';
+import { given } from './given.js';
+
+const rootVolume = {
+  id: ID.root,
+  name: 'ROOT-web-1',
+  type: 'ROOT',
+  size: 2 * GiB,
+  storagePoolId: ID.pool,
+  diskOfferingId: null,
+  templateId: debian.id,
+  state: 'Allocated',
+  deleteProtection: false,
+} as const;
+
+function deployedEvent(fields: Record<string, unknown> = {}): InstanceEvent {
+  return {
+    type: 'InstanceDeployed',
+    data: {
+      instanceId: ID.vm,
+      name: 'web-1',
+      displayName: 'Web server',
+      instanceName: 'i-alice-web-1',
+      group: null,
+      accountId: ID.account,
+      domainId: ID.domain,
+      zoneId: ID.zone,
+      hypervisorType: 'KVM',
+      serviceOffering: small,
+      cpuNumber: 1,
+      cpuSpeed: 500,
+      memory: 512,
+      template: debian,
+      nics: [nic1],
+      volumes: [rootVolume],
+      affinityGroupIds: [],
+      userData: null,
+      details: {},
+      haEnabled: false,
+      dynamicallyScalable: true,
+      lease: { duration: null, expiryAction: null, expiryDate: null },
+      startVm: false,
+      requestedHostId: null,
+      jobId: ID.deployJob,
+      created: AT,
+      state: 'Stopped',
+      ...fields,
+    },
+  } as InstanceEvent;
+}
+
+describe('DeployInstance', () => {
+  it('creates a Stopped instance with VM.CREATE and one VOLUME.CREATE per volume (startVm=false)', () => {
+    given([]).when(deploy()).then([deployedEvent(), vmUsage('VM.CREATE'), rootCreated()]);
+  });
+
+  it('with startVm asks to start in the same decision, on the explicit host of a root admin', () => {
+    given([])
+      .when(deploy({ startVm: true, hostId: ID.host2, caller: rootAdmin }))
+      .then([
+        deployedEvent({ startVm: true, requestedHostId: ID.host2 }),
+        vmUsage('VM.CREATE'),
+        rootCreated(),
+        {
+          type: 'InstanceStartRequested',
+          data: { instanceId: ID.vm, jobId: ID.deployJob, requestedHostId: ID.host2, considerLastHost: true, lastHostId: null, state: 'Starting' },
+        },
+      ]);
+  });
+
+  it('describes data volumes, NICs, lease and details, and writes VOLUME.CREATE for every volume in order', () => {
+    const data = { id: ID.data, name: 'DATA-web-1', size: 5 * GiB, storagePoolId: ID.pool, diskOfferingId: ID.diskOffering };
+    const state = given([])
+      .when(
+        deploy({
+          dataVolumes: [data],
+          nics: [nic1, nic2],
+          group: 'web',
+          userData: 'I2Nsb3VkLWNvbmZpZw==',
+          details: { rootDiskController: 'virtio' },
+          affinityGroupIds: ['ag-1'],
+          leaseDuration: 10,
+          leaseExpiryAction: 'DESTROY',
+        }),
+      )
+      .then([
+        deployedEvent({
+          group: 'web',
+          userData: 'I2Nsb3VkLWNvbmZpZw==',
+          details: { rootDiskController: 'virtio' },
+          affinityGroupIds: ['ag-1'],
+          nics: [nic1, nic2],
+          volumes: [rootVolume, { ...data, type: 'DATADISK', templateId: null, state: 'Allocated', deleteProtection: false }],
+          lease: { duration: 10, expiryAction: 'DESTROY', expiryDate: '2025-03-11T10:00:00.000Z' },
+        }),
+        vmUsage('VM.CREATE'),
+        rootCreated(),
+        usage('VOLUME.CREATE', { resourceId: ID.data, resourceName: 'DATA-web-1', offeringId: ID.diskOffering, size: 5 * GiB }),
+      ]);
+    expect(state).toMatchObject({ leaseDuration: 10, leaseExpiryAction: 'DESTROY', leaseExpiryDate: '2025-03-11T10:00:00.000Z', group: 'web' });
+  });
+
+  it('keeps a lease without an action as given but gives it no expiry date', () => {
+    const instance = instanceOf(
+      given([]).when(deploy({ leaseDuration: 5 })).decision as InstanceEvent[],
+    );
+    expect([instance.leaseDuration, instance.leaseExpiryAction, instance.leaseExpiryDate]).toEqual([5, null, null]);
+  });
+
+  it('puts the chosen compute and its details on VM usage for a customized offering', () => {
+    const details = { cpuNumber: 4, cpuSpeed: 1000, memory: 4096 };
+    given([])
+      .when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 4, memory: 4096 } }))
+      .then([
+        deployedEvent({ serviceOffering: custom, cpuNumber: 4, cpuSpeed: 1000, memory: 4096 }),
+        vmUsage('VM.CREATE', { offeringId: custom.id, details }),
+        rootCreated(),
+      ]);
+  });
+
+  it('defaults the hostname to VM-<id>, the display name to the hostname and the instance name to i-<account>-<id>-VM', () => {
+    const instance = instanceOf(given([]).when(deploy({ name: null, displayName: null, instanceName: null })).decision as InstanceEvent[]);
+    expect([instance.name, instance.displayName, instance.instanceName]).toEqual([
+      `VM-${ID.vm}`,
+      `VM-${ID.vm}`,
+      `i-${ID.account}-${ID.vm}-VM`,
+    ]);
+  });
+
+  it('takes HA from the offering and dynamic scalability from template, offering and the deploy flag', () => {
+    const ha = instanceOf(given([]).when(deploy({ serviceOffering: { ...small, offerHa: true } })).decision as InstanceEvent[]);
+    expect(ha.haEnabled).toBe(true);
+    const optedOut = instanceOf(given([]).when(deploy({ dynamicScalingEnabled: false })).decision as InstanceEvent[]);
+    expect(optedOut.dynamicallyScalable).toBe(false);
+    const fixedTemplate = instanceOf(
+      given([]).when(deploy({ template: { ...debian, dynamicallyScalable: false } })).decision as InstanceEvent[],
+    );
+    expect(fixedTemplate.dynamicallyScalable).toBe(false);
+  });
+
+  it('refuses a second deployment on the same stream', () => {
+    given(history.stopped()).when(deploy()).then('CONFLICT');
+    given(history.expunged()).when(deploy()).then('CONFLICT');
+  });
+
+  it.each([
+    ['1web', 'starts with a digit'],
+    ['-web', 'starts with a hyphen'],
+    ['web-', 'ends with a hyphen'],
+    ['web_1', 'has an underscore'],
+    ['web.example', 'has a dot'],
+    ['', 'is empty'],
+    ['a'.repeat(64), 'is 64 characters long'],
+  ])('refuses the hostname %j (%s)', (name) => {
+    given([])
+      .when(deploy({ name }))
+      .then('BAD_USER_INPUT', {
+        field: 'name',
+        message:
+          "Invalid name. Vm name can contain ASCII letters 'a' through 'z', the digits '0' through '9', and the hyphen ('-'), must be between 1 and 63 characters long, and can't start or end with \"-\" and can't start with digit",
+      });
+  });
+
+  it.each(['a', 'A-1', 'a'.repeat(63), 'web-01-b'])('accepts the hostname %j', (name) => {
+    const events = given([]).when(deploy({ name })).decision as InstanceEvent[];
+    expect(instanceOf(events).name).toBe(name);
+  });
+
+  it('lets only a root admin place the instance on a host', () => {
+    const message = 'Parameter hostid can only be specified by a Root Admin, permission denied';
+    given([]).when(deploy({ hostId: ID.host1, caller: owner })).then('FORBIDDEN', { message, field: 'hostId' });
+    given([]).when(deploy({ hostId: ID.host1, caller: domainAdmin })).then('FORBIDDEN', { message, field: 'hostId' });
+  });
+
+  it('refuses a user deploying for another account', () => {
+    given([]).when(deploy({ caller: stranger })).then('FORBIDDEN', { field: 'account' });
+  });
+
+  it('refuses custom compute on a fixed offering', () => {
+    given([])
+      .when(deploy({ customCompute: { cpuNumber: 2 } }))
+      .then('BAD_USER_INPUT', {
+        message: 'The cpu cores of this offering id:so-small is not customizable. This is predefined in the template.',
+        field: 'details.cpuNumber',
+      });
+    given([])
+      .when(deploy({ customCompute: { memory: 2048 } }))
+      .then('BAD_USER_INPUT', {
+        message: 'The memory of this offering id:so-small is not customizable. This is predefined in the template.',
+        field: 'details.memory',
+      });
+    given([])
+      .when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 2, memory: 1024, cpuSpeed: 3000 } }))
+      .then('BAD_USER_INPUT', {
+        message: 'The cpu speed of this offering id:so-custom is not customizable. This is predefined in the template.',
+        field: 'details.cpuSpeed',
+      });
+  });
+
+  it('requires the open parts of a customized offering within its bounds', () => {
+    given([])
+      .when(deploy({ serviceOffering: custom }))
+      .then('BAD_USER_INPUT', {
+        message: 'Need to specify custom parameter values cpu, cpu speed and memory when using custom offering',
+        field: 'details',
+      });
+    const cpu = { message: 'Invalid cpu cores value, specify a value between 1 and 8', field: 'details.cpuNumber' };
+    given([]).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 9, memory: 1024 } })).then('BAD_USER_INPUT', cpu);
+    given([]).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 0, memory: 1024 } })).then('BAD_USER_INPUT', cpu);
+    given([]).when(deploy({ serviceOffering: custom, customCompute: { memory: 1024 } })).then('BAD_USER_INPUT', cpu);
+    const memory = { message: 'Invalid memory value, specify a value between 512 and 16384', field: 'details.memory' };
+    given([]).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 2, memory: 256 } })).then('BAD_USER_INPUT', memory);
+    given([]).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 2, memory: 16385 } })).then('BAD_USER_INPUT', memory);
+    given([])
+      .when(deploy({ serviceOffering: { ...custom, cpuSpeed: null }, customCompute: { cpuNumber: 2, memory: 1024 } }))
+      .then('BAD_USER_INPUT', { message: 'Invalid cpu speed value, specify a value between 1 and 2147483647', field: 'details.cpuSpeed' });
+  });
+
+  it('accepts the bounds of a customized offering themselves', () => {
+    const events = given([]).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 8, memory: 512 } })).decision as InstanceEvent[];
+    expect(instanceOf(events)).toMatchObject({ cpuNumber: 8, cpuSpeed: 1000, memory: 512 });
+  });
+
+  it('refuses a root volume smaller than its template', () => {
+    given([])
+      .when(deploy({ rootVolume: { id: ID.root, name: 'ROOT-web-1', size: GiB, storagePoolId: ID.pool, diskOfferingId: null } }))
+      .then('BAD_USER_INPUT', { message: `Root disk size [${GiB}] is smaller than the template size [${2 * GiB}]`, field: 'rootDiskSize' });
+  });
+
+  it('refuses repeated volume or NIC ids and more than one default NIC', () => {
+    const again = { id: ID.root, name: 'DATA', size: GiB, storagePoolId: null, diskOfferingId: null };
+    given([]).when(deploy({ dataVolumes: [again] })).then('BAD_USER_INPUT', { field: 'volumes' });
+    given([]).when(deploy({ nics: [nic1, { ...nic2, id: ID.nic1 }] })).then('BAD_USER_INPUT', { field: 'nics' });
+    given([])
+      .when(deploy({ nics: [nic1, { ...nic2, isDefault: true }] }))
+      .then('BAD_USER_INPUT', { message: 'Only one NIC can be the default NIC; marked default: nic-1, nic-2', field: 'nics' });
+  });
+
+  it('refuses a lease when the command time cannot be read', () => {
+    given([]).when(deploy({ at: 'yesterday', leaseDuration: 3, leaseExpiryAction: 'STOP' })).then('BAD_USER_INPUT', { field: 'at' });
+  });
+});
+
+describe('commands on an instance that does not exist', () => {
+  it('are NOT_FOUND', () => {
+    given([])
+      .when({ type: 'StartInstance', instanceId: ID.vm, at: AT, caller: owner, jobId: 'j', considerLastHost: true })
+      .then('NOT_FOUND', { message: `Unable to find virtual machine with id ${ID.vm}` });
+    given([]).when({ type: 'RecordAgentReport', instanceId: ID.vm, at: AT, hostId: ID.host1, powerState: 'running' }).then('NOT_FOUND');
+  });
+
+  it('are NOT_FOUND for a command addressed to another instance id', () => {
+    given(history.stopped())
+      .when({ type: 'StartInstance', instanceId: 'other', at: AT, caller: owner, jobId: 'j', considerLastHost: true })
+      .then('NOT_FOUND');
+  });
+
+  it("are NOT_FOUND for a user of another account, who cannot see the instance", () => {
+    given(history.stopped())
+      .when({ type: 'StartInstance', instanceId: ID.vm, at: AT, caller: stranger, jobId: 'j', considerLastHost: true })
+      .then('NOT_FOUND');
+  });
+});
