@@ -2,6 +2,7 @@
 // read. A concurrent writer makes the append fail; the command is then re-decided on the new state.
 import { v5 as uuidv5 } from 'uuid';
 import { isRejection, type Decider, type DomainEvent, type Rejection } from '../../domain/shared/decider.js';
+import { toDomainEvent } from './domain-event.js';
 import { WrongExpectedRevisionError, type EventStore, type JsonObject } from './port.js';
 
 /** Namespace of every deterministic event id vmledger derives (UUIDv5). */
@@ -148,7 +149,7 @@ async function loadState<State, Event extends DomainEvent>(
   for (;;) {
     const page = await store.readStream(stream, { fromRevision: revision + 1, maxCount: PAGE });
     for (const recorded of page) {
-      const event = { type: recorded.type, data: recorded.data } as Event;
+      const event = toDomainEvent<Event>(recorded);
       if (idempotencyKey !== undefined) {
         const index = repeat?.events.length ?? 0;
         if (recorded.id === deterministicEventId(stream, idempotencyKey, index)) {

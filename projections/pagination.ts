@@ -1,0 +1,106 @@
+// Cursor pagination for every list query: keyset ("after this row"), not offsets, so a page stays
+// correct while rows are added, and costs the same on page 1 and page 1,000.
+
+import type { Database } from 'better-sqlite3';
+
+export interface PageRequest {
+  /** Rows per page; defaults to DEFAULT_PAGE_SIZE, at most MAX_PAGE_SIZE. */
+  readonly first?: number | null;
+  /** The `endCursor` of the previous page. */
+  readonly after?: string | null;
+}
+
+export interface PageInfo {
+  readonly hasNextPage: boolean;
+  readonly endCursor: string | null;
+}
+
+export interface Connection<T> {
+  readonly nodes: T[];
+  readonly pageInfo: PageInfo;
+  readonly totalCount: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+/** A row's place in its list: the value it is sorted by, then a unique tie-breaker. */
+export type CursorKey = readonly [string | number, string | number];
+
+export class InvalidPageRequestError extends Error {
+  constructor(
+    readonly field: 'first' | 'after',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidPageRequestError';
+  }
+}
+
+export function pageSize(request: PageRequest): number {
+  const first = request.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw new InvalidPageRequestError('first', `first must be an integer from 0 to ${MAX_PAGE_SIZE}, got ${first}`);
+  }
+  return first;
+}
+
+export function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | null | undefined): CursorKey | undefined {
+  if (cursor === null || cursor === undefined) return undefined;
+  const invalid = () => new InvalidPageRequestError('after', `after is not a cursor this API issued: ${JSON.stringify(cursor.slice(0, 40))}`);
+  if (typeof cursor !== 'string' || cursor.length > 512) throw invalid();
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const scalar = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+  if (!Array.isArray(key) || key.length !== 2 || !scalar(key[0]) || !scalar(key[1])) throw invalid();
+  return key as unknown as CursorKey;
+}
+
+/**
+ * Builds a connection from rows fetched with `LIMIT size + 1` after the cursor: the extra row only
+ * says whether there is a next page.
+ */
+export function toConnection<Row, T>(
+  rows: readonly Row[],
+  size: number,
+  totalCount: number,
+  keyOf: (row: Row) => CursorKey,
+  toNode: (row: Row) => T,
+): Connection<T> {
+  const page = rows.slice(0, size);
+  const last = page[page.length - 1];
+  return {
+    nodes: page.map(toNode),
+    pageInfo: { hasNextPage: rows.length > size, endCursor: last === undefined ? null : encodeCursor(keyOf(last)) },
+    totalCount,
+  };
+}
+
+/** A page of a table ordered by log position, with a cursor on that position. */
+export function positionPage<Row extends { position: number }, T>(
+  db: Database,
+  table: string,
+  where: readonly string[],
+  params: readonly unknown[],
+  page: PageRequest,
+  toNode: (row: Row) => T,
+): Connection<T> {
+  const size = pageSize(page);
+  const after = decodeCursor(page.after);
+  const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  const totalCount = (db.prepare(`SELECT COUNT(*) AS n FROM ${table} ${whereSql}`).get(...params) as { n: number }).n;
+  const pageWhere = after ? [...where, 'position > ?'] : [...where];
+  const pageParams = after ? [...params, after[0]] : [...params];
+  const rows = db
+    .prepare(`SELECT * FROM ${table} ${pageWhere.length > 0 ? `WHERE ${pageWhere.join(' AND ')}` : ''} ORDER BY position LIMIT ?`)
+    .all(...pageParams, size + 1) as Row[];
+  return toConnection(rows, size, totalCount, (row) => [row.position, row.position], toNode);
+}

@@ -1,0 +1,78 @@
+import type { Database } from 'better-sqlite3';
+import { positionPage, type Connection, type PageRequest } from '../pagination.js';
+import { addDateRange } from '../time-range.js';
+import { restrictTo, type Visibility } from '../visibility.js';
+
+export interface UsageEventView {
+  /** Without the `usage.` prefix, e.g. VM.START. */
+  readonly type: string;
+  readonly accountId: string;
+  readonly domainId: string;
+  readonly zoneId: string;
+  readonly resourceId: string;
+  readonly resourceName: string;
+  readonly offeringId: string | null;
+  readonly templateId: string | null;
+  readonly size: number | null;
+  readonly resourceType: string | null;
+  readonly details: unknown;
+  readonly occurredAt: string;
+  readonly position: number;
+  readonly eventId: string;
+}
+
+export interface UsageEventFilter {
+  readonly accountId?: string | null;
+  readonly type?: string | null;
+  readonly startDate?: string | null;
+  readonly endDate?: string | null;
+}
+
+interface UsageRow {
+  position: number;
+  event_id: string;
+  type: string;
+  account_id: string;
+  domain_id: string;
+  zone_id: string;
+  resource_id: string;
+  resource_name: string;
+  offering_id: string | null;
+  template_id: string | null;
+  size: number | null;
+  resource_type: string | null;
+  details: string | null;
+  occurred_at: string;
+}
+
+/** Usage events in log order, as consumers read them from the log. */
+export function listUsageEvents(db: Database, visibility: Visibility, filter: UsageEventFilter, page: PageRequest): Connection<UsageEventView> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  restrictTo(visibility, where, params);
+  if (filter.accountId) {
+    where.push('account_id = ?');
+    params.push(filter.accountId);
+  }
+  if (filter.type) {
+    where.push('type = ?');
+    params.push(filter.type.startsWith('usage.') ? filter.type.slice('usage.'.length) : filter.type);
+  }
+  addDateRange(filter, where, params);
+  return positionPage(db, 'usage_events', where, params, page, (row: UsageRow) => ({
+    type: row.type,
+    accountId: row.account_id,
+    domainId: row.domain_id,
+    zoneId: row.zone_id,
+    resourceId: row.resource_id,
+    resourceName: row.resource_name,
+    offeringId: row.offering_id,
+    templateId: row.template_id,
+    size: row.size,
+    resourceType: row.resource_type,
+    details: row.details === null ? null : (JSON.parse(row.details) as unknown),
+    occurredAt: row.occurred_at,
+    position: row.position,
+    eventId: row.event_id,
+  }));
+}
