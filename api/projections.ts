@@ -1,4 +1,17 @@
+import { accountProjections } from '../projections/accounts/index.js';
+import { configurationProjection } from '../projections/configuration/index.js';
+import { eventsProjection } from '../projections/events/projection.js';
+import { infrastructureProjections } from '../projections/infrastructure/index.js';
+import { instancesProjection } from '../projections/instances/projection.js';
 import type { Projection } from '../projections/projection.js';
+import { usageEventsProjection } from '../projections/usage/projection.js';
 
-/** Every read model the API serves; adding one here rebuilds the read-model database once. */
-export const projections: readonly Projection[] = [];
+/** Every read model the API serves; a change here or in any projection rebuilds the read model once. */
+export const projections: readonly Projection[] = [
+  ...infrastructureProjections,
+  ...accountProjections,
+  configurationProjection,
+  instancesProjection,
+  eventsProjection,
+  usageEventsProjection,
+];

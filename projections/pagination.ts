@@ -1,8 +1,6 @@
 // Cursor pagination for every list query: keyset ("after this row"), not offsets, so a page stays
 // correct while rows are added, and costs the same on page 1 and page 1,000.
 
-import type { Database } from 'better-sqlite3';
-
 export interface PageRequest {
   /** Rows per page; defaults to DEFAULT_PAGE_SIZE, at most MAX_PAGE_SIZE. */
   readonly first?: number | null;
@@ -82,25 +80,4 @@ export function toConnection<Row, T>(
     pageInfo: { hasNextPage: rows.length > size, endCursor: last === undefined ? null : encodeCursor(keyOf(last)) },
     totalCount,
   };
-}
-
-/** A page of a table ordered by log position, with a cursor on that position. */
-export function positionPage<Row extends { position: number }, T>(
-  db: Database,
-  table: string,
-  where: readonly string[],
-  params: readonly unknown[],
-  page: PageRequest,
-  toNode: (row: Row) => T,
-): Connection<T> {
-  const size = pageSize(page);
-  const after = decodeCursor(page.after);
-  const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-  const totalCount = (db.prepare(`SELECT COUNT(*) AS n FROM ${table} ${whereSql}`).get(...params) as { n: number }).n;
-  const pageWhere = after ? [...where, 'position > ?'] : [...where];
-  const pageParams = after ? [...params, after[0]] : [...params];
-  const rows = db
-    .prepare(`SELECT * FROM ${table} ${pageWhere.length > 0 ? `WHERE ${pageWhere.join(' AND ')}` : ''} ORDER BY position LIMIT ?`)
-    .all(...pageParams, size + 1) as Row[];
-  return toConnection(rows, size, totalCount, (row) => [row.position, row.position], toNode);
 }

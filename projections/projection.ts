@@ -5,6 +5,12 @@ export interface ReadModelWriter {
   run(sql: string, ...params: unknown[]): void;
   get<Row>(sql: string, ...params: unknown[]): Row | undefined;
   all<Row>(sql: string, ...params: unknown[]): Row[];
+  /**
+   * Memory that lives as long as this read model and is emptied whenever a batch rolls back, so a
+   * projection may keep what it last wrote (parsed) instead of reading and parsing it again.
+   * Keys should start with the projection's name.
+   */
+  readonly memo: Map<string, unknown>;
 }
 
 /**

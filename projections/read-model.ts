@@ -17,6 +17,7 @@ export interface ReadModelOptions {
 }
 
 const FILE_PREFIX = 'readmodel-';
+const MEMO_LIMIT = 50_000;
 
 /**
  * The local read model: one SQLite database holding every projection's tables and one checkpoint.
@@ -162,9 +163,12 @@ export class ReadModel {
         this.saveCheckpoint.run(target);
       })();
     } catch (error) {
+      this.writer.memo.clear();
       this.fail(error);
       return;
     }
+    // Bounded: a memo is a cache of rows, never the only copy of anything.
+    if (this.writer.memo.size > MEMO_LIMIT) this.writer.memo.clear();
     this.reached = target;
     this.waiters = this.waiters.filter((waiter) => {
       if (waiter.position > target) return true;
@@ -205,6 +209,10 @@ function createDatabase(path: string, projections: readonly Projection[]): Db {
   // Rows are rebuilt from the log at will: a commit lost to power failure is replayed, and the
   // checkpoint always moves in the same transaction as its rows, so NORMAL is enough here.
   db.pragma('synchronous = NORMAL');
+  // Projections rewrite the same rows often; checkpointing every 1,000 WAL pages (the default)
+  // would copy them to the database file many times over.
+  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma('cache_size = -65536');
   const fresh = !db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'read_model_checkpoint'").get();
   if (fresh) {
     db.transaction(() => {
@@ -242,6 +250,7 @@ function passes(filter: EventFilter | undefined, event: RecordedEvent): boolean 
 
 class StatementCache implements ReadModelWriter {
   private readonly statements = new Map<string, Statement>();
+  readonly memo = new Map<string, unknown>();
   constructor(private readonly db: Db) {}
 
   run(sql: string, ...params: unknown[]): void {

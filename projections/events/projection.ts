@@ -34,16 +34,16 @@ export const eventsProjection: Projection = {
     if (event.type.startsWith('usage.')) return;
     const domainEvent = toDomainEvent<InstanceDomainEvent>(event);
     const resourceId = event.stream.slice(INSTANCE_STREAM_PREFIX.length);
+    const memoKey = `events|owner|${resourceId}`;
     if (domainEvent.type === 'InstanceDeployed') {
-      db.run(
-        'INSERT OR REPLACE INTO events_owners (resource_id, account_id, domain_id) VALUES (?, ?, ?)',
-        resourceId,
-        domainEvent.data.accountId,
-        domainEvent.data.domainId,
-      );
+      const { accountId, domainId } = domainEvent.data;
+      db.run('INSERT OR REPLACE INTO events_owners (resource_id, account_id, domain_id) VALUES (?, ?, ?)', resourceId, accountId, domainId);
+      db.memo.set(memoKey, { account_id: accountId, domain_id: domainId });
     }
-    const owner = db.get<{ account_id: string; domain_id: string }>('SELECT account_id, domain_id FROM events_owners WHERE resource_id = ?', resourceId);
+    let owner = db.memo.get(memoKey) as { account_id: string; domain_id: string } | undefined;
+    owner ??= db.get<{ account_id: string; domain_id: string }>('SELECT account_id, domain_id FROM events_owners WHERE resource_id = ?', resourceId);
     if (!owner) return;
+    db.memo.set(memoKey, owner);
     const action = instanceActionEvent(domainEvent);
     insertEvent(db, event, { ...action, resourceId, resourceType: 'VirtualMachine', accountId: owner.account_id, domainId: owner.domain_id });
   },

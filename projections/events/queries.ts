@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
-import { positionPage, type Connection, type PageRequest } from '../pagination.js';
-import { addDateRange } from '../time-range.js';
-import { restrictTo, type Visibility } from '../visibility.js';
+import { byPosition, listPage, where } from '../listing.js';
+import type { Connection, PageRequest } from '../pagination.js';
+import { occurredBetween } from '../time-range.js';
+import { visibleTo, type Visibility } from '../visibility.js';
 
 export interface EventView {
   readonly id: string;
@@ -44,20 +45,13 @@ interface EventRow {
 
 /** The audit trail, oldest first. */
 export function listEvents(db: Database, visibility: Visibility, filter: EventFilter, page: PageRequest): Connection<EventView> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  restrictTo(visibility, where, params);
-  for (const [column, value] of [
-    ['resource_id', filter.resourceId],
-    ['type', filter.type],
-  ] as const) {
-    if (value) {
-      where.push(`${column} = ?`);
-      params.push(value);
-    }
-  }
-  addDateRange(filter, where, params);
-  return positionPage(db, 'events', where, params, page, (row: EventRow) => ({
+  const conditions = [
+    visibleTo(visibility),
+    filter.resourceId ? where('resource_id = ?', filter.resourceId) : undefined,
+    filter.type ? where('type = ?', filter.type) : undefined,
+    ...occurredBetween(filter),
+  ];
+  return listPage(db, byPosition<EventRow>('events', conditions), page, (row) => ({
     id: row.event_id,
     type: row.type,
     state: row.state,

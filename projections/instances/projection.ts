@@ -29,17 +29,27 @@ export const instancesProjection: Projection = {
     );
     CREATE INDEX instances_by_created ON instances (expunged, created, id);
     CREATE INDEX instances_by_account ON instances (account_id, expunged, created, id);
+    CREATE INDEX instances_by_account_state ON instances (account_id, expunged, state, created, id);
     CREATE INDEX instances_by_domain ON instances (domain_id, expunged, created, id);
     CREATE INDEX instances_by_host ON instances (host_id, created, id);
     CREATE INDEX instances_by_state ON instances (state, created, id);
   `,
   handle(event, db) {
-    const row = db.get<{ instance: string; revision: number }>('SELECT instance, revision FROM instances WHERE id = ?', instanceIdOf(event.stream));
+    // Usage records are consequences, not facts about the instance: its state never depends on them.
+    if (event.type.startsWith('usage.')) return;
+    const id = instanceIdOf(event.stream);
+    const memoKey = `instances|${id}`;
+    let row = db.memo.get(memoKey) as { instance: Instance; revision: number } | undefined;
+    if (!row) {
+      const stored = db.get<{ instance: string; revision: number }>('SELECT instance, revision FROM instances WHERE id = ?', id);
+      row = stored && { instance: JSON.parse(stored.instance) as Instance, revision: stored.revision };
+    }
     // A replayed event the row already holds changes nothing.
     if (row && row.revision >= event.revision) return;
-    const before: InstanceState = row ? (JSON.parse(row.instance) as Instance) : { exists: false };
+    const before: InstanceState = row ? row.instance : { exists: false };
     const after = evolveInstance(before, toDomainEvent<InstanceEvent>(event));
-    if (!after.exists) return;
+    if (!after.exists || after === before) return;
+    db.memo.set(memoKey, { instance: after, revision: event.revision });
     db.run(
       `INSERT INTO instances (id, account_id, domain_id, zone_id, host_id, state, name, display_name, leased, expunged, created, revision, instance)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

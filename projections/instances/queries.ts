@@ -1,7 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import type { Instance } from '../../domain/instance/index.js';
-import { decodeCursor, pageSize, toConnection, type Connection, type PageRequest } from '../pagination.js';
-import { restrictTo, type Visibility } from '../visibility.js';
+import { byCreated, listPage, where } from '../listing.js';
+import type { Connection, PageRequest } from '../pagination.js';
+import { prepared } from '../sql.js';
+import { visibleTo, type Visibility } from '../visibility.js';
 import { toVirtualMachineView, type VirtualMachineView } from './view.js';
 
 export interface InstanceFilter {
@@ -23,52 +25,21 @@ interface InstanceRow {
 }
 
 /** Expunged instances are not listed (CloudStack's `removed`). */
-export function listInstances(
-  db: Database,
-  visibility: Visibility,
-  filter: InstanceFilter,
-  page: PageRequest,
-): Connection<VirtualMachineView> {
-  const size = pageSize(page);
-  const after = decodeCursor(page.after);
-  const where: string[] = ['expunged = 0'];
-  const params: unknown[] = [];
-  restrictTo(visibility, where, params);
-  if (filter.id) {
-    where.push('id = ?');
-    params.push(filter.id);
-  }
-  if (filter.ids) {
-    where.push(`id IN (SELECT value FROM json_each(?))`);
-    params.push(JSON.stringify(filter.ids));
-  }
-  for (const [column, value] of [
-    ['state', filter.state],
-    ['zone_id', filter.zoneId],
-    ['host_id', filter.hostId],
-    ['account_id', filter.accountId],
-  ] as const) {
-    if (value) {
-      where.push(`${column} = ?`);
-      params.push(value);
-    }
-  }
-  if (filter.leased !== null && filter.leased !== undefined) {
-    where.push('leased = ?');
-    params.push(filter.leased ? 1 : 0);
-  }
-  if (filter.keyword) {
-    where.push(`(instr(lower(name), ?) > 0 OR instr(lower(display_name), ?) > 0)`);
-    params.push(filter.keyword.toLowerCase(), filter.keyword.toLowerCase());
-  }
-  const whereSql = where.join(' AND ');
-  const totalCount = (db.prepare(`SELECT COUNT(*) AS n FROM instances WHERE ${whereSql}`).get(...params) as { n: number }).n;
-  const pageWhere = after ? `${whereSql} AND (created, id) > (?, ?)` : whereSql;
-  const pageParams = after ? [...params, after[0], after[1]] : params;
-  const rows = db
-    .prepare(`SELECT id, created, instance FROM instances WHERE ${pageWhere} ORDER BY created, id LIMIT ?`)
-    .all(...pageParams, size + 1) as InstanceRow[];
-  return toConnection(rows, size, totalCount, (row) => [row.created, row.id], (row) => toVirtualMachineView(parse(row)));
+export function listInstances(db: Database, visibility: Visibility, filter: InstanceFilter, page: PageRequest): Connection<VirtualMachineView> {
+  const keyword = filter.keyword?.toLowerCase();
+  const conditions = [
+    where('expunged = 0'),
+    visibleTo(visibility),
+    filter.id ? where('id = ?', filter.id) : undefined,
+    filter.ids ? where('id IN (SELECT value FROM json_each(?))', JSON.stringify(filter.ids)) : undefined,
+    filter.state ? where('state = ?', filter.state) : undefined,
+    filter.zoneId ? where('zone_id = ?', filter.zoneId) : undefined,
+    filter.hostId ? where('host_id = ?', filter.hostId) : undefined,
+    filter.accountId ? where('account_id = ?', filter.accountId) : undefined,
+    filter.leased === null || filter.leased === undefined ? undefined : where('leased = ?', filter.leased ? 1 : 0),
+    keyword ? where('instr(lower(name), ?) > 0 OR instr(lower(display_name), ?) > 0', keyword, keyword) : undefined,
+  ];
+  return listPage(db, byCreated<InstanceRow>('instances', conditions), page, (row) => toVirtualMachineView(parse(row)));
 }
 
 /** The instance if it exists, is not expunged, and the caller may see it. */
@@ -79,19 +50,15 @@ export function getInstance(db: Database, visibility: Visibility, id: string): V
 
 /** The folded instance, expunged or not, for the application layer's decisions. */
 export function findInstance(db: Database, visibility: Visibility, id: string): Instance | undefined {
-  const where = ['id = ?'];
-  const params: unknown[] = [id];
-  restrictTo(visibility, where, params);
-  const row = db.prepare(`SELECT id, created, instance FROM instances WHERE ${where.join(' AND ')}`).get(...params) as
-    | InstanceRow
-    | undefined;
+  const visible = visibleTo(visibility);
+  const sql = `SELECT id, created, instance FROM instances WHERE id = ?${visible ? ` AND (${visible.sql})` : ''}`;
+  const row = prepared(db, sql).get(id, ...(visible?.params ?? [])) as InstanceRow | undefined;
   return row ? parse(row) : undefined;
 }
 
 /** Instances per host for one account: what the `userdispersing` allocator orders by. */
 export function accountInstancesPerHost(db: Database, accountId: string): Map<string, number> {
-  const rows = db
-    .prepare(`SELECT host_id AS hostId, COUNT(*) AS n FROM instances WHERE account_id = ? AND host_id IS NOT NULL GROUP BY host_id`)
+  const rows = prepared(db, 'SELECT host_id AS hostId, COUNT(*) AS n FROM instances WHERE account_id = ? AND host_id IS NOT NULL GROUP BY host_id')
     .all(accountId) as Array<{ hostId: string; n: number }>;
   return new Map(rows.map((row) => [row.hostId, row.n]));
 }

@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
-import { positionPage, type Connection, type PageRequest } from '../pagination.js';
-import { addDateRange } from '../time-range.js';
-import { restrictTo, type Visibility } from '../visibility.js';
+import { byPosition, listPage, where } from '../listing.js';
+import type { Connection, PageRequest } from '../pagination.js';
+import { occurredBetween } from '../time-range.js';
+import { visibleTo, type Visibility } from '../visibility.js';
 
 export interface UsageEventView {
   /** Without the `usage.` prefix, e.g. VM.START. */
@@ -47,19 +48,14 @@ interface UsageRow {
 
 /** Usage events in log order, as consumers read them from the log. */
 export function listUsageEvents(db: Database, visibility: Visibility, filter: UsageEventFilter, page: PageRequest): Connection<UsageEventView> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  restrictTo(visibility, where, params);
-  if (filter.accountId) {
-    where.push('account_id = ?');
-    params.push(filter.accountId);
-  }
-  if (filter.type) {
-    where.push('type = ?');
-    params.push(filter.type.startsWith('usage.') ? filter.type.slice('usage.'.length) : filter.type);
-  }
-  addDateRange(filter, where, params);
-  return positionPage(db, 'usage_events', where, params, page, (row: UsageRow) => ({
+  const type = filter.type?.startsWith('usage.') ? filter.type.slice('usage.'.length) : filter.type;
+  const conditions = [
+    visibleTo(visibility),
+    filter.accountId ? where('account_id = ?', filter.accountId) : undefined,
+    type ? where('type = ?', type) : undefined,
+    ...occurredBetween(filter),
+  ];
+  return listPage(db, byPosition<UsageRow>('usage_events', conditions), page, (row) => ({
     type: row.type,
     accountId: row.account_id,
     domainId: row.domain_id,

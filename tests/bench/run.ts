@@ -1,9 +1,13 @@
 // `npm run bench [-- --json]`: runs every benchmark and prints its figures.
 import { eventStoreFigures } from './eventstore.bench.js';
+import { lifecycleFigures } from './lifecycle.bench.js';
 import { printFigures, type Figure } from './report.js';
 
 const json = process.argv.includes('--json');
-const suites: Array<[string, () => Promise<Figure[]>]> = [['event store', eventStoreFigures]];
+const suites: Array<[string, () => Promise<Figure[]>]> = [
+  ['event store', eventStoreFigures],
+  ['instance lifecycle', lifecycleFigures],
+];
 const all: Figure[] = [];
 for (const [name, run] of suites) {
   if (!json) process.stderr.write(`running ${name} benchmarks…\n`);

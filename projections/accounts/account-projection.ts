@@ -1,0 +1,85 @@
+// Accounts and their users, from the `account-<id>` streams. Users are indexed by API-key hash because
+// every authenticated request looks its caller up that way. Instance-name claims are not projected.
+import type { AccountEvent, EnabledState } from '../../domain/account/index.js';
+import type { Projection, ReadModelWriter } from '../projection.js';
+import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
+import { canonicalTime } from '../sql.js';
+
+export const accountProjection: Projection = {
+  name: 'acct_account',
+  version: 1,
+  schema: `
+    CREATE TABLE acct_account (
+      id          TEXT PRIMARY KEY,
+      name        TEXT NOT NULL,
+      role        TEXT NOT NULL,
+      domain_id   TEXT NOT NULL,
+      domain_path TEXT NOT NULL,
+      state       TEXT NOT NULL,
+      created     TEXT NOT NULL
+    );
+    CREATE INDEX acct_account_by_created ON acct_account (created, id);
+    CREATE INDEX acct_account_by_domain_path ON acct_account (domain_path, created, id);
+    -- User ids are unique only within their account as far as the aggregate guarantees.
+    CREATE TABLE acct_account_user (
+      account_id   TEXT NOT NULL,
+      id           TEXT NOT NULL,
+      username     TEXT NOT NULL,
+      state        TEXT NOT NULL,
+      api_key_hash TEXT NOT NULL,
+      created      TEXT NOT NULL,
+      PRIMARY KEY (account_id, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX acct_account_user_by_key ON acct_account_user (api_key_hash);
+  `,
+  filter: { streamNamePrefixes: ['account-'] },
+  handle(recorded, db) {
+    const event = toDomainEvent<AccountEvent>(recorded);
+    switch (event.type) {
+      case 'AccountCreated': {
+        const a = event.data;
+        db.run(
+          `INSERT INTO acct_account (id, name, role, domain_id, domain_path, state, created) VALUES (?, ?, ?, ?, ?, 'enabled', ?)`,
+          a.accountId,
+          a.name,
+          a.role,
+          a.domainId,
+          a.domainPath,
+          canonicalTime(a.created),
+        );
+        return;
+      }
+      case 'UserCreated': {
+        const u = event.data;
+        db.run(
+          `INSERT INTO acct_account_user (account_id, id, username, state, api_key_hash, created) VALUES (?, ?, ?, 'enabled', ?, ?)`,
+          u.accountId,
+          u.userId,
+          u.username,
+          u.apiKeyHash,
+          canonicalTime(u.created),
+        );
+        return;
+      }
+      case 'UserApiKeyRotated':
+        db.run('UPDATE acct_account_user SET api_key_hash = ? WHERE account_id = ? AND id = ?', event.data.apiKeyHash, event.data.accountId, event.data.userId);
+        return;
+      case 'UserDisabled':
+        return setUserState(db, event.data.accountId, event.data.userId, 'disabled');
+      case 'UserEnabled':
+        return setUserState(db, event.data.accountId, event.data.userId, 'enabled');
+      case 'AccountDisabled':
+        return setAccountState(db, event.data.accountId, 'disabled');
+      case 'AccountEnabled':
+        return setAccountState(db, event.data.accountId, 'enabled');
+    }
+  },
+};
+
+function setUserState(db: ReadModelWriter, accountId: string, userId: string, state: EnabledState): void {
+  db.run('UPDATE acct_account_user SET state = ? WHERE account_id = ? AND id = ?', state, accountId, userId);
+}
+
+function setAccountState(db: ReadModelWriter, accountId: string, state: EnabledState): void {
+  db.run('UPDATE acct_account SET state = ? WHERE id = ?', state, accountId);
+}
