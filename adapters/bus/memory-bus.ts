@@ -1,0 +1,472 @@
+// The in-memory bus: the embedded default for one process and the reference for the conformance suite.
+// Nothing survives the process, so at-least-once here only covers nacks, throwing handlers and
+// cancelled consumers; the log (outbox + checkpoints) is what survives a crash.
+//
+// The validation helpers and errors below are exported so the RabbitMQ adapter refuses exactly the
+// same inputs before anything reaches the broker.
+import type { JsonValue } from '../eventstore/port.js';
+import {
+  DEFAULT_DELIVERY_LIMIT,
+  deadLetterQueue,
+  type Bus,
+  type BusMessage,
+  type ConsumeOptions,
+  type Consumer,
+  type Delivery,
+  type QueueOptions,
+} from './port.js';
+
+/** RabbitMQ queue names are at most 255 bytes; 200 leaves room for the `.dead` suffix and a margin. */
+export const MAX_QUEUE_NAME_LENGTH = 200;
+/** AMQP `message-id` and `type` are short strings: at most 255 bytes. */
+export const MAX_SHORT_STRING_BYTES = 255;
+/** Commands and replies are small; a bound makes a runaway payload fail at the publisher, not the broker. */
+export const MAX_BUS_MESSAGE_BYTES = 1024 * 1024;
+/** AMQP's prefetch count is an unsigned 16-bit number, and 0 there means "unbounded", which we refuse. */
+export const MAX_PREFETCH = 65_535;
+export const DEFAULT_PREFETCH = 32;
+/** Header the bus sets on a dead-lettered message; the values follow RabbitMQ's own death reasons. */
+export const DEATH_REASON_HEADER = 'x-death-reason';
+export type DeathReason = 'delivery_limit' | 'rejected';
+
+const QUEUE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+export abstract class BusError extends Error {
+  abstract readonly code: string;
+}
+
+export class InvalidBusInputError extends BusError {
+  readonly code = 'INVALID_BUS_INPUT';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidBusInputError';
+  }
+}
+
+export class UnknownQueueError extends BusError {
+  readonly code = 'UNKNOWN_QUEUE';
+  constructor(readonly queue: string) {
+    super(`queue ${JSON.stringify(queue)} is not declared: call declareQueue() first`);
+    this.name = 'UnknownQueueError';
+  }
+}
+
+export class QueueConflictError extends BusError {
+  readonly code = 'QUEUE_CONFLICT';
+  constructor(
+    readonly queue: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'QueueConflictError';
+  }
+}
+
+export class BusClosedError extends BusError {
+  readonly code = 'BUS_CLOSED';
+  constructor() {
+    super('the bus is closed');
+    this.name = 'BusClosedError';
+  }
+}
+
+export function assertQueueName(queue: unknown, field = 'queue'): asserts queue is string {
+  if (typeof queue !== 'string' || !QUEUE_NAME.test(queue)) {
+    throw new InvalidBusInputError(
+      field,
+      `${field} must be 1-${MAX_QUEUE_NAME_LENGTH} characters of [A-Za-z0-9._-], got ${describe(queue)}`,
+    );
+  }
+  // RabbitMQ refuses to declare these (ACCESS_REFUSED); refusing them everywhere keeps adapters alike.
+  if (queue.startsWith('amq.')) {
+    throw new InvalidBusInputError(field, `${field} ${JSON.stringify(queue)} uses the broker-reserved prefix "amq."`);
+  }
+}
+
+export function resolveQueueOptions(options: QueueOptions | undefined): { deliveryLimit: number } {
+  const deliveryLimit = options?.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT;
+  if (!Number.isSafeInteger(deliveryLimit) || deliveryLimit < 1) {
+    throw new InvalidBusInputError('deliveryLimit', `deliveryLimit must be an integer >= 1, got ${describe(deliveryLimit)}`);
+  }
+  return { deliveryLimit };
+}
+
+export function resolveConsumeOptions(options: ConsumeOptions | undefined): { prefetch: number } {
+  const prefetch = options?.prefetch ?? DEFAULT_PREFETCH;
+  if (!Number.isSafeInteger(prefetch) || prefetch < 1 || prefetch > MAX_PREFETCH) {
+    throw new InvalidBusInputError('prefetch', `prefetch must be an integer in 1..${MAX_PREFETCH}, got ${describe(prefetch)}`);
+  }
+  return { prefetch };
+}
+
+/** A message checked and serialised once at publish; every delivery parses its own copy of the body. */
+export interface SerialisedBusMessage {
+  readonly id: string;
+  readonly type: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export function serialiseBusMessage(message: unknown): SerialisedBusMessage {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    throw new InvalidBusInputError('message', `message must be an object, got ${describe(message)}`);
+  }
+  const { id, type, body, headers } = message as Partial<BusMessage>;
+  assertShortString(id, 'message.id');
+  assertShortString(type, 'message.type');
+  if (body === undefined) throw new InvalidBusInputError('message.body', 'message.body is required (null is allowed)');
+  assertJson(body, 'message.body', new Set());
+  const copiedHeaders = checkHeaders(headers);
+  const bodyText = JSON.stringify(body);
+  const bytes = Buffer.byteLength(bodyText) + Buffer.byteLength(JSON.stringify(copiedHeaders));
+  if (bytes > MAX_BUS_MESSAGE_BYTES) {
+    throw new InvalidBusInputError('message', `message is ${bytes} bytes, over the ${MAX_BUS_MESSAGE_BYTES}-byte limit`);
+  }
+  return { id, type, body: bodyText, headers: copiedHeaders };
+}
+
+function assertShortString(value: unknown, field: string): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidBusInputError(field, `${field} must be a non-empty string, got ${describe(value)}`);
+  }
+  if (Buffer.byteLength(value) > MAX_SHORT_STRING_BYTES) {
+    throw new InvalidBusInputError(field, `${field} is longer than ${MAX_SHORT_STRING_BYTES} bytes`);
+  }
+}
+
+function checkHeaders(headers: unknown): Record<string, string> {
+  if (headers === undefined) return {};
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers) || !isPlain(headers)) {
+    throw new InvalidBusInputError('message.headers', 'message.headers must be a plain object of strings');
+  }
+  const copy: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const field = `message.headers.${name}`;
+    if (name.length === 0 || Buffer.byteLength(name) > MAX_SHORT_STRING_BYTES) {
+      throw new InvalidBusInputError('message.headers', `header names must be 1-${MAX_SHORT_STRING_BYTES} bytes`);
+    }
+    // `x-` headers belong to the bus and the broker (x-death-reason, x-delivery-count, x-death): a
+    // publisher's own would be confused with them, or silently overwritten, after a dead-letter.
+    if (name.toLowerCase().startsWith('x-')) {
+      throw new InvalidBusInputError(field, `header ${JSON.stringify(name)} uses the "x-" prefix reserved for the bus`);
+    }
+    if (typeof value !== 'string') throw new InvalidBusInputError(field, `${field} must be a string, got ${describe(value)}`);
+    copy[name] = value;
+  }
+  return copy;
+}
+
+/** JSON.stringify silently drops or mangles what JSON cannot hold; a message must arrive as it was sent. */
+function assertJson(value: unknown, path: string, seen: Set<object>): asserts value is JsonValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw new InvalidBusInputError(path, `${path} is not a finite number`);
+      return;
+    case 'object': {
+      if (value === null) return;
+      if (seen.has(value)) throw new InvalidBusInputError(path, `${path} contains a cycle`);
+      seen.add(value);
+      if (Array.isArray(value)) {
+        value.forEach((item: unknown, i) => assertJson(item, `${path}[${i}]`, seen));
+      } else {
+        if (!isPlain(value)) throw new InvalidBusInputError(path, `${path} is a class instance, not JSON`);
+        for (const [key, item] of Object.entries(value)) assertJson(item, `${path}.${key}`, seen);
+      }
+      seen.delete(value);
+      return;
+    }
+    default:
+      throw new InvalidBusInputError(path, `${path} is ${typeof value}, which JSON cannot hold`);
+  }
+}
+
+function isPlain(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'object') return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
+
+export interface MemoryBusOptions {
+  /** Sees every error a handler throws (the delivery is then nacked with requeue); for logging. */
+  readonly onHandlerError?: (error: unknown, delivery: Delivery) => void;
+}
+
+interface StoredMessage extends SerialisedBusMessage {
+  /** Deliveries so far; the next delivery's deliveryCount is this plus one. */
+  deliveries: number;
+}
+
+interface QueueState {
+  readonly name: string;
+  readonly deliveryLimit: number;
+  /** null for a dead-letter queue: what is rejected there is dropped, as a broker queue without a DLX does. */
+  readonly deadLetter: string | null;
+  readonly ready: MessageDeque;
+  readonly consumers: ConsumerState[];
+  nextConsumer: number;
+  dispatchScheduled: boolean;
+}
+
+interface ConsumerState {
+  readonly queue: QueueState;
+  readonly handler: (delivery: Delivery) => Promise<void>;
+  readonly prefetch: number;
+  /** In delivery order, so cancel() can put them back at the head in the order they were taken. */
+  readonly unacked: Set<DeliveryState>;
+  active: boolean;
+}
+
+interface DeliveryState {
+  readonly stored: StoredMessage;
+  readonly consumer: ConsumerState;
+  settled: boolean;
+}
+
+/** A FIFO with a cheap push-front for requeues; Array#shift would make a long queue quadratic. */
+class MessageDeque {
+  private items: StoredMessage[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(message: StoredMessage): void {
+    this.items.push(message);
+  }
+
+  unshift(message: StoredMessage): void {
+    if (this.head > 0) this.items[--this.head] = message;
+    else this.items.unshift(message);
+  }
+
+  shift(): StoredMessage | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const message = this.items[this.head]!;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return message;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
+export class MemoryBus implements Bus {
+  private readonly queues = new Map<string, QueueState>();
+  private closed = false;
+
+  constructor(private readonly options: MemoryBusOptions = {}) {}
+
+  async declareQueue(queue: string, options?: QueueOptions): Promise<void> {
+    this.assertOpen();
+    assertQueueName(queue);
+    const { deliveryLimit } = resolveQueueOptions(options);
+    const deadLetter = deadLetterQueue(queue);
+    const existing = this.queues.get(queue);
+    if (existing) {
+      // RabbitMQ refuses a redeclaration with other arguments (PRECONDITION_FAILED); so do we, so that
+      // code which only ever ran embedded does not break against the broker.
+      if (existing.deliveryLimit !== deliveryLimit || existing.deadLetter !== deadLetter) {
+        throw new QueueConflictError(
+          queue,
+          existing.deadLetter === null
+            ? `queue ${JSON.stringify(queue)} already exists as a dead-letter queue`
+            : `queue ${JSON.stringify(queue)} already exists with deliveryLimit ${existing.deliveryLimit}, not ${deliveryLimit}`,
+        );
+      }
+    } else {
+      this.queues.set(queue, newQueue(queue, deliveryLimit, deadLetter));
+    }
+    if (!this.queues.has(deadLetter)) {
+      this.queues.set(deadLetter, newQueue(deadLetter, Number.POSITIVE_INFINITY, null));
+    }
+  }
+
+  async publish(queue: string, message: BusMessage): Promise<void> {
+    this.assertOpen();
+    assertQueueName(queue);
+    const serialised = serialiseBusMessage(message);
+    const state = this.queueOf(queue);
+    state.ready.push({ ...serialised, deliveries: 0 });
+    this.scheduleDispatch(state);
+  }
+
+  async consume(
+    queue: string,
+    handler: (delivery: Delivery) => Promise<void>,
+    options?: ConsumeOptions,
+  ): Promise<Consumer> {
+    this.assertOpen();
+    assertQueueName(queue);
+    if (typeof handler !== 'function') throw new InvalidBusInputError('handler', 'handler must be a function');
+    const { prefetch } = resolveConsumeOptions(options);
+    const state = this.queueOf(queue);
+    const consumer: ConsumerState = { queue: state, handler, prefetch, unacked: new Set(), active: true };
+    state.consumers.push(consumer);
+    this.scheduleDispatch(state);
+    return { cancel: async () => this.cancel(consumer) };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const queue of this.queues.values()) {
+      for (const consumer of queue.consumers) {
+        consumer.active = false;
+        for (const delivery of consumer.unacked) delivery.settled = true;
+        consumer.unacked.clear();
+      }
+      queue.consumers.length = 0;
+      queue.ready.clear();
+    }
+    this.queues.clear();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BusClosedError();
+  }
+
+  private queueOf(queue: string): QueueState {
+    const state = this.queues.get(queue);
+    if (!state) throw new UnknownQueueError(queue);
+    return state;
+  }
+
+  private cancel(consumer: ConsumerState): void {
+    if (!consumer.active) return;
+    consumer.active = false;
+    const { queue } = consumer;
+    queue.consumers.splice(queue.consumers.indexOf(consumer), 1);
+    const returned = [...consumer.unacked];
+    consumer.unacked.clear();
+    // Back to front, so the returned messages sit at the head in the order they were first taken.
+    for (let i = returned.length - 1; i >= 0; i--) {
+      const delivery = returned[i]!;
+      delivery.settled = true;
+      this.requeue(queue, delivery.stored);
+    }
+    this.scheduleDispatch(queue);
+  }
+
+  /** Puts a message back at the head unless it has used all its deliveries: a message is never delivered more than deliveryLimit times. */
+  private requeue(queue: QueueState, stored: StoredMessage): void {
+    if (stored.deliveries >= queue.deliveryLimit) this.deadLetter(queue, stored, 'delivery_limit');
+    else queue.ready.unshift(stored);
+  }
+
+  private deadLetter(queue: QueueState, stored: StoredMessage, reason: DeathReason): void {
+    const target = queue.deadLetter === null ? undefined : this.queues.get(queue.deadLetter);
+    if (!target) return;
+    target.ready.push({
+      id: stored.id,
+      type: stored.type,
+      body: stored.body,
+      headers: { ...stored.headers, [DEATH_REASON_HEADER]: reason },
+      deliveries: 0,
+    });
+    this.scheduleDispatch(target);
+  }
+
+  private settle(delivery: DeliveryState, outcome: 'ack' | 'requeue' | 'reject'): void {
+    if (delivery.settled || this.closed) return;
+    delivery.settled = true;
+    const { consumer, stored } = delivery;
+    consumer.unacked.delete(delivery);
+    if (outcome === 'requeue') this.requeue(consumer.queue, stored);
+    else if (outcome === 'reject') this.deadLetter(consumer.queue, stored, 'rejected');
+    this.scheduleDispatch(consumer.queue);
+  }
+
+  // Dispatch runs on its own turn of the event loop: a handler never runs inside publish() or
+  // consume(), and a burst of publishes is handed out in one pass.
+  private scheduleDispatch(queue: QueueState): void {
+    if (queue.dispatchScheduled || this.closed) return;
+    queue.dispatchScheduled = true;
+    setImmediate(() => {
+      queue.dispatchScheduled = false;
+      this.dispatch(queue);
+    });
+  }
+
+  private dispatch(queue: QueueState): void {
+    while (!this.closed && queue.ready.length > 0) {
+      const consumer = this.nextConsumerWithRoom(queue);
+      if (!consumer) return;
+      const stored = queue.ready.shift()!;
+      stored.deliveries++;
+      this.deliver(consumer, stored);
+    }
+  }
+
+  private nextConsumerWithRoom(queue: QueueState): ConsumerState | undefined {
+    const count = queue.consumers.length;
+    for (let i = 0; i < count; i++) {
+      const index = (queue.nextConsumer + i) % count;
+      const consumer = queue.consumers[index]!;
+      if (consumer.unacked.size < consumer.prefetch) {
+        queue.nextConsumer = (index + 1) % count;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+
+  private deliver(consumer: ConsumerState, stored: StoredMessage): void {
+    const state: DeliveryState = { stored, consumer, settled: false };
+    consumer.unacked.add(state);
+    const message: BusMessage = {
+      id: stored.id,
+      type: stored.type,
+      body: JSON.parse(stored.body) as JsonValue,
+      headers: { ...stored.headers },
+    };
+    const delivery: Delivery = {
+      message,
+      queue: consumer.queue.name,
+      deliveryCount: stored.deliveries,
+      ack: async () => this.settle(state, 'ack'),
+      nack: async (options) => this.settle(state, options?.requeue === false ? 'reject' : 'requeue'),
+    };
+    // Through a promise so a handler that throws synchronously is treated like one that rejects, and
+    // so a handler that acks or cancels at once does not re-enter the dispatch loop.
+    Promise.resolve()
+      .then(() => consumer.handler(delivery))
+      .catch((error: unknown) => {
+        this.settle(state, 'requeue');
+        try {
+          this.options.onHandlerError?.(error, delivery);
+        } catch {
+          // A failing logger must not become an unhandled rejection that takes the process down.
+        }
+      });
+  }
+}
+
+function newQueue(name: string, deliveryLimit: number, deadLetter: string | null): QueueState {
+  return {
+    name,
+    deliveryLimit,
+    deadLetter,
+    ready: new MessageDeque(),
+    consumers: [],
+    nextConsumer: 0,
+    dispatchScheduled: false,
+  };
+}
