@@ -1,0 +1,116 @@
+// The hypervisor driver port: what an agent needs from one host. Implemented by the in-memory
+// simulator and by libvirt over SSH; both pass `conformance.ts`. Every operation is idempotent in the
+// state it leads to, because a command redelivered after an agent crash runs again.
+import type { DomainSpec, PowerState, VolumeSpec } from './protocol.js';
+
+export interface HostInfo {
+  readonly cpuNumber: number;
+  /** MHz per core. */
+  readonly cpuSpeed: number;
+  /** MiB. */
+  readonly memory: number;
+}
+
+/** A defined domain is either on or off; `missing` only describes a name the host does not know. */
+export type DomainPowerState = Exclude<PowerState, 'missing'>;
+
+export interface DomainSummary {
+  readonly instanceName: string;
+  readonly powerState: DomainPowerState;
+}
+
+/** What the host has defined for a domain: enough to check that define, scale and migrate took effect. */
+export interface DomainDetails extends DomainSummary {
+  readonly cpuNumber: number;
+  readonly cpuSpeed: number;
+  readonly memory: number;
+  /** In the order of the spec's volumes; bytes. */
+  readonly disks: ReadonlyArray<{ readonly volumeId: string; readonly size: number }>;
+  /** In the order of the spec's NICs. */
+  readonly macs: readonly string[];
+}
+
+export interface StopOptions {
+  /** Destroy at once instead of asking the guest (ACPI) to shut down. */
+  readonly forced: boolean;
+  /** How long a graceful shutdown may take before the stop fails with TIMEOUT. */
+  readonly timeoutMs: number;
+}
+
+export interface RebootOptions {
+  /** Reset instead of an ACPI reboot. */
+  readonly forced: boolean;
+}
+
+export interface PowerStateChange {
+  readonly instanceName: string;
+  readonly powerState: PowerState;
+}
+
+export type PowerStateListener = (change: PowerStateChange) => void;
+
+export const DRIVER_ERROR_CODES = [
+  'TIMEOUT',
+  'NOT_RUNNING',
+  'NOT_FOUND',
+  'INSUFFICIENT_CAPACITY',
+  'INJECTED_FAULT',
+  'REMOTE_COMMAND_FAILED',
+] as const;
+export type DriverErrorCode = (typeof DRIVER_ERROR_CODES)[number];
+
+export class DriverError extends Error {
+  constructor(
+    readonly code: DriverErrorCode,
+    message: string,
+    /** What the host said, e.g. a remote command's stderr. */
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'DriverError';
+  }
+}
+
+export interface HypervisorDriver {
+  /** The host this driver drives; the id a migration names as its target. */
+  readonly hostId: string;
+  hostInfo(): Promise<HostInfo>;
+  /**
+   * Defines the domain from the spec (redefining a stopped one, so a changed offering takes effect),
+   * creates the disks that do not exist yet (existing ones keep their data) and starts it.
+   * A running domain is left alone. Resolves `running`.
+   * @throws DriverError INSUFFICIENT_CAPACITY when the host cannot fit it.
+   */
+  startDomain(spec: DomainSpec): Promise<PowerState>;
+  /**
+   * Resolves `stopped`, or `missing` when the host does not know the domain: either way it is not running.
+   * @throws DriverError TIMEOUT when a graceful shutdown has not finished within `timeoutMs` (the domain keeps running).
+   */
+  stopDomain(instanceName: string, options: StopOptions): Promise<PowerState>;
+  /**
+   * Resolves `running`.
+   * @throws DriverError NOT_RUNNING for a stopped domain, NOT_FOUND for an unknown one.
+   */
+  rebootDomain(instanceName: string, options: RebootOptions): Promise<PowerState>;
+  /**
+   * Live migration; afterwards the domain runs on the target and is gone from this host. Repeating a
+   * finished migration succeeds. Resolves the domain's state on the target (`running`).
+   * @throws DriverError NOT_RUNNING, NOT_FOUND (domain or target host), INSUFFICIENT_CAPACITY (target).
+   */
+  migrateDomain(instanceName: string, targetHostId: string): Promise<PowerState>;
+  /** Destroys and undefines the domain and removes the volumes' disks; whatever is already gone is success. */
+  destroyDomain(instanceName: string, volumes: readonly VolumeSpec[]): Promise<void>;
+  /**
+   * Changes the domain's resources, live when it runs. Resolves its power state.
+   * @throws DriverError NOT_FOUND, INSUFFICIENT_CAPACITY (a running domain that would not fit).
+   */
+  scaleDomain(instanceName: string, cpuNumber: number, cpuSpeed: number, memory: number): Promise<PowerState>;
+  listDomains(): Promise<DomainSummary[]>;
+  /** Null when the host does not know the domain. */
+  describeDomain(instanceName: string): Promise<DomainDetails | null>;
+  /**
+   * Tells the listener about changes nobody asked this driver for (a guest that powers itself off).
+   * Returns the unsubscribe function.
+   */
+  onPowerStateChange(listener: PowerStateListener): () => void;
+}

@@ -1,0 +1,1 @@
+export { SimulatedCloud, SimulatorDriver, type SimulatorHostConfig } from './simulated-cloud.js';

@@ -1,0 +1,385 @@
+// The simulator hypervisor (CloudStack ships one for the same purpose): hosts with capacity, domains
+// with power states, disks and NICs, configurable delays and injected faults. The hosts live in one
+// SimulatedCloud so a live migration can hand a domain from one host to another, and their disks live
+// on the cloud's shared primary storage, so they outlive stops and migrations as NFS-backed disks do.
+import type { SimulatorOperation } from '../../../domain/host/host.js';
+import {
+  DriverError,
+  type DomainDetails,
+  type DomainPowerState,
+  type DomainSummary,
+  type HostInfo,
+  type HypervisorDriver,
+  type PowerStateChange,
+  type PowerStateListener,
+  type RebootOptions,
+  type StopOptions,
+} from '../driver.js';
+import { KeyedQueue } from '../keyed-queue.js';
+import type { DomainSpec, PowerState, VolumeSpec } from '../protocol.js';
+import { schedule, sleep } from './timers.js';
+
+export interface SimulatorHostConfig extends HostInfo {
+  readonly startDelayMs?: number;
+  readonly stopDelayMs?: number;
+  readonly failOn?: readonly SimulatorOperation[];
+}
+
+/** `starting` and `stopping` hold the host's capacity while their delay runs. */
+type Phase = 'stopped' | 'starting' | 'running' | 'stopping';
+
+interface SimDomain {
+  readonly instanceName: string;
+  readonly instanceId: string;
+  cpuNumber: number;
+  cpuSpeed: number;
+  memory: number;
+  readonly disks: readonly string[];
+  readonly macs: readonly string[];
+  phase: Phase;
+  /** Set while a graceful stop waits, so a guest powering off by itself ends the wait. */
+  onPoweredOff: (() => void) | null;
+}
+
+export class SimulatedCloud {
+  private readonly hosts = new Map<string, SimulatorDriver>();
+  private readonly storage = new Map<string, number>();
+  /** Keys are `hostId/instanceName`; a migration holds both hosts' keys. */
+  readonly locks = new KeyedQueue();
+
+  addHost(hostId: string, config: SimulatorHostConfig): SimulatorDriver {
+    if (this.hosts.has(hostId)) throw new Error(`simulated host ${hostId} already exists`);
+    const driver = new SimulatorDriver(hostId, config, this);
+    this.hosts.set(hostId, driver);
+    return driver;
+  }
+
+  host(hostId: string): SimulatorDriver | undefined {
+    return this.hosts.get(hostId);
+  }
+
+  /** Bytes, or undefined when the volume has no disk on primary storage. */
+  diskSize(volumeId: string): number | undefined {
+    return this.storage.get(volumeId);
+  }
+
+  /** Where a domain is defined, for tests that check a migration left no copy behind. */
+  locate(instanceName: string): Array<{ hostId: string; powerState: DomainPowerState }> {
+    const found: Array<{ hostId: string; powerState: DomainPowerState }> = [];
+    for (const [hostId, driver] of this.hosts) {
+      const state = driver.powerStateOf(instanceName);
+      if (state !== 'missing') found.push({ hostId, powerState: state });
+    }
+    return found;
+  }
+
+  /** Existing disks keep their data, as a restarted instance keeps its root disk. */
+  ensureDisk(volume: VolumeSpec): void {
+    if (!this.storage.has(volume.volumeId)) this.storage.set(volume.volumeId, volume.size);
+  }
+
+  removeDisk(volumeId: string): void {
+    this.storage.delete(volumeId);
+  }
+}
+
+function requireCount(value: number, name: string, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
+  return value;
+}
+
+const visible = (phase: Phase): DomainPowerState => (phase === 'running' || phase === 'stopping' ? 'running' : 'stopped');
+
+/** One simulated host. Create it through `SimulatedCloud.addHost`. */
+export class SimulatorDriver implements HypervisorDriver {
+  private readonly info: HostInfo;
+  private startDelayMs: number;
+  private stopDelayMs: number;
+  private failOn: ReadonlySet<SimulatorOperation>;
+  private readonly domains = new Map<string, SimDomain>();
+  private readonly listeners = new Set<PowerStateListener>();
+  private readonly ignoringShutdown = new Set<string>();
+
+  constructor(
+    readonly hostId: string,
+    config: SimulatorHostConfig,
+    private readonly cloud: SimulatedCloud,
+  ) {
+    this.info = {
+      cpuNumber: requireCount(config.cpuNumber, 'cpuNumber', 1),
+      cpuSpeed: requireCount(config.cpuSpeed, 'cpuSpeed', 1),
+      memory: requireCount(config.memory, 'memory', 1),
+    };
+    this.startDelayMs = requireCount(config.startDelayMs ?? 0, 'startDelayMs', 0);
+    this.stopDelayMs = requireCount(config.stopDelayMs ?? 0, 'stopDelayMs', 0);
+    this.failOn = new Set(config.failOn ?? []);
+  }
+
+  // ---- test and operator hooks ----
+
+  /** Changes the injected faults of later operations; running ones are not affected. */
+  setFaults(failOn: readonly SimulatorOperation[]): void {
+    this.failOn = new Set(failOn);
+  }
+
+  setDelays(delays: { startDelayMs?: number; stopDelayMs?: number }): void {
+    if (delays.startDelayMs !== undefined) this.startDelayMs = requireCount(delays.startDelayMs, 'startDelayMs', 0);
+    if (delays.stopDelayMs !== undefined) this.stopDelayMs = requireCount(delays.stopDelayMs, 'stopDelayMs', 0);
+  }
+
+  /** The guest of that name ignores ACPI shutdown requests (a hung or ACPI-less guest), until told otherwise. */
+  ignoreShutdown(instanceName: string, ignore = true): void {
+    if (ignore) this.ignoringShutdown.add(instanceName);
+    else this.ignoringShutdown.delete(instanceName);
+  }
+
+  /** The guest shuts itself down: nobody asked the driver, so the power-state listeners hear of it. */
+  powerOffFromInside(instanceName: string): void {
+    const domain = this.domains.get(instanceName);
+    if (!domain) throw new DriverError('NOT_FOUND', `domain ${instanceName} is not defined on host ${this.hostId}`);
+    if (visible(domain.phase) !== 'running') {
+      throw new DriverError('NOT_RUNNING', `domain ${instanceName} is not running on host ${this.hostId}`);
+    }
+    domain.phase = 'stopped';
+    domain.onPoweredOff?.();
+    this.emit({ instanceName, powerState: 'stopped' });
+  }
+
+  /** Capacity held by running and transitioning domains. */
+  allocated(): { cpuMhz: number; memory: number } {
+    let cpuMhz = 0;
+    let memory = 0;
+    for (const domain of this.domains.values()) {
+      if (domain.phase === 'stopped') continue;
+      cpuMhz += domain.cpuNumber * domain.cpuSpeed;
+      memory += domain.memory;
+    }
+    return { cpuMhz, memory };
+  }
+
+  powerStateOf(instanceName: string): PowerState {
+    const domain = this.domains.get(instanceName);
+    return domain ? visible(domain.phase) : 'missing';
+  }
+
+  // ---- the port ----
+
+  async hostInfo(): Promise<HostInfo> {
+    return { ...this.info };
+  }
+
+  async startDomain(spec: DomainSpec): Promise<PowerState> {
+    this.fault('START');
+    return this.locked<PowerState>([this.key(spec.instanceName)], async () => {
+      const existing = this.domains.get(spec.instanceName);
+      if (existing?.phase === 'running') return 'running';
+      this.requireFit(spec.instanceName, spec, existing);
+      for (const volume of spec.volumes) this.cloud.ensureDisk(volume);
+      const domain: SimDomain = {
+        instanceName: spec.instanceName,
+        instanceId: spec.instanceId,
+        cpuNumber: spec.cpuNumber,
+        cpuSpeed: spec.cpuSpeed,
+        memory: spec.memory,
+        disks: spec.volumes.map((volume) => volume.volumeId),
+        macs: spec.nics.map((nic) => nic.mac),
+        phase: 'starting',
+        onPoweredOff: null,
+      };
+      this.domains.set(spec.instanceName, domain);
+      await sleep(this.startDelayMs);
+      domain.phase = 'running';
+      return 'running';
+    });
+  }
+
+  async stopDomain(instanceName: string, options: StopOptions): Promise<PowerState> {
+    this.fault('STOP');
+    return this.locked<PowerState>([this.key(instanceName)], async () => {
+      const domain = this.domains.get(instanceName);
+      if (!domain) return 'missing';
+      if (domain.phase === 'stopped') return 'stopped';
+      if (options.forced) {
+        domain.phase = 'stopped';
+        return 'stopped';
+      }
+      domain.phase = 'stopping';
+      if (!(await this.shutdown(domain, options.timeoutMs))) {
+        domain.phase = 'running';
+        throw new DriverError(
+          'TIMEOUT',
+          `domain ${instanceName} did not shut down within ${options.timeoutMs} ms on host ${this.hostId}`,
+          this.ignoringShutdown.has(instanceName) ? 'the guest ignores ACPI shutdown' : `shutdown takes ${this.stopDelayMs} ms`,
+        );
+      }
+      domain.phase = 'stopped';
+      return 'stopped';
+    });
+  }
+
+  async rebootDomain(instanceName: string, options: RebootOptions): Promise<PowerState> {
+    this.fault('REBOOT');
+    return this.locked<PowerState>([this.key(instanceName)], async () => {
+      const domain = this.requireRunning(instanceName);
+      // The domain stays running throughout, as libvirt shows a rebooting guest.
+      await sleep(options.forced ? this.startDelayMs : this.stopDelayMs + this.startDelayMs);
+      if (this.domains.get(instanceName) !== domain || domain.phase !== 'running') {
+        throw new DriverError('REMOTE_COMMAND_FAILED', `domain ${instanceName} powered off during the reboot`);
+      }
+      return 'running';
+    });
+  }
+
+  async migrateDomain(instanceName: string, targetHostId: string): Promise<PowerState> {
+    this.fault('MIGRATE');
+    const target = this.cloud.host(targetHostId);
+    if (!target) throw new DriverError('NOT_FOUND', `target host ${targetHostId} is not known`);
+    if (target === this) {
+      throw new DriverError('REMOTE_COMMAND_FAILED', `cannot migrate ${instanceName} to the host it is on (${targetHostId})`);
+    }
+    return this.locked<PowerState>([this.key(instanceName), target.key(instanceName)], async () => {
+      const domain = this.domains.get(instanceName);
+      // A repeated command finds the migration already done.
+      if (!domain && target.domains.get(instanceName)?.phase === 'running') return 'running';
+      const running = this.requireRunning(instanceName);
+      const previous = target.domains.get(instanceName);
+      if (previous && previous.phase !== 'stopped') {
+        throw new DriverError('REMOTE_COMMAND_FAILED', `domain ${instanceName} already runs on target host ${targetHostId}`);
+      }
+      target.requireFit(instanceName, running, previous);
+      const copy: SimDomain = { ...running, phase: 'starting', onPoweredOff: null };
+      target.domains.set(instanceName, copy);
+      await sleep(this.startDelayMs);
+      if (this.domains.get(instanceName) !== running || running.phase !== 'running') {
+        if (previous) target.domains.set(instanceName, previous);
+        else target.domains.delete(instanceName);
+        throw new DriverError('REMOTE_COMMAND_FAILED', `domain ${instanceName} powered off during the migration`);
+      }
+      this.domains.delete(instanceName);
+      copy.phase = 'running';
+      return 'running';
+    });
+  }
+
+  async destroyDomain(instanceName: string, volumes: readonly VolumeSpec[]): Promise<void> {
+    await this.locked([this.key(instanceName)], async () => {
+      this.domains.delete(instanceName);
+      for (const volume of volumes) this.cloud.removeDisk(volume.volumeId);
+    });
+  }
+
+  async scaleDomain(instanceName: string, cpuNumber: number, cpuSpeed: number, memory: number): Promise<PowerState> {
+    return this.locked<PowerState>([this.key(instanceName)], async () => {
+      const domain = this.domains.get(instanceName);
+      if (!domain) throw new DriverError('NOT_FOUND', `domain ${instanceName} is not defined on host ${this.hostId}`);
+      const wanted = { cpuNumber, cpuSpeed, memory };
+      if (domain.phase !== 'stopped') this.requireFit(instanceName, wanted, domain);
+      Object.assign(domain, wanted);
+      return visible(domain.phase);
+    });
+  }
+
+  async listDomains(): Promise<DomainSummary[]> {
+    return [...this.domains.values()]
+      .map((domain) => ({ instanceName: domain.instanceName, powerState: visible(domain.phase) }))
+      .sort((a, b) => (a.instanceName < b.instanceName ? -1 : a.instanceName > b.instanceName ? 1 : 0));
+  }
+
+  async describeDomain(instanceName: string): Promise<DomainDetails | null> {
+    const domain = this.domains.get(instanceName);
+    if (!domain) return null;
+    return {
+      instanceName,
+      powerState: visible(domain.phase),
+      cpuNumber: domain.cpuNumber,
+      cpuSpeed: domain.cpuSpeed,
+      memory: domain.memory,
+      disks: domain.disks.map((volumeId) => ({ volumeId, size: this.cloud.diskSize(volumeId) ?? 0 })),
+      macs: [...domain.macs],
+    };
+  }
+
+  onPowerStateChange(listener: PowerStateListener): () => void {
+    // A wrapper, so the same function subscribed twice is two subscriptions with separate unsubscribes.
+    const entry: PowerStateListener = (change) => listener(change);
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  // ---- internals ----
+
+  private key(instanceName: string): string {
+    return `${this.hostId}/${instanceName}`;
+  }
+
+  private locked<T>(keys: readonly string[], task: () => Promise<T>): Promise<T> {
+    return this.cloud.locks.run(keys, task);
+  }
+
+  private fault(operation: SimulatorOperation): void {
+    if (this.failOn.has(operation)) {
+      throw new DriverError('INJECTED_FAULT', `simulated ${operation} failure on host ${this.hostId}`, `failOn includes ${operation}`);
+    }
+  }
+
+  private requireRunning(instanceName: string): SimDomain {
+    const domain = this.domains.get(instanceName);
+    if (!domain) throw new DriverError('NOT_FOUND', `domain ${instanceName} is not defined on host ${this.hostId}`);
+    if (domain.phase !== 'running') throw new DriverError('NOT_RUNNING', `domain ${instanceName} is not running on host ${this.hostId}`);
+    return domain;
+  }
+
+  /** CloudStack's host capacity check: cores, core speed, and the MHz and MiB left by the other domains. */
+  private requireFit(
+    instanceName: string,
+    wanted: { readonly cpuNumber: number; readonly cpuSpeed: number; readonly memory: number },
+    replacing: SimDomain | undefined,
+  ): void {
+    const { cpuNumber, cpuSpeed, memory } = this.info;
+    const used = this.allocated();
+    if (replacing && replacing.phase !== 'stopped') {
+      used.cpuMhz -= replacing.cpuNumber * replacing.cpuSpeed;
+      used.memory -= replacing.memory;
+    }
+    const freeMhz = cpuNumber * cpuSpeed - used.cpuMhz;
+    const freeMemory = memory - used.memory;
+    const needMhz = wanted.cpuNumber * wanted.cpuSpeed;
+    if (wanted.cpuNumber > cpuNumber || wanted.cpuSpeed > cpuSpeed || needMhz > freeMhz || wanted.memory > freeMemory) {
+      throw new DriverError(
+        'INSUFFICIENT_CAPACITY',
+        `host ${this.hostId} cannot fit ${instanceName}: it needs ${wanted.cpuNumber} × ${wanted.cpuSpeed} MHz and ${wanted.memory} MiB`,
+        `host has ${cpuNumber} × ${cpuSpeed} MHz, ${freeMhz} MHz and ${freeMemory} MiB free`,
+      );
+    }
+  }
+
+  /** Resolves true once the guest is off, false when `timeoutMs` passes first. */
+  private shutdown(domain: SimDomain, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      let cancel: () => void = () => {};
+      const finish = (done: boolean): void => {
+        cancel();
+        domain.onPoweredOff = null;
+        resolve(done);
+      };
+      domain.onPoweredOff = () => finish(true);
+      const takesMs = this.ignoringShutdown.has(domain.instanceName) ? Number.POSITIVE_INFINITY : this.stopDelayMs;
+      cancel = takesMs <= timeoutMs ? schedule(takesMs, () => finish(true)) : schedule(timeoutMs, () => finish(false));
+    });
+  }
+
+  private emit(change: PowerStateChange): void {
+    const failures: unknown[] = [];
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    // Every listener hears of the change before a failing one is reported.
+    if (failures.length > 0) throw new AggregateError(failures, 'a power-state listener failed');
+  }
+}

@@ -1,0 +1,313 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  describeHypervisorConformance,
+  eventually,
+  expectDriverError,
+  tinyDomainSpec,
+} from '../../adapters/hypervisor/conformance.js';
+import type { DomainSpec } from '../../adapters/hypervisor/protocol.js';
+import { SimulatedCloud, type SimulatorHostConfig } from '../../adapters/hypervisor/simulator/index.js';
+
+const HOST = { cpuNumber: 16, cpuSpeed: 2000, memory: 65536 } as const;
+
+describeHypervisorConformance('simulator', async () => {
+  const cloud = new SimulatedCloud();
+  const driver = cloud.addHost('sim-a', HOST);
+  const targetDriver = cloud.addHost('sim-b', HOST);
+  return {
+    driver,
+    targetDriver,
+    powerOffFromInside: async (name) => driver.powerOffFromInside(name),
+    ignoreShutdown: async (name) => driver.ignoreShutdown(name),
+    dispose: async () => {},
+  };
+});
+
+function spec(overrides: Partial<DomainSpec> = {}): DomainSpec {
+  return { ...tinyDomainSpec(`i-${randomUUID().slice(0, 8)}`), ...overrides };
+}
+
+function twoHosts(a: Partial<SimulatorHostConfig> = {}, b: Partial<SimulatorHostConfig> = {}) {
+  const cloud = new SimulatedCloud();
+  return { cloud, source: cloud.addHost('h1', { ...HOST, ...a }), target: cloud.addHost('h2', { ...HOST, ...b }) };
+}
+
+describe('simulator driver', () => {
+  describe('delays', () => {
+    it('a start takes startDelayMs, holding the capacity and showing the domain off meanwhile', async () => {
+      const { source } = twoHosts({ startDelayMs: 60 });
+      const domain = spec();
+      let done = false;
+      const starting = source.startDomain(domain).then((state) => {
+        done = true;
+        return state;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      expect(done).toBe(false);
+      expect(source.powerStateOf(domain.instanceName)).toBe('stopped');
+      expect(source.allocated()).toEqual({ cpuMhz: 100, memory: 64 });
+      expect(await starting).toBe('running');
+      expect(source.powerStateOf(domain.instanceName)).toBe('running');
+    });
+
+    it('a graceful stop takes stopDelayMs and shows the domain running meanwhile; a forced one does not wait', async () => {
+      const { source } = twoHosts({ stopDelayMs: 60 });
+      const domain = spec();
+      await source.startDomain(domain);
+      let done = false;
+      const stopping = source.stopDomain(domain.instanceName, { forced: false, timeoutMs: 10_000 }).then((state) => {
+        done = true;
+        return state;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      expect(done).toBe(false);
+      expect(source.powerStateOf(domain.instanceName)).toBe('running');
+      expect(await stopping).toBe('stopped');
+
+      source.setDelays({ stopDelayMs: 3_600_000 });
+      await source.startDomain(domain);
+      expect(await source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 })).toBe('stopped');
+    });
+
+    it('a graceful stop slower than its timeout fails with TIMEOUT and leaves the domain running', async () => {
+      const { source } = twoHosts({ stopDelayMs: 3_600_000 });
+      const domain = spec();
+      await source.startDomain(domain);
+      const error = await expectDriverError(source.stopDomain(domain.instanceName, { forced: false, timeoutMs: 30 }), 'TIMEOUT');
+      expect(error.detail).toContain('3600000');
+      expect(source.powerStateOf(domain.instanceName)).toBe('running');
+      expect(await source.rebootDomain(domain.instanceName, { forced: true })).toBe('running');
+    });
+
+    it('a guest that powers off while a graceful stop waits ends the wait', async () => {
+      const { source } = twoHosts();
+      const domain = spec();
+      await source.startDomain(domain);
+      source.ignoreShutdown(domain.instanceName);
+      // Without the wake-up the stop would wait out its timeout and fail with TIMEOUT.
+      const stopping = source.stopDomain(domain.instanceName, { forced: false, timeoutMs: 2_000 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      source.powerOffFromInside(domain.instanceName);
+      expect(await stopping).toBe('stopped');
+    });
+
+    it('operations on one domain run in the order they were asked for', async () => {
+      const { source } = twoHosts({ startDelayMs: 20, stopDelayMs: 20 });
+      const domain = spec();
+      const order: string[] = [];
+      await Promise.all([
+        source.startDomain(domain).then(() => order.push('start')),
+        source.stopDomain(domain.instanceName, { forced: false, timeoutMs: 1_000 }).then((s) => order.push(`stop:${s}`)),
+        source.startDomain(domain).then(() => order.push('start')),
+      ]);
+      expect(order).toEqual(['start', 'stop:stopped', 'start']);
+      expect(source.powerStateOf(domain.instanceName)).toBe('running');
+    });
+
+    it('zero delays go through setImmediate, never a setTimeout with its 1 ms floor', async () => {
+      const { source, target } = twoHosts();
+      const domain = spec();
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      try {
+        // With frozen timeouts an operation that used one would never finish; 100 turns bound the wait.
+        const turns = async (): Promise<'stuck'> => {
+          for (let i = 0; i < 100; i++) await new Promise((resolve) => setImmediate(resolve));
+          return 'stuck';
+        };
+        const all = (async () => {
+          await source.startDomain(domain);
+          await source.rebootDomain(domain.instanceName, { forced: false });
+          await source.migrateDomain(domain.instanceName, target.hostId);
+          return target.stopDomain(domain.instanceName, { forced: false, timeoutMs: 1_000 });
+        })();
+        expect(await Promise.race([all, turns()])).toBe('stopped');
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+  });
+
+  describe('injected faults', () => {
+    it.each([
+      ['START', 'startDomain'],
+      ['STOP', 'stopDomain'],
+      ['REBOOT', 'rebootDomain'],
+      ['MIGRATE', 'migrateDomain'],
+    ] as const)('failOn %s fails %s with INJECTED_FAULT and changes nothing', async (operation, method) => {
+      const { cloud, source, target } = twoHosts();
+      const domain = spec();
+      await source.startDomain(domain);
+      source.setFaults([operation]);
+      const attempt = {
+        startDomain: () => source.startDomain(spec()),
+        stopDomain: () => source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 }),
+        rebootDomain: () => source.rebootDomain(domain.instanceName, { forced: false }),
+        migrateDomain: () => source.migrateDomain(domain.instanceName, target.hostId),
+      }[method];
+      const error = await expectDriverError(attempt(), 'INJECTED_FAULT');
+      expect(error.detail).toContain(operation);
+      expect(cloud.locate(domain.instanceName)).toEqual([{ hostId: 'h1', powerState: 'running' }]);
+      expect((await source.listDomains()).length).toBe(1);
+
+      source.setFaults([]);
+      await expect(attempt()).resolves.toBeDefined();
+    });
+
+    it('takes failOn from the host configuration and leaves other operations alone', async () => {
+      const { source } = twoHosts({ failOn: ['STOP', 'SNAPSHOT'] });
+      const domain = spec();
+      expect(await source.startDomain(domain)).toBe('running');
+      await expectDriverError(source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 }), 'INJECTED_FAULT');
+      expect(await source.rebootDomain(domain.instanceName, { forced: true })).toBe('running');
+      await source.destroyDomain(domain.instanceName, domain.volumes);
+      expect(source.powerStateOf(domain.instanceName)).toBe('missing');
+    });
+  });
+
+  describe('capacity', () => {
+    it('refuses a start beyond the memory or MHz the running domains leave', async () => {
+      const { source } = twoHosts({ cpuNumber: 2, cpuSpeed: 1000, memory: 1024 });
+      const first = spec({ memory: 768, cpuNumber: 1, cpuSpeed: 1000 });
+      await source.startDomain(first);
+      const tooMuchMemory = spec({ memory: 512 });
+      const error = await expectDriverError(source.startDomain(tooMuchMemory), 'INSUFFICIENT_CAPACITY');
+      expect(error.detail).toContain('256 MiB free');
+      expect(source.powerStateOf(tooMuchMemory.instanceName)).toBe('missing');
+      await expectDriverError(source.startDomain(spec({ memory: 64, cpuNumber: 2, cpuSpeed: 600 })), 'INSUFFICIENT_CAPACITY');
+      expect(await source.startDomain(spec({ memory: 256, cpuNumber: 1, cpuSpeed: 1000 }))).toBe('running');
+      expect(source.allocated()).toEqual({ cpuMhz: 2000, memory: 1024 });
+    });
+
+    it('refuses a domain with more cores or faster cores than the host has', async () => {
+      const { source } = twoHosts({ cpuNumber: 2, cpuSpeed: 1000, memory: 4096 });
+      await expectDriverError(source.startDomain(spec({ cpuNumber: 3, cpuSpeed: 100 })), 'INSUFFICIENT_CAPACITY');
+      await expectDriverError(source.startDomain(spec({ cpuNumber: 1, cpuSpeed: 1001 })), 'INSUFFICIENT_CAPACITY');
+    });
+
+    it('a stopped domain frees its capacity, and starting it again needs it back', async () => {
+      const { source } = twoHosts({ memory: 1024 });
+      const a = spec({ memory: 1024 });
+      const b = spec({ memory: 1024 });
+      await source.startDomain(a);
+      await source.stopDomain(a.instanceName, { forced: true, timeoutMs: 0 });
+      expect(await source.startDomain(b)).toBe('running');
+      await expectDriverError(source.startDomain(a), 'INSUFFICIENT_CAPACITY');
+      expect(source.powerStateOf(a.instanceName)).toBe('stopped');
+    });
+
+    it('two starts racing for the last memory: exactly one wins', async () => {
+      const { source } = twoHosts({ memory: 1024, startDelayMs: 10 });
+      const results = await Promise.allSettled([source.startDomain(spec({ memory: 1024 })), source.startDomain(spec({ memory: 1024 }))]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(source.allocated().memory).toBe(1024);
+    });
+
+    it('refuses a migration the target cannot fit and leaves the domain running on the source', async () => {
+      const { cloud, source, target } = twoHosts({}, { memory: 512 });
+      const domain = spec({ memory: 1024 });
+      await source.startDomain(domain);
+      await expectDriverError(source.migrateDomain(domain.instanceName, target.hostId), 'INSUFFICIENT_CAPACITY');
+      expect(cloud.locate(domain.instanceName)).toEqual([{ hostId: 'h1', powerState: 'running' }]);
+      expect(target.allocated()).toEqual({ cpuMhz: 0, memory: 0 });
+    });
+
+    it('refuses to scale a running domain beyond the host, but a stopped one may be', async () => {
+      const { source } = twoHosts({ memory: 1024 });
+      const domain = spec({ memory: 512 });
+      await source.startDomain(domain);
+      await expectDriverError(source.scaleDomain(domain.instanceName, 1, 100, 2048), 'INSUFFICIENT_CAPACITY');
+      expect((await source.describeDomain(domain.instanceName))?.memory).toBe(512);
+      expect(await source.scaleDomain(domain.instanceName, 1, 100, 1024)).toBe('running');
+      await source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 });
+      expect(await source.scaleDomain(domain.instanceName, 1, 100, 2048)).toBe('stopped');
+    });
+  });
+
+  describe('disks, NICs and migration', () => {
+    it('creates disks on shared storage, keeps them across restarts and migration, and removes them on destroy', async () => {
+      const { cloud, source, target } = twoHosts();
+      const domain = spec();
+      const [root, data] = domain.volumes;
+      await source.startDomain(domain);
+      expect(cloud.diskSize(root!.volumeId)).toBe(root!.size);
+      expect(cloud.diskSize(data!.volumeId)).toBe(data!.size);
+      // A restart with a bigger size in the spec does not recreate the existing disk.
+      await source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 });
+      await source.startDomain({ ...domain, volumes: [{ ...root!, size: root!.size * 2 }, data!] });
+      expect(cloud.diskSize(root!.volumeId)).toBe(root!.size);
+
+      await source.migrateDomain(domain.instanceName, target.hostId);
+      expect(cloud.locate(domain.instanceName)).toEqual([{ hostId: 'h2', powerState: 'running' }]);
+      expect((await target.describeDomain(domain.instanceName))?.macs).toEqual(domain.nics.map((nic) => nic.mac));
+      expect(source.allocated()).toEqual({ cpuMhz: 0, memory: 0 });
+      expect(target.allocated()).toEqual({ cpuMhz: 100, memory: 64 });
+
+      await target.destroyDomain(domain.instanceName, domain.volumes);
+      expect(cloud.diskSize(root!.volumeId)).toBeUndefined();
+      expect(cloud.locate(domain.instanceName)).toEqual([]);
+    });
+
+    it('a restart redefines the domain from the new spec', async () => {
+      const { source } = twoHosts();
+      const domain = spec();
+      await source.startDomain(domain);
+      await source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 });
+      await source.startDomain({ ...domain, cpuNumber: 2, memory: 128 });
+      expect(await source.describeDomain(domain.instanceName)).toMatchObject({ cpuNumber: 2, memory: 128 });
+    });
+
+    it('migration fails for an unknown or identical target host', async () => {
+      const { source } = twoHosts();
+      const domain = spec();
+      await source.startDomain(domain);
+      await expectDriverError(source.migrateDomain(domain.instanceName, 'nowhere'), 'NOT_FOUND');
+      await expectDriverError(source.migrateDomain(domain.instanceName, 'h1'), 'REMOTE_COMMAND_FAILED');
+      expect(source.powerStateOf(domain.instanceName)).toBe('running');
+    });
+
+    it('a guest that powers off during a migration aborts it and frees the target', async () => {
+      const { cloud, source, target } = twoHosts({ startDelayMs: 150 });
+      const domain = spec();
+      await source.startDomain(domain);
+      const migrating = source.migrateDomain(domain.instanceName, target.hostId);
+      await eventually(() => target.allocated().memory > 0, 1_000, 'the target to reserve memory');
+      source.powerOffFromInside(domain.instanceName);
+      await expectDriverError(migrating, 'REMOTE_COMMAND_FAILED');
+      expect(cloud.locate(domain.instanceName)).toEqual([{ hostId: 'h1', powerState: 'stopped' }]);
+      expect(target.allocated()).toEqual({ cpuMhz: 0, memory: 0 });
+    });
+  });
+
+  describe('hooks', () => {
+    it('powerOffFromInside refuses a stopped or unknown domain', async () => {
+      const { source } = twoHosts();
+      const domain = spec();
+      await source.startDomain(domain);
+      await source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 });
+      expect(() => source.powerOffFromInside(domain.instanceName)).toThrow(/not running/);
+      expect(() => source.powerOffFromInside('i-nope')).toThrow(/not defined/);
+    });
+
+    it('every listener hears a change even when one throws', async () => {
+      const { source } = twoHosts();
+      const domain = spec();
+      await source.startDomain(domain);
+      const heard: string[] = [];
+      source.onPowerStateChange(() => {
+        throw new Error('boom');
+      });
+      source.onPowerStateChange((change) => heard.push(change.powerState));
+      expect(() => source.powerOffFromInside(domain.instanceName)).toThrow(AggregateError);
+      expect(heard).toEqual(['stopped']);
+    });
+
+    it('refuses a host configuration without capacity', () => {
+      const cloud = new SimulatedCloud();
+      expect(() => cloud.addHost('h', { cpuNumber: 0, cpuSpeed: 1000, memory: 1024 })).toThrow(RangeError);
+      expect(() => cloud.addHost('h', { ...HOST, startDelayMs: -1 })).toThrow(RangeError);
+      cloud.addHost('h', HOST);
+      expect(() => cloud.addHost('h', HOST)).toThrow(/already exists/);
+    });
+  });
+});

@@ -1,0 +1,464 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MemoryBus } from '../../../adapters/bus/memory-bus.js';
+import { replyMessageId, startAgent } from '../../../adapters/hypervisor/agent.js';
+import type { PowerStateListener } from '../../../adapters/hypervisor/driver.js';
+import {
+  ORCHESTRATOR_REPLIES,
+  agentQueue,
+  toBusMessage,
+  type AgentCommand,
+  type AgentReply,
+  type DomainSpec,
+  type HostHeartbeat,
+  type PowerStateReport,
+} from '../../../adapters/hypervisor/protocol.js';
+import { SimulatedCloud } from '../../../adapters/hypervisor/simulator/index.js';
+import { HOST, NOW, RecordingBus, domain, pause, startCommand, startHarness, waitFor, type Harness } from './harness.js';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+async function open(options: Parameters<typeof startHarness>[0] = {}): Promise<Harness> {
+  harness = await startHarness(options);
+  return harness;
+}
+
+const heartbeats = (h: Harness): HostHeartbeat[] =>
+  h.reports.flatMap((r) => (r.body.type === 'HostHeartbeat' ? [r.body] : []));
+const powerReports = (h: Harness): PowerStateReport[] =>
+  h.reports.flatMap((r) => (r.body.type === 'PowerStateReport' ? [r.body] : []));
+
+describe('agent: commands', () => {
+  it('StartDomain starts the domain, replies with a id derived from the commandId, then acks', async () => {
+    const h = await open();
+    const spec = domain();
+    const command = startCommand(spec);
+    await h.send(command);
+    const reply = await h.replyTo(command.commandId);
+    expect(reply.body).toEqual({
+      type: 'AgentReply',
+      commandId: command.commandId,
+      hostId: 'h1',
+      command: 'StartDomain',
+      outcome: 'succeeded',
+      powerState: 'running',
+    });
+    expect(reply.id).toBe(replyMessageId(command.commandId));
+    expect(reply.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(h.h1.powerStateOf(spec.instanceName)).toBe('running');
+    await waitFor(() => h.bus.log.includes(`ack:${command.commandId}`), 1_000, 'the ack');
+    expect(h.bus.log).toEqual([`reply:${reply.id}`, `ack:${command.commandId}`]);
+  });
+
+  it('each command type reaches the driver and its reply carries the power state after it', async () => {
+    const h = await open();
+    const spec = domain();
+    const run = async (command: AgentCommand): Promise<{ outcome: string; powerState: string; command: string }> => {
+      await h.send(command);
+      const { body } = await h.replyTo(command.commandId);
+      expect(body.error).toBeUndefined();
+      return { outcome: body.outcome, powerState: body.powerState, command: body.command };
+    };
+    const base = () => ({ commandId: randomUUID(), hostId: 'h1' });
+    const name = spec.instanceName;
+
+    expect(await run(startCommand(spec))).toEqual({ outcome: 'succeeded', powerState: 'running', command: 'StartDomain' });
+
+    expect(await run({ ...base(), type: 'ScaleDomain', instanceName: name, cpuNumber: 2, cpuSpeed: 500, memory: 256 })).toEqual({
+      outcome: 'succeeded',
+      powerState: 'running',
+      command: 'ScaleDomain',
+    });
+    expect(await h.h1.describeDomain(name)).toMatchObject({ cpuNumber: 2, cpuSpeed: 500, memory: 256 });
+
+    expect(await run({ ...base(), type: 'RebootDomain', instanceName: name, forced: false })).toEqual({
+      outcome: 'succeeded',
+      powerState: 'running',
+      command: 'RebootDomain',
+    });
+
+    expect(await run({ ...base(), type: 'StopDomain', instanceName: name, forced: false, timeoutMs: 5_000 })).toEqual({
+      outcome: 'succeeded',
+      powerState: 'stopped',
+      command: 'StopDomain',
+    });
+    expect(h.h1.powerStateOf(name)).toBe('stopped');
+
+    await run(startCommand(spec));
+    expect(await run({ ...base(), type: 'MigrateDomain', instanceName: name, targetHostId: 'h2' })).toEqual({
+      outcome: 'succeeded',
+      powerState: 'running',
+      command: 'MigrateDomain',
+    });
+    expect(h.cloud.locate(name)).toEqual([{ hostId: 'h2', powerState: 'running' }]);
+
+    const destroy: AgentCommand = { commandId: randomUUID(), hostId: 'h2', type: 'DestroyDomain', instanceName: name, volumes: spec.volumes };
+    expect(await run(destroy)).toEqual({ outcome: 'succeeded', powerState: 'missing', command: 'DestroyDomain' });
+    expect(h.cloud.locate(name)).toEqual([]);
+    expect(h.cloud.diskSize(spec.volumes[0]!.volumeId)).toBeUndefined();
+  });
+
+  it('a failing driver becomes a failed reply with the message, the detail and the power state the host sees', async () => {
+    const h = await open({ h1: { failOn: ['START'] } });
+    const spec = domain();
+    const start = startCommand(spec);
+    await h.send(start);
+    const failed = (await h.replyTo(start.commandId)).body;
+    expect(failed).toMatchObject({ outcome: 'failed', powerState: 'missing', command: 'StartDomain' });
+    expect(failed.error?.message).toMatch(/simulated START failure on host h1/);
+    expect(failed.error?.detail).toBe('failOn includes START');
+    await waitFor(() => h.bus.log.includes(`ack:${start.commandId}`), 1_000, 'the ack of the failed command');
+
+    h.h1.setFaults([]);
+    h.h1.setDelays({ stopDelayMs: 3_600_000 });
+    await h.h1.startDomain(spec);
+    const stop: AgentCommand = { commandId: randomUUID(), hostId: 'h1', type: 'StopDomain', instanceName: spec.instanceName, forced: false, timeoutMs: 20 };
+    await h.send(stop);
+    const timedOut = (await h.replyTo(stop.commandId)).body;
+    expect(timedOut).toMatchObject({ outcome: 'failed', powerState: 'running', command: 'StopDomain' });
+    expect(timedOut.error?.message).toMatch(/did not shut down within 20 ms/);
+  });
+
+  it('a failure without detail has no detail field, so the reply stays valid JSON for any bus', async () => {
+    const h = await open();
+    const reboot: AgentCommand = { commandId: randomUUID(), hostId: 'h1', type: 'RebootDomain', instanceName: 'i-unknown', forced: true };
+    await h.send(reboot);
+    const reply = (await h.replyTo(reboot.commandId)).body;
+    expect(reply.outcome).toBe('failed');
+    expect(reply.error).toEqual({ message: 'domain i-unknown is not defined on host h1' });
+  });
+
+  it('a command redelivered after a lost ack runs again and answers with the same reply id', async () => {
+    const bus = new RecordingBus(new MemoryBus());
+    bus.failAcks = 1;
+    const h = await open({ bus });
+    const spec = domain();
+    const command = startCommand(spec);
+    await h.send(command);
+    await waitFor(() => h.replies.length === 2, 2_000, 'the second reply');
+    const id = replyMessageId(command.commandId);
+    expect(h.replies.map((r) => [r.id, r.body.outcome, r.body.powerState])).toEqual([
+      [id, 'succeeded', 'running'],
+      [id, 'succeeded', 'running'],
+    ]);
+    expect(h.bus.log).toEqual([`reply:${id}`, `ack-failed:${command.commandId}`, `reply:${id}`, `ack:${command.commandId}`]);
+    expect((await h.h1.listDomains()).filter((d) => d.instanceName === spec.instanceName)).toHaveLength(1);
+  });
+
+  it('a reply the bus does not confirm is not acked: the command is requeued and answered later', async () => {
+    const bus = new RecordingBus(new MemoryBus());
+    bus.failReplyPublishes = 1;
+    const h = await open({ bus });
+    const command = startCommand(domain());
+    await h.send(command);
+    const reply = await h.replyTo(command.commandId);
+    await waitFor(() => h.bus.log.includes(`ack:${command.commandId}`), 1_000, 'the ack');
+    expect(h.bus.log).toEqual([
+      `reply-failed:${reply.id}`,
+      `nack:${command.commandId}:requeue`,
+      `reply:${reply.id}`,
+      `ack:${command.commandId}`,
+    ]);
+    expect(h.errors.some((e) => e.includes('no broker confirm'))).toBe(true);
+  });
+
+  it('commands for one domain run in the order they arrived, even with several in flight', async () => {
+    const h = await open({ h1: { startDelayMs: 15, stopDelayMs: 15 } });
+    const spec = domain();
+    const start = startCommand(spec);
+    const stop: AgentCommand = { commandId: randomUUID(), hostId: 'h1', type: 'StopDomain', instanceName: spec.instanceName, forced: false, timeoutMs: 1_000 };
+    await h.send(start);
+    await h.send(stop);
+    await h.replyTo(stop.commandId);
+    expect(h.replies.map((r) => [r.body.command, r.body.powerState])).toEqual([
+      ['StartDomain', 'running'],
+      ['StopDomain', 'stopped'],
+    ]);
+    expect(h.h1.powerStateOf(spec.instanceName)).toBe('stopped');
+  });
+
+  it('commands for one domain stay in order even on a driver that does not order them itself', async () => {
+    const cloud = new SimulatedCloud();
+    const simulator = cloud.addHost('h1', HOST);
+    // A slow start that takes the simulator's own per-domain lock only after its pause.
+    const unordered = Object.assign(Object.create(simulator) as typeof simulator, {
+      startDomain: async (spec: DomainSpec) => {
+        await pause(30);
+        return simulator.startDomain(spec);
+      },
+    });
+    const bus = new MemoryBus();
+    const agent = await startAgent({
+      bus,
+      drivers: new Map([['h1', unordered]]),
+      clock: () => NOW,
+      newId: randomUUID,
+      heartbeatIntervalMs: 60_000,
+      powerSyncIntervalMs: 60_000,
+    });
+    const replies: string[] = [];
+    await bus.consume(ORCHESTRATOR_REPLIES, async (d) => {
+      const body = d.message.body as unknown as AgentReply;
+      replies.push(`${body.command}:${body.powerState}`);
+      await d.ack();
+    });
+    try {
+      const spec = domain();
+      const start = startCommand(spec);
+      const stop: AgentCommand = { commandId: randomUUID(), hostId: 'h1', type: 'StopDomain', instanceName: spec.instanceName, forced: true, timeoutMs: 0 };
+      await bus.publish(agentQueue('h1'), toBusMessage(start.commandId, start));
+      await bus.publish(agentQueue('h1'), toBusMessage(stop.commandId, stop));
+      await waitFor(() => replies.length === 2, 2_000, 'both replies');
+      expect(replies).toEqual(['StartDomain:running', 'StopDomain:stopped']);
+      expect(simulator.powerStateOf(spec.instanceName)).toBe('stopped');
+    } finally {
+      await agent.stop();
+      await bus.close();
+    }
+  });
+});
+
+describe('agent: dead letters', () => {
+  it('dead-letters a command for a host its queue does not serve, without running it', async () => {
+    const h = await open();
+    const spec = domain();
+    const command = startCommand(spec, 'h9');
+    await h.send(command, { queueHost: 'h1' });
+    await waitFor(() => h.deadLetters.length === 1, 1_000, 'the dead letter');
+    expect(h.deadLetters[0]?.id).toBe(command.commandId);
+    expect(h.bus.log).toEqual([`nack:${command.commandId}:dead`]);
+    expect(h.replies).toEqual([]);
+    expect(h.cloud.locate(spec.instanceName)).toEqual([]);
+    expect(h.errors.join('\n')).toMatch(/is for host h9/);
+  });
+
+  it('dead-letters a command for another served host that arrived on the wrong queue', async () => {
+    const h = await open();
+    const command = startCommand(domain(), 'h2');
+    await h.send(command, { queueHost: 'h1' });
+    await waitFor(() => h.deadLetters.length === 1, 1_000, 'the dead letter');
+    expect(h.replies).toEqual([]);
+  });
+
+  it.each([
+    ['a body that is not an object', { id: 'm-1', type: 'StartDomain', body: 'start it' }],
+    ['an unknown command type', { id: 'm-2', type: 'FormatDisk', body: { type: 'FormatDisk', commandId: 'c', hostId: 'h1' } }],
+    ['a missing commandId', { id: 'm-3', type: 'RebootDomain', body: { type: 'RebootDomain', hostId: 'h1', instanceName: 'i', forced: true } }],
+    [
+      'a message type that differs from the body',
+      { id: 'm-4', type: 'StopDomain', body: { type: 'RebootDomain', commandId: 'c', hostId: 'h1', instanceName: 'i', forced: true } },
+    ],
+    [
+      'a domain spec with a negative memory',
+      {
+        id: 'm-5',
+        type: 'StartDomain',
+        body: {
+          type: 'StartDomain',
+          commandId: 'c',
+          hostId: 'h1',
+          domain: { instanceId: 'x', instanceName: 'i', cpuNumber: 1, cpuSpeed: 100, memory: -1, nics: [], volumes: [] },
+        },
+      },
+    ],
+  ])('dead-letters a malformed message: %s', async (_label, message) => {
+    const h = await open();
+    await h.sendRaw('h1', message);
+    await waitFor(() => h.deadLetters.length === 1, 1_000, 'the dead letter');
+    expect(h.deadLetters[0]?.id).toBe(message.id);
+    expect(h.bus.log).toEqual([`nack:${message.id}:dead`]);
+    expect(h.replies).toEqual([]);
+    expect(await h.h1.listDomains()).toEqual([]);
+  });
+});
+
+describe('agent: reports', () => {
+  it('reports a guest that powers itself off, with that domain only', async () => {
+    const h = await open();
+    const spec = domain();
+    await h.h1.startDomain(spec);
+    const before = powerReports(h).length;
+    h.h1.powerOffFromInside(spec.instanceName);
+    await waitFor(() => powerReports(h).length > before, 1_000, 'the power-state report');
+    expect(powerReports(h).at(-1)).toEqual({
+      type: 'PowerStateReport',
+      hostId: 'h1',
+      at: NOW.toISOString(),
+      domains: [{ instanceName: spec.instanceName, powerState: 'stopped' }],
+    });
+  });
+
+  it('sends heartbeats with the host resources and a full power-state sync, every interval and at once on start', async () => {
+    const h = await open({ agent: { heartbeatIntervalMs: 20, powerSyncIntervalMs: 25 } });
+    const spec = domain();
+    await h.h2.startDomain(spec);
+    await waitFor(() => heartbeats(h).filter((b) => b.hostId === 'h1').length >= 3, 2_000, 'three heartbeats of h1');
+    expect(heartbeats(h).find((b) => b.hostId === 'h1')).toEqual({ type: 'HostHeartbeat', hostId: 'h1', at: NOW.toISOString(), ...HOST });
+    expect(heartbeats(h).some((b) => b.hostId === 'h2')).toBe(true);
+    await waitFor(
+      () => powerReports(h).some((r) => r.hostId === 'h2' && r.domains.some((d) => d.instanceName === spec.instanceName)),
+      2_000,
+      'a sync that lists the new domain',
+    );
+    expect(powerReports(h).filter((r) => r.hostId === 'h2').at(-1)?.domains).toEqual([
+      { instanceName: spec.instanceName, powerState: 'running' },
+    ]);
+    expect(new Set(h.reports.map((r) => r.id)).size).toBe(h.reports.length);
+  });
+
+  it('sends a heartbeat and a power-state sync for every host as soon as it starts', async () => {
+    const h = await open();
+    await waitFor(() => h.reports.length >= 4, 1_000, 'the first reports');
+    expect(heartbeats(h).map((b) => b.hostId).sort()).toEqual(['h1', 'h2']);
+    expect(powerReports(h).map((r) => [r.hostId, r.domains]).sort()).toEqual([
+      ['h1', []],
+      ['h2', []],
+    ]);
+  });
+
+  it('sends nothing more once stopped', async () => {
+    const h = await open({ agent: { heartbeatIntervalMs: 10, powerSyncIntervalMs: 10 } });
+    const spec = domain();
+    await h.h1.startDomain(spec);
+    await waitFor(() => heartbeats(h).length >= 2, 1_000, 'heartbeats');
+    await h.agent.stop();
+    const sent = h.reports.length;
+    h.h1.powerOffFromInside(spec.instanceName);
+    await pause(50);
+    expect(h.reports.length).toBe(sent);
+  });
+
+  it('a host that cannot be asked sends no heartbeat and the error is reported', async () => {
+    const cloud = new SimulatedCloud();
+    const driver = cloud.addHost('h1', HOST);
+    const broken = Object.assign(Object.create(driver) as typeof driver, {
+      hostInfo: async () => {
+        throw new Error('ssh: connection refused');
+      },
+    });
+    const bus = new MemoryBus();
+    const errors: string[] = [];
+    const agent = await startAgent({
+      bus,
+      drivers: new Map([['h1', broken]]),
+      clock: () => NOW,
+      newId: randomUUID,
+      heartbeatIntervalMs: 10,
+      powerSyncIntervalMs: 60_000,
+      onError: (error, context) => errors.push(`${context}: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    try {
+      await waitFor(() => errors.length >= 2, 1_000, 'the heartbeat errors');
+      expect(errors[0]).toBe('sending a heartbeat for host h1: ssh: connection refused');
+    } finally {
+      await agent.stop();
+      await bus.close();
+    }
+  });
+});
+
+describe('agent: lifecycle', () => {
+  it('stop() waits for the command under way, which is answered and acked', async () => {
+    const h = await open({ h1: { startDelayMs: 80 } });
+    const spec = domain();
+    const command = startCommand(spec);
+    await h.send(command);
+    await waitFor(() => h.h1.allocated().memory > 0, 1_000, 'the start to begin');
+    await h.agent.stop();
+    expect(h.bus.log).toEqual([`reply:${replyMessageId(command.commandId)}`, `ack:${command.commandId}`]);
+    expect(h.h1.powerStateOf(spec.instanceName)).toBe('running');
+  });
+
+  it('a command delivered while stop() waits is not run but handed back', async () => {
+    const h = await open({ h1: { startDelayMs: 80 } });
+    const first = startCommand(domain());
+    await h.send(first);
+    await waitFor(() => h.h1.allocated().memory > 0, 1_000, 'the first start to begin');
+    const stopping = h.agent.stop();
+    const late = startCommand(domain());
+    await h.send(late);
+    await stopping;
+    await pause(20);
+    expect(h.replies.map((r) => r.body.commandId)).toEqual([first.commandId]);
+    expect(h.cloud.locate(late.domain.instanceName)).toEqual([]);
+  });
+
+  it('stop() leaves no timers behind', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const h = await open({ agent: { heartbeatIntervalMs: 1_000, powerSyncIntervalMs: 1_000 } });
+      expect(vi.getTimerCount()).toBe(4);
+      await h.agent.stop();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('stop() unsubscribes from the drivers power-state changes', async () => {
+    const cloud = new SimulatedCloud();
+    const simulator = cloud.addHost('h1', HOST);
+    let subscribed = 0;
+    const counting = Object.assign(Object.create(simulator) as typeof simulator, {
+      onPowerStateChange: (listener: PowerStateListener) => {
+        subscribed++;
+        const unsubscribe = simulator.onPowerStateChange(listener);
+        return () => {
+          subscribed--;
+          unsubscribe();
+        };
+      },
+    });
+    const bus = new MemoryBus();
+    const agent = await startAgent({
+      bus,
+      drivers: new Map([['h1', counting]]),
+      clock: () => NOW,
+      newId: randomUUID,
+      heartbeatIntervalMs: 60_000,
+      powerSyncIntervalMs: 60_000,
+    });
+    expect(subscribed).toBe(1);
+    await agent.stop();
+    expect(subscribed).toBe(0);
+    await bus.close();
+  });
+
+  it('a command that arrives after stop() is left on the queue for the next agent', async () => {
+    const h = await open();
+    await h.agent.stop();
+    const command = startCommand(domain());
+    await h.send(command);
+    await pause(30);
+    expect(h.replies).toEqual([]);
+    // A new agent on the same bus picks it up.
+    const next = await startAgent({
+      bus: h.bus,
+      drivers: new Map([['h1', h.h1]]),
+      clock: () => NOW,
+      newId: randomUUID,
+      heartbeatIntervalMs: 60_000,
+      powerSyncIntervalMs: 60_000,
+    });
+    try {
+      expect((await h.replyTo(command.commandId)).body.outcome).toBe('succeeded');
+    } finally {
+      await next.stop();
+    }
+  });
+
+  it('refuses a driver registered under another host id, and bad intervals', async () => {
+    const cloud = new SimulatedCloud();
+    const bus = new MemoryBus();
+    const base = { bus, clock: () => NOW, newId: randomUUID, heartbeatIntervalMs: 1_000, powerSyncIntervalMs: 1_000 };
+    await expect(startAgent({ ...base, drivers: new Map([['h2', cloud.addHost('h1', HOST)]]) })).rejects.toThrow(
+      /registered for host h2 drives host h1/,
+    );
+    await expect(startAgent({ ...base, drivers: new Map(), heartbeatIntervalMs: 0 })).rejects.toThrow(RangeError);
+    await bus.close();
+  });
+});
