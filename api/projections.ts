@@ -3,6 +3,7 @@ import { configurationProjection } from '../projections/configuration/index.js';
 import { eventsProjection } from '../projections/events/projection.js';
 import { infrastructureProjections } from '../projections/infrastructure/index.js';
 import { instancesProjection } from '../projections/instances/projection.js';
+import { jobsProjection } from '../projections/jobs/projection.js';
 import type { Projection } from '../projections/projection.js';
 import { usageEventsProjection } from '../projections/usage/projection.js';
 
@@ -12,6 +13,8 @@ export const projections: readonly Projection[] = [
   ...accountProjections,
   configurationProjection,
   instancesProjection,
+  // After instances: a finished job's result is the instance row as of that moment.
+  jobsProjection,
   eventsProjection,
   usageEventsProjection,
 ];

@@ -41,6 +41,7 @@ export class ReadModel {
   private failure: unknown;
   private waiters: Array<{ position: number; resolve: (reached: boolean) => void; timer: NodeJS.Timeout }> = [];
   private readonly saveCheckpoint: Statement<[number]>;
+  private readonly commitListeners = new Set<(position: number) => void>();
 
   private constructor(
     db: Db,
@@ -118,6 +119,12 @@ export class ReadModel {
     });
   }
 
+  /** Calls back after every committed batch with the position reached; returns the unsubscribe. */
+  onCommit(listener: (position: number) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
   private start(): void {
     const subscription = this.options.store.subscribe({ fromPosition: this.reached });
     this.subscription = subscription;
@@ -170,6 +177,7 @@ export class ReadModel {
     // Bounded: a memo is a cache of rows, never the only copy of anything.
     if (this.writer.memo.size > MEMO_LIMIT) this.writer.memo.clear();
     this.reached = target;
+    for (const listener of this.commitListeners) listener(target);
     this.waiters = this.waiters.filter((waiter) => {
       if (waiter.position > target) return true;
       clearTimeout(waiter.timer);

@@ -1,0 +1,167 @@
+// Commands for one stream, one at a time within this process, decided in batches. A hot stream (a
+// host's capacity, a network's addresses) would otherwise see every concurrent command read the
+// same revision and all but one lose the append; here the commands that queue up while one append
+// is in flight are decided one after another on the evolving state and appended together. Optimistic
+// concurrency still guards against other processes.
+import { randomUUID } from 'node:crypto';
+import { isRejection, type Decider, type DomainEvent } from '../../domain/shared/decider.js';
+import {
+  CommandRejectedError,
+  ConcurrencyConflictError,
+  StateCache,
+  envelopeMetadata,
+  handleCommand,
+  type CommandEnvelope,
+  type CommandResult,
+} from './command-handler.js';
+import { toDomainEvent } from './domain-event.js';
+import { WrongExpectedRevisionError, type EventStore } from './port.js';
+
+interface Queued {
+  readonly decider: Decider<unknown, unknown, DomainEvent>;
+  readonly command: unknown;
+  readonly envelope: CommandEnvelope;
+  readonly resolve: (result: CommandResult<unknown, DomainEvent>) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const MAX_ATTEMPTS = 5;
+const PAGE = 1000;
+
+export class Commander {
+  private readonly queues = new Map<string, Queued[]>();
+  readonly cache: StateCache;
+
+  constructor(
+    private readonly store: EventStore,
+    options: { cacheSize?: number } = {},
+  ) {
+    this.cache = new StateCache(options.cacheSize ?? 20_000);
+  }
+
+  execute<Command, State, Event extends DomainEvent>(
+    stream: string,
+    decider: Decider<Command, State, Event>,
+    command: Command,
+    envelope: CommandEnvelope,
+  ): Promise<CommandResult<State, Event>> {
+    return new Promise((resolve, reject) => {
+      const item: Queued = {
+        decider: decider as unknown as Decider<unknown, unknown, DomainEvent>,
+        command,
+        envelope,
+        resolve: resolve as (result: CommandResult<unknown, DomainEvent>) => void,
+        reject,
+      };
+      const queue = this.queues.get(stream);
+      if (queue) {
+        queue.push(item);
+        return;
+      }
+      this.queues.set(stream, [item]);
+      void this.drain(stream);
+    });
+  }
+
+  private async drain(stream: string): Promise<void> {
+    for (;;) {
+      const queue = this.queues.get(stream)!;
+      if (queue.length === 0) {
+        this.queues.delete(stream);
+        return;
+      }
+      // One decider per batch; a keyed command (a client's retry token) takes the slow, exact path.
+      const first = queue[0]!;
+      if (first.envelope.idempotencyKey !== undefined) {
+        queue.shift();
+        await handleCommand(this.store, { stream, decider: first.decider, command: first.command, envelope: first.envelope, newEventId: randomUUID, cache: this.cache }).then(
+          first.resolve,
+          first.reject,
+        );
+        continue;
+      }
+      let count = 1;
+      while (count < queue.length && queue[count]!.decider === first.decider && queue[count]!.envelope.idempotencyKey === undefined) count++;
+      const batch = queue.splice(0, count);
+      await this.runBatch(stream, batch);
+    }
+  }
+
+  private async runBatch(stream: string, batch: Queued[]): Promise<void> {
+    const decider = batch[0]!.decider;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      let loaded: { state: unknown; revision: number };
+      try {
+        loaded = await this.load(stream, decider);
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+        return;
+      }
+      let state = loaded.state;
+      const decided: Array<{ item: Queued; events: readonly DomainEvent[]; state: unknown } | { item: Queued; error: unknown }> = [];
+      const toAppend: Array<{ id: string; type: string; data: unknown; metadata: ReturnType<typeof envelopeMetadata> }> = [];
+      for (const item of batch) {
+        let decision;
+        try {
+          decision = decider.decide(item.command, state);
+        } catch (error) {
+          decided.push({ item, error });
+          continue;
+        }
+        if (isRejection(decision)) {
+          decided.push({ item, error: new CommandRejectedError(decision) });
+          continue;
+        }
+        const metadata = envelopeMetadata(item.envelope);
+        for (const event of decision) {
+          toAppend.push({ id: randomUUID(), type: event.type, data: event.data, metadata });
+          state = decider.evolve(state, event);
+        }
+        decided.push({ item, events: decision, state });
+      }
+      try {
+        const result =
+          toAppend.length === 0
+            ? { revision: loaded.revision, positions: [] as number[] }
+            : await this.store.append(stream, toAppend, loaded.revision === -1 ? 'no_stream' : loaded.revision);
+        if (toAppend.length > 0) this.cache.set(stream, decider, { state, revision: result.revision });
+        let offset = 0;
+        for (const outcome of decided) {
+          if ('error' in outcome) {
+            outcome.item.reject(outcome.error);
+            continue;
+          }
+          const positions = result.positions.slice(offset, offset + outcome.events.length);
+          offset += outcome.events.length;
+          const revision = result.revision - (toAppend.length - offset);
+          outcome.item.resolve({ events: outcome.events, state: outcome.state, revision, positions, duplicate: false });
+        }
+        return;
+      } catch (error) {
+        this.cache.delete(stream, decider);
+        if (!(error instanceof WrongExpectedRevisionError)) {
+          for (const item of batch) item.reject(error);
+          return;
+        }
+      }
+    }
+    for (const item of batch) item.reject(new ConcurrencyConflictError(stream, MAX_ATTEMPTS));
+  }
+
+  /** The stream folded from the cached state, reading only what was appended since. */
+  private async load(stream: string, decider: Decider<unknown, unknown, DomainEvent>): Promise<{ state: unknown; revision: number }> {
+    const cached = this.cache.get<unknown>(stream, decider);
+    let state = cached?.state ?? decider.initialState;
+    let revision = cached?.revision ?? -1;
+    for (;;) {
+      const page = await this.store.readStream(stream, { fromRevision: revision + 1, maxCount: PAGE });
+      for (const recorded of page) {
+        state = decider.evolve(state, toDomainEvent(recorded));
+        revision = recorded.revision;
+      }
+      if (page.length < PAGE) break;
+    }
+    if (revision >= 0) this.cache.set(stream, decider, { state, revision });
+    return { state, revision };
+  }
+}

@@ -1,0 +1,183 @@
+// An async job (CloudStack's async job model) and the working memory of the saga that runs it,
+// in stream `job-<jobId>`. The instance's own events say what was asked and how it ended; this
+// stream records what the orchestrator did in between: hosts chosen, agent commands sent (the log is
+// the outbox), replies received, timers set and fired, and the job's end.
+import { reject, type Decider, type DomainEvent } from '../shared/decider.js';
+
+export function jobStream(jobId: string): string {
+  return `job-${jobId}`;
+}
+
+/** An agent command as the job keeps it: opaque here, typed by the orchestrator's protocol. */
+export type AgentCommandRecord = { readonly commandId: string; readonly type: string; readonly hostId: string } & Readonly<Record<string, unknown>>;
+
+export interface AgentReplyRecord {
+  readonly commandId: string;
+  readonly outcome: 'succeeded' | 'failed';
+  readonly powerState: string;
+  readonly error?: { readonly message: string; readonly detail?: string };
+}
+
+export interface JobError {
+  readonly code: string;
+  readonly errorCode: number;
+  readonly message: string;
+}
+
+export type JobCommand =
+  | { readonly type: 'OpenJob'; readonly jobId: string; readonly cmd: string; readonly instanceId: string; readonly accountId: string; readonly at: string }
+  /** The planner's choice for a phase of the job (start, migrate), recorded so a replay never re-rolls it. */
+  | { readonly type: 'ChooseHost'; readonly phase: string; readonly hostId: string; readonly at: string }
+  | { readonly type: 'RejectHost'; readonly phase: string; readonly hostId: string; readonly reason: string; readonly at: string }
+  | { readonly type: 'IssueAgentCommand'; readonly phase: string; readonly command: AgentCommandRecord; readonly timeoutAt: string; readonly at: string }
+  | { readonly type: 'RecordAgentReply'; readonly reply: AgentReplyRecord; readonly at: string }
+  | { readonly type: 'FireTimer'; readonly commandId: string; readonly at: string }
+  | { readonly type: 'CompleteJob'; readonly error: JobError | null; readonly at: string };
+
+export type JobEvent =
+  | DomainEvent<'JobOpened', { readonly jobId: string; readonly cmd: string; readonly instanceId: string; readonly accountId: string; readonly createdAt: string }>
+  | DomainEvent<'JobHostChosen', { readonly phase: string; readonly hostId: string }>
+  | DomainEvent<'JobHostRejected', { readonly phase: string; readonly hostId: string; readonly reason: string }>
+  | DomainEvent<'JobAgentCommandIssued', { readonly phase: string; readonly command: AgentCommandRecord; readonly timeoutAt: string; readonly issuedAt: string }>
+  | DomainEvent<'JobAgentReplied', { readonly reply: AgentReplyRecord; readonly receivedAt: string }>
+  | DomainEvent<'JobTimerFired', { readonly commandId: string; readonly firedAt: string }>
+  | DomainEvent<'JobSucceeded', { readonly completedAt: string }>
+  | DomainEvent<'JobFailed', { readonly completedAt: string; readonly error: JobError }>;
+
+export interface IssuedCommand {
+  readonly phase: string;
+  readonly command: AgentCommandRecord;
+  readonly timeoutAt: string;
+  readonly reply: AgentReplyRecord | null;
+  readonly timedOut: boolean;
+}
+
+export interface Job {
+  readonly exists: true;
+  readonly jobId: string;
+  readonly cmd: string;
+  readonly instanceId: string;
+  readonly accountId: string;
+  readonly createdAt: string;
+  readonly status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+  readonly completedAt: string | null;
+  readonly error: JobError | null;
+  readonly chosenHosts: Readonly<Record<string, string>>;
+  readonly rejectedHosts: readonly string[];
+  /** In the order they were issued. */
+  readonly commands: readonly IssuedCommand[];
+}
+
+export type JobState = { readonly exists: false } | Job;
+
+/**
+ * The job an instance's pending operation belongs to. An expunge asked for without a job (the
+ * synchronous API, the expunge sweeper) still needs one to run; it is named after the instance.
+ */
+export function jobIdOfPending(pending: { readonly jobId: string | null }, instanceId: string): string {
+  return pending.jobId ?? `expunge-${instanceId}`;
+}
+
+/** Agent commands are numbered within their job, so a command id says which job it belongs to. */
+export function commandIdOf(jobId: string, sequence: number): string {
+  return `${jobId}.${sequence}`;
+}
+
+export function jobIdOfCommand(commandId: string): string | undefined {
+  const dot = commandId.lastIndexOf('.');
+  return dot > 0 ? commandId.slice(0, dot) : undefined;
+}
+
+/** The latest command of a phase, if the job has issued one. */
+export function lastCommandOf(job: Job, phase: string): IssuedCommand | undefined {
+  for (let i = job.commands.length - 1; i >= 0; i--) if (job.commands[i]!.phase === phase) return job.commands[i];
+  return undefined;
+}
+
+function decide(command: JobCommand, state: JobState): readonly JobEvent[] | ReturnType<typeof reject> {
+  if (command.type === 'OpenJob') {
+    if (state.exists) return [];
+    return [{ type: 'JobOpened', data: { jobId: command.jobId, cmd: command.cmd, instanceId: command.instanceId, accountId: command.accountId, createdAt: command.at } }];
+  }
+  if (!state.exists) return reject('NOT_FOUND', 'the job does not exist');
+  const done = state.status !== 'PENDING';
+  switch (command.type) {
+    case 'ChooseHost':
+      if (done || state.chosenHosts[command.phase] === command.hostId) return [];
+      return [{ type: 'JobHostChosen', data: { phase: command.phase, hostId: command.hostId } }];
+    case 'RejectHost':
+      if (done || state.chosenHosts[command.phase] !== command.hostId) return [];
+      return [{ type: 'JobHostRejected', data: { phase: command.phase, hostId: command.hostId, reason: command.reason } }];
+    case 'IssueAgentCommand': {
+      if (done) return [];
+      if (state.commands.some((c) => c.command.commandId === command.command.commandId)) return [];
+      if (command.command.commandId !== commandIdOf(state.jobId, state.commands.length)) {
+        return reject('CONFLICT', `command ${command.command.commandId} is out of sequence for job ${state.jobId}`);
+      }
+      return [{ type: 'JobAgentCommandIssued', data: { phase: command.phase, command: command.command, timeoutAt: command.timeoutAt, issuedAt: command.at } }];
+    }
+    case 'RecordAgentReply': {
+      const issued = state.commands.find((c) => c.command.commandId === command.reply.commandId);
+      // A reply to a command never issued, or a second reply, or one after the timeout gave up: ignored.
+      if (!issued || issued.reply || issued.timedOut) return [];
+      return [{ type: 'JobAgentReplied', data: { reply: command.reply, receivedAt: command.at } }];
+    }
+    case 'FireTimer': {
+      const issued = state.commands.find((c) => c.command.commandId === command.commandId);
+      if (!issued || issued.reply || issued.timedOut) return [];
+      return [{ type: 'JobTimerFired', data: { commandId: command.commandId, firedAt: command.at } }];
+    }
+    case 'CompleteJob':
+      if (done) return [];
+      return command.error
+        ? [{ type: 'JobFailed', data: { completedAt: command.at, error: command.error } }]
+        : [{ type: 'JobSucceeded', data: { completedAt: command.at } }];
+  }
+}
+
+function mapCommand(job: Job, commandId: string, change: (c: IssuedCommand) => IssuedCommand): Job {
+  return { ...job, commands: job.commands.map((c) => (c.command.commandId === commandId ? change(c) : c)) };
+}
+
+function evolve(state: JobState, event: JobEvent): JobState {
+  if (event.type === 'JobOpened') {
+    return {
+      exists: true,
+      ...event.data,
+      status: 'PENDING',
+      completedAt: null,
+      error: null,
+      chosenHosts: {},
+      rejectedHosts: [],
+      commands: [],
+    };
+  }
+  if (!state.exists) return state;
+  switch (event.type) {
+    case 'JobHostChosen':
+      return { ...state, chosenHosts: { ...state.chosenHosts, [event.data.phase]: event.data.hostId } };
+    case 'JobHostRejected': {
+      const { [event.data.phase]: _dropped, ...rest } = state.chosenHosts;
+      return { ...state, chosenHosts: rest, rejectedHosts: [...state.rejectedHosts, event.data.hostId] };
+    }
+    case 'JobAgentCommandIssued':
+      return {
+        ...state,
+        commands: [...state.commands, { phase: event.data.phase, command: event.data.command, timeoutAt: event.data.timeoutAt, reply: null, timedOut: false }],
+      };
+    case 'JobAgentReplied':
+      return mapCommand(state, event.data.reply.commandId, (c) => ({ ...c, reply: event.data.reply }));
+    case 'JobTimerFired':
+      return mapCommand(state, event.data.commandId, (c) => ({ ...c, timedOut: true }));
+    case 'JobSucceeded':
+      return { ...state, status: 'SUCCEEDED', completedAt: event.data.completedAt };
+    case 'JobFailed':
+      return { ...state, status: 'FAILED', completedAt: event.data.completedAt, error: event.data.error };
+  }
+}
+
+export const jobDecider: Decider<JobCommand, JobState, JobEvent> = {
+  initialState: { exists: false },
+  decide,
+  evolve,
+};

@@ -1,0 +1,62 @@
+// Async jobs as API.md's AsyncJob shows them. The result is the instance as the read model holds
+// it when the job ends, which is the instance as of completion: the instance's events that settled
+// the job precede the job's end in the log, and projections apply events in log order.
+import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
+import type { JobEvent } from '../../domain/job/index.js';
+import type { Projection } from '../projection.js';
+
+export const jobsProjection: Projection = {
+  name: 'jobs',
+  version: 1,
+  filter: { streamNamePrefixes: ['job-'] },
+  schema: `
+    CREATE TABLE jobs (
+      id           TEXT PRIMARY KEY,
+      cmd          TEXT NOT NULL,
+      status       TEXT NOT NULL,
+      instance_id  TEXT NOT NULL,
+      account_id   TEXT NOT NULL,
+      created_at   TEXT NOT NULL,
+      completed_at TEXT,
+      error        TEXT,
+      result       TEXT,
+      position     INTEGER NOT NULL
+    );
+    CREATE INDEX jobs_pending ON jobs (status, created_at);
+  `,
+  handle(event, db) {
+    const job = toDomainEvent<JobEvent>(event);
+    const jobId = event.stream.slice('job-'.length);
+    switch (job.type) {
+      case 'JobOpened':
+        db.run(
+          `INSERT OR IGNORE INTO jobs (id, cmd, status, instance_id, account_id, created_at, position) VALUES (?, ?, 'PENDING', ?, ?, ?, ?)`,
+          jobId,
+          job.data.cmd,
+          job.data.instanceId,
+          job.data.accountId,
+          job.data.createdAt,
+          event.position,
+        );
+        return;
+      case 'JobSucceeded':
+      case 'JobFailed': {
+        const row = db.get<{ instance_id: string }>('SELECT instance_id FROM jobs WHERE id = ?', jobId);
+        const instance = row && db.get<{ instance: string }>('SELECT instance FROM instances WHERE id = ?', row.instance_id);
+        db.run(
+          'UPDATE jobs SET status = ?, completed_at = ?, error = ?, result = ?, position = ? WHERE id = ?',
+          job.type === 'JobSucceeded' ? 'SUCCEEDED' : 'FAILED',
+          job.data.completedAt,
+          job.type === 'JobFailed' ? JSON.stringify(job.data.error) : null,
+          instance?.instance ?? null,
+          event.position,
+          jobId,
+        );
+        return;
+      }
+      default:
+        // Progress inside the saga moves the job's position, so subscribers hear of it.
+        db.run('UPDATE jobs SET position = ? WHERE id = ?', event.position, jobId);
+    }
+  },
+};

@@ -1,0 +1,60 @@
+import type { Database } from 'better-sqlite3';
+import type { Instance } from '../../domain/instance/index.js';
+import { toVirtualMachineView, type VirtualMachineView } from '../instances/view.js';
+import { prepared } from '../sql.js';
+import { visibleTo, type Visibility } from '../visibility.js';
+
+export interface JobRow {
+  readonly id: string;
+  readonly cmd: string;
+  readonly status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+  readonly instanceId: string;
+  readonly accountId: string;
+  readonly createdAt: string;
+  readonly completedAt: string | null;
+  readonly error: { code: string; errorCode: number; message: string } | null;
+  readonly result: VirtualMachineView | null;
+  /** Log position of the job's latest change. */
+  readonly position: number;
+}
+
+interface Row {
+  id: string;
+  cmd: string;
+  status: JobRow['status'];
+  instance_id: string;
+  account_id: string;
+  created_at: string;
+  completed_at: string | null;
+  error: string | null;
+  result: string | null;
+  position: number;
+}
+
+export function getJob(db: Database, visibility: Visibility, id: string): JobRow | undefined {
+  // Jobs carry the account; a domain admin's visibility is by the instance's domain.
+  const visible = visibleTo(visibility);
+  const condition = !visible ? '' : visibility.kind === 'domains' ? ` AND instance_id IN (SELECT id FROM instances WHERE ${visible.sql})` : ` AND ${visible.sql}`;
+  const row = prepared(db, `SELECT * FROM jobs WHERE id = ?${condition}`).get(id, ...(visible?.params ?? [])) as Row | undefined;
+  return row && toJob(row);
+}
+
+/** Jobs not finished yet: what a restarted orchestrator resumes. */
+export function pendingJobs(db: Database): Array<{ id: string; instanceId: string }> {
+  return (prepared(db, "SELECT id, instance_id AS instanceId FROM jobs WHERE status = 'PENDING' ORDER BY created_at").all() as Array<{ id: string; instanceId: string }>);
+}
+
+function toJob(row: Row): JobRow {
+  return {
+    id: row.id,
+    cmd: row.cmd,
+    status: row.status,
+    instanceId: row.instance_id,
+    accountId: row.account_id,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+    error: row.error === null ? null : (JSON.parse(row.error) as JobRow['error']),
+    result: row.result === null ? null : toVirtualMachineView(JSON.parse(row.result) as Instance),
+    position: row.position,
+  };
+}

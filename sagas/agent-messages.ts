@@ -1,0 +1,119 @@
+// What comes back from the agents: replies to commands (appended to their job, then acked, so a
+// redelivered reply is recognised by its message id) and out-of-band power reports (CloudStack's
+// power-state sync), which move instances that stopped or started by themselves.
+import type { Database } from 'better-sqlite3';
+import { v5 as uuidv5 } from 'uuid';
+import type { Bus, Consumer, Delivery } from '../adapters/bus/port.js';
+import type { Clock } from '../adapters/clock/port.js';
+import { CommandRejectedError, EVENT_ID_NAMESPACE, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
+import type { Commander } from '../adapters/eventstore/commander.js';
+import { ORCHESTRATOR_REPLIES, ORCHESTRATOR_REPORTS, type AgentReply, type PowerStateReport } from '../adapters/hypervisor/protocol.js';
+import { hostDecider, hostStream } from '../domain/host/index.js';
+import { instanceDecider, type InstanceEvent, type PowerState } from '../domain/instance/index.js';
+import { jobDecider, jobIdOfCommand, jobStream } from '../domain/job/index.js';
+import { prepared } from '../projections/sql.js';
+import type { SagaRunner } from './runner.js';
+
+export interface AgentMessageOptions {
+  readonly bus: Bus;
+  readonly commander: Commander;
+  readonly runner: SagaRunner;
+  readonly readModel: () => Database;
+  readonly clock: Clock;
+  readonly onError?: (error: unknown) => void;
+}
+
+const SYSTEM: CommandEnvelope['actor'] = { kind: 'system', component: 'power-state-sync' };
+
+export async function consumeAgentMessages(options: AgentMessageOptions): Promise<Consumer[]> {
+  const { bus } = options;
+  await bus.declareQueue(ORCHESTRATOR_REPLIES);
+  await bus.declareQueue(ORCHESTRATOR_REPORTS);
+  const replies = await bus.consume(ORCHESTRATOR_REPLIES, (delivery) => onReply(options, delivery), { prefetch: 256 });
+  const reports = await bus.consume(ORCHESTRATOR_REPORTS, (delivery) => onReport(options, delivery), { prefetch: 64 });
+  return [replies, reports];
+}
+
+async function onReply(options: AgentMessageOptions, delivery: Delivery): Promise<void> {
+  const reply = delivery.message.body as unknown as AgentReply;
+  const jobId = typeof reply?.commandId === 'string' ? jobIdOfCommand(reply.commandId) : undefined;
+  if (!jobId || (reply.outcome !== 'succeeded' && reply.outcome !== 'failed')) {
+    await delivery.nack({ requeue: false });
+    return;
+  }
+  const at = options.clock.now().toISOString();
+  // The reply's message id becomes the idempotency key: a redelivered reply appends nothing.
+  const envelope: CommandEnvelope = { actor: { kind: 'system', component: `agent:${reply.hostId}` }, correlationId: jobId, occurredAt: at, idempotencyKey: delivery.message.id };
+  try {
+    await options.commander.execute(
+      jobStream(jobId),
+      jobDecider,
+      {
+        type: 'RecordAgentReply',
+        reply: { commandId: reply.commandId, outcome: reply.outcome, powerState: reply.powerState, ...(reply.error ? { error: reply.error } : {}) },
+        at,
+      },
+      envelope,
+    );
+  } catch (error) {
+    // A reply for a job this log does not know is not ours to keep.
+    if (error instanceof CommandRejectedError) {
+      await delivery.nack({ requeue: false });
+      return;
+    }
+    throw error;
+  }
+  await delivery.ack();
+  void options.runner.advance(jobId);
+}
+
+async function onReport(options: AgentMessageOptions, delivery: Delivery): Promise<void> {
+  const report = delivery.message.body as unknown as PowerStateReport;
+  if (delivery.message.type !== 'PowerStateReport') {
+    // Heartbeats carry nothing the orchestrator acts on yet.
+    await delivery.ack();
+    return;
+  }
+  if (typeof report?.hostId !== 'string' || !Array.isArray(report.domains)) {
+    await delivery.nack({ requeue: false });
+    return;
+  }
+  for (const domain of report.domains) {
+    const instanceId = instanceByName(options.readModel(), domain.instanceName);
+    if (!instanceId) continue;
+    await recordReport(options, instanceId, report.hostId, domain.powerState === 'running' ? 'running' : 'stopped');
+  }
+  await delivery.ack();
+}
+
+async function recordReport(options: AgentMessageOptions, instanceId: string, hostId: string, powerState: PowerState): Promise<void> {
+  const at = options.clock.now().toISOString();
+  const envelope: CommandEnvelope = { actor: SYSTEM, correlationId: `report-${hostId}`, occurredAt: at };
+  let events: readonly InstanceEvent[];
+  try {
+    const result = await options.commander.execute(`instance-${instanceId}`, instanceDecider, { type: 'RecordAgentReport', instanceId, at, hostId, powerState }, envelope);
+    events = result.events;
+  } catch (error) {
+    if (error instanceof CommandRejectedError) return;
+    throw error;
+  }
+  for (const event of events) {
+    if (event.type !== 'InstancePowerStateReported') continue;
+    if (event.data.settledJobId) {
+      void options.runner.advance(event.data.settledJobId);
+    } else if (event.data.state === 'Stopped') {
+      // Stopped by itself: no job will give its capacity back, so this does.
+      await options.commander.execute(hostStream(hostId), hostDecider, { type: 'ReleaseCapacity', instanceId }, envelope);
+    }
+  }
+}
+
+function instanceByName(db: Database, instanceName: string): string | undefined {
+  const row = prepared(db, 'SELECT id FROM instances WHERE instance_name = ? AND expunged = 0').get(instanceName) as { id: string } | undefined;
+  return row?.id;
+}
+
+/** Message ids of commands are derived from the command id, so a re-published command is the same message. */
+export function commandMessageId(commandId: string): string {
+  return uuidv5(`agent-command|${commandId}`, EVENT_ID_NAMESPACE);
+}

@@ -1,0 +1,115 @@
+// The orchestrator's life: on start it resumes every operation left in flight (from the read model,
+// once it has caught up with the log), listens to the agents, and sweeps destroyed instances into
+// expunge after `expunge.delay`, every `expunge.interval`.
+import type { Database } from 'better-sqlite3';
+import type { Bus, Consumer } from '../adapters/bus/port.js';
+import type { Clock } from '../adapters/clock/port.js';
+import { CommandRejectedError } from '../adapters/eventstore/command-handler.js';
+import type { Commander } from '../adapters/eventstore/commander.js';
+import { effectiveSetting } from '../domain/config/index.js';
+import { instanceDecider, type PendingOperation } from '../domain/instance/index.js';
+import { settingsSnapshot } from '../projections/configuration/index.js';
+import { pendingJobs } from '../projections/jobs/queries.js';
+import { prepared } from '../projections/sql.js';
+import { consumeAgentMessages } from './agent-messages.js';
+import type { SagaRunner } from './runner.js';
+
+export interface OrchestratorOptions {
+  readonly commander: Commander;
+  readonly runner: SagaRunner;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly readModel: () => Database;
+  readonly onError?: (error: unknown) => void;
+}
+
+const CMD_OF_PENDING: Record<PendingOperation['kind'], string> = {
+  start: 'startVirtualMachine',
+  stop: 'stopVirtualMachine',
+  reboot: 'rebootVirtualMachine',
+  migrate: 'migrateVirtualMachine',
+  scale: 'scaleVirtualMachine',
+  expunge: 'expungeVirtualMachine',
+};
+
+export class Orchestrator {
+  private consumers: Consumer[] = [];
+  private cancelSweep: (() => void) | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: OrchestratorOptions) {}
+
+  async start(): Promise<void> {
+    this.consumers = await consumeAgentMessages({ ...this.options, onError: this.options.onError });
+    this.resume();
+    this.scheduleSweep();
+  }
+
+  /** Every job not finished, and every instance busy with a job whose stream was never opened (a crash in between). */
+  resume(): void {
+    const db = this.options.readModel();
+    for (const job of pendingJobs(db)) void this.options.runner.advance(job.id);
+    const orphans = prepared(
+      db,
+      `SELECT i.id, i.account_id AS accountId, i.pending_job AS jobId, i.instance FROM instances i
+       WHERE i.pending_job IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = i.pending_job)`,
+    ).all() as Array<{ id: string; accountId: string; jobId: string; instance: string }>;
+    for (const orphan of orphans) {
+      const pending = (JSON.parse(orphan.instance) as { pending: PendingOperation | null }).pending;
+      if (!pending) continue;
+      void this.options.runner.advance(orphan.jobId, { instanceId: orphan.id, accountId: orphan.accountId, cmd: CMD_OF_PENDING[pending.kind] });
+    }
+  }
+
+  private scheduleSweep(): void {
+    if (this.stopped) return;
+    const global = settingsSnapshot(this.options.readModel()).global;
+    const intervalMs = effectiveSetting('expunge.interval', global) * 1000;
+    this.cancelSweep = this.options.clock.at(new Date(this.options.clock.now().getTime() + intervalMs), () => {
+      void this.sweep()
+        .catch((error: unknown) => this.options.onError?.(error))
+        .finally(() => this.scheduleSweep());
+    });
+  }
+
+  /** Destroyed instances whose expunge delay has passed are expunged, as CloudStack's expunge thread does. */
+  async sweep(): Promise<number> {
+    const db = this.options.readModel();
+    const now = this.options.clock.now();
+    const due = prepared(db, "SELECT id, zone_id AS zoneId, account_id AS accountId, state_since AS since FROM instances WHERE state = 'Destroyed' AND expunged = 0").all() as Array<{
+      id: string;
+      zoneId: string;
+      accountId: string;
+      since: string;
+    }>;
+    let expunged = 0;
+    for (const instance of due) {
+      const snapshot = settingsSnapshot(db, instance.zoneId);
+      const delayMs = effectiveSetting('expunge.delay', snapshot.global, snapshot.zone) * 1000;
+      if (Date.parse(instance.since) + delayMs > now.getTime()) continue;
+      const at = now.toISOString();
+      try {
+        await this.options.commander.execute(
+          `instance-${instance.id}`,
+          instanceDecider,
+          { type: 'ExpungeInstance', instanceId: instance.id, at, caller: { role: 'ROOT_ADMIN', accountId: 'system' }, allowUserExpungeRecoverVm: true },
+          { actor: { kind: 'system', component: 'expunge-sweeper' }, correlationId: `expunge-${instance.id}`, occurredAt: at },
+        );
+      } catch (error) {
+        if (error instanceof CommandRejectedError) continue;
+        throw error;
+      }
+      void this.options.runner.advance(`expunge-${instance.id}`, { instanceId: instance.id, accountId: instance.accountId, cmd: 'expungeVirtualMachine' });
+      expunged++;
+    }
+    return expunged;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelSweep?.();
+    for (const consumer of this.consumers) await consumer.cancel();
+    this.options.runner.stop();
+    await this.options.runner.idle();
+  }
+}

@@ -1,0 +1,266 @@
+// Runs every operation's saga: asks `nextStep` what to do for a job and does it, until the job
+// waits for a reply or a timer, or ends. Level-triggered, so it is called freely: after a mutation,
+// on an agent's reply, when a timer fires, on a power report, and for every unfinished job after a
+// restart. Jobs run one step at a time each (a per-job lock), many jobs at once.
+import type { Database } from 'better-sqlite3';
+import type { Bus } from '../adapters/bus/port.js';
+import type { Clock } from '../adapters/clock/port.js';
+import { CommandRejectedError, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
+import type { Commander } from '../adapters/eventstore/commander.js';
+import { toDomainEvent } from '../adapters/eventstore/domain-event.js';
+import type { EventStore } from '../adapters/eventstore/port.js';
+import { agentQueue, toBusMessage, type AgentCommand } from '../adapters/hypervisor/protocol.js';
+import { accountDecider, accountStream } from '../domain/account/index.js';
+import { planHost } from '../domain/allocation/index.js';
+import { allocationSettings } from '../domain/allocation/index.js';
+import { hostDecider, hostStream } from '../domain/host/index.js';
+import { instanceDecider, type Instance, type InstanceCommand, type InstanceEvent, type InstanceState } from '../domain/instance/index.js';
+import { commandIdOf, jobDecider, jobStream, type AgentCommandRecord, type Job, type JobCommand, type JobEvent, type JobState } from '../domain/job/index.js';
+import { networkDecider, networkStream } from '../domain/network/index.js';
+import { fold } from '../domain/shared/decider.js';
+import { settingsSnapshot } from '../projections/configuration/index.js';
+import { hostCapacitySnapshot } from '../projections/infrastructure/index.js';
+import { accountInstancesPerHost } from '../projections/instances/queries.js';
+import { commandMessageId } from './agent-messages.js';
+import { CAPACITY_PREFIX, nextStep, type OperationTimeouts, type Step } from './operation.js';
+
+export interface SagaRunnerOptions {
+  readonly store: EventStore;
+  readonly commander: Commander;
+  /** The local read model: capacity snapshots and settings for the planner. */
+  readonly readModel: () => Database;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly timeouts: OperationTimeouts;
+  readonly onError?: (error: unknown, jobId: string) => void;
+}
+
+const SYSTEM: CommandEnvelope['actor'] = { kind: 'system', component: 'orchestrator' };
+/** Steps one call may take before it yields; a saga never needs this many without waiting. */
+const MAX_STEPS = 50;
+
+export class SagaRunner {
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly timers = new Map<string, { at: number; cancel: () => void }>();
+  /** Commands this process has published since it started; after a restart all are sent again. */
+  private readonly published = new Set<string>();
+  private stopped = false;
+
+  constructor(private readonly options: SagaRunnerOptions) {}
+
+  /** Moves the job as far as it can go now. `instanceId` opens the job if its stream does not exist yet. */
+  advance(jobId: string, open?: { instanceId: string; accountId: string; cmd: string }): Promise<JobState> {
+    const previous = this.locks.get(jobId) ?? Promise.resolve();
+    const run = previous.then(() => this.run(jobId, open)).catch((error: unknown) => {
+      this.options.onError?.(error, jobId);
+      return { exists: false } as JobState;
+    });
+    this.locks.set(jobId, run);
+    void run.finally(() => {
+      if (this.locks.get(jobId) === run) this.locks.delete(jobId);
+    });
+    return run;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers.values()) timer.cancel();
+    this.timers.clear();
+  }
+
+  /** Resolves when no job is being advanced. */
+  async idle(): Promise<void> {
+    while (this.locks.size > 0) await Promise.allSettled([...this.locks.values()]);
+  }
+
+  private async run(jobId: string, open?: { instanceId: string; accountId: string; cmd: string }): Promise<JobState> {
+    for (let steps = 0; steps < MAX_STEPS && !this.stopped; steps++) {
+      let job = await this.loadJob(jobId);
+      if (!job.exists) {
+        if (!open) return job;
+        job = await this.job(jobId, { type: 'OpenJob', jobId, cmd: open.cmd, instanceId: open.instanceId, accountId: open.accountId, at: this.now() });
+        if (!job.exists) return job;
+      }
+      if (job.status !== 'PENDING') return job;
+      const { instance, history } = await this.loadInstance(job.instanceId);
+      if (!instance) {
+        return this.job(jobId, { type: 'CompleteJob', error: { code: 'NOT_FOUND', errorCode: 431, message: `instance ${job.instanceId} does not exist` }, at: this.now() });
+      }
+      this.publishUnsent(job);
+      const step = nextStep(job, instance, history, this.now(), this.options.timeouts);
+      if (step.kind === 'wait') {
+        this.arm(jobId, step.until);
+        return job;
+      }
+      await this.execute(job, instance, history, step);
+    }
+    return this.loadJob(jobId);
+  }
+
+  private async execute(job: Job, instance: Instance, history: readonly InstanceEvent[], step: Exclude<Step, { kind: 'wait' }>): Promise<void> {
+    const at = this.now();
+    switch (step.kind) {
+      case 'choose-host': {
+        const hostId = this.plan(job, instance, history);
+        if (typeof hostId === 'string') await this.job(job.jobId, { type: 'ChooseHost', phase: step.phase, hostId, at });
+        else await this.instance(step.onNone(`${CAPACITY_PREFIX}${hostId.reason}`));
+        return;
+      }
+      case 'issue': {
+        if (step.reserve) {
+          const { hostId, ...resources } = step.reserve;
+          try {
+            await this.options.commander.execute(hostStream(hostId), hostDecider, { type: 'ReserveCapacity', instanceId: instance.id, ...resources }, this.envelope(at));
+          } catch (error) {
+            if (!(error instanceof CommandRejectedError)) throw error;
+            const refusal = step.onRefused;
+            if (refusal && 'rejectHost' in refusal) {
+              await this.job(job.jobId, { type: 'RejectHost', phase: step.phase, hostId: refusal.rejectHost, reason: error.message, at });
+            } else if (refusal) {
+              await this.instance(refusal.record(error.message));
+            } else {
+              throw error;
+            }
+            return;
+          }
+        }
+        const command = { ...step.command, commandId: commandIdOf(job.jobId, job.commands.length) } as AgentCommandRecord;
+        const timeoutAt = new Date(this.options.clock.now().getTime() + step.timeoutMs).toISOString();
+        const after = await this.job(job.jobId, { type: 'IssueAgentCommand', phase: step.phase, command, timeoutAt, at });
+        if (after.exists) this.publishUnsent(after);
+        return;
+      }
+      case 'record':
+        await this.instance(step.command);
+        return;
+      case 'finish': {
+        for (const hostId of step.release) {
+          await this.options.commander.execute(hostStream(hostId), hostDecider, { type: 'ReleaseCapacity', instanceId: instance.id }, this.envelope(at));
+        }
+        if (step.keep) {
+          const { hostId, ...resources } = step.keep;
+          await this.options.commander
+            .execute(hostStream(hostId), hostDecider, { type: 'ReserveCapacity', instanceId: instance.id, ...resources }, this.envelope(at))
+            .catch((error: unknown) => {
+              // The instance runs there whatever the books say; a host that cannot take it is overcommitted, not wrong.
+              if (!(error instanceof CommandRejectedError)) throw error;
+            });
+        }
+        if (step.freeAddresses) await this.freeAddresses(instance);
+        await this.job(job.jobId, { type: 'CompleteJob', error: step.error, at });
+        return;
+      }
+    }
+  }
+
+  /** An expunged instance gives its addresses and its name back. */
+  private async freeAddresses(instance: Instance): Promise<void> {
+    const envelope = this.envelope(this.now());
+    for (const nic of instance.nics) {
+      await this.options.commander.execute(networkStream(nic.networkId), networkDecider, { type: 'ReleaseNic', nicId: nic.id }, envelope);
+    }
+    await this.options.commander.execute(accountStream(instance.accountId), accountDecider, { type: 'ReleaseInstanceName', instanceId: instance.id }, envelope);
+  }
+
+  private plan(job: Job, instance: Instance, history: readonly InstanceEvent[]): string | { reason: string } {
+    const request = [...history].reverse().find((e) => e.type === 'InstanceStartRequested' && e.data.jobId === job.jobId);
+    const asked = request?.type === 'InstanceStartRequested' ? request.data : undefined;
+    const db = this.options.readModel();
+    const settings = settingsSnapshot(db, instance.zoneId);
+    const snapshot = hostCapacitySnapshot(db, { zoneId: instance.zoneId, accountInstanceCounts: Object.fromEntries(accountInstancesPerHost(db, instance.accountId)) });
+    const plan = planHost(
+      {
+        ...allocationSettings(settings.global, settings.zone),
+        cpuNumber: instance.cpuNumber,
+        cpuSpeed: instance.cpuSpeed,
+        memory: instance.memory,
+        hostTags: instance.serviceOffering.hostTags,
+        explicitHostId: asked?.requestedHostId ?? null,
+        lastHostId: asked?.lastHostId ?? instance.lastHostId,
+        considerLastHost: asked?.considerLastHost ?? true,
+        avoidHostIds: job.rejectedHosts,
+      },
+      snapshot,
+      this.options.random,
+    );
+    return 'hostId' in plan ? plan.hostId : { reason: plan.message };
+  }
+
+  /** Sends the job's commands that have no reply yet and that this process has not sent: after a restart, all of them. */
+  private publishUnsent(job: Job): void {
+    for (const issued of job.commands) {
+      const id = issued.command.commandId;
+      if (issued.reply || issued.timedOut || this.published.has(id)) continue;
+      this.published.add(id);
+      const command = issued.command as unknown as AgentCommand;
+      this.options.bus
+        .publish(agentQueue(command.hostId), toBusMessage(commandMessageId(id), command))
+        .catch((error: unknown) => {
+          // Not sent: forget it, so the next advance (at the latest, the timeout) sends it again.
+          this.published.delete(id);
+          this.options.onError?.(error, job.jobId);
+        });
+      this.arm(job.jobId, issued.timeoutAt);
+    }
+  }
+
+  /** A timer per job for its earliest deadline; when it fires, overdue commands time out and the job moves on. */
+  private arm(jobId: string, until: string): void {
+    const at = Date.parse(until);
+    const existing = this.timers.get(jobId);
+    if (existing && existing.at <= at) return;
+    existing?.cancel();
+    const cancel = this.options.clock.at(new Date(at), () => {
+      this.timers.delete(jobId);
+      void this.fireTimers(jobId);
+    });
+    this.timers.set(jobId, { at, cancel });
+  }
+
+  private async fireTimers(jobId: string): Promise<void> {
+    if (this.stopped) return;
+    const job = await this.loadJob(jobId);
+    if (!job.exists || job.status !== 'PENDING') return;
+    const now = this.options.clock.now().getTime();
+    for (const issued of job.commands) {
+      if (!issued.reply && !issued.timedOut && Date.parse(issued.timeoutAt) <= now) {
+        await this.job(jobId, { type: 'FireTimer', commandId: issued.command.commandId, at: this.now() });
+      }
+    }
+    await this.advance(jobId);
+  }
+
+  private async job(jobId: string, command: JobCommand): Promise<JobState> {
+    const result = await this.options.commander.execute(jobStream(jobId), jobDecider, command, this.envelope(this.now(), jobId));
+    return result.state;
+  }
+
+  /** Writes an outcome to the instance. A refusal means the instance moved on already; the next step sees how. */
+  private async instance(command: InstanceCommand): Promise<void> {
+    try {
+      await this.options.commander.execute(`instance-${command.instanceId}`, instanceDecider, command, this.envelope(command.at, 'jobId' in command ? command.jobId : undefined));
+    } catch (error) {
+      if (!(error instanceof CommandRejectedError)) throw error;
+    }
+  }
+
+  private async loadJob(jobId: string): Promise<JobState> {
+    const events = await this.options.store.readStream(jobStream(jobId));
+    return fold(jobDecider, events.map((e) => toDomainEvent<JobEvent>(e)));
+  }
+
+  private async loadInstance(instanceId: string): Promise<{ instance: Instance | undefined; history: InstanceEvent[] }> {
+    const history = (await this.options.store.readStream(`instance-${instanceId}`)).map((e) => toDomainEvent<InstanceEvent>(e));
+    const state: InstanceState = fold(instanceDecider, history);
+    return { instance: state.exists ? state : undefined, history };
+  }
+
+  private envelope(at: string, correlationId = 'orchestrator'): CommandEnvelope {
+    return { actor: SYSTEM, correlationId, occurredAt: at };
+  }
+
+  private now(): string {
+    return this.options.clock.now().toISOString();
+  }
+}
