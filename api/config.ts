@@ -7,6 +7,10 @@ export interface ServerConfig {
   readonly dataDir: string;
   /** When set, the log lives in EventStoreDB instead of the embedded SQLite file. */
   readonly eventStoreConnectionString: string | undefined;
+  /** The root admin's key; when unset one is generated on first start. */
+  readonly adminApiKey: string | undefined;
+  /** Seed the demo zone into an empty log. */
+  readonly demo: boolean;
 }
 
 export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
@@ -19,5 +23,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     port,
     dataDir: resolve(env.VMLEDGER_DATA_DIR ?? './data'),
     eventStoreConnectionString: env.EVENTSTORE_CONNECTION_STRING || undefined,
+    adminApiKey: env.VMLEDGER_ADMIN_API_KEY || undefined,
+    demo: (env.VMLEDGER_DEMO ?? '1') !== '0',
   };
 }

@@ -1,49 +1,65 @@
-// The composition root of the main job: the embedded event store and read model in the data
-// directory, served over HTTP. SIGTERM/SIGINT close the listener, then the read model, then the log.
-import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+// The main job: the embedded log (or EventStoreDB), the in-memory bus, simulated hosts with their
+// agents, the orchestrator and the GraphQL API, in one process. SIGTERM/SIGINT drain in-flight work
+// and exit; a restart resumes where the last run stopped.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import express from 'express';
+import { MemoryBus } from '../adapters/bus/memory-bus.js';
+import { systemClock } from '../adapters/clock/system-clock.js';
 import { EsdbEventStore } from '../adapters/eventstore/esdb/esdb-event-store.js';
 import type { EventStore } from '../adapters/eventstore/port.js';
 import { SqliteEventStore } from '../adapters/eventstore/sqlite/sqlite-event-store.js';
-import { ReadModel } from '../projections/read-model.js';
+import { SimulatedCloud } from '../adapters/hypervisor/simulator/index.js';
+import { FileSecretStore } from '../adapters/secrets/file-secret-store.js';
+import { bootstrapRootAdmin } from './control-plane/accounts.js';
+import { seedDemo } from './control-plane/demo.js';
 import { readServerConfig } from './config.js';
-import { healthHandler } from './health.js';
-import { projections } from './projections.js';
+import { createGraphqlServer } from './graphql/server.js';
+import { startStack } from './stack.js';
 
 const config = readServerConfig(process.env);
 mkdirSync(config.dataDir, { recursive: true });
 const store: EventStore = config.eventStoreConnectionString
   ? EsdbEventStore.connect(config.eventStoreConnectionString)
   : SqliteEventStore.open(join(config.dataDir, 'events.sqlite'));
-const readModel = await ReadModel.open({
-  store,
-  projections,
-  directory: config.dataDir,
-  onError: (error) => console.error('read model stopped:', error),
-});
+const emptyLog = (await store.headPosition()) === 0;
+const secrets = await FileSecretStore.open(config.dataDir);
+const bus = new MemoryBus();
+const stack = await startStack({ store, readModelDirectory: config.dataDir, bus, clock: systemClock, secrets, simulator: new SimulatedCloud() });
 
-const app = express();
-app.disable('x-powered-by');
-app.get('/healthz', healthHandler(store, readModel));
+const { key: adminKey, generated } = adminApiKey(config.dataDir);
+const { caller: admin } = await bootstrapRootAdmin(stack.context, adminKey);
+if (emptyLog && config.demo) await seedDemo(stack.context, admin, { secrets, onHostAdded: stack.hostAdded });
 
-const server: Server = app.listen(config.port, config.host, () => {
-  const address = server.address();
+const server = await createGraphqlServer({ controlPlane: stack.controlPlane });
+server.httpServer.listen(config.port, config.host, () => {
+  const address = server.httpServer.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const log = config.eventStoreConnectionString ? 'EventStoreDB' : 'embedded SQLite';
-  console.log(`vmledger listening on http://${config.host}:${port} (${log} log, data: ${config.dataDir}, read model at ${readModel.position})`);
+  console.log(`vmledger listening on http://${config.host}:${port}/graphql (${log} log, data: ${config.dataDir})`);
+  if (generated) console.log(`root admin API key (shown once, kept in ${join(config.dataDir, 'admin-api-key')}): ${adminKey}`);
 });
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: stopping`);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await readModel.close();
+  console.log(`${signal}: draining`);
+  await server.stop();
+  await stack.stop();
+  await bus.close();
   await store.close();
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
+
+/** VMLEDGER_ADMIN_API_KEY, or one generated on first start and kept (0600) in the data directory. */
+function adminApiKey(dataDir: string): { key: string; generated: boolean } {
+  if (config.adminApiKey) return { key: config.adminApiKey, generated: false };
+  const file = join(dataDir, 'admin-api-key');
+  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), generated: false };
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return { key, generated: true };
+}

@@ -1,0 +1,72 @@
+// The ControlPlane the GraphQL layer serves, assembled from the operations.
+import { getInstance, listInstances } from '../../projections/instances/queries.js';
+import { accounts, authenticate, createAccount } from './accounts.js';
+import { db, guarded, visibilityOf, type ControlPlaneContext } from './context.js';
+import { events, usageEvents, virtualMachineAsOf } from './history.js';
+import * as infrastructure from './infrastructure.js';
+import * as instances from './instances.js';
+import { JobWatcher, findJob } from './jobs.js';
+import type { ControlPlane } from './port.js';
+
+export function createControlPlane(context: ControlPlaneContext, services: infrastructure.InfrastructureServices): ControlPlane {
+  const watcher = new JobWatcher(context);
+  return {
+    authenticate: (apiKey) => authenticate(context, apiKey),
+
+    deployVirtualMachine: (caller, args) => instances.deployVirtualMachine(context, caller, args),
+    startVirtualMachine: (caller, args) => instances.startVirtualMachine(context, caller, args),
+    stopVirtualMachine: (caller, args) => instances.stopVirtualMachine(context, caller, args),
+    rebootVirtualMachine: (caller, args) => instances.rebootVirtualMachine(context, caller, args),
+    destroyVirtualMachine: (caller, args) => instances.destroyVirtualMachine(context, caller, args),
+    migrateVirtualMachine: (caller, args) => instances.migrateVirtualMachine(context, caller, args),
+    restoreVirtualMachine: (caller, args) => instances.restoreVirtualMachine(context, caller, args),
+    scaleVirtualMachine: (caller, args) => instances.scaleVirtualMachine(context, caller, args),
+    recoverVirtualMachine: (caller, args) => instances.recoverVirtualMachine(context, caller, args),
+    expungeVirtualMachine: (caller, args) => instances.expungeVirtualMachine(context, caller, args),
+    updateVirtualMachine: (caller, args) => instances.updateVirtualMachine(context, caller, args),
+    changeServiceForVirtualMachine: (caller, args) => instances.changeServiceForVirtualMachine(context, caller, args),
+
+    virtualMachines: (caller, args) => guarded(() => listInstances(db(context), visibilityOf(context, caller), args, args)),
+    virtualMachine: (caller, id) => getInstance(db(context), visibilityOf(context, caller), id),
+    virtualMachineAsOf: (caller, id, at) => virtualMachineAsOf(context, caller, id, at),
+    asyncJob: (caller, id) => findJob(context, caller, id),
+    onJobUpdated: (caller, id, listener) => watcher.watch(caller, id, listener),
+
+    events: (caller, args) => events(context, caller, args),
+    usageEvents: (caller, args) => usageEvents(context, caller, args),
+
+    createZone: (caller, args) => infrastructure.createZone(context, caller, args),
+    addCluster: (caller, args) => infrastructure.addCluster(context, caller, args),
+    addHost: (caller, args) => infrastructure.addHost(context, caller, args, services),
+    createStoragePool: (caller, args) => infrastructure.createStoragePool(context, caller, args),
+    createNetwork: (caller, args) => infrastructure.createNetwork(context, caller, args),
+    createServiceOffering: (caller, args) => infrastructure.createServiceOffering(context, caller, args),
+    createDiskOffering: (caller, args) => infrastructure.createDiskOffering(context, caller, args),
+    registerTemplate: (caller, args) => infrastructure.registerTemplate(context, caller, args),
+    createAccount: (caller, args) => createAccount(context, caller, args),
+    updateConfiguration: (caller, args) => infrastructure.updateConfiguration(context, caller, args),
+
+    zones: (caller, args) => guarded(() => infrastructure.zones(context, caller, args)),
+    clusters: (caller, args) => guarded(() => infrastructure.clusters(context, caller, args)),
+    hosts: (caller, args) => guarded(() => infrastructure.hosts(context, caller, args)),
+    storagePools: (caller, args) => guarded(() => infrastructure.storagePools(context, caller, args)),
+    networks: (caller, args) => guarded(() => infrastructure.networks(context, caller, args)),
+    serviceOfferings: (caller, args) => guarded(() => infrastructure.serviceOfferings(context, caller, args)),
+    diskOfferings: (caller, args) => guarded(() => infrastructure.diskOfferings(context, caller, args)),
+    templates: (caller, args) => guarded(() => infrastructure.templates(context, caller, args)),
+    accounts: (caller, args) => guarded(() => accounts(context, caller, args)),
+    configurations: (caller, args) => guarded(() => infrastructure.configurations(context, caller, args)),
+
+    async health() {
+      const detail: Record<string, unknown> = { readModel: { position: context.readModel.position, caughtUp: context.readModel.isCaughtUp } };
+      try {
+        detail.eventStore = { head: await context.store.headPosition() };
+      } catch (error) {
+        return { ok: false, detail: { ...detail, eventStore: { error: error instanceof Error ? error.message : String(error) } } };
+      }
+      const ok = context.readModel.error === undefined;
+      if (!ok) detail.readModel = { ...(detail.readModel as object), stopped: true };
+      return { ok, detail };
+    },
+  };
+}

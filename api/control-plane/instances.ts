@@ -1,0 +1,465 @@
+// The instance operations of API.md. Each checks and resolves its arguments against the read model,
+// hands the instance aggregate one command (whose refusal appends nothing), opens the job, starts its
+// saga, and returns once the read model shows the effect.
+import { v5 as uuidv5 } from 'uuid';
+import { EVENT_ID_NAMESPACE } from '../../adapters/eventstore/command-handler.js';
+import { accountDecider, accountStream } from '../../domain/account/index.js';
+import { planHost, allocationSettings } from '../../domain/allocation/index.js';
+import {
+  instanceDecider,
+  type Caller as InstanceCaller,
+  type CustomCompute,
+  type Instance,
+  type InstanceCommand,
+  type Nic,
+  type ServiceOfferingSnapshot,
+  type TemplateSnapshot,
+} from '../../domain/instance/index.js';
+import { jobDecider, jobStream, type JobCommand } from '../../domain/job/index.js';
+import { networkDecider, networkStream } from '../../domain/network/index.js';
+import { isRejection } from '../../domain/shared/decider.js';
+import { settingsSnapshot } from '../../projections/configuration/index.js';
+import {
+  getNetwork,
+  getServiceOffering,
+  getTemplate,
+  getZone,
+  hostCapacitySnapshot,
+  listNetworks,
+  listStoragePools,
+  type ServiceOfferingNode,
+  type TemplateNode,
+} from '../../projections/infrastructure/index.js';
+import { getAccount, listAccounts } from '../../projections/accounts/index.js';
+import { accountInstancesPerHost, findInstance } from '../../projections/instances/queries.js';
+import { toVirtualMachineView, type VirtualMachineView } from '../../projections/instances/view.js';
+import { db, envelopeOf, execute, now, settled, setting, toApiError, visibilityOf, type ControlPlaneContext } from './context.js';
+import { findJob } from './jobs.js';
+import { ApiError, type Caller, type DeployArgs, type JobView, type UpdateArgs } from './port.js';
+
+const GiB = 1024 ** 3;
+
+function instanceCaller(caller: Caller): InstanceCaller {
+  return { role: caller.role, accountId: caller.accountId };
+}
+
+/** The instance, if the caller may see it and it is not expunged; NOT_FOUND otherwise, as for one that does not exist. */
+export function requireInstance(context: ControlPlaneContext, caller: Caller, id: string, field = 'id'): Instance {
+  const instance = findInstance(db(context), visibilityOf(context, caller), id);
+  if (!instance || instance.expunged) throw new ApiError('NOT_FOUND', `Unable to find a virtual machine with id ${JSON.stringify(id)}`, field);
+  return instance;
+}
+
+export function offeringSnapshot(node: ServiceOfferingNode): ServiceOfferingSnapshot {
+  return {
+    id: node.id,
+    name: node.name,
+    cpuNumber: node.cpuNumber,
+    cpuSpeed: node.cpuSpeed,
+    memory: node.memory,
+    customized: node.customized,
+    minCpuNumber: node.minCpuNumber,
+    maxCpuNumber: node.maxCpuNumber,
+    minMemory: node.minMemory,
+    maxMemory: node.maxMemory,
+    dynamicScalingEnabled: node.dynamicScalingEnabled,
+    hostTags: node.hostTags,
+    offerHa: node.offerHa,
+  };
+}
+
+function templateSnapshot(node: TemplateNode): TemplateSnapshot {
+  return { id: node.id, size: node.size, osTypeId: node.osTypeName, dynamicallyScalable: node.isDynamicallyScalable };
+}
+
+function requireOffering(context: ControlPlaneContext, id: string, field: string): ServiceOfferingNode {
+  const node = getServiceOffering(db(context), id);
+  if (!node) throw new ApiError('BAD_USER_INPUT', `Unable to find service offering ${JSON.stringify(id)}`, field);
+  return node;
+}
+
+function requireTemplate(context: ControlPlaneContext, id: string, field: string): TemplateNode {
+  const node = getTemplate(db(context), id);
+  if (!node) throw new ApiError('BAD_USER_INPUT', `Unable to find template ${JSON.stringify(id)}`, field);
+  return node;
+}
+
+/** CloudStack's `details` carry the custom compute values: cpuNumber, cpuSpeed, memory. */
+function customCompute(details: Readonly<Record<string, string>> | null | undefined): CustomCompute | undefined {
+  if (!details) return undefined;
+  const read = (key: string): number | undefined => {
+    const text = details[key];
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!Number.isInteger(value)) throw new ApiError('BAD_USER_INPUT', `details.${key} must be a whole number, got ${JSON.stringify(text)}`, `details.${key}`);
+    return value;
+  };
+  const compute = { cpuNumber: read('cpuNumber'), cpuSpeed: read('cpuSpeed'), memory: read('memory') };
+  const defined = Object.fromEntries(Object.entries(compute).filter(([, v]) => v !== undefined)) as CustomCompute;
+  return Object.keys(defined).length === 0 ? undefined : defined;
+}
+
+const COMPUTE_DETAILS = new Set(['cpuNumber', 'cpuSpeed', 'memory']);
+function otherDetails(details: Readonly<Record<string, string>> | null | undefined): Record<string, string> | undefined {
+  if (!details) return undefined;
+  return Object.fromEntries(Object.entries(details).filter(([key]) => !COMPUTE_DETAILS.has(key)));
+}
+
+/** Opens the job and starts its saga; returns the job as the read model then shows it. */
+async function openJob(context: ControlPlaneContext, caller: Caller, jobId: string, instanceId: string, accountId: string, cmd: string, positions: readonly number[]): Promise<JobView> {
+  const open: JobCommand = { type: 'OpenJob', jobId, cmd, instanceId, accountId, at: now(context) };
+  const opened = await execute(context, jobStream(jobId), jobDecider, open, envelopeOf(context, caller, jobId));
+  void context.runner.advance(jobId);
+  await settled(context, [...positions, ...opened.positions]);
+  const job = findJob(context, caller, jobId);
+  if (!job) throw new ApiError('INTERNAL_ERROR', `job ${jobId} was opened but cannot be read back`);
+  return job;
+}
+
+/** Runs one asynchronous instance operation: the command, then its job. */
+async function instanceJob(context: ControlPlaneContext, caller: Caller, instance: Instance, cmd: string, build: (jobId: string, at: string) => InstanceCommand): Promise<JobView> {
+  const jobId = context.newId();
+  const result = await execute(context, `instance-${instance.id}`, instanceDecider, build(jobId, now(context)), envelopeOf(context, caller, jobId));
+  return openJob(context, caller, jobId, instance.id, instance.accountId, cmd, result.positions);
+}
+
+export async function deployVirtualMachine(context: ControlPlaneContext, caller: Caller, args: DeployArgs): Promise<JobView> {
+  const zone = getZone(db(context), args.zoneId);
+  if (!zone) throw new ApiError('BAD_USER_INPUT', `Unable to find zone ${JSON.stringify(args.zoneId)}`, 'zoneId');
+  const offering = requireOffering(context, args.serviceOfferingId, 'serviceOfferingId');
+  const template = requireTemplate(context, args.templateId, 'templateId');
+  const owner = deployOwner(context, caller, args);
+
+  // A client token names the deployment: a retry with the same token finds the first job.
+  const tokenKey = args.clientToken ? `${owner.accountId}|${args.clientToken}` : undefined;
+  const instanceId = tokenKey ? uuidv5(`instance|${tokenKey}`, EVENT_ID_NAMESPACE) : context.newId();
+  const jobId = tokenKey ? uuidv5(`deploy-job|${tokenKey}`, EVENT_ID_NAMESPACE) : context.newId();
+  if (tokenKey) {
+    const existing = findJob(context, caller, jobId);
+    if (existing) return existing;
+  }
+
+  const networks = deployNetworks(context, args, zone.id);
+  const pool = listStoragePools(db(context), { zoneId: zone.id, first: 1 }).nodes[0];
+  const at = now(context);
+  const nics: Nic[] = networks.map((network, deviceId) => ({
+    id: uuidv5(`nic|${instanceId}|${deviceId}`, EVENT_ID_NAMESPACE),
+    networkId: network.id,
+    networkOfferingId: network.networkOfferingId,
+    macAddress: '',
+    ipAddress: null,
+    isDefault: deviceId === 0,
+    deviceId,
+  }));
+  const command: InstanceCommand = {
+    type: 'DeployInstance',
+    instanceId,
+    at,
+    caller: instanceCaller(caller),
+    jobId,
+    name: args.name ?? null,
+    displayName: args.displayName ?? null,
+    group: args.group ?? null,
+    accountId: owner.accountId,
+    domainId: owner.domainId,
+    zoneId: zone.id,
+    hypervisorType: template.hypervisor,
+    serviceOffering: offeringSnapshot(offering),
+    ...(customCompute(args.details) ? { customCompute: customCompute(args.details)! } : {}),
+    template: templateSnapshot(template),
+    rootVolume: {
+      id: uuidv5(`volume|${instanceId}|root`, EVENT_ID_NAMESPACE),
+      name: `ROOT-${instanceId.slice(0, 8)}`,
+      size: Math.max(template.size, rootDiskSize(args.details) ?? 0),
+      storagePoolId: pool?.id ?? null,
+      diskOfferingId: null,
+    },
+    dataVolumes: [],
+    nics,
+    startVm: args.startVm ?? true,
+    hostId: args.hostId ?? null,
+    affinityGroupIds: args.affinityGroupIds ?? [],
+    userData: args.userData ?? null,
+    ...(otherDetails(args.details) ? { details: otherDetails(args.details)! } : {}),
+    leaseDuration: args.leaseDuration ?? offering.leaseDuration ?? null,
+    leaseExpiryAction: args.leaseExpiryAction ?? offering.leaseExpiryAction ?? null,
+  };
+  // Every rule of the aggregate is checked before anything is appended.
+  const dryRun = instanceDecider.decide(command, instanceDecider.initialState);
+  if (isRejection(dryRun)) throw new ApiError(dryRun.code, dryRun.message, dryRun.field);
+  const deployed = dryRun.find((e) => e.type === 'InstanceDeployed');
+  const name = deployed?.type === 'InstanceDeployed' ? deployed.data.name : instanceId;
+
+  const envelope = envelopeOf(context, caller, jobId);
+  await execute(context, accountStream(owner.accountId), accountDecider, { type: 'ReserveInstanceName', instanceId, name }, envelope);
+  const opened = await execute(context, jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'deployVirtualMachine', instanceId, accountId: owner.accountId, at }, envelope);
+
+  const allocated: Nic[] = [];
+  try {
+    for (const nic of nics) {
+      const result = await execute(context, networkStream(nic.networkId), networkDecider, { type: 'AllocateNic', nicId: nic.id, instanceId, macSeed: Math.floor(context.random() * 2 ** 32) }, envelope);
+      const address = result.state.kind === 'network' ? result.state.nics[nic.id] : undefined;
+      if (!address) throw new ApiError('INTERNAL_ERROR', `network ${nic.networkId} allocated no address for NIC ${nic.id}`);
+      allocated.push({ ...nic, macAddress: address.mac, ipAddress: address.ip });
+    }
+    const result = await execute(context, `instance-${instanceId}`, instanceDecider, { ...command, nics: allocated }, envelope);
+    void context.runner.advance(jobId);
+    await settled(context, [...opened.positions, ...result.positions]);
+  } catch (error) {
+    // The deployment did not happen: give back what it took and close its job.
+    const failure = toApiError(error);
+    for (const nic of allocated) await execute(context, networkStream(nic.networkId), networkDecider, { type: 'ReleaseNic', nicId: nic.id }, envelope);
+    await execute(context, accountStream(owner.accountId), accountDecider, { type: 'ReleaseInstanceName', instanceId }, envelope);
+    const code = failure instanceof ApiError ? failure.code : 'INTERNAL_ERROR';
+    const closed = await execute(
+      context,
+      jobStream(jobId),
+      jobDecider,
+      { type: 'CompleteJob', error: { code, errorCode: failure instanceof ApiError ? failure.errorCode : 530, message: failure instanceof Error ? failure.message : String(failure) }, at: now(context) },
+      envelope,
+    );
+    await settled(context, closed.positions);
+  }
+  const job = findJob(context, caller, jobId);
+  if (!job) throw new ApiError('INTERNAL_ERROR', `job ${jobId} was opened but cannot be read back`);
+  return job;
+}
+
+function rootDiskSize(details: Readonly<Record<string, string>> | null | undefined): number | undefined {
+  const text = details?.rootdisksize;
+  if (text === undefined) return undefined;
+  const gib = Number(text);
+  if (!Number.isInteger(gib) || gib <= 0) throw new ApiError('BAD_USER_INPUT', `details.rootdisksize must be a positive number of GiB, got ${JSON.stringify(text)}`, 'details.rootdisksize');
+  return gib * GiB;
+}
+
+/** The account the instance will belong to: the caller's, or for admins the one named by account/domainId. */
+function deployOwner(context: ControlPlaneContext, caller: Caller, args: DeployArgs): { accountId: string; domainId: string } {
+  if (!args.account) return { accountId: caller.accountId, domainId: caller.domainId };
+  if (caller.role === 'USER') throw new ApiError('FORBIDDEN', 'Only admins may deploy for another account', 'account');
+  const domainId = args.domainId ?? caller.domainId;
+  const match = listAccounts(db(context), { first: 500 }).nodes.find((a) => a.name === args.account && a.domainId === domainId);
+  const account = match ?? getAccount(db(context), args.account);
+  if (!account) throw new ApiError('BAD_USER_INPUT', `Unable to find account ${JSON.stringify(args.account)} in domain ${domainId}`, 'account');
+  if (caller.role === 'DOMAIN_ADMIN' && !account.domainPath.startsWith(caller.domainPath)) {
+    throw new ApiError('FORBIDDEN', `Account ${account.name} is outside the caller's domain`, 'account');
+  }
+  return { accountId: account.id, domainId: account.domainId };
+}
+
+function deployNetworks(context: ControlPlaneContext, args: DeployArgs, zoneId: string) {
+  if (args.networkIds && args.networkIds.length > 0) {
+    return args.networkIds.map((id, i) => {
+      const network = getNetwork(db(context), id);
+      if (!network || network.zoneId !== zoneId) throw new ApiError('BAD_USER_INPUT', `Unable to find network ${JSON.stringify(id)} in zone ${zoneId}`, `networkIds[${i}]`);
+      return network;
+    });
+  }
+  // CloudStack picks the zone's default network when none is named; here: its first shared or L2 network.
+  const first = listNetworks(db(context), { zoneId, first: 1 }).nodes[0];
+  if (!first) throw new ApiError('BAD_USER_INPUT', `Zone ${zoneId} has no network; name one in networkIds`, 'networkIds');
+  return [first];
+}
+
+export function startVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; hostId?: string | null; considerLastHost?: boolean | null }): Promise<JobView> {
+  const instance = requireInstance(context, caller, args.id);
+  return instanceJob(context, caller, instance, 'startVirtualMachine', (jobId, at) => ({
+    type: 'StartInstance',
+    instanceId: instance.id,
+    at,
+    caller: instanceCaller(caller),
+    jobId,
+    hostId: args.hostId ?? null,
+    considerLastHost: args.considerLastHost ?? true,
+  }));
+}
+
+export function stopVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; forced?: boolean | null }): Promise<JobView> {
+  const instance = requireInstance(context, caller, args.id);
+  return instanceJob(context, caller, instance, 'stopVirtualMachine', (jobId, at) => ({
+    type: 'StopInstance',
+    instanceId: instance.id,
+    at,
+    caller: instanceCaller(caller),
+    jobId,
+    forced: args.forced ?? false,
+  }));
+}
+
+export function rebootVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; forced?: boolean | null }): Promise<JobView> {
+  const instance = requireInstance(context, caller, args.id);
+  return instanceJob(context, caller, instance, 'rebootVirtualMachine', (jobId, at) => ({
+    type: 'RebootInstance',
+    instanceId: instance.id,
+    at,
+    caller: instanceCaller(caller),
+    jobId,
+    forced: args.forced ?? false,
+  }));
+}
+
+export function destroyVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; expunge?: boolean | null; volumeIds?: readonly string[] | null }): Promise<JobView> {
+  const instance = requireInstance(context, caller, args.id);
+  return instanceJob(context, caller, instance, 'destroyVirtualMachine', (jobId, at) => ({
+    type: 'DestroyInstance',
+    instanceId: instance.id,
+    at,
+    caller: instanceCaller(caller),
+    jobId,
+    expunge: args.expunge ?? false,
+    volumeIds: args.volumeIds ?? [],
+    forceStop: setting(context, 'vm.destroy.forcestop', instance.zoneId),
+    allowUserExpungeRecoverVm: setting(context, 'allow.user.expunge.recover.vm', instance.zoneId),
+  }));
+}
+
+export function migrateVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { virtualMachineId: string; hostId?: string | null }): Promise<JobView> {
+  const instance = requireInstance(context, caller, args.virtualMachineId, 'virtualMachineId');
+  const targetHostId = args.hostId ?? (caller.role === 'ROOT_ADMIN' ? migrationTarget(context, instance) : '');
+  return instanceJob(context, caller, instance, 'migrateVirtualMachine', (jobId, at) => ({
+    type: 'MigrateInstance',
+    instanceId: instance.id,
+    at,
+    caller: instanceCaller(caller),
+    jobId,
+    targetHostId,
+  }));
+}
+
+/** Without a named host, the planner picks one in the instance's cluster other than its own. */
+function migrationTarget(context: ControlPlaneContext, instance: Instance): string {
+  const settings = settingsSnapshot(db(context), instance.zoneId);
+  const snapshot = hostCapacitySnapshot(db(context), { zoneId: instance.zoneId, accountInstanceCounts: Object.fromEntries(accountInstancesPerHost(db(context), instance.accountId)) });
+  const current = snapshot.hosts.find((h) => h.hostId === instance.hostId);
+  const plan = planHost(
+    {
+      ...allocationSettings(settings.global, settings.zone),
+      cpuNumber: instance.cpuNumber,
+      cpuSpeed: instance.cpuSpeed,
+      memory: instance.memory,
+      hostTags: instance.serviceOffering.hostTags,
+      considerLastHost: false,
+      clusterId: current?.clusterId ?? null,
+      avoidHostIds: instance.hostId ? [instance.hostId] : [],
+    },
+    snapshot,
+    context.random,
+  );
+  if (isRejection(plan)) throw new ApiError('INSUFFICIENT_CAPACITY', `No host can take instance ${instance.name}: ${plan.message}`, 'hostId');
+  return plan.hostId;
+}
+
+export function restoreVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { virtualMachineId: string; templateId?: string | null; expunge?: boolean | null }): Promise<JobView> {
+  const instance = requireInstance(context, caller, args.virtualMachineId, 'virtualMachineId');
+  const template = args.templateId ? templateSnapshot(requireTemplate(context, args.templateId, 'templateId')) : instance.template;
+  const oldRoot = instance.volumes.find((v) => v.type === 'ROOT');
+  return instanceJob(context, caller, instance, 'restoreVirtualMachine', (jobId, at) => ({
+    type: 'RestoreInstance',
+    instanceId: instance.id,
+    at,
+    caller: instanceCaller(caller),
+    jobId,
+    template,
+    rootVolume: {
+      id: context.newId(),
+      name: `ROOT-${instance.id.slice(0, 8)}`,
+      size: Math.max(template.size, oldRoot && !args.templateId ? oldRoot.size : 0),
+      storagePoolId: oldRoot?.storagePoolId ?? null,
+      diskOfferingId: oldRoot?.diskOfferingId ?? null,
+    },
+    expunge: args.expunge ?? false,
+  }));
+}
+
+export function scaleVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; serviceOfferingId: string; details?: Readonly<Record<string, string>> | null }): Promise<JobView> {
+  const instance = requireInstance(context, caller, args.id);
+  const offering = offeringSnapshot(requireOffering(context, args.serviceOfferingId, 'serviceOfferingId'));
+  const compute = customCompute(args.details);
+  return instanceJob(context, caller, instance, 'scaleVirtualMachine', (jobId, at) => ({
+    type: 'ScaleInstance',
+    instanceId: instance.id,
+    at,
+    caller: instanceCaller(caller),
+    jobId,
+    serviceOffering: offering,
+    ...(compute ? { customCompute: compute } : {}),
+    enableDynamicScaleVm: setting(context, 'enable.dynamic.scale.vm', instance.zoneId),
+  }));
+}
+
+/** A synchronous operation: the command, then the instance as the read model shows it. */
+async function instanceChange(context: ControlPlaneContext, caller: Caller, instance: Instance, command: InstanceCommand): Promise<VirtualMachineView> {
+  const result = await execute(context, `instance-${instance.id}`, instanceDecider, command, envelopeOf(context, caller, context.newId()));
+  await settled(context, result.positions);
+  const after = findInstance(db(context), { kind: 'all' }, instance.id);
+  if (!after) throw new ApiError('INTERNAL_ERROR', `instance ${instance.id} cannot be read back`);
+  return toVirtualMachineView(after);
+}
+
+export function recoverVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string }): Promise<VirtualMachineView> {
+  const instance = requireInstance(context, caller, args.id);
+  return instanceChange(context, caller, instance, {
+    type: 'RecoverInstance',
+    instanceId: instance.id,
+    at: now(context),
+    caller: instanceCaller(caller),
+    allowUserExpungeRecoverVm: setting(context, 'allow.user.expunge.recover.vm', instance.zoneId),
+  });
+}
+
+/** Synchronous as in CloudStack: returns once the hypervisor and storage are clean, within a bound. */
+export async function expungeVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string }): Promise<boolean> {
+  const instance = requireInstance(context, caller, args.id);
+  const result = await execute(
+    context,
+    `instance-${instance.id}`,
+    instanceDecider,
+    { type: 'ExpungeInstance', instanceId: instance.id, at: now(context), caller: instanceCaller(caller), allowUserExpungeRecoverVm: setting(context, 'allow.user.expunge.recover.vm', instance.zoneId) },
+    envelopeOf(context, caller, context.newId()),
+  );
+  const pending = result.state.exists ? result.state.pending : null;
+  if (pending?.kind === 'expunge') {
+    const jobId = pending.jobId ?? `expunge-${instance.id}`;
+    const job = await context.runner.advance(jobId, { instanceId: instance.id, accountId: instance.accountId, cmd: 'expungeVirtualMachine' });
+    if (job.exists && job.status === 'FAILED') throw new ApiError('INTERNAL_ERROR', job.error?.message ?? 'the expunge failed');
+  }
+  await settled(context, result.positions);
+  return true;
+}
+
+export function updateVirtualMachine(context: ControlPlaneContext, caller: Caller, args: UpdateArgs): Promise<VirtualMachineView> {
+  const instance = requireInstance(context, caller, args.id);
+  if (args.leaseDuration != null || args.leaseExpiryAction != null) {
+    throw new ApiError('BAD_USER_INPUT', 'Changing a lease is not supported by this version; set it at deploy', args.leaseDuration != null ? 'leaseDuration' : 'leaseExpiryAction');
+  }
+  const list = (text: string) => text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return instanceChange(context, caller, instance, {
+    type: 'UpdateInstance',
+    instanceId: instance.id,
+    at: now(context),
+    caller: instanceCaller(caller),
+    ...(args.displayName != null ? { displayName: args.displayName } : {}),
+    ...(args.group !== undefined ? { group: args.group } : {}),
+    ...(args.osTypeId != null ? { osTypeId: args.osTypeId } : {}),
+    ...(args.deleteProtection != null ? { deleteProtection: args.deleteProtection } : {}),
+    ...(args.haEnable != null ? { haEnable: args.haEnable } : {}),
+    ...(args.details != null ? { details: args.details } : {}),
+    userDeniedDetails: list(String(setting(context, 'user.vm.denied.details', instance.zoneId))),
+    userReadOnlyDetails: list(String(setting(context, 'user.vm.readonly.details', instance.zoneId))),
+    enableDynamicScaleVm: setting(context, 'enable.dynamic.scale.vm', instance.zoneId),
+  });
+}
+
+export function changeServiceForVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; serviceOfferingId: string; details?: Readonly<Record<string, string>> | null }): Promise<VirtualMachineView> {
+  const instance = requireInstance(context, caller, args.id);
+  const offering = offeringSnapshot(requireOffering(context, args.serviceOfferingId, 'serviceOfferingId'));
+  const compute = customCompute(args.details);
+  return instanceChange(context, caller, instance, {
+    type: 'ChangeServiceOffering',
+    instanceId: instance.id,
+    at: now(context),
+    caller: instanceCaller(caller),
+    serviceOffering: offering,
+    ...(compute ? { customCompute: compute } : {}),
+  });
+}

@@ -1,0 +1,140 @@
+// The composition root's parts assembled: read model, commander, saga runner, orchestrator,
+// simulated hosts with their agents, and the control plane the API serves. The process entry
+// (api/main.ts) and the end-to-end tests build vmledger the same way, through this function.
+import { randomUUID } from 'node:crypto';
+import type { Bus } from '../adapters/bus/port.js';
+import type { Clock } from '../adapters/clock/port.js';
+import { Commander } from '../adapters/eventstore/commander.js';
+import type { EventStore } from '../adapters/eventstore/port.js';
+import { startAgent, type Agent } from '../adapters/hypervisor/agent.js';
+import type { SimulatedCloud } from '../adapters/hypervisor/simulator/index.js';
+import type { SecretStore } from '../adapters/secrets/port.js';
+import type { Instance } from '../domain/instance/index.js';
+import { listHosts, type HostNode } from '../projections/infrastructure/index.js';
+import { ReadModel } from '../projections/read-model.js';
+import { prepared } from '../projections/sql.js';
+import { domainSpec, type OperationTimeouts } from '../sagas/operation.js';
+import { Orchestrator } from '../sagas/orchestrator.js';
+import { SagaRunner } from '../sagas/runner.js';
+import { createControlPlane } from './control-plane/index.js';
+import type { ControlPlaneContext } from './control-plane/context.js';
+import type { ControlPlane } from './control-plane/port.js';
+import { projections } from './projections.js';
+
+export interface StackOptions {
+  readonly store: EventStore;
+  /** Where the read model lives: the data directory, or ':memory:'. */
+  readonly readModelDirectory: string;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly secrets: SecretStore;
+  /** The in-process simulated hypervisor, whose hosts get an agent each in this process. */
+  readonly simulator: SimulatedCloud;
+  readonly timeouts?: OperationTimeouts;
+  readonly readYourWritesMs?: number;
+  readonly agentIntervals?: { heartbeatMs: number; powerSyncMs: number };
+  readonly onError?: (error: unknown, where: string) => void;
+}
+
+export interface Stack {
+  readonly controlPlane: ControlPlane;
+  readonly context: ControlPlaneContext;
+  readonly orchestrator: Orchestrator;
+  readonly readModel: ReadModel;
+  /** Gives a simulated host its in-process agent (the control plane calls it from addHost). */
+  hostAdded(host: HostNode): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_TIMEOUTS: OperationTimeouts = { agentMs: 60_000, gracefulStopMs: 30_000 };
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const onError = options.onError ?? ((error: unknown, where: string) => console.error(`${where}:`, error));
+  const readModel = await ReadModel.open({
+    store: options.store,
+    projections,
+    directory: options.readModelDirectory,
+    onError: (error) => onError(error, 'read model'),
+  });
+  const commander = new Commander(options.store);
+  const runner = new SagaRunner({
+    store: options.store,
+    commander,
+    readModel: () => readModel.db,
+    bus: options.bus,
+    clock: options.clock,
+    random: Math.random,
+    timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
+    onError: (error, jobId) => onError(error, `job ${jobId}`),
+  });
+  const context: ControlPlaneContext = {
+    store: options.store,
+    commander,
+    readModel,
+    runner,
+    clock: options.clock,
+    newId: randomUUID,
+    random: Math.random,
+    readYourWritesMs: options.readYourWritesMs ?? 10_000,
+  };
+
+  const agents: Agent[] = [];
+  const intervals = options.agentIntervals ?? { heartbeatMs: 30_000, powerSyncMs: 60_000 };
+  const serveSimulatedHost = async (host: HostNode): Promise<void> => {
+    if (host.driver !== 'simulator' || options.simulator.host(host.id)) return;
+    const driver = options.simulator.addHost(host.id, {
+      cpuNumber: host.cpuNumber,
+      cpuSpeed: host.cpuSpeed,
+      memory: host.memory,
+      startDelayMs: host.simulator?.startDelayMs ?? 0,
+      stopDelayMs: host.simulator?.stopDelayMs ?? 0,
+      failOn: host.simulator?.failOn ?? [],
+    });
+    await restoreDomains(readModel, host.id, (spec) => driver.startDomain(spec));
+    agents.push(
+      await startAgent({
+        bus: options.bus,
+        drivers: new Map([[host.id, driver]]),
+        clock: () => options.clock.now(),
+        newId: randomUUID,
+        heartbeatIntervalMs: intervals.heartbeatMs,
+        powerSyncIntervalMs: intervals.powerSyncMs,
+        onError: (error, where) => onError(error, `agent ${host.id} ${where}`),
+      }),
+    );
+  };
+  for (const host of listHosts(readModel.db, { first: 500 }).nodes) await serveSimulatedHost(host);
+
+  const controlPlane = createControlPlane(context, { secrets: options.secrets, onHostAdded: serveSimulatedHost });
+  const orchestrator = new Orchestrator({
+    commander,
+    runner,
+    bus: options.bus,
+    clock: options.clock,
+    readModel: () => readModel.db,
+    onError: (error) => onError(error, 'orchestrator'),
+  });
+  await orchestrator.start();
+
+  return {
+    controlPlane,
+    context,
+    orchestrator,
+    readModel,
+    hostAdded: serveSimulatedHost,
+    async stop() {
+      await orchestrator.stop();
+      for (const agent of agents) await agent.stop();
+      await readModel.close();
+    },
+  };
+}
+
+/**
+ * The simulator keeps its domains in memory; a real host keeps them across a restart of the control
+ * plane. So a simulated host starts with the domains the log says it runs.
+ */
+async function restoreDomains(readModel: ReadModel, hostId: string, start: (spec: ReturnType<typeof domainSpec>) => Promise<unknown>): Promise<void> {
+  const rows = prepared(readModel.db, "SELECT instance FROM instances WHERE host_id = ? AND expunged = 0 AND state IN ('Running', 'Stopping', 'Migrating')").all(hostId) as Array<{ instance: string }>;
+  for (const row of rows) await start(domainSpec(JSON.parse(row.instance) as Instance)).catch(() => undefined);
+}
