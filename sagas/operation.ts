@@ -252,7 +252,7 @@ function volumeSpecs(instance: Instance) {
   return instance.volumes.map((v) => ({ volumeId: v.id, type: v.type, size: v.size, templateId: v.templateId }));
 }
 
-function domainSpec(instance: Instance) {
+export function domainSpec(instance: Instance) {
   return {
     instanceId: instance.id,
     instanceName: instance.instanceName,
