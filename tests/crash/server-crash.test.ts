@@ -1,0 +1,119 @@
+// The main job killed with SIGKILL in the middle of 50 concurrent starts: after a restart every
+// instance ends Running, and each has exactly one VM.START usage event.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GraphQLClient } from 'graphql-request';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ADMIN_KEY = 'crash-test-admin-key-0123456789abcdef';
+const INSTANCES = 50;
+const root = join(import.meta.dirname, '..', '..');
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly client: GraphQLClient;
+  readonly exited: Promise<NodeJS.Signals | null>;
+}
+
+async function startServer(dataDir: string): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'api', 'main.ts')], {
+    cwd: root,
+    env: { ...process.env, VMLEDGER_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', VMLEDGER_ADMIN_API_KEY: ADMIN_KEY, VMLEDGER_DEMO: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/[^\s]+\/graphql)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    void exited.then(() => reject(new Error(`server exited: ${output}`)));
+  });
+  return { child, exited, client: new GraphQLClient(url, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } }) };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('the main job killed during concurrent starts', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vmledger-server-crash-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('resumes after SIGKILL: every instance ends Running with exactly one VM.START', async () => {
+    const first = await startServer(dataDir);
+    const { client } = first;
+    // Slow hosts, so that starts are in flight when the process dies.
+    const setup = await client.request<{ zones: { nodes: Array<{ id: string }> }; serviceOfferings: { nodes: Array<{ id: string; name: string }> }; templates: { nodes: Array<{ id: string }> } }>(
+      `{ zones { nodes { id } } serviceOfferings { nodes { id name } } templates { nodes { id } } }`,
+    );
+    const zone = await client.request<{ createZone: { id: string } }>(`mutation { createZone(name: "crash-zone") { id } }`);
+    const cluster = await client.request<{ addCluster: { id: string } }>(`mutation($z: ID!) { addCluster(zoneId: $z, name: "crash-cluster", hypervisor: "KVM") { id } }`, { z: zone.createZone.id });
+    for (const name of ['slow-1', 'slow-2']) {
+      await client.request(`mutation($c: ID!, $n: String!) { addHost(clusterId: $c, name: $n, driver: "simulator", simulator: { startDelayMs: 800, stopDelayMs: 100 }) { id } }`, {
+        c: cluster.addCluster.id,
+        n: name,
+      });
+    }
+    await client.request(`mutation($z: ID!) { createNetwork(zoneId: $z, name: "crash-net", type: L2, vlan: 300) { id } }`, { z: zone.createZone.id });
+    const small = setup.serviceOfferings.nodes.find((o) => o.name === 'Small Instance')!;
+
+    const ids: string[] = [];
+    for (let i = 0; i < INSTANCES; i++) {
+      const job = await client.request<{ deployVirtualMachine: { result: { id: string } | null; id: string } }>(
+        `mutation($z: ID!, $s: ID!, $t: ID!, $n: String!) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, name: $n, startVm: false) { id result { id } } }`,
+        { z: zone.createZone.id, s: small.id, t: setup.templates.nodes[0]!.id, n: `crash-${i}` },
+      );
+      const done = await until('deploy job', async () => {
+        const { asyncJob } = await client.request<{ asyncJob: { status: string; result: { id: string } | null } }>(`query($id: ID!) { asyncJob(id: $id) { status result { id } } }`, { id: job.deployVirtualMachine.id });
+        return asyncJob.status === 'PENDING' ? undefined : asyncJob;
+      });
+      expect(done.status).toBe('SUCCEEDED');
+      ids.push(done.result!.id);
+    }
+
+    // 50 concurrent starts, then SIGKILL while the hosts are still booting them.
+    await Promise.all(ids.map((id) => client.request(`mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id })));
+    await new Promise((r) => setTimeout(r, 300));
+    const before = await client.request<{ virtualMachines: { nodes: Array<{ state: string }> } }>(`query($ids: [ID!]) { virtualMachines(ids: $ids, first: 100) { nodes { state } } }`, { ids });
+    // The kill must land mid-flight, or this test would prove nothing.
+    expect(before.virtualMachines.nodes.filter((vm) => vm.state === 'Starting').length).toBeGreaterThan(0);
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+
+    const second = await startServer(dataDir);
+    try {
+      const states = await until('every instance Running', async () => {
+        const { virtualMachines } = await second.client.request<{ virtualMachines: { nodes: Array<{ id: string; state: string }> } }>(
+          `query($ids: [ID!]) { virtualMachines(ids: $ids, first: 100) { nodes { id state } } }`,
+          { ids },
+        );
+        return virtualMachines.nodes.length === INSTANCES && virtualMachines.nodes.every((vm) => vm.state === 'Running') ? virtualMachines.nodes : undefined;
+      });
+      expect(states).toHaveLength(INSTANCES);
+      const usage = await second.client.request<{ usageEvents: { nodes: Array<{ resourceId: string }> } }>(`{ usageEvents(type: "VM.START", first: 500) { nodes { resourceId } } }`);
+      const starts = new Map<string, number>();
+      for (const event of usage.usageEvents.nodes) starts.set(event.resourceId, (starts.get(event.resourceId) ?? 0) + 1);
+      for (const id of ids) expect(starts.get(id), `VM.START of ${id}`).toBe(1);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  }, 180_000);
+});
