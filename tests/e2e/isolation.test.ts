@@ -1,0 +1,219 @@
+// Accounts are isolated: a user neither sees nor touches another account's instances, jobs, events
+// or usage (NOT_FOUND, as for what does not exist), and the root admin's operations are FORBIDDEN
+// to users and domain admins. vmledger's API has no createDomain, so a domain admin can only be
+// created in the ROOT domain, whose subtree is everything: the "subtree only" rule cannot be shown
+// through the API, only that a domain admin sees across accounts yet is no root admin.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GraphQLClient } from 'graphql-request';
+import {
+  actionEvents,
+  deployed,
+  gqlError,
+  gqlErrors,
+  getVm,
+  setConfiguration,
+  startHarness,
+  usageEvents,
+  type Harness,
+  type Vm,
+} from './harness.js';
+
+type Account = { id: string; key: string; client: GraphQLClient };
+
+describe('isolation between accounts', () => {
+  let h: Harness;
+  let a: Account;
+  let b: Account;
+  let vmA: Vm;
+  let deployJobA: string;
+  let vmB: Vm;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    // With this key users may recover and expunge their own instances: B's refusals below must come
+    // from isolation, not from a missing permission.
+    await setConfiguration(h, 'allow.user.expunge.recover.vm', 'true');
+    a = await h.createUser('tenant-a');
+    b = await h.createUser('tenant-b');
+    const { deployVirtualMachine } = await a.client.request<{ deployVirtualMachine: { id: string } }>(
+      `mutation($z: ID!, $s: ID!, $t: ID!) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, name: "secret-a") { id } }`,
+      { z: h.demo.zoneId, s: h.demo.serviceOfferingIds.small, t: h.demo.templateId },
+    );
+    deployJobA = deployVirtualMachine.id;
+    const done = await h.waitForJob(a.client, deployJobA);
+    expect(done.status).toBe('SUCCEEDED');
+    vmA = done.result!;
+    vmB = await deployed(h, b.client, { name: 'own-b' });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it("B does not see A's instance, job, history or usage", async () => {
+    const list = async (variables: Record<string, unknown>) =>
+      (
+        await b.client.request<{ virtualMachines: { nodes: Array<{ id: string }>; totalCount: number } }>(
+          `query($id: ID, $accountId: ID, $keyword: String) { virtualMachines(id: $id, accountId: $accountId, keyword: $keyword, first: 100) { nodes { id } totalCount } }`,
+          variables,
+        )
+      ).virtualMachines;
+    const all = await list({});
+    expect(all.nodes.map((n) => n.id)).toEqual([vmB.id]);
+    expect(all.totalCount).toBe(1);
+    expect((await list({ id: vmA.id })).nodes).toEqual([]);
+    expect((await list({ accountId: a.id })).nodes).toEqual([]);
+    expect((await list({ keyword: 'secret' })).nodes).toEqual([]);
+    expect(await getVm(b.client, vmA.id)).toBeNull();
+    // …while A does, so the nulls above are isolation, not absence.
+    expect((await getVm(a.client, vmA.id))?.name).toBe('secret-a');
+
+    const { asyncJob } = await b.client.request<{ asyncJob: unknown }>(`query($id: ID!) { asyncJob(id: $id) { id } }`, { id: deployJobA });
+    expect(asyncJob).toBeNull();
+    const { virtualMachineAsOf } = await b.client.request<{ virtualMachineAsOf: unknown }>(
+      `query($id: ID!, $at: DateTime!) { virtualMachineAsOf(id: $id, at: $at) { id } }`,
+      { id: vmA.id, at: new Date().toISOString() },
+    );
+    expect(virtualMachineAsOf).toBeNull();
+
+    const usageB = (await usageEvents(b.client)).nodes;
+    expect(usageB.length).toBeGreaterThan(0);
+    expect(usageB.every((e) => e.accountId === b.id)).toBe(true);
+    expect(usageB.some((e) => e.resourceId === vmA.id)).toBe(false);
+    expect((await usageEvents(b.client, a.id)).nodes).toEqual([]);
+    expect((await usageEvents(a.client)).nodes.some((e) => e.resourceId === vmA.id)).toBe(true);
+
+    const eventsB = (await actionEvents(b.client)).nodes;
+    expect(eventsB.length).toBeGreaterThan(0);
+    expect(eventsB.every((e) => e.accountId === b.id)).toBe(true);
+    expect(eventsB.some((e) => e.resourceId === vmA.id)).toBe(false);
+    expect((await actionEvents(b.client, vmA.id)).nodes).toEqual([]);
+    expect((await actionEvents(a.client, vmA.id)).nodes.length).toBeGreaterThan(0);
+
+    const { accounts } = await b.client.request<{ accounts: { nodes: Array<{ id: string }> } }>(`{ accounts { nodes { id } } }`);
+    expect(accounts.nodes.map((n) => n.id)).toEqual([b.id]);
+  });
+
+  it("every mutation by B on A's instance is NOT_FOUND and appends nothing", async () => {
+    const id = vmA.id;
+    const mutations: Array<[string, string, Record<string, unknown>]> = [
+      ['start', `mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id }],
+      ['stop', `mutation($id: ID!) { stopVirtualMachine(id: $id) { id } }`, { id }],
+      ['stop forced', `mutation($id: ID!) { stopVirtualMachine(id: $id, forced: true) { id } }`, { id }],
+      ['reboot', `mutation($id: ID!) { rebootVirtualMachine(id: $id) { id } }`, { id }],
+      ['destroy', `mutation($id: ID!) { destroyVirtualMachine(id: $id) { id } }`, { id }],
+      ['destroy expunge', `mutation($id: ID!) { destroyVirtualMachine(id: $id, expunge: true) { id } }`, { id }],
+      ['update', `mutation($id: ID!) { updateVirtualMachine(id: $id, displayName: "pwned") { id } }`, { id }],
+      ['update protection', `mutation($id: ID!) { updateVirtualMachine(id: $id, deleteProtection: true) { id } }`, { id }],
+      ['recover', `mutation($id: ID!) { recoverVirtualMachine(id: $id) { id } }`, { id }],
+      ['expunge', `mutation($id: ID!) { expungeVirtualMachine(id: $id) }`, { id }],
+      ['scale', `mutation($id: ID!, $s: ID!) { scaleVirtualMachine(id: $id, serviceOfferingId: $s) { id } }`, { id, s: h.demo.serviceOfferingIds.medium }],
+      ['changeService', `mutation($id: ID!, $s: ID!) { changeServiceForVirtualMachine(id: $id, serviceOfferingId: $s) { id } }`, { id, s: h.demo.serviceOfferingIds.medium }],
+      ['restore', `mutation($id: ID!) { restoreVirtualMachine(virtualMachineId: $id) { id } }`, { id }],
+    ];
+    const head = await h.logHead();
+    for (const [name, mutation, variables] of mutations) {
+      const error = await gqlError(b.client.request(mutation, variables));
+      expect(error.extensions, name).toMatchObject({ code: 'NOT_FOUND', errorCode: 431 });
+      expect(error.message, name).toContain(id);
+      expect(error.message, name).not.toContain('secret-a');
+    }
+    expect(await h.logHead()).toBe(head);
+    const after = await getVm(a.client, id);
+    expect(after).toMatchObject({ state: 'Running', displayName: vmA.displayName, deleteProtection: false, hostId: vmA.hostId });
+    // The same refusal as for an id that does not exist at all.
+    const missing = await gqlError(b.client.request(`mutation { stopVirtualMachine(id: "00000000-0000-4000-8000-000000000000") { id } }`));
+    expect(missing.extensions).toMatchObject({ code: 'NOT_FOUND', errorCode: 431 });
+  });
+
+  it("B cannot deploy onto A's isolated network, which it cannot see", async () => {
+    const { createNetwork: isolated } = await h.admin.request<{ createNetwork: { id: string } }>(
+      `mutation($z: ID!, $a: ID) { createNetwork(zoneId: $z, name: "tenant-a-private", type: Isolated, cidr: "10.9.0.0/24", accountId: $a) { id } }`,
+      { z: h.demo.zoneId, a: a.id },
+    );
+    const networkList = `{ networks(first: 50) { nodes { id } } }`;
+    type Networks = { networks: { nodes: Array<{ id: string }> } };
+    expect((await a.client.request<Networks>(networkList)).networks.nodes.map((n) => n.id)).toContain(isolated.id);
+    expect((await b.client.request<Networks>(networkList)).networks.nodes.map((n) => n.id)).not.toContain(isolated.id);
+
+    const head = await h.logHead();
+    const errors = await gqlErrors(
+      b.client.request(
+        `mutation($z: ID!, $s: ID!, $t: ID!, $n: [ID!]) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, networkIds: $n, name: "intruder") { id status } }`,
+        { z: h.demo.zoneId, s: h.demo.serviceOfferingIds.small, t: h.demo.templateId, n: [isolated.id] },
+      ),
+      h,
+    );
+    // As for a network that does not exist (API.md: NOT_FOUND covers "not visible to the caller").
+    expect(['BAD_USER_INPUT', 'NOT_FOUND']).toContain(errors[0]!.extensions?.['code']);
+    expect(errors[0]!.extensions?.['errorCode']).toBe(431);
+    expect(await h.logHead()).toBe(head);
+    // A may.
+    const { deployVirtualMachine } = await a.client.request<{ deployVirtualMachine: { id: string } }>(
+      `mutation($z: ID!, $s: ID!, $t: ID!, $n: [ID!]) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, networkIds: $n, name: "on-private", startVm: false) { id } }`,
+      { z: h.demo.zoneId, s: h.demo.serviceOfferingIds.small, t: h.demo.templateId, n: [isolated.id] },
+    );
+    expect((await h.waitForJob(a.client, deployVirtualMachine.id)).status).toBe('SUCCEEDED');
+  });
+
+  it('a USER cannot deploy from a private template it cannot see', async () => {
+    const { registerTemplate: hidden } = await h.admin.request<{ registerTemplate: { id: string; isPublic: boolean } }>(
+      `mutation($z: ID) { registerTemplate(zoneId: $z, name: "admin-only", osType: "Debian GNU/Linux 12 (64-bit)", url: "https://example.invalid/admin.qcow2", size: 2147483648, isPublic: false) { id isPublic } }`,
+      { z: h.demo.zoneId },
+    );
+    expect(hidden.isPublic).toBe(false);
+    const { templates } = await b.client.request<{ templates: { nodes: Array<{ id: string }> } }>(`{ templates(first: 50) { nodes { id } } }`);
+    expect(templates.nodes.map((n) => n.id)).not.toContain(hidden.id);
+
+    const head = await h.logHead();
+    const errors = await gqlErrors(
+      b.client.request(
+        `mutation($z: ID!, $s: ID!, $t: ID!) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, name: "from-hidden") { id status } }`,
+        { z: h.demo.zoneId, s: h.demo.serviceOfferingIds.small, t: hidden.id },
+      ),
+      h,
+    );
+    expect(['BAD_USER_INPUT', 'NOT_FOUND']).toContain(errors[0]!.extensions?.['code']);
+    expect(errors[0]!.extensions?.['errorCode']).toBe(431);
+    expect(await h.logHead()).toBe(head);
+  });
+
+  it("a USER gets FORBIDDEN 531 from the root admin's operations", async () => {
+    const head = await h.logHead();
+    const forbidden: Array<[string, string, Record<string, unknown>]> = [
+      ['createZone', `mutation { createZone(name: "rogue-zone") { id } }`, {}],
+      ['addCluster', `mutation($z: ID!) { addCluster(zoneId: $z, name: "rogue", hypervisor: "KVM") { id } }`, { z: h.demo.zoneId }],
+      ['addHost', `mutation($c: ID!) { addHost(clusterId: $c, name: "rogue-host", driver: "simulator") { id } }`, { c: h.demo.clusterId }],
+      ['updateConfiguration', `mutation { updateConfiguration(name: "allow.user.expunge.recover.vm", value: "false") { name value } }`, {}],
+      ['createServiceOffering', `mutation { createServiceOffering(name: "rogue", cpuNumber: 1, cpuSpeed: 100, memory: 128) { id } }`, {}],
+      ['createAccount', `mutation { createAccount(name: "rogue", role: ROOT_ADMIN) { id apiKey } }`, {}],
+      ['migrateVirtualMachine', `mutation($id: ID!) { migrateVirtualMachine(virtualMachineId: $id) { id } }`, { id: vmB.id }],
+      ['migrateVirtualMachine to a host', `mutation($id: ID!, $host: ID) { migrateVirtualMachine(virtualMachineId: $id, hostId: $host) { id } }`, { id: vmB.id, host: h.demo.hostIds.find((x) => x !== vmB.hostId) }],
+      ['hosts', `{ hosts { nodes { id } } }`, {}],
+      ['configurations', `{ configurations { nodes { name } } }`, {}],
+    ];
+    for (const [name, operation, variables] of forbidden) {
+      const error = await gqlError(b.client.request(operation, variables));
+      expect(error.extensions, name).toMatchObject({ code: 'FORBIDDEN', errorCode: 531 });
+    }
+    expect(await h.logHead()).toBe(head);
+    expect((await getVm(b.client, vmB.id))?.hostId).toBe(vmB.hostId);
+  });
+
+  it('a DOMAIN_ADMIN of the ROOT domain sees across accounts but is not the root admin', async () => {
+    const domainAdmin = await h.createUser('root-domain-admin', 'DOMAIN_ADMIN');
+    const { virtualMachines } = await domainAdmin.client.request<{ virtualMachines: { nodes: Array<{ id: string }> } }>(`{ virtualMachines(first: 100) { nodes { id } } }`);
+    const ids = virtualMachines.nodes.map((n) => n.id);
+    expect(ids).toContain(vmA.id);
+    expect(ids).toContain(vmB.id);
+    for (const operation of [`mutation { createZone(name: "da-zone") { id } }`, `mutation { updateConfiguration(name: "expunge.delay", value: "1") { name } }`]) {
+      const errors = await gqlErrors(domainAdmin.client.request(operation));
+      expect(errors[0]!.extensions).toMatchObject({ code: 'FORBIDDEN', errorCode: 531 });
+    }
+    // It may open USER accounts in its subtree, but not admins.
+    const { createAccount } = await domainAdmin.client.request<{ createAccount: { role: string; apiKey: string } }>(`mutation { createAccount(name: "da-user", role: USER) { role apiKey } }`);
+    expect(createAccount.role).toBe('USER');
+    expect(createAccount.apiKey.length).toBeGreaterThan(20);
+    const refused = await gqlError(domainAdmin.client.request(`mutation { createAccount(name: "da-admin", role: DOMAIN_ADMIN) { id } }`));
+    expect(refused.extensions).toMatchObject({ code: 'FORBIDDEN', errorCode: 531 });
+  });
+});

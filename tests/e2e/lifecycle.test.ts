@@ -1,0 +1,227 @@
+// The whole life of one instance through HTTP, as a USER account: deploy, stop, start, reboot,
+// migrate (root admin), destroy, recover, destroy with expunge; then the usage stream of Appendix A,
+// the action-event trail, the instance as of a past moment, and host capacity given back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GraphQLClient } from 'graphql-request';
+import {
+  actionEvents,
+  deploy,
+  getVm,
+  runJob,
+  setConfiguration,
+  startHarness,
+  usageEvents,
+  VM_FIELDS,
+  type Harness,
+  type Vm,
+} from './harness.js';
+
+interface HostCapacity {
+  id: string;
+  name: string;
+  cpuTotal: number;
+  cpuAllocated: number;
+  cpuFree: number;
+  memoryTotal: number;
+  memoryAllocated: number;
+  memoryFree: number;
+}
+
+async function demoHosts(h: Harness): Promise<HostCapacity[]> {
+  const { hosts } = await h.admin.request<{ hosts: { nodes: HostCapacity[] } }>(
+    `query($clusterId: ID) { hosts(clusterId: $clusterId, first: 50) { nodes { id name cpuTotal cpuAllocated cpuFree memoryTotal memoryAllocated memoryFree } } }`,
+    { clusterId: h.demo.clusterId },
+  );
+  return [...hosts.nodes].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('instance lifecycle over HTTP (USER account)', () => {
+  let h: Harness;
+  let user: { id: string; key: string; client: GraphQLClient };
+
+  beforeAll(async () => {
+    h = await startHarness();
+    // Recover and expunge are admin-only in CloudStack unless this key is set (§1.4).
+    await setConfiguration(h, 'allow.user.expunge.recover.vm', 'true');
+    user = await h.createUser('lifecycle-user');
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('deploy → stop → start → reboot → migrate → destroy → recover → destroy(expunge) with exact usage and events', async () => {
+    const c = user.client;
+    const hostsBefore = await demoHosts(h);
+    expect(hostsBefore).toHaveLength(3);
+    for (const host of hostsBefore) {
+      expect(host.cpuAllocated).toBe(0);
+      expect(host.memoryAllocated).toBe(0);
+      expect(host.cpuFree).toBe(host.cpuTotal);
+      expect(host.memoryFree).toBe(host.memoryTotal);
+    }
+
+    // Deploy.
+    const deployJob = await deploy(h, c, { name: 'life-1' });
+    expect(deployJob.cmd).toBe('deployVirtualMachine');
+    expect(['PENDING', 'SUCCEEDED']).toContain(deployJob.status);
+    const deployed = await h.waitForJob(c, deployJob.id);
+    expect(deployed.status).toBe('SUCCEEDED');
+    expect(deployed.error).toBeNull();
+    const vm0 = deployed.result!;
+    expect(vm0).toMatchObject({ name: 'life-1', state: 'Running', accountId: user.id, zoneId: h.demo.zoneId });
+    expect(vm0.serviceOfferingId).toBe(h.demo.serviceOfferingIds.small);
+    expect(vm0.templateId).toBe(h.demo.templateId);
+    expect(h.demo.hostIds).toContain(vm0.hostId);
+    expect(vm0).toMatchObject({ cpuNumber: 1, cpuSpeed: 500, memory: 512 });
+    expect(vm0.nics).toHaveLength(1);
+    expect(vm0.volumes).toHaveLength(1);
+    const id = vm0.id;
+    const nic = vm0.nics[0]!;
+    const root = vm0.volumes[0]!;
+    expect(root.type).toBe('ROOT');
+    expect(root.size).toBe(2 * 1024 ** 3);
+    const listed = await getVm(c, id);
+    expect(listed?.state).toBe('Running');
+    // The running instance holds its share of one host.
+    const hostsRunning = await demoHosts(h);
+    const holding = hostsRunning.find((host) => host.id === vm0.hostId)!;
+    expect(holding.cpuAllocated).toBe(500);
+    expect(holding.memoryAllocated).toBe(512);
+
+    // Stop.
+    const stopped = await runJob(h, c, `mutation($id: ID!) { stopVirtualMachine(id: $id) { id } }`, { id });
+    expect(stopped.status).toBe('SUCCEEDED');
+    expect(stopped.result?.state).toBe('Stopped');
+    expect(stopped.result?.hostId).toBeNull();
+    expect((await getVm(c, id))?.state).toBe('Stopped');
+
+    // A moment strictly between the stop and the start.
+    await sleep(5);
+    const betweenStopAndStart = new Date().toISOString();
+    await sleep(5);
+
+    // Start.
+    const started = await runJob(h, c, `mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id });
+    expect(started.status).toBe('SUCCEEDED');
+    expect(started.result?.state).toBe('Running');
+    expect(h.demo.hostIds).toContain(started.result?.hostId);
+
+    // The instance as it was between stop and start, folded from its events.
+    const { virtualMachineAsOf: asOf } = await c.request<{ virtualMachineAsOf: Vm | null }>(
+      `query($id: ID!, $at: DateTime!) { virtualMachineAsOf(id: $id, at: $at) { ${VM_FIELDS} } }`,
+      { id, at: betweenStopAndStart },
+    );
+    expect(asOf?.id).toBe(id);
+    expect(asOf?.state).toBe('Stopped');
+
+    // Reboot.
+    const rebooted = await runJob(h, c, `mutation($id: ID!) { rebootVirtualMachine(id: $id) { id } }`, { id });
+    expect(rebooted.status).toBe('SUCCEEDED');
+    expect(rebooted.result?.state).toBe('Running');
+    const hostBeforeMigrate = rebooted.result!.hostId!;
+
+    // Migrate, as the root admin, to another host the planner picks.
+    const migrated = await runJob(h, h.admin, `mutation($id: ID!) { migrateVirtualMachine(virtualMachineId: $id) { id } }`, { id });
+    expect(migrated.status).toBe('SUCCEEDED');
+    expect(migrated.result?.state).toBe('Running');
+    expect(migrated.result?.hostId).not.toBe(hostBeforeMigrate);
+    expect(h.demo.hostIds).toContain(migrated.result?.hostId);
+    expect((await getVm(c, id))?.hostId).toBe(migrated.result?.hostId);
+
+    // Destroy (not expunged).
+    const destroyed = await runJob(h, c, `mutation($id: ID!) { destroyVirtualMachine(id: $id) { id } }`, { id });
+    expect(destroyed.status).toBe('SUCCEEDED');
+    expect(destroyed.result?.state).toBe('Destroyed');
+    expect((await getVm(c, id))?.state).toBe('Destroyed');
+
+    // Recover (synchronous) → Stopped.
+    const { recoverVirtualMachine: recovered } = await c.request<{ recoverVirtualMachine: Vm }>(
+      `mutation($id: ID!) { recoverVirtualMachine(id: $id) { ${VM_FIELDS} } }`,
+      { id },
+    );
+    expect(recovered.state).toBe('Stopped');
+    expect((await getVm(c, id))?.state).toBe('Stopped');
+
+    // Destroy with expunge → gone.
+    const expunged = await runJob(h, c, `mutation($id: ID!) { destroyVirtualMachine(id: $id, expunge: true) { id } }`, { id });
+    expect(expunged.status).toBe('SUCCEEDED');
+    expect(await getVm(c, id)).toBeNull();
+    expect(await getVm(h.admin, id)).toBeNull();
+    const { virtualMachines } = await c.request<{ virtualMachines: { nodes: Array<{ id: string }>; totalCount: number } }>(
+      `{ virtualMachines(first: 100) { nodes { id } totalCount } }`,
+    );
+    expect(virtualMachines.nodes.map((n) => n.id)).not.toContain(id);
+    expect(virtualMachines.totalCount).toBe(0);
+    const asAdmin = await h.admin.request<{ virtualMachines: { nodes: Array<{ id: string }> } }>(`{ virtualMachines(first: 500) { nodes { id } } }`);
+    expect(asAdmin.virtualMachines.nodes.map((n) => n.id)).not.toContain(id);
+
+    // History outlives the instance: the auditor's view of the past is unchanged by the expunge.
+    const { virtualMachineAsOf: pastAfterExpunge } = await h.admin.request<{ virtualMachineAsOf: Vm | null }>(
+      `query($id: ID!, $at: DateTime!) { virtualMachineAsOf(id: $id, at: $at) { id state } }`,
+      { id, at: betweenStopAndStart },
+    );
+    expect(pastAfterExpunge).toMatchObject({ id, state: 'Stopped' });
+
+    // Usage: exactly Appendix A's stream for this sequence, in log order.
+    const usage = (await usageEvents(c)).nodes;
+    expect(usage.map((e) => e.type)).toEqual([
+      'VM.CREATE', 'VOLUME.CREATE', 'NETWORK.OFFERING.ASSIGN', 'VM.START', // deploy (started)
+      'VM.STOP', 'NETWORK.OFFERING.REMOVE', // stop
+      'NETWORK.OFFERING.ASSIGN', 'VM.START', // start; reboot and migrate add none
+      'VM.STOP', 'NETWORK.OFFERING.REMOVE', 'VM.DESTROY', 'VOLUME.DELETE', // destroy a running instance
+      'VM.CREATE', 'VOLUME.CREATE', // recover
+      'VM.DESTROY', 'VOLUME.DELETE', // destroy a stopped instance; expunge adds none
+    ]);
+    const { networks } = await h.admin.request<{ networks: { nodes: Array<{ id: string; networkOfferingId: string | null }> } }>(
+      `query($zoneId: ID) { networks(zoneId: $zoneId, first: 50) { nodes { id networkOfferingId } } }`,
+      { zoneId: h.demo.zoneId },
+    );
+    const networkOfferingId = networks.nodes.find((n) => n.id === nic.networkId)?.networkOfferingId;
+    expect(networkOfferingId).toBeTruthy();
+    for (const event of usage) {
+      expect(event.accountId).toBe(user.id);
+      expect(event.zoneId).toBe(h.demo.zoneId);
+      expect(event.eventId).toBeTruthy();
+      if (event.type.startsWith('VM.')) {
+        expect(event, event.type).toMatchObject({
+          resourceId: id,
+          resourceName: 'life-1',
+          offeringId: h.demo.serviceOfferingIds.small,
+          templateId: h.demo.templateId,
+          resourceType: 'KVM',
+        });
+      } else if (event.type === 'VOLUME.CREATE') {
+        expect(event).toMatchObject({ resourceId: root.id, resourceName: root.name, templateId: h.demo.templateId, size: 2 * 1024 ** 3 });
+        // A templated ROOT disk of a compute-only offering has no disk offering (§2.2).
+        expect(event.offeringId).toBeNull();
+      } else if (event.type === 'VOLUME.DELETE') {
+        expect(event).toMatchObject({ resourceId: root.id, resourceName: root.name });
+      } else {
+        // NETWORK.OFFERING.*: the instance's id, the NIC's id as the name, size = isDefault (0 on REMOVE at stop).
+        expect(event).toMatchObject({ resourceId: id, resourceName: nic.id, offeringId: networkOfferingId });
+        expect(event.size).toBe(event.type === 'NETWORK.OFFERING.ASSIGN' ? 1 : 0);
+      }
+    }
+    const positions = usage.map((e) => e.position);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(new Set(usage.map((e) => e.eventId)).size).toBe(usage.length);
+
+    // The action-event trail of the instance carries CloudStack's action types.
+    const trail = (await actionEvents(c, id)).nodes;
+    const types = new Set(trail.map((e) => e.type));
+    for (const type of ['VM.CREATE', 'VM.START', 'VM.STOP', 'VM.REBOOT', 'VM.MIGRATE', 'VM.DESTROY', 'VM.RECOVER', 'VM.EXPUNGE']) {
+      expect(types, type).toContain(type);
+    }
+    expect(trail.every((e) => e.resourceId === id)).toBe(true);
+    const firstOf = (type: string) => trail.findIndex((e) => e.type === type);
+    expect(firstOf('VM.CREATE')).toBeLessThan(firstOf('VM.STOP'));
+    expect(firstOf('VM.MIGRATE')).toBeLessThan(firstOf('VM.DESTROY'));
+    expect(firstOf('VM.RECOVER')).toBeLessThan(firstOf('VM.EXPUNGE'));
+
+    // Every host is back to full capacity.
+    const hostsAfter = await demoHosts(h);
+    expect(hostsAfter).toEqual(hostsBefore);
+  });
+});
