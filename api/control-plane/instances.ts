@@ -78,10 +78,26 @@ function requireOffering(context: ControlPlaneContext, id: string, field: string
   return node;
 }
 
-function requireTemplate(context: ControlPlaneContext, id: string, field: string): TemplateNode {
+/** A template the caller may use in the zone: public or its own, registered there or for every zone. */
+function requireTemplate(context: ControlPlaneContext, caller: Caller, id: string, field: string, zoneId: string): TemplateNode {
   const node = getTemplate(db(context), id);
-  if (!node) throw new ApiError('BAD_USER_INPUT', `Unable to find template ${JSON.stringify(id)}`, field);
+  // A private template is its owner's (and the root admin's), as the templates list shows.
+  const visible = node && (node.isPublic || caller.role === 'ROOT_ADMIN' || (node.accountId !== null && mayUse(context, caller, node.accountId)));
+  if (!node || !visible) {
+    throw new ApiError('BAD_USER_INPUT', `Unable to find template ${JSON.stringify(id)}`, field);
+  }
+  if (node.zoneId !== null && node.zoneId !== zoneId) {
+    throw new ApiError('BAD_USER_INPUT', `Template ${node.name} (${node.id}) is not available in zone ${zoneId}`, field);
+  }
   return node;
+}
+
+/** Whether the caller may use a resource owned by this account (null: shared by all). */
+function mayUse(context: ControlPlaneContext, caller: Caller, ownerAccountId: string | null): boolean {
+  if (ownerAccountId === null || caller.role === 'ROOT_ADMIN' || ownerAccountId === caller.accountId) return true;
+  if (caller.role !== 'DOMAIN_ADMIN') return false;
+  const owner = getAccount(db(context), ownerAccountId);
+  return owner !== undefined && owner.domainPath.startsWith(caller.domainPath);
 }
 
 /** CloudStack's `details` carry the custom compute values: cpuNumber, cpuSpeed, memory. */
@@ -127,7 +143,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
   const zone = getZone(db(context), args.zoneId);
   if (!zone) throw new ApiError('BAD_USER_INPUT', `Unable to find zone ${JSON.stringify(args.zoneId)}`, 'zoneId');
   const offering = requireOffering(context, args.serviceOfferingId, 'serviceOfferingId');
-  const template = requireTemplate(context, args.templateId, 'templateId');
+  const template = requireTemplate(context, caller, args.templateId, 'templateId', zone.id);
   const owner = deployOwner(context, caller, args);
 
   // A client token names the deployment: a retry with the same token finds the first job.
@@ -139,7 +155,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
     if (existing) return existing;
   }
 
-  const networks = deployNetworks(context, args, zone.id);
+  const networks = deployNetworks(context, caller, args, zone.id);
   const pool = listStoragePools(db(context), { zoneId: zone.id, first: 1 }).nodes[0];
   const at = now(context);
   const nics: Nic[] = networks.map((network, deviceId) => ({
@@ -247,11 +263,12 @@ function deployOwner(context: ControlPlaneContext, caller: Caller, args: DeployA
   return { accountId: account.id, domainId: account.domainId };
 }
 
-function deployNetworks(context: ControlPlaneContext, args: DeployArgs, zoneId: string) {
+function deployNetworks(context: ControlPlaneContext, caller: Caller, args: DeployArgs, zoneId: string) {
   if (args.networkIds && args.networkIds.length > 0) {
     return args.networkIds.map((id, i) => {
       const network = getNetwork(db(context), id);
-      if (!network || network.zoneId !== zoneId) throw new ApiError('BAD_USER_INPUT', `Unable to find network ${JSON.stringify(id)} in zone ${zoneId}`, `networkIds[${i}]`);
+      // Another account's network is as unknown to the caller as one that does not exist.
+      if (!network || network.zoneId !== zoneId || !mayUse(context, caller, network.accountId)) throw new ApiError('BAD_USER_INPUT', `Unable to find network ${JSON.stringify(id)} in zone ${zoneId}`, `networkIds[${i}]`);
       return network;
     });
   }
@@ -351,7 +368,7 @@ function migrationTarget(context: ControlPlaneContext, instance: Instance): stri
 
 export function restoreVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { virtualMachineId: string; templateId?: string | null; expunge?: boolean | null }): Promise<JobView> {
   const instance = requireInstance(context, caller, args.virtualMachineId, 'virtualMachineId');
-  const template = args.templateId ? templateSnapshot(requireTemplate(context, args.templateId, 'templateId')) : instance.template;
+  const template = args.templateId ? templateSnapshot(requireTemplate(context, caller, args.templateId, 'templateId', instance.zoneId)) : instance.template;
   const oldRoot = instance.volumes.find((v) => v.type === 'ROOT');
   return instanceJob(context, caller, instance, 'restoreVirtualMachine', (jobId, at) => ({
     type: 'RestoreInstance',
