@@ -41,7 +41,7 @@ export class ReadModel {
   private failure: unknown;
   private waiters: Array<{ position: number; resolve: (reached: boolean) => void; timer: NodeJS.Timeout }> = [];
   private readonly saveCheckpoint: Statement<[number]>;
-  private readonly commitListeners = new Set<(position: number) => void>();
+  private readonly commitListeners = new Set<(position: number, events: readonly RecordedEvent[]) => void>();
 
   private constructor(
     db: Db,
@@ -119,8 +119,8 @@ export class ReadModel {
     });
   }
 
-  /** Calls back after every committed batch with the position reached; returns the unsubscribe. */
-  onCommit(listener: (position: number) => void): () => void {
+  /** Calls back after every committed batch with the position reached and its events; returns the unsubscribe. */
+  onCommit(listener: (position: number, events: readonly RecordedEvent[]) => void): () => void {
     this.commitListeners.add(listener);
     return () => this.commitListeners.delete(listener);
   }
@@ -177,7 +177,7 @@ export class ReadModel {
     // Bounded: a memo is a cache of rows, never the only copy of anything.
     if (this.writer.memo.size > MEMO_LIMIT) this.writer.memo.clear();
     this.reached = target;
-    for (const listener of this.commitListeners) listener(target);
+    for (const listener of this.commitListeners) listener(target, events);
     this.waiters = this.waiters.filter((waiter) => {
       if (waiter.position > target) return true;
       clearTimeout(waiter.timer);

@@ -168,10 +168,13 @@ export class SagaRunner {
     const asked = request?.type === 'InstanceStartRequested' ? request.data : undefined;
     const db = this.options.readModel();
     const settings = settingsSnapshot(db, instance.zoneId);
-    const snapshot = hostCapacitySnapshot(db, { zoneId: instance.zoneId, accountInstanceCounts: Object.fromEntries(accountInstancesPerHost(db, instance.accountId)) });
+    const allocation = allocationSettings(settings.global, settings.zone);
+    // Counting the account's instances per host costs a scan; only userdispersing orders by it.
+    const counts = allocation.algorithm === 'userdispersing' ? Object.fromEntries(accountInstancesPerHost(db, instance.accountId)) : {};
+    const snapshot = hostCapacitySnapshot(db, { zoneId: instance.zoneId, accountInstanceCounts: counts });
     const plan = planHost(
       {
-        ...allocationSettings(settings.global, settings.zone),
+        ...allocation,
         cpuNumber: instance.cpuNumber,
         cpuSpeed: instance.cpuSpeed,
         memory: instance.memory,

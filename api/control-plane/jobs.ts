@@ -1,4 +1,5 @@
 // Async jobs as callers see them, and the pushes of asyncJobUpdated.
+import type { RecordedEvent } from '../../adapters/eventstore/port.js';
 import { getJob, type JobRow } from '../../projections/jobs/queries.js';
 import { db, visibilityOf, type ControlPlaneContext } from './context.js';
 import type { Caller, JobView } from './port.js';
@@ -46,7 +47,7 @@ export class JobWatcher {
       if (first || getJob(db(this.context), visibility, id)) listener(jobView(row));
     };
     entry.listeners.add(wrapped);
-    this.unsubscribe ??= this.context.readModel.onCommit(() => this.check());
+    this.unsubscribe ??= this.context.readModel.onCommit((_position, events) => this.check(events));
     return () => {
       const current = this.watched.get(id);
       current?.listeners.delete(wrapped);
@@ -58,8 +59,13 @@ export class JobWatcher {
     };
   }
 
-  private check(): void {
-    for (const [id, entry] of this.watched) {
+  /** Only jobs whose stream the committed batch touched can have moved. */
+  private check(events: readonly RecordedEvent[]): void {
+    const touched = new Set<string>();
+    for (const event of events) if (event.stream.startsWith('job-')) touched.add(event.stream.slice('job-'.length));
+    for (const id of touched) {
+      const entry = this.watched.get(id);
+      if (!entry) continue;
       const row = getJob(db(this.context), { kind: 'all' }, id);
       if (!row || row.position <= entry.position) continue;
       entry.position = row.position;
