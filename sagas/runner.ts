@@ -7,7 +7,6 @@ import type { Bus } from '../adapters/bus/port.js';
 import type { Clock } from '../adapters/clock/port.js';
 import { CommandRejectedError, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
 import type { Commander } from '../adapters/eventstore/commander.js';
-import { toDomainEvent } from '../adapters/eventstore/domain-event.js';
 import type { EventStore } from '../adapters/eventstore/port.js';
 import { agentQueue, toBusMessage, type AgentCommand } from '../adapters/hypervisor/protocol.js';
 import { accountDecider, accountStream } from '../domain/account/index.js';
@@ -22,6 +21,7 @@ import { settingsSnapshot } from '../projections/configuration/index.js';
 import { hostCapacitySnapshot } from '../projections/infrastructure/index.js';
 import { accountInstancesPerHost } from '../projections/instances/queries.js';
 import { commandMessageId } from './agent-messages.js';
+import { StreamHistory } from './stream-history.js';
 import { CAPACITY_PREFIX, nextStep, type OperationTimeouts, type Step } from './operation.js';
 
 export interface SagaRunnerOptions {
@@ -46,8 +46,11 @@ export class SagaRunner {
   /** Commands this process has published since it started; after a restart all are sent again. */
   private readonly published = new Set<string>();
   private stopped = false;
+  private readonly history: StreamHistory;
 
-  constructor(private readonly options: SagaRunnerOptions) {}
+  constructor(private readonly options: SagaRunnerOptions) {
+    this.history = new StreamHistory(options.store);
+  }
 
   /** Moves the job as far as it can go now. `instanceId` opens the job if its stream does not exist yet. */
   advance(jobId: string, open?: { instanceId: string; accountId: string; cmd: string }): Promise<JobState> {
@@ -249,12 +252,13 @@ export class SagaRunner {
   }
 
   private async loadJob(jobId: string): Promise<JobState> {
-    const events = await this.options.store.readStream(jobStream(jobId));
-    return fold(jobDecider, events.map((e) => toDomainEvent<JobEvent>(e)));
+    const job = fold(jobDecider, await this.history.read<JobEvent>(jobStream(jobId)));
+    if (job.exists && job.status !== 'PENDING') this.history.forget(jobStream(jobId));
+    return job;
   }
 
-  private async loadInstance(instanceId: string): Promise<{ instance: Instance | undefined; history: InstanceEvent[] }> {
-    const history = (await this.options.store.readStream(`instance-${instanceId}`)).map((e) => toDomainEvent<InstanceEvent>(e));
+  private async loadInstance(instanceId: string): Promise<{ instance: Instance | undefined; history: readonly InstanceEvent[] }> {
+    const history = await this.history.read<InstanceEvent>(`instance-${instanceId}`);
     const state: InstanceState = fold(instanceDecider, history);
     return { instance: state.exists ? state : undefined, history };
   }
