@@ -1,5 +1,6 @@
 // `npm run bench [-- --json]`: runs every benchmark and prints its figures.
 import { eventStoreFigures } from './eventstore.bench.js';
+import { apiFigures } from './api.bench.js';
 import { lifecycleFigures } from './lifecycle.bench.js';
 import { printFigures, type Figure } from './report.js';
 
@@ -7,6 +8,7 @@ const json = process.argv.includes('--json');
 const suites: Array<[string, () => Promise<Figure[]>]> = [
   ['event store', eventStoreFigures],
   ['instance lifecycle', lifecycleFigures],
+  ['GraphQL API', apiFigures],
 ];
 const all: Figure[] = [];
 for (const [name, run] of suites) {

@@ -1,0 +1,173 @@
+// Issue 4's figures, end to end through GraphQL against the main job running in its own process:
+// completed deploy jobs per second with 64 concurrent clients and their latency, and query
+// latency at 10,000 instances, each beside a bare express server's request rate measured in the
+// same run with the same client.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { percentile } from './latency.js';
+import { perSecond, type Figure } from './report.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
+const CLIENTS = 64;
+const DEPLOYS = Number(process.env.BENCH_DEPLOYS ?? 10_000);
+const RATE_SECONDS = 3;
+
+interface Child {
+  readonly child: ChildProcess;
+  readonly url: string;
+}
+
+async function spawnServer(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Child> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', () => reject(new Error(`server exited: ${output}`)));
+  });
+  return { child, url };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function graphql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: unknown };
+  if (body.errors || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+/** Requests per second from `CLIENTS` concurrent loops of `request` for a few seconds. */
+async function requestRate(request: () => Promise<unknown>): Promise<number> {
+  let count = 0;
+  const deadline = performance.now() + RATE_SECONDS * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (performance.now() < deadline) {
+        await request();
+        count++;
+      }
+    }),
+  );
+  return perSecond(count, started);
+}
+
+function waitForJob(ws: Client, jobId: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stop = ws.subscribe<{ asyncJobUpdated: { status: string } }>(
+      { query: 'subscription($id: ID!) { asyncJobUpdated(id: $id) { status } }', variables: { id: jobId } },
+      {
+        next: ({ data }) => {
+          const status = data?.asyncJobUpdated.status;
+          if (status && status !== 'PENDING') {
+            stop();
+            resolve(status);
+          }
+        },
+        error: reject,
+        complete: () => undefined,
+      },
+    );
+  });
+}
+
+export async function apiFigures(): Promise<Figure[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vmledger-bench-api-'));
+  const bare = await spawnServer(
+    ['-e', "const app = require('express')(); app.post('/', (q, r) => r.json({ data: { ok: true } })); const s = app.listen(0, '127.0.0.1', () => console.log('bare on http://127.0.0.1:' + s.address().port + '/'));"],
+    {},
+    /bare on (http:\/\/[^\s]+)/,
+  );
+  const server = await spawnServer([...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []), '--import', 'tsx', join(ROOT, 'api', 'main.ts')], { VMLEDGER_DATA_DIR: dataDir, PORT: '0', VMLEDGER_ADMIN_API_KEY: ADMIN_KEY, VMLEDGER_DEMO: '1' }, /listening on (http:\/\/[^\s]+\/graphql)/);
+  const sockets: Client[] = [];
+  try {
+    const bareRate = await requestRate(() => fetch(bare.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' }).then((r) => r.json()));
+
+    // A zone big enough for every deployment of the run, with simulator delays of 0.
+    const { serviceOfferings, templates } = await graphql<{ serviceOfferings: { nodes: Array<{ id: string; name: string }> }; templates: { nodes: Array<{ id: string }> } }>(
+      server.url,
+      '{ serviceOfferings { nodes { id name } } templates { nodes { id } } }',
+    );
+    const zone = (await graphql<{ createZone: { id: string } }>(server.url, 'mutation { createZone(name: "bench-zone") { id } }')).createZone.id;
+    const cluster = (await graphql<{ addCluster: { id: string } }>(server.url, 'mutation($z: ID!) { addCluster(zoneId: $z, name: "bench", hypervisor: "KVM") { id } }', { z: zone })).addCluster.id;
+    for (let h = 0; h < 4; h++) {
+      await graphql(server.url, 'mutation($c: ID!, $n: String!) { addHost(clusterId: $c, name: $n, driver: "simulator", cpuNumber: 4096, cpuSpeed: 4000, memory: 16777216) { id } }', { c: cluster, n: `bench-${h}` });
+    }
+    await graphql(server.url, 'mutation($z: ID!) { createNetwork(zoneId: $z, name: "bench-l2", type: L2, vlan: 500) { id } }', { z: zone });
+    const offering = serviceOfferings.nodes.find((o) => o.name === 'Small Instance')!.id;
+    const template = templates.nodes[0]!.id;
+
+    const wsUrl = server.url.replace(/^http/, 'ws');
+    for (let c = 0; c < CLIENTS; c++) {
+      sockets.push(createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${ADMIN_KEY}` }, lazy: false, retryAttempts: 0 }));
+    }
+    const latencies: number[] = [];
+    let next = 0;
+    let failed = 0;
+    const started = performance.now();
+    await Promise.all(
+      sockets.map(async (ws) => {
+        while (next < DEPLOYS) {
+          const n = next++;
+          const sent = performance.now();
+          const { deployVirtualMachine } = await graphql<{ deployVirtualMachine: { id: string } }>(
+            server.url,
+            'mutation($z: ID!, $s: ID!, $t: ID!, $n: String!) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, name: $n) { id } }',
+            { z: zone, s: offering, t: template, n: `bench-${n}` },
+          );
+          if ((await waitForJob(ws, deployVirtualMachine.id)) !== 'SUCCEEDED') failed++;
+          latencies.push(performance.now() - sent);
+        }
+      }),
+    );
+    const deployRate = perSecond(DEPLOYS, started);
+    if (failed > 0) throw new Error(`${failed} of ${DEPLOYS} deploy jobs failed`);
+
+    const page = await graphql<{ virtualMachines: { nodes: Array<{ id: string }>; totalCount: number } }>(server.url, '{ virtualMachines(first: 50) { totalCount nodes { id } } }');
+    const ids = page.virtualMachines.nodes.map((n) => n.id);
+    let i = 0;
+    const byIdRate = await requestRate(() => graphql(server.url, 'query($id: ID!) { virtualMachine(id: $id) { id name state hostId } }', { id: ids[i++ % ids.length] }));
+    const listLatency: number[] = [];
+    for (let q = 0; q < 300; q++) {
+      const sent = performance.now();
+      await graphql(server.url, '{ virtualMachines(first: 50) { totalCount nodes { id name state hostId cpuNumber memory nics { macAddress } } } }');
+      listLatency.push(performance.now() - sent);
+    }
+    return [
+      { name: `bare express POST, ${CLIENTS} clients (limit)`, value: bareRate, unit: 'requests/s' },
+      { name: `deployVirtualMachine jobs completed (deploy+start), ${CLIENTS} clients`, value: deployRate, unit: 'jobs/s' },
+      { name: 'deploy job latency p50 (mutation → SUCCEEDED pushed)', value: percentile(latencies, 50), unit: 'ms' },
+      { name: 'deploy job latency p99', value: percentile(latencies, 99), unit: 'ms' },
+      { name: `virtualMachine(id) over HTTP, ${CLIENTS} clients`, value: byIdRate, unit: 'requests/s', ratio: byIdRate / bareRate },
+      { name: `virtualMachines(first: 50) latency p50, ${page.virtualMachines.totalCount.toLocaleString('en-US')} instances`, value: percentile(listLatency, 50), unit: 'ms' },
+      { name: 'virtualMachines(first: 50) latency p99', value: percentile(listLatency, 99), unit: 'ms' },
+    ];
+  } finally {
+    for (const ws of sockets) await ws.dispose();
+    await stopChild(server.child);
+    await stopChild(bare.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
