@@ -20,6 +20,7 @@ import { networkDecider, networkStream } from '../../domain/network/index.js';
 import { isRejection } from '../../domain/shared/decider.js';
 import { settingsSnapshot } from '../../projections/configuration/index.js';
 import {
+  getHost,
   getNetwork,
   getServiceOffering,
   getTemplate,
@@ -278,7 +279,7 @@ function deployNetworks(context: ControlPlaneContext, caller: Caller, args: Depl
   return [first];
 }
 
-export function startVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; hostId?: string | null; considerLastHost?: boolean | null }): Promise<JobView> {
+export async function startVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; hostId?: string | null; considerLastHost?: boolean | null }): Promise<JobView> {
   const instance = requireInstance(context, caller, args.id);
   return instanceJob(context, caller, instance, 'startVirtualMachine', (jobId, at) => ({
     type: 'StartInstance',
@@ -291,7 +292,7 @@ export function startVirtualMachine(context: ControlPlaneContext, caller: Caller
   }));
 }
 
-export function stopVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; forced?: boolean | null }): Promise<JobView> {
+export async function stopVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; forced?: boolean | null }): Promise<JobView> {
   const instance = requireInstance(context, caller, args.id);
   return instanceJob(context, caller, instance, 'stopVirtualMachine', (jobId, at) => ({
     type: 'StopInstance',
@@ -303,7 +304,7 @@ export function stopVirtualMachine(context: ControlPlaneContext, caller: Caller,
   }));
 }
 
-export function rebootVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; forced?: boolean | null }): Promise<JobView> {
+export async function rebootVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; forced?: boolean | null }): Promise<JobView> {
   const instance = requireInstance(context, caller, args.id);
   return instanceJob(context, caller, instance, 'rebootVirtualMachine', (jobId, at) => ({
     type: 'RebootInstance',
@@ -315,7 +316,7 @@ export function rebootVirtualMachine(context: ControlPlaneContext, caller: Calle
   }));
 }
 
-export function destroyVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; expunge?: boolean | null; volumeIds?: readonly string[] | null }): Promise<JobView> {
+export async function destroyVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; expunge?: boolean | null; volumeIds?: readonly string[] | null }): Promise<JobView> {
   const instance = requireInstance(context, caller, args.id);
   return instanceJob(context, caller, instance, 'destroyVirtualMachine', (jobId, at) => ({
     type: 'DestroyInstance',
@@ -330,8 +331,9 @@ export function destroyVirtualMachine(context: ControlPlaneContext, caller: Call
   }));
 }
 
-export function migrateVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { virtualMachineId: string; hostId?: string | null }): Promise<JobView> {
+export async function migrateVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { virtualMachineId: string; hostId?: string | null }): Promise<JobView> {
   const instance = requireInstance(context, caller, args.virtualMachineId, 'virtualMachineId');
+  if (args.hostId && caller.role === 'ROOT_ADMIN') sameCluster(context, instance, args.hostId);
   const targetHostId = args.hostId ?? (caller.role === 'ROOT_ADMIN' ? migrationTarget(context, instance) : '');
   return instanceJob(context, caller, instance, 'migrateVirtualMachine', (jobId, at) => ({
     type: 'MigrateInstance',
@@ -341,6 +343,16 @@ export function migrateVirtualMachine(context: ControlPlaneContext, caller: Call
     jobId,
     targetHostId,
   }));
+}
+
+/** Live migration moves a domain between hosts of one cluster (they share its storage and networks). */
+function sameCluster(context: ControlPlaneContext, instance: Instance, targetHostId: string): void {
+  const target = getHost(db(context), targetHostId);
+  if (!target) throw new ApiError('BAD_USER_INPUT', `Unable to find host ${JSON.stringify(targetHostId)}`, 'hostId');
+  const source = instance.hostId ? getHost(db(context), instance.hostId) : undefined;
+  if (source && source.clusterId !== target.clusterId) {
+    throw new ApiError('BAD_USER_INPUT', `Host ${target.name} is in another cluster than host ${source.name}; live migration stays within a cluster`, 'hostId');
+  }
 }
 
 /** Without a named host, the planner picks one in the instance's cluster other than its own. */
@@ -366,7 +378,7 @@ function migrationTarget(context: ControlPlaneContext, instance: Instance): stri
   return plan.hostId;
 }
 
-export function restoreVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { virtualMachineId: string; templateId?: string | null; expunge?: boolean | null }): Promise<JobView> {
+export async function restoreVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { virtualMachineId: string; templateId?: string | null; expunge?: boolean | null }): Promise<JobView> {
   const instance = requireInstance(context, caller, args.virtualMachineId, 'virtualMachineId');
   const template = args.templateId ? templateSnapshot(requireTemplate(context, caller, args.templateId, 'templateId', instance.zoneId)) : instance.template;
   const oldRoot = instance.volumes.find((v) => v.type === 'ROOT');
@@ -388,7 +400,7 @@ export function restoreVirtualMachine(context: ControlPlaneContext, caller: Call
   }));
 }
 
-export function scaleVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; serviceOfferingId: string; details?: Readonly<Record<string, string>> | null }): Promise<JobView> {
+export async function scaleVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; serviceOfferingId: string; details?: Readonly<Record<string, string>> | null }): Promise<JobView> {
   const instance = requireInstance(context, caller, args.id);
   const offering = offeringSnapshot(requireOffering(context, args.serviceOfferingId, 'serviceOfferingId'));
   const compute = customCompute(args.details);
@@ -413,7 +425,7 @@ async function instanceChange(context: ControlPlaneContext, caller: Caller, inst
   return toVirtualMachineView(after);
 }
 
-export function recoverVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string }): Promise<VirtualMachineView> {
+export async function recoverVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string }): Promise<VirtualMachineView> {
   const instance = requireInstance(context, caller, args.id);
   return instanceChange(context, caller, instance, {
     type: 'RecoverInstance',
@@ -444,7 +456,7 @@ export async function expungeVirtualMachine(context: ControlPlaneContext, caller
   return true;
 }
 
-export function updateVirtualMachine(context: ControlPlaneContext, caller: Caller, args: UpdateArgs): Promise<VirtualMachineView> {
+export async function updateVirtualMachine(context: ControlPlaneContext, caller: Caller, args: UpdateArgs): Promise<VirtualMachineView> {
   const instance = requireInstance(context, caller, args.id);
   if (args.leaseDuration != null || args.leaseExpiryAction != null) {
     throw new ApiError('BAD_USER_INPUT', 'Changing a lease is not supported by this version; set it at deploy', args.leaseDuration != null ? 'leaseDuration' : 'leaseExpiryAction');
@@ -467,7 +479,7 @@ export function updateVirtualMachine(context: ControlPlaneContext, caller: Calle
   });
 }
 
-export function changeServiceForVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; serviceOfferingId: string; details?: Readonly<Record<string, string>> | null }): Promise<VirtualMachineView> {
+export async function changeServiceForVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; serviceOfferingId: string; details?: Readonly<Record<string, string>> | null }): Promise<VirtualMachineView> {
   const instance = requireInstance(context, caller, args.id);
   const offering = offeringSnapshot(requireOffering(context, args.serviceOfferingId, 'serviceOfferingId'));
   const compute = customCompute(args.details);

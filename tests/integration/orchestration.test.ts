@@ -1,0 +1,151 @@
+// The orchestration paths the end-to-end tests do not reach through the API alone: a guest that
+// powers itself off, a guest that ignores ACPI, migration across clusters, and the expunge sweeper.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryBus } from '../../adapters/bus/memory-bus.js';
+import { ManualClock } from '../../adapters/clock/manual-clock.js';
+import type { Clock } from '../../adapters/clock/port.js';
+import { systemClock } from '../../adapters/clock/system-clock.js';
+import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
+import { SimulatedCloud } from '../../adapters/hypervisor/simulator/index.js';
+import { MemorySecretStore } from '../../adapters/secrets/memory-secret-store.js';
+import { bootstrapRootAdmin } from '../../api/control-plane/accounts.js';
+import { seedDemo, type DemoZone } from '../../api/control-plane/demo.js';
+import { ApiError, type Caller, type ControlPlane, type JobView } from '../../api/control-plane/port.js';
+import { startStack, type Stack } from '../../api/stack.js';
+
+interface World {
+  readonly stack: Stack;
+  readonly cp: ControlPlane;
+  readonly admin: Caller;
+  readonly demo: DemoZone;
+  readonly cloud: SimulatedCloud;
+  readonly store: SqliteEventStore;
+  readonly dir: string;
+}
+
+const worlds: World[] = [];
+afterEach(async () => {
+  for (const world of worlds.splice(0)) {
+    await world.stack.stop();
+    await world.store.close();
+    rmSync(world.dir, { recursive: true, force: true });
+  }
+});
+
+async function world(clock: Clock = systemClock): Promise<World> {
+  const dir = mkdtempSync(join(tmpdir(), 'vmledger-orchestration-'));
+  const store = SqliteEventStore.open(join(dir, 'events.sqlite'), { pollIntervalMs: 10 });
+  const secrets = new MemorySecretStore();
+  const cloud = new SimulatedCloud();
+  const stack = await startStack({
+    store,
+    readModelDirectory: dir,
+    bus: new MemoryBus(),
+    clock,
+    secrets,
+    simulator: cloud,
+    timeouts: { agentMs: 5_000, gracefulStopMs: 300 },
+    agentIntervals: { heartbeatMs: 600_000, powerSyncMs: 600_000 },
+    onError: () => undefined,
+  });
+  const { caller: admin } = await bootstrapRootAdmin(stack.context, 'orchestration-admin-key-0123');
+  const demo = await seedDemo(stack.context, admin, { secrets, onHostAdded: stack.hostAdded });
+  const created = { stack, cp: stack.controlPlane, admin, demo, cloud, store, dir };
+  worlds.push(created);
+  return created;
+}
+
+async function finished(w: World, job: JobView): Promise<JobView> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const now = w.cp.asyncJob(w.admin, job.id);
+    if (now && now.status !== 'PENDING') return now;
+    if (Date.now() > deadline) throw new Error(`job ${job.cmd} still pending`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function running(w: World, name: string) {
+  const job = await finished(w, await w.cp.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name }));
+  expect(job.status).toBe('SUCCEEDED');
+  return job.result!;
+}
+
+async function until<T>(what: string, probe: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const usageOf = (w: World, resourceId: string) =>
+  w.cp.usageEvents(w.admin, { first: 100 }).nodes.filter((u) => u.resourceId === resourceId).map((u) => u.type);
+
+describe('orchestration', () => {
+  it('a guest that powers itself off makes its instance Stopped, with its usage events, and frees its host', async () => {
+    const w = await world();
+    const vm = await running(w, 'self-stop');
+    w.cloud.host(vm.hostId!)!.powerOffFromInside(vm.instanceName);
+    const stopped = await until('Stopped', () => {
+      const now = w.cp.virtualMachine(w.admin, vm.id);
+      return now?.state === 'Stopped' ? now : undefined;
+    });
+    expect(stopped.hostId).toBeNull();
+    expect(stopped.lastHostId).toBe(vm.hostId);
+    expect(usageOf(w, vm.id)).toEqual(['VM.CREATE', 'NETWORK.OFFERING.ASSIGN', 'VM.START', 'VM.STOP', 'NETWORK.OFFERING.REMOVE']);
+    await until('capacity back', () => {
+      const host = w.cp.hosts(w.admin, { first: 10 }).nodes.find((h) => (h as { id: string }).id === vm.hostId) as { cpuFree: number; cpuTotal: number };
+      return host.cpuFree === host.cpuTotal ? host : undefined;
+    });
+  });
+
+  it('stops a guest that ignores ACPI by forcing the stop after the graceful timeout', async () => {
+    const w = await world();
+    const vm = await running(w, 'stubborn');
+    w.cloud.host(vm.hostId!)!.ignoreShutdown(vm.instanceName);
+    const job = await finished(w, await w.cp.stopVirtualMachine(w.admin, { id: vm.id }));
+    expect(job.status).toBe('SUCCEEDED');
+    expect(job.result?.state).toBe('Stopped');
+    expect(w.cloud.host(vm.hostId!)!.powerStateOf(vm.instanceName)).toBe('stopped');
+  });
+
+  it('refuses a live migration to a host of another cluster, appending nothing', async () => {
+    const w = await world();
+    const vm = await running(w, 'mover');
+    const cluster = (await w.cp.addCluster(w.admin, { zoneId: w.demo.zoneId, name: 'other-cluster', hypervisor: 'KVM' })) as { id: string };
+    const host = (await w.cp.addHost(w.admin, { clusterId: cluster.id, name: 'far-host', driver: 'simulator' })) as { id: string };
+    const head = await w.store.headPosition();
+    const error = await w.cp.migrateVirtualMachine(w.admin, { virtualMachineId: vm.id, hostId: host.id }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).code).toBe('BAD_USER_INPUT');
+    expect((error as ApiError).field).toBe('hostId');
+    expect(await w.store.headPosition()).toBe(head);
+  });
+
+  it('expunges destroyed instances once expunge.delay has passed, on the expunge.interval sweep', async () => {
+    const clock = new ManualClock(new Date('2026-01-01T00:00:00.000Z'));
+    const w = await world(clock);
+    await w.cp.updateConfiguration(w.admin, { name: 'expunge.delay', value: '3600' });
+    const deployed = await w.cp.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name: 'doomed', startVm: false });
+    const vm = (await finished(w, deployed)).result!;
+    await finished(w, await w.cp.destroyVirtualMachine(w.admin, { id: vm.id }));
+    expect(w.cp.virtualMachine(w.admin, vm.id)?.state).toBe('Destroyed');
+
+    clock.advance(1_800_000);
+    expect(await w.stack.orchestrator.sweep()).toBe(0);
+    expect(w.cp.virtualMachine(w.admin, vm.id)?.state).toBe('Destroyed');
+
+    // The sweep scheduled at start runs after expunge.interval (default one day), and the delay has passed by then.
+    clock.advance(86_400_000);
+    await until('expunged', () => (w.cp.virtualMachine(w.admin, vm.id) === undefined ? true : undefined));
+    expect(w.cp.virtualMachines(w.admin, { first: 50 }).nodes.map((v) => v.id)).not.toContain(vm.id);
+    // An instance that never ran has nothing on a hypervisor; its usage ended when it was destroyed.
+    expect(usageOf(w, vm.id)).toEqual(['VM.CREATE', 'VM.DESTROY']);
+  });
+});
