@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryBus } from '../../../adapters/bus/memory-bus.js';
-import { ManualClock } from '../../../adapters/clock/manual-clock.js';
-import { Commander } from '../../../adapters/eventstore/commander.js';
+import { expectRefused, openTestContext, type TestContext } from './support.js';
 import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import {
   ROOT_DOMAIN_ID,
@@ -16,66 +11,22 @@ import {
 } from '../../../api/control-plane/accounts.js';
 import { execute, settled, type ControlPlaneContext } from '../../../api/control-plane/context.js';
 import { ApiError, type Caller, type ErrorCode } from '../../../api/control-plane/port.js';
-import { projections } from '../../../api/projections.js';
 import { accountDecider, accountStream, domainDecider, domainStream, hashApiKey, type AccountCommand } from '../../../domain/account/index.js';
-import { ReadModel } from '../../../projections/read-model.js';
-import { SagaRunner } from '../../../sagas/runner.js';
 
 const ADMIN_KEY = 'root-admin-key-0123456789abcdef';
 
-/** Time moves a millisecond per reading, so lists ordered by creation time follow the order of the test. */
-class TickingClock extends ManualClock {
-  override now(): Date {
-    this.advance(1);
-    return super.now();
-  }
-}
-
-async function expectRefused(run: () => unknown, code: ErrorCode, field?: string): Promise<ApiError> {
-  const error = await Promise.resolve()
-    .then(run)
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-  if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${error === undefined ? 'success' : String(error)}`);
-  expect({ code: error.code, field: error.field }, error.message).toEqual({ code, field });
-  return error;
-}
-
 describe('accounts and authentication', () => {
-  let dir: string;
+  let opened: TestContext;
   let store: SqliteEventStore;
-  let readModel: ReadModel;
-  let runner: SagaRunner;
-  let bus: MemoryBus;
   let context: ControlPlaneContext;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vmledger-accounts-'));
-    store = SqliteEventStore.open(join(dir, 'events.sqlite'));
-    readModel = await ReadModel.open({ store, projections, directory: ':memory:' });
-    const commander = new Commander(store);
-    const clock = new TickingClock(new Date('2025-01-01T00:00:00Z'));
-    bus = new MemoryBus();
-    runner = new SagaRunner({
-      store,
-      commander,
-      readModel: () => readModel.db,
-      bus,
-      clock,
-      random: Math.random,
-      timeouts: { agentMs: 60_000, gracefulStopMs: 30_000 },
-    });
-    context = { store, commander, readModel, runner, clock, newId: randomUUID, random: Math.random, readYourWritesMs: 5_000 };
+    opened = await openTestContext();
+    ({ context, store } = opened);
   });
 
   afterEach(async () => {
-    runner.stop();
-    await readModel.close();
-    await bus.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await opened.close();
   });
 
   const system = () => ({ actor: { kind: 'system', component: 'test' } as const, correlationId: randomUUID(), occurredAt: new Date().toISOString() });

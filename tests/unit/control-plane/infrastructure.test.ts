@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryBus } from '../../../adapters/bus/memory-bus.js';
-import { ManualClock } from '../../../adapters/clock/manual-clock.js';
-import { Commander } from '../../../adapters/eventstore/commander.js';
+import { expectRefused, openTestContext, refusal, type TestContext } from './support.js';
 import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import type { SecretStore } from '../../../adapters/secrets/port.js';
 import { authenticate, bootstrapRootAdmin, createAccount } from '../../../api/control-plane/accounts.js';
@@ -34,10 +29,7 @@ import {
   type InfrastructureServices,
 } from '../../../api/control-plane/infrastructure.js';
 import { ApiError, type Caller, type ErrorCode } from '../../../api/control-plane/port.js';
-import { projections } from '../../../api/projections.js';
 import type { HostNode } from '../../../projections/infrastructure/index.js';
-import { ReadModel } from '../../../projections/read-model.js';
-import { SagaRunner } from '../../../sagas/runner.js';
 
 const GiB = 1024 ** 3;
 const ADMIN_KEY = 'root-admin-key-0123456789abcdef';
@@ -58,37 +50,9 @@ class InspectableSecrets implements SecretStore {
   }
 }
 
-/** Time moves a millisecond per reading, so lists ordered by creation time follow the order of the test. */
-class TickingClock extends ManualClock {
-  override now(): Date {
-    this.advance(1);
-    return super.now();
-  }
-}
-
-async function rejection(run: () => unknown): Promise<ApiError> {
-  const error = await Promise.resolve()
-    .then(run)
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-  if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${error === undefined ? 'success' : String(error)}`);
-  return error;
-}
-
-async function expectRefused(run: () => unknown, code: ErrorCode, field?: string): Promise<ApiError> {
-  const error = await rejection(run);
-  expect({ code: error.code, field: error.field }, error.message).toEqual({ code, field });
-  return error;
-}
-
 describe('infrastructure operations', () => {
-  let dir: string;
+  let opened: TestContext;
   let store: SqliteEventStore;
-  let readModel: ReadModel;
-  let runner: SagaRunner;
-  let bus: MemoryBus;
   let context: ControlPlaneContext;
   let admin: Caller;
   let user: Caller;
@@ -97,22 +61,8 @@ describe('infrastructure operations', () => {
   let services: InfrastructureServices;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vmledger-infra-'));
-    store = SqliteEventStore.open(join(dir, 'events.sqlite'));
-    readModel = await ReadModel.open({ store, projections, directory: ':memory:' });
-    const commander = new Commander(store);
-    const clock = new TickingClock(new Date('2025-01-01T00:00:00Z'));
-    bus = new MemoryBus();
-    runner = new SagaRunner({
-      store,
-      commander,
-      readModel: () => readModel.db,
-      bus,
-      clock,
-      random: Math.random,
-      timeouts: { agentMs: 60_000, gracefulStopMs: 30_000 },
-    });
-    context = { store, commander, readModel, runner, clock, newId: randomUUID, random: Math.random, readYourWritesMs: 5_000 };
+    opened = await openTestContext();
+    ({ context, store } = opened);
     admin = (await bootstrapRootAdmin(context, ADMIN_KEY)).caller;
     const account = await createAccount(context, admin, { name: 'alice', role: 'USER' });
     user = authenticate(context, account.apiKey)!;
@@ -122,11 +72,7 @@ describe('infrastructure operations', () => {
   });
 
   afterEach(async () => {
-    runner.stop();
-    await readModel.close();
-    await bus.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await opened.close();
   });
 
   /** A failed mutation appends nothing: the log's head does not move. */
