@@ -3,6 +3,7 @@
 // handlers, sagas) is invisible to the resolvers, which only translate.
 import type { Connection, PageRequest } from '../../projections/pagination.js';
 import type { VirtualMachineView } from '../../projections/instances/view.js';
+import type { InstanceFilter } from '../../projections/instances/queries.js';
 import type { EventView } from '../../projections/events/queries.js';
 import type { UsageEventView } from '../../projections/usage/queries.js';
 
@@ -106,16 +107,7 @@ export interface UpdateArgs {
   readonly haEnable?: boolean | null;
 }
 
-export interface InstanceListArgs extends PageRequest {
-  readonly id?: string | null;
-  readonly ids?: readonly string[] | null;
-  readonly state?: string | null;
-  readonly zoneId?: string | null;
-  readonly hostId?: string | null;
-  readonly accountId?: string | null;
-  readonly leased?: boolean | null;
-  readonly keyword?: string | null;
-}
+export interface InstanceListArgs extends InstanceFilter, PageRequest {}
 
 export interface TimeWindowArgs extends PageRequest {
   readonly startDate?: string | null;
