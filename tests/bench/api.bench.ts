@@ -106,10 +106,7 @@ export async function apiFigures(): Promise<Figure[]> {
     const bareRate = await requestRate(() => fetch(bare.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' }).then((r) => r.json()));
 
     // A zone big enough for every deployment of the run, with simulator delays of 0.
-    const { serviceOfferings, templates } = await graphql<{ serviceOfferings: { nodes: Array<{ id: string; name: string }> }; templates: { nodes: Array<{ id: string }> } }>(
-      server.url,
-      '{ serviceOfferings { nodes { id name } } templates { nodes { id } } }',
-    );
+    const { serviceOfferings } = await graphql<{ serviceOfferings: { nodes: Array<{ id: string; name: string }> } }>(server.url, '{ serviceOfferings { nodes { id name } } }');
     const zone = (await graphql<{ createZone: { id: string } }>(server.url, 'mutation { createZone(name: "bench-zone") { id } }')).createZone.id;
     const cluster = (await graphql<{ addCluster: { id: string } }>(server.url, 'mutation($z: ID!) { addCluster(zoneId: $z, name: "bench", hypervisor: "KVM") { id } }', { z: zone })).addCluster.id;
     for (let h = 0; h < 4; h++) {
@@ -117,7 +114,13 @@ export async function apiFigures(): Promise<Figure[]> {
     }
     await graphql(server.url, 'mutation($z: ID!) { createNetwork(zoneId: $z, name: "bench-l2", type: L2, vlan: 500) { id } }', { z: zone });
     const offering = serviceOfferings.nodes.find((o) => o.name === 'Small Instance')!.id;
-    const template = templates.nodes[0]!.id;
+    const template = (
+      await graphql<{ registerTemplate: { id: string } }>(
+        server.url,
+        'mutation($z: ID) { registerTemplate(zoneId: $z, name: "bench-linux", osType: "Debian GNU/Linux 12 (64-bit)", url: "https://images.invalid/bench.qcow2", size: 2147483648) { id } }',
+        { z: zone },
+      )
+    ).registerTemplate.id;
 
     const wsUrl = server.url.replace(/^http/, 'ws');
     for (let c = 0; c < CLIENTS; c++) {

@@ -60,8 +60,8 @@ describe('the main job killed during concurrent starts', () => {
     const first = await startServer(dataDir);
     const { client } = first;
     // Slow hosts, so that starts are in flight when the process dies.
-    const setup = await client.request<{ zones: { nodes: Array<{ id: string }> }; serviceOfferings: { nodes: Array<{ id: string; name: string }> }; templates: { nodes: Array<{ id: string }> } }>(
-      `{ zones { nodes { id } } serviceOfferings { nodes { id name } } templates { nodes { id } } }`,
+    const setup = await client.request<{ serviceOfferings: { nodes: Array<{ id: string; name: string }> } }>(
+      `{ serviceOfferings { nodes { id name } } }`,
     );
     const zone = await client.request<{ createZone: { id: string } }>(`mutation { createZone(name: "crash-zone") { id } }`);
     const cluster = await client.request<{ addCluster: { id: string } }>(`mutation($z: ID!) { addCluster(zoneId: $z, name: "crash-cluster", hypervisor: "KVM") { id } }`, { z: zone.createZone.id });
@@ -73,12 +73,16 @@ describe('the main job killed during concurrent starts', () => {
     }
     await client.request(`mutation($z: ID!) { createNetwork(zoneId: $z, name: "crash-net", type: L2, vlan: 300) { id } }`, { z: zone.createZone.id });
     const small = setup.serviceOfferings.nodes.find((o) => o.name === 'Small Instance')!;
+    const template = await client.request<{ registerTemplate: { id: string } }>(
+      `mutation($z: ID) { registerTemplate(zoneId: $z, name: "crash-linux", osType: "Debian GNU/Linux 12 (64-bit)", url: "https://images.invalid/crash.qcow2", size: 2147483648) { id } }`,
+      { z: zone.createZone.id },
+    );
 
     const ids: string[] = [];
     for (let i = 0; i < INSTANCES; i++) {
       const job = await client.request<{ deployVirtualMachine: { result: { id: string } | null; id: string } }>(
         `mutation($z: ID!, $s: ID!, $t: ID!, $n: String!) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, name: $n, startVm: false) { id result { id } } }`,
-        { z: zone.createZone.id, s: small.id, t: setup.templates.nodes[0]!.id, n: `crash-${i}` },
+        { z: zone.createZone.id, s: small.id, t: template.registerTemplate.id, n: `crash-${i}` },
       );
       const done = await until('deploy job', async () => {
         const { asyncJob } = await client.request<{ asyncJob: { status: string; result: { id: string } | null } }>(`query($id: ID!) { asyncJob(id: $id) { status result { id } } }`, { id: job.deployVirtualMachine.id });
