@@ -16,7 +16,7 @@ import {
   type TemplateSnapshot,
 } from '../../domain/instance/index.js';
 import { jobDecider, jobStream, type JobCommand } from '../../domain/job/index.js';
-import { networkDecider, networkStream } from '../../domain/network/index.js';
+import { networkDecider, networkStream, nicOf } from '../../domain/network/index.js';
 import { isRejection } from '../../domain/shared/decider.js';
 import { settingsSnapshot } from '../../projections/configuration/index.js';
 import {
@@ -215,7 +215,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
   try {
     for (const nic of nics) {
       const result = await execute(context, networkStream(nic.networkId), networkDecider, { type: 'AllocateNic', nicId: nic.id, instanceId, macSeed: Math.floor(context.random() * 2 ** 32) }, envelope);
-      const address = result.state.kind === 'network' ? result.state.nics[nic.id] : undefined;
+      const address = result.state.kind === 'network' ? nicOf(result.state, nic.id) : undefined;
       if (!address) throw new ApiError('INTERNAL_ERROR', `network ${nic.networkId} allocated no address for NIC ${nic.id}`);
       allocated.push({ ...nic, macAddress: address.mac, ipAddress: address.ip });
     }

@@ -4,6 +4,7 @@
 // API keys enter only as SHA-256 hashes; the key itself is shown to the caller once and never stored.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { Map as ImmutableMap } from 'immutable';
 import { isRejection, reject, type Decider, type DomainEvent, type Rejection } from '../shared/decider.js';
 import { firstFailure, requireId, requireName, requireTimestamp } from '../config/validation.js';
 import { ROOT_DOMAIN_PATH } from './domain.js';
@@ -45,10 +46,27 @@ export interface Account {
   readonly state: EnabledState;
   readonly created: string;
   readonly users: Readonly<Record<string, User>>;
+  // Persistent maps: an account may name tens of thousands of instances, and copying a record per
+  // reservation made folding the stream quadratic. Read them through the accessors below.
   /** Lower-cased instance name → owning instance id. */
-  readonly instanceNames: Readonly<Record<string, string>>;
+  readonly instanceNames: ImmutableMap<string, string>;
   /** Instance id → the name as the instance holds it. */
-  readonly instanceNameOf: Readonly<Record<string, string>>;
+  readonly instanceNameOf: ImmutableMap<string, string>;
+}
+
+/** The instance holding `name` in this account; names are compared case-insensitively. */
+export function instanceNameOwner(account: Pick<Account, 'instanceNames'>, name: string): string | undefined {
+  return account.instanceNames.get(name.toLowerCase());
+}
+
+/** The name `instanceId` holds in this account, as it was given. */
+export function instanceNameHeldBy(account: Pick<Account, 'instanceNameOf'>, instanceId: string): string | undefined {
+  return account.instanceNameOf.get(instanceId);
+}
+
+/** Ids of the instances holding a name here, in no particular order. */
+export function namedInstanceIds(account: Pick<Account, 'instanceNameOf'>): readonly string[] {
+  return [...account.instanceNameOf.keys()];
 }
 
 export type AccountState = { readonly kind: 'absent' } | ({ readonly kind: 'account' } & Account);
@@ -163,8 +181,8 @@ export const accountDecider: Decider<AccountCommand, AccountState, AccountEvent>
         state: 'enabled',
         created: command.at,
         users: {},
-        instanceNames: {},
-        instanceNameOf: {},
+        instanceNames: ImmutableMap(),
+        instanceNameOf: ImmutableMap(),
       };
       const userEvents = decideNewUser(created, command.user, command.at);
       if (isRejection(userEvents)) return userEvents;
@@ -216,8 +234,8 @@ export const accountDecider: Decider<AccountCommand, AccountState, AccountEvent>
       case 'ReserveInstanceName': {
         const invalid = firstFailure(requireId(command.instanceId, 'instanceId'), requireName(command.name, 'name', 'Instance name'));
         if (invalid) return invalid;
-        const owner = state.instanceNames[command.name.toLowerCase()];
-        const current = state.instanceNameOf[command.instanceId];
+        const owner = instanceNameOwner(state, command.name);
+        const current = instanceNameHeldBy(state, command.instanceId);
         // Idempotent by instance; a different name for the same instance is a rename that frees the old one.
         if (owner === command.instanceId && current === command.name) return [];
         if (owner !== undefined && owner !== command.instanceId) {
@@ -228,7 +246,7 @@ export const accountDecider: Decider<AccountCommand, AccountState, AccountEvent>
       case 'ReleaseInstanceName': {
         const invalid = requireId(command.instanceId, 'instanceId');
         if (invalid) return invalid;
-        const name = state.instanceNameOf[command.instanceId];
+        const name = instanceNameHeldBy(state, command.instanceId);
         return name === undefined ? [] : [{ type: 'InstanceNameReleased', data: { accountId, instanceId: command.instanceId, name } }];
       }
     }
@@ -236,7 +254,7 @@ export const accountDecider: Decider<AccountCommand, AccountState, AccountEvent>
 
   evolve(state, event) {
     if (event.type === 'AccountCreated') {
-      return { kind: 'account', ...event.data, state: 'enabled', users: {}, instanceNames: {}, instanceNameOf: {} };
+      return { kind: 'account', ...event.data, state: 'enabled', users: {}, instanceNames: ImmutableMap(), instanceNameOf: ImmutableMap() };
     }
     if (state.kind !== 'account') return state;
     const withUser = (userId: string, change: (user: User) => User) => {
@@ -260,19 +278,20 @@ export const accountDecider: Decider<AccountCommand, AccountState, AccountEvent>
         return { ...state, state: 'enabled' };
       case 'InstanceNameReserved': {
         const { instanceId, name } = event.data;
-        const previous = state.instanceNameOf[instanceId];
-        const instanceNames = Object.fromEntries(Object.entries(state.instanceNames).filter(([key]) => key !== previous?.toLowerCase()));
+        const previous = instanceNameHeldBy(state, instanceId);
+        const instanceNames = previous === undefined ? state.instanceNames : state.instanceNames.delete(previous.toLowerCase());
         return {
           ...state,
-          instanceNames: { ...instanceNames, [name.toLowerCase()]: instanceId },
-          instanceNameOf: { ...state.instanceNameOf, [instanceId]: name },
+          instanceNames: instanceNames.set(name.toLowerCase(), instanceId),
+          instanceNameOf: state.instanceNameOf.set(instanceId, name),
         };
       }
       case 'InstanceNameReleased': {
-        const { [event.data.instanceId]: _released, ...instanceNameOf } = state.instanceNameOf;
-        const key = event.data.name.toLowerCase();
-        const instanceNames = Object.fromEntries(Object.entries(state.instanceNames).filter(([name]) => name !== key));
-        return { ...state, instanceNames, instanceNameOf };
+        return {
+          ...state,
+          instanceNames: state.instanceNames.delete(event.data.name.toLowerCase()),
+          instanceNameOf: state.instanceNameOf.delete(event.data.instanceId),
+        };
       }
     }
   },

@@ -2,6 +2,7 @@
 // reservation in this stream, so two deploys racing for the last free memory are serialised by the
 // stream's expected revision and the loser's re-decision sees the winner's reservation.
 
+import { Map as ImmutableMap } from 'immutable';
 import { isRejection, reject, type Decider, type DomainEvent, type Rejection } from '../shared/decider.js';
 import {
   firstFailure,
@@ -62,7 +63,10 @@ export interface Host {
   readonly created: string;
   readonly status: HostStatus;
   readonly resourceState: HostResourceState;
-  readonly reservations: Readonly<Record<string, Reservation>>;
+  // A persistent map: a host may carry thousands of instances, and copying a record per reservation
+  // made folding the stream quadratic. Read it through the accessors below.
+  /** Instance id → what it holds here. */
+  readonly reservations: ImmutableMap<string, Reservation>;
   readonly usedCpu: number;
   readonly usedMemory: number;
   readonly removed: boolean;
@@ -72,6 +76,20 @@ export type HostAggregateState = { readonly kind: 'absent' } | ({ readonly kind:
 
 export function hostState(host: Pick<Host, 'status' | 'resourceState'>): HostState {
   return host.resourceState === 'Enabled' ? host.status : host.resourceState;
+}
+
+/** What `instanceId` holds on this host. */
+export function reservationOf(host: Pick<Host, 'reservations'>, instanceId: string): Reservation | undefined {
+  return host.reservations.get(instanceId);
+}
+
+export function reservationCount(host: Pick<Host, 'reservations'>): number {
+  return host.reservations.size;
+}
+
+/** Ids of the instances holding capacity here, in no particular order. */
+export function reservedInstanceIds(host: Pick<Host, 'reservations'>): readonly string[] {
+  return [...host.reservations.keys()];
 }
 
 export interface AddHostCommand {
@@ -225,7 +243,7 @@ function decideReserve(command: Extract<HostCommand, { type: 'ReserveCapacity' }
   );
   if (invalid) return invalid;
   const request = { cpuNumber: command.cpuNumber, cpuSpeed: command.cpuSpeed, memory: command.memory };
-  const held = host.reservations[command.instanceId];
+  const held = reservationOf(host, command.instanceId);
   // Idempotent by instance: a saga step retried after a crash must not reserve twice.
   if (held && held.cpuNumber === request.cpuNumber && held.cpuSpeed === request.cpuSpeed && held.memory === request.memory) return [];
   const state = hostState(host);
@@ -259,7 +277,7 @@ export const hostDecider: Decider<HostCommand, HostAggregateState, HostEvent> = 
       case 'ReleaseCapacity': {
         const invalid = requireId(command.instanceId, 'instanceId');
         if (invalid) return invalid;
-        const held = host.reservations[command.instanceId];
+        const held = reservationOf(host, command.instanceId);
         return held ? [{ type: 'HostCapacityReleased', data: { hostId, ...held } }] : [];
       }
       case 'ReportHostStatus': {
@@ -288,7 +306,7 @@ export const hostDecider: Decider<HostCommand, HostAggregateState, HostEvent> = 
         if (host.resourceState !== 'PrepareForMaintenance') {
           return reject('INVALID_STATE', `Host ${host.name} is ${host.resourceState}, not preparing for maintenance`);
         }
-        const remaining = Object.keys(host.reservations).length;
+        const remaining = reservationCount(host);
         if (remaining > 0) {
           return reject('INVALID_STATE', `Host ${host.name} still holds ${remaining} instance(s); migrate or stop them first`);
         }
@@ -309,7 +327,7 @@ export const hostDecider: Decider<HostCommand, HostAggregateState, HostEvent> = 
         if (host.resourceState !== 'Maintenance' && host.resourceState !== 'Disabled') {
           return reject('INVALID_STATE', `Host ${host.name} must be in maintenance or disabled before it is removed (state ${hostState(host)})`);
         }
-        const remaining = Object.keys(host.reservations).length;
+        const remaining = reservationCount(host);
         if (remaining > 0) return reject('INVALID_STATE', `Host ${host.name} still holds ${remaining} instance(s)`);
         return [{ type: 'HostRemoved', data: { hostId } }];
       }
@@ -318,25 +336,38 @@ export const hostDecider: Decider<HostCommand, HostAggregateState, HostEvent> = 
 
   evolve(state, event) {
     if (event.type === 'HostAdded') {
-      return { kind: 'host', ...event.data, status: 'Up', resourceState: 'Enabled', reservations: {}, usedCpu: 0, usedMemory: 0, removed: false };
+      return {
+        kind: 'host',
+        ...event.data,
+        status: 'Up',
+        resourceState: 'Enabled',
+        reservations: ImmutableMap(),
+        usedCpu: 0,
+        usedMemory: 0,
+        removed: false,
+      };
     }
     if (state.kind !== 'host') return state;
     switch (event.type) {
       case 'HostCapacityReserved': {
         const { hostId: _hostId, ...reservation } = event.data;
-        const previous = state.reservations[reservation.instanceId];
+        const previous = reservationOf(state, reservation.instanceId);
         return {
           ...state,
-          reservations: { ...state.reservations, [reservation.instanceId]: reservation },
+          reservations: state.reservations.set(reservation.instanceId, reservation),
           usedCpu: state.usedCpu - (previous ? requestedCpu(previous) : 0) + requestedCpu(reservation),
           usedMemory: state.usedMemory - (previous ? previous.memory : 0) + reservation.memory,
         };
       }
       case 'HostCapacityReleased': {
-        const previous = state.reservations[event.data.instanceId];
+        const previous = reservationOf(state, event.data.instanceId);
         if (!previous) return state;
-        const { [event.data.instanceId]: _released, ...reservations } = state.reservations;
-        return { ...state, reservations, usedCpu: state.usedCpu - requestedCpu(previous), usedMemory: state.usedMemory - previous.memory };
+        return {
+          ...state,
+          reservations: state.reservations.delete(event.data.instanceId),
+          usedCpu: state.usedCpu - requestedCpu(previous),
+          usedMemory: state.usedMemory - previous.memory,
+        };
       }
       case 'HostStatusChanged':
         return { ...state, status: event.data.to };
@@ -364,6 +395,6 @@ export function hostCapacitySummary(host: Host) {
     usedCpu: host.usedCpu,
     totalMemory: host.memory,
     usedMemory: host.usedMemory,
-    instanceCount: Object.keys(host.reservations).length,
+    instanceCount: reservationCount(host),
   } as const;
 }

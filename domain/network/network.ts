@@ -2,6 +2,7 @@
 // addresses are allocated by an append to this stream, so two instances deployed at once into the same
 // network are serialised by the expected revision and can never receive the same MAC or IP.
 
+import { Map as ImmutableMap } from 'immutable';
 import { isRejection, reject, type Decider, type DomainEvent, type Rejection } from '../shared/decider.js';
 import { firstFailure, requireId, requireIntInRange, requireName, requireTimestamp } from '../config/validation.js';
 import {
@@ -48,14 +49,43 @@ export interface Network {
   readonly accountId: string | null;
   readonly created: string;
   readonly deleted: boolean;
-  readonly nics: Readonly<Record<string, NicAddress>>;
-  readonly macOwners: Readonly<Record<string, string>>;
-  readonly ipOwners: Readonly<Record<string, string>>;
+  // Persistent maps: a shared network may hold tens of thousands of NICs, and copying a record per
+  // allocation made folding the stream quadratic. Read them through the accessors below.
+  /** NIC id → its addresses. */
+  readonly nics: ImmutableMap<string, NicAddress>;
+  /** MAC → id of the NIC holding it. */
+  readonly macOwners: ImmutableMap<string, string>;
+  /** IP → id of the NIC holding it; L2 networks leave it empty. */
+  readonly ipOwners: ImmutableMap<string, string>;
   /** Count of MACs ever generated here; advances the generator so a released MAC is not reused at once. */
   readonly macSequence: number;
 }
 
 export type NetworkState = { readonly kind: 'absent' } | ({ readonly kind: 'network' } & Network);
+
+/** The addresses allocated to `nicId` on this network. */
+export function nicOf(network: Pick<Network, 'nics'>, nicId: string): NicAddress | undefined {
+  return network.nics.get(nicId);
+}
+
+/** Every NIC allocated on this network, in no particular order. */
+export function nicsOf(network: Pick<Network, 'nics'>): readonly NicAddress[] {
+  return [...network.nics.values()];
+}
+
+export function nicCount(network: Pick<Network, 'nics'>): number {
+  return network.nics.size;
+}
+
+/** Id of the NIC holding `mac` (normalised, lower case) on this network. */
+export function macOwner(network: Pick<Network, 'macOwners'>, mac: string): string | undefined {
+  return network.macOwners.get(mac);
+}
+
+/** Id of the NIC holding `ip` (dotted quad) on this network. */
+export function ipOwner(network: Pick<Network, 'ipOwners'>, ip: string): string | undefined {
+  return network.ipOwners.get(ip);
+}
 
 export interface CreateNetworkCommand {
   readonly type: 'CreateNetwork';
@@ -173,7 +203,7 @@ function pickIp(network: Network, requested: string | null | undefined): string 
       return reject('BAD_USER_INPUT', `IP address ${requested} is the network, broadcast or gateway address of network ${network.name}`, 'ipAddress');
     }
     const text = formatIpv4(address);
-    if (network.ipOwners[text] !== undefined) {
+    if (ipOwner(network, text) !== undefined) {
       return reject('BAD_USER_INPUT', `IP address ${requested} is not available in network ${network.name}`, 'ipAddress');
     }
     return text;
@@ -182,7 +212,7 @@ function pickIp(network: Network, requested: string | null | undefined): string 
   for (let address = cidr.network + 1; address < cidr.broadcast; address++) {
     if (address === gateway) continue;
     const text = formatIpv4(address);
-    if (network.ipOwners[text] === undefined) return text;
+    if (ipOwner(network, text) === undefined) return text;
   }
   return reject('INSUFFICIENT_CAPACITY', `No free IP address left in network ${network.name} (${network.cidr})`);
 }
@@ -191,16 +221,16 @@ function pickMac(network: Network, command: AllocateNicCommand): string | Reject
   if (command.requestedMac !== undefined && command.requestedMac !== null) {
     const mac = normalizeMac(command.requestedMac);
     if (mac === undefined) return reject('BAD_USER_INPUT', `Invalid unicast MAC address ${command.requestedMac}`, 'macAddress');
-    if (network.macOwners[mac] !== undefined) {
+    if (macOwner(network, mac) !== undefined) {
       return reject('CONFLICT', `NIC with MAC address ${mac} exists on network ${network.name}`, 'macAddress');
     }
     return mac;
   }
   // Among n+1 consecutive candidates at most n are taken, so this always ends within the loop.
-  const taken = Object.keys(network.nics).length;
+  const taken = nicCount(network);
   for (let probe = 0; probe <= taken; probe++) {
     const mac = guestMac(command.macSeed, network.macSequence + probe);
-    if (network.macOwners[mac] === undefined) return mac;
+    if (macOwner(network, mac) === undefined) return mac;
   }
   return reject('INSUFFICIENT_CAPACITY', `Could not generate a new MAC address on network ${network.name}`);
 }
@@ -212,7 +242,7 @@ function decideAllocate(command: AllocateNicCommand, network: Network): readonly
     requireIntInRange(command.macSeed, 'macSeed', 'MAC seed', 0, MAX_MAC_SEED),
   );
   if (invalid) return invalid;
-  const existing = network.nics[command.nicId];
+  const existing = nicOf(network, command.nicId);
   if (existing) {
     // Idempotent by NIC: a retried deploy step gets the addresses it already holds.
     if (existing.instanceId === command.instanceId) return [];
@@ -247,11 +277,11 @@ export const networkDecider: Decider<NetworkCommand, NetworkState, NetworkEvent>
       case 'ReleaseNic': {
         const invalid = requireId(command.nicId, 'nicId');
         if (invalid) return invalid;
-        const nic = state.nics[command.nicId];
+        const nic = nicOf(state, command.nicId);
         return nic ? [{ type: 'NicAddressReleased', data: { networkId: state.networkId, ...nic } }] : [];
       }
       case 'DeleteNetwork': {
-        const inUse = Object.keys(state.nics).length;
+        const inUse = nicCount(state);
         if (inUse > 0) return reject('INVALID_STATE', `Network ${state.name} still has ${inUse} NIC(s); remove them first`);
         return [{ type: 'NetworkDeleted', data: { networkId: state.networkId } }];
       }
@@ -260,7 +290,15 @@ export const networkDecider: Decider<NetworkCommand, NetworkState, NetworkEvent>
 
   evolve(state, event) {
     if (event.type === 'NetworkCreated') {
-      return { kind: 'network', ...event.data, deleted: false, nics: {}, macOwners: {}, ipOwners: {}, macSequence: 0 };
+      return {
+        kind: 'network',
+        ...event.data,
+        deleted: false,
+        nics: ImmutableMap(),
+        macOwners: ImmutableMap(),
+        ipOwners: ImmutableMap(),
+        macSequence: 0,
+      };
     }
     if (state.kind !== 'network') return state;
     switch (event.type) {
@@ -268,18 +306,20 @@ export const networkDecider: Decider<NetworkCommand, NetworkState, NetworkEvent>
         const { networkId: _networkId, ...nic } = event.data;
         return {
           ...state,
-          nics: { ...state.nics, [nic.nicId]: nic },
-          macOwners: { ...state.macOwners, [nic.mac]: nic.nicId },
-          ipOwners: nic.ip === null ? state.ipOwners : { ...state.ipOwners, [nic.ip]: nic.nicId },
+          nics: state.nics.set(nic.nicId, nic),
+          macOwners: state.macOwners.set(nic.mac, nic.nicId),
+          ipOwners: nic.ip === null ? state.ipOwners : state.ipOwners.set(nic.ip, nic.nicId),
           macSequence: state.macSequence + 1,
         };
       }
       case 'NicAddressReleased': {
-        const { [event.data.nicId]: _nic, ...nics } = state.nics;
-        const { [event.data.mac]: _mac, ...macOwners } = state.macOwners;
         const ip = event.data.ip;
-        const ipOwners = ip === null ? state.ipOwners : Object.fromEntries(Object.entries(state.ipOwners).filter(([key]) => key !== ip));
-        return { ...state, nics, macOwners, ipOwners };
+        return {
+          ...state,
+          nics: state.nics.delete(event.data.nicId),
+          macOwners: state.macOwners.delete(event.data.mac),
+          ipOwners: ip === null ? state.ipOwners : state.ipOwners.delete(ip),
+        };
       }
       case 'NetworkDeleted':
         return { ...state, deleted: true };

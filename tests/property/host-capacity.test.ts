@@ -2,7 +2,7 @@
 // expected revision must never overcommit the host, and repeated reservations must not double-count.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hostDecider, type HostCommand, type HostEvent } from '../../domain/host/index.js';
+import { hostDecider, reservedInstanceIds, type HostCommand, type HostEvent } from '../../domain/host/index.js';
 import { isRejection } from '../../domain/shared/decider.js';
 import { runInterleaved, stateOf } from '../unit/infrastructure/support.js';
 
@@ -102,7 +102,7 @@ describe('host capacity properties', () => {
         const final = stateOf(hostDecider, events);
         const usedCpu = [...held.values()].reduce((s, r) => s + r.cpuNumber * r.cpuSpeed, 0);
         const usedMemory = [...held.values()].reduce((s, r) => s + r.memory, 0);
-        expect(final.kind === 'host' && [final.usedCpu, final.usedMemory, Object.keys(final.reservations).sort()]).toEqual([
+        expect(final.kind === 'host' && [final.usedCpu, final.usedMemory, [...reservedInstanceIds(final)].sort()]).toEqual([
           usedCpu,
           usedMemory,
           [...held.keys()].sort(),

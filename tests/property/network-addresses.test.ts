@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatIpv4,
   networkDecider,
+  nicsOf,
   parseCidr,
   parseIpv4,
   type GuestNetworkType,
@@ -100,12 +101,12 @@ describe('network address properties', () => {
           expect(result.outcomes).not.toContain('gave-up');
           const final = stateOf(networkDecider, result.events);
           if (final.kind !== 'network') throw new Error('network expected');
-          const nics = Object.values(final.nics);
+          const nics = nicsOf(final);
           expect(new Set(nics.map((n) => n.mac)).size).toBe(nics.length);
           const ips = nics.map((n) => n.ip).filter((ip) => ip !== null);
           expect(new Set(ips).size).toBe(ips.length);
-          expect(Object.keys(final.macOwners).length).toBe(nics.length);
-          expect(Object.keys(final.ipOwners).length).toBe(ips.length);
+          expect(final.macOwners.size).toBe(nics.length);
+          expect(final.ipOwners.size).toBe(ips.length);
         },
       ),
       { numRuns: 500 },
@@ -128,7 +129,7 @@ describe('network address properties', () => {
               step === 'alloc' ? { type: 'AllocateNic', nicId: `nic${next++}`, instanceId: 'vm', macSeed: 7 } : { type: 'ReleaseNic', nicId: `nic${step}` };
             const decision = networkDecider.decide(command, state);
             if (command.type === 'AllocateNic') {
-              const full = Object.keys(state.ipOwners).length === usable;
+              const full = state.ipOwners.size === usable;
               if (full) expect(isRejection(decision) && decision.code).toBe('INSUFFICIENT_CAPACITY');
               else expect(!isRejection(decision) && decision.length).toBe(1);
             }

@@ -8,6 +8,7 @@ import {
   domainStream,
   hashApiKey,
   isInDomainSubtree,
+  namedInstanceIds,
   type AccountCommand,
   type AccountEvent,
   type DomainEventType,
@@ -218,7 +219,7 @@ describe('account', () => {
   describe('instance names', () => {
     it('reserves a name; repeating it is a no-op', () => {
       const state = given(accountDecider, base).when({ type: 'ReserveInstanceName', instanceId: 'vm1', name: 'web-1' }).then([nameReserved('vm1', 'web-1')]);
-      expect(state.kind === 'account' && [state.instanceNames, state.instanceNameOf]).toEqual([{ 'web-1': 'vm1' }, { vm1: 'web-1' }]);
+      expect(state.kind === 'account' && [state.instanceNames.toObject(), state.instanceNameOf.toObject()]).toEqual([{ 'web-1': 'vm1' }, { vm1: 'web-1' }]);
       given(accountDecider, [...base, nameReserved('vm1', 'web-1')]).when({ type: 'ReserveInstanceName', instanceId: 'vm1', name: 'web-1' }).then([]);
     });
     it('refuses a name another instance holds, case-insensitively', () => {
@@ -231,7 +232,7 @@ describe('account', () => {
       const state = given(accountDecider, [...base, nameReserved('vm1', 'web-1')])
         .when({ type: 'ReserveInstanceName', instanceId: 'vm1', name: 'web-2' })
         .then([nameReserved('vm1', 'web-2')]);
-      expect(state.kind === 'account' && [state.instanceNames, state.instanceNameOf]).toEqual([{ 'web-2': 'vm1' }, { vm1: 'web-2' }]);
+      expect(state.kind === 'account' && [state.instanceNames.toObject(), state.instanceNameOf.toObject()]).toEqual([{ 'web-2': 'vm1' }, { vm1: 'web-2' }]);
       given(accountDecider, [...base, nameReserved('vm1', 'web-1'), nameReserved('vm1', 'web-2')])
         .when({ type: 'ReserveInstanceName', instanceId: 'vm2', name: 'web-1' })
         .then([nameReserved('vm2', 'web-1')]);
@@ -255,6 +256,6 @@ describe('account', () => {
 
   it('folds a history into users and names', () => {
     const state = stateOf(accountDecider, [...base, nameReserved('vm1', 'a'), nameReserved('vm2', 'b')]);
-    expect(state.kind === 'account' && Object.keys(state.instanceNameOf)).toEqual(['vm1', 'vm2']);
+    expect(state.kind === 'account' && [...namedInstanceIds(state)].sort()).toEqual(['vm1', 'vm2']);
   });
 });

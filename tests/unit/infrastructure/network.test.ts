@@ -144,7 +144,7 @@ describe('network', () => {
   describe('AllocateNic', () => {
     it('hands out the lowest free IP, skipping network and gateway, and a seeded MAC', () => {
       const state = given(networkDecider, [sharedCreated]).when(allocate('nic1', 'vm1')).then([allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')]);
-      expect(state.kind === 'network' && [state.macSequence, state.ipOwners, state.macOwners]).toEqual([
+      expect(state.kind === 'network' && [state.macSequence, state.ipOwners.toObject(), state.macOwners.toObject()]).toEqual([
         1,
         { '10.1.0.2': 'nic1' },
         { '02:00:0a:0b:0c:0d': 'nic1' },
@@ -216,7 +216,7 @@ describe('network', () => {
       const state = given(networkDecider, history)
         .when({ type: 'ReleaseNic', nicId: 'nic1' })
         .then([{ type: 'NicAddressReleased', data: { networkId: 'n1', nicId: 'nic1', instanceId: 'vm1', mac: '02:00:0a:0b:0c:0d', ip: '10.1.0.2' } }]);
-      expect(state.kind === 'network' && [state.nics, state.macOwners, state.ipOwners, state.macSequence]).toEqual([{}, {}, {}, 1]);
+      expect(state.kind === 'network' && [state.nics.toObject(), state.macOwners.toObject(), state.ipOwners.toObject(), state.macSequence]).toEqual([{}, {}, {}, 1]);
       const after = [...history, { type: 'NicAddressReleased', data: { networkId: 'n1', nicId: 'nic1', instanceId: 'vm1', mac: '02:00:0a:0b:0c:0d', ip: '10.1.0.2' } } as NetworkEvent];
       given(networkDecider, after).when(allocate('nic2', 'vm2', { requestedIp: '10.1.0.2', requestedMac: '02:00:0a:0b:0c:0d' }))
         .then([allocated('nic2', 'vm2', '02:00:0a:0b:0c:0d', '10.1.0.2')]);
@@ -252,6 +252,6 @@ describe('network', () => {
       { type: 'NicAddressAllocated', data: { networkId: 'n1', nicId: 'a', instanceId: 'vm', mac: '02:00:00:00:00:01', ip: null } },
       { type: 'NicAddressReleased', data: { networkId: 'n1', nicId: 'a', instanceId: 'vm', mac: '02:00:00:00:00:01', ip: null } },
     ]);
-    expect(state.kind === 'network' && [state.nics, state.macOwners, state.ipOwners]).toEqual([{}, {}, {}]);
+    expect(state.kind === 'network' && [state.nics.toObject(), state.macOwners.toObject(), state.ipOwners.toObject()]).toEqual([{}, {}, {}]);
   });
 });
