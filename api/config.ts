@@ -11,6 +11,8 @@ export interface ServerConfig {
   readonly adminApiKey: string | undefined;
   /** Seed the demo zone into an empty log. */
   readonly demo: boolean;
+  /** When set, the bus is RabbitMQ at this AMQP URL instead of in memory. */
+  readonly busUrl: string | undefined;
 }
 
 export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
@@ -25,5 +27,6 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     eventStoreConnectionString: env.EVENTSTORE_CONNECTION_STRING || undefined,
     adminApiKey: env.VMLEDGER_ADMIN_API_KEY || undefined,
     demo: (env.VMLEDGER_DEMO ?? '1') !== '0',
+    busUrl: env.VMLEDGER_BUS_URL || undefined,
   };
 }

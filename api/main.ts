@@ -4,7 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AmqpBus } from '../adapters/bus/amqp-bus.js';
 import { MemoryBus } from '../adapters/bus/memory-bus.js';
+import type { Bus } from '../adapters/bus/port.js';
 import { systemClock } from '../adapters/clock/system-clock.js';
 import { EsdbEventStore } from '../adapters/eventstore/esdb/esdb-event-store.js';
 import type { EventStore } from '../adapters/eventstore/port.js';
@@ -24,7 +26,7 @@ const store: EventStore = config.eventStoreConnectionString
   : SqliteEventStore.open(join(config.dataDir, 'events.sqlite'));
 const emptyLog = (await store.headPosition()) === 0;
 const secrets = await FileSecretStore.open(config.dataDir);
-const bus = new MemoryBus();
+const bus: Bus = config.busUrl ? await AmqpBus.connect(config.busUrl) : new MemoryBus();
 const stack = await startStack({ store, readModelDirectory: config.dataDir, bus, clock: systemClock, secrets, simulator: new SimulatedCloud() });
 
 const { key: adminKey, generated } = adminApiKey(config.dataDir);

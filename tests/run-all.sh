@@ -5,9 +5,29 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+rabbitmq_started=
+cleanup() {
+  # Also the broker the restart test starts for itself (port 5674), in case vitest died under it.
+  if [[ -n "$rabbitmq_started" ]]; then bash tests/testbed/rabbitmq.sh stop 5673 || true; fi
+  bash tests/testbed/rabbitmq.sh stop 5674 || true
+  rm -rf "$results"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 npm run --silent typecheck || { echo "0 passed, 1 failed"; exit 1; }
+
+# A private RabbitMQ broker on loopback for the bus tests (installed with apt-get if missing), unless
+# the caller points them at a broker of their own.
+if [[ -z "${VMLEDGER_TEST_AMQP_URL:-}" ]]; then
+  rabbitmq_started=1
+  if ! VMLEDGER_TEST_AMQP_URL=$(bash tests/testbed/rabbitmq.sh start 5673 | tail -n 1); then
+    echo "the RabbitMQ testbed did not start"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  export VMLEDGER_TEST_AMQP_URL
+fi
 
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json"
 status=$?
