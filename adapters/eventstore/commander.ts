@@ -89,10 +89,14 @@ export class Commander {
 
   private async runBatch(stream: string, batch: Queued[]): Promise<void> {
     const decider = batch[0]!.decider;
+    // The cached state is trusted first: the append's expected revision catches any write this
+    // process did not see. Only what an append cannot check (a refusal, a no-op) is decided again
+    // on a fresh read before it is reported.
+    let trustCache = true;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      let loaded: { state: unknown; revision: number };
+      let loaded: { state: unknown; revision: number; fromCache: boolean };
       try {
-        loaded = await this.load(stream, decider);
+        loaded = await this.load(stream, decider, trustCache);
       } catch (error) {
         for (const item of batch) item.reject(error);
         return;
@@ -119,6 +123,11 @@ export class Commander {
         }
         decided.push({ item, events: decision, state });
       }
+      if (loaded.fromCache && decided.some((d) => 'error' in d || d.events.length === 0)) {
+        trustCache = false;
+        attempt--;
+        continue;
+      }
       try {
         const result =
           toAppend.length === 0
@@ -139,6 +148,7 @@ export class Commander {
         return;
       } catch (error) {
         this.cache.delete(stream, decider);
+        trustCache = false;
         if (!(error instanceof WrongExpectedRevisionError)) {
           for (const item of batch) item.reject(error);
           return;
@@ -148,9 +158,10 @@ export class Commander {
     for (const item of batch) item.reject(new ConcurrencyConflictError(stream, MAX_ATTEMPTS));
   }
 
-  /** The stream folded from the cached state, reading only what was appended since. */
-  private async load(stream: string, decider: Decider<unknown, unknown, DomainEvent>): Promise<{ state: unknown; revision: number }> {
+  /** The stream folded from the cached state, reading only what was appended since (nothing, when trusted). */
+  private async load(stream: string, decider: Decider<unknown, unknown, DomainEvent>, trustCache: boolean): Promise<{ state: unknown; revision: number; fromCache: boolean }> {
     const cached = this.cache.get<unknown>(stream, decider);
+    if (cached && trustCache) return { ...cached, fromCache: true };
     let state = cached?.state ?? decider.initialState;
     let revision = cached?.revision ?? -1;
     for (;;) {
@@ -162,6 +173,6 @@ export class Commander {
       if (page.length < PAGE) break;
     }
     if (revision >= 0) this.cache.set(stream, decider, { state, revision });
-    return { state, revision };
+    return { state, revision, fromCache: false };
   }
 }
