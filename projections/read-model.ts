@@ -64,7 +64,7 @@ export class ReadModel {
       model.start();
       return model;
     }
-    const file = join(options.directory, `${FILE_PREFIX}${fingerprint(options.projections)}.sqlite`);
+    const file = readModelFile(options.directory, options.projections);
     if (!existsSync(file)) await ReadModel.rebuild(options, file);
     for (const name of readdirSync(options.directory)) {
       if (name.startsWith(FILE_PREFIX) && !file.endsWith(name.replace(/-(wal|shm)$/, ''))) {
@@ -209,6 +209,11 @@ export class ReadModel {
     this.waiters = [];
     this.db.close();
   }
+}
+
+/** The file the read model of these projections lives in, inside `directory`. */
+export function readModelFile(directory: string, projections: readonly Projection[]): string {
+  return join(directory, `${FILE_PREFIX}${fingerprint(projections)}.sqlite`);
 }
 
 function createDatabase(path: string, projections: readonly Projection[]): Db {

@@ -11,6 +11,7 @@ import {
   type SubscriptionMessage,
   type Subscription,
 } from './port.js';
+import { GENESIS_HASH, HASH_CHAIN_KEY, chainContent, linkHash } from './hash-chain.js';
 
 export interface ConformanceTarget {
   readonly store: EventStore;
@@ -194,7 +195,8 @@ export function describeEventStoreConformance(label: string, open: () => Promise
         await store.append(stream, [{ id: randomUUID(), type: 'Unicode', data, metadata }], 'no_stream');
         const [read] = await store.readStream(stream);
         expect(read!.data).toEqual(data);
-        expect(read!.metadata).toEqual(metadata);
+        // The store adds the event's hash-chain link; everything the writer gave comes back as given.
+        expect(withoutLink(read!.metadata)).toEqual(metadata);
         expect(read!.stream).toBe(stream);
         expect(Number.isNaN(Date.parse(read!.recordedAt))).toBe(false);
       });
@@ -205,6 +207,59 @@ export function describeEventStoreConformance(label: string, open: () => Promise
         await store.append(stream, [{ id: randomUUID(), type: 'Large', data }], 'no_stream');
         const [read] = await store.readStream(stream);
         expect(read!.data).toEqual(data);
+      });
+    });
+
+    describe('hash chain', () => {
+      it('seals every event with the hash of its content and of its stream predecessor', async () => {
+        const stream = newStream();
+        const metadata = { correlationId: 'c-1', z: { b: 1, a: [2, { d: 3, c: 4 }] } };
+        await store.append(stream, [event('A'), { id: randomUUID(), type: 'B', data: { y: 1, x: 'é' }, metadata }], 'no_stream');
+        await store.append(stream, [event('C')], 1);
+        await store.append(stream, [event('D')], 'any');
+        await store.append(stream, [event('E')], 'stream_exists');
+        const read = await store.readStream(stream);
+        expect(read).toHaveLength(5);
+        let previous = GENESIS_HASH;
+        for (const recorded of read) {
+          const link = recorded.metadata[HASH_CHAIN_KEY] as { hash: string; previous: string };
+          expect(link.previous, `revision ${recorded.revision}`).toBe(previous);
+          expect(link.hash).toBe(linkHash(previous, stream, recorded.revision, chainContent(recorded)));
+          previous = link.hash;
+        }
+        expect(withoutLink(read[1]!.metadata)).toEqual(metadata);
+      });
+
+      it('starts every stream from the genesis hash and keeps streams apart', async () => {
+        const category = newCategory();
+        await store.append(`${category}-a`, [event('A1')], 'no_stream');
+        await store.append(`${category}-b`, [event('B1')], 'any');
+        await store.append(`${category}-a`, [event('A2')], 0);
+        for (const name of ['a', 'b']) {
+          const [first] = await store.readStream(`${category}-${name}`);
+          expect((first!.metadata[HASH_CHAIN_KEY] as { previous: string }).previous).toBe(GENESIS_HASH);
+        }
+      });
+
+      it('replaces a link the writer put in the metadata itself', async () => {
+        const stream = newStream();
+        const forged = { hash: 'f'.repeat(64), previous: 'e'.repeat(64) };
+        await store.append(stream, [{ id: randomUUID(), type: 'A', data: {}, metadata: { [HASH_CHAIN_KEY]: forged, keep: true } }], 'no_stream');
+        const [read] = await store.readStream(stream);
+        const link = read!.metadata[HASH_CHAIN_KEY] as { hash: string; previous: string };
+        expect(link.previous).toBe(GENESIS_HASH);
+        expect(link.hash).toBe(linkHash(GENESIS_HASH, stream, 0, chainContent(read!)));
+        expect(read!.metadata.keep).toBe(true);
+      });
+
+      it('leaves the chain unchanged on an idempotent repeat', async () => {
+        const stream = newStream();
+        const batch = [event('A'), event('B')];
+        await store.append(stream, batch, 'no_stream');
+        const before = await store.readStream(stream);
+        await store.append(stream, batch, 'no_stream');
+        await store.append(stream, batch, 'any');
+        expect(await store.readStream(stream)).toEqual(before);
       });
     });
 
@@ -394,6 +449,11 @@ export function describeEventStoreConformance(label: string, open: () => Promise
       });
     });
   });
+}
+
+function withoutLink(metadata: Record<string, unknown>): Record<string, unknown> {
+  const { [HASH_CHAIN_KEY]: _link, ...rest } = metadata;
+  return rest;
 }
 
 function newCategory(): string {

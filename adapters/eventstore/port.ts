@@ -25,6 +25,12 @@ export interface RecordedEvent {
   readonly recordedAt: string;
 }
 
+/** An event as a store that keeps JSON text holds it: data and metadata not yet parsed. */
+export interface StoredEvent extends Omit<RecordedEvent, 'data' | 'metadata'> {
+  readonly data: string;
+  readonly metadata: string;
+}
+
 /**
  * What the writer believes about the stream before its append.
  * A number is the exact revision of the stream's last event.
@@ -89,6 +95,11 @@ export interface EventStore {
   /** Forwards through the whole log in position order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   subscribe(options?: SubscribeOptions): Subscription;
+  /**
+   * `readAll` without parsing, for readers that pass the text through or hash it (usage tail, audit
+   * verify). Offered by stores that keep events as JSON text; optional, so readers fall back to `readAll`.
+   */
+  readAllText?(options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Position of the last event in the log (0 when empty). */
   headPosition(): Promise<number>;
   close(): Promise<void>;

@@ -1,8 +1,10 @@
+import { HASH_CHAIN_KEY, canonicalJson } from './hash-chain.js';
 import {
   InvalidAppendError,
   type EventData,
   type ExpectedRevision,
   type JsonObject,
+  type JsonValue,
 } from './port.js';
 
 /** EventStoreDB's own limit on one event is ~16 MiB; ours is stricter so a runaway payload fails early. */
@@ -47,7 +49,7 @@ export interface SerialisedEvent {
   readonly metadata: string;
 }
 
-/** Checks every event of an append and serialises it once, so the store never writes a half-checked batch. */
+/** Checks every event of an append and serialises it once (canonical JSON), so the store never writes a half-checked batch. */
 export function serialiseEvents(events: unknown): SerialisedEvent[] {
   if (!Array.isArray(events)) throw new InvalidAppendError('events', 'events must be an array');
   if (events.length > MAX_EVENTS_PER_APPEND) {
@@ -72,8 +74,11 @@ export function serialiseEvents(events: unknown): SerialisedEvent[] {
       throw new InvalidAppendError(`${field}.metadata`, `${field}.metadata must be an object`);
     }
     assertJson(meta, `${field}.metadata`);
-    const dataText = JSON.stringify(data);
-    const metadataText = JSON.stringify(meta as JsonObject);
+    // Canonical text (sorted keys) is what the hash chain covers; writing it as stored saves the
+    // store a parse and a re-serialisation. The chain link itself is the store's to write.
+    const { [HASH_CHAIN_KEY]: _link, ...ownMetadata } = meta as JsonObject;
+    const dataText = canonicalJson(data as JsonValue);
+    const metadataText = canonicalJson(ownMetadata);
     // A UTF-16 code unit is at most 3 bytes of UTF-8: count bytes only when the limit is in reach.
     const bytes =
       (dataText.length + metadataText.length) * 3 <= MAX_EVENT_BYTES

@@ -132,17 +132,23 @@ async function writeLog(path: string): Promise<void> {
   await store.close();
 }
 
+/** The fastest plain better-sqlite3 read of every row: pages of 1000 by position, both JSON columns parsed. */
 function rawReadRate(path: string): number {
   const db = new Database(path, { readonly: true });
+  const page = db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT 1000');
   const started = performance.now();
   let count = 0;
   let sink = 0;
-  // Every column, as the replay reads them: the same rows, minus the store's paging and objects.
-  for (const row of db.prepare('SELECT * FROM events ORDER BY position').iterate() as Iterable<{ data: string; metadata: string }>) {
-    const data = JSON.parse(row.data) as { cpuNumber: number };
-    const metadata = JSON.parse(row.metadata) as { schemaVersion: number };
-    sink += data.cpuNumber + metadata.schemaVersion;
-    count++;
+  for (let last = 0; ; ) {
+    const rows = page.all(last) as Array<{ position: number; data: string; metadata: string }>;
+    for (const row of rows) {
+      const data = JSON.parse(row.data) as { cpuNumber: number };
+      const metadata = JSON.parse(row.metadata) as { schemaVersion: number };
+      sink += data.cpuNumber + metadata.schemaVersion;
+    }
+    count += rows.length;
+    if (rows.length < 1000) break;
+    last = rows[rows.length - 1]!.position;
   }
   const rate = perSecond(count, started);
   db.close();

@@ -24,16 +24,27 @@ import {
   type EventData,
   type EventStore,
   type ExpectedRevision,
-  type JsonObject,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
 } from '../port.js';
-import { assertExpectedRevision, assertStreamName, serialiseEvents } from '../validation.js';
+import { GENESIS_HASH, chainContentOfText, seal, storedLink, type ChainContent } from '../hash-chain.js';
+import { assertExpectedRevision, assertStreamName, serialiseEvents, type SerialisedEvent } from '../validation.js';
 import { isSystemRecord, matchesFilter, toRecorded } from './esdb-mapping.js';
 import { EsdbSubscription } from './esdb-subscription.js';
+
+/** How often an 'any'/'stream_exists' append, pinned to the revision it read, retries when another writer gets in first. */
+const PINNED_ATTEMPTS = 20;
+/** How far back an 'any'/'stream_exists' append looks for its own ids, as the SQLite store does. */
+const ANY_REPEAT_LOOKBACK = 100;
+
+interface StreamTip {
+  readonly revision: number;
+  readonly hash: string;
+}
+const EMPTY_STREAM: StreamTip = { revision: -1, hash: GENESIS_HASH };
 
 export interface EsdbEventStoreOptions {
   /** Page size of reads through `$all` (readAll, headPosition). At least 2. */
@@ -68,23 +79,59 @@ export class EsdbEventStore implements EventStore {
     return new EsdbEventStore(EventStoreDBClient.connectionString(connectionString), options);
   }
 
+  /**
+   * Each event is sealed into its stream's hash chain, which needs the exact predecessor: an exact or
+   * no_stream append chains to the event it names; an 'any' or 'stream_exists' append reads the
+   * stream's last event and is pinned to that revision (re-read and retried when another writer gets
+   * in first), after looking for its own ids among the recent events, since pinning gives up ESDB's
+   * 'any' deduplication.
+   */
   async append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
     this.assertOpen();
     assertStreamName(stream);
     assertExpectedRevision(expected);
     const serialised = serialiseEvents(events);
     if (serialised.length === 0) return this.appendNothing(stream, expected);
+    const contents = serialised.map(chainContentOfText);
 
-    const proposed = serialised.map((event) =>
-      jsonEvent({
+    if (expected === 'no_stream') return this.appendSealed(stream, serialised, contents, expected, EMPTY_STREAM);
+    if (typeof expected === 'number') return this.appendSealed(stream, serialised, contents, expected, await this.tipAt(stream, expected));
+    for (let attempt = 1; ; attempt++) {
+      const repeat = await this.findRepeat(stream, serialised);
+      if (repeat) return repeat;
+      const [last] = await this.readStream(stream, { direction: 'backwards', maxCount: 1 });
+      if (expected === 'stream_exists' && !last) throw new WrongExpectedRevisionError(stream, expected, 'no_stream');
+      const tip = last ? tipOf(last) : EMPTY_STREAM;
+      try {
+        return await this.appendSealed(stream, serialised, contents, tip.revision === -1 ? 'no_stream' : tip.revision, tip);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        if (attempt >= PINNED_ATTEMPTS) throw new WrongExpectedRevisionError(stream, expected, error.actual);
+      }
+    }
+  }
+
+  private async appendSealed(
+    stream: string,
+    serialised: readonly SerialisedEvent[],
+    contents: readonly ChainContent[],
+    expected: 'no_stream' | number,
+    tip: StreamTip,
+  ): Promise<AppendResult> {
+    let previous = tip.hash;
+    const proposed = serialised.map((event, i) => {
+      const sealed = seal(previous, stream, tip.revision + 1 + i, contents[i]!);
+      previous = sealed.link.hash;
+      return jsonEvent({
         id: event.id,
         type: event.type,
-        // The client JSON.stringify()s whatever it is given; its JSONType merely leaves out the scalars
-        // (numbers, booleans, null) that our data may also be.
-        data: JSON.parse(event.data) as JSONType,
-        metadata: JSON.parse(event.metadata) as JsonObject,
-      }),
-    );
+        // The client JSON.stringify()s whatever it is given, which gives back the canonical texts the
+        // objects were parsed from; its JSONType merely leaves out the scalars (numbers, booleans,
+        // null) that our data may also be.
+        data: JSON.parse(sealed.data) as JSONType,
+        metadata: JSON.parse(sealed.metadata) as JSONType,
+      });
+    });
     let lastRevision: number;
     try {
       const result = await this.client.appendToStream(stream, proposed, {
@@ -110,6 +157,22 @@ export class EsdbEventStore implements EventStore {
       );
     }
     return { revision: lastRevision, positions: stored.map((event) => event.position) };
+  }
+
+  /** The event an exact-revision append follows; when it is missing ESDB refuses the append anyway. */
+  private async tipAt(stream: string, revision: number): Promise<StreamTip> {
+    const [event] = await this.readStream(stream, { fromRevision: revision, maxCount: 1 });
+    return event && event.revision === revision ? tipOf(event) : { revision, hash: GENESIS_HASH };
+  }
+
+  /** The stored result when these ids already follow one another among the stream's recent events. */
+  private async findRepeat(stream: string, events: readonly SerialisedEvent[]): Promise<AppendResult | undefined> {
+    const recent = (await this.readStream(stream, { direction: 'backwards', maxCount: ANY_REPEAT_LOOKBACK })).reverse();
+    const start = recent.findIndex((event) => event.id === events[0]!.id);
+    if (start === -1) return undefined;
+    const stored = await this.readStream(stream, { fromRevision: recent[start]!.revision, maxCount: events.length });
+    if (stored.length !== events.length || stored.some((event, i) => event.id !== events[i]!.id)) return undefined;
+    return { revision: stored[stored.length - 1]!.revision, positions: stored.map((event) => event.position) };
   }
 
   /** An empty append writes nothing, so ESDB would not check the expected revision: check it here. */
@@ -236,6 +299,11 @@ export class EsdbEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new EventStoreClosedError();
   }
+}
+
+function tipOf(event: RecordedEvent): StreamTip {
+  // An event written before the chain existed is followed from the genesis hash; verify reports it.
+  return { revision: event.revision, hash: storedLink(event.metadata)?.hash ?? GENESIS_HASH };
 }
 
 function toEsdbExpected(expected: ExpectedRevision): AppendExpectedRevision {

@@ -13,10 +13,12 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StoredEvent,
   type SubscribeOptions,
   type Subscription,
   type SubscriptionMessage,
 } from '../port.js';
+import { GENESIS_HASH, chainContentOfText, seal, type ChainContent } from '../hash-chain.js';
 import { assertExpectedRevision, assertStreamName, serialiseEvents, type SerialisedEvent } from '../validation.js';
 
 export interface SqliteEventStoreOptions {
@@ -42,9 +44,14 @@ interface EventRow {
 
 type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
+/** A checked event and what the hash chain covers of it, canonicalised before the write transaction. */
+interface ChainedEvent extends SerialisedEvent {
+  readonly content: ChainContent;
+}
+
 interface PendingAppend {
   readonly stream: string;
-  readonly events: readonly SerialisedEvent[];
+  readonly events: readonly ChainedEvent[];
   readonly expected: ExpectedRevision;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
@@ -75,6 +82,8 @@ const SCHEMA = `
  * loop are committed together (group commit), each checked against its own expected revision, so many
  * writers share one fsync. Positions are SQLite rowids: gap-free because nothing is ever deleted and a
  * failed transaction leaves no row behind.
+ * Each event is sealed into its stream's hash chain (`hash-chain.ts`) inside the write transaction,
+ * from the stream tip the transaction itself sees.
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Db;
@@ -86,7 +95,7 @@ export class SqliteEventStore implements EventStore {
   private readonly wakers = new Set<() => void>();
   private readonly filterStatements = new Map<string, Statement<unknown[], EventRow>>();
 
-  private readonly lastRevisionStmt: Statement<[string], { revision: number }>;
+  private readonly lastEventStmt: Statement<[string], { revision: number; hash: string | null }>;
   private readonly idsFromRevisionStmt: Statement<[string, number, number], { id: string; position: number }>;
   private readonly recentIdsStmt: Statement<[string, number], { id: string; revision: number }>;
   private readonly insertStmt: Statement<[number, string, number, string, string, string, string, string]>;
@@ -107,8 +116,8 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('wal_autocheckpoint = 10000');
     this.db.pragma('cache_size = -65536');
     this.db.exec(SCHEMA);
-    this.lastRevisionStmt = this.db.prepare(
-      'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+    this.lastEventStmt = this.db.prepare(
+      "SELECT revision, json_extract(metadata, '$.hashChain.hash') AS hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1",
     );
     this.idsFromRevisionStmt = this.db.prepare(
       'SELECT id, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
@@ -136,9 +145,9 @@ export class SqliteEventStore implements EventStore {
       if (this.closed) throw new EventStoreClosedError();
       assertStreamName(stream);
       assertExpectedRevision(expected);
-      const serialised = serialiseEvents(events);
+      const chained = serialiseEvents(events).map(toChained);
       return new Promise<AppendResult>((resolve, reject) => {
-        this.pending.push({ stream, events: serialised, expected, resolve, reject });
+        this.pending.push({ stream, events: chained, expected, resolve, reject });
         this.scheduleFlush();
       });
     } catch (error) {
@@ -200,7 +209,8 @@ export class SqliteEventStore implements EventStore {
   /** Writes one append, or throws before writing anything when its expected revision does not hold. */
   private applyAppend(append: PendingAppend, nextPosition: number, recordedAt: string): { result: AppendResult; written: number } {
     const { stream, events, expected } = append;
-    const current = this.lastRevision(stream);
+    const last = this.lastEvent(stream);
+    const current = last.revision;
     const actual = current === -1 ? 'no_stream' : current;
     const wrong = () => new WrongExpectedRevisionError(stream, expected, actual);
 
@@ -226,19 +236,23 @@ export class SqliteEventStore implements EventStore {
 
     if (events.length === 0) return { result: { revision: current, positions: [] }, written: 0 };
     const positions: number[] = [];
+    let previous = last.hash;
     events.forEach((event, i) => {
       const position = nextPosition + i;
-      this.insertStmt.run(position, stream, appendAfter + 1 + i, event.id, event.type, event.data, event.metadata, recordedAt);
+      const revision = appendAfter + 1 + i;
+      const sealed = seal(previous, stream, revision, event.content);
+      this.insertStmt.run(position, stream, revision, event.id, event.type, sealed.data, sealed.metadata, recordedAt);
+      previous = sealed.link.hash;
       positions.push(position);
     });
-    this.remember(stream, appendAfter + events.length, nextPosition + events.length - 1);
+    this.remember(stream, { revision: appendAfter + events.length, hash: previous }, nextPosition + events.length - 1);
     return { result: { revision: appendAfter + events.length, positions }, written: events.length };
   }
 
   // Within the write transaction the store knows the revisions and head it wrote last, unless
   // another connection (another process on the same file) committed since: SQLite's data_version
   // changes exactly then, so the cache is dropped and re-read.
-  private readonly revisions = new Map<string, number>();
+  private readonly revisions = new Map<string, StreamTip>();
   private cachedHead: number | undefined;
   private dataVersion: number | undefined;
 
@@ -259,18 +273,21 @@ export class SqliteEventStore implements EventStore {
     return this.cachedHead;
   }
 
-  private lastRevision(stream: string): number {
-    let revision = this.revisions.get(stream);
-    if (revision === undefined) {
-      revision = this.lastRevisionStmt.get(stream)?.revision ?? -1;
-      this.remember(stream, revision);
+  /** The stream's last revision (-1: none) and the hash the next event chains to. */
+  private lastEvent(stream: string): StreamTip {
+    let tip = this.revisions.get(stream);
+    if (tip === undefined) {
+      const row = this.lastEventStmt.get(stream);
+      // A stream written before the chain existed continues from the genesis hash; verify reports it.
+      tip = row ? { revision: row.revision, hash: row.hash ?? GENESIS_HASH } : { revision: -1, hash: GENESIS_HASH };
+      this.remember(stream, tip);
     }
-    return revision;
+    return tip;
   }
 
-  private remember(stream: string, revision: number, head?: number): void {
+  private remember(stream: string, tip: StreamTip, head?: number): void {
     if (this.revisions.size >= REVISION_CACHE_SIZE) this.revisions.clear();
-    this.revisions.set(stream, revision);
+    this.revisions.set(stream, tip);
     if (head !== undefined) this.cachedHead = head;
   }
 
@@ -279,7 +296,7 @@ export class SqliteEventStore implements EventStore {
    * recent events and the rest follow it. Like EventStoreDB, which checks these against recent ids
    * only, the look-back is bounded; an exact expected revision is the way to full idempotency.
    */
-  private findRepeat(stream: string, events: readonly SerialisedEvent[]): AppendResult | undefined {
+  private findRepeat(stream: string, events: readonly ChainedEvent[]): AppendResult | undefined {
     const first = events[0];
     if (!first) return undefined;
     const found = this.recentIdsStmt.all(stream, ANY_REPEAT_LOOKBACK).find((row) => row.id === first.id);
@@ -287,7 +304,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** The stored result when the stream holds exactly these event ids from `revision` on; otherwise undefined. */
-  private matchAt(stream: string, revision: number, events: readonly SerialisedEvent[]): AppendResult | undefined {
+  private matchAt(stream: string, revision: number, events: readonly ChainedEvent[]): AppendResult | undefined {
     if (events.length === 0) return undefined;
     const stored = this.idsFromRevisionStmt.all(stream, revision, events.length);
     if (stored.length !== events.length || stored.some((row, i) => row.id !== events[i]!.id)) return undefined;
@@ -310,6 +327,12 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     const from = options.fromPosition === undefined || options.fromPosition === 'start' ? 0 : options.fromPosition;
     return this.readAllRows(from, Number.MAX_SAFE_INTEGER, options.maxCount ?? -1, options.filter).map(toRecorded);
+  }
+
+  async readAllText(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    this.assertOpen();
+    const from = options.fromPosition === undefined || options.fromPosition === 'start' ? 0 : options.fromPosition;
+    return this.readAllRows(from, Number.MAX_SAFE_INTEGER, options.maxCount ?? -1, options.filter).map(toStored);
   }
 
   /** Rows after `from` up to and including `to`, in position order. */
@@ -442,6 +465,28 @@ class SqliteSubscription implements Subscription {
     this.closed = true;
     this.cancelWait?.();
   }
+}
+
+interface StreamTip {
+  readonly revision: number;
+  readonly hash: string;
+}
+
+function toChained(event: SerialisedEvent): ChainedEvent {
+  return { ...event, content: chainContentOfText(event) };
+}
+
+function toStored(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    stream: row.stream,
+    revision: row.revision,
+    position: row.position,
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at,
+  };
 }
 
 function toRecorded(row: EventRow): RecordedEvent {

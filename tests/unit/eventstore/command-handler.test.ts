@@ -67,7 +67,9 @@ describe('handleCommand', () => {
     const [stored] = await store.readStream('counter-1');
     expect(stored!.type).toBe('Incremented');
     expect(stored!.data).toEqual({ by: 3 });
+    // The store adds the hash-chain link (tested by the conformance suite); the rest is the envelope.
     expect(stored!.metadata).toEqual({
+      hashChain: expect.objectContaining({ hash: expect.any(String) }),
       correlationId: 'corr-1',
       causationId: 'cause-9',
       actor: { kind: 'user', userId: 'u-1', accountId: 'a-1', role: 'USER' },
