@@ -1,0 +1,165 @@
+// The subcommands of `vmledger` other than `serve`: argument parsing and wiring only; the work is in
+// api/usage-tail/ and api/audit/. Exit status: 0 done (verify: passed), 1 failed, 2 bad usage.
+import { parseArgs } from 'node:util';
+import type { FromPosition } from '../../adapters/eventstore/port.js';
+import { replayStreams } from '../audit/replay.js';
+import { verifyLog } from '../audit/verify.js';
+import { projections } from '../projections.js';
+import { fileOutput, isRegularFile, streamOutput } from '../usage-tail/output.js';
+import { tailUsage, type TailFormat } from '../usage-tail/tail.js';
+import { openLog } from './log.js';
+
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  /** The descriptor behind stdout: a regular file there is written as one (cut back on resume, synced). */
+  readonly stdoutFd: number;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: NodeJS.ProcessEnv;
+  /** Aborted on SIGTERM/SIGINT. */
+  readonly signal: AbortSignal;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const HELP = `usage: vmledger <command>
+
+  serve                         the main job (the same as npm start)
+  usage tail [options]          usage events from the log, in log order
+      --from start|end|<pos>    where to begin without a checkpoint (exclusive position; default start)
+      --checkpoint <file>       resume from, and keep, a checkpoint
+      --type <TYPE>             only this usage type, e.g. VM.START (repeatable)
+      --account <id>            only this account's events
+      --follow                  keep reading live events until SIGTERM/SIGINT
+      --format ndjson|csv       default ndjson
+      --no-header               csv: never write the header line
+      --output <file>           append to this file instead of stdout
+      --batch <n>               records per write at most (default 5000)
+  audit replay [--stream <name>] [--as-of <ISO time>]
+                                fold streams from the log and print their states as JSON lines
+  audit verify                  check hash chains, revisions and the read models; exit 1 on failure
+
+  --data-dir <dir>              the data directory (default VMLEDGER_DATA_DIR or ./data);
+                                EVENTSTORE_CONNECTION_STRING selects EventStoreDB instead
+`;
+
+export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const [group, command, ...rest] = argv;
+  if (group === 'usage' && command === 'tail') return usageTail(rest, io);
+  if (group === 'audit' && command === 'replay') return auditReplay(rest, io);
+  if (group === 'audit' && command === 'verify') return auditVerify(rest, io);
+  throw new UsageError(group === undefined || group === 'help' || group === '--help' ? '' : `unknown command: ${argv.join(' ')}`);
+}
+
+async function usageTail(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    from: { type: 'string' },
+    checkpoint: { type: 'string' },
+    type: { type: 'string', multiple: true },
+    account: { type: 'string' },
+    follow: { type: 'boolean' },
+    format: { type: 'string' },
+    'no-header': { type: 'boolean' },
+    output: { type: 'string' },
+    batch: { type: 'string' },
+    'data-dir': { type: 'string' },
+  });
+  const format = values.format ?? 'ndjson';
+  if (format !== 'ndjson' && format !== 'csv') throw new UsageError(`--format must be ndjson or csv, got ${format}`);
+  const from = parseFrom(values.from);
+  const maxBatch = values.batch === undefined ? undefined : positiveInteger(values.batch, '--batch');
+  const log = openLog(values['data-dir'], io.env);
+  const checkpointed = values.checkpoint !== undefined;
+  try {
+    const result = await tailUsage({
+      store: log.store,
+      from,
+      types: values.type ?? [],
+      follow: values.follow ?? false,
+      format: format satisfies TailFormat,
+      openOutput: (resume) =>
+        values.output !== undefined
+          ? fileOutput(values.output, resume, checkpointed)
+          : isRegularFile(io.stdoutFd)
+            ? fileOutput(io.stdoutFd, resume, checkpointed)
+            : streamOutput(io.stdout),
+      signal: io.signal,
+      ...(values.checkpoint !== undefined ? { checkpointFile: values.checkpoint } : {}),
+      ...(values.account !== undefined ? { accountId: values.account } : {}),
+      ...(values['no-header'] ? { header: false } : {}),
+      ...(maxBatch !== undefined ? { maxBatch } : {}),
+    });
+    io.stderr.write(`usage tail: ${result.records} record(s), up to position ${result.position}\n`);
+    return 0;
+  } finally {
+    await log.store.close();
+  }
+}
+
+async function auditReplay(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { stream: { type: 'string' }, 'as-of': { type: 'string' }, 'data-dir': { type: 'string' } });
+  const asOf = values['as-of'];
+  const asOfMs = asOf === undefined ? undefined : Date.parse(asOf);
+  if (asOfMs !== undefined && Number.isNaN(asOfMs)) throw new UsageError(`--as-of is not an ISO-8601 time: ${asOf}`);
+  const log = openLog(values['data-dir'], io.env);
+  try {
+    const { failed } = await replayStreams({
+      store: log.store,
+      write: (line) => write(io.stdout, line),
+      ...(values.stream !== undefined ? { stream: values.stream } : {}),
+      ...(asOfMs !== undefined ? { asOfMs } : {}),
+    });
+    return failed === 0 ? 0 : 1;
+  } finally {
+    await log.store.close();
+  }
+}
+
+async function auditVerify(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { 'data-dir': { type: 'string' } });
+  const log = openLog(values['data-dir'], io.env);
+  try {
+    const lines: string[] = [];
+    const result = await verifyLog({
+      store: log.store,
+      gapFreePositions: log.gapFreePositions,
+      readModelDirectory: log.dataDir,
+      projections,
+      write: (line) => lines.push(`${line}\n`),
+    });
+    await write(io.stdout, lines.join(''));
+    return result.ok ? 0 : 1;
+  } finally {
+    await log.store.close();
+  }
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+
+function parse<T extends OptionSpec>(args: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function parseFrom(value: string | undefined): FromPosition {
+  if (value === undefined || value === 'start' || value === 'end') return value ?? 'start';
+  if (/^\d+$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
+  throw new UsageError(`--from must be start, end or a log position, got ${value}`);
+}
+
+function positiveInteger(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got ${value}`);
+  return n;
+}
+
+function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
+}
