@@ -5,6 +5,7 @@ import { infrastructureProjections } from '../projections/infrastructure/index.j
 import { instancesProjection } from '../projections/instances/projection.js';
 import { jobsProjection } from '../projections/jobs/projection.js';
 import type { Projection } from '../projections/projection.js';
+import { usageRecordsProjection } from '../projections/usage-records/index.js';
 import { usageEventsProjection } from '../projections/usage/projection.js';
 
 /** Every read model the API serves; a change here or in any projection rebuilds the read model once. */
@@ -17,4 +18,5 @@ export const projections: readonly Projection[] = [
   jobsProjection,
   eventsProjection,
   usageEventsProjection,
+  usageRecordsProjection,
 ];

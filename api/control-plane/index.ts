@@ -7,6 +7,7 @@ import * as infrastructure from './infrastructure.js';
 import * as instances from './instances.js';
 import { JobWatcher, findJob } from './jobs.js';
 import type { ControlPlane } from './port.js';
+import { usageRecords } from './usage.js';
 
 export function createControlPlane(context: ControlPlaneContext, services: infrastructure.InfrastructureServices): ControlPlane {
   const watcher = new JobWatcher(context);
@@ -34,6 +35,7 @@ export function createControlPlane(context: ControlPlaneContext, services: infra
 
     events: (caller, args) => events(context, caller, args),
     usageEvents: (caller, args) => usageEvents(context, caller, args),
+    usageRecords: (caller, args) => usageRecords(context, caller, args),
 
     createZone: (caller, args) => infrastructure.createZone(context, caller, args),
     addCluster: (caller, args) => infrastructure.addCluster(context, caller, args),

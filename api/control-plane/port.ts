@@ -6,6 +6,7 @@ import type { VirtualMachineView } from '../../projections/instances/view.js';
 import type { InstanceFilter } from '../../projections/instances/queries.js';
 import type { EventView } from '../../projections/events/queries.js';
 import type { UsageEventView } from '../../projections/usage/queries.js';
+import type { UsageRecordType, UsageRecordView } from '../../projections/usage-records/index.js';
 
 export type Role = 'ROOT_ADMIN' | 'DOMAIN_ADMIN' | 'USER';
 
@@ -114,6 +115,13 @@ export interface TimeWindowArgs extends PageRequest {
   readonly endDate?: string | null;
 }
 
+export interface UsageRecordsArgs extends PageRequest {
+  readonly accountId?: string | null;
+  readonly startDate: string;
+  readonly endDate: string;
+  readonly type?: UsageRecordType | null;
+}
+
 /** Root-admin infrastructure mutations take API.md's arguments as plain records; each returns the created node. */
 export type InfrastructureArgs = Readonly<Record<string, unknown>>;
 
@@ -148,6 +156,8 @@ export interface ControlPlane {
 
   events(caller: Caller, args: TimeWindowArgs & { resourceId?: string | null; type?: string | null }): Connection<EventView>;
   usageEvents(caller: Caller, args: TimeWindowArgs & { accountId?: string | null; type?: string | null }): Connection<UsageEventView>;
+  /** Usage records (CloudStack's usage server) overlapping [startDate, endDate), cut into days of `usage.timezone`. */
+  usageRecords(caller: Caller, args: UsageRecordsArgs): Connection<UsageRecordView>;
 
   // Infrastructure and accounts (root admin): API.md's names and arguments.
   createZone(caller: Caller, args: InfrastructureArgs): Promise<unknown>;

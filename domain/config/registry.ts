@@ -27,7 +27,9 @@ export type ConfigKeyDefinition =
   | (KeyBase & { readonly type: 'float'; readonly default: number; readonly min: number; readonly max: number })
   | (KeyBase & { readonly type: 'select'; readonly default: string; readonly options: readonly string[] })
   | (KeyBase & { readonly type: 'list'; readonly default: readonly string[] })
-  | (KeyBase & { readonly type: 'string'; readonly default: string; readonly pattern: RegExp; readonly rule: string });
+  | (KeyBase & { readonly type: 'string'; readonly default: string; readonly pattern: RegExp; readonly rule: string })
+  /** An IANA time-zone name, stored in its canonical spelling. */
+  | (KeyBase & { readonly type: 'timezone'; readonly default: string });
 
 const INT_MAX = 2_147_483_647;
 
@@ -170,6 +172,12 @@ export const CONFIG_KEYS = {
     scopes: ['global'],
     description: 'Indicates how many days in advance, expiry events will be created before expiry.',
   },
+  'usage.timezone': {
+    type: 'timezone',
+    default: 'UTC',
+    scopes: ['global'],
+    description: 'The time zone whose midnights split usage records into days (an IANA name such as UTC or Europe/Paris)',
+  },
 } as const satisfies Readonly<Record<string, ConfigKeyDefinition>>;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;
@@ -206,6 +214,7 @@ export function defaultValueString(definition: ConfigKeyDefinition): string {
       return definition.default.join(',');
     case 'select':
     case 'string':
+    case 'timezone':
       return definition.default;
   }
 }
@@ -248,6 +257,10 @@ export function parseConfigValue(definition: ConfigKeyDefinition, raw: string): 
     }
     case 'string':
       return definition.pattern.test(value) ? { ok: true, normalized: value } : { ok: false, reason: definition.rule };
+    case 'timezone': {
+      const zone = canonicalTimeZone(value);
+      return zone === undefined ? { ok: false, reason: 'must be an IANA time zone name such as UTC or Europe/Paris' } : { ok: true, normalized: zone };
+    }
   }
 }
 
@@ -264,6 +277,23 @@ export function decodeConfigValue<K extends ConfigKeyName>(name: K, stored: stri
       return (stored === '' ? [] : stored.split(',')) as unknown as ConfigValue<K>;
     case 'select':
     case 'string':
+    case 'timezone':
       return stored as ConfigValue<K>;
   }
+}
+
+/**
+ * The name as the time-zone database spells it, or undefined when the runtime does not know the zone.
+ * An alias keeps the operator's spelling (Asia/Kolkata, not ICU's Asia/Calcutta); only its case is fixed.
+ */
+function canonicalTimeZone(name: string): string | undefined {
+  // Offsets such as +01:00 are accepted by Intl but are not zones: they have no daylight-saving rules.
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) return undefined;
+  let resolved: string;
+  try {
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+  return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
 }

@@ -3,12 +3,14 @@ import { eventStoreFigures } from './eventstore.bench.js';
 import { apiFigures } from './api.bench.js';
 import { lifecycleFigures } from './lifecycle.bench.js';
 import { printFigures, type Figure } from './report.js';
+import { usageFigures } from './usage.bench.js';
 
 const json = process.argv.includes('--json');
 const suites: Array<[string, () => Promise<Figure[]>]> = [
   ['event store', eventStoreFigures],
   ['instance lifecycle', lifecycleFigures],
   ['GraphQL API', apiFigures],
+  ['usage consumers and auditors', usageFigures],
 ];
 const all: Figure[] = [];
 for (const [name, run] of suites) {

@@ -48,4 +48,48 @@ type UsageEventConnection {
   pageInfo: PageInfo!
   totalCount: Int!
 }
+
+"CloudStack's usage record types (UsageTypes), numbered in UsageRecord.usageType."
+enum UsageRecordType {
+  RUNNING_VM
+  ALLOCATED_VM
+  VOLUME
+  NETWORK_OFFERING
+  VM_SNAPSHOT
+}
+
+"One day's piece of a usage interval, clipped to the query's window."
+type UsageRecord {
+  id: ID!
+  type: UsageRecordType!
+  "CloudStack's number: RUNNING_VM 1, ALLOCATED_VM 2, VOLUME 6, NETWORK_OFFERING 13, VM_SNAPSHOT 25."
+  usageType: Int!
+  accountId: ID!
+  domainId: ID!
+  zoneId: ID!
+  "The instance (volume for VOLUME)."
+  resourceId: ID!
+  "The instance's name, the volume's, the NIC's id (NETWORK_OFFERING) or the snapshot's name."
+  resourceName: String!
+  offeringId: ID
+  "The template; the volume's id for VM_SNAPSHOT, as CloudStack writes it."
+  templateId: ID
+  "Bytes for VOLUME and VM_SNAPSHOT; 1 for the default NIC, 0 for others."
+  size: Float
+  resourceType: String
+  details: JSON
+  startDate: DateTime!
+  "Null while the interval is open and this piece runs to the window's end or to now."
+  endDate: DateTime
+  durationMs: Float!
+  "The usage events that opened and closed the interval."
+  openedBy: ID!
+  closedBy: ID
+}
+
+type UsageRecordConnection {
+  nodes: [UsageRecord!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
 `;

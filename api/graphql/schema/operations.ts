@@ -24,6 +24,8 @@ type Query {
   events(resourceId: ID, type: String, startDate: DateTime, endDate: DateTime, first: Int, after: String): EventConnection!
   "Usage events as consumers read them from the log, oldest first."
   usageEvents(accountId: ID, type: String, startDate: DateTime, endDate: DateTime, first: Int, after: String): UsageEventConnection!
+  "Usage records overlapping [startDate, endDate), cut at midnights of usage.timezone, oldest first."
+  usageRecords(accountId: ID, startDate: DateTime!, endDate: DateTime!, type: UsageRecordType, first: Int, after: String): UsageRecordConnection!
 
   zones(first: Int, after: String): ZoneConnection!
   clusters(zoneId: ID, first: Int, after: String): ClusterConnection!

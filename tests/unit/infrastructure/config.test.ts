@@ -37,6 +37,7 @@ describe('configuration registry', () => {
       'instance.lease.scheduler.interval': 3600,
       'instance.lease.eventscheduler.interval': 86400,
       'instance.lease.expiryevent.daysbefore': 7,
+      'usage.timezone': 'UTC',
     });
   });
   it('names the global and zone streams', () => {
