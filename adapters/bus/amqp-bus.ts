@@ -30,7 +30,7 @@ import {
   resolveQueueOptions,
   serialiseBusMessage,
   type SerialisedBusMessage,
-} from './memory-bus.js';
+} from './validation.js';
 import {
   deadLetterQueue,
   type Bus,

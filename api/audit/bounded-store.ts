@@ -37,7 +37,7 @@ export function logUpTo(store: EventStore, upTo: number): EventStore {
         }
       : {}),
     subscribe(options: SubscribeOptions = {}): Subscription {
-      return new BoundedSubscription(bounded, upTo, options);
+      return new BoundedSubscription(bounded, options);
     },
     async headPosition(): Promise<number> {
       return Math.min(upTo, await store.headPosition());
@@ -54,9 +54,9 @@ class BoundedSubscription implements Subscription {
   private release: (() => void) | undefined;
   private readonly released = new Promise<void>((resolve) => (this.release = resolve));
 
+  /** `store` is the bounded view, so reading it to its head stops at the bound. */
   constructor(
     private readonly store: EventStore,
-    private readonly upTo: number,
     private readonly options: SubscribeOptions,
   ) {}
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmqpBus } from '../../adapters/bus/amqp-bus.js';
 import { describeBusConformance } from '../../adapters/bus/conformance.js';
-import { UnknownQueueError } from '../../adapters/bus/memory-bus.js';
+import { UnknownQueueError } from '../../adapters/bus/validation.js';
 import { deadLetterQueue, type BusMessage, type Delivery } from '../../adapters/bus/port.js';
 
 // The suite needs a RabbitMQ broker (3.10 or later): `npm run test:all` starts a private one through

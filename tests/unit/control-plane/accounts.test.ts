@@ -10,7 +10,7 @@ import {
   createAccount,
 } from '../../../api/control-plane/accounts.js';
 import { execute, settled, type ControlPlaneContext } from '../../../api/control-plane/context.js';
-import { ApiError, type Caller, type ErrorCode } from '../../../api/control-plane/port.js';
+import type { Caller } from '../../../api/control-plane/port.js';
 import { accountDecider, accountStream, domainDecider, domainStream, hashApiKey, type AccountCommand } from '../../../domain/account/index.js';
 
 const ADMIN_KEY = 'root-admin-key-0123456789abcdef';

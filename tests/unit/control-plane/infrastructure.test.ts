@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectRefused, openTestContext, refusal, type TestContext } from './support.js';
+import { expectRefused, openTestContext, type TestContext } from './support.js';
 import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import type { SecretStore } from '../../../adapters/secrets/port.js';
 import { authenticate, bootstrapRootAdmin, createAccount } from '../../../api/control-plane/accounts.js';
