@@ -55,11 +55,16 @@ function envelopeOf(event: TailEvent): JsonObject {
   return { position: event.position, eventId: event.id, stream: event.stream, type: event.type.slice(USAGE_EVENT_PREFIX.length), recordedAt: event.recordedAt };
 }
 
+/** A stored event's data is text to parse; a recorded event's is the value itself, even when that value is a string. */
+function isStored(event: TailEvent): event is StoredEvent {
+  return typeof event.metadata === 'string';
+}
+
 export function payloadOf(event: TailEvent): JsonObject {
   let data: unknown = event.data;
-  if (typeof data === 'string') {
+  if (isStored(event)) {
     try {
-      data = JSON.parse(data);
+      data = JSON.parse(event.data);
     } catch {
       data = null;
     }
@@ -73,7 +78,7 @@ export function payloadOf(event: TailEvent): JsonObject {
  * is JSON.stringify's own), without building it: this is the tail's hot path.
  */
 export function ndjsonLine(event: TailEvent): string {
-  const payload = typeof event.data === 'string' ? event.data : JSON.stringify(event.data);
+  const payload = isStored(event) ? event.data : JSON.stringify(event.data);
   const envelope =
     `{"position":${event.position},"eventId":${JSON.stringify(event.id)},"stream":${JSON.stringify(event.stream)},` +
     `"type":${JSON.stringify(event.type.slice(USAGE_EVENT_PREFIX.length))},"recordedAt":${JSON.stringify(event.recordedAt)}`;
