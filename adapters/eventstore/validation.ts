@@ -1,10 +1,9 @@
-import { HASH_CHAIN_KEY, canonicalJson } from './hash-chain.js';
+import { HASH_CHAIN_KEY } from './hash-chain.js';
 import {
   InvalidAppendError,
   type EventData,
   type ExpectedRevision,
   type JsonObject,
-  type JsonValue,
 } from './port.js';
 
 /** EventStoreDB's own limit on one event is ~16 MiB; ours is stricter so a runaway payload fails early. */
@@ -68,17 +67,15 @@ export function serialiseEvents(events: unknown): SerialisedEvent[] {
     if (typeof type !== 'string' || type.length === 0 || type.length > MAX_EVENT_TYPE_LENGTH || !EVENT_TYPE.test(type)) {
       throw new InvalidAppendError(`${field}.type`, `${field}.type is not a valid event type: ${safeDescribe(type)}`);
     }
-    assertJson(data, `${field}.data`);
     const meta = metadata === undefined ? {} : metadata;
     if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
       throw new InvalidAppendError(`${field}.metadata`, `${field}.metadata must be an object`);
     }
-    assertJson(meta, `${field}.metadata`);
     // Canonical text (sorted keys) is what the hash chain covers; writing it as stored saves the
     // store a parse and a re-serialisation. The chain link itself is the store's to write.
     const { [HASH_CHAIN_KEY]: _link, ...ownMetadata } = meta as JsonObject;
-    const dataText = canonicalJson(data as JsonValue);
-    const metadataText = canonicalJson(ownMetadata);
+    const dataText = checkedCanonicalJson(data, [`${field}.data`], new Set());
+    const metadataText = checkedCanonicalJson(ownMetadata, [`${field}.metadata`], new Set());
     // A UTF-16 code unit is at most 3 bytes of UTF-8: count bytes only when the limit is in reach.
     const bytes =
       (dataText.length + metadataText.length) * 3 <= MAX_EVENT_BYTES
@@ -92,36 +89,62 @@ export function serialiseEvents(events: unknown): SerialisedEvent[] {
 }
 
 /**
- * JSON.stringify silently drops or mangles what JSON cannot hold (undefined, NaN, Infinity, functions,
- * class instances); an event must read back exactly as written, so those are refused instead.
+ * The canonical JSON text of a value (as hash-chain.ts's canonicalJson writes it), refusing on the way
+ * what JSON cannot hold — undefined, NaN, Infinity, functions, bigints, class instances, cycles —
+ * which JSON.stringify would silently drop or mangle: an event must read back exactly as written.
+ * One walk does both; the offending path is only spelled out when something is refused.
  */
-function assertJson(value: unknown, path: string, seen: Set<object> = new Set()): void {
+function checkedCanonicalJson(value: unknown, path: Array<string | number>, seen: Set<object>): string {
   switch (typeof value) {
     case 'string':
+      return JSON.stringify(value);
     case 'boolean':
-      return;
+      return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw new InvalidAppendError(path, `${path} is not a finite number`);
-      return;
+      if (!Number.isFinite(value)) throw refused(path, 'is not a finite number');
+      return JSON.stringify(value);
     case 'object': {
-      if (value === null) return;
-      if (seen.has(value)) throw new InvalidAppendError(path, `${path} contains a cycle`);
+      if (value === null) return 'null';
+      if (seen.has(value)) throw refused(path, 'contains a cycle');
       seen.add(value);
+      let text: string;
       if (Array.isArray(value)) {
-        value.forEach((item, i) => assertJson(item, `${path}[${i}]`, seen));
-      } else {
-        const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null) {
-          throw new InvalidAppendError(path, `${path} is a ${proto?.constructor?.name ?? 'non-plain'} object, not JSON`);
+        const items: string[] = [];
+        for (let i = 0; i < value.length; i++) {
+          path.push(i);
+          items.push(checkedCanonicalJson(value[i], path, seen));
+          path.pop();
         }
-        for (const [key, item] of Object.entries(value)) assertJson(item, `${path}.${key}`, seen);
+        text = `[${items.join(',')}]`;
+      } else {
+        const proto: unknown = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) {
+          const name = (proto as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'non-plain';
+          throw refused(path, `is a ${name} object, not JSON`);
+        }
+        const record = value as Record<string, unknown>;
+        const keys = Object.keys(record).sort();
+        text = '{';
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i]!;
+          path.push(key);
+          text += `${i > 0 ? ',' : ''}${JSON.stringify(key)}:${checkedCanonicalJson(record[key], path, seen)}`;
+          path.pop();
+        }
+        text += '}';
       }
       seen.delete(value);
-      return;
+      return text;
     }
     default:
-      throw new InvalidAppendError(path, `${path} is ${typeof value}, which JSON cannot hold`);
+      throw refused(path, `is ${typeof value}, which JSON cannot hold`);
   }
+}
+
+function refused(path: ReadonlyArray<string | number>, problem: string): InvalidAppendError {
+  const [root, ...rest] = path;
+  const where = `${String(root)}${rest.map((step) => (typeof step === 'number' ? `[${step}]` : `.${step}`)).join('')}`;
+  return new InvalidAppendError(where, `${where} ${problem}`);
 }
 
 function safeDescribe(value: unknown): string {
