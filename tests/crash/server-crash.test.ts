@@ -26,7 +26,10 @@ async function startServer(dataDir: string): Promise<Server> {
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start: ${output}`));
+    }, 30_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/[^\s]+\/graphql)/.exec(output);
@@ -56,8 +59,15 @@ describe('the main job killed during concurrent starts', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'vmledger-server-crash-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+  const servers: Server[] = [];
+  afterAll(async () => {
+    // A failed run must not leave a server behind.
+    for (const server of servers) if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+  });
+
   it('resumes after SIGKILL: every instance ends Running with exactly one VM.START', async () => {
     const first = await startServer(dataDir);
+    servers.push(first);
     const { client } = first;
     // Slow hosts, so that starts are in flight when the process dies.
     const setup = await client.request<{ serviceOfferings: { nodes: Array<{ id: string; name: string }> } }>(
@@ -102,6 +112,7 @@ describe('the main job killed during concurrent starts', () => {
     expect(await first.exited).toBe('SIGKILL');
 
     const second = await startServer(dataDir);
+    servers.push(second);
     try {
       const states = await until('every instance Running', async () => {
         const { virtualMachines } = await second.client.request<{ virtualMachines: { nodes: Array<{ id: string; state: string }> } }>(
