@@ -209,16 +209,21 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
 
   const envelope = envelopeOf(context, caller, jobId);
   await execute(context, accountStream(owner.accountId), accountDecider, { type: 'ReserveInstanceName', instanceId, name }, envelope);
-  const opened = await execute(context, jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'deployVirtualMachine', instanceId, accountId: owner.accountId, at }, envelope);
-
-  const allocated: Nic[] = [];
+  // The job and the NIC addresses live in different streams: one group commit can take them all.
+  const opening = execute(context, jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'deployVirtualMachine', instanceId, accountId: owner.accountId, at }, envelope);
+  const allocations = nics.map(async (nic): Promise<Nic> => {
+    const result = await execute(context, networkStream(nic.networkId), networkDecider, { type: 'AllocateNic', nicId: nic.id, instanceId, macSeed: Math.floor(context.random() * 2 ** 32) }, envelope);
+    const address = result.state.kind === 'network' ? nicOf(result.state, nic.id) : undefined;
+    if (!address) throw new ApiError('INTERNAL_ERROR', `network ${nic.networkId} allocated no address for NIC ${nic.id}`);
+    return { ...nic, macAddress: address.mac, ipAddress: address.ip };
+  });
+  const [[openedOutcome], outcomes] = await Promise.all([Promise.allSettled([opening]), Promise.allSettled(allocations)]);
+  const allocated = outcomes.filter((o): o is PromiseFulfilledResult<Nic> => o.status === 'fulfilled').map((o) => o.value);
   try {
-    for (const nic of nics) {
-      const result = await execute(context, networkStream(nic.networkId), networkDecider, { type: 'AllocateNic', nicId: nic.id, instanceId, macSeed: Math.floor(context.random() * 2 ** 32) }, envelope);
-      const address = result.state.kind === 'network' ? nicOf(result.state, nic.id) : undefined;
-      if (!address) throw new ApiError('INTERNAL_ERROR', `network ${nic.networkId} allocated no address for NIC ${nic.id}`);
-      allocated.push({ ...nic, macAddress: address.mac, ipAddress: address.ip });
-    }
+    if (openedOutcome!.status === 'rejected') throw openedOutcome!.reason;
+    const opened = openedOutcome!.value;
+    const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (refused) throw refused.reason;
     const result = await execute(context, `instance-${instanceId}`, instanceDecider, { ...command, nics: allocated }, envelope);
     void context.runner.advance(jobId);
     await settled(context, [...opened.positions, ...result.positions]);

@@ -128,6 +128,23 @@ describe('orchestration', () => {
     expect(await w.store.headPosition()).toBe(head);
   });
 
+  it('gives back the name and the addresses of a deployment whose network is full', async () => {
+    const w = await world();
+    // A /30 has one address left once the gateway is taken.
+    const tiny = (await w.cp.createNetwork(w.admin, { zoneId: w.demo.zoneId, name: 'tiny', type: 'Shared', vlan: 900, cidr: '10.9.0.0/30' })) as { id: string };
+    const deploy = (name: string, networkIds: string[]) =>
+      w.cp.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name, startVm: false, networkIds });
+    expect((await finished(w, await deploy('first', [tiny.id]))).status).toBe('SUCCEEDED');
+    const full = await finished(w, await deploy('second', [w.demo.networkIds.l2, tiny.id]));
+    expect(full.status).toBe('FAILED');
+    expect(full.error?.code).toBe('INSUFFICIENT_CAPACITY');
+    expect(full.error?.errorCode).toBe(533);
+    // The L2 NIC it had been given and its name are free again: the same name deploys elsewhere.
+    const addresses = await w.stack.readModel.db.prepare('SELECT COUNT(*) AS n FROM infra_network_address WHERE network_id = ?').get(w.demo.networkIds.l2) as { n: number };
+    expect(addresses.n).toBe(0);
+    expect((await finished(w, await deploy('second', [w.demo.networkIds.l2]))).status).toBe('SUCCEEDED');
+  });
+
   it('expunges destroyed instances once expunge.delay has passed, on the expunge.interval sweep', async () => {
     const clock = new ManualClock(new Date('2026-01-01T00:00:00.000Z'));
     const w = await world(clock);
