@@ -22,11 +22,10 @@ import {
   BusClosedError,
   BusError,
   DEATH_REASON_HEADER,
-  InvalidBusInputError,
   QueueConflictError,
   UnknownQueueError,
   assertQueueName,
-  resolveConsumeOptions,
+  checkConsume,
   resolveQueueOptions,
   serialiseBusMessage,
   type SerialisedBusMessage,
@@ -183,9 +182,7 @@ export class AmqpBus implements Bus {
     options?: ConsumeOptions,
   ): Promise<Consumer> {
     this.assertOpen();
-    assertQueueName(queue);
-    if (typeof handler !== 'function') throw new InvalidBusInputError('handler', 'handler must be a function');
-    const { prefetch } = resolveConsumeOptions(options);
+    const { prefetch } = checkConsume(queue, handler, options);
     const consumer: ConsumerState = {
       queue,
       handler,

@@ -14,11 +14,10 @@ import {
 import {
   BusClosedError,
   DEATH_REASON_HEADER,
-  InvalidBusInputError,
   QueueConflictError,
   UnknownQueueError,
   assertQueueName,
-  resolveConsumeOptions,
+  checkConsume,
   resolveQueueOptions,
   serialiseBusMessage,
   type DeathReason,
@@ -142,9 +141,7 @@ export class MemoryBus implements Bus {
     options?: ConsumeOptions,
   ): Promise<Consumer> {
     this.assertOpen();
-    assertQueueName(queue);
-    if (typeof handler !== 'function') throw new InvalidBusInputError('handler', 'handler must be a function');
-    const { prefetch } = resolveConsumeOptions(options);
+    const { prefetch } = checkConsume(queue, handler, options);
     const state = this.queueOf(queue);
     const consumer: ConsumerState = { queue: state, handler, prefetch, unacked: new Set(), active: true };
     state.consumers.push(consumer);

@@ -82,6 +82,13 @@ export function resolveQueueOptions(options: QueueOptions | undefined): { delive
   return { deliveryLimit };
 }
 
+/** The checks every adapter's consume() makes before it subscribes anything. */
+export function checkConsume(queue: unknown, handler: unknown, options: ConsumeOptions | undefined): { prefetch: number } {
+  assertQueueName(queue);
+  if (typeof handler !== 'function') throw new InvalidBusInputError('handler', 'handler must be a function');
+  return resolveConsumeOptions(options);
+}
+
 export function resolveConsumeOptions(options: ConsumeOptions | undefined): { prefetch: number } {
   const prefetch = options?.prefetch ?? DEFAULT_PREFETCH;
   if (!Number.isSafeInteger(prefetch) || prefetch < 1 || prefetch > MAX_PREFETCH) {

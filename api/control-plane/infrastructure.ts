@@ -4,9 +4,10 @@
 // the read model, hands the owning aggregate one command (whose own validation has the last word),
 // and returns the new node once the read model shows it.
 import { v5 as uuidv5 } from 'uuid';
-import { EVENT_ID_NAMESPACE } from '../../adapters/eventstore/command-handler.js';
+import { EVENT_ID_NAMESPACE, type CommandEnvelope } from '../../adapters/eventstore/command-handler.js';
 import type { SecretStore } from '../../adapters/secrets/port.js';
 import { configStream, configurationDecider } from '../../domain/config/index.js';
+import type { Decider, DomainEvent } from '../../domain/shared/decider.js';
 import { HOST_DRIVERS, SIMULATOR_OPERATIONS, hostDecider, hostStream, type SimulatorConfig } from '../../domain/host/index.js';
 import { GUEST_NETWORK_TYPES, networkDecider, networkStream, type GuestNetworkType } from '../../domain/network/index.js';
 import { LEASE_EXPIRY_ACTIONS, offeringDecider, offeringStream } from '../../domain/offering/index.js';
@@ -43,7 +44,7 @@ import {
 } from '../../projections/infrastructure/index.js';
 import { byCreated, listPage, where, type Condition } from '../../projections/listing.js';
 import type { Connection, PageRequest } from '../../projections/pagination.js';
-import { db, envelopeOf, execute, now, requireRootAdmin, settled, setting, toApiError, type ControlPlaneContext } from './context.js';
+import { db, envelopeOf, execute, guarded, now, requireRootAdmin, settled, setting, type ControlPlaneContext } from './context.js';
 import { ApiError, type Caller, type InfrastructureArgs } from './port.js';
 
 /** What addHost needs beyond the context: where passwords go, and who starts a simulated host's agent. */
@@ -161,13 +162,20 @@ function readBack<T>(node: T | undefined, what: string, id: string): T {
   return node;
 }
 
-/** List queries refuse bad page arguments with their own error; callers see BAD_USER_INPUT. */
-function listing<T>(query: () => T): T {
-  try {
-    return query();
-  } catch (error) {
-    throw toApiError(error);
-  }
+/** Runs the command that creates a thing, waits for the read model to show it, and returns it as shown. */
+async function created<Command, State, Event extends DomainEvent, Node>(
+  context: ControlPlaneContext,
+  stream: string,
+  decider: Decider<Command, State, Event>,
+  command: Command,
+  envelope: CommandEnvelope,
+  read: () => Node | undefined,
+  what: string,
+  id: string,
+): Promise<Node> {
+  const result = await execute(context, stream, decider, command, envelope);
+  await settled(context, result.positions);
+  return readBack(read(), what, id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,15 +186,7 @@ export async function createZone(context: ControlPlaneContext, caller: Caller, a
   const name = requiredString(args, 'name');
   const networkType = optionalEnum(args, 'networkType', NETWORK_TYPES);
   const zoneId = context.newId();
-  const result = await execute(
-    context,
-    zoneStream(zoneId),
-    zoneDecider,
-    { type: 'CreateZone', zoneId, name, ...(networkType ? { networkType } : {}), at: now(context) },
-    envelopeOf(context, caller, zoneId),
-  );
-  await settled(context, result.positions);
-  return readBack(getZone(db(context), zoneId), 'zone', zoneId);
+  return created(context, zoneStream(zoneId), zoneDecider, { type: 'CreateZone', zoneId, name, ...(networkType ? { networkType } : {}), at: now(context) }, envelopeOf(context, caller, zoneId), () => getZone(db(context), zoneId), 'zone', zoneId);
 }
 
 export async function addCluster(context: ControlPlaneContext, caller: Caller, args: Args): Promise<ClusterNode> {
@@ -195,15 +195,7 @@ export async function addCluster(context: ControlPlaneContext, caller: Caller, a
   const name = requiredString(args, 'name');
   const hypervisor = requiredEnum(args, 'hypervisor', HYPERVISOR_TYPES);
   const clusterId = context.newId();
-  const result = await execute(
-    context,
-    zoneStream(zone.id),
-    zoneDecider,
-    { type: 'AddCluster', clusterId, name, hypervisor, at: now(context) },
-    envelopeOf(context, caller, clusterId),
-  );
-  await settled(context, result.positions);
-  return readBack(getCluster(db(context), clusterId), 'cluster', clusterId);
+  return created(context, zoneStream(zone.id), zoneDecider, { type: 'AddCluster', clusterId, name, hypervisor, at: now(context) }, envelopeOf(context, caller, clusterId), () => getCluster(db(context), clusterId), 'cluster', clusterId);
 }
 
 function simulatorArgs(args: Args): Partial<SimulatorConfig> | null {
@@ -334,29 +326,21 @@ export async function createStoragePool(context: ControlPlaneContext, caller: Ca
   const scope: StoragePoolScope = optionalEnum(args, 'scope', STORAGE_POOL_SCOPES) ?? (hostId !== null ? 'HOST' : clusterId !== null ? 'CLUSTER' : 'ZONE');
 
   const poolId = context.newId();
-  const result = await execute(
-    context,
-    storagePoolStream(poolId),
-    storagePoolDecider,
-    {
-      type: 'CreateStoragePool',
-      poolId,
-      zoneId: zone.id,
-      scope,
-      clusterId,
-      hostId,
-      name,
-      poolType,
-      server,
-      path,
-      capacityBytes,
-      ...(tags ? { tags } : {}),
-      at: now(context),
-    },
-    envelopeOf(context, caller, poolId),
-  );
-  await settled(context, result.positions);
-  return readBack(getStoragePool(db(context), poolId), 'storage pool', poolId);
+  return created(context, storagePoolStream(poolId), storagePoolDecider, {
+    type: 'CreateStoragePool',
+    poolId,
+    zoneId: zone.id,
+    scope,
+    clusterId,
+    hostId,
+    name,
+    poolType,
+    server,
+    path,
+    capacityBytes,
+    ...(tags ? { tags } : {}),
+    at: now(context),
+  }, envelopeOf(context, caller, poolId), () => getStoragePool(db(context), poolId), 'storage pool', poolId);
 }
 
 export async function createNetwork(context: ControlPlaneContext, caller: Caller, args: Args): Promise<NetworkNode> {
@@ -371,27 +355,19 @@ export async function createNetwork(context: ControlPlaneContext, caller: Caller
   if (accountId !== null && !getAccount(db(context), accountId)) badInput('accountId', `Unable to find account ${JSON.stringify(accountId)}`);
 
   const networkId = context.newId();
-  const result = await execute(
-    context,
-    networkStream(networkId),
-    networkDecider,
-    {
-      type: 'CreateNetwork',
-      networkId,
-      zoneId: zone.id,
-      name,
-      networkType,
-      vlan,
-      cidr,
-      gateway,
-      networkOfferingId: defaultNetworkOfferingId(networkType),
-      accountId,
-      at: now(context),
-    },
-    envelopeOf(context, caller, networkId),
-  );
-  await settled(context, result.positions);
-  return readBack(getNetwork(db(context), networkId), 'network', networkId);
+  return created(context, networkStream(networkId), networkDecider, {
+    type: 'CreateNetwork',
+    networkId,
+    zoneId: zone.id,
+    name,
+    networkType,
+    vlan,
+    cidr,
+    gateway,
+    networkOfferingId: defaultNetworkOfferingId(networkType),
+    accountId,
+    at: now(context),
+  }, envelopeOf(context, caller, networkId), () => getNetwork(db(context), networkId), 'network', networkId);
 }
 
 export async function createServiceOffering(context: ControlPlaneContext, caller: Caller, args: Args): Promise<ServiceOfferingNode> {
@@ -400,35 +376,27 @@ export async function createServiceOffering(context: ControlPlaneContext, caller
   const hostTags = optionalStringList(args, 'hostTags');
   const leaseExpiryAction = optionalEnum(args, 'leaseExpiryAction', LEASE_EXPIRY_ACTIONS);
   const offeringId = context.newId();
-  const result = await execute(
-    context,
-    offeringStream(offeringId),
-    offeringDecider,
-    {
-      type: 'CreateServiceOffering',
-      offeringId,
-      name,
-      displayText: optionalString(args, 'displayText'),
-      cpuNumber: optionalNumber(args, 'cpuNumber'),
-      cpuSpeed: optionalNumber(args, 'cpuSpeed'),
-      memory: optionalNumber(args, 'memory'),
-      customized: optionalBoolean(args, 'customized'),
-      minCpuNumber: optionalNumber(args, 'minCpuNumber'),
-      maxCpuNumber: optionalNumber(args, 'maxCpuNumber'),
-      minMemory: optionalNumber(args, 'minMemory'),
-      maxMemory: optionalNumber(args, 'maxMemory'),
-      ...(hostTags ? { hostTags } : {}),
-      dynamicScalingEnabled: optionalBoolean(args, 'dynamicScalingEnabled'),
-      offerHa: optionalBoolean(args, 'offerHa'),
-      leaseDuration: optionalNumber(args, 'leaseDuration'),
-      leaseExpiryAction,
-      leaseFeatureEnabled: setting(context, 'instance.lease.enabled'),
-      at: now(context),
-    },
-    envelopeOf(context, caller, offeringId),
-  );
-  await settled(context, result.positions);
-  return readBack(getServiceOffering(db(context), offeringId), 'service offering', offeringId);
+  return created(context, offeringStream(offeringId), offeringDecider, {
+    type: 'CreateServiceOffering',
+    offeringId,
+    name,
+    displayText: optionalString(args, 'displayText'),
+    cpuNumber: optionalNumber(args, 'cpuNumber'),
+    cpuSpeed: optionalNumber(args, 'cpuSpeed'),
+    memory: optionalNumber(args, 'memory'),
+    customized: optionalBoolean(args, 'customized'),
+    minCpuNumber: optionalNumber(args, 'minCpuNumber'),
+    maxCpuNumber: optionalNumber(args, 'maxCpuNumber'),
+    minMemory: optionalNumber(args, 'minMemory'),
+    maxMemory: optionalNumber(args, 'maxMemory'),
+    ...(hostTags ? { hostTags } : {}),
+    dynamicScalingEnabled: optionalBoolean(args, 'dynamicScalingEnabled'),
+    offerHa: optionalBoolean(args, 'offerHa'),
+    leaseDuration: optionalNumber(args, 'leaseDuration'),
+    leaseExpiryAction,
+    leaseFeatureEnabled: setting(context, 'instance.lease.enabled'),
+    at: now(context),
+  }, envelopeOf(context, caller, offeringId), () => getServiceOffering(db(context), offeringId), 'service offering', offeringId);
 }
 
 /** `diskSize` is in GiB, as CloudStack's `disksize`; the offering keeps and shows bytes. */
@@ -441,24 +409,16 @@ export async function createDiskOffering(context: ControlPlaneContext, caller: C
   }
   const storageTags = optionalStringList(args, 'storageTags');
   const offeringId = context.newId();
-  const result = await execute(
-    context,
-    offeringStream(offeringId),
-    offeringDecider,
-    {
-      type: 'CreateDiskOffering',
-      offeringId,
-      name,
-      displayText: optionalString(args, 'displayText'),
-      diskSize: diskSizeGiB === null ? null : diskSizeGiB * GiB,
-      customized: optionalBoolean(args, 'customized'),
-      ...(storageTags ? { storageTags } : {}),
-      at: now(context),
-    },
-    envelopeOf(context, caller, offeringId),
-  );
-  await settled(context, result.positions);
-  return readBack(getDiskOffering(db(context), offeringId), 'disk offering', offeringId);
+  return created(context, offeringStream(offeringId), offeringDecider, {
+    type: 'CreateDiskOffering',
+    offeringId,
+    name,
+    displayText: optionalString(args, 'displayText'),
+    diskSize: diskSizeGiB === null ? null : diskSizeGiB * GiB,
+    customized: optionalBoolean(args, 'customized'),
+    ...(storageTags ? { storageTags } : {}),
+    at: now(context),
+  }, envelopeOf(context, caller, offeringId), () => getDiskOffering(db(context), offeringId), 'disk offering', offeringId);
 }
 
 /** `size` is the image's virtual size in bytes: vmledger does not download the image to measure it. */
@@ -477,30 +437,22 @@ export async function registerTemplate(context: ControlPlaneContext, caller: Cal
   if (format === null) badInput('format', `format is required for hypervisor ${hypervisor}`);
 
   const templateId = context.newId();
-  const result = await execute(
-    context,
-    templateStream(templateId),
-    templateDecider,
-    {
-      type: 'RegisterTemplate',
-      templateId,
-      name,
-      displayText: optionalString(args, 'displayText'),
-      osTypeName,
-      url,
-      format,
-      hypervisor,
-      size,
-      isDynamicallyScalable: optionalBoolean(args, 'isDynamicallyScalable'),
-      zoneId: zone?.id ?? null,
-      accountId: null,
-      isPublic: optionalBoolean(args, 'isPublic'),
-      at: now(context),
-    },
-    envelopeOf(context, caller, templateId),
-  );
-  await settled(context, result.positions);
-  return readBack(getTemplate(db(context), templateId), 'template', templateId);
+  return created(context, templateStream(templateId), templateDecider, {
+    type: 'RegisterTemplate',
+    templateId,
+    name,
+    displayText: optionalString(args, 'displayText'),
+    osTypeName,
+    url,
+    format,
+    hypervisor,
+    size,
+    isDynamicallyScalable: optionalBoolean(args, 'isDynamicallyScalable'),
+    zoneId: zone?.id ?? null,
+    accountId: null,
+    isPublic: optionalBoolean(args, 'isPublic'),
+    at: now(context),
+  }, envelopeOf(context, caller, templateId), () => getTemplate(db(context), templateId), 'template', templateId);
 }
 
 export async function updateConfiguration(
@@ -534,30 +486,30 @@ type ZoneFilter = PageRequest & { readonly zoneId?: string | null };
 const page = (args: PageRequest): PageRequest => ({ first: args.first ?? null, after: args.after ?? null });
 
 export function zones(context: ControlPlaneContext, _caller: Caller, args: PageRequest): Connection<ZoneNode> {
-  return listing(() => listZones(db(context), page(args)));
+  return guarded(() => listZones(db(context), page(args)));
 }
 
 export function clusters(context: ControlPlaneContext, caller: Caller, args: ZoneFilter): Connection<ClusterNode> {
   requireRootAdmin(caller, 'clusters');
-  return listing(() => listClusters(db(context), { ...page(args), zoneId: args.zoneId ?? null }));
+  return guarded(() => listClusters(db(context), { ...page(args), zoneId: args.zoneId ?? null }));
 }
 
 export function hosts(context: ControlPlaneContext, caller: Caller, args: ZoneFilter & { readonly clusterId?: string | null }): Connection<HostNode> {
   requireRootAdmin(caller, 'hosts');
-  return listing(() => listHosts(db(context), { ...page(args), zoneId: args.zoneId ?? null, clusterId: args.clusterId ?? null }));
+  return guarded(() => listHosts(db(context), { ...page(args), zoneId: args.zoneId ?? null, clusterId: args.clusterId ?? null }));
 }
 
 export function storagePools(context: ControlPlaneContext, caller: Caller, args: ZoneFilter): Connection<StoragePoolNode> {
   requireRootAdmin(caller, 'storagePools');
-  return listing(() => listStoragePools(db(context), { ...page(args), zoneId: args.zoneId ?? null }));
+  return guarded(() => listStoragePools(db(context), { ...page(args), zoneId: args.zoneId ?? null }));
 }
 
 export function serviceOfferings(context: ControlPlaneContext, _caller: Caller, args: PageRequest): Connection<ServiceOfferingNode> {
-  return listing(() => listServiceOfferings(db(context), page(args)));
+  return guarded(() => listServiceOfferings(db(context), page(args)));
 }
 
 export function diskOfferings(context: ControlPlaneContext, _caller: Caller, args: PageRequest): Connection<DiskOfferingNode> {
-  return listing(() => listDiskOfferings(db(context), page(args)));
+  return guarded(() => listDiskOfferings(db(context), page(args)));
 }
 
 /** Rows owned by nobody (zone-wide resources) or by an account the caller may see. */
@@ -573,13 +525,13 @@ function ownedByNobodyOrVisible(caller: Caller, nobody: string): Condition {
 /** Shared and L2 networks of the zone, and the isolated networks of the accounts the caller may see. */
 export function networks(context: ControlPlaneContext, caller: Caller, args: ZoneFilter): Connection<NetworkNode> {
   const filter = { ...page(args), zoneId: args.zoneId ?? null };
-  if (caller.role === 'ROOT_ADMIN') return listing(() => listNetworks(db(context), filter));
+  if (caller.role === 'ROOT_ADMIN') return guarded(() => listNetworks(db(context), filter));
   const conditions = [
     where('deleted = 0'),
     filter.zoneId !== null ? where('zone_id = ?', filter.zoneId) : undefined,
     ownedByNobodyOrVisible(caller, 'account_id IS NULL'),
   ];
-  return listing(() =>
+  return guarded(() =>
     listPage(db(context), byCreated<{ id: string; created: string }>('infra_network', conditions), filter, (row) =>
       readBack(getNetwork(db(context), row.id), 'network', row.id),
     ),
@@ -589,13 +541,13 @@ export function networks(context: ControlPlaneContext, caller: Caller, args: Zon
 /** Public templates, and the private ones of the accounts the caller may see. */
 export function templates(context: ControlPlaneContext, caller: Caller, args: ZoneFilter): Connection<TemplateNode> {
   const filter = { ...page(args), zoneId: args.zoneId ?? null };
-  if (caller.role === 'ROOT_ADMIN') return listing(() => listTemplates(db(context), filter));
+  if (caller.role === 'ROOT_ADMIN') return guarded(() => listTemplates(db(context), filter));
   const conditions = [
     where('deleted = 0'),
     filter.zoneId !== null ? where('zone_id = ? OR zone_id IS NULL', filter.zoneId) : undefined,
     ownedByNobodyOrVisible(caller, 'is_public = 1'),
   ];
-  return listing(() =>
+  return guarded(() =>
     listPage(db(context), byCreated<{ id: string; created: string }>('infra_template', conditions), filter, (row) =>
       readBack(getTemplate(db(context), row.id), 'template', row.id),
     ),

@@ -5,26 +5,18 @@ import type { Database } from 'better-sqlite3';
 import { where } from '../listing.js';
 import { InvalidPageRequestError, decodeCursor, pageSize, toConnection, type Connection, type PageRequest } from '../pagination.js';
 import { prepared } from '../sql.js';
+import type { UsageSubject } from '../usage/queries.js';
 import { visibleTo, type Visibility } from '../visibility.js';
 import { splitAtMidnights } from './day-split.js';
 import { USAGE_RECORD_TYPES, usageRecordTypeOf, type UsageRecordType } from './usage-types.js';
 
-export interface UsageRecordView {
+/** A record bills what the usage event that opened it named. */
+export interface UsageRecordView extends UsageSubject {
   /** The interval's id (the opening event's id and the type number) and the start of this day's piece. */
   readonly id: string;
   readonly type: UsageRecordType;
   /** CloudStack's number for `type`. */
   readonly usageType: number;
-  readonly accountId: string;
-  readonly domainId: string;
-  readonly zoneId: string;
-  readonly resourceId: string;
-  readonly resourceName: string;
-  readonly offeringId: string | null;
-  readonly templateId: string | null;
-  readonly size: number | null;
-  readonly resourceType: string | null;
-  readonly details: unknown;
   readonly startDate: string;
   /** Null when the interval is still open and this piece runs to the window's end or to now. */
   readonly endDate: string | null;

@@ -4,9 +4,8 @@ import type { Connection, PageRequest } from '../pagination.js';
 import { occurredBetween } from '../time-range.js';
 import { visibleTo, type Visibility } from '../visibility.js';
 
-export interface UsageEventView {
-  /** Without the `usage.` prefix, e.g. VM.START. */
-  readonly type: string;
+/** What a usage event says of the resource it bills: the fields of CloudStack's usage_event row. */
+export interface UsageSubject {
   readonly accountId: string;
   readonly domainId: string;
   readonly zoneId: string;
@@ -17,6 +16,11 @@ export interface UsageEventView {
   readonly size: number | null;
   readonly resourceType: string | null;
   readonly details: unknown;
+}
+
+export interface UsageEventView extends UsageSubject {
+  /** Without the `usage.` prefix, e.g. VM.START. */
+  readonly type: string;
   readonly occurredAt: string;
   readonly position: number;
   readonly eventId: string;
