@@ -257,7 +257,7 @@ export function domainSpec(instance: Instance) {
     instanceId: instance.id,
     instanceName: instance.instanceName,
     ...resourcesOf(instance),
-    nics: instance.nics.map((nic) => ({ nicId: nic.id, networkId: nic.networkId, mac: nic.macAddress, ip: nic.ipAddress, vlan: null, deviceId: nic.deviceId })),
+    nics: instance.nics.map((nic) => ({ nicId: nic.id, networkId: nic.networkId, mac: nic.macAddress, ip: nic.ipAddress, vlan: nic.vlan ?? null, deviceId: nic.deviceId })),
     volumes: volumeSpecs(instance).filter((v) => instance.volumes.find((x) => x.id === v.volumeId)?.state !== 'Destroy'),
   };
 }

@@ -167,6 +167,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
     ipAddress: null,
     isDefault: deviceId === 0,
     deviceId,
+    vlan: network.vlan,
   }));
   const command: InstanceCommand = {
     type: 'DeployInstance',

@@ -58,6 +58,8 @@ export interface Nic {
   readonly ipAddress: string | null;
   readonly isDefault: boolean;
   readonly deviceId: number;
+  /** The network's VLAN when the NIC was created (CloudStack's broadcast URI); absent in older events. */
+  readonly vlan?: number | null;
 }
 
 export type VolumeType = 'ROOT' | 'DATADISK';

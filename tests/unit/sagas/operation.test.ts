@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { fold } from '../../../domain/shared/decider.js';
 import { instanceDecider, type Instance, type InstanceCommand, type InstanceEvent } from '../../../domain/instance/index.js';
 import { jobDecider, type AgentReplyRecord, type Job, type JobEvent } from '../../../domain/job/index.js';
-import { CAPACITY_PREFIX, nextStep, type Step } from '../../../sagas/operation.js';
-import { AT, ID, deploy, eventsOf, owner } from '../instance/fixtures.js';
+import { CAPACITY_PREFIX, domainSpec, nextStep, type Step } from '../../../sagas/operation.js';
+import { AT, ID, deploy, eventsOf, nic1, nic2, owner } from '../instance/fixtures.js';
 
 const timeouts = { agentMs: 30_000, gracefulStopMs: 10_000 };
 const NOW = '2025-03-01T10:00:05.000Z';
@@ -61,6 +61,16 @@ describe('operation saga: start', () => {
       timeoutMs: 30_000,
       command: { type: 'StartDomain', hostId: ID.host1, domain: { instanceId: ID.vm, instanceName: 'i-alice-web-1', memory: 512 } },
     });
+  });
+
+  it('gives the host each NIC with its MAC, address and its network\'s VLAN', () => {
+    const tagged = instance(eventsOf(deploy({ startVm: true, nics: [{ ...nic1, vlan: 100 }, { ...nic2, vlan: null }] })));
+    expect(domainSpec(tagged).nics).toEqual([
+      { nicId: ID.nic1, networkId: ID.net1, mac: nic1.macAddress, ip: null, vlan: 100, deviceId: 0 },
+      { nicId: ID.nic2, networkId: ID.net2, mac: nic2.macAddress, ip: nic2.ipAddress, vlan: null, deviceId: 1 },
+    ]);
+    // A NIC recorded before NICs carried their VLAN is untagged.
+    expect(domainSpec(starting).nics.map((nic) => nic.vlan)).toEqual([null]);
   });
 
   it('waits for the reply until the command times out', () => {
