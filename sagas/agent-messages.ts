@@ -20,6 +20,8 @@ export interface AgentMessageOptions {
   readonly runner: SagaRunner;
   readonly readModel: () => Database;
   readonly clock: Clock;
+  /** A host's agent is alive (its heartbeat). */
+  readonly onHeartbeat: (hostId: string) => Promise<void>;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -69,9 +71,18 @@ async function onReply(options: AgentMessageOptions, delivery: Delivery): Promis
 
 async function onReport(options: AgentMessageOptions, delivery: Delivery): Promise<void> {
   const report = delivery.message.body as unknown as PowerStateReport;
-  if (delivery.message.type !== 'PowerStateReport') {
-    // Heartbeats carry nothing the orchestrator acts on yet.
+  if (delivery.message.type === 'HostHeartbeat') {
+    const hostId = (delivery.message.body as { hostId?: unknown } | null)?.hostId;
+    if (typeof hostId !== 'string') {
+      await delivery.nack({ requeue: false });
+      return;
+    }
+    await options.onHeartbeat(hostId);
     await delivery.ack();
+    return;
+  }
+  if (delivery.message.type !== 'PowerStateReport') {
+    await delivery.nack({ requeue: false });
     return;
   }
   if (typeof report?.hostId !== 'string' || !Array.isArray(report.domains)) {

@@ -12,6 +12,7 @@ import { settingsSnapshot } from '../projections/configuration/index.js';
 import { pendingJobs } from '../projections/jobs/queries.js';
 import { prepared } from '../projections/sql.js';
 import { consumeAgentMessages } from './agent-messages.js';
+import { HostLiveness } from './host-liveness.js';
 import type { SagaRunner } from './runner.js';
 
 export interface OrchestratorOptions {
@@ -36,13 +37,17 @@ export class Orchestrator {
   private consumers: Consumer[] = [];
   private cancelSweep: (() => void) | undefined;
   private stopped = false;
+  readonly hostLiveness: HostLiveness;
 
-  constructor(private readonly options: OrchestratorOptions) {}
+  constructor(private readonly options: OrchestratorOptions) {
+    this.hostLiveness = new HostLiveness(options);
+  }
 
   async start(): Promise<void> {
-    this.consumers = await consumeAgentMessages({ ...this.options, onError: this.options.onError });
+    this.consumers = await consumeAgentMessages({ ...this.options, onHeartbeat: (hostId) => this.hostLiveness.heard(hostId), onError: this.options.onError });
     this.resume();
     this.scheduleSweep();
+    this.hostLiveness.start();
   }
 
   /** Every job not finished, and every instance busy with a job whose stream was never opened (a crash in between). */
@@ -108,6 +113,7 @@ export class Orchestrator {
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelSweep?.();
+    this.hostLiveness.stop();
     for (const consumer of this.consumers) await consumer.cancel();
     this.options.runner.stop();
     await this.options.runner.idle();

@@ -72,6 +72,23 @@ export const CONFIG_KEYS = {
     scopes: ['global'],
     description: 'The interval (in seconds) to wait before running the expunge thread',
   },
+  'ping.interval': {
+    type: 'integer',
+    default: 60,
+    min: 1,
+    max: INT_MAX,
+    unit: 'seconds',
+    scopes: ['global'],
+    description: 'Interval (in seconds) at which the management server checks that the agents of hosts are alive',
+  },
+  'ping.timeout': {
+    type: 'float',
+    default: 2.5,
+    min: 1,
+    max: 1000,
+    scopes: ['global'],
+    description: 'Multiplier of ping.interval: a host whose agent has not been heard of for that long is Disconnected',
+  },
   'user.vm.denied.details': {
     type: 'list',
     default: ['rootdisksize', 'cpuOvercommitRatio', 'memoryOvercommitRatio', 'Message.ReservedCapacityFreed.Flag'],

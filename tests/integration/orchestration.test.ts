@@ -1,5 +1,6 @@
 // The orchestration paths the end-to-end tests do not reach through the API alone: a guest that
 // powers itself off, a guest that ignores ACPI, migration across clusters, and the expunge sweeper.
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { ManualClock } from '../../adapters/clock/manual-clock.js';
 import type { Clock } from '../../adapters/clock/port.js';
 import { systemClock } from '../../adapters/clock/system-clock.js';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
+import { ORCHESTRATOR_REPORTS, toBusMessage } from '../../adapters/hypervisor/protocol.js';
 import { SimulatedCloud } from '../../adapters/hypervisor/simulator/index.js';
 import { MemorySecretStore } from '../../adapters/secrets/memory-secret-store.js';
 import { bootstrapRootAdmin } from '../../api/control-plane/accounts.js';
@@ -23,6 +25,7 @@ interface World {
   readonly demo: DemoZone;
   readonly cloud: SimulatedCloud;
   readonly store: SqliteEventStore;
+  readonly bus: MemoryBus;
   readonly dir: string;
 }
 
@@ -40,10 +43,11 @@ async function world(clock: Clock = systemClock): Promise<World> {
   const store = SqliteEventStore.open(join(dir, 'events.sqlite'), { pollIntervalMs: 10 });
   const secrets = new MemorySecretStore();
   const cloud = new SimulatedCloud();
+  const bus = new MemoryBus();
   const stack = await startStack({
     store,
     readModelDirectory: dir,
-    bus: new MemoryBus(),
+    bus,
     clock,
     secrets,
     simulator: cloud,
@@ -53,7 +57,7 @@ async function world(clock: Clock = systemClock): Promise<World> {
   });
   const { caller: admin } = await bootstrapRootAdmin(stack.context, 'orchestration-admin-key-0123');
   const demo = await seedDemo(stack.context, admin, { secrets, onHostAdded: stack.hostAdded });
-  const created = { stack, cp: stack.controlPlane, admin, demo, cloud, store, dir };
+  const created = { stack, cp: stack.controlPlane, admin, demo, cloud, store, bus, dir };
   worlds.push(created);
   return created;
 }
@@ -164,5 +168,47 @@ describe('orchestration', () => {
     expect(w.cp.virtualMachines(w.admin, { first: 50 }).nodes.map((v) => v.id)).not.toContain(vm.id);
     // An instance that never ran has nothing on a hypervisor; its usage ended when it was destroyed.
     expect(usageOf(w, vm.id)).toEqual(['VM.CREATE', 'VM.DESTROY']);
+  });
+
+  it('marks a host Disconnected when its agent falls silent for ping.interval × ping.timeout, and Up on its next heartbeat', async () => {
+    const clock = new ManualClock(new Date('2026-01-01T00:00:00.000Z'));
+    const w = await world(clock);
+    await w.cp.updateConfiguration(w.admin, { name: 'ping.interval', value: '10' });
+    const kvm = (await w.cp.addHost(w.admin, {
+      clusterId: w.demo.clusterId,
+      name: 'kvm-1',
+      driver: 'libvirt',
+      cpuNumber: 4,
+      cpuSpeed: 2000,
+      memory: 8192,
+      url: 'ssh://10.0.0.5',
+      username: 'vmhost',
+      password: 'secret',
+    })) as { id: string };
+    const statusOf = (id: string) =>
+      (w.cp.hosts(w.admin, { first: 50, clusterId: w.demo.clusterId }).nodes as Array<{ id: string; status: string }>).find((h) => h.id === id)?.status;
+    const heartbeat = () =>
+      w.bus.publish(ORCHESTRATOR_REPORTS, toBusMessage(randomUUID(), { type: 'HostHeartbeat', hostId: kvm.id, at: clock.now().toISOString(), cpuNumber: 4, cpuSpeed: 2000, memory: 8192 }));
+
+    // Heard 20 s ago: within 10 s × 2.5.
+    clock.advance(20_000);
+    await w.stack.orchestrator.hostLiveness.check();
+    expect(statusOf(kvm.id)).toBe('Up');
+
+    // The check scheduled at start runs after the ping.interval then in force (the default 60 s).
+    clock.advance(40_000);
+    await until('the silent host Disconnected', () => (statusOf(kvm.id) === 'Disconnected' ? true : undefined));
+    // Simulated hosts live in this process and are not watched.
+    for (const id of w.demo.hostIds) expect(statusOf(id)).toBe('Up');
+    // The planner no longer offers it: an explicit start there finds no capacity.
+    const vm = (await finished(w, await w.cp.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name: 'pinned', startVm: false }))).result!;
+    const refused = await finished(w, await w.cp.startVirtualMachine(w.admin, { id: vm.id, hostId: kvm.id }));
+    expect(refused.status).toBe('FAILED');
+
+    await heartbeat();
+    await until('the host Up again', () => (statusOf(kvm.id) === 'Up' ? true : undefined));
+    clock.advance(20_000);
+    expect(await w.stack.orchestrator.hostLiveness.check()).toEqual([]);
+    expect(statusOf(kvm.id)).toBe('Up');
   });
 });

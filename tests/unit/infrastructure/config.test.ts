@@ -24,6 +24,8 @@ describe('configuration registry', () => {
       'enable.dynamic.scale.vm': false,
       'expunge.delay': 86400,
       'expunge.interval': 86400,
+      'ping.interval': 60,
+      'ping.timeout': 2.5,
       'user.vm.denied.details': ['rootdisksize', 'cpuOvercommitRatio', 'memoryOvercommitRatio', 'Message.ReservedCapacityFreed.Flag'],
       'user.vm.readonly.details': ['dataDiskController', 'rootDiskController'],
       'vm.instancename.flag': false,
