@@ -1,6 +1,7 @@
 // `npm run bench [-- --json]`: runs every benchmark and prints its figures.
 import { eventStoreFigures } from './eventstore.bench.js';
 import { apiFigures } from './api.bench.js';
+import { busFigures } from './bus.bench.js';
 import { lifecycleFigures } from './lifecycle.bench.js';
 import { printFigures, type Figure } from './report.js';
 import { usageFigures } from './usage.bench.js';
@@ -11,6 +12,7 @@ const suites: Array<[string, () => Promise<Figure[]>]> = [
   ['instance lifecycle', lifecycleFigures],
   ['GraphQL API', apiFigures],
   ['usage consumers and auditors', usageFigures],
+  ['bus through RabbitMQ', busFigures],
 ];
 const all: Figure[] = [];
 for (const [name, run] of suites) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AmqpBus } from '../../adapters/bus/amqp-bus.js';
+import amqplib from 'amqplib';
+import { AmqpBus, coalesceWrites } from '../../adapters/bus/amqp-bus.js';
 import { describeBusConformance } from '../../adapters/bus/conformance.js';
 import { UnknownQueueError } from '../../adapters/bus/validation.js';
 import { deadLetterQueue, type BusMessage, type Delivery } from '../../adapters/bus/port.js';
@@ -24,6 +25,36 @@ if (url !== '') {
     });
     afterAll(async () => {
       await bus?.close();
+    });
+
+    it('sends the frames of one tick in one socket write (the amqplib internals it relies on are there)', async () => {
+      const connection = await amqplib.connect(url, { noDelay: true });
+      try {
+        coalesceWrites(connection);
+        const socket = (connection as unknown as { connection: { stream: import('node:net').Socket } }).connection.stream;
+        const writes: number[] = [];
+        const writev = socket._writev?.bind(socket);
+        const write = socket._write.bind(socket);
+        socket._writev = (chunks, callback) => {
+          writes.push(chunks.length);
+          writev!(chunks, callback);
+        };
+        socket._write = (chunk, encoding, callback) => {
+          writes.push(1);
+          write(chunk, encoding, callback);
+        };
+        const channel = await connection.createConfirmChannel();
+        const queue = `vmledger-test.${randomUUID()}`;
+        await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+        writes.length = 0;
+        for (let i = 0; i < 10; i++) channel.sendToQueue(queue, Buffer.from(`m${i}`), { persistent: true });
+        await channel.waitForConfirms();
+        // Ten publishes: one write of them all, not ten.
+        expect(writes).toEqual([10]);
+        await channel.deleteQueue(queue);
+      } finally {
+        await connection.close();
+      }
     });
 
     it('rejects a publish to an undeclared queue with UnknownQueueError (basic.return)', async () => {
