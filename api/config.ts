@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DEFAULT_TIMEOUTS } from './stack.js';
 
 /** The process settings API.md names, read once from the environment. */
 export interface ServerConfig {
@@ -13,6 +14,10 @@ export interface ServerConfig {
   readonly demo: boolean;
   /** When set, the bus is RabbitMQ at this AMQP URL instead of in memory. */
   readonly busUrl: string | undefined;
+  /** How long an agent may take to answer a command before the operation fails. */
+  readonly agentTimeoutMs: number;
+  /** How long a guest may take to shut down on ACPI before a non-forced stop forces it. */
+  readonly gracefulStopMs: number;
 }
 
 export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
@@ -28,5 +33,15 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     adminApiKey: env.VMLEDGER_ADMIN_API_KEY || undefined,
     demo: (env.VMLEDGER_DEMO ?? '1') !== '0',
     busUrl: env.VMLEDGER_BUS_URL || undefined,
+    agentTimeoutMs: milliseconds(env, 'VMLEDGER_AGENT_TIMEOUT_MS', DEFAULT_TIMEOUTS.agentMs),
+    gracefulStopMs: milliseconds(env, 'VMLEDGER_GRACEFUL_STOP_MS', DEFAULT_TIMEOUTS.gracefulStopMs),
   };
+}
+
+function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 86_400_000) throw new Error(`${name} must be a whole number of milliseconds from 1 to 86400000, got ${JSON.stringify(text)}`);
+  return value;
 }

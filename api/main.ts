@@ -27,7 +27,15 @@ const store: EventStore = config.eventStoreConnectionString
 const emptyLog = (await store.headPosition()) === 0;
 const secrets = await FileSecretStore.open(config.dataDir);
 const bus: Bus = config.busUrl ? await AmqpBus.connect(config.busUrl) : new MemoryBus();
-const stack = await startStack({ store, readModelDirectory: config.dataDir, bus, clock: systemClock, secrets, simulator: new SimulatedCloud() });
+const stack = await startStack({
+  store,
+  readModelDirectory: config.dataDir,
+  bus,
+  clock: systemClock,
+  secrets,
+  simulator: new SimulatedCloud(),
+  timeouts: { agentMs: config.agentTimeoutMs, gracefulStopMs: config.gracefulStopMs },
+});
 
 const { key: adminKey, generated } = adminApiKey(config.dataDir);
 const { caller: admin } = await bootstrapRootAdmin(stack.context, adminKey);
