@@ -6,10 +6,14 @@ cd "$(dirname "$0")/.."
 
 results=$(mktemp -d)
 rabbitmq_started=
+libvirt_started=
 cleanup() {
-  # Also the broker the restart test starts for itself (port 5674), in case vitest died under it.
+  # Also the brokers tests start for themselves (restart test 5674, libvirt tests 5676), in case
+  # vitest died under them.
   if [[ -n "$rabbitmq_started" ]]; then bash tests/testbed/rabbitmq.sh stop 5673 || true; fi
   bash tests/testbed/rabbitmq.sh stop 5674 || true
+  bash tests/testbed/rabbitmq.sh stop 5676 || true
+  if [[ -n "$libvirt_started" ]]; then bash tests/testbed/libvirt.sh stop || true; fi
   rm -rf "$results"
 }
 trap cleanup EXIT
@@ -27,6 +31,18 @@ if [[ -z "${VMLEDGER_TEST_AMQP_URL:-}" ]]; then
     exit 1
   fi
   export VMLEDGER_TEST_AMQP_URL
+fi
+
+# Two libvirt/QEMU hosts with sshd on 127.0.0.2 and 127.0.0.3 and a bootable guest image, for the
+# driver's conformance suite and the integration tests on real hypervisors.
+if [[ -z "${VMLEDGER_TEST_LIBVIRT:-}" ]]; then
+  libvirt_started=1
+  if ! VMLEDGER_TEST_LIBVIRT=$(bash tests/testbed/libvirt.sh start | tail -n 1); then
+    echo "the libvirt testbed did not start"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  export VMLEDGER_TEST_LIBVIRT
 fi
 
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json"
