@@ -18,6 +18,12 @@ export interface HypervisorConformanceTarget {
   readonly domainSpec?: (instanceName: string) => DomainSpec;
   /** How long an out-of-band change may take to reach a listener (a real driver polls or streams events). */
   readonly powerStateChangeWithinMs?: number;
+  /**
+   * Resolves once the guest of a domain just started on `driver` reacts to ACPI and to the hooks above
+   * (a real guest boots for seconds first). Called before every step that needs the guest to act:
+   * a graceful stop, `ignoreShutdown`, `powerOffFromInside`. Without it the guest counts as ready at once.
+   */
+  readonly awaitGuestReady?: (instanceName: string) => Promise<void>;
   readonly dispose: () => Promise<void>;
 }
 
@@ -96,6 +102,9 @@ export function describeHypervisorConformance(label: string, open: () => Promise
       return spec;
     };
     const changeWithinMs = (): number => target.powerStateChangeWithinMs ?? 5_000;
+    const guestReady = async (name: string): Promise<void> => {
+      await target.awaitGuestReady?.(name);
+    };
 
     it('reports the host resources', async () => {
       const info = await driver.hostInfo();
@@ -148,6 +157,7 @@ export function describeHypervisorConformance(label: string, open: () => Promise
     describe('stop', () => {
       it('shuts a running domain down gracefully, and stopping it again succeeds', async () => {
         const spec = await running();
+        await guestReady(spec.instanceName);
         expect(await driver.stopDomain(spec.instanceName, { forced: false, timeoutMs: 30_000 })).toBe('stopped');
         expect(await stateOn(driver, spec.instanceName)).toBe('stopped');
         expect(await driver.stopDomain(spec.instanceName, { forced: false, timeoutMs: 30_000 })).toBe('stopped');
@@ -173,6 +183,7 @@ export function describeHypervisorConformance(label: string, open: () => Promise
           return;
         }
         const spec = await running();
+        await guestReady(spec.instanceName);
         await target.ignoreShutdown(spec.instanceName);
         await expectDriverError(driver.stopDomain(spec.instanceName, { forced: false, timeoutMs: 200 }), 'TIMEOUT');
         expect(await stateOn(driver, spec.instanceName)).toBe('running');
@@ -260,6 +271,7 @@ export function describeHypervisorConformance(label: string, open: () => Promise
         const unsubscribeGone = driver.onPowerStateChange((change) => heardByGone.push(change));
         unsubscribeGone();
         try {
+          await guestReady(spec.instanceName);
           await target.powerOffFromInside(spec.instanceName);
           const mine = (): PowerStateChange[] => heard.filter((change) => change.instanceName === spec.instanceName);
           await eventually(() => mine().length > 0, changeWithinMs(), 'the power-off to reach the listener');
@@ -279,6 +291,7 @@ export function describeHypervisorConformance(label: string, open: () => Promise
           await driver.stopDomain(spec.instanceName, { forced: true, timeoutMs: 0 });
           await driver.startDomain(spec);
           // A later out-of-band change bounds the wait: once it is heard, earlier ones would have been.
+          await guestReady(spec.instanceName);
           await target.powerOffFromInside(spec.instanceName);
           await eventually(() => heard.some((c) => c.instanceName === spec.instanceName), changeWithinMs(), 'the power-off');
           expect(heard.filter((change) => change.instanceName === spec.instanceName)).toEqual([

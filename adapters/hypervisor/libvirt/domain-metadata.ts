@@ -1,0 +1,91 @@
+// The vmledger record kept inside each domain's definition (libvirt's <metadata>, in a namespace of our
+// own, which libvirt stores, migrates and returns untouched). It holds what libvirt has no field for —
+// the MHz per core, which volume each disk file is — and the whole spec the domain was defined from, so
+// the host alone can answer describeDomain and redefine a stopped domain with new resources; the agent
+// keeps no state of its own that a restart could lose.
+import type { DomainSpec, NicSpec, VolumeSpec } from '../protocol.js';
+import { attributeOf, childNodes, elementEntries, XmlReadError, type XmlNode } from './xml-reader.js';
+import { element, type XmlElement } from './xml-writer.js';
+
+export const VMLEDGER_METADATA_NAMESPACE = 'urn:vmledger:libvirt:domain:1';
+/** The prefix written; a reader goes by the namespace, whatever prefix a definition uses. */
+export const VMLEDGER_METADATA_PREFIX = 'vmledger';
+
+const tag = (name: string): string => `${VMLEDGER_METADATA_PREFIX}:${name}`;
+
+export function metadataElement(spec: DomainSpec): XmlElement {
+  return element(
+    tag('instance'),
+    { [`xmlns:${VMLEDGER_METADATA_PREFIX}`]: VMLEDGER_METADATA_NAMESPACE, id: spec.instanceId, cpuSpeed: spec.cpuSpeed },
+    ...spec.volumes.map((volume) =>
+      element(tag('volume'), { id: volume.volumeId, type: volume.type, size: volume.size, template: volume.templateId ?? undefined }),
+    ),
+    ...spec.nics.map((nic) =>
+      element(tag('nic'), {
+        id: nic.nicId,
+        network: nic.networkId,
+        mac: nic.mac,
+        ip: nic.ip ?? undefined,
+        vlan: nic.vlan ?? undefined,
+        device: nic.deviceId,
+      }),
+    ),
+  );
+}
+
+/** The record as read back, with the spec's numbers and names (resources come from the domain itself). */
+export interface VmledgerRecord {
+  readonly instanceId: string;
+  readonly cpuSpeed: number;
+  readonly volumes: readonly VolumeSpec[];
+  readonly nics: readonly NicSpec[];
+}
+
+function required(node: XmlNode, name: string, where: string): string {
+  const value = attributeOf(node, name);
+  if (value === undefined || value === '') throw new XmlReadError(`the vmledger metadata ${where} has no ${name}`);
+  return value;
+}
+
+function count(node: XmlNode, name: string, where: string): number {
+  const value = Number(required(node, name, where));
+  if (!Number.isSafeInteger(value) || value < 0) throw new XmlReadError(`the vmledger metadata ${where} has a bad ${name}`);
+  return value;
+}
+
+/**
+ * Finds the vmledger record among a <metadata> element's children, by namespace whatever its prefix.
+ * Null when the domain has none (it was not defined by vmledger).
+ */
+export function readVmledgerRecord(metadata: XmlNode): VmledgerRecord | null {
+  for (const [key, nodes] of elementEntries(metadata)) {
+    if (!key.endsWith(':instance')) continue;
+    const prefix = key.slice(0, -':instance'.length);
+    for (const node of nodes) {
+      if (attributeOf(node, `xmlns:${prefix}`) !== VMLEDGER_METADATA_NAMESPACE) continue;
+      return {
+        instanceId: required(node, 'id', 'instance'),
+        cpuSpeed: count(node, 'cpuSpeed', 'instance'),
+        volumes: childNodes(node, `${prefix}:volume`).map((volume) => {
+          const type = required(volume, 'type', 'volume');
+          if (type !== 'ROOT' && type !== 'DATADISK') throw new XmlReadError(`the vmledger metadata volume has a bad type ${type}`);
+          return {
+            volumeId: required(volume, 'id', 'volume'),
+            type,
+            size: count(volume, 'size', 'volume'),
+            templateId: attributeOf(volume, 'template') ?? null,
+          };
+        }),
+        nics: childNodes(node, `${prefix}:nic`).map((nic) => ({
+          nicId: required(nic, 'id', 'nic'),
+          networkId: required(nic, 'network', 'nic'),
+          mac: required(nic, 'mac', 'nic'),
+          ip: attributeOf(nic, 'ip') ?? null,
+          vlan: attributeOf(nic, 'vlan') === undefined ? null : count(nic, 'vlan', 'nic'),
+          deviceId: count(nic, 'device', 'nic'),
+        })),
+      };
+    }
+  }
+  return null;
+}
