@@ -1,7 +1,10 @@
 // The subcommands of `vmledger` other than `serve`: argument parsing and wiring only; the work is in
 // api/usage-tail/ and api/audit/. Exit status: 0 done (verify: passed), 1 failed, 2 bad usage.
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { FromPosition } from '../../adapters/eventstore/port.js';
+import { AgentConfigError, parseAgentConfig, parseBusUrl, type AgentConfig } from '../agent/agent-config.js';
+import { serveHosts } from '../agent/serve-hosts.js';
 import { replayStreams } from '../audit/replay.js';
 import { verifyLog } from '../audit/verify.js';
 import { projections } from '../projections.js';
@@ -42,6 +45,9 @@ export const HELP = `usage: vmledger <command>
   audit replay [--stream <name>] [--as-of <ISO time>]
                                 fold streams from the log and print their states as JSON lines
   audit verify                  check hash chains, revisions and the read models; exit 1 on failure
+  agent --config <file> [--bus <amqp url>]
+                                serve the KVM hosts of <file> over RabbitMQ until SIGTERM/SIGINT
+                                (the bus: --bus, the file's busUrl, or VMLEDGER_BUS_URL)
 
   --data-dir <dir>              the data directory (default VMLEDGER_DATA_DIR or ./data);
                                 EVENTSTORE_CONNECTION_STRING selects EventStoreDB instead
@@ -52,6 +58,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   if (group === 'usage' && command === 'tail') return usageTail(rest, io);
   if (group === 'audit' && command === 'replay') return auditReplay(rest, io);
   if (group === 'audit' && command === 'verify') return auditVerify(rest, io);
+  if (group === 'agent') return agent(argv.slice(1), io);
   throw new UsageError(group === undefined || group === 'help' || group === '--help' ? '' : `unknown command: ${argv.join(' ')}`);
 }
 
@@ -136,6 +143,29 @@ async function auditVerify(args: readonly string[], io: CliIo): Promise<number> 
   } finally {
     await log.store.close();
   }
+}
+
+async function agent(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { config: { type: 'string' }, bus: { type: 'string' } });
+  if (values.config === undefined) throw new UsageError('agent needs --config <file>');
+  let config: AgentConfig;
+  let busUrl: string;
+  try {
+    config = parseAgentConfig(JSON.parse(await readFile(values.config, 'utf8')) as unknown, values.config);
+    const url = values.bus ?? config.busUrl ?? io.env.VMLEDGER_BUS_URL;
+    if (url === undefined || url === '') throw new AgentConfigError('no bus: give --bus, busUrl in the file, or VMLEDGER_BUS_URL');
+    busUrl = parseBusUrl(url, 'the bus URL');
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new UsageError(`${values.config} is not JSON: ${error.message}`);
+    if (error instanceof AgentConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  const log = (line: string): void => void io.stderr.write(`[agent] ${line}\n`);
+  const served = await serveHosts(config, busUrl, log);
+  if (!io.signal.aborted) await new Promise((resolve) => io.signal.addEventListener('abort', resolve, { once: true }));
+  log('stopping: answering the commands under way');
+  await served.stop();
+  return 0;
 }
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
