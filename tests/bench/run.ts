@@ -2,6 +2,7 @@
 import { eventStoreFigures } from './eventstore.bench.js';
 import { apiFigures } from './api.bench.js';
 import { busFigures } from './bus.bench.js';
+import { libvirtFigures } from './libvirt.bench.js';
 import { lifecycleFigures } from './lifecycle.bench.js';
 import { printFigures, type Figure } from './report.js';
 import { usageFigures } from './usage.bench.js';
@@ -13,6 +14,7 @@ const suites: Array<[string, () => Promise<Figure[]>]> = [
   ['GraphQL API', apiFigures],
   ['usage consumers and auditors', usageFigures],
   ['bus through RabbitMQ', busFigures],
+  ['libvirt hosts', libvirtFigures],
 ];
 const all: Figure[] = [];
 for (const [name, run] of suites) {

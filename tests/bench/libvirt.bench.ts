@@ -1,0 +1,77 @@
+// Issue 5's figure on real hypervisors: the time from `startVirtualMachine` to `Running` for an instance
+// on a libvirt/QEMU host of the testbed, through the main job, RabbitMQ and a `vmledger agent` process
+// (median of 10 starts, each followed by a forced stop). Uses the running testbed when there is one
+// (VMLEDGER_TEST_LIBVIRT or its default place), else starts tests/testbed/libvirt.sh for the run.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  DEPLOY,
+  createCloud,
+  job,
+  readTestbed,
+  scratchDir,
+  seedTemplates,
+  startAgentProcess,
+  startBroker,
+  startMainJob,
+  stopBroker,
+  testbedFile,
+  until,
+  vm,
+  writeAgentConfigs,
+} from '../integration/libvirt/world.js';
+import type { Figure } from './report.js';
+
+const STARTS = 10;
+const BROKER_PORT = 5677;
+
+export async function libvirtFigures(): Promise<Figure[]> {
+  const script = join(import.meta.dirname, '..', 'testbed', 'libvirt.sh');
+  let file = testbedFile();
+  const ownTestbed = file === undefined;
+  if (ownTestbed) file = execFileSync('bash', [script, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
+  const scratch = scratchDir();
+  const busUrl = await startBroker(BROKER_PORT);
+  const stops: Array<() => Promise<unknown>> = [];
+  try {
+    const testbed = readTestbed(file!);
+    const main = await startMainJob(join(scratch.dir, 'data'), busUrl);
+    stops.push(() => main.kill());
+    const cloud = await createCloud(main.client, testbed);
+    await seedTemplates(testbed, cloud);
+    const configs = writeAgentConfigs(testbed, cloud, busUrl, scratch.dir);
+    for (const config of configs.values()) {
+      const agent = await startAgentProcess(config);
+      stops.push(() => agent.kill());
+    }
+    const host = testbed.hosts[0]!.name;
+    const deployed = await job(main.client, DEPLOY, {
+      zoneId: cloud.zoneId,
+      serviceOfferingId: cloud.offeringId,
+      templateId: cloud.guestTemplateId,
+      networkIds: [cloud.networkId],
+      name: 'bench-start',
+      hostId: cloud.hostIds.get(host)!,
+      startVm: false,
+    });
+    const id = deployed.instanceId!;
+    const took: number[] = [];
+    for (let i = 0; i < STARTS; i++) {
+      const started = performance.now();
+      await main.client.request(`mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id });
+      await until('Running', async () => ((await vm(main.client, id))?.state === 'Running' ? true : undefined), 120_000);
+      took.push(performance.now() - started);
+      const stopped = await job(main.client, `mutation($id: ID!) { stopVirtualMachine(id: $id, forced: true) { id } }`, { id });
+      if (stopped.status !== 'SUCCEEDED') throw new Error(`the forced stop failed: ${stopped.error?.message}`);
+    }
+    await job(main.client, `mutation($id: ID!) { destroyVirtualMachine(id: $id, expunge: true) { id } }`, { id });
+    took.sort((a, b) => a - b);
+    const median = (took[STARTS / 2 - 1]! + took[STARTS / 2]!) / 2;
+    return [{ name: `libvirt testbed: startVirtualMachine → Running, median of ${STARTS}`, value: median, unit: 'ms' }];
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await stopBroker(BROKER_PORT).catch(() => undefined);
+    scratch.remove();
+    if (ownTestbed) execFileSync('bash', [script, 'stop'], { stdio: 'inherit' });
+  }
+}
