@@ -5,15 +5,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 results=$(mktemp -d)
-rabbitmq_started=
-libvirt_started=
+testbed_started=
 cleanup() {
-  # Also the brokers tests start for themselves (restart test 5674, libvirt tests 5676), in case
-  # vitest died under them.
-  if [[ -n "$rabbitmq_started" ]]; then bash tests/testbed/rabbitmq.sh stop 5673 || true; fi
-  bash tests/testbed/rabbitmq.sh stop 5674 || true
-  bash tests/testbed/rabbitmq.sh stop 5676 || true
-  if [[ -n "$libvirt_started" ]]; then bash tests/testbed/libvirt.sh stop || true; fi
+  if [[ -n "$testbed_started" ]]; then bash tests/testbed/testbed.sh stop || true; fi
   rm -rf "$results"
 }
 trap cleanup EXIT
@@ -21,28 +15,18 @@ trap 'exit 130' INT TERM
 
 npm run --silent typecheck || { echo "0 passed, 1 failed"; exit 1; }
 
-# A private RabbitMQ broker on loopback for the bus tests (installed with apt-get if missing), unless
-# the caller points them at a broker of their own.
-if [[ -z "${VMLEDGER_TEST_AMQP_URL:-}" ]]; then
-  rabbitmq_started=1
-  if ! VMLEDGER_TEST_AMQP_URL=$(bash tests/testbed/rabbitmq.sh start 5673 | tail -n 1); then
-    echo "the RabbitMQ testbed did not start"
+# The testbed (tests/testbed/testbed.sh: a private RabbitMQ broker, two libvirt/QEMU hosts with
+# their sshd and a bootable guest, all on loopback, installed with apt-get when missing), unless the
+# caller points the tests at services of their own with both variables.
+if [[ -z "${VMLEDGER_TEST_AMQP_URL:-}" || -z "${VMLEDGER_TEST_LIBVIRT:-}" ]]; then
+  testbed_started=1
+  if ! assignments=$(bash tests/testbed/testbed.sh start); then
+    echo "the testbed did not start"
     echo "0 passed, 1 failed"
     exit 1
   fi
-  export VMLEDGER_TEST_AMQP_URL
-fi
-
-# Two libvirt/QEMU hosts with sshd on 127.0.0.2 and 127.0.0.3 and a bootable guest image, for the
-# driver's conformance suite and the integration tests on real hypervisors.
-if [[ -z "${VMLEDGER_TEST_LIBVIRT:-}" ]]; then
-  libvirt_started=1
-  if ! VMLEDGER_TEST_LIBVIRT=$(bash tests/testbed/libvirt.sh start | tail -n 1); then
-    echo "the libvirt testbed did not start"
-    echo "0 passed, 1 failed"
-    exit 1
-  fi
-  export VMLEDGER_TEST_LIBVIRT
+  export VMLEDGER_TEST_AMQP_URL="$(sed -n 's/^VMLEDGER_TEST_AMQP_URL=//p' <<<"$assignments")"
+  export VMLEDGER_TEST_LIBVIRT="$(sed -n 's/^VMLEDGER_TEST_LIBVIRT=//p' <<<"$assignments")"
 fi
 
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json"
