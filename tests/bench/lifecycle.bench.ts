@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StateCache, handleCommand, type CommandEnvelope } from '../../adapters/eventstore/command-handler.js';
+import type { CommandEnvelope } from '../../adapters/eventstore/command-handler.js';
+import { Commander } from '../../adapters/eventstore/commander.js';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import { instanceDecider, type Caller, type InstanceCommand, type ServiceOfferingSnapshot } from '../../domain/instance/index.js';
 import { eventsProjection } from '../../projections/events/projection.js';
@@ -48,7 +49,8 @@ export async function lifecycleFigures(): Promise<Figure[]> {
   const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
   const model = await ReadModel.open({ store, projections: [instancesProjection, eventsProjection, usageEventsProjection], directory: dir });
   try {
-    const cache = new StateCache();
+    // The control plane's command handler: per-stream queues over handleCommand's decide/append, trusting its cache.
+    const commander = new Commander(store);
     const ids = Array.from({ length: INSTANCES }, () => randomUUID());
     const at = new Date().toISOString();
     let commands = 0;
@@ -59,7 +61,7 @@ export async function lifecycleFigures(): Promise<Figure[]> {
           const instanceId = ids[n]!;
           for (const command of lifecycle(instanceId, n, at)) {
             const envelope: CommandEnvelope = { actor: { kind: 'system', component: 'bench' }, correlationId: instanceId, occurredAt: at };
-            await handleCommand(store, { stream: `instance-${instanceId}`, decider: instanceDecider, command, envelope, newEventId: randomUUID, cache });
+            await commander.execute(`instance-${instanceId}`, instanceDecider, command, envelope);
             commands++;
           }
         }
