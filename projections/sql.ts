@@ -37,3 +37,9 @@ export function stringList(json: string): string[] {
 export function canonicalTime(iso: string): string {
   return new Date(iso).toISOString();
 }
+
+/** When the command behind an event happened, in canonical form: its envelope's time, else when it was stored. */
+export function occurredAt(event: { readonly metadata: Readonly<Record<string, unknown>>; readonly recordedAt: string }): string {
+  const at = event.metadata.occurredAt;
+  return canonicalTime(typeof at === 'string' ? at : event.recordedAt);
+}

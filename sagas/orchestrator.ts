@@ -13,6 +13,7 @@ import { pendingJobs } from '../projections/jobs/queries.js';
 import { prepared } from '../projections/sql.js';
 import { consumeAgentMessages } from './agent-messages.js';
 import { HostLiveness } from './host-liveness.js';
+import { CLAIM_GRACE_MS, releaseOrphanedClaims } from './orphaned-claims.js';
 import type { SagaRunner } from './runner.js';
 
 export interface OrchestratorOptions {
@@ -36,6 +37,7 @@ const CMD_OF_PENDING: Record<PendingOperation['kind'], string> = {
 export class Orchestrator {
   private consumers: Consumer[] = [];
   private cancelSweep: (() => void) | undefined;
+  private cancelClaimSweep: (() => void) | undefined;
   private stopped = false;
   readonly hostLiveness: HostLiveness;
 
@@ -47,6 +49,7 @@ export class Orchestrator {
     this.consumers = await consumeAgentMessages({ ...this.options, onHeartbeat: (hostId) => this.hostLiveness.heard(hostId), onError: this.options.onError });
     this.resume();
     this.scheduleSweep();
+    this.scheduleClaimSweep();
     this.hostLiveness.start();
   }
 
@@ -74,6 +77,16 @@ export class Orchestrator {
       void this.sweep()
         .catch((error: unknown) => this.options.onError?.(error))
         .finally(() => this.scheduleSweep());
+    });
+  }
+
+  /** Names and addresses claimed by deployments that died before recording their instance, every grace period. */
+  private scheduleClaimSweep(): void {
+    if (this.stopped) return;
+    this.cancelClaimSweep = this.options.clock.at(new Date(this.options.clock.now().getTime() + CLAIM_GRACE_MS), () => {
+      void releaseOrphanedClaims(this.options)
+        .catch((error: unknown) => this.options.onError?.(error))
+        .finally(() => this.scheduleClaimSweep());
     });
   }
 
@@ -113,6 +126,7 @@ export class Orchestrator {
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelSweep?.();
+    this.cancelClaimSweep?.();
     this.hostLiveness.stop();
     for (const consumer of this.consumers) await consumer.cancel();
     this.options.runner.stop();

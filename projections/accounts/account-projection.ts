@@ -1,13 +1,15 @@
 // Accounts and their users, from the `account-<id>` streams. Users are indexed by API-key hash because
-// every authenticated request looks its caller up that way. Instance-name claims are not projected.
+// every authenticated request looks its caller up that way. Instance-name claims are kept with the
+// time they were made, so claims whose deployment never happened (a crash between claiming the name
+// and recording the instance) can be found and given back.
 import type { AccountEvent, EnabledState } from '../../domain/account/index.js';
 import type { Projection, ReadModelWriter } from '../projection.js';
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
-import { canonicalTime } from '../sql.js';
+import { canonicalTime, occurredAt } from '../sql.js';
 
 export const accountProjection: Projection = {
   name: 'acct_account',
-  version: 1,
+  version: 2,
   schema: `
     CREATE TABLE acct_account (
       id          TEXT PRIMARY KEY,
@@ -31,6 +33,14 @@ export const accountProjection: Projection = {
       PRIMARY KEY (account_id, id)
     ) WITHOUT ROWID;
     CREATE INDEX acct_account_user_by_key ON acct_account_user (api_key_hash);
+    CREATE TABLE acct_instance_name (
+      account_id  TEXT NOT NULL,
+      instance_id TEXT NOT NULL,
+      name        TEXT NOT NULL,
+      claimed_at  TEXT NOT NULL,
+      PRIMARY KEY (account_id, instance_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX acct_instance_name_by_claim ON acct_instance_name (claimed_at);
   `,
   filter: { streamNamePrefixes: ['account-'] },
   handle(recorded, db) {
@@ -72,6 +82,19 @@ export const accountProjection: Projection = {
         return setAccountState(db, event.data.accountId, 'disabled');
       case 'AccountEnabled':
         return setAccountState(db, event.data.accountId, 'enabled');
+      case 'InstanceNameReserved':
+        db.run(
+          `INSERT INTO acct_instance_name (account_id, instance_id, name, claimed_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (account_id, instance_id) DO UPDATE SET name = excluded.name`,
+          event.data.accountId,
+          event.data.instanceId,
+          event.data.name,
+          occurredAt(recorded),
+        );
+        return;
+      case 'InstanceNameReleased':
+        db.run('DELETE FROM acct_instance_name WHERE account_id = ? AND instance_id = ?', event.data.accountId, event.data.instanceId);
+        return;
     }
   },
 };

@@ -17,6 +17,9 @@ import { bootstrapRootAdmin } from '../../api/control-plane/accounts.js';
 import { seedDemo, type DemoZone } from '../../api/control-plane/demo.js';
 import { ApiError, type Caller, type ControlPlane, type JobView } from '../../api/control-plane/port.js';
 import { startStack, type Stack } from '../../api/stack.js';
+import { accountDecider, accountStream } from '../../domain/account/index.js';
+import { networkDecider, networkStream } from '../../domain/network/index.js';
+import { CLAIM_GRACE_MS, releaseOrphanedClaims } from '../../sagas/orphaned-claims.js';
 
 interface World {
   readonly stack: Stack;
@@ -210,5 +213,39 @@ describe('orchestration', () => {
     clock.advance(20_000);
     expect(await w.stack.orchestrator.hostLiveness.check()).toEqual([]);
     expect(statusOf(kvm.id)).toBe('Up');
+  });
+
+  it('gives back the name and addresses a deployment claimed before it died, once the grace period has passed', async () => {
+    const clock = new ManualClock(new Date('2026-01-01T00:00:00.000Z'));
+    const w = await world(clock);
+    const commander = w.stack.context.commander;
+    // What a process killed between claiming and recording leaves behind: a name and an address, no instance.
+    const claim = async (name: string) => {
+      const ghost = randomUUID();
+      const envelope = { actor: { kind: 'system' as const, component: 'test' }, correlationId: ghost, occurredAt: clock.now().toISOString() };
+      await commander.execute(accountStream(w.admin.accountId), accountDecider, { type: 'ReserveInstanceName', instanceId: ghost, name }, envelope);
+      await commander.execute(networkStream(w.demo.networkIds.l2), networkDecider, { type: 'AllocateNic', nicId: randomUUID(), instanceId: ghost, macSeed: 7 }, envelope);
+      await w.stack.readModel.waitForPosition(await w.store.headPosition(), 5_000);
+      return ghost;
+    };
+    const addressesOf = (instanceId: string) =>
+      (w.stack.readModel.db.prepare('SELECT COUNT(*) AS n FROM infra_network_address WHERE instance_id = ?').get(instanceId) as { n: number }).n;
+    const deployNamed = (name: string) =>
+      w.cp.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name, startVm: false });
+
+    const ghost = await claim('ghost');
+    await expect(deployNamed('ghost')).rejects.toMatchObject({ code: 'CONFLICT' });
+    // Younger than the grace period: a deployment may still be under way.
+    clock.advance(CLAIM_GRACE_MS - 60_000);
+    expect(await releaseOrphanedClaims({ commander, clock, readModel: () => w.stack.readModel.db })).toEqual({ names: 0, addresses: 0 });
+    expect(addressesOf(ghost)).toBe(1);
+
+    // The sweep the orchestrator scheduled at start runs after the grace period.
+    clock.advance(60_001);
+    await until('the address given back', () => (addressesOf(ghost) === 0 ? true : undefined));
+    expect((await finished(w, await deployNamed('ghost'))).status).toBe('SUCCEEDED');
+    // A real instance's claims are left alone.
+    clock.advance(CLAIM_GRACE_MS * 2);
+    expect(await releaseOrphanedClaims({ commander, clock, readModel: () => w.stack.readModel.db })).toEqual({ names: 0, addresses: 0 });
   });
 });

@@ -2,11 +2,11 @@
 import type { NetworkEvent } from '../../../domain/network/index.js';
 import type { Projection } from '../../projection.js';
 import { toDomainEvent } from '../../../adapters/eventstore/domain-event.js';
-import { canonicalTime } from '../../sql.js';
+import { canonicalTime, occurredAt } from '../../sql.js';
 
 export const networkProjection: Projection = {
   name: 'infra_network',
-  version: 1,
+  version: 2,
   schema: `
     CREATE TABLE infra_network (
       id                  TEXT PRIMARY KEY,
@@ -32,6 +32,8 @@ export const networkProjection: Projection = {
       ip          TEXT,
       -- Log position of the allocation: lists addresses in the order they were handed out.
       position    INTEGER NOT NULL,
+      -- When: an address whose instance was never recorded is given back after a grace period.
+      allocated_at TEXT NOT NULL,
       PRIMARY KEY (network_id, nic_id)
     ) WITHOUT ROWID;
     CREATE INDEX infra_network_address_by_position ON infra_network_address (network_id, position, nic_id);
@@ -63,13 +65,14 @@ export const networkProjection: Projection = {
       case 'NicAddressAllocated': {
         const a = event.data;
         db.run(
-          `INSERT INTO infra_network_address (network_id, nic_id, instance_id, mac, ip, position) VALUES (?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO infra_network_address (network_id, nic_id, instance_id, mac, ip, position, allocated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
           a.networkId,
           a.nicId,
           a.instanceId,
           a.mac,
           a.ip,
           recorded.position,
+          occurredAt(recorded),
         );
         return;
       }
