@@ -11,7 +11,8 @@ import { ORCHESTRATOR_REPLIES, agentQueue, toBusMessage, type AgentCommand } fro
 import { SimulatedCloud } from '../../adapters/hypervisor/simulator/index.js';
 import { perSecond, type Figure } from './report.js';
 
-const MESSAGES = Number(process.env.BENCH_BUS_MESSAGES ?? 5_000);
+const MESSAGES = Number(process.env.BENCH_BUS_MESSAGES ?? 10_000);
+const WARM_UP = 1_000;
 const IN_FLIGHT = Number(process.env.BENCH_BUS_IN_FLIGHT ?? 64);
 const BENCH_BROKER_PORT = 5675;
 
@@ -39,6 +40,47 @@ async function benchBroker(): Promise<{ url: string; stop: () => void }> {
   return { url, stop: () => execFileSync('bash', [script, 'stop', String(BENCH_BROKER_PORT)], { stdio: 'inherit' }) };
 }
 
+/**
+ * IN_FLIGHT messages out at all times: each one that comes back sends the next, until `count` came
+ * back. Run once to warm up (JIT, channels, queues), then measured.
+ */
+class ClosedLoop {
+  private sent = 0;
+  private arrived = 0;
+  private count = 0;
+  private settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+
+  constructor(private readonly send: () => void) {}
+
+  async run(count: number): Promise<number> {
+    this.sent = 0;
+    this.arrived = 0;
+    this.count = count;
+    const done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    const started = performance.now();
+    for (let i = 0; i < Math.min(IN_FLIGHT, count); i++) this.next();
+    await done;
+    return perSecond(count, started);
+  }
+
+  /** One message came back. */
+  back(): void {
+    this.arrived++;
+    if (this.arrived === this.count) this.settle?.resolve();
+    else this.next();
+  }
+
+  fail(error: unknown): void {
+    this.settle?.reject(error);
+  }
+
+  private next(): void {
+    if (this.sent >= this.count) return;
+    this.sent++;
+    this.send();
+  }
+}
+
 async function rawPublishConsume(url: string): Promise<number> {
   const connection = await amqplib.connect(url, { noDelay: true });
   try {
@@ -48,28 +90,19 @@ async function rawPublishConsume(url: string): Promise<number> {
     const consumer = await connection.createChannel();
     await consumer.prefetch(IN_FLIGHT);
     const body = Buffer.from(JSON.stringify({ type: 'StopDomain', hostId: randomUUID(), instanceName: 'i-2-14-VM', forced: true, timeoutMs: 0 }));
-    let consumed = 0;
-    let sent = 0;
-    const started = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const publishOne = (): void => {
-        if (sent >= MESSAGES) return;
-        sent++;
-        publisher.sendToQueue(queue, body, { persistent: true, messageId: randomUUID(), contentType: 'application/json' }, (error) => {
-          if (error) reject(error instanceof Error ? error : new Error(String(error)));
-        });
-      };
-      void consumer.consume(queue, (message) => {
-        if (!message) return;
-        JSON.parse(message.content.toString('utf8'));
-        consumer.ack(message);
-        consumed++;
-        if (consumed === MESSAGES) resolve();
-        else publishOne();
-      });
-      for (let i = 0; i < IN_FLIGHT; i++) publishOne();
+    const loop = new ClosedLoop(() =>
+      publisher.sendToQueue(queue, body, { persistent: true, messageId: randomUUID(), contentType: 'application/json' }, (error) => {
+        if (error) loop.fail(error);
+      }),
+    );
+    await consumer.consume(queue, (message) => {
+      if (!message) return;
+      JSON.parse(message.content.toString('utf8'));
+      consumer.ack(message);
+      loop.back();
     });
-    const rate = perSecond(consumed, started);
+    await loop.run(WARM_UP);
+    const rate = await loop.run(MESSAGES);
     await publisher.deleteQueue(queue);
     return rate;
   } finally {
@@ -85,32 +118,21 @@ async function agentRoundTrip(url: string): Promise<number> {
   try {
     // A stop of a domain the host does not have: a full trip through agent and driver that changes
     // nothing. One domain each, as in a real workload: commands for one domain run one at a time.
-    const command = (n: number): AgentCommand => ({ type: 'StopDomain', commandId: randomUUID(), hostId, instanceName: `i-2-${n}-VM`, forced: true, timeoutMs: 0 });
-    let replies = 0;
-    let sent = 0;
-    const started = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const sendOne = (): void => {
-        if (sent >= MESSAGES) return;
-        sent++;
-        const next = command(sent);
-        orchestratorBus.publish(agentQueue(hostId), toBusMessage(randomUUID(), next)).catch(reject);
-      };
-      void orchestratorBus
-        .consume(
-          ORCHESTRATOR_REPLIES,
-          async (delivery) => {
-            await delivery.ack();
-            replies++;
-            if (replies === MESSAGES) resolve();
-            else sendOne();
-          },
-          { prefetch: IN_FLIGHT },
-        )
-        .catch(reject);
-      for (let i = 0; i < IN_FLIGHT; i++) sendOne();
+    let n = 0;
+    const loop = new ClosedLoop(() => {
+      const command: AgentCommand = { type: 'StopDomain', commandId: randomUUID(), hostId, instanceName: `i-2-${++n}-VM`, forced: true, timeoutMs: 0 };
+      orchestratorBus.publish(agentQueue(hostId), toBusMessage(randomUUID(), command)).catch((error: unknown) => loop.fail(error));
     });
-    return perSecond(replies, started);
+    await orchestratorBus.consume(
+      ORCHESTRATOR_REPLIES,
+      async (delivery) => {
+        await delivery.ack();
+        loop.back();
+      },
+      { prefetch: IN_FLIGHT },
+    );
+    await loop.run(WARM_UP);
+    return await loop.run(MESSAGES);
   } finally {
     await agent.stop();
     await orchestratorBus.close();
