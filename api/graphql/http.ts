@@ -38,6 +38,47 @@ function operationChecksPlugin(): ApolloServerPlugin<GraphqlContext> {
   };
 }
 
+// The q-value an Accept header gives a media type: from its most specific matching range (the type
+// itself, then its type wildcard, then the full wildcard); no header at all accepts everything.
+function acceptQuality(accept: string | undefined, mediaType: string): number {
+  if (accept === undefined || accept.trim() === '') return 1;
+  const [type] = mediaType.split('/');
+  let best = 0;
+  let bestSpecificity = -1;
+  for (const range of accept.split(',')) {
+    const [name = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    const specificity = name === mediaType ? 2 : name === `${type}/*` ? 1 : name === '*/*' ? 0 : -1;
+    if (specificity < 0 || specificity < bestSpecificity) continue;
+    const q = parameters.find((parameter) => parameter.startsWith('q='));
+    const quality = q === undefined ? 1 : Number(q.slice(2));
+    best = specificity > bestSpecificity ? quality : Math.max(best, quality);
+    bestSpecificity = specificity;
+  }
+  return Number.isFinite(best) ? best : 0;
+}
+
+/**
+ * GraphQL over HTTP: a request error (the document does not parse or validate, the variables do not
+ * coerce) is a 4xx for clients that take application/graphql-response+json, but SHOULD be 200 with an
+ * application/json body for clients that take only that, which cannot tell a GraphQL error from a
+ * broken server by a 4xx.
+ */
+function requestErrorStatusPlugin(): ApolloServerPlugin<GraphqlContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ request, response }) {
+          if (response.http.status !== 400 || response.body.kind !== 'single' || 'data' in response.body.singleResult) return;
+          const accept = request.http?.headers.get('accept');
+          if (acceptQuality(accept, 'application/graphql-response+json') >= acceptQuality(accept, 'application/json') && acceptQuality(accept, 'application/graphql-response+json') > 0) return;
+          response.http.status = 200;
+          response.http.headers.set('content-type', 'application/json; charset=utf-8');
+        },
+      };
+    },
+  };
+}
+
 export interface ApolloOptions {
   readonly schema: GraphQLSchema;
   readonly logger: ErrorLogger;
@@ -59,7 +100,7 @@ export function createApollo(options: ApolloOptions): ApolloServer<GraphqlContex
     validationRules: [...limitRules],
     parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
     formatError: (formatted, error) => formatGraphqlError(formatted, error, options.logger),
-    plugins: [operationChecksPlugin(), ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []), ...(options.plugins ?? [])],
+    plugins: [operationChecksPlugin(), requestErrorStatusPlugin(), ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []), ...(options.plugins ?? [])],
   });
 }
 
