@@ -56,35 +56,57 @@ export const instancesProjection: Projection = {
     const after = evolveInstance(before, toDomainEvent<InstanceEvent>(event));
     if (!after.exists || after === before) return;
     db.memo.set(memoKey, { instance: after, revision: event.revision });
+    const at = typeof event.metadata.occurredAt === 'string' ? event.metadata.occurredAt : event.recordedAt;
+    const columns = rowColumns(after);
+    if (!row) {
+      db.run(
+        `INSERT INTO instances (id, account_id, domain_id, zone_id, created, state_since, revision, instance, ${MUTABLE_COLUMNS.join(', ')})
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${MUTABLE_COLUMNS.map(() => '?').join(', ')})`,
+        after.id,
+        after.accountId,
+        after.domainId,
+        after.zoneId,
+        after.created,
+        at,
+        event.revision,
+        JSON.stringify(after),
+        ...MUTABLE_COLUMNS.map((column) => columns[column]),
+      );
+      return;
+    }
+    // Only the columns that changed: SQLite rewrites every index holding a column an UPDATE sets,
+    // and most events change the state and little else.
+    const previous = rowColumns(row.instance);
+    const changed = MUTABLE_COLUMNS.filter((column) => columns[column] !== previous[column]);
+    const sets = changed.map((column) => `${column} = ?`);
+    if (changed.includes('state')) sets.push('state_since = ?');
     db.run(
-      `INSERT INTO instances (id, account_id, domain_id, zone_id, host_id, state, name, display_name, instance_name, state_since,
-         pending_job, leased, expunged, created, revision, instance)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, domain_id = excluded.domain_id,
-         zone_id = excluded.zone_id, host_id = excluded.host_id, state = excluded.state, name = excluded.name,
-         display_name = excluded.display_name, instance_name = excluded.instance_name,
-         state_since = CASE WHEN instances.state = excluded.state THEN instances.state_since ELSE excluded.state_since END,
-         pending_job = excluded.pending_job, leased = excluded.leased, expunged = excluded.expunged,
-         revision = excluded.revision, instance = excluded.instance`,
-      after.id,
-      after.accountId,
-      after.domainId,
-      after.zoneId,
-      after.hostId,
-      after.state,
-      after.name,
-      after.displayName,
-      after.instanceName,
-      typeof event.metadata.occurredAt === 'string' ? event.metadata.occurredAt : event.recordedAt,
-      after.pending ? jobIdOfPending(after.pending, after.id) : null,
-      after.leaseDuration === null ? 0 : 1,
-      after.expunged ? 1 : 0,
-      after.created,
+      `UPDATE instances SET ${[...sets, 'revision = ?', 'instance = ?'].join(', ')} WHERE id = ?`,
+      ...changed.map((column) => columns[column]),
+      ...(changed.includes('state') ? [at] : []),
       event.revision,
       JSON.stringify(after),
+      after.id,
     );
   },
 };
+
+/** The row's columns that events change; the others are fixed when the instance is deployed. */
+const MUTABLE_COLUMNS = ['host_id', 'state', 'name', 'display_name', 'instance_name', 'pending_job', 'leased', 'expunged'] as const;
+type MutableColumn = (typeof MUTABLE_COLUMNS)[number];
+
+function rowColumns(instance: Instance): Record<MutableColumn, string | number | null> {
+  return {
+    host_id: instance.hostId,
+    state: instance.state,
+    name: instance.name,
+    display_name: instance.displayName,
+    instance_name: instance.instanceName,
+    pending_job: instance.pending ? jobIdOfPending(instance.pending, instance.id) : null,
+    leased: instance.leaseDuration === null ? 0 : 1,
+    expunged: instance.expunged ? 1 : 0,
+  };
+}
 
 function instanceIdOf(stream: string): string {
   return stream.slice(INSTANCE_STREAM_PREFIX.length);
