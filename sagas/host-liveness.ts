@@ -4,7 +4,7 @@
 // host is served inside this process and lives exactly as long as it does.
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '../adapters/clock/port.js';
-import { CommandRejectedError, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
+import { unlessRefused, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
 import type { Commander } from '../adapters/eventstore/commander.js';
 import { effectiveSetting } from '../domain/config/index.js';
 import { hostDecider, hostStream, type HostStatus } from '../domain/host/index.js';
@@ -42,11 +42,13 @@ export class HostLiveness {
 
   /** A heartbeat: the host is alive now. */
   async heard(hostId: string): Promise<void> {
-    this.lastHeard.set(hostId, this.options.clock.now().getTime());
     const row = prepared(this.options.readModel(), "SELECT status FROM infra_host WHERE id = ? AND removed = 0 AND driver <> 'simulator'").get(hostId) as
       | { status: HostStatus }
       | undefined;
-    if (row && row.status !== 'Up') await this.report(hostId, 'Up');
+    // A heartbeat for a host that is not watched (unknown, removed, simulated) is not remembered.
+    if (!row) return;
+    this.lastHeard.set(hostId, this.options.clock.now().getTime());
+    if (row.status !== 'Up') await this.report(hostId, 'Up');
   }
 
   /** Marks Disconnected every watched Up host not heard of within the timeout; returns their ids. */
@@ -77,11 +79,9 @@ export class HostLiveness {
 
   private async report(hostId: string, status: HostStatus): Promise<void> {
     const at = this.options.clock.now().toISOString();
-    try {
-      await this.options.commander.execute(hostStream(hostId), hostDecider, { type: 'ReportHostStatus', status }, { actor: ACTOR, correlationId: `host-${hostId}`, occurredAt: at });
-    } catch (error) {
-      // A host removed meanwhile has no status to keep.
-      if (!(error instanceof CommandRejectedError)) throw error;
-    }
+    // A host removed meanwhile has no status to keep.
+    await unlessRefused(
+      this.options.commander.execute(hostStream(hostId), hostDecider, { type: 'ReportHostStatus', status }, { actor: ACTOR, correlationId: `host-${hostId}`, occurredAt: at }),
+    );
   }
 }

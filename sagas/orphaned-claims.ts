@@ -5,7 +5,7 @@
 // process, say) is never robbed.
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '../adapters/clock/port.js';
-import { CommandRejectedError, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
+import { unlessRefused, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
 import type { Commander } from '../adapters/eventstore/commander.js';
 import { accountDecider, accountStream } from '../domain/account/index.js';
 import { networkDecider, networkStream } from '../domain/network/index.js';
@@ -37,21 +37,14 @@ export async function releaseOrphanedClaims(options: OrphanedClaimOptions): Prom
      WHERE a.allocated_at < ? AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = a.instance_id)`,
   ).all(before) as Array<{ networkId: string; nicId: string; instanceId: string }>;
   const at = now.toISOString();
-  const release = async (run: () => Promise<unknown>): Promise<void> => {
-    try {
-      await run();
-    } catch (error) {
-      // Released meanwhile, or the stream is gone: nothing is held any more.
-      if (!(error instanceof CommandRejectedError)) throw error;
-    }
-  };
   for (const claim of names) {
     const envelope: CommandEnvelope = { actor: ACTOR, correlationId: `instance-${claim.instanceId}`, occurredAt: at };
-    await release(() => options.commander.execute(accountStream(claim.accountId), accountDecider, { type: 'ReleaseInstanceName', instanceId: claim.instanceId }, envelope));
+    // Released meanwhile: nothing is held any more.
+    await unlessRefused(options.commander.execute(accountStream(claim.accountId), accountDecider, { type: 'ReleaseInstanceName', instanceId: claim.instanceId }, envelope));
   }
   for (const claim of addresses) {
     const envelope: CommandEnvelope = { actor: ACTOR, correlationId: `instance-${claim.instanceId}`, occurredAt: at };
-    await release(() => options.commander.execute(networkStream(claim.networkId), networkDecider, { type: 'ReleaseNic', nicId: claim.nicId }, envelope));
+    await unlessRefused(options.commander.execute(networkStream(claim.networkId), networkDecider, { type: 'ReleaseNic', nicId: claim.nicId }, envelope));
   }
   return { names: names.length, addresses: addresses.length };
 }

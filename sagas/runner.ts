@@ -5,7 +5,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Bus } from '../adapters/bus/port.js';
 import type { Clock } from '../adapters/clock/port.js';
-import { CommandRejectedError, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
+import { CommandRejectedError, unlessRefused, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
 import type { Commander } from '../adapters/eventstore/commander.js';
 import type { EventStore } from '../adapters/eventstore/port.js';
 import { agentQueue, toBusMessage, type AgentCommand } from '../adapters/hypervisor/protocol.js';
@@ -143,12 +143,10 @@ export class SagaRunner {
         }
         if (step.keep) {
           const { hostId, ...resources } = step.keep;
-          await this.options.commander
-            .execute(hostStream(hostId), hostDecider, { type: 'ReserveCapacity', instanceId: instance.id, ...resources }, this.envelope(at))
-            .catch((error: unknown) => {
-              // The instance runs there whatever the books say; a host that cannot take it is overcommitted, not wrong.
-              if (!(error instanceof CommandRejectedError)) throw error;
-            });
+          // The instance runs there whatever the books say; a host that cannot take it is overcommitted, not wrong.
+          await unlessRefused(
+            this.options.commander.execute(hostStream(hostId), hostDecider, { type: 'ReserveCapacity', instanceId: instance.id, ...resources }, this.envelope(at)),
+          );
         }
         if (step.freeAddresses) await this.freeAddresses(instance);
         await this.job(job.jobId, { type: 'CompleteJob', error: step.error, at });
@@ -244,11 +242,9 @@ export class SagaRunner {
 
   /** Writes an outcome to the instance. A refusal means the instance moved on already; the next step sees how. */
   private async instance(command: InstanceCommand): Promise<void> {
-    try {
-      await this.options.commander.execute(`instance-${command.instanceId}`, instanceDecider, command, this.envelope(command.at, 'jobId' in command ? command.jobId : undefined));
-    } catch (error) {
-      if (!(error instanceof CommandRejectedError)) throw error;
-    }
+    await unlessRefused(
+      this.options.commander.execute(`instance-${command.instanceId}`, instanceDecider, command, this.envelope(command.at, 'jobId' in command ? command.jobId : undefined)),
+    );
   }
 
   private async loadJob(jobId: string): Promise<JobState> {

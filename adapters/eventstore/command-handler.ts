@@ -56,6 +56,19 @@ export class CommandRejectedError extends Error {
   }
 }
 
+/**
+ * For commands whose refusal means there is nothing left to do (released already, moved on already):
+ * resolves undefined on a refusal, and still rejects on anything else.
+ */
+export async function unlessRefused<T>(run: Promise<T>): Promise<T | undefined> {
+  try {
+    return await run;
+  } catch (error) {
+    if (error instanceof CommandRejectedError) return undefined;
+    throw error;
+  }
+}
+
 /** Concurrent writers kept winning; the caller may retry later. */
 export class ConcurrencyConflictError extends Error {
   readonly code = 'CONFLICT';

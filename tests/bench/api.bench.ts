@@ -2,53 +2,19 @@
 // completed deploy jobs per second with 64 concurrent clients and their latency, and query
 // latency at 10,000 instances, each beside a bare express server's request rate measured in the
 // same run with the same client.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { launch, launchMainJob } from '../support/child-process.js';
 import { percentile } from './latency.js';
 import { perSecond, type Figure } from './report.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const CLIENTS = 64;
 const DEPLOYS = Number(process.env.BENCH_DEPLOYS ?? 10_000);
 const RATE_SECONDS = 3;
-
-interface Child {
-  readonly child: ChildProcess;
-  readonly url: string;
-}
-
-async function spawnServer(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Child> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server did not start: ${output}`));
-    }, 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = ready.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', () => reject(new Error(`server exited: ${output}`)));
-  });
-  return { child, url };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
 
 async function graphql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const response = await fetch(url, {
@@ -98,12 +64,16 @@ function waitForJob(ws: Client, jobId: string): Promise<string> {
 
 export async function apiFigures(): Promise<Figure[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vmledger-bench-api-'));
-  const bare = await spawnServer(
+  const bareServer = await launch(
     ['-e', "const app = require('express')(); app.post('/', (q, r) => r.json({ data: { ok: true } })); const s = app.listen(0, '127.0.0.1', () => console.log('bare on http://127.0.0.1:' + s.address().port + '/'));"],
     {},
     /bare on (http:\/\/[^\s]+)/,
   );
-  const server = await spawnServer([...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []), '--import', 'tsx', join(ROOT, 'api', 'main.ts')], { VMLEDGER_DATA_DIR: dataDir, PORT: '0', VMLEDGER_ADMIN_API_KEY: ADMIN_KEY, VMLEDGER_DEMO: '1' }, /listening on (http:\/\/[^\s]+\/graphql)/);
+  const bare = { process: bareServer.process, url: bareServer.match[1]! };
+  const server = await launchMainJob(
+    { VMLEDGER_DATA_DIR: dataDir, VMLEDGER_ADMIN_API_KEY: ADMIN_KEY, VMLEDGER_DEMO: '1' },
+    process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [],
+  );
   const sockets: Client[] = [];
   try {
     const bareRate = await requestRate(() => fetch(bare.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' }).then((r) => r.json()));
@@ -172,8 +142,8 @@ export async function apiFigures(): Promise<Figure[]> {
     ];
   } finally {
     for (const ws of sockets) await ws.dispose();
-    await stopChild(server.child);
-    await stopChild(bare.child);
+    await server.process.kill();
+    await bare.process.kill();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

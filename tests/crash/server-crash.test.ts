@@ -1,59 +1,28 @@
 // The main job killed with SIGKILL in the middle of 50 concurrent starts: after a restart every
 // instance ends Running, and each has exactly one VM.START usage event.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphQLClient } from 'graphql-request';
 import { afterAll, describe, expect, it } from 'vitest';
+import { launchMainJob, until as poll } from '../support/child-process.js';
 
 const ADMIN_KEY = 'crash-test-admin-key-0123456789abcdef';
 const INSTANCES = 50;
-const root = join(import.meta.dirname, '..', '..');
 
 interface Server {
   readonly child: ChildProcess;
   readonly client: GraphQLClient;
-  readonly exited: Promise<NodeJS.Signals | null>;
+  readonly exited: Promise<NodeJS.Signals | number | null>;
 }
 
 async function startServer(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'api', 'main.ts')], {
-    cwd: root,
-    env: { ...process.env, VMLEDGER_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', VMLEDGER_ADMIN_API_KEY: ADMIN_KEY, VMLEDGER_DEMO: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server did not start: ${output}`));
-    }, 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s]+\/graphql)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    void exited.then(() => reject(new Error(`server exited: ${output}`)));
-  });
-  return { child, exited, client: new GraphQLClient(url, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } }) };
+  const { process, url } = await launchMainJob({ VMLEDGER_DATA_DIR: dataDir, VMLEDGER_ADMIN_API_KEY: ADMIN_KEY, VMLEDGER_DEMO: '1' }, [], 30_000);
+  return { child: process.child, exited: process.exited, client: new GraphQLClient(url, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } }) };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => poll(what, probe, timeoutMs, 200);
 
 describe('the main job killed during concurrent starts', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'vmledger-server-crash-'));

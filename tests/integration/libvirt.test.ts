@@ -119,13 +119,10 @@ describe.skipIf(file === undefined)('vmledger on libvirt hosts over RabbitMQ', (
     expect(await stateOn(A, web.instanceName)).toBe('shut off');
   }, 120_000);
 
-  it('starts it again, and reboots it', async () => {
+  it('starts it again', async () => {
     expect((await job(main.client, `mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id: web.id })).status).toBe('SUCCEEDED');
     await runningOn(A, web.instanceName);
     await guestReady(A, web.instanceName);
-    expect((await job(main.client, `mutation($id: ID!) { rebootVirtualMachine(id: $id) { id } }`, { id: web.id })).status).toBe('SUCCEEDED');
-    expect((await vm(main.client, web.id))!.state).toBe('Running');
-    await runningOn(A, web.instanceName);
   }, 240_000);
 
   it('migrates it live to the other host, where alone it runs', async () => {
@@ -147,6 +144,19 @@ describe.skipIf(file === undefined)('vmledger on libvirt hosts over RabbitMQ', (
     expect((await usageOf(main.client, web.id)).slice(before.length)).toEqual(['VM.STOP', 'NETWORK.OFFERING.REMOVE']);
     await until('its capacity given back', async () => ((await hostCapacity(main.client, hostId(B))).reservationCount === 0 ? true : undefined));
   }, 180_000);
+
+  // After the migration: a rebooting guest (libvirt resets it once it has shut down) migrated in
+  // the middle of that can be left halted on the target, and the testbed cannot tell when a
+  // reboot has finished. Nothing runs on this guest after its reboot but its destruction.
+  it('starts it on the host it last ran on, and reboots it', async () => {
+    expect((await job(main.client, `mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id: web.id })).status).toBe('SUCCEEDED');
+    expect((await vm(main.client, web.id))!.hostId).toBe(hostId(B));
+    await runningOn(B, web.instanceName);
+    await guestReady(B, web.instanceName);
+    expect((await job(main.client, `mutation($id: ID!) { rebootVirtualMachine(id: $id) { id } }`, { id: web.id })).status).toBe('SUCCEEDED');
+    expect((await vm(main.client, web.id))!.state).toBe('Running');
+    await runningOn(B, web.instanceName);
+  }, 240_000);
 
   it('destroys it with expunge: domain and disks are gone from the host', async () => {
     const volumes = (await main.client.request<{ virtualMachine: { volumes: Array<{ id: string }> } }>(`query($id: ID!) { virtualMachine(id: $id) { volumes { id } } }`, { id: web.id }))

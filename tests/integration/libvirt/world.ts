@@ -2,16 +2,16 @@
 // the testbed (tests/testbed/libvirt.sh), the main job in a process of its own on that broker, and one
 // `vmledger agent` process per host. Everything is real: tests talk GraphQL to the main job and look
 // at the hypervisors with virsh inside the hosts' namespaces, not through the code under test.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GraphQLClient } from 'graphql-request';
+import { PROJECT_ROOT as root, launch, launchMainJob, until as pollUntil, type Launched } from '../../support/child-process.js';
 import { libvirtTestbedLocation, readLibvirtTestbed, runInTestbedHost, testbedHostConfig, type LibvirtTestbed } from '../../testbed/libvirt-testbed.js';
 
 const run = promisify(execFile);
-const root = join(import.meta.dirname, '..', '..', '..');
 export const ADMIN_KEY = 'libvirt-integration-admin-key-0123456789';
 
 export type Testbed = LibvirtTestbed;
@@ -48,14 +48,9 @@ export async function guestAction(host: string, argv: readonly string[], domain:
   return (await onHost(host, argv, domain)).code;
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+/** Polls `probe` until it gives a value; 90 s unless told. */
+export function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  return pollUntil(what, probe, timeoutMs);
 }
 
 // ---- the broker ------------------------------------------------------------------------------------
@@ -76,65 +71,20 @@ export async function brokerCtl(port: number, ...args: string[]): Promise<void> 
 
 // ---- processes -------------------------------------------------------------------------------------
 
-export interface Process {
-  readonly child: ChildProcess;
-  readonly exited: Promise<NodeJS.Signals | number | null>;
-  output(): string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-function launch(script: string, args: readonly string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ process: Process; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, script), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  const proc: Process = {
-    child,
-    exited,
-    output: () => output,
-    async kill(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} did not get ready: ${output}`));
-    }, 60_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = ready.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ process: proc, match });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited before it was ready: ${output}`));
-    });
-  });
-}
+export type Process = Launched;
 
 export interface MainJob extends Process {
   readonly client: GraphQLClient;
 }
 
 export async function startMainJob(dataDir: string, busUrl: string, env: NodeJS.ProcessEnv = {}): Promise<MainJob> {
-  const { process: proc, match } = await launch(
-    join('api', 'main.ts'),
-    [],
-    { VMLEDGER_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', VMLEDGER_ADMIN_API_KEY: ADMIN_KEY, VMLEDGER_DEMO: '0', VMLEDGER_BUS_URL: busUrl, ...env },
-    /listening on (http:\/\/\S+\/graphql)/,
-  );
-  return { ...proc, client: new GraphQLClient(match[1]!, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } }) };
+  const { process: proc, url } = await launchMainJob({ VMLEDGER_DATA_DIR: dataDir, VMLEDGER_ADMIN_API_KEY: ADMIN_KEY, VMLEDGER_DEMO: '0', VMLEDGER_BUS_URL: busUrl, ...env });
+  return { ...proc, client: new GraphQLClient(url, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } }) };
 }
 
 /** `vmledger agent --config FILE`, as an operator runs it next to its hosts. */
 export async function startAgentProcess(configFile: string): Promise<Process> {
-  const { process: proc } = await launch(join('api', 'cli.ts'), ['agent', '--config', configFile], {}, /serving \d+ host/);
+  const { process: proc } = await launch(['--import', 'tsx', join(root, 'api', 'cli.ts'), 'agent', '--config', configFile], {}, /serving \d+ host/);
   return proc;
 }
 

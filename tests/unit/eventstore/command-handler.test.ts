@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  unlessRefused,
   CommandRejectedError,
   ConcurrencyConflictError,
   StateCache,
@@ -144,5 +145,13 @@ describe('handleCommand', () => {
     expect((error as CommandRejectedError).rejection.code).toBe('INSUFFICIENT_CAPACITY');
     const result = await run({ type: 'Increment', by: 1 }, {}, undefined, cache);
     expect(result.state).toBe(10);
+  });
+});
+
+describe('unlessRefused', () => {
+  it('gives the result, undefined for a refusal, and passes any other failure on', async () => {
+    expect(await unlessRefused(Promise.resolve(7))).toBe(7);
+    expect(await unlessRefused(Promise.reject(new CommandRejectedError(reject('NOT_FOUND', 'gone'))))).toBeUndefined();
+    await expect(unlessRefused(Promise.reject(new Error('disk full')))).rejects.toThrow('disk full');
   });
 });
