@@ -79,7 +79,8 @@ export interface SealedEvent {
 
 export function seal(previous: string, stream: string, revision: number, content: ChainContent): SealedEvent {
   const link = { hash: linkHash(previous, stream, revision, content), previous };
-  const linkText = `"${HASH_CHAIN_KEY}":${JSON.stringify(link)}`;
+  // The hash is hex, nothing to escape; `previous` is read back from the file, so it is quoted properly.
+  const linkText = `"${HASH_CHAIN_KEY}":{"hash":"${link.hash}","previous":${JSON.stringify(previous)}}`;
   const metadata = content.canonicalMetadata === '{}' ? `{${linkText}}` : `${content.canonicalMetadata.slice(0, -1)},${linkText}}`;
   return { link, data: content.canonicalData, metadata };
 }

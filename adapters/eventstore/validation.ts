@@ -74,8 +74,8 @@ export function serialiseEvents(events: unknown): SerialisedEvent[] {
     // Canonical text (sorted keys) is what the hash chain covers; writing it as stored saves the
     // store a parse and a re-serialisation. The chain link itself is the store's to write.
     const { [HASH_CHAIN_KEY]: _link, ...ownMetadata } = meta as JsonObject;
-    const dataText = checkedCanonicalJson(data, [`${field}.data`], new Set());
-    const metadataText = checkedCanonicalJson(ownMetadata, [`${field}.metadata`], new Set());
+    const dataText = canonicalText(data, `${field}.data`);
+    const metadataText = canonicalText(ownMetadata, `${field}.metadata`);
     // A UTF-16 code unit is at most 3 bytes of UTF-8: count bytes only when the limit is in reach.
     const bytes =
       (dataText.length + metadataText.length) * 3 <= MAX_EVENT_BYTES
@@ -86,6 +86,78 @@ export function serialiseEvents(events: unknown): SerialisedEvent[] {
     }
     return { id, type, data: dataText, metadata: metadataText };
   });
+}
+
+/** Sentinel of `inCanonicalOrder`: the value needs the careful walk. */
+const UNUSUAL = Symbol('unusual');
+/** Deeper than any event needs; a cycle gets here too and is then named by the careful walk. */
+const FAST_PATH_DEPTH = 64;
+
+/**
+ * The canonical JSON text of a value. Most payloads are plain: for those, the value with its object
+ * keys put in order is handed to the native JSON.stringify, which is much faster than building the
+ * text in JavaScript. Anything else takes the careful walk, which also words the refusal.
+ */
+function canonicalText(value: unknown, field: string): string {
+  const ordered = inCanonicalOrder(value, 0);
+  return ordered === UNUSUAL ? checkedCanonicalJson(value, [field], new Set()) : JSON.stringify(ordered);
+}
+
+/**
+ * The value itself when every object in it already has its keys in code-point order, else a copy
+ * whose objects do; UNUSUAL for anything JSON.stringify would not write canonically or at all:
+ * non-finite numbers, undefined, functions, bigints, class instances, depth (cycles), and keys that
+ * begin with a digit (objects list integer-like keys first, whatever order they were set in) or are
+ * `__proto__` (setting it on a copy would change the copy's prototype).
+ */
+function inCanonicalOrder(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : UNUSUAL;
+    case 'object': {
+      if (value === null) return value;
+      if (depth > FAST_PATH_DEPTH) return UNUSUAL;
+      if (Array.isArray(value)) {
+        let copy: unknown[] | undefined;
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          const ordered = inCanonicalOrder(item, depth + 1);
+          if (ordered === UNUSUAL) return UNUSUAL;
+          if (ordered !== item) (copy ??= value.slice())[i] = ordered;
+        }
+        return copy ?? value;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return UNUSUAL;
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record);
+      const values = new Array<unknown>(keys.length);
+      let sorted = true;
+      let copied = false;
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const first = key.charCodeAt(0);
+        if ((first >= 48 && first <= 57) || key === '__proto__') return UNUSUAL;
+        if (i > 0 && keys[i - 1]! > key) sorted = false;
+        const item = record[key];
+        const ordered = inCanonicalOrder(item, depth + 1);
+        if (ordered === UNUSUAL) return UNUSUAL;
+        if (ordered !== item) copied = true;
+        values[i] = ordered;
+      }
+      if (sorted && !copied) return value;
+      const order = keys.map((_, i) => i);
+      if (!sorted) order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
+      const copy: Record<string, unknown> = {};
+      for (const i of order) copy[keys[i]!] = values[i];
+      return copy;
+    }
+    default:
+      return UNUSUAL;
+  }
 }
 
 /**

@@ -20,3 +20,32 @@ describe('the text stores write', () => {
     );
   });
 });
+
+describe('the text stores write, for values the native serialiser would get wrong', () => {
+  const stored = (data: unknown) => serialiseEvents([{ id: randomUUID(), type: 'Anything', data }])[0]!.data;
+
+  it('orders integer-like keys by code point, as canonicalJson does, not first as objects list them', () => {
+    expect(stored({ b: 1, 10: 2, 9: 3 })).toBe('{"10":2,"9":3,"b":1}');
+  });
+
+  it('keeps an own __proto__ key as data', () => {
+    const data = JSON.parse('{"z":1,"__proto__":{"x":2}}') as JsonValue;
+    expect(stored(data)).toBe(canonicalJson(data));
+    expect(stored(data)).toBe('{"__proto__":{"x":2},"z":1}');
+  });
+
+  it('orders keys inside arrays and deeper than the fast path goes', () => {
+    let deep: JsonValue = { b: [{ d: 1, c: 2 }], a: null };
+    for (let i = 0; i < 100; i++) deep = { y: deep, x: i };
+    expect(stored(deep)).toBe(canonicalJson(deep));
+  });
+
+  it('still names what it refuses', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = { back: cyclic };
+    expect(() => stored(cyclic)).toThrow('events[0].data.self.back contains a cycle');
+    expect(() => stored({ list: [1, Number.NaN] })).toThrow('events[0].data.list[1] is not a finite number');
+    expect(() => stored({ when: new Date(0) })).toThrow('events[0].data.when is a Date object, not JSON');
+    expect(() => stored({ gone: undefined })).toThrow('events[0].data.gone is undefined');
+  });
+});

@@ -18,8 +18,9 @@ import {
   type Subscription,
   type SubscriptionMessage,
 } from '../port.js';
-import { GENESIS_HASH, chainContentOfText, seal, type ChainContent } from '../hash-chain.js';
+import { GENESIS_HASH, chainContentOfText, seal } from '../hash-chain.js';
 import { assertExpectedRevision, assertStreamName, serialiseEvents, type SerialisedEvent } from '../validation.js';
+import { StreamIndex, type EventRow } from './stream-index.js';
 
 export interface SqliteEventStoreOptions {
   /**
@@ -31,27 +32,11 @@ export interface SqliteEventStoreOptions {
   readonly readBatchSize?: number;
 }
 
-interface EventRow {
-  position: number;
-  stream: string;
-  revision: number;
-  id: string;
-  type: string;
-  data: string;
-  metadata: string;
-  recorded_at: string;
-}
-
 type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
-
-/** A checked event and what the hash chain covers of it, canonicalised before the write transaction. */
-interface ChainedEvent extends SerialisedEvent {
-  readonly content: ChainContent;
-}
 
 interface PendingAppend {
   readonly stream: string;
-  readonly events: readonly ChainedEvent[];
+  readonly events: readonly SerialisedEvent[];
   readonly expected: ExpectedRevision;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
@@ -71,14 +56,14 @@ const SCHEMA = `
     metadata    TEXT    NOT NULL,
     recorded_at TEXT    NOT NULL
   );
-  CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
 `;
 
 /**
  * The embedded event store. One SQLite file in WAL mode with `synchronous=FULL`: an append is
  * acknowledged only after its transaction is fsynced. Event ids are deduplicated per stream, as in
  * EventStoreDB; they are not indexed globally, because a random-UUID index would cost every
- * commit a page write per event. Appends that arrive within one tick of the event
+ * commit a page write per event. For the same reason the stream index is built behind the log
+ * (`stream-index.ts`). Appends that arrive within one tick of the event
  * loop are committed together (group commit), each checked against its own expected revision, so many
  * writers share one fsync. Positions are SQLite rowids: gap-free because nothing is ever deleted and a
  * failed transaction leaves no row behind.
@@ -95,14 +80,12 @@ export class SqliteEventStore implements EventStore {
   private readonly wakers = new Set<() => void>();
   private readonly filterStatements = new Map<string, Statement<unknown[], EventRow>>();
 
-  private readonly lastEventStmt: Statement<[string], { revision: number; hash: string | null }>;
-  private readonly idsFromRevisionStmt: Statement<[string, number, number], { id: string; position: number }>;
-  private readonly recentIdsStmt: Statement<[string, number], { id: string; revision: number }>;
+  private readonly tipAtStmt: Statement<[number], { revision: number; hash: string | null }>;
   private readonly insertStmt: Statement<[number, string, number, string, string, string, string, string]>;
   private readonly headStmt: Statement<[], { head: number | null }>;
   private readonly commitBatch: Transaction<(batch: readonly PendingAppend[]) => Outcome[]>;
-  private readonly streamForwardsStmt: Statement<[string, number, number], EventRow>;
-  private readonly streamBackwardsStmt: Statement<[string, number, number], EventRow>;
+  private readonly index: StreamIndex;
+  private readonly readStreamRows: Transaction<(version: number, stream: string, from: number, direction: 'forwards' | 'backwards', limit: number) => EventRow[]>;
 
   private constructor(path: string, options: SqliteEventStoreOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
@@ -116,24 +99,20 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('wal_autocheckpoint = 10000');
     this.db.pragma('cache_size = -65536');
     this.db.exec(SCHEMA);
-    this.lastEventStmt = this.db.prepare(
-      "SELECT revision, json_extract(metadata, '$.hashChain.hash') AS hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1",
+    this.index = new StreamIndex(this.db);
+    this.tipAtStmt = this.db.prepare(
+      "SELECT revision, json_extract(metadata, '$.hashChain.hash') AS hash FROM events WHERE position = ?",
     );
-    this.idsFromRevisionStmt = this.db.prepare(
-      'SELECT id, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
-    );
-    this.recentIdsStmt = this.db.prepare('SELECT id, revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT ?');
     this.insertStmt = this.db.prepare(
       'INSERT INTO events (position, stream, revision, id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.headStmt = this.db.prepare('SELECT MAX(position) AS head FROM events');
     this.commitBatch = this.db.transaction((batch: readonly PendingAppend[]) => this.writeBatch(batch));
-    this.streamForwardsStmt = this.db.prepare(
-      'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
-    );
-    this.streamBackwardsStmt = this.db.prepare(
-      'SELECT * FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
-    );
+    // One snapshot for catching up with other connections and reading: the version is read before it.
+    this.readStreamRows = this.db.transaction((version: number, stream: string, from: number, direction: 'forwards' | 'backwards', limit: number) => {
+      this.syncWithOthers(version);
+      return this.index.rows(stream, from, direction, limit);
+    });
   }
 
   static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
@@ -145,9 +124,9 @@ export class SqliteEventStore implements EventStore {
       if (this.closed) throw new EventStoreClosedError();
       assertStreamName(stream);
       assertExpectedRevision(expected);
-      const chained = serialiseEvents(events).map(toChained);
+      const serialised = serialiseEvents(events);
       return new Promise<AppendResult>((resolve, reject) => {
-        this.pending.push({ stream, events: chained, expected, resolve, reject });
+        this.pending.push({ stream, events: serialised, expected, resolve, reject });
         this.scheduleFlush();
       });
     } catch (error) {
@@ -166,7 +145,8 @@ export class SqliteEventStore implements EventStore {
   /** Every append of a tick, in one transaction; refusals are decided before their append writes. */
   private writeBatch(batch: readonly PendingAppend[]): Outcome[] {
     const outcomes: Outcome[] = [];
-    this.forgetIfOthersWrote();
+    // The write lock is held: nobody else can commit, so this version is exact.
+    this.syncWithOthers(this.dataVersionNow());
     let nextPosition = this.head() + 1;
     const recordedAt = new Date().toISOString();
     for (const append of batch) {
@@ -193,11 +173,14 @@ export class SqliteEventStore implements EventStore {
     try {
       outcomes = this.commitBatch.immediate(batch);
     } catch (error) {
-      // The commit failed (disk full, I/O error): nothing of the batch is durable.
+      // The commit failed (disk full, I/O error): nothing of the batch is durable, and what this
+      // connection noted of it must be read again from the file.
       this.forget();
+      this.stale = true;
       for (const append of batch) append.reject(error);
       return;
     }
+    this.index.committed();
     batch.forEach((append, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) append.resolve(outcome.result);
@@ -240,8 +223,9 @@ export class SqliteEventStore implements EventStore {
     events.forEach((event, i) => {
       const position = nextPosition + i;
       const revision = appendAfter + 1 + i;
-      const sealed = seal(previous, stream, revision, event.content);
+      const sealed = seal(previous, stream, revision, chainContentOfText(event));
       this.insertStmt.run(position, stream, revision, event.id, event.type, sealed.data, sealed.metadata, recordedAt);
+      this.index.noteWritten(stream, { revision, position, id: event.id });
       previous = sealed.link.hash;
       positions.push(position);
     });
@@ -249,16 +233,33 @@ export class SqliteEventStore implements EventStore {
     return { result: { revision: appendAfter + events.length, positions }, written: events.length };
   }
 
-  // Within the write transaction the store knows the revisions and head it wrote last, unless
-  // another connection (another process on the same file) committed since: SQLite's data_version
-  // changes exactly then, so the cache is dropped and re-read.
+  // The store knows the revisions and head it wrote last and its stream index's tail, unless another
+  // connection (another process on the same file) committed since: SQLite's data_version changes
+  // exactly then, so the cache is dropped and the index catches up.
   private readonly revisions = new Map<string, StreamTip>();
   private cachedHead: number | undefined;
   private dataVersion: number | undefined;
+  /** A commit failed: what this connection noted in memory may not be in the file. */
+  private stale = false;
 
-  private forgetIfOthersWrote(): void {
-    const version = this.db.pragma('data_version', { simple: true }) as number;
-    if (version !== this.dataVersion) this.forget();
+  private dataVersionNow(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /**
+   * Inside a transaction, before reading: takes in what other connections committed up to `version`.
+   * A version read before the transaction's snapshot only ever makes this catch up again, never miss.
+   */
+  private syncWithOthers(version: number): void {
+    if (this.stale) {
+      this.index.reload();
+      this.stale = false;
+    } else if (version !== this.dataVersion) {
+      this.index.catchUp();
+    } else {
+      return;
+    }
+    this.forget();
     this.dataVersion = version;
   }
 
@@ -277,7 +278,8 @@ export class SqliteEventStore implements EventStore {
   private lastEvent(stream: string): StreamTip {
     let tip = this.revisions.get(stream);
     if (tip === undefined) {
-      const row = this.lastEventStmt.get(stream);
+      const position = this.index.lastPosition(stream);
+      const row = position === undefined ? undefined : this.tipAtStmt.get(position);
       // A stream written before the chain existed continues from the genesis hash; verify reports it.
       tip = row ? { revision: row.revision, hash: row.hash ?? GENESIS_HASH } : { revision: -1, hash: GENESIS_HASH };
       this.remember(stream, tip);
@@ -296,17 +298,17 @@ export class SqliteEventStore implements EventStore {
    * recent events and the rest follow it. Like EventStoreDB, which checks these against recent ids
    * only, the look-back is bounded; an exact expected revision is the way to full idempotency.
    */
-  private findRepeat(stream: string, events: readonly ChainedEvent[]): AppendResult | undefined {
+  private findRepeat(stream: string, events: readonly SerialisedEvent[]): AppendResult | undefined {
     const first = events[0];
     if (!first) return undefined;
-    const found = this.recentIdsStmt.all(stream, ANY_REPEAT_LOOKBACK).find((row) => row.id === first.id);
+    const found = this.index.entries(stream, Number.MAX_SAFE_INTEGER, 'backwards', ANY_REPEAT_LOOKBACK).find((row) => row.id === first.id);
     return found ? this.matchAt(stream, found.revision, events) : undefined;
   }
 
   /** The stored result when the stream holds exactly these event ids from `revision` on; otherwise undefined. */
-  private matchAt(stream: string, revision: number, events: readonly ChainedEvent[]): AppendResult | undefined {
+  private matchAt(stream: string, revision: number, events: readonly SerialisedEvent[]): AppendResult | undefined {
     if (events.length === 0) return undefined;
-    const stored = this.idsFromRevisionStmt.all(stream, revision, events.length);
+    const stored = this.index.entries(stream, revision, 'forwards', events.length);
     if (stored.length !== events.length || stored.some((row, i) => row.id !== events[i]!.id)) return undefined;
     return { revision: revision + events.length - 1, positions: stored.map((row) => row.position) };
   }
@@ -315,12 +317,8 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     assertStreamName(stream);
     const direction = options.direction ?? 'forwards';
-    const limit = options.maxCount ?? -1;
-    const rows =
-      direction === 'forwards'
-        ? this.streamForwardsStmt.all(stream, options.fromRevision ?? 0, limit)
-        : this.streamBackwardsStmt.all(stream, options.fromRevision ?? Number.MAX_SAFE_INTEGER, limit);
-    return rows.map(toRecorded);
+    const from = options.fromRevision ?? (direction === 'forwards' ? 0 : Number.MAX_SAFE_INTEGER);
+    return this.readStreamRows(this.dataVersionNow(), stream, from, direction, options.maxCount ?? -1).map(toRecorded);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
@@ -409,6 +407,9 @@ export class SqliteEventStore implements EventStore {
     if (this.pending.length > 0) this.flush();
     this.closed = true;
     this.wake();
+    // Leaves nothing for the next open to read back into memory; a crash instead would only cost that.
+    this.index.indexTail();
+    this.index.stop();
     this.db.close();
   }
 
@@ -470,10 +471,6 @@ class SqliteSubscription implements Subscription {
 interface StreamTip {
   readonly revision: number;
   readonly hash: string;
-}
-
-function toChained(event: SerialisedEvent): ChainedEvent {
-  return { ...event, content: chainContentOfText(event) };
 }
 
 function toStored(row: EventRow): StoredEvent {

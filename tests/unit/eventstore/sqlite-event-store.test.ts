@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-event-store.js';
 
@@ -89,6 +90,46 @@ describe('SqliteEventStore', () => {
       [2, 3, 'A2'],
       [3, 4, 'B3'],
     ]);
+  });
+
+  it('indexes streams behind the log: once writes pause, and at once after a long run of writes', async () => {
+    const store = open();
+    const indexed = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return (db.prepare('SELECT COUNT(*) AS n FROM stream_index').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    await store.append('paused-1', Array.from({ length: 10 }, () => event()), 'no_stream');
+    expect(indexed()).toBe(0);
+    const deadline = Date.now() + 5_000;
+    while (indexed() < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(indexed()).toBe(10);
+
+    await store.append('long-1', Array.from({ length: 5_000 }, () => event()), 'no_stream');
+    expect(indexed()).toBe(5_010);
+    expect((await store.readStream('long-1', { fromRevision: 4_998 })).map((e) => e.revision)).toEqual([4_998, 4_999]);
+  });
+
+  it('opens a file whose stream index was written inline with the log, and moves the index behind it', async () => {
+    const old = new Database(path);
+    old.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY, stream TEXT NOT NULL, revision INTEGER NOT NULL, id TEXT NOT NULL,
+      type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL);
+      CREATE UNIQUE INDEX events_by_stream ON events (stream, revision);`);
+    const insert = old.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    ['Old0', 'Old1'].forEach((type, revision) => insert.run(revision + 1, 'legacy-1', revision, randomUUID(), type, '{}', '{}', '2026-01-01T00:00:00.000Z'));
+    old.close();
+
+    const store = open();
+    expect((await store.readStream('legacy-1')).map((e) => e.type)).toEqual(['Old0', 'Old1']);
+    await expect(store.append('legacy-1', [event('Stale')], 0)).rejects.toMatchObject({ actual: 1 });
+    expect(await store.append('legacy-1', [event('New2')], 1)).toEqual({ revision: 2, positions: [3] });
+    const db = new Database(path, { readonly: true });
+    const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").all();
+    db.close();
+    expect(indexes).toEqual([]);
   });
 
   it('refuses appends after close', async () => {
