@@ -80,11 +80,6 @@ export interface AmqpBusOptions {
   readonly heartbeatSeconds?: number;
 }
 
-/**
- * Names the attempt a basic.return belongs to. Message ids cannot: the same message can be in flight
- * twice (a resend), and a broker ack may cover several publishes at once.
- */
-const PUBLISH_TOKEN_HEADER = 'x-vmledger-publish';
 /** A closing bus waits this long for confirms of publishes already sent before it drops the connection. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -100,6 +95,8 @@ interface ConsumerState {
   readonly handler: (delivery: Delivery) => Promise<void>;
   readonly prefetch: number;
   channel: Channel | null;
+  /** Deliveries of the current channel not yet acked on the wire, in delivery order. */
+  unsettled: PendingAcks | null;
   establishing: boolean;
   failures: number;
   retryTimer: NodeJS.Timeout | null;
@@ -107,6 +104,23 @@ interface ConsumerState {
 }
 
 type Outcome = 'ack' | 'requeue' | 'reject';
+
+interface UnsettledDelivery {
+  readonly raw: ConsumeMessage;
+  acked: boolean;
+}
+
+/**
+ * Acks wait for the end of the tick and go out together: a run of acked deliveries from the oldest
+ * unsettled one is one `basic.ack` with `multiple`, and only what an unfinished delivery separates
+ * from that run is acked on its own. Each ack is a command in the quorum queue's log, so fewer of
+ * them is broker work saved (raw amqplib consumers go ~25-50 % faster so on this machine).
+ */
+interface PendingAcks {
+  readonly channel: Channel;
+  deliveries: UnsettledDelivery[];
+  flushScheduled: boolean;
+}
 
 export class AmqpBus implements Bus {
   private link: Link | null = null;
@@ -188,6 +202,7 @@ export class AmqpBus implements Bus {
       handler,
       prefetch,
       channel: null,
+      unsettled: null,
       establishing: false,
       failures: 0,
       retryTimer: null,
@@ -384,7 +399,7 @@ export class AmqpBus implements Bus {
         const channel = await link.model.createConfirmChannel();
         channel.on('error', () => undefined);
         channel.on('return', (message: Message) => {
-          const token: unknown = message.properties.headers?.[PUBLISH_TOKEN_HEADER];
+          const token: unknown = message.properties.correlationId;
           if (typeof token === 'string') this.returned.add(token);
         });
         channel.on('close', () => {
@@ -426,7 +441,12 @@ export class AmqpBus implements Bus {
             messageId: message.id,
             type: message.type,
             contentType: 'application/json',
-            headers: { ...message.headers, [PUBLISH_TOKEN_HEADER]: token },
+            // Names the attempt a basic.return belongs to. Message ids cannot: the same message can
+            // be in flight twice (a resend), and a broker ack may cover several publishes at once.
+            // The bus has no other use for correlation-id, and a basic property costs less to
+            // write and read than a header table.
+            correlationId: token,
+            headers: Object.keys(message.headers).length > 0 ? message.headers : undefined,
           },
           settle,
         );
@@ -450,6 +470,7 @@ export class AmqpBus implements Bus {
       // Set before basic.consume: the first deliveries can be handled, and acked, before the
       // consume call below has resumed, and an ack only goes out on the consumer's current channel.
       consumer.channel = channel;
+      consumer.unsettled = { channel, deliveries: [], flushScheduled: false };
       await channel.consume(
         consumer.queue,
         (message: ConsumeMessage | null) => {
@@ -515,6 +536,7 @@ export class AmqpBus implements Bus {
       this.timers.delete(consumer.retryTimer);
       consumer.retryTimer = null;
     }
+    if (consumer.unsettled) this.flushAcks(consumer, consumer.unsettled);
     const channel = consumer.channel;
     consumer.channel = null;
     // basic.cancel alone would leave the unacked deliveries with this consumer; closing the channel
@@ -531,14 +553,16 @@ export class AmqpBus implements Bus {
     } catch (error) {
       // Not ours (someone published to the queue by hand): it can never be handled, so dead-letter it.
       this.emit({ type: 'undecodable-message', queue: consumer.queue, error });
-      this.settle(consumer, channel, raw, 'reject');
+      this.settle(consumer, channel, { raw, acked: false }, 'reject');
       return;
     }
+    const unsettled: UnsettledDelivery = { raw, acked: false };
+    consumer.unsettled?.deliveries.push(unsettled);
     let settled = false;
     const settleOnce = (outcome: Outcome): void => {
       if (settled) return;
       settled = true;
-      this.settle(consumer, channel, raw, outcome);
+      this.settle(consumer, channel, unsettled, outcome);
     };
     const delivery: Delivery = {
       message,
@@ -565,14 +589,40 @@ export class AmqpBus implements Bus {
    * tag means nothing on another channel, and the broker has already requeued whatever a closed
    * channel held, so a late settle has nothing left to do.
    */
-  private settle(consumer: ConsumerState, channel: Channel, raw: ConsumeMessage, outcome: Outcome): void {
-    if (this.closed || !consumer.active || consumer.channel !== channel) return;
+  private settle(consumer: ConsumerState, channel: Channel, delivery: UnsettledDelivery, outcome: Outcome): void {
+    const pending = consumer.unsettled;
+    if (this.closed || !consumer.active || consumer.channel !== channel || pending?.channel !== channel) return;
+    if (outcome === 'ack') {
+      delivery.acked = true;
+      if (!pending.flushScheduled) {
+        pending.flushScheduled = true;
+        setImmediate(() => this.flushAcks(consumer, pending));
+      }
+      return;
+    }
+    const at = pending.deliveries.indexOf(delivery);
+    if (at >= 0) pending.deliveries.splice(at, 1);
     try {
-      if (outcome === 'ack') channel.ack(raw);
-      else channel.nack(raw, false, outcome === 'requeue');
+      channel.nack(delivery.raw, false, outcome === 'requeue');
     } catch {
       // The channel closed under us; the broker returns the message itself.
     }
+  }
+
+  /** Sends the acks settled since the last flush (see PendingAcks); nothing when the channel is gone, whose deliveries the broker has requeued. */
+  private flushAcks(consumer: ConsumerState, pending: PendingAcks): void {
+    pending.flushScheduled = false;
+    if (consumer.channel !== pending.channel) return;
+    const deliveries = pending.deliveries;
+    let run = 0;
+    while (run < deliveries.length && deliveries[run]!.acked) run++;
+    try {
+      if (run > 0) pending.channel.ack(deliveries[run - 1]!.raw, true);
+      for (let i = run; i < deliveries.length; i++) if (deliveries[i]!.acked) pending.channel.ack(deliveries[i]!.raw);
+    } catch {
+      // The channel closed under us; the broker returns the messages itself.
+    }
+    pending.deliveries = deliveries.slice(run).filter((delivery) => !delivery.acked);
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
@@ -643,7 +693,7 @@ function decodeMessage(raw: ConsumeMessage): BusMessage {
   const body = JSON.parse(raw.content.toString('utf8')) as JsonValue;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw.properties.headers ?? {})) {
-    // x- headers belong to the broker and the bus (x-delivery-count, x-death, our publish token);
+    // x- headers belong to the broker and the bus (x-delivery-count, x-death);
     // the port hands out only the publisher's own, plus the death reason below.
     if (typeof value === 'string' && !name.toLowerCase().startsWith('x-')) headers[name] = value;
   }

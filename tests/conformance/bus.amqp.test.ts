@@ -85,6 +85,62 @@ if (url !== '') {
       expect(dead[0]!.deliveryCount).toBe(1);
     });
 
+    it('acks what a tick settled together, yet never for a delivery still being handled', async () => {
+      const queue = `vmledger-test.${randomUUID()}`;
+      await bus.declareQueue(queue);
+      const sent = Array.from({ length: 5 }, (_, i) => message(`M${i}`));
+      for (const m of sent) await bus.publish(queue, m);
+      // M2 is still being handled when the consumer goes: M0-M1 (a run from the oldest) and M3-M4
+      // (past the unfinished one) are acked, M2 is handed back.
+      const seen: string[] = [];
+      let finishM2!: () => void;
+      const consumer = await bus.consume(
+        queue,
+        async (delivery) => {
+          seen.push(delivery.message.type);
+          if (delivery.message.type === 'M2') await new Promise<void>((resolve) => (finishM2 = resolve));
+          await delivery.ack();
+        },
+        { prefetch: 10 },
+      );
+      await waitUntil(() => seen.length === 5);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await consumer.cancel();
+      finishM2();
+
+      const again: Delivery[] = [];
+      const second = await bus.consume(queue, async (delivery) => {
+        again.push(delivery);
+        await delivery.ack();
+      });
+      await waitUntil(() => again.length >= 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await second.cancel();
+      expect(again.map((d) => [d.message.type, d.deliveryCount])).toEqual([['M2', 2]]);
+    });
+
+    it('sends the acks waiting for the end of the tick before a cancel in that tick hands the rest back', async () => {
+      const queue = `vmledger-test.${randomUUID()}`;
+      await bus.declareQueue(queue);
+      await bus.publish(queue, message('AckedThenCancelled'));
+      const held: Delivery[] = [];
+      const consumer = await bus.consume(queue, async (delivery) => {
+        held.push(delivery);
+      });
+      await waitUntil(() => held.length === 1);
+      await held[0]!.ack();
+      await consumer.cancel();
+
+      const again: Delivery[] = [];
+      const second = await bus.consume(queue, async (delivery) => {
+        again.push(delivery);
+        await delivery.ack();
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await second.cancel();
+      expect(again).toEqual([]);
+    });
+
     it('keeps queues and messages across bus instances (durable queues, persistent messages)', async () => {
       const queue = `vmledger-test.${randomUUID()}`;
       const sent = message('Durable');
