@@ -85,6 +85,7 @@ export class SqliteEventStore implements EventStore {
   private readonly headStmt: Statement<[], { head: number | null }>;
   private readonly commitBatch: Transaction<(batch: readonly PendingAppend[]) => Outcome[]>;
   private readonly index: StreamIndex;
+  private readonly dataVersionStmt: Statement<[], number>;
   private readonly readStreamRows: Transaction<(version: number, stream: string, from: number, direction: 'forwards' | 'backwards', limit: number) => EventRow[]>;
 
   private constructor(path: string, options: SqliteEventStoreOptions) {
@@ -100,6 +101,8 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('cache_size = -65536');
     this.db.exec(SCHEMA);
     this.index = new StreamIndex(this.db);
+    // Prepared once: db.pragma() prepares its statement on every call, and this runs on every read.
+    this.dataVersionStmt = this.db.prepare<[], number>('PRAGMA data_version').pluck();
     this.tipAtStmt = this.db.prepare(
       "SELECT revision, json_extract(metadata, '$.hashChain.hash') AS hash FROM events WHERE position = ?",
     );
@@ -243,7 +246,7 @@ export class SqliteEventStore implements EventStore {
   private stale = false;
 
   private dataVersionNow(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+    return this.dataVersionStmt.get()!;
   }
 
   /**

@@ -145,22 +145,20 @@ export class StreamIndex {
     indexed: Statement<[string, number, number], T>,
     fromTail: (entry: StreamEntry) => T,
   ): T[] {
-    // Every indexed revision of a stream is below every revision in its tail: forwards, the index
-    // comes first; backwards, the tail does.
+    // Every indexed revision of a stream is below every revision in its tail, and a stream's
+    // revisions have no gaps: the tail entry of revision r is at r - tail[0].revision.
     const tail = this.tail.get(stream) ?? [];
+    const offset = tail.length > 0 ? tail[0]!.revision : 0;
     const room = (taken: number) => (limit < 0 ? -1 : limit - taken);
     if (direction === 'forwards') {
-      const found = indexed.all(stream, revision, limit);
-      for (const entry of tail) {
-        if (room(found.length) === 0) break;
-        if (entry.revision >= revision) found.push(fromTail(entry));
-      }
+      // From inside the tail, the index has nothing to add: the common read of what was appended
+      // since a cached revision takes no query at all.
+      const found = tail.length > 0 && revision >= offset ? [] : indexed.all(stream, revision, limit);
+      for (let i = Math.max(0, revision - offset); i < tail.length && room(found.length) !== 0; i++) found.push(fromTail(tail[i]!));
       return found;
     }
     const found: T[] = [];
-    for (let i = tail.length - 1; i >= 0 && room(found.length) !== 0; i--) {
-      if (tail[i]!.revision <= revision) found.push(fromTail(tail[i]!));
-    }
+    for (let i = Math.min(tail.length - 1, revision - offset); i >= 0 && room(found.length) !== 0; i--) found.push(fromTail(tail[i]!));
     if (room(found.length) !== 0) found.push(...indexed.all(stream, revision, room(found.length)));
     return found;
   }
