@@ -240,9 +240,11 @@ export class StreamIndex {
 
 /** A file written before the index moved behind the log has an inline (stream, revision) index: move it. */
 function migrateFromInlineIndex(db: Db): void {
+  const inline = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_by_stream'");
+  if (!inline.get()) return;
   db.transaction(() => {
-    const inline = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_by_stream'").get();
-    if (!inline) return;
+    // Another process may have migrated the file while this one waited for the write lock.
+    if (!inline.get()) return;
     db.exec(STREAM_INDEX_SCHEMA);
     db.exec('INSERT INTO stream_index (stream, revision, position) SELECT stream, revision, position FROM events');
     db.exec('UPDATE stream_index_state SET indexed_through = (SELECT COALESCE(MAX(position), 0) FROM events)');
