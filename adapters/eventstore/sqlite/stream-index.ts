@@ -169,13 +169,15 @@ export class StreamIndex {
       this.indexTail();
       return;
     }
-    if (this.tailSize > 0 && this.indexTimer === undefined) {
-      this.indexTimer = setTimeout(() => {
-        this.indexTimer = undefined;
-        this.indexTail();
-      }, INDEX_DELAY_MS);
-      this.indexTimer.unref();
-    }
+    if (this.tailSize > 0 && this.indexTimer === undefined) this.indexLater();
+  }
+
+  private indexLater(): void {
+    this.indexTimer = setTimeout(() => {
+      this.indexTimer = undefined;
+      this.indexTail();
+    }, INDEX_DELAY_MS);
+    this.indexTimer.unref();
   }
 
   /** Moves every event of the log not yet indexed into `stream_index`, in one transaction. */
@@ -208,11 +210,7 @@ export class StreamIndex {
     } catch {
       // Reads will fail on the same file and say why.
     }
-    this.indexTimer = setTimeout(() => {
-      this.indexTimer = undefined;
-      this.indexTail();
-    }, INDEX_DELAY_MS);
-    this.indexTimer.unref();
+    this.indexLater();
   }
 
   stop(): void {
