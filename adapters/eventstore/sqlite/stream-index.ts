@@ -26,7 +26,7 @@ const INDEX_BATCH = 4096;
 /** How long after the last write an indexing pass runs. */
 const INDEX_DELAY_MS = 200;
 
-export const STREAM_INDEX_SCHEMA = `
+const STREAM_INDEX_SCHEMA = `
   CREATE TABLE IF NOT EXISTS stream_index (
     stream   TEXT    NOT NULL,
     revision INTEGER NOT NULL,
@@ -37,7 +37,6 @@ export const STREAM_INDEX_SCHEMA = `
     only_row        INTEGER PRIMARY KEY CHECK (only_row = 1),
     indexed_through INTEGER NOT NULL
   );
-  INSERT OR IGNORE INTO stream_index_state (only_row, indexed_through) VALUES (1, 0);
 `;
 
 /**
@@ -73,6 +72,8 @@ export class StreamIndex {
     migrateFromInlineIndex(db);
     db.exec(STREAM_INDEX_SCHEMA);
     this.indexedThroughStmt = db.prepare('SELECT indexed_through FROM stream_index_state');
+    // Only when missing: a process that opens the file to read should not wait for the writer's lock.
+    if (!this.indexedThroughStmt.get()) db.prepare('INSERT OR IGNORE INTO stream_index_state (only_row, indexed_through) VALUES (1, 0)').run();
     this.newEventsStmt = db.prepare('SELECT stream, revision, position, id FROM events WHERE position > ? ORDER BY position');
     this.indexRangeStmt = db.prepare(
       'INSERT INTO stream_index (stream, revision, position) SELECT stream, revision, position FROM events WHERE position > ? AND position <= ?',
@@ -245,7 +246,7 @@ function migrateFromInlineIndex(db: Db): void {
     if (!inline.get()) return;
     db.exec(STREAM_INDEX_SCHEMA);
     db.exec('INSERT INTO stream_index (stream, revision, position) SELECT stream, revision, position FROM events');
-    db.exec('UPDATE stream_index_state SET indexed_through = (SELECT COALESCE(MAX(position), 0) FROM events)');
+    db.exec('INSERT OR REPLACE INTO stream_index_state (only_row, indexed_through) VALUES (1, (SELECT COALESCE(MAX(position), 0) FROM events))');
     db.exec('DROP INDEX events_by_stream');
   }).immediate();
 }

@@ -126,10 +126,16 @@ describe('SqliteEventStore', () => {
     expect((await store.readStream('legacy-1')).map((e) => e.type)).toEqual(['Old0', 'Old1']);
     await expect(store.append('legacy-1', [event('Stale')], 0)).rejects.toMatchObject({ actual: 1 });
     expect(await store.append('legacy-1', [event('New2')], 1)).toEqual({ revision: 2, positions: [3] });
+    await store.close();
+    // The moved index and the one built behind the log since meet without a gap or an overlap.
     const db = new Database(path, { readonly: true });
     const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").all();
+    const indexed = db.prepare('SELECT revision, position FROM stream_index ORDER BY revision').all();
+    const state = db.prepare('SELECT indexed_through FROM stream_index_state').get();
     db.close();
     expect(indexes).toEqual([]);
+    expect(indexed).toEqual([0, 1, 2].map((revision) => ({ revision, position: revision + 1 })));
+    expect(state).toEqual({ indexed_through: 3 });
   });
 
   it('refuses appends after close', async () => {
