@@ -58,6 +58,7 @@ export class StreamIndex {
   private knownThrough = 0;
   private indexedThrough = 0;
   private indexTimer: NodeJS.Timeout | undefined;
+  private lastProblem: string | undefined;
 
   private readonly indexedThroughStmt: Statement<[], { indexed_through: number }>;
   private readonly newEventsStmt: Statement<[number], StreamEntry & { stream: string }>;
@@ -194,12 +195,19 @@ export class StreamIndex {
         this.indexRangeStmt.run(this.indexedThrough, this.knownThrough);
         this.setIndexedThroughStmt.run(this.knownThrough);
       }).immediate();
-    } catch {
+    } catch (error) {
       // The file is busy or failing; the tail stays in memory, reads stay right, and appends see the
-      // same failure themselves. Try again later from what the file holds.
+      // same failure themselves. Try again later from what the file holds. Anything but a busy file
+      // is said once, since the tail would otherwise grow unseen.
+      const problem = error instanceof Error ? error.message : String(error);
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' && problem !== this.lastProblem) {
+        process.emitWarning(`event store: indexing streams failed, will retry: ${problem}`);
+      }
+      this.lastProblem = problem;
       this.retryLater();
       return;
     }
+    this.lastProblem = undefined;
     this.tail.clear();
     this.tailSize = 0;
     this.indexedThrough = this.knownThrough;

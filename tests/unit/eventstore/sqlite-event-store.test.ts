@@ -138,6 +138,28 @@ describe('SqliteEventStore', () => {
     expect(state).toEqual({ indexed_through: 3 });
   });
 
+  it('says once when indexing fails, and keeps reading the stream right from memory meanwhile', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const store = open();
+      await store.append('clash-1', [event('A'), event('B')], 'no_stream');
+      // Something else wrote the index entry the next pass must write.
+      const db = new Database(path);
+      db.prepare("INSERT INTO stream_index (stream, revision, position) VALUES ('clash-1', 1, 99)").run();
+      db.close();
+      const deadline = Date.now() + 5_000;
+      while (warnings.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/indexing streams failed, will retry: .*UNIQUE/);
+      expect((await store.readStream('clash-1')).map((e) => e.type)).toEqual(['A', 'B']);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('refuses appends after close', async () => {
     const store = open();
     await store.close();
