@@ -21,24 +21,44 @@ function tagged(error: GraphQLError, code: 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VAL
   });
 }
 
+/** Documents that parsed and validated, by query text, as Apollo's document store keeps them for HTTP. */
+const VALID_DOCUMENTS_KEPT = 1000;
+const validDocuments = new WeakMap<GraphQLSchema, Map<string, DocumentNode>>();
+
 /** The parsed document when the operation may run; otherwise the errors to send instead. */
 export function checkOperation(schema: GraphQLSchema, payload: OperationPayload): { document: DocumentNode } | { errors: GraphQLError[] } {
-  const tooLarge = documentSizeError(payload.query);
-  if (tooLarge) return { errors: [tooLarge] };
-  let document: DocumentNode;
-  try {
-    document = parse(payload.query, { maxTokens: MAX_DOCUMENT_TOKENS });
-  } catch (error) {
-    if (error instanceof GraphQLError) return { errors: [tagged(error, 'GRAPHQL_PARSE_FAILED')] };
-    throw error;
-  }
-  const invalid = validate(schema, document, [...specifiedRules, ...limitRules]);
-  if (invalid.length > 0) return { errors: invalid.map((error) => tagged(error, 'GRAPHQL_VALIDATION_FAILED')) };
+  const checked = validDocument(schema, payload.query);
+  if ('errors' in checked) return checked;
+  const { document } = checked;
+  // Cost depends on the variables, so it is weighed every time.
   try {
     assertWithinComplexity(schema, { document, variables: payload.variables, operationName: payload.operationName });
   } catch (error) {
     if (error instanceof GraphQLError) return { errors: [error] };
     throw error;
   }
+  return { document };
+}
+
+/** Parsed and validated once per query text: clients send the same few operations over and over. */
+function validDocument(schema: GraphQLSchema, query: string): { document: DocumentNode } | { errors: GraphQLError[] } {
+  let kept = validDocuments.get(schema);
+  if (!kept) validDocuments.set(schema, (kept = new Map()));
+  const known = kept.get(query);
+  if (known) return { document: known };
+  const tooLarge = documentSizeError(query);
+  if (tooLarge) return { errors: [tooLarge] };
+  let document: DocumentNode;
+  try {
+    document = parse(query, { maxTokens: MAX_DOCUMENT_TOKENS });
+  } catch (error) {
+    if (error instanceof GraphQLError) return { errors: [tagged(error, 'GRAPHQL_PARSE_FAILED')] };
+    throw error;
+  }
+  const invalid = validate(schema, document, [...specifiedRules, ...limitRules]);
+  if (invalid.length > 0) return { errors: invalid.map((error) => tagged(error, 'GRAPHQL_VALIDATION_FAILED')) };
+  // Oldest first out, so a client sending endless distinct queries cannot grow the map.
+  if (kept.size >= VALID_DOCUMENTS_KEPT) kept.delete(kept.keys().next().value!);
+  kept.set(query, document);
   return { document };
 }

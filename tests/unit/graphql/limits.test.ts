@@ -148,6 +148,17 @@ describe('checkOperation (the WebSocket pipeline)', () => {
     expect(codes(' '.repeat(MAX_DOCUMENT_BYTES + 1))).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('reuses a document it validated, but weighs its cost with every set of variables', () => {
+    const query = `query($n: Int) { virtualMachines(first: $n) { nodes { ${FULL_INSTANCE} } } }`;
+    const first = checkOperation(schema, { query, variables: { n: 10 } });
+    const again = checkOperation(schema, { query, variables: { n: 20 } });
+    expect('document' in first && 'document' in again && first.document === again.document).toBe(true);
+    const dear = checkOperation(schema, { query, variables: { n: 500 } });
+    expect('errors' in dear ? dear.errors[0]?.message : '').toMatch(/estimated cost/);
+    // An invalid text is never kept as valid: it fails again, however often it is sent.
+    for (let i = 0; i < 2; i++) expect('errors' in checkOperation(schema, { query: '{ nope }' })).toBe(true);
+  });
+
   it('stops parsing after the token limit', () => {
     const checked = checkOperation(schema, { query: `{ ${'a '.repeat(MAX_DOCUMENT_TOKENS)} }` });
     expect('errors' in checked ? checked.errors[0]?.message : '').toContain(`${MAX_DOCUMENT_TOKENS} tokens`);
