@@ -15,16 +15,9 @@ import { verifyLog, type VerifyResult } from '../../../api/audit/verify.js';
 import { projections } from '../../../api/projections.js';
 import { readModelFile } from '../../../projections/read-model.js';
 import { buildStackLog, type StackLog } from './stack-log.js';
+import type { EventRow } from '../../../adapters/eventstore/sqlite/stream-index.js';
 
-interface Row {
-  position: number;
-  stream: string;
-  revision: number;
-  id: string;
-  type: string;
-  data: string;
-  metadata: string;
-}
+type Row = EventRow;
 
 describe('audit verify', () => {
   let original: StackLog;
