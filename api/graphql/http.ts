@@ -89,7 +89,10 @@ export interface ApolloOptions {
 export function createApollo(options: ApolloOptions): ApolloServer<GraphqlContext> {
   return new ApolloServer<GraphqlContext>({
     schema: options.schema,
-    csrfPrevention: true,
+    // A request that carries a bearer key cannot be a simple cross-site request (browsers preflight
+    // Authorization), so it is let through like Apollo's own preflight headers: GET queries with a
+    // key work, while a key-less GET from a foreign page is still refused.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     // Clients generate code from it; depth and complexity bound it like any other query.
     introspection: true,
     includeStacktraceInErrorResponses: false,
