@@ -53,6 +53,8 @@ const STREAM_INDEX_SCHEMA = `
  */
 export class StreamIndex {
   private readonly tail = new Map<string, StreamEntry[]>();
+  /** Streams whose tail does not run revision by revision: only a log written around the store. */
+  private readonly irregular = new Set<string>();
   private tailSize = 0;
   /** Every event up to here is either indexed or in `tail`. */
   private knownThrough = 0;
@@ -97,6 +99,7 @@ export class StreamIndex {
   /** Forgets the memory tail and reads it again from the log: after a failed commit, whose events never were. */
   reload(): void {
     this.tail.clear();
+    this.irregular.clear();
     this.tailSize = 0;
     this.indexedThrough = this.indexedThroughStmt.get()!.indexed_through;
     this.knownThrough = this.indexedThrough;
@@ -119,6 +122,8 @@ export class StreamIndex {
   noteWritten(stream: string, entry: StreamEntry): void {
     let entries = this.tail.get(stream);
     if (!entries) this.tail.set(stream, (entries = []));
+    const last = entries.at(-1);
+    if (last && entry.revision !== last.revision + 1) this.irregular.add(stream);
     entries.push(entry);
     this.tailSize++;
     this.knownThrough = entry.position;
@@ -147,22 +152,39 @@ export class StreamIndex {
     indexed: Statement<[string, number, number], T>,
     fromTail: (entry: StreamEntry) => T,
   ): T[] {
-    // Every indexed revision of a stream is below every revision in its tail, and a stream's
-    // revisions have no gaps: the tail entry of revision r is at r - tail[0].revision.
-    const tail = this.tail.get(stream) ?? [];
-    const offset = tail.length > 0 ? tail[0]!.revision : 0;
+    // Every indexed revision of a stream is below every revision in its tail: forwards, the index
+    // comes first; backwards, the tail does.
     const room = (taken: number) => (limit < 0 ? -1 : limit - taken);
     if (direction === 'forwards') {
-      // From inside the tail, the index has nothing to add: the common read of what was appended
-      // since a cached revision takes no query at all.
-      const found = tail.length > 0 && revision >= offset ? [] : indexed.all(stream, revision, limit);
-      for (let i = Math.max(0, revision - offset); i < tail.length && room(found.length) !== 0; i++) found.push(fromTail(tail[i]!));
+      const tail = this.tailFrom(stream, revision, direction, -1);
+      // From inside a regular tail the index has nothing to add: the common read of what was
+      // appended since a cached revision takes no query at all.
+      const insideTail = tail.length > 0 && !this.irregular.has(stream) && revision >= this.tail.get(stream)![0]!.revision;
+      const found = insideTail ? [] : indexed.all(stream, revision, limit);
+      for (let i = 0; i < tail.length && room(found.length) !== 0; i++) found.push(fromTail(tail[i]!));
       return found;
     }
-    const found: T[] = [];
-    for (let i = Math.min(tail.length - 1, revision - offset); i >= 0 && room(found.length) !== 0; i--) found.push(fromTail(tail[i]!));
+    const found = this.tailFrom(stream, revision, direction, limit).map(fromTail);
     if (room(found.length) !== 0) found.push(...indexed.all(stream, revision, room(found.length)));
     return found;
+  }
+
+  /** The stream's tail entries a read from `revision` takes, in read order; limit -1 is all. */
+  private tailFrom(stream: string, revision: number, direction: Direction, limit: number): StreamEntry[] {
+    const tail = this.tail.get(stream);
+    if (!tail) return [];
+    if (this.irregular.has(stream)) {
+      // Only a log written around the store (tampered with, say) gets here: read as it is, in revision order.
+      const taken = tail
+        .filter((entry) => (direction === 'forwards' ? entry.revision >= revision : entry.revision <= revision))
+        .sort((a, b) => (direction === 'forwards' ? a.revision - b.revision : b.revision - a.revision));
+      return limit < 0 ? taken : taken.slice(0, limit);
+    }
+    // A regular tail has no gaps: the entry of revision r is at r - tail[0].revision.
+    const at = revision - tail[0]!.revision;
+    if (direction === 'forwards') return tail.slice(Math.max(0, at));
+    const end = Math.min(tail.length, Math.max(0, at + 1));
+    return tail.slice(limit < 0 ? 0 : Math.max(0, end - limit), end).reverse();
   }
 
   /** After a commit: index the tail now when it is long, otherwise once writes pause. */
@@ -209,6 +231,7 @@ export class StreamIndex {
     }
     this.lastProblem = undefined;
     this.tail.clear();
+    this.irregular.clear();
     this.tailSize = 0;
     this.indexedThrough = this.knownThrough;
   }
@@ -231,8 +254,12 @@ export class StreamIndex {
     for (const [stream, entries] of this.tail) {
       const kept = entries.filter((entry) => entry.position > position);
       this.tailSize -= entries.length - kept.length;
-      if (kept.length === 0) this.tail.delete(stream);
-      else this.tail.set(stream, kept);
+      if (kept.length > 0) {
+        this.tail.set(stream, kept);
+      } else {
+        this.tail.delete(stream);
+        this.irregular.delete(stream);
+      }
     }
     this.indexedThrough = position;
     this.knownThrough = Math.max(this.knownThrough, position);

@@ -160,6 +160,21 @@ describe('SqliteEventStore', () => {
     }
   });
 
+  it('reads a stream written around the store (a revision twice, say) in revision order, as it is', async () => {
+    const store = open();
+    await store.append('tampered-1', [event('R0'), event('R1'), event('R2')], 'no_stream');
+    const db = new Database(path);
+    db.prepare('INSERT INTO events (position, stream, revision, id, type, data, metadata, recorded_at) VALUES (4, ?, 1, ?, ?, ?, ?, ?)').run(
+      'tampered-1', randomUUID(), 'R1bis', '{}', '{}', '2026-01-01T00:00:00.000Z',
+    );
+    db.close();
+    const reader = open();
+    const types = async (options: Parameters<SqliteEventStore['readStream']>[1]) => (await reader.readStream('tampered-1', options)).map((e) => e.type);
+    expect(await types({})).toEqual(['R0', 'R1', 'R1bis', 'R2']);
+    expect(await types({ fromRevision: 1, maxCount: 2 })).toEqual(['R1', 'R1bis']);
+    expect(await types({ direction: 'backwards', maxCount: 3 })).toEqual(['R2', 'R1', 'R1bis']);
+  });
+
   it('refuses appends after close', async () => {
     const store = open();
     await store.close();

@@ -49,14 +49,20 @@ function setup(pollIntervalMs = 60_000) {
 }
 
 const settled = async (host: FakeHost, lists: number) => eventually(() => host.lists >= lists, 2_000, `${lists} reads`);
+
+/** Listening, with vm-1 running and the first read (which learns the domains) done. */
+async function watchingOneRunningDomain() {
+  const watching = setup();
+  watching.host.states.set('vm-1', 'running');
+  watching.listen();
+  await settled(watching.host, 1);
+  return watching;
+}
 const quiet = () => new Promise((resolve) => setTimeout(resolve, 30));
 
 describe('power-state watch', () => {
   it('reports a domain that stopped by itself when an event says something happened', async () => {
-    const { host, heard, listen } = setup();
-    host.states.set('vm-1', 'running');
-    listen();
-    await settled(host, 1);
+    const { host, heard } = await watchingOneRunningDomain();
     expect(heard).toEqual([]); // the first read learns the domains
     host.states.set('vm-1', 'stopped');
     host.event('vm-1');
@@ -85,10 +91,7 @@ describe('power-state watch', () => {
   });
 
   it('does not report what the driver did, even when the event arrives after the operation', async () => {
-    const { host, watch, heard, listen } = setup();
-    host.states.set('vm-1', 'running');
-    listen();
-    await settled(host, 1);
+    const { host, watch, heard } = await watchingOneRunningDomain();
     watch.begin('vm-1');
     host.states.set('vm-1', 'stopped');
     host.event('vm-1'); // seen during the operation
@@ -106,10 +109,7 @@ describe('power-state watch', () => {
   });
 
   it('ignores a read that was under way when the driver settled the domain', async () => {
-    const { host, watch, heard, listen } = setup();
-    host.states.set('vm-1', 'running');
-    listen();
-    await settled(host, 1);
+    const { host, watch, heard } = await watchingOneRunningDomain();
     // A read takes its snapshot (stopped, mid-operation), then the driver starts the domain and
     // settles it running, then the read's result arrives: it must not report `stopped`.
     host.states.set('vm-1', 'stopped');
@@ -126,10 +126,7 @@ describe('power-state watch', () => {
   });
 
   it('takes the next read as it is after an operation that left the state unknown', async () => {
-    const { host, watch, heard, listen } = setup();
-    host.states.set('vm-1', 'running');
-    listen();
-    await settled(host, 1);
+    const { host, watch, heard } = await watchingOneRunningDomain();
     watch.begin('vm-1');
     host.states.set('vm-1', 'stopped');
     watch.settle('vm-1', null);
