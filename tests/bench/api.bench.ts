@@ -1,8 +1,9 @@
 // Issue 4's figures, end to end through GraphQL against the main job running in its own process:
 // completed deploy jobs per second with 64 concurrent clients and their latency, and query
 // latency at 10,000 instances, each beside a bare express server's request rate measured in the
-// same run with the same client.
-import { mkdtempSync, rmSync } from 'node:fs';
+// same run with the same client; and the CPU time each side spends per deploy job and per bare
+// request, which bounds what rate two cores can reach.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
@@ -27,8 +28,27 @@ async function graphql<T>(url: string, query: string, variables: Record<string, 
   return body.data;
 }
 
-/** Requests per second from `CLIENTS` concurrent loops of `request` for a few seconds. */
-async function requestRate(request: () => Promise<unknown>): Promise<number> {
+/**
+ * Starts counting the CPU time the server process `pid` (all its threads, from Linux's /proc) and
+ * this client process use; `perUnit(n)` gives each side's ms per unit of work done since. Which side
+ * the machine's two cores are spent on says what a rate can reach here.
+ */
+function cpuMeter(pid: number): { perUnit(units: number): { server: number; client: number } } {
+  const serverMs = (): number => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    // utime and stime, fields 14 and 15 of proc(5), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  };
+  const clientMs = (): number => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const start = { server: serverMs(), client: clientMs() };
+  return { perUnit: (units) => ({ server: (serverMs() - start.server) / units, client: (clientMs() - start.client) / units }) };
+}
+
+/** Requests per second from `CLIENTS` concurrent loops of `request` for a few seconds, and how many were made. */
+async function requestRate(request: () => Promise<unknown>): Promise<{ rate: number; count: number }> {
   let count = 0;
   const deadline = performance.now() + RATE_SECONDS * 1000;
   const started = performance.now();
@@ -40,7 +60,7 @@ async function requestRate(request: () => Promise<unknown>): Promise<number> {
       }
     }),
   );
-  return perSecond(count, started);
+  return { rate: perSecond(count, started), count };
 }
 
 function waitForJob(ws: Client, jobId: string): Promise<string> {
@@ -76,7 +96,10 @@ export async function apiFigures(): Promise<Figure[]> {
   );
   const sockets: Client[] = [];
   try {
-    const bareRate = await requestRate(() => fetch(bare.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' }).then((r) => r.json()));
+    const bareMeter = cpuMeter(bare.process.child.pid!);
+    const bareRun = await requestRate(() => fetch(bare.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' }).then((r) => r.json()));
+    const bareRate = bareRun.rate;
+    const bareCpu = bareMeter.perUnit(bareRun.count);
 
     // A zone big enough for every deployment of the run, with simulator delays of 0.
     const { serviceOfferings } = await graphql<{ serviceOfferings: { nodes: Array<{ id: string; name: string }> } }>(server.url, '{ serviceOfferings { nodes { id name } } }');
@@ -102,6 +125,7 @@ export async function apiFigures(): Promise<Figure[]> {
     const latencies: number[] = [];
     let next = 0;
     let failed = 0;
+    const deployMeter = cpuMeter(server.process.child.pid!);
     const started = performance.now();
     await Promise.all(
       sockets.map(async (ws) => {
@@ -119,12 +143,13 @@ export async function apiFigures(): Promise<Figure[]> {
       }),
     );
     const deployRate = perSecond(DEPLOYS, started);
+    const deployCpu = deployMeter.perUnit(DEPLOYS);
     if (failed > 0) throw new Error(`${failed} of ${DEPLOYS} deploy jobs failed`);
 
     const page = await graphql<{ virtualMachines: { nodes: Array<{ id: string }>; totalCount: number } }>(server.url, '{ virtualMachines(first: 50) { totalCount nodes { id } } }');
     const ids = page.virtualMachines.nodes.map((n) => n.id);
     let i = 0;
-    const byIdRate = await requestRate(() => graphql(server.url, 'query($id: ID!) { virtualMachine(id: $id) { id name state hostId } }', { id: ids[i++ % ids.length] }));
+    const { rate: byIdRate } = await requestRate(() => graphql(server.url, 'query($id: ID!) { virtualMachine(id: $id) { id name state hostId } }', { id: ids[i++ % ids.length] }));
     const listLatency: number[] = [];
     for (let q = 0; q < 300; q++) {
       const sent = performance.now();
@@ -133,9 +158,13 @@ export async function apiFigures(): Promise<Figure[]> {
     }
     return [
       { name: `bare express POST, ${CLIENTS} clients (limit)`, value: bareRate, unit: 'requests/s' },
+      { name: 'bare express CPU per request: server', value: bareCpu.server, unit: 'ms' },
+      { name: 'bare express CPU per request: client (this process)', value: bareCpu.client, unit: 'ms' },
       { name: `deployVirtualMachine jobs completed (deploy+start), ${CLIENTS} clients`, value: deployRate, unit: 'jobs/s' },
       { name: 'deploy job latency p50 (mutation → SUCCEEDED pushed)', value: percentile(latencies, 50), unit: 'ms' },
       { name: 'deploy job latency p99', value: percentile(latencies, 99), unit: 'ms' },
+      { name: 'deploy job CPU: server (main job, all threads)', value: deployCpu.server, unit: 'ms' },
+      { name: 'deploy job CPU: client (this process: one POST, one subscription)', value: deployCpu.client, unit: 'ms' },
       { name: `virtualMachine(id) over HTTP, ${CLIENTS} clients`, value: byIdRate, unit: 'requests/s', ratio: byIdRate / bareRate },
       { name: `virtualMachines(first: 50) latency p50, ${page.virtualMachines.totalCount.toLocaleString('en-US')} instances`, value: percentile(listLatency, 50), unit: 'ms' },
       { name: 'virtualMachines(first: 50) latency p99', value: percentile(listLatency, 99), unit: 'ms' },
