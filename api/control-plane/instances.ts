@@ -26,12 +26,12 @@ import {
   getTemplate,
   getZone,
   hostCapacitySnapshot,
-  listNetworks,
-  listStoragePools,
+  defaultNetworkFor,
+  defaultStoragePoolFor,
   type ServiceOfferingNode,
   type TemplateNode,
 } from '../../projections/infrastructure/index.js';
-import { getAccount, listAccounts } from '../../projections/accounts/index.js';
+import { findAccountByName, getAccount } from '../../projections/accounts/index.js';
 import { accountInstancesPerHost, findInstance } from '../../projections/instances/queries.js';
 import { toVirtualMachineView, type VirtualMachineView } from '../../projections/instances/view.js';
 import { db, envelopeOf, execute, now, settled, setting, toApiError, visibilityOf, type ControlPlaneContext } from './context.js';
@@ -156,8 +156,8 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
     if (existing) return existing;
   }
 
-  const networks = deployNetworks(context, caller, args, zone.id);
-  const pool = listStoragePools(db(context), { zoneId: zone.id, first: 1 }).nodes[0];
+  const networks = deployNetworks(context, caller, owner.accountId, args, zone.id);
+  const pool = defaultStoragePoolFor(db(context), zone.id);
   const at = now(context);
   const nics: Nic[] = networks.map((network, deviceId) => ({
     id: uuidv5(`nic|${instanceId}|${deviceId}`, EVENT_ID_NAMESPACE),
@@ -261,8 +261,7 @@ function deployOwner(context: ControlPlaneContext, caller: Caller, args: DeployA
   if (!args.account) return { accountId: caller.accountId, domainId: caller.domainId };
   if (caller.role === 'USER') throw new ApiError('FORBIDDEN', 'Only admins may deploy for another account', 'account');
   const domainId = args.domainId ?? caller.domainId;
-  const match = listAccounts(db(context), { first: 500 }).nodes.find((a) => a.name === args.account && a.domainId === domainId);
-  const account = match ?? getAccount(db(context), args.account);
+  const account = findAccountByName(db(context), args.account, domainId) ?? getAccount(db(context), args.account);
   if (!account) throw new ApiError('BAD_USER_INPUT', `Unable to find account ${JSON.stringify(args.account)} in domain ${domainId}`, 'account');
   if (caller.role === 'DOMAIN_ADMIN' && !account.domainPath.startsWith(caller.domainPath)) {
     throw new ApiError('FORBIDDEN', `Account ${account.name} is outside the caller's domain`, 'account');
@@ -270,19 +269,22 @@ function deployOwner(context: ControlPlaneContext, caller: Caller, args: DeployA
   return { accountId: account.id, domainId: account.domainId };
 }
 
-function deployNetworks(context: ControlPlaneContext, caller: Caller, args: DeployArgs, zoneId: string) {
+/** The networks of a deployment for `ownerAccountId`: those named, or the zone's default for the owner. */
+function deployNetworks(context: ControlPlaneContext, caller: Caller, ownerAccountId: string, args: DeployArgs, zoneId: string) {
   if (args.networkIds && args.networkIds.length > 0) {
     return args.networkIds.map((id, i) => {
       const network = getNetwork(db(context), id);
-      // Another account's network is as unknown to the caller as one that does not exist.
-      if (!network || network.zoneId !== zoneId || !mayUse(context, caller, network.accountId)) throw new ApiError('BAD_USER_INPUT', `Unable to find network ${JSON.stringify(id)} in zone ${zoneId}`, `networkIds[${i}]`);
+      // Another account's network is as unknown to the caller as one that does not exist; and, as
+      // CloudStack's network permission check, the instance's owner must be able to use it too.
+      const usable = network && network.zoneId === zoneId && mayUse(context, caller, network.accountId) && (network.accountId === null || network.accountId === ownerAccountId);
+      if (!usable) throw new ApiError('BAD_USER_INPUT', `Unable to find network ${JSON.stringify(id)} in zone ${zoneId}`, `networkIds[${i}]`);
       return network;
     });
   }
-  // CloudStack picks the zone's default network when none is named; here: its first shared or L2 network.
-  const first = listNetworks(db(context), { zoneId, first: 1 }).nodes[0];
-  if (!first) throw new ApiError('BAD_USER_INPUT', `Zone ${zoneId} has no network; name one in networkIds`, 'networkIds');
-  return [first];
+  // CloudStack picks the zone's default network when none is named; here: the oldest the owner may use.
+  const network = defaultNetworkFor(db(context), zoneId, ownerAccountId);
+  if (!network) throw new ApiError('BAD_USER_INPUT', `Zone ${zoneId} has no network this account may use; name one in networkIds`, 'networkIds');
+  return [network];
 }
 
 export async function startVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; hostId?: string | null; considerLastHost?: boolean | null }): Promise<JobView> {

@@ -102,6 +102,14 @@ export function listAccounts(db: Database, args: ListAccountsArgs = {}): Connect
   return listPage(db, byCreated<AccountRow>('acct_account', conditions), args, accountNode);
 }
 
+/** The oldest account of this name in the domain: how an admin names the account it deploys for. */
+export function findAccountByName(db: Database, name: string, domainId: string): AccountNode | undefined {
+  const row = prepared(db, 'SELECT * FROM acct_account WHERE name = ? AND domain_id = ? ORDER BY created, id LIMIT 1').get(name, domainId) as
+    | AccountRow
+    | undefined;
+  return row && accountNode(row);
+}
+
 export function getAccount(db: Database, id: string): AccountNode | undefined {
   const row = prepared(db, 'SELECT * FROM acct_account WHERE id = ?').get(id) as AccountRow | undefined;
   return row && accountNode(row);

@@ -244,11 +244,13 @@ export interface DeployOptions {
   templateId?: string;
   hostId?: string;
   clientToken?: string;
+  /** The account to deploy for (an admin's privilege), by name or id. */
+  account?: string;
 }
 
-export const DEPLOY = `mutation($zoneId: ID!, $serviceOfferingId: ID!, $templateId: ID!, $name: String, $startVm: Boolean, $hostId: ID, $clientToken: String) {
+export const DEPLOY = `mutation($zoneId: ID!, $serviceOfferingId: ID!, $templateId: ID!, $name: String, $startVm: Boolean, $hostId: ID, $clientToken: String, $account: String) {
   deployVirtualMachine(zoneId: $zoneId, serviceOfferingId: $serviceOfferingId, templateId: $templateId, name: $name,
-    startVm: $startVm, hostId: $hostId, clientToken: $clientToken) { ${JOB_FIELDS} } }`;
+    startVm: $startVm, hostId: $hostId, clientToken: $clientToken, account: $account) { ${JOB_FIELDS} } }`;
 
 export async function deploy(h: Harness, c: GraphQLClient, options: DeployOptions = {}): Promise<Job> {
   const { deployVirtualMachine } = await c.request<{ deployVirtualMachine: Job }>(DEPLOY, {
@@ -259,6 +261,7 @@ export async function deploy(h: Harness, c: GraphQLClient, options: DeployOption
     startVm: options.startVm ?? true,
     hostId: options.hostId ?? null,
     clientToken: options.clientToken ?? null,
+    account: options.account ?? null,
   });
   return deployVirtualMachine;
 }

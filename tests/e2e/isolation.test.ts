@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLClient } from 'graphql-request';
 import {
   actionEvents,
+  deploy,
   deployed,
   gqlError,
   gqlErrors,
@@ -153,6 +154,61 @@ describe('isolation between accounts', () => {
       { z: h.demo.zoneId, s: h.demo.serviceOfferingIds.small, t: h.demo.templateId, n: [isolated.id] },
     );
     expect((await h.waitForJob(a.client, deployVirtualMachine.id)).status).toBe('SUCCEEDED');
+  });
+
+  it("a deployment that names no network gets one its owner may use, never another account's", async () => {
+    // A zone whose oldest network is A's own: before any zone-wide network exists, it is all there is.
+    const admin = h.admin;
+    const { createZone } = await admin.request<{ createZone: { id: string } }>(`mutation { createZone(name: "owned-first", networkType: "Advanced") { id } }`);
+    const zoneId = createZone.id;
+    const network = async (variables: Record<string, unknown>) =>
+      (
+        await admin.request<{ createNetwork: { id: string } }>(
+          `mutation($z: ID!, $name: String!, $type: GuestNetworkType!, $vlan: Int, $cidr: String, $a: ID) {
+            createNetwork(zoneId: $z, name: $name, type: $type, vlan: $vlan, cidr: $cidr, accountId: $a) { id } }`,
+          { z: zoneId, vlan: null, cidr: null, a: null, ...variables },
+        )
+      ).createNetwork.id;
+    const privateA = await network({ name: 'a-first', type: 'Isolated', cidr: '10.20.0.0/24', a: a.id });
+    const { registerTemplate } = await admin.request<{ registerTemplate: { id: string } }>(
+      `mutation($z: ID) { registerTemplate(zoneId: $z, name: "owned-first-linux", osType: "Debian GNU/Linux 12 (64-bit)", url: "https://example.invalid/d.qcow2", size: 2147483648, isPublic: true) { id } }`,
+      { z: zoneId },
+    );
+    const inZone = { zoneId, templateId: registerTemplate.id, startVm: false };
+    const nicNetworks = (vm: Vm) => vm.nics.map((n) => n.networkId);
+
+    const head = await h.logHead();
+    const refused = await gqlError(deploy(h, b.client, { ...inZone, name: 'no-network-for-b' }), h);
+    expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431, field: 'networkIds' });
+    expect(await h.logHead()).toBe(head);
+    expect(nicNetworks(await deployed(h, a.client, { ...inZone, name: 'a-default' }))).toEqual([privateA]);
+
+    const shared = await network({ name: 'zone-wide', type: 'L2', vlan: 310 });
+    expect(nicNetworks(await deployed(h, b.client, { ...inZone, name: 'b-default' }))).toEqual([shared]);
+    // The root admin deploying for B, by account name: B's default, not the zone's oldest network.
+    const forB = await deployed(h, admin, { ...inZone, name: 'for-b', account: 'tenant-b' });
+    expect(forB.accountId).toBe(b.id);
+    expect(nicNetworks(forB)).toEqual([shared]);
+    // Nor may the root admin put B's instance on A's network by naming it: B could not use it.
+    const misplaced = await gqlError(
+      admin.request(
+        `mutation($z: ID!, $s: ID!, $t: ID!, $n: [ID!], $account: String) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, networkIds: $n, account: $account, startVm: false) { id } }`,
+        { z: zoneId, s: h.demo.serviceOfferingIds.small, t: registerTemplate.id, n: [privateA], account: 'tenant-b' },
+      ),
+      h,
+    );
+    expect(misplaced.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431, field: 'networkIds[0]' });
+  });
+
+  it('only an admin deploys for another account', async () => {
+    const head = await h.logHead();
+    const refused = await gqlError(deploy(h, b.client, { name: 'for-a', account: 'tenant-a', startVm: false }), h);
+    expect(refused.extensions).toMatchObject({ code: 'FORBIDDEN', errorCode: 531, field: 'account' });
+    const unknown = await gqlError(deploy(h, h.admin, { name: 'for-nobody', account: 'no-such-account', startVm: false }), h);
+    expect(unknown.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431, field: 'account' });
+    expect(await h.logHead()).toBe(head);
+    // By id works as well as by name.
+    expect((await deployed(h, h.admin, { name: 'for-a-by-id', account: a.id, startVm: false })).accountId).toBe(a.id);
   });
 
   it('a USER cannot deploy from a private template it cannot see', async () => {

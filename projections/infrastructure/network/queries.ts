@@ -100,6 +100,18 @@ export function listNetworks(db: Database, args: ListNetworksArgs = {}): Connect
   return listPage(db, byCreated<NetworkRow>('infra_network', conditions), args, networkNode);
 }
 
+/**
+ * The network a deployment that names none gets: the zone's oldest network its owner may use, which is
+ * a zone-wide one (no account) or one of the owner's own. Another account's network is never a default.
+ */
+export function defaultNetworkFor(db: Database, zoneId: string, ownerAccountId: string): NetworkNode | undefined {
+  const row = prepared(
+    db,
+    'SELECT * FROM infra_network WHERE zone_id = ? AND deleted = 0 AND (account_id IS NULL OR account_id = ?) ORDER BY created, id LIMIT 1',
+  ).get(zoneId, ownerAccountId) as NetworkRow | undefined;
+  return row && networkNode(row);
+}
+
 export function getNetwork(db: Database, id: string, options: { readonly includeRemoved?: boolean } = {}): NetworkNode | undefined {
   const row = prepared(db, 'SELECT * FROM infra_network WHERE id = ?').get(id) as NetworkRow | undefined;
   return row && (options.includeRemoved || row.deleted === 0) ? networkNode(row) : undefined;

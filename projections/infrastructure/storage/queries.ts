@@ -71,6 +71,12 @@ export function listStoragePools(db: Database, args: ListStoragePoolsArgs = {}):
   return listPage(db, byCreated<StoragePoolRow>('infra_storage_pool', conditions), args, storagePoolNode);
 }
 
+/** The pool a new root volume is placed in when nothing says otherwise: the zone's oldest. */
+export function defaultStoragePoolFor(db: Database, zoneId: string): StoragePoolNode | undefined {
+  const row = prepared(db, 'SELECT * FROM infra_storage_pool WHERE zone_id = ? ORDER BY created, id LIMIT 1').get(zoneId) as StoragePoolRow | undefined;
+  return row && storagePoolNode(row);
+}
+
 export function getStoragePool(db: Database, id: string): StoragePoolNode | undefined {
   const row = prepared(db, 'SELECT * FROM infra_storage_pool WHERE id = ?').get(id) as StoragePoolRow | undefined;
   return row && storagePoolNode(row);
