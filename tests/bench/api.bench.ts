@@ -149,7 +149,10 @@ export async function apiFigures(): Promise<Figure[]> {
     const page = await graphql<{ virtualMachines: { nodes: Array<{ id: string }>; totalCount: number } }>(server.url, '{ virtualMachines(first: 50) { totalCount nodes { id } } }');
     const ids = page.virtualMachines.nodes.map((n) => n.id);
     let i = 0;
-    const { rate: byIdRate } = await requestRate(() => graphql(server.url, 'query($id: ID!) { virtualMachine(id: $id) { id name state hostId } }', { id: ids[i++ % ids.length] }));
+    const byIdMeter = cpuMeter(server.process.child.pid!);
+    const byIdRun = await requestRate(() => graphql(server.url, 'query($id: ID!) { virtualMachine(id: $id) { id name state hostId } }', { id: ids[i++ % ids.length] }));
+    const byIdRate = byIdRun.rate;
+    const byIdCpu = byIdMeter.perUnit(byIdRun.count);
     const listLatency: number[] = [];
     for (let q = 0; q < 300; q++) {
       const sent = performance.now();
@@ -166,6 +169,7 @@ export async function apiFigures(): Promise<Figure[]> {
       { name: 'deploy job CPU: server (main job, all threads)', value: deployCpu.server, unit: 'ms' },
       { name: 'deploy job CPU: client (this process: one POST, one subscription)', value: deployCpu.client, unit: 'ms' },
       { name: `virtualMachine(id) over HTTP, ${CLIENTS} clients`, value: byIdRate, unit: 'requests/s', ratio: byIdRate / bareRate },
+      { name: 'virtualMachine(id) CPU per request: server', value: byIdCpu.server, unit: 'ms' },
       { name: `virtualMachines(first: 50) latency p50, ${page.virtualMachines.totalCount.toLocaleString('en-US')} instances`, value: percentile(listLatency, 50), unit: 'ms' },
       { name: 'virtualMachines(first: 50) latency p99', value: percentile(listLatency, 99), unit: 'ms' },
     ];
