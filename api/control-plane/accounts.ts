@@ -86,11 +86,11 @@ export async function createAccount(context: ControlPlaneContext, caller: Caller
   if (role === undefined) badInput('role', `role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(roleText)}`);
   const domainId = stringArg(args, 'domainId', false) ?? caller.domainId;
   const domain = getDomain(db(context), domainId);
-  if (!domain) badInput('domainId', `Unable to find domain ${JSON.stringify(domainId)}`);
+  // A domain outside a domain admin's subtree is as unknown to it as one that does not exist: telling
+  // them apart would confirm the domain and name its path.
+  const reachable = domain && (caller.role !== 'DOMAIN_ADMIN' || isInDomainSubtree(caller.domainPath, domain.path));
+  if (!domain || !reachable) badInput('domainId', `Unable to find domain ${JSON.stringify(domainId)}`);
   if (caller.role === 'DOMAIN_ADMIN') {
-    if (!isInDomainSubtree(caller.domainPath, domain.path)) {
-      throw new ApiError('FORBIDDEN', `Domain ${domain.path} is outside the caller's domain ${caller.domainPath}`, 'domainId');
-    }
     if (role !== 'USER') throw new ApiError('FORBIDDEN', `A domain admin may create USER accounts only, not ${role}`, 'role');
   }
 

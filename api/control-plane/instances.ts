@@ -3,7 +3,7 @@
 // saga, and returns once the read model shows the effect.
 import { v5 as uuidv5 } from 'uuid';
 import { EVENT_ID_NAMESPACE } from '../../adapters/eventstore/command-handler.js';
-import { accountDecider, accountStream } from '../../domain/account/index.js';
+import { accountDecider, accountStream, isInDomainSubtree } from '../../domain/account/index.js';
 import { planHost, allocationSettings } from '../../domain/allocation/index.js';
 import {
   instanceDecider,
@@ -79,12 +79,30 @@ function requireOffering(context: ControlPlaneContext, id: string, field: string
   return node;
 }
 
-/** A template the caller may use in the zone: public or its own, registered there or for every zone. */
-function requireTemplate(context: ControlPlaneContext, caller: Caller, id: string, field: string, zoneId: string): TemplateNode {
+/**
+ * The account an instance belongs to, with what it may use: the caller itself, or the account an
+ * admin deploys for. Resources are checked against it as well as against the caller, as CloudStack
+ * checks them against the VM's owner.
+ */
+type Owner = Pick<Caller, 'accountId' | 'role' | 'domainId' | 'domainPath'>;
+
+function ownerOfInstance(context: ControlPlaneContext, instance: Instance): Owner {
+  const account = getAccount(db(context), instance.accountId);
+  // Every instance's account is in the read model; were it not, the owner may use only what is shared.
+  return account
+    ? { accountId: account.id, role: account.role, domainId: account.domainId, domainPath: account.domainPath }
+    : { accountId: instance.accountId, role: 'USER', domainId: instance.domainId, domainPath: '' };
+}
+
+/**
+ * A template the caller and the instance's owner may both use in the zone: public or theirs,
+ * registered there or for every zone.
+ */
+function requireTemplate(context: ControlPlaneContext, parties: readonly Owner[], id: string, field: string, zoneId: string): TemplateNode {
   const node = getTemplate(db(context), id);
   // A private template is its owner's (and the root admin's), as the templates list shows.
-  const visible = node && (node.isPublic || caller.role === 'ROOT_ADMIN' || (node.accountId !== null && mayUse(context, caller, node.accountId)));
-  if (!node || !visible) {
+  const usableBy = (party: Owner) => node !== undefined && (node.isPublic || party.role === 'ROOT_ADMIN' || (node.accountId !== null && mayUse(context, party, node.accountId)));
+  if (!node || !parties.every(usableBy)) {
     throw new ApiError('BAD_USER_INPUT', `Unable to find template ${JSON.stringify(id)}`, field);
   }
   if (node.zoneId !== null && node.zoneId !== zoneId) {
@@ -93,8 +111,8 @@ function requireTemplate(context: ControlPlaneContext, caller: Caller, id: strin
   return node;
 }
 
-/** Whether the caller may use a resource owned by this account (null: shared by all). */
-function mayUse(context: ControlPlaneContext, caller: Caller, ownerAccountId: string | null): boolean {
+/** Whether the caller (or an instance's owner) may use a resource owned by this account (null: shared by all). */
+function mayUse(context: ControlPlaneContext, caller: Owner, ownerAccountId: string | null): boolean {
   if (ownerAccountId === null || caller.role === 'ROOT_ADMIN' || ownerAccountId === caller.accountId) return true;
   if (caller.role !== 'DOMAIN_ADMIN') return false;
   const owner = getAccount(db(context), ownerAccountId);
@@ -144,8 +162,8 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
   const zone = getZone(db(context), args.zoneId);
   if (!zone) throw new ApiError('BAD_USER_INPUT', `Unable to find zone ${JSON.stringify(args.zoneId)}`, 'zoneId');
   const offering = requireOffering(context, args.serviceOfferingId, 'serviceOfferingId');
-  const template = requireTemplate(context, caller, args.templateId, 'templateId', zone.id);
   const owner = deployOwner(context, caller, args);
+  const template = requireTemplate(context, [caller, owner], args.templateId, 'templateId', zone.id);
 
   // A client token names the deployment: a retry with the same token finds the first job.
   const tokenKey = args.clientToken ? `${owner.accountId}|${args.clientToken}` : undefined;
@@ -257,16 +275,19 @@ function rootDiskSize(details: Readonly<Record<string, string>> | null | undefin
 }
 
 /** The account the instance will belong to: the caller's, or for admins the one named by account/domainId. */
-function deployOwner(context: ControlPlaneContext, caller: Caller, args: DeployArgs): { accountId: string; domainId: string } {
-  if (!args.account) return { accountId: caller.accountId, domainId: caller.domainId };
+function deployOwner(context: ControlPlaneContext, caller: Caller, args: DeployArgs): Owner {
+  if (!args.account) return caller;
   if (caller.role === 'USER') throw new ApiError('FORBIDDEN', 'Only admins may deploy for another account', 'account');
   const domainId = args.domainId ?? caller.domainId;
   const account = findAccountByName(db(context), args.account, domainId) ?? getAccount(db(context), args.account);
-  if (!account) throw new ApiError('BAD_USER_INPUT', `Unable to find account ${JSON.stringify(args.account)} in domain ${domainId}`, 'account');
-  if (caller.role === 'DOMAIN_ADMIN' && !account.domainPath.startsWith(caller.domainPath)) {
-    throw new ApiError('FORBIDDEN', `Account ${account.name} is outside the caller's domain`, 'account');
-  }
-  return { accountId: account.id, domainId: account.domainId };
+  // An account outside the caller's reach is as unknown to it as one that does not exist: telling
+  // them apart would let a domain admin probe other domains' account names and ids.
+  const reachable =
+    account !== undefined &&
+    (args.domainId == null || account.domainId === args.domainId) &&
+    (caller.role === 'ROOT_ADMIN' || isInDomainSubtree(caller.domainPath, account.domainPath));
+  if (!reachable) throw new ApiError('BAD_USER_INPUT', `Unable to find account ${JSON.stringify(args.account)} in domain ${domainId}`, 'account');
+  return { accountId: account.id, role: account.role, domainId: account.domainId, domainPath: account.domainPath };
 }
 
 /** The networks of a deployment for `ownerAccountId`: those named, or the zone's default for the owner. */
@@ -388,7 +409,9 @@ function migrationTarget(context: ControlPlaneContext, instance: Instance): stri
 
 export async function restoreVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { virtualMachineId: string; templateId?: string | null; expunge?: boolean | null }): Promise<JobView> {
   const instance = requireInstance(context, caller, args.virtualMachineId, 'virtualMachineId');
-  const template = args.templateId ? templateSnapshot(requireTemplate(context, caller, args.templateId, 'templateId', instance.zoneId)) : instance.template;
+  const template = args.templateId
+    ? templateSnapshot(requireTemplate(context, [caller, ownerOfInstance(context, instance)], args.templateId, 'templateId', instance.zoneId))
+    : instance.template;
   const oldRoot = instance.volumes.find((v) => v.type === 'ROOT');
   return instanceJob(context, caller, instance, 'restoreVirtualMachine', (jobId, at) => ({
     type: 'RestoreInstance',

@@ -32,9 +32,10 @@ interface Row {
 }
 
 export function getJob(db: Database, visibility: Visibility, id: string): JobRow | undefined {
-  // Jobs carry the account; a domain admin's visibility is by the instance's domain.
+  // Jobs carry their account; a domain admin's visibility is by that account's domain. (Not by the
+  // instance's: a deploy that failed before its instance was recorded has none, yet is the admin's.)
   const visible = visibleTo(visibility);
-  const condition = !visible ? '' : visibility.kind === 'domains' ? ` AND instance_id IN (SELECT id FROM instances WHERE ${visible.sql})` : ` AND ${visible.sql}`;
+  const condition = !visible ? '' : visibility.kind === 'domains' ? ` AND account_id IN (SELECT id FROM acct_account WHERE ${visible.sql})` : ` AND ${visible.sql}`;
   const row = prepared(db, `SELECT * FROM jobs WHERE id = ?${condition}`).get(id, ...(visible?.params ?? [])) as Row | undefined;
   return row && toJob(row);
 }

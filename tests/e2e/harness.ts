@@ -2,6 +2,7 @@
 // temp file, in-memory bus and secrets, simulated hosts with their agents, root admin, demo zone,
 // GraphQL server), listening on an ephemeral port on 127.0.0.1. Tests talk to it over HTTP and
 // WebSocket only, with real clients (graphql-request, graphql-ws).
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,8 @@ import { systemClock } from '../../adapters/clock/system-clock.js';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import { SimulatedCloud } from '../../adapters/hypervisor/simulator/index.js';
 import { MemorySecretStore } from '../../adapters/secrets/memory-secret-store.js';
-import { bootstrapRootAdmin } from '../../api/control-plane/accounts.js';
+import { domainDecider, domainStream } from '../../domain/account/index.js';
+import { ROOT_DOMAIN_ID, bootstrapRootAdmin } from '../../api/control-plane/accounts.js';
 import { seedDemo, type DemoZone } from '../../api/control-plane/demo.js';
 import type { ControlPlane } from '../../api/control-plane/port.js';
 import { createGraphqlServer } from '../../api/graphql/server.js';
@@ -82,8 +84,13 @@ export interface Harness {
   injectFault(operation: keyof ControlPlane, error: unknown): void;
   /** Polls asyncJob until it is no longer PENDING. */
   waitForJob(client: GraphQLClient, id: string, timeoutMs?: number): Promise<Job>;
-  /** createAccount as the root admin; returns the new account's id and key. */
-  createUser(name: string, role?: 'USER' | 'DOMAIN_ADMIN'): Promise<{ id: string; key: string; client: GraphQLClient }>;
+  /** createAccount as the root admin (in ROOT unless a domain is given); returns the new account's id and key. */
+  createUser(name: string, role?: 'USER' | 'DOMAIN_ADMIN', domainId?: string): Promise<{ id: string; key: string; client: GraphQLClient }>;
+  /**
+   * A child domain of ROOT, appended through the commander as an operator's tool would: API.md has no
+   * createDomain, yet a domain admin's subtree only shows with a domain below ROOT. Returns its id.
+   */
+  createSubDomain(name: string): Promise<string>;
   /** The event store's head position, as GET /healthz reports it. */
   logHead(): Promise<number>;
   stop(): Promise<void>;
@@ -184,12 +191,26 @@ export async function startHarness(): Promise<Harness> {
     }
   }
 
-  async function createUser(name: string, role: 'USER' | 'DOMAIN_ADMIN' = 'USER') {
+  async function createUser(name: string, role: 'USER' | 'DOMAIN_ADMIN' = 'USER', domainId?: string) {
     const { createAccount } = await admin.request<{ createAccount: { id: string; apiKey: string; role: string } }>(
-      `mutation($name: String!, $role: Role!) { createAccount(name: $name, role: $role) { id name role apiKey } }`,
-      { name, role },
+      `mutation($name: String!, $role: Role!, $domainId: ID) { createAccount(name: $name, role: $role, domainId: $domainId) { id name role apiKey } }`,
+      { name, role, domainId: domainId ?? null },
     );
     return { id: createAccount.id, key: createAccount.apiKey, client: client(createAccount.apiKey) };
+  }
+
+  async function createSubDomain(name: string): Promise<string> {
+    const domainId = randomUUID();
+    const envelope = { actor: { kind: 'system' as const, component: 'e2e-harness' }, correlationId: domainId, occurredAt: new Date().toISOString() };
+    await stack.context.commander.execute(domainStream(ROOT_DOMAIN_ID), domainDecider, { type: 'RegisterChildDomain', childDomainId: domainId, name }, envelope);
+    const created = await stack.context.commander.execute(
+      domainStream(domainId),
+      domainDecider,
+      { type: 'CreateDomain', domainId, name, parent: { domainId: ROOT_DOMAIN_ID, path: '/' }, at: envelope.occurredAt },
+      envelope,
+    );
+    if (!(await stack.readModel.waitForPosition(Math.max(...created.positions), WAIT_MS))) throw new Error(`domain ${name} did not reach the read model`);
+    return domainId;
   }
 
   async function logHead(): Promise<number> {
@@ -217,6 +238,7 @@ export async function startHarness(): Promise<Harness> {
     },
     waitForJob,
     createUser,
+    createSubDomain,
     logHead,
     async stop() {
       if (stopped) return;

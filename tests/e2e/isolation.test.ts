@@ -200,6 +200,26 @@ describe('isolation between accounts', () => {
     expect(misplaced.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431, field: 'networkIds[0]' });
   });
 
+  it("an admin's deployment or restore for B takes only a template B may use", async () => {
+    const { registerTemplate } = await h.admin.request<{ registerTemplate: { id: string } }>(
+      `mutation { registerTemplate(name: "root-only", osType: "Debian GNU/Linux 12 (64-bit)", url: "https://example.invalid/r.qcow2", size: 2147483648, isPublic: false) { id } }`,
+    );
+    const rootOnly = registerTemplate.id;
+    const head = await h.logHead();
+    const forB = await gqlError(deploy(h, h.admin, { name: 'b-on-root-only', account: 'tenant-b', templateId: rootOnly, startVm: false }), h);
+    expect(forB.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431, field: 'templateId' });
+    const restore = await gqlError(
+      h.admin.request(`mutation($id: ID!, $t: ID) { restoreVirtualMachine(virtualMachineId: $id, templateId: $t) { id } }`, { id: vmB.id, t: rootOnly }),
+      h,
+    );
+    expect(restore.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431, field: 'templateId' });
+    // Exactly as B itself is told.
+    expect(restore.message).toBe((await gqlError(deploy(h, b.client, { templateId: rootOnly, startVm: false }), h)).message);
+    expect(await h.logHead()).toBe(head);
+    // The root admin's own instances may use it.
+    expect((await deployed(h, h.admin, { name: 'admin-on-root-only', templateId: rootOnly, startVm: false })).templateId).toBe(rootOnly);
+  });
+
   it('only an admin deploys for another account', async () => {
     const head = await h.logHead();
     const refused = await gqlError(deploy(h, b.client, { name: 'for-a', account: 'tenant-a', startVm: false }), h);

@@ -160,7 +160,9 @@ describe('accounts and authentication', () => {
       const below = await createAccount(context, domainAdmin, { name: 'dave', role: 'USER', domainId: dev.id });
       expect(below.domainPath).toBe('/acme/dev/');
 
-      await expectRefused(() => createAccount(context, domainAdmin, { name: 'x', role: 'USER', domainId: ROOT_DOMAIN_ID }), 'FORBIDDEN', 'domainId');
+      // A domain outside its subtree is answered as one that does not exist: no path, no FORBIDDEN to confirm it.
+      const outside = await expectRefused(() => createAccount(context, domainAdmin, { name: 'x', role: 'USER', domainId: ROOT_DOMAIN_ID }), 'BAD_USER_INPUT', 'domainId');
+      expect(outside.message).toBe(`Unable to find domain ${JSON.stringify(ROOT_DOMAIN_ID)}`);
       await expectRefused(() => createAccount(context, domainAdmin, { name: 'x', role: 'DOMAIN_ADMIN' }), 'FORBIDDEN', 'role');
       const user = login(inOwn.apiKey);
       const error = await expectRefused(() => createAccount(context, user, { name: 'x', role: 'USER' }), 'FORBIDDEN');
