@@ -181,6 +181,7 @@ export class SagaRunner {
         memory: instance.memory,
         hostTags: instance.serviceOffering.hostTags,
         explicitHostId: asked?.requestedHostId ?? null,
+        clusterId: asked?.requestedClusterId ?? null,
         lastHostId: asked?.lastHostId ?? instance.lastHostId,
         considerLastHost: asked?.considerLastHost ?? true,
         avoidHostIds: job.rejectedHosts,

@@ -20,6 +20,7 @@ import { networkDecider, networkStream, nicOf } from '../../domain/network/index
 import { isRejection } from '../../domain/shared/decider.js';
 import { settingsSnapshot } from '../../projections/configuration/index.js';
 import {
+  getCluster,
   getHost,
   getNetwork,
   getServiceOffering,
@@ -111,6 +112,25 @@ function requireTemplate(context: ControlPlaneContext, parties: readonly Owner[]
   return node;
 }
 
+/** A cluster of the zone to deploy into; an explicit host given beside it must be one of its hosts. */
+function requireClusterOf(context: ControlPlaneContext, clusterId: string, zoneId: string, hostId: string | null): void {
+  const cluster = getCluster(db(context), clusterId);
+  if (!cluster || cluster.zoneId !== zoneId) throw new ApiError('BAD_USER_INPUT', `Unable to find cluster ${JSON.stringify(clusterId)} in zone ${zoneId}`, 'clusterId');
+  const host = hostId === null ? undefined : getHost(db(context), hostId);
+  if (host && host.clusterId !== cluster.id) throw new ApiError('BAD_USER_INPUT', `Host ${host.name} is not in cluster ${cluster.name}`, 'hostId');
+}
+
+/**
+ * vmledger keeps no SSH key pairs and no affinity groups yet, so any one a deployment names is unknown:
+ * refused, as CloudStack refuses an unknown one, rather than stored and silently meaning nothing.
+ */
+function refuseUnknownReferences(args: DeployArgs): void {
+  const keyPair = args.keyPairs?.[0];
+  if (keyPair !== undefined) throw new ApiError('BAD_USER_INPUT', `Unable to find SSH key pair ${JSON.stringify(keyPair)}`, 'keyPairs');
+  const group = args.affinityGroupIds?.[0];
+  if (group !== undefined) throw new ApiError('BAD_USER_INPUT', `Unable to find affinity group ${JSON.stringify(group)}`, 'affinityGroupIds');
+}
+
 /** Whether the caller (or an instance's owner) may use a resource owned by this account (null: shared by all). */
 function mayUse(context: ControlPlaneContext, caller: Owner, ownerAccountId: string | null): boolean {
   if (ownerAccountId === null || caller.role === 'ROOT_ADMIN' || ownerAccountId === caller.accountId) return true;
@@ -164,6 +184,9 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
   const offering = requireOffering(context, args.serviceOfferingId, 'serviceOfferingId');
   const owner = deployOwner(context, caller, args);
   const template = requireTemplate(context, [caller, owner], args.templateId, 'templateId', zone.id);
+  // Only the root admin may place (the decider refuses anyone else): only it learns whether a cluster exists.
+  if (args.clusterId != null && caller.role === 'ROOT_ADMIN') requireClusterOf(context, args.clusterId, zone.id, args.hostId ?? null);
+  refuseUnknownReferences(args);
 
   // A client token names the deployment: a retry with the same token finds the first job.
   const tokenKey = args.clientToken ? `${owner.accountId}|${args.clientToken}` : undefined;
@@ -214,7 +237,8 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
     nics,
     startVm: args.startVm ?? true,
     hostId: args.hostId ?? null,
-    affinityGroupIds: args.affinityGroupIds ?? [],
+    clusterId: args.clusterId ?? null,
+    affinityGroupIds: [],
     userData: args.userData ?? null,
     ...(otherDetails(args.details) ? { details: otherDetails(args.details)! } : {}),
     leaseDuration: args.leaseDuration ?? offering.leaseDuration ?? null,

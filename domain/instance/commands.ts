@@ -47,6 +47,8 @@ export interface DeployInstance extends Requested, Job {
   readonly startVm: boolean;
   /** Explicit placement; root admin only. */
   readonly hostId?: string | null;
+  /** Placement within one cluster for the first start; root admin only. */
+  readonly clusterId?: string | null;
   readonly affinityGroupIds: readonly string[];
   readonly userData?: string | null;
   readonly details?: Details;

@@ -34,6 +34,8 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
   }
   const hostId = command.hostId ?? null;
   if (hostId !== null && caller.role !== 'ROOT_ADMIN') return reject('FORBIDDEN', messages.hostIdForbidden, 'hostId');
+  const clusterId = command.clusterId ?? null;
+  if (clusterId !== null && caller.role !== 'ROOT_ADMIN') return reject('FORBIDDEN', messages.clusterIdForbidden, 'clusterId');
 
   const name = command.name ?? `VM-${command.instanceId}`;
   const badName = checkHostname(name);
@@ -111,6 +113,7 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
         instanceId: command.instanceId,
         jobId: command.jobId,
         requestedHostId: hostId,
+        ...(clusterId === null ? {} : { requestedClusterId: clusterId }),
         considerLastHost: true,
         lastHostId: null,
         state: 'Starting',

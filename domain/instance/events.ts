@@ -69,6 +69,8 @@ export type InstanceStartRequested = DomainEvent<
   About & {
     readonly jobId: string;
     readonly requestedHostId: string | null;
+    /** The cluster a deployment's first start is confined to (absent from events written before it existed). */
+    readonly requestedClusterId?: string | null;
     readonly considerLastHost: boolean;
     readonly lastHostId: string | null;
     readonly state: 'Starting';

@@ -38,6 +38,7 @@ export const messages = {
   migrateSameHost:
     'Cannot migrate VM, VM is already present on this host, please specify valid destination host to migrate the VM',
   hostIdForbidden: 'Parameter hostid can only be specified by a Root Admin, permission denied',
+  clusterIdForbidden: 'Parameter clusterid can only be specified by a Root Admin, permission denied',
   deployForOtherAccount: (caller: string, owner: string) =>
     `Account ${caller} does not have permission to deploy a virtual machine for account ${owner}`,
   invalidHostname:

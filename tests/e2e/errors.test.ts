@@ -109,6 +109,37 @@ describe('error contract', () => {
     expect(error.message).toContain(h.demo.templateId);
   });
 
+  it('BAD_USER_INPUT 431: an SSH key pair or affinity group, which vmledger does not keep, is unknown', async () => {
+    const withReferences = `mutation($zoneId: ID!, $serviceOfferingId: ID!, $templateId: ID!, $keyPairs: [String!], $groups: [ID!]) {
+      deployVirtualMachine(zoneId: $zoneId, serviceOfferingId: $serviceOfferingId, templateId: $templateId, keyPairs: $keyPairs, affinityGroupIds: $groups) { id } }`;
+    const keyPair = await refused(user.client, withReferences, deployVars({ keyPairs: ['my-laptop'], groups: null }), 'BAD_USER_INPUT');
+    expect(keyPair.extensions?.field).toBe('keyPairs');
+    expect(keyPair.message).toContain('my-laptop');
+    const group = await refused(user.client, withReferences, deployVars({ keyPairs: null, groups: [UNKNOWN_ID] }), 'BAD_USER_INPUT');
+    expect(group.extensions?.field).toBe('affinityGroupIds');
+    expect(group.message).toContain(UNKNOWN_ID);
+  });
+
+  it("clusterId: the root admin's alone, and a cluster of the zone holding the host named beside it", async () => {
+    const withCluster = `mutation($zoneId: ID!, $serviceOfferingId: ID!, $templateId: ID!, $clusterId: ID, $hostId: ID) {
+      deployVirtualMachine(zoneId: $zoneId, serviceOfferingId: $serviceOfferingId, templateId: $templateId, clusterId: $clusterId, hostId: $hostId) { id } }`;
+    const forbidden = await refused(user.client, withCluster, deployVars({ clusterId: h.demo.clusterId, hostId: null }), 'FORBIDDEN');
+    expect(forbidden.extensions?.field).toBe('clusterId');
+    // A user learns nothing about clusters: an unknown one is refused the same way.
+    expect((await refused(user.client, withCluster, deployVars({ clusterId: UNKNOWN_ID, hostId: null }), 'FORBIDDEN')).message).toBe(forbidden.message);
+    const unknown = await refused(h.admin, withCluster, deployVars({ clusterId: UNKNOWN_ID, hostId: null }), 'BAD_USER_INPUT');
+    expect(unknown.extensions?.field).toBe('clusterId');
+    const other = await addSmallZone(h, 'cluster-elsewhere', {});
+    const elsewhere = await refused(h.admin, withCluster, deployVars({ clusterId: other.clusterId, hostId: null }), 'BAD_USER_INPUT');
+    expect(elsewhere.message).toContain(other.clusterId);
+    const { addCluster } = await h.admin.request<{ addCluster: { id: string } }>(
+      `mutation($z: ID!) { addCluster(zoneId: $z, name: "empty-cluster", hypervisor: "KVM") { id } }`,
+      { z: h.demo.zoneId },
+    );
+    const mismatch = await refused(h.admin, withCluster, deployVars({ clusterId: addCluster.id, hostId: h.demo.hostIds[0] }), 'BAD_USER_INPUT');
+    expect(mismatch.extensions?.field).toBe('hostId');
+  });
+
   it('BAD_USER_INPUT 431: malformed argument types, literal and in variables', async () => {
     await refused(user.client, `{ virtualMachines(first: "ten") { totalCount } }`, {}, 'BAD_USER_INPUT');
     await refused(user.client, `query($n: Int) { virtualMachines(first: $n) { totalCount } }`, { n: 'ten' }, 'BAD_USER_INPUT');

@@ -224,4 +224,27 @@ describe('instance lifecycle over HTTP (USER account)', () => {
     const hostsAfter = await demoHosts(h);
     expect(hostsAfter).toEqual(hostsBefore);
   });
+
+  it("a root admin's deployment with clusterId starts in that cluster", async () => {
+    const { addCluster } = await h.admin.request<{ addCluster: { id: string } }>(
+      `mutation($z: ID!) { addCluster(zoneId: $z, name: "placement", hypervisor: "KVM") { id } }`,
+      { z: h.demo.zoneId },
+    );
+    const { addHost } = await h.admin.request<{ addHost: { id: string } }>(
+      `mutation($c: ID!) { addHost(clusterId: $c, name: "placement-host", driver: "simulator", cpuNumber: 16, cpuSpeed: 2000, memory: 32768) { id } }`,
+      { c: addCluster.id },
+    );
+    // With four hosts in the zone, six random placements all landing on one would be a 1-in-4,096 chance.
+    const placed: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { deployVirtualMachine } = await h.admin.request<{ deployVirtualMachine: { id: string } }>(
+        `mutation($z: ID!, $s: ID!, $t: ID!, $c: ID, $n: String) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, clusterId: $c, name: $n) { id } }`,
+        { z: h.demo.zoneId, s: h.demo.serviceOfferingIds.small, t: h.demo.templateId, c: addCluster.id, n: `placed-${i}` },
+      );
+      const job = await h.waitForJob(h.admin, deployVirtualMachine.id);
+      expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
+      placed.push(job.result!.hostId!);
+    }
+    expect(new Set(placed)).toEqual(new Set([addHost.id]));
+  });
 });

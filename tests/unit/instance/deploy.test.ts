@@ -89,6 +89,20 @@ describe('DeployInstance', () => {
       ]);
   });
 
+  it("with startVm confines a root admin's first start to the cluster it names", () => {
+    given([])
+      .when(deploy({ startVm: true, clusterId: ID.cluster, caller: rootAdmin }))
+      .then([
+        deployedEvent({ startVm: true }),
+        vmUsage('VM.CREATE'),
+        rootCreated(),
+        {
+          type: 'InstanceStartRequested',
+          data: { instanceId: ID.vm, jobId: ID.deployJob, requestedHostId: null, requestedClusterId: ID.cluster, considerLastHost: true, lastHostId: null, state: 'Starting' },
+        },
+      ]);
+  });
+
   it('describes data volumes, NICs, lease and details, and writes VOLUME.CREATE for every volume in order', () => {
     const data = { id: ID.data, name: 'DATA-web-1', size: 5 * GiB, storagePoolId: ID.pool, diskOfferingId: ID.diskOffering };
     const state = given([])
@@ -191,6 +205,9 @@ describe('DeployInstance', () => {
     const message = 'Parameter hostid can only be specified by a Root Admin, permission denied';
     given([]).when(deploy({ hostId: ID.host1, caller: owner })).then('FORBIDDEN', { message, field: 'hostId' });
     given([]).when(deploy({ hostId: ID.host1, caller: domainAdmin })).then('FORBIDDEN', { message, field: 'hostId' });
+    const clusterMessage = 'Parameter clusterid can only be specified by a Root Admin, permission denied';
+    given([]).when(deploy({ clusterId: ID.cluster, caller: owner })).then('FORBIDDEN', { message: clusterMessage, field: 'clusterId' });
+    given([]).when(deploy({ clusterId: ID.cluster, caller: domainAdmin })).then('FORBIDDEN', { message: clusterMessage, field: 'clusterId' });
   });
 
   it('refuses a user deploying for another account', () => {

@@ -25,6 +25,7 @@ export const ID = {
   zone: 'zone-demo',
   host1: 'host-1',
   host2: 'host-2',
+  cluster: 'cluster-kvm',
   pool: 'pool-nfs',
   root: 'vol-root',
   data: 'vol-data',
