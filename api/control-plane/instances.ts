@@ -112,12 +112,32 @@ function requireTemplate(context: ControlPlaneContext, parties: readonly Owner[]
   return node;
 }
 
-/** A cluster of the zone to deploy into; an explicit host given beside it must be one of its hosts. */
-function requireClusterOf(context: ControlPlaneContext, clusterId: string, zoneId: string, hostId: string | null): void {
+/**
+ * The root admin's placement of a start: a host of the zone, a cluster of the zone, and the host
+ * within the cluster when both are named. Checked before anything is appended, so a wrong id is a
+ * refused request rather than a job that fails. Only the root admin may place (the decider refuses
+ * anyone else): only it learns whether a host or cluster exists.
+ */
+function checkPlacement(context: ControlPlaneContext, caller: Caller, zoneId: string, hostId: string | null, clusterId: string | null): void {
+  if (caller.role !== 'ROOT_ADMIN') return;
+  const host = hostId === null ? undefined : getHost(db(context), hostId);
+  if (hostId !== null && (!host || host.zoneId !== zoneId)) throw new ApiError('BAD_USER_INPUT', `Unable to find host ${JSON.stringify(hostId)} in zone ${zoneId}`, 'hostId');
+  if (clusterId === null) return;
   const cluster = getCluster(db(context), clusterId);
   if (!cluster || cluster.zoneId !== zoneId) throw new ApiError('BAD_USER_INPUT', `Unable to find cluster ${JSON.stringify(clusterId)} in zone ${zoneId}`, 'clusterId');
-  const host = hostId === null ? undefined : getHost(db(context), hostId);
   if (host && host.clusterId !== cluster.id) throw new ApiError('BAD_USER_INPUT', `Host ${host.name} is not in cluster ${cluster.name}`, 'hostId');
+}
+
+/** CloudStack's user data is base64 text; anything else would reach the guest garbled. */
+function checkUserData(userData: string | null | undefined): void {
+  if (userData == null) return;
+  if (userData.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(userData)) throw new ApiError('BAD_USER_INPUT', 'User data is not base64 encoded', 'userData');
+}
+
+/** A new offering's details carry only its custom compute values; another key would be dropped unseen. */
+function checkScaleDetails(details: Readonly<Record<string, string>> | null | undefined): void {
+  const other = Object.keys(details ?? {}).find((key) => !COMPUTE_DETAILS.has(key));
+  if (other !== undefined) throw new ApiError('BAD_USER_INPUT', `details for a service offering change take cpuNumber, cpuSpeed and memory only, not ${JSON.stringify(other)}`, `details.${other}`);
 }
 
 /**
@@ -184,8 +204,12 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
   const offering = requireOffering(context, args.serviceOfferingId, 'serviceOfferingId');
   const owner = deployOwner(context, caller, args);
   const template = requireTemplate(context, [caller, owner], args.templateId, 'templateId', zone.id);
-  // Only the root admin may place (the decider refuses anyone else): only it learns whether a cluster exists.
-  if (args.clusterId != null && caller.role === 'ROOT_ADMIN') requireClusterOf(context, args.clusterId, zone.id, args.hostId ?? null);
+  if ((args.hostId != null || args.clusterId != null) && args.startVm === false) {
+    // A placement is for the deployment's first start; without one it would be kept and never used.
+    throw new ApiError('BAD_USER_INPUT', 'hostId and clusterId place the first start of a deployment; they need startVm true', args.hostId != null ? 'hostId' : 'clusterId');
+  }
+  checkPlacement(context, caller, zone.id, args.hostId ?? null, args.clusterId ?? null);
+  checkUserData(args.userData);
   refuseUnknownReferences(args);
 
   // A client token names the deployment: a retry with the same token finds the first job.
@@ -229,7 +253,8 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
     rootVolume: {
       id: uuidv5(`volume|${instanceId}|root`, EVENT_ID_NAMESPACE),
       name: `ROOT-${instanceId.slice(0, 8)}`,
-      size: Math.max(template.size, rootDiskSize(args.details) ?? 0),
+      // A root disk smaller than the template is the decider's to refuse, not to round up silently.
+      size: rootDiskSize(args.details) ?? template.size,
       storagePoolId: pool?.id ?? null,
       diskOfferingId: null,
     },
@@ -300,6 +325,8 @@ function rootDiskSize(details: Readonly<Record<string, string>> | null | undefin
 
 /** The account the instance will belong to: the caller's, or for admins the one named by account/domainId. */
 function deployOwner(context: ControlPlaneContext, caller: Caller, args: DeployArgs): Owner {
+  // domainId only says where to find the account named in account: alone it would be ignored.
+  if (!args.account && args.domainId != null) throw new ApiError('BAD_USER_INPUT', 'domainId names the domain of the account given in account; give account too', 'domainId');
   if (!args.account) return caller;
   if (caller.role === 'USER') throw new ApiError('FORBIDDEN', 'Only admins may deploy for another account', 'account');
   const domainId = args.domainId ?? caller.domainId;
@@ -334,6 +361,7 @@ function deployNetworks(context: ControlPlaneContext, caller: Caller, ownerAccou
 
 export async function startVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; hostId?: string | null; considerLastHost?: boolean | null }): Promise<JobView> {
   const instance = requireInstance(context, caller, args.id);
+  checkPlacement(context, caller, instance.zoneId, args.hostId ?? null, null);
   return instanceJob(context, caller, instance, 'startVirtualMachine', (jobId, at) => ({
     type: 'StartInstance',
     instanceId: instance.id,
@@ -458,6 +486,7 @@ export async function restoreVirtualMachine(context: ControlPlaneContext, caller
 export async function scaleVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; serviceOfferingId: string; details?: Readonly<Record<string, string>> | null }): Promise<JobView> {
   const instance = requireInstance(context, caller, args.id);
   const offering = offeringSnapshot(requireOffering(context, args.serviceOfferingId, 'serviceOfferingId'));
+  checkScaleDetails(args.details);
   const compute = customCompute(args.details);
   return instanceJob(context, caller, instance, 'scaleVirtualMachine', (jobId, at) => ({
     type: 'ScaleInstance',
@@ -537,6 +566,7 @@ export async function updateVirtualMachine(context: ControlPlaneContext, caller:
 export async function changeServiceForVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; serviceOfferingId: string; details?: Readonly<Record<string, string>> | null }): Promise<VirtualMachineView> {
   const instance = requireInstance(context, caller, args.id);
   const offering = offeringSnapshot(requireOffering(context, args.serviceOfferingId, 'serviceOfferingId'));
+  checkScaleDetails(args.details);
   const compute = customCompute(args.details);
   return instanceChange(context, caller, instance, {
     type: 'ChangeServiceOffering',

@@ -140,6 +140,43 @@ describe('error contract', () => {
     expect(mismatch.extensions?.field).toBe('hostId');
   });
 
+  it('BAD_USER_INPUT 431: a placement on an unknown host, on a host of another zone, or for no start', async () => {
+    const unknownHost = await refused(h.admin, DEPLOY, deployVars({ hostId: UNKNOWN_ID }), 'BAD_USER_INPUT');
+    expect(unknownHost.extensions?.field).toBe('hostId');
+    expect(unknownHost.message).toContain(UNKNOWN_ID);
+    const other = await addSmallZone(h, 'host-elsewhere', {});
+    expect((await refused(h.admin, DEPLOY, deployVars({ hostId: other.hostId }), 'BAD_USER_INPUT')).message).toContain(other.hostId);
+    const noStart = await refused(h.admin, DEPLOY, deployVars({ hostId: h.demo.hostIds[0], startVm: false }), 'BAD_USER_INPUT');
+    expect(noStart.extensions?.field).toBe('hostId');
+    // The same for a start of a stopped instance.
+    const stopped = await deployed(h, h.admin, { name: 'start-placement', startVm: false });
+    const start = `mutation($id: ID!, $hostId: ID) { startVirtualMachine(id: $id, hostId: $hostId) { id } }`;
+    expect((await refused(h.admin, start, { id: stopped.id, hostId: UNKNOWN_ID }, 'BAD_USER_INPUT')).extensions?.field).toBe('hostId');
+    expect((await refused(h.admin, start, { id: stopped.id, hostId: other.hostId }, 'BAD_USER_INPUT')).extensions?.field).toBe('hostId');
+  });
+
+  it('BAD_USER_INPUT 431: arguments that would otherwise be dropped or bent without a word', async () => {
+    const deployWith = `mutation($zoneId: ID!, $serviceOfferingId: ID!, $templateId: ID!, $domainId: ID, $userData: String, $details: JSON) {
+      deployVirtualMachine(zoneId: $zoneId, serviceOfferingId: $serviceOfferingId, templateId: $templateId, domainId: $domainId, userData: $userData, details: $details, startVm: false) { id } }`;
+    const none = { domainId: null, userData: null, details: null };
+    // domainId only says where the account named in account is.
+    expect((await refused(user.client, deployWith, deployVars({ ...none, domainId: UNKNOWN_ID }), 'BAD_USER_INPUT')).extensions?.field).toBe('domainId');
+    // User data is base64 text.
+    for (const userData of ['%%% not base64 %%%', 'abc']) {
+      expect((await refused(user.client, deployWith, deployVars({ ...none, userData }), 'BAD_USER_INPUT')).extensions?.field).toBe('userData');
+    }
+    // A root disk smaller than the template (2 GiB) is refused, not rounded up.
+    const small = await refused(user.client, deployWith, deployVars({ ...none, details: { rootdisksize: '1' } }), 'BAD_USER_INPUT');
+    expect(small.extensions?.field).toBe('rootDiskSize');
+    const { deployVirtualMachine } = await user.client.request<{ deployVirtualMachine: { id: string } }>(deployWith, deployVars({ ...none, userData: 'I2Nsb3VkLWNvbmZpZwo=', details: { rootdisksize: '4' } }));
+    const vm = (await h.waitForJob(user.client, deployVirtualMachine.id)).result!;
+    expect(vm.volumes.find((v) => v.type === 'ROOT')?.size).toBe(4 * 2 ** 30);
+    // A change of offering takes compute details only.
+    const change = `mutation($id: ID!, $s: ID!, $details: JSON) { changeServiceForVirtualMachine(id: $id, serviceOfferingId: $s, details: $details) { id } }`;
+    const stray = await refused(user.client, change, { id: vm.id, s: h.demo.serviceOfferingIds.medium, details: { rootdisksize: '50' } }, 'BAD_USER_INPUT');
+    expect(stray.extensions?.field).toBe('details.rootdisksize');
+  });
+
   it('BAD_USER_INPUT 431: malformed argument types, literal and in variables', async () => {
     await refused(user.client, `{ virtualMachines(first: "ten") { totalCount } }`, {}, 'BAD_USER_INPUT');
     await refused(user.client, `query($n: Int) { virtualMachines(first: $n) { totalCount } }`, { n: 'ten' }, 'BAD_USER_INPUT');

@@ -220,7 +220,7 @@ describe.skipIf(file === undefined)('vmledger on libvirt hosts over RabbitMQ', (
 
   it('converges to what the hypervisor did while the orchestrator was dead', async () => {
     // Killed between the agent's action and the handling of its reply: the start is done on the host.
-    const id = await deploy('phoenix', { host: A, startVm: false });
+    const id = await deploy('phoenix', { startVm: false });
     const { instanceName } = (await vm(main.client, id))!;
     await main.client.request(`mutation($id: ID!, $hostId: ID) { startVirtualMachine(id: $id, hostId: $hostId) { id } }`, { id, hostId: hostId(A) });
     await until('the domain running on the host', async () => ((await stateOn(A, instanceName)) === 'running' ? true : undefined), 60_000);
