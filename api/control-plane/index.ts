@@ -1,5 +1,5 @@
 // The ControlPlane the GraphQL layer serves, assembled from the operations.
-import { getInstance, listInstances } from '../../projections/instances/queries.js';
+import { getInstance } from '../../projections/instances/queries.js';
 import { accounts, authenticate, createAccount } from './accounts.js';
 import { db, guarded, visibilityOf, type ControlPlaneContext } from './context.js';
 import { events, usageEvents, virtualMachineAsOf } from './history.js';
@@ -27,7 +27,7 @@ export function createControlPlane(context: ControlPlaneContext, services: infra
     updateVirtualMachine: (caller, args) => instances.updateVirtualMachine(context, caller, args),
     changeServiceForVirtualMachine: (caller, args) => instances.changeServiceForVirtualMachine(context, caller, args),
 
-    virtualMachines: (caller, args) => guarded(() => listInstances(db(context), visibilityOf(context, caller), args, args)),
+    virtualMachines: (caller, args) => instances.virtualMachines(context, caller, args),
     virtualMachine: (caller, id) => getInstance(db(context), visibilityOf(context, caller), id),
     virtualMachineAsOf: (caller, id, at) => virtualMachineAsOf(context, caller, id, at),
     asyncJob: (caller, id) => findJob(context, caller, id),

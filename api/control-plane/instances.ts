@@ -33,11 +33,12 @@ import {
   type TemplateNode,
 } from '../../projections/infrastructure/index.js';
 import { findAccountByName, getAccount } from '../../projections/accounts/index.js';
-import { accountInstancesPerHost, findInstance } from '../../projections/instances/queries.js';
+import { accountInstancesPerHost, findInstance, listInstances } from '../../projections/instances/queries.js';
 import { toVirtualMachineView, type VirtualMachineView } from '../../projections/instances/view.js';
-import { db, envelopeOf, execute, now, settled, setting, toApiError, visibilityOf, type ControlPlaneContext } from './context.js';
+import { db, envelopeOf, execute, guarded, now, settled, setting, toApiError, visibilityOf, type ControlPlaneContext } from './context.js';
 import { findJob } from './jobs.js';
-import { ApiError, type Caller, type DeployArgs, type JobView, type UpdateArgs } from './port.js';
+import { ApiError, type Caller, type DeployArgs, type InstanceListArgs, type JobView, type UpdateArgs } from './port.js';
+import type { Connection } from '../../projections/pagination.js';
 
 const GiB = 1024 ** 3;
 
@@ -266,8 +267,10 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
     affinityGroupIds: [],
     userData: args.userData ?? null,
     ...(otherDetails(args.details) ? { details: otherDetails(args.details)! } : {}),
-    leaseDuration: args.leaseDuration ?? offering.leaseDuration ?? null,
-    leaseExpiryAction: args.leaseExpiryAction ?? offering.leaseExpiryAction ?? null,
+    leaseDuration: args.leaseDuration ?? null,
+    leaseExpiryAction: args.leaseExpiryAction ?? null,
+    offeringLease: { duration: offering.leaseDuration, expiryAction: offering.leaseExpiryAction },
+    leaseFeatureEnabled: setting(context, 'instance.lease.enabled'),
   };
   // Every rule of the aggregate is checked before anything is appended.
   const dryRun = instanceDecider.decide(command, instanceDecider.initialState);
@@ -540,10 +543,19 @@ export async function expungeVirtualMachine(context: ControlPlaneContext, caller
   return true;
 }
 
+/** The instances list; `leased` asks about a feature that must be on (behaviour §3.6). */
+export function virtualMachines(context: ControlPlaneContext, caller: Caller, args: InstanceListArgs): Connection<VirtualMachineView> {
+  if (args.leased === true && !setting(context, 'instance.lease.enabled')) {
+    throw new ApiError('BAD_USER_INPUT', 'Cannot list leased instances because the Instance Lease feature is disabled, please enable it to list leased instances', 'leased');
+  }
+  return guarded(() => listInstances(db(context), visibilityOf(context, caller), args, args));
+}
+
 export async function updateVirtualMachine(context: ControlPlaneContext, caller: Caller, args: UpdateArgs): Promise<VirtualMachineView> {
   const instance = requireInstance(context, caller, args.id);
-  if (args.leaseDuration != null || args.leaseExpiryAction != null) {
-    throw new ApiError('BAD_USER_INPUT', 'Changing a lease is not supported by this version; set it at deploy', args.leaseDuration != null ? 'leaseDuration' : 'leaseExpiryAction');
+  // Behaviour §3.5: the lease arguments count only while the feature is on, and only with a duration.
+  if (args.leaseDuration != null && setting(context, 'instance.lease.enabled')) {
+    throw new ApiError('BAD_USER_INPUT', 'Changing a lease is not supported by this version; set it at deploy', 'leaseDuration');
   }
   const list = (text: string) => text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   return instanceChange(context, caller, instance, {

@@ -54,8 +54,13 @@ export interface DeployInstance extends Requested, Job {
   readonly details?: Details;
   /** The deploy-time `dynamicscalingenabled` flag (CloudStack default true). */
   readonly dynamicScalingEnabled?: boolean;
+  /** The lease as the request gives it (-1: none, even when the offering has one). */
   readonly leaseDuration?: number | null;
   readonly leaseExpiryAction?: LeaseExpiryAction | null;
+  /** The service offering's lease, which a request without one inherits. */
+  readonly offeringLease?: { readonly duration: number | null; readonly expiryAction: LeaseExpiryAction | null };
+  /** `instance.lease.enabled` when the request was made: while it is off, no lease is applied at all. */
+  readonly leaseFeatureEnabled?: boolean;
 }
 
 export interface StartInstance extends Requested, Job {

@@ -1,6 +1,6 @@
 // deployVirtualMachine: the instance comes into being Stopped with its volumes allocated, and with
 // startVm it is asked to start in the same decision (CloudStack allocates, then starts).
-import { isRejection, reject, type Decision } from '../shared/decider.js';
+import { isRejection, reject, type Decision, type Rejection } from '../shared/decider.js';
 import type { DeployInstance } from './commands.js';
 import type { InstanceDeployed, InstanceEvent } from './events.js';
 import { messages } from './messages.js';
@@ -54,15 +54,8 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
   const defaults = command.nics.filter((nic) => nic.isDefault).map((nic) => nic.id);
   if (defaults.length > 1) return reject('BAD_USER_INPUT', messages.manyDefaultNics(defaults), 'nics');
 
-  // The lease is kept as asked; whether leases are enabled or inherited is the lease policy's call.
-  const duration = command.leaseDuration ?? null;
-  const expiryAction = command.leaseExpiryAction ?? null;
-  let expiryDate: string | null = null;
-  if (duration !== null && duration >= 1 && expiryAction !== null) {
-    expiryDate = addDays(command.at, duration);
-    if (expiryDate === null) return reject('BAD_USER_INPUT', messages.invalidTime(command.at), 'at');
-  }
-  const lease: Lease = { duration, expiryAction, expiryDate };
+  const lease = leaseAtDeploy(command);
+  if (isRejection(lease)) return lease;
 
   const offering = command.serviceOffering;
   const volumes = [
@@ -121,4 +114,29 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
     });
   }
   return events;
+}
+
+const MAX_LEASE_DAYS = 36_500;
+const NO_LEASE: Lease = { duration: null, expiryAction: null, expiryDate: null };
+
+/**
+ * The lease a deployment gets (behaviour §3.3, §3.4): none while the feature is off, whatever is asked;
+ * otherwise the request's, checked, or else the offering's. A duration of -1, or none at all, means no lease.
+ */
+function leaseAtDeploy(command: DeployInstance): Lease | Rejection {
+  if (command.leaseFeatureEnabled !== true) return NO_LEASE;
+  const requested = command.leaseDuration ?? null;
+  const action = command.leaseExpiryAction ?? null;
+  if (!(requested === null && action === null) && requested !== -1) {
+    if (requested === null || !Number.isInteger(requested) || requested < 1 || requested > MAX_LEASE_DAYS) {
+      return reject('BAD_USER_INPUT', messages.invalidLeaseDuration, 'leaseDuration');
+    }
+    if (action === null) return reject('BAD_USER_INPUT', messages.leaseNeedsBoth, 'leaseExpiryAction');
+  }
+  const duration = requested ?? command.offeringLease?.duration ?? null;
+  const expiryAction = action ?? command.offeringLease?.expiryAction ?? null;
+  if (duration === null || duration < 1 || expiryAction === null) return NO_LEASE;
+  const expiryDate = addDays(command.at, duration);
+  if (expiryDate === null) return reject('BAD_USER_INPUT', messages.invalidTime(command.at), 'at');
+  return { duration, expiryAction, expiryDate };
 }

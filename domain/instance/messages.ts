@@ -38,6 +38,8 @@ export const messages = {
   migrateSameHost:
     'Cannot migrate VM, VM is already present on this host, please specify valid destination host to migrate the VM',
   hostIdForbidden: 'Parameter hostid can only be specified by a Root Admin, permission denied',
+  invalidLeaseDuration: 'Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is 36500',
+  leaseNeedsBoth: 'Provide values for both: leaseduration and leaseexpiryaction',
   clusterIdForbidden: 'Parameter clusterid can only be specified by a Root Admin, permission denied',
   deployForOtherAccount: (caller: string, owner: string) =>
     `Account ${caller} does not have permission to deploy a virtual machine for account ${owner}`,

@@ -116,6 +116,7 @@ describe('DeployInstance', () => {
           affinityGroupIds: ['ag-1'],
           leaseDuration: 10,
           leaseExpiryAction: 'DESTROY',
+          leaseFeatureEnabled: true,
         }),
       )
       .then([
@@ -135,12 +136,40 @@ describe('DeployInstance', () => {
     expect(state).toMatchObject({ leaseDuration: 10, leaseExpiryAction: 'DESTROY', leaseExpiryDate: '2025-03-11T10:00:00.000Z', group: 'web' });
   });
 
-  it('keeps a lease without an action as given but gives it no expiry date', () => {
-    const instance = instanceOf(
-      given([]).when(deploy({ leaseDuration: 5 })).decision as InstanceEvent[],
-    );
-    expect([instance.leaseDuration, instance.leaseExpiryAction, instance.leaseExpiryDate]).toEqual([5, null, null]);
+  describe('lease (behaviour §3.3, §3.4)', () => {
+    const leaseOf = (events: unknown) => {
+      const instance = instanceOf(events as InstanceEvent[]);
+      return [instance.leaseDuration, instance.leaseExpiryAction, instance.leaseExpiryDate];
+    };
+    const offeringLease = { duration: 30, expiryAction: 'STOP' } as const;
+
+    it('applies none while instance.lease.enabled is off, whatever the request or the offering says', () => {
+      expect(leaseOf(given([]).when(deploy({ leaseDuration: 5, leaseExpiryAction: 'DESTROY', offeringLease })).decision)).toEqual([null, null, null]);
+      expect(leaseOf(given([]).when(deploy({ leaseDuration: -7, leaseFeatureEnabled: false })).decision)).toEqual([null, null, null]);
+    });
+
+    it.each([
+      [-2, 'STOP', 'leaseDuration'],
+      [0, 'STOP', 'leaseDuration'],
+      [null, 'STOP', 'leaseDuration'],
+      [36_501, 'STOP', 'leaseDuration'],
+      [2.5, 'STOP', 'leaseDuration'],
+      [20, null, 'leaseExpiryAction'],
+    ] as const)('refuses (%j, %j) when it is on', (leaseDuration, leaseExpiryAction, field) => {
+      const message = field === 'leaseDuration' ? 'Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is 36500' : 'Provide values for both: leaseduration and leaseexpiryaction';
+      given([]).when(deploy({ leaseDuration, leaseExpiryAction, leaseFeatureEnabled: true })).then('BAD_USER_INPUT', { message, field });
+    });
+
+    it("takes the request's lease, else the offering's; -1 or nothing at all is no lease", () => {
+      const on = { leaseFeatureEnabled: true } as const;
+      expect(leaseOf(given([]).when(deploy({ ...on, leaseDuration: 20, leaseExpiryAction: 'DESTROY', offeringLease })).decision)).toEqual([20, 'DESTROY', '2025-03-21T10:00:00.000Z']);
+      expect(leaseOf(given([]).when(deploy({ ...on, offeringLease })).decision)).toEqual([30, 'STOP', '2025-03-31T10:00:00.000Z']);
+      expect(leaseOf(given([]).when(deploy({ ...on, leaseDuration: -1, offeringLease })).decision)).toEqual([null, null, null]);
+      expect(leaseOf(given([]).when(deploy({ ...on, leaseDuration: -1 })).decision)).toEqual([null, null, null]);
+      expect(leaseOf(given([]).when(deploy(on)).decision)).toEqual([null, null, null]);
+    });
   });
+
 
   it('puts the chosen compute and its details on VM usage for a customized offering', () => {
     const details = { cpuNumber: 4, cpuSpeed: 1000, memory: 4096 };
@@ -275,7 +304,7 @@ describe('DeployInstance', () => {
   });
 
   it('refuses a lease when the command time cannot be read', () => {
-    given([]).when(deploy({ at: 'yesterday', leaseDuration: 3, leaseExpiryAction: 'STOP' })).then('BAD_USER_INPUT', { field: 'at' });
+    given([]).when(deploy({ at: 'yesterday', leaseDuration: 3, leaseExpiryAction: 'STOP', leaseFeatureEnabled: true })).then('BAD_USER_INPUT', { field: 'at' });
   });
 });
 

@@ -10,7 +10,7 @@ describe('evolve', () => {
   });
 
   it('holds every field of the API’s VirtualMachine, plus the aggregate’s own bookkeeping', () => {
-    const instance = instanceOf(eventsOf(deploy({ group: 'web', leaseDuration: 1, leaseExpiryAction: 'STOP' }), cmd.start(), cmd.startOk()));
+    const instance = instanceOf(eventsOf(deploy({ group: 'web', leaseDuration: 1, leaseExpiryAction: 'STOP', leaseFeatureEnabled: true }), cmd.start(), cmd.startOk()));
     expect(instance).toStrictEqual({
       exists: true,
       id: ID.vm,

@@ -1,0 +1,105 @@
+// Instance leases through the API (behaviour §3.3–§3.6): while `instance.lease.enabled` is off (the
+// default) no lease is applied whatever a deployment or its offering asks, `leased` cannot be
+// listed, and the lease arguments of an update count for nothing; while it is on, a deployment's
+// lease is checked and applied, its own or its offering's.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GraphQLClient } from 'graphql-request';
+import { gqlError, setConfiguration, startHarness, type Harness } from './harness.js';
+
+interface LeasedVm {
+  id: string;
+  leaseDuration: number | null;
+  leaseExpiryAction: string | null;
+  leaseExpiryDate: string | null;
+}
+
+describe('instance leases', () => {
+  let h: Harness;
+  let user: { id: string; client: GraphQLClient };
+  let leasedOffering: string;
+
+  const deployLeased = async (client: GraphQLClient, variables: Record<string, unknown>): Promise<LeasedVm> => {
+    const { deployVirtualMachine } = await client.request<{ deployVirtualMachine: { id: string } }>(
+      `mutation($z: ID!, $s: ID!, $t: ID!, $name: String, $d: Int, $a: LeaseExpiryAction) {
+        deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, name: $name, leaseDuration: $d, leaseExpiryAction: $a, startVm: false) { id } }`,
+      { z: h.demo.zoneId, s: h.demo.serviceOfferingIds.small, t: h.demo.templateId, d: null, a: null, ...variables },
+    );
+    const job = await h.waitForJob(client, deployVirtualMachine.id);
+    expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
+    const { virtualMachine } = await client.request<{ virtualMachine: LeasedVm }>(
+      `query($id: ID!) { virtualMachine(id: $id) { id leaseDuration leaseExpiryAction leaseExpiryDate } }`,
+      { id: job.result!.id },
+    );
+    return virtualMachine;
+  };
+  const noLease = { leaseDuration: null, leaseExpiryAction: null, leaseExpiryDate: null };
+  const leasedList = (client: GraphQLClient) =>
+    client.request<{ virtualMachines: { nodes: Array<{ id: string }> } }>(`{ virtualMachines(leased: true, first: 100) { nodes { id } } }`);
+
+  beforeAll(async () => {
+    h = await startHarness();
+    user = await h.createUser('lease-user');
+    // An offering with a lease can only be made while the feature is on.
+    await setConfiguration(h, 'instance.lease.enabled', 'true');
+    const { createServiceOffering } = await h.admin.request<{ createServiceOffering: { id: string } }>(
+      `mutation { createServiceOffering(name: "leased-small", cpuNumber: 1, cpuSpeed: 500, memory: 512, leaseDuration: 30, leaseExpiryAction: STOP) { id } }`,
+    );
+    leasedOffering = createServiceOffering.id;
+    await setConfiguration(h, 'instance.lease.enabled', 'false');
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('while the feature is off: no lease applied, none listed, none changed', async () => {
+    expect(await deployLeased(user.client, { name: 'asks-for-one', d: 5, a: 'DESTROY' })).toMatchObject(noLease);
+    expect(await deployLeased(user.client, { name: 'inherits-none', s: leasedOffering })).toMatchObject(noLease);
+    // Not even a duration CloudStack would refuse while the feature is on.
+    expect(await deployLeased(user.client, { name: 'nonsense', d: -7 })).toMatchObject(noLease);
+
+    const head = await h.logHead();
+    const listed = await gqlError(leasedList(user.client));
+    expect(listed.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431, field: 'leased' });
+    expect(listed.message).toContain('Instance Lease feature is disabled');
+    expect(await h.logHead()).toBe(head);
+
+    const vm = await deployLeased(user.client, { name: 'updated' });
+    const { updateVirtualMachine } = await user.client.request<{ updateVirtualMachine: LeasedVm & { displayName: string } }>(
+      `mutation($id: ID!) { updateVirtualMachine(id: $id, displayName: "renamed", leaseDuration: 10, leaseExpiryAction: STOP) { id displayName leaseDuration leaseExpiryAction leaseExpiryDate } }`,
+      { id: vm.id },
+    );
+    expect(updateVirtualMachine).toMatchObject({ displayName: 'renamed', ...noLease });
+  });
+
+  it("while the feature is on: the deployment's lease is checked, then its own or its offering's applied", async () => {
+    await setConfiguration(h, 'instance.lease.enabled', 'true');
+    try {
+      const head = await h.logHead();
+      for (const [d, a, field] of [[20, null, 'leaseExpiryAction'], [0, 'STOP', 'leaseDuration'], [36_501, 'STOP', 'leaseDuration']] as const) {
+        const error = await gqlError(deployLeased(user.client, { name: `bad-lease-${d}`, d, a }), h);
+        expect(error.extensions, `${d} ${a}`).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431, field });
+      }
+      expect(await h.logHead()).toBe(head);
+
+      const own = await deployLeased(user.client, { name: 'own-lease', d: 20, a: 'DESTROY', s: leasedOffering });
+      expect(own).toMatchObject({ leaseDuration: 20, leaseExpiryAction: 'DESTROY' });
+      const inherited = await deployLeased(user.client, { name: 'inherited', s: leasedOffering });
+      expect(inherited).toMatchObject({ leaseDuration: 30, leaseExpiryAction: 'STOP' });
+      const days = (Date.parse(inherited.leaseExpiryDate!) - Date.now()) / 86_400_000;
+      expect(days).toBeGreaterThan(29.9);
+      expect(days).toBeLessThan(30.1);
+      expect(await deployLeased(user.client, { name: 'opted-out', d: -1, s: leasedOffering })).toMatchObject(noLease);
+
+      const listed = (await leasedList(user.client)).virtualMachines.nodes.map((n) => n.id);
+      expect(listed).toEqual(expect.arrayContaining([own.id, inherited.id]));
+      expect(listed).toHaveLength(2);
+
+      const refused = await gqlError(
+        user.client.request(`mutation($id: ID!) { updateVirtualMachine(id: $id, leaseDuration: 40) { id } }`, { id: own.id }),
+      );
+      expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'leaseDuration' });
+    } finally {
+      await setConfiguration(h, 'instance.lease.enabled', 'false');
+    }
+  });
+});
