@@ -180,6 +180,7 @@ export class SagaRunner {
         cpuSpeed: instance.cpuSpeed,
         memory: instance.memory,
         hostTags: instance.serviceOffering.hostTags,
+        hypervisorType: instance.hypervisorType,
         explicitHostId: asked?.requestedHostId ?? null,
         clusterId: asked?.requestedClusterId ?? null,
         lastHostId: asked?.lastHostId ?? instance.lastHostId,

@@ -14,11 +14,13 @@ import {
 import { effectiveSetting, type ConfigState } from '../config/configuration.js';
 import { capacityShortfall, describeResources, totalCpu, type ComputeResources } from '../host/capacity.js';
 import { hostState, type Host, type HostState } from '../host/host.js';
+import type { HypervisorType } from '../zone/zone.js';
 
 export interface HostCandidate {
   readonly hostId: string;
   readonly name: string;
   readonly clusterId: string;
+  readonly hypervisor: HypervisorType;
   readonly state: HostState;
   readonly hostTags: readonly string[];
   readonly cpuNumber: number;
@@ -46,6 +48,8 @@ export interface AllocationSettings {
 export interface HostAllocationRequest extends ComputeResources, AllocationSettings {
   /** Host tags of the service offering; a host must carry all of them. */
   readonly hostTags: readonly string[];
+  /** The instance's hypervisor (its template's): a host of another cannot run it. */
+  readonly hypervisorType?: string | null;
   /** Admin's `hostId`: only this host is considered. */
   readonly explicitHostId?: string | null;
   readonly lastHostId?: string | null;
@@ -80,6 +84,7 @@ export function hostCandidate(host: Host, accountInstanceCount: number): HostCan
     hostId: host.hostId,
     name: host.name,
     clusterId: host.clusterId,
+    hypervisor: host.hypervisor,
     state: hostState(host),
     hostTags: host.hostTags,
     cpuNumber: host.cpuNumber,
@@ -92,8 +97,13 @@ export function hostCandidate(host: Host, accountInstanceCount: number): HostCan
 }
 
 /** Why `host` cannot take `request`, or undefined when it can. */
-export function unsuitability(host: HostCandidate, request: ComputeResources & { readonly hostTags: readonly string[] }): string | undefined {
+export function unsuitability(
+  host: HostCandidate,
+  request: ComputeResources & { readonly hostTags: readonly string[]; readonly hypervisorType?: string | null },
+): string | undefined {
   if (host.state !== 'Up') return `is ${host.state}`;
+  const hypervisor = request.hypervisorType ?? null;
+  if (hypervisor !== null && host.hypervisor !== hypervisor) return `is a ${host.hypervisor} host, not ${hypervisor}`;
   const missing = request.hostTags.filter((tag) => !host.hostTags.includes(tag));
   if (missing.length > 0) return `lacks host tags [${missing.join(', ')}]`;
   return capacityShortfall(host, request);

@@ -247,4 +247,17 @@ describe('instance lifecycle over HTTP (USER account)', () => {
     }
     expect(new Set(placed)).toEqual(new Set([addHost.id]));
   });
+
+  it("starts an instance only on a host of its template's hypervisor", async () => {
+    const { registerTemplate } = await h.admin.request<{ registerTemplate: { id: string } }>(
+      `mutation($z: ID) { registerTemplate(zoneId: $z, name: "vmware-only", osType: "Debian GNU/Linux 12 (64-bit)", url: "https://example.invalid/d.ova",
+        size: 2147483648, hypervisor: "VMware", format: "OVA", isPublic: true) { id } }`,
+      { z: h.demo.zoneId },
+    );
+    // The demo zone has KVM hosts only.
+    const job = await h.waitForJob(user.client, (await deploy(h, user.client, { name: 'needs-esx', templateId: registerTemplate.id })).id);
+    expect(job.status).toBe('FAILED');
+    expect(job.error).toMatchObject({ code: 'INSUFFICIENT_CAPACITY', errorCode: 533 });
+    expect(job.error!.message).toContain('is a KVM host, not VMware');
+  });
 });

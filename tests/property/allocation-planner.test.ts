@@ -20,6 +20,7 @@ const hostArb = (index: number): fc.Arbitrary<HostCandidate> =>
   fc
     .record({
       clusterId: fc.constantFrom('c1', 'c2'),
+      hypervisor: fc.constantFrom('KVM', 'KVM', 'VMware'),
       state: fc.constantFrom('Up', 'Up', 'Up', 'Disconnected', 'Disabled', 'Maintenance', 'PrepareForMaintenance', 'Down'),
       hostTags: fc.subarray([...TAGS]),
       cpuNumber: fc.integer({ min: 1, max: 16 }),
@@ -52,6 +53,7 @@ const requestArb = (hostCount: number): fc.Arbitrary<HostAllocationRequest> => {
     lastHostId: fc.option(hostId, { nil: undefined }),
     considerLastHost: fc.option(fc.boolean(), { nil: undefined }),
     clusterId: fc.option(fc.constantFrom('c1', 'c2'), { nil: undefined }),
+    hypervisorType: fc.option(fc.constantFrom('KVM', 'VMware'), { nil: undefined }),
     avoidHostIds: fc.option(fc.uniqueArray(hostId, { maxLength: 3 }), { nil: undefined }),
   });
 };
@@ -70,7 +72,8 @@ function oracle(hosts: readonly HostCandidate[], request: HostAllocationRequest)
       h.cpuNumber * h.cpuSpeed - h.usedCpu >= request.cpuNumber * request.cpuSpeed &&
       h.memory - h.usedMemory >= request.memory &&
       !avoid.has(h.hostId) &&
-      (request.clusterId === undefined || h.clusterId === request.clusterId),
+      (request.clusterId === undefined || h.clusterId === request.clusterId) &&
+      (request.hypervisorType === undefined || h.hypervisor === request.hypervisorType),
   );
 }
 
@@ -145,7 +148,7 @@ describe('host planner properties', () => {
 
   it('random reaches every suitable host as first choice for some seed', () => {
     const hosts: HostCandidate[] = ['a', 'b', 'c', 'd'].map((id) => ({
-      hostId: id, name: id, clusterId: 'c1', state: 'Up', hostTags: [], cpuNumber: 4, cpuSpeed: 1000, memory: 4096, usedCpu: 0, usedMemory: 0, accountInstanceCount: 0,
+      hostId: id, name: id, clusterId: 'c1', hypervisor: 'KVM', state: 'Up', hostTags: [], cpuNumber: 4, cpuSpeed: 1000, memory: 4096, usedCpu: 0, usedMemory: 0, accountInstanceCount: 0,
     }));
     const request: HostAllocationRequest = { cpuNumber: 1, cpuSpeed: 1000, memory: 512, hostTags: [], algorithm: 'random', capacityType: 'CPU', cpuToMemoryWeight: 0.5 };
     const firsts = new Set(Array.from({ length: 200 }, (_, seed) => (planHost(request, { hosts }, seededRandom(seed)) as HostPlan).hostId));

@@ -39,6 +39,7 @@ export function hostCapacitySnapshot(db: Database, args: CapacitySnapshotArgs = 
       hostId: row.id,
       name: row.name,
       clusterId: row.cluster_id,
+      hypervisor: row.hypervisor,
       state: hostState({ status: row.status, resourceState: row.resource_state }),
       hostTags: stringList(row.host_tags),
       cpuNumber: row.cpu_number,

@@ -17,6 +17,7 @@ const host = (hostId: string, overrides: Partial<HostCandidate> = {}): HostCandi
   hostId,
   name: `host-${hostId}`,
   clusterId: 'c1',
+  hypervisor: 'KVM',
   state: 'Up',
   hostTags: [],
   cpuNumber: 8,
@@ -124,6 +125,15 @@ describe('planHost', () => {
     expect(plan({ avoidHostIds: ['a', 'b', 'c'] }, [a, b, c])).toMatchObject({ code: 'INSUFFICIENT_CAPACITY' });
   });
 
+  it("keeps to hosts of the instance's hypervisor", () => {
+    const esx = host('esx', { hypervisor: 'VMware' });
+    expect(plan({ hypervisorType: 'KVM' }, [esx, a])).toMatchObject({ hostId: 'a', candidates: ['a'] });
+    const none = plan({ hypervisorType: 'VMware' }, [a, b]) as Rejection;
+    expect(none.code).toBe('INSUFFICIENT_CAPACITY');
+    expect(none.message).toContain('host-a is a KVM host, not VMware');
+    expect(plan({ hypervisorType: 'KVM', explicitHostId: 'esx' }, [esx, a])).toMatchObject({ code: 'INSUFFICIENT_CAPACITY', field: 'hostId' });
+  });
+
   it('reorders by non-strict affinity priority, stable within a priority', () => {
     expect(plan({ hostPriorities: { c: 2, b: 1, a: 1 } }, [a, b, c])).toMatchObject({ candidates: ['c', 'a', 'b'] });
     expect(plan({ hostPriorities: { a: -1 } }, [a, b, c])).toMatchObject({ candidates: ['b', 'c', 'a'] });
@@ -214,7 +224,7 @@ describe('allocationSettings and hostCandidate', () => {
     const state = stateOf(hostDecider, events);
     if (state.kind !== 'host') throw new Error('host expected');
     expect(hostCandidate(state, 3)).toEqual({
-      hostId: 'h1', name: 'sim-host-1', clusterId: 'c1', state: 'Disabled', hostTags: ['ssd'], cpuNumber: 16, cpuSpeed: 2000,
+      hostId: 'h1', name: 'sim-host-1', clusterId: 'c1', hypervisor: 'KVM', state: 'Disabled', hostTags: ['ssd'], cpuNumber: 16, cpuSpeed: 2000,
       memory: 65536, usedCpu: 2000, usedMemory: 1024, accountInstanceCount: 3,
     });
   });
