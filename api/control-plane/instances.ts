@@ -243,6 +243,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
     jobId,
     name: args.name ?? null,
     displayName: args.displayName ?? null,
+    instanceName: internalName(context, owner.accountId, instanceId, args.name ?? null),
     group: args.group ?? null,
     accountId: owner.accountId,
     domainId: owner.domainId,
@@ -316,6 +317,15 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
   const job = findJob(context, caller, jobId);
   if (!job) throw new ApiError('INTERNAL_ERROR', `job ${jobId} was opened but cannot be read back`);
   return job;
+}
+
+/**
+ * The hypervisor's name for the instance: i-<account>-<instance>-<suffix>, the suffix being
+ * `instance.name`, or the instance's own name when `vm.instancename.flag` asks for it.
+ */
+function internalName(context: ControlPlaneContext, accountId: string, instanceId: string, name: string | null): string {
+  const suffix = setting(context, 'vm.instancename.flag') && name ? name : setting(context, 'instance.name');
+  return `i-${accountId}-${instanceId}-${suffix}`;
 }
 
 function rootDiskSize(details: Readonly<Record<string, string>> | null | undefined): number | undefined {

@@ -6,6 +6,7 @@ import type { GraphQLClient } from 'graphql-request';
 import {
   actionEvents,
   deploy,
+  deployed,
   getVm,
   runJob,
   setConfiguration,
@@ -246,6 +247,23 @@ describe('instance lifecycle over HTTP (USER account)', () => {
       placed.push(job.result!.hostId!);
     }
     expect(new Set(placed)).toEqual(new Set([addHost.id]));
+  });
+
+  it('names instances for the hypervisor after instance.name, or their own name under vm.instancename.flag', async () => {
+    const prefix = `i-${user.id}-`;
+    const byDefault = await deployed(h, user.client, { name: 'named-default', startVm: false });
+    expect(byDefault.instanceName).toBe(`${prefix}${byDefault.id}-VM`);
+    await setConfiguration(h, 'instance.name', 'ACME');
+    try {
+      const suffixed = await deployed(h, user.client, { name: 'named-acme', startVm: false });
+      expect(suffixed.instanceName).toBe(`${prefix}${suffixed.id}-ACME`);
+      await setConfiguration(h, 'vm.instancename.flag', 'true');
+      const own = await deployed(h, user.client, { name: 'web-9', startVm: false });
+      expect(own.instanceName).toBe(`${prefix}${own.id}-web-9`);
+    } finally {
+      await setConfiguration(h, 'instance.name', 'VM');
+      await setConfiguration(h, 'vm.instancename.flag', 'false');
+    }
   });
 
   it("starts an instance only on a host of its template's hypervisor", async () => {
