@@ -141,6 +141,10 @@ function validateCreate(command: CreateNetworkCommand): NetworkCreatedData | Rej
     requireTimestamp(command.at),
   );
   if (invalid) return invalid;
+  // An isolated network is one account's own: without one, every account could deploy into it.
+  if (command.networkType === 'Isolated' && (command.accountId === undefined || command.accountId === null)) {
+    return reject('BAD_USER_INPUT', 'An isolated network belongs to an account; give accountId', 'accountId');
+  }
   const vlan = command.vlan ?? null;
   const base = {
     networkId: command.networkId,

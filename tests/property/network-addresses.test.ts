@@ -33,7 +33,18 @@ const netShape: fc.Arbitrary<NetShape> = fc.oneof(
 
 function created(shape: NetShape): NetworkEvent {
   const decision = networkDecider.decide(
-    { type: 'CreateNetwork', networkId: 'n1', zoneId: 'z1', name: 'net', networkType: shape.networkType, vlan: 10, cidr: shape.cidr, networkOfferingId: 'no', at },
+    {
+      type: 'CreateNetwork',
+      networkId: 'n1',
+      zoneId: 'z1',
+      name: 'net',
+      networkType: shape.networkType,
+      vlan: 10,
+      cidr: shape.cidr,
+      networkOfferingId: 'no',
+      accountId: shape.networkType === 'Isolated' ? 'a1' : null,
+      at,
+    },
     networkDecider.initialState,
   );
   if (isRejection(decision) || decision[0] === undefined) throw new Error('network setup failed');

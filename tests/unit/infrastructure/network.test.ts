@@ -133,6 +133,7 @@ describe('network', () => {
       [{ gateway: 'gw' }, 'gateway'],
       [{ networkType: 'L2' as const }, 'cidr'],
       [{ networkType: 'L2' as const, cidr: null, gateway: '10.1.0.1' }, 'gateway'],
+      [{ networkType: 'Isolated' as const, accountId: null }, 'accountId'],
     ] as const)('rejects %o', (change, field) => {
       given(networkDecider).when({ ...createShared, ...change } as CreateNetworkCommand).then('BAD_USER_INPUT', field);
     });
