@@ -1,6 +1,7 @@
 // deployVirtualMachine: the instance comes into being Stopped with its volumes allocated, and with
 // startVm it is asked to start in the same decision (CloudStack allocates, then starts).
 import { isRejection, reject, type Decision, type Rejection } from '../shared/decider.js';
+import { MAX_LEASE_DURATION_DAYS } from '../offering/index.js';
 import type { DeployInstance } from './commands.js';
 import type { InstanceDeployed, InstanceEvent } from './events.js';
 import { messages } from './messages.js';
@@ -116,7 +117,6 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
   return events;
 }
 
-const MAX_LEASE_DAYS = 36_500;
 const NO_LEASE: Lease = { duration: null, expiryAction: null, expiryDate: null };
 
 /**
@@ -128,7 +128,7 @@ function leaseAtDeploy(command: DeployInstance): Lease | Rejection {
   const requested = command.leaseDuration ?? null;
   const action = command.leaseExpiryAction ?? null;
   if (!(requested === null && action === null) && requested !== -1) {
-    if (requested === null || !Number.isInteger(requested) || requested < 1 || requested > MAX_LEASE_DAYS) {
+    if (requested === null || !Number.isInteger(requested) || requested < 1 || requested > MAX_LEASE_DURATION_DAYS) {
       return reject('BAD_USER_INPUT', messages.invalidLeaseDuration, 'leaseDuration');
     }
     if (action === null) return reject('BAD_USER_INPUT', messages.leaseNeedsBoth, 'leaseExpiryAction');

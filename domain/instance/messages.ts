@@ -1,5 +1,6 @@
 // Rejection texts. Where CloudStack has one for the same refusal it is kept word for word (typos and
 // all, behaviour §1.4/§6) so operators can search for it; the rest name the instance and the value.
+import { MAX_LEASE_DURATION_DAYS } from '../offering/index.js';
 import type { Instance, PendingOperation } from './state.js';
 import type { MachineEvent } from './state-machine.js';
 
@@ -38,7 +39,7 @@ export const messages = {
   migrateSameHost:
     'Cannot migrate VM, VM is already present on this host, please specify valid destination host to migrate the VM',
   hostIdForbidden: 'Parameter hostid can only be specified by a Root Admin, permission denied',
-  invalidLeaseDuration: 'Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is 36500',
+  invalidLeaseDuration: `Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is ${MAX_LEASE_DURATION_DAYS}`,
   leaseNeedsBoth: 'Provide values for both: leaseduration and leaseexpiryaction',
   clusterIdForbidden: 'Parameter clusterid can only be specified by a Root Admin, permission denied',
   deployForOtherAccount: (caller: string, owner: string) =>
