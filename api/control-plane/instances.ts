@@ -129,12 +129,6 @@ function checkPlacement(context: ControlPlaneContext, caller: Caller, zoneId: st
   if (host && host.clusterId !== cluster.id) throw new ApiError('BAD_USER_INPUT', `Host ${host.name} is not in cluster ${cluster.name}`, 'hostId');
 }
 
-/** CloudStack's user data is base64 text; anything else would reach the guest garbled. */
-function checkUserData(userData: string | null | undefined): void {
-  if (userData == null) return;
-  if (userData.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(userData)) throw new ApiError('BAD_USER_INPUT', 'User data is not base64 encoded', 'userData');
-}
-
 /** A new offering's details carry only its custom compute values; another key would be dropped unseen. */
 function checkScaleDetails(details: Readonly<Record<string, string>> | null | undefined): void {
   const other = Object.keys(details ?? {}).find((key) => !COMPUTE_DETAILS.has(key));
@@ -210,7 +204,6 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
     throw new ApiError('BAD_USER_INPUT', 'hostId and clusterId place the first start of a deployment; they need startVm true', args.hostId != null ? 'hostId' : 'clusterId');
   }
   checkPlacement(context, caller, zone.id, args.hostId ?? null, args.clusterId ?? null);
-  checkUserData(args.userData);
   refuseUnknownReferences(args);
 
   // A client token names the deployment: a retry with the same token finds the first job.

@@ -8,7 +8,7 @@ import { messages } from './messages.js';
 import type { Lease, Volume, VolumeSpec } from './model.js';
 import { instanceFromDeployment, type InstanceState } from './state.js';
 import { vmUsage, volumeCreated } from './usage.js';
-import { addDays, checkHostname, resolveCompute } from './validation.js';
+import { addDays, checkHostname, checkUserData, resolveCompute } from './validation.js';
 
 function firstDuplicate(ids: readonly string[]): string | undefined {
   const seen = new Set<string>();
@@ -41,6 +41,8 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
   const name = command.name ?? `VM-${command.instanceId}`;
   const badName = checkHostname(name);
   if (badName) return badName;
+  const badUserData = checkUserData(command.userData);
+  if (badUserData) return badUserData;
 
   const compute = resolveCompute(command.serviceOffering, command.customCompute);
   if (isRejection(compute)) return compute;

@@ -40,6 +40,7 @@ export const messages = {
     'Cannot migrate VM, VM is already present on this host, please specify valid destination host to migrate the VM',
   hostIdForbidden: 'Parameter hostid can only be specified by a Root Admin, permission denied',
   invalidLeaseDuration: `Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is ${MAX_LEASE_DURATION_DAYS}`,
+  userDataNotBase64: 'User data is not base64 encoded',
   leaseNeedsBoth: 'Provide values for both: leaseduration and leaseexpiryaction',
   clusterIdForbidden: 'Parameter clusterid can only be specified by a Root Admin, permission denied',
   deployForOtherAccount: (caller: string, owner: string) =>

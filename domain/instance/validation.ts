@@ -10,6 +10,14 @@ export function checkHostname(name: string, field = 'name'): Rejection | null {
   return HOSTNAME.test(name) ? null : reject('BAD_USER_INPUT', messages.invalidHostname, field);
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** CloudStack's user data is base64 text; anything else would reach the guest garbled. */
+export function checkUserData(userData: string | null | undefined): Rejection | null {
+  if (userData === null || userData === undefined) return null;
+  return userData.length % 4 === 0 && BASE64.test(userData) ? null : reject('BAD_USER_INPUT', messages.userDataNotBase64, 'userData');
+}
+
 const MAX_INT = 2_147_483_647;
 /** CloudStack's floor for custom memory when the offering sets no minimum. */
 const DEFAULT_MIN_MEMORY = 32;

@@ -230,6 +230,12 @@ describe('DeployInstance', () => {
     expect(instanceOf(events).name).toBe(name);
   });
 
+  it('refuses user data that is not base64', () => {
+    for (const userData of ['%%% not base64 %%%', 'abc', 'ab=c']) {
+      given([]).when(deploy({ userData })).then('BAD_USER_INPUT', { message: 'User data is not base64 encoded', field: 'userData' });
+    }
+  });
+
   it('lets only a root admin place the instance on a host', () => {
     const message = 'Parameter hostid can only be specified by a Root Admin, permission denied';
     given([]).when(deploy({ hostId: ID.host1, caller: owner })).then('FORBIDDEN', { message, field: 'hostId' });
