@@ -90,10 +90,15 @@ export async function apiFigures(): Promise<Figure[]> {
     /bare on (http:\/\/[^\s]+)/,
   );
   const bare = { process: bareServer.process, url: bareServer.match[1]! };
+  // A main job that fails to start must not leave the bare server running behind the bench.
   const server = await launchMainJob(
     { VMLEDGER_DATA_DIR: dataDir, VMLEDGER_ADMIN_API_KEY: ADMIN_KEY, VMLEDGER_DEMO: '1' },
     process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [],
-  );
+  ).catch(async (error: unknown) => {
+    await bare.process.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   const sockets: Client[] = [];
   try {
     const bareMeter = cpuMeter(bare.process.child.pid!);
