@@ -32,7 +32,7 @@ import {
   type ServiceOfferingNode,
   type TemplateNode,
 } from '../../projections/infrastructure/index.js';
-import { findAccountByName, getAccount } from '../../projections/accounts/index.js';
+import { findAccountByName, getAccount, type AccountNode } from '../../projections/accounts/index.js';
 import { accountInstancesPerHost, findInstance, listInstances } from '../../projections/instances/queries.js';
 import { toVirtualMachineView, type VirtualMachineView } from '../../projections/instances/view.js';
 import { db, envelopeOf, execute, guarded, now, settled, setting, toApiError, visibilityOf, type ControlPlaneContext } from './context.js';
@@ -88,12 +88,14 @@ function requireOffering(context: ControlPlaneContext, id: string, field: string
  */
 type Owner = Pick<Caller, 'accountId' | 'role' | 'domainId' | 'domainPath'>;
 
+function ownerOf(account: AccountNode): Owner {
+  return { accountId: account.id, role: account.role, domainId: account.domainId, domainPath: account.domainPath };
+}
+
 function ownerOfInstance(context: ControlPlaneContext, instance: Instance): Owner {
   const account = getAccount(db(context), instance.accountId);
   // Every instance's account is in the read model; were it not, the owner may use only what is shared.
-  return account
-    ? { accountId: account.id, role: account.role, domainId: account.domainId, domainPath: account.domainPath }
-    : { accountId: instance.accountId, role: 'USER', domainId: instance.domainId, domainPath: '' };
+  return account ? ownerOf(account) : { accountId: instance.accountId, role: 'USER', domainId: instance.domainId, domainPath: '' };
 }
 
 /**
@@ -199,10 +201,6 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
   const offering = requireOffering(context, args.serviceOfferingId, 'serviceOfferingId');
   const owner = deployOwner(context, caller, args);
   const template = requireTemplate(context, [caller, owner], args.templateId, 'templateId', zone.id);
-  if ((args.hostId != null || args.clusterId != null) && args.startVm === false) {
-    // A placement is for the deployment's first start; without one it would be kept and never used.
-    throw new ApiError('BAD_USER_INPUT', 'hostId and clusterId place the first start of a deployment; they need startVm true', args.hostId != null ? 'hostId' : 'clusterId');
-  }
   checkPlacement(context, caller, zone.id, args.hostId ?? null, args.clusterId ?? null);
   refuseUnknownReferences(args);
 
@@ -344,7 +342,7 @@ function deployOwner(context: ControlPlaneContext, caller: Caller, args: DeployA
     (args.domainId == null || account.domainId === args.domainId) &&
     (caller.role === 'ROOT_ADMIN' || isInDomainSubtree(caller.domainPath, account.domainPath));
   if (!reachable) throw new ApiError('BAD_USER_INPUT', `Unable to find account ${JSON.stringify(args.account)} in domain ${domainId}`, 'account');
-  return { accountId: account.id, role: account.role, domainId: account.domainId, domainPath: account.domainPath };
+  return ownerOf(account);
 }
 
 /** The networks of a deployment for `ownerAccountId`: those named, or the zone's default for the owner. */

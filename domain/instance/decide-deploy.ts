@@ -37,6 +37,10 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
   if (hostId !== null && caller.role !== 'ROOT_ADMIN') return reject('FORBIDDEN', messages.hostIdForbidden, 'hostId');
   const clusterId = command.clusterId ?? null;
   if (clusterId !== null && caller.role !== 'ROOT_ADMIN') return reject('FORBIDDEN', messages.clusterIdForbidden, 'clusterId');
+  // A placement is for the deployment's own first start; without one it would be kept and never used.
+  if ((hostId !== null || clusterId !== null) && !command.startVm) {
+    return reject('BAD_USER_INPUT', messages.placementWithoutStart, hostId !== null ? 'hostId' : 'clusterId');
+  }
 
   const name = command.name ?? `VM-${command.instanceId}`;
   const badName = checkHostname(name);

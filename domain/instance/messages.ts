@@ -42,6 +42,7 @@ export const messages = {
   invalidLeaseDuration: `Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is ${MAX_LEASE_DURATION_DAYS}`,
   userDataNotBase64: 'User data is not base64 encoded',
   leaseNeedsBoth: 'Provide values for both: leaseduration and leaseexpiryaction',
+  placementWithoutStart: 'hostId and clusterId place the first start of a deployment; they need startVm true',
   clusterIdForbidden: 'Parameter clusterid can only be specified by a Root Admin, permission denied',
   deployForOtherAccount: (caller: string, owner: string) =>
     `Account ${caller} does not have permission to deploy a virtual machine for account ${owner}`,

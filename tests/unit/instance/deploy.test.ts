@@ -236,6 +236,12 @@ describe('DeployInstance', () => {
     }
   });
 
+  it('refuses a placement for a deployment that does not start', () => {
+    const message = 'hostId and clusterId place the first start of a deployment; they need startVm true';
+    given([]).when(deploy({ hostId: ID.host1, caller: rootAdmin })).then('BAD_USER_INPUT', { message, field: 'hostId' });
+    given([]).when(deploy({ clusterId: ID.cluster, caller: rootAdmin })).then('BAD_USER_INPUT', { message, field: 'clusterId' });
+  });
+
   it('lets only a root admin place the instance on a host', () => {
     const message = 'Parameter hostid can only be specified by a Root Admin, permission denied';
     given([]).when(deploy({ hostId: ID.host1, caller: owner })).then('FORBIDDEN', { message, field: 'hostId' });
