@@ -9,7 +9,7 @@ import { CommandRejectedError, EVENT_ID_NAMESPACE, type CommandEnvelope } from '
 import type { Commander } from '../adapters/eventstore/commander.js';
 import { ORCHESTRATOR_REPLIES, ORCHESTRATOR_REPORTS, type AgentReply, type PowerStateReport } from '../adapters/hypervisor/protocol.js';
 import { hostDecider, hostStream } from '../domain/host/index.js';
-import { instanceDecider, type InstanceEvent, type PowerState } from '../domain/instance/index.js';
+import { instanceDecider, instanceStream, type InstanceEvent, type PowerState } from '../domain/instance/index.js';
 import { jobDecider, jobIdOfCommand, jobStream } from '../domain/job/index.js';
 import { prepared } from '../projections/sql.js';
 import type { SagaRunner } from './runner.js';
@@ -102,7 +102,7 @@ async function recordReport(options: AgentMessageOptions, instanceId: string, ho
   const envelope: CommandEnvelope = { actor: SYSTEM, correlationId: `report-${hostId}`, occurredAt: at };
   let events: readonly InstanceEvent[];
   try {
-    const result = await options.commander.execute(`instance-${instanceId}`, instanceDecider, { type: 'RecordAgentReport', instanceId, at, hostId, powerState }, envelope);
+    const result = await options.commander.execute(instanceStream(instanceId), instanceDecider, { type: 'RecordAgentReport', instanceId, at, hostId, powerState }, envelope);
     events = result.events;
   } catch (error) {
     if (error instanceof CommandRejectedError) return;

@@ -7,7 +7,7 @@ import type { Clock } from '../adapters/clock/port.js';
 import { CommandRejectedError } from '../adapters/eventstore/command-handler.js';
 import type { Commander } from '../adapters/eventstore/commander.js';
 import { effectiveSetting } from '../domain/config/index.js';
-import { instanceDecider, type PendingOperation } from '../domain/instance/index.js';
+import { instanceDecider, instanceStream, type PendingOperation } from '../domain/instance/index.js';
 import { settingsSnapshot } from '../projections/configuration/index.js';
 import { pendingJobs } from '../projections/jobs/queries.js';
 import { prepared } from '../projections/sql.js';
@@ -108,7 +108,7 @@ export class Orchestrator {
       const at = now.toISOString();
       try {
         await this.options.commander.execute(
-          `instance-${instance.id}`,
+          instanceStream(instance.id),
           instanceDecider,
           { type: 'ExpungeInstance', instanceId: instance.id, at, caller: { role: 'ROOT_ADMIN', accountId: 'system' }, allowUserExpungeRecoverVm: true },
           { actor: { kind: 'system', component: 'expunge-sweeper' }, correlationId: `expunge-${instance.id}`, occurredAt: at },

@@ -13,7 +13,7 @@ import { accountDecider, accountStream } from '../domain/account/index.js';
 import { planHost } from '../domain/allocation/index.js';
 import { allocationSettings } from '../domain/allocation/index.js';
 import { hostDecider, hostStream } from '../domain/host/index.js';
-import { instanceDecider, type Instance, type InstanceCommand, type InstanceEvent, type InstanceState } from '../domain/instance/index.js';
+import { instanceDecider, instanceStream, type Instance, type InstanceCommand, type InstanceEvent, type InstanceState } from '../domain/instance/index.js';
 import { commandIdOf, jobDecider, jobStream, type AgentCommandRecord, type Job, type JobCommand, type JobEvent, type JobState } from '../domain/job/index.js';
 import { networkDecider, networkStream } from '../domain/network/index.js';
 import { fold } from '../domain/shared/decider.js';
@@ -21,6 +21,7 @@ import { settingsSnapshot } from '../projections/configuration/index.js';
 import { hostCapacitySnapshot } from '../projections/infrastructure/index.js';
 import { accountInstancesPerHost } from '../projections/instances/queries.js';
 import { commandMessageId } from './agent-messages.js';
+import { abandonDeployment, INTERRUPTED } from './deploy-compensation.js';
 import { StreamHistory } from './stream-history.js';
 import { CAPACITY_PREFIX, nextStep, type OperationTimeouts, type Step } from './operation.js';
 
@@ -39,12 +40,15 @@ export interface SagaRunnerOptions {
 const SYSTEM: CommandEnvelope['actor'] = { kind: 'system', component: 'orchestrator' };
 /** Steps one call may take before it yields; a saga never needs this many without waiting. */
 const MAX_STEPS = 50;
+/** How soon a command the bus would not take is offered again. */
+const PUBLISH_RETRY_MS = 1000;
 
 export class SagaRunner {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly timers = new Map<string, { at: number; cancel: () => void }>();
   /** Commands this process has published since it started; after a restart all are sent again. */
   private readonly published = new Set<string>();
+  private readonly publishRetries = new Set<() => void>();
   private stopped = false;
   private readonly history: StreamHistory;
 
@@ -70,6 +74,8 @@ export class SagaRunner {
     this.stopped = true;
     for (const timer of this.timers.values()) timer.cancel();
     this.timers.clear();
+    for (const cancel of this.publishRetries) cancel();
+    this.publishRetries.clear();
   }
 
   /** Resolves when no job is being advanced. */
@@ -88,6 +94,12 @@ export class SagaRunner {
       if (job.status !== 'PENDING') return job;
       const { instance, history } = await this.loadInstance(job.instanceId);
       if (!instance) {
+        if (job.cmd === 'deployVirtualMachine') {
+          // Only a deployment that died before recording its instance leaves its job here: undo it.
+          // (Once recorded after all, by a twin still under way, the next round sees the instance.)
+          await abandonDeployment(this.options.commander, { instanceId: job.instanceId, accountId: job.accountId, jobId, nics: job.claims ?? [] }, INTERRUPTED, this.envelope(this.now(), jobId));
+          continue;
+        }
         return this.job(jobId, { type: 'CompleteJob', error: { code: 'NOT_FOUND', errorCode: 431, message: `instance ${job.instanceId} does not exist` }, at: this.now() });
       }
       this.publishUnsent(job);
@@ -203,12 +215,22 @@ export class SagaRunner {
       this.options.bus
         .publish(agentQueue(command.hostId), toBusMessage(commandMessageId(id), command))
         .catch((error: unknown) => {
-          // Not sent: forget it, so the next advance (at the latest, the timeout) sends it again.
+          // Not sent (no broker, no queue yet): try again shortly, well before the command's timeout.
           this.published.delete(id);
           this.options.onError?.(error, job.jobId);
+          this.retryPublish(job.jobId);
         });
       this.arm(job.jobId, issued.timeoutAt);
     }
+  }
+
+  private retryPublish(jobId: string): void {
+    if (this.stopped) return;
+    const cancel = this.options.clock.at(new Date(this.options.clock.now().getTime() + PUBLISH_RETRY_MS), () => {
+      this.publishRetries.delete(cancel);
+      void this.advance(jobId);
+    });
+    this.publishRetries.add(cancel);
   }
 
   /** A timer per job for its earliest deadline; when it fires, overdue commands time out and the job moves on. */
@@ -245,7 +267,7 @@ export class SagaRunner {
   /** Writes an outcome to the instance. A refusal means the instance moved on already; the next step sees how. */
   private async instance(command: InstanceCommand): Promise<void> {
     await unlessRefused(
-      this.options.commander.execute(`instance-${command.instanceId}`, instanceDecider, command, this.envelope(command.at, 'jobId' in command ? command.jobId : undefined)),
+      this.options.commander.execute(instanceStream(command.instanceId), instanceDecider, command, this.envelope(command.at, 'jobId' in command ? command.jobId : undefined)),
     );
   }
 
@@ -256,7 +278,7 @@ export class SagaRunner {
   }
 
   private async loadInstance(instanceId: string): Promise<{ instance: Instance | undefined; history: readonly InstanceEvent[] }> {
-    const history = await this.history.read<InstanceEvent>(`instance-${instanceId}`);
+    const history = await this.history.read<InstanceEvent>(instanceStream(instanceId));
     const state: InstanceState = fold(instanceDecider, history);
     return { instance: state.exists ? state : undefined, history };
   }

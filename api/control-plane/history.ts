@@ -1,6 +1,6 @@
 // The audit questions: the action-event trail, the usage events, and an instance as of a moment.
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
-import { instanceDecider, type InstanceEvent, type InstanceState } from '../../domain/instance/index.js';
+import { instanceDecider, instanceStream, type InstanceEvent, type InstanceState } from '../../domain/instance/index.js';
 import { listEvents, type EventView } from '../../projections/events/queries.js';
 import { findInstance } from '../../projections/instances/queries.js';
 import { toVirtualMachineView, type VirtualMachineView } from '../../projections/instances/view.js';
@@ -27,7 +27,7 @@ export async function virtualMachineAsOf(context: ControlPlaneContext, caller: C
   // Visibility comes from the current owner: an instance never changes account here.
   if (!findInstance(db(context), visibilityOf(context, caller), id)) return undefined;
   let state: InstanceState = instanceDecider.initialState;
-  for (const recorded of await context.store.readStream(`instance-${id}`)) {
+  for (const recorded of await context.store.readStream(instanceStream(id))) {
     const occurredAt = typeof recorded.metadata.occurredAt === 'string' ? recorded.metadata.occurredAt : recorded.recordedAt;
     if (Date.parse(occurredAt) > cutoff) break;
     state = instanceDecider.evolve(state, toDomainEvent<InstanceEvent>(recorded));

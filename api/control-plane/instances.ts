@@ -7,6 +7,7 @@ import { accountDecider, accountStream, isInDomainSubtree } from '../../domain/a
 import { planHost, allocationSettings } from '../../domain/allocation/index.js';
 import {
   instanceDecider,
+  instanceStream,
   type Caller as InstanceCaller,
   type CustomCompute,
   type Instance,
@@ -39,6 +40,7 @@ import { db, envelopeOf, execute, guarded, now, settled, setting, toApiError, vi
 import { findJob } from './jobs.js';
 import { ApiError, type Caller, type DeployArgs, type InstanceListArgs, type JobView, type UpdateArgs } from './port.js';
 import type { Connection } from '../../projections/pagination.js';
+import { abandonDeployment } from '../../sagas/deploy-compensation.js';
 
 const GiB = 1024 ** 3;
 
@@ -191,7 +193,7 @@ async function openJob(context: ControlPlaneContext, caller: Caller, jobId: stri
 /** Runs one asynchronous instance operation: the command, then its job. */
 async function instanceJob(context: ControlPlaneContext, caller: Caller, instance: Instance, cmd: string, build: (jobId: string, at: string) => InstanceCommand): Promise<JobView> {
   const jobId = context.newId();
-  const result = await execute(context, `instance-${instance.id}`, instanceDecider, build(jobId, now(context)), envelopeOf(context, caller, jobId));
+  const result = await execute(context, instanceStream(instance.id), instanceDecider, build(jobId, now(context)), envelopeOf(context, caller, jobId));
   return openJob(context, caller, jobId, instance.id, instance.accountId, cmd, result.positions);
 }
 
@@ -272,8 +274,11 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
 
   const envelope = envelopeOf(context, caller, jobId);
   await execute(context, accountStream(owner.accountId), accountDecider, { type: 'ReserveInstanceName', instanceId, name }, envelope);
-  // The job and the NIC addresses live in different streams: one group commit can take them all.
-  const opening = execute(context, jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'deployVirtualMachine', instanceId, accountId: owner.accountId, at }, envelope);
+  // The job names the addresses before they are claimed: whatever happens next, the deployment's
+  // compensation knows what to give back. The job and the addresses live in different streams: one
+  // group commit can take them all.
+  const claims = nics.map((nic) => ({ networkId: nic.networkId, nicId: nic.id }));
+  const opening = execute(context, jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'deployVirtualMachine', instanceId, accountId: owner.accountId, at, claims }, envelope);
   const allocations = nics.map(async (nic): Promise<Nic> => {
     const result = await execute(context, networkStream(nic.networkId), networkDecider, { type: 'AllocateNic', nicId: nic.id, instanceId, macSeed: Math.floor(context.random() * 2 ** 32) }, envelope);
     const address = result.state.kind === 'network' ? nicOf(result.state, nic.id) : undefined;
@@ -287,23 +292,24 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
     const opened = openedOutcome!.value;
     const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (refused) throw refused.reason;
-    const result = await execute(context, `instance-${instanceId}`, instanceDecider, { ...command, nics: allocated }, envelope);
+    // With a client token, identical deployments racing each other record one instance: the key
+    // makes the loser find the winner's events instead of being refused as a second instance.
+    const recordEnvelope = tokenKey ? envelopeOf(context, caller, jobId, `deploy|${tokenKey}`) : envelope;
+    const result = await execute(context, instanceStream(instanceId), instanceDecider, { ...command, nics: allocated }, recordEnvelope);
     void context.runner.advance(jobId);
     await settled(context, [...opened.positions, ...result.positions]);
   } catch (error) {
-    // The deployment did not happen: give back what it took and close its job.
+    // The deployment did not record its instance: its compensation gives back what it took and
+    // closes its job, unless a racing twin (same client token) recorded the instance meanwhile.
     const failure = toApiError(error);
-    for (const nic of allocated) await execute(context, networkStream(nic.networkId), networkDecider, { type: 'ReleaseNic', nicId: nic.id }, envelope);
-    await execute(context, accountStream(owner.accountId), accountDecider, { type: 'ReleaseInstanceName', instanceId }, envelope);
-    const code = failure instanceof ApiError ? failure.code : 'INTERNAL_ERROR';
-    const closed = await execute(
-      context,
-      jobStream(jobId),
-      jobDecider,
-      { type: 'CompleteJob', error: { code, errorCode: failure instanceof ApiError ? failure.errorCode : 530, message: failure instanceof Error ? failure.message : String(failure) }, at: now(context) },
-      envelope,
-    );
-    await settled(context, closed.positions);
+    const jobError = {
+      code: failure instanceof ApiError ? failure.code : 'INTERNAL_ERROR',
+      errorCode: failure instanceof ApiError ? failure.errorCode : 530,
+      message: failure instanceof Error ? failure.message : String(failure),
+    };
+    const outcome = await abandonDeployment(context.commander, { instanceId, accountId: owner.accountId, jobId, nics: claims }, jobError, envelope);
+    await settled(context, [await context.store.headPosition()]);
+    if (outcome === 'recorded') void context.runner.advance(jobId);
   }
   const job = findJob(context, caller, jobId);
   if (!job) throw new ApiError('INTERNAL_ERROR', `job ${jobId} was opened but cannot be read back`);
@@ -506,7 +512,7 @@ export async function scaleVirtualMachine(context: ControlPlaneContext, caller: 
 
 /** A synchronous operation: the command, then the instance as the read model shows it. */
 async function instanceChange(context: ControlPlaneContext, caller: Caller, instance: Instance, command: InstanceCommand): Promise<VirtualMachineView> {
-  const result = await execute(context, `instance-${instance.id}`, instanceDecider, command, envelopeOf(context, caller, context.newId()));
+  const result = await execute(context, instanceStream(instance.id), instanceDecider, command, envelopeOf(context, caller, context.newId()));
   await settled(context, result.positions);
   const after = findInstance(db(context), { kind: 'all' }, instance.id);
   if (!after) throw new ApiError('INTERNAL_ERROR', `instance ${instance.id} cannot be read back`);
@@ -529,7 +535,7 @@ export async function expungeVirtualMachine(context: ControlPlaneContext, caller
   const instance = requireInstance(context, caller, args.id);
   const result = await execute(
     context,
-    `instance-${instance.id}`,
+    instanceStream(instance.id),
     instanceDecider,
     { type: 'ExpungeInstance', instanceId: instance.id, at: now(context), caller: instanceCaller(caller), allowUserExpungeRecoverVm: setting(context, 'allow.user.expunge.recover.vm', instance.zoneId) },
     envelopeOf(context, caller, context.newId()),

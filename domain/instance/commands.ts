@@ -236,6 +236,17 @@ export interface RecordSnapshotDeleted extends Base {
   readonly vmSnapshotId: string;
 }
 
+/**
+ * A deployment that died before it recorded its instance is given up: this closes the instance's
+ * stream to it, so a deployment still under way elsewhere cannot record the instance after its
+ * name and addresses were given back.
+ */
+export interface AbandonDeployment extends Base {
+  readonly type: 'AbandonDeployment';
+  readonly jobId: string;
+  readonly reason: string;
+}
+
 export type InstanceCommand =
   | DeployInstance
   | StartInstance
@@ -265,6 +276,7 @@ export type InstanceCommand =
   | RecordExpungeFailed
   | RecordAgentReport
   | RecordSnapshotCreated
-  | RecordSnapshotDeleted;
+  | RecordSnapshotDeleted
+  | AbandonDeployment;
 
 export type InstanceCommandType = InstanceCommand['type'];

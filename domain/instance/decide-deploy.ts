@@ -2,7 +2,7 @@
 // startVm it is asked to start in the same decision (CloudStack allocates, then starts).
 import { isRejection, reject, type Decision, type Rejection } from '../shared/decider.js';
 import { MAX_LEASE_DURATION_DAYS } from '../offering/index.js';
-import type { DeployInstance } from './commands.js';
+import type { AbandonDeployment, DeployInstance } from './commands.js';
 import type { InstanceDeployed, InstanceEvent } from './events.js';
 import { messages } from './messages.js';
 import type { Lease, Volume, VolumeSpec } from './model.js';
@@ -27,8 +27,16 @@ const volume = (spec: VolumeSpec, type: Volume['type'], templateId: string | nul
   deleteProtection: false,
 });
 
+/** Closes the stream of an instance whose deployment never recorded it; refused once it was recorded. */
+export function decideAbandonDeployment(command: AbandonDeployment, state: InstanceState): Decision<InstanceEvent> {
+  if (state.exists) return reject('CONFLICT', messages.alreadyExists(command.instanceId));
+  if (state.abandoned) return [];
+  return [{ type: 'InstanceDeploymentAbandoned', data: { instanceId: command.instanceId, jobId: command.jobId, reason: command.reason } }];
+}
+
 export function decideDeploy(command: DeployInstance, state: InstanceState): Decision<InstanceEvent> {
   if (state.exists) return reject('CONFLICT', messages.alreadyExists(command.instanceId));
+  if (state.abandoned) return reject('CONFLICT', messages.deploymentAbandoned(command.instanceId, state.abandoned.reason));
   const { caller } = command;
   if (caller.role === 'USER' && caller.accountId !== command.accountId) {
     return reject('FORBIDDEN', messages.deployForOtherAccount(caller.accountId, command.accountId), 'account');

@@ -2,7 +2,7 @@
 import { reject, type Decider, type Decision } from '../shared/decider.js';
 import type { InstanceCommand } from './commands.js';
 import { decideAgentReport } from './decide-agent-report.js';
-import { decideDeploy } from './decide-deploy.js';
+import { decideAbandonDeployment, decideDeploy } from './decide-deploy.js';
 import { decideMigrate, decideMigrationFailed, decideMigrationSucceeded } from './decide-migrate.js';
 import {
   decideChangeServiceOffering,
@@ -32,6 +32,7 @@ const AFTER_EXPUNGE = new Set<InstanceCommand['type']>(['ExpungeInstance', 'Reco
 
 export function decideInstance(command: InstanceCommand, state: InstanceState): Decision<InstanceEvent> {
   if (command.type === 'DeployInstance') return decideDeploy(command, state);
+  if (command.type === 'AbandonDeployment') return decideAbandonDeployment(command, state);
   if (!state.exists || state.id !== command.instanceId) return reject('NOT_FOUND', messages.notFound(command.instanceId));
   // A user sees only its own account's instances; anything else does not exist for it.
   if ('caller' in command && command.caller.role === 'USER' && command.caller.accountId !== state.accountId) {
@@ -41,7 +42,7 @@ export function decideInstance(command: InstanceCommand, state: InstanceState): 
   return decideExisting(command, state);
 }
 
-function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstance' }>, instance: Instance): Decision<InstanceEvent> {
+function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstance' | 'AbandonDeployment' }>, instance: Instance): Decision<InstanceEvent> {
   switch (command.type) {
     case 'StartInstance':
       return decideStart(command, instance);

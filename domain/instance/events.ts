@@ -214,6 +214,9 @@ export type InstanceRestored = DomainEvent<
 export type InstanceSnapshotCreated = DomainEvent<'InstanceSnapshotCreated', About & { readonly vmSnapshotId: string }>;
 export type InstanceSnapshotDeleted = DomainEvent<'InstanceSnapshotDeleted', About & { readonly vmSnapshotId: string }>;
 
+/** The deployment of this instance was given up before it recorded the instance (see AbandonDeployment). */
+export type InstanceDeploymentAbandoned = DomainEvent<'InstanceDeploymentAbandoned', About & { readonly jobId: string; readonly reason: string }>;
+
 export type InstanceDomainEvent =
   | InstanceDeployed
   | InstanceStartRequested
@@ -244,7 +247,8 @@ export type InstanceDomainEvent =
   | InstanceScaleFailed
   | InstanceRestored
   | InstanceSnapshotCreated
-  | InstanceSnapshotDeleted;
+  | InstanceSnapshotDeleted
+  | InstanceDeploymentAbandoned;
 
 /** Everything the instance decider appends: its facts and the usage records they cause. */
 export type InstanceEvent = InstanceDomainEvent | UsageEvent;
@@ -296,6 +300,7 @@ export function machineEventOf(event: InstanceDomainEvent): MachineEvent | null 
     case 'InstanceRestored':
     case 'InstanceSnapshotCreated':
     case 'InstanceSnapshotDeleted':
+    case 'InstanceDeploymentAbandoned':
       return null;
   }
 }

@@ -9,6 +9,7 @@ const label = (vm: Instance): string => vm.displayName || vm.name;
 export const messages = {
   notFound: (id: string) => `Unable to find virtual machine with id ${id}`,
   alreadyExists: (id: string) => `Virtual machine ${id} already exists`,
+  deploymentAbandoned: (id: string, reason: string) => `The deployment of virtual machine ${id} was abandoned: ${reason}`,
   alreadyRunning: (vm: Instance) => `The virtual machine ${vm.id} (${label(vm)}) is already running`,
   cannot: (vm: Instance, operation: string) =>
     `Unable to ${operation} the virtual machine ${vm.id} (${label(vm)}) in state ${vm.state}`,

@@ -73,6 +73,8 @@ export interface Instance {
 
 export interface NoInstance {
   readonly exists: false;
+  /** Set once its deployment was abandoned: the instance can no longer be recorded. */
+  readonly abandoned?: { readonly jobId: string; readonly reason: string };
 }
 
 export type InstanceState = NoInstance | Instance;
@@ -142,6 +144,7 @@ export function instanceFromDeployment(event: InstanceDeployed): Instance {
 
 export function evolveInstance(state: InstanceState, event: InstanceEvent): InstanceState {
   if (event.type === 'InstanceDeployed') return instanceFromDeployment(event);
+  if (event.type === 'InstanceDeploymentAbandoned') return state.exists ? state : { exists: false, abandoned: { jobId: event.data.jobId, reason: event.data.reason } };
   if (!state.exists) return state;
   const instance = state;
 

@@ -24,8 +24,23 @@ export interface JobError {
   readonly message: string;
 }
 
+/** A NIC address a deployment claims before it records its instance: what its compensation gives back. */
+export interface NicClaim {
+  readonly networkId: string;
+  readonly nicId: string;
+}
+
 export type JobCommand =
-  | { readonly type: 'OpenJob'; readonly jobId: string; readonly cmd: string; readonly instanceId: string; readonly accountId: string; readonly at: string }
+  | {
+      readonly type: 'OpenJob';
+      readonly jobId: string;
+      readonly cmd: string;
+      readonly instanceId: string;
+      readonly accountId: string;
+      readonly at: string;
+      /** A deployment's claims, named before they are made, so a deployment that dies half-way can be undone. */
+      readonly claims?: readonly NicClaim[];
+    }
   /** The planner's choice for a phase of the job (start, migrate), recorded so a replay never re-rolls it. */
   | { readonly type: 'ChooseHost'; readonly phase: string; readonly hostId: string; readonly at: string }
   | { readonly type: 'RejectHost'; readonly phase: string; readonly hostId: string; readonly reason: string; readonly at: string }
@@ -35,7 +50,10 @@ export type JobCommand =
   | { readonly type: 'CompleteJob'; readonly error: JobError | null; readonly at: string };
 
 export type JobEvent =
-  | DomainEvent<'JobOpened', { readonly jobId: string; readonly cmd: string; readonly instanceId: string; readonly accountId: string; readonly createdAt: string }>
+  | DomainEvent<
+      'JobOpened',
+      { readonly jobId: string; readonly cmd: string; readonly instanceId: string; readonly accountId: string; readonly createdAt: string; readonly claims?: readonly NicClaim[] }
+    >
   | DomainEvent<'JobHostChosen', { readonly phase: string; readonly hostId: string }>
   | DomainEvent<'JobHostRejected', { readonly phase: string; readonly hostId: string; readonly reason: string }>
   | DomainEvent<'JobAgentCommandIssued', { readonly phase: string; readonly command: AgentCommandRecord; readonly timeoutAt: string; readonly issuedAt: string }>
@@ -59,6 +77,8 @@ export interface Job {
   readonly instanceId: string;
   readonly accountId: string;
   readonly createdAt: string;
+  /** What a deployment claims before its instance exists (absent on every other job). */
+  readonly claims?: readonly NicClaim[];
   readonly status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
   readonly completedAt: string | null;
   readonly error: JobError | null;
@@ -97,7 +117,8 @@ export function lastCommandOf(job: Job, phase: string): IssuedCommand | undefine
 function decide(command: JobCommand, state: JobState): readonly JobEvent[] | ReturnType<typeof reject> {
   if (command.type === 'OpenJob') {
     if (state.exists) return [];
-    return [{ type: 'JobOpened', data: { jobId: command.jobId, cmd: command.cmd, instanceId: command.instanceId, accountId: command.accountId, createdAt: command.at } }];
+    const { jobId, cmd, instanceId, accountId, at, claims } = command;
+    return [{ type: 'JobOpened', data: { jobId, cmd, instanceId, accountId, createdAt: at, ...(claims ? { claims } : {}) } }];
   }
   if (!state.exists) return reject('NOT_FOUND', 'the job does not exist');
   const done = state.status !== 'PENDING';

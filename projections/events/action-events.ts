@@ -82,5 +82,7 @@ export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {
       return completed('VMSNAPSHOT.CREATE', `VM snapshot ${event.data.vmSnapshotId} created`);
     case 'InstanceSnapshotDeleted':
       return completed('VMSNAPSHOT.DELETE', `VM snapshot ${event.data.vmSnapshotId} deleted`);
+    case 'InstanceDeploymentAbandoned':
+      return failed('VM.CREATE', `Deployment abandoned before the instance was recorded: ${event.data.reason}`);
   }
 }

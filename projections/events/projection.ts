@@ -1,8 +1,7 @@
 // The audit trail: one row per domain event that stands for a CloudStack action event, oldest first.
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
 import type { RecordedEvent } from '../../adapters/eventstore/port.js';
-import type { InstanceDomainEvent } from '../../domain/instance/index.js';
-import { INSTANCE_STREAM_PREFIX } from '../instances/projection.js';
+import { INSTANCE_STREAM_PREFIX, type InstanceDomainEvent } from '../../domain/instance/index.js';
 import type { Projection, ReadModelWriter } from '../projection.js';
 import { instanceActionEvent } from './action-events.js';
 

@@ -1,12 +1,11 @@
 // The instances read model: one row per instance holding the state the domain's own evolve folds,
 // plus the columns the list filters use. Re-using evolve means the read model can never disagree
 // with the aggregate about what an event does.
-import { evolveInstance, type Instance, type InstanceEvent, type InstanceState } from '../../domain/instance/index.js';
+import { INSTANCE_STREAM_PREFIX, evolveInstance, type Instance, type InstanceEvent, type InstanceState } from '../../domain/instance/index.js';
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
 import { jobIdOfPending } from '../../domain/job/index.js';
 import type { Projection } from '../projection.js';
 
-export const INSTANCE_STREAM_PREFIX = 'instance-';
 
 export const instancesProjection: Projection = {
   name: 'instances',

@@ -45,6 +45,30 @@ export function pendingJobs(db: Database): Array<{ id: string; instanceId: strin
   return (prepared(db, "SELECT id, instance_id AS instanceId FROM jobs WHERE status = 'PENDING' ORDER BY created_at").all() as Array<{ id: string; instanceId: string }>);
 }
 
+/** The unfinished job of an instance, if any. */
+export function pendingJobOfInstance(db: Database, instanceId: string): string | undefined {
+  const row = prepared(db, "SELECT id FROM jobs WHERE instance_id = ? AND status = 'PENDING' ORDER BY created_at LIMIT 1").get(instanceId) as { id: string } | undefined;
+  return row?.id;
+}
+
+/** Instance names claimed before `before` by instances that were never recorded. */
+export function orphanedNames(db: Database, before: string): Array<{ accountId: string; instanceId: string }> {
+  return prepared(
+    db,
+    `SELECT n.account_id AS accountId, n.instance_id AS instanceId FROM acct_instance_name n
+     WHERE n.claimed_at < ? AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = n.instance_id)`,
+  ).all(before) as Array<{ accountId: string; instanceId: string }>;
+}
+
+/** NIC addresses allocated before `before` to instances that were never recorded. */
+export function orphanedAddresses(db: Database, before: string): Array<{ networkId: string; nicId: string; instanceId: string }> {
+  return prepared(
+    db,
+    `SELECT a.network_id AS networkId, a.nic_id AS nicId, a.instance_id AS instanceId FROM infra_network_address a
+     WHERE a.allocated_at < ? AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = a.instance_id)`,
+  ).all(before) as Array<{ networkId: string; nicId: string; instanceId: string }>;
+}
+
 function toJob(row: Row): JobRow {
   return {
     id: row.id,

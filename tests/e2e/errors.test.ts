@@ -343,6 +343,34 @@ describe('error contract', () => {
     expectContract(other, 'CONFLICT');
   });
 
+  it('20 identical deploys sent at once with one clientToken: one job that succeeds, one reservation, one VM.START', async () => {
+    const c = user.client;
+    const hostsBefore = await reservations(h);
+    const racing = await Promise.allSettled(Array.from({ length: 20 }, () => deploy(h, c, { name: 'same-token', clientToken: 'racing-token' })));
+    const refused = racing.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => String(r.reason));
+    expect(refused).toEqual([]);
+    const ids = new Set(racing.map((r) => (r as PromiseFulfilledResult<Job>).value.id));
+    expect(ids.size).toBe(1);
+    const job = await h.waitForJob(c, [...ids][0]!);
+    expect(job.error).toBeNull();
+    expect(job.status).toBe('SUCCEEDED');
+    expect(job.result?.state).toBe('Running');
+    const { virtualMachines } = await c.request<{ virtualMachines: { nodes: Array<{ id: string; state: string }> } }>(
+      `{ virtualMachines(keyword: "same-token", first: 50) { nodes { id state } } }`,
+    );
+    expect(virtualMachines.nodes).toEqual([{ id: job.instanceId, state: 'Running' }]);
+    const usage = (await usageEvents(c)).nodes.filter((e) => e.resourceId === job.instanceId);
+    expect(usage.filter((e) => e.type === 'VM.CREATE')).toHaveLength(1);
+    expect(usage.filter((e) => e.type === 'VM.START')).toHaveLength(1);
+    // The start was the deploy's own, not power-state sync catching up with a stuck instance.
+    const starts = await actionEvents(h, job.instanceId!, 'VM.START');
+    expect(starts.map((e) => e.actor)).not.toContainEqual(expect.stringContaining('power-state-sync'));
+    // One reservation on the host it runs on, none anywhere else.
+    const hostsAfter = await reservations(h);
+    const grown = Object.entries(hostsAfter).filter(([id, n]) => n !== (hostsBefore[id] ?? 0));
+    expect(grown).toEqual([[job.result!.hostId, (hostsBefore[job.result!.hostId!] ?? 0) + 1]]);
+  });
+
   it('20 concurrent deploys of one name: exactly one succeeds, the others are CONFLICT', async () => {
     const c = user.client;
     const head = await h.logHead();
@@ -371,3 +399,17 @@ describe('error contract', () => {
     expect(raceAppended).toBe((await h.logHead()) - before);
   });
 });
+
+/** Reservations per host, as the admin sees them. */
+async function reservations(h: Harness): Promise<Record<string, number>> {
+  const { hosts } = await h.admin.request<{ hosts: { nodes: Array<{ id: string; reservationCount: number }> } }>(`{ hosts(first: 100) { nodes { id reservationCount } } }`);
+  return Object.fromEntries(hosts.nodes.map((host) => [host.id, host.reservationCount]));
+}
+
+async function actionEvents(h: Harness, resourceId: string, type: string): Promise<Array<{ actor: string }>> {
+  const { events } = await h.admin.request<{ events: { nodes: Array<{ actor: unknown }> } }>(
+    `query($r: ID, $t: String) { events(resourceId: $r, type: $t, first: 100) { nodes { actor } } }`,
+    { r: resourceId, t: type },
+  );
+  return events.nodes.map((e) => ({ actor: JSON.stringify(e.actor) }));
+}

@@ -18,6 +18,7 @@ import { seedDemo, type DemoZone } from '../../api/control-plane/demo.js';
 import { ApiError, type Caller, type ControlPlane, type JobView } from '../../api/control-plane/port.js';
 import { startStack, type Stack } from '../../api/stack.js';
 import { accountDecider, accountStream } from '../../domain/account/index.js';
+import { jobDecider, jobStream } from '../../domain/job/index.js';
 import { networkDecider, networkStream } from '../../domain/network/index.js';
 import { CLAIM_GRACE_MS, releaseOrphanedClaims } from '../../sagas/orphaned-claims.js';
 
@@ -213,6 +214,49 @@ describe('orchestration', () => {
     clock.advance(20_000);
     expect(await w.stack.orchestrator.hostLiveness.check()).toEqual([]);
     expect(statusOf(kvm.id)).toBe('Up');
+  });
+
+  it('a deployment killed after opening its job, before recording its instance, is undone by its own compensation at once on restart', async () => {
+    const w = await world();
+    const commander = w.stack.context.commander;
+    // What a process killed between opening the job and recording the instance leaves behind.
+    const ghost = randomUUID();
+    const jobId = randomUUID();
+    const nicId = randomUUID();
+    const envelope = { actor: { kind: 'system' as const, component: 'test' }, correlationId: jobId, occurredAt: new Date().toISOString() };
+    await commander.execute(accountStream(w.admin.accountId), accountDecider, { type: 'ReserveInstanceName', instanceId: ghost, name: 'half-deployed' }, envelope);
+    const claims = [{ networkId: w.demo.networkIds.l2, nicId }];
+    await commander.execute(jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'deployVirtualMachine', instanceId: ghost, accountId: w.admin.accountId, at: envelope.occurredAt, claims }, envelope);
+    await commander.execute(networkStream(w.demo.networkIds.l2), networkDecider, { type: 'AllocateNic', nicId, instanceId: ghost, macSeed: 7 }, envelope);
+
+    // The restart: a new stack on the same log and read model.
+    await w.stack.stop();
+    const stack = await startStack({
+      store: w.store,
+      readModelDirectory: w.dir,
+      bus: new MemoryBus(),
+      clock: systemClock,
+      secrets: new MemorySecretStore(),
+      simulator: new SimulatedCloud(),
+      timeouts: { agentMs: 5_000, gracefulStopMs: 300 },
+      agentIntervals: { heartbeatMs: 600_000, powerSyncMs: 600_000 },
+      onError: () => undefined,
+    });
+    worlds.splice(worlds.indexOf(w), 1, { ...w, stack, cp: stack.controlPlane });
+    const job = await until('the job ended', () => {
+      const now = stack.controlPlane.asyncJob(w.admin, jobId);
+      return now && now.status !== 'PENDING' ? now : undefined;
+    });
+    expect(job.status).toBe('FAILED');
+    expect(job.error).toEqual({ code: 'INTERNAL_ERROR', errorCode: 530, message: expect.stringMatching(/interrupted before its instance was recorded/) });
+    const addresses = (stack.readModel.db.prepare('SELECT COUNT(*) AS n FROM infra_network_address WHERE instance_id = ?').get(ghost) as { n: number }).n;
+    expect(addresses).toBe(0);
+    // The name is free at once, not after a grace period.
+    const again = await stack.controlPlane.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name: 'half-deployed', startVm: false });
+    expect((await finished({ ...w, cp: stack.controlPlane }, again)).status).toBe('SUCCEEDED');
+    // And the instance that never was can never be recorded now.
+    const abandoned = await w.store.readStream(`instance-${ghost}`);
+    expect(abandoned.map((e) => e.type)).toEqual(['InstanceDeploymentAbandoned']);
   });
 
   it('gives back the name and addresses a deployment claimed before it died, once the grace period has passed', async () => {

@@ -340,3 +340,25 @@ describe('commands on an instance that does not exist', () => {
       .then('NOT_FOUND');
   });
 });
+
+describe('AbandonDeployment', () => {
+  const abandon = { type: 'AbandonDeployment', instanceId: ID.vm, jobId: ID.deployJob, reason: 'the process died', at: AT } as const;
+  const abandoned: InstanceEvent = { type: 'InstanceDeploymentAbandoned', data: { instanceId: ID.vm, jobId: ID.deployJob, reason: 'the process died' } };
+
+  it('closes the stream of an instance that was never recorded', () => {
+    const state = given([]).when(abandon).then([abandoned]);
+    expect(state).toEqual({ exists: false, abandoned: { jobId: ID.deployJob, reason: 'the process died' } });
+  });
+
+  it('is refused once the instance was recorded, so a recorded deployment is never undone', () => {
+    given([deployedEvent()]).when(abandon).then('CONFLICT', { message: `Virtual machine ${ID.vm} already exists` });
+  });
+
+  it('is idempotent: a second abandon appends nothing', () => {
+    given([abandoned]).when(abandon).then([]);
+  });
+
+  it('a deployment still under way can no longer record the instance', () => {
+    given([abandoned]).when(deploy()).then('CONFLICT', { message: `The deployment of virtual machine ${ID.vm} was abandoned: the process died` });
+  });
+});

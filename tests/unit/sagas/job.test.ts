@@ -32,6 +32,14 @@ describe('job: the saga\'s memory', () => {
     given().when({ type: 'CompleteJob', error: null, at: AT }).then('NOT_FOUND');
   });
 
+  it("keeps a deployment's claims, named before they are made, for its compensation", () => {
+    const claims = [{ networkId: 'net-1', nicId: 'nic-1' }];
+    const opened: JobEvent = { type: 'JobOpened', data: { jobId: 'j1', cmd: 'deployVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', createdAt: AT, claims } };
+    given().when({ type: 'OpenJob', jobId: 'j1', cmd: 'deployVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', at: AT, claims }).then([opened]);
+    const job = fold(jobDecider, [opened]);
+    expect(job.exists && job.claims).toEqual(claims);
+  });
+
   it('records a host choice once, and a rejection only of the current choice', () => {
     const chosen: JobEvent = { type: 'JobHostChosen', data: { phase: 'start', hostId: 'h1' } };
     given(open).when({ type: 'ChooseHost', phase: 'start', hostId: 'h1', at: AT }).then([chosen]);
