@@ -1,20 +1,30 @@
 // CloudStack's action events (the audit trail operators read) derived from domain events. They
-// are a view, not stored twice: this mapping is the only place the action types are decided.
+// are a view, not stored twice: this mapping is the only place a domain event's action type is
+// decided; the types themselves are listed in domain/shared/action-event-types.ts.
+import type { AccountEvent } from '../../domain/account/index.js';
+import type { ConfigEvent } from '../../domain/config/index.js';
+import type { HostEvent } from '../../domain/host/index.js';
 import type { InstanceDomainEvent } from '../../domain/instance/index.js';
+import type { NetworkEvent } from '../../domain/network/index.js';
+import type { ComputeSpec, OfferingEvent } from '../../domain/offering/index.js';
+import type { ActionEventType } from '../../domain/shared/action-event-types.js';
+import type { StoragePoolEvent } from '../../domain/storage/index.js';
+import type { TemplateEvent } from '../../domain/template/index.js';
+import type { ZoneEvent } from '../../domain/zone/index.js';
 
 export type ActionEventState = 'Scheduled' | 'Started' | 'Completed';
 export type ActionEventLevel = 'INFO' | 'ERROR';
 
 export interface ActionEvent {
-  readonly type: string;
+  readonly type: ActionEventType;
   readonly state: ActionEventState;
   readonly level: ActionEventLevel;
   readonly description: string;
 }
 
-const started = (type: string, description: string): ActionEvent => ({ type, state: 'Started', level: 'INFO', description });
-const completed = (type: string, description: string): ActionEvent => ({ type, state: 'Completed', level: 'INFO', description });
-const failed = (type: string, description: string): ActionEvent => ({ type, state: 'Completed', level: 'ERROR', description });
+const started = (type: ActionEventType, description: string): ActionEvent => ({ type, state: 'Started', level: 'INFO', description });
+const completed = (type: ActionEventType, description: string): ActionEvent => ({ type, state: 'Completed', level: 'INFO', description });
+const failed = (type: ActionEventType, description: string): ActionEvent => ({ type, state: 'Completed', level: 'ERROR', description });
 
 /** The action event an instance event stands for. */
 export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {
@@ -85,4 +95,134 @@ export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {
     case 'InstanceDeploymentAbandoned':
       return failed('VM.CREATE', `Deployment abandoned before the instance was recorded: ${event.data.reason}`);
   }
+}
+
+/** The events of the streams the administration of the cloud writes to (everything but instances). */
+export type AdministrationDomainEvent =
+  | AccountEvent
+  | ZoneEvent
+  | HostEvent
+  | StoragePoolEvent
+  | NetworkEvent
+  | OfferingEvent
+  | TemplateEvent
+  | ConfigEvent;
+
+/** An administration action event names the resource it created or changed. */
+export interface AdministrationActionEvent extends ActionEvent {
+  readonly resourceId: string;
+  /** CloudStack's ApiCommandResourceType name where it has one. */
+  readonly resourceType: string;
+}
+
+const created = (type: ActionEventType, resourceType: string, resourceId: string, description: string): AdministrationActionEvent => ({
+  ...completed(type, description),
+  resourceType,
+  resourceId,
+});
+
+/**
+ * The action event an administration event stands for, or null for the bookkeeping that operations
+ * do on these streams (capacity, addresses, names). Every event type is listed, so a new one does not
+ * compile until someone decides whether auditors see it. Descriptions name the resource but never
+ * carry a secret: a host's password is only a reference in its event and stays out, as do URLs
+ * (which may hold credentials).
+ */
+export function administrationActionEvent(event: AdministrationDomainEvent): AdministrationActionEvent | null {
+  switch (event.type) {
+    case 'AccountCreated': {
+      const { accountId, name, role, domainPath } = event.data;
+      return created('ACCOUNT.CREATE', 'Account', accountId, `Created account ${name} (${role}) in domain ${domainPath}`);
+    }
+    case 'ZoneCreated':
+      return created('ZONE.CREATE', 'Zone', event.data.zoneId, `Created zone ${event.data.name} (${event.data.networkType})`);
+    case 'ClusterAdded': {
+      const { clusterId, name, hypervisor, zoneId } = event.data;
+      return created('CLUSTER.ADD', 'Cluster', clusterId, `Added cluster ${name} (${hypervisor}) to zone ${zoneId}`);
+    }
+    case 'HostAdded': {
+      const { hostId, name, driver, cpuNumber, cpuSpeed, memory, clusterId } = event.data;
+      return created('HOST.ADD', 'Host', hostId, `Added host ${name} (${driver}, ${cpuNumber} × ${cpuSpeed} MHz, ${memory} MiB) to cluster ${clusterId}`);
+    }
+    case 'StoragePoolCreated': {
+      const { poolId, name, type, scope, capacityBytes, zoneId } = event.data;
+      return created('CREATE.STORAGE.POOL', 'StoragePool', poolId, `Created storage pool ${name} (${type}, ${scope} scope, ${capacityBytes} bytes) in zone ${zoneId}`);
+    }
+    case 'NetworkCreated': {
+      const { networkId, name, networkType, vlan, cidr, zoneId } = event.data;
+      const shape = [networkType, vlan === null ? undefined : `vlan ${vlan}`, cidr ?? undefined].filter((part) => part !== undefined).join(', ');
+      return created('NETWORK.CREATE', 'Network', networkId, `Created network ${name} (${shape}) in zone ${zoneId}`);
+    }
+    case 'ServiceOfferingCreated':
+      return created(
+        'SERVICE.OFFERING.CREATE',
+        'ServiceOffering',
+        event.data.offeringId,
+        `Created service offering ${event.data.name} (${describeCompute(event.data.compute)})`,
+      );
+    case 'DiskOfferingCreated': {
+      const { offeringId, name, diskSize } = event.data;
+      // In GiB, as the operator gave it (createDiskOffering's diskSize).
+      const size = diskSize === null ? 'custom size' : `${diskSize / 1024 ** 3} GiB`;
+      return created('DISK.OFFERING.CREATE', 'DiskOffering', offeringId, `Created disk offering ${name} (${size})`);
+    }
+    case 'TemplateRegistered': {
+      const { templateId, name, format, hypervisor } = event.data;
+      return created('TEMPLATE.CREATE', 'Template', templateId, `Registered template ${name} (${format}, ${hypervisor})`);
+    }
+    // No configuration key holds a secret (domain/config/registry.ts), so the value is shown as set.
+    case 'ConfigurationUpdated': {
+      const { name, value, zoneId } = event.data;
+      return created('CONFIGURATION.VALUE.EDIT', 'Configuration', name, `Set ${name} to ${value} ${configScope(zoneId)}`);
+    }
+    case 'ConfigurationReset': {
+      const { name, zoneId } = event.data;
+      return created('CONFIGURATION.VALUE.EDIT', 'Configuration', name, `Reset ${name} to its default ${configScope(zoneId)}`);
+    }
+    // No API operation changes these yet, or they are bookkeeping done on behalf of an instance,
+    // whose own action event already tells the story.
+    case 'UserCreated':
+    case 'UserApiKeyRotated':
+    case 'UserDisabled':
+    case 'UserEnabled':
+    case 'AccountDisabled':
+    case 'AccountEnabled':
+    case 'InstanceNameReserved':
+    case 'InstanceNameReleased':
+    case 'ZoneDisabled':
+    case 'ZoneEnabled':
+    case 'HostCapacityReserved':
+    case 'HostCapacityReleased':
+    case 'HostStatusChanged':
+    case 'HostDisabled':
+    case 'HostEnabled':
+    case 'HostMaintenancePrepared':
+    case 'HostEnteredMaintenance':
+    case 'HostMaintenanceCancelled':
+    case 'HostTagsUpdated':
+    case 'HostRemoved':
+    case 'StoragePoolSpaceReserved':
+    case 'StoragePoolSpaceReleased':
+    case 'NicAddressAllocated':
+    case 'NicAddressReleased':
+    case 'NetworkDeleted':
+    case 'OfferingDeleted':
+    case 'TemplateDeleted':
+      return null;
+  }
+}
+
+function describeCompute(compute: ComputeSpec): string {
+  switch (compute.kind) {
+    case 'fixed':
+      return `${compute.cpuNumber} × ${compute.cpuSpeed} MHz, ${compute.memory} MiB`;
+    case 'customConstrained':
+      return `custom: ${compute.minCpuNumber}–${compute.maxCpuNumber} × ${compute.cpuSpeed} MHz, ${compute.minMemory}–${compute.maxMemory} MiB`;
+    case 'customUnconstrained':
+      return compute.cpuSpeed === null ? 'custom' : `custom × ${compute.cpuSpeed} MHz`;
+  }
+}
+
+function configScope(zoneId: string | null): string {
+  return zoneId === null ? 'globally' : `in zone ${zoneId}`;
 }

@@ -1,14 +1,31 @@
 // The audit trail: one row per domain event that stands for a CloudStack action event, oldest first.
+// An instance's events belong to the instance's owner; the administration of the cloud (accounts,
+// zones, hosts, offerings, settings, ...) belongs to the account that acted, as in CloudStack.
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
 import type { RecordedEvent } from '../../adapters/eventstore/port.js';
 import { INSTANCE_STREAM_PREFIX, type InstanceDomainEvent } from '../../domain/instance/index.js';
 import type { Projection, ReadModelWriter } from '../projection.js';
-import { instanceActionEvent } from './action-events.js';
+import { administrationActionEvent, instanceActionEvent, type AdministrationDomainEvent } from './action-events.js';
+
+/** The streams of the administration: accounts, zones (with their clusters), hosts, storage pools, networks, offerings, templates, settings. */
+const ADMINISTRATION_STREAM_PREFIXES = ['account-', 'zone-', 'host-', 'storagepool-', 'network-', 'offering-', 'template-', 'config-'];
+
+interface Owner {
+  readonly account_id: string;
+  readonly domain_id: string;
+}
+
+/**
+ * Who an administration event belongs to when no account acted: a system component (the bootstrap
+ * that creates the first root admin). Only root admins, who see every row, see it.
+ */
+const NO_ACCOUNT: Owner = { account_id: '', domain_id: '' };
 
 export const eventsProjection: Projection = {
   name: 'events',
-  version: 1,
-  filter: { streamNamePrefixes: [INSTANCE_STREAM_PREFIX] },
+  // 2: the administration's action events (ACCOUNT.CREATE, ZONE.CREATE, ...) joined the instances'.
+  version: 2,
+  filter: { streamNamePrefixes: [INSTANCE_STREAM_PREFIX, ...ADMINISTRATION_STREAM_PREFIXES] },
   schema: `
     CREATE TABLE events (
       position      INTEGER PRIMARY KEY,
@@ -28,25 +45,57 @@ export const eventsProjection: Projection = {
     CREATE INDEX events_by_account ON events (account_id, position);
     CREATE INDEX events_by_type ON events (type, position);
     CREATE TABLE events_owners (resource_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, domain_id TEXT NOT NULL);
+    CREATE TABLE events_accounts (account_id TEXT PRIMARY KEY, domain_id TEXT NOT NULL);
   `,
   handle(event, db) {
     if (event.type.startsWith('usage.')) return;
-    const domainEvent = toDomainEvent<InstanceDomainEvent>(event);
-    const resourceId = event.stream.slice(INSTANCE_STREAM_PREFIX.length);
-    const memoKey = `events|owner|${resourceId}`;
-    if (domainEvent.type === 'InstanceDeployed') {
-      const { accountId, domainId } = domainEvent.data;
-      db.run('INSERT OR REPLACE INTO events_owners (resource_id, account_id, domain_id) VALUES (?, ?, ?)', resourceId, accountId, domainId);
-      db.memo.set(memoKey, { account_id: accountId, domain_id: domainId });
-    }
-    let owner = db.memo.get(memoKey) as { account_id: string; domain_id: string } | undefined;
-    owner ??= db.get<{ account_id: string; domain_id: string }>('SELECT account_id, domain_id FROM events_owners WHERE resource_id = ?', resourceId);
-    if (!owner) return;
-    db.memo.set(memoKey, owner);
-    const action = instanceActionEvent(domainEvent);
-    insertEvent(db, event, { ...action, resourceId, resourceType: 'VirtualMachine', accountId: owner.account_id, domainId: owner.domain_id });
+    if (event.stream.startsWith(INSTANCE_STREAM_PREFIX)) handleInstanceEvent(event, db);
+    else handleAdministrationEvent(event, db);
   },
 };
+
+function handleInstanceEvent(event: RecordedEvent, db: ReadModelWriter): void {
+  const domainEvent = toDomainEvent<InstanceDomainEvent>(event);
+  const resourceId = event.stream.slice(INSTANCE_STREAM_PREFIX.length);
+  const memoKey = `events|owner|${resourceId}`;
+  if (domainEvent.type === 'InstanceDeployed') {
+    const { accountId, domainId } = domainEvent.data;
+    db.run('INSERT OR REPLACE INTO events_owners (resource_id, account_id, domain_id) VALUES (?, ?, ?)', resourceId, accountId, domainId);
+    db.memo.set(memoKey, { account_id: accountId, domain_id: domainId });
+  }
+  let owner = db.memo.get(memoKey) as Owner | undefined;
+  owner ??= db.get<Owner>('SELECT account_id, domain_id FROM events_owners WHERE resource_id = ?', resourceId);
+  if (!owner) return;
+  db.memo.set(memoKey, owner);
+  const action = instanceActionEvent(domainEvent);
+  insertEvent(db, event, { ...action, resourceId, resourceType: 'VirtualMachine', accountId: owner.account_id, domainId: owner.domain_id });
+}
+
+function handleAdministrationEvent(event: RecordedEvent, db: ReadModelWriter): void {
+  const domainEvent = toDomainEvent<AdministrationDomainEvent>(event);
+  // Every account's domain, so that what an account's users do lands in that domain's trail.
+  if (domainEvent.type === 'AccountCreated') {
+    const { accountId, domainId } = domainEvent.data;
+    db.run('INSERT OR REPLACE INTO events_accounts (account_id, domain_id) VALUES (?, ?)', accountId, domainId);
+    db.memo.set(`events|account|${accountId}`, { account_id: accountId, domain_id: domainId });
+  }
+  const action = administrationActionEvent(domainEvent);
+  if (!action) return;
+  const owner = actingAccount(event, db);
+  insertEvent(db, event, { ...action, accountId: owner.account_id, domainId: owner.domain_id });
+}
+
+/** The account of the user in the event's metadata, with its domain; NO_ACCOUNT for a system component. */
+function actingAccount(event: RecordedEvent, db: ReadModelWriter): Owner {
+  const actor = event.metadata.actor;
+  const accountId = typeof actor === 'object' && actor !== null && !Array.isArray(actor) ? actor.accountId : undefined;
+  if (typeof accountId !== 'string') return NO_ACCOUNT;
+  const memoKey = `events|account|${accountId}`;
+  const known = (db.memo.get(memoKey) as Owner | undefined) ?? db.get<Owner>('SELECT account_id, domain_id FROM events_accounts WHERE account_id = ?', accountId);
+  if (!known) return { account_id: accountId, domain_id: '' };
+  db.memo.set(memoKey, known);
+  return known;
+}
 
 function insertEvent(
   db: ReadModelWriter,

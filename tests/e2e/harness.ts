@@ -339,15 +339,18 @@ export interface ActionEvent {
   id: string;
   type: string;
   resourceId: string;
+  resourceType: string;
   accountId: string;
   description: string;
+  actor: unknown;
   occurredAt: string;
 }
 
-export async function actionEvents(c: GraphQLClient, resourceId?: string): Promise<{ nodes: ActionEvent[]; totalCount: number }> {
+export async function actionEvents(c: GraphQLClient, resourceId?: string, type?: string): Promise<{ nodes: ActionEvent[]; totalCount: number }> {
   const { events } = await c.request<{ events: { nodes: ActionEvent[]; totalCount: number; pageInfo: { hasNextPage: boolean } } }>(
-    `query($resourceId: ID) { events(resourceId: $resourceId, first: 500) { nodes { id type resourceId accountId description occurredAt } totalCount pageInfo { hasNextPage } } }`,
-    { resourceId: resourceId ?? null },
+    `query($resourceId: ID, $type: String) { events(resourceId: $resourceId, type: $type, first: 500) {
+      nodes { id type resourceId resourceType accountId description actor occurredAt } totalCount pageInfo { hasNextPage } } }`,
+    { resourceId: resourceId ?? null, type: type ?? null },
   );
   if (events.pageInfo.hasNextPage) throw new Error('more than 500 events: page through them');
   return events;

@@ -1,0 +1,44 @@
+// The CloudStack action-event types vmledger's audit trail shows: the one list of them. The events
+// read model derives them from domain events (projections/events/); whatever needs to know which
+// types exist (the `events(type:)` filter, documentation) reads this list rather than keeping its own.
+//
+// The strings are CloudStack's (api/.../com/cloud/event/EventTypes.java) wherever CloudStack has one.
+// CloudStack records no action event for adding a cluster or a host or for creating a storage pool;
+// vmledger does (an auditor should see who grew the cloud), with types in EventTypes' style: the API's
+// verb for the first two as in `GUEST.OS.ADD` or `DNS.SERVER.ADD`, and for the pool the newer
+// `<VERB>.STORAGE.POOL` form of `SYNC.STORAGE.POOL` and `CHANGE.STORAGE.POOL.SCOPE`.
+
+export const ACTION_EVENT_TYPES = [
+  // An instance's life.
+  'VM.CREATE',
+  'VM.START',
+  'VM.STOP',
+  'VM.REBOOT',
+  'VM.DESTROY',
+  'VM.RECOVER',
+  'VM.EXPUNGE',
+  'VM.MIGRATE',
+  'VM.UPDATE',
+  'VM.UPGRADE',
+  'VM.RESTORE',
+  'VOLUME.UPDATE',
+  'VMSNAPSHOT.CREATE',
+  'VMSNAPSHOT.DELETE',
+  // Administration of the cloud.
+  'ACCOUNT.CREATE',
+  'ZONE.CREATE',
+  'CLUSTER.ADD',
+  'HOST.ADD',
+  'CREATE.STORAGE.POOL',
+  'NETWORK.CREATE',
+  'SERVICE.OFFERING.CREATE',
+  'DISK.OFFERING.CREATE',
+  'TEMPLATE.CREATE',
+  'CONFIGURATION.VALUE.EDIT',
+] as const;
+
+export type ActionEventType = (typeof ACTION_EVENT_TYPES)[number];
+
+export function isActionEventType(value: string): value is ActionEventType {
+  return (ACTION_EVENT_TYPES as readonly string[]).includes(value);
+}
