@@ -9,10 +9,9 @@ import type { EventStore } from '../adapters/eventstore/port.js';
 import { startAgent, type Agent } from '../adapters/hypervisor/agent.js';
 import type { SimulatedCloud } from '../adapters/hypervisor/simulator/index.js';
 import type { SecretStore } from '../adapters/secrets/port.js';
-import type { Instance } from '../domain/instance/index.js';
 import { listHosts, type HostNode } from '../projections/infrastructure/index.js';
 import { ReadModel } from '../projections/read-model.js';
-import { prepared } from '../projections/sql.js';
+import { instancesOnHost } from '../projections/instances/queries.js';
 import { domainSpec, type OperationTimeouts } from '../sagas/operation.js';
 import { Orchestrator } from '../sagas/orchestrator.js';
 import { SagaRunner } from '../sagas/runner.js';
@@ -56,6 +55,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     directory: options.readModelDirectory,
     onError: (error) => onError(error, 'read model'),
   });
+  // The hosts served and the jobs resumed below are read from the read model: it must have reached
+  // the log's head first, or a host or job recorded just before a crash would be missed.
+  const head = await options.store.headPosition();
+  if (!(await readModel.waitForPosition(head, Number.POSITIVE_INFINITY))) {
+    throw readModel.error ?? new Error(`the read model stopped before position ${head}`);
+  }
   const commander = new Commander(options.store);
   const runner = new SagaRunner({
     store: options.store,
@@ -90,7 +95,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stopDelayMs: host.simulator?.stopDelayMs ?? 0,
       failOn: host.simulator?.failOn ?? [],
     });
-    await restoreDomains(readModel, host.id, (spec) => driver.startDomain(spec));
+    restoreDomains(readModel, host.id, (spec) => driver.adoptDomain(spec));
     agents.push(
       await startAgent({
         bus: options.bus,
@@ -134,7 +139,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
  * The simulator keeps its domains in memory; a real host keeps them across a restart of the control
  * plane. So a simulated host starts with the domains the log says it runs.
  */
-async function restoreDomains(readModel: ReadModel, hostId: string, start: (spec: ReturnType<typeof domainSpec>) => Promise<unknown>): Promise<void> {
-  const rows = prepared(readModel.db, "SELECT instance FROM instances WHERE host_id = ? AND expunged = 0 AND state IN ('Running', 'Stopping', 'Migrating')").all(hostId) as Array<{ instance: string }>;
-  for (const row of rows) await start(domainSpec(JSON.parse(row.instance) as Instance)).catch(() => undefined);
+function restoreDomains(readModel: ReadModel, hostId: string, adopt: (spec: ReturnType<typeof domainSpec>) => void): void {
+  for (const instance of instancesOnHost(readModel.db, hostId, ['Running', 'Stopping', 'Migrating'])) adopt(domainSpec(instance));
 }

@@ -48,6 +48,8 @@ export class SagaRunner {
   private readonly timers = new Map<string, { at: number; cancel: () => void }>();
   /** Commands this process has published since it started; after a restart all are sent again. */
   private readonly published = new Set<string>();
+  /** Commands this process issued, or took over from a process that died: their deadlines are its own. */
+  private readonly owned = new Set<string>();
   private readonly publishRetries = new Set<() => void>();
   private stopped = false;
   private readonly history: StreamHistory;
@@ -102,6 +104,7 @@ export class SagaRunner {
         }
         return this.job(jobId, { type: 'CompleteJob', error: { code: 'NOT_FOUND', errorCode: 431, message: `instance ${job.instanceId} does not exist` }, at: this.now() });
       }
+      job = await this.takeOver(job);
       this.publishUnsent(job);
       const step = nextStep(job, instance, history, this.now(), this.options.timeouts);
       if (step.kind === 'wait') {
@@ -142,6 +145,7 @@ export class SagaRunner {
         }
         const command = { ...step.command, commandId: commandIdOf(job.jobId, job.commands.length) } as AgentCommandRecord;
         const timeoutAt = new Date(this.options.clock.now().getTime() + step.timeoutMs).toISOString();
+        this.owned.add(command.commandId);
         const after = await this.job(job.jobId, { type: 'IssueAgentCommand', phase: step.phase, command, timeoutAt, at });
         if (after.exists) this.publishUnsent(after);
         return;
@@ -203,6 +207,23 @@ export class SagaRunner {
       this.options.random,
     );
     return 'hostId' in plan ? plan.hostId : { reason: plan.message };
+  }
+
+  /**
+   * Commands without a reply that another process issued (this one's predecessor, before a crash or
+   * a restart) are sent again with a deadline of their own, as long as the one they were given.
+   */
+  private async takeOver(job: Job): Promise<Job> {
+    let current: JobState = job;
+    for (const issued of job.commands) {
+      const id = issued.command.commandId;
+      if (issued.reply || issued.timedOut || this.owned.has(id)) continue;
+      this.owned.add(id);
+      const timeoutMs = Math.max(0, Date.parse(issued.timeoutAt) - Date.parse(issued.sentAt));
+      const timeoutAt = new Date(this.options.clock.now().getTime() + timeoutMs).toISOString();
+      current = await this.job(job.jobId, { type: 'ResendAgentCommand', commandId: id, timeoutAt, at: this.now() });
+    }
+    return current.exists ? current : job;
   }
 
   /** Sends the job's commands that have no reply yet and that this process has not sent: after a restart, all of them. */

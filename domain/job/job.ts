@@ -45,6 +45,11 @@ export type JobCommand =
   | { readonly type: 'ChooseHost'; readonly phase: string; readonly hostId: string; readonly at: string }
   | { readonly type: 'RejectHost'; readonly phase: string; readonly hostId: string; readonly reason: string; readonly at: string }
   | { readonly type: 'IssueAgentCommand'; readonly phase: string; readonly command: AgentCommandRecord; readonly timeoutAt: string; readonly at: string }
+  /**
+   * A process that did not issue the command sends it again (after a restart): it gets a deadline
+   * of its own, or the time the control plane was down would count against the host.
+   */
+  | { readonly type: 'ResendAgentCommand'; readonly commandId: string; readonly timeoutAt: string; readonly at: string }
   | { readonly type: 'RecordAgentReply'; readonly reply: AgentReplyRecord; readonly at: string }
   | { readonly type: 'FireTimer'; readonly commandId: string; readonly at: string }
   | { readonly type: 'CompleteJob'; readonly error: JobError | null; readonly at: string };
@@ -57,6 +62,7 @@ export type JobEvent =
   | DomainEvent<'JobHostChosen', { readonly phase: string; readonly hostId: string }>
   | DomainEvent<'JobHostRejected', { readonly phase: string; readonly hostId: string; readonly reason: string }>
   | DomainEvent<'JobAgentCommandIssued', { readonly phase: string; readonly command: AgentCommandRecord; readonly timeoutAt: string; readonly issuedAt: string }>
+  | DomainEvent<'JobAgentCommandResent', { readonly commandId: string; readonly timeoutAt: string; readonly resentAt: string }>
   | DomainEvent<'JobAgentReplied', { readonly reply: AgentReplyRecord; readonly receivedAt: string }>
   | DomainEvent<'JobTimerFired', { readonly commandId: string; readonly firedAt: string }>
   | DomainEvent<'JobSucceeded', { readonly completedAt: string }>
@@ -65,6 +71,8 @@ export type JobEvent =
 export interface IssuedCommand {
   readonly phase: string;
   readonly command: AgentCommandRecord;
+  /** When it was issued or, after a restart, sent again: its deadline counts from there. */
+  readonly sentAt: string;
   readonly timeoutAt: string;
   readonly reply: AgentReplyRecord | null;
   readonly timedOut: boolean;
@@ -143,6 +151,11 @@ function decide(command: JobCommand, state: JobState): readonly JobEvent[] | Ret
       if (!issued || issued.reply || issued.timedOut) return [];
       return [{ type: 'JobAgentReplied', data: { reply: command.reply, receivedAt: command.at } }];
     }
+    case 'ResendAgentCommand': {
+      const issued = state.commands.find((c) => c.command.commandId === command.commandId);
+      if (done || !issued || issued.reply || issued.timedOut) return [];
+      return [{ type: 'JobAgentCommandResent', data: { commandId: command.commandId, timeoutAt: command.timeoutAt, resentAt: command.at } }];
+    }
     case 'FireTimer': {
       const issued = state.commands.find((c) => c.command.commandId === command.commandId);
       if (!issued || issued.reply || issued.timedOut) return [];
@@ -184,8 +197,13 @@ function evolve(state: JobState, event: JobEvent): JobState {
     case 'JobAgentCommandIssued':
       return {
         ...state,
-        commands: [...state.commands, { phase: event.data.phase, command: event.data.command, timeoutAt: event.data.timeoutAt, reply: null, timedOut: false }],
+        commands: [
+          ...state.commands,
+          { phase: event.data.phase, command: event.data.command, sentAt: event.data.issuedAt, timeoutAt: event.data.timeoutAt, reply: null, timedOut: false },
+        ],
       };
+    case 'JobAgentCommandResent':
+      return mapCommand(state, event.data.commandId, (c) => ({ ...c, sentAt: event.data.resentAt, timeoutAt: event.data.timeoutAt }));
     case 'JobAgentReplied':
       return mapCommand(state, event.data.reply.commandId, (c) => ({ ...c, reply: event.data.reply }));
     case 'JobTimerFired':

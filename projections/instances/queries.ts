@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { Instance } from '../../domain/instance/index.js';
+import type { Instance, VmState } from '../../domain/instance/index.js';
 import { byCreated, listPage, where } from '../listing.js';
 import type { Connection, PageRequest } from '../pagination.js';
 import { prepared } from '../sql.js';
@@ -65,4 +65,10 @@ export function accountInstancesPerHost(db: Database, accountId: string): Map<st
 
 function parse(row: InstanceRow): Instance {
   return JSON.parse(row.instance) as Instance;
+}
+
+/** The instances a host holds in these states, as the log last recorded them. */
+export function instancesOnHost(db: Database, hostId: string, states: readonly VmState[]): Instance[] {
+  const rows = prepared(db, `SELECT instance FROM instances WHERE host_id = ? AND expunged = 0 AND state IN (${states.map(() => '?').join(', ')})`).all(hostId, ...states) as Array<{ instance: string }>;
+  return rows.map((row) => JSON.parse(row.instance) as Instance);
 }

@@ -174,23 +174,37 @@ export class SimulatorDriver implements HypervisorDriver {
       const existing = this.domains.get(spec.instanceName);
       if (existing?.phase === 'running') return 'running';
       this.requireFit(spec.instanceName, spec, existing);
-      for (const volume of spec.volumes) this.cloud.ensureDisk(volume);
-      const domain: SimDomain = {
-        instanceName: spec.instanceName,
-        instanceId: spec.instanceId,
-        cpuNumber: spec.cpuNumber,
-        cpuSpeed: spec.cpuSpeed,
-        memory: spec.memory,
-        disks: spec.volumes.map((volume) => volume.volumeId),
-        macs: spec.nics.map((nic) => nic.mac),
-        phase: 'starting',
-        onPoweredOff: null,
-      };
-      this.domains.set(spec.instanceName, domain);
+      const domain = this.define(spec, 'starting');
       await sleep(this.startDelayMs);
       domain.phase = 'running';
       return 'running';
     });
+  }
+
+  /**
+   * A domain the host runs already: a real host keeps its domains across a restart of the control
+   * plane, the simulator keeps none, so the control plane hands them back. Running at once: no boot
+   * delay, no injected fault, whatever the books say of its capacity.
+   */
+  adoptDomain(spec: DomainSpec): void {
+    if (!this.domains.has(spec.instanceName)) this.define(spec, 'running');
+  }
+
+  private define(spec: DomainSpec, phase: SimDomain['phase']): SimDomain {
+    for (const volume of spec.volumes) this.cloud.ensureDisk(volume);
+    const domain: SimDomain = {
+      instanceName: spec.instanceName,
+      instanceId: spec.instanceId,
+      cpuNumber: spec.cpuNumber,
+      cpuSpeed: spec.cpuSpeed,
+      memory: spec.memory,
+      disks: spec.volumes.map((volume) => volume.volumeId),
+      macs: spec.nics.map((nic) => nic.mac),
+      phase,
+      onPoweredOff: null,
+    };
+    this.domains.set(spec.instanceName, domain);
+    return domain;
   }
 
   async stopDomain(instanceName: string, options: StopOptions): Promise<PowerState> {

@@ -32,6 +32,18 @@ describe('job: the saga\'s memory', () => {
     given().when({ type: 'CompleteJob', error: null, at: AT }).then('NOT_FOUND');
   });
 
+  it('gives a command sent again by another process a deadline of its own, until it is answered or timed out', () => {
+    const later = '2025-03-01T10:05:00.000Z';
+    const resend = { type: 'ResendAgentCommand', commandId: 'j1.0', timeoutAt: later, at: AT } as const;
+    const resent: JobEvent = { type: 'JobAgentCommandResent', data: { commandId: 'j1.0', timeoutAt: later, resentAt: AT } };
+    given(open, issued(0)).when(resend).then([resent]);
+    const job = fold(jobDecider, [open, issued(0), resent]);
+    expect(job.exists && job.commands[0]).toMatchObject({ timeoutAt: later, sentAt: AT });
+    given(open, issued(0), { type: 'JobTimerFired', data: { commandId: 'j1.0', firedAt: AT } }).when(resend).then([]);
+    given(open, issued(0), { type: 'JobAgentReplied', data: { reply: { commandId: 'j1.0', outcome: 'succeeded', powerState: 'running' }, receivedAt: AT } }).when(resend).then([]);
+    given(open).when({ ...resend, commandId: 'j1.7' }).then([]);
+  });
+
   it("keeps a deployment's claims, named before they are made, for its compensation", () => {
     const claims = [{ networkId: 'net-1', nicId: 'nic-1' }];
     const opened: JobEvent = { type: 'JobOpened', data: { jobId: 'j1', cmd: 'deployVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', createdAt: AT, claims } };
