@@ -5,6 +5,7 @@
 // through the API, only that a domain admin sees across accounts yet is no root admin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLClient } from 'graphql-request';
+import { ROOT_ADMIN_ACCOUNT_ID, ROOT_DOMAIN_ID } from '../../api/control-plane/accounts.js';
 import {
   actionEvents,
   deploy,
@@ -231,6 +232,26 @@ describe('isolation between accounts', () => {
     expect((await deployed(h, h.admin, { name: 'for-a-by-id', account: a.id, startVm: false })).accountId).toBe(a.id);
   });
 
+  it('a USER may name its own account, by name or id, but no other', async () => {
+    const byName = await deployed(h, b.client, { name: 'b-names-itself', account: 'tenant-b', startVm: false });
+    expect(byName.accountId).toBe(b.id);
+    const byId = await deployed(h, b.client, { name: 'b-names-its-id', account: b.id, startVm: false });
+    expect(byId.accountId).toBe(b.id);
+    const { deployVirtualMachine } = await b.client.request<{ deployVirtualMachine: { id: string } }>(
+      `mutation($z: ID!, $s: ID!, $t: ID!, $d: ID) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, name: "b-in-its-domain", account: "tenant-b", domainId: $d, startVm: false) { id } }`,
+      { z: h.demo.zoneId, s: h.demo.serviceOfferingIds.small, t: h.demo.templateId, d: ROOT_DOMAIN_ID },
+    );
+    expect((await h.waitForJob(b.client, deployVirtualMachine.id)).result?.accountId).toBe(b.id);
+    // Another account, existing or not, is refused alike.
+    const head = await h.logHead();
+    for (const account of ['tenant-a', a.id, 'no-such-account']) {
+      const refused = await gqlError(deploy(h, b.client, { name: 'b-for-other', account, startVm: false }), h);
+      expect(refused.extensions, account).toMatchObject({ code: 'FORBIDDEN', errorCode: 531, field: 'account' });
+      expect(refused.message, account).toBe('Only admins may deploy for another account');
+    }
+    expect(await h.logHead()).toBe(head);
+  });
+
   it('a USER cannot deploy from a private template it cannot see', async () => {
     const { registerTemplate: hidden } = await h.admin.request<{ registerTemplate: { id: string; isPublic: boolean } }>(
       `mutation($z: ID) { registerTemplate(zoneId: $z, name: "admin-only", osType: "Debian GNU/Linux 12 (64-bit)", url: "https://example.invalid/admin.qcow2", size: 2147483648, isPublic: false) { id isPublic } }`,
@@ -291,5 +312,43 @@ describe('isolation between accounts', () => {
     expect(createAccount.apiKey.length).toBeGreaterThan(20);
     const refused = await gqlError(domainAdmin.client.request(`mutation { createAccount(name: "da-admin", role: DOMAIN_ADMIN) { id } }`));
     expect(refused.extensions).toMatchObject({ code: 'FORBIDDEN', errorCode: 531 });
+  });
+
+  it("a DOMAIN_ADMIN of the ROOT domain neither acts on the root admin's instances nor deploys for it", async () => {
+    const domainAdmin = await h.createUser('root-domain-admin-2', 'DOMAIN_ADMIN');
+    const rootVm = await deployed(h, h.admin, { name: 'root-admins-own', startVm: false });
+    // Any root admin's, not only the first one's.
+    const secondRoot = await h.createUser('second-root-admin', 'ROOT_ADMIN');
+    // It sees the instance (its domain is ROOT), so the refusal is FORBIDDEN rather than NOT_FOUND.
+    expect((await getVm(domainAdmin.client, rootVm.id))?.id).toBe(rootVm.id);
+
+    const id = rootVm.id;
+    const mutations: Array<[string, string, Record<string, unknown>]> = [
+      ['update', `mutation($id: ID!) { updateVirtualMachine(id: $id, displayName: "taken-over") { id } }`, { id }],
+      ['start', `mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id }],
+      ['destroy', `mutation($id: ID!) { destroyVirtualMachine(id: $id, expunge: true) { id } }`, { id }],
+      ['restore', `mutation($id: ID!) { restoreVirtualMachine(virtualMachineId: $id) { id } }`, { id }],
+      ['changeService', `mutation($id: ID!, $s: ID!) { changeServiceForVirtualMachine(id: $id, serviceOfferingId: $s) { id } }`, { id, s: h.demo.serviceOfferingIds.medium }],
+    ];
+    const head = await h.logHead();
+    for (const [name, mutation, variables] of mutations) {
+      const error = await gqlError(domainAdmin.client.request(mutation, variables), h);
+      expect(error.extensions, name).toMatchObject({ code: 'FORBIDDEN', errorCode: 531 });
+      expect(error.message, name).toContain(id);
+    }
+    for (const account of ['admin', ROOT_ADMIN_ACCOUNT_ID, 'second-root-admin', secondRoot.id]) {
+      const error = await gqlError(deploy(h, domainAdmin.client, { name: 'for-root', account, startVm: false }), h);
+      expect(error.extensions, account).toMatchObject({ code: 'FORBIDDEN', errorCode: 531, field: 'account' });
+    }
+    expect(await h.logHead()).toBe(head);
+    expect(await getVm(h.admin, id)).toMatchObject({ displayName: rootVm.displayName, state: 'Stopped' });
+
+    // Its own domain's users' instances stay within its reach.
+    const { updateVirtualMachine } = await domainAdmin.client.request<{ updateVirtualMachine: { displayName: string } }>(
+      `mutation($id: ID!) { updateVirtualMachine(id: $id, displayName: "renamed-by-da") { displayName } }`,
+      { id: vmB.id },
+    );
+    expect(updateVirtualMachine.displayName).toBe('renamed-by-da');
+    expect((await deployed(h, domainAdmin.client, { name: 'da-for-b', account: 'tenant-b', startVm: false })).accountId).toBe(b.id);
   });
 });
