@@ -37,6 +37,7 @@ import { accountInstancesPerHost, findInstance, listInstances } from '../../proj
 import { toVirtualMachineView, type VirtualMachineView } from '../../projections/instances/view.js';
 import { db, envelopeOf, execute, guarded, now, settled, setting, toApiError, visibilityOf, type ControlPlaneContext } from './context.js';
 import { findJob } from './jobs.js';
+import { refusePlacementFilter } from './placement.js';
 import { ApiError, type Caller, type DeployArgs, type InstanceListArgs, type JobView, type UpdateArgs } from './port.js';
 import type { Connection } from '../../projections/pagination.js';
 
@@ -559,6 +560,7 @@ export async function expungeVirtualMachine(context: ControlPlaneContext, caller
 
 /** The instances list; `leased` asks about a feature that must be on (behaviour §3.6). */
 export function virtualMachines(context: ControlPlaneContext, caller: Caller, args: InstanceListArgs): Connection<VirtualMachineView> {
+  refusePlacementFilter(caller, args.hostId);
   if (args.leased === true && !setting(context, 'instance.lease.enabled')) {
     throw new ApiError('BAD_USER_INPUT', 'Cannot list leased instances because the Instance Lease feature is disabled, please enable it to list leased instances', 'leased');
   }

@@ -24,7 +24,8 @@ export interface VirtualMachineView {
   readonly id: string;
   readonly name: string;
   readonly displayName: string;
-  readonly instanceName: string;
+  /** Null where the caller may not see placement (api/control-plane/placement.ts). */
+  readonly instanceName: string | null;
   readonly state: string;
   readonly zoneId: string;
   readonly hostId: string | null;

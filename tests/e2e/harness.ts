@@ -46,7 +46,8 @@ export interface Vm {
   id: string;
   name: string;
   displayName: string;
-  instanceName: string;
+  /** Null to a USER caller, as hostId and lastHostId are. */
+  instanceName: string | null;
   state: string;
   zoneId: string;
   hostId: string | null;

@@ -100,8 +100,10 @@ const TYPES: Readonly<Record<string, readonly string[]>> = {
     'result: VirtualMachine',
   ],
   JobError: ['code: String!', 'errorCode: Int!', 'message: String!'],
+  // instanceName is nullable, unlike API.md's String!: USER callers get it null with hostId and
+  // lastHostId, as CloudStack shows placement to admins only (README, "A session").
   VirtualMachine: [
-    'id: ID!', 'name: String!', 'displayName: String!', 'instanceName: String!', 'state: VmState!', 'zoneId: ID!', 'hostId: ID',
+    'id: ID!', 'name: String!', 'displayName: String!', 'instanceName: String', 'state: VmState!', 'zoneId: ID!', 'hostId: ID',
     'lastHostId: ID', 'serviceOfferingId: ID!', 'templateId: ID!', 'accountId: ID!', 'domainId: ID!', 'group: String',
     'cpuNumber: Int!', 'cpuSpeed: Int!', 'memory: Int!', 'deleteProtection: Boolean!', 'leaseDuration: Int',
     'leaseExpiryAction: LeaseExpiryAction', 'leaseExpiryDate: DateTime', 'details: JSON', 'nics: [Nic!]!', 'volumes: [Volume!]!',
