@@ -6,6 +6,7 @@ import { events, usageEvents, virtualMachineAsOf } from './history.js';
 import * as infrastructure from './infrastructure.js';
 import * as instances from './instances.js';
 import { JobWatcher, findJob } from './jobs.js';
+import { osTypes } from './os-types.js';
 import { instanceShownTo, instancesShownTo, jobShownTo } from './placement.js';
 import type { Caller, ControlPlane, JobView } from './port.js';
 import type { VirtualMachineView } from '../../projections/instances/view.js';
@@ -63,6 +64,7 @@ export function createControlPlane(context: ControlPlaneContext, services: infra
     templates: (caller, args) => guarded(() => infrastructure.templates(context, caller, args)),
     accounts: (caller, args) => guarded(() => accounts(context, caller, args)),
     configurations: (caller, args) => guarded(() => infrastructure.configurations(context, caller, args)),
+    osTypes: (_caller, args) => osTypes(args),
 
     async health() {
       const detail: Record<string, unknown> = { readModel: { position: context.readModel.position, caughtUp: context.readModel.isCaughtUp } };

@@ -80,7 +80,8 @@ export function offeringSnapshot(node: ServiceOfferingNode): ServiceOfferingSnap
 }
 
 function templateSnapshot(node: TemplateNode): TemplateSnapshot {
-  return { id: node.id, size: node.size, osTypeId: node.osTypeName, dynamicallyScalable: node.isDynamicallyScalable };
+  // An instance carries its OS type by id; a template registered before the catalogue has only its name.
+  return { id: node.id, size: node.size, osTypeId: node.osTypeId ?? node.osTypeName, dynamicallyScalable: node.isDynamicallyScalable };
 }
 
 function requireOffering(context: ControlPlaneContext, id: string, field: string): ServiceOfferingNode {

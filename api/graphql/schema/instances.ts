@@ -72,6 +72,8 @@ type VirtualMachine {
   lastHostId: ID
   serviceOfferingId: ID!
   templateId: ID!
+  "The guest OS type (osTypes): the template's at deploy, then as updateVirtualMachine sets it."
+  osTypeId: ID
   accountId: ID!
   domainId: ID!
   group: String

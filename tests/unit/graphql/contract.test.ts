@@ -37,6 +37,8 @@ const QUERIES: Readonly<Record<string, Operation>> = {
   templates: { args: [], returns: 'TemplateConnection!' },
   accounts: { args: [], returns: 'AccountConnection!' },
   configurations: { args: ['name', 'zoneId'], returns: 'ConfigurationConnection!' },
+  // Not in API.md: CloudStack's listOsTypes, the catalogue updateVirtualMachine(osTypeId) and registerTemplate(osType) check against.
+  osTypes: { args: ['id', 'description', 'keyword', 'first', 'after'], returns: 'OsTypeConnection!' },
 };
 
 const MUTATIONS: Readonly<Record<string, Operation>> = {
@@ -127,6 +129,7 @@ const TYPES: Readonly<Record<string, readonly string[]>> = {
   DiskOffering: ['id', 'name', 'diskSize', 'customized'],
   Template: ['id', 'name', 'osType', 'size', 'format', 'hypervisor', 'isDynamicallyScalable'],
   PageInfo: ['hasNextPage: Boolean!', 'endCursor: String'],
+  OsType: ['id: ID!', 'description: String!', 'osCategoryName: String!'],
 };
 
 const ENUMS: Readonly<Record<string, readonly string[]>> = {
