@@ -81,3 +81,23 @@ export function toConnection<Row, T>(
     totalCount,
   };
 }
+
+/**
+ * Keyset pages over a list held in memory rather than in the read model (a fixed catalogue), with
+ * the same cursors and page sizes as the SQL lists. `items` must be sorted by `keyOf`, and each key
+ * be made of two strings.
+ */
+export function pageOfList<T>(items: readonly T[], page: PageRequest, keyOf: (item: T) => readonly [string, string]): Connection<T> {
+  const size = pageSize(page);
+  const cursor = decodeCursor(page.after);
+  if (cursor !== undefined && (typeof cursor[0] !== 'string' || typeof cursor[1] !== 'string')) {
+    throw new InvalidPageRequestError('after', 'after is a cursor of a different list');
+  }
+  const after = (item: T) => {
+    if (cursor === undefined) return true;
+    const [first, second] = keyOf(item);
+    return first > cursor[0] || (first === cursor[0] && second > cursor[1]);
+  };
+  const rest = items.filter(after);
+  return toConnection(rest.slice(0, size + 1), size, items.length, keyOf, (item) => item);
+}

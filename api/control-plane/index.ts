@@ -6,32 +6,38 @@ import { events, usageEvents, virtualMachineAsOf } from './history.js';
 import * as infrastructure from './infrastructure.js';
 import * as instances from './instances.js';
 import { JobWatcher, findJob } from './jobs.js';
-import type { ControlPlane } from './port.js';
+import { osTypes } from './os-types.js';
+import { instanceShownTo, instancesShownTo, jobShownTo } from './placement.js';
+import type { Caller, ControlPlane, JobView } from './port.js';
+import type { VirtualMachineView } from '../../projections/instances/view.js';
 import { usageRecords } from './usage.js';
 
 export function createControlPlane(context: ControlPlaneContext, services: infrastructure.InfrastructureServices): ControlPlane {
   const watcher = new JobWatcher(context);
+  // Every instance and job leaves through placement.ts, which keeps placement from USER callers.
+  const job = async (caller: Caller, running: Promise<JobView>) => jobShownTo(caller, await running);
+  const instance = async (caller: Caller, running: Promise<VirtualMachineView>) => instanceShownTo(caller, await running);
   return {
     authenticate: (apiKey) => authenticate(context, apiKey),
 
-    deployVirtualMachine: (caller, args) => instances.deployVirtualMachine(context, caller, args),
-    startVirtualMachine: (caller, args) => instances.startVirtualMachine(context, caller, args),
-    stopVirtualMachine: (caller, args) => instances.stopVirtualMachine(context, caller, args),
-    rebootVirtualMachine: (caller, args) => instances.rebootVirtualMachine(context, caller, args),
-    destroyVirtualMachine: (caller, args) => instances.destroyVirtualMachine(context, caller, args),
-    migrateVirtualMachine: (caller, args) => instances.migrateVirtualMachine(context, caller, args),
-    restoreVirtualMachine: (caller, args) => instances.restoreVirtualMachine(context, caller, args),
-    scaleVirtualMachine: (caller, args) => instances.scaleVirtualMachine(context, caller, args),
-    recoverVirtualMachine: (caller, args) => instances.recoverVirtualMachine(context, caller, args),
+    deployVirtualMachine: (caller, args) => job(caller, instances.deployVirtualMachine(context, caller, args)),
+    startVirtualMachine: (caller, args) => job(caller, instances.startVirtualMachine(context, caller, args)),
+    stopVirtualMachine: (caller, args) => job(caller, instances.stopVirtualMachine(context, caller, args)),
+    rebootVirtualMachine: (caller, args) => job(caller, instances.rebootVirtualMachine(context, caller, args)),
+    destroyVirtualMachine: (caller, args) => job(caller, instances.destroyVirtualMachine(context, caller, args)),
+    migrateVirtualMachine: (caller, args) => job(caller, instances.migrateVirtualMachine(context, caller, args)),
+    restoreVirtualMachine: (caller, args) => job(caller, instances.restoreVirtualMachine(context, caller, args)),
+    scaleVirtualMachine: (caller, args) => job(caller, instances.scaleVirtualMachine(context, caller, args)),
+    recoverVirtualMachine: (caller, args) => instance(caller, instances.recoverVirtualMachine(context, caller, args)),
     expungeVirtualMachine: (caller, args) => instances.expungeVirtualMachine(context, caller, args),
-    updateVirtualMachine: (caller, args) => instances.updateVirtualMachine(context, caller, args),
-    changeServiceForVirtualMachine: (caller, args) => instances.changeServiceForVirtualMachine(context, caller, args),
+    updateVirtualMachine: (caller, args) => instance(caller, instances.updateVirtualMachine(context, caller, args)),
+    changeServiceForVirtualMachine: (caller, args) => instance(caller, instances.changeServiceForVirtualMachine(context, caller, args)),
 
-    virtualMachines: (caller, args) => instances.virtualMachines(context, caller, args),
-    virtualMachine: (caller, id) => getInstance(db(context), visibilityOf(context, caller), id),
-    virtualMachineAsOf: (caller, id, at) => virtualMachineAsOf(context, caller, id, at),
-    asyncJob: (caller, id) => findJob(context, caller, id),
-    onJobUpdated: (caller, id, listener) => watcher.watch(caller, id, listener),
+    virtualMachines: (caller, args) => instancesShownTo(caller, instances.virtualMachines(context, caller, args)),
+    virtualMachine: (caller, id) => instanceShownTo(caller, getInstance(db(context), visibilityOf(context, caller), id)),
+    virtualMachineAsOf: async (caller, id, at) => instanceShownTo(caller, await virtualMachineAsOf(context, caller, id, at)),
+    asyncJob: (caller, id) => jobShownTo(caller, findJob(context, caller, id)),
+    onJobUpdated: (caller, id, listener) => watcher.watch(caller, id, (updated) => listener(jobShownTo(caller, updated))),
 
     events: (caller, args) => events(context, caller, args),
     usageEvents: (caller, args) => usageEvents(context, caller, args),
@@ -58,6 +64,7 @@ export function createControlPlane(context: ControlPlaneContext, services: infra
     templates: (caller, args) => guarded(() => infrastructure.templates(context, caller, args)),
     accounts: (caller, args) => guarded(() => accounts(context, caller, args)),
     configurations: (caller, args) => guarded(() => infrastructure.configurations(context, caller, args)),
+    osTypes: (_caller, args) => osTypes(args),
 
     async health() {
       const detail: Record<string, unknown> = { readModel: { position: context.readModel.position, caughtUp: context.readModel.isCaughtUp } };

@@ -3,7 +3,7 @@
 // saga, and returns once the read model shows the effect.
 import { v5 as uuidv5 } from 'uuid';
 import { EVENT_ID_NAMESPACE } from '../../adapters/eventstore/command-handler.js';
-import { accountDecider, accountStream, isInDomainSubtree } from '../../domain/account/index.js';
+import { accountDecider, accountStream, isInDomainSubtree, mayActFor } from '../../domain/account/index.js';
 import { planHost, allocationSettings } from '../../domain/allocation/index.js';
 import {
   instanceDecider,
@@ -38,6 +38,7 @@ import { accountInstancesPerHost, findInstance, listInstances } from '../../proj
 import { toVirtualMachineView, type VirtualMachineView } from '../../projections/instances/view.js';
 import { db, envelopeOf, execute, guarded, now, settled, setting, toApiError, visibilityOf, type ControlPlaneContext } from './context.js';
 import { findJob } from './jobs.js';
+import { refusePlacementFilter } from './placement.js';
 import { ApiError, type Caller, type DeployArgs, type InstanceListArgs, type JobView, type UpdateArgs } from './port.js';
 import type { Connection } from '../../projections/pagination.js';
 import { abandonDeployment } from '../../sagas/deploy-compensation.js';
@@ -48,10 +49,17 @@ function instanceCaller(caller: Caller): InstanceCaller {
   return { role: caller.role, accountId: caller.accountId };
 }
 
-/** The instance, if the caller may see it and it is not expunged; NOT_FOUND otherwise, as for one that does not exist. */
+/**
+ * The instance the caller acts on: NOT_FOUND if it may not see it (or it is expunged), as for one that
+ * does not exist; FORBIDDEN if it sees it but may not act for its owner (a domain admin and the root
+ * admin's instance).
+ */
 export function requireInstance(context: ControlPlaneContext, caller: Caller, id: string, field = 'id'): Instance {
   const instance = findInstance(db(context), visibilityOf(context, caller), id);
   if (!instance || instance.expunged) throw new ApiError('NOT_FOUND', `Unable to find a virtual machine with id ${JSON.stringify(id)}`, field);
+  if (!mayActFor(caller, ownerOfInstance(context, instance))) {
+    throw new ApiError('FORBIDDEN', `Virtual machine ${instance.id} belongs to a root admin; a ${caller.role} may not act on it`, field);
+  }
   return instance;
 }
 
@@ -74,7 +82,8 @@ export function offeringSnapshot(node: ServiceOfferingNode): ServiceOfferingSnap
 }
 
 function templateSnapshot(node: TemplateNode): TemplateSnapshot {
-  return { id: node.id, size: node.size, osTypeId: node.osTypeName, dynamicallyScalable: node.isDynamicallyScalable };
+  // An instance carries its OS type by id; a template registered before the catalogue has only its name.
+  return { id: node.id, size: node.size, osTypeId: node.osTypeId ?? node.osTypeName, dynamicallyScalable: node.isDynamicallyScalable };
 }
 
 function requireOffering(context: ControlPlaneContext, id: string, field: string): ServiceOfferingNode {
@@ -153,9 +162,8 @@ function refuseUnknownReferences(args: DeployArgs): void {
 /** Whether the caller (or an instance's owner) may use a resource owned by this account (null: shared by all). */
 function mayUse(context: ControlPlaneContext, caller: Owner, ownerAccountId: string | null): boolean {
   if (ownerAccountId === null || caller.role === 'ROOT_ADMIN' || ownerAccountId === caller.accountId) return true;
-  if (caller.role !== 'DOMAIN_ADMIN') return false;
   const owner = getAccount(db(context), ownerAccountId);
-  return owner !== undefined && owner.domainPath.startsWith(caller.domainPath);
+  return owner !== undefined && mayActFor(caller, ownerOf(owner));
 }
 
 /** CloudStack's `details` carry the custom compute values: cpuNumber, cpuSpeed, memory. */
@@ -333,21 +341,28 @@ function rootDiskSize(details: Readonly<Record<string, string>> | null | undefin
   return gib * GiB;
 }
 
-/** The account the instance will belong to: the caller's, or for admins the one named by account/domainId. */
+/**
+ * The account the instance will belong to: the caller's, or the one named by account/domainId, which
+ * a user may name only when it is its own and an admin only when it may act for it.
+ */
 function deployOwner(context: ControlPlaneContext, caller: Caller, args: DeployArgs): Owner {
   // domainId only says where to find the account named in account: alone it would be ignored.
   if (!args.account && args.domainId != null) throw new ApiError('BAD_USER_INPUT', 'domainId names the domain of the account given in account; give account too', 'domainId');
   if (!args.account) return caller;
-  if (caller.role === 'USER') throw new ApiError('FORBIDDEN', 'Only admins may deploy for another account', 'account');
   const domainId = args.domainId ?? caller.domainId;
-  const account = findAccountByName(db(context), args.account, domainId) ?? getAccount(db(context), args.account);
+  const found = findAccountByName(db(context), args.account, domainId) ?? getAccount(db(context), args.account);
+  const account = found !== undefined && (args.domainId == null || found.domainId === args.domainId) ? found : undefined;
+  // Naming oneself is no privilege (CloudStack resolves a caller's own account for any role).
+  if (account?.id === caller.accountId) return caller;
+  // A user hears the same whether the account exists or not.
+  if (caller.role === 'USER') throw new ApiError('FORBIDDEN', 'Only admins may deploy for another account', 'account');
   // An account outside the caller's reach is as unknown to it as one that does not exist: telling
   // them apart would let a domain admin probe other domains' account names and ids.
-  const reachable =
-    account !== undefined &&
-    (args.domainId == null || account.domainId === args.domainId) &&
-    (caller.role === 'ROOT_ADMIN' || isInDomainSubtree(caller.domainPath, account.domainPath));
-  if (!reachable) throw new ApiError('BAD_USER_INPUT', `Unable to find account ${JSON.stringify(args.account)} in domain ${domainId}`, 'account');
+  if (!account || (caller.role !== 'ROOT_ADMIN' && !isInDomainSubtree(caller.domainPath, account.domainPath))) {
+    throw new ApiError('BAD_USER_INPUT', `Unable to find account ${JSON.stringify(args.account)} in domain ${domainId}`, 'account');
+  }
+  // One it can see but may not act for: a root admin's, to a domain admin.
+  if (!mayActFor(caller, ownerOf(account))) throw new ApiError('FORBIDDEN', `A ${caller.role} may not deploy for the root admin account ${account.name}`, 'account');
   return ownerOf(account);
 }
 
@@ -552,6 +567,7 @@ export async function expungeVirtualMachine(context: ControlPlaneContext, caller
 
 /** The instances list; `leased` asks about a feature that must be on (behaviour §3.6). */
 export function virtualMachines(context: ControlPlaneContext, caller: Caller, args: InstanceListArgs): Connection<VirtualMachineView> {
+  refusePlacementFilter(caller, args.hostId);
   if (args.leased === true && !setting(context, 'instance.lease.enabled')) {
     throw new ApiError('BAD_USER_INPUT', 'Cannot list leased instances because the Instance Lease feature is disabled, please enable it to list leased instances', 'leased');
   }

@@ -7,6 +7,8 @@ import type { InstanceFilter } from '../../projections/instances/queries.js';
 import type { EventView } from '../../projections/events/queries.js';
 import type { UsageEventView } from '../../projections/usage/queries.js';
 import type { UsageRecordType, UsageRecordView } from '../../projections/usage-records/index.js';
+import type { OsType } from '../../domain/os-type/index.js';
+import type { OsTypeListArgs } from './os-types.js';
 
 export type Role = 'ROOT_ADMIN' | 'DOMAIN_ADMIN' | 'USER';
 
@@ -181,6 +183,8 @@ export interface ControlPlane {
   templates(caller: Caller, args: PageRequest & { zoneId?: string | null }): Connection<unknown>;
   accounts(caller: Caller, args: PageRequest): Connection<unknown>;
   configurations(caller: Caller, args: { name?: string | null; zoneId?: string | null }): unknown[];
+  /** The guest OS types (CloudStack's listOsTypes), for every caller. */
+  osTypes(caller: Caller, args: OsTypeListArgs): Connection<OsType>;
 
   /** Healthy when the log, the bus and the read model are up. */
   health(): Promise<{ ok: boolean; detail: Record<string, unknown> }>;

@@ -1,2 +1,3 @@
 export * from './domain.js';
 export * from './account.js';
+export * from './access.js';

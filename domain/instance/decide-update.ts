@@ -1,4 +1,5 @@
 // updateVirtualMachine and the volume delete-protection flag: edits that need no hypervisor.
+import { findOsType, osTypeMessages } from '../os-type/index.js';
 import { isRejection, reject, type Decision } from '../shared/decider.js';
 import type { UpdateInstance, UpdateVolume } from './commands.js';
 import type { InstanceChanges, InstanceEvent } from './events.js';
@@ -15,7 +16,11 @@ export function decideUpdate(command: UpdateInstance, instance: Instance): Decis
   const changes: Mutable<InstanceChanges> = {};
   if (command.displayName !== undefined && command.displayName !== instance.displayName) changes.displayName = command.displayName;
   if (command.group !== undefined && command.group !== instance.group) changes.group = command.group;
-  if (command.osTypeId !== undefined && command.osTypeId !== instance.osTypeId) changes.osTypeId = command.osTypeId;
+  if (command.osTypeId !== undefined) {
+    // An OS type outside the catalogue would be recorded to mean nothing; CloudStack refuses one it does not know too.
+    if (!findOsType(command.osTypeId)) return reject('BAD_USER_INPUT', osTypeMessages.unknownId(command.osTypeId), 'osTypeId');
+    if (command.osTypeId !== instance.osTypeId) changes.osTypeId = command.osTypeId;
+  }
   if (command.deleteProtection !== undefined && command.deleteProtection !== instance.deleteProtection) {
     changes.deleteProtection = command.deleteProtection;
   }

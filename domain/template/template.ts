@@ -3,6 +3,7 @@
 
 import { reject, type Decider, type DomainEvent, type Rejection } from '../shared/decider.js';
 import { firstFailure, optionalText, requireBoolean, requireId, requireName, requireTimestamp } from '../config/validation.js';
+import { osTypeByDescription, osTypeMessages } from '../os-type/index.js';
 import { HYPERVISOR_TYPES, type HypervisorType } from '../zone/zone.js';
 
 export function templateStream(templateId: string): string {
@@ -75,7 +76,10 @@ function validateRegister(command: RegisterTemplateCommand): Template | Rejectio
     requireId(command.templateId, 'templateId'),
     requireName(command.name, 'name', 'Template name'),
     optionalText(command.displayText, 'displayText', 'displayText'),
-    requireName(command.osTypeName, 'osTypeId', 'OS type'),
+    // The argument is registerTemplate's osType; an OS outside the catalogue would mean nothing to an instance.
+    typeof command.osTypeName === 'string' && osTypeByDescription(command.osTypeName)
+      ? undefined
+      : reject('BAD_USER_INPUT', osTypeMessages.unknownDescription(String(command.osTypeName)), 'osType'),
     typeof command.url === 'string' && TEMPLATE_URL.test(command.url)
       ? undefined
       : reject('BAD_USER_INPUT', `url must be an http(s)://, nfs:// or file:// URL, got ${String(command.url)}`, 'url'),

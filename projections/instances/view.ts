@@ -1,6 +1,7 @@
 // The instance as API.md's VirtualMachine shows it. One mapping, used by the read model, by
 // virtualMachineAsOf and by job results, so every view of an instance agrees.
 import type { Instance } from '../../domain/instance/index.js';
+import { recordedOsType } from '../../domain/os-type/index.js';
 
 export interface NicView {
   readonly id: string;
@@ -24,13 +25,16 @@ export interface VirtualMachineView {
   readonly id: string;
   readonly name: string;
   readonly displayName: string;
-  readonly instanceName: string;
+  /** Null where the caller may not see placement (api/control-plane/placement.ts). */
+  readonly instanceName: string | null;
   readonly state: string;
   readonly zoneId: string;
   readonly hostId: string | null;
   readonly lastHostId: string | null;
   readonly serviceOfferingId: string;
   readonly templateId: string;
+  /** The catalogue's OS type id; null for an OS type recorded before the catalogue that it does not know. */
+  readonly osTypeId: string | null;
   readonly accountId: string;
   readonly domainId: string;
   readonly group: string | null;
@@ -61,6 +65,8 @@ export function toVirtualMachineView(instance: Instance): VirtualMachineView {
     lastHostId: instance.lastHostId,
     serviceOfferingId: instance.serviceOfferingId,
     templateId: instance.templateId,
+    // Instances deployed before the catalogue recorded their template's OS description instead of an id.
+    osTypeId: recordedOsType(instance.osTypeId)?.id ?? null,
     accountId: instance.accountId,
     domainId: instance.domainId,
     group: instance.group,

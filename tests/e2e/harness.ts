@@ -46,7 +46,8 @@ export interface Vm {
   id: string;
   name: string;
   displayName: string;
-  instanceName: string;
+  /** Null to a USER caller, as hostId and lastHostId are. */
+  instanceName: string | null;
   state: string;
   zoneId: string;
   hostId: string | null;
@@ -85,7 +86,7 @@ export interface Harness {
   /** Polls asyncJob until it is no longer PENDING. */
   waitForJob(client: GraphQLClient, id: string, timeoutMs?: number): Promise<Job>;
   /** createAccount as the root admin (in ROOT unless a domain is given); returns the new account's id and key. */
-  createUser(name: string, role?: 'USER' | 'DOMAIN_ADMIN', domainId?: string): Promise<{ id: string; key: string; client: GraphQLClient }>;
+  createUser(name: string, role?: 'USER' | 'DOMAIN_ADMIN' | 'ROOT_ADMIN', domainId?: string): Promise<{ id: string; key: string; client: GraphQLClient }>;
   /**
    * A child domain of ROOT, appended through the commander as an operator's tool would: API.md has no
    * createDomain, yet a domain admin's subtree only shows with a domain below ROOT. Returns its id.
@@ -191,7 +192,7 @@ export async function startHarness(): Promise<Harness> {
     }
   }
 
-  async function createUser(name: string, role: 'USER' | 'DOMAIN_ADMIN' = 'USER', domainId?: string) {
+  async function createUser(name: string, role: 'USER' | 'DOMAIN_ADMIN' | 'ROOT_ADMIN' = 'USER', domainId?: string) {
     const { createAccount } = await admin.request<{ createAccount: { id: string; apiKey: string; role: string } }>(
       `mutation($name: String!, $role: Role!, $domainId: ID) { createAccount(name: $name, role: $role, domainId: $domainId) { id name role apiKey } }`,
       { name, role, domainId: domainId ?? null },

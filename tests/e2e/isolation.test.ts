@@ -5,6 +5,7 @@
 // through the API, only that a domain admin sees across accounts yet is no root admin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLClient } from 'graphql-request';
+import { ROOT_ADMIN_ACCOUNT_ID, ROOT_DOMAIN_ID } from '../../api/control-plane/accounts.js';
 import {
   actionEvents,
   deploy,
@@ -12,9 +13,11 @@ import {
   gqlError,
   gqlErrors,
   getVm,
+  runJob,
   setConfiguration,
   startHarness,
   usageEvents,
+  VM_FIELDS,
   type Harness,
   type Vm,
 } from './harness.js';
@@ -94,6 +97,57 @@ describe('isolation between accounts', () => {
     expect(accounts.nodes.map((n) => n.id)).toEqual([b.id]);
   });
 
+  it("placement (hostId, lastHostId, instanceName) is the admins': null to a USER wherever its instance reaches it", async () => {
+    const placement = (vm: Pick<Vm, 'hostId' | 'lastHostId' | 'instanceName'> | null | undefined) =>
+      vm && { hostId: vm.hostId, lastHostId: vm.lastHostId, instanceName: vm.instanceName };
+    const hidden = { hostId: null, lastHostId: null, instanceName: null };
+    const vm = await deployed(h, a.client, { name: 'placed-a' });
+    expect(placement(vm)).toEqual(hidden);
+    // The root admin and a domain admin see where it runs, so the nulls are hiding, not absence.
+    const seen = await getVm(h.admin, vm.id);
+    expect(h.demo.hostIds).toContain(seen?.hostId);
+    expect(seen?.instanceName).toMatch(/^i-/);
+    const domainAdmin = await h.createUser('placement-domain-admin', 'DOMAIN_ADMIN');
+    expect(placement(await getVm(domainAdmin.client, vm.id))).toEqual(placement(seen));
+
+    const c = a.client;
+    expect(placement(await getVm(c, vm.id))).toEqual(hidden);
+    const { virtualMachines } = await c.request<{ virtualMachines: { nodes: Vm[] } }>(`{ virtualMachines(first: 100) { nodes { ${VM_FIELDS} } } }`);
+    expect(virtualMachines.nodes.length).toBeGreaterThan(1);
+    for (const node of virtualMachines.nodes) expect(placement(node)).toEqual(hidden);
+    expect(placement((await h.waitForJob(c, deployJobA)).result)).toEqual(hidden);
+
+    const stopped = await runJob(h, c, `mutation($id: ID!) { stopVirtualMachine(id: $id) { id } }`, { id: vm.id });
+    expect(stopped.result?.state).toBe('Stopped');
+    expect(placement(stopped.result)).toEqual(hidden);
+    expect((await getVm(h.admin, vm.id))?.lastHostId).toBe(seen?.hostId);
+    const { virtualMachineAsOf } = await c.request<{ virtualMachineAsOf: Vm }>(
+      `query($id: ID!, $at: DateTime!) { virtualMachineAsOf(id: $id, at: $at) { ${VM_FIELDS} } }`,
+      { id: vm.id, at: new Date().toISOString() },
+    );
+    expect(placement(virtualMachineAsOf)).toEqual(hidden);
+    const { updateVirtualMachine } = await c.request<{ updateVirtualMachine: Vm }>(
+      `mutation($id: ID!) { updateVirtualMachine(id: $id, displayName: "placed") { ${VM_FIELDS} } }`,
+      { id: vm.id },
+    );
+    expect(placement(updateVirtualMachine)).toEqual(hidden);
+    const { changeServiceForVirtualMachine } = await c.request<{ changeServiceForVirtualMachine: Vm }>(
+      `mutation($id: ID!, $s: ID!) { changeServiceForVirtualMachine(id: $id, serviceOfferingId: $s) { ${VM_FIELDS} } }`,
+      { id: vm.id, s: h.demo.serviceOfferingIds.medium },
+    );
+    expect(placement(changeServiceForVirtualMachine)).toEqual(hidden);
+    await runJob(h, c, `mutation($id: ID!) { destroyVirtualMachine(id: $id) { id } }`, { id: vm.id });
+    const { recoverVirtualMachine } = await c.request<{ recoverVirtualMachine: Vm }>(`mutation($id: ID!) { recoverVirtualMachine(id: $id) { ${VM_FIELDS} } }`, { id: vm.id });
+    expect(placement(recoverVirtualMachine)).toEqual(hidden);
+
+    // Nor may a user ask which of its instances run on a host it has learnt of.
+    const hostOfA = (await getVm(h.admin, vmA.id))?.hostId;
+    const byHost = `query($host: ID) { virtualMachines(hostId: $host) { totalCount } }`;
+    const refused = await gqlError(c.request(byHost, { host: hostOfA }));
+    expect(refused.extensions).toMatchObject({ code: 'FORBIDDEN', errorCode: 531, field: 'hostId' });
+    expect((await h.admin.request<{ virtualMachines: { totalCount: number } }>(byHost, { host: hostOfA })).virtualMachines.totalCount).toBeGreaterThan(0);
+  });
+
   it("every mutation by B on A's instance is NOT_FOUND and appends nothing", async () => {
     const id = vmA.id;
     const mutations: Array<[string, string, Record<string, unknown>]> = [
@@ -120,7 +174,7 @@ describe('isolation between accounts', () => {
     }
     expect(await h.logHead()).toBe(head);
     const after = await getVm(a.client, id);
-    expect(after).toMatchObject({ state: 'Running', displayName: vmA.displayName, deleteProtection: false, hostId: vmA.hostId });
+    expect(after).toMatchObject({ state: 'Running', displayName: vmA.displayName, deleteProtection: false });
     // The same refusal as for an id that does not exist at all.
     const missing = await gqlError(b.client.request(`mutation { stopVirtualMachine(id: "00000000-0000-4000-8000-000000000000") { id } }`));
     expect(missing.extensions).toMatchObject({ code: 'NOT_FOUND', errorCode: 431 });
@@ -231,6 +285,26 @@ describe('isolation between accounts', () => {
     expect((await deployed(h, h.admin, { name: 'for-a-by-id', account: a.id, startVm: false })).accountId).toBe(a.id);
   });
 
+  it('a USER may name its own account, by name or id, but no other', async () => {
+    const byName = await deployed(h, b.client, { name: 'b-names-itself', account: 'tenant-b', startVm: false });
+    expect(byName.accountId).toBe(b.id);
+    const byId = await deployed(h, b.client, { name: 'b-names-its-id', account: b.id, startVm: false });
+    expect(byId.accountId).toBe(b.id);
+    const { deployVirtualMachine } = await b.client.request<{ deployVirtualMachine: { id: string } }>(
+      `mutation($z: ID!, $s: ID!, $t: ID!, $d: ID) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, name: "b-in-its-domain", account: "tenant-b", domainId: $d, startVm: false) { id } }`,
+      { z: h.demo.zoneId, s: h.demo.serviceOfferingIds.small, t: h.demo.templateId, d: ROOT_DOMAIN_ID },
+    );
+    expect((await h.waitForJob(b.client, deployVirtualMachine.id)).result?.accountId).toBe(b.id);
+    // Another account, existing or not, is refused alike.
+    const head = await h.logHead();
+    for (const account of ['tenant-a', a.id, 'no-such-account']) {
+      const refused = await gqlError(deploy(h, b.client, { name: 'b-for-other', account, startVm: false }), h);
+      expect(refused.extensions, account).toMatchObject({ code: 'FORBIDDEN', errorCode: 531, field: 'account' });
+      expect(refused.message, account).toBe('Only admins may deploy for another account');
+    }
+    expect(await h.logHead()).toBe(head);
+  });
+
   it('a USER cannot deploy from a private template it cannot see', async () => {
     const { registerTemplate: hidden } = await h.admin.request<{ registerTemplate: { id: string; isPublic: boolean } }>(
       `mutation($z: ID) { registerTemplate(zoneId: $z, name: "admin-only", osType: "Debian GNU/Linux 12 (64-bit)", url: "https://example.invalid/admin.qcow2", size: 2147483648, isPublic: false) { id isPublic } }`,
@@ -254,6 +328,7 @@ describe('isolation between accounts', () => {
   });
 
   it("a USER gets FORBIDDEN 531 from the root admin's operations", async () => {
+    const hostOfB = (await getVm(h.admin, vmB.id))?.hostId;
     const head = await h.logHead();
     const forbidden: Array<[string, string, Record<string, unknown>]> = [
       ['createZone', `mutation { createZone(name: "rogue-zone") { id } }`, {}],
@@ -263,7 +338,7 @@ describe('isolation between accounts', () => {
       ['createServiceOffering', `mutation { createServiceOffering(name: "rogue", cpuNumber: 1, cpuSpeed: 100, memory: 128) { id } }`, {}],
       ['createAccount', `mutation { createAccount(name: "rogue", role: ROOT_ADMIN) { id apiKey } }`, {}],
       ['migrateVirtualMachine', `mutation($id: ID!) { migrateVirtualMachine(virtualMachineId: $id) { id } }`, { id: vmB.id }],
-      ['migrateVirtualMachine to a host', `mutation($id: ID!, $host: ID) { migrateVirtualMachine(virtualMachineId: $id, hostId: $host) { id } }`, { id: vmB.id, host: h.demo.hostIds.find((x) => x !== vmB.hostId) }],
+      ['migrateVirtualMachine to a host', `mutation($id: ID!, $host: ID) { migrateVirtualMachine(virtualMachineId: $id, hostId: $host) { id } }`, { id: vmB.id, host: h.demo.hostIds.find((x) => x !== hostOfB) }],
       ['hosts', `{ hosts { nodes { id } } }`, {}],
       ['configurations', `{ configurations { nodes { name } } }`, {}],
     ];
@@ -272,7 +347,7 @@ describe('isolation between accounts', () => {
       expect(error.extensions, name).toMatchObject({ code: 'FORBIDDEN', errorCode: 531 });
     }
     expect(await h.logHead()).toBe(head);
-    expect((await getVm(b.client, vmB.id))?.hostId).toBe(vmB.hostId);
+    expect((await getVm(h.admin, vmB.id))?.hostId).toBe(hostOfB);
   });
 
   it('a DOMAIN_ADMIN of the ROOT domain sees across accounts but is not the root admin', async () => {
@@ -291,5 +366,43 @@ describe('isolation between accounts', () => {
     expect(createAccount.apiKey.length).toBeGreaterThan(20);
     const refused = await gqlError(domainAdmin.client.request(`mutation { createAccount(name: "da-admin", role: DOMAIN_ADMIN) { id } }`));
     expect(refused.extensions).toMatchObject({ code: 'FORBIDDEN', errorCode: 531 });
+  });
+
+  it("a DOMAIN_ADMIN of the ROOT domain neither acts on the root admin's instances nor deploys for it", async () => {
+    const domainAdmin = await h.createUser('root-domain-admin-2', 'DOMAIN_ADMIN');
+    const rootVm = await deployed(h, h.admin, { name: 'root-admins-own', startVm: false });
+    // Any root admin's, not only the first one's.
+    const secondRoot = await h.createUser('second-root-admin', 'ROOT_ADMIN');
+    // It sees the instance (its domain is ROOT), so the refusal is FORBIDDEN rather than NOT_FOUND.
+    expect((await getVm(domainAdmin.client, rootVm.id))?.id).toBe(rootVm.id);
+
+    const id = rootVm.id;
+    const mutations: Array<[string, string, Record<string, unknown>]> = [
+      ['update', `mutation($id: ID!) { updateVirtualMachine(id: $id, displayName: "taken-over") { id } }`, { id }],
+      ['start', `mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id }],
+      ['destroy', `mutation($id: ID!) { destroyVirtualMachine(id: $id, expunge: true) { id } }`, { id }],
+      ['restore', `mutation($id: ID!) { restoreVirtualMachine(virtualMachineId: $id) { id } }`, { id }],
+      ['changeService', `mutation($id: ID!, $s: ID!) { changeServiceForVirtualMachine(id: $id, serviceOfferingId: $s) { id } }`, { id, s: h.demo.serviceOfferingIds.medium }],
+    ];
+    const head = await h.logHead();
+    for (const [name, mutation, variables] of mutations) {
+      const error = await gqlError(domainAdmin.client.request(mutation, variables), h);
+      expect(error.extensions, name).toMatchObject({ code: 'FORBIDDEN', errorCode: 531 });
+      expect(error.message, name).toContain(id);
+    }
+    for (const account of ['admin', ROOT_ADMIN_ACCOUNT_ID, 'second-root-admin', secondRoot.id]) {
+      const error = await gqlError(deploy(h, domainAdmin.client, { name: 'for-root', account, startVm: false }), h);
+      expect(error.extensions, account).toMatchObject({ code: 'FORBIDDEN', errorCode: 531, field: 'account' });
+    }
+    expect(await h.logHead()).toBe(head);
+    expect(await getVm(h.admin, id)).toMatchObject({ displayName: rootVm.displayName, state: 'Stopped' });
+
+    // Its own domain's users' instances stay within its reach.
+    const { updateVirtualMachine } = await domainAdmin.client.request<{ updateVirtualMachine: { displayName: string } }>(
+      `mutation($id: ID!) { updateVirtualMachine(id: $id, displayName: "renamed-by-da") { displayName } }`,
+      { id: vmB.id },
+    );
+    expect(updateVirtualMachine.displayName).toBe('renamed-by-da');
+    expect((await deployed(h, domainAdmin.client, { name: 'da-for-b', account: 'tenant-b', startVm: false })).accountId).toBe(b.id);
   });
 });

@@ -89,7 +89,11 @@ describe('subscriptions over WebSocket', () => {
     expect(last.status).toBe('SUCCEEDED');
     expect(last.error).toBeNull();
     expect(last.completedAt).not.toBeNull();
-    expect(last.result).toMatchObject({ name: 'ws-1', state: 'Running', hostId: slow.hostId, accountId: userA.id });
+    // Placement is the admins' to see: pushed to the user without it, to the root admin with it.
+    expect(last.result).toMatchObject({ name: 'ws-1', state: 'Running', hostId: null, lastHostId: null, instanceName: null, accountId: userA.id });
+    const asAdmin = await collect<{ asyncJobUpdated: Job }>(wsClient({ Authorization: `Bearer ${h.adminKey}` }), `subscription($id: ID!) { asyncJobUpdated(id: $id) { ${JOB_FIELDS} } }`, { id: job.id });
+    expect(asAdmin.results.at(-1)?.data?.asyncJobUpdated.result).toMatchObject({ name: 'ws-1', hostId: slow.hostId });
+    expect(asAdmin.results.at(-1)?.data?.asyncJobUpdated.result?.instanceName).toMatch(/^i-/);
   });
 
   it('runs queries and mutations over the same socket, with the caller of the key', async () => {

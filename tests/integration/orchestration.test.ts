@@ -99,7 +99,7 @@ describe('orchestration', () => {
   it('a guest that powers itself off makes its instance Stopped, with its usage events, and frees its host', async () => {
     const w = await world();
     const vm = await running(w, 'self-stop');
-    w.cloud.host(vm.hostId!)!.powerOffFromInside(vm.instanceName);
+    w.cloud.host(vm.hostId!)!.powerOffFromInside(vm.instanceName!);
     const stopped = await until('Stopped', () => {
       const now = w.cp.virtualMachine(w.admin, vm.id);
       return now?.state === 'Stopped' ? now : undefined;
@@ -116,11 +116,11 @@ describe('orchestration', () => {
   it('stops a guest that ignores ACPI by forcing the stop after the graceful timeout', async () => {
     const w = await world();
     const vm = await running(w, 'stubborn');
-    w.cloud.host(vm.hostId!)!.ignoreShutdown(vm.instanceName);
+    w.cloud.host(vm.hostId!)!.ignoreShutdown(vm.instanceName!);
     const job = await finished(w, await w.cp.stopVirtualMachine(w.admin, { id: vm.id }));
     expect(job.status).toBe('SUCCEEDED');
     expect(job.result?.state).toBe('Stopped');
-    expect(w.cloud.host(vm.hostId!)!.powerStateOf(vm.instanceName)).toBe('stopped');
+    expect(w.cloud.host(vm.hostId!)!.powerStateOf(vm.instanceName!)).toBe('stopped');
   });
 
   it('refuses a live migration to a host of another cluster, appending nothing', async () => {

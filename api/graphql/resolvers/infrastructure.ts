@@ -43,6 +43,8 @@ export const infrastructureQueries: Readonly<Record<string, Resolver>> = {
   diskOfferings: (_source, args, { controlPlane, caller }) => controlPlane.diskOfferings(caller, pageArgs(args)),
   templates: (_source, args, { controlPlane, caller }) => controlPlane.templates(caller, { zoneId: optionalString(args, 'zoneId'), ...pageArgs(args) }),
   accounts: (_source, args, { controlPlane, caller }) => controlPlane.accounts(caller, pageArgs(args)),
+  osTypes: (_source, args, { controlPlane, caller }) =>
+    controlPlane.osTypes(caller, { id: optionalString(args, 'id'), description: optionalString(args, 'description'), keyword: optionalString(args, 'keyword'), ...pageArgs(args) }),
   configurations: (_source, args, { controlPlane, caller }) =>
     singlePage(controlPlane.configurations(caller, { name: optionalString(args, 'name'), zoneId: optionalString(args, 'zoneId') })),
 };

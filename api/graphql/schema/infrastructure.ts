@@ -147,6 +147,8 @@ type Template {
   "The OS type name, e.g. Debian GNU/Linux 12 (64-bit); the same as osTypeName."
   osType: String!
   osTypeName: String!
+  "The OS type's id in osTypes."
+  osTypeId: ID
   "Virtual size in bytes."
   size: Float!
   format: String!
@@ -159,6 +161,14 @@ type Template {
   isPublic: Boolean!
   removed: Boolean!
   created: DateTime!
+}
+
+"A guest OS type: templates name it by description in registerTemplate(osType), instances carry its id."
+type OsType {
+  id: ID!
+  "e.g. Debian GNU/Linux 12 (64-bit)"
+  description: String!
+  osCategoryName: String!
 }
 
 type Account {
@@ -195,5 +205,6 @@ type ServiceOfferingConnection { nodes: [ServiceOffering!]!  pageInfo: PageInfo!
 type DiskOfferingConnection { nodes: [DiskOffering!]!  pageInfo: PageInfo!  totalCount: Int! }
 type TemplateConnection { nodes: [Template!]!  pageInfo: PageInfo!  totalCount: Int! }
 type AccountConnection { nodes: [Account!]!  pageInfo: PageInfo!  totalCount: Int! }
+type OsTypeConnection { nodes: [OsType!]!  pageInfo: PageInfo!  totalCount: Int! }
 type ConfigurationConnection { nodes: [Configuration!]!  pageInfo: PageInfo!  totalCount: Int! }
 `;

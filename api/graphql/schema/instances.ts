@@ -62,13 +62,18 @@ type VirtualMachine {
   id: ID!
   name: String!
   displayName: String!
-  instanceName: String!
+  "The hypervisor's name for the instance; null to USER callers, as hostId and lastHostId are."
+  instanceName: String
   state: VmState!
   zoneId: ID!
+  "Null to USER callers: placement is for admins."
   hostId: ID
+  "Null to USER callers."
   lastHostId: ID
   serviceOfferingId: ID!
   templateId: ID!
+  "The guest OS type (osTypes): the template's at deploy, then as updateVirtualMachine sets it."
+  osTypeId: ID
   accountId: ID!
   domainId: ID!
   group: String

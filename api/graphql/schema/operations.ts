@@ -36,6 +36,8 @@ type Query {
   diskOfferings(first: Int, after: String): DiskOfferingConnection!
   templates(zoneId: ID, first: Int, after: String): TemplateConnection!
   accounts(first: Int, after: String): AccountConnection!
+  "Guest OS types (CloudStack's listOsTypes); description and keyword match a part of the description."
+  osTypes(id: ID, description: String, keyword: String, first: Int, after: String): OsTypeConnection!
   "Every configuration key with its effective value (zone over global over default); one page."
   configurations(name: String, zoneId: ID): ConfigurationConnection!
 }

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { recordedOsType } from '../../../domain/os-type/index.js';
 import type { TemplateFormat } from '../../../domain/template/index.js';
 import type { HypervisorType } from '../../../domain/zone/index.js';
 import type { Connection, PageRequest } from '../../pagination.js';
@@ -11,6 +12,8 @@ export interface TemplateNode {
   readonly displayText: string;
   /** CloudStack's `ostypename`, e.g. `Debian GNU/Linux 12 (64-bit)`. */
   readonly osTypeName: string;
+  /** The catalogue's id of that OS type (CloudStack's `ostypeid`); null for a name recorded before the catalogue. */
+  readonly osTypeId: string | null;
   /** Virtual size in bytes. */
   readonly size: number;
   readonly format: TemplateFormat;
@@ -47,6 +50,7 @@ const templateNode = (row: TemplateRow): TemplateNode => ({
   name: row.name,
   displayText: row.display_text,
   osTypeName: row.os_type_name,
+  osTypeId: recordedOsType(row.os_type_name)?.id ?? null,
   size: row.size,
   format: row.format,
   hypervisor: row.hypervisor,

@@ -325,9 +325,10 @@ describe('infrastructure operations', () => {
     });
 
     it('refuses unknown zones, missing arguments and formats the hypervisor cannot boot', async () => {
-      const base = { name: 't', osType: 'Debian', url: 'https://example.org/t.qcow2', size: GiB };
+      const base = { name: 't', osType: 'Debian GNU/Linux 12 (64-bit)', url: 'https://example.org/t.qcow2', size: GiB };
       await appendsNothing(() => registerTemplate(context, admin, { ...base, zoneId: randomUUID() }), 'BAD_USER_INPUT', 'zoneId');
       await appendsNothing(() => registerTemplate(context, admin, { ...base, osType: undefined }), 'BAD_USER_INPUT', 'osType');
+      await appendsNothing(() => registerTemplate(context, admin, { ...base, osType: 'Debian' }), 'BAD_USER_INPUT', 'osType');
       await appendsNothing(() => registerTemplate(context, admin, { ...base, size: undefined }), 'BAD_USER_INPUT', 'size');
       await appendsNothing(() => registerTemplate(context, admin, { ...base, format: 'VHD' }), 'BAD_USER_INPUT', 'format');
       await appendsNothing(() => registerTemplate(context, admin, { ...base, url: 'ftp://x/y' }), 'BAD_USER_INPUT', 'url');
@@ -366,7 +367,7 @@ describe('infrastructure operations', () => {
       await createNetwork(context, admin, { zoneId, name: 'shared', type: 'Shared', vlan: 10, cidr: '10.9.0.0/24' });
       await createNetwork(context, admin, { zoneId, name: 'alice-net', type: 'Isolated', accountId: user.accountId });
       await createNetwork(context, admin, { zoneId, name: 'bob-net', type: 'Isolated', accountId: bob.id });
-      const template = { osType: 'Debian', url: 'https://example.org/t.qcow2', size: GiB };
+      const template = { osType: 'Debian GNU/Linux 12 (64-bit)', url: 'https://example.org/t.qcow2', size: GiB };
       await registerTemplate(context, admin, { ...template, name: 'public' });
       await registerTemplate(context, admin, { ...template, name: 'private', isPublic: false });
 

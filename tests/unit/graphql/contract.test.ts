@@ -37,6 +37,8 @@ const QUERIES: Readonly<Record<string, Operation>> = {
   templates: { args: [], returns: 'TemplateConnection!' },
   accounts: { args: [], returns: 'AccountConnection!' },
   configurations: { args: ['name', 'zoneId'], returns: 'ConfigurationConnection!' },
+  // Not in API.md: CloudStack's listOsTypes, the catalogue updateVirtualMachine(osTypeId) and registerTemplate(osType) check against.
+  osTypes: { args: ['id', 'description', 'keyword', 'first', 'after'], returns: 'OsTypeConnection!' },
 };
 
 const MUTATIONS: Readonly<Record<string, Operation>> = {
@@ -100,8 +102,10 @@ const TYPES: Readonly<Record<string, readonly string[]>> = {
     'result: VirtualMachine',
   ],
   JobError: ['code: String!', 'errorCode: Int!', 'message: String!'],
+  // instanceName is nullable, unlike API.md's String!: USER callers get it null with hostId and
+  // lastHostId, as CloudStack shows placement to admins only (README, "A session").
   VirtualMachine: [
-    'id: ID!', 'name: String!', 'displayName: String!', 'instanceName: String!', 'state: VmState!', 'zoneId: ID!', 'hostId: ID',
+    'id: ID!', 'name: String!', 'displayName: String!', 'instanceName: String', 'state: VmState!', 'zoneId: ID!', 'hostId: ID',
     'lastHostId: ID', 'serviceOfferingId: ID!', 'templateId: ID!', 'accountId: ID!', 'domainId: ID!', 'group: String',
     'cpuNumber: Int!', 'cpuSpeed: Int!', 'memory: Int!', 'deleteProtection: Boolean!', 'leaseDuration: Int',
     'leaseExpiryAction: LeaseExpiryAction', 'leaseExpiryDate: DateTime', 'details: JSON', 'nics: [Nic!]!', 'volumes: [Volume!]!',
@@ -125,6 +129,7 @@ const TYPES: Readonly<Record<string, readonly string[]>> = {
   DiskOffering: ['id', 'name', 'diskSize', 'customized'],
   Template: ['id', 'name', 'osType', 'size', 'format', 'hypervisor', 'isDynamicallyScalable'],
   PageInfo: ['hasNextPage: Boolean!', 'endCursor: String'],
+  OsType: ['id: ID!', 'description: String!', 'osCategoryName: String!'],
 };
 
 const ENUMS: Readonly<Record<string, readonly string[]>> = {

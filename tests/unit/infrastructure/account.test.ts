@@ -8,10 +8,12 @@ import {
   domainStream,
   hashApiKey,
   isInDomainSubtree,
+  mayActFor,
   namedInstanceIds,
   type AccountCommand,
   type AccountEvent,
   type DomainEventType,
+  type Role,
 } from '../../../domain/account/index.js';
 import { given, stateOf } from './support.js';
 
@@ -257,5 +259,34 @@ describe('account', () => {
   it('folds a history into users and names', () => {
     const state = stateOf(accountDecider, [...base, nameReserved('vm1', 'a'), nameReserved('vm2', 'b')]);
     expect(state.kind === 'account' && [...namedInstanceIds(state)].sort()).toEqual(['vm1', 'vm2']);
+  });
+});
+
+describe('who may act for whose account (mayActFor)', () => {
+  const party = (accountId: string, role: Role, domainPath: string) => ({ accountId, role, domainPath });
+  const root = party('root', 'ROOT_ADMIN', '/');
+  const otherRoot = party('root-2', 'ROOT_ADMIN', '/');
+  const rootDomainAdmin = party('da', 'DOMAIN_ADMIN', '/');
+  const subDomainAdmin = party('sub-da', 'DOMAIN_ADMIN', '/sub/');
+  const user = party('u', 'USER', '/');
+  const subUser = party('sub-u', 'USER', '/sub/');
+
+  it('the root admin acts for everyone, another root admin included', () => {
+    for (const owner of [otherRoot, rootDomainAdmin, user, subUser]) expect(mayActFor(root, owner)).toBe(true);
+  });
+  it('everyone acts for its own account', () => {
+    for (const caller of [rootDomainAdmin, subDomainAdmin, user]) expect(mayActFor(caller, caller)).toBe(true);
+  });
+  it('a domain admin acts for the accounts of its subtree, but never for a root admin', () => {
+    expect(mayActFor(rootDomainAdmin, user)).toBe(true);
+    expect(mayActFor(rootDomainAdmin, subUser)).toBe(true);
+    expect(mayActFor(subDomainAdmin, subUser)).toBe(true);
+    expect(mayActFor(subDomainAdmin, user)).toBe(false);
+    expect(mayActFor(rootDomainAdmin, root)).toBe(false);
+    expect(mayActFor(rootDomainAdmin, otherRoot)).toBe(false);
+  });
+  it('a user acts for no other account', () => {
+    expect(mayActFor(user, subUser)).toBe(false);
+    expect(mayActFor(user, rootDomainAdmin)).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceOfferingSnapshot } from '../../../domain/instance/index.js';
+import { osTypeByDescription } from '../../../domain/os-type/index.js';
 import {
   AT,
   ID,
@@ -17,19 +18,29 @@ import {
 } from './fixtures.js';
 import { given } from './given.js';
 
+const ubuntu2404 = osTypeByDescription('Ubuntu 24.04 LTS')!.id;
+
 
 describe('UpdateInstance', () => {
   it('records only what changed', () => {
     const state = given(history.stopped())
-      .when(cmd.update({ displayName: 'Front end', group: 'web', osTypeId: 'os-debian13', deleteProtection: true }))
+      .when(cmd.update({ displayName: 'Front end', group: 'web', osTypeId: ubuntu2404, deleteProtection: true }))
       .then([
         {
           type: 'InstanceUpdated',
-          data: { instanceId: ID.vm, changes: { displayName: 'Front end', group: 'web', osTypeId: 'os-debian13', deleteProtection: true } },
+          data: { instanceId: ID.vm, changes: { displayName: 'Front end', group: 'web', osTypeId: ubuntu2404, deleteProtection: true } },
         },
       ]);
-    expect(state).toMatchObject({ displayName: 'Front end', group: 'web', osTypeId: 'os-debian13', deleteProtection: true });
+    expect(state).toMatchObject({ displayName: 'Front end', group: 'web', osTypeId: ubuntu2404, deleteProtection: true });
     given(history.stopped()).when(cmd.update({ displayName: 'Web server', group: null, deleteProtection: false })).then([]);
+  });
+
+  it('takes only an OS type of the catalogue, and names osTypeId', () => {
+    for (const osTypeId of ['bogus', '', 'Ubuntu 24.04 LTS']) {
+      given(history.stopped())
+        .when(cmd.update({ displayName: 'renamed', osTypeId }))
+        .then('BAD_USER_INPUT', { message: `Unable to find OS type ${JSON.stringify(osTypeId)}; osTypes lists the known ones`, field: 'osTypeId' });
+    }
   });
 
   it('works on a running or destroyed instance', () => {

@@ -9,6 +9,7 @@ import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-eve
 import { fold, isRejection, type Decider, type DomainEvent } from '../../../domain/shared/decider.js';
 import { hostCandidate, planHost } from '../../../domain/allocation/index.js';
 import { hostDecider, hostStream, type AddHostCommand, type HostEvent } from '../../../domain/host/index.js';
+import { osTypeByDescription } from '../../../domain/os-type/index.js';
 import { networkDecider, networkStream } from '../../../domain/network/index.js';
 import { offeringDecider, offeringStream } from '../../../domain/offering/index.js';
 import { storagePoolDecider, storagePoolStream } from '../../../domain/storage/index.js';
@@ -550,6 +551,7 @@ describe('infrastructure read models', () => {
       name: 'demo-linux',
       displayText: 'demo-linux',
       osTypeName: 'Debian GNU/Linux 12 (64-bit)',
+      osTypeId: osTypeByDescription('Debian GNU/Linux 12 (64-bit)')!.id,
       size: 2 * GIB,
       format: 'QCOW2',
       hypervisor: 'KVM',

@@ -1,0 +1,20 @@
+// Whose resources an account may act on, as CloudStack decides it: the root admin on everyone's
+// (AccountManagerImpl.checkAccess returns at once for it), an account on its own, a domain admin on
+// those of its domain subtree (DomainChecker) except a root admin's: a caller never operates for an
+// account of a higher role type (AccountManagerImpl.checkCallerRoleTypeAllowedForUserOrAccountOperations,
+// checkCallerApiPermissionsForUserOrAccountOperations), so a domain admin of ROOT cannot reach the
+// root admin by way of the ROOT domain.
+import type { Role } from './account.js';
+import { isInDomainSubtree } from './domain.js';
+
+export interface AccessParty {
+  readonly accountId: string;
+  readonly role: Role;
+  readonly domainPath: string;
+}
+
+export function mayActFor(caller: AccessParty, owner: AccessParty): boolean {
+  if (caller.role === 'ROOT_ADMIN' || caller.accountId === owner.accountId) return true;
+  if (caller.role !== 'DOMAIN_ADMIN') return false;
+  return owner.role !== 'ROOT_ADMIN' && isInDomainSubtree(caller.domainPath, owner.domainPath);
+}
