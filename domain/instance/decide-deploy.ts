@@ -1,6 +1,7 @@
 // deployVirtualMachine: the instance comes into being Stopped with its volumes allocated, and with
 // startVm it is asked to start in the same decision (CloudStack allocates, then starts).
 import { isRejection, reject, type Decision, type Rejection } from '../shared/decider.js';
+import { firstFailure, optionalName } from '../config/validation.js';
 import { MAX_LEASE_DURATION_DAYS } from '../offering/index.js';
 import type { DeployInstance } from './commands.js';
 import type { InstanceDeployed, InstanceEvent } from './events.js';
@@ -43,7 +44,9 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
   }
 
   const name = command.name ?? `VM-${command.instanceId}`;
-  const badName = checkHostname(name);
+  const badName =
+    checkHostname(name) ??
+    firstFailure(optionalName(command.displayName, 'displayName', 'Display name'), optionalName(command.group, 'group', 'Group name'));
   if (badName) return badName;
   const badUserData = checkUserData(command.userData);
   if (badUserData) return badUserData;
@@ -58,6 +61,9 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
   if (duplicateVolume !== undefined) return reject('BAD_USER_INPUT', messages.duplicateId('Volume', duplicateVolume), 'volumes');
   const duplicateNic = firstDuplicate(command.nics.map((nic) => nic.id));
   if (duplicateNic !== undefined) return reject('BAD_USER_INPUT', messages.duplicateId('NIC', duplicateNic), 'nics');
+  // Two NICs on one network would give the guest two addresses on one segment and CloudStack one NIC per network.
+  const networkTwice = firstDuplicate(command.nics.map((nic) => nic.networkId));
+  if (networkTwice !== undefined) return reject('BAD_USER_INPUT', messages.networkTwice(networkTwice), 'networkIds');
   const defaults = command.nics.filter((nic) => nic.isDefault).map((nic) => nic.id);
   if (defaults.length > 1) return reject('BAD_USER_INPUT', messages.manyDefaultNics(defaults), 'nics');
 

@@ -1,4 +1,5 @@
 // updateVirtualMachine and the volume delete-protection flag: edits that need no hypervisor.
+import { firstFailure, optionalName } from '../config/validation.js';
 import { isRejection, reject, type Decision } from '../shared/decider.js';
 import type { UpdateInstance, UpdateVolume } from './commands.js';
 import type { InstanceChanges, InstanceEvent } from './events.js';
@@ -12,6 +13,9 @@ export function decideUpdate(command: UpdateInstance, instance: Instance): Decis
   if (instance.state === 'Error' || instance.state === 'Expunging') {
     return reject('INVALID_STATE', messages.notInRightState(instance));
   }
+  // An empty display name would leave the instance shown as nothing; null (no change) is the way to keep it.
+  const badText = firstFailure(optionalName(command.displayName, 'displayName', 'Display name'), optionalName(command.group, 'group', 'Group name'));
+  if (badText) return badText;
   const changes: Mutable<InstanceChanges> = {};
   if (command.displayName !== undefined && command.displayName !== instance.displayName) changes.displayName = command.displayName;
   if (command.group !== undefined && command.group !== instance.group) changes.group = command.group;

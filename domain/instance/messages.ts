@@ -77,6 +77,7 @@ export const messages = {
     `Creating vm snapshot failed due to VM:${vm.id} is not in the running or Stopped state`,
   volumeNotFound: (id: string) => `Unable to find volume with id ${id}`,
   duplicateId: (what: string, id: string) => `${what} id ${id} is used more than once`,
+  networkTwice: (networkId: string) => `Network ${networkId} is named more than once in networkIds; an instance has one NIC per network`,
   manyDefaultNics: (ids: readonly string[]) => `Only one NIC can be the default NIC; marked default: ${ids.join(', ')}`,
   extraConfigInDetails: "'extraconfig' should not be included in details as key",
   leaseInDetails: 'lease parameters should not be included in details as key',

@@ -315,6 +315,12 @@ describe('DeployInstance', () => {
       .then('BAD_USER_INPUT', { message: 'Only one NIC can be the default NIC; marked default: nic-1, nic-2', field: 'nics' });
   });
 
+  it('refuses two NICs on one network, naming networkIds and the network', () => {
+    given([])
+      .when(deploy({ nics: [nic1, { ...nic2, networkId: nic1.networkId }] }))
+      .then('BAD_USER_INPUT', { message: `Network ${nic1.networkId} is named more than once in networkIds; an instance has one NIC per network`, field: 'networkIds' });
+  });
+
   it('refuses a lease when the command time cannot be read', () => {
     given([]).when(deploy({ at: 'yesterday', leaseDuration: 3, leaseExpiryAction: 'STOP', leaseFeatureEnabled: true })).then('BAD_USER_INPUT', { field: 'at' });
   });
