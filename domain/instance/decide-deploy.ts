@@ -2,7 +2,7 @@
 // startVm it is asked to start in the same decision (CloudStack allocates, then starts).
 import { isRejection, reject, type Decision, type Rejection } from '../shared/decider.js';
 import { firstFailure, optionalName } from '../config/validation.js';
-import { MAX_LEASE_DURATION_DAYS } from '../offering/index.js';
+import { checkLeaseDuration, parseLeaseExpiryAction } from '../offering/index.js';
 import type { DeployInstance } from './commands.js';
 import type { InstanceDeployed, InstanceEvent } from './events.js';
 import { messages } from './messages.js';
@@ -132,17 +132,19 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
 const NO_LEASE: Lease = { duration: null, expiryAction: null, expiryDate: null };
 
 /**
- * The lease a deployment gets (behaviour §3.3, §3.4): none while the feature is off, whatever is asked;
- * otherwise the request's, checked, or else the offering's. A duration of -1, or none at all, means no lease.
+ * The lease a deployment gets (behaviour §3.3, §3.4): none while the feature is off, whatever is asked
+ * (though the values asked are checked all the same); otherwise the request's, checked, or else the
+ * offering's. A duration of -1, or none at all, means no lease.
  */
 function leaseAtDeploy(command: DeployInstance): Lease | Rejection {
-  if (command.leaseFeatureEnabled !== true) return NO_LEASE;
   const requested = command.leaseDuration ?? null;
-  const action = command.leaseExpiryAction ?? null;
+  const badDuration = checkLeaseDuration(requested, true);
+  if (badDuration) return badDuration;
+  const action = parseLeaseExpiryAction(command.leaseExpiryAction);
+  if (isRejection(action)) return action;
+  if (command.leaseFeatureEnabled !== true) return NO_LEASE;
   if (!(requested === null && action === null) && requested !== -1) {
-    if (requested === null || !Number.isInteger(requested) || requested < 1 || requested > MAX_LEASE_DURATION_DAYS) {
-      return reject('BAD_USER_INPUT', messages.invalidLeaseDuration, 'leaseDuration');
-    }
+    if (requested === null) return reject('BAD_USER_INPUT', messages.invalidLeaseDuration, 'leaseDuration');
     if (action === null) return reject('BAD_USER_INPUT', messages.leaseNeedsBoth, 'leaseExpiryAction');
   }
   const duration = requested ?? command.offeringLease?.duration ?? null;

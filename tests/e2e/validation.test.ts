@@ -88,8 +88,37 @@ describe('input rules', () => {
     const error = await refused(user.client, DEPLOY, deployVars({ name: 'twice', networkIds: [network, network] }), 'BAD_USER_INPUT', 'networkIds');
     expect(error.message).toContain(network);
   });
+
+  describe('lease values', () => {
+    const invalid = 'Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is 36500';
+
+    it.each([false, true])('are checked on deploy and update whether leases are on or not (on: %j)', async (enabled) => {
+      await setConfiguration(h, 'instance.lease.enabled', String(enabled));
+      try {
+        const id = await deployStopped(user.client, { name: `lease-checked-${enabled}` });
+        for (const d of [-5, 0, 36_501, 99_999]) {
+          const onDeploy = await refused(user.client, DEPLOY, deployVars({ name: 'bad-lease', d, a: 'STOP' }), 'BAD_USER_INPUT', 'leaseDuration');
+          expect(onDeploy.message).toBe(invalid);
+          const onUpdate = await refused(user.client, UPDATE, { id, d, a: 'STOP' }, 'BAD_USER_INPUT', 'leaseDuration');
+          expect(onUpdate.message).toBe(invalid);
+        }
+      } finally {
+        await setConfiguration(h, 'instance.lease.enabled', 'false');
+      }
+    });
+
+    it('are checked on createServiceOffering while leases are off, with the offering rule (no -1)', async () => {
+      const create = `mutation($d: Int, $a: LeaseExpiryAction) { createServiceOffering(name: "leased", cpuNumber: 1, cpuSpeed: 500, memory: 512, leaseDuration: $d, leaseExpiryAction: $a) { id leaseDuration } }`;
+      for (const d of [-5, -1, 0, 99_999]) {
+        const error = await refused(h.admin, create, { d, a: 'STOP' }, 'BAD_USER_INPUT', 'leaseDuration');
+        expect(error.message).toBe('Invalid leaseduration: must be a natural number (>=1), max supported value is 36500');
+      }
+      // A valid lease is still not kept while the feature is off.
+      const { createServiceOffering } = await h.admin.request<{ createServiceOffering: { leaseDuration: number | null } }>(create, { d: 30, a: 'STOP' });
+      expect(createServiceOffering.leaseDuration).toBeNull();
+    });
+  });
 });
 
-// Keeps the imports used while later sections of this file grow.
+// Keeps the import used while later sections of this file grow.
 void gqlErrors;
-void setConfiguration;
