@@ -118,7 +118,54 @@ describe('input rules', () => {
       expect(createServiceOffering.leaseDuration).toBeNull();
     });
   });
-});
 
-// Keeps the import used while later sections of this file grow.
-void gqlErrors;
+  describe('unique names and addressing', () => {
+    const ZONE = `mutation($n: String!) { createZone(name: $n) { id } }`;
+
+    it('refuses a duplicate zone, host or pool name (CONFLICT) and a VLAN or shared CIDR in use (BAD_USER_INPUT)', async () => {
+      const { zones } = await h.admin.request<{ zones: { nodes: Array<{ name: string }> } }>(`{ zones { nodes { name } } }`);
+      const demoZone = zones.nodes[0]!.name;
+      expect((await refused(h.admin, ZONE, { n: demoZone.toUpperCase() }, 'CONFLICT', 'name')).extensions).toMatchObject({ errorCode: 530 });
+      const { hosts } = await h.admin.request<{ hosts: { nodes: Array<{ name: string }> } }>(`query($z: ID) { hosts(zoneId: $z) { nodes { name } } }`, { z: h.demo.zoneId });
+      await refused(
+        h.admin,
+        `mutation($c: ID!, $n: String!) { addHost(clusterId: $c, name: $n, driver: "simulator") { id } }`,
+        { c: h.demo.clusterId, n: hosts.nodes[0]!.name },
+        'CONFLICT',
+        'name',
+      );
+      const { storagePools } = await h.admin.request<{ storagePools: { nodes: Array<{ name: string }> } }>(`query($z: ID) { storagePools(zoneId: $z) { nodes { name } } }`, { z: h.demo.zoneId });
+      await refused(
+        h.admin,
+        `mutation($z: ID!, $n: String!) { createStoragePool(zoneId: $z, name: $n, type: "NFS", url: "nfs://10.0.0.9/export") { id } }`,
+        { z: h.demo.zoneId, n: storagePools.nodes[0]!.name },
+        'CONFLICT',
+        'name',
+      );
+      const NETWORK = `mutation($z: ID!, $type: GuestNetworkType!, $vlan: Int, $cidr: String) { createNetwork(zoneId: $z, name: "again", type: $type, vlan: $vlan, cidr: $cidr) { id } }`;
+      const { networks } = await h.admin.request<{ networks: { nodes: Array<{ vlan: number | null; cidr: string | null; type: string }> } }>(
+        `query($z: ID) { networks(zoneId: $z) { nodes { vlan cidr type } } }`,
+        { z: h.demo.zoneId },
+      );
+      const shared = networks.nodes.find((n) => n.type === 'Shared')!;
+      const vlan = await refused(h.admin, NETWORK, { z: h.demo.zoneId, type: 'L2', vlan: shared.vlan, cidr: null }, 'BAD_USER_INPUT', 'vlan');
+      expect(vlan.message).toContain(`vlan ${shared.vlan}`);
+      const cidr = await refused(h.admin, NETWORK, { z: h.demo.zoneId, type: 'Shared', vlan: 3999, cidr: shared.cidr }, 'BAD_USER_INPUT', 'cidr');
+      expect(cidr.message).toContain(shared.cidr!);
+    });
+
+    it('lets exactly one of ten concurrent createZone calls with one name through; the others are CONFLICT', async () => {
+      const head = await h.logHead();
+      const attempts = await Promise.allSettled(Array.from({ length: 10 }, () => h.admin.request(ZONE, { n: 'raced-zone' })));
+      expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
+      for (const attempt of attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected')) {
+        const [error] = await gqlErrors(Promise.reject(attempt.reason));
+        expect(error!.extensions).toMatchObject({ code: 'CONFLICT', errorCode: 530, field: 'name' });
+      }
+      const { zones } = await h.admin.request<{ zones: { nodes: Array<{ name: string }> } }>(`{ zones(first: 100) { nodes { name } } }`);
+      expect(zones.nodes.filter((z) => z.name === 'raced-zone')).toHaveLength(1);
+      // The losers appended nothing: the log grew by what one createZone appends (its claim and its zone).
+      expect((await h.logHead()) - head).toBe(2);
+    });
+  });
+});
