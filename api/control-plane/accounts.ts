@@ -19,6 +19,7 @@ import {
 import { isRejection } from '../../domain/shared/decider.js';
 import { findCallerByApiKeyHash, getAccount, getDomain, listAccounts, type AccountNode } from '../../projections/accounts/index.js';
 import type { Connection, PageRequest } from '../../projections/pagination.js';
+import { createClaimed } from './claims.js';
 import { db, envelopeOf, execute, now, settled, toApiError, type ControlPlaneContext } from './context.js';
 import { ApiError, type Caller, type InfrastructureArgs } from './port.js';
 
@@ -46,35 +47,24 @@ function stringArg(args: InfrastructureArgs, field: string, required: boolean): 
   return value;
 }
 
-/**
- * Claims the name in the domain, then creates the account with its first user. Every rule of the
- * account is checked before the claim, so a refused account leaves no claim behind; a failure after
- * the claim gives the name back.
- */
+/** Claims the name in the domain, then creates the account with its first user (see createClaimed). */
 async function openAccount(
   context: ControlPlaneContext,
   envelope: CommandEnvelope,
   command: Extract<AccountCommand, { type: 'CreateAccount' }>,
 ): Promise<readonly number[]> {
-  const dryRun = accountDecider.decide(command, accountDecider.initialState);
-  if (isRejection(dryRun)) throw new ApiError(dryRun.code, dryRun.message, dryRun.field);
-  const claimed = await execute(
+  const { positions } = await createClaimed(
     context,
-    domainStream(command.domainId),
-    domainDecider,
-    { type: 'RegisterAccountName', accountId: command.accountId, name: command.name },
     envelope,
+    {
+      stream: domainStream(command.domainId),
+      decider: domainDecider,
+      claim: { type: 'RegisterAccountName', accountId: command.accountId, name: command.name },
+      release: { type: 'ReleaseAccountName', accountId: command.accountId },
+    },
+    { stream: accountStream(command.accountId), decider: accountDecider, command },
   );
-  try {
-    const created = await execute(context, accountStream(command.accountId), accountDecider, command, envelope);
-    return [...claimed.positions, ...created.positions];
-  } catch (error) {
-    // Only a claim this call made is given back: an earlier claim for the same id belongs to whoever made it.
-    if (claimed.events.length > 0) {
-      await execute(context, domainStream(command.domainId), domainDecider, { type: 'ReleaseAccountName', accountId: command.accountId }, envelope);
-    }
-    throw error;
-  }
+  return positions;
 }
 
 /** Root admin anywhere; a domain admin only USER accounts in its own subtree; a user never. */

@@ -13,7 +13,7 @@ import { GUEST_NETWORK_TYPES, networkDecider, networkStream, type GuestNetworkTy
 import { LEASE_EXPIRY_ACTIONS, offeringDecider, offeringStream } from '../../domain/offering/index.js';
 import { STORAGE_POOL_SCOPES, STORAGE_POOL_TYPES, storagePoolDecider, storagePoolStream, type StoragePoolScope } from '../../domain/storage/index.js';
 import { TEMPLATE_FORMATS, templateDecider, templateStream } from '../../domain/template/index.js';
-import { HYPERVISOR_TYPES, NETWORK_TYPES, zoneDecider, zoneStream } from '../../domain/zone/index.js';
+import { HYPERVISOR_TYPES, NETWORK_TYPES, REGION_STREAM, regionDecider, zoneDecider, zoneStream, type ZoneCommand, type ZoneEvent, type ZoneState } from '../../domain/zone/index.js';
 import { getAccount } from '../../projections/accounts/index.js';
 import { listConfigurations, type ConfigurationNode } from '../../projections/configuration/index.js';
 import {
@@ -44,6 +44,7 @@ import {
 } from '../../projections/infrastructure/index.js';
 import { byCreated, listPage, where, type Condition } from '../../projections/listing.js';
 import type { Connection, PageRequest } from '../../projections/pagination.js';
+import { createClaimed, type Claim, type Creation } from './claims.js';
 import { db, envelopeOf, execute, guarded, now, requireRootAdmin, settled, setting, type ControlPlaneContext } from './context.js';
 import { ApiError, type Caller, type InfrastructureArgs } from './port.js';
 
@@ -178,6 +179,26 @@ async function created<Command, State, Event extends DomainEvent, Node>(
   return readBack(read(), what, id);
 }
 
+/** `created` for a thing whose name or addressing another aggregate keeps unique (see createClaimed). */
+async function createdClaimed<OC, OS, OE extends DomainEvent, Command, State, Event extends DomainEvent, Node>(
+  context: ControlPlaneContext,
+  owner: Claim<OC, OS, OE>,
+  creation: Creation<Command, State, Event>,
+  envelope: CommandEnvelope,
+  read: () => Node | undefined,
+  what: string,
+  id: string,
+): Promise<Node> {
+  const { positions } = await createClaimed(context, envelope, owner, creation);
+  await settled(context, positions);
+  return readBack(read(), what, id);
+}
+
+/** The claim of a host's or storage pool's name in its zone. */
+function zoneNameClaim(zoneId: string, kind: 'host' | 'storagePool', id: string, name: string): Claim<ZoneCommand, ZoneState, ZoneEvent> {
+  return { stream: zoneStream(zoneId), decider: zoneDecider, claim: { type: 'ClaimName', kind, id, name }, release: { type: 'ReleaseName', kind, id } };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Mutations.
 
@@ -186,7 +207,15 @@ export async function createZone(context: ControlPlaneContext, caller: Caller, a
   const name = requiredString(args, 'name');
   const networkType = optionalEnum(args, 'networkType', NETWORK_TYPES);
   const zoneId = context.newId();
-  return created(context, zoneStream(zoneId), zoneDecider, { type: 'CreateZone', zoneId, name, ...(networkType ? { networkType } : {}), at: now(context) }, envelopeOf(context, caller, zoneId), () => getZone(db(context), zoneId), 'zone', zoneId);
+  return createdClaimed(
+    context,
+    { stream: REGION_STREAM, decider: regionDecider, claim: { type: 'RegisterZoneName', zoneId, name }, release: { type: 'ReleaseZoneName', zoneId } },
+    { stream: zoneStream(zoneId), decider: zoneDecider, command: { type: 'CreateZone', zoneId, name, ...(networkType ? { networkType } : {}), at: now(context) } },
+    envelopeOf(context, caller, zoneId),
+    () => getZone(db(context), zoneId),
+    'zone',
+    zoneId,
+  );
 }
 
 export async function addCluster(context: ControlPlaneContext, caller: Caller, args: Args): Promise<ClusterNode> {
@@ -237,13 +266,12 @@ export async function addHost(context: ControlPlaneContext, caller: Caller, args
 
   const hostId = context.newId();
   const credentialRef = password === null ? null : await services.secrets.put(password);
-  let result;
+  let positions: readonly number[];
   try {
-    result = await execute(
-      context,
-      hostStream(hostId),
-      hostDecider,
-      {
+    ({ positions } = await createClaimed(context, envelopeOf(context, caller, hostId), zoneNameClaim(cluster.zoneId, 'host', hostId, name), {
+      stream: hostStream(hostId),
+      decider: hostDecider,
+      command: {
         type: 'AddHost',
         hostId,
         zoneId: cluster.zoneId,
@@ -261,13 +289,12 @@ export async function addHost(context: ControlPlaneContext, caller: Caller, args
         simulator,
         at: now(context),
       },
-      envelopeOf(context, caller, hostId),
-    );
+    }));
   } catch (error) {
     if (credentialRef !== null) await services.secrets.delete(credentialRef);
     throw error;
   }
-  await settled(context, result.positions);
+  await settled(context, positions);
   const host = readBack(getHost(db(context), hostId), 'host', hostId);
   if (host.driver === 'simulator' && services.onHostAdded) {
     try {
@@ -326,7 +353,7 @@ export async function createStoragePool(context: ControlPlaneContext, caller: Ca
   const scope: StoragePoolScope = optionalEnum(args, 'scope', STORAGE_POOL_SCOPES) ?? (hostId !== null ? 'HOST' : clusterId !== null ? 'CLUSTER' : 'ZONE');
 
   const poolId = context.newId();
-  return created(context, storagePoolStream(poolId), storagePoolDecider, {
+  return createdClaimed(context, zoneNameClaim(zone.id, 'storagePool', poolId, name), { stream: storagePoolStream(poolId), decider: storagePoolDecider, command: {
     type: 'CreateStoragePool',
     poolId,
     zoneId: zone.id,
@@ -340,7 +367,7 @@ export async function createStoragePool(context: ControlPlaneContext, caller: Ca
     capacityBytes,
     ...(tags ? { tags } : {}),
     at: now(context),
-  }, envelopeOf(context, caller, poolId), () => getStoragePool(db(context), poolId), 'storage pool', poolId);
+  } }, envelopeOf(context, caller, poolId), () => getStoragePool(db(context), poolId), 'storage pool', poolId);
 }
 
 export async function createNetwork(context: ControlPlaneContext, caller: Caller, args: Args): Promise<NetworkNode> {
@@ -355,7 +382,14 @@ export async function createNetwork(context: ControlPlaneContext, caller: Caller
   if (accountId !== null && !getAccount(db(context), accountId)) badInput('accountId', `Unable to find account ${JSON.stringify(accountId)}`);
 
   const networkId = context.newId();
-  return created(context, networkStream(networkId), networkDecider, {
+  const addressing: Claim<ZoneCommand, ZoneState, ZoneEvent> = {
+    stream: zoneStream(zone.id),
+    decider: zoneDecider,
+    // Only a shared network's addresses are the zone's to keep apart: an isolated one lives behind its own router.
+    claim: { type: 'ClaimNetworkAddressing', networkId, name, vlan, sharedCidr: networkType === 'Shared' ? cidr : null },
+    release: { type: 'ReleaseNetworkAddressing', networkId },
+  };
+  return createdClaimed(context, addressing, { stream: networkStream(networkId), decider: networkDecider, command: {
     type: 'CreateNetwork',
     networkId,
     zoneId: zone.id,
@@ -367,7 +401,7 @@ export async function createNetwork(context: ControlPlaneContext, caller: Caller
     networkOfferingId: defaultNetworkOfferingId(networkType),
     accountId,
     at: now(context),
-  }, envelopeOf(context, caller, networkId), () => getNetwork(db(context), networkId), 'network', networkId);
+  } }, envelopeOf(context, caller, networkId), () => getNetwork(db(context), networkId), 'network', networkId);
 }
 
 export async function createServiceOffering(context: ControlPlaneContext, caller: Caller, args: Args): Promise<ServiceOfferingNode> {

@@ -576,10 +576,6 @@ export function virtualMachines(context: ControlPlaneContext, caller: Caller, ar
 
 export async function updateVirtualMachine(context: ControlPlaneContext, caller: Caller, args: UpdateArgs): Promise<VirtualMachineView> {
   const instance = requireInstance(context, caller, args.id);
-  // Behaviour §3.5: the lease arguments count only while the feature is on, and only with a duration.
-  if (args.leaseDuration != null && setting(context, 'instance.lease.enabled')) {
-    throw new ApiError('BAD_USER_INPUT', 'Changing a lease is not supported by this version; set it at deploy', 'leaseDuration');
-  }
   const list = (text: string) => text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   return instanceChange(context, caller, instance, {
     type: 'UpdateInstance',
@@ -595,6 +591,9 @@ export async function updateVirtualMachine(context: ControlPlaneContext, caller:
     userDeniedDetails: list(String(setting(context, 'user.vm.denied.details', instance.zoneId))),
     userReadOnlyDetails: list(String(setting(context, 'user.vm.readonly.details', instance.zoneId))),
     enableDynamicScaleVm: setting(context, 'enable.dynamic.scale.vm', instance.zoneId),
+    leaseDuration: args.leaseDuration ?? null,
+    leaseExpiryAction: args.leaseExpiryAction ?? null,
+    leaseFeatureEnabled: setting(context, 'instance.lease.enabled'),
   });
 }
 

@@ -19,22 +19,39 @@ export function requireId(value: unknown, field: string): Rejection | undefined 
     : reject('BAD_USER_INPUT', `${field} must be a non-empty identifier`, field);
 }
 
+// C0 controls, DEL and C1 controls (U+0080-U+009F): invisible or terminal-driving characters (an ANSI
+// escape starts with ESC, or with the one-character CSI) that make a name look like another on screen or
+// rewrite the screen of the operator who lists it. Every name and text the API takes is held to this.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+function controlCharacterIn(value: string, field: string, label: string): Rejection | undefined {
+  const found = CONTROL_CHARACTER.exec(value);
+  if (found === null) return undefined;
+  const codePoint = `U+${found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return reject('BAD_USER_INPUT', `${label} must not contain control characters (found ${codePoint} at position ${found.index})`, field);
+}
+
 // Control characters and surrounding blanks make names that look equal on screen but are not; refuse
 // them rather than silently trimming, so what is stored is exactly what the caller sent.
 export function requireName(value: unknown, field: string, label: string, maxLength = 255): Rejection | undefined {
   if (typeof value !== 'string' || value.trim() === '') return reject('BAD_USER_INPUT', `${label} must not be empty`, field);
   if (value !== value.trim()) return reject('BAD_USER_INPUT', `${label} "${value}" must not start or end with whitespace`, field);
   if (value.length > maxLength) return reject('BAD_USER_INPUT', `${label} must be at most ${maxLength} characters`, field);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) return reject('BAD_USER_INPUT', `${label} must not contain control characters`, field);
-  return undefined;
+  return controlCharacterIn(value, field, label);
 }
 
+/** A name the caller may leave out (null or undefined); when given, it is held to `requireName`. */
+export function optionalName(value: unknown, field: string, label: string, maxLength = 255): Rejection | undefined {
+  return value === undefined || value === null ? undefined : requireName(value, field, label, maxLength);
+}
+
+/** Free text (a description, a display text): may be empty, but not hold control characters. */
 export function optionalText(value: unknown, field: string, label: string, maxLength = 4096): Rejection | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') return reject('BAD_USER_INPUT', `${label} must be a string`, field);
   if (value.length > maxLength) return reject('BAD_USER_INPUT', `${label} must be at most ${maxLength} characters`, field);
-  return undefined;
+  return controlCharacterIn(value, field, label);
 }
 
 export function requireIntInRange(value: unknown, field: string, label: string, min: number, max: number): Rejection | undefined {

@@ -122,6 +122,11 @@ export interface UpdateInstance extends Requested {
   readonly userReadOnlyDetails: readonly string[];
   /** `enable.dynamic.scale.vm` in the instance's zone. */
   readonly enableDynamicScaleVm: boolean;
+  /** The lease arguments as given: checked always, but changing a lease is not supported (behaviour §3.5). */
+  readonly leaseDuration?: number | null;
+  readonly leaseExpiryAction?: string | null;
+  /** `instance.lease.enabled`: while it is off the lease arguments count for nothing (once checked). */
+  readonly leaseFeatureEnabled?: boolean;
 }
 
 export interface UpdateVolume extends Requested {

@@ -1,7 +1,8 @@
 // deployVirtualMachine: the instance comes into being Stopped with its volumes allocated, and with
 // startVm it is asked to start in the same decision (CloudStack allocates, then starts).
 import { isRejection, reject, type Decision, type Rejection } from '../shared/decider.js';
-import { MAX_LEASE_DURATION_DAYS } from '../offering/index.js';
+import { firstFailure, optionalName } from '../config/validation.js';
+import { checkLeaseDuration, parseLeaseExpiryAction } from '../offering/index.js';
 import type { AbandonDeployment, DeployInstance } from './commands.js';
 import type { InstanceDeployed, InstanceEvent } from './events.js';
 import { messages } from './messages.js';
@@ -51,7 +52,9 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
   }
 
   const name = command.name ?? `VM-${command.instanceId}`;
-  const badName = checkHostname(name);
+  const badName =
+    checkHostname(name) ??
+    firstFailure(optionalName(command.displayName, 'displayName', 'Display name'), optionalName(command.group, 'group', 'Group name'));
   if (badName) return badName;
   const badUserData = checkUserData(command.userData);
   if (badUserData) return badUserData;
@@ -66,6 +69,9 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
   if (duplicateVolume !== undefined) return reject('BAD_USER_INPUT', messages.duplicateId('Volume', duplicateVolume), 'volumes');
   const duplicateNic = firstDuplicate(command.nics.map((nic) => nic.id));
   if (duplicateNic !== undefined) return reject('BAD_USER_INPUT', messages.duplicateId('NIC', duplicateNic), 'nics');
+  // Two NICs on one network would give the guest two addresses on one segment and CloudStack one NIC per network.
+  const networkTwice = firstDuplicate(command.nics.map((nic) => nic.networkId));
+  if (networkTwice !== undefined) return reject('BAD_USER_INPUT', messages.networkTwice(networkTwice), 'networkIds');
   const defaults = command.nics.filter((nic) => nic.isDefault).map((nic) => nic.id);
   if (defaults.length > 1) return reject('BAD_USER_INPUT', messages.manyDefaultNics(defaults), 'nics');
 
@@ -134,17 +140,19 @@ export function decideDeploy(command: DeployInstance, state: InstanceState): Dec
 const NO_LEASE: Lease = { duration: null, expiryAction: null, expiryDate: null };
 
 /**
- * The lease a deployment gets (behaviour §3.3, §3.4): none while the feature is off, whatever is asked;
- * otherwise the request's, checked, or else the offering's. A duration of -1, or none at all, means no lease.
+ * The lease a deployment gets (behaviour §3.3, §3.4): none while the feature is off, whatever is asked
+ * (though the values asked are checked all the same); otherwise the request's, checked, or else the
+ * offering's. A duration of -1, or none at all, means no lease.
  */
 function leaseAtDeploy(command: DeployInstance): Lease | Rejection {
-  if (command.leaseFeatureEnabled !== true) return NO_LEASE;
   const requested = command.leaseDuration ?? null;
-  const action = command.leaseExpiryAction ?? null;
+  const badDuration = checkLeaseDuration(requested, true);
+  if (badDuration) return badDuration;
+  const action = parseLeaseExpiryAction(command.leaseExpiryAction);
+  if (isRejection(action)) return action;
+  if (command.leaseFeatureEnabled !== true) return NO_LEASE;
   if (!(requested === null && action === null) && requested !== -1) {
-    if (requested === null || !Number.isInteger(requested) || requested < 1 || requested > MAX_LEASE_DURATION_DAYS) {
-      return reject('BAD_USER_INPUT', messages.invalidLeaseDuration, 'leaseDuration');
-    }
+    if (requested === null) return reject('BAD_USER_INPUT', messages.invalidLeaseDuration, 'leaseDuration');
     if (action === null) return reject('BAD_USER_INPUT', messages.leaseNeedsBoth, 'leaseExpiryAction');
   }
   const duration = requested ?? command.offeringLease?.duration ?? null;

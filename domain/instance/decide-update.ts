@@ -1,5 +1,7 @@
 // updateVirtualMachine and the volume delete-protection flag: edits that need no hypervisor.
 import { findOsType, osTypeMessages } from '../os-type/index.js';
+import { firstFailure, optionalName } from '../config/validation.js';
+import { checkLeaseDuration, parseLeaseExpiryAction } from '../offering/index.js';
 import { isRejection, reject, type Decision } from '../shared/decider.js';
 import type { UpdateInstance, UpdateVolume } from './commands.js';
 import type { InstanceChanges, InstanceEvent } from './events.js';
@@ -12,6 +14,16 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export function decideUpdate(command: UpdateInstance, instance: Instance): Decision<InstanceEvent> {
   if (instance.state === 'Error' || instance.state === 'Expunging') {
     return reject('INVALID_STATE', messages.notInRightState(instance));
+  }
+  // An empty display name would leave the instance shown as nothing; null (no change) is the way to keep it.
+  const badText = firstFailure(optionalName(command.displayName, 'displayName', 'Display name'), optionalName(command.group, 'group', 'Group name'));
+  if (badText) return badText;
+  const badLease = checkLeaseDuration(command.leaseDuration, true) ?? parseLeaseExpiryAction(command.leaseExpiryAction);
+  if (isRejection(badLease)) return badLease;
+  // Behaviour §3.5: only a duration asks for a change, and only while the feature is on; the schedulers
+  // a changed lease needs (§3.7) are not built, so it is refused rather than half applied.
+  if (command.leaseFeatureEnabled === true && command.leaseDuration !== undefined && command.leaseDuration !== null) {
+    return reject('BAD_USER_INPUT', messages.leaseChangeUnsupported, 'leaseDuration');
   }
   const changes: Mutable<InstanceChanges> = {};
   if (command.displayName !== undefined && command.displayName !== instance.displayName) changes.displayName = command.displayName;

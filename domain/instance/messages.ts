@@ -1,6 +1,6 @@
 // Rejection texts. Where CloudStack has one for the same refusal it is kept word for word (typos and
 // all, behaviour §1.4/§6) so operators can search for it; the rest name the instance and the value.
-import { MAX_LEASE_DURATION_DAYS } from '../offering/index.js';
+import { leaseMessages } from '../offering/index.js';
 import type { Instance, PendingOperation } from './state.js';
 import type { MachineEvent } from './state-machine.js';
 
@@ -40,9 +40,10 @@ export const messages = {
   migrateSameHost:
     'Cannot migrate VM, VM is already present on this host, please specify valid destination host to migrate the VM',
   hostIdForbidden: 'Parameter hostid can only be specified by a Root Admin, permission denied',
-  invalidLeaseDuration: `Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is ${MAX_LEASE_DURATION_DAYS}`,
+  invalidLeaseDuration: leaseMessages.invalidDuration(true),
   userDataNotBase64: 'User data is not base64 encoded',
-  leaseNeedsBoth: 'Provide values for both: leaseduration and leaseexpiryaction',
+  leaseNeedsBoth: leaseMessages.needsBoth,
+  leaseChangeUnsupported: 'Changing a lease is not supported by this version; set it at deploy',
   placementWithoutStart: 'hostId and clusterId place the first start of a deployment; they need startVm true',
   clusterIdForbidden: 'Parameter clusterid can only be specified by a Root Admin, permission denied',
   deployForOtherAccount: (caller: string, owner: string) =>
@@ -78,6 +79,7 @@ export const messages = {
     `Creating vm snapshot failed due to VM:${vm.id} is not in the running or Stopped state`,
   volumeNotFound: (id: string) => `Unable to find volume with id ${id}`,
   duplicateId: (what: string, id: string) => `${what} id ${id} is used more than once`,
+  networkTwice: (networkId: string) => `Network ${networkId} is named more than once in networkIds; an instance has one NIC per network`,
   manyDefaultNics: (ids: readonly string[]) => `Only one NIC can be the default NIC; marked default: ${ids.join(', ')}`,
   extraConfigInDetails: "'extraconfig' should not be included in details as key",
   leaseInDetails: 'lease parameters should not be included in details as key',

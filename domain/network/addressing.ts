@@ -84,3 +84,7 @@ export function guestMac(seed: number, sequence: number): string {
 }
 
 export const MAX_MAC_SEED = MAC_SPACE - 1;
+
+export function cidrsOverlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
+  return a.network <= b.broadcast && b.network <= a.broadcast;
+}

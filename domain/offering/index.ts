@@ -1,2 +1,3 @@
+export * from './lease.js';
 export * from './offering.js';
 export * from './resolve.js';

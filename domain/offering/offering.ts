@@ -15,15 +15,12 @@ import {
   requirePositiveInt,
   requireTimestamp,
 } from '../config/validation.js';
+import { checkLeaseDuration, leaseMessages, parseLeaseExpiryAction, type LeaseExpiryAction } from './lease.js';
 
 export function offeringStream(offeringId: string): string {
   return `offering-${offeringId}`;
 }
 
-export const LEASE_EXPIRY_ACTIONS = ['STOP', 'DESTROY'] as const;
-export type LeaseExpiryAction = (typeof LEASE_EXPIRY_ACTIONS)[number];
-/** CloudStack's VMLeaseManager.MAX_LEASE_DURATION_DAYS ("100 years"). */
-export const MAX_LEASE_DURATION_DAYS = 36_500;
 /** CloudStack refuses less than 32 MiB for any instance. */
 export const MIN_MEMORY_MIB = 32;
 
@@ -172,23 +169,20 @@ function validateCompute(command: CreateServiceOfferingCommand): ComputeSpec | R
 
 type Lease = { readonly leaseDuration: number | null; readonly leaseExpiryAction: LeaseExpiryAction | null };
 
-/** ConfigurationManagerImpl.validateAndGetLeaseExpiryAction, without its acceptance of the test-only UNKNOWN action. */
+/**
+ * ConfigurationManagerImpl.validateAndGetLeaseExpiryAction, without its acceptance of the test-only
+ * UNKNOWN action. The values are checked even while the feature is off (then no lease is kept).
+ */
 export function validateOfferingLease(duration: unknown, action: unknown, featureEnabled: boolean): Lease | Rejection {
   const noLease = { leaseDuration: null, leaseExpiryAction: null } as const;
-  const actionText = typeof action === 'string' && action.trim() !== '' ? action.trim() : null;
+  const badDuration = checkLeaseDuration(duration, false);
+  if (badDuration) return badDuration;
+  const parsed = parseLeaseExpiryAction(action);
+  if (isRejection(parsed)) return parsed;
   if (!featureEnabled) return noLease;
-  if (!given(duration) && actionText === null) return noLease;
-  if (!given(duration) || actionText === null) {
-    return reject('BAD_USER_INPUT', 'Provide values for both: leaseduration and leaseexpiryaction', given(duration) ? 'leaseExpiryAction' : 'leaseDuration');
-  }
-  if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < 1 || duration > MAX_LEASE_DURATION_DAYS) {
-    return reject('BAD_USER_INPUT', `Invalid leaseduration: must be a natural number (>=1), max supported value is ${MAX_LEASE_DURATION_DAYS}`, 'leaseDuration');
-  }
-  const parsed = LEASE_EXPIRY_ACTIONS.find((a) => a === actionText.toUpperCase());
-  if (parsed === undefined) {
-    return reject('BAD_USER_INPUT', `Invalid value configured for leaseexpiryaction, valid values are: ${LEASE_EXPIRY_ACTIONS.join(', ')}`, 'leaseExpiryAction');
-  }
-  return { leaseDuration: duration, leaseExpiryAction: parsed };
+  if (!given(duration) && parsed === null) return noLease;
+  if (!given(duration) || parsed === null) return reject('BAD_USER_INPUT', leaseMessages.needsBoth, given(duration) ? 'leaseExpiryAction' : 'leaseDuration');
+  return { leaseDuration: duration as number, leaseExpiryAction: parsed };
 }
 
 function decideCreateService(command: CreateServiceOfferingCommand, state: OfferingState): readonly OfferingEvent[] | Rejection {

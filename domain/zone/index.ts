@@ -1,1 +1,2 @@
 export * from './zone.js';
+export * from './region.js';

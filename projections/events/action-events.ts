@@ -208,6 +208,11 @@ export function administrationActionEvent(event: AdministrationDomainEvent): Adm
     case 'NetworkDeleted':
     case 'OfferingDeleted':
     case 'TemplateDeleted':
+    // Uniqueness claims taken for the resource whose own creation event is the action.
+    case 'NameClaimed':
+    case 'NameReleased':
+    case 'NetworkAddressingClaimed':
+    case 'NetworkAddressingReleased':
       return null;
   }
 }

@@ -1,7 +1,7 @@
 // Instance leases through the API (behaviour §3.3–§3.6): while `instance.lease.enabled` is off (the
 // default) no lease is applied whatever a deployment or its offering asks, `leased` cannot be
-// listed, and the lease arguments of an update count for nothing; while it is on, a deployment's
-// lease is checked and applied, its own or its offering's.
+// listed, and the lease arguments of an update count for nothing (their values are checked all the
+// same); while it is on, a deployment's lease is checked and applied, its own or its offering's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLClient } from 'graphql-request';
 import { gqlError, setConfiguration, startHarness, type Harness } from './harness.js';
@@ -54,8 +54,9 @@ describe('instance leases', () => {
   it('while the feature is off: no lease applied, none listed, none changed', async () => {
     expect(await deployLeased(user.client, { name: 'asks-for-one', d: 5, a: 'DESTROY' })).toMatchObject(noLease);
     expect(await deployLeased(user.client, { name: 'inherits-none', s: leasedOffering })).toMatchObject(noLease);
-    // Not even a duration CloudStack would refuse while the feature is on.
-    expect(await deployLeased(user.client, { name: 'nonsense', d: -7 })).toMatchObject(noLease);
+    // A value that could never be a lease is refused all the same (tests/e2e/validation.test.ts has the rest).
+    const nonsense = await gqlError(deployLeased(user.client, { name: 'nonsense', d: -7 }), h);
+    expect(nonsense.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431, field: 'leaseDuration' });
 
     const head = await h.logHead();
     const listed = await gqlError(leasedList(user.client));

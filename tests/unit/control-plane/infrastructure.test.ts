@@ -453,4 +453,74 @@ describe('infrastructure operations', () => {
       await expectRefused(() => seedDemo(context, user, services), 'FORBIDDEN');
     });
   });
+
+  describe('names and addressing kept unique, also under concurrent creations', () => {
+    /** Runs `count` creations at once; returns how many succeeded and the refusals of the others. */
+    async function race(count: number, create: (i: number) => Promise<unknown>): Promise<{ won: number; lost: ApiError[] }> {
+      const settledAll = await Promise.allSettled(Array.from({ length: count }, (_, i) => create(i)));
+      const lost = settledAll.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as ApiError);
+      for (const error of lost) expect(error).toBeInstanceOf(ApiError);
+      return { won: settledAll.length - lost.length, lost };
+    }
+
+    it('zone names: a duplicate is CONFLICT (case-insensitively), and of ten concurrent creations one wins', async () => {
+      await zone();
+      const error = await appendsNothing(() => createZone(context, admin, { name: 'Z1' }), 'CONFLICT', 'name');
+      expect(error.message).toContain('A zone with that name already exists');
+      const { won, lost } = await race(10, () => createZone(context, admin, { name: 'contested-zone' }));
+      expect(won).toBe(1);
+      expect(lost.map((e) => e.code)).toEqual(Array(9).fill('CONFLICT'));
+      expect(zones(context, admin, {}).nodes.filter((z) => z.name === 'contested-zone')).toHaveLength(1);
+      // A refused zone gives its name back: a zone refused for its network type leaves the name free.
+      await appendsNothing(() => createZone(context, admin, { name: 'free', networkType: 'Fancy' }), 'BAD_USER_INPUT', 'networkType');
+      await createZone(context, admin, { name: 'free' });
+    });
+
+    it('host names are unique in their zone; another zone may reuse one', async () => {
+      const c = await cluster();
+      const add = (clusterId: string, name: string) => addHost(context, admin, { clusterId, name, driver: 'simulator' }, services);
+      await add(c.id, 'kvm-1');
+      const error = await appendsNothing(() => add(c.id, 'KVM-1'), 'CONFLICT', 'name');
+      expect(error.message).toContain('KVM-1');
+      const other = await addCluster(context, admin, { zoneId: c.zoneId, name: 'c2', hypervisor: 'KVM' });
+      await appendsNothing(() => add(other.id, 'kvm-1'), 'CONFLICT', 'name');
+      const elsewhere = await createZone(context, admin, { name: 'z2' });
+      await add((await addCluster(context, admin, { zoneId: elsewhere.id, name: 'c1', hypervisor: 'KVM' })).id, 'kvm-1');
+      const { won } = await race(8, () => add(c.id, 'contested-host'));
+      expect(won).toBe(1);
+      expect(hosts(context, admin, { zoneId: c.zoneId }).nodes.filter((h) => h.name === 'contested-host')).toHaveLength(1);
+      // The losers' secrets and agents: none started for a refused host.
+      expect(added.filter((h) => h.name === 'contested-host')).toHaveLength(1);
+    });
+
+    it('storage pool names are unique in their zone', async () => {
+      const z = await zone();
+      const create = (name: string) => createStoragePool(context, admin, { zoneId: z.id, name, type: 'NFS', url: 'nfs://10.0.0.2/export' });
+      await create('primary');
+      await appendsNothing(() => create('Primary'), 'CONFLICT', 'name');
+      const { won } = await race(8, () => create('contested-pool'));
+      expect(won).toBe(1);
+      expect(storagePools(context, admin, { zoneId: z.id }).nodes.filter((p) => p.name === 'contested-pool')).toHaveLength(1);
+    });
+
+    it("a VLAN is one network's in its zone, a shared CIDR may not overlap another's; both BAD_USER_INPUT", async () => {
+      const z = await zone();
+      const create = (args: Record<string, unknown>) => createNetwork(context, admin, { zoneId: z.id, name: 'n', ...args });
+      await create({ type: 'L2', vlan: 100 });
+      await create({ type: 'Shared', vlan: 200, cidr: '10.1.0.0/24' });
+      const vlan = await appendsNothing(() => create({ type: 'L2', vlan: 100 }), 'BAD_USER_INPUT', 'vlan');
+      expect(vlan.message).toContain('Network with vlan 100 already exists');
+      await appendsNothing(() => create({ type: 'Shared', vlan: 100, cidr: '10.2.0.0/24' }), 'BAD_USER_INPUT', 'vlan');
+      const cidr = await appendsNothing(() => create({ type: 'Shared', vlan: 201, cidr: '10.1.0.128/25' }), 'BAD_USER_INPUT', 'cidr');
+      expect(cidr.message).toContain('10.1.0.0/24');
+      // A disjoint shared network, a network without a VLAN, and the same VLAN in another zone are fine.
+      await create({ type: 'Shared', vlan: 201, cidr: '10.1.1.0/24' });
+      await create({ type: 'L2' });
+      await create({ type: 'L2' });
+      await createNetwork(context, admin, { zoneId: (await createZone(context, admin, { name: 'z2' })).id, name: 'n', type: 'L2', vlan: 100 });
+      const { won, lost } = await race(8, (i) => create({ type: 'Shared', vlan: 300 + i, cidr: '10.3.0.0/24' }));
+      expect(won).toBe(1);
+      expect(lost.map((e) => e.field)).toEqual(Array(7).fill('cidr'));
+    });
+  });
 });

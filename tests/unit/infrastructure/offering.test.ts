@@ -97,8 +97,19 @@ describe('offering', () => {
         .when({ ...createSmall, leaseFeatureEnabled: true, leaseDuration: 30, leaseExpiryAction: 'destroy' })
         .then(createdWith({ leaseDuration: 30, leaseExpiryAction: 'DESTROY' }));
     });
-    it('ignores lease arguments while the feature is disabled, as CloudStack does', () => {
+    it('ignores valid lease arguments while the feature is disabled, as CloudStack does', () => {
       given(offeringDecider).when({ ...createSmall, leaseDuration: 30, leaseExpiryAction: 'STOP' }).then([smallCreated]);
+      given(offeringDecider).when({ ...createSmall, leaseDuration: 30 }).then([smallCreated]);
+    });
+
+    it.each([
+      [{ leaseDuration: -5, leaseExpiryAction: 'STOP' }, 'leaseDuration'],
+      [{ leaseDuration: -1 }, 'leaseDuration'],
+      [{ leaseDuration: 0 }, 'leaseDuration'],
+      [{ leaseDuration: 99_999, leaseExpiryAction: 'STOP' }, 'leaseDuration'],
+      [{ leaseDuration: 5, leaseExpiryAction: 'UNKNOWN' }, 'leaseExpiryAction'],
+    ] as const)('refuses lease values %o while the feature is disabled too', (change, field) => {
+      given(offeringDecider).when({ ...createSmall, ...change }).then('BAD_USER_INPUT', field);
     });
     it.each([
       [{ offeringId: '' }, 'offeringId'],

@@ -145,7 +145,20 @@ describe('DeployInstance', () => {
 
     it('applies none while instance.lease.enabled is off, whatever the request or the offering says', () => {
       expect(leaseOf(given([]).when(deploy({ leaseDuration: 5, leaseExpiryAction: 'DESTROY', offeringLease })).decision)).toEqual([null, null, null]);
-      expect(leaseOf(given([]).when(deploy({ leaseDuration: -7, leaseFeatureEnabled: false })).decision)).toEqual([null, null, null]);
+      expect(leaseOf(given([]).when(deploy({ leaseDuration: -1, leaseFeatureEnabled: false })).decision)).toEqual([null, null, null]);
+      expect(leaseOf(given([]).when(deploy({ leaseDuration: 36_500, leaseFeatureEnabled: false })).decision)).toEqual([null, null, null]);
+    });
+
+    it.each([-5, -2, 0, 2.5, 36_501, 99_999])('refuses a duration of %j while it is off too, with the same message', (leaseDuration) => {
+      const message = 'Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is 36500';
+      given([]).when(deploy({ leaseDuration, leaseExpiryAction: 'STOP', leaseFeatureEnabled: false })).then('BAD_USER_INPUT', { message, field: 'leaseDuration' });
+      given([]).when(deploy({ leaseDuration })).then('BAD_USER_INPUT', { message, field: 'leaseDuration' });
+    });
+
+    it.each([false, true])('refuses an unknown expiry action whether or not it is on (%j)', (leaseFeatureEnabled) => {
+      given([])
+        .when(deploy({ leaseDuration: 5, leaseExpiryAction: 'SHELVE' as 'STOP', leaseFeatureEnabled }))
+        .then('BAD_USER_INPUT', { message: 'Invalid value configured for leaseexpiryaction, valid values are: STOP, DESTROY', field: 'leaseExpiryAction' });
     });
 
     it.each([
@@ -313,6 +326,12 @@ describe('DeployInstance', () => {
     given([])
       .when(deploy({ nics: [nic1, { ...nic2, isDefault: true }] }))
       .then('BAD_USER_INPUT', { message: 'Only one NIC can be the default NIC; marked default: nic-1, nic-2', field: 'nics' });
+  });
+
+  it('refuses two NICs on one network, naming networkIds and the network', () => {
+    given([])
+      .when(deploy({ nics: [nic1, { ...nic2, networkId: nic1.networkId }] }))
+      .then('BAD_USER_INPUT', { message: `Network ${nic1.networkId} is named more than once in networkIds; an instance has one NIC per network`, field: 'networkIds' });
   });
 
   it('refuses a lease when the command time cannot be read', () => {

@@ -130,6 +130,31 @@ describe('UpdateInstance', () => {
       .when(cmd.update({ details: { leaseexpiryaction: 'STOP' } }))
       .then('BAD_USER_INPUT', { message: 'lease parameters should not be included in details as key' });
   });
+
+  describe('lease arguments (behaviour §3.5)', () => {
+    const invalidDuration = 'Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is 36500';
+
+    it('count for nothing while instance.lease.enabled is off, once their values are checked', () => {
+      given(history.stopped()).when(cmd.update({ leaseDuration: 10, leaseExpiryAction: 'STOP', leaseFeatureEnabled: false })).then([]);
+      given(history.stopped()).when(cmd.update({ leaseDuration: -1 })).then([]);
+    });
+
+    it.each([false, true])('refuse a duration out of range or an unknown action, on or off (%j)', (leaseFeatureEnabled) => {
+      for (const leaseDuration of [-5, 0, 1.5, 36_501, 99_999]) {
+        given(history.stopped()).when(cmd.update({ leaseDuration, leaseFeatureEnabled })).then('BAD_USER_INPUT', { message: invalidDuration, field: 'leaseDuration' });
+      }
+      given(history.stopped())
+        .when(cmd.update({ leaseDuration: 10, leaseExpiryAction: 'LATER', leaseFeatureEnabled }))
+        .then('BAD_USER_INPUT', { message: 'Invalid value configured for leaseexpiryaction, valid values are: STOP, DESTROY', field: 'leaseExpiryAction' });
+    });
+
+    it('refuse a change of lease while the feature is on; a lone action asks for none', () => {
+      given(history.stopped())
+        .when(cmd.update({ leaseDuration: 10, leaseExpiryAction: 'STOP', leaseFeatureEnabled: true }))
+        .then('BAD_USER_INPUT', { message: 'Changing a lease is not supported by this version; set it at deploy', field: 'leaseDuration' });
+      given(history.stopped()).when(cmd.update({ leaseExpiryAction: 'STOP', leaseFeatureEnabled: true })).then([]);
+    });
+  });
 });
 
 describe('UpdateVolume', () => {

@@ -1,0 +1,147 @@
+// Names and texts the API takes, across every aggregate that stores one: no C0/C1 control character, no
+// DEL, no empty display name. One rule (domain/config/validation.ts), held by every decider.
+import { describe, expect, it } from 'vitest';
+import { accountDecider, domainDecider } from '../../../domain/account/index.js';
+import { optionalName, optionalText, requireName } from '../../../domain/config/validation.js';
+import { hostDecider } from '../../../domain/host/index.js';
+import { instanceDecider, type InstanceCommand } from '../../../domain/instance/index.js';
+import { networkDecider } from '../../../domain/network/index.js';
+import { offeringDecider } from '../../../domain/offering/index.js';
+import { isRejection, type Decider, type DomainEvent } from '../../../domain/shared/decider.js';
+import { storagePoolDecider } from '../../../domain/storage/index.js';
+import { templateDecider } from '../../../domain/template/index.js';
+import { zoneDecider, type ZoneEvent } from '../../../domain/zone/index.js';
+import { cmd, deploy, history } from '../instance/fixtures.js';
+import { given } from './support.js';
+
+const at = '2025-01-01T00:00:00.000Z';
+
+/** NUL, BEL, an ANSI colour escape, DEL, NEL (C1) and the one-character CSI (C1). */
+const CONTROLS = ['\u0000', '\u0007', '\u001b[31m', '\u007f', '\u0085', '\u009b31m'] as const;
+
+describe('the shared name and text rules', () => {
+  it.each(CONTROLS)('refuse a name, an optional name and a text holding %j, naming the field and the character', (control) => {
+    for (const check of [requireName, optionalName, optionalText]) {
+      const rejection = check(`web${control}1`, 'displayName', 'Display name');
+      expect(rejection).toMatchObject({ code: 'BAD_USER_INPUT', field: 'displayName' });
+      expect(rejection?.message).toContain(`U+${control.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+    }
+  });
+
+  it('keep printable text, accents and other scripts', () => {
+    for (const text of ['web-1', 'Serveur de données', 'ウェブ', 'a b', 'ÿ ¡ ©']) {
+      expect(requireName(text, 'name', 'Name')).toBeUndefined();
+      expect(optionalText(text, 'displayText', 'displayText')).toBeUndefined();
+    }
+  });
+
+  it('let an optional name be absent, but not empty', () => {
+    expect(optionalName(undefined, 'group', 'Group name')).toBeUndefined();
+    expect(optionalName(null, 'group', 'Group name')).toBeUndefined();
+    expect(optionalName('', 'group', 'Group name')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'group' });
+    expect(optionalText('', 'displayText', 'displayText')).toBeUndefined();
+  });
+});
+
+const zoneCreated: ZoneEvent = { type: 'ZoneCreated', data: { zoneId: 'z1', name: 'zone', networkType: 'Advanced', created: at } };
+
+interface Case {
+  readonly what: string;
+  readonly field: string;
+  /** Decides the command with `text` in the field, on whatever history the command needs. */
+  readonly decide: (text: string) => unknown;
+}
+
+/** `on(decider, history)(text => command)`: the decider fixes the command type the arrow is checked against. */
+function on<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, events: readonly E[]) {
+  return (command: (text: string) => C) => (text: string): unknown => given(decider, events).when(command(text)).decision;
+}
+
+const cases: readonly Case[] = [
+  { what: 'zone name', field: 'name', decide: on(zoneDecider, [])((name) => ({ type: 'CreateZone', zoneId: 'z1', name, at })) },
+  { what: 'cluster name', field: 'name', decide: on(zoneDecider, [zoneCreated])((name) => ({ type: 'AddCluster', clusterId: 'c1', name, hypervisor: 'KVM', at })) },
+  {
+    what: 'host name',
+    field: 'name',
+    decide: on(hostDecider, [])((name) => ({ type: 'AddHost', hostId: 'h1', zoneId: 'z1', clusterId: 'c1', hypervisor: 'KVM', name, driver: 'simulator', cpuNumber: 1, cpuSpeed: 1000, memory: 1024, at })),
+  },
+  {
+    what: 'storage pool name',
+    field: 'name',
+    decide: on(storagePoolDecider, [])((name) => ({ type: 'CreateStoragePool', poolId: 'p1', zoneId: 'z1', scope: 'ZONE', name, poolType: 'NFS', server: '10.0.0.2', path: '/export', capacityBytes: 1000, at })),
+  },
+  {
+    what: 'network name',
+    field: 'name',
+    decide: on(networkDecider, [])((name) => ({ type: 'CreateNetwork', networkId: 'n1', zoneId: 'z1', name, networkType: 'L2', networkOfferingId: 'no-l2', at })),
+  },
+  {
+    what: 'service offering name',
+    field: 'name',
+    decide: on(offeringDecider, [])((name) => ({ type: 'CreateServiceOffering', offeringId: 'o1', name, cpuNumber: 1, cpuSpeed: 500, memory: 512, leaseFeatureEnabled: false, at })),
+  },
+  {
+    what: 'service offering display text',
+    field: 'displayText',
+    decide: on(offeringDecider, [])((displayText) => ({ type: 'CreateServiceOffering', offeringId: 'o1', name: 'small', displayText, cpuNumber: 1, cpuSpeed: 500, memory: 512, leaseFeatureEnabled: false, at })),
+  },
+  {
+    what: 'disk offering display text',
+    field: 'displayText',
+    decide: on(offeringDecider, [])((displayText) => ({ type: 'CreateDiskOffering', offeringId: 'o1', name: 'disk', displayText, diskSize: 1024, at })),
+  },
+  {
+    what: 'template name',
+    field: 'name',
+    decide: on(templateDecider, [])((name) => ({ type: 'RegisterTemplate', templateId: 't1', name, osTypeName: 'Debian', url: 'http://x/y.qcow2', format: 'QCOW2', hypervisor: 'KVM', size: 1024, at })),
+  },
+  {
+    what: 'template display text',
+    field: 'displayText',
+    decide: on(templateDecider, [])((displayText) => ({ type: 'RegisterTemplate', templateId: 't1', name: 'debian', displayText, osTypeName: 'Debian', url: 'http://x/y.qcow2', format: 'QCOW2', hypervisor: 'KVM', size: 1024, at })),
+  },
+  {
+    what: 'account name',
+    field: 'name',
+    decide: on(accountDecider, [])((name) => ({ type: 'CreateAccount', accountId: 'a1', domainId: 'd1', domainPath: '/', name, role: 'USER', user: { userId: 'u1', username: 'alice', apiKey: 'k'.repeat(43) }, at })),
+  },
+  {
+    what: 'domain name',
+    field: 'name',
+    decide: on(domainDecider, [])((name) => ({ type: 'CreateDomain', domainId: 'd1', name, parent: { domainId: 'd0', path: '/' }, at })),
+  },
+  { what: 'instance display name at deploy', field: 'displayName', decide: (displayName) => instanceDecider.decide(deploy({ displayName }), instanceDecider.initialState) },
+  { what: 'instance group at deploy', field: 'group', decide: (group) => instanceDecider.decide(deploy({ group }), instanceDecider.initialState) },
+  { what: 'instance display name on update', field: 'displayName', decide: (displayName) => decideOnStopped(cmd.update({ displayName })) },
+  { what: 'instance group on update', field: 'group', decide: (group) => decideOnStopped(cmd.update({ group })) },
+];
+
+function decideOnStopped(command: InstanceCommand): unknown {
+  const state = history.stopped().reduce(instanceDecider.evolve, instanceDecider.initialState);
+  return instanceDecider.decide(command, state);
+}
+
+describe('every name and text the API takes', () => {
+  it.each(cases)('accepts a plain $what', ({ decide }) => {
+    const decision = decide('plain-text');
+    expect(isRejection(decision) ? decision : 'accepted').toBe('accepted');
+  });
+
+  it.each(cases.flatMap((c) => CONTROLS.map((control) => ({ ...c, control }))))('refuses a $what holding $control', ({ decide, field, control }) => {
+    expect(decide(`a${control}b`)).toMatchObject({ kind: 'rejection', code: 'BAD_USER_INPUT', field });
+  });
+});
+
+describe('instance display names', () => {
+  it('refuses updateVirtualMachine(displayName: "") and keeps the display name', () => {
+    expect(decideOnStopped(cmd.update({ displayName: '' }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'displayName' });
+    expect(decideOnStopped(cmd.update({ displayName: '   ' }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'displayName' });
+  });
+
+  it('refuses an empty display name or group at deploy; absent ones default as before', () => {
+    expect(instanceDecider.decide(deploy({ displayName: '' }), instanceDecider.initialState)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'displayName' });
+    expect(instanceDecider.decide(deploy({ group: '' }), instanceDecider.initialState)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'group' });
+    const deployed = instanceDecider.decide(deploy({ displayName: null, group: null }), instanceDecider.initialState);
+    expect(isRejection(deployed) ? deployed : deployed[0]?.data).toMatchObject({ displayName: 'web-1', group: null });
+  });
+});
