@@ -7,7 +7,7 @@ import * as infrastructure from './infrastructure.js';
 import * as instances from './instances.js';
 import { JobWatcher, findJob } from './jobs.js';
 import { osTypes } from './os-types.js';
-import { instanceShownTo, instancesShownTo, jobShownTo } from './placement.js';
+import { eventsShownTo, instanceShownTo, instancesShownTo, jobShownTo } from './placement.js';
 import type { Caller, ControlPlane, JobView } from './port.js';
 import type { VirtualMachineView } from '../../projections/instances/view.js';
 import { usageRecords } from './usage.js';
@@ -39,7 +39,7 @@ export function createControlPlane(context: ControlPlaneContext, services: infra
     asyncJob: (caller, id) => jobShownTo(caller, findJob(context, caller, id)),
     onJobUpdated: (caller, id, listener) => watcher.watch(caller, id, (updated) => listener(jobShownTo(caller, updated))),
 
-    events: (caller, args) => events(context, caller, args),
+    events: (caller, args) => eventsShownTo(caller, events(context, caller, args)),
     usageEvents: (caller, args) => usageEvents(context, caller, args),
     usageRecords: (caller, args) => usageRecords(context, caller, args),
 

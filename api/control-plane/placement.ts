@@ -3,6 +3,7 @@
 // attack needs (is my instance on the same host as my target's?). A USER caller therefore gets
 // hostId, lastHostId and instanceName as null, wherever an instance reaches it: queries, job results,
 // job pushes, mutation results, the instance as of a moment.
+import type { EventView } from '../../projections/events/queries.js';
 import type { VirtualMachineView } from '../../projections/instances/view.js';
 import type { Connection } from '../../projections/pagination.js';
 import { ApiError, type Caller, type JobView } from './port.js';
@@ -25,8 +26,23 @@ export function instancesShownTo(caller: Caller, page: Connection<VirtualMachine
 export function jobShownTo(caller: Caller, job: JobView): JobView;
 export function jobShownTo(caller: Caller, job: JobView | undefined): JobView | undefined;
 export function jobShownTo(caller: Caller, job: JobView | undefined): JobView | undefined {
-  if (job === undefined || job.result === null || seesPlacement(caller)) return job;
-  return { ...job, result: instanceShownTo(caller, job.result) };
+  if (job === undefined || seesPlacement(caller)) return job;
+  return {
+    ...job,
+    result: job.result === null ? null : instanceShownTo(caller, job.result),
+    error: job.error === null ? null : { ...job.error, message: withoutHosts(job.error.message) },
+  };
+}
+
+/** Failure reasons and audit descriptions name hosts ("host … did not answer"); a user reads "a host". */
+export function eventsShownTo(caller: Caller, page: Connection<EventView>): Connection<EventView> {
+  return seesPlacement(caller) ? page : { ...page, nodes: page.nodes.map((event) => ({ ...event, description: withoutHosts(event.description) })) };
+}
+
+const HOST_REFERENCE = /\bhost [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+
+function withoutHosts(text: string): string {
+  return text.replace(HOST_REFERENCE, (match) => (match[0] === 'H' ? 'A host' : 'a host'));
 }
 
 /** Filtering by host would tell a user which of its instances share a host it has learnt of. */

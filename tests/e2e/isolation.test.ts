@@ -140,6 +140,16 @@ describe('isolation between accounts', () => {
     const { recoverVirtualMachine } = await c.request<{ recoverVirtualMachine: Vm }>(`mutation($id: ID!) { recoverVirtualMachine(id: $id) { ${VM_FIELDS} } }`, { id: vm.id });
     expect(placement(recoverVirtualMachine)).toEqual(hidden);
 
+    // Nor do the audit trail's descriptions name the host to the user; the admin reads them whole.
+    const descriptions = async (client: typeof c) =>
+      (await client.request<{ events: { nodes: Array<{ description: string }> } }>(`query($r: ID) { events(resourceId: $r, first: 100) { nodes { description } } }`, { r: vm.id })).events.nodes.map(
+        (e) => e.description,
+      );
+    expect((await descriptions(h.admin)).join('\n')).toContain(seen!.hostId!);
+    const told = await descriptions(c);
+    expect(told.join('\n')).not.toContain(seen!.hostId!);
+    expect(told).toContain('Instance started on a host');
+
     // Nor may a user ask which of its instances run on a host it has learnt of.
     const hostOfA = (await getVm(h.admin, vmA.id))?.hostId;
     const byHost = `query($host: ID) { virtualMachines(hostId: $host) { totalCount } }`;
