@@ -177,6 +177,18 @@ describe('error contract', () => {
     expect(stray.extensions?.field).toBe('details.rootdisksize');
   });
 
+  it('BAD_USER_INPUT 431: a root disk larger than storage.max.volume.size (2000 GiB), up front, not as a failed start', async () => {
+    const deployWith = `mutation($zoneId: ID!, $serviceOfferingId: ID!, $templateId: ID!, $details: JSON) {
+      deployVirtualMachine(zoneId: $zoneId, serviceOfferingId: $serviceOfferingId, templateId: $templateId, details: $details) { id } }`;
+    // 10^17 GiB: bytes no longer an exact integer; 2001 GiB: one over CloudStack's default maximum.
+    for (const rootdisksize of ['99999999999999999', '2001']) {
+      const error = await refused(user.client, deployWith, deployVars({ details: { rootdisksize } }), 'BAD_USER_INPUT');
+      expect(error.extensions?.field).toBe('details.rootdisksize');
+      expect(error.message).toContain(rootdisksize);
+      expect(error.message).toMatch(/2000 GiB \(storage\.max\.volume\.size\)/);
+    }
+  });
+
   it('BAD_USER_INPUT 431: malformed argument types, literal and in variables', async () => {
     await refused(user.client, `{ virtualMachines(first: "ten") { totalCount } }`, {}, 'BAD_USER_INPUT');
     await refused(user.client, `query($n: Int) { virtualMachines(first: $n) { totalCount } }`, { n: 'ten' }, 'BAD_USER_INPUT');
