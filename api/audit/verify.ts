@@ -32,6 +32,8 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyResult> {
       : await checkReadModels(options.store, options.readModelDirectory, options.projections, (d) => write(describeDifference(d)));
   if (readModels.kind === 'skipped') {
     write(`read model: not compared (${readModels.reason})`);
+  } else if (readModels.kind === 'unbuilt') {
+    write(`FAIL read-model: not compared, the log could not be projected up to position ${readModels.position}: ${readModels.reason}`);
   } else {
     if (readModels.truncated) {
       write(`FAIL read-model: the live read model has applied up to position ${readModels.position}, but the log ends at ${readModels.head} (events removed from its end)`);
@@ -41,7 +43,7 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyResult> {
         `${readModels.diff.differences.length} difference(s)`,
     );
   }
-  const readModelsOk = readModels.kind === 'skipped' || (!readModels.truncated && readModels.diff.differences.length === 0);
+  const readModelsOk = readModels.kind === 'skipped' || (readModels.kind === 'compared' && !readModels.truncated && readModels.diff.differences.length === 0);
   const ok = chain.problems.length === 0 && readModelsOk;
   write(ok ? 'PASS' : 'FAIL');
   return { ok, chain, readModels };
