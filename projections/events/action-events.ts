@@ -1,20 +1,22 @@
 // CloudStack's action events (the audit trail operators read) derived from domain events. They
-// are a view, not stored twice: this mapping is the only place the action types are decided.
+// are a view, not stored twice: this mapping is the only place a domain event's action type is
+// decided, among the types declared in domain/shared/action-event-types.ts.
 import type { InstanceDomainEvent } from '../../domain/instance/index.js';
+import type { ActionEventType } from '../../domain/shared/action-event-types.js';
 
 export type ActionEventState = 'Scheduled' | 'Started' | 'Completed';
 export type ActionEventLevel = 'INFO' | 'ERROR';
 
 export interface ActionEvent {
-  readonly type: string;
+  readonly type: ActionEventType;
   readonly state: ActionEventState;
   readonly level: ActionEventLevel;
   readonly description: string;
 }
 
-const started = (type: string, description: string): ActionEvent => ({ type, state: 'Started', level: 'INFO', description });
-const completed = (type: string, description: string): ActionEvent => ({ type, state: 'Completed', level: 'INFO', description });
-const failed = (type: string, description: string): ActionEvent => ({ type, state: 'Completed', level: 'ERROR', description });
+const started = (type: ActionEventType, description: string): ActionEvent => ({ type, state: 'Started', level: 'INFO', description });
+const completed = (type: ActionEventType, description: string): ActionEvent => ({ type, state: 'Completed', level: 'INFO', description });
+const failed = (type: ActionEventType, description: string): ActionEvent => ({ type, state: 'Completed', level: 'ERROR', description });
 
 /** The action event an instance event stands for. */
 export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {

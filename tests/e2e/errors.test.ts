@@ -228,6 +228,39 @@ describe('error contract', () => {
     expect(await h.logHead()).toBe(head);
   });
 
+  it('BAD_USER_INPUT 431: a window ending before it starts, on events, usageEvents and usageRecords alike', async () => {
+    const window = { startDate: '2025-03-02T00:00:00Z', endDate: '2025-03-01T00:00:00Z' };
+    for (const [list, required] of [['events', ''], ['usageEvents', ''], ['usageRecords', '!']] as const) {
+      const query = `query($startDate: DateTime${required}, $endDate: DateTime${required}) { ${list}(startDate: $startDate, endDate: $endDate) { totalCount } }`;
+      const error = await refused(user.client, query, window, 'BAD_USER_INPUT');
+      expect(error.extensions?.field, list).toBe('endDate');
+      expect(error.message, list).toContain('2025-03-01T00:00:00.000Z');
+    }
+    // The event windows are inclusive at both ends: a single instant is a window.
+    const instant = { startDate: '2025-03-01T00:00:00Z', endDate: '2025-03-01T00:00:00Z' };
+    await user.client.request(`query($startDate: DateTime, $endDate: DateTime) { events(startDate: $startDate, endDate: $endDate) { totalCount } }`, instant);
+  });
+
+  it('BAD_USER_INPUT 431: an events type that is no action-event type, a usageEvents type that is no usage type', async () => {
+    const events = await refused(user.client, `{ events(type: "VM") { totalCount } }`, {}, 'BAD_USER_INPUT');
+    expect(events.extensions?.field).toBe('type');
+    expect(events.message).toMatch(/^type "VM" is not an action-event type; known types: VM\.CREATE, VM\.START, /);
+    const usage = await refused(user.client, `{ usageEvents(type: "VM") { totalCount } }`, {}, 'BAD_USER_INPUT');
+    expect(usage.extensions?.field).toBe('type');
+    expect(usage.message).toMatch(/^type "VM" is not a usage type; known types: VM\.CREATE, /);
+    // Known types are answered, a usage type with or without its `usage.` prefix.
+    const { deployVirtualMachine } = await user.client.request<{ deployVirtualMachine: { id: string } }>(DEPLOY, deployVars({ name: 'typed-1', startVm: false }));
+    await h.waitForJob(user.client, deployVirtualMachine.id);
+    type Counts = { events: { totalCount: number }; usageEvents: { totalCount: number }; prefixed: { totalCount: number }; lease: { totalCount: number } };
+    const counts = await user.client.request<Counts>(
+      `{ events(type: "VM.CREATE") { totalCount } usageEvents(type: "VM.CREATE") { totalCount } prefixed: usageEvents(type: "usage.VM.CREATE") { totalCount } lease: events(type: "VM.LEASE.EXPIRING") { totalCount } }`,
+    );
+    expect(counts.events.totalCount).toBeGreaterThan(0);
+    expect(counts.usageEvents.totalCount).toBeGreaterThan(0);
+    expect(counts.prefixed.totalCount).toBe(counts.usageEvents.totalCount);
+    expect(counts.lease.totalCount).toBe(0);
+  });
+
   it('BAD_USER_INPUT 431: a bad cursor and first: -1 on every kind of list; a page too costly', async () => {
     for (const list of ['virtualMachines', 'events', 'usageEvents', 'zones']) {
       const bad = await refused(user.client, `query($after: String) { ${list}(after: $after) { totalCount } }`, { after: 'not-a-cursor' }, 'BAD_USER_INPUT');
