@@ -93,7 +93,16 @@ export function storedLink(metadata: JsonObject): HashChainLink | undefined {
   return isHash(hash) && isHash(previous) ? { hash, previous } : undefined;
 }
 
-export type LinkProblem = 'missing' | 'previous-mismatch' | 'hash-mismatch';
+/** `not-json`: the stored data or metadata text does not parse, so nothing but its link can be checked. */
+export type LinkProblem = 'missing' | 'previous-mismatch' | 'hash-mismatch' | 'not-json';
+
+export interface LinkCheck {
+  /** The hash to continue the stream's walk from; undefined when the event's own link could not be read. */
+  readonly hash: string | undefined;
+  readonly problem?: LinkProblem;
+  /** For `not-json`: the part that does not parse. */
+  readonly unreadable?: 'data' | 'metadata';
+}
 
 /**
  * Checks a stored event against the hash of its stream's prior event. The content is checked against
@@ -114,7 +123,7 @@ export function checkLink(expectedPrevious: string, event: ChainedEvent & { read
  * texts with the link last, so the texts are hashed as they are. Text that is not laid out so, or
  * does not match, is parsed and decided by checkLink, so the result is the same either way.
  */
-export function checkStoredEvent(expectedPrevious: string, event: StoredEvent): { hash: string; problem?: LinkProblem } {
+export function checkStoredEvent(expectedPrevious: string, event: StoredEvent): LinkCheck {
   const cut = cutLink(event.metadata);
   if (cut) {
     const content: ChainContent = { id: event.id, type: event.type, canonicalData: event.data, canonicalMetadata: cut.rest };
@@ -122,16 +131,21 @@ export function checkStoredEvent(expectedPrevious: string, event: StoredEvent): 
       return cut.link.previous === expectedPrevious ? { hash: cut.link.hash } : { hash: cut.link.hash, problem: 'previous-mismatch' };
     }
   }
-  let data: JsonValue;
-  let metadata: JsonObject;
+  // Text that is not JSON was not written by a store. Its link, when it can still be cut from the
+  // metadata, carries the walk on; otherwise the next event's link is the only word on its hash.
+  const data = parseOrUndefined(event.data);
+  if (data === undefined) return { hash: cut?.link.hash, problem: 'not-json', unreadable: 'data' };
+  const metadata = parseOrUndefined(event.metadata);
+  if (metadata === undefined) return { hash: cut?.link.hash, problem: 'not-json', unreadable: 'metadata' };
+  return checkLink(expectedPrevious, { ...event, data, metadata: typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata) ? metadata : {} });
+}
+
+function parseOrUndefined(text: string): JsonValue | undefined {
   try {
-    data = JSON.parse(event.data) as JsonValue;
-    metadata = JSON.parse(event.metadata) as JsonObject;
+    return JSON.parse(text) as JsonValue;
   } catch {
-    // Text that is not JSON was not written by a store.
-    return { hash: cut?.link.hash ?? expectedPrevious, problem: cut ? 'hash-mismatch' : 'missing' };
+    return undefined;
   }
-  return checkLink(expectedPrevious, { ...event, data, metadata: typeof metadata === 'object' && metadata !== null ? metadata : {} });
 }
 
 const LINK_HEAD = `"${HASH_CHAIN_KEY}":{"hash":"`;

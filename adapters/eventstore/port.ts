@@ -137,6 +137,24 @@ export class InvalidAppendError extends EventStoreError {
   }
 }
 
+/**
+ * A stored event that cannot be read back: its data or metadata is not JSON. A store never writes
+ * such text (appends are validated), so the file was changed under it; the error names the event.
+ */
+export class CorruptEventError extends EventStoreError {
+  readonly code = 'CORRUPT_EVENT';
+  constructor(
+    readonly stream: string,
+    readonly revision: number,
+    readonly position: number,
+    readonly part: 'data' | 'metadata',
+    detail: string,
+  ) {
+    super(`event at position ${position} (${stream} revision ${revision}) is corrupt: its ${part} is not JSON (${detail})`);
+    this.name = 'CorruptEventError';
+  }
+}
+
 export class EventStoreClosedError extends EventStoreError {
   readonly code = 'STORE_CLOSED';
   constructor() {

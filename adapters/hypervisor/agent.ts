@@ -52,7 +52,10 @@ function requireInterval(value: number, name: string): void {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of ms, got ${value}`);
 }
 
-function describeFailure(error: unknown): { message: string; detail?: string } {
+type ReplyBase = Pick<AgentReply, 'type' | 'commandId' | 'hostId' | 'command'>;
+type Failure = NonNullable<AgentReply['error']>;
+
+function describeFailure(error: unknown): Failure {
   if (error instanceof DriverError) {
     return error.detail === undefined ? { message: error.message } : { message: error.message, detail: error.detail };
   }
@@ -131,52 +134,68 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     run();
   }
 
+  /** A failed reply, with the power state the host sees for the domain named (the protocol wants one). */
+  async function failedReply(base: ReplyBase, driver: HypervisorDriver, name: string | undefined, failure: Failure): Promise<AgentReply> {
+    try {
+      if (name === undefined) throw new Error('the command names no domain');
+      const seen = (await driver.listDomains()).find((domain) => domain.instanceName === name);
+      return { ...base, outcome: 'failed', powerState: seen?.powerState ?? 'missing', error: failure };
+    } catch (listError) {
+      // A failed reply's power state is advisory, and the detail says it is a guess.
+      const note = `power state unknown: ${describeFailure(listError).message}`;
+      const detail = failure.detail === undefined ? note : `${failure.detail}\n${note}`;
+      return { ...base, outcome: 'failed', powerState: 'missing', error: { message: failure.message, detail } };
+    }
+  }
+
   async function reply(hostId: string, command: AgentCommand, driver: HypervisorDriver): Promise<AgentReply> {
-    const base = { type: 'AgentReply', commandId: command.commandId, hostId, command: command.type } as const;
+    const base: ReplyBase = { type: 'AgentReply', commandId: command.commandId, hostId, command: command.type };
     try {
       const powerState = await execute(driver, command);
       return { ...base, outcome: 'succeeded', powerState };
     } catch (error) {
-      const failure = describeFailure(error);
-      const name = commandInstanceName(command);
-      try {
-        const seen = (await driver.listDomains()).find((domain) => domain.instanceName === name);
-        return { ...base, outcome: 'failed', powerState: seen?.powerState ?? 'missing', error: failure };
-      } catch (listError) {
-        // The protocol wants a power state; a failed reply's is advisory, and the detail says it is a guess.
-        const note = `power state unknown: ${describeFailure(listError).message}`;
-        const detail = failure.detail === undefined ? note : `${failure.detail}\n${note}`;
-        return { ...base, outcome: 'failed', powerState: 'missing', error: { message: failure.message, detail } };
-      }
+      return failedReply(base, driver, commandInstanceName(command), describeFailure(error));
     }
+  }
+
+  /** Sends the reply, then acks; a reply that cannot be sent leaves the command to be run again. */
+  async function answer(delivery: Delivery, commandId: string, reply: AgentReply): Promise<void> {
+    try {
+      await bus.publish(ORCHESTRATOR_REPLIES, toBusMessage(replyMessageId(commandId), reply));
+    } catch (error) {
+      // Unanswered: run it again later (idempotent), up to the queue's delivery limit.
+      onError(error, `publishing the reply to command ${commandId}`);
+      await delivery.nack({ requeue: true });
+      return;
+    }
+    await delivery.ack();
   }
 
   async function handle(hostId: string, driver: HypervisorDriver, delivery: Delivery): Promise<void> {
     const parsed = parseAgentCommand(delivery.message);
     if (!parsed.ok) {
-      onError(new Error(parsed.reason), `dead-lettering malformed message ${delivery.message.id} on ${delivery.queue}`);
+      const { envelope, reason } = parsed;
+      // A command that still says which it is gets a failure its job can show at once, rather than
+      // a dead letter that leaves the job to time out. A malformed message is bad data, not a bug
+      // of the agent's: it is logged by its reason, without a stack.
+      if (envelope !== undefined && envelope.hostId === hostId) {
+        onError(reason, `answering unreadable command ${envelope.commandId} on ${delivery.queue} with a failure`);
+        const base: ReplyBase = { type: 'AgentReply', commandId: envelope.commandId, hostId, command: envelope.type };
+        const failure = { message: `host ${hostId} could not read ${envelope.type} command ${envelope.commandId}: ${reason}` };
+        return answer(delivery, envelope.commandId, await failedReply(base, driver, envelope.instanceName, failure));
+      }
+      onError(reason, `dead-lettering malformed message ${delivery.message.id} on ${delivery.queue}`);
       await delivery.nack({ requeue: false });
       return;
     }
     const { command } = parsed;
     if (command.hostId !== hostId) {
-      onError(
-        new Error(`command ${command.commandId} is for host ${command.hostId}`),
-        `dead-lettering a misrouted command on ${delivery.queue}`,
-      );
+      onError(`command ${command.commandId} is for host ${command.hostId}`, `dead-lettering a misrouted command on ${delivery.queue}`);
       await delivery.nack({ requeue: false });
       return;
     }
-    const answer = await perDomain.run([`${hostId}/${commandInstanceName(command)}`], () => reply(hostId, command, driver));
-    try {
-      await bus.publish(ORCHESTRATOR_REPLIES, toBusMessage(replyMessageId(command.commandId), answer));
-    } catch (error) {
-      // Unanswered: run it again later (idempotent), up to the queue's delivery limit.
-      onError(error, `publishing the reply to command ${command.commandId}`);
-      await delivery.nack({ requeue: true });
-      return;
-    }
-    await delivery.ack();
+    const result = await perDomain.run([`${hostId}/${commandInstanceName(command)}`], () => reply(hostId, command, driver));
+    await answer(delivery, command.commandId, result);
   }
 
   async function serve(hostId: string, driver: HypervisorDriver): Promise<void> {

@@ -1,10 +1,37 @@
 // Checks a bus message against the AgentCommand contract before an agent acts on it. A message that
-// does not fit is never retried (it cannot get better), so the agent dead-letters it with the reason.
+// does not fit is never retried (it cannot get better). When it still says which command it is (its
+// commandId, hostId and type), the agent answers it with a failure carrying the reason, so the job
+// fails at once; otherwise nobody waits on it by name and the agent dead-letters it.
 import type { BusMessage } from '../bus/port.js';
 import type { JsonValue } from '../eventstore/port.js';
 import type { AgentCommand, DomainSpec, NicSpec, VolumeSpec } from './protocol.js';
 
-export type ParsedCommand = { readonly ok: true; readonly command: AgentCommand } | { readonly ok: false; readonly reason: string };
+/** What a command that could not be read still says about itself: enough to address a reply. */
+export interface CommandEnvelope {
+  readonly commandId: string;
+  readonly hostId: string;
+  readonly type: AgentCommand['type'];
+  /** The domain it names, when that much could be read. */
+  readonly instanceName: string | undefined;
+}
+
+export type ParsedCommand =
+  | { readonly ok: true; readonly command: AgentCommand }
+  | { readonly ok: false; readonly reason: string; readonly envelope: CommandEnvelope | undefined };
+
+// A record over the union's types, so a command type added to the protocol must be added here too.
+const COMMAND_TYPES: Readonly<Record<AgentCommand['type'], true>> = {
+  StartDomain: true,
+  StopDomain: true,
+  RebootDomain: true,
+  MigrateDomain: true,
+  DestroyDomain: true,
+  ScaleDomain: true,
+};
+
+function isCommandType(value: JsonValue | undefined): value is AgentCommand['type'] {
+  return typeof value === 'string' && Object.hasOwn(COMMAND_TYPES, value);
+}
 
 type JsonObject = { readonly [key: string]: JsonValue };
 
@@ -129,6 +156,15 @@ function command(body: JsonObject): AgentCommand {
   }
 }
 
+/** The envelope of a body that failed to parse, when its commandId, hostId and type are all readable. */
+function envelopeOf(body: JsonValue): CommandEnvelope | undefined {
+  if (!isObject(body)) return undefined;
+  const { commandId, hostId, type, instanceName, domain } = body;
+  if (typeof commandId !== 'string' || commandId === '' || typeof hostId !== 'string' || hostId === '' || !isCommandType(type)) return undefined;
+  const named = isObject(domain) ? domain['instanceName'] : instanceName;
+  return { commandId, hostId, type, instanceName: typeof named === 'string' && named !== '' ? named : undefined };
+}
+
 export function parseAgentCommand(message: BusMessage): ParsedCommand {
   try {
     if (!isObject(message.body)) throw new Malformed('the body must be an object');
@@ -136,7 +172,7 @@ export function parseAgentCommand(message: BusMessage): ParsedCommand {
     if (message.type !== parsed.type) throw new Malformed(`message type ${message.type} differs from body type ${parsed.type}`);
     return { ok: true, command: parsed };
   } catch (error) {
-    if (error instanceof Malformed) return { ok: false, reason: error.message };
+    if (error instanceof Malformed) return { ok: false, reason: error.message, envelope: envelopeOf(message.body) };
     throw error;
   }
 }

@@ -3,10 +3,10 @@
 // prior event, and (for the SQLite log, whose positions are gap-free) no position is missing.
 // Memory grows with the number of streams (one tip each), not with the number of events.
 import { createHash } from 'node:crypto';
-import { GENESIS_HASH, checkLink, checkStoredEvent } from '../../adapters/eventstore/hash-chain.js';
+import { GENESIS_HASH, checkLink, checkStoredEvent, type LinkCheck } from '../../adapters/eventstore/hash-chain.js';
 import type { EventStore, RecordedEvent, StoredEvent } from '../../adapters/eventstore/port.js';
 
-export type LogProblemKind = 'unsealed' | 'hash-mismatch' | 'previous-mismatch' | 'revision-gap' | 'revision-order' | 'position-gap';
+export type LogProblemKind = 'unsealed' | 'hash-mismatch' | 'previous-mismatch' | 'corrupt' | 'revision-gap' | 'revision-order' | 'position-gap';
 
 export interface LogProblem {
   readonly kind: LogProblemKind;
@@ -40,7 +40,8 @@ export interface ChainReport {
 
 interface Tip {
   revision: number;
-  hash: string;
+  /** Undefined after an event whose link could not be read: the next one's link is then taken as it is. */
+  hash: string | undefined;
 }
 
 export async function checkLogChains(store: EventStore, options: ChainCheckOptions): Promise<ChainReport> {
@@ -93,12 +94,15 @@ function checkEvent(event: RecordedEvent | StoredEvent, tips: Map<string, Tip>, 
     report({ kind: 'revision-order', ...at, message: `${stream}: revision ${revision} comes after revision ${tip.revision} (reordered, repeated or inserted)` });
   }
 
-  const checked = isStored(event) ? checkStoredEvent(tip.hash, event) : checkLink(tip.hash, event);
-  if (checked.problem === 'missing') {
+  const expected = tip.hash ?? GENESIS_HASH;
+  const checked: LinkCheck = isStored(event) ? checkStoredEvent(expected, event) : checkLink(expected, event);
+  if (checked.problem === 'not-json') {
+    report({ kind: 'corrupt', ...at, message: `${stream} revision ${revision}: its ${checked.unreadable ?? 'data'} is not JSON (changed outside the store)` });
+  } else if (checked.problem === 'missing') {
     report({ kind: 'unsealed', ...at, message: `${stream} revision ${revision}: no hash-chain link (inserted, or written before the chain existed)` });
   } else if (checked.problem === 'hash-mismatch') {
     report({ kind: 'hash-mismatch', ...at, message: `${stream} revision ${revision}: content does not match its hash (changed, or moved from another place)` });
-  } else if (checked.problem === 'previous-mismatch' && !sequenceBroken) {
+  } else if (checked.problem === 'previous-mismatch' && !sequenceBroken && tip.hash !== undefined) {
     // After a gap or a step back the revision report already names what happened here.
     report({ kind: 'previous-mismatch', ...at, message: `${stream} revision ${revision}: links to another predecessor than revision ${tip.revision} (an earlier event was changed, removed or inserted)` });
   }
@@ -111,6 +115,6 @@ function isStored(event: RecordedEvent | StoredEvent): event is StoredEvent {
 
 function digestOf(tips: Map<string, Tip>): string {
   const hash = createHash('sha256');
-  for (const stream of [...tips.keys()].sort()) hash.update(`${stream}\n${tips.get(stream)!.hash}\n`);
+  for (const stream of [...tips.keys()].sort()) hash.update(`${stream}\n${tips.get(stream)!.hash ?? 'unreadable'}\n`);
   return hash.digest('hex');
 }

@@ -13,6 +13,8 @@ import { diffDatabases, type RowDifference, type TableDiff } from './read-model-
 
 export type ReadModelCheck =
   | { readonly kind: 'skipped'; readonly reason: string }
+  /** The log could not be projected up to the live read model's position (e.g. a corrupt event). */
+  | { readonly kind: 'unbuilt'; readonly position: number; readonly reason: string }
   | {
       readonly kind: 'compared';
       readonly file: string;
@@ -40,7 +42,12 @@ export async function checkReadModels(
     const position = (live.prepare('SELECT position FROM read_model_checkpoint WHERE id = 1').get() as { position: number }).position;
     const head = await store.headPosition();
     const rebuiltFile = join(scratch, 'rebuilt.sqlite');
-    await ReadModel.rebuild({ store: logUpTo(store, Math.min(position, head)), projections, directory: scratch }, rebuiltFile);
+    try {
+      await ReadModel.rebuild({ store: logUpTo(store, Math.min(position, head)), projections, directory: scratch }, rebuiltFile);
+    } catch (error) {
+      // A failure to be reported, not to end the audit: the log check has already said where the log is broken.
+      return { kind: 'unbuilt', position, reason: error instanceof Error ? error.message : String(error) };
+    }
     const rebuilt = new Database(rebuiltFile, { readonly: true, fileMustExist: true });
     try {
       const diff = diffDatabases(live, rebuilt, onDifference);

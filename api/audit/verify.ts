@@ -42,6 +42,8 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyResult> {
   }
   if (readModels.kind === 'skipped') {
     write(`read model: not compared (${readModels.reason})`);
+  } else if (readModels.kind === 'unbuilt') {
+    write(`FAIL read-model: not compared, the log could not be projected up to position ${readModels.position}: ${readModels.reason}`);
   } else {
     if (readModels.truncated) {
       write(`FAIL read-model: the live read model has applied up to position ${readModels.position}, but the log ends at ${readModels.head} (events removed from its end)`);
@@ -51,7 +53,8 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyResult> {
         `${readModels.diff.differences.length} difference(s)`,
     );
   }
-  const readModelsOk = !rebuildFailed && (readModels.kind === 'skipped' || (!readModels.truncated && readModels.diff.differences.length === 0));
+  const readModelsOk =
+    !rebuildFailed && (readModels.kind === 'skipped' || (readModels.kind === 'compared' && !readModels.truncated && readModels.diff.differences.length === 0));
   const ok = chain.problems.length === 0 && readModelsOk;
   write(ok ? 'PASS' : 'FAIL');
   return { ok, chain, readModels };

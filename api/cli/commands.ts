@@ -9,7 +9,7 @@ import { replayStreams } from '../audit/replay.js';
 import { verifyLog } from '../audit/verify.js';
 import { projections } from '../projections.js';
 import { fileOutput, isRegularFile, streamOutput } from '../usage-tail/output.js';
-import { tailUsage, type TailFormat } from '../usage-tail/tail.js';
+import { PositionBeyondHeadError, tailUsage, type TailFormat } from '../usage-tail/tail.js';
 import { openLog } from './log.js';
 
 export interface CliIo {
@@ -102,6 +102,11 @@ async function usageTail(args: readonly string[], io: CliIo): Promise<number> {
     });
     io.stderr.write(`usage tail: ${result.records} record(s), up to position ${result.position}\n`);
     return 0;
+  } catch (error) {
+    if (error instanceof PositionBeyondHeadError && error.source === 'from') {
+      throw new UsageError(`--from ${error.position} is beyond the end of the log (its last position is ${error.head})`);
+    }
+    throw error;
   } finally {
     await log.store.close();
   }

@@ -11,6 +11,7 @@ import { effectiveSetting, type ConfigKeyName, type ConfigValue } from '../../do
 import type { Decider, DomainEvent } from '../../domain/shared/decider.js';
 import { settingsSnapshot } from '../../projections/configuration/index.js';
 import { InvalidPageRequestError } from '../../projections/pagination.js';
+import { InvalidTimeWindowError } from '../../projections/time-range.js';
 import type { ReadModel } from '../../projections/read-model.js';
 import type { Visibility } from '../../projections/visibility.js';
 import type { SagaRunner } from '../../sagas/runner.js';
@@ -84,6 +85,7 @@ export function toApiError(error: unknown): unknown {
   if (error instanceof CommandRejectedError) return new ApiError(error.rejection.code, error.rejection.message, error.rejection.field);
   if (error instanceof ConcurrencyConflictError) return new ApiError('CONFLICT', error.message);
   if (error instanceof InvalidPageRequestError) return new ApiError('BAD_USER_INPUT', error.message, error.field);
+  if (error instanceof InvalidTimeWindowError) return new ApiError('BAD_USER_INPUT', error.message, error.field);
   return error;
 }
 

@@ -257,7 +257,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
       id: uuidv5(`volume|${instanceId}|root`, EVENT_ID_NAMESPACE),
       name: `ROOT-${instanceId.slice(0, 8)}`,
       // A root disk smaller than the template is the decider's to refuse, not to round up silently.
-      size: rootDiskSize(args.details) ?? template.size,
+      size: rootDiskSize(args.details, setting(context, 'storage.max.volume.size')) ?? template.size,
       storagePoolId: pool?.id ?? null,
       diskOfferingId: null,
     },
@@ -333,12 +333,22 @@ function internalName(context: ControlPlaneContext, accountId: string, instanceI
   return `i-${accountId}-${instanceId}-${suffix}`;
 }
 
-function rootDiskSize(details: Readonly<Record<string, string>> | null | undefined): number | undefined {
+/**
+ * The `rootdisksize` detail in bytes. CloudStack bounds every volume by `storage.max.volume.size`
+ * (VolumeApiService.validateVolumeSizeInBytes); without it a 10^17 GiB disk would be accepted here
+ * and only fail on the host, after the job had waited for an agent that could not read the command.
+ */
+function rootDiskSize(details: Readonly<Record<string, string>> | null | undefined, maxGiB: number): number | undefined {
   const text = details?.rootdisksize;
   if (text === undefined) return undefined;
   const gib = Number(text);
-  if (!Number.isInteger(gib) || gib <= 0) throw new ApiError('BAD_USER_INPUT', `details.rootdisksize must be a positive number of GiB, got ${JSON.stringify(text)}`, 'details.rootdisksize');
-  return gib * GiB;
+  const field = 'details.rootdisksize';
+  if (!Number.isInteger(gib) || gib <= 0) throw new ApiError('BAD_USER_INPUT', `details.rootdisksize must be a positive number of GiB, got ${JSON.stringify(text)}`, field);
+  const bytes = gib * GiB;
+  if (gib > maxGiB || !Number.isSafeInteger(bytes)) {
+    throw new ApiError('BAD_USER_INPUT', `details.rootdisksize ${JSON.stringify(text)} GiB is larger than the maximum volume size, ${maxGiB} GiB (storage.max.volume.size)`, field);
+  }
+  return bytes;
 }
 
 /**

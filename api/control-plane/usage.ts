@@ -1,22 +1,11 @@
 // The usage records query: the read model's intervals, cut into days of the configured usage zone.
-import { InvalidUsageWindowError, listUsageRecords, type UsageRecordView } from '../../projections/usage-records/index.js';
+import { listUsageRecords, type UsageRecordView } from '../../projections/usage-records/index.js';
 import type { Connection } from '../../projections/pagination.js';
 import { db, guarded, setting, visibilityOf, type ControlPlaneContext } from './context.js';
-import { ApiError, type Caller, type UsageRecordsArgs } from './port.js';
+import type { Caller, UsageRecordsArgs } from './port.js';
 
 export function usageRecords(context: ControlPlaneContext, caller: Caller, args: UsageRecordsArgs): Connection<UsageRecordView> {
-  return guarded(() => {
-    try {
-      return listUsageRecords(
-        db(context),
-        visibilityOf(context, caller),
-        args,
-        args,
-        { timeZone: setting(context, 'usage.timezone'), nowMs: context.clock.now().getTime() },
-      );
-    } catch (error) {
-      if (error instanceof InvalidUsageWindowError) throw new ApiError('BAD_USER_INPUT', error.message, error.field);
-      throw error;
-    }
-  });
+  return guarded(() =>
+    listUsageRecords(db(context), visibilityOf(context, caller), args, args, { timeZone: setting(context, 'usage.timezone'), nowMs: context.clock.now().getTime() }),
+  );
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError, type ASTNode, type GraphQLFormattedError } from './graphql-js.js';
 import { ApiError, CLOUDSTACK_ERROR_CODES, type ErrorCode } from '../control-plane/port.js';
 import { InvalidPageRequestError } from '../../projections/pagination.js';
+import { namedValidationAbort } from './limits/aborts.js';
 
 export interface ErrorLogger {
   error(message: string, error: unknown): void;
@@ -106,7 +107,8 @@ export function formatGraphqlError(formatted: GraphQLFormattedError, error: unkn
     return withExtensions(formatted, formatted.message, contractExtensions(code, extensions['field']));
   }
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
-    return withExtensions(formatted, formatted.message, contractExtensions('BAD_USER_INPUT', extensions['field'], code));
+    const message = (code === 'GRAPHQL_VALIDATION_FAILED' ? namedValidationAbort(formatted.message) : undefined) ?? formatted.message;
+    return withExtensions(formatted, message, contractExtensions('BAD_USER_INPUT', extensions['field'], code));
   }
 
   const reference = randomUUID();

@@ -26,12 +26,20 @@ export interface GraphqlWebSocket {
   dispose(): Promise<void>;
 }
 
+const MESSAGE_TOO_BIG = `a message may be at most ${MAX_BODY_BYTES} bytes`;
+
 // A type alias, not an interface: graphql-ws requires an index-signature-compatible record.
 type ConnectionExtra = { apiKey: string };
 
 export function attachGraphqlWebSocket(options: GraphqlWebSocketOptions): GraphqlWebSocket {
   const { schema, controlPlane, logger } = options;
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path ?? '/graphql', maxPayload: MAX_BODY_BYTES });
+  // ws closes a connection whose message is over maxPayload with 1009 and no reason; the reason names
+  // the limit, as the HTTP transport's 413 body does. (A close reason holds at most 123 bytes.)
+  wsServer.on('connection', (socket) => {
+    const close = socket.close.bind(socket);
+    socket.close = (code?: number, reason?: string | Buffer) => close(code, code === 1009 && !reason ? MESSAGE_TOO_BIG : reason);
+  });
   const disposable = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       isProd: options.production,

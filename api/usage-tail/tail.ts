@@ -45,15 +45,43 @@ export class UnknownUsageTypeError extends Error {
   }
 }
 
+/**
+ * A start past the log's last event. Taken as given it would become the checkpoint, and every
+ * event written below it later would be skipped without a word, so nothing is read or written.
+ */
+export class PositionBeyondHeadError extends Error {
+  constructor(
+    /** Where the position came from: the `from` option, or the checkpoint file. */
+    readonly source: 'from' | 'checkpoint',
+    readonly position: number,
+    readonly head: number,
+    checkpointFile?: string,
+  ) {
+    super(
+      source === 'from'
+        ? `start position ${position} is beyond the end of the log (its last position is ${head})`
+        : `checkpoint ${checkpointFile} holds position ${position}, beyond the end of the log (its last position is ${head}): ` +
+            'it was not taken from this log, and resuming from it would skip every event up to it',
+    );
+    this.name = 'PositionBeyondHeadError';
+  }
+}
+
 const PAGE = 1000;
 
 export async function tailUsage(options: TailOptions): Promise<TailResult> {
   const types = options.types ?? [];
   for (const type of types) if (!(USAGE_TYPES as readonly string[]).includes(type)) throw new UnknownUsageTypeError(type);
   const saved = options.checkpointFile === undefined ? undefined : readCheckpoint(options.checkpointFile);
+  // Checked before the output is opened (which cuts a file back to the checkpoint's mark) and before
+  // a first checkpoint is written: a refused start changes nothing. The head only grows, so a start
+  // within it now stays within it.
+  const head = await options.store.headPosition();
+  if (saved !== undefined && saved.position > head) throw new PositionBeyondHeadError('checkpoint', saved.position, head, options.checkpointFile);
+  const start = saved?.position ?? startPosition(options.from ?? 'start', head);
+  if (start > head) throw new PositionBeyondHeadError('from', start, head);
   const output = options.openOutput(saved?.output ?? null);
   try {
-    const start = saved?.position ?? (await startPosition(options.store, options.from ?? 'start'));
     // Taken before anything is written, so that even the first batch can be cut back, and a run from
     // `end` killed early resumes from the same place.
     if (options.checkpointFile !== undefined && saved === undefined) writeCheckpoint(options.checkpointFile, { position: start, output: output.mark() });
@@ -171,9 +199,10 @@ async function take(reader: Reader, event: TailEvent): Promise<void> {
   if (reader.batch.records >= reader.maxBatch) await reader.batch.write();
 }
 
-async function startPosition(store: EventStore, from: FromPosition): Promise<number> {
+/** `end` is the head read once for the whole start, so it cannot differ from the one checked against. */
+function startPosition(from: FromPosition, head: number): number {
   if (from === 'start') return 0;
-  if (from === 'end') return store.headPosition();
+  if (from === 'end') return head;
   return from;
 }
 

@@ -156,6 +156,16 @@ export const CONFIG_KEYS = {
     scopes: ['global'],
     description: 'Maximum size in GiB of a volume created from a custom-sized disk offering',
   },
+  'storage.max.volume.size': {
+    type: 'integer',
+    default: 2000,
+    min: 1,
+    // 2^23 GiB is 2^53 bytes: any size this allows is still an exact (safe) integer count of bytes.
+    max: 8_388_607,
+    unit: 'GiB',
+    scopes: ['global'],
+    description: 'The maximum size for a volume (in GB)',
+  },
   'instance.lease.enabled': {
     type: 'boolean',
     default: false,

@@ -4,6 +4,7 @@
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
 import type { RecordedEvent } from '../../adapters/eventstore/port.js';
 import { INSTANCE_STREAM_PREFIX, type InstanceDomainEvent } from '../../domain/instance/index.js';
+import type { ActionEventType } from '../../domain/shared/action-event-types.js';
 import type { Projection, ReadModelWriter } from '../projection.js';
 import { administrationActionEvent, instanceActionEvent, type AdministrationDomainEvent } from './action-events.js';
 
@@ -100,7 +101,7 @@ function actingAccount(event: RecordedEvent, db: ReadModelWriter): Owner {
 function insertEvent(
   db: ReadModelWriter,
   event: RecordedEvent,
-  row: { type: string; state: string; level: string; description: string; resourceId: string; resourceType: string; accountId: string; domainId: string },
+  row: { type: ActionEventType; state: string; level: string; description: string; resourceId: string; resourceType: string; accountId: string; domainId: string },
 ): void {
   db.run(
     `INSERT OR IGNORE INTO events (position, event_id, type, state, level, resource_id, resource_type, account_id, domain_id, description, actor, occurred_at)

@@ -5,6 +5,7 @@ import type { Database } from 'better-sqlite3';
 import { where } from '../listing.js';
 import { InvalidPageRequestError, decodeCursor, pageSize, toConnection, type Connection, type PageRequest } from '../pagination.js';
 import { prepared } from '../sql.js';
+import { InvalidTimeWindowError, windowBound } from '../time-range.js';
 import type { UsageSubject } from '../usage/queries.js';
 import { visibleTo, type Visibility } from '../visibility.js';
 import { splitAtMidnights } from './day-split.js';
@@ -40,16 +41,6 @@ export interface UsageRecordClock {
   readonly timeZone: string;
   /** Open intervals run to here (when it is before the window's end). */
   readonly nowMs: number;
-}
-
-export class InvalidUsageWindowError extends Error {
-  constructor(
-    readonly field: 'startDate' | 'endDate',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'InvalidUsageWindowError';
-  }
 }
 
 interface Row {
@@ -101,12 +92,11 @@ export function listUsageRecords(
   return toConnection(after.slice(0, size + 1), size, pieces.length, (p) => [p.startDate, p.id], (p) => p);
 }
 
+/** [startDate, endDate): half-open, so unlike the inclusive event windows it cannot be empty. */
 function windowOf(filter: UsageRecordFilter): { from: number; to: number } {
-  const from = Date.parse(filter.startDate);
-  const to = Date.parse(filter.endDate);
-  if (Number.isNaN(from)) throw new InvalidUsageWindowError('startDate', `startDate is not a date-time: ${JSON.stringify(filter.startDate)}`);
-  if (Number.isNaN(to)) throw new InvalidUsageWindowError('endDate', `endDate is not a date-time: ${JSON.stringify(filter.endDate)}`);
-  if (to <= from) throw new InvalidUsageWindowError('endDate', `endDate ${filter.endDate} must be after startDate ${filter.startDate}`);
+  const from = windowBound(filter, 'startDate')!;
+  const to = windowBound(filter, 'endDate')!;
+  if (to <= from) throw new InvalidTimeWindowError('endDate', `endDate ${filter.endDate} must be after startDate ${filter.startDate}`);
   return { from, to };
 }
 

@@ -177,6 +177,18 @@ describe('error contract', () => {
     expect(stray.extensions?.field).toBe('details.rootdisksize');
   });
 
+  it('BAD_USER_INPUT 431: a root disk larger than storage.max.volume.size (2000 GiB), up front, not as a failed start', async () => {
+    const deployWith = `mutation($zoneId: ID!, $serviceOfferingId: ID!, $templateId: ID!, $details: JSON) {
+      deployVirtualMachine(zoneId: $zoneId, serviceOfferingId: $serviceOfferingId, templateId: $templateId, details: $details) { id } }`;
+    // 10^17 GiB: bytes no longer an exact integer; 2001 GiB: one over CloudStack's default maximum.
+    for (const rootdisksize of ['99999999999999999', '2001']) {
+      const error = await refused(user.client, deployWith, deployVars({ details: { rootdisksize } }), 'BAD_USER_INPUT');
+      expect(error.extensions?.field).toBe('details.rootdisksize');
+      expect(error.message).toContain(rootdisksize);
+      expect(error.message).toMatch(/2000 GiB \(storage\.max\.volume\.size\)/);
+    }
+  });
+
   it('BAD_USER_INPUT 431: malformed argument types, literal and in variables', async () => {
     await refused(user.client, `{ virtualMachines(first: "ten") { totalCount } }`, {}, 'BAD_USER_INPUT');
     await refused(user.client, `query($n: Int) { virtualMachines(first: $n) { totalCount } }`, { n: 'ten' }, 'BAD_USER_INPUT');
@@ -214,6 +226,39 @@ describe('error contract', () => {
     const body = (await response.json()) as { errors: GqlError[] };
     expectContract(body.errors[0]!, 'BAD_USER_INPUT');
     expect(await h.logHead()).toBe(head);
+  });
+
+  it('BAD_USER_INPUT 431: a window ending before it starts, on events, usageEvents and usageRecords alike', async () => {
+    const window = { startDate: '2025-03-02T00:00:00Z', endDate: '2025-03-01T00:00:00Z' };
+    for (const [list, required] of [['events', ''], ['usageEvents', ''], ['usageRecords', '!']] as const) {
+      const query = `query($startDate: DateTime${required}, $endDate: DateTime${required}) { ${list}(startDate: $startDate, endDate: $endDate) { totalCount } }`;
+      const error = await refused(user.client, query, window, 'BAD_USER_INPUT');
+      expect(error.extensions?.field, list).toBe('endDate');
+      expect(error.message, list).toContain('2025-03-01T00:00:00.000Z');
+    }
+    // The event windows are inclusive at both ends: a single instant is a window.
+    const instant = { startDate: '2025-03-01T00:00:00Z', endDate: '2025-03-01T00:00:00Z' };
+    await user.client.request(`query($startDate: DateTime, $endDate: DateTime) { events(startDate: $startDate, endDate: $endDate) { totalCount } }`, instant);
+  });
+
+  it('BAD_USER_INPUT 431: an events type that is no action-event type, a usageEvents type that is no usage type', async () => {
+    const events = await refused(user.client, `{ events(type: "VM") { totalCount } }`, {}, 'BAD_USER_INPUT');
+    expect(events.extensions?.field).toBe('type');
+    expect(events.message).toMatch(/^type "VM" is not an action-event type; known types: VM\.CREATE, VM\.START, /);
+    const usage = await refused(user.client, `{ usageEvents(type: "VM") { totalCount } }`, {}, 'BAD_USER_INPUT');
+    expect(usage.extensions?.field).toBe('type');
+    expect(usage.message).toMatch(/^type "VM" is not a usage type; known types: VM\.CREATE, /);
+    // Known types are answered, a usage type with or without its `usage.` prefix.
+    const { deployVirtualMachine } = await user.client.request<{ deployVirtualMachine: { id: string } }>(DEPLOY, deployVars({ name: 'typed-1', startVm: false }));
+    await h.waitForJob(user.client, deployVirtualMachine.id);
+    type Counts = { events: { totalCount: number }; usageEvents: { totalCount: number }; prefixed: { totalCount: number }; lease: { totalCount: number } };
+    const counts = await user.client.request<Counts>(
+      `{ events(type: "VM.CREATE") { totalCount } usageEvents(type: "VM.CREATE") { totalCount } prefixed: usageEvents(type: "usage.VM.CREATE") { totalCount } lease: events(type: "VM.LEASE.EXPIRING") { totalCount } }`,
+    );
+    expect(counts.events.totalCount).toBeGreaterThan(0);
+    expect(counts.usageEvents.totalCount).toBeGreaterThan(0);
+    expect(counts.prefixed.totalCount).toBe(counts.usageEvents.totalCount);
+    expect(counts.lease.totalCount).toBe(0);
   });
 
   it('BAD_USER_INPUT 431: a bad cursor and first: -1 on every kind of list; a page too costly', async () => {

@@ -163,6 +163,31 @@ describe('subscriptions over WebSocket', () => {
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431 });
   });
 
+  it('names the field-selection limit over WebSocket and HTTP alike, where graphql-js would only say "Validation aborted."', async () => {
+    const client = wsClient({ Authorization: `Bearer ${userA.key}` });
+    const wide = `{ zones { nodes { ${'id '.repeat(1_000)}} } }`;
+    const expected = 'the document selects 1002 fields; at most 1000 are allowed';
+    const outcome = await collect<unknown>(client, wide);
+    const wsErrors = outcome.error as GqlError[];
+    expect(wsErrors[0]).toMatchObject({ message: expected, extensions: { code: 'BAD_USER_INPUT', errorCode: 431 } });
+    const response = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${userA.key}` },
+      body: JSON.stringify({ query: wide }),
+    });
+    const body = (await response.json()) as { errors: GqlError[] };
+    expect(body.errors[0]).toMatchObject({ message: expected, extensions: { code: 'BAD_USER_INPUT', errorCode: 431 } });
+    for (const error of [...wsErrors, ...body.errors]) expect(error.message).not.toBe('Validation aborted.');
+  });
+
+  it('closes a socket whose message is over 1 MiB with 1009, naming the limit', async () => {
+    const socket = new WebSocket(h.wsUrl, 'graphql-transport-ws');
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${userA.key}`, pad: 'x'.repeat(1024 * 1024) } }));
+    expect(await closed).toEqual({ code: 1009, reason: 'a message may be at most 1048576 bytes' });
+  });
+
   it('applies the cost limit over WebSocket', async () => {
     const client = wsClient({ Authorization: `Bearer ${userA.key}` });
     const costly = `query($n: Int) { virtualMachines(first: $n) { nodes { id name state nics { id networkId macAddress ipAddress } volumes { id name size state } } } }`;

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import {
+  CorruptEventError,
   EventStoreClosedError,
   WrongExpectedRevisionError,
   type AppendResult,
@@ -496,10 +497,19 @@ function toRecorded(row: EventRow): RecordedEvent {
     stream: row.stream,
     revision: row.revision,
     position: row.position,
-    data: JSON.parse(row.data) as JsonValue,
-    metadata: JSON.parse(row.metadata) as JsonObject,
+    data: parseStored(row, 'data') as JsonValue,
+    metadata: parseStored(row, 'metadata') as JsonObject,
     recordedAt: row.recorded_at,
   };
+}
+
+/** JSON.parse's own error names only an offset; a reader needs to know which event it was. */
+function parseStored(row: EventRow, part: 'data' | 'metadata'): unknown {
+  try {
+    return JSON.parse(row[part]);
+  } catch (error) {
+    throw new CorruptEventError(row.stream, row.revision, row.position, part, error instanceof Error ? error.message : String(error));
+  }
 }
 
 function filterParams(filter: EventFilter | undefined): string[] {

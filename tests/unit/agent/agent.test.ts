@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBus } from '../../../adapters/bus/memory-bus.js';
+import type { BusMessage } from '../../../adapters/bus/port.js';
 import { replyMessageId, startAgent } from '../../../adapters/hypervisor/agent.js';
 import type { PowerStateListener } from '../../../adapters/hypervisor/driver.js';
 import {
@@ -248,24 +249,12 @@ describe('agent: dead letters', () => {
     ['a body that is not an object', { id: 'm-1', type: 'StartDomain', body: 'start it' }],
     ['an unknown command type', { id: 'm-2', type: 'FormatDisk', body: { type: 'FormatDisk', commandId: 'c', hostId: 'h1' } }],
     ['a missing commandId', { id: 'm-3', type: 'RebootDomain', body: { type: 'RebootDomain', hostId: 'h1', instanceName: 'i', forced: true } }],
+    ['a missing hostId', { id: 'm-4', type: 'RebootDomain', body: { type: 'RebootDomain', commandId: 'c', instanceName: 'i', forced: true } }],
     [
-      'a message type that differs from the body',
-      { id: 'm-4', type: 'StopDomain', body: { type: 'RebootDomain', commandId: 'c', hostId: 'h1', instanceName: 'i', forced: true } },
+      'an unreadable command for another host',
+      { id: 'm-5', type: 'RebootDomain', body: { type: 'RebootDomain', commandId: 'c', hostId: 'h9', instanceName: 'i', forced: 'yes' } },
     ],
-    [
-      'a domain spec with a negative memory',
-      {
-        id: 'm-5',
-        type: 'StartDomain',
-        body: {
-          type: 'StartDomain',
-          commandId: 'c',
-          hostId: 'h1',
-          domain: { instanceId: 'x', instanceName: 'i', cpuNumber: 1, cpuSpeed: 100, memory: -1, nics: [], volumes: [] },
-        },
-      },
-    ],
-  ])('dead-letters a malformed message: %s', async (_label, message) => {
+  ])('dead-letters a malformed message that no reply could be addressed by: %s', async (_label, message) => {
     const h = await open();
     await h.sendRaw('h1', message);
     await waitFor(() => h.deadLetters.length === 1, 1_000, 'the dead letter');
@@ -273,6 +262,50 @@ describe('agent: dead letters', () => {
     expect(h.bus.log).toEqual([`nack:${message.id}:dead`]);
     expect(h.replies).toEqual([]);
     expect(await h.h1.listDomains()).toEqual([]);
+  });
+});
+
+describe('agent: commands it cannot read', () => {
+  it('answers a start whose root disk size is no exact byte count with a failure naming the field, at once', async () => {
+    const h = await open();
+    const spec = domain();
+    const command = startCommand(spec);
+    // What a 10^17 GiB rootdisksize became: 1.07e26 bytes, not a safe integer.
+    const body = { ...command, domain: { ...spec, volumes: spec.volumes.map((v) => (v.type === 'ROOT' ? { ...v, size: 99999999999999999 * 2 ** 30 } : v)) } };
+    await h.sendRaw('h1', { id: command.commandId, type: 'StartDomain', body: body as unknown as BusMessage['body'] });
+    const reply = await h.replyTo(command.commandId);
+    expect(reply.id).toBe(replyMessageId(command.commandId));
+    expect(reply.body).toMatchObject({ type: 'AgentReply', commandId: command.commandId, hostId: 'h1', command: 'StartDomain', outcome: 'failed', powerState: 'missing' });
+    expect(reply.body.error?.message).toBe(`host h1 could not read StartDomain command ${command.commandId}: domain.volumes[0].size must be an integer ≥ 0`);
+    await waitFor(() => h.bus.log.includes(`ack:${command.commandId}`), 1_000, 'the ack');
+    expect(h.bus.log).toEqual([`reply:${reply.id}`, `ack:${command.commandId}`]);
+    expect(h.deadLetters).toEqual([]);
+    expect(h.cloud.locate(spec.instanceName)).toEqual([]);
+    // Logged by its reason: bad data, not a fault of the agent's with a stack to show.
+    expect(h.errors).toEqual([`answering unreadable command ${command.commandId} on agent.h1 with a failure: domain.volumes[0].size must be an integer ≥ 0`]);
+  });
+
+  it('reports the power state of the domain an unreadable command names, and leaves the domain alone', async () => {
+    const h = await open();
+    const spec = domain();
+    await h.h1.startDomain(spec);
+    const commandId = randomUUID();
+    const body = { type: 'StopDomain', commandId, hostId: 'h1', instanceName: spec.instanceName, forced: false, timeoutMs: -5 };
+    await h.sendRaw('h1', { id: commandId, type: 'StopDomain', body });
+    const reply = await h.replyTo(commandId);
+    expect(reply.body).toMatchObject({ command: 'StopDomain', outcome: 'failed', powerState: 'running' });
+    expect(reply.body.error?.message).toContain('timeoutMs must be an integer ≥ 0');
+    expect(h.h1.powerStateOf(spec.instanceName)).toBe('running');
+  });
+
+  it('answers a command whose message type differs from its body, by the type the body gives', async () => {
+    const h = await open();
+    const body = { type: 'RebootDomain', commandId: 'c-differs', hostId: 'h1', instanceName: 'i', forced: true };
+    await h.sendRaw('h1', { id: 'm-6', type: 'StopDomain', body });
+    const reply = await h.replyTo('c-differs');
+    expect(reply.body).toMatchObject({ command: 'RebootDomain', outcome: 'failed', powerState: 'missing' });
+    expect(reply.body.error?.message).toMatch(/message type StopDomain differs from body type RebootDomain/);
+    expect(h.deadLetters).toEqual([]);
   });
 });
 

@@ -52,8 +52,27 @@ describe('parseAgentCommand', () => {
     expect(result.ok ? '' : result.reason).toContain(field);
   });
 
+  it('keeps what an unreadable command says of itself, when a reply could be addressed by it', () => {
+    const stop = { ...base, type: 'StopDomain', instanceName: 'i-2-14-VM', forced: false, timeoutMs: -1 };
+    expect(parseAgentCommand({ id: 'm', type: 'StopDomain', body: stop })).toEqual({
+      ok: false,
+      reason: 'timeoutMs must be an integer ≥ 0',
+      envelope: { commandId: 'c-1', hostId: 'h1', type: 'StopDomain', instanceName: 'i-2-14-VM' },
+    });
+    const start = startBody({ volumes: [{ ...volume, size: 1e26 }] });
+    expect(parseAgentCommand({ id: 'm', type: 'StartDomain', body: start as unknown as BusMessage['body'] })).toMatchObject({
+      ok: false,
+      reason: 'domain.volumes[0].size must be an integer ≥ 0',
+      envelope: { commandId: 'c-1', hostId: 'h1', type: 'StartDomain', instanceName: 'i-2-14-VM' },
+    });
+    // Without a commandId, a hostId or a known type there is nobody to answer.
+    for (const body of [{ ...stop, commandId: 7 }, { ...stop, hostId: '' }, { ...stop, type: 'FormatDisk' }]) {
+      expect(parseAgentCommand({ id: 'm', type: String(body.type), body })).toMatchObject({ ok: false, envelope: undefined });
+    }
+  });
+
   it('refuses a body that is not an object, an unknown type and a message type that disagrees', () => {
-    expect(parseAgentCommand({ id: 'm', type: 'StartDomain', body: [] })).toEqual({ ok: false, reason: 'the body must be an object' });
+    expect(parseAgentCommand({ id: 'm', type: 'StartDomain', body: [] })).toEqual({ ok: false, reason: 'the body must be an object', envelope: undefined });
     expect(parseAgentCommand({ id: 'm', type: 'Nope', body: { ...base, type: 'Nope' } })).toMatchObject({ ok: false });
     const reboot = toBusMessage('m', { ...base, type: 'RebootDomain', instanceName: 'i', forced: true });
     expect(parseAgentCommand({ ...reboot, type: 'StopDomain' })).toMatchObject({ ok: false, reason: expect.stringMatching(/differs/) });

@@ -230,6 +230,36 @@ describe('audit verify', () => {
     expect(result.readModels).toMatchObject({ kind: 'compared', truncated: true, position: rows.length, head: rows.length - 1 });
   }, 30_000);
 
+  it('reports an event whose stored data or metadata is not JSON as corrupt, where it is, and checks the rest', async () => {
+    const [notJson, badMetadata, changed] = [rows[Math.floor(rows.length / 3)]!, rows[Math.floor(rows.length / 2)]!, rows[rows.length - 2]!];
+    const dir = tampered((db) => {
+      db.prepare('UPDATE events SET data = ? WHERE position = ?').run('{not json', notJson.position);
+      db.prepare('UPDATE events SET metadata = ? WHERE position = ?').run('{"occurredAt": ', badMetadata.position);
+      db.prepare("UPDATE events SET data = '{\"x\":1}' WHERE position = ?").run(changed.position);
+    });
+    const result = await verify(dir);
+    expect(result.ok).toBe(false);
+    // Every event was still read and checked: the one changed after the corrupt ones is reported too.
+    expect(result.chain.events).toBe(rows.length);
+    expect(result.chain.problems).toEqual([
+      expect.objectContaining({ kind: 'corrupt', stream: notJson.stream, revision: notJson.revision, position: notJson.position }),
+      expect.objectContaining({ kind: 'corrupt', stream: badMetadata.stream, revision: badMetadata.revision, position: badMetadata.position }),
+      expect.objectContaining({ kind: 'hash-mismatch', stream: changed.stream, revision: changed.revision, position: changed.position }),
+    ]);
+    expect(result.lines).toContain(`FAIL log corrupt at ${notJson.stream} revision ${notJson.revision} (position ${notJson.position}): ${notJson.stream} revision ${notJson.revision}: its data is not JSON (changed outside the store)`);
+    expect(result.lines).toContain(`FAIL log corrupt at ${badMetadata.stream} revision ${badMetadata.revision} (position ${badMetadata.position}): ${badMetadata.stream} revision ${badMetadata.revision}: its metadata is not JSON (changed outside the store)`);
+    // The read models cannot be rebuilt through an unreadable event: said so, naming the first one.
+    expect(result.readModels).toMatchObject({ kind: 'unbuilt' });
+    expect(result.lines.find((line) => line.startsWith('FAIL read-model'))).toContain(`position ${notJson.position} (${notJson.stream} revision ${notJson.revision})`);
+    expect(result.lines.at(-1)).toBe('FAIL');
+
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../../api/cli.ts'), 'audit', 'verify', '--data-dir', dir], { encoding: 'utf8' });
+    expect(cli.status, cli.stderr).toBe(1);
+    expect(cli.stderr).toBe('');
+    expect(cli.stdout).toContain(`FAIL log corrupt at ${notJson.stream} revision ${notJson.revision} (position ${notJson.position})`);
+    expect(cli.stdout.trim().split('\n').at(-1)).toBe('FAIL');
+  }, 30_000);
+
   it('exits 0 on a sound log and 1 on a tampered one, naming the stream and revision', () => {
     const cli = (dir: string) =>
       spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../../api/cli.ts'), 'audit', 'verify', '--data-dir', dir], { encoding: 'utf8' });

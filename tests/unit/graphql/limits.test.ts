@@ -5,14 +5,19 @@ import {
   assertWithinComplexity,
   documentSizeError,
   limitRules,
+  GRAPHQL_JS_FIELD_COMPARISONS,
+  GRAPHQL_JS_FRAGMENT_WORK,
+  GRAPHQL_JS_MAX_VALIDATION_ERRORS,
   MAX_ALIASES,
   MAX_COMPLEXITY,
   MAX_DEPTH,
   MAX_DOCUMENT_BYTES,
   MAX_DOCUMENT_TOKENS,
+  MAX_FIELD_SELECTIONS,
   operationComplexity,
 } from '../../../api/graphql/limits/index.js';
 import { checkOperation } from '../../../api/graphql/operation.js';
+import { formatErrors } from '../../../api/graphql/errors.js';
 
 const schema = buildExecutableSchema();
 
@@ -73,6 +78,54 @@ describe('alias and selection limits', () => {
     expect(validationErrors(aliased(MAX_ALIASES))).toEqual([]);
     const errors = validationErrors(aliased(MAX_ALIASES + 1));
     expect(errors.map((error) => error.message)).toEqual([`the document uses ${MAX_ALIASES + 1} aliases; at most ${MAX_ALIASES} are allowed`]);
+  });
+
+  it('names the field-selection limit where graphql-js would give up with "Validation aborted."', () => {
+    const leaves = ['id', 'name', '__typename'];
+    const fields = (count: number, type = 'zones') => `{ ${type} { nodes { ${Array.from({ length: count - 2 }, (_, i) => leaves[i % 3]).join(' ')} } } }`;
+    expect(validationErrors(fields(MAX_FIELD_SELECTIONS))).toEqual([]);
+    // 1,001 fields in one selection set: more pairs than graphql-js's budget of comparisons.
+    const errors = validationErrors(fields(MAX_FIELD_SELECTIONS + 1));
+    expect(errors[0]?.message).toBe(`the document selects ${MAX_FIELD_SELECTIONS + 1} fields; at most ${MAX_FIELD_SELECTIONS} are allowed`);
+    expect(errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431 });
+    // The same field 1,001 times: graphql-js gives up comparing them, after the limit was named.
+    const same = validationErrors(`{ zones { nodes { ${'id '.repeat(MAX_FIELD_SELECTIONS - 1)}} } }`);
+    expect(same[0]?.message).toBe(`the document selects ${MAX_FIELD_SELECTIONS + 1} fields; at most ${MAX_FIELD_SELECTIONS} are allowed`);
+    // What graphql-js adds after it is named too, once formatted for a client (both transports format so).
+    const checked = checkOperation(schema, { query: fields(MAX_FIELD_SELECTIONS + 1, 'virtualMachines') });
+    const formatted = formatErrors('errors' in checked ? checked.errors : [], { error: () => undefined });
+    expect(formatted[0]?.message).toBe(`the document selects ${MAX_FIELD_SELECTIONS + 1} fields; at most ${MAX_FIELD_SELECTIONS} are allowed`);
+    for (const error of formatted) {
+      expect(error.message).not.toBe('Validation aborted.');
+      expect(error.message).toMatch(/at most|budget/);
+      expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431 });
+    }
+    // Within the limit, one field repeated 708 times is more than graphql-js will compare: named as its budget.
+    const repeated = checkOperation(schema, { query: `{ zones { nodes { ${'id '.repeat(708)}} } }` });
+    const [budget] = formatErrors('errors' in repeated ? repeated.errors : [], { error: () => undefined });
+    expect(budget?.message).toMatch(/^validation stopped: the document needs more than graphql-js's budget of 500000 field comparisons/);
+  });
+
+  it('counts fields and aliases in fragments, once each', () => {
+    const errors = validationErrors(`{ zones { nodes { ...Z ...Z } } } fragment Z on Zone { ${Array.from({ length: MAX_ALIASES + 1 }, (_, i) => `a${i}: id`).join(' ')} }`);
+    expect(errors.map((error) => error.message)).toEqual([`the document uses ${MAX_ALIASES + 1} aliases; at most ${MAX_ALIASES} are allowed`]);
+  });
+});
+
+describe("graphql-js's own aborts", () => {
+  it('are told as the budget that ran out, never as a bare "Validation aborted."', () => {
+    const format = (message: string) => formatErrors([new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })], { error: () => undefined })[0]!;
+    const budget = format('Validation aborted.');
+    expect(budget.message).toContain(`${GRAPHQL_JS_FIELD_COMPARISONS} field comparisons`);
+    expect(budget.message).toContain(`${GRAPHQL_JS_FRAGMENT_WORK} fragment expansions`);
+    expect(budget.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 431, reason: 'GRAPHQL_VALIDATION_FAILED' });
+    expect(format('Too many validation errors, error limit reached. Validation aborted.').message).toBe(
+      `validation stopped after ${GRAPHQL_JS_MAX_VALIDATION_ERRORS} errors, the most it reports for one document`,
+    );
+    // The budgets are graphql-js's: if it changes them, this says so.
+    const tooManyErrors = validate(schema, parse(`{ ${Array.from({ length: GRAPHQL_JS_MAX_VALIDATION_ERRORS + 1 }, (_, i) => `f${i}`).join(' ')} }`));
+    expect(tooManyErrors.at(-1)?.message).toBe('Too many validation errors, error limit reached. Validation aborted.');
+    expect(tooManyErrors).toHaveLength(GRAPHQL_JS_MAX_VALIDATION_ERRORS + 1);
   });
 });
 

@@ -35,6 +35,7 @@ describe('configuration registry', () => {
       'host.capacityType.to.order.clusters.cputomemoryweight': 0.5,
       'custom.diskoffering.size.min': 1,
       'custom.diskoffering.size.max': 1024,
+      'storage.max.volume.size': 2000,
       'instance.lease.enabled': false,
       'instance.lease.scheduler.interval': 3600,
       'instance.lease.eventscheduler.interval': 86400,

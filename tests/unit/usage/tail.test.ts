@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-eve
 import { readCheckpoint, writeCheckpoint } from '../../../api/usage-tail/checkpoint.js';
 import { fileOutput, streamOutput } from '../../../api/usage-tail/output.js';
 import { csvHeader } from '../../../api/usage-tail/record.js';
-import { UnknownUsageTypeError, tailUsage, type TailOptions } from '../../../api/usage-tail/tail.js';
+import { PositionBeyondHeadError, UnknownUsageTypeError, tailUsage, type TailOptions } from '../../../api/usage-tail/tail.js';
 import { payload } from './usage-log.js';
 
 describe('usage tail', () => {
@@ -169,6 +170,55 @@ describe('usage tail', () => {
       expect(fromText.text().split('\n').length).toBeGreaterThan(3);
     }
   });
+
+  it('refuses a start position beyond the end of the log, writing neither a checkpoint nor output', async () => {
+    await append(['VM.CREATE', 'a'], ['VM.START', 'a']);
+    const head = await store.headPosition();
+    const checkpointFile = join(dir, 'far.checkpoint');
+    const out = memory();
+    const refused = tailUsage({ store, openOutput: out.open, checkpointFile, from: 99_999_999 });
+    await expect(refused).rejects.toBeInstanceOf(PositionBeyondHeadError);
+    await expect(refused).rejects.toThrow(`start position 99999999 is beyond the end of the log (its last position is ${head})`);
+    expect(existsSync(checkpointFile)).toBe(false);
+    expect(out.text()).toBe('');
+    // Events appended later are all there for the next run: nothing was skipped.
+    const later = await append(['VM.STOP', 'a']);
+    const next = memory();
+    await tailUsage({ store, openOutput: next.open, checkpointFile });
+    expect(records(next.text()).map((r) => r.position)).toContain(later[0]);
+    // The head itself is no further than the log goes.
+    await expect(tailUsage({ store, openOutput: memory().open, from: await store.headPosition() })).resolves.toMatchObject({ records: 0 });
+  });
+
+  it('refuses a checkpoint beyond the end of the log, leaving it and the output file as they were', async () => {
+    await append(['VM.CREATE', 'a']);
+    const head = await store.headPosition();
+    const checkpointFile = join(dir, 'far.checkpoint');
+    const out = join(dir, 'far.ndjson');
+    writeFileSync(out, '{"position":1}\n');
+    writeCheckpoint(checkpointFile, { position: head + 1000, output: { dev: 0, ino: 0, bytes: 0 } });
+    const before = readFileSync(checkpointFile, 'utf8');
+    const refused = tailUsage({ store, openOutput: (resume) => fileOutput(out, resume, true), checkpointFile });
+    await expect(refused).rejects.toBeInstanceOf(PositionBeyondHeadError);
+    await expect(refused).rejects.toThrow(`checkpoint ${checkpointFile} holds position ${head + 1000}, beyond the end of the log (its last position is ${head})`);
+    expect(readFileSync(checkpointFile, 'utf8')).toBe(before);
+    expect(readFileSync(out, 'utf8')).toBe('{"position":1}\n');
+  });
+
+  it('vmledger usage tail exits non-zero on either, naming the position and the head', () => {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../../api/cli.ts'), 'usage', 'tail', '--data-dir', dir, ...args], { encoding: 'utf8' });
+    const checkpointFile = join(dir, 'cli.checkpoint');
+    const from = cli('--from', '99999999', '--checkpoint', checkpointFile);
+    expect(from.status).toBe(2);
+    expect(from.stderr).toContain('vmledger: --from 99999999 is beyond the end of the log (its last position is 0)');
+    expect(existsSync(checkpointFile)).toBe(false);
+    writeCheckpoint(checkpointFile, { position: 99_999_999, output: null });
+    const resumed = cli('--checkpoint', checkpointFile);
+    expect(resumed.status).toBe(1);
+    expect(resumed.stderr).toContain(`vmledger: checkpoint ${checkpointFile} holds position 99999999, beyond the end of the log`);
+    expect(readCheckpoint(checkpointFile)).toEqual({ position: 99_999_999, output: null });
+  }, 30_000);
 
   it('refuses a checkpoint file it did not write', async () => {
     const checkpointFile = join(dir, 'bad.checkpoint');

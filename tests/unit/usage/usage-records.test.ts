@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfigValue, CONFIG_KEYS } from '../../../domain/config/index.js';
 import { InvalidPageRequestError } from '../../../projections/pagination.js';
-import { InvalidUsageWindowError, listUsageRecords, splitAtMidnights, usageRecordsProjection } from '../../../projections/usage-records/index.js';
+import { InvalidTimeWindowError } from '../../../projections/time-range.js';
+import { listUsageRecords, splitAtMidnights, usageRecordsProjection } from '../../../projections/usage-records/index.js';
 import { VM, openUsageLog, payload, spans, type UsageLog } from './usage-log.js';
 
 const H = 3_600_000;
@@ -169,8 +170,8 @@ describe('usage records (CloudStack usage-server semantics)', () => {
   it('refuses an empty or reversed window and a cursor of another list', () => {
     const list = (startDate: string, endDate: string, after: string | null = null) =>
       listUsageRecords(log.model.db, { kind: 'all' }, { startDate, endDate }, { after }, { timeZone: 'UTC', nowMs: 0 });
-    expect(() => list('2025-03-02T00:00:00Z', '2025-03-01T00:00:00Z')).toThrow(InvalidUsageWindowError);
-    expect(() => list('nonsense', '2025-03-01T00:00:00Z')).toThrow(InvalidUsageWindowError);
+    expect(() => list('2025-03-02T00:00:00Z', '2025-03-01T00:00:00Z')).toThrow(InvalidTimeWindowError);
+    expect(() => list('nonsense', '2025-03-01T00:00:00Z')).toThrow(InvalidTimeWindowError);
     const foreign = Buffer.from(JSON.stringify([1, 2])).toString('base64url');
     expect(() => list('2025-03-01T00:00:00Z', '2025-03-02T00:00:00Z', foreign)).toThrow(InvalidPageRequestError);
   });
