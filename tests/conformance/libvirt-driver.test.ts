@@ -115,7 +115,7 @@ async function openTestbed(): Promise<Testbed> {
   };
 }
 
-describe.skipIf(!location.present)('libvirt driver over SSH', () => {
+describe.skipIf(!location.present)('libvirt driver over SSH (needs the libvirt testbed: tests/testbed/libvirt.sh start, or VMLEDGER_TEST_LIBVIRT; see README)', () => {
   describeHypervisorConformance('libvirt over SSH', async () => {
     const testbed = await openTestbed();
     const { guest } = testbed.description;
@@ -303,7 +303,7 @@ describe.skipIf(!location.present)('libvirt driver over SSH', () => {
 });
 
 // A connection check that needs no domain: the driver logs in with a password as well.
-describe.skipIf(!location.present)('libvirt driver login', () => {
+describe.skipIf(!location.present)('libvirt driver login (needs the libvirt testbed: tests/testbed/libvirt.sh start, or VMLEDGER_TEST_LIBVIRT; see README)', () => {
   it('works with password login and a connection it is given', async () => {
     const host = testbedHost(readLibvirtTestbed(location.path), 'kvm-b');
     const config = testbedHostConfig(host, HOST_IDS['kvm-b'], { password: true });

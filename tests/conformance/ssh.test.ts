@@ -38,7 +38,7 @@ const HOSTILE = [
   '-n',
 ];
 
-describe.skipIf(!location.present)('ssh connection to a real sshd', () => {
+describe.skipIf(!location.present)('ssh connection to a real sshd (needs the libvirt testbed: tests/testbed/libvirt.sh start, or VMLEDGER_TEST_LIBVIRT; see README)', () => {
   let host: TestbedHost;
   let connection: SshConnection;
   const options = (extra: Partial<SshConnectionOptions> = {}): SshConnectionOptions => ({

@@ -35,7 +35,7 @@ import {
 const BROKER_PORT = 5676;
 const file = testbedFile();
 
-describe.skipIf(file === undefined)('vmledger on libvirt hosts over RabbitMQ', () => {
+describe.skipIf(file === undefined)('vmledger on libvirt hosts over RabbitMQ (needs the libvirt testbed: tests/testbed/libvirt.sh start, or VMLEDGER_TEST_LIBVIRT; see README)', () => {
   let testbed: Testbed;
   let busUrl: string;
   let scratch: ReturnType<typeof scratchDir>;
