@@ -93,12 +93,12 @@ const cases: readonly Case[] = [
   {
     what: 'template name',
     field: 'name',
-    decide: on(templateDecider, [])((name) => ({ type: 'RegisterTemplate', templateId: 't1', name, osTypeName: 'Debian', url: 'http://x/y.qcow2', format: 'QCOW2', hypervisor: 'KVM', size: 1024, at })),
+    decide: on(templateDecider, [])((name) => ({ type: 'RegisterTemplate', templateId: 't1', name, osTypeName: 'Debian GNU/Linux 12 (64-bit)', url: 'http://x/y.qcow2', format: 'QCOW2', hypervisor: 'KVM', size: 1024, at })),
   },
   {
     what: 'template display text',
     field: 'displayText',
-    decide: on(templateDecider, [])((displayText) => ({ type: 'RegisterTemplate', templateId: 't1', name: 'debian', displayText, osTypeName: 'Debian', url: 'http://x/y.qcow2', format: 'QCOW2', hypervisor: 'KVM', size: 1024, at })),
+    decide: on(templateDecider, [])((displayText) => ({ type: 'RegisterTemplate', templateId: 't1', name: 'debian', displayText, osTypeName: 'Debian GNU/Linux 12 (64-bit)', url: 'http://x/y.qcow2', format: 'QCOW2', hypervisor: 'KVM', size: 1024, at })),
   },
   {
     what: 'account name',
