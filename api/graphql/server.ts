@@ -1,5 +1,6 @@
-// The GraphQL server: POST /graphql (Apollo), WebSocket /graphql (graphql-ws) and GET /healthz on one
-// HTTP server. It does not listen: the composition root calls httpServer.listen and, on shutdown, stop().
+// The GraphQL server: POST /graphql (Apollo), WebSocket /graphql (graphql-ws), GET /healthz and the SDL
+// at GET /graphql/schema.graphql on one HTTP server. It does not listen: the composition root calls
+// httpServer.listen and, on shutdown, stop().
 import { createServer, type Server } from 'node:http';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import express, { type Express } from 'express';
@@ -8,6 +9,7 @@ import { consoleLogger, type ErrorLogger } from './errors.js';
 import { buildExecutableSchema } from './executable-schema.js';
 import { healthzHandler } from './healthz.js';
 import { createApollo, graphqlHttpRouter } from './http.js';
+import { schemaSdlHandler } from './schema-sdl.js';
 import { attachGraphqlWebSocket } from './websocket.js';
 
 export interface GraphqlServerOptions {
@@ -49,6 +51,8 @@ export async function createGraphqlServer(options: GraphqlServerOptions): Promis
   await apollo.start();
 
   app.get('/healthz', healthzHandler(controlPlane, logger));
+  // Before the /graphql router, which would ask for an API key.
+  app.get('/graphql/schema.graphql', schemaSdlHandler(schema));
   app.use('/graphql', graphqlHttpRouter(apollo, controlPlane, logger));
 
   let stopping: Promise<void> | undefined;

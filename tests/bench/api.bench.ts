@@ -1,7 +1,7 @@
 // Issue 4's figures, end to end through GraphQL against the main job running in its own process:
 // completed deploy jobs per second with 64 concurrent clients and their latency, and query
 // latency at 10,000 instances, each beside a bare express server's request rate measured in the
-// same run with the same client; and the CPU time each side spends per deploy job and per bare
+// same run with the same client, in turns with it; and the CPU time each side spends per deploy job and per bare
 // request, which bounds what rate two cores can reach.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,9 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { launch, launchMainJob } from '../support/child-process.js';
 import { percentile } from './latency.js';
-import { perSecond, type Figure } from './report.js';
+import { perSecond } from './report.js';
+import { interleaved, ratioFigure, spreadFigure } from './rounds.js';
+import type { SuiteContext } from './runner.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const CLIENTS = 64;
@@ -82,7 +84,7 @@ function waitForJob(ws: Client, jobId: string): Promise<string> {
   });
 }
 
-export async function apiFigures(): Promise<Figure[]> {
+export async function apiFigures({ report, rounds }: SuiteContext): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vmledger-bench-api-'));
   const bareServer = await launch(
     ['-e', "const app = require('express')(); app.post('/', (q, r) => r.json({ data: { ok: true } })); const s = app.listen(0, '127.0.0.1', () => console.log('bare on http://127.0.0.1:' + s.address().port + '/'));"],
@@ -101,11 +103,6 @@ export async function apiFigures(): Promise<Figure[]> {
   });
   const sockets: Client[] = [];
   try {
-    const bareMeter = cpuMeter(bare.process.child.pid!);
-    const bareRun = await requestRate(() => fetch(bare.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' }).then((r) => r.json()));
-    const bareRate = bareRun.rate;
-    const bareCpu = bareMeter.perUnit(bareRun.count);
-
     // A zone big enough for every deployment of the run, with simulator delays of 0.
     const { serviceOfferings } = await graphql<{ serviceOfferings: { nodes: Array<{ id: string; name: string }> } }>(server.url, '{ serviceOfferings { nodes { id name } } }');
     const zone = (await graphql<{ createZone: { id: string } }>(server.url, 'mutation { createZone(name: "bench-zone") { id } }')).createZone.id;
@@ -150,34 +147,47 @@ export async function apiFigures(): Promise<Figure[]> {
     const deployRate = perSecond(DEPLOYS, started);
     const deployCpu = deployMeter.perUnit(DEPLOYS);
     if (failed > 0) throw new Error(`${failed} of ${DEPLOYS} deploy jobs failed`);
+    report({ name: `deployVirtualMachine jobs completed (deploy+start), ${CLIENTS} clients`, value: deployRate, unit: 'jobs/s' });
+    report({ name: 'deploy job latency p50 (mutation → SUCCEEDED pushed)', value: percentile(latencies, 50), unit: 'ms' });
+    report({ name: 'deploy job latency p99', value: percentile(latencies, 99), unit: 'ms' });
+    report({ name: 'deploy job CPU: server (main job, all threads)', value: deployCpu.server, unit: 'ms' });
+    report({ name: 'deploy job CPU: client (this process: one POST, one subscription)', value: deployCpu.client, unit: 'ms' });
 
+    // virtualMachine(id) against the bare server, the same client in turns, round by round.
     const page = await graphql<{ virtualMachines: { nodes: Array<{ id: string }>; totalCount: number } }>(server.url, '{ virtualMachines(first: 50) { totalCount nodes { id } } }');
     const ids = page.virtualMachines.nodes.map((n) => n.id);
     let i = 0;
-    const byIdMeter = cpuMeter(server.process.child.pid!);
-    const byIdRun = await requestRate(() => graphql(server.url, 'query($id: ID!) { virtualMachine(id: $id) { id name state hostId } }', { id: ids[i++ % ids.length] }));
-    const byIdRate = byIdRun.rate;
-    const byIdCpu = byIdMeter.perUnit(byIdRun.count);
+    const cpu = { bareServer: [] as number[], bareClient: [] as number[], byIdServer: [] as number[] };
+    const rates = await interleaved(rounds, {
+      bare: async () => {
+        const meter = cpuMeter(bare.process.child.pid!);
+        const run = await requestRate(() => fetch(bare.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' }).then((r) => r.json()));
+        const perRequest = meter.perUnit(run.count);
+        cpu.bareServer.push(perRequest.server);
+        cpu.bareClient.push(perRequest.client);
+        return run.rate;
+      },
+      byId: async () => {
+        const meter = cpuMeter(server.process.child.pid!);
+        const run = await requestRate(() => graphql(server.url, 'query($id: ID!) { virtualMachine(id: $id) { id name state hostId } }', { id: ids[i++ % ids.length] }));
+        cpu.byIdServer.push(meter.perUnit(run.count).server);
+        return run.rate;
+      },
+    });
+    report(spreadFigure(`bare express POST, ${CLIENTS} clients (limit)`, 'requests/s', rates.bare));
+    report(spreadFigure('bare express CPU per request: server', 'ms', cpu.bareServer));
+    report(spreadFigure('bare express CPU per request: client (this process)', 'ms', cpu.bareClient));
+    report(ratioFigure(`virtualMachine(id) over HTTP, ${CLIENTS} clients`, 'requests/s', rates.byId, rates.bare));
+    report(spreadFigure('virtualMachine(id) CPU per request: server', 'ms', cpu.byIdServer));
+
     const listLatency: number[] = [];
     for (let q = 0; q < 300; q++) {
       const sent = performance.now();
       await graphql(server.url, '{ virtualMachines(first: 50) { totalCount nodes { id name state hostId cpuNumber memory nics { macAddress } } } }');
       listLatency.push(performance.now() - sent);
     }
-    return [
-      { name: `bare express POST, ${CLIENTS} clients (limit)`, value: bareRate, unit: 'requests/s' },
-      { name: 'bare express CPU per request: server', value: bareCpu.server, unit: 'ms' },
-      { name: 'bare express CPU per request: client (this process)', value: bareCpu.client, unit: 'ms' },
-      { name: `deployVirtualMachine jobs completed (deploy+start), ${CLIENTS} clients`, value: deployRate, unit: 'jobs/s' },
-      { name: 'deploy job latency p50 (mutation → SUCCEEDED pushed)', value: percentile(latencies, 50), unit: 'ms' },
-      { name: 'deploy job latency p99', value: percentile(latencies, 99), unit: 'ms' },
-      { name: 'deploy job CPU: server (main job, all threads)', value: deployCpu.server, unit: 'ms' },
-      { name: 'deploy job CPU: client (this process: one POST, one subscription)', value: deployCpu.client, unit: 'ms' },
-      { name: `virtualMachine(id) over HTTP, ${CLIENTS} clients`, value: byIdRate, unit: 'requests/s', ratio: byIdRate / bareRate },
-      { name: 'virtualMachine(id) CPU per request: server', value: byIdCpu.server, unit: 'ms' },
-      { name: `virtualMachines(first: 50) latency p50, ${page.virtualMachines.totalCount.toLocaleString('en-US')} instances`, value: percentile(listLatency, 50), unit: 'ms' },
-      { name: 'virtualMachines(first: 50) latency p99', value: percentile(listLatency, 99), unit: 'ms' },
-    ];
+    report({ name: `virtualMachines(first: 50) latency p50, ${page.virtualMachines.totalCount.toLocaleString('en-US')} instances`, value: percentile(listLatency, 50), unit: 'ms' });
+    report({ name: 'virtualMachines(first: 50) latency p99', value: percentile(listLatency, 99), unit: 'ms' });
   } finally {
     for (const ws of sockets) await ws.dispose();
     await server.process.kill();

@@ -1,7 +1,8 @@
 // The bus through RabbitMQ: commands an orchestrator sends to one agent and the replies it gets back,
 // per second, beside amqplib's own publish→consume rate on the same broker in the same run (the limit).
 // Both keep the same number of messages in flight, on durable quorum queues with publisher confirms
-// and manual acks. A round trip is two messages (command and reply), so half the raw rate is par.
+// and manual acks, and they take turns, several rounds. A round trip is two messages (command and
+// reply), so half the raw rate is par.
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import amqplib from 'amqplib';
@@ -9,25 +10,37 @@ import { AmqpBus } from '../../adapters/bus/amqp-bus.js';
 import { startAgent } from '../../adapters/hypervisor/agent.js';
 import { ORCHESTRATOR_REPLIES, agentQueue, toBusMessage, type AgentCommand } from '../../adapters/hypervisor/protocol.js';
 import { SimulatedCloud } from '../../adapters/hypervisor/simulator/index.js';
-import { perSecond, type Figure } from './report.js';
+import { perSecond } from './report.js';
+import { interleaved, ratioFigure, spreadFigure } from './rounds.js';
+import type { SuiteContext } from './runner.js';
 
 const MESSAGES = Number(process.env.BENCH_BUS_MESSAGES ?? 10_000);
 const WARM_UP = 1_000;
 const IN_FLIGHT = Number(process.env.BENCH_BUS_IN_FLIGHT ?? 64);
 const BENCH_BROKER_PORT = 5675;
 
-export async function busFigures(): Promise<Figure[]> {
+export async function busFigures({ report, rounds }: SuiteContext): Promise<void> {
   const broker = await benchBroker();
+  const closes: Array<() => Promise<void>> = [];
   try {
     const raw = await rawPublishConsume(broker.url);
+    closes.push(raw.close);
     const roundTrip = await agentRoundTrip(broker.url);
-    return [
-      { name: `amqplib raw publish→consume, ${IN_FLIGHT} in flight (limit)`, value: raw, unit: 'msg/s' },
-      { name: `bus round trip to one agent, ${IN_FLIGHT} in flight`, value: roundTrip, unit: 'commands/s', ratio: roundTrip / raw },
-    ];
+    closes.push(roundTrip.close);
+    // Both loops stay open; their runs take turns, round by round, on the same broker.
+    const rates = await interleaved(rounds, { raw: () => raw.measure(), roundTrip: () => roundTrip.measure() });
+    report(spreadFigure(`amqplib raw publish→consume, ${IN_FLIGHT} in flight (limit)`, 'msg/s', rates.raw));
+    report(ratioFigure(`bus round trip to one agent, ${IN_FLIGHT} in flight`, 'commands/s', rates.roundTrip, rates.raw));
   } finally {
+    for (const close of closes.reverse()) await close().catch(() => undefined);
     broker.stop();
   }
+}
+
+/** A closed loop kept open between measurements: `measure()` runs MESSAGES through it once more. */
+interface OpenLoop {
+  measure(): Promise<number>;
+  close(): Promise<void>;
 }
 
 /** The broker of VMLEDGER_BENCH_AMQP_URL (an idle one: the benchmark consumes orchestrator.replies), or a private one for this run. */
@@ -81,7 +94,7 @@ class ClosedLoop {
   }
 }
 
-async function rawPublishConsume(url: string): Promise<number> {
+async function rawPublishConsume(url: string): Promise<OpenLoop> {
   const connection = await amqplib.connect(url, { noDelay: true });
   try {
     const queue = `bench.raw.${randomUUID()}`;
@@ -102,20 +115,30 @@ async function rawPublishConsume(url: string): Promise<number> {
       loop.back();
     });
     await loop.run(WARM_UP);
-    const rate = await loop.run(MESSAGES);
-    await publisher.deleteQueue(queue);
-    return rate;
-  } finally {
-    await connection.close();
+    return {
+      measure: () => loop.run(MESSAGES),
+      async close() {
+        await publisher.deleteQueue(queue);
+        await connection.close();
+      },
+    };
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw error;
   }
 }
 
-async function agentRoundTrip(url: string): Promise<number> {
+async function agentRoundTrip(url: string): Promise<OpenLoop> {
   const orchestratorBus = await AmqpBus.connect(url, { onEvent: () => undefined });
-  const hostId = randomUUID();
-  await orchestratorBus.declareQueue(agentQueue(hostId));
-  const agent = await startBenchAgent(url, hostId);
+  let agent: { stop: () => Promise<void> } | undefined;
+  const close = async () => {
+    await agent?.stop();
+    await orchestratorBus.close();
+  };
   try {
+    const hostId = randomUUID();
+    await orchestratorBus.declareQueue(agentQueue(hostId));
+    agent = await startBenchAgent(url, hostId);
     // A stop of a domain the host does not have: a full trip through agent and driver that changes
     // nothing. One domain each, as in a real workload: commands for one domain run one at a time.
     let n = 0;
@@ -132,10 +155,10 @@ async function agentRoundTrip(url: string): Promise<number> {
       { prefetch: IN_FLIGHT },
     );
     await loop.run(WARM_UP);
-    return await loop.run(MESSAGES);
-  } finally {
-    await agent.stop();
-    await orchestratorBus.close();
+    return { measure: () => loop.run(MESSAGES), close };
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
   }
 }
 

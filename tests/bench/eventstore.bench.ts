@@ -1,5 +1,5 @@
 // Issue 2's figures: durable append throughput, replay, projection catch-up and replay memory, each
-// beside a limit measured in the same run on the same machine.
+// beside a limit measured in the same run on the same machine, interleaved with it round by round.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,8 +9,10 @@ import Database from 'better-sqlite3';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import type { Projection } from '../../projections/projection.js';
 import { ReadModel } from '../../projections/read-model.js';
-import { perSecond, type Figure } from './report.js';
+import { perSecond } from './report.js';
 import { replayAll } from './replay.js';
+import { interleaved, ratioFigure, spreadFigure } from './rounds.js';
+import type { SuiteContext } from './runner.js';
 
 const APPEND_SECONDS = 2;
 const LOG_EVENTS = 1_000_000;
@@ -30,34 +32,45 @@ const sampleMetadata = {
   schemaVersion: 1,
 };
 
-export async function eventStoreFigures(): Promise<Figure[]> {
+export async function eventStoreFigures({ report, rounds }: SuiteContext): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vmledger-bench-'));
   try {
-    const figures: Figure[] = [];
-    const rawInsert = rawBatchInsertRate(join(dir, 'raw.sqlite'));
-    figures.push({ name: 'raw better-sqlite3 insert, batches of 1000 (limit)', value: rawInsert, unit: 'events/s' });
-    for (const writers of [1, 16, 64]) {
-      const rate = await durableAppendRate(join(dir, `append-${writers}.sqlite`), writers);
-      figures.push({ name: `durable single-event appends, ${writers} writers`, value: rate, unit: 'events/s', ratio: rate / rawInsert });
+    // Appends: the raw limit and each writer count, one after another in every round, each into a
+    // fresh file that is removed once measured.
+    let file = 0;
+    const fresh = async (measure: (path: string) => number | Promise<number>): Promise<number> => {
+      const path = join(dir, `append-${file++}.sqlite`);
+      try {
+        return await measure(path);
+      } finally {
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+      }
+    };
+    const appends = await interleaved(rounds, {
+      raw: () => fresh(rawBatchInsertRate),
+      w1: () => fresh((path) => durableAppendRate(path, 1)),
+      w16: () => fresh((path) => durableAppendRate(path, 16)),
+      w64: () => fresh((path) => durableAppendRate(path, 64)),
+    });
+    report(spreadFigure('raw better-sqlite3 insert, batches of 1000 (limit)', 'events/s', appends.raw));
+    for (const writers of [1, 16, 64] as const) {
+      report(ratioFigure(`durable single-event appends, ${writers} writers`, 'events/s', appends[`w${writers}`], appends.raw));
     }
 
     const logPath = join(dir, 'log.sqlite');
     await writeLog(logPath);
-    const rawRead = rawReadRate(logPath);
-    figures.push({ name: 'raw SELECT + JSON.parse of the log (limit)', value: rawRead, unit: 'events/s' });
-    const replay = await replayRate(logPath);
-    figures.push({ name: 'full replay: read every event and fold', value: replay, unit: 'events/s', ratio: replay / rawRead });
-    const catchUp = await projectionCatchUpRate(logPath, join(dir, 'readmodel'));
-    figures.push({ name: 'projection catch-up into a SQLite read model', value: catchUp, unit: 'events/s' });
+    const reads = await interleaved(rounds, { raw: () => rawReadRate(logPath), replay: () => replayRate(logPath) });
+    report(spreadFigure('raw SELECT + JSON.parse of the log (limit)', 'events/s', reads.raw));
+    report(ratioFigure('full replay: read every event and fold', 'events/s', reads.replay, reads.raw));
+    report({ name: 'projection catch-up into a SQLite read model', value: await projectionCatchUpRate(logPath, join(dir, 'readmodel')), unit: 'events/s' });
 
     // Flat memory: the peak over the whole log is no higher than the peak over its first tenth.
     for (const events of [LOG_EVENTS / 10, LOG_EVENTS]) {
       const memory = JSON.parse(
         execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'replay-memory.ts'), logPath, String(events)], { encoding: 'utf8' }),
       ) as { events: number; peak: number };
-      figures.push({ name: `replay peak RSS, first ${memory.events.toLocaleString('en-US')} events`, value: memory.peak / 2 ** 20, unit: 'MiB' });
+      report({ name: `replay peak RSS, first ${memory.events.toLocaleString('en-US')} events`, value: memory.peak / 2 ** 20, unit: 'MiB' });
     }
-    return figures;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,12 +20,13 @@ import {
   vm,
   writeAgentConfigs,
 } from '../integration/libvirt/world.js';
-import type { Figure } from './report.js';
+import { spreadFigure } from './rounds.js';
+import type { SuiteContext } from './runner.js';
 
 const STARTS = 10;
 const BROKER_PORT = 5677;
 
-export async function libvirtFigures(): Promise<Figure[]> {
+export async function libvirtFigures({ report }: SuiteContext): Promise<void> {
   const script = join(import.meta.dirname, '..', 'testbed', 'libvirt.sh');
   let file = testbedFile();
   const ownTestbed = file === undefined;
@@ -64,10 +65,8 @@ export async function libvirtFigures(): Promise<Figure[]> {
       const stopped = await job(main.client, `mutation($id: ID!) { stopVirtualMachine(id: $id, forced: true) { id } }`, { id });
       if (stopped.status !== 'SUCCEEDED') throw new Error(`the forced stop failed: ${stopped.error?.message}`);
     }
+    report(spreadFigure(`libvirt testbed: startVirtualMachine → Running, median of ${STARTS}`, 'ms', took));
     await job(main.client, `mutation($id: ID!) { destroyVirtualMachine(id: $id, expunge: true) { id } }`, { id });
-    took.sort((a, b) => a - b);
-    const median = (took[STARTS / 2 - 1]! + took[STARTS / 2]!) / 2;
-    return [{ name: `libvirt testbed: startVirtualMachine → Running, median of ${STARTS}`, value: median, unit: 'ms' }];
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await stopBroker(BROKER_PORT).catch(() => undefined);

@@ -14,7 +14,8 @@ import { getInstance, listInstances } from '../../projections/instances/queries.
 import { ReadModel } from '../../projections/read-model.js';
 import { usageEventsProjection } from '../../projections/usage/projection.js';
 import { percentile, timeEach } from './latency.js';
-import { perSecond, type Figure } from './report.js';
+import { perSecond } from './report.js';
+import type { SuiteContext } from './runner.js';
 
 const INSTANCES = 10_000;
 const CALLERS = 64;
@@ -44,7 +45,7 @@ export function lifecycle(instanceId: string, n: number, at: string): InstanceCo
   ];
 }
 
-export async function lifecycleFigures(): Promise<Figure[]> {
+export async function lifecycleFigures({ report }: SuiteContext): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vmledger-bench-lifecycle-'));
   const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
   const model = await ReadModel.open({ store, projections: [instancesProjection, eventsProjection, usageEventsProjection], directory: dir });
@@ -70,20 +71,17 @@ export async function lifecycleFigures(): Promise<Figure[]> {
     // Decided, appended and projected: the rate counts until the read model has caught up.
     const head = await store.headPosition();
     if (!(await model.waitForPosition(head, 120_000))) throw new Error('read model did not catch up');
-    const rate = perSecond(commands, started);
+    report({ name: `lifecycle commands, ${CALLERS} callers, decided + appended + projected`, value: perSecond(commands, started), unit: 'commands/s' });
 
     const visibility = { kind: 'all' } as const;
     const byId = timeEach(10_000, (i) => getInstance(model.db, visibility, ids[(i * 7919) % INSTANCES]!));
+    report({ name: `virtualMachine(id) read-model fetch p50, ${INSTANCES.toLocaleString('en-US')} instances`, value: percentile(byId, 50), unit: 'ms' });
+    report({ name: 'virtualMachine(id) read-model fetch p99', value: percentile(byId, 99), unit: 'ms' });
     const firstPage = timeEach(1_000, () => listInstances(model.db, visibility, {}, { first: 50 }));
+    report({ name: 'virtualMachines(first: 50) first page p50', value: percentile(firstPage, 50), unit: 'ms' });
+    report({ name: 'virtualMachines(first: 50) first page p99', value: percentile(firstPage, 99), unit: 'ms' });
     const userPage = timeEach(1_000, () => listInstances(model.db, { kind: 'account', accountId: owner.accountId }, { state: 'Destroyed' }, { first: 50 }));
-    return [
-      { name: `lifecycle commands, ${CALLERS} callers, decided + appended + projected`, value: rate, unit: 'commands/s' },
-      { name: `virtualMachine(id) read-model fetch p50, ${INSTANCES.toLocaleString('en-US')} instances`, value: percentile(byId, 50), unit: 'ms' },
-      { name: 'virtualMachine(id) read-model fetch p99', value: percentile(byId, 99), unit: 'ms' },
-      { name: 'virtualMachines(first: 50) first page p50', value: percentile(firstPage, 50), unit: 'ms' },
-      { name: 'virtualMachines(first: 50) first page p99', value: percentile(firstPage, 99), unit: 'ms' },
-      { name: 'one account, filtered by state, first 50 p99', value: percentile(userPage, 99), unit: 'ms' },
-    ];
+    report({ name: 'one account, filtered by state, first 50 p99', value: percentile(userPage, 99), unit: 'ms' });
   } finally {
     await model.close();
     await store.close();

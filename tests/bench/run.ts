@@ -1,24 +1,31 @@
-// `npm run bench [-- --json]`: runs every benchmark and prints its figures.
+// `npm run bench [-- --json] [--only <suite>[,<suite>…]] [--rounds <n>]`: runs the benchmark suites
+// and prints each figure as it is measured (runner.ts).
 import { eventStoreFigures } from './eventstore.bench.js';
 import { apiFigures } from './api.bench.js';
 import { busFigures } from './bus.bench.js';
 import { libvirtFigures } from './libvirt.bench.js';
 import { lifecycleFigures } from './lifecycle.bench.js';
-import { printFigures, type Figure } from './report.js';
+import { BenchUsageError, parseBenchArgs, runSuites, type Suite } from './runner.js';
 import { usageFigures } from './usage.bench.js';
 
-const json = process.argv.includes('--json');
-const suites: Array<[string, () => Promise<Figure[]>]> = [
-  ['event store', eventStoreFigures],
-  ['instance lifecycle', lifecycleFigures],
-  ['GraphQL API', apiFigures],
-  ['usage consumers and auditors', usageFigures],
-  ['bus through RabbitMQ', busFigures],
-  ['libvirt hosts', libvirtFigures],
+const suites: readonly Suite[] = [
+  { id: 'eventstore', title: 'event store', run: eventStoreFigures },
+  { id: 'lifecycle', title: 'instance lifecycle', run: lifecycleFigures },
+  { id: 'api', title: 'GraphQL API', run: apiFigures },
+  { id: 'usage', title: 'usage consumers and auditors', run: usageFigures },
+  { id: 'bus', title: 'bus through RabbitMQ', run: busFigures },
+  { id: 'libvirt', title: 'libvirt hosts', run: libvirtFigures },
 ];
-const all: Figure[] = [];
-for (const [name, run] of suites) {
-  if (!json) process.stderr.write(`running ${name} benchmarks…\n`);
-  all.push(...(await run()));
+
+try {
+  const options = parseBenchArgs(process.argv.slice(2), suites.map((suite) => suite.id));
+  const failed = await runSuites(suites, options, { stdout: process.stdout, stderr: process.stderr });
+  if (failed.length > 0) {
+    process.stderr.write(`failed: ${failed.join(', ')}\n`);
+    process.exitCode = 1;
+  }
+} catch (error) {
+  if (!(error instanceof BenchUsageError)) throw error;
+  process.stderr.write(`npm run bench: ${error.message}\n`);
+  process.exitCode = 2;
 }
-printFigures(all, json);

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import { writeUsageLog } from '../support/usage-log-writer.js';
-import type { Figure } from './report.js';
+import { interleaved, ratioFigure, spreadFigure } from './rounds.js';
+import type { SuiteContext } from './runner.js';
 
 const LOG_EVENTS = 1_000_000;
-const ROUNDS = 3;
 
 interface ChildResult {
   readonly count: number;
@@ -19,7 +19,7 @@ interface ChildResult {
   readonly peak: number;
 }
 
-export async function usageFigures(): Promise<Figure[]> {
+export async function usageFigures({ report, rounds }: SuiteContext): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vmledger-usage-bench-'));
   try {
     const logPath = join(dir, 'events.sqlite');
@@ -28,31 +28,24 @@ export async function usageFigures(): Promise<Figure[]> {
     await writeUsageLog(store, { events: LOG_EVENTS, streams: 10_000, perAppend: 100, concurrency: 10, accounts: 10 });
     await store.close();
 
-    // Interleaved and best of several, so that a busy moment of the machine does not decide a ratio.
-    const runs = { raw: [] as ChildResult[], tail: [] as ChildResult[], verify: [] as ChildResult[] };
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const mode of ['raw', 'tail', 'verify'] as const) runs[mode].push(child(mode, logPath, 'all', dir));
-    }
-    const rate = (results: readonly ChildResult[]) => Math.max(...results.map((r) => r.count / r.seconds));
-    const raw = rate(runs.raw);
-    const tail = rate(runs.tail);
-    const verify = rate(runs.verify);
-    const figures: Figure[] = [
-      { name: 'raw SELECT + JSON.parse of the usage log (limit)', value: raw, unit: 'events/s' },
-      { name: 'usage tail: NDJSON to a file, checkpointed', value: tail, unit: 'records/s', ratio: tail / raw },
-      { name: 'audit verify: hash chains and revisions', value: verify, unit: 'events/s', ratio: verify / raw },
-    ];
+    // Interleaved, several rounds, so that a busy moment of the machine does not decide a ratio.
+    const peaks = { tail: [] as number[], verify: [] as number[] };
+    const rate = (mode: 'raw' | 'tail' | 'verify') => () => {
+      const result = child(mode, logPath, 'all', dir);
+      if (mode !== 'raw') peaks[mode].push(result.peak);
+      return result.count / result.seconds;
+    };
+    const rates = await interleaved(rounds, { raw: rate('raw'), tail: rate('tail'), verify: rate('verify') });
+    report(spreadFigure('raw SELECT + JSON.parse of the usage log (limit)', 'events/s', rates.raw));
+    report(ratioFigure('usage tail: NDJSON to a file, checkpointed', 'records/s', rates.tail, rates.raw));
+    report(ratioFigure('audit verify: hash chains and revisions', 'events/s', rates.verify, rates.raw));
 
     // Flat memory: the peak over the whole log against the peak over its first tenth.
-    const tailTenth = child('tail', logPath, String(LOG_EVENTS / 10), dir);
-    const verifyTenth = child('verify', logPath, String(LOG_EVENTS / 10), dir);
-    figures.push(
-      { name: 'usage tail peak RSS, first 100,000 events', value: tailTenth.peak / 2 ** 20, unit: 'MiB' },
-      { name: 'usage tail peak RSS, 1,000,000 events', value: Math.max(...runs.tail.map((r) => r.peak)) / 2 ** 20, unit: 'MiB' },
-      { name: 'audit verify peak RSS, first 100,000 events', value: verifyTenth.peak / 2 ** 20, unit: 'MiB' },
-      { name: 'audit verify peak RSS, 1,000,000 events', value: Math.max(...runs.verify.map((r) => r.peak)) / 2 ** 20, unit: 'MiB' },
-    );
-    return figures;
+    const mib = (bytes: number) => bytes / 2 ** 20;
+    report({ name: 'usage tail peak RSS, first 100,000 events', value: mib(child('tail', logPath, String(LOG_EVENTS / 10), dir).peak), unit: 'MiB' });
+    report({ name: 'usage tail peak RSS, 1,000,000 events', value: mib(Math.max(...peaks.tail)), unit: 'MiB' });
+    report({ name: 'audit verify peak RSS, first 100,000 events', value: mib(child('verify', logPath, String(LOG_EVENTS / 10), dir).peak), unit: 'MiB' });
+    report({ name: 'audit verify peak RSS, 1,000,000 events', value: mib(Math.max(...peaks.verify)), unit: 'MiB' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
