@@ -33,6 +33,8 @@ export interface ListQuery<Row> {
   /** Cursor value types, so a cursor of another list is refused instead of silently misordering. */
   readonly keyTypes: readonly [KeyType, KeyType];
   readonly keyOf: (row: Row) => CursorKey;
+  /** Newest first (the sort key descending), as job lists are. */
+  readonly descending?: boolean;
 }
 
 /** Most lists are ordered by creation time, then id; this is their query. */
@@ -63,8 +65,9 @@ export function listPage<Row, Node>(db: Database, query: ListQuery<Row>, page: P
 
   const total = prepared(db, `SELECT COUNT(*) AS n FROM ${query.from} ${whereSql(filters)}`).get(...params(filters)) as { n: number };
   const [first, second] = query.orderBy;
-  const paged = cursor === undefined ? filters : [...filters, where(`(${first}, ${second}) > (?, ?)`, cursor[0], cursor[1])];
-  const rows = prepared(db, `SELECT * FROM ${query.from} ${whereSql(paged)} ORDER BY ${first}, ${second} LIMIT ?`).all(
+  const [after, order] = query.descending ? ['<', ' DESC'] : ['>', ''];
+  const paged = cursor === undefined ? filters : [...filters, where(`(${first}, ${second}) ${after} (?, ?)`, cursor[0], cursor[1])];
+  const rows = prepared(db, `SELECT * FROM ${query.from} ${whereSql(paged)} ORDER BY ${first}${order}, ${second}${order} LIMIT ?`).all(
     ...params(paged),
     size + 1,
   ) as Row[];

@@ -1,4 +1,4 @@
-// Runs every operation's saga: asks `nextStep` what to do for a job and does it, until the job
+// Runs every workflow (./workflows/): asks the job's workflow what to do next and does it, until the job
 // waits for a reply or a timer, or ends. Level-triggered, so it is called freely: after a mutation,
 // on an agent's reply, when a timer fires, on a power report, and for every unfinished job after a
 // restart. Jobs run one step at a time each (a per-job lock), many jobs at once.
@@ -23,7 +23,9 @@ import { accountInstancesPerHost } from '../projections/instances/queries.js';
 import { commandMessageId } from './agent-messages.js';
 import { abandonDeployment, INTERRUPTED } from './deploy-compensation.js';
 import { StreamHistory } from './stream-history.js';
-import { CAPACITY_PREFIX, nextStep, type OperationTimeouts, type Step } from './operation.js';
+import { CAPACITY_PREFIX } from './workflows/finish.js';
+import { progressOf, workflowOf } from './workflows/registry.js';
+import type { OperationTimeouts, Step, Workflow } from './workflows/workflow.js';
 
 export interface SagaRunnerOptions {
   readonly store: EventStore;
@@ -96,7 +98,7 @@ export class SagaRunner {
       if (job.status !== 'PENDING') return job;
       const { instance, history } = await this.loadInstance(job.instanceId);
       if (!instance) {
-        if (job.cmd === 'deployVirtualMachine') {
+        if (workflowOf(job.cmd).compensation.includes('abandon-deployment')) {
           // Only a deployment that died before recording its instance leaves its job here: undo it.
           // (Once recorded after all, by a twin still under way, the next round sees the instance.)
           await abandonDeployment(this.options.commander, { instanceId: job.instanceId, accountId: job.accountId, jobId, nics: job.claims ?? [] }, INTERRUPTED, this.envelope(this.now(), jobId));
@@ -106,22 +108,23 @@ export class SagaRunner {
       }
       job = await this.takeOver(job);
       this.publishUnsent(job);
-      const step = nextStep(job, instance, history, this.now(), this.options.timeouts);
+      const workflow = workflowOf(job.cmd);
+      const step = workflow.decide({ job, instance, history, now: this.now(), timeouts: this.options.timeouts });
       if (step.kind === 'wait') {
         this.arm(jobId, step.until);
         return job;
       }
-      await this.execute(job, instance, history, step);
+      await this.execute(workflow, job, instance, history, step);
     }
     return this.loadJob(jobId);
   }
 
-  private async execute(job: Job, instance: Instance, history: readonly InstanceEvent[], step: Exclude<Step, { kind: 'wait' }>): Promise<void> {
+  private async execute(workflow: Workflow, job: Job, instance: Instance, history: readonly InstanceEvent[], step: Exclude<Step, { kind: 'wait' }>): Promise<void> {
     const at = this.now();
     switch (step.kind) {
       case 'choose-host': {
         const hostId = this.plan(job, instance, history);
-        if (typeof hostId === 'string') await this.job(job.jobId, { type: 'ChooseHost', phase: step.phase, hostId, at });
+        if (typeof hostId === 'string') await this.job(job.jobId, { type: 'ChooseHost', phase: step.phase, hostId, at, progress: progressOf(workflow, step.step) });
         else await this.instance(step.onNone(`${CAPACITY_PREFIX}${hostId.reason}`));
         return;
       }
@@ -146,7 +149,7 @@ export class SagaRunner {
         const command = { ...step.command, commandId: commandIdOf(job.jobId, job.commands.length) } as AgentCommandRecord;
         const timeoutAt = new Date(this.options.clock.now().getTime() + step.timeoutMs).toISOString();
         this.owned.add(command.commandId);
-        const after = await this.job(job.jobId, { type: 'IssueAgentCommand', phase: step.phase, command, timeoutAt, at });
+        const after = await this.job(job.jobId, { type: 'IssueAgentCommand', phase: step.phase, command, timeoutAt, at, progress: progressOf(workflow, step.step) });
         if (after.exists) this.publishUnsent(after);
         return;
       }

@@ -5,9 +5,9 @@ import { db, guarded, visibilityOf, type ControlPlaneContext } from './context.j
 import { events, usageEvents, virtualMachineAsOf } from './history.js';
 import * as infrastructure from './infrastructure.js';
 import * as instances from './instances.js';
-import { JobWatcher, findJob } from './jobs.js';
+import { JobWatcher, asyncJobs, findJob } from './jobs.js';
 import { osTypes } from './os-types.js';
-import { eventsShownTo, instanceShownTo, instancesShownTo, jobShownTo } from './placement.js';
+import { eventsShownTo, instanceShownTo, instancesShownTo, jobShownTo, jobsShownTo } from './placement.js';
 import type { Caller, ControlPlane, JobView } from './port.js';
 import type { VirtualMachineView } from '../../projections/instances/view.js';
 import { usageRecords } from './usage.js';
@@ -37,6 +37,7 @@ export function createControlPlane(context: ControlPlaneContext, services: infra
     virtualMachine: (caller, id) => instanceShownTo(caller, getInstance(db(context), visibilityOf(context, caller), id)),
     virtualMachineAsOf: async (caller, id, at) => instanceShownTo(caller, await virtualMachineAsOf(context, caller, id, at)),
     asyncJob: (caller, id) => jobShownTo(caller, findJob(context, caller, id)),
+    asyncJobs: (caller, args) => jobsShownTo(caller, asyncJobs(context, caller, args)),
     onJobUpdated: (caller, id, listener) => watcher.watch(caller, id, (updated) => listener(jobShownTo(caller, updated))),
 
     events: (caller, args) => eventsShownTo(caller, events(context, caller, args)),

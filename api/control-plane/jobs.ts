@@ -1,15 +1,19 @@
 // Async jobs as callers see them, and the pushes of asyncJobUpdated.
 import type { RecordedEvent } from '../../adapters/eventstore/port.js';
-import { getJob, type JobRow } from '../../projections/jobs/queries.js';
-import { db, visibilityOf, type ControlPlaneContext } from './context.js';
-import type { Caller, JobView } from './port.js';
+import { getJob, listJobs, type JobRow } from '../../projections/jobs/queries.js';
+import type { Connection } from '../../projections/pagination.js';
+import { db, guarded, visibilityOf, type ControlPlaneContext } from './context.js';
+import type { Caller, JobListArgs, JobView } from './port.js';
 
 export function jobView(row: JobRow): JobView {
   return {
     id: row.id,
     cmd: row.cmd,
     status: row.status,
-    progress: row.status === 'PENDING' ? 0 : 100,
+    progress: row.progress,
+    step: row.step,
+    resourceType: row.resourceType,
+    resourceId: row.resourceId,
     createdAt: row.createdAt,
     completedAt: row.completedAt,
     error: row.error,
@@ -17,6 +21,13 @@ export function jobView(row: JobRow): JobView {
     instanceId: row.instanceId,
     accountId: row.accountId,
   };
+}
+
+export function asyncJobs(context: ControlPlaneContext, caller: Caller, args: JobListArgs): Connection<JobView> {
+  return guarded(() => {
+    const page = listJobs(db(context), visibilityOf(context, caller), args, args);
+    return { ...page, nodes: page.nodes.map(jobView) };
+  });
 }
 
 export function findJob(context: ControlPlaneContext, caller: Caller, id: string): JobView | undefined {

@@ -34,6 +34,10 @@ export function jobShownTo(caller: Caller, job: JobView | undefined): JobView | 
   };
 }
 
+export function jobsShownTo(caller: Caller, page: Connection<JobView>): Connection<JobView> {
+  return seesPlacement(caller) ? page : { ...page, nodes: page.nodes.map((job) => jobShownTo(caller, job)) };
+}
+
 /** Failure reasons and audit descriptions name hosts ("host … did not answer"); a user reads "a host". */
 export function eventsShownTo(caller: Caller, page: Connection<EventView>): Connection<EventView> {
   return seesPlacement(caller) ? page : { ...page, nodes: page.nodes.map((event) => ({ ...event, description: withoutHosts(event.description) })) };

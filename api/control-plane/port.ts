@@ -63,7 +63,12 @@ export interface JobView {
   readonly id: string;
   readonly cmd: string;
   readonly status: JobStatus;
+  /** 0–100: the progress of the workflow step it is at, 100 once it ended. */
   readonly progress: number | null;
+  /** The workflow step it is at (null before its first, e.g. a deploy without a start). */
+  readonly step: string | null;
+  readonly resourceType: string;
+  readonly resourceId: string;
   readonly createdAt: string;
   readonly completedAt: string | null;
   readonly error: { readonly code: string; readonly errorCode: number; readonly message: string } | null;
@@ -71,6 +76,13 @@ export interface JobView {
   readonly result: VirtualMachineView | null;
   readonly instanceId: string | null;
   readonly accountId: string;
+}
+
+export interface JobListArgs extends PageRequest {
+  readonly instanceId?: string | null;
+  readonly accountId?: string | null;
+  readonly cmd?: string | null;
+  readonly status?: JobStatus | null;
 }
 
 export type LeaseExpiryAction = 'STOP' | 'DESTROY';
@@ -153,6 +165,7 @@ export interface ControlPlane {
   virtualMachine(caller: Caller, id: string): VirtualMachineView | undefined;
   virtualMachineAsOf(caller: Caller, id: string, at: string): Promise<VirtualMachineView | undefined>;
   asyncJob(caller: Caller, id: string): JobView | undefined;
+  asyncJobs(caller: Caller, args: JobListArgs): Connection<JobView>;
   /** Calls back on every change of the job the caller may see; returns the unsubscribe. */
   onJobUpdated(caller: Caller, id: string, listener: (job: JobView) => void): () => void;
 

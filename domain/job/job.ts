@@ -30,6 +30,18 @@ export interface NicClaim {
   readonly nicId: string;
 }
 
+/** What a job acts on (API.md's `AsyncJob.resourceType` and `resourceId`). */
+export interface JobResource {
+  readonly type: 'VirtualMachine';
+  readonly id: string;
+}
+
+/** The step of its workflow a job is at, and how far that is (0–100). */
+export interface JobProgress {
+  readonly step: string;
+  readonly progress: number;
+}
+
 export type JobCommand =
   | {
       readonly type: 'OpenJob';
@@ -38,13 +50,15 @@ export type JobCommand =
       readonly instanceId: string;
       readonly accountId: string;
       readonly at: string;
+      /** What the job acts on; an instance (`instanceId`) unless named otherwise. It need not exist yet. */
+      readonly resource?: JobResource;
       /** A deployment's claims, named before they are made, so a deployment that dies half-way can be undone. */
       readonly claims?: readonly NicClaim[];
     }
   /** The planner's choice for a phase of the job (start, migrate), recorded so a replay never re-rolls it. */
-  | { readonly type: 'ChooseHost'; readonly phase: string; readonly hostId: string; readonly at: string }
+  | { readonly type: 'ChooseHost'; readonly phase: string; readonly hostId: string; readonly at: string; readonly progress?: JobProgress }
   | { readonly type: 'RejectHost'; readonly phase: string; readonly hostId: string; readonly reason: string; readonly at: string }
-  | { readonly type: 'IssueAgentCommand'; readonly phase: string; readonly command: AgentCommandRecord; readonly timeoutAt: string; readonly at: string }
+  | { readonly type: 'IssueAgentCommand'; readonly phase: string; readonly command: AgentCommandRecord; readonly timeoutAt: string; readonly at: string; readonly progress?: JobProgress }
   /**
    * A process that did not issue the command sends it again (after a restart): it gets a deadline
    * of its own, or the time the control plane was down would count against the host.
@@ -57,11 +71,20 @@ export type JobCommand =
 export type JobEvent =
   | DomainEvent<
       'JobOpened',
-      { readonly jobId: string; readonly cmd: string; readonly instanceId: string; readonly accountId: string; readonly createdAt: string; readonly claims?: readonly NicClaim[] }
+      {
+        readonly jobId: string;
+        readonly cmd: string;
+        readonly instanceId: string;
+        readonly accountId: string;
+        readonly createdAt: string;
+        /** Absent on jobs opened before jobs named their resource: those act on their instance. */
+        readonly resource?: JobResource;
+        readonly claims?: readonly NicClaim[];
+      }
     >
-  | DomainEvent<'JobHostChosen', { readonly phase: string; readonly hostId: string }>
+  | DomainEvent<'JobHostChosen', { readonly phase: string; readonly hostId: string; readonly progress?: JobProgress }>
   | DomainEvent<'JobHostRejected', { readonly phase: string; readonly hostId: string; readonly reason: string }>
-  | DomainEvent<'JobAgentCommandIssued', { readonly phase: string; readonly command: AgentCommandRecord; readonly timeoutAt: string; readonly issuedAt: string }>
+  | DomainEvent<'JobAgentCommandIssued', { readonly phase: string; readonly command: AgentCommandRecord; readonly timeoutAt: string; readonly issuedAt: string; readonly progress?: JobProgress }>
   | DomainEvent<'JobAgentCommandResent', { readonly commandId: string; readonly timeoutAt: string; readonly resentAt: string }>
   | DomainEvent<'JobAgentReplied', { readonly reply: AgentReplyRecord; readonly receivedAt: string }>
   | DomainEvent<'JobTimerFired', { readonly commandId: string; readonly firedAt: string }>
@@ -85,9 +108,12 @@ export interface Job {
   readonly instanceId: string;
   readonly accountId: string;
   readonly createdAt: string;
+  readonly resource: JobResource;
   /** What a deployment claims before its instance exists (absent on every other job). */
   readonly claims?: readonly NicClaim[];
   readonly status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+  /** The workflow step it entered last (null before its first). */
+  readonly progress: JobProgress | null;
   readonly completedAt: string | null;
   readonly error: JobError | null;
   readonly chosenHosts: Readonly<Record<string, string>>;
@@ -126,14 +152,15 @@ function decide(command: JobCommand, state: JobState): readonly JobEvent[] | Ret
   if (command.type === 'OpenJob') {
     if (state.exists) return [];
     const { jobId, cmd, instanceId, accountId, at, claims } = command;
-    return [{ type: 'JobOpened', data: { jobId, cmd, instanceId, accountId, createdAt: at, ...(claims ? { claims } : {}) } }];
+    const resource = command.resource ?? { type: 'VirtualMachine', id: instanceId };
+    return [{ type: 'JobOpened', data: { jobId, cmd, instanceId, accountId, createdAt: at, resource, ...(claims ? { claims } : {}) } }];
   }
   if (!state.exists) return reject('NOT_FOUND', 'the job does not exist');
   const done = state.status !== 'PENDING';
   switch (command.type) {
     case 'ChooseHost':
       if (done || state.chosenHosts[command.phase] === command.hostId) return [];
-      return [{ type: 'JobHostChosen', data: { phase: command.phase, hostId: command.hostId } }];
+      return [{ type: 'JobHostChosen', data: { phase: command.phase, hostId: command.hostId, ...(command.progress ? { progress: command.progress } : {}) } }];
     case 'RejectHost':
       if (done || state.chosenHosts[command.phase] !== command.hostId) return [];
       return [{ type: 'JobHostRejected', data: { phase: command.phase, hostId: command.hostId, reason: command.reason } }];
@@ -143,7 +170,8 @@ function decide(command: JobCommand, state: JobState): readonly JobEvent[] | Ret
       if (command.command.commandId !== commandIdOf(state.jobId, state.commands.length)) {
         return reject('CONFLICT', `command ${command.command.commandId} is out of sequence for job ${state.jobId}`);
       }
-      return [{ type: 'JobAgentCommandIssued', data: { phase: command.phase, command: command.command, timeoutAt: command.timeoutAt, issuedAt: command.at } }];
+      const { phase, timeoutAt, at, progress } = command;
+      return [{ type: 'JobAgentCommandIssued', data: { phase, command: command.command, timeoutAt, issuedAt: at, ...(progress ? { progress } : {}) } }];
     }
     case 'RecordAgentReply': {
       const issued = state.commands.find((c) => c.command.commandId === command.reply.commandId);
@@ -178,7 +206,9 @@ function evolve(state: JobState, event: JobEvent): JobState {
     return {
       exists: true,
       ...event.data,
+      resource: event.data.resource ?? { type: 'VirtualMachine', id: event.data.instanceId },
       status: 'PENDING',
+      progress: null,
       completedAt: null,
       error: null,
       chosenHosts: {},
@@ -189,7 +219,7 @@ function evolve(state: JobState, event: JobEvent): JobState {
   if (!state.exists) return state;
   switch (event.type) {
     case 'JobHostChosen':
-      return { ...state, chosenHosts: { ...state.chosenHosts, [event.data.phase]: event.data.hostId } };
+      return { ...state, chosenHosts: { ...state.chosenHosts, [event.data.phase]: event.data.hostId }, progress: event.data.progress ?? state.progress };
     case 'JobHostRejected': {
       const { [event.data.phase]: _dropped, ...rest } = state.chosenHosts;
       return { ...state, chosenHosts: rest, rejectedHosts: [...state.rejectedHosts, event.data.hostId] };
@@ -197,6 +227,7 @@ function evolve(state: JobState, event: JobEvent): JobState {
     case 'JobAgentCommandIssued':
       return {
         ...state,
+        progress: event.data.progress ?? state.progress,
         commands: [
           ...state.commands,
           { phase: event.data.phase, command: event.data.command, sentAt: event.data.issuedAt, timeoutAt: event.data.timeoutAt, reply: null, timedOut: false },

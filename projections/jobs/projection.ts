@@ -7,7 +7,7 @@ import type { Projection } from '../projection.js';
 
 export const jobsProjection: Projection = {
   name: 'jobs',
-  version: 1,
+  version: 2,
   filter: { streamNamePrefixes: ['job-'] },
   schema: `
     CREATE TABLE jobs (
@@ -16,6 +16,10 @@ export const jobsProjection: Projection = {
       status       TEXT NOT NULL,
       instance_id  TEXT NOT NULL,
       account_id   TEXT NOT NULL,
+      resource_type TEXT NOT NULL,
+      resource_id  TEXT NOT NULL,
+      step         TEXT,
+      progress     INTEGER NOT NULL DEFAULT 0,
       created_at   TEXT NOT NULL,
       completed_at TEXT,
       error        TEXT,
@@ -23,6 +27,9 @@ export const jobsProjection: Projection = {
       position     INTEGER NOT NULL
     );
     CREATE INDEX jobs_pending ON jobs (status, created_at);
+    CREATE INDEX jobs_by_created ON jobs (created_at, id);
+    CREATE INDEX jobs_by_account ON jobs (account_id, created_at, id);
+    CREATE INDEX jobs_by_instance ON jobs (instance_id, created_at, id);
   `,
   handle(event, db) {
     const job = toDomainEvent<JobEvent>(event);
@@ -30,21 +37,31 @@ export const jobsProjection: Projection = {
     switch (job.type) {
       case 'JobOpened':
         db.run(
-          `INSERT OR IGNORE INTO jobs (id, cmd, status, instance_id, account_id, created_at, position) VALUES (?, ?, 'PENDING', ?, ?, ?, ?)`,
+          `INSERT OR IGNORE INTO jobs (id, cmd, status, instance_id, account_id, resource_type, resource_id, created_at, position) VALUES (?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)`,
           jobId,
           job.data.cmd,
           job.data.instanceId,
           job.data.accountId,
+          job.data.resource?.type ?? 'VirtualMachine',
+          job.data.resource?.id ?? job.data.instanceId,
           job.data.createdAt,
           event.position,
         );
+        return;
+      case 'JobHostChosen':
+      case 'JobAgentCommandIssued':
+        if (job.data.progress) {
+          db.run('UPDATE jobs SET step = ?, progress = ?, position = ? WHERE id = ?', job.data.progress.step, job.data.progress.progress, event.position, jobId);
+        } else {
+          db.run('UPDATE jobs SET position = ? WHERE id = ?', event.position, jobId);
+        }
         return;
       case 'JobSucceeded':
       case 'JobFailed': {
         const row = db.get<{ instance_id: string }>('SELECT instance_id FROM jobs WHERE id = ?', jobId);
         const instance = row && db.get<{ instance: string }>('SELECT instance FROM instances WHERE id = ?', row.instance_id);
         db.run(
-          'UPDATE jobs SET status = ?, completed_at = ?, error = ?, result = ?, position = ? WHERE id = ?',
+          'UPDATE jobs SET status = ?, completed_at = ?, error = ?, result = ?, progress = 100, position = ? WHERE id = ?',
           job.type === 'JobSucceeded' ? 'SUCCEEDED' : 'FAILED',
           job.data.completedAt,
           job.type === 'JobFailed' ? JSON.stringify(job.data.error) : null,

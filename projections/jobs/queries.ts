@@ -1,6 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import type { Instance } from '../../domain/instance/index.js';
 import { toVirtualMachineView, type VirtualMachineView } from '../instances/view.js';
+import { listPage, where, type Condition, type ListQuery } from '../listing.js';
+import type { Connection, PageRequest } from '../pagination.js';
 import { prepared } from '../sql.js';
 import { visibleTo, type Visibility } from '../visibility.js';
 
@@ -10,6 +12,11 @@ export interface JobRow {
   readonly status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
   readonly instanceId: string;
   readonly accountId: string;
+  readonly resourceType: string;
+  readonly resourceId: string;
+  /** The workflow step it entered last, and its progress (100 once it ended). */
+  readonly step: string | null;
+  readonly progress: number;
   readonly createdAt: string;
   readonly completedAt: string | null;
   readonly error: { code: string; errorCode: number; message: string } | null;
@@ -24,6 +31,10 @@ interface Row {
   status: JobRow['status'];
   instance_id: string;
   account_id: string;
+  resource_type: string;
+  resource_id: string;
+  step: string | null;
+  progress: number;
   created_at: string;
   completed_at: string | null;
   error: string | null;
@@ -31,13 +42,40 @@ interface Row {
   position: number;
 }
 
-export function getJob(db: Database, visibility: Visibility, id: string): JobRow | undefined {
-  // Jobs carry their account; a domain admin's visibility is by that account's domain. (Not by the
-  // instance's: a deploy that failed before its instance was recorded has none, yet is the admin's.)
+/**
+ * Jobs carry their account; a domain admin's visibility is by that account's domain. (Not by the
+ * resource's: a job may be opened before its resource exists, or outlive it.)
+ */
+function jobsVisibleTo(visibility: Visibility): Condition | undefined {
   const visible = visibleTo(visibility);
-  const condition = !visible ? '' : visibility.kind === 'domains' ? ` AND account_id IN (SELECT id FROM acct_account WHERE ${visible.sql})` : ` AND ${visible.sql}`;
-  const row = prepared(db, `SELECT * FROM jobs WHERE id = ?${condition}`).get(id, ...(visible?.params ?? [])) as Row | undefined;
+  if (!visible) return undefined;
+  return visibility.kind === 'domains' ? where(`account_id IN (SELECT id FROM acct_account WHERE ${visible.sql})`, ...visible.params) : visible;
+}
+
+export function getJob(db: Database, visibility: Visibility, id: string): JobRow | undefined {
+  const visible = jobsVisibleTo(visibility);
+  const row = prepared(db, `SELECT * FROM jobs WHERE id = ?${visible ? ` AND (${visible.sql})` : ''}`).get(id, ...(visible?.params ?? [])) as Row | undefined;
   return row && toJob(row);
+}
+
+export interface JobFilter {
+  readonly instanceId?: string | null;
+  readonly accountId?: string | null;
+  readonly cmd?: string | null;
+  readonly status?: JobRow['status'] | null;
+}
+
+/** The jobs the caller may see, newest first. */
+export function listJobs(db: Database, visibility: Visibility, filter: JobFilter, page: PageRequest): Connection<JobRow> {
+  const conditions = [
+    jobsVisibleTo(visibility),
+    filter.instanceId ? where('instance_id = ?', filter.instanceId) : undefined,
+    filter.accountId ? where('account_id = ?', filter.accountId) : undefined,
+    filter.cmd ? where('cmd = ?', filter.cmd) : undefined,
+    filter.status ? where('status = ?', filter.status) : undefined,
+  ];
+  const query: ListQuery<Row> = { from: 'jobs', conditions, orderBy: ['created_at', 'id'], keyTypes: ['string', 'string'], keyOf: (row) => [row.created_at, row.id], descending: true };
+  return listPage(db, query, page, toJob);
 }
 
 /** Jobs not finished yet: what a restarted orchestrator resumes. */
@@ -76,6 +114,10 @@ function toJob(row: Row): JobRow {
     status: row.status,
     instanceId: row.instance_id,
     accountId: row.account_id,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    step: row.step,
+    progress: row.progress,
     createdAt: row.created_at,
     completedAt: row.completed_at,
     error: row.error === null ? null : (JSON.parse(row.error) as JobRow['error']),

@@ -96,6 +96,19 @@ describe('subscriptions over WebSocket', () => {
     expect(asAdmin.results.at(-1)?.data?.asyncJobUpdated.result?.instanceName).toMatch(/^i-/);
   });
 
+  it('pushes the workflow step the job is at and its progress, and names the instance it acts on', async () => {
+    const job = await deploy(h, h.client(userA.key), { name: 'ws-steps', zoneId: slow.zoneId, templateId: slow.templateId });
+    const client = wsClient({ Authorization: `Bearer ${userA.key}` });
+    type Step = { status: string; step: string | null; progress: number; resourceType: string; resourceId: string };
+    const outcome = await collect<{ asyncJobUpdated: Step }>(client, `subscription($id: ID!) { asyncJobUpdated(id: $id) { status step progress resourceType resourceId } }`, { id: job.id });
+    const updates = outcome.results.map((r) => r.data!.asyncJobUpdated);
+    // The slow host holds the job in its start for 1.5 s: that step is pushed while it lasts.
+    expect(updates).toContainEqual({ status: 'PENDING', step: 'STARTING', progress: 40, resourceType: 'VirtualMachine', resourceId: job.instanceId });
+    expect(updates.at(-1)).toEqual({ status: 'SUCCEEDED', step: 'STARTING', progress: 100, resourceType: 'VirtualMachine', resourceId: job.instanceId });
+    const progress = updates.map((u) => u.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
   it('runs queries and mutations over the same socket, with the caller of the key', async () => {
     const client = wsClient({ Authorization: `Bearer ${userA.key}` });
     const outcome = await collect<{ deployVirtualMachine: Job }>(client, DEPLOY, {

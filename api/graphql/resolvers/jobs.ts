@@ -1,9 +1,18 @@
 import type { Resolver, SubscriptionResolver } from '../context.js';
-import { requiredString } from './args.js';
+import type { JobStatus } from '../../control-plane/port.js';
+import { optionalString, pageArgs, requiredString } from './args.js';
 import { jobUpdates } from './job-updates.js';
 
 export const jobQueries: Readonly<Record<string, Resolver>> = {
   asyncJob: (_source, args, { controlPlane, caller }) => controlPlane.asyncJob(caller, requiredString(args, 'id')) ?? null,
+  asyncJobs: (_source, args, { controlPlane, caller }) =>
+    controlPlane.asyncJobs(caller, {
+      instanceId: optionalString(args, 'instanceId'),
+      accountId: optionalString(args, 'accountId'),
+      cmd: optionalString(args, 'cmd'),
+      status: optionalString(args, 'status') as JobStatus | null,
+      ...pageArgs(args),
+    }),
 };
 
 export const jobSubscriptions: Readonly<Record<string, SubscriptionResolver>> = {

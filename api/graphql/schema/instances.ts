@@ -28,7 +28,13 @@ type AsyncJob {
   id: ID!
   cmd: String!
   status: JobStatus!
+  "0–100: the progress of the workflow step the job is at; 100 once it ended."
   progress: Int
+  "The workflow step it is at (e.g. PLANNING, STARTING, STOPPING, EXPUNGING); null before its first."
+  step: String
+  "What it acts on: VirtualMachine, ... It may be opened before its resource exists."
+  resourceType: String!
+  resourceId: ID
   createdAt: DateTime!
   completedAt: DateTime
   error: JobError
@@ -93,6 +99,12 @@ type VirtualMachine {
   volumes: [Volume!]!
   affinityGroupIds: [ID!]!
   created: DateTime!
+}
+
+type AsyncJobConnection {
+  nodes: [AsyncJob!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
 }
 
 type VirtualMachineConnection {

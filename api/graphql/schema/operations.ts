@@ -19,6 +19,8 @@ type Query {
   "The instance folded from its events up to \`at\`."
   virtualMachineAsOf(id: ID!, at: DateTime!): VirtualMachine
   asyncJob(id: ID!): AsyncJob
+  "The jobs the caller may see, newest first."
+  asyncJobs(instanceId: ID, accountId: ID, cmd: String, status: JobStatus, first: Int, after: String): AsyncJobConnection!
 
   "The audit trail, oldest first."
   events(resourceId: ID, type: String, startDate: DateTime, endDate: DateTime, first: Int, after: String): EventConnection!

@@ -25,6 +25,7 @@ const QUERIES: Readonly<Record<string, Operation>> = {
   virtualMachine: { args: ['id!'], returns: 'VirtualMachine' },
   virtualMachineAsOf: { args: ['id!', 'at!'], returns: 'VirtualMachine' },
   asyncJob: { args: ['id!'], returns: 'AsyncJob' },
+  asyncJobs: { args: ['instanceId', 'accountId', 'cmd', 'status', 'first', 'after'], returns: 'AsyncJobConnection!' },
   events: { args: ['resourceId', 'type', 'startDate', 'endDate', 'first', 'after'], returns: 'EventConnection!' },
   usageEvents: { args: ['accountId', 'type', 'startDate', 'endDate', 'first', 'after'], returns: 'UsageEventConnection!' },
   zones: { args: [], returns: 'ZoneConnection!' },
@@ -99,7 +100,7 @@ const SUBSCRIPTIONS: Readonly<Record<string, Operation>> = {
 const TYPES: Readonly<Record<string, readonly string[]>> = {
   AsyncJob: [
     'id: ID!', 'cmd: String!', 'status: JobStatus!', 'progress: Int', 'createdAt: DateTime!', 'completedAt: DateTime', 'error: JobError',
-    'result: VirtualMachine',
+    'result: VirtualMachine', 'step: String', 'resourceType: String!', 'resourceId: ID',
   ],
   JobError: ['code: String!', 'errorCode: Int!', 'message: String!'],
   // instanceName is nullable, unlike API.md's String!: USER callers get it null with hostId and

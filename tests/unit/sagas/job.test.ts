@@ -3,7 +3,10 @@ import { fold, isRejection } from '../../../domain/shared/decider.js';
 import { jobDecider, jobIdOfCommand, type JobCommand, type JobEvent } from '../../../domain/job/index.js';
 
 const AT = '2025-03-01T10:00:00.000Z';
-const open: JobEvent = { type: 'JobOpened', data: { jobId: 'j1', cmd: 'startVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', createdAt: AT } };
+const open: JobEvent = {
+  type: 'JobOpened',
+  data: { jobId: 'j1', cmd: 'startVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', createdAt: AT, resource: { type: 'VirtualMachine', id: 'vm-1' } },
+};
 const start = (n: number) => ({ commandId: `j1.${n}`, type: 'StartDomain', hostId: 'h1' });
 const issued = (n: number): JobEvent => ({ type: 'JobAgentCommandIssued', data: { phase: 'start', command: start(n), timeoutAt: AT, issuedAt: AT } });
 
@@ -26,6 +29,28 @@ function given(...history: JobEvent[]) {
 }
 
 describe('job: the saga\'s memory', () => {
+  it('names the resource it acts on: its instance unless told otherwise, also for jobs opened before jobs named one', () => {
+    const opened: JobEvent = { type: 'JobOpened', data: { jobId: 'j1', cmd: 'startVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', createdAt: AT } };
+    const legacy = fold(jobDecider, [opened]);
+    expect(legacy.exists && legacy.resource).toEqual({ type: 'VirtualMachine', id: 'vm-1' });
+    const named = jobDecider.decide({ type: 'OpenJob', jobId: 'j1', cmd: 'x', instanceId: 'vm-1', accountId: 'a-1', at: AT, resource: { type: 'VirtualMachine', id: 'vm-9' } }, fold(jobDecider, []));
+    expect(!isRejection(named) && named[0]?.type === 'JobOpened' && named[0].data.resource).toEqual({ type: 'VirtualMachine', id: 'vm-9' });
+  });
+
+  it('keeps the workflow step it entered last, with its progress', () => {
+    const progress = { step: 'STARTING', progress: 40 };
+    given(open, { type: 'JobHostChosen', data: { phase: 'start', hostId: 'h1' } })
+      .when({ type: 'IssueAgentCommand', phase: 'start', command: start(0), timeoutAt: AT, at: AT, progress })
+      .then([{ type: 'JobAgentCommandIssued', data: { phase: 'start', command: start(0), timeoutAt: AT, issuedAt: AT, progress } }]);
+    const history: JobEvent[] = [
+      open,
+      { type: 'JobHostChosen', data: { phase: 'start', hostId: 'h1', progress: { step: 'PLANNING', progress: 10 } } },
+      { type: 'JobAgentCommandIssued', data: { phase: 'start', command: start(0), timeoutAt: AT, issuedAt: AT, progress } },
+    ];
+    const job = fold(jobDecider, history);
+    expect(job.exists && job.progress).toEqual(progress);
+  });
+
   it('opens once', () => {
     given().when({ type: 'OpenJob', jobId: 'j1', cmd: 'startVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', at: AT }).then([open]);
     given(open).when({ type: 'OpenJob', jobId: 'j1', cmd: 'other', instanceId: 'vm-2', accountId: 'a-1', at: AT }).then([]);
@@ -46,7 +71,10 @@ describe('job: the saga\'s memory', () => {
 
   it("keeps a deployment's claims, named before they are made, for its compensation", () => {
     const claims = [{ networkId: 'net-1', nicId: 'nic-1' }];
-    const opened: JobEvent = { type: 'JobOpened', data: { jobId: 'j1', cmd: 'deployVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', createdAt: AT, claims } };
+    const opened: JobEvent = {
+      type: 'JobOpened',
+      data: { jobId: 'j1', cmd: 'deployVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', createdAt: AT, resource: { type: 'VirtualMachine', id: 'vm-1' }, claims },
+    };
     given().when({ type: 'OpenJob', jobId: 'j1', cmd: 'deployVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', at: AT, claims }).then([opened]);
     const job = fold(jobDecider, [opened]);
     expect(job.exists && job.claims).toEqual(claims);

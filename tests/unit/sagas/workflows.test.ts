@@ -1,22 +1,28 @@
+// Given/when/then of the workflows (sagas/workflows/): given the job's events and the instance's
+// history, when the workflow decides, then its next step.
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../../domain/shared/decider.js';
 import { instanceDecider, type Instance, type InstanceCommand, type InstanceEvent } from '../../../domain/instance/index.js';
-import { jobDecider, type AgentReplyRecord, type Job, type JobEvent } from '../../../domain/job/index.js';
-import { CAPACITY_PREFIX, domainSpec, nextStep, type Step } from '../../../sagas/operation.js';
+import type { AgentReplyRecord, JobEvent } from '../../../domain/job/index.js';
+import { deployWorkflow } from '../../../sagas/workflows/deploy.js';
+import { destroyWorkflow } from '../../../sagas/workflows/destroy.js';
+import { domainSpec } from '../../../sagas/workflows/domain-spec.js';
+import { CAPACITY_PREFIX } from '../../../sagas/workflows/finish.js';
+import { WORKFLOWS, workflowOf } from '../../../sagas/workflows/registry.js';
+import { stopWorkflow } from '../../../sagas/workflows/stop.js';
+import type { Step } from '../../../sagas/workflows/workflow.js';
+import { given, TIMEOUTS as timeouts } from '../../support/given-workflow.js';
 import { AT, ID, deploy, eventsOf, nic1, nic2, owner } from '../instance/fixtures.js';
 
-const timeouts = { agentMs: 30_000, gracefulStopMs: 10_000 };
 const NOW = '2025-03-01T10:00:05.000Z';
 const JOB = ID.deployJob;
 
-function job(...events: JobEvent[]): Job {
-  const state = fold(jobDecider, [
-    { type: 'JobOpened', data: { jobId: JOB, cmd: 'deployVirtualMachine', instanceId: ID.vm, accountId: ID.account, createdAt: AT } },
-    ...events,
-  ]);
-  if (!state.exists) throw new Error('job setup');
-  return state;
-}
+const opened = (jobId: string, cmd: string): JobEvent => ({ type: 'JobOpened', data: { jobId, cmd, instanceId: ID.vm, accountId: ID.account, createdAt: AT } });
+/** The deploy job's events after its opening. */
+const job = (...events: JobEvent[]): JobEvent[] => [opened(JOB, 'deployVirtualMachine'), ...events];
+/** The deploy workflow's next step. */
+const nextStep = (jobEvents: JobEvent[], _instance: Instance, history: InstanceEvent[], now: string, t = timeouts): Step =>
+  given(deployWorkflow, { job: jobEvents, instance: history }).when(now, t).step;
 
 function instance(history: InstanceEvent[]): Instance {
   const state = fold(instanceDecider, history);
@@ -40,7 +46,7 @@ function recorded(step: Step): InstanceCommand {
   return step.command;
 }
 
-describe('operation saga: start', () => {
+describe('deploy workflow: its start', () => {
   const history = eventsOf(deploy({ startVm: true }));
   const starting = instance(history);
 
@@ -108,27 +114,28 @@ describe('operation saga: start', () => {
   });
 });
 
-describe('operation saga: stop', () => {
+describe('stop workflow', () => {
   const history = eventsOf(
     deploy({ startVm: true }),
     { type: 'RecordStartSucceeded', instanceId: ID.vm, jobId: JOB, at: AT, hostId: ID.host1 },
     { type: 'StopInstance', instanceId: ID.vm, jobId: 'job-stop', at: AT, caller: owner, forced: false },
   );
   const stopping = instance(history);
-  const stopJob = (...events: JobEvent[]) => ({ ...job(...events), jobId: 'job-stop' });
+  const stopJob = (...events: JobEvent[]): JobEvent[] => [opened('job-stop', 'stopVirtualMachine'), ...events];
+  const stopStep = (jobEvents: JobEvent[], _instance: Instance, h: InstanceEvent[], now: string, t = timeouts): Step => given(stopWorkflow, { job: jobEvents, instance: h }).when(now, t).step;
   const stopIssued = (n: number, forced: boolean): JobEvent => ({
     type: 'JobAgentCommandIssued',
     data: { phase: 'stop', command: { commandId: `job-stop.${n}`, type: 'StopDomain', hostId: ID.host1, forced }, timeoutAt: NOW, issuedAt: AT },
   });
 
   it('stops gracefully first, then forces the stop when the guest does not shut down in time', () => {
-    expect(nextStep(stopJob(), stopping, history, NOW, timeouts)).toMatchObject({
+    expect(stopStep(stopJob(), stopping, history, NOW, timeouts)).toMatchObject({
       kind: 'issue',
       command: { type: 'StopDomain', hostId: ID.host1, forced: false, timeoutMs: 10_000 },
       timeoutMs: 40_000,
     });
     const afterTimeout = stopJob(stopIssued(0, false), { type: 'JobTimerFired', data: { commandId: 'job-stop.0', firedAt: NOW } });
-    expect(nextStep(afterTimeout, stopping, history, NOW, timeouts)).toMatchObject({ kind: 'issue', command: { type: 'StopDomain', forced: true } });
+    expect(stopStep(afterTimeout, stopping, history, NOW, timeouts)).toMatchObject({ kind: 'issue', command: { type: 'StopDomain', forced: true } });
   });
 
   it('records a failed stop only when the forced stop failed too', () => {
@@ -136,11 +143,11 @@ describe('operation saga: stop', () => {
       type: 'JobAgentReplied',
       data: { reply: { commandId: 'job-stop.1', outcome: 'failed', powerState: 'running', error: { message: 'destroy refused' } }, receivedAt: NOW },
     });
-    expect(recorded(nextStep(both, stopping, history, NOW, timeouts))).toMatchObject({ type: 'RecordStopFailed', jobId: 'job-stop', reason: 'destroy refused' });
+    expect(recorded(stopStep(both, stopping, history, NOW, timeouts))).toMatchObject({ type: 'RecordStopFailed', jobId: 'job-stop', reason: 'destroy refused' });
   });
 });
 
-describe('operation saga: finishing', () => {
+describe('every workflow: finishing', () => {
   it('closes a job the instance settled, giving back every host but the one it runs on', () => {
     const history = eventsOf(deploy({ startVm: true }), { type: 'RecordStartSucceeded', instanceId: ID.vm, jobId: JOB, at: AT, hostId: ID.host2 });
     const step = nextStep(
@@ -167,5 +174,68 @@ describe('operation saga: finishing', () => {
       { type: 'RecordExpunged', instanceId: ID.vm, at: AT },
     );
     expect(nextStep(job(), instance(history), history, NOW, timeouts)).toMatchObject({ kind: 'finish', freeAddresses: true, error: null });
+  });
+});
+
+describe('workflows: named steps, progress, phases', () => {
+  const history = eventsOf(deploy({ startVm: true }));
+
+  it('names the step each move enters, and the workflow gives it its progress', () => {
+    given(deployWorkflow, { job: job(), instance: history }).when(NOW).then({ kind: 'choose-host', step: 'PLANNING' });
+    given(deployWorkflow, { job: job(chosen(ID.host1)), instance: history }).when(NOW).then({ kind: 'issue', step: 'STARTING' });
+    expect(deployWorkflow.steps).toEqual([
+      { step: 'PLANNING', progress: 10 },
+      { step: 'STARTING', progress: 40 },
+    ]);
+  });
+
+  it('a destroy with expunge goes through the stop, then the expunge, under one job', () => {
+    const running = eventsOf(deploy({ startVm: true }), { type: 'RecordStartSucceeded', instanceId: ID.vm, jobId: JOB, at: AT, hostId: ID.host1 });
+    const destroyJob = 'job-destroy';
+    const asked = eventsOf(
+      deploy({ startVm: true }),
+      { type: 'RecordStartSucceeded', instanceId: ID.vm, jobId: JOB, at: AT, hostId: ID.host1 },
+      { type: 'DestroyInstance', instanceId: ID.vm, jobId: destroyJob, at: AT, caller: owner, expunge: true, volumeIds: [], forceStop: false, allowUserExpungeRecoverVm: true },
+    );
+    expect(asked.length).toBeGreaterThan(running.length);
+    const jobEvents = [opened(destroyJob, 'destroyVirtualMachine')];
+    given(destroyWorkflow, { job: jobEvents, instance: asked }).when(NOW).then({ kind: 'issue', step: 'STOPPING', command: { type: 'StopDomain', forced: false } });
+    const stopped = eventsOf(
+      deploy({ startVm: true }),
+      { type: 'RecordStartSucceeded', instanceId: ID.vm, jobId: JOB, at: AT, hostId: ID.host1 },
+      { type: 'DestroyInstance', instanceId: ID.vm, jobId: destroyJob, at: AT, caller: owner, expunge: true, volumeIds: [], forceStop: false, allowUserExpungeRecoverVm: true },
+      { type: 'RecordStopSucceeded', instanceId: ID.vm, jobId: destroyJob, at: AT },
+    );
+    given(destroyWorkflow, { job: jobEvents, instance: stopped }).when(NOW).then({ kind: 'issue', step: 'EXPUNGING', command: { type: 'DestroyDomain', hostId: ID.host1 } });
+  });
+
+  it('a job whose instance waits on work its workflow has no phase for is an error, not a guess', () => {
+    const rebooting = eventsOf(
+      deploy({ startVm: true }),
+      { type: 'RecordStartSucceeded', instanceId: ID.vm, jobId: JOB, at: AT, hostId: ID.host1 },
+      { type: 'RebootInstance', instanceId: ID.vm, jobId: 'job-x', at: AT, caller: owner, forced: false },
+    );
+    expect(() => given(stopWorkflow, { job: [opened('job-x', 'stopVirtualMachine')], instance: rebooting }).when(NOW)).toThrow(/no phase for the instance's pending reboot/);
+  });
+
+  it('only the deployment names the abandon-deployment compensation; every workflow gives capacity back', () => {
+    for (const workflow of WORKFLOWS) {
+      expect(workflow.compensation).toContain('give-back-capacity');
+      expect(workflow.compensation.includes('abandon-deployment')).toBe(workflow === deployWorkflow);
+    }
+  });
+
+  it('runs every operation that opens a job, each with its own steps in rising progress', () => {
+    const cmds = WORKFLOWS.map((w) => w.cmd).sort();
+    expect(cmds).toEqual(
+      ['deployVirtualMachine', 'destroyVirtualMachine', 'expungeVirtualMachine', 'migrateVirtualMachine', 'rebootVirtualMachine', 'restoreVirtualMachine', 'scaleVirtualMachine', 'startVirtualMachine', 'stopVirtualMachine'],
+    );
+    for (const workflow of WORKFLOWS) {
+      expect(workflowOf(workflow.cmd)).toBe(workflow);
+      const progress = workflow.steps.map((s) => s.progress);
+      expect(progress).toEqual([...progress].sort((a, b) => a - b));
+      for (const p of progress) expect(p > 0 && p < 100).toBe(true);
+    }
+    expect(() => workflowOf('launchMissiles')).toThrow(/no workflow runs/);
   });
 });

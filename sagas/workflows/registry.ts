@@ -1,0 +1,40 @@
+// Every workflow, by the operation (the job's `cmd`) it runs: the one table the runner reads. A new
+// long-running operation is one module in this folder, one line here, its decider's commands in
+// domain/, its agent command in the protocol, and its GraphQL field.
+import { deployWorkflow } from './deploy.js';
+import { destroyWorkflow } from './destroy.js';
+import { expungeWorkflow } from './expunge.js';
+import { migrateWorkflow } from './migrate.js';
+import { rebootWorkflow } from './reboot.js';
+import { restoreWorkflow } from './restore.js';
+import { scaleWorkflow } from './scale.js';
+import { startWorkflow } from './start.js';
+import { stopWorkflow } from './stop.js';
+import type { Progress, StepName, Workflow } from './workflow.js';
+
+export const WORKFLOWS: readonly Workflow[] = [
+  deployWorkflow,
+  startWorkflow,
+  stopWorkflow,
+  rebootWorkflow,
+  migrateWorkflow,
+  scaleWorkflow,
+  destroyWorkflow,
+  restoreWorkflow,
+  expungeWorkflow,
+];
+
+const BY_CMD = new Map(WORKFLOWS.map((workflow) => [workflow.cmd, workflow]));
+
+export function workflowOf(cmd: string): Workflow {
+  const workflow = BY_CMD.get(cmd);
+  if (!workflow) throw new Error(`no workflow runs ${JSON.stringify(cmd)} jobs`);
+  return workflow;
+}
+
+/** The step with the progress the workflow gives it. */
+export function progressOf(workflow: Workflow, step: StepName): Progress {
+  const entry = workflow.steps.find((s) => s.step === step);
+  if (!entry) throw new Error(`workflow ${workflow.cmd} has no step ${step}`);
+  return entry;
+}
