@@ -9,7 +9,8 @@
 //
 // The workflow counterpart (given events, when input, then steps/events) sits next to this file and
 // keeps this shape: `given…(workflow, history).when(input).then(expected)`, returning the state after,
-// with the raw outcome on `.decision` for the few tests that check it piecewise.
+// with `.accepted()` (the events, failing on a rejection) and `.decision` (raw) for the few tests that
+// check an outcome piecewise.
 
 import { expect } from 'vitest';
 import { fold, isRejection, type Decider, type Decision, type DomainEvent, type RejectionCode } from '../../domain/shared/decider.js';
@@ -24,6 +25,8 @@ export interface RejectionDetail {
 export interface When<State, Event extends DomainEvent> {
   /** The raw decision, for tests that read it piecewise rather than as a whole. */
   readonly decision: Decision<Event>;
+  /** Asserts the command is accepted and returns its events, for tests that check them piecewise. */
+  accepted(): readonly Event[];
   /** Asserts exactly these events and returns the state after them. */
   then(expected: readonly Event[]): State;
   /** Asserts a rejection with this code (and message/field, when given) and returns the state before. */
@@ -72,13 +75,17 @@ export function givenState<Command, State, Event extends DomainEvent>(
           if ('field' in detail) expect(decision.field).toBe(detail.field);
           return before;
         }
-        if (isRejection(decision)) throw new Error(`expected events, got ${decision.code}: ${decision.message}`);
-        expect([...decision]).toStrictEqual([...expected]);
+        const events = accepted();
+        expect([...events]).toStrictEqual([...expected]);
         let after = before;
-        for (const event of decision) after = decider.evolve(after, event);
+        for (const event of events) after = decider.evolve(after, event);
         return after;
       }
-      return { decision, then };
+      function accepted(): readonly Event[] {
+        if (isRejection(decision)) throw new Error(`expected events, got ${decision.code}: ${decision.message}`);
+        return decision;
+      }
+      return { decision, accepted, then };
     },
   };
 }

@@ -18,6 +18,11 @@ describe('given/when/then', () => {
     expect(before.when(create).then('CONFLICT')).toBe(before.state);
   });
 
+  it('hands over the accepted events, and fails on a rejection', () => {
+    expect(given(zoneDecider).when(create).accepted()).toStrictEqual([created]);
+    expect(() => given(zoneDecider, [created]).when(create).accepted()).toThrow(/CONFLICT/);
+  });
+
   it('fails on a different event list', () => {
     expect(() => given(zoneDecider).when({ ...create, name: 'other' }).then([created])).toThrow();
     expect(() => given(zoneDecider).when(create).then([])).toThrow();
