@@ -9,11 +9,10 @@
 //
 // The workflow counterpart (given events, when input, then steps/events) sits next to this file and
 // keeps this shape: `given…(workflow, history).when(input).then(expected)`, returning the state after,
-// with `.accepted()` (the events, failing on a rejection) and `.decision` (raw) for the few tests that
-// check an outcome piecewise.
+// with `.accepted()` (the events, failing on a rejection) for the few tests that check them piecewise.
 
 import { expect } from 'vitest';
-import { fold, isRejection, type Decider, type Decision, type DomainEvent, type RejectionCode } from '../../domain/shared/decider.js';
+import { fold, isRejection, type Decider, type DomainEvent, type RejectionCode } from '../../domain/shared/decider.js';
 
 /** What a rejection must say besides its code. `field: undefined` asserts that no field is blamed. */
 export interface RejectionDetail {
@@ -23,8 +22,6 @@ export interface RejectionDetail {
 }
 
 export interface When<State, Event extends DomainEvent> {
-  /** The raw decision, for tests that read it piecewise rather than as a whole. */
-  readonly decision: Decision<Event>;
   /** Asserts the command is accepted and returns its events, for tests that check them piecewise. */
   accepted(): readonly Event[];
   /** Asserts exactly these events and returns the state after them. */
@@ -85,7 +82,7 @@ export function givenState<Command, State, Event extends DomainEvent>(
         if (isRejection(decision)) throw new Error(`expected events, got ${decision.code}: ${decision.message}`);
         return decision;
       }
-      return { decision, accepted, then };
+      return { accepted, then };
     },
   };
 }
