@@ -15,7 +15,8 @@ import {
   type DomainEventType,
   type Role,
 } from '../../../domain/account/index.js';
-import { given, stateOf } from './support.js';
+import { stateOf } from './support.js';
+import { given } from '../../support/given.js';
 
 const at = '2025-01-01T00:00:00.000Z';
 const KEY = 'k-0123456789abcdef';
@@ -48,12 +49,12 @@ describe('domain', () => {
     });
     it('rejects invalid names, a parentless non-ROOT domain, bad times and duplicates', () => {
       const child = { type: 'CreateDomain', domainId: 'd1', name: 'acme', parent: { domainId: 'd0', path: '/' }, at } as const;
-      given(domainDecider).when({ ...child, name: '' }).then('BAD_USER_INPUT', 'name');
-      given(domainDecider).when({ ...child, name: 'a/b' }).then('BAD_USER_INPUT', 'name');
-      given(domainDecider).when({ ...child, domainId: '' }).then('BAD_USER_INPUT', 'domainId');
-      given(domainDecider).when({ ...child, at: '' }).then('BAD_USER_INPUT', 'at');
-      given(domainDecider).when({ ...child, parent: null }).then('BAD_USER_INPUT', 'parentDomainId');
-      given(domainDecider, [rootCreated]).when({ type: 'CreateDomain', domainId: 'd0', name: 'ROOT', parent: null, at }).then('CONFLICT', 'domainId');
+      given(domainDecider).when({ ...child, name: '' }).then('BAD_USER_INPUT', { field: 'name' });
+      given(domainDecider).when({ ...child, name: 'a/b' }).then('BAD_USER_INPUT', { field: 'name' });
+      given(domainDecider).when({ ...child, domainId: '' }).then('BAD_USER_INPUT', { field: 'domainId' });
+      given(domainDecider).when({ ...child, at: '' }).then('BAD_USER_INPUT', { field: 'at' });
+      given(domainDecider).when({ ...child, parent: null }).then('BAD_USER_INPUT', { field: 'parentDomainId' });
+      given(domainDecider, [rootCreated]).when({ type: 'CreateDomain', domainId: 'd0', name: 'ROOT', parent: null, at }).then('CONFLICT', { field: 'domainId' });
     });
   });
 
@@ -65,13 +66,13 @@ describe('domain', () => {
       given(domainDecider, [rootCreated, registered]).when({ type: 'RegisterChildDomain', childDomainId: 'd1', name: 'Acme' }).then([]);
     });
     it('refuses a taken name (case-insensitive) or a second name for the same child', () => {
-      given(domainDecider, [rootCreated, registered]).when({ type: 'RegisterChildDomain', childDomainId: 'd9', name: 'ACME' }).then('CONFLICT', 'name');
-      given(domainDecider, [rootCreated, registered]).when({ type: 'RegisterChildDomain', childDomainId: 'd1', name: 'other' }).then('CONFLICT', 'name');
+      given(domainDecider, [rootCreated, registered]).when({ type: 'RegisterChildDomain', childDomainId: 'd9', name: 'ACME' }).then('CONFLICT', { field: 'name' });
+      given(domainDecider, [rootCreated, registered]).when({ type: 'RegisterChildDomain', childDomainId: 'd1', name: 'other' }).then('CONFLICT', { field: 'name' });
     });
     it('rejects invalid input and a missing parent', () => {
-      given(domainDecider, [rootCreated]).when({ type: 'RegisterChildDomain', childDomainId: '', name: 'x' }).then('BAD_USER_INPUT', 'childDomainId');
-      given(domainDecider, [rootCreated]).when({ type: 'RegisterChildDomain', childDomainId: 'd1', name: 'a/b' }).then('BAD_USER_INPUT', 'name');
-      given(domainDecider).when({ type: 'RegisterChildDomain', childDomainId: 'd1', name: 'x' }).then('NOT_FOUND', 'domainId');
+      given(domainDecider, [rootCreated]).when({ type: 'RegisterChildDomain', childDomainId: '', name: 'x' }).then('BAD_USER_INPUT', { field: 'childDomainId' });
+      given(domainDecider, [rootCreated]).when({ type: 'RegisterChildDomain', childDomainId: 'd1', name: 'a/b' }).then('BAD_USER_INPUT', { field: 'name' });
+      given(domainDecider).when({ type: 'RegisterChildDomain', childDomainId: 'd1', name: 'x' }).then('NOT_FOUND', { field: 'domainId' });
     });
   });
 
@@ -87,13 +88,14 @@ describe('domain', () => {
       given(domainDecider, [rootCreated]).when({ type: 'ReleaseAccountName', accountId: 'a1' }).then([]);
     });
     it('refuses a name another account holds', () => {
-      const rejection = given(domainDecider, [rootCreated, claimed]).when({ type: 'RegisterAccountName', accountId: 'a2', name: 'alice' }).then('CONFLICT', 'name');
-      expect(rejection.message).toBe('An account named alice already exists in domain /');
+      given(domainDecider, [rootCreated, claimed])
+        .when({ type: 'RegisterAccountName', accountId: 'a2', name: 'alice' })
+        .then('CONFLICT', { field: 'name', message: 'An account named alice already exists in domain /' });
     });
     it('rejects invalid input and a missing domain', () => {
-      given(domainDecider, [rootCreated]).when({ type: 'RegisterAccountName', accountId: '', name: 'x' }).then('BAD_USER_INPUT', 'accountId');
-      given(domainDecider, [rootCreated]).when({ type: 'RegisterAccountName', accountId: 'a1', name: ' x' }).then('BAD_USER_INPUT', 'name');
-      given(domainDecider, [rootCreated]).when({ type: 'ReleaseAccountName', accountId: '' }).then('BAD_USER_INPUT', 'accountId');
+      given(domainDecider, [rootCreated]).when({ type: 'RegisterAccountName', accountId: '', name: 'x' }).then('BAD_USER_INPUT', { field: 'accountId' });
+      given(domainDecider, [rootCreated]).when({ type: 'RegisterAccountName', accountId: 'a1', name: ' x' }).then('BAD_USER_INPUT', { field: 'name' });
+      given(domainDecider, [rootCreated]).when({ type: 'ReleaseAccountName', accountId: '' }).then('BAD_USER_INPUT', { field: 'accountId' });
       given(domainDecider).when({ type: 'RegisterAccountName', accountId: 'a1', name: 'x' }).then('NOT_FOUND');
       given(domainDecider).when({ type: 'ReleaseAccountName', accountId: 'a1' }).then('NOT_FOUND');
     });
@@ -160,10 +162,10 @@ describe('account', () => {
       [{ user: { userId: 'u1', username: 'alice', apiKey: 'short' } }, 'apiKey'],
       [{ user: { userId: 'u1', username: 'alice', apiKey: 'has space in the key' } }, 'apiKey'],
     ] as const)('rejects %o', (change, field) => {
-      given(accountDecider).when({ ...create, ...change } as AccountCommand).then('BAD_USER_INPUT', field);
+      given(accountDecider).when({ ...create, ...change } as AccountCommand).then('BAD_USER_INPUT', { field });
     });
     it('rejects an existing account', () => {
-      given(accountDecider, base).when(create).then('CONFLICT', 'accountId');
+      given(accountDecider, base).when(create).then('CONFLICT', { field: 'accountId' });
     });
   });
 
@@ -174,13 +176,13 @@ describe('account', () => {
       given(accountDecider, [...base, bobCreated]).when({ type: 'AddUser', userId: 'u2', username: 'bob', apiKey: KEY2, at }).then([]);
     });
     it('refuses duplicate usernames and reused user ids', () => {
-      given(accountDecider, base).when({ type: 'AddUser', userId: 'u2', username: 'ALICE', apiKey: KEY2, at }).then('CONFLICT', 'username');
-      given(accountDecider, base).when({ type: 'AddUser', userId: 'u1', username: 'bob', apiKey: KEY2, at }).then('CONFLICT', 'userId');
+      given(accountDecider, base).when({ type: 'AddUser', userId: 'u2', username: 'ALICE', apiKey: KEY2, at }).then('CONFLICT', { field: 'username' });
+      given(accountDecider, base).when({ type: 'AddUser', userId: 'u1', username: 'bob', apiKey: KEY2, at }).then('CONFLICT', { field: 'userId' });
     });
     it('rejects bad input and a missing account', () => {
-      given(accountDecider, base).when({ type: 'AddUser', userId: 'u2', username: 'bob', apiKey: KEY2, at: '' }).then('BAD_USER_INPUT', 'at');
-      given(accountDecider, base).when({ type: 'AddUser', userId: 'u2', username: 'bob', apiKey: 'x', at }).then('BAD_USER_INPUT', 'apiKey');
-      given(accountDecider).when({ type: 'AddUser', userId: 'u2', username: 'bob', apiKey: KEY2, at }).then('NOT_FOUND', 'accountId');
+      given(accountDecider, base).when({ type: 'AddUser', userId: 'u2', username: 'bob', apiKey: KEY2, at: '' }).then('BAD_USER_INPUT', { field: 'at' });
+      given(accountDecider, base).when({ type: 'AddUser', userId: 'u2', username: 'bob', apiKey: 'x', at }).then('BAD_USER_INPUT', { field: 'apiKey' });
+      given(accountDecider).when({ type: 'AddUser', userId: 'u2', username: 'bob', apiKey: KEY2, at }).then('NOT_FOUND', { field: 'accountId' });
     });
     it('rotates an API key; the same key is a no-op', () => {
       const state = given(accountDecider, base)
@@ -188,8 +190,8 @@ describe('account', () => {
         .then([{ type: 'UserApiKeyRotated', data: { accountId: 'a1', userId: 'u1', apiKeyHash: hash(KEY2) } }]);
       expect(state.kind === 'account' && state.users['u1']?.apiKeyHash).toBe(hash(KEY2));
       given(accountDecider, base).when({ type: 'RegisterUserKeys', userId: 'u1', apiKey: KEY }).then([]);
-      given(accountDecider, base).when({ type: 'RegisterUserKeys', userId: 'u9', apiKey: KEY2 }).then('NOT_FOUND', 'id');
-      given(accountDecider, base).when({ type: 'RegisterUserKeys', userId: 'u1', apiKey: 'tiny' }).then('BAD_USER_INPUT', 'apiKey');
+      given(accountDecider, base).when({ type: 'RegisterUserKeys', userId: 'u9', apiKey: KEY2 }).then('NOT_FOUND', { field: 'id' });
+      given(accountDecider, base).when({ type: 'RegisterUserKeys', userId: 'u1', apiKey: 'tiny' }).then('BAD_USER_INPUT', { field: 'apiKey' });
     });
     it('disables and enables users', () => {
       const disabled: AccountEvent = { type: 'UserDisabled', data: { accountId: 'a1', userId: 'u1' } };
@@ -198,8 +200,8 @@ describe('account', () => {
       given(accountDecider, [...base, disabled]).when({ type: 'DisableUser', userId: 'u1' }).then([]);
       given(accountDecider, [...base, disabled]).when({ type: 'EnableUser', userId: 'u1' }).then([{ type: 'UserEnabled', data: { accountId: 'a1', userId: 'u1' } }]);
       given(accountDecider, base).when({ type: 'EnableUser', userId: 'u1' }).then([]);
-      given(accountDecider, base).when({ type: 'DisableUser', userId: 'u9' }).then('NOT_FOUND', 'id');
-      given(accountDecider, base).when({ type: 'EnableUser', userId: 'u9' }).then('NOT_FOUND', 'id');
+      given(accountDecider, base).when({ type: 'DisableUser', userId: 'u9' }).then('NOT_FOUND', { field: 'id' });
+      given(accountDecider, base).when({ type: 'EnableUser', userId: 'u9' }).then('NOT_FOUND', { field: 'id' });
     });
   });
 
@@ -225,10 +227,9 @@ describe('account', () => {
       given(accountDecider, [...base, nameReserved('vm1', 'web-1')]).when({ type: 'ReserveInstanceName', instanceId: 'vm1', name: 'web-1' }).then([]);
     });
     it('refuses a name another instance holds, case-insensitively', () => {
-      const rejection = given(accountDecider, [...base, nameReserved('vm1', 'web-1')])
+      given(accountDecider, [...base, nameReserved('vm1', 'web-1')])
         .when({ type: 'ReserveInstanceName', instanceId: 'vm2', name: 'WEB-1' })
-        .then('CONFLICT', 'name');
-      expect(rejection.message).toBe('Instance name WEB-1 is not unique in account alice');
+        .then('CONFLICT', { field: 'name', message: 'Instance name WEB-1 is not unique in account alice' });
     });
     it('renames, freeing the old name', () => {
       const state = given(accountDecider, [...base, nameReserved('vm1', 'web-1')])
@@ -248,9 +249,9 @@ describe('account', () => {
       given(accountDecider, base).when({ type: 'ReleaseInstanceName', instanceId: 'vm1' }).then([]);
     });
     it('rejects bad input and a missing account', () => {
-      given(accountDecider, base).when({ type: 'ReserveInstanceName', instanceId: '', name: 'x' }).then('BAD_USER_INPUT', 'instanceId');
-      given(accountDecider, base).when({ type: 'ReserveInstanceName', instanceId: 'vm1', name: '' }).then('BAD_USER_INPUT', 'name');
-      given(accountDecider, base).when({ type: 'ReleaseInstanceName', instanceId: '' }).then('BAD_USER_INPUT', 'instanceId');
+      given(accountDecider, base).when({ type: 'ReserveInstanceName', instanceId: '', name: 'x' }).then('BAD_USER_INPUT', { field: 'instanceId' });
+      given(accountDecider, base).when({ type: 'ReserveInstanceName', instanceId: 'vm1', name: '' }).then('BAD_USER_INPUT', { field: 'name' });
+      given(accountDecider, base).when({ type: 'ReleaseInstanceName', instanceId: '' }).then('BAD_USER_INPUT', { field: 'instanceId' });
       given(accountDecider).when({ type: 'ReserveInstanceName', instanceId: 'vm1', name: 'x' }).then('NOT_FOUND');
       given(accountDecider).when({ type: 'ReleaseInstanceName', instanceId: 'vm1' }).then('NOT_FOUND');
     });

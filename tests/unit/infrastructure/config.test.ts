@@ -8,7 +8,8 @@ import {
   type ConfigEvent,
   type ConfigKeyName,
 } from '../../../domain/config/index.js';
-import { given, stateOf } from './support.js';
+import { stateOf } from './support.js';
+import { given } from '../../support/given.js';
 
 const updated = (name: ConfigKeyName, value: string, zoneId: string | null = null): ConfigEvent => ({
   type: 'ConfigurationUpdated',
@@ -76,7 +77,7 @@ describe('UpdateConfiguration', () => {
     given(configurationDecider, [updated('expunge.delay', '60')]).when({ type: 'UpdateConfiguration', name: 'expunge.delay', value: '060' }).then([]);
   });
   it('rejects an unknown key', () => {
-    given(configurationDecider).when({ type: 'UpdateConfiguration', name: 'no.such.key', value: '1' }).then('BAD_USER_INPUT', 'name');
+    given(configurationDecider).when({ type: 'UpdateConfiguration', name: 'no.such.key', value: '1' }).then('BAD_USER_INPUT', { field: 'name' });
   });
   it.each([
     ['allow.user.expunge.recover.vm', 'yes'],
@@ -95,19 +96,18 @@ describe('UpdateConfiguration', () => {
     ['instance.name', ''],
     ['instance.lease.expiryevent.daysbefore', '0'],
   ] as const)('rejects %s = %j', (name, value) => {
-    given(configurationDecider).when({ type: 'UpdateConfiguration', name, value }).then('BAD_USER_INPUT', 'value');
+    given(configurationDecider).when({ type: 'UpdateConfiguration', name, value }).then('BAD_USER_INPUT', { field: 'value' });
   });
   it('rejects a non-string value', () => {
-    given(configurationDecider).when({ type: 'UpdateConfiguration', name: 'expunge.delay', value: 5 as unknown as string }).then('BAD_USER_INPUT', 'value');
+    given(configurationDecider).when({ type: 'UpdateConfiguration', name: 'expunge.delay', value: 5 as unknown as string }).then('BAD_USER_INPUT', { field: 'value' });
   });
   it('rejects a zone value for a global-only key', () => {
-    const rejection = given(configurationDecider)
+    given(configurationDecider)
       .when({ type: 'UpdateConfiguration', name: 'vm.allocation.algorithm', value: 'firstfit', zoneId: 'z1' })
-      .then('BAD_USER_INPUT', 'zoneId');
-    expect(rejection.message).toBe('Configuration vm.allocation.algorithm can only be set globally, not for zone z1');
+      .then('BAD_USER_INPUT', { field: 'zoneId', message: 'Configuration vm.allocation.algorithm can only be set globally, not for zone z1' });
   });
   it('rejects an empty zone id', () => {
-    given(configurationDecider).when({ type: 'UpdateConfiguration', name: 'enable.dynamic.scale.vm', value: 'true', zoneId: ' ' }).then('BAD_USER_INPUT', 'zoneId');
+    given(configurationDecider).when({ type: 'UpdateConfiguration', name: 'enable.dynamic.scale.vm', value: 'true', zoneId: ' ' }).then('BAD_USER_INPUT', { field: 'zoneId' });
   });
 });
 
@@ -122,8 +122,8 @@ describe('ResetConfiguration', () => {
     given(configurationDecider).when({ type: 'ResetConfiguration', name: 'expunge.delay' }).then([]);
   });
   it('rejects an unknown key and a zone reset of a global-only key', () => {
-    given(configurationDecider).when({ type: 'ResetConfiguration', name: 'nope' }).then('BAD_USER_INPUT', 'name');
-    given(configurationDecider).when({ type: 'ResetConfiguration', name: 'expunge.delay', zoneId: 'z1' }).then('BAD_USER_INPUT', 'zoneId');
+    given(configurationDecider).when({ type: 'ResetConfiguration', name: 'nope' }).then('BAD_USER_INPUT', { field: 'name' });
+    given(configurationDecider).when({ type: 'ResetConfiguration', name: 'expunge.delay', zoneId: 'z1' }).then('BAD_USER_INPUT', { field: 'zoneId' });
   });
 });
 

@@ -4,15 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { accountDecider, domainDecider } from '../../../domain/account/index.js';
 import { optionalName, optionalText, requireName } from '../../../domain/config/validation.js';
 import { hostDecider } from '../../../domain/host/index.js';
-import { instanceDecider, type InstanceCommand } from '../../../domain/instance/index.js';
+import { instanceDecider } from '../../../domain/instance/index.js';
 import { networkDecider } from '../../../domain/network/index.js';
 import { offeringDecider } from '../../../domain/offering/index.js';
-import { isRejection, type Decider, type DomainEvent } from '../../../domain/shared/decider.js';
+import type { Decider, DomainEvent, RejectionCode } from '../../../domain/shared/decider.js';
 import { storagePoolDecider } from '../../../domain/storage/index.js';
 import { templateDecider } from '../../../domain/template/index.js';
 import { zoneDecider, type ZoneEvent } from '../../../domain/zone/index.js';
 import { cmd, deploy, history } from '../instance/fixtures.js';
-import { given } from './support.js';
+import { given, type RejectionDetail } from '../../support/given.js';
 
 const at = '2025-01-01T00:00:00.000Z';
 
@@ -45,16 +45,22 @@ describe('the shared name and text rules', () => {
 
 const zoneCreated: ZoneEvent = { type: 'ZoneCreated', data: { zoneId: 'z1', name: 'zone', networkType: 'Advanced', created: at } };
 
+/** A decision on a command of any aggregate: whether it was accepted, or which rejection it was. */
+interface Decided {
+  accepted(): readonly DomainEvent[];
+  then(code: RejectionCode, detail?: RejectionDetail): unknown;
+}
+
 interface Case {
   readonly what: string;
   readonly field: string;
   /** Decides the command with `text` in the field, on whatever history the command needs. */
-  readonly decide: (text: string) => unknown;
+  readonly decide: (text: string) => Decided;
 }
 
 /** `on(decider, history)(text => command)`: the decider fixes the command type the arrow is checked against. */
 function on<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, events: readonly E[]) {
-  return (command: (text: string) => C) => (text: string): unknown => given(decider, events).when(command(text)).decision;
+  return (command: (text: string) => C) => (text: string): Decided => given(decider, events).when(command(text));
 }
 
 const cases: readonly Case[] = [
@@ -110,38 +116,32 @@ const cases: readonly Case[] = [
     field: 'name',
     decide: on(domainDecider, [])((name) => ({ type: 'CreateDomain', domainId: 'd1', name, parent: { domainId: 'd0', path: '/' }, at })),
   },
-  { what: 'instance display name at deploy', field: 'displayName', decide: (displayName) => instanceDecider.decide(deploy({ displayName }), instanceDecider.initialState) },
-  { what: 'instance group at deploy', field: 'group', decide: (group) => instanceDecider.decide(deploy({ group }), instanceDecider.initialState) },
-  { what: 'instance display name on update', field: 'displayName', decide: (displayName) => decideOnStopped(cmd.update({ displayName })) },
-  { what: 'instance group on update', field: 'group', decide: (group) => decideOnStopped(cmd.update({ group })) },
+  { what: 'instance display name at deploy', field: 'displayName', decide: on(instanceDecider, [])((displayName) => deploy({ displayName })) },
+  { what: 'instance group at deploy', field: 'group', decide: on(instanceDecider, [])((group) => deploy({ group })) },
+  { what: 'instance display name on update', field: 'displayName', decide: on(instanceDecider, history.stopped())((displayName) => cmd.update({ displayName })) },
+  { what: 'instance group on update', field: 'group', decide: on(instanceDecider, history.stopped())((group) => cmd.update({ group })) },
 ];
-
-function decideOnStopped(command: InstanceCommand): unknown {
-  const state = history.stopped().reduce(instanceDecider.evolve, instanceDecider.initialState);
-  return instanceDecider.decide(command, state);
-}
 
 describe('every name and text the API takes', () => {
   it.each(cases)('accepts a plain $what', ({ decide }) => {
-    const decision = decide('plain-text');
-    expect(isRejection(decision) ? decision : 'accepted').toBe('accepted');
+    decide('plain-text').accepted();
   });
 
   it.each(cases.flatMap((c) => CONTROLS.map((control) => ({ ...c, control }))))('refuses a $what holding $control', ({ decide, field, control }) => {
-    expect(decide(`a${control}b`)).toMatchObject({ kind: 'rejection', code: 'BAD_USER_INPUT', field });
+    decide(`a${control}b`).then('BAD_USER_INPUT', { field });
   });
 });
 
 describe('instance display names', () => {
   it('refuses updateVirtualMachine(displayName: "") and keeps the display name', () => {
-    expect(decideOnStopped(cmd.update({ displayName: '' }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'displayName' });
-    expect(decideOnStopped(cmd.update({ displayName: '   ' }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'displayName' });
+    given(instanceDecider, history.stopped()).when(cmd.update({ displayName: '' })).then('BAD_USER_INPUT', { field: 'displayName' });
+    given(instanceDecider, history.stopped()).when(cmd.update({ displayName: '   ' })).then('BAD_USER_INPUT', { field: 'displayName' });
   });
 
   it('refuses an empty display name or group at deploy; absent ones default as before', () => {
-    expect(instanceDecider.decide(deploy({ displayName: '' }), instanceDecider.initialState)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'displayName' });
-    expect(instanceDecider.decide(deploy({ group: '' }), instanceDecider.initialState)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'group' });
-    const deployed = instanceDecider.decide(deploy({ displayName: null, group: null }), instanceDecider.initialState);
-    expect(isRejection(deployed) ? deployed : deployed[0]?.data).toMatchObject({ displayName: 'web-1', group: null });
+    given(instanceDecider).when(deploy({ displayName: '' })).then('BAD_USER_INPUT', { field: 'displayName' });
+    given(instanceDecider).when(deploy({ group: '' })).then('BAD_USER_INPUT', { field: 'group' });
+    const deployed = given(instanceDecider).when(deploy({ displayName: null, group: null })).accepted();
+    expect(deployed[0]?.data).toMatchObject({ displayName: 'web-1', group: null });
   });
 });

@@ -12,7 +12,8 @@ import {
   type CreateNetworkCommand,
   type NetworkEvent,
 } from '../../../domain/network/index.js';
-import { given, stateOf } from './support.js';
+import { stateOf } from './support.js';
+import { given } from '../../support/given.js';
 
 const at = '2025-01-01T00:00:00.000Z';
 const createShared: CreateNetworkCommand = {
@@ -135,10 +136,10 @@ describe('network', () => {
       [{ networkType: 'L2' as const, cidr: null, gateway: '10.1.0.1' }, 'gateway'],
       [{ networkType: 'Isolated' as const, accountId: null }, 'accountId'],
     ] as const)('rejects %o', (change, field) => {
-      given(networkDecider).when({ ...createShared, ...change } as CreateNetworkCommand).then('BAD_USER_INPUT', field);
+      given(networkDecider).when({ ...createShared, ...change } as CreateNetworkCommand).then('BAD_USER_INPUT', { field });
     });
     it('rejects an existing network', () => {
-      given(networkDecider, [sharedCreated]).when(createShared).then('CONFLICT', 'networkId');
+      given(networkDecider, [sharedCreated]).when(createShared).then('CONFLICT', { field: 'networkId' });
     });
   });
 
@@ -175,21 +176,21 @@ describe('network', () => {
       given(networkDecider, [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')]).when(allocate('nic1', 'vm1')).then([]);
     });
     it('refuses the same NIC id for another instance', () => {
-      given(networkDecider, [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')]).when(allocate('nic1', 'vm2')).then('CONFLICT', 'nicId');
+      given(networkDecider, [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')]).when(allocate('nic1', 'vm2')).then('CONFLICT', { field: 'nicId' });
     });
     it('refuses a requested IP that is taken, outside the CIDR, reserved or malformed', () => {
       const history = [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')];
       for (const ip of ['10.1.0.2', '10.1.0.8', '10.1.0.0', '10.1.0.1', '10.1.0.7', '10.1.0']) {
-        given(networkDecider, history).when(allocate('nic2', 'vm2', { requestedIp: ip })).then('BAD_USER_INPUT', 'ipAddress');
+        given(networkDecider, history).when(allocate('nic2', 'vm2', { requestedIp: ip })).then('BAD_USER_INPUT', { field: 'ipAddress' });
       }
     });
     it('refuses a requested IP on an L2 network', () => {
-      given(networkDecider, [l2Created]).when(allocate('nic1', 'vm1', { requestedIp: '10.0.0.2' })).then('BAD_USER_INPUT', 'ipAddress');
+      given(networkDecider, [l2Created]).when(allocate('nic1', 'vm1', { requestedIp: '10.0.0.2' })).then('BAD_USER_INPUT', { field: 'ipAddress' });
     });
     it('refuses a requested MAC that is taken or invalid', () => {
       const history = [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')];
-      given(networkDecider, history).when(allocate('nic2', 'vm2', { requestedMac: '02:00:0A:0B:0C:0D' })).then('CONFLICT', 'macAddress');
-      given(networkDecider, history).when(allocate('nic2', 'vm2', { requestedMac: '03:00:00:00:00:01' })).then('BAD_USER_INPUT', 'macAddress');
+      given(networkDecider, history).when(allocate('nic2', 'vm2', { requestedMac: '02:00:0A:0B:0C:0D' })).then('CONFLICT', { field: 'macAddress' });
+      given(networkDecider, history).when(allocate('nic2', 'vm2', { requestedMac: '03:00:00:00:00:01' })).then('BAD_USER_INPUT', { field: 'macAddress' });
     });
     it('reports an exhausted range as insufficient capacity', () => {
       // A /29 has 8 addresses: network, gateway and broadcast leave 5 for NICs.
@@ -204,10 +205,10 @@ describe('network', () => {
       [{ macSeed: 2 ** 32 }, 'macSeed'],
       [{ macSeed: 0.5 }, 'macSeed'],
     ] as const)('rejects %o', (change, field) => {
-      given(networkDecider, [sharedCreated]).when({ ...allocate('nic1', 'vm1'), ...change }).then('BAD_USER_INPUT', field);
+      given(networkDecider, [sharedCreated]).when({ ...allocate('nic1', 'vm1'), ...change }).then('BAD_USER_INPUT', { field });
     });
     it('rejects a missing network', () => {
-      given(networkDecider).when(allocate('nic1', 'vm1')).then('NOT_FOUND', 'networkId');
+      given(networkDecider).when(allocate('nic1', 'vm1')).then('NOT_FOUND', { field: 'networkId' });
     });
   });
 
@@ -226,7 +227,7 @@ describe('network', () => {
       given(networkDecider, [sharedCreated]).when({ type: 'ReleaseNic', nicId: 'nic9' }).then([]);
     });
     it('rejects an empty NIC id and a missing network', () => {
-      given(networkDecider, [sharedCreated]).when({ type: 'ReleaseNic', nicId: '' }).then('BAD_USER_INPUT', 'nicId');
+      given(networkDecider, [sharedCreated]).when({ type: 'ReleaseNic', nicId: '' }).then('BAD_USER_INPUT', { field: 'nicId' });
       given(networkDecider).when({ type: 'ReleaseNic', nicId: 'nic1' }).then('NOT_FOUND');
     });
   });
@@ -237,7 +238,7 @@ describe('network', () => {
       const state = given(networkDecider, [sharedCreated]).when({ type: 'DeleteNetwork' }).then([deleted]);
       expect(state.kind === 'network' && state.deleted).toBe(true);
       given(networkDecider, [sharedCreated, deleted]).when({ type: 'DeleteNetwork' }).then([]);
-      given(networkDecider, [sharedCreated, deleted]).when(allocate('nic1', 'vm1')).then('NOT_FOUND', 'networkId');
+      given(networkDecider, [sharedCreated, deleted]).when(allocate('nic1', 'vm1')).then('NOT_FOUND', { field: 'networkId' });
     });
     it('refuses a network with NICs', () => {
       given(networkDecider, [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')]).when({ type: 'DeleteNetwork' }).then('INVALID_STATE');

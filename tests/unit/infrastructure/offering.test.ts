@@ -13,7 +13,7 @@ import {
   type ServiceOffering,
 } from '../../../domain/offering/index.js';
 import { isRejection, type Rejection } from '../../../domain/shared/decider.js';
-import { given } from './support.js';
+import { given } from '../../support/given.js';
 
 const at = '2025-01-01T00:00:00.000Z';
 const createSmall: CreateServiceOfferingCommand = {
@@ -109,7 +109,7 @@ describe('offering', () => {
       [{ leaseDuration: 99_999, leaseExpiryAction: 'STOP' }, 'leaseDuration'],
       [{ leaseDuration: 5, leaseExpiryAction: 'UNKNOWN' }, 'leaseExpiryAction'],
     ] as const)('refuses lease values %o while the feature is disabled too', (change, field) => {
-      given(offeringDecider).when({ ...createSmall, ...change }).then('BAD_USER_INPUT', field);
+      given(offeringDecider).when({ ...createSmall, ...change }).then('BAD_USER_INPUT', { field });
     });
     it.each([
       [{ offeringId: '' }, 'offeringId'],
@@ -129,7 +129,7 @@ describe('offering', () => {
       [{ hostTags: ['a,b'] }, 'hostTags'],
       [{ cpuNumber: 2 ** 31 }, 'cpuNumber'],
     ] as const)('rejects a fixed offering with %o', (change, field) => {
-      given(offeringDecider).when({ ...createSmall, ...change } as CreateServiceOfferingCommand).then('BAD_USER_INPUT', field);
+      given(offeringDecider).when({ ...createSmall, ...change } as CreateServiceOfferingCommand).then('BAD_USER_INPUT', { field });
     });
     it.each([
       [{ cpuNumber: 2 }, 'cpuNumber'],
@@ -144,7 +144,7 @@ describe('offering', () => {
       [{ minCpuNumber: 9 }, 'maxCpuNumber'],
       [{ minMemory: 32768 }, 'maxMemory'],
     ] as const)('rejects a custom offering with %o', (change, field) => {
-      given(offeringDecider).when({ ...constrained, ...change } as CreateServiceOfferingCommand).then('BAD_USER_INPUT', field);
+      given(offeringDecider).when({ ...constrained, ...change } as CreateServiceOfferingCommand).then('BAD_USER_INPUT', { field });
     });
     it.each([
       [{ leaseDuration: 30 }, 'leaseExpiryAction'],
@@ -154,10 +154,10 @@ describe('offering', () => {
       [{ leaseDuration: -1, leaseExpiryAction: 'STOP' }, 'leaseDuration'],
       [{ leaseDuration: 5, leaseExpiryAction: 'UNKNOWN' }, 'leaseExpiryAction'],
     ] as const)('rejects lease %o when the feature is enabled', (change, field) => {
-      given(offeringDecider).when({ ...createSmall, leaseFeatureEnabled: true, ...change }).then('BAD_USER_INPUT', field);
+      given(offeringDecider).when({ ...createSmall, leaseFeatureEnabled: true, ...change }).then('BAD_USER_INPUT', { field });
     });
     it('rejects an existing offering id', () => {
-      given(offeringDecider, [smallCreated]).when(createSmall).then('CONFLICT', 'offeringId');
+      given(offeringDecider, [smallCreated]).when(createSmall).then('CONFLICT', { field: 'offeringId' });
     });
   });
 
@@ -186,10 +186,10 @@ describe('offering', () => {
       [{ customized: 'x' as unknown as boolean }, 'customized'],
       [{ displayText: 1 as unknown as string }, 'displayText'],
     ] as const)('rejects %o', (change, field) => {
-      given(offeringDecider).when({ ...createDisk, ...change } as CreateDiskOfferingCommand).then('BAD_USER_INPUT', field);
+      given(offeringDecider).when({ ...createDisk, ...change } as CreateDiskOfferingCommand).then('BAD_USER_INPUT', { field });
     });
     it('rejects an existing offering id', () => {
-      given(offeringDecider, [smallCreated]).when({ ...createDisk, offeringId: 'so1' }).then('CONFLICT', 'offeringId');
+      given(offeringDecider, [smallCreated]).when({ ...createDisk, offeringId: 'so1' }).then('CONFLICT', { field: 'offeringId' });
     });
   });
 

@@ -6,7 +6,7 @@ import {
   type CreateStoragePoolCommand,
   type StoragePoolEvent,
 } from '../../../domain/storage/index.js';
-import { given } from './support.js';
+import { given } from '../../support/given.js';
 
 const at = '2025-01-01T00:00:00.000Z';
 const createNfs: CreateStoragePoolCommand = {
@@ -82,10 +82,10 @@ describe('storage pool', () => {
       [{ server: 'bad server' }, 'server'],
       [{ poolType: 'SharedMountPoint' as const }, 'server'],
     ] as const)('rejects %o', (change, field) => {
-      given(storagePoolDecider).when({ ...createNfs, ...change } as CreateStoragePoolCommand).then('BAD_USER_INPUT', field);
+      given(storagePoolDecider).when({ ...createNfs, ...change } as CreateStoragePoolCommand).then('BAD_USER_INPUT', { field });
     });
     it('rejects an existing pool', () => {
-      given(storagePoolDecider, [created]).when(createNfs).then('CONFLICT', 'poolId');
+      given(storagePoolDecider, [created]).when(createNfs).then('CONFLICT', { field: 'poolId' });
     });
   });
 
@@ -108,9 +108,9 @@ describe('storage pool', () => {
       given(storagePoolDecider, [created, reserved('v1', 600)]).when({ type: 'ReserveStorage', volumeId: 'v2', bytes: 401 }).then('INSUFFICIENT_CAPACITY');
     });
     it('rejects bad input and missing pools', () => {
-      given(storagePoolDecider, [created]).when({ type: 'ReserveStorage', volumeId: 'v1', bytes: 0 }).then('BAD_USER_INPUT', 'size');
-      given(storagePoolDecider, [created]).when({ type: 'ReserveStorage', volumeId: '', bytes: 1 }).then('BAD_USER_INPUT', 'volumeId');
-      given(storagePoolDecider, [created]).when({ type: 'ReleaseStorage', volumeId: '' }).then('BAD_USER_INPUT', 'volumeId');
+      given(storagePoolDecider, [created]).when({ type: 'ReserveStorage', volumeId: 'v1', bytes: 0 }).then('BAD_USER_INPUT', { field: 'size' });
+      given(storagePoolDecider, [created]).when({ type: 'ReserveStorage', volumeId: '', bytes: 1 }).then('BAD_USER_INPUT', { field: 'volumeId' });
+      given(storagePoolDecider, [created]).when({ type: 'ReleaseStorage', volumeId: '' }).then('BAD_USER_INPUT', { field: 'volumeId' });
       given(storagePoolDecider).when({ type: 'ReserveStorage', volumeId: 'v1', bytes: 1 }).then('NOT_FOUND');
       given(storagePoolDecider).when({ type: 'ReleaseStorage', volumeId: 'v1' }).then('NOT_FOUND');
     });

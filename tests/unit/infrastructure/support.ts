@@ -1,74 +1,11 @@
-// Test support for the infrastructure deciders: a given/when/then helper and an optimistic-concurrency
-// simulator that replays commands decided against stale reads.
+// Test support for the infrastructure deciders: an optimistic-concurrency simulator that replays commands
+// decided against stale reads. Their given/when/then is the shared one, tests/support/given.ts.
 
-import { expect } from 'vitest';
-import {
-  fold,
-  isRejection,
-  type Decider,
-  type Decision,
-  type DomainEvent,
-  type Rejection,
-  type RejectionCode,
-} from '../../../domain/shared/decider.js';
-
-// Freezing the folded state makes any decide() that mutates its input throw in strict-mode ESM.
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
-export interface When<S, E extends DomainEvent> {
-  readonly decision: Decision<E>;
-  /** Asserts the exact event list and returns the state after folding it. */
-  then(expected: readonly E[]): S;
-  /** Asserts a rejection with this code (and field, when given) and returns it. */
-  then(code: RejectionCode, field?: string): Rejection;
-}
-
-export interface Given<C, S, E extends DomainEvent> {
-  readonly state: S;
-  when(command: C): When<S, E>;
-}
-
-export function given<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, events: readonly E[] = []): Given<C, S, E> {
-  const state = deepFreeze(fold(decider, events));
-  return {
-    state,
-    when(command: C): When<S, E> {
-      const decision = decider.decide(command, state);
-      function then(expected: readonly E[]): S;
-      function then(code: RejectionCode, field?: string): Rejection;
-      function then(expected: readonly E[] | RejectionCode, field?: string): S | Rejection {
-        if (typeof expected === 'string') {
-          expect(isRejection(decision), `expected rejection ${expected}, got ${JSON.stringify(decision)}`).toBe(true);
-          const rejection = decision as Rejection;
-          expect(rejection.code).toBe(expected);
-          if (field !== undefined) expect(rejection.field).toBe(field);
-          expect(rejection.message.length).toBeGreaterThan(0);
-          return rejection;
-        }
-        expect(isRejection(decision) ? decision : [...decision]).toEqual([...expected]);
-        return fold(decider, [...events, ...expected]);
-      }
-      return { decision, then };
-    },
-  };
-}
+import { fold, isRejection, type Decider, type DomainEvent } from '../../../domain/shared/decider.js';
 
 /** Folds events and returns the state; a shorthand for tests that need a state, not a decision. */
 export function stateOf<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, events: readonly E[]): S {
   return fold(decider, events);
-}
-
-/** Decides against the fold of `events` and returns the events, failing the test on a rejection. */
-export function decideOk<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, events: readonly E[], command: C): readonly E[] {
-  const decision = decider.decide(command, fold(decider, events));
-  if (isRejection(decision)) throw new Error(`unexpected rejection ${decision.code}: ${decision.message}`);
-  return decision;
 }
 
 export type Outcome = 'appended' | 'no-op' | 'rejected' | 'gave-up';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { templateDecider, templateStream, type RegisterTemplateCommand, type TemplateEvent } from '../../../domain/template/index.js';
-import { given } from './support.js';
+import { given } from '../../support/given.js';
 
 const at = '2025-01-01T00:00:00.000Z';
 const register: RegisterTemplateCommand = {
@@ -75,10 +75,10 @@ describe('template', () => {
       [{ format: 'VHD' as const }, 'format'],
       [{ hypervisor: 'VMware' as const }, 'format'],
     ] as const)('rejects %o', (change, field) => {
-      given(templateDecider).when({ ...register, ...change } as RegisterTemplateCommand).then('BAD_USER_INPUT', field);
+      given(templateDecider).when({ ...register, ...change } as RegisterTemplateCommand).then('BAD_USER_INPUT', { field });
     });
     it('rejects an existing template', () => {
-      given(templateDecider, [registered]).when(register).then('CONFLICT', 'templateId');
+      given(templateDecider, [registered]).when(register).then('CONFLICT', { field: 'templateId' });
     });
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { InstanceEvent, MachineEvent, PowerState, VmState } from '../../../domain/instance/index.js';
+import { instanceDecider, type InstanceEvent, type MachineEvent, type PowerState, type VmState } from '../../../domain/instance/index.js';
 import { ID, LATER, cmd, deploy, eventsOf, history, nic1, nicAssigned, nicRemoved, rootAdmin, vmUsage, volumeDeleted } from './fixtures.js';
-import { given } from './given.js';
+import { given } from '../../support/given.js';
 
 const reported = (
   powerState: PowerState,
@@ -16,7 +16,7 @@ const reported = (
 
 describe('RecordAgentReport on stable states', () => {
   it('Stopped --FollowAgentPowerOnReport--> Running: the instance came up by itself, with start usage', () => {
-    const state = given(history.stopped())
+    const state = given(instanceDecider, history.stopped())
       .when(cmd.report('running', ID.host2, LATER))
       .then([
         reported('running', 'FollowAgentPowerOnReport', 'Running', ID.host2),
@@ -27,40 +27,40 @@ describe('RecordAgentReport on stable states', () => {
   });
 
   it('Stopped --FollowAgentPowerOffReport/AgentReportShutdowned--> Stopped appends nothing', () => {
-    given(history.stopped()).when(cmd.report('stopped')).then([]);
-    given(history.stopped()).when(cmd.report('shutdown')).then([]);
+    given(instanceDecider, history.stopped()).when(cmd.report('stopped')).then([]);
+    given(instanceDecider, history.stopped()).when(cmd.report('shutdown')).then([]);
   });
 
   it('Running --FollowAgentPowerOffReport--> Stopped with stop usage', () => {
-    const state = given(history.running())
+    const state = given(instanceDecider, history.running())
       .when(cmd.report('stopped'))
       .then([reported('stopped', 'FollowAgentPowerOffReport', 'Stopped'), vmUsage('VM.STOP'), nicRemoved(nic1)]);
     expect(state).toMatchObject({ state: 'Stopped', hostId: null, lastHostId: ID.host1 });
   });
 
   it('Running --AgentReportShutdowned--> Stopped (shut down from inside) with stop usage', () => {
-    given(history.running())
+    given(instanceDecider, history.running())
       .when(cmd.report('shutdown'))
       .then([reported('shutdown', 'AgentReportShutdowned', 'Stopped'), vmUsage('VM.STOP'), nicRemoved(nic1)]);
   });
 
   it('Running --FollowAgentPowerOnReport--> Running from its own host appends nothing', () => {
-    given(history.running()).when(cmd.report('running')).then([]);
+    given(instanceDecider, history.running()).when(cmd.report('running')).then([]);
   });
 
   it('Running --AgentReportMigrated--> Running when another host runs it', () => {
-    const state = given(history.running()).when(cmd.report('running', ID.host2)).then([reported('running', 'AgentReportMigrated', 'Running', ID.host2)]);
+    const state = given(instanceDecider, history.running()).when(cmd.report('running', ID.host2)).then([reported('running', 'AgentReportMigrated', 'Running', ID.host2)]);
     expect(state).toMatchObject({ state: 'Running', hostId: ID.host2 });
   });
 
   it('ignores another host seeing the domain off', () => {
-    given(history.running()).when(cmd.report('stopped', ID.host2)).then([]);
-    given(history.running()).when(cmd.report('shutdown', ID.host2)).then([]);
+    given(instanceDecider, history.running()).when(cmd.report('stopped', ID.host2)).then([]);
+    given(instanceDecider, history.running()).when(cmd.report('shutdown', ID.host2)).then([]);
   });
 
   it('ends a reboot in flight when the instance is found off', () => {
     const rebooting = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.reboot());
-    const state = given(rebooting)
+    const state = given(instanceDecider, rebooting)
       .when(cmd.report('stopped'))
       .then([reported('stopped', 'FollowAgentPowerOffReport', 'Stopped', ID.host1, 'job-reboot'), vmUsage('VM.STOP'), nicRemoved(nic1)]);
     expect(state).toMatchObject({ pending: null });
@@ -69,33 +69,33 @@ describe('RecordAgentReport on stable states', () => {
 
 describe('RecordAgentReport on transitional states', () => {
   it('Starting --AgentReportRunning--> Running settles the start, with start usage', () => {
-    given(history.starting())
+    given(instanceDecider, history.starting())
       .when(cmd.report('running', ID.host2))
       .then([reported('running', 'AgentReportRunning', 'Running', ID.host2, 'job-start'), nicAssigned(nic1, 1), vmUsage('VM.START')]);
   });
 
   it('Starting on a known host only listens to that host', () => {
     const placed = eventsOf(deploy(), cmd.start('job-start', { hostId: ID.host1, caller: rootAdmin }));
-    given(placed).when(cmd.report('running', ID.host2)).then([]);
-    given(placed)
+    given(instanceDecider, placed).when(cmd.report('running', ID.host2)).then([]);
+    given(instanceDecider, placed)
       .when(cmd.report('running', ID.host1))
       .then([reported('running', 'AgentReportRunning', 'Running', ID.host1, 'job-start'), nicAssigned(nic1, 1), vmUsage('VM.START')]);
   });
 
   it('Starting: the domain being off is what a start begins from, not news', () => {
-    given(history.starting()).when(cmd.report('stopped')).then([]);
-    given(history.starting()).when(cmd.report('shutdown')).then([]);
+    given(instanceDecider, history.starting()).when(cmd.report('stopped')).then([]);
+    given(instanceDecider, history.starting()).when(cmd.report('shutdown')).then([]);
   });
 
   it('Stopping --AgentReportStopped--> Stopped settles the stop, with stop usage', () => {
-    given(history.stopping())
+    given(instanceDecider, history.stopping())
       .when(cmd.report('stopped'))
       .then([reported('stopped', 'AgentReportStopped', 'Stopped', ID.host1, 'job-stop'), vmUsage('VM.STOP'), nicRemoved(nic1)]);
   });
 
   it('Stopping --AgentReportShutdowned--> Stopped also completes a promised destroy', () => {
     const destroying = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.destroy());
-    given(destroying)
+    given(instanceDecider, destroying)
       .when(cmd.report('shutdown'))
       .then([
         reported('shutdown', 'AgentReportShutdowned', 'Stopped', ID.host1, 'job-destroy'),
@@ -119,21 +119,21 @@ describe('RecordAgentReport on transitional states', () => {
   });
 
   it('Stopping: the domain still running, or another host, is not news', () => {
-    given(history.stopping()).when(cmd.report('running')).then([]);
-    given(history.stopping()).when(cmd.report('stopped', ID.host2)).then([]);
+    given(instanceDecider, history.stopping()).when(cmd.report('running')).then([]);
+    given(instanceDecider, history.stopping()).when(cmd.report('stopped', ID.host2)).then([]);
   });
 
   it('Migrating --AgentReportRunning--> Running when the target runs it', () => {
-    const state = given(history.migrating())
+    const state = given(instanceDecider, history.migrating())
       .when(cmd.report('running', ID.host2))
       .then([reported('running', 'AgentReportRunning', 'Running', ID.host2, 'job-migrate')]);
     expect(state).toMatchObject({ state: 'Running', hostId: ID.host2, pending: null });
   });
 
   it('Migrating: the source still running it, or either host seeing it off, is not news', () => {
-    given(history.migrating()).when(cmd.report('running', ID.host1)).then([]);
-    given(history.migrating()).when(cmd.report('stopped', ID.host1)).then([]);
-    given(history.migrating()).when(cmd.report('shutdown', ID.host2)).then([]);
+    given(instanceDecider, history.migrating()).when(cmd.report('running', ID.host1)).then([]);
+    given(instanceDecider, history.migrating()).when(cmd.report('stopped', ID.host1)).then([]);
+    given(instanceDecider, history.migrating()).when(cmd.report('shutdown', ID.host2)).then([]);
   });
 });
 
@@ -143,10 +143,10 @@ describe('RecordAgentReport where the machine has no edge', () => {
     ['expunging', history.expunging, 'Expunging'],
     ['error', history.error, 'Error'],
   ])('is refused on a %s instance', (_name, make, state) => {
-    given(make())
+    given(instanceDecider, make())
       .when(cmd.report('running'))
       .then('INVALID_STATE', { message: `Unable to transition virtual machine ${ID.vm} to a new state from ${state} via FollowAgentPowerOnReport` });
-    given(make()).when(cmd.report('stopped')).then('INVALID_STATE', { message: /via FollowAgentPowerOffReport$/ });
-    given(make()).when(cmd.report('shutdown')).then('INVALID_STATE', { message: /via AgentReportShutdowned$/ });
+    given(instanceDecider, make()).when(cmd.report('stopped')).then('INVALID_STATE', { message: /via FollowAgentPowerOffReport$/ });
+    given(instanceDecider, make()).when(cmd.report('shutdown')).then('INVALID_STATE', { message: /via AgentReportShutdowned$/ });
   });
 });

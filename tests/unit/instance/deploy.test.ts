@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { InstanceEvent } from '../../../domain/instance/index.js';
+import { instanceDecider, type InstanceEvent } from '../../../domain/instance/index.js';
 import {
   AT,
   GiB,
@@ -20,7 +20,7 @@ import {
   usage,
   vmUsage,
 } from './fixtures.js';
-import { given } from './given.js';
+import { given } from '../../support/given.js';
 
 const rootVolume = {
   id: ID.root,
@@ -72,11 +72,11 @@ function deployedEvent(fields: Record<string, unknown> = {}): InstanceEvent {
 
 describe('DeployInstance', () => {
   it('creates a Stopped instance with VM.CREATE and one VOLUME.CREATE per volume (startVm=false)', () => {
-    given([]).when(deploy()).then([deployedEvent(), vmUsage('VM.CREATE'), rootCreated()]);
+    given(instanceDecider).when(deploy()).then([deployedEvent(), vmUsage('VM.CREATE'), rootCreated()]);
   });
 
   it('with startVm asks to start in the same decision, on the explicit host of a root admin', () => {
-    given([])
+    given(instanceDecider)
       .when(deploy({ startVm: true, hostId: ID.host2, caller: rootAdmin }))
       .then([
         deployedEvent({ startVm: true, requestedHostId: ID.host2 }),
@@ -90,7 +90,7 @@ describe('DeployInstance', () => {
   });
 
   it("with startVm confines a root admin's first start to the cluster it names", () => {
-    given([])
+    given(instanceDecider)
       .when(deploy({ startVm: true, clusterId: ID.cluster, caller: rootAdmin }))
       .then([
         deployedEvent({ startVm: true }),
@@ -105,7 +105,7 @@ describe('DeployInstance', () => {
 
   it('describes data volumes, NICs, lease and details, and writes VOLUME.CREATE for every volume in order', () => {
     const data = { id: ID.data, name: 'DATA-web-1', size: 5 * GiB, storagePoolId: ID.pool, diskOfferingId: ID.diskOffering };
-    const state = given([])
+    const state = given(instanceDecider)
       .when(
         deploy({
           dataVolumes: [data],
@@ -137,26 +137,26 @@ describe('DeployInstance', () => {
   });
 
   describe('lease (behaviour §3.3, §3.4)', () => {
-    const leaseOf = (events: unknown) => {
-      const instance = instanceOf(events as InstanceEvent[]);
+    const leaseOf = (events: readonly InstanceEvent[]) => {
+      const instance = instanceOf(events);
       return [instance.leaseDuration, instance.leaseExpiryAction, instance.leaseExpiryDate];
     };
     const offeringLease = { duration: 30, expiryAction: 'STOP' } as const;
 
     it('applies none while instance.lease.enabled is off, whatever the request or the offering says', () => {
-      expect(leaseOf(given([]).when(deploy({ leaseDuration: 5, leaseExpiryAction: 'DESTROY', offeringLease })).decision)).toEqual([null, null, null]);
-      expect(leaseOf(given([]).when(deploy({ leaseDuration: -1, leaseFeatureEnabled: false })).decision)).toEqual([null, null, null]);
-      expect(leaseOf(given([]).when(deploy({ leaseDuration: 36_500, leaseFeatureEnabled: false })).decision)).toEqual([null, null, null]);
+      expect(leaseOf(given(instanceDecider).when(deploy({ leaseDuration: 5, leaseExpiryAction: 'DESTROY', offeringLease })).accepted())).toEqual([null, null, null]);
+      expect(leaseOf(given(instanceDecider).when(deploy({ leaseDuration: -1, leaseFeatureEnabled: false })).accepted())).toEqual([null, null, null]);
+      expect(leaseOf(given(instanceDecider).when(deploy({ leaseDuration: 36_500, leaseFeatureEnabled: false })).accepted())).toEqual([null, null, null]);
     });
 
     it.each([-5, -2, 0, 2.5, 36_501, 99_999])('refuses a duration of %j while it is off too, with the same message', (leaseDuration) => {
       const message = 'Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is 36500';
-      given([]).when(deploy({ leaseDuration, leaseExpiryAction: 'STOP', leaseFeatureEnabled: false })).then('BAD_USER_INPUT', { message, field: 'leaseDuration' });
-      given([]).when(deploy({ leaseDuration })).then('BAD_USER_INPUT', { message, field: 'leaseDuration' });
+      given(instanceDecider).when(deploy({ leaseDuration, leaseExpiryAction: 'STOP', leaseFeatureEnabled: false })).then('BAD_USER_INPUT', { message, field: 'leaseDuration' });
+      given(instanceDecider).when(deploy({ leaseDuration })).then('BAD_USER_INPUT', { message, field: 'leaseDuration' });
     });
 
     it.each([false, true])('refuses an unknown expiry action whether or not it is on (%j)', (leaseFeatureEnabled) => {
-      given([])
+      given(instanceDecider)
         .when(deploy({ leaseDuration: 5, leaseExpiryAction: 'SHELVE' as 'STOP', leaseFeatureEnabled }))
         .then('BAD_USER_INPUT', { message: 'Invalid value configured for leaseexpiryaction, valid values are: STOP, DESTROY', field: 'leaseExpiryAction' });
     });
@@ -170,23 +170,23 @@ describe('DeployInstance', () => {
       [20, null, 'leaseExpiryAction'],
     ] as const)('refuses (%j, %j) when it is on', (leaseDuration, leaseExpiryAction, field) => {
       const message = field === 'leaseDuration' ? 'Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is 36500' : 'Provide values for both: leaseduration and leaseexpiryaction';
-      given([]).when(deploy({ leaseDuration, leaseExpiryAction, leaseFeatureEnabled: true })).then('BAD_USER_INPUT', { message, field });
+      given(instanceDecider).when(deploy({ leaseDuration, leaseExpiryAction, leaseFeatureEnabled: true })).then('BAD_USER_INPUT', { message, field });
     });
 
     it("takes the request's lease, else the offering's; -1 or nothing at all is no lease", () => {
       const on = { leaseFeatureEnabled: true } as const;
-      expect(leaseOf(given([]).when(deploy({ ...on, leaseDuration: 20, leaseExpiryAction: 'DESTROY', offeringLease })).decision)).toEqual([20, 'DESTROY', '2025-03-21T10:00:00.000Z']);
-      expect(leaseOf(given([]).when(deploy({ ...on, offeringLease })).decision)).toEqual([30, 'STOP', '2025-03-31T10:00:00.000Z']);
-      expect(leaseOf(given([]).when(deploy({ ...on, leaseDuration: -1, offeringLease })).decision)).toEqual([null, null, null]);
-      expect(leaseOf(given([]).when(deploy({ ...on, leaseDuration: -1 })).decision)).toEqual([null, null, null]);
-      expect(leaseOf(given([]).when(deploy(on)).decision)).toEqual([null, null, null]);
+      expect(leaseOf(given(instanceDecider).when(deploy({ ...on, leaseDuration: 20, leaseExpiryAction: 'DESTROY', offeringLease })).accepted())).toEqual([20, 'DESTROY', '2025-03-21T10:00:00.000Z']);
+      expect(leaseOf(given(instanceDecider).when(deploy({ ...on, offeringLease })).accepted())).toEqual([30, 'STOP', '2025-03-31T10:00:00.000Z']);
+      expect(leaseOf(given(instanceDecider).when(deploy({ ...on, leaseDuration: -1, offeringLease })).accepted())).toEqual([null, null, null]);
+      expect(leaseOf(given(instanceDecider).when(deploy({ ...on, leaseDuration: -1 })).accepted())).toEqual([null, null, null]);
+      expect(leaseOf(given(instanceDecider).when(deploy(on)).accepted())).toEqual([null, null, null]);
     });
   });
 
 
   it('puts the chosen compute and its details on VM usage for a customized offering', () => {
     const details = { cpuNumber: 4, cpuSpeed: 1000, memory: 4096 };
-    given([])
+    given(instanceDecider)
       .when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 4, memory: 4096 } }))
       .then([
         deployedEvent({ serviceOffering: custom, cpuNumber: 4, cpuSpeed: 1000, memory: 4096 }),
@@ -196,7 +196,7 @@ describe('DeployInstance', () => {
   });
 
   it('defaults the hostname to VM-<id>, the display name to the hostname and the instance name to i-<account>-<id>-VM', () => {
-    const instance = instanceOf(given([]).when(deploy({ name: null, displayName: null, instanceName: null })).decision as InstanceEvent[]);
+    const instance = instanceOf(given(instanceDecider).when(deploy({ name: null, displayName: null, instanceName: null })).accepted());
     expect([instance.name, instance.displayName, instance.instanceName]).toEqual([
       `VM-${ID.vm}`,
       `VM-${ID.vm}`,
@@ -205,19 +205,19 @@ describe('DeployInstance', () => {
   });
 
   it('takes HA from the offering and dynamic scalability from template, offering and the deploy flag', () => {
-    const ha = instanceOf(given([]).when(deploy({ serviceOffering: { ...small, offerHa: true } })).decision as InstanceEvent[]);
+    const ha = instanceOf(given(instanceDecider).when(deploy({ serviceOffering: { ...small, offerHa: true } })).accepted());
     expect(ha.haEnabled).toBe(true);
-    const optedOut = instanceOf(given([]).when(deploy({ dynamicScalingEnabled: false })).decision as InstanceEvent[]);
+    const optedOut = instanceOf(given(instanceDecider).when(deploy({ dynamicScalingEnabled: false })).accepted());
     expect(optedOut.dynamicallyScalable).toBe(false);
     const fixedTemplate = instanceOf(
-      given([]).when(deploy({ template: { ...debian, dynamicallyScalable: false } })).decision as InstanceEvent[],
+      given(instanceDecider).when(deploy({ template: { ...debian, dynamicallyScalable: false } })).accepted(),
     );
     expect(fixedTemplate.dynamicallyScalable).toBe(false);
   });
 
   it('refuses a second deployment on the same stream', () => {
-    given(history.stopped()).when(deploy()).then('CONFLICT');
-    given(history.expunged()).when(deploy()).then('CONFLICT');
+    given(instanceDecider, history.stopped()).when(deploy()).then('CONFLICT');
+    given(instanceDecider, history.expunged()).when(deploy()).then('CONFLICT');
   });
 
   it.each([
@@ -229,7 +229,7 @@ describe('DeployInstance', () => {
     ['', 'is empty'],
     ['a'.repeat(64), 'is 64 characters long'],
   ])('refuses the hostname %j (%s)', (name) => {
-    given([])
+    given(instanceDecider)
       .when(deploy({ name }))
       .then('BAD_USER_INPUT', {
         field: 'name',
@@ -239,49 +239,49 @@ describe('DeployInstance', () => {
   });
 
   it.each(['a', 'A-1', 'a'.repeat(63), 'web-01-b'])('accepts the hostname %j', (name) => {
-    const events = given([]).when(deploy({ name })).decision as InstanceEvent[];
+    const events = given(instanceDecider).when(deploy({ name })).accepted();
     expect(instanceOf(events).name).toBe(name);
   });
 
   it('refuses user data that is not base64', () => {
     for (const userData of ['%%% not base64 %%%', 'abc', 'ab=c']) {
-      given([]).when(deploy({ userData })).then('BAD_USER_INPUT', { message: 'User data is not base64 encoded', field: 'userData' });
+      given(instanceDecider).when(deploy({ userData })).then('BAD_USER_INPUT', { message: 'User data is not base64 encoded', field: 'userData' });
     }
   });
 
   it('refuses a placement for a deployment that does not start', () => {
     const message = 'hostId and clusterId place the first start of a deployment; they need startVm true';
-    given([]).when(deploy({ hostId: ID.host1, caller: rootAdmin })).then('BAD_USER_INPUT', { message, field: 'hostId' });
-    given([]).when(deploy({ clusterId: ID.cluster, caller: rootAdmin })).then('BAD_USER_INPUT', { message, field: 'clusterId' });
+    given(instanceDecider).when(deploy({ hostId: ID.host1, caller: rootAdmin })).then('BAD_USER_INPUT', { message, field: 'hostId' });
+    given(instanceDecider).when(deploy({ clusterId: ID.cluster, caller: rootAdmin })).then('BAD_USER_INPUT', { message, field: 'clusterId' });
   });
 
   it('lets only a root admin place the instance on a host', () => {
     const message = 'Parameter hostid can only be specified by a Root Admin, permission denied';
-    given([]).when(deploy({ hostId: ID.host1, caller: owner })).then('FORBIDDEN', { message, field: 'hostId' });
-    given([]).when(deploy({ hostId: ID.host1, caller: domainAdmin })).then('FORBIDDEN', { message, field: 'hostId' });
+    given(instanceDecider).when(deploy({ hostId: ID.host1, caller: owner })).then('FORBIDDEN', { message, field: 'hostId' });
+    given(instanceDecider).when(deploy({ hostId: ID.host1, caller: domainAdmin })).then('FORBIDDEN', { message, field: 'hostId' });
     const clusterMessage = 'Parameter clusterid can only be specified by a Root Admin, permission denied';
-    given([]).when(deploy({ clusterId: ID.cluster, caller: owner })).then('FORBIDDEN', { message: clusterMessage, field: 'clusterId' });
-    given([]).when(deploy({ clusterId: ID.cluster, caller: domainAdmin })).then('FORBIDDEN', { message: clusterMessage, field: 'clusterId' });
+    given(instanceDecider).when(deploy({ clusterId: ID.cluster, caller: owner })).then('FORBIDDEN', { message: clusterMessage, field: 'clusterId' });
+    given(instanceDecider).when(deploy({ clusterId: ID.cluster, caller: domainAdmin })).then('FORBIDDEN', { message: clusterMessage, field: 'clusterId' });
   });
 
   it('refuses a user deploying for another account', () => {
-    given([]).when(deploy({ caller: stranger })).then('FORBIDDEN', { field: 'account' });
+    given(instanceDecider).when(deploy({ caller: stranger })).then('FORBIDDEN', { field: 'account' });
   });
 
   it('refuses custom compute on a fixed offering', () => {
-    given([])
+    given(instanceDecider)
       .when(deploy({ customCompute: { cpuNumber: 2 } }))
       .then('BAD_USER_INPUT', {
         message: 'The cpu cores of this offering id:so-small is not customizable. This is predefined in the template.',
         field: 'details.cpuNumber',
       });
-    given([])
+    given(instanceDecider)
       .when(deploy({ customCompute: { memory: 2048 } }))
       .then('BAD_USER_INPUT', {
         message: 'The memory of this offering id:so-small is not customizable. This is predefined in the template.',
         field: 'details.memory',
       });
-    given([])
+    given(instanceDecider)
       .when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 2, memory: 1024, cpuSpeed: 3000 } }))
       .then('BAD_USER_INPUT', {
         message: 'The cpu speed of this offering id:so-custom is not customizable. This is predefined in the template.',
@@ -290,71 +290,71 @@ describe('DeployInstance', () => {
   });
 
   it('requires the open parts of a customized offering within its bounds', () => {
-    given([])
+    given(instanceDecider)
       .when(deploy({ serviceOffering: custom }))
       .then('BAD_USER_INPUT', {
         message: 'Need to specify custom parameter values cpu, cpu speed and memory when using custom offering',
         field: 'details',
       });
     const cpu = { message: 'Invalid cpu cores value, specify a value between 1 and 8', field: 'details.cpuNumber' };
-    given([]).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 9, memory: 1024 } })).then('BAD_USER_INPUT', cpu);
-    given([]).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 0, memory: 1024 } })).then('BAD_USER_INPUT', cpu);
-    given([]).when(deploy({ serviceOffering: custom, customCompute: { memory: 1024 } })).then('BAD_USER_INPUT', cpu);
+    given(instanceDecider).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 9, memory: 1024 } })).then('BAD_USER_INPUT', cpu);
+    given(instanceDecider).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 0, memory: 1024 } })).then('BAD_USER_INPUT', cpu);
+    given(instanceDecider).when(deploy({ serviceOffering: custom, customCompute: { memory: 1024 } })).then('BAD_USER_INPUT', cpu);
     const memory = { message: 'Invalid memory value, specify a value between 512 and 16384', field: 'details.memory' };
-    given([]).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 2, memory: 256 } })).then('BAD_USER_INPUT', memory);
-    given([]).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 2, memory: 16385 } })).then('BAD_USER_INPUT', memory);
-    given([])
+    given(instanceDecider).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 2, memory: 256 } })).then('BAD_USER_INPUT', memory);
+    given(instanceDecider).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 2, memory: 16385 } })).then('BAD_USER_INPUT', memory);
+    given(instanceDecider)
       .when(deploy({ serviceOffering: { ...custom, cpuSpeed: null }, customCompute: { cpuNumber: 2, memory: 1024 } }))
       .then('BAD_USER_INPUT', { message: 'Invalid cpu speed value, specify a value between 1 and 2147483647', field: 'details.cpuSpeed' });
   });
 
   it('accepts the bounds of a customized offering themselves', () => {
-    const events = given([]).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 8, memory: 512 } })).decision as InstanceEvent[];
+    const events = given(instanceDecider).when(deploy({ serviceOffering: custom, customCompute: { cpuNumber: 8, memory: 512 } })).accepted();
     expect(instanceOf(events)).toMatchObject({ cpuNumber: 8, cpuSpeed: 1000, memory: 512 });
   });
 
   it('refuses a root volume smaller than its template', () => {
-    given([])
+    given(instanceDecider)
       .when(deploy({ rootVolume: { id: ID.root, name: 'ROOT-web-1', size: GiB, storagePoolId: ID.pool, diskOfferingId: null } }))
       .then('BAD_USER_INPUT', { message: `Root disk size [${GiB}] is smaller than the template size [${2 * GiB}]`, field: 'rootDiskSize' });
   });
 
   it('refuses repeated volume or NIC ids and more than one default NIC', () => {
     const again = { id: ID.root, name: 'DATA', size: GiB, storagePoolId: null, diskOfferingId: null };
-    given([]).when(deploy({ dataVolumes: [again] })).then('BAD_USER_INPUT', { field: 'volumes' });
-    given([]).when(deploy({ nics: [nic1, { ...nic2, id: ID.nic1 }] })).then('BAD_USER_INPUT', { field: 'nics' });
-    given([])
+    given(instanceDecider).when(deploy({ dataVolumes: [again] })).then('BAD_USER_INPUT', { field: 'volumes' });
+    given(instanceDecider).when(deploy({ nics: [nic1, { ...nic2, id: ID.nic1 }] })).then('BAD_USER_INPUT', { field: 'nics' });
+    given(instanceDecider)
       .when(deploy({ nics: [nic1, { ...nic2, isDefault: true }] }))
       .then('BAD_USER_INPUT', { message: 'Only one NIC can be the default NIC; marked default: nic-1, nic-2', field: 'nics' });
   });
 
   it('refuses two NICs on one network, naming networkIds and the network', () => {
-    given([])
+    given(instanceDecider)
       .when(deploy({ nics: [nic1, { ...nic2, networkId: nic1.networkId }] }))
       .then('BAD_USER_INPUT', { message: `Network ${nic1.networkId} is named more than once in networkIds; an instance has one NIC per network`, field: 'networkIds' });
   });
 
   it('refuses a lease when the command time cannot be read', () => {
-    given([]).when(deploy({ at: 'yesterday', leaseDuration: 3, leaseExpiryAction: 'STOP', leaseFeatureEnabled: true })).then('BAD_USER_INPUT', { field: 'at' });
+    given(instanceDecider).when(deploy({ at: 'yesterday', leaseDuration: 3, leaseExpiryAction: 'STOP', leaseFeatureEnabled: true })).then('BAD_USER_INPUT', { field: 'at' });
   });
 });
 
 describe('commands on an instance that does not exist', () => {
   it('are NOT_FOUND', () => {
-    given([])
+    given(instanceDecider)
       .when({ type: 'StartInstance', instanceId: ID.vm, at: AT, caller: owner, jobId: 'j', considerLastHost: true })
       .then('NOT_FOUND', { message: `Unable to find virtual machine with id ${ID.vm}` });
-    given([]).when({ type: 'RecordAgentReport', instanceId: ID.vm, at: AT, hostId: ID.host1, powerState: 'running' }).then('NOT_FOUND');
+    given(instanceDecider).when({ type: 'RecordAgentReport', instanceId: ID.vm, at: AT, hostId: ID.host1, powerState: 'running' }).then('NOT_FOUND');
   });
 
   it('are NOT_FOUND for a command addressed to another instance id', () => {
-    given(history.stopped())
+    given(instanceDecider, history.stopped())
       .when({ type: 'StartInstance', instanceId: 'other', at: AT, caller: owner, jobId: 'j', considerLastHost: true })
       .then('NOT_FOUND');
   });
 
   it("are NOT_FOUND for a user of another account, who cannot see the instance", () => {
-    given(history.stopped())
+    given(instanceDecider, history.stopped())
       .when({ type: 'StartInstance', instanceId: ID.vm, at: AT, caller: stranger, jobId: 'j', considerLastHost: true })
       .then('NOT_FOUND');
   });
@@ -365,19 +365,19 @@ describe('AbandonDeployment', () => {
   const abandoned: InstanceEvent = { type: 'InstanceDeploymentAbandoned', data: { instanceId: ID.vm, jobId: ID.deployJob, reason: 'the process died' } };
 
   it('closes the stream of an instance that was never recorded', () => {
-    const state = given([]).when(abandon).then([abandoned]);
+    const state = given(instanceDecider).when(abandon).then([abandoned]);
     expect(state).toEqual({ exists: false, abandoned: { jobId: ID.deployJob, reason: 'the process died' } });
   });
 
   it('is refused once the instance was recorded, so a recorded deployment is never undone', () => {
-    given([deployedEvent()]).when(abandon).then('CONFLICT', { message: `Virtual machine ${ID.vm} already exists` });
+    given(instanceDecider, [deployedEvent()]).when(abandon).then('CONFLICT', { message: `Virtual machine ${ID.vm} already exists` });
   });
 
   it('is idempotent: a second abandon appends nothing', () => {
-    given([abandoned]).when(abandon).then([]);
+    given(instanceDecider, [abandoned]).when(abandon).then([]);
   });
 
   it('a deployment still under way can no longer record the instance', () => {
-    given([abandoned]).when(deploy()).then('CONFLICT', { message: `The deployment of virtual machine ${ID.vm} was abandoned: the process died` });
+    given(instanceDecider, [abandoned]).when(deploy()).then('CONFLICT', { message: `The deployment of virtual machine ${ID.vm} was abandoned: the process died` });
   });
 });

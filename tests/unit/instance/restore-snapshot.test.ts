@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { InstanceCommand, InstanceEvent, TemplateSnapshot } from '../../../domain/instance/index.js';
+import { instanceDecider, type InstanceCommand, type InstanceEvent, type TemplateSnapshot } from '../../../domain/instance/index.js';
 import { AT, GiB, ID, alpine, cmd, debian, deploy, eventsOf, history, nic1, nicRemoved, owner, stranger, usage, vmUsage, volumeDeleted } from './fixtures.js';
-import { given } from './given.js';
+import { given } from '../../support/given.js';
 
 const restore = (template: TemplateSnapshot = alpine, size = 3 * GiB, expunge = false): InstanceCommand => ({
   type: 'RestoreInstance',
@@ -44,7 +44,7 @@ const newRootCreated = () =>
 
 describe('RestoreInstance', () => {
   it('swaps the root of a stopped instance: VOLUME.CREATE for the new root and VOLUME.DELETE for the old one', () => {
-    const state = given(history.stopped())
+    const state = given(instanceDecider, history.stopped())
       .when(restore(alpine, 3 * GiB, true))
       .then([restored('Allocated', true), newRootCreated(), volumeDeleted(ID.root, 'ROOT-web-1')]);
     expect(state).toMatchObject({ state: 'Stopped', templateId: alpine.id, osTypeId: alpine.osTypeId, dynamicallyScalable: false });
@@ -53,7 +53,7 @@ describe('RestoreInstance', () => {
 
   it('keeps the template when restoring from the same one, and a written root comes back Ready', () => {
     const ranOnce = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.stop(), cmd.stopOk());
-    const events = given(ranOnce).when(restore(debian)).decision as InstanceEvent[];
+    const events = given(instanceDecider, ranOnce).when(restore(debian)).accepted();
     expect(events[0]).toStrictEqual({
       type: 'InstanceRestored',
       data: {
@@ -69,7 +69,7 @@ describe('RestoreInstance', () => {
   });
 
   it('stops a running instance first, then restores and starts it again when the stop is done', () => {
-    given(history.running())
+    given(instanceDecider, history.running())
       .when(restore())
       .then([
         {
@@ -84,7 +84,7 @@ describe('RestoreInstance', () => {
         },
       ]);
     const stopping = eventsOf(deploy(), cmd.start(), cmd.startOk(), restore());
-    const state = given(stopping)
+    const state = given(instanceDecider, stopping)
       .when(cmd.stopOk('job-restore'))
       .then([
         { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-restore', hostId: ID.host1, state: 'Stopped' } },
@@ -107,7 +107,7 @@ describe('RestoreInstance', () => {
     ['destroyed', history.destroyed, 'Destroyed'],
     ['error', history.error, 'Error'],
   ])('is refused on a %s instance', (_name, make, state) => {
-    given(make())
+    given(instanceDecider, make())
       .when(restore())
       .then('INVALID_STATE', {
         message: `Vm ${ID.vm} currently in ${state} state, restore vm can only execute when VM in Running or Stopped`,
@@ -116,52 +116,52 @@ describe('RestoreInstance', () => {
 
   it('is refused while VM snapshots exist, and allowed again once they are gone', () => {
     const snapped = eventsOf(deploy(), cmd.snapshotCreated('s1'));
-    given(snapped)
+    given(instanceDecider, snapped)
       .when(restore())
       .then('INVALID_STATE', { message: 'Unable to restore VM, please remove VM snapshots before restoring VM' });
     const cleared = eventsOf(deploy(), cmd.snapshotCreated('s1'), cmd.snapshotDeleted('s1'));
-    given(cleared).when(restore()).then([restored('Allocated'), newRootCreated(), volumeDeleted(ID.root, 'ROOT-web-1')]);
+    given(instanceDecider, cleared).when(restore()).then([restored('Allocated'), newRootCreated(), volumeDeleted(ID.root, 'ROOT-web-1')]);
   });
 
   it('is refused when the old root is delete-protected', () => {
     const guarded = eventsOf(deploy(), cmd.protectVolume(ID.root));
-    given(guarded)
+    given(instanceDecider, guarded)
       .when(restore())
       .then('BAD_USER_INPUT', { message: 'Volume [id = vol-root, name = ROOT-web-1] has delete protection enabled and cannot be deleted.' });
   });
 
   it('refuses a root smaller than the template, a reused volume id and a busy instance', () => {
-    given(history.stopped())
+    given(instanceDecider, history.stopped())
       .when(restore(debian, GiB))
       .then('BAD_USER_INPUT', { message: `Root disk size [${GiB}] is smaller than the template size [${2 * GiB}]`, field: 'rootDiskSize' });
     const reuse: InstanceCommand = { ...(restore() as Extract<InstanceCommand, { type: 'RestoreInstance' }>), rootVolume: { id: ID.root, name: 'x', size: 3 * GiB, storagePoolId: null, diskOfferingId: null } };
-    given(history.stopped()).when(reuse).then('BAD_USER_INPUT', { field: 'rootVolume' });
+    given(instanceDecider, history.stopped()).when(reuse).then('BAD_USER_INPUT', { field: 'rootVolume' });
     const rebooting = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.reboot());
-    given(rebooting).when(restore()).then('INVALID_STATE', { message: /busy with reboot job job-reboot$/ });
+    given(instanceDecider, rebooting).when(restore()).then('INVALID_STATE', { message: /busy with reboot job job-reboot$/ });
   });
 
   it('is invisible to other accounts', () => {
-    given(history.stopped()).when({ ...(restore() as Extract<InstanceCommand, { type: 'RestoreInstance' }>), caller: stranger }).then('NOT_FOUND');
+    given(instanceDecider, history.stopped()).when({ ...(restore() as Extract<InstanceCommand, { type: 'RestoreInstance' }>), caller: stranger }).then('NOT_FOUND');
   });
 });
 
 describe('VM snapshot bookkeeping', () => {
   it('counts snapshots created and deleted, ignoring repeats', () => {
-    const state = given(history.running())
+    const state = given(instanceDecider, history.running())
       .when(cmd.snapshotCreated('s1'))
       .then([{ type: 'InstanceSnapshotCreated', data: { instanceId: ID.vm, vmSnapshotId: 's1' } }]);
     expect(state).toMatchObject({ vmSnapshotIds: ['s1'], vmSnapshotCount: 1 });
     const one = eventsOf(deploy(), cmd.snapshotCreated('s1'));
-    given(one).when(cmd.snapshotCreated('s1')).then([]);
-    given(one).when(cmd.snapshotDeleted('s2')).then([]);
-    const none = given(one).when(cmd.snapshotDeleted('s1')).then([{ type: 'InstanceSnapshotDeleted', data: { instanceId: ID.vm, vmSnapshotId: 's1' } }]);
+    given(instanceDecider, one).when(cmd.snapshotCreated('s1')).then([]);
+    given(instanceDecider, one).when(cmd.snapshotDeleted('s2')).then([]);
+    const none = given(instanceDecider, one).when(cmd.snapshotDeleted('s1')).then([{ type: 'InstanceSnapshotDeleted', data: { instanceId: ID.vm, vmSnapshotId: 's1' } }]);
     expect(none).toMatchObject({ vmSnapshotIds: [], vmSnapshotCount: 0 });
   });
 
   it('refuses a snapshot of an instance that is neither running nor stopped', () => {
-    given(history.starting())
+    given(instanceDecider, history.starting())
       .when(cmd.snapshotCreated())
       .then('INVALID_STATE', { message: `Creating vm snapshot failed due to VM:${ID.vm} is not in the running or Stopped state` });
-    given(history.destroyed()).when(cmd.snapshotCreated()).then('INVALID_STATE');
+    given(instanceDecider, history.destroyed()).when(cmd.snapshotCreated()).then('INVALID_STATE');
   });
 });

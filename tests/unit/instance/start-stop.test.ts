@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { instanceDecider } from '../../../domain/instance/index.js';
 import {
   AT,
   ID,
@@ -20,7 +21,7 @@ import {
   volumeDeleted,
   LATER,
 } from './fixtures.js';
-import { given } from './given.js';
+import { given } from '../../support/given.js';
 
 const startRequested = (jobId = 'job-start', requestedHostId: string | null = null, lastHostId: string | null = null, considerLastHost = true) => ({
   type: 'InstanceStartRequested' as const,
@@ -29,18 +30,18 @@ const startRequested = (jobId = 'job-start', requestedHostId: string | null = nu
 
 describe('StartInstance', () => {
   it('Stopped --StartRequested--> Starting', () => {
-    given(history.stopped()).when(cmd.start()).then([startRequested()]);
+    given(instanceDecider, history.stopped()).when(cmd.start()).then([startRequested()]);
   });
 
   it('passes considerLastHost and the last host on to the planner', () => {
     const ranOnce = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.stop(), cmd.stopOk());
-    given(ranOnce)
+    given(instanceDecider, ranOnce)
       .when(cmd.start('job-2', { considerLastHost: false }))
       .then([startRequested('job-2', null, ID.host1, false)]);
   });
 
   it('lets a root admin name the host', () => {
-    const state = given(history.stopped())
+    const state = given(instanceDecider, history.stopped())
       .when(cmd.start('job-start', { hostId: ID.host2, caller: rootAdmin }))
       .then([startRequested('job-start', ID.host2)]);
     expect(state).toMatchObject({ state: 'Starting', hostId: ID.host2 });
@@ -48,12 +49,12 @@ describe('StartInstance', () => {
 
   it('refuses a host chosen by anyone but a root admin', () => {
     const message = 'Parameter hostid can only be specified by a Root Admin, permission denied';
-    given(history.stopped()).when(cmd.start('j', { hostId: ID.host2, caller: owner })).then('FORBIDDEN', { message, field: 'hostId' });
-    given(history.stopped()).when(cmd.start('j', { hostId: ID.host2, caller: domainAdmin })).then('FORBIDDEN', { message, field: 'hostId' });
+    given(instanceDecider, history.stopped()).when(cmd.start('j', { hostId: ID.host2, caller: owner })).then('FORBIDDEN', { message, field: 'hostId' });
+    given(instanceDecider, history.stopped()).when(cmd.start('j', { hostId: ID.host2, caller: domainAdmin })).then('FORBIDDEN', { message, field: 'hostId' });
   });
 
   it('refuses a running instance with CloudStack message', () => {
-    given(history.running())
+    given(instanceDecider, history.running())
       .when(cmd.start('job-2'))
       .then('INVALID_STATE', { message: `The virtual machine ${ID.vm} (Web server) is already running` });
   });
@@ -66,14 +67,14 @@ describe('StartInstance', () => {
     ['expunging', history.expunging],
     ['error', history.error],
   ])('refuses to start a %s instance', (_name, make) => {
-    given(make()).when(cmd.start('job-2')).then('INVALID_STATE', { message: /^Unable to start the virtual machine/ });
+    given(instanceDecider, make()).when(cmd.start('job-2')).then('INVALID_STATE', { message: /^Unable to start the virtual machine/ });
   });
 });
 
 describe('start outcomes', () => {
   it('Starting --OperationSucceeded--> Running with NETWORK.OFFERING.ASSIGN per NIC, then VM.START', () => {
     const twoNics = eventsOf(deploy({ nics: [nic1, nic2] }), cmd.start());
-    const state = given(twoNics)
+    const state = given(instanceDecider, twoNics)
       .when(cmd.startOk('job-start', ID.host1, LATER))
       .then([
         { type: 'InstanceStarted', data: { instanceId: ID.vm, jobId: 'job-start', hostId: ID.host1, state: 'Running' } },
@@ -86,7 +87,7 @@ describe('start outcomes', () => {
   });
 
   it('Starting --OperationRetry--> Starting on another host', () => {
-    const state = given(history.starting())
+    const state = given(instanceDecider, history.starting())
       .when(cmd.startRetry('job-start', ID.host2))
       .then([
         {
@@ -98,7 +99,7 @@ describe('start outcomes', () => {
   });
 
   it('Starting --OperationFailed--> Stopped when the instance was deployed without startVm', () => {
-    const state = given(history.starting())
+    const state = given(instanceDecider, history.starting())
       .when(cmd.startFail())
       .then([{ type: 'InstanceStartFailed', data: { instanceId: ID.vm, jobId: 'job-start', reason: 'domain failed to boot', state: 'Stopped' } }]);
     expect(state).toMatchObject({ state: 'Stopped', hostId: null, pending: null });
@@ -106,7 +107,7 @@ describe('start outcomes', () => {
 
   it('a failed later start of a startVm deployment goes back to Stopped', () => {
     const ranBefore = eventsOf(deploy({ startVm: true }), cmd.startOk(ID.deployJob), cmd.stop(), cmd.stopOk(), cmd.start('job-2'));
-    given(ranBefore)
+    given(instanceDecider, ranBefore)
       .when(cmd.startFail('job-2'))
       .then([{ type: 'InstanceStartFailed', data: { instanceId: ID.vm, jobId: 'job-2', reason: 'domain failed to boot', state: 'Stopped' } }]);
   });
@@ -114,7 +115,7 @@ describe('start outcomes', () => {
   it('a failed first start of a startVm deployment ends in Error via OperationFailedToError with VM.DESTROY and VOLUME.DELETE', () => {
     const data = { id: ID.data, name: 'DATA-web-1', size: 1024, storagePoolId: null, diskOfferingId: ID.diskOffering };
     const deploying = eventsOf(deploy({ startVm: true, dataVolumes: [data] }));
-    const state = given(deploying)
+    const state = given(instanceDecider, deploying)
       .when(cmd.startFail(ID.deployJob, LATER))
       .then([
         { type: 'InstanceStartFailed', data: { instanceId: ID.vm, jobId: ID.deployJob, reason: 'domain failed to boot', state: 'Stopped' } },
@@ -130,25 +131,25 @@ describe('start outcomes', () => {
   });
 
   it('refuses an outcome for a job that is not the one in flight', () => {
-    given(history.starting())
+    given(instanceDecider, history.starting())
       .when(cmd.startOk('job-old'))
       .then('INVALID_STATE', { message: `Job job-old is not the operation in progress on virtual machine ${ID.vm} (in progress: job-start)` });
-    given(history.starting()).when(cmd.startFail('job-old')).then('INVALID_STATE');
-    given(history.starting()).when(cmd.startRetry('job-old')).then('INVALID_STATE');
+    given(instanceDecider, history.starting()).when(cmd.startFail('job-old')).then('INVALID_STATE');
+    given(instanceDecider, history.starting()).when(cmd.startRetry('job-old')).then('INVALID_STATE');
   });
 
   it('refuses start outcomes outside Starting', () => {
     // Running --OperationSucceeded--> Running is an edge, so it is the job that is refused there.
-    given(history.running()).when(cmd.startOk()).then('INVALID_STATE', { message: /^Job job-start is not the operation in progress/ });
-    given(history.stopped()).when(cmd.startOk()).then('INVALID_STATE', { message: /from Stopped via OperationSucceeded$/ });
-    given(history.stopped()).when(cmd.startFail()).then('INVALID_STATE');
-    given(history.stopped()).when(cmd.startRetry()).then('INVALID_STATE', { message: /from Stopped via OperationRetry$/ });
+    given(instanceDecider, history.running()).when(cmd.startOk()).then('INVALID_STATE', { message: /^Job job-start is not the operation in progress/ });
+    given(instanceDecider, history.stopped()).when(cmd.startOk()).then('INVALID_STATE', { message: /from Stopped via OperationSucceeded$/ });
+    given(instanceDecider, history.stopped()).when(cmd.startFail()).then('INVALID_STATE');
+    given(instanceDecider, history.stopped()).when(cmd.startRetry()).then('INVALID_STATE', { message: /from Stopped via OperationRetry$/ });
   });
 });
 
 describe('StopInstance', () => {
   it('Running --StopRequested--> Stopping', () => {
-    given(history.running())
+    given(instanceDecider, history.running())
       .when(cmd.stop('job-stop', true))
       .then([{ type: 'InstanceStopRequested', data: { instanceId: ID.vm, jobId: 'job-stop', forced: true, afterStop: null, state: 'Stopping' } }]);
   });
@@ -159,13 +160,13 @@ describe('StopInstance', () => {
     ['expunging', history.expunging],
     ['error', history.error],
   ])('is a no-op on a %s instance', (_name, make) => {
-    given(make()).when(cmd.stop('job-2')).then([]);
-    given(make()).when(cmd.stop('job-2', true)).then([]);
+    given(instanceDecider, make()).when(cmd.stop('job-2')).then([]);
+    given(instanceDecider, make()).when(cmd.stop('job-2', true)).then([]);
   });
 
   it('Stopping --StopRequested--> Stopping only for a forced stop, which takes over the job', () => {
-    given(history.stopping()).when(cmd.stop('job-2')).then([]);
-    const state = given(history.stopping())
+    given(instanceDecider, history.stopping()).when(cmd.stop('job-2')).then([]);
+    const state = given(instanceDecider, history.stopping())
       .when(cmd.stop('job-force', true))
       .then([{ type: 'InstanceStopRequested', data: { instanceId: ID.vm, jobId: 'job-force', forced: true, afterStop: null, state: 'Stopping' } }]);
     expect(state).toMatchObject({ pending: { kind: 'stop', jobId: 'job-force', forced: true } });
@@ -175,14 +176,14 @@ describe('StopInstance', () => {
     ['starting', history.starting],
     ['migrating', history.migrating],
   ])('refuses to stop a %s instance', (_name, make) => {
-    given(make()).when(cmd.stop('job-2')).then('INVALID_STATE', { message: /^Unable to stop the virtual machine/ });
+    given(instanceDecider, make()).when(cmd.stop('job-2')).then('INVALID_STATE', { message: /^Unable to stop the virtual machine/ });
   });
 });
 
 describe('stop outcomes', () => {
   it('Stopping --OperationSucceeded--> Stopped with VM.STOP then NETWORK.OFFERING.REMOVE (size 0) per NIC', () => {
     const stopping = eventsOf(deploy({ nics: [nic1, nic2] }), cmd.start(), cmd.startOk(), cmd.stop());
-    const state = given(stopping)
+    const state = given(instanceDecider, stopping)
       .when(cmd.stopOk('job-stop', LATER))
       .then([
         { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-stop', hostId: ID.host1, state: 'Stopped' } },
@@ -194,23 +195,23 @@ describe('stop outcomes', () => {
   });
 
   it('Stopping --OperationFailed--> Running', () => {
-    const state = given(history.stopping())
+    const state = given(instanceDecider, history.stopping())
       .when(cmd.stopFail())
       .then([{ type: 'InstanceStopFailed', data: { instanceId: ID.vm, jobId: 'job-stop', reason: 'guest ignored ACPI', state: 'Running' } }]);
     expect(state).toMatchObject({ state: 'Running', hostId: ID.host1, pending: null });
   });
 
   it('refuses stop outcomes of another job or outside Stopping', () => {
-    given(history.stopping()).when(cmd.stopOk('job-old')).then('INVALID_STATE', { message: /^Job job-old is not the operation in progress/ });
-    given(history.stopping()).when(cmd.stopFail('job-old')).then('INVALID_STATE');
-    given(history.running()).when(cmd.stopOk()).then('INVALID_STATE');
-    given(history.stopped()).when(cmd.stopFail()).then('INVALID_STATE', { message: /from Stopped via OperationFailed$/ });
+    given(instanceDecider, history.stopping()).when(cmd.stopOk('job-old')).then('INVALID_STATE', { message: /^Job job-old is not the operation in progress/ });
+    given(instanceDecider, history.stopping()).when(cmd.stopFail('job-old')).then('INVALID_STATE');
+    given(instanceDecider, history.running()).when(cmd.stopOk()).then('INVALID_STATE');
+    given(instanceDecider, history.stopped()).when(cmd.stopFail()).then('INVALID_STATE', { message: /from Stopped via OperationFailed$/ });
   });
 
   it('a superseded stop job can no longer settle the stop', () => {
     const forced = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.stop(), cmd.stop('job-force', true));
-    given(forced).when(cmd.stopOk('job-stop')).then('INVALID_STATE');
-    given(forced).when(cmd.stopOk('job-force')).then([
+    given(instanceDecider, forced).when(cmd.stopOk('job-stop')).then('INVALID_STATE');
+    given(instanceDecider, forced).when(cmd.stopOk('job-force')).then([
       { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-force', hostId: ID.host1, state: 'Stopped' } },
       vmUsage('VM.STOP'),
       nicRemoved(nic1),

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isRejection } from '../../../domain/shared/decider.js';
 import {
   MACHINE_EVENTS,
   TRANSITIONS,
@@ -15,6 +14,7 @@ import {
   type InstanceEvent,
   type Transition,
 } from '../../../domain/instance/index.js';
+import { given, givenState } from '../../support/given.js';
 import { ID, cmd, deploy, eventsOf, history, stateOf } from './fixtures.js';
 
 describe('the §1.3 transition table', () => {
@@ -153,10 +153,9 @@ describe('every edge of the table, through the commands', () => {
   it.each(TRANSITIONS.filter((t) => key(t) in TAKEN).map((t) => [key(t), t] as const))('%s', (_key, row) => {
     const scenario = TAKEN[key(row)];
     if (!scenario) throw new Error('no scenario');
-    const history = scenario.given();
-    let state = stateOf(history);
-    const decision = instanceDecider.decide(scenario.when, state);
-    if (isRejection(decision)) throw new Error(`${decision.code}: ${decision.message}`);
+    const start = given(instanceDecider, scenario.given());
+    let state = start.state;
+    const decision = start.when(scenario.when).accepted();
 
     let found = false;
     decision.forEach((event, index) => {
@@ -179,10 +178,10 @@ describe('every edge of the table, through the commands', () => {
 
   it.each(Object.entries(SILENT))('%s is accepted and appends nothing', (k, scenario) => {
     const [from, event] = k.split('|');
-    const state = stateOf(scenario.given());
-    expect(state.exists && state.state).toBe(from);
+    const start = given(instanceDecider, scenario.given());
+    expect(start.state.exists && start.state.state).toBe(from);
     expect(transition(from as 'Stopped', event as 'StopRequested')).toBe(from);
-    expect(instanceDecider.decide(scenario.when, state)).toEqual([]);
+    start.when(scenario.when).then([]);
   });
 });
 
@@ -192,8 +191,7 @@ describe('states without edges', () => {
     if (!running.exists) throw new Error('setup');
     const stuck = { ...running, state: vmState, pending: null };
     for (const command of [cmd.start(), cmd.stop(), cmd.destroy(), cmd.report('running'), cmd.report('stopped'), cmd.migrate(), cmd.expunge()]) {
-      const decision = instanceDecider.decide(command, stuck);
-      expect(isRejection(decision) && decision.code).toBe('INVALID_STATE');
+      givenState(instanceDecider, stuck).when(command).then('INVALID_STATE');
     }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ServiceOfferingSnapshot } from '../../../domain/instance/index.js';
+import { instanceDecider, type ServiceOfferingSnapshot } from '../../../domain/instance/index.js';
 import { osTypeByDescription } from '../../../domain/os-type/index.js';
 import {
   AT,
@@ -16,14 +16,14 @@ import {
   small,
   vmUsage,
 } from './fixtures.js';
-import { given } from './given.js';
+import { given } from '../../support/given.js';
 
 const ubuntu2404 = osTypeByDescription('Ubuntu 24.04 LTS')!.id;
 
 
 describe('UpdateInstance', () => {
   it('records only what changed', () => {
-    const state = given(history.stopped())
+    const state = given(instanceDecider, history.stopped())
       .when(cmd.update({ displayName: 'Front end', group: 'web', osTypeId: ubuntu2404, deleteProtection: true }))
       .then([
         {
@@ -32,61 +32,61 @@ describe('UpdateInstance', () => {
         },
       ]);
     expect(state).toMatchObject({ displayName: 'Front end', group: 'web', osTypeId: ubuntu2404, deleteProtection: true });
-    given(history.stopped()).when(cmd.update({ displayName: 'Web server', group: null, deleteProtection: false })).then([]);
+    given(instanceDecider, history.stopped()).when(cmd.update({ displayName: 'Web server', group: null, deleteProtection: false })).then([]);
   });
 
   it('takes only an OS type of the catalogue, and names osTypeId', () => {
     for (const osTypeId of ['bogus', '', 'Ubuntu 24.04 LTS']) {
-      given(history.stopped())
+      given(instanceDecider, history.stopped())
         .when(cmd.update({ displayName: 'renamed', osTypeId }))
         .then('BAD_USER_INPUT', { message: `Unable to find OS type ${JSON.stringify(osTypeId)}; osTypes lists the known ones`, field: 'osTypeId' });
     }
   });
 
   it('works on a running or destroyed instance', () => {
-    given(history.running())
+    given(instanceDecider, history.running())
       .when(cmd.update({ group: 'db' }))
       .then([{ type: 'InstanceUpdated', data: { instanceId: ID.vm, changes: { group: 'db' } } }]);
-    given(history.destroyed())
+    given(instanceDecider, history.destroyed())
       .when(cmd.update({ deleteProtection: true }))
       .then([{ type: 'InstanceUpdated', data: { instanceId: ID.vm, changes: { deleteProtection: true } } }]);
   });
 
   it('is refused in Error and Expunging', () => {
     const message = `Vm with id ${ID.vm} is not in the right state`;
-    given(history.error()).when(cmd.update({ group: 'x' })).then('INVALID_STATE', { message });
-    given(history.expunging()).when(cmd.update({ group: 'x' })).then('INVALID_STATE', { message });
+    given(instanceDecider, history.error()).when(cmd.update({ group: 'x' })).then('INVALID_STATE', { message });
+    given(instanceDecider, history.expunging()).when(cmd.update({ group: 'x' })).then('INVALID_STATE', { message });
   });
 
   it('enables HA only when the offering offers it', () => {
-    given(history.stopped())
+    given(instanceDecider, history.stopped())
       .when(cmd.update({ haEnable: true }))
       .then('BAD_USER_INPUT', {
         message: "Can't enable ha for the vm as it's created from the Service offering having HA disabled",
         field: 'haEnable',
       });
     const haOffering = eventsOf(deploy({ serviceOffering: medium }));
-    given(haOffering).when(cmd.update({ haEnable: false })).then([{ type: 'InstanceUpdated', data: { instanceId: ID.vm, changes: { haEnabled: false } } }]);
-    given(history.stopped()).when(cmd.update({ haEnable: false })).then([]);
+    given(instanceDecider, haOffering).when(cmd.update({ haEnable: false })).then([{ type: 'InstanceUpdated', data: { instanceId: ID.vm, changes: { haEnabled: false } } }]);
+    given(instanceDecider, history.stopped()).when(cmd.update({ haEnable: false })).then([]);
   });
 
   it('enables dynamic scaling only when template, offering and zone all allow it', () => {
     const optedOut = eventsOf(deploy({ dynamicScalingEnabled: false }));
-    given(optedOut)
+    given(instanceDecider, optedOut)
       .when(cmd.update({ isDynamicallyScalable: true }))
       .then([{ type: 'InstanceUpdated', data: { instanceId: ID.vm, changes: { dynamicallyScalable: true } } }]);
-    given(optedOut)
+    given(instanceDecider, optedOut)
       .when(cmd.update({ isDynamicallyScalable: true, enableDynamicScaleVm: false }))
       .then('BAD_USER_INPUT', {
         message: 'Dynamic Scaling cannot be enabled for the VM since corresponding global setting is set to false',
         field: 'isDynamicallyScalable',
       });
-    given(eventsOf(deploy({ template: { id: 't', size: 1, osTypeId: 'o', dynamicallyScalable: false } })))
+    given(instanceDecider, eventsOf(deploy({ template: { id: 't', size: 1, osTypeId: 'o', dynamicallyScalable: false } })))
       .when(cmd.update({ isDynamicallyScalable: true }))
       .then('BAD_USER_INPUT', {
         message: 'Dynamic Scaling cannot be enabled for the VM since its template does not have dynamic scaling enabled',
       });
-    given(eventsOf(deploy({ serviceOffering: { ...small, dynamicScalingEnabled: false } })))
+    given(instanceDecider, eventsOf(deploy({ serviceOffering: { ...small, dynamicScalingEnabled: false } })))
       .when(cmd.update({ isDynamicallyScalable: true }))
       .then('BAD_USER_INPUT', {
         message: 'Dynamic Scaling cannot be enabled for the VM since its service offering does not have dynamic scaling enabled',
@@ -95,21 +95,21 @@ describe('UpdateInstance', () => {
 
   it('replaces the details map', () => {
     const withDetails = eventsOf(deploy({ details: { a: '1', b: '2' } }));
-    given(withDetails)
+    given(instanceDecider, withDetails)
       .when(cmd.update({ details: { b: '3', c: '4' } }))
       .then([{ type: 'InstanceUpdated', data: { instanceId: ID.vm, changes: { details: { b: '3', c: '4' } } } }]);
-    given(withDetails).when(cmd.update({ details: { b: '2', a: '1' } })).then([]);
+    given(instanceDecider, withDetails).when(cmd.update({ details: { b: '2', a: '1' } })).then([]);
   });
 
   it("does not let a non-root-admin write a denied or read-only setting, and keeps the ones it cannot see", () => {
     const guarded = eventsOf(deploy({ details: { rootdisksize: '20', rootDiskController: 'scsi', keyboard: 'us' } }));
-    given(guarded)
+    given(instanceDecider, guarded)
       .when(cmd.update({ details: { rootdisksize: '40' } }))
       .then('BAD_USER_INPUT', { message: "You're not allowed to add or edit the restricted setting: rootdisksize", field: 'details' });
-    given(guarded)
+    given(instanceDecider, guarded)
       .when(cmd.update({ details: { rootDiskController: 'virtio' }, caller: domainAdmin }))
       .then('BAD_USER_INPUT', { message: "You're not allowed to add or edit the read-only setting: rootDiskController", field: 'details' });
-    given(guarded)
+    given(instanceDecider, guarded)
       .when(cmd.update({ details: { keyboard: 'de' } }))
       .then([
         {
@@ -117,16 +117,16 @@ describe('UpdateInstance', () => {
           data: { instanceId: ID.vm, changes: { details: { keyboard: 'de', rootdisksize: '20', rootDiskController: 'scsi' } } },
         },
       ]);
-    given(guarded)
+    given(instanceDecider, guarded)
       .when(cmd.update({ details: { rootdisksize: '40' }, caller: rootAdmin }))
       .then([{ type: 'InstanceUpdated', data: { instanceId: ID.vm, changes: { details: { rootdisksize: '40' } } } }]);
   });
 
   it('refuses extraconfig and lease keys in details', () => {
-    given(history.stopped())
+    given(instanceDecider, history.stopped())
       .when(cmd.update({ details: { extraconfig: 'x' }, caller: rootAdmin }))
       .then('BAD_USER_INPUT', { message: "'extraconfig' should not be included in details as key", field: 'details' });
-    given(history.stopped())
+    given(instanceDecider, history.stopped())
       .when(cmd.update({ details: { leaseexpiryaction: 'STOP' } }))
       .then('BAD_USER_INPUT', { message: 'lease parameters should not be included in details as key' });
   });
@@ -135,36 +135,36 @@ describe('UpdateInstance', () => {
     const invalidDuration = 'Invalid leaseduration: must be a natural number (>=1) or -1, max supported value is 36500';
 
     it('count for nothing while instance.lease.enabled is off, once their values are checked', () => {
-      given(history.stopped()).when(cmd.update({ leaseDuration: 10, leaseExpiryAction: 'STOP', leaseFeatureEnabled: false })).then([]);
-      given(history.stopped()).when(cmd.update({ leaseDuration: -1 })).then([]);
+      given(instanceDecider, history.stopped()).when(cmd.update({ leaseDuration: 10, leaseExpiryAction: 'STOP', leaseFeatureEnabled: false })).then([]);
+      given(instanceDecider, history.stopped()).when(cmd.update({ leaseDuration: -1 })).then([]);
     });
 
     it.each([false, true])('refuse a duration out of range or an unknown action, on or off (%j)', (leaseFeatureEnabled) => {
       for (const leaseDuration of [-5, 0, 1.5, 36_501, 99_999]) {
-        given(history.stopped()).when(cmd.update({ leaseDuration, leaseFeatureEnabled })).then('BAD_USER_INPUT', { message: invalidDuration, field: 'leaseDuration' });
+        given(instanceDecider, history.stopped()).when(cmd.update({ leaseDuration, leaseFeatureEnabled })).then('BAD_USER_INPUT', { message: invalidDuration, field: 'leaseDuration' });
       }
-      given(history.stopped())
+      given(instanceDecider, history.stopped())
         .when(cmd.update({ leaseDuration: 10, leaseExpiryAction: 'LATER', leaseFeatureEnabled }))
         .then('BAD_USER_INPUT', { message: 'Invalid value configured for leaseexpiryaction, valid values are: STOP, DESTROY', field: 'leaseExpiryAction' });
     });
 
     it('refuse a change of lease while the feature is on; a lone action asks for none', () => {
-      given(history.stopped())
+      given(instanceDecider, history.stopped())
         .when(cmd.update({ leaseDuration: 10, leaseExpiryAction: 'STOP', leaseFeatureEnabled: true }))
         .then('BAD_USER_INPUT', { message: 'Changing a lease is not supported by this version; set it at deploy', field: 'leaseDuration' });
-      given(history.stopped()).when(cmd.update({ leaseExpiryAction: 'STOP', leaseFeatureEnabled: true })).then([]);
+      given(instanceDecider, history.stopped()).when(cmd.update({ leaseExpiryAction: 'STOP', leaseFeatureEnabled: true })).then([]);
     });
   });
 });
 
 describe('UpdateVolume', () => {
   it('sets a volume’s delete protection', () => {
-    const state = given(history.stopped())
+    const state = given(instanceDecider, history.stopped())
       .when(cmd.protectVolume(ID.root))
       .then([{ type: 'InstanceVolumeUpdated', data: { instanceId: ID.vm, volumeId: ID.root, deleteProtection: true } }]);
     expect(state.exists && state.volumes[0]?.deleteProtection).toBe(true);
-    given(history.stopped()).when(cmd.protectVolume(ID.root, false)).then([]);
-    given(history.stopped()).when(cmd.protectVolume('vol-x')).then('NOT_FOUND', { field: 'volumeId' });
+    given(instanceDecider, history.stopped()).when(cmd.protectVolume(ID.root, false)).then([]);
+    given(instanceDecider, history.stopped()).when(cmd.protectVolume('vol-x')).then('NOT_FOUND', { field: 'volumeId' });
   });
 });
 
@@ -179,7 +179,7 @@ const change = (serviceOffering: ServiceOfferingSnapshot, customCompute?: { cpuN
 
 describe('ChangeServiceOffering', () => {
   it('changes the offering of a stopped instance with VM.UPGRADE for the new one', () => {
-    const state = given(history.stopped())
+    const state = given(instanceDecider, history.stopped())
       .when(change(medium))
       .then([
         {
@@ -192,7 +192,7 @@ describe('ChangeServiceOffering', () => {
   });
 
   it('to a customized offering carries the chosen compute in the usage details', () => {
-    given(history.stopped())
+    given(instanceDecider, history.stopped())
       .when(change(custom, { cpuNumber: 2, memory: 2048 }))
       .then([
         {
@@ -205,7 +205,7 @@ describe('ChangeServiceOffering', () => {
 
   it('is allowed while VM snapshots exist', () => {
     const snapped = eventsOf(deploy(), cmd.snapshotCreated());
-    given(snapped)
+    given(instanceDecider, snapped)
       .when(change(medium))
       .then([
         {
@@ -221,7 +221,7 @@ describe('ChangeServiceOffering', () => {
     ['starting', history.starting, 'Starting'],
     ['destroyed', history.destroyed, 'Destroyed'],
   ])('is refused on a %s instance', (_name, make, state) => {
-    given(make())
+    given(instanceDecider, make())
       .when(change(medium))
       .then('INVALID_STATE', {
         message: `Unable to upgrade virtual machine ${ID.vm}  in state ${state}; make sure the virtual machine is stopped`,
@@ -229,13 +229,13 @@ describe('ChangeServiceOffering', () => {
   });
 
   it('refuses the offering it already has, and invalid custom values', () => {
-    given(history.stopped())
+    given(instanceDecider, history.stopped())
       .when(change(small))
       .then('BAD_USER_INPUT', {
         message: `Not upgrading vm ${ID.vm} since it already has the requested service offering (Small Instance)`,
         field: 'serviceOfferingId',
       });
-    given(history.stopped()).when(change(custom, { cpuNumber: 20, memory: 1024 })).then('BAD_USER_INPUT', { field: 'details.cpuNumber' });
+    given(instanceDecider, history.stopped()).when(change(custom, { cpuNumber: 20, memory: 1024 })).then('BAD_USER_INPUT', { field: 'details.cpuNumber' });
   });
 });
 
@@ -258,7 +258,7 @@ const customDetails = { cpuNumber: 4, cpuSpeed: 1000, memory: 4096 };
 
 describe('ScaleInstance', () => {
   it('asks a running instance to scale; nothing changes until the agent confirms', () => {
-    const state = given(runningCustom())
+    const state = given(instanceDecider, runningCustom())
       .when(scale(bigger, { cpuNumber: 4, memory: 4096 }))
       .then([
         {
@@ -270,7 +270,7 @@ describe('ScaleInstance', () => {
   });
 
   it('a customized offering may be rescaled in place', () => {
-    given(runningCustom())
+    given(instanceDecider, runningCustom())
       .when(scale(custom, { cpuNumber: 2, memory: 4096 }))
       .then([
         {
@@ -282,7 +282,7 @@ describe('ScaleInstance', () => {
 
   it('RecordScaleSucceeded: Running --OperationSucceeded--> Running with VM.DYNAMIC.SCALE for the new size', () => {
     const scaling = scalingCustom();
-    const state = given(scaling)
+    const state = given(instanceDecider, scaling)
       .when({ type: 'RecordScaleSucceeded', instanceId: ID.vm, at: AT, jobId: 'job-scale' })
       .then([
         {
@@ -296,21 +296,21 @@ describe('ScaleInstance', () => {
 
   it('RecordScaleFailed keeps the old size', () => {
     const scaling = scalingCustom();
-    const state = given(scaling)
+    const state = given(instanceDecider, scaling)
       .when({ type: 'RecordScaleFailed', instanceId: ID.vm, at: AT, jobId: 'job-scale', reason: 'no capacity' })
       .then([{ type: 'InstanceScaleFailed', data: { instanceId: ID.vm, jobId: 'job-scale', reason: 'no capacity' } }]);
     expect(state).toMatchObject({ cpuNumber: 2, memory: 2048, pending: null });
-    given(scaling).when({ type: 'RecordScaleSucceeded', instanceId: ID.vm, at: AT, jobId: 'job-other' }).then('INVALID_STATE');
+    given(instanceDecider, scaling).when({ type: 'RecordScaleSucceeded', instanceId: ID.vm, at: AT, jobId: 'job-other' }).then('INVALID_STATE');
   });
 
   it('is refused unless running', () => {
-    given(history.stopped())
+    given(instanceDecider, history.stopped())
       .when(scale(medium, undefined))
       .then('INVALID_STATE', { message: `Unable to scale virtual machine ${ID.vm} in state Stopped; make sure the virtual machine is running` });
   });
 
   it('is refused when the zone disables it (enable.dynamic.scale.vm)', () => {
-    given(runningCustom())
+    given(instanceDecider, runningCustom())
       .when(scale(bigger, { cpuNumber: 4, memory: 4096 }, false))
       .then('FORBIDDEN', { message: 'Dynamically scaling virtual machines is disabled for this zone, please contact your admin.' });
   });
@@ -321,13 +321,13 @@ describe('ScaleInstance', () => {
       cmd.start(),
       cmd.startOk(),
     );
-    given(optedOut)
+    given(instanceDecider, optedOut)
       .when(scale(bigger, { cpuNumber: 4, memory: 4096 }))
       .then('INVALID_STATE', { message: `Unable to scale ${ID.vm} as it does not have tools to support dynamic scaling.` });
   });
 
   it('is refused when the offerings disagree on dynamic scaling', () => {
-    given(runningCustom())
+    given(instanceDecider, runningCustom())
       .when(scale({ ...bigger, dynamicScalingEnabled: false }, { cpuNumber: 4, memory: 4096 }))
       .then('BAD_USER_INPUT', {
         message: 'Unable to Scale VM: since dynamic scaling enabled flag is not same for new service offering and old service offering',
@@ -335,21 +335,21 @@ describe('ScaleInstance', () => {
   });
 
   it('only scales up', () => {
-    given(runningCustom())
+    given(instanceDecider, runningCustom())
       .when(scale(bigger, { cpuNumber: 1, memory: 8192 }))
       .then('BAD_USER_INPUT', {
         message:
           'While the VM is running, only scalling up it is supported. New service offering {"memory": 8192, "speed": 1000, "cpu": 1} should have at least one value (ram, speed or cpu) greater than the current values {"memory": 2048, "speed": 1000, "cpu": 2}.',
       });
-    given(runningCustom()).when(scale(bigger, { cpuNumber: 2, memory: 2048 })).then('BAD_USER_INPUT', { message: /only scalling up/ });
+    given(instanceDecider, runningCustom()).when(scale(bigger, { cpuNumber: 2, memory: 2048 })).then('BAD_USER_INPUT', { message: /only scalling up/ });
   });
 
   it('on KVM is refused from a fixed offering', () => {
-    given(history.running())
+    given(instanceDecider, history.running())
       .when(scale(medium, undefined))
       .then('BAD_USER_INPUT', { message: /^Unable to live scale VM on KVM when current service offering is a "Fixed Offering"/ });
     const onXen = eventsOf(deploy({ hypervisorType: 'XenServer' }), cmd.start(), cmd.startOk());
-    given(onXen)
+    given(instanceDecider, onXen)
       .when(scale(medium, undefined))
       .then([
         {
@@ -361,8 +361,8 @@ describe('ScaleInstance', () => {
 
   it('refuses the same fixed offering and a scale while another job runs', () => {
     const onXen = eventsOf(deploy({ hypervisorType: 'XenServer' }), cmd.start(), cmd.startOk());
-    given(onXen).when(scale(small, undefined)).then('BAD_USER_INPUT', { message: /already has the requested service offering \(Small Instance\)$/ });
+    given(instanceDecider, onXen).when(scale(small, undefined)).then('BAD_USER_INPUT', { message: /already has the requested service offering \(Small Instance\)$/ });
     const rebooting = [...runningCustom(), ...eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.reboot()).slice(-1)];
-    given(rebooting).when(scale(bigger, { cpuNumber: 4, memory: 4096 })).then('INVALID_STATE', { message: /is busy with reboot job/ });
+    given(instanceDecider, rebooting).when(scale(bigger, { cpuNumber: 4, memory: 4096 })).then('INVALID_STATE', { message: /is busy with reboot job/ });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fold, isRejection } from '../../../domain/shared/decider.js';
-import { jobDecider, jobIdOfCommand, type JobCommand, type JobEvent } from '../../../domain/job/index.js';
+import { jobDecider, jobIdOfCommand, type JobEvent } from '../../../domain/job/index.js';
+import { given } from '../../support/given.js';
 
 const AT = '2025-03-01T10:00:00.000Z';
 const open: JobEvent = {
@@ -9,24 +10,6 @@ const open: JobEvent = {
 };
 const start = (n: number) => ({ commandId: `j1.${n}`, type: 'StartDomain', hostId: 'h1' });
 const issued = (n: number): JobEvent => ({ type: 'JobAgentCommandIssued', data: { phase: 'start', command: start(n), timeoutAt: AT, issuedAt: AT } });
-
-function given(...history: JobEvent[]) {
-  const state = fold(jobDecider, history);
-  return {
-    when: (command: JobCommand) => {
-      const decision = jobDecider.decide(command, state);
-      return {
-        then: (expected: JobEvent[] | string) => {
-          if (typeof expected === 'string') {
-            expect(isRejection(decision) && decision.code).toBe(expected);
-          } else {
-            expect(decision).toEqual(expected);
-          }
-        },
-      };
-    },
-  };
-}
 
 describe('job: the saga\'s memory', () => {
   it('names the resource it acts on: its instance unless told otherwise, also for jobs opened before jobs named one', () => {
@@ -39,7 +22,7 @@ describe('job: the saga\'s memory', () => {
 
   it('keeps the workflow step it entered last, with its progress', () => {
     const progress = { step: 'STARTING', progress: 40 };
-    given(open, { type: 'JobHostChosen', data: { phase: 'start', hostId: 'h1' } })
+    given(jobDecider, [open, { type: 'JobHostChosen', data: { phase: 'start', hostId: 'h1' } }])
       .when({ type: 'IssueAgentCommand', phase: 'start', command: start(0), timeoutAt: AT, at: AT, progress })
       .then([{ type: 'JobAgentCommandIssued', data: { phase: 'start', command: start(0), timeoutAt: AT, issuedAt: AT, progress } }]);
     const history: JobEvent[] = [
@@ -52,48 +35,43 @@ describe('job: the saga\'s memory', () => {
   });
 
   it('opens once', () => {
-    given().when({ type: 'OpenJob', jobId: 'j1', cmd: 'startVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', at: AT }).then([open]);
-    given(open).when({ type: 'OpenJob', jobId: 'j1', cmd: 'other', instanceId: 'vm-2', accountId: 'a-1', at: AT }).then([]);
-    given().when({ type: 'CompleteJob', error: null, at: AT }).then('NOT_FOUND');
+    given(jobDecider).when({ type: 'OpenJob', jobId: 'j1', cmd: 'startVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', at: AT }).then([open]);
+    given(jobDecider, [open]).when({ type: 'OpenJob', jobId: 'j1', cmd: 'other', instanceId: 'vm-2', accountId: 'a-1', at: AT }).then([]);
+    given(jobDecider).when({ type: 'CompleteJob', error: null, at: AT }).then('NOT_FOUND');
   });
 
   it('gives a command sent again by another process a deadline of its own, until it is answered or timed out', () => {
     const later = '2025-03-01T10:05:00.000Z';
     const resend = { type: 'ResendAgentCommand', commandId: 'j1.0', timeoutAt: later, at: AT } as const;
     const resent: JobEvent = { type: 'JobAgentCommandResent', data: { commandId: 'j1.0', timeoutAt: later, resentAt: AT } };
-    given(open, issued(0)).when(resend).then([resent]);
-    const job = fold(jobDecider, [open, issued(0), resent]);
+    const job = given(jobDecider, [open, issued(0)]).when(resend).then([resent]);
     expect(job.exists && job.commands[0]).toMatchObject({ timeoutAt: later, sentAt: AT });
-    given(open, issued(0), { type: 'JobTimerFired', data: { commandId: 'j1.0', firedAt: AT } }).when(resend).then([]);
-    given(open, issued(0), { type: 'JobAgentReplied', data: { reply: { commandId: 'j1.0', outcome: 'succeeded', powerState: 'running' }, receivedAt: AT } }).when(resend).then([]);
-    given(open).when({ ...resend, commandId: 'j1.7' }).then([]);
+    given(jobDecider, [open, issued(0), { type: 'JobTimerFired', data: { commandId: 'j1.0', firedAt: AT } }]).when(resend).then([]);
+    given(jobDecider, [open, issued(0), { type: 'JobAgentReplied', data: { reply: { commandId: 'j1.0', outcome: 'succeeded', powerState: 'running' }, receivedAt: AT } }]).when(resend).then([]);
+    given(jobDecider, [open]).when({ ...resend, commandId: 'j1.7' }).then([]);
   });
 
   it("keeps a deployment's claims, named before they are made, for its compensation", () => {
     const claims = [{ networkId: 'net-1', nicId: 'nic-1' }];
-    const opened: JobEvent = {
-      type: 'JobOpened',
-      data: { jobId: 'j1', cmd: 'deployVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', createdAt: AT, resource: { type: 'VirtualMachine', id: 'vm-1' }, claims },
-    };
-    given().when({ type: 'OpenJob', jobId: 'j1', cmd: 'deployVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', at: AT, claims }).then([opened]);
-    const job = fold(jobDecider, [opened]);
+    const opened: JobEvent = { type: 'JobOpened', data: { jobId: 'j1', cmd: 'deployVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', createdAt: AT, resource: { type: 'VirtualMachine', id: 'vm-1' }, claims } };
+    const job = given(jobDecider).when({ type: 'OpenJob', jobId: 'j1', cmd: 'deployVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', at: AT, claims }).then([opened]);
     expect(job.exists && job.claims).toEqual(claims);
   });
 
   it('records a host choice once, and a rejection only of the current choice', () => {
     const chosen: JobEvent = { type: 'JobHostChosen', data: { phase: 'start', hostId: 'h1' } };
-    given(open).when({ type: 'ChooseHost', phase: 'start', hostId: 'h1', at: AT }).then([chosen]);
-    given(open, chosen).when({ type: 'ChooseHost', phase: 'start', hostId: 'h1', at: AT }).then([]);
-    given(open, chosen).when({ type: 'RejectHost', phase: 'start', hostId: 'h2', reason: 'x', at: AT }).then([]);
-    given(open, chosen)
+    given(jobDecider, [open]).when({ type: 'ChooseHost', phase: 'start', hostId: 'h1', at: AT }).then([chosen]);
+    given(jobDecider, [open, chosen]).when({ type: 'ChooseHost', phase: 'start', hostId: 'h1', at: AT }).then([]);
+    given(jobDecider, [open, chosen]).when({ type: 'RejectHost', phase: 'start', hostId: 'h2', reason: 'x', at: AT }).then([]);
+    given(jobDecider, [open, chosen])
       .when({ type: 'RejectHost', phase: 'start', hostId: 'h1', reason: 'full', at: AT })
       .then([{ type: 'JobHostRejected', data: { phase: 'start', hostId: 'h1', reason: 'full' } }]);
   });
 
   it('numbers agent commands in sequence and issues each once', () => {
-    given(open).when({ type: 'IssueAgentCommand', phase: 'start', command: start(0), timeoutAt: AT, at: AT }).then([issued(0)]);
-    given(open, issued(0)).when({ type: 'IssueAgentCommand', phase: 'start', command: start(0), timeoutAt: AT, at: AT }).then([]);
-    given(open).when({ type: 'IssueAgentCommand', phase: 'start', command: start(3), timeoutAt: AT, at: AT }).then('CONFLICT');
+    given(jobDecider, [open]).when({ type: 'IssueAgentCommand', phase: 'start', command: start(0), timeoutAt: AT, at: AT }).then([issued(0)]);
+    given(jobDecider, [open, issued(0)]).when({ type: 'IssueAgentCommand', phase: 'start', command: start(0), timeoutAt: AT, at: AT }).then([]);
+    given(jobDecider, [open]).when({ type: 'IssueAgentCommand', phase: 'start', command: start(3), timeoutAt: AT, at: AT }).then('CONFLICT');
     expect(jobIdOfCommand('job-with.dots.7')).toBe('job-with.dots');
   });
 
@@ -101,22 +79,21 @@ describe('job: the saga\'s memory', () => {
     const reply = { commandId: 'j1.0', outcome: 'succeeded' as const, powerState: 'running' };
     const replied: JobEvent = { type: 'JobAgentReplied', data: { reply, receivedAt: AT } };
     const fired: JobEvent = { type: 'JobTimerFired', data: { commandId: 'j1.0', firedAt: AT } };
-    given(open, issued(0)).when({ type: 'RecordAgentReply', reply, at: AT }).then([replied]);
-    given(open, issued(0), replied).when({ type: 'RecordAgentReply', reply, at: AT }).then([]);
-    given(open, issued(0), fired).when({ type: 'RecordAgentReply', reply, at: AT }).then([]);
-    given(open).when({ type: 'RecordAgentReply', reply, at: AT }).then([]);
-    given(open, issued(0)).when({ type: 'FireTimer', commandId: 'j1.0', at: AT }).then([fired]);
-    given(open, issued(0), replied).when({ type: 'FireTimer', commandId: 'j1.0', at: AT }).then([]);
+    given(jobDecider, [open, issued(0)]).when({ type: 'RecordAgentReply', reply, at: AT }).then([replied]);
+    given(jobDecider, [open, issued(0), replied]).when({ type: 'RecordAgentReply', reply, at: AT }).then([]);
+    given(jobDecider, [open, issued(0), fired]).when({ type: 'RecordAgentReply', reply, at: AT }).then([]);
+    given(jobDecider, [open]).when({ type: 'RecordAgentReply', reply, at: AT }).then([]);
+    given(jobDecider, [open, issued(0)]).when({ type: 'FireTimer', commandId: 'j1.0', at: AT }).then([fired]);
+    given(jobDecider, [open, issued(0), replied]).when({ type: 'FireTimer', commandId: 'j1.0', at: AT }).then([]);
   });
 
   it('ends once, as a success or with its error', () => {
     const error = { code: 'INTERNAL_ERROR', errorCode: 530, message: 'boom' };
     const failed: JobEvent = { type: 'JobFailed', data: { completedAt: AT, error } };
-    given(open).when({ type: 'CompleteJob', error, at: AT }).then([failed]);
-    given(open).when({ type: 'CompleteJob', error: null, at: AT }).then([{ type: 'JobSucceeded', data: { completedAt: AT } }]);
-    given(open, failed).when({ type: 'CompleteJob', error: null, at: AT }).then([]);
-    given(open, failed).when({ type: 'ChooseHost', phase: 'start', hostId: 'h1', at: AT }).then([]);
-    const state = fold(jobDecider, [open, failed]);
+    const state = given(jobDecider, [open]).when({ type: 'CompleteJob', error, at: AT }).then([failed]);
+    given(jobDecider, [open]).when({ type: 'CompleteJob', error: null, at: AT }).then([{ type: 'JobSucceeded', data: { completedAt: AT } }]);
+    given(jobDecider, [open, failed]).when({ type: 'CompleteJob', error: null, at: AT }).then([]);
+    given(jobDecider, [open, failed]).when({ type: 'ChooseHost', phase: 'start', hostId: 'h1', at: AT }).then([]);
     expect(state.exists && [state.status, state.error]).toEqual(['FAILED', error]);
   });
 });
