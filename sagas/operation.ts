@@ -2,7 +2,8 @@
 // instance (which says what was asked and what has happened) and the time. Level-triggered: the
 // runner asks again after every change and after a restart, and every step is idempotent, so a
 // crash at any line only repeats a step that has no further effect.
-import type { AgentCommandRecord, Job, JobError } from '../domain/job/index.js';
+import type { UnnumberedAgentCommand } from '../domain/agent-protocol/index.js';
+import type { Job, JobError } from '../domain/job/index.js';
 import { jobIdOfPending, lastCommandOf } from '../domain/job/index.js';
 import type { Instance, InstanceCommand, InstanceEvent, PendingOperation } from '../domain/instance/index.js';
 
@@ -30,7 +31,7 @@ export type Step =
   | {
       readonly kind: 'issue';
       readonly phase: string;
-      readonly command: Omit<AgentCommandRecord, 'commandId'>;
+      readonly command: UnnumberedAgentCommand;
       readonly timeoutMs: number;
       readonly reserve?: { readonly hostId: string } & Resources;
       readonly onRefused?: { readonly rejectHost: string } | { readonly record: (reason: string) => InstanceCommand };
@@ -85,7 +86,7 @@ export function nextStep(job: Job, instance: Instance, history: readonly Instanc
       const ok: InstanceCommand = { type: 'RecordStopSucceeded', instanceId: instance.id, jobId, at };
       if (!hostId) return { kind: 'record', command: ok };
       const last = lastCommandOf(job, 'stop');
-      const stopCommand = (forced: boolean) => ({
+      const stopCommand = (forced: boolean): Step => ({
         kind: 'issue' as const,
         phase: 'stop',
         command: { type: 'StopDomain', hostId, instanceName: instance.instanceName, forced, timeoutMs: timeouts.gracefulStopMs },
@@ -95,7 +96,7 @@ export function nextStep(job: Job, instance: Instance, history: readonly Instanc
       if (last.reply?.outcome === 'succeeded') return { kind: 'record', command: ok };
       const gaveUp = last.timedOut || last.reply?.outcome === 'failed';
       // Graceful first; a guest that does not shut down in time is then powered off.
-      if (gaveUp && last.command.forced === false) return stopCommand(true);
+      if (gaveUp && last.command.type === 'StopDomain' && last.command.forced === false) return stopCommand(true);
       if (gaveUp) return { kind: 'record', command: { type: 'RecordStopFailed', instanceId: instance.id, jobId, at, reason: failureReason(last, hostId, timeouts.agentMs) } };
       return { kind: 'wait', until: last.timeoutAt };
     }
