@@ -9,7 +9,8 @@ import type { Bus, Consumer, Delivery } from '../bus/port.js';
 import { EVENT_ID_NAMESPACE } from '../eventstore/command-handler.js';
 import { DriverError, type HypervisorDriver } from './driver.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { commandInstanceName, parseAgentCommand } from './parse-command.js';
+import { commandInstanceName, handleAgentCommand, type AgentCommandHandlers } from '../../domain/agent-protocol/index.js';
+import { parseAgentCommand } from './parse-command.js';
 import {
   ORCHESTRATOR_REPLIES,
   ORCHESTRATOR_REPORTS,
@@ -62,23 +63,21 @@ function describeFailure(error: unknown): Failure {
   return { message: error instanceof Error ? error.message : String(error) };
 }
 
-async function execute(driver: HypervisorDriver, command: AgentCommand): Promise<PowerState> {
-  switch (command.type) {
-    case 'StartDomain':
-      return driver.startDomain(command.domain);
-    case 'StopDomain':
-      return driver.stopDomain(command.instanceName, { forced: command.forced, timeoutMs: command.timeoutMs });
-    case 'RebootDomain':
-      return driver.rebootDomain(command.instanceName, { forced: command.forced });
-    case 'MigrateDomain':
-      return driver.migrateDomain(command.instanceName, command.targetHostId);
-    case 'DestroyDomain':
-      await driver.destroyDomain(command.instanceName, command.volumes);
-      return 'missing';
-    case 'ScaleDomain':
-      return driver.scaleDomain(command.instanceName, command.cpuNumber, command.cpuSpeed, command.memory);
-  }
-}
+/**
+ * What each command type does on the host. A handler table over every command type (see
+ * `domain/agent-protocol/handlers.ts`): a command type the agent does not carry out does not compile.
+ */
+const EXECUTE: AgentCommandHandlers<Promise<PowerState>, [HypervisorDriver]> = {
+  StartDomain: (command, driver) => driver.startDomain(command.domain),
+  StopDomain: (command, driver) => driver.stopDomain(command.instanceName, { forced: command.forced, timeoutMs: command.timeoutMs }),
+  RebootDomain: (command, driver) => driver.rebootDomain(command.instanceName, { forced: command.forced }),
+  MigrateDomain: (command, driver) => driver.migrateDomain(command.instanceName, command.targetHostId),
+  DestroyDomain: async (command, driver) => {
+    await driver.destroyDomain(command.instanceName, command.volumes);
+    return 'missing';
+  },
+  ScaleDomain: (command, driver) => driver.scaleDomain(command.instanceName, command.cpuNumber, command.cpuSpeed, command.memory),
+};
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const { bus, drivers, clock, newId } = options;
@@ -151,7 +150,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   async function reply(hostId: string, command: AgentCommand, driver: HypervisorDriver): Promise<AgentReply> {
     const base: ReplyBase = { type: 'AgentReply', commandId: command.commandId, hostId, command: command.type };
     try {
-      const powerState = await execute(driver, command);
+      const powerState = await handleAgentCommand(EXECUTE, command, driver);
       return { ...base, outcome: 'succeeded', powerState };
     } catch (error) {
       return failedReply(base, driver, commandInstanceName(command), describeFailure(error));
