@@ -25,6 +25,8 @@ export function agentQueue(hostId: string): string {
   return `agent.${hostId}`;
 }
 
+// The protocol's interfaces are JSON by construction; TypeScript cannot see an interface as a JSON
+// object (it has no index signature), hence the one cast, on the way out. The way in is parsed.
 export function toBusMessage(id: string, payload: AgentCommand | AgentReply | AgentReport): BusMessage {
   return { id, type: payload.type, body: payload as unknown as BusMessage['body'] };
 }
