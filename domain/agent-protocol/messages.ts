@@ -95,7 +95,9 @@ export type AgentCommandOf<K extends AgentCommandType> = Extract<AgentCommand, {
  * A command as a saga asks for it, before its job numbers it. Distributive, so each command type
  * keeps its own fields (a plain Omit of the union would keep only the fields they share).
  */
-export type UnnumberedAgentCommand = AgentCommand extends infer C ? (C extends AgentCommand ? Omit<C, 'commandId'> : never) : never;
+export type UnnumberedAgentCommand = WithoutCommandId<AgentCommand>;
+
+type WithoutCommandId<C> = C extends AgentCommand ? Omit<C, 'commandId'> : never;
 
 export type AgentReplyError = { readonly message: string; readonly detail?: string };
 
