@@ -7,7 +7,8 @@ import type { Bus, Consumer, Delivery } from '../adapters/bus/port.js';
 import type { Clock } from '../adapters/clock/port.js';
 import { CommandRejectedError, EVENT_ID_NAMESPACE, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
 import type { Commander } from '../adapters/eventstore/commander.js';
-import { ORCHESTRATOR_REPLIES, ORCHESTRATOR_REPORTS, type AgentReply, type PowerStateReport } from '../adapters/hypervisor/protocol.js';
+import { parseAgentReply, parseAgentReport } from '../adapters/hypervisor/parse-reports.js';
+import { ORCHESTRATOR_REPLIES, ORCHESTRATOR_REPORTS } from '../adapters/hypervisor/protocol.js';
 import { hostDecider, hostStream } from '../domain/host/index.js';
 import { instanceDecider, instanceStream, type InstanceEvent, type PowerState } from '../domain/instance/index.js';
 import { jobDecider, jobIdOfCommand, jobStream } from '../domain/job/index.js';
@@ -36,13 +37,30 @@ export async function consumeAgentMessages(options: AgentMessageOptions): Promis
   return [replies, reports];
 }
 
-async function onReply(options: AgentMessageOptions, delivery: Delivery): Promise<void> {
-  const reply = delivery.message.body as unknown as AgentReply;
-  const jobId = typeof reply?.commandId === 'string' ? jobIdOfCommand(reply.commandId) : undefined;
-  if (!jobId || (reply.outcome !== 'succeeded' && reply.outcome !== 'failed')) {
-    await delivery.nack({ requeue: false });
-    return;
+/** A message from an agent the orchestrator cannot use, dead-lettered; `reason` says what was wrong with it. */
+export class UnusableAgentMessage extends Error {
+  constructor(
+    readonly queue: string,
+    readonly messageId: string,
+    readonly reason: string,
+  ) {
+    super(`dead-lettered message ${messageId} on ${queue}: ${reason}`);
+    this.name = 'UnusableAgentMessage';
   }
+}
+
+/** It cannot get better by being delivered again: off to the queue's dead letters, with the reason told. */
+async function deadLetter(options: AgentMessageOptions, delivery: Delivery, reason: string): Promise<void> {
+  options.onError?.(new UnusableAgentMessage(delivery.queue, delivery.message.id, reason));
+  await delivery.nack({ requeue: false });
+}
+
+async function onReply(options: AgentMessageOptions, delivery: Delivery): Promise<void> {
+  const parsed = parseAgentReply(delivery.message);
+  if (!parsed.ok) return deadLetter(options, delivery, parsed.reason);
+  const reply = parsed.value;
+  const jobId = jobIdOfCommand(reply.commandId);
+  if (!jobId) return deadLetter(options, delivery, `commandId ${reply.commandId} names no job`);
   const at = options.clock.now().toISOString();
   // The reply's message id becomes the idempotency key: a redelivered reply appends nothing.
   const envelope: CommandEnvelope = { actor: { kind: 'system', component: `agent:${reply.hostId}` }, correlationId: jobId, occurredAt: at, idempotencyKey: delivery.message.id };
@@ -59,10 +77,7 @@ async function onReply(options: AgentMessageOptions, delivery: Delivery): Promis
     );
   } catch (error) {
     // A reply for a job this log does not know is not ours to keep.
-    if (error instanceof CommandRejectedError) {
-      await delivery.nack({ requeue: false });
-      return;
-    }
+    if (error instanceof CommandRejectedError) return deadLetter(options, delivery, `job ${jobId}: ${error.message}`);
     throw error;
   }
   await delivery.ack();
@@ -70,23 +85,12 @@ async function onReply(options: AgentMessageOptions, delivery: Delivery): Promis
 }
 
 async function onReport(options: AgentMessageOptions, delivery: Delivery): Promise<void> {
-  const report = delivery.message.body as unknown as PowerStateReport;
-  if (delivery.message.type === 'HostHeartbeat') {
-    const hostId = (delivery.message.body as { hostId?: unknown } | null)?.hostId;
-    if (typeof hostId !== 'string') {
-      await delivery.nack({ requeue: false });
-      return;
-    }
-    await options.onHeartbeat(hostId);
+  const parsed = parseAgentReport(delivery.message);
+  if (!parsed.ok) return deadLetter(options, delivery, parsed.reason);
+  const report = parsed.value;
+  if (report.type === 'HostHeartbeat') {
+    await options.onHeartbeat(report.hostId);
     await delivery.ack();
-    return;
-  }
-  if (delivery.message.type !== 'PowerStateReport') {
-    await delivery.nack({ requeue: false });
-    return;
-  }
-  if (typeof report?.hostId !== 'string' || !Array.isArray(report.domains)) {
-    await delivery.nack({ requeue: false });
     return;
   }
   for (const domain of report.domains) {

@@ -14,7 +14,7 @@ import { planHost } from '../domain/allocation/index.js';
 import { allocationSettings } from '../domain/allocation/index.js';
 import { hostDecider, hostStream } from '../domain/host/index.js';
 import { instanceDecider, instanceStream, type Instance, type InstanceCommand, type InstanceEvent, type InstanceState } from '../domain/instance/index.js';
-import { commandIdOf, jobDecider, jobStream, type AgentCommandRecord, type Job, type JobCommand, type JobEvent, type JobState } from '../domain/job/index.js';
+import { commandIdOf, jobDecider, jobStream, type Job, type JobCommand, type JobEvent, type JobState } from '../domain/job/index.js';
 import { networkDecider, networkStream } from '../domain/network/index.js';
 import { fold } from '../domain/shared/decider.js';
 import { settingsSnapshot } from '../projections/configuration/index.js';
@@ -146,7 +146,7 @@ export class SagaRunner {
             return;
           }
         }
-        const command = { ...step.command, commandId: commandIdOf(job.jobId, job.commands.length) } as AgentCommandRecord;
+        const command: AgentCommand = { ...step.command, commandId: commandIdOf(job.jobId, job.commands.length) };
         const timeoutAt = new Date(this.options.clock.now().getTime() + step.timeoutMs).toISOString();
         this.owned.add(command.commandId);
         const after = await this.job(job.jobId, { type: 'IssueAgentCommand', phase: step.phase, command, timeoutAt, at, progress: progressOf(workflow, step.step) });
@@ -235,7 +235,7 @@ export class SagaRunner {
       const id = issued.command.commandId;
       if (issued.reply || issued.timedOut || this.published.has(id)) continue;
       this.published.add(id);
-      const command = issued.command as unknown as AgentCommand;
+      const command = issued.command;
       this.options.bus
         .publish(agentQueue(command.hostId), toBusMessage(commandMessageId(id), command))
         .catch((error: unknown) => {

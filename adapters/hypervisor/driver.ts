@@ -1,7 +1,7 @@
 // The hypervisor driver port: what an agent needs from one host. Implemented by the in-memory
 // simulator and by libvirt over SSH; both pass `conformance.ts`. Every operation is idempotent in the
 // state it leads to, because a command redelivered after an agent crash runs again.
-import type { DomainSpec, PowerState, VolumeSpec } from './protocol.js';
+import type { AgentCommandType, DomainSpec, PowerState, VolumeSpec } from './protocol.js';
 
 export interface HostInfo {
   readonly cpuNumber: number;
@@ -71,40 +71,52 @@ export class DriverError extends Error {
   }
 }
 
-export interface HypervisorDriver {
-  /** The host this driver drives; the id a migration names as its target. */
-  readonly hostId: string;
-  hostInfo(): Promise<HostInfo>;
+/**
+ * The driver operation each agent command asks for, keyed by the command's type. The port's
+ * operations are mapped from the command types below, so a command type added to the protocol does
+ * not compile until it has an operation here, and then not until the simulator and libvirt drivers
+ * implement it (and the agent's handler table calls it: `adapters/hypervisor/agent-commands.ts`).
+ */
+interface CommandOperations {
   /**
    * Defines the domain from the spec (redefining a stopped one, so a changed offering takes effect),
    * creates the disks that do not exist yet (existing ones keep their data) and starts it.
    * A running domain is left alone. Resolves `running`.
    * @throws DriverError INSUFFICIENT_CAPACITY when the host cannot fit it.
    */
-  startDomain(spec: DomainSpec): Promise<PowerState>;
+  StartDomain: (spec: DomainSpec) => Promise<PowerState>;
   /**
    * Resolves `stopped`, or `missing` when the host does not know the domain: either way it is not running.
    * @throws DriverError TIMEOUT when a graceful shutdown has not finished within `timeoutMs` (the domain keeps running).
    */
-  stopDomain(instanceName: string, options: StopOptions): Promise<PowerState>;
+  StopDomain: (instanceName: string, options: StopOptions) => Promise<PowerState>;
   /**
    * Resolves `running`.
    * @throws DriverError NOT_RUNNING for a stopped domain, NOT_FOUND for an unknown one.
    */
-  rebootDomain(instanceName: string, options: RebootOptions): Promise<PowerState>;
+  RebootDomain: (instanceName: string, options: RebootOptions) => Promise<PowerState>;
   /**
    * Live migration; afterwards the domain runs on the target and is gone from this host. Repeating a
    * finished migration succeeds. Resolves the domain's state on the target (`running`).
    * @throws DriverError NOT_RUNNING, NOT_FOUND (domain or target host), INSUFFICIENT_CAPACITY (target).
    */
-  migrateDomain(instanceName: string, targetHostId: string): Promise<PowerState>;
+  MigrateDomain: (instanceName: string, targetHostId: string) => Promise<PowerState>;
   /** Destroys and undefines the domain and removes the volumes' disks; whatever is already gone is success. */
-  destroyDomain(instanceName: string, volumes: readonly VolumeSpec[]): Promise<void>;
+  DestroyDomain: (instanceName: string, volumes: readonly VolumeSpec[]) => Promise<void>;
   /**
    * Changes the domain's resources, live when it runs. Resolves its power state.
    * @throws DriverError NOT_FOUND, INSUFFICIENT_CAPACITY (a running domain that would not fit).
    */
-  scaleDomain(instanceName: string, cpuNumber: number, cpuSpeed: number, memory: number): Promise<PowerState>;
+  ScaleDomain: (instanceName: string, cpuNumber: number, cpuSpeed: number, memory: number) => Promise<PowerState>;
+}
+
+/** `StartDomain` is carried out by `startDomain`, and so on: one operation per command type. */
+type DriverOperations = { readonly [K in AgentCommandType as Uncapitalize<K>]: CommandOperations[K] };
+
+export interface HypervisorDriver extends DriverOperations {
+  /** The host this driver drives; the id a migration names as its target. */
+  readonly hostId: string;
+  hostInfo(): Promise<HostInfo>;
   listDomains(): Promise<DomainSummary[]>;
   /** Null when the host does not know the domain. */
   describeDomain(instanceName: string): Promise<DomainDetails | null>;

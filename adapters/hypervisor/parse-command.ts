@@ -4,13 +4,22 @@
 // fails at once; otherwise nobody waits on it by name and the agent dead-letters it.
 import type { BusMessage } from '../bus/port.js';
 import type { JsonValue } from '../eventstore/port.js';
-import type { AgentCommand, DomainSpec, NicSpec, VolumeSpec } from './protocol.js';
+import {
+  isAgentCommandType,
+  type AgentCommand,
+  type AgentCommandOf,
+  type AgentCommandType,
+  type DomainSpec,
+  type NicSpec,
+  type VolumeSpec,
+} from '../../domain/agent-protocol/index.js';
+import { Malformed, array, flag, integer, integerOrNull, isObject, object, text, textOrNull, type JsonObject } from './json-fields.js';
 
 /** What a command that could not be read still says about itself: enough to address a reply. */
 export interface CommandEnvelope {
   readonly commandId: string;
   readonly hostId: string;
-  readonly type: AgentCommand['type'];
+  readonly type: AgentCommandType;
   /** The domain it names, when that much could be read. */
   readonly instanceName: string | undefined;
 }
@@ -18,63 +27,6 @@ export interface CommandEnvelope {
 export type ParsedCommand =
   | { readonly ok: true; readonly command: AgentCommand }
   | { readonly ok: false; readonly reason: string; readonly envelope: CommandEnvelope | undefined };
-
-// A record over the union's types, so a command type added to the protocol must be added here too.
-const COMMAND_TYPES: Readonly<Record<AgentCommand['type'], true>> = {
-  StartDomain: true,
-  StopDomain: true,
-  RebootDomain: true,
-  MigrateDomain: true,
-  DestroyDomain: true,
-  ScaleDomain: true,
-};
-
-function isCommandType(value: JsonValue | undefined): value is AgentCommand['type'] {
-  return typeof value === 'string' && Object.hasOwn(COMMAND_TYPES, value);
-}
-
-type JsonObject = { readonly [key: string]: JsonValue };
-
-class Malformed extends Error {}
-
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function object(value: JsonValue | undefined, path: string): JsonObject {
-  if (!isObject(value)) throw new Malformed(`${path} must be an object`);
-  return value;
-}
-
-function array(value: JsonValue | undefined, path: string): readonly JsonValue[] {
-  if (!Array.isArray(value)) throw new Malformed(`${path} must be an array`);
-  return value;
-}
-
-function text(value: JsonValue | undefined, path: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new Malformed(`${path} must be a non-empty string`);
-  return value;
-}
-
-function textOrNull(value: JsonValue | undefined, path: string): string | null {
-  return value === null ? null : text(value, path);
-}
-
-function integer(value: JsonValue | undefined, path: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new Malformed(`${path} must be an integer ≥ ${min}`);
-  }
-  return value;
-}
-
-function integerOrNull(value: JsonValue | undefined, path: string, min: number): number | null {
-  return value === null ? null : integer(value, path, min);
-}
-
-function flag(value: JsonValue | undefined, path: string): boolean {
-  if (typeof value !== 'boolean') throw new Malformed(`${path} must be a boolean`);
-  return value;
-}
 
 function nic(value: JsonValue, path: string): NicSpec {
   const o = object(value, path);
@@ -117,50 +69,56 @@ function domain(value: JsonValue | undefined, path: string): DomainSpec {
   };
 }
 
+/** What every command has, read before its type's own fields. */
+type Base<K extends AgentCommandType> = { readonly type: K; readonly commandId: string; readonly hostId: string };
+
+/**
+ * A reader per command type, mapped over the union's types: a command type without its reader does
+ * not compile.
+ */
+const READERS: { readonly [K in AgentCommandType]: (base: Base<K>, body: JsonObject) => AgentCommandOf<K> } = {
+  StartDomain: (base, body) => ({ ...base, domain: domain(body['domain'], 'domain') }),
+  StopDomain: (base, body) => ({
+    ...base,
+    instanceName: text(body['instanceName'], 'instanceName'),
+    forced: flag(body['forced'], 'forced'),
+    timeoutMs: integer(body['timeoutMs'], 'timeoutMs', 0),
+  }),
+  RebootDomain: (base, body) => ({ ...base, instanceName: text(body['instanceName'], 'instanceName'), forced: flag(body['forced'], 'forced') }),
+  MigrateDomain: (base, body) => ({
+    ...base,
+    instanceName: text(body['instanceName'], 'instanceName'),
+    targetHostId: text(body['targetHostId'], 'targetHostId'),
+  }),
+  DestroyDomain: (base, body) => ({ ...base, instanceName: text(body['instanceName'], 'instanceName'), volumes: volumes(body['volumes'], 'volumes') }),
+  ScaleDomain: (base, body) => ({
+    ...base,
+    instanceName: text(body['instanceName'], 'instanceName'),
+    cpuNumber: integer(body['cpuNumber'], 'cpuNumber', 1),
+    cpuSpeed: integer(body['cpuSpeed'], 'cpuSpeed', 1),
+    memory: integer(body['memory'], 'memory', 1),
+  }),
+};
+
+// Generic in K, so the reader and the base it is given are of one command type without a cast.
+function read<K extends AgentCommandType>(base: Base<K>, body: JsonObject): AgentCommandOf<K> {
+  const reader: (base: Base<K>, body: JsonObject) => AgentCommandOf<K> = READERS[base.type];
+  return reader(base, body);
+}
+
 function command(body: JsonObject): AgentCommand {
-  const base = { commandId: text(body['commandId'], 'commandId'), hostId: text(body['hostId'], 'hostId') };
+  const commandId = text(body['commandId'], 'commandId');
+  const hostId = text(body['hostId'], 'hostId');
   const type = body['type'];
-  switch (type) {
-    case 'StartDomain':
-      return { ...base, type, domain: domain(body['domain'], 'domain') };
-    case 'StopDomain':
-      return {
-        ...base,
-        type,
-        instanceName: text(body['instanceName'], 'instanceName'),
-        forced: flag(body['forced'], 'forced'),
-        timeoutMs: integer(body['timeoutMs'], 'timeoutMs', 0),
-      };
-    case 'RebootDomain':
-      return { ...base, type, instanceName: text(body['instanceName'], 'instanceName'), forced: flag(body['forced'], 'forced') };
-    case 'MigrateDomain':
-      return {
-        ...base,
-        type,
-        instanceName: text(body['instanceName'], 'instanceName'),
-        targetHostId: text(body['targetHostId'], 'targetHostId'),
-      };
-    case 'DestroyDomain':
-      return { ...base, type, instanceName: text(body['instanceName'], 'instanceName'), volumes: volumes(body['volumes'], 'volumes') };
-    case 'ScaleDomain':
-      return {
-        ...base,
-        type,
-        instanceName: text(body['instanceName'], 'instanceName'),
-        cpuNumber: integer(body['cpuNumber'], 'cpuNumber', 1),
-        cpuSpeed: integer(body['cpuSpeed'], 'cpuSpeed', 1),
-        memory: integer(body['memory'], 'memory', 1),
-      };
-    default:
-      throw new Malformed(`type ${JSON.stringify(type ?? null)} is not an agent command`);
-  }
+  if (!isAgentCommandType(type)) throw new Malformed(`type ${JSON.stringify(type ?? null)} is not an agent command`);
+  return read({ commandId, hostId, type }, body);
 }
 
 /** The envelope of a body that failed to parse, when its commandId, hostId and type are all readable. */
 function envelopeOf(body: JsonValue): CommandEnvelope | undefined {
   if (!isObject(body)) return undefined;
   const { commandId, hostId, type, instanceName, domain } = body;
-  if (typeof commandId !== 'string' || commandId === '' || typeof hostId !== 'string' || hostId === '' || !isCommandType(type)) return undefined;
+  if (typeof commandId !== 'string' || commandId === '' || typeof hostId !== 'string' || hostId === '' || !isAgentCommandType(type)) return undefined;
   const named = isObject(domain) ? domain['instanceName'] : instanceName;
   return { commandId, hostId, type, instanceName: typeof named === 'string' && named !== '' ? named : undefined };
 }
@@ -175,8 +133,4 @@ export function parseAgentCommand(message: BusMessage): ParsedCommand {
     if (error instanceof Malformed) return { ok: false, reason: error.message, envelope: envelopeOf(message.body) };
     throw error;
   }
-}
-
-export function commandInstanceName(command: AgentCommand): string {
-  return command.type === 'StartDomain' ? command.domain.instanceName : command.instanceName;
 }

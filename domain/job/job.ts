@@ -2,21 +2,15 @@
 // in stream `job-<jobId>`. The instance's own events say what was asked and how it ended; this
 // stream records what the orchestrator did in between: hosts chosen, agent commands sent (the log is
 // the outbox), replies received, timers set and fired, and the job's end.
+import type { AgentCommand, AgentReply } from '../agent-protocol/index.js';
 import { reject, type Decider, type DomainEvent } from '../shared/decider.js';
 
 export function jobStream(jobId: string): string {
   return `job-${jobId}`;
 }
 
-/** An agent command as the job keeps it: opaque here, typed by the orchestrator's protocol. */
-export type AgentCommandRecord = { readonly commandId: string; readonly type: string; readonly hostId: string } & Readonly<Record<string, unknown>>;
-
-export interface AgentReplyRecord {
-  readonly commandId: string;
-  readonly outcome: 'succeeded' | 'failed';
-  readonly powerState: string;
-  readonly error?: { readonly message: string; readonly detail?: string };
-}
+/** What the job keeps of an agent's reply to one of its commands. */
+export type AgentReplyRecord = Pick<AgentReply, 'commandId' | 'outcome' | 'powerState' | 'error'>;
 
 export interface JobError {
   readonly code: string;
@@ -58,7 +52,7 @@ export type JobCommand =
   /** The planner's choice for a phase of the job (start, migrate), recorded so a replay never re-rolls it. */
   | { readonly type: 'ChooseHost'; readonly phase: string; readonly hostId: string; readonly at: string; readonly progress?: JobProgress }
   | { readonly type: 'RejectHost'; readonly phase: string; readonly hostId: string; readonly reason: string; readonly at: string }
-  | { readonly type: 'IssueAgentCommand'; readonly phase: string; readonly command: AgentCommandRecord; readonly timeoutAt: string; readonly at: string; readonly progress?: JobProgress }
+  | { readonly type: 'IssueAgentCommand'; readonly phase: string; readonly command: AgentCommand; readonly timeoutAt: string; readonly at: string; readonly progress?: JobProgress }
   /**
    * A process that did not issue the command sends it again (after a restart): it gets a deadline
    * of its own, or the time the control plane was down would count against the host.
@@ -84,7 +78,7 @@ export type JobEvent =
     >
   | DomainEvent<'JobHostChosen', { readonly phase: string; readonly hostId: string; readonly progress?: JobProgress }>
   | DomainEvent<'JobHostRejected', { readonly phase: string; readonly hostId: string; readonly reason: string }>
-  | DomainEvent<'JobAgentCommandIssued', { readonly phase: string; readonly command: AgentCommandRecord; readonly timeoutAt: string; readonly issuedAt: string; readonly progress?: JobProgress }>
+  | DomainEvent<'JobAgentCommandIssued', { readonly phase: string; readonly command: AgentCommand; readonly timeoutAt: string; readonly issuedAt: string; readonly progress?: JobProgress }>
   | DomainEvent<'JobAgentCommandResent', { readonly commandId: string; readonly timeoutAt: string; readonly resentAt: string }>
   | DomainEvent<'JobAgentReplied', { readonly reply: AgentReplyRecord; readonly receivedAt: string }>
   | DomainEvent<'JobTimerFired', { readonly commandId: string; readonly firedAt: string }>
@@ -93,7 +87,7 @@ export type JobEvent =
 
 export interface IssuedCommand {
   readonly phase: string;
-  readonly command: AgentCommandRecord;
+  readonly command: AgentCommand;
   /** When it was issued or, after a restart, sent again: its deadline counts from there. */
   readonly sentAt: string;
   readonly timeoutAt: string;

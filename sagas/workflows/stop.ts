@@ -22,7 +22,7 @@ export const stopPhase: Phase<'stop'> = ({ job, instance, now, timeouts }, pendi
   if (last.reply?.outcome === 'succeeded') return { kind: 'record', command: ok };
   const gaveUp = last.timedOut || last.reply?.outcome === 'failed';
   // Graceful first; a guest that does not shut down in time is then powered off.
-  if (gaveUp && last.command.forced === false) return stopCommand(true);
+  if (gaveUp && last.command.type === 'StopDomain' && last.command.forced === false) return stopCommand(true);
   if (gaveUp) return { kind: 'record', command: { type: 'RecordStopFailed', instanceId: instance.id, jobId, at: now, reason: failureReason(last, hostId, timeouts.agentMs) } };
   return { kind: 'wait', until: last.timeoutAt };
 };

@@ -9,7 +9,8 @@
 // The shape is Emmett's workflows (decide(input, state) → outputs; evolve over the workflow's own
 // stream), with the job stream as that stream: a workflow that needs to remember more than hosts,
 // commands, replies and timers adds an event to the job, not a field in memory.
-import type { AgentCommandRecord, Job, JobError } from '../../domain/job/index.js';
+import type { UnnumberedAgentCommand } from '../../domain/agent-protocol/index.js';
+import type { Job, JobError } from '../../domain/job/index.js';
 import type { Instance, InstanceCommand, InstanceEvent, PendingOperation } from '../../domain/instance/index.js';
 
 export interface OperationTimeouts {
@@ -45,7 +46,7 @@ export type Step =
   | {
       readonly kind: 'issue';
       readonly phase: string;
-      readonly command: Omit<AgentCommandRecord, 'commandId'>;
+      readonly command: UnnumberedAgentCommand;
       readonly timeoutMs: number;
       readonly reserve?: { readonly hostId: string } & Resources;
       readonly onRefused?: { readonly rejectHost: string } | { readonly record: (reason: string) => InstanceCommand };

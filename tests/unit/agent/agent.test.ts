@@ -4,12 +4,12 @@ import { MemoryBus } from '../../../adapters/bus/memory-bus.js';
 import type { BusMessage } from '../../../adapters/bus/port.js';
 import { replyMessageId, startAgent } from '../../../adapters/hypervisor/agent.js';
 import type { PowerStateListener } from '../../../adapters/hypervisor/driver.js';
+import { parseAgentReply } from '../../../adapters/hypervisor/parse-reports.js';
 import {
   ORCHESTRATOR_REPLIES,
   agentQueue,
   toBusMessage,
   type AgentCommand,
-  type AgentReply,
   type DomainSpec,
   type HostHeartbeat,
   type PowerStateReport,
@@ -203,8 +203,8 @@ describe('agent: commands', () => {
     });
     const replies: string[] = [];
     await bus.consume(ORCHESTRATOR_REPLIES, async (d) => {
-      const body = d.message.body as unknown as AgentReply;
-      replies.push(`${body.command}:${body.powerState}`);
+      const parsed = parseAgentReply(d.message);
+      replies.push(parsed.ok ? `${parsed.value.command}:${parsed.value.powerState}` : `malformed: ${parsed.reason}`);
       await d.ack();
     });
     try {

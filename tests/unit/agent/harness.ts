@@ -4,6 +4,7 @@ import { MemoryBus } from '../../../adapters/bus/memory-bus.js';
 import { deadLetterQueue, type Bus, type BusMessage, type ConsumeOptions, type Consumer, type Delivery, type QueueOptions } from '../../../adapters/bus/port.js';
 import { startAgent, type Agent, type AgentOptions } from '../../../adapters/hypervisor/agent.js';
 import { tinyDomainSpec } from '../../../adapters/hypervisor/conformance.js';
+import { parseAgentReply, parseAgentReport } from '../../../adapters/hypervisor/parse-reports.js';
 import {
   ORCHESTRATOR_REPLIES,
   ORCHESTRATOR_REPORTS,
@@ -136,12 +137,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const reports: Array<Received<AgentReport>> = [];
   const deadLetters: BusMessage[] = [];
   const consumers = [
+    // Read as the orchestrator reads them, so every reply and report the agent sends is checked
+    // against the protocol; one that does not fit is an error, and never arrives.
     await bus.consume(ORCHESTRATOR_REPLIES, async (d) => {
-      replies.push({ id: d.message.id, body: d.message.body as unknown as AgentReply });
+      const parsed = parseAgentReply(d.message);
+      if (parsed.ok) replies.push({ id: d.message.id, body: parsed.value });
+      else errors.push(`malformed reply ${d.message.id}: ${parsed.reason}`);
       await d.ack();
     }),
     await bus.consume(ORCHESTRATOR_REPORTS, async (d) => {
-      reports.push({ id: d.message.id, body: d.message.body as unknown as AgentReport });
+      const parsed = parseAgentReport(d.message);
+      if (parsed.ok) reports.push({ id: d.message.id, body: parsed.value });
+      else errors.push(`malformed report ${d.message.id}: ${parsed.reason}`);
       await d.ack();
     }),
     ...(await Promise.all(

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import type { AgentCommand } from '../../../domain/agent-protocol/index.js';
 import { fold, isRejection } from '../../../domain/shared/decider.js';
 import { jobDecider, jobIdOfCommand, type JobEvent } from '../../../domain/job/index.js';
 import { given } from '../../support/given.js';
 
 const AT = '2025-03-01T10:00:00.000Z';
-const open: JobEvent = {
-  type: 'JobOpened',
-  data: { jobId: 'j1', cmd: 'startVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', createdAt: AT, resource: { type: 'VirtualMachine', id: 'vm-1' } },
-};
-const start = (n: number) => ({ commandId: `j1.${n}`, type: 'StartDomain', hostId: 'h1' });
+const open: JobEvent = { type: 'JobOpened', data: { jobId: 'j1', cmd: 'startVirtualMachine', instanceId: 'vm-1', accountId: 'a-1', createdAt: AT, resource: { type: 'VirtualMachine', id: 'vm-1' } } };
+const domain = { instanceId: 'vm-1', instanceName: 'i-2-14-VM', cpuNumber: 1, cpuSpeed: 500, memory: 512, nics: [], volumes: [] };
+const start = (n: number): AgentCommand => ({ commandId: `j1.${n}`, type: 'StartDomain', hostId: 'h1', domain });
 const issued = (n: number): JobEvent => ({ type: 'JobAgentCommandIssued', data: { phase: 'start', command: start(n), timeoutAt: AT, issuedAt: AT } });
 
 describe('job: the saga\'s memory', () => {
@@ -76,7 +75,7 @@ describe('job: the saga\'s memory', () => {
   });
 
   it('takes one reply per command, none after its timer fired, and none for commands it never sent', () => {
-    const reply = { commandId: 'j1.0', outcome: 'succeeded' as const, powerState: 'running' };
+    const reply = { commandId: 'j1.0', outcome: 'succeeded' as const, powerState: 'running' as const };
     const replied: JobEvent = { type: 'JobAgentReplied', data: { reply, receivedAt: AT } };
     const fired: JobEvent = { type: 'JobTimerFired', data: { commandId: 'j1.0', firedAt: AT } };
     given(jobDecider, [open, issued(0)]).when({ type: 'RecordAgentReply', reply, at: AT }).then([replied]);

@@ -1,6 +1,7 @@
 // Given/when/then of the workflows (sagas/workflows/): given the job's events and the instance's
 // history, when the workflow decides, then its next step.
 import { describe, expect, it } from 'vitest';
+import type { UnnumberedAgentCommand } from '../../../domain/agent-protocol/index.js';
 import { fold } from '../../../domain/shared/decider.js';
 import { instanceDecider, type Instance, type InstanceCommand, type InstanceEvent } from '../../../domain/instance/index.js';
 import type { AgentReplyRecord, JobEvent } from '../../../domain/job/index.js';
@@ -31,9 +32,9 @@ function instance(history: InstanceEvent[]): Instance {
 }
 
 const chosen = (hostId: string): JobEvent => ({ type: 'JobHostChosen', data: { phase: 'start', hostId } });
-const issued = (n: number, phase: string, type: string, hostId: string, extra: Record<string, unknown> = {}): JobEvent => ({
+const issued = (n: number, phase: string, command: UnnumberedAgentCommand): JobEvent => ({
   type: 'JobAgentCommandIssued',
-  data: { phase, command: { commandId: `${JOB}.${n}`, type, hostId, ...extra }, timeoutAt: '2025-03-01T10:00:35.000Z', issuedAt: AT },
+  data: { phase, command: { ...command, commandId: `${JOB}.${n}` }, timeoutAt: '2025-03-01T10:00:35.000Z', issuedAt: AT },
 });
 const replied = (n: number, outcome: AgentReplyRecord['outcome'], error?: AgentReplyRecord['error']): JobEvent => ({
   type: 'JobAgentReplied',
@@ -49,6 +50,7 @@ function recorded(step: Step): InstanceCommand {
 describe('deploy workflow: its start', () => {
   const history = eventsOf(deploy({ startVm: true }));
   const starting = instance(history);
+  const startOn = (hostId: string): UnnumberedAgentCommand => ({ type: 'StartDomain', hostId, domain: domainSpec(starting) });
 
   it('asks the planner for a host first', () => {
     const step = nextStep(job(), starting, history, NOW, timeouts);
@@ -80,20 +82,20 @@ describe('deploy workflow: its start', () => {
   });
 
   it('waits for the reply until the command times out', () => {
-    expect(nextStep(job(chosen(ID.host1), issued(0, 'start', 'StartDomain', ID.host1)), starting, history, NOW, timeouts)).toEqual({
+    expect(nextStep(job(chosen(ID.host1), issued(0, 'start', startOn(ID.host1))), starting, history, NOW, timeouts)).toEqual({
       kind: 'wait',
       until: '2025-03-01T10:00:35.000Z',
     });
   });
 
   it('records the start on the host that answered', () => {
-    const step = nextStep(job(chosen(ID.host1), issued(0, 'start', 'StartDomain', ID.host1), replied(0, 'succeeded')), starting, history, NOW, timeouts);
+    const step = nextStep(job(chosen(ID.host1), issued(0, 'start', startOn(ID.host1)), replied(0, 'succeeded')), starting, history, NOW, timeouts);
     expect(recorded(step)).toEqual({ type: 'RecordStartSucceeded', instanceId: ID.vm, jobId: JOB, at: NOW, hostId: ID.host1 });
   });
 
   it('records the host\'s failure with its stderr', () => {
     const step = nextStep(
-      job(chosen(ID.host1), issued(0, 'start', 'StartDomain', ID.host1), replied(0, 'failed', { message: 'virsh start failed', detail: 'error: no space' })),
+      job(chosen(ID.host1), issued(0, 'start', startOn(ID.host1)), replied(0, 'failed', { message: 'virsh start failed', detail: 'error: no space' })),
       starting,
       history,
       NOW,
@@ -103,7 +105,7 @@ describe('deploy workflow: its start', () => {
   });
 
   it('gives up on a host that does not answer in time', () => {
-    const step = nextStep(job(chosen(ID.host1), issued(0, 'start', 'StartDomain', ID.host1), timedOut(0)), starting, history, NOW, timeouts);
+    const step = nextStep(job(chosen(ID.host1), issued(0, 'start', startOn(ID.host1)), timedOut(0)), starting, history, NOW, timeouts);
     expect(recorded(step)).toMatchObject({ type: 'RecordStartFailed', reason: `host ${ID.host1} did not answer StartDomain within 30 s` });
   });
 
@@ -125,7 +127,7 @@ describe('stop workflow', () => {
   const stopStep = (jobEvents: JobEvent[], _instance: Instance, h: InstanceEvent[], now: string, t = timeouts): Step => given(stopWorkflow, { job: jobEvents, instance: h }).when(now, t).step;
   const stopIssued = (n: number, forced: boolean): JobEvent => ({
     type: 'JobAgentCommandIssued',
-    data: { phase: 'stop', command: { commandId: `job-stop.${n}`, type: 'StopDomain', hostId: ID.host1, forced }, timeoutAt: NOW, issuedAt: AT },
+    data: { phase: 'stop', command: { commandId: `job-stop.${n}`, type: 'StopDomain', hostId: ID.host1, instanceName: stopping.instanceName, forced, timeoutMs: 10_000 }, timeoutAt: NOW, issuedAt: AT },
   });
 
   it('stops gracefully first, then forces the stop when the guest does not shut down in time', () => {

@@ -1,0 +1,108 @@
+// The agent's report side: what the hosts see on their own, told to the orchestrator. A power-state
+// change nobody asked for is reported at once; heartbeats (the host's resources) and full
+// power-state syncs (CloudStack's power-state sync) go out at once on start and then every interval.
+import type { Bus } from '../bus/port.js';
+import type { HypervisorDriver } from './driver.js';
+import { ORCHESTRATOR_REPORTS, toBusMessage, type AgentReport } from './protocol.js';
+
+export interface ReportChainsOptions {
+  readonly bus: Bus;
+  /** Ids of reports, which are never redelivered as the same logical message. */
+  readonly newId: () => string;
+  readonly onError: (error: unknown, context: string) => void;
+}
+
+/** Reports of one host go out in the order they were taken, so a change is not overtaken by an older sync. */
+export class ReportChains {
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly underWay = new Set<Promise<void>>();
+
+  constructor(private readonly options: ReportChainsOptions) {}
+
+  /** Builds the report after the host's earlier ones and publishes it; a failure goes to onError under `context`. */
+  publish(hostId: string, context: string, build: () => Promise<AgentReport>): Promise<void> {
+    const { bus, newId, onError } = this.options;
+    const previous = this.chains.get(hostId) ?? Promise.resolve();
+    const next = previous
+      .then(async () => {
+        const report = await build();
+        await bus.publish(ORCHESTRATOR_REPORTS, toBusMessage(newId(), report));
+      })
+      .catch((error: unknown) => onError(error, `${context} for host ${hostId}`));
+    this.chains.set(hostId, next);
+    this.underWay.add(next);
+    void next.finally(() => {
+      this.underWay.delete(next);
+      if (this.chains.get(hostId) === next) this.chains.delete(hostId);
+    });
+    return next;
+  }
+
+  /** Resolves once every report taken so far is out (or has failed). */
+  async drain(): Promise<void> {
+    while (this.underWay.size > 0) await Promise.allSettled([...this.underWay]);
+  }
+}
+
+export interface HostWatchOptions {
+  readonly clock: () => Date;
+  readonly heartbeatIntervalMs: number;
+  readonly powerSyncIntervalMs: number;
+}
+
+/** Runs `tick` now and every `intervalMs`, skipping a tick while the previous one is still out. Returns the stop. */
+function every(intervalMs: number, tick: () => Promise<void>): () => void {
+  let busy = false;
+  let stopped = false;
+  const run = (): void => {
+    if (busy || stopped) return;
+    busy = true;
+    void tick().finally(() => {
+      busy = false;
+    });
+  };
+  const timer = setInterval(run, intervalMs);
+  run();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
+
+/** Reports the host's power-state changes, heartbeats and power-state syncs until the returned stop is called. */
+export function watchHost(hostId: string, driver: HypervisorDriver, reports: ReportChains, options: HostWatchOptions): () => void {
+  const { clock } = options;
+  let stopped = false;
+  const unsubscribe = driver.onPowerStateChange((change) => {
+    if (stopped) return;
+    void reports.publish(hostId, 'reporting a power-state change', async () => ({
+      type: 'PowerStateReport',
+      hostId,
+      at: clock().toISOString(),
+      domains: [{ instanceName: change.instanceName, powerState: change.powerState }],
+    }));
+  });
+  const stopHeartbeats = every(options.heartbeatIntervalMs, () =>
+    reports.publish(hostId, 'sending a heartbeat', async () => {
+      const info = await driver.hostInfo();
+      return { type: 'HostHeartbeat', hostId, at: clock().toISOString(), cpuNumber: info.cpuNumber, cpuSpeed: info.cpuSpeed, memory: info.memory };
+    }),
+  );
+  const stopSyncs = every(options.powerSyncIntervalMs, () =>
+    reports.publish(hostId, 'syncing power states', async () => {
+      const domains = await driver.listDomains();
+      return {
+        type: 'PowerStateReport',
+        hostId,
+        at: clock().toISOString(),
+        domains: domains.map((domain) => ({ instanceName: domain.instanceName, powerState: domain.powerState })),
+      };
+    }),
+  );
+  return () => {
+    stopped = true;
+    stopHeartbeats();
+    stopSyncs();
+    unsubscribe();
+  };
+}

@@ -1,0 +1,68 @@
+// Readers for the fields of a message that came over the bus, shared by the parsers at both ends of
+// the agent protocol. Each names the field it refuses by its path, so a dead-lettered or failed
+// message says what was wrong with it.
+import type { JsonValue } from '../eventstore/port.js';
+
+export type JsonObject = { readonly [key: string]: JsonValue };
+
+/** A message that does not fit the protocol; its message is the reason. */
+export class Malformed extends Error {}
+
+export function isObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function object(value: JsonValue | undefined, path: string): JsonObject {
+  if (!isObject(value)) throw new Malformed(`${path} must be an object`);
+  return value;
+}
+
+export function array(value: JsonValue | undefined, path: string): readonly JsonValue[] {
+  if (!Array.isArray(value)) throw new Malformed(`${path} must be an array`);
+  return value;
+}
+
+/** A name or an id: never empty. */
+export function text(value: JsonValue | undefined, path: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new Malformed(`${path} must be a non-empty string`);
+  return value;
+}
+
+export function textOrNull(value: JsonValue | undefined, path: string): string | null {
+  return value === null ? null : text(value, path);
+}
+
+/** Free text, such as an error message or a remote command's stderr, which may be empty. */
+export function anyText(value: JsonValue | undefined, path: string): string {
+  if (typeof value !== 'string') throw new Malformed(`${path} must be a string`);
+  return value;
+}
+
+export function integer(value: JsonValue | undefined, path: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new Malformed(`${path} must be an integer ≥ ${min}`);
+  }
+  return value;
+}
+
+export function integerOrNull(value: JsonValue | undefined, path: string, min: number): number | null {
+  return value === null ? null : integer(value, path, min);
+}
+
+export function flag(value: JsonValue | undefined, path: string): boolean {
+  if (typeof value !== 'boolean') throw new Malformed(`${path} must be a boolean`);
+  return value;
+}
+
+/** One of the listed words. */
+export function oneOf<T extends string>(value: JsonValue | undefined, path: string, allowed: readonly T[]): T {
+  const found = allowed.find((word) => word === value);
+  if (found === undefined) throw new Malformed(`${path} must be one of ${allowed.join(', ')}`);
+  return found;
+}
+
+/** An ISO-8601 time, as the agents stamp their reports. */
+export function timestamp(value: JsonValue | undefined, path: string): string {
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw new Malformed(`${path} must be an ISO-8601 time`);
+  return value;
+}

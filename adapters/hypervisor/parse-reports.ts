@@ -1,0 +1,91 @@
+// Checks what the agents send back (replies to commands, power-state reports, heartbeats) against the
+// protocol before the orchestrator acts on it. Every field is read by its type, and the result is
+// built from what was read, so nothing unchecked reaches a job or an instance. A message that does
+// not fit is refused with the reason: the orchestrator dead-letters it (it cannot get better).
+import type { BusMessage } from '../bus/port.js';
+import type { JsonValue } from '../eventstore/port.js';
+import { isAgentCommandType, type AgentReply, type AgentReplyError, type AgentReport, type HostHeartbeat, type PowerState, type PowerStateReport } from '../../domain/agent-protocol/index.js';
+import { Malformed, anyText, array, integer, isObject, object, oneOf, text, timestamp, type JsonObject } from './json-fields.js';
+
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+const POWER_STATES: readonly PowerState[] = ['running', 'stopped', 'missing'];
+const OUTCOMES: ReadonlyArray<AgentReply['outcome']> = ['succeeded', 'failed'];
+
+/** Runs `read` on the body of a message that says it is a `type`, turning a misfit into its reason. */
+function parse<T>(message: BusMessage, type: string, read: (body: JsonObject) => T): Parsed<T> {
+  try {
+    if (!isObject(message.body)) throw new Malformed('the body must be an object');
+    if (message.body['type'] !== type) throw new Malformed(`type must be ${type}`);
+    if (message.type !== type) throw new Malformed(`message type ${message.type} differs from body type ${type}`);
+    return { ok: true, value: read(message.body) };
+  } catch (error) {
+    if (error instanceof Malformed) return { ok: false, reason: error.message };
+    throw error;
+  }
+}
+
+function replyError(value: JsonValue | undefined): AgentReplyError {
+  const o = object(value, 'error');
+  const message = anyText(o['message'], 'error.message');
+  return o['detail'] === undefined ? { message } : { message, detail: anyText(o['detail'], 'error.detail') };
+}
+
+export function parseAgentReply(message: BusMessage): Parsed<AgentReply> {
+  return parse(message, 'AgentReply', (body) => {
+    const command = body['command'];
+    if (!isAgentCommandType(command)) throw new Malformed(`command ${JSON.stringify(command ?? null)} is not an agent command`);
+    const reply: AgentReply = {
+      type: 'AgentReply',
+      commandId: text(body['commandId'], 'commandId'),
+      hostId: text(body['hostId'], 'hostId'),
+      command,
+      outcome: oneOf(body['outcome'], 'outcome', OUTCOMES),
+      powerState: oneOf(body['powerState'], 'powerState', POWER_STATES),
+    };
+    return body['error'] === undefined ? reply : { ...reply, error: replyError(body['error']) };
+  });
+}
+
+export function parsePowerStateReport(message: BusMessage): Parsed<PowerStateReport> {
+  return parse(message, 'PowerStateReport', (body) => ({
+    type: 'PowerStateReport',
+    hostId: text(body['hostId'], 'hostId'),
+    at: timestamp(body['at'], 'at'),
+    domains: array(body['domains'], 'domains').map((item, i) => {
+      const domain = object(item, `domains[${i}]`);
+      return {
+        instanceName: text(domain['instanceName'], `domains[${i}].instanceName`),
+        powerState: oneOf(domain['powerState'], `domains[${i}].powerState`, POWER_STATES),
+      };
+    }),
+  }));
+}
+
+export function parseHeartbeat(message: BusMessage): Parsed<HostHeartbeat> {
+  return parse(message, 'HostHeartbeat', (body) => ({
+    type: 'HostHeartbeat',
+    hostId: text(body['hostId'], 'hostId'),
+    at: timestamp(body['at'], 'at'),
+    cpuNumber: integer(body['cpuNumber'], 'cpuNumber', 0),
+    cpuSpeed: integer(body['cpuSpeed'], 'cpuSpeed', 0),
+    memory: integer(body['memory'], 'memory', 0),
+  }));
+}
+
+// One parser per report type: a report type added to the protocol does not compile without its own.
+const REPORT_PARSERS: { readonly [K in AgentReport['type']]: (message: BusMessage) => Parsed<AgentReport> } = {
+  PowerStateReport: parsePowerStateReport,
+  HostHeartbeat: parseHeartbeat,
+};
+
+function isReportType(type: string): type is AgentReport['type'] {
+  return Object.hasOwn(REPORT_PARSERS, type);
+}
+
+/** A message on the reports queue: whichever report its type says it is. */
+export function parseAgentReport(message: BusMessage): Parsed<AgentReport> {
+  const type = message.type;
+  if (!isReportType(type)) return { ok: false, reason: `type ${JSON.stringify(type)} is not an agent report` };
+  return REPORT_PARSERS[type](message);
+}

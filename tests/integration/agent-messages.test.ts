@@ -1,0 +1,169 @@
+// What comes back from the agents is read against the protocol before the orchestrator acts on it:
+// a reply or report that does not fit is dead-lettered with its reason and appends nothing.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryBus } from '../../adapters/bus/memory-bus.js';
+import { deadLetterQueue, type BusMessage } from '../../adapters/bus/port.js';
+import { systemClock } from '../../adapters/clock/system-clock.js';
+import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
+import { ORCHESTRATOR_REPLIES, ORCHESTRATOR_REPORTS, toBusMessage, type AgentReply } from '../../adapters/hypervisor/protocol.js';
+import { SimulatedCloud } from '../../adapters/hypervisor/simulator/index.js';
+import { MemorySecretStore } from '../../adapters/secrets/memory-secret-store.js';
+import { bootstrapRootAdmin } from '../../api/control-plane/accounts.js';
+import { seedDemo, type DemoZone } from '../../api/control-plane/demo.js';
+import type { Caller, JobView } from '../../api/control-plane/port.js';
+import { startStack, type Stack } from '../../api/stack.js';
+import { jobDecider, jobStream } from '../../domain/job/index.js';
+import { UnusableAgentMessage } from '../../sagas/agent-messages.js';
+
+interface World {
+  readonly stack: Stack;
+  readonly admin: Caller;
+  readonly demo: DemoZone;
+  readonly store: SqliteEventStore;
+  readonly bus: MemoryBus;
+  /** What reached the queues' dead letters, in order. */
+  readonly deadLetters: BusMessage[];
+  /** The reasons the orchestrator gave for them. */
+  readonly reasons: string[];
+  readonly dir: string;
+}
+
+const worlds: World[] = [];
+afterEach(async () => {
+  for (const world of worlds.splice(0)) {
+    await world.stack.stop();
+    await world.store.close();
+    rmSync(world.dir, { recursive: true, force: true });
+  }
+});
+
+async function world(): Promise<World> {
+  const dir = mkdtempSync(join(tmpdir(), 'vmledger-agent-messages-'));
+  const store = SqliteEventStore.open(join(dir, 'events.sqlite'), { pollIntervalMs: 10 });
+  const secrets = new MemorySecretStore();
+  const bus = new MemoryBus();
+  const reasons: string[] = [];
+  const stack = await startStack({
+    store,
+    readModelDirectory: dir,
+    bus,
+    clock: systemClock,
+    secrets,
+    simulator: new SimulatedCloud(),
+    timeouts: { agentMs: 60_000, gracefulStopMs: 300 },
+    agentIntervals: { heartbeatMs: 600_000, powerSyncMs: 600_000 },
+    onError: (error) => {
+      if (error instanceof UnusableAgentMessage) reasons.push(error.reason);
+    },
+  });
+  const { caller: admin } = await bootstrapRootAdmin(stack.context, 'agent-messages-admin-key-0123');
+  const demo = await seedDemo(stack.context, admin, { secrets, onHostAdded: stack.hostAdded });
+  const deadLetters: BusMessage[] = [];
+  for (const queue of [ORCHESTRATOR_REPLIES, ORCHESTRATOR_REPORTS]) {
+    await bus.consume(deadLetterQueue(queue), async (delivery) => {
+      deadLetters.push(delivery.message);
+      await delivery.ack();
+    });
+  }
+  const created = { stack, admin, demo, store, bus, deadLetters, reasons, dir };
+  worlds.push(created);
+  return created;
+}
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function finished(w: World, job: JobView): Promise<JobView> {
+  return until(`job ${job.cmd}`, () => {
+    const now = w.stack.controlPlane.asyncJob(w.admin, job.id);
+    return now && now.status !== 'PENDING' ? now : undefined;
+  });
+}
+
+/** A job waiting on the reply to its command `<jobId>.0`, which no agent will send. */
+async function awaitingReply(w: World): Promise<{ jobId: string; commandId: string }> {
+  const jobId = `job-${randomUUID()}`;
+  const commandId = `${jobId}.0`;
+  const envelope = { actor: { kind: 'system' as const, component: 'test' }, correlationId: jobId, occurredAt: new Date().toISOString() };
+  const at = envelope.occurredAt;
+  const { commander } = w.stack.context;
+  await commander.execute(jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'rebootVirtualMachine', instanceId: randomUUID(), accountId: randomUUID(), at }, envelope);
+  const command = { type: 'RebootDomain' as const, commandId, hostId: 'h-absent', instanceName: 'i-2-99-VM', forced: false };
+  await commander.execute(jobStream(jobId), jobDecider, { type: 'IssueAgentCommand', phase: 'reboot', command, timeoutAt: '2999-01-01T00:00:00.000Z', at }, envelope);
+  return { jobId, commandId };
+}
+
+const raw = (type: string, body: Record<string, unknown>): BusMessage => ({ id: randomUUID(), type, body: body as BusMessage['body'] });
+
+describe('agent messages the orchestrator cannot use', () => {
+  it('dead-letters a malformed reply with its reason and appends nothing; a well-formed one is recorded', async () => {
+    const w = await world();
+    const { jobId, commandId } = await awaitingReply(w);
+    const reply: AgentReply = { type: 'AgentReply', commandId, hostId: 'h-absent', command: 'RebootDomain', outcome: 'failed', powerState: 'running', error: { message: 'reboot failed' } };
+    const malformed = [
+      raw('AgentReply', { ...reply, error: 'boom' }),
+      raw('AgentReply', { ...reply, powerState: 'exploded' }),
+      raw('AgentReply', { ...reply, error: { message: 'reboot failed', detail: 42 } }),
+      raw('AgentReply', { ...reply, command: 'FormatDisk' }),
+      raw('PowerStateReport', { ...reply }),
+    ];
+    const head = await w.store.headPosition();
+    for (const message of malformed) await w.bus.publish(ORCHESTRATOR_REPLIES, message);
+
+    await until('every malformed reply dead-lettered', () => (w.deadLetters.length === malformed.length ? true : undefined));
+    expect(w.deadLetters.map((m) => m.id)).toEqual(malformed.map((m) => m.id));
+    expect(w.reasons).toEqual([
+      'error must be an object',
+      'powerState must be one of running, stopped, missing',
+      'error.detail must be a string',
+      'command "FormatDisk" is not an agent command',
+      'message type PowerStateReport differs from body type AgentReply',
+    ]);
+    expect(await w.store.headPosition()).toBe(head);
+
+    // The job did wait for a reply: the well-formed one is taken.
+    await w.bus.publish(ORCHESTRATOR_REPLIES, toBusMessage(randomUUID(), reply));
+    const replied = await until('the reply recorded', async () => {
+      const events = await w.store.readStream(jobStream(jobId));
+      return events.find((e) => e.type === 'JobAgentReplied');
+    });
+    expect(replied.data).toMatchObject({ reply: { commandId, outcome: 'failed', powerState: 'running', error: { message: 'reboot failed' } } });
+  });
+
+  it('dead-letters a power report whose power state is no protocol word, leaving the instance as it is', async () => {
+    const w = await world();
+    const cp = w.stack.controlPlane;
+    const job = await finished(w, await cp.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name: 'reported' }));
+    const vm = job.result!;
+    expect(vm.state).toBe('Running');
+    const head = await w.store.headPosition();
+
+    const at = new Date().toISOString();
+    const malformed = [
+      raw('PowerStateReport', { type: 'PowerStateReport', hostId: vm.hostId, at, domains: [{ instanceName: vm.instanceName, powerState: 'off' }] }),
+      raw('HostHeartbeat', { type: 'HostHeartbeat', hostId: vm.hostId, at, cpuNumber: 'many', cpuSpeed: 2000, memory: 8192 }),
+      raw('AgentReply', { type: 'AgentReply' }),
+    ];
+    for (const message of malformed) await w.bus.publish(ORCHESTRATOR_REPORTS, message);
+
+    await until('every malformed report dead-lettered', () => (w.deadLetters.length === malformed.length ? true : undefined));
+    expect(w.reasons).toEqual([
+      'domains[0].powerState must be one of running, stopped, missing',
+      'cpuNumber must be an integer ≥ 0',
+      'type "AgentReply" is not an agent report',
+    ]);
+    expect(await w.store.headPosition()).toBe(head);
+    expect(cp.virtualMachine(w.admin, vm.id)?.state).toBe('Running');
+  });
+});
