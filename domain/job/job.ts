@@ -4,8 +4,15 @@
 // the outbox), replies received, timers set and fired, and the job's end.
 import { reject, type Decider, type DomainEvent } from '../shared/decider.js';
 
+export const JOB_STREAM_PREFIX = 'job-';
+
 export function jobStream(jobId: string): string {
-  return `job-${jobId}`;
+  return `${JOB_STREAM_PREFIX}${jobId}`;
+}
+
+/** The job a stream belongs to; undefined for any other stream. */
+export function jobIdOfStream(stream: string): string | undefined {
+  return stream.startsWith(JOB_STREAM_PREFIX) ? stream.slice(JOB_STREAM_PREFIX.length) : undefined;
 }
 
 /** An agent command as the job keeps it: opaque here, typed by the orchestrator's protocol. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { CommandEnvelope } from '../../adapters/eventstore/command-handler.js';
 import { Commander } from '../../adapters/eventstore/commander.js';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
-import { instanceDecider, type Caller, type InstanceCommand, type ServiceOfferingSnapshot } from '../../domain/instance/index.js';
+import { instanceDecider, instanceStream, type Caller, type InstanceCommand, type ServiceOfferingSnapshot } from '../../domain/instance/index.js';
 import { eventsProjection } from '../../projections/events/projection.js';
 import { instancesProjection } from '../../projections/instances/projection.js';
 import { getInstance, listInstances } from '../../projections/instances/queries.js';
@@ -61,7 +61,7 @@ export async function lifecycleFigures(): Promise<Figure[]> {
           const instanceId = ids[n]!;
           for (const command of lifecycle(instanceId, n, at)) {
             const envelope: CommandEnvelope = { actor: { kind: 'system', component: 'bench' }, correlationId: instanceId, occurredAt: at };
-            await commander.execute(`instance-${instanceId}`, instanceDecider, command, envelope);
+            await commander.execute(instanceStream(instanceId), instanceDecider, command, envelope);
             commands++;
           }
         }
