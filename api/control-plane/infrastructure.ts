@@ -29,6 +29,8 @@ import {
   listDiskOfferings,
   listHosts,
   listNetworks,
+  listReachableNetworks,
+  listReachableTemplates,
   listServiceOfferings,
   listStoragePools,
   listTemplates,
@@ -42,8 +44,8 @@ import {
   type TemplateNode,
   type ZoneNode,
 } from '../../projections/infrastructure/index.js';
-import { byCreated, listPage, where, type Condition } from '../../projections/listing.js';
 import type { Connection, PageRequest } from '../../projections/pagination.js';
+import type { Reach } from '../../projections/visibility.js';
 import { createClaimed, type Claim, type Creation } from './claims.js';
 import { db, envelopeOf, execute, guarded, now, requireRootAdmin, settled, setting, type ControlPlaneContext } from './context.js';
 import { ApiError, type Caller, type InfrastructureArgs } from './port.js';
@@ -546,46 +548,23 @@ export function diskOfferings(context: ControlPlaneContext, _caller: Caller, arg
   return guarded(() => listDiskOfferings(db(context), page(args)));
 }
 
-/** Rows owned by nobody (zone-wide resources) or by an account the caller may see. */
-function ownedByNobodyOrVisible(caller: Caller, nobody: string): Condition {
-  if (caller.role === 'USER') return where(`${nobody} OR account_id = ?`, caller.accountId);
-  return where(
-    `${nobody} OR account_id IN (SELECT id FROM acct_account WHERE substr(domain_path, 1, length(?)) = ?)`,
-    caller.domainPath,
-    caller.domainPath,
-  );
+/** Whose own networks and templates the caller may use: its account's, or (an admin) its domain subtree's. */
+function reachOf(caller: Caller): Reach {
+  return caller.role === 'USER' ? { kind: 'account', accountId: caller.accountId } : { kind: 'subtree', domainPath: caller.domainPath };
 }
 
 /** Shared and L2 networks of the zone, and the isolated networks of the accounts the caller may see. */
 export function networks(context: ControlPlaneContext, caller: Caller, args: ZoneFilter): Connection<NetworkNode> {
   const filter = { ...page(args), zoneId: args.zoneId ?? null };
   if (caller.role === 'ROOT_ADMIN') return guarded(() => listNetworks(db(context), filter));
-  const conditions = [
-    where('deleted = 0'),
-    filter.zoneId !== null ? where('zone_id = ?', filter.zoneId) : undefined,
-    ownedByNobodyOrVisible(caller, 'account_id IS NULL'),
-  ];
-  return guarded(() =>
-    listPage(db(context), byCreated<{ id: string; created: string }>('infra_network', conditions), filter, (row) =>
-      readBack(getNetwork(db(context), row.id), 'network', row.id),
-    ),
-  );
+  return guarded(() => listReachableNetworks(db(context), reachOf(caller), filter));
 }
 
 /** Public templates, and the private ones of the accounts the caller may see. */
 export function templates(context: ControlPlaneContext, caller: Caller, args: ZoneFilter): Connection<TemplateNode> {
   const filter = { ...page(args), zoneId: args.zoneId ?? null };
   if (caller.role === 'ROOT_ADMIN') return guarded(() => listTemplates(db(context), filter));
-  const conditions = [
-    where('deleted = 0'),
-    filter.zoneId !== null ? where('zone_id = ? OR zone_id IS NULL', filter.zoneId) : undefined,
-    ownedByNobodyOrVisible(caller, 'is_public = 1'),
-  ];
-  return guarded(() =>
-    listPage(db(context), byCreated<{ id: string; created: string }>('infra_template', conditions), filter, (row) =>
-      readBack(getTemplate(db(context), row.id), 'template', row.id),
-    ),
-  );
+  return guarded(() => listReachableTemplates(db(context), reachOf(caller), filter));
 }
 
 export function configurations(context: ControlPlaneContext, caller: Caller, args: { readonly name?: string | null; readonly zoneId?: string | null }): ConfigurationNode[] {
