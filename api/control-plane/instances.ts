@@ -8,7 +8,7 @@ import { planHost, allocationSettings } from '../../domain/allocation/index.js';
 import {
   instanceDecider,
   instanceStream,
-  type Caller as InstanceCaller,
+  type InstanceCaller,
   type CustomCompute,
   type Instance,
   type InstanceCommand,

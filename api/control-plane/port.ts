@@ -9,17 +9,10 @@ import type { UsageEventView } from '../../projections/usage/queries.js';
 import type { UsageRecordType, UsageRecordView } from '../../projections/usage-records/index.js';
 import type { OsType } from '../../domain/os-type/index.js';
 import type { OsTypeListArgs } from './os-types.js';
-
-export type Role = 'ROOT_ADMIN' | 'DOMAIN_ADMIN' | 'USER';
+import type { Caller } from '../../domain/account/index.js';
 
 /** Who is calling, resolved from the API key. */
-export interface Caller {
-  readonly userId: string;
-  readonly accountId: string;
-  readonly role: Role;
-  readonly domainId: string;
-  readonly domainPath: string;
-}
+export type { Caller, Role } from '../../domain/account/index.js';
 
 export type ErrorCode =
   | 'BAD_USER_INPUT'

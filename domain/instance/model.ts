@@ -1,12 +1,9 @@
 // Plain values the instance aggregate keeps and its commands carry. The application layer looks
 // offerings, templates and config up and passes snapshots of them in, so decisions never read elsewhere.
+import type { Caller } from '../account/index.js';
 
-export type Role = 'ROOT_ADMIN' | 'DOMAIN_ADMIN' | 'USER';
-
-export interface Caller {
-  readonly role: Role;
-  readonly accountId: string;
-}
+/** What an instance's decisions need of their caller: its role and its account. */
+export type InstanceCaller = Pick<Caller, 'role' | 'accountId'>;
 
 export type LeaseExpiryAction = 'STOP' | 'DESTROY';
 

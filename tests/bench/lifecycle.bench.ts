@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { CommandEnvelope } from '../../adapters/eventstore/command-handler.js';
 import { Commander } from '../../adapters/eventstore/commander.js';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
-import { instanceDecider, instanceStream, type Caller, type InstanceCommand, type ServiceOfferingSnapshot } from '../../domain/instance/index.js';
+import { instanceDecider, instanceStream, type InstanceCaller, type InstanceCommand, type ServiceOfferingSnapshot } from '../../domain/instance/index.js';
 import { eventsProjection } from '../../projections/events/projection.js';
 import { instancesProjection } from '../../projections/instances/projection.js';
 import { getInstance, listInstances } from '../../projections/instances/queries.js';
@@ -18,7 +18,7 @@ import { perSecond, type Figure } from './report.js';
 
 const INSTANCES = 10_000;
 const CALLERS = 64;
-const owner: Caller = { role: 'USER', accountId: 'acct-bench' };
+const owner: InstanceCaller = { role: 'USER', accountId: 'acct-bench' };
 const offering: ServiceOfferingSnapshot = {
   id: 'so-small', name: 'Small Instance', cpuNumber: 1, cpuSpeed: 500, memory: 512, customized: false,
   minCpuNumber: null, maxCpuNumber: null, minMemory: null, maxMemory: null, dynamicScalingEnabled: true, hostTags: [], offerHa: false,
