@@ -46,6 +46,7 @@ import {
 } from '../../projections/infrastructure/index.js';
 import type { Connection, PageRequest } from '../../projections/pagination.js';
 import type { Reach } from '../../projections/visibility.js';
+import { oneOf, optionalBoolean, optionalEnum, optionalNumber, optionalString, optionalStringList, requiredEnum, requiredString } from './args.js';
 import { createClaimed, type Claim, type Creation } from './claims.js';
 import { db, envelopeOf, execute, guarded, now, requireRootAdmin, settled, setting, type ControlPlaneContext } from './context.js';
 import { ApiError, type Caller, type InfrastructureArgs } from './port.js';
@@ -84,67 +85,12 @@ export function defaultNetworkOfferingId(type: GuestNetworkType): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Argument checks. GraphQL has typed what it could; the CLI and tests call these functions directly,
-// so every value is checked here and every refusal names its argument.
+// Argument checks (./args.ts reads each value's type), and the ids they reference.
 
 type Args = InfrastructureArgs;
 
 function badInput(field: string, message: string): never {
   throw new ApiError('BAD_USER_INPUT', message, field);
-}
-
-const isAbsent = (value: unknown): value is null | undefined => value === undefined || value === null;
-
-function requiredString(args: Args, field: string): string {
-  const value = args[field];
-  if (isAbsent(value)) badInput(field, `${field} is required`);
-  if (typeof value !== 'string') badInput(field, `${field} must be a string, got ${typeof value}`);
-  return value;
-}
-
-function optionalString(args: Args, field: string): string | null {
-  const value = args[field];
-  if (isAbsent(value)) return null;
-  if (typeof value !== 'string') badInput(field, `${field} must be a string, got ${typeof value}`);
-  return value;
-}
-
-/** Integer-ness and ranges are the aggregate's to judge; here only that a number came. */
-function optionalNumber(args: Args, field: string): number | null {
-  const value = args[field];
-  if (isAbsent(value)) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value)) badInput(field, `${field} must be a number, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function optionalBoolean(args: Args, field: string): boolean | null {
-  const value = args[field];
-  if (isAbsent(value)) return null;
-  if (typeof value !== 'boolean') badInput(field, `${field} must be true or false, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function optionalStringList(args: Args, field: string): readonly string[] | undefined {
-  const value: unknown = args[field];
-  if (isAbsent(value)) return undefined;
-  if (!Array.isArray(value) || !value.every((item): item is string => typeof item === 'string')) badInput(field, `${field} must be a list of strings`);
-  return value;
-}
-
-/** CloudStack matches these names case-insensitively (`kvm`, `nfs`); the canonical spelling is stored. */
-function oneOf<T extends string>(value: string, allowed: readonly T[], field: string): T {
-  const match = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
-  if (match === undefined) badInput(field, `${field} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
-  return match;
-}
-
-function requiredEnum<T extends string>(args: Args, field: string, allowed: readonly T[]): T {
-  return oneOf(requiredString(args, field), allowed, field);
-}
-
-function optionalEnum<T extends string>(args: Args, field: string, allowed: readonly T[]): T | null {
-  const value = optionalString(args, field);
-  return value === null ? null : oneOf(value, allowed, field);
 }
 
 function requireZone(context: ControlPlaneContext, id: string, field = 'zoneId'): ZoneNode {
@@ -231,7 +177,7 @@ export async function addCluster(context: ControlPlaneContext, caller: Caller, a
 
 function simulatorArgs(args: Args): Partial<SimulatorConfig> | null {
   const value: unknown = args.simulator;
-  if (isAbsent(value)) return null;
+  if (value === undefined || value === null) return null;
   if (typeof value !== 'object' || Array.isArray(value)) badInput('simulator', 'simulator must be an object { startDelayMs, stopDelayMs, failOn }');
   const settings = value as Readonly<Record<string, unknown>>;
   const unknownKey = Object.keys(settings).find((key) => !['startDelayMs', 'stopDelayMs', 'failOn'].includes(key));
@@ -240,9 +186,9 @@ function simulatorArgs(args: Args): Partial<SimulatorConfig> | null {
   const stopDelayMs = optionalNumber(settings, 'stopDelayMs');
   const failOn = optionalStringList(settings, 'failOn')?.map((op) => oneOf(op, SIMULATOR_OPERATIONS, 'simulator.failOn'));
   return {
-    ...(startDelayMs !== null ? { startDelayMs } : {}),
-    ...(stopDelayMs !== null ? { stopDelayMs } : {}),
-    ...(failOn !== undefined ? { failOn } : {}),
+    ...(startDelayMs != null ? { startDelayMs } : {}),
+    ...(stopDelayMs != null ? { stopDelayMs } : {}),
+    ...(failOn != null ? { failOn } : {}),
   };
 }
 
@@ -257,11 +203,11 @@ export async function addHost(context: ControlPlaneContext, caller: Caller, args
   const name = requiredString(args, 'name');
   const driver = requiredEnum(args, 'driver', HOST_DRIVERS);
   const hostTags = optionalStringList(args, 'hostTags');
-  const url = optionalString(args, 'url');
-  const username = optionalString(args, 'username');
-  const password = optionalString(args, 'password');
+  const url = optionalString(args, 'url') ?? null;
+  const username = optionalString(args, 'username') ?? null;
+  const password = optionalString(args, 'password') ?? null;
   const simulator = simulatorArgs(args);
-  const compute = { cpuNumber: optionalNumber(args, 'cpuNumber'), cpuSpeed: optionalNumber(args, 'cpuSpeed'), memory: optionalNumber(args, 'memory') };
+  const compute = { cpuNumber: optionalNumber(args, 'cpuNumber') ?? null, cpuSpeed: optionalNumber(args, 'cpuSpeed') ?? null, memory: optionalNumber(args, 'memory') ?? null };
   const missing = (Object.keys(compute) as Array<keyof typeof compute>).find((key) => compute[key] === null);
   // A libvirt host's size would come from the host itself; vmledger asks for it rather than guess.
   if (driver === 'libvirt' && missing !== undefined) badInput(missing, `${missing} is required for a libvirt host`);
@@ -330,9 +276,9 @@ export async function createStoragePool(context: ControlPlaneContext, caller: Ca
   const zone = requireZone(context, requiredString(args, 'zoneId'));
   const name = requiredString(args, 'name');
   const poolType = requiredEnum(args, 'type', STORAGE_POOL_TYPES);
-  const url = optionalString(args, 'url');
-  let server = optionalString(args, 'server');
-  let path = optionalString(args, 'path');
+  const url = optionalString(args, 'url') ?? null;
+  let server = optionalString(args, 'server') ?? null;
+  let path = optionalString(args, 'path') ?? null;
   if (url !== null) {
     if (server !== null || path !== null) badInput('url', 'Give either url or server and path, not both');
     ({ server, path } = parsePoolUrl(url));
@@ -342,7 +288,7 @@ export async function createStoragePool(context: ControlPlaneContext, caller: Ca
   const capacityBytes = optionalNumber(args, 'capacityBytes') ?? DEFAULT_POOL_CAPACITY_BYTES;
   const tags = optionalStringList(args, 'tags');
 
-  const hostId = optionalString(args, 'hostId');
+  const hostId = optionalString(args, 'hostId') ?? null;
   const host = hostId === null ? undefined : getHost(db(context), hostId);
   if (hostId !== null && (!host || host.zoneId !== zone.id)) badInput('hostId', `Unable to find host ${JSON.stringify(hostId)} in zone ${zone.name}`);
   // A host-local pool belongs to the host's cluster whether or not the caller repeats it.
@@ -377,10 +323,10 @@ export async function createNetwork(context: ControlPlaneContext, caller: Caller
   const zone = requireZone(context, requiredString(args, 'zoneId'));
   const name = requiredString(args, 'name');
   const networkType = requiredEnum(args, 'type', GUEST_NETWORK_TYPES);
-  const vlan = optionalNumber(args, 'vlan');
-  const cidr = optionalString(args, 'cidr');
-  const gateway = optionalString(args, 'gateway');
-  const accountId = optionalString(args, 'accountId');
+  const vlan = optionalNumber(args, 'vlan') ?? null;
+  const cidr = optionalString(args, 'cidr') ?? null;
+  const gateway = optionalString(args, 'gateway') ?? null;
+  const accountId = optionalString(args, 'accountId') ?? null;
   if (accountId !== null && !getAccount(db(context), accountId)) badInput('accountId', `Unable to find account ${JSON.stringify(accountId)}`);
 
   const networkId = context.newId();
@@ -410,25 +356,25 @@ export async function createServiceOffering(context: ControlPlaneContext, caller
   requireRootAdmin(caller, 'createServiceOffering');
   const name = requiredString(args, 'name');
   const hostTags = optionalStringList(args, 'hostTags');
-  const leaseExpiryAction = optionalEnum(args, 'leaseExpiryAction', LEASE_EXPIRY_ACTIONS);
+  const leaseExpiryAction = optionalEnum(args, 'leaseExpiryAction', LEASE_EXPIRY_ACTIONS) ?? null;
   const offeringId = context.newId();
   return created(context, offeringStream(offeringId), offeringDecider, {
     type: 'CreateServiceOffering',
     offeringId,
     name,
-    displayText: optionalString(args, 'displayText'),
-    cpuNumber: optionalNumber(args, 'cpuNumber'),
-    cpuSpeed: optionalNumber(args, 'cpuSpeed'),
-    memory: optionalNumber(args, 'memory'),
-    customized: optionalBoolean(args, 'customized'),
-    minCpuNumber: optionalNumber(args, 'minCpuNumber'),
-    maxCpuNumber: optionalNumber(args, 'maxCpuNumber'),
-    minMemory: optionalNumber(args, 'minMemory'),
-    maxMemory: optionalNumber(args, 'maxMemory'),
+    displayText: optionalString(args, 'displayText') ?? null,
+    cpuNumber: optionalNumber(args, 'cpuNumber') ?? null,
+    cpuSpeed: optionalNumber(args, 'cpuSpeed') ?? null,
+    memory: optionalNumber(args, 'memory') ?? null,
+    customized: optionalBoolean(args, 'customized') ?? null,
+    minCpuNumber: optionalNumber(args, 'minCpuNumber') ?? null,
+    maxCpuNumber: optionalNumber(args, 'maxCpuNumber') ?? null,
+    minMemory: optionalNumber(args, 'minMemory') ?? null,
+    maxMemory: optionalNumber(args, 'maxMemory') ?? null,
     ...(hostTags ? { hostTags } : {}),
-    dynamicScalingEnabled: optionalBoolean(args, 'dynamicScalingEnabled'),
-    offerHa: optionalBoolean(args, 'offerHa'),
-    leaseDuration: optionalNumber(args, 'leaseDuration'),
+    dynamicScalingEnabled: optionalBoolean(args, 'dynamicScalingEnabled') ?? null,
+    offerHa: optionalBoolean(args, 'offerHa') ?? null,
+    leaseDuration: optionalNumber(args, 'leaseDuration') ?? null,
     leaseExpiryAction,
     leaseFeatureEnabled: setting(context, 'instance.lease.enabled'),
     at: now(context),
@@ -439,7 +385,7 @@ export async function createServiceOffering(context: ControlPlaneContext, caller
 export async function createDiskOffering(context: ControlPlaneContext, caller: Caller, args: Args): Promise<DiskOfferingNode> {
   requireRootAdmin(caller, 'createDiskOffering');
   const name = requiredString(args, 'name');
-  const diskSizeGiB = optionalNumber(args, 'diskSize');
+  const diskSizeGiB = optionalNumber(args, 'diskSize') ?? null;
   if (diskSizeGiB !== null && (!Number.isInteger(diskSizeGiB) || diskSizeGiB <= 0)) {
     badInput('diskSize', `diskSize must be a positive whole number of GiB, got ${diskSizeGiB}`);
   }
@@ -449,9 +395,9 @@ export async function createDiskOffering(context: ControlPlaneContext, caller: C
     type: 'CreateDiskOffering',
     offeringId,
     name,
-    displayText: optionalString(args, 'displayText'),
+    displayText: optionalString(args, 'displayText') ?? null,
     diskSize: diskSizeGiB === null ? null : diskSizeGiB * GiB,
-    customized: optionalBoolean(args, 'customized'),
+    customized: optionalBoolean(args, 'customized') ?? null,
     ...(storageTags ? { storageTags } : {}),
     at: now(context),
   }, envelopeOf(context, caller, offeringId), () => getDiskOffering(db(context), offeringId), 'disk offering', offeringId);
@@ -460,12 +406,12 @@ export async function createDiskOffering(context: ControlPlaneContext, caller: C
 /** `size` is the image's virtual size in bytes: vmledger does not download the image to measure it. */
 export async function registerTemplate(context: ControlPlaneContext, caller: Caller, args: Args): Promise<TemplateNode> {
   requireRootAdmin(caller, 'registerTemplate');
-  const zoneIdArg = optionalString(args, 'zoneId');
+  const zoneIdArg = optionalString(args, 'zoneId') ?? null;
   const zone = zoneIdArg === null ? null : requireZone(context, zoneIdArg);
   const name = requiredString(args, 'name');
   const osTypeName = requiredString(args, 'osType');
   const url = requiredString(args, 'url');
-  const size = optionalNumber(args, 'size');
+  const size = optionalNumber(args, 'size') ?? null;
   if (size === null) badInput('size', 'size (the virtual size in bytes) is required');
   // KVM is the hypervisor vmledger drives (libvirt, and the simulator's clusters in the demo zone).
   const hypervisor = optionalEnum(args, 'hypervisor', HYPERVISOR_TYPES) ?? 'KVM';
@@ -477,16 +423,16 @@ export async function registerTemplate(context: ControlPlaneContext, caller: Cal
     type: 'RegisterTemplate',
     templateId,
     name,
-    displayText: optionalString(args, 'displayText'),
+    displayText: optionalString(args, 'displayText') ?? null,
     osTypeName,
     url,
     format,
     hypervisor,
     size,
-    isDynamicallyScalable: optionalBoolean(args, 'isDynamicallyScalable'),
+    isDynamicallyScalable: optionalBoolean(args, 'isDynamicallyScalable') ?? null,
     zoneId: zone?.id ?? null,
     accountId: null,
-    isPublic: optionalBoolean(args, 'isPublic'),
+    isPublic: optionalBoolean(args, 'isPublic') ?? null,
     at: now(context),
   }, envelopeOf(context, caller, templateId), () => getTemplate(db(context), templateId), 'template', templateId);
 }
@@ -499,7 +445,7 @@ export async function updateConfiguration(
   requireRootAdmin(caller, 'updateConfiguration');
   const name = requiredString(args, 'name');
   const value = requiredString(args, 'value');
-  const zoneIdArg = optionalString(args, 'zoneId');
+  const zoneIdArg = optionalString(args, 'zoneId') ?? null;
   const zoneId = zoneIdArg === null ? null : requireZone(context, zoneIdArg).id;
   const result = await execute(
     context,

@@ -10,6 +10,7 @@ import type { UsageRecordType, UsageRecordView } from '../../projections/usage-r
 import type { OsType } from '../../domain/os-type/index.js';
 import type { OsTypeListArgs } from './os-types.js';
 import type { Caller } from '../../domain/account/index.js';
+import type { LeaseExpiryAction } from '../../domain/offering/index.js';
 
 /** Who is calling, resolved from the API key. */
 export type { Caller, Role } from '../../domain/account/index.js';
@@ -66,7 +67,7 @@ export interface JobView {
   readonly accountId: string;
 }
 
-export type LeaseExpiryAction = 'STOP' | 'DESTROY';
+export type { LeaseExpiryAction };
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 export interface DeployArgs {

@@ -1,5 +1,5 @@
 import type { Resolver, SubscriptionResolver } from '../context.js';
-import { requiredString } from './args.js';
+import { requiredString } from '../../control-plane/args.js';
 import { jobUpdates } from './job-updates.js';
 
 export const jobQueries: Readonly<Record<string, Resolver>> = {
