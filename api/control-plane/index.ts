@@ -4,7 +4,7 @@ import { accounts, authenticate, createAccount } from './accounts.js';
 import { db, guarded, visibilityOf, type ControlPlaneContext } from './context.js';
 import { events, usageEvents, virtualMachineAsOf } from './history.js';
 import * as infrastructure from './infrastructure.js';
-import * as instances from './instances.js';
+import * as instances from './instances/index.js';
 import { JobWatcher, findJob } from './jobs.js';
 import { osTypes } from './os-types.js';
 import { eventsShownTo, instanceShownTo, instancesShownTo, jobShownTo } from './placement.js';
