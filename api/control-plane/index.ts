@@ -3,7 +3,7 @@ import { getInstance } from '../../projections/instances/queries.js';
 import { accounts, authenticate, createAccount } from './accounts.js';
 import { db, guarded, visibilityOf, type ControlPlaneContext } from './context.js';
 import { events, usageEvents, virtualMachineAsOf } from './history.js';
-import * as infrastructure from './infrastructure.js';
+import * as infrastructure from './infrastructure/index.js';
 import * as instances from './instances/index.js';
 import { JobWatcher, findJob } from './jobs.js';
 import { osTypes } from './os-types.js';

@@ -21,11 +21,11 @@ import {
   mayUse,
   offeringSnapshot,
   otherDetails,
-  type Owner,
   ownerOf,
   requireOffering,
   requireTemplate,
   templateSnapshot,
+  type Owner,
 } from './resolve.js';
 
 const GiB = 1024 ** 3;
