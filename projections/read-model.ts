@@ -50,7 +50,7 @@ export class ReadModel {
     this.db = db;
     this.writer = new StatementCache(db);
     this.batchSize = options.batchSize ?? 1000;
-    this.reached = (db.prepare('SELECT position FROM read_model_checkpoint WHERE id = 1').get() as { position: number }).position;
+    this.reached = checkpointOf(db);
     this.saveCheckpoint = db.prepare('UPDATE read_model_checkpoint SET position = ? WHERE id = 1');
   }
 
@@ -212,6 +212,11 @@ export class ReadModel {
 }
 
 /** The file the read model of these projections lives in, inside `directory`. */
+/** The log position a read model database has applied every event up to. */
+export function checkpointOf(db: Db): number {
+  return (db.prepare('SELECT position FROM read_model_checkpoint WHERE id = 1').get() as { position: number }).position;
+}
+
 export function readModelFile(directory: string, projections: readonly Projection[]): string {
   return join(directory, `${FILE_PREFIX}${fingerprint(projections)}.sqlite`);
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { EventStore } from '../../adapters/eventstore/port.js';
 import type { Projection } from '../../projections/projection.js';
-import { ReadModel, readModelFile } from '../../projections/read-model.js';
+import { ReadModel, checkpointOf, readModelFile } from '../../projections/read-model.js';
 import { logUpTo } from './bounded-store.js';
 import { diffDatabases, type RowDifference, type TableDiff } from './read-model-diff.js';
 
@@ -39,7 +39,7 @@ export async function checkReadModels(
   try {
     // One read transaction: a running server may go on committing, the comparison sees one snapshot.
     live.exec('BEGIN');
-    const position = (live.prepare('SELECT position FROM read_model_checkpoint WHERE id = 1').get() as { position: number }).position;
+    const position = checkpointOf(live);
     const head = await store.headPosition();
     const rebuiltFile = join(scratch, 'rebuilt.sqlite');
     try {

@@ -4,7 +4,7 @@
 // One JSON object per stream and line.
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
 import type { EventStore, JsonValue, RecordedEvent } from '../../adapters/eventstore/port.js';
-import { instanceDecider, type InstanceEvent, type InstanceState } from '../../domain/instance/index.js';
+import { INSTANCE_STREAM_PREFIX, instanceDecider, type InstanceEvent, type InstanceState } from '../../domain/instance/index.js';
 import { toVirtualMachineView, type VirtualMachineView } from '../../projections/instances/view.js';
 
 export interface ReplayOptions {
@@ -39,8 +39,6 @@ export interface StreamReplay {
   readonly events: ReadonlyArray<{ revision: number; position: number; id: string; type: string; occurredAt: string; data: JsonValue }>;
 }
 
-const INSTANCE_PREFIX = 'instance-';
-
 /** Replays and writes each stream; resolves with how many were written and how many could not be folded. */
 export async function replayStreams(options: ReplayOptions): Promise<{ streams: number; failed: number }> {
   const streams = options.stream === undefined ? await streamNames(options.store, options.pageSize ?? 1000) : [options.stream];
@@ -59,7 +57,7 @@ export async function replayStream(
   asOfMs: number,
   pageSize = 1000,
 ): Promise<InstanceReplay | StreamReplay | FailedReplay> {
-  const instance = stream.startsWith(INSTANCE_PREFIX);
+  const instance = stream.startsWith(INSTANCE_STREAM_PREFIX);
   let state: InstanceState = instanceDecider.initialState;
   const events: Array<StreamReplay['events'][number]> = [];
   let revision = -1;

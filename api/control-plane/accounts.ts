@@ -19,6 +19,7 @@ import {
 import { isRejection } from '../../domain/shared/decider.js';
 import { findCallerByApiKeyHash, getAccount, getDomain, listAccounts, type AccountNode } from '../../projections/accounts/index.js';
 import type { Connection, PageRequest } from '../../projections/pagination.js';
+import { optionalString, requiredString } from './args.js';
 import { createClaimed } from './claims.js';
 import { db, envelopeOf, execute, now, settled, toApiError, type ControlPlaneContext } from './context.js';
 import { ApiError, type Caller, type InfrastructureArgs } from './port.js';
@@ -36,15 +37,6 @@ export function generateApiKey(): string {
 
 function badInput(field: string, message: string): never {
   throw new ApiError('BAD_USER_INPUT', message, field);
-}
-
-function stringArg(args: InfrastructureArgs, field: string, required: true): string;
-function stringArg(args: InfrastructureArgs, field: string, required: false): string | null;
-function stringArg(args: InfrastructureArgs, field: string, required: boolean): string | null {
-  const value = args[field];
-  if (value === undefined || value === null) return required ? badInput(field, `${field} is required`) : null;
-  if (typeof value !== 'string') badInput(field, `${field} must be a string, got ${typeof value}`);
-  return value;
 }
 
 /** Claims the name in the domain, then creates the account with its first user (see createClaimed). */
@@ -70,11 +62,11 @@ async function openAccount(
 /** Root admin anywhere; a domain admin only USER accounts in its own subtree; a user never. */
 export async function createAccount(context: ControlPlaneContext, caller: Caller, args: InfrastructureArgs): Promise<CreatedAccount> {
   if (caller.role === 'USER') throw new ApiError('FORBIDDEN', 'createAccount is for admins only; the caller is a USER');
-  const name = stringArg(args, 'name', true);
-  const roleText = stringArg(args, 'role', true);
+  const name = requiredString(args, 'name');
+  const roleText = requiredString(args, 'role');
   const role = ROLES.find((candidate) => candidate === roleText);
   if (role === undefined) badInput('role', `role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(roleText)}`);
-  const domainId = stringArg(args, 'domainId', false) ?? caller.domainId;
+  const domainId = optionalString(args, 'domainId') ?? caller.domainId;
   const domain = getDomain(db(context), domainId);
   // A domain outside a domain admin's subtree is as unknown to it as one that does not exist: telling
   // them apart would confirm the domain and name its path.

@@ -9,6 +9,7 @@ import type { Commander } from '../../adapters/eventstore/commander.js';
 import type { EventStore } from '../../adapters/eventstore/port.js';
 import { effectiveSetting, type ConfigKeyName, type ConfigValue } from '../../domain/config/index.js';
 import type { Decider, DomainEvent } from '../../domain/shared/decider.js';
+import { domainSubtreeIds } from '../../projections/accounts/index.js';
 import { settingsSnapshot } from '../../projections/configuration/index.js';
 import { InvalidPageRequestError } from '../../projections/pagination.js';
 import { InvalidTimeWindowError } from '../../projections/time-range.js';
@@ -54,11 +55,7 @@ export function envelopeOf(context: ControlPlaneContext, caller: Caller, correla
 export function visibilityOf(context: ControlPlaneContext, caller: Caller): Visibility {
   if (caller.role === 'ROOT_ADMIN') return { kind: 'all' };
   if (caller.role === 'USER') return { kind: 'account', accountId: caller.accountId };
-  const ids = db(context)
-    .prepare('SELECT id FROM acct_domain WHERE substr(path, 1, length(?)) = ?')
-    .pluck()
-    .all(caller.domainPath, caller.domainPath) as string[];
-  return { kind: 'domains', domainIds: ids };
+  return { kind: 'domains', domainIds: domainSubtreeIds(db(context), caller.domainPath) };
 }
 
 export function requireRootAdmin(caller: Caller, operation: string): void {

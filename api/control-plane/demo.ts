@@ -22,7 +22,7 @@ import {
   templates,
   zones,
   type InfrastructureServices,
-} from './infrastructure.js';
+} from './infrastructure/index.js';
 import type { Caller, InfrastructureArgs } from './port.js';
 
 const GiB = 1024 ** 3;

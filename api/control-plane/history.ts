@@ -1,13 +1,12 @@
 // The audit questions: the action-event trail, the usage events, and an instance as of a moment.
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
-import { instanceDecider, instanceStream, type InstanceEvent, type InstanceState } from '../../domain/instance/index.js';
+import { USAGE_TYPES, instanceDecider, instanceStream, isKnownUsageType, usageTypeOf, type InstanceEvent, type InstanceState } from '../../domain/instance/index.js';
 import { ACTION_EVENT_TYPES, isActionEventType } from '../../domain/shared/action-event-types.js';
 import { listEvents, type EventView } from '../../projections/events/queries.js';
 import { findInstance } from '../../projections/instances/queries.js';
 import { toVirtualMachineView, type VirtualMachineView } from '../../projections/instances/view.js';
 import type { Connection } from '../../projections/pagination.js';
 import { listUsageEvents, type UsageEventView } from '../../projections/usage/queries.js';
-import { USAGE_EVENT_PREFIX, USAGE_TYPES } from '../usage-tail/record.js';
 import { db, guarded, visibilityOf, type ControlPlaneContext } from './context.js';
 import { ApiError, type Caller, type TimeWindowArgs } from './port.js';
 
@@ -20,8 +19,8 @@ export function events(context: ControlPlaneContext, caller: Caller, args: TimeW
 }
 
 export function usageEvents(context: ControlPlaneContext, caller: Caller, args: TimeWindowArgs & { accountId?: string | null; type?: string | null }): Connection<UsageEventView> {
-  const bare = args.type?.startsWith(USAGE_EVENT_PREFIX) ? args.type.slice(USAGE_EVENT_PREFIX.length) : args.type;
-  if (bare != null && !(USAGE_TYPES as readonly string[]).includes(bare)) {
+  // Asked with or without the prefix: `usage.VM.START` is VM.START.
+  if (args.type != null && !isKnownUsageType(usageTypeOf(args.type))) {
     throw new ApiError('BAD_USER_INPUT', `type ${JSON.stringify(args.type)} is not a usage type; known types: ${USAGE_TYPES.join(', ')}`, 'type');
   }
   return guarded(() => listUsageEvents(db(context), visibilityOf(context, caller), args, args));

@@ -1,5 +1,6 @@
 // Async jobs as callers see them, and the pushes of asyncJobUpdated.
 import type { RecordedEvent } from '../../adapters/eventstore/port.js';
+import { jobIdOfStream } from '../../domain/job/index.js';
 import { getJob, listJobs, type JobRow } from '../../projections/jobs/queries.js';
 import type { Connection } from '../../projections/pagination.js';
 import { db, guarded, visibilityOf, type ControlPlaneContext } from './context.js';
@@ -73,7 +74,10 @@ export class JobWatcher {
   /** Only jobs whose stream the committed batch touched can have moved. */
   private check(events: readonly RecordedEvent[]): void {
     const touched = new Set<string>();
-    for (const event of events) if (event.stream.startsWith('job-')) touched.add(event.stream.slice('job-'.length));
+    for (const event of events) {
+      const jobId = jobIdOfStream(event.stream);
+      if (jobId !== undefined) touched.add(jobId);
+    }
     for (const id of touched) {
       const entry = this.watched.get(id);
       if (!entry) continue;

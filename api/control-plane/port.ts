@@ -9,17 +9,11 @@ import type { UsageEventView } from '../../projections/usage/queries.js';
 import type { UsageRecordType, UsageRecordView } from '../../projections/usage-records/index.js';
 import type { OsType } from '../../domain/os-type/index.js';
 import type { OsTypeListArgs } from './os-types.js';
-
-export type Role = 'ROOT_ADMIN' | 'DOMAIN_ADMIN' | 'USER';
+import type { Caller } from '../../domain/account/index.js';
+import type { LeaseExpiryAction } from '../../domain/offering/index.js';
 
 /** Who is calling, resolved from the API key. */
-export interface Caller {
-  readonly userId: string;
-  readonly accountId: string;
-  readonly role: Role;
-  readonly domainId: string;
-  readonly domainPath: string;
-}
+export type { Caller, Role } from '../../domain/account/index.js';
 
 export type ErrorCode =
   | 'BAD_USER_INPUT'
@@ -85,7 +79,7 @@ export interface JobListArgs extends PageRequest {
   readonly status?: JobStatus | null;
 }
 
-export type LeaseExpiryAction = 'STOP' | 'DESTROY';
+export type { LeaseExpiryAction };
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 export interface DeployArgs {

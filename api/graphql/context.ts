@@ -1,5 +1,8 @@
 import type { GraphQLFieldResolver } from './graphql-js.js';
+import type { Args } from '../control-plane/args.js';
 import type { Caller, ControlPlane } from '../control-plane/port.js';
+
+export type { Args };
 
 /** What every resolver receives: the authenticated caller and the application behind the API. */
 export interface GraphqlContext {
@@ -7,7 +10,6 @@ export interface GraphqlContext {
   readonly controlPlane: ControlPlane;
 }
 
-export type Args = Readonly<Record<string, unknown>>;
 export type Resolver = GraphQLFieldResolver<unknown, GraphqlContext, Args>;
 
 export interface SubscriptionResolver {

@@ -2,25 +2,11 @@
 // (docs/usage-events.md). NDJSON carries every payload field, present and future; CSV has fixed
 // columns, to which later versions only append.
 import type { JsonObject, JsonValue, RecordedEvent, StoredEvent } from '../../adapters/eventstore/port.js';
+import { usageTypeOf, type UsagePayload } from '../../domain/instance/index.js';
 
-export const USAGE_EVENT_PREFIX = 'usage.';
+const ENVELOPE = ['position', 'eventId', 'stream', 'type', 'recordedAt'] as const;
 
-/** The usage types the log may hold (without the prefix). VMSNAPSHOT.* are reserved: nothing emits them yet. */
-export const USAGE_TYPES = [
-  'VM.CREATE',
-  'VM.START',
-  'VM.STOP',
-  'VM.DESTROY',
-  'VM.UPGRADE',
-  'VM.DYNAMIC.SCALE',
-  'VOLUME.CREATE',
-  'VOLUME.DELETE',
-  'NETWORK.OFFERING.ASSIGN',
-  'NETWORK.OFFERING.REMOVE',
-  'VMSNAPSHOT.CREATE',
-  'VMSNAPSHOT.DELETE',
-] as const;
-
+/** Envelope and payload fields; the compiler holds the payload's to the domain's declaration. */
 export const CSV_COLUMNS = [
   'position',
   'eventId',
@@ -39,7 +25,7 @@ export const CSV_COLUMNS = [
   'size',
   'resourceType',
   'details',
-] as const;
+] as const satisfies ReadonlyArray<(typeof ENVELOPE)[number] | keyof UsagePayload>;
 
 /** An event as the tail reads it: parsed, or (from a store that offers it) still JSON text. */
 export type TailEvent = RecordedEvent | StoredEvent;
@@ -49,10 +35,8 @@ export function toUsageLine(event: TailEvent): JsonObject {
   return { ...envelopeOf(event), ...payloadOf(event) };
 }
 
-const ENVELOPE = ['position', 'eventId', 'stream', 'type', 'recordedAt'] as const;
-
 function envelopeOf(event: TailEvent): JsonObject {
-  return { position: event.position, eventId: event.id, stream: event.stream, type: event.type.slice(USAGE_EVENT_PREFIX.length), recordedAt: event.recordedAt };
+  return { position: event.position, eventId: event.id, stream: event.stream, type: usageTypeOf(event.type), recordedAt: event.recordedAt };
 }
 
 /** A stored event's data is text to parse; a recorded event's is the value itself, even when that value is a string. */
@@ -81,7 +65,7 @@ export function ndjsonLine(event: TailEvent): string {
   const payload = isStored(event) ? event.data : JSON.stringify(event.data);
   const envelope =
     `{"position":${event.position},"eventId":${JSON.stringify(event.id)},"stream":${JSON.stringify(event.stream)},` +
-    `"type":${JSON.stringify(event.type.slice(USAGE_EVENT_PREFIX.length))},"recordedAt":${JSON.stringify(event.recordedAt)}`;
+    `"type":${JSON.stringify(usageTypeOf(event.type))},"recordedAt":${JSON.stringify(event.recordedAt)}`;
   if (!payload.startsWith('{') || payload === '{}') return `${envelope}}\n`;
   // A payload naming an envelope field (against the contract) is merged the slow way, as the record is defined.
   if (ENVELOPE_KEY.test(payload)) return ndjsonRow(toUsageLine(event));

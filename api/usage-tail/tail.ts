@@ -7,7 +7,8 @@
 import type { EventFilter, EventStore, FromPosition, SubscriptionMessage } from '../../adapters/eventstore/port.js';
 import { readCheckpoint, writeCheckpoint, type OutputMark } from './checkpoint.js';
 import type { TailOutput } from './output.js';
-import { USAGE_EVENT_PREFIX, USAGE_TYPES, csvHeader, csvRow, ndjsonLine, payloadOf, toUsageLine, type TailEvent } from './record.js';
+import { USAGE_EVENT_PREFIX, USAGE_TYPES, isKnownUsageType, usageEventType, type KnownUsageType } from '../../domain/instance/index.js';
+import { csvHeader, csvRow, ndjsonLine, payloadOf, toUsageLine, type TailEvent } from './record.js';
 
 export type TailFormat = 'ndjson' | 'csv';
 
@@ -70,8 +71,10 @@ export class PositionBeyondHeadError extends Error {
 const PAGE = 1000;
 
 export async function tailUsage(options: TailOptions): Promise<TailResult> {
-  const types = options.types ?? [];
-  for (const type of types) if (!(USAGE_TYPES as readonly string[]).includes(type)) throw new UnknownUsageTypeError(type);
+  const types = (options.types ?? []).map((type) => {
+    if (!isKnownUsageType(type)) throw new UnknownUsageTypeError(type);
+    return type;
+  });
   const saved = options.checkpointFile === undefined ? undefined : readCheckpoint(options.checkpointFile);
   // Checked before the output is opened (which cuts a file back to the checkpoint's mark) and before
   // a first checkpoint is written: a refused start changes nothing. The head only grows, so a start
@@ -91,7 +94,7 @@ export async function tailUsage(options: TailOptions): Promise<TailResult> {
     if (format === 'csv' && (options.header ?? (mark ? mark.bytes === 0 : saved === undefined))) batch.add(csvHeader(), start, false);
     const reader: Reader = {
       store: options.store,
-      filter: { eventTypePrefixes: types.length === 0 ? [USAGE_EVENT_PREFIX] : types.map((type) => USAGE_EVENT_PREFIX + type) },
+      filter: { eventTypePrefixes: types.length === 0 ? [USAGE_EVENT_PREFIX] : types.map((type) => usageEventType(type)) },
       keep: matcher(types, options.accountId),
       row: format === 'csv' ? (event) => csvRow(toUsageLine(event)) : ndjsonLine,
       batch,
@@ -206,8 +209,8 @@ function startPosition(from: FromPosition, head: number): number {
   return from;
 }
 
-function matcher(types: readonly string[], accountId: string | undefined): (event: TailEvent) => boolean {
-  const wanted = new Set(types.map((type) => USAGE_EVENT_PREFIX + type));
+function matcher(types: readonly KnownUsageType[], accountId: string | undefined): (event: TailEvent) => boolean {
+  const wanted = new Set<string>(types.map((type) => usageEventType(type)));
   return (event) => {
     // The store filters by prefix; a type that merely starts with a wanted one is not it.
     if (wanted.size > 0 && !wanted.has(event.type)) return false;

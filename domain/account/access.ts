@@ -4,14 +4,11 @@
 // account of a higher role type (AccountManagerImpl.checkCallerRoleTypeAllowedForUserOrAccountOperations,
 // checkCallerApiPermissionsForUserOrAccountOperations), so a domain admin of ROOT cannot reach the
 // root admin by way of the ROOT domain.
-import type { Role } from './account.js';
+import type { Caller } from './caller.js';
 import { isInDomainSubtree } from './domain.js';
 
-export interface AccessParty {
-  readonly accountId: string;
-  readonly role: Role;
-  readonly domainPath: string;
-}
+/** An account as access is decided for it: a caller's, or the owner of what it acts on. */
+export type AccessParty = Pick<Caller, 'accountId' | 'role' | 'domainPath'>;
 
 export function mayActFor(caller: AccessParty, owner: AccessParty): boolean {
   if (caller.role === 'ROOT_ADMIN' || caller.accountId === owner.accountId) return true;

@@ -9,8 +9,10 @@ import { isRejection, reject, type Decider, type DomainEvent, type Rejection } f
 import { firstFailure, requireId, requireName, requireTimestamp } from '../config/validation.js';
 import { ROOT_DOMAIN_PATH } from './domain.js';
 
+export const ACCOUNT_STREAM_PREFIX = 'account-';
+
 export function accountStream(accountId: string): string {
-  return `account-${accountId}`;
+  return `${ACCOUNT_STREAM_PREFIX}${accountId}`;
 }
 
 export const ROLES = ['ROOT_ADMIN', 'DOMAIN_ADMIN', 'USER'] as const;

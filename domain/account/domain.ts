@@ -6,8 +6,10 @@
 import { reject, type Decider, type DomainEvent } from '../shared/decider.js';
 import { firstFailure, requireId, requireName, requireTimestamp } from '../config/validation.js';
 
+export const DOMAIN_STREAM_PREFIX = 'domain-';
+
 export function domainStream(domainId: string): string {
-  return `domain-${domainId}`;
+  return `${DOMAIN_STREAM_PREFIX}${domainId}`;
 }
 
 export const ROOT_DOMAIN_NAME = 'ROOT';

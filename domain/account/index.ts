@@ -1,3 +1,4 @@
 export * from './domain.js';
 export * from './account.js';
 export * from './access.js';
+export * from './caller.js';

@@ -16,9 +16,11 @@ import {
 } from './registry.js';
 import { requireId } from './validation.js';
 
-export const GLOBAL_CONFIG_STREAM = 'config-global';
+/** Both kinds of configuration stream begin with it. */
+export const CONFIG_STREAM_PREFIX = 'config-';
+export const GLOBAL_CONFIG_STREAM = `${CONFIG_STREAM_PREFIX}global`;
 export function configStream(zoneId?: string | null): string {
-  return zoneId === undefined || zoneId === null ? GLOBAL_CONFIG_STREAM : `config-zone-${zoneId}`;
+  return zoneId === undefined || zoneId === null ? GLOBAL_CONFIG_STREAM : `${CONFIG_STREAM_PREFIX}zone-${zoneId}`;
 }
 
 export interface ConfigState {

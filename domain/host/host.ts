@@ -17,8 +17,10 @@ import {
 import { HYPERVISOR_TYPES, type HypervisorType } from '../zone/zone.js';
 import { capacityShortfall, describeResources, requestedCpu, totalCpu, type ComputeResources } from './capacity.js';
 
+export const HOST_STREAM_PREFIX = 'host-';
+
 export function hostStream(hostId: string): string {
-  return `host-${hostId}`;
+  return `${HOST_STREAM_PREFIX}${hostId}`;
 }
 
 export const HOST_DRIVERS = ['simulator', 'libvirt'] as const;

@@ -1,7 +1,7 @@
 // What may be asked of one instance. Requests come from API callers; Record* commands are the
 // outcomes sagas and agents report back. Everything a decision needs travels on the command.
 import type {
-  Caller,
+  InstanceCaller,
   CustomCompute,
   Details,
   LeaseExpiryAction,
@@ -18,7 +18,7 @@ interface Base {
 }
 
 interface Requested extends Base {
-  readonly caller: Caller;
+  readonly caller: InstanceCaller;
 }
 
 /** Asynchronous operations carry the id of the job the API handed back, so outcomes can close it. */

@@ -3,12 +3,12 @@ import { isRejection, reject, type Decision, type Rejection } from '../shared/de
 import type { DestroyInstance, ExpungeInstance, RecordExpunged, RecordExpungeFailed, RecoverInstance } from './commands.js';
 import type { InstanceEvent } from './events.js';
 import { messages } from './messages.js';
-import type { Caller } from './model.js';
+import type { InstanceCaller } from './model.js';
 import { Outcome, expectMove } from './outcome.js';
 import { rootVolumeOf, type Instance } from './state.js';
 import { vmUsage, volumeCreated, volumeDeleted } from './usage.js';
 
-const mayExpungeOrRecover = (caller: Caller, allowed: boolean) => caller.role !== 'USER' || allowed;
+const mayExpungeOrRecover = (caller: InstanceCaller, allowed: boolean) => caller.role !== 'USER' || allowed;
 
 export interface DestroyPlan {
   readonly jobId: string;

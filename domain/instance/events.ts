@@ -12,7 +12,7 @@ import type {
   TemplateSnapshot,
   Volume,
 } from './model.js';
-import type { UsageEvent } from './usage.js';
+import { isUsageEventType, type UsageEvent } from './usage.js';
 
 /**
  * Work a stop request promises to finish once the instance is down. It names its own job: a forced
@@ -306,5 +306,5 @@ export function machineEventOf(event: InstanceDomainEvent): MachineEvent | null 
 }
 
 export function isUsageEvent(event: InstanceEvent): event is UsageEvent {
-  return event.type.startsWith('usage.');
+  return isUsageEventType(event.type);
 }

@@ -1,14 +1,12 @@
 // Plain values the instance aggregate keeps and its commands carry. The application layer looks
 // offerings, templates and config up and passes snapshots of them in, so decisions never read elsewhere.
+import type { Caller } from '../account/index.js';
+import type { LeaseExpiryAction } from '../offering/index.js';
 
-export type Role = 'ROOT_ADMIN' | 'DOMAIN_ADMIN' | 'USER';
+export type { LeaseExpiryAction };
 
-export interface Caller {
-  readonly role: Role;
-  readonly accountId: string;
-}
-
-export type LeaseExpiryAction = 'STOP' | 'DESTROY';
+/** What an instance's decisions need of their caller: its role and its account. */
+export type InstanceCaller = Pick<Caller, 'role' | 'accountId'>;
 
 /** The compute offering as it was when the instance took it; a later edit of the offering does not reach here. */
 export interface ServiceOfferingSnapshot {

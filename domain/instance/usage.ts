@@ -6,17 +6,48 @@ import type { Instance } from './state.js';
 
 export const USAGE_VERSION = 1;
 
-export type UsageType =
-  | 'VM.CREATE'
-  | 'VM.START'
-  | 'VM.STOP'
-  | 'VM.DESTROY'
-  | 'VM.UPGRADE'
-  | 'VM.DYNAMIC.SCALE'
-  | 'VOLUME.CREATE'
-  | 'VOLUME.DELETE'
-  | 'NETWORK.OFFERING.ASSIGN'
-  | 'NETWORK.OFFERING.REMOVE';
+/** Every usage event's type is this prefix and its usage type: `usage.VM.START`. */
+export const USAGE_EVENT_PREFIX = 'usage.';
+
+/** The usage types an instance's life emits. */
+export const EMITTED_USAGE_TYPES = [
+  'VM.CREATE',
+  'VM.START',
+  'VM.STOP',
+  'VM.DESTROY',
+  'VM.UPGRADE',
+  'VM.DYNAMIC.SCALE',
+  'VOLUME.CREATE',
+  'VOLUME.DELETE',
+  'NETWORK.OFFERING.ASSIGN',
+  'NETWORK.OFFERING.REMOVE',
+] as const;
+export type UsageType = (typeof EMITTED_USAGE_TYPES)[number];
+
+/** In the contract (docs/usage-events.md) for VM snapshots, which nothing emits yet. */
+export const RESERVED_USAGE_TYPES = ['VMSNAPSHOT.CREATE', 'VMSNAPSHOT.DELETE'] as const;
+
+/** The usage types the log may hold, without the prefix: what a consumer may ask for. */
+export const USAGE_TYPES = [...EMITTED_USAGE_TYPES, ...RESERVED_USAGE_TYPES] as const;
+export type KnownUsageType = (typeof USAGE_TYPES)[number];
+
+export function isKnownUsageType(type: string): type is KnownUsageType {
+  return (USAGE_TYPES as readonly string[]).includes(type);
+}
+
+/** The event type of a usage type: `VM.START` is logged as `usage.VM.START`. */
+export function usageEventType<T extends KnownUsageType>(type: T): `${typeof USAGE_EVENT_PREFIX}${T}` {
+  return `${USAGE_EVENT_PREFIX}${type}`;
+}
+
+export function isUsageEventType(eventType: string): boolean {
+  return eventType.startsWith(USAGE_EVENT_PREFIX);
+}
+
+/** The usage type of a usage event's type (`usage.VM.START` → `VM.START`); any other text as it is. */
+export function usageTypeOf(eventType: string): string {
+  return isUsageEventType(eventType) ? eventType.slice(USAGE_EVENT_PREFIX.length) : eventType;
+}
 
 /** CloudStack's `UsageEventVO.DynamicParameters`, present when the offering leaves compute open. */
 export interface UsageDetails {
@@ -25,7 +56,11 @@ export interface UsageDetails {
   readonly memory: number;
 }
 
-export interface UsagePayload {
+/**
+ * What every usage event carries. `Details` is what the instance domain writes; a reader of the log
+ * takes it as `unknown`, since the reserved types carry other details (a VM snapshot's id).
+ */
+export interface UsagePayload<Details = UsageDetails | null> {
   readonly usageVersion: typeof USAGE_VERSION;
   readonly accountId: string;
   readonly domainId: string;
@@ -36,11 +71,14 @@ export interface UsagePayload {
   readonly templateId: string | null;
   readonly size: number | null;
   readonly resourceType: string | null;
-  readonly details: UsageDetails | null;
+  readonly details: Details;
   readonly occurredAt: string;
 }
 
-export type UsageEvent = DomainEvent<`usage.${UsageType}`, UsagePayload>;
+/** What a usage event says of the resource it bills (the fields of CloudStack's usage_event row), as read from the log. */
+export type UsageSubject = Omit<UsagePayload<unknown>, 'usageVersion' | 'occurredAt'>;
+
+export type UsageEvent = DomainEvent<`${typeof USAGE_EVENT_PREFIX}${UsageType}`, UsagePayload>;
 
 type VmUsageType = 'VM.CREATE' | 'VM.START' | 'VM.STOP' | 'VM.DESTROY' | 'VM.UPGRADE' | 'VM.DYNAMIC.SCALE';
 
@@ -52,7 +90,7 @@ function owner(instance: Instance): Pick<UsagePayload, 'usageVersion' | 'account
 export function vmUsage(type: VmUsageType, instance: Instance, at: string): UsageEvent {
   const offering = instance.serviceOffering;
   return {
-    type: `usage.${type}`,
+    type: usageEventType(type),
     data: {
       ...owner(instance),
       resourceId: instance.id,
@@ -71,7 +109,7 @@ export function vmUsage(type: VmUsageType, instance: Instance, at: string): Usag
 
 export function volumeCreated(instance: Instance, volume: Volume, at: string): UsageEvent {
   return {
-    type: 'usage.VOLUME.CREATE',
+    type: usageEventType('VOLUME.CREATE'),
     data: {
       ...owner(instance),
       resourceId: volume.id,
@@ -88,7 +126,7 @@ export function volumeCreated(instance: Instance, volume: Volume, at: string): U
 
 export function volumeDeleted(instance: Instance, volume: Volume, at: string): UsageEvent {
   return {
-    type: 'usage.VOLUME.DELETE',
+    type: usageEventType('VOLUME.DELETE'),
     data: {
       ...owner(instance),
       resourceId: volume.id,
@@ -105,7 +143,7 @@ export function volumeDeleted(instance: Instance, volume: Volume, at: string): U
 
 function nicUsage(type: 'NETWORK.OFFERING.ASSIGN' | 'NETWORK.OFFERING.REMOVE', instance: Instance, nic: Nic, size: number, at: string): UsageEvent {
   return {
-    type: `usage.${type}`,
+    type: usageEventType(type),
     data: {
       ...owner(instance),
       resourceId: instance.id,

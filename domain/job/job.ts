@@ -5,8 +5,15 @@
 import type { AgentCommand, AgentReply } from '../agent-protocol/index.js';
 import { reject, type Decider, type DomainEvent } from '../shared/decider.js';
 
+export const JOB_STREAM_PREFIX = 'job-';
+
 export function jobStream(jobId: string): string {
-  return `job-${jobId}`;
+  return `${JOB_STREAM_PREFIX}${jobId}`;
+}
+
+/** The job a stream belongs to; undefined for any other stream. */
+export function jobIdOfStream(stream: string): string | undefined {
+  return stream.startsWith(JOB_STREAM_PREFIX) ? stream.slice(JOB_STREAM_PREFIX.length) : undefined;
 }
 
 /** What the job keeps of an agent's reply to one of its commands. */

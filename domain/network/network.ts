@@ -18,8 +18,10 @@ import {
   type Ipv4Cidr,
 } from './addressing.js';
 
+export const NETWORK_STREAM_PREFIX = 'network-';
+
 export function networkStream(networkId: string): string {
-  return `network-${networkId}`;
+  return `${NETWORK_STREAM_PREFIX}${networkId}`;
 }
 
 export const GUEST_NETWORK_TYPES = ['L2', 'Shared', 'Isolated'] as const;

@@ -17,8 +17,10 @@ import {
 } from '../config/validation.js';
 import { checkLeaseDuration, leaseMessages, parseLeaseExpiryAction, type LeaseExpiryAction } from './lease.js';
 
+export const OFFERING_STREAM_PREFIX = 'offering-';
+
 export function offeringStream(offeringId: string): string {
-  return `offering-${offeringId}`;
+  return `${OFFERING_STREAM_PREFIX}${offeringId}`;
 }
 
 /** CloudStack refuses less than 32 MiB for any instance. */

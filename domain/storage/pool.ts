@@ -4,8 +4,10 @@
 import { isRejection, reject, type Decider, type DomainEvent, type Rejection } from '../shared/decider.js';
 import { firstFailure, normalizeTags, requireId, requireName, requireTimestamp } from '../config/validation.js';
 
+export const STORAGE_POOL_STREAM_PREFIX = 'storagepool-';
+
 export function storagePoolStream(poolId: string): string {
-  return `storagepool-${poolId}`;
+  return `${STORAGE_POOL_STREAM_PREFIX}${poolId}`;
 }
 
 export const STORAGE_POOL_TYPES = ['NFS', 'local', 'SharedMountPoint'] as const;

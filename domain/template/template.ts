@@ -6,8 +6,10 @@ import { firstFailure, optionalText, requireBoolean, requireId, requireName, req
 import { osTypeByDescription, osTypeMessages } from '../os-type/index.js';
 import { HYPERVISOR_TYPES, type HypervisorType } from '../zone/zone.js';
 
+export const TEMPLATE_STREAM_PREFIX = 'template-';
+
 export function templateStream(templateId: string): string {
-  return `template-${templateId}`;
+  return `${TEMPLATE_STREAM_PREFIX}${templateId}`;
 }
 
 export const TEMPLATE_FORMATS = ['QCOW2', 'RAW', 'VHD', 'VHDX', 'OVA', 'TAR', 'ISO'] as const;

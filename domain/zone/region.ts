@@ -5,7 +5,9 @@
 import { reject, type Decider, type DomainEvent } from '../shared/decider.js';
 import { firstFailure, requireId, requireName } from '../config/validation.js';
 
-export const REGION_STREAM = 'region-local';
+export const REGION_STREAM_PREFIX = 'region-';
+/** The one region there is: CloudStack's `Local`. */
+export const REGION_STREAM = `${REGION_STREAM_PREFIX}local`;
 
 export interface ZoneNameClaim {
   readonly zoneId: string;

@@ -17,8 +17,10 @@ export type HypervisorType = (typeof HYPERVISOR_TYPES)[number];
 
 export type AllocationState = 'Enabled' | 'Disabled';
 
+export const ZONE_STREAM_PREFIX = 'zone-';
+
 export function zoneStream(zoneId: string): string {
-  return `zone-${zoneId}`;
+  return `${ZONE_STREAM_PREFIX}${zoneId}`;
 }
 
 export interface Cluster {

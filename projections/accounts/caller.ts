@@ -1,14 +1,9 @@
 import type { Database } from 'better-sqlite3';
-import type { EnabledState, Role } from '../../domain/account/index.js';
+import type { Caller, EnabledState, Role } from '../../domain/account/index.js';
 import { prepared } from '../sql.js';
 
 /** Who an API key belongs to. Disabled users and accounts are returned as such: refusing them is the API's call. */
-export interface Caller {
-  readonly userId: string;
-  readonly accountId: string;
-  readonly role: Role;
-  readonly domainId: string;
-  readonly domainPath: string;
+export interface ApiKeyOwner extends Caller {
   readonly accountState: EnabledState;
   readonly userState: EnabledState;
 }
@@ -27,7 +22,7 @@ interface CallerRow {
  * The caller whose API key hashes to `apiKeyHash` (see the domain's `hashApiKey`). Nothing makes hashes
  * unique across accounts, so a hash shared by two users identifies no one and authenticates no one.
  */
-export function findCallerByApiKeyHash(db: Database, apiKeyHash: string): Caller | undefined {
+export function findCallerByApiKeyHash(db: Database, apiKeyHash: string): ApiKeyOwner | undefined {
   const rows = prepared(
     db,
     `SELECT u.id AS user_id, a.id AS account_id, a.role, a.domain_id, a.domain_path, a.state AS account_state, u.state AS user_state

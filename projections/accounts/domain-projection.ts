@@ -1,6 +1,6 @@
 // The domain tree, from the `domain-<id>` streams. Name claims (child domains, account names) are the
 // aggregate's concurrency guard and are not shown; the accounts come from their own streams.
-import type { DomainEventType } from '../../domain/account/index.js';
+import { DOMAIN_STREAM_PREFIX, type DomainEventType } from '../../domain/account/index.js';
 import type { Projection } from '../projection.js';
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
 import { canonicalTime } from '../sql.js';
@@ -19,7 +19,7 @@ export const domainProjection: Projection = {
     CREATE INDEX acct_domain_by_created ON acct_domain (created, id);
     CREATE INDEX acct_domain_by_path ON acct_domain (path);
   `,
-  filter: { streamNamePrefixes: ['domain-'] },
+  filter: { streamNamePrefixes: [DOMAIN_STREAM_PREFIX] },
   handle(recorded, db) {
     const event = toDomainEvent<DomainEventType>(recorded);
     if (event.type !== 'DomainCreated') return;

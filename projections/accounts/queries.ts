@@ -82,6 +82,12 @@ export function listDomains(db: Database, args: ListDomainsArgs = {}): Connectio
   return listPage(db, byCreated<DomainRow>('acct_domain', [args.path != null ? inSubtree('path', args.path) : undefined]), args, domainNode);
 }
 
+/** The ids of the domain at this path and of every domain below it: a domain admin's reach. */
+export function domainSubtreeIds(db: Database, path: string): string[] {
+  const rows = prepared(db, 'SELECT id FROM acct_domain WHERE substr(path, 1, length(?)) = ?').all(path, path) as Array<{ id: string }>;
+  return rows.map((row) => row.id);
+}
+
 export function getDomain(db: Database, id: string): DomainTreeNode | undefined {
   const row = prepared(db, 'SELECT * FROM acct_domain WHERE id = ?').get(id) as DomainRow | undefined;
   return row && domainNode(row);

@@ -1,6 +1,6 @@
 // Explicitly set configuration values, from `config-global` and `config-zone-<id>`. Only overrides are
 // stored; defaults stay in the domain's registry so a changed default needs no rebuild.
-import type { ConfigEvent } from '../../domain/config/index.js';
+import { CONFIG_STREAM_PREFIX, type ConfigEvent } from '../../domain/config/index.js';
 import type { Projection } from '../projection.js';
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
 
@@ -18,7 +18,7 @@ export const configurationProjection: Projection = {
       PRIMARY KEY (scope, name)
     ) WITHOUT ROWID;
   `,
-  filter: { streamNamePrefixes: ['config-'] },
+  filter: { streamNamePrefixes: [CONFIG_STREAM_PREFIX] },
   handle(recorded, db) {
     const event = toDomainEvent<ConfigEvent>(recorded);
     switch (event.type) {

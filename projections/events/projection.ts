@@ -3,13 +3,30 @@
 // zones, hosts, offerings, settings, ...) belongs to the account that acted, as in CloudStack.
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
 import type { RecordedEvent } from '../../adapters/eventstore/port.js';
-import { INSTANCE_STREAM_PREFIX, type InstanceDomainEvent } from '../../domain/instance/index.js';
+import { ACCOUNT_STREAM_PREFIX } from '../../domain/account/index.js';
+import { CONFIG_STREAM_PREFIX } from '../../domain/config/index.js';
+import { HOST_STREAM_PREFIX } from '../../domain/host/index.js';
+import { INSTANCE_STREAM_PREFIX, isUsageEventType, type InstanceDomainEvent } from '../../domain/instance/index.js';
+import { NETWORK_STREAM_PREFIX } from '../../domain/network/index.js';
+import { OFFERING_STREAM_PREFIX } from '../../domain/offering/index.js';
+import { STORAGE_POOL_STREAM_PREFIX } from '../../domain/storage/index.js';
+import { TEMPLATE_STREAM_PREFIX } from '../../domain/template/index.js';
+import { ZONE_STREAM_PREFIX } from '../../domain/zone/index.js';
 import type { ActionEventType } from '../../domain/shared/action-event-types.js';
 import type { Projection, ReadModelWriter } from '../projection.js';
 import { administrationActionEvent, instanceActionEvent, type AdministrationDomainEvent } from './action-events.js';
 
 /** The streams of the administration: accounts, zones (with their clusters), hosts, storage pools, networks, offerings, templates, settings. */
-const ADMINISTRATION_STREAM_PREFIXES = ['account-', 'zone-', 'host-', 'storagepool-', 'network-', 'offering-', 'template-', 'config-'];
+const ADMINISTRATION_STREAM_PREFIXES = [
+  ACCOUNT_STREAM_PREFIX,
+  ZONE_STREAM_PREFIX,
+  HOST_STREAM_PREFIX,
+  STORAGE_POOL_STREAM_PREFIX,
+  NETWORK_STREAM_PREFIX,
+  OFFERING_STREAM_PREFIX,
+  TEMPLATE_STREAM_PREFIX,
+  CONFIG_STREAM_PREFIX,
+];
 
 interface Owner {
   readonly account_id: string;
@@ -49,7 +66,7 @@ export const eventsProjection: Projection = {
     CREATE TABLE events_accounts (account_id TEXT PRIMARY KEY, domain_id TEXT NOT NULL);
   `,
   handle(event, db) {
-    if (event.type.startsWith('usage.')) return;
+    if (isUsageEventType(event.type)) return;
     if (event.stream.startsWith(INSTANCE_STREAM_PREFIX)) handleInstanceEvent(event, db);
     else handleAdministrationEvent(event, db);
   },

@@ -1,7 +1,7 @@
 // The instances read model: one row per instance holding the state the domain's own evolve folds,
 // plus the columns the list filters use. Re-using evolve means the read model can never disagree
 // with the aggregate about what an event does.
-import { INSTANCE_STREAM_PREFIX, evolveInstance, type Instance, type InstanceEvent, type InstanceState } from '../../domain/instance/index.js';
+import { INSTANCE_STREAM_PREFIX, evolveInstance, isUsageEventType, type Instance, type InstanceEvent, type InstanceState } from '../../domain/instance/index.js';
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
 import { jobIdOfPending } from '../../domain/job/index.js';
 import type { Projection } from '../projection.js';
@@ -41,7 +41,7 @@ export const instancesProjection: Projection = {
   `,
   handle(event, db) {
     // Usage records are consequences, not facts about the instance: its state never depends on them.
-    if (event.type.startsWith('usage.')) return;
+    if (isUsageEventType(event.type)) return;
     const id = instanceIdOf(event.stream);
     const memoKey = `instances|${id}`;
     let row = db.memo.get(memoKey) as { instance: Instance; revision: number } | undefined;

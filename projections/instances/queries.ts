@@ -72,3 +72,19 @@ export function instancesOnHost(db: Database, hostId: string, states: readonly V
   const rows = prepared(db, `SELECT instance FROM instances WHERE host_id = ? AND expunged = 0 AND state IN (${states.map(() => '?').join(', ')})`).all(hostId, ...states) as Array<{ instance: string }>;
   return rows.map((row) => JSON.parse(row.instance) as Instance);
 }
+
+/** The instance (not expunged) a hypervisor knows by this internal name: how an agent's report finds it. */
+export function instanceIdByInstanceName(db: Database, instanceName: string): string | undefined {
+  const row = prepared(db, 'SELECT id FROM instances WHERE instance_name = ? AND expunged = 0').get(instanceName) as { id: string } | undefined;
+  return row?.id;
+}
+
+/** Destroyed instances not expunged yet, with when they were destroyed: what the expunge sweep weighs. */
+export function destroyedInstances(db: Database): Array<{ id: string; zoneId: string; accountId: string; since: string }> {
+  return prepared(db, "SELECT id, zone_id AS zoneId, account_id AS accountId, state_since AS since FROM instances WHERE state = 'Destroyed' AND expunged = 0").all() as Array<{
+    id: string;
+    zoneId: string;
+    accountId: string;
+    since: string;
+  }>;
+}

@@ -2,13 +2,13 @@
 // it when the job ends, which is the instance as of completion: the instance's events that settled
 // the job precede the job's end in the log, and projections apply events in log order.
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
-import type { JobEvent } from '../../domain/job/index.js';
+import { JOB_STREAM_PREFIX, type JobEvent } from '../../domain/job/index.js';
 import type { Projection } from '../projection.js';
 
 export const jobsProjection: Projection = {
   name: 'jobs',
   version: 2,
-  filter: { streamNamePrefixes: ['job-'] },
+  filter: { streamNamePrefixes: [JOB_STREAM_PREFIX] },
   schema: `
     CREATE TABLE jobs (
       id           TEXT PRIMARY KEY,
@@ -33,7 +33,7 @@ export const jobsProjection: Projection = {
   `,
   handle(event, db) {
     const job = toDomainEvent<JobEvent>(event);
-    const jobId = event.stream.slice('job-'.length);
+    const jobId = event.stream.slice(JOB_STREAM_PREFIX.length);
     switch (job.type) {
       case 'JobOpened':
         db.run(

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { Instance } from '../../domain/instance/index.js';
+import type { Instance, PendingOperation } from '../../domain/instance/index.js';
 import { toVirtualMachineView, type VirtualMachineView } from '../instances/view.js';
 import { listPage, where, type Condition, type ListQuery } from '../listing.js';
 import type { Connection, PageRequest } from '../pagination.js';
@@ -81,6 +81,19 @@ export function listJobs(db: Database, visibility: Visibility, filter: JobFilter
 /** Jobs not finished yet: what a restarted orchestrator resumes. */
 export function pendingJobs(db: Database): Array<{ id: string; instanceId: string }> {
   return (prepared(db, "SELECT id, instance_id AS instanceId FROM jobs WHERE status = 'PENDING' ORDER BY created_at").all() as Array<{ id: string; instanceId: string }>);
+}
+
+/**
+ * Instances busy with a job whose stream was never opened (a crash between the instance's command and
+ * the job's), with the operation they wait on.
+ */
+export function instancesAwaitingUnopenedJobs(db: Database): Array<{ id: string; accountId: string; jobId: string; pending: PendingOperation | null }> {
+  const rows = prepared(
+    db,
+    `SELECT i.id, i.account_id AS accountId, i.pending_job AS jobId, i.instance FROM instances i
+     WHERE i.pending_job IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = i.pending_job)`,
+  ).all() as Array<{ id: string; accountId: string; jobId: string; instance: string }>;
+  return rows.map((row) => ({ id: row.id, accountId: row.accountId, jobId: row.jobId, pending: (JSON.parse(row.instance) as { pending: PendingOperation | null }).pending }));
 }
 
 /** The unfinished job of an instance, if any. */

@@ -4,25 +4,12 @@
 // rebuild. Every row is keyed by the id of the event that opened it, and every event is applied at
 // most once (`usage_records_applied`), so a replayed or repeated event never adds or moves a record.
 import type { RecordedEvent } from '../../adapters/eventstore/port.js';
+import { USAGE_EVENT_PREFIX, usageTypeOf, type UsageSubject } from '../../domain/instance/index.js';
 import type { ReadModelWriter, Projection } from '../projection.js';
 import { USAGE_RECORD_TYPES, type UsageRecordType } from './usage-types.js';
 
-const PREFIX = 'usage.';
-
-/** The §2.2 fields this projection reads; anything else in the payload is carried through untouched. */
-interface Payload {
-  readonly accountId: string;
-  readonly domainId: string;
-  readonly zoneId: string;
-  readonly resourceId: string;
-  readonly resourceName: string;
-  readonly offeringId: string | null;
-  readonly templateId: string | null;
-  readonly size: number | null;
-  readonly resourceType: string | null;
-  readonly details: unknown;
-  readonly atMs: number;
-}
+/** The §2.2 fields this projection reads, with the time as epoch milliseconds; anything else in the payload is carried through untouched. */
+type Payload = UsageSubject & { readonly atMs: number };
 
 interface OpenRow {
   id: string;
@@ -33,7 +20,7 @@ interface OpenRow {
 export const usageRecordsProjection: Projection = {
   name: 'usage_records',
   version: 1,
-  filter: { eventTypePrefixes: [PREFIX] },
+  filter: { eventTypePrefixes: [USAGE_EVENT_PREFIX] },
   schema: `
     CREATE TABLE usage_records (
       id            TEXT PRIMARY KEY,
@@ -65,7 +52,7 @@ export const usageRecordsProjection: Projection = {
     const payload = payloadOf(event);
     // A payload without the fields every usage event carries is not one vmledger wrote; it bills nothing.
     if (!payload) return;
-    apply(new Intervals(db, event, payload), event.type.slice(PREFIX.length), payload);
+    apply(new Intervals(db, event, payload), usageTypeOf(event.type), payload);
   },
 };
 

@@ -6,7 +6,7 @@ import { where } from '../listing.js';
 import { InvalidPageRequestError, decodeCursor, pageSize, toConnection, type Connection, type PageRequest } from '../pagination.js';
 import { prepared } from '../sql.js';
 import { InvalidTimeWindowError, windowBound } from '../time-range.js';
-import type { UsageSubject } from '../usage/queries.js';
+import type { UsageSubject } from '../../domain/instance/index.js';
 import { visibleTo, type Visibility } from '../visibility.js';
 import { splitAtMidnights } from './day-split.js';
 import { USAGE_RECORD_TYPES, usageRecordTypeOf, type UsageRecordType } from './usage-types.js';

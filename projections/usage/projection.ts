@@ -1,13 +1,12 @@
 // Usage events as billing consumers read them from the log: one row per `usage.*` event, with its
 // log position and event id, so a consumer can check this view against the log itself.
+import { USAGE_EVENT_PREFIX, usageTypeOf } from '../../domain/instance/index.js';
 import type { Projection } from '../projection.js';
-
-export const USAGE_TYPE_PREFIX = 'usage.';
 
 export const usageEventsProjection: Projection = {
   name: 'usage_events',
   version: 1,
-  filter: { eventTypePrefixes: [USAGE_TYPE_PREFIX] },
+  filter: { eventTypePrefixes: [USAGE_EVENT_PREFIX] },
   schema: `
     CREATE TABLE usage_events (
       position      INTEGER PRIMARY KEY,
@@ -37,7 +36,7 @@ export const usageEventsProjection: Projection = {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       event.position,
       event.id,
-      event.type.slice(USAGE_TYPE_PREFIX.length),
+      usageTypeOf(event.type),
       text(d.accountId) ?? '',
       text(d.domainId) ?? '',
       text(d.zoneId) ?? '',

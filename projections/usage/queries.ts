@@ -1,22 +1,9 @@
 import type { Database } from 'better-sqlite3';
+import { usageTypeOf, type UsageSubject } from '../../domain/instance/index.js';
 import { byPosition, listPage, where } from '../listing.js';
 import type { Connection, PageRequest } from '../pagination.js';
 import { occurredBetween } from '../time-range.js';
 import { visibleTo, type Visibility } from '../visibility.js';
-
-/** What a usage event says of the resource it bills: the fields of CloudStack's usage_event row. */
-export interface UsageSubject {
-  readonly accountId: string;
-  readonly domainId: string;
-  readonly zoneId: string;
-  readonly resourceId: string;
-  readonly resourceName: string;
-  readonly offeringId: string | null;
-  readonly templateId: string | null;
-  readonly size: number | null;
-  readonly resourceType: string | null;
-  readonly details: unknown;
-}
 
 export interface UsageEventView extends UsageSubject {
   /** Without the `usage.` prefix, e.g. VM.START. */
@@ -52,7 +39,8 @@ interface UsageRow {
 
 /** Usage events in log order, as consumers read them from the log. */
 export function listUsageEvents(db: Database, visibility: Visibility, filter: UsageEventFilter, page: PageRequest): Connection<UsageEventView> {
-  const type = filter.type?.startsWith('usage.') ? filter.type.slice('usage.'.length) : filter.type;
+  // Asked with or without the prefix: `usage.VM.START` is VM.START.
+  const type = filter.type == null ? filter.type : usageTypeOf(filter.type);
   const conditions = [
     visibleTo(visibility),
     filter.accountId ? where('account_id = ?', filter.accountId) : undefined,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { CommandEnvelope } from '../../adapters/eventstore/command-handler.js';
 import { Commander } from '../../adapters/eventstore/commander.js';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
-import { instanceDecider, type Caller, type InstanceCommand, type ServiceOfferingSnapshot } from '../../domain/instance/index.js';
+import { instanceDecider, instanceStream, type InstanceCaller, type InstanceCommand, type ServiceOfferingSnapshot } from '../../domain/instance/index.js';
 import { eventsProjection } from '../../projections/events/projection.js';
 import { instancesProjection } from '../../projections/instances/projection.js';
 import { getInstance, listInstances } from '../../projections/instances/queries.js';
@@ -19,7 +19,7 @@ import type { SuiteContext } from './runner.js';
 
 const INSTANCES = 10_000;
 const CALLERS = 64;
-const owner: Caller = { role: 'USER', accountId: 'acct-bench' };
+const owner: InstanceCaller = { role: 'USER', accountId: 'acct-bench' };
 const offering: ServiceOfferingSnapshot = {
   id: 'so-small', name: 'Small Instance', cpuNumber: 1, cpuSpeed: 500, memory: 512, customized: false,
   minCpuNumber: null, maxCpuNumber: null, minMemory: null, maxMemory: null, dynamicScalingEnabled: true, hostTags: [], offerHa: false,
@@ -62,7 +62,7 @@ export async function lifecycleFigures({ report }: SuiteContext): Promise<void> 
           const instanceId = ids[n]!;
           for (const command of lifecycle(instanceId, n, at)) {
             const envelope: CommandEnvelope = { actor: { kind: 'system', component: 'bench' }, correlationId: instanceId, occurredAt: at };
-            await commander.execute(`instance-${instanceId}`, instanceDecider, command, envelope);
+            await commander.execute(instanceStream(instanceId), instanceDecider, command, envelope);
             commands++;
           }
         }

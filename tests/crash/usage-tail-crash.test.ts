@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import { fileOutput } from '../../api/usage-tail/output.js';
 import { tailUsage, type TailFormat } from '../../api/usage-tail/tail.js';
+import { instanceStream, usageEventType, type KnownUsageType } from '../../domain/instance/index.js';
 import { writeUsageLog } from '../support/usage-log-writer.js';
 import { payload } from '../unit/usage/usage-log.js';
 
@@ -107,8 +108,8 @@ describe('usage tail killed at random points', () => {
     const before = await store.headPosition();
     // Ten appends of a domain event and three usage events each, while the tail waits.
     for (let i = 0; i < 10; i++) {
-      const usage = (type: string) => ({ id: randomUUID(), type: `usage.${type}`, data: payload({ accountId: 'acct-live' }) });
-      await store.append(`instance-${randomUUID()}`, [{ id: randomUUID(), type: 'InstanceStarted', data: {} }, usage('VM.START'), usage('NETWORK.OFFERING.ASSIGN'), usage('VOLUME.CREATE')], 'no_stream');
+      const usage = (type: KnownUsageType) => ({ id: randomUUID(), type: usageEventType(type), data: payload({ accountId: 'acct-live' }) });
+      await store.append(instanceStream(randomUUID()), [{ id: randomUUID(), type: 'InstanceStarted', data: {} }, usage('VM.START'), usage('NETWORK.OFFERING.ASSIGN'), usage('VOLUME.CREATE')], 'no_stream');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const head = await store.headPosition();

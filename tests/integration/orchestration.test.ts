@@ -18,6 +18,7 @@ import { seedDemo, type DemoZone } from '../../api/control-plane/demo.js';
 import { ApiError, type Caller, type ControlPlane, type JobView } from '../../api/control-plane/port.js';
 import { startStack, type Stack } from '../../api/stack.js';
 import { accountDecider, accountStream } from '../../domain/account/index.js';
+import { instanceStream } from '../../domain/instance/index.js';
 import { jobDecider, jobStream } from '../../domain/job/index.js';
 import { networkDecider, networkStream } from '../../domain/network/index.js';
 import { CLAIM_GRACE_MS, releaseOrphanedClaims } from '../../sagas/orphaned-claims.js';
@@ -255,7 +256,7 @@ describe('orchestration', () => {
     const again = await stack.controlPlane.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name: 'half-deployed', startVm: false });
     expect((await finished({ ...w, cp: stack.controlPlane }, again)).status).toBe('SUCCEEDED');
     // And the instance that never was can never be recorded now.
-    const abandoned = await w.store.readStream(`instance-${ghost}`);
+    const abandoned = await w.store.readStream(instanceStream(ghost));
     expect(abandoned.map((e) => e.type)).toEqual(['InstanceDeploymentAbandoned']);
   });
 

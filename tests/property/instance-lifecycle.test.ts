@@ -7,7 +7,7 @@ import {
   isUsageEvent,
   machineEventOf,
   transition,
-  type Caller,
+  type InstanceCaller,
   type InstanceCommand,
   type InstanceDomainEvent,
   type InstanceEvent,
@@ -61,7 +61,7 @@ interface Intent {
   readonly host: 0 | 1 | 2;
   readonly power: PowerState;
   readonly flag: boolean;
-  readonly role: Caller['role'];
+  readonly role: InstanceCaller['role'];
   readonly allow: boolean;
   readonly pick: number;
 }
@@ -72,7 +72,7 @@ const intentArb: fc.Arbitrary<Intent> = fc.record({
   host: fc.constantFrom(0 as const, 1 as const, 2 as const),
   power: fc.constantFrom<PowerState>('running', 'stopped', 'shutdown'),
   flag: fc.boolean(),
-  role: fc.constantFrom<Caller['role']>('ROOT_ADMIN', 'DOMAIN_ADMIN', 'USER'),
+  role: fc.constantFrom<InstanceCaller['role']>('ROOT_ADMIN', 'DOMAIN_ADMIN', 'USER'),
   allow: fc.boolean(),
   pick: fc.nat(7),
 });
@@ -115,7 +115,7 @@ function deployCommand(choice: DeployChoice): InstanceCommand {
 function toCommand(intent: Intent, state: InstanceState, step: number): InstanceCommand {
   const at = new Date(Date.UTC(2025, 2, 1, 10, step)).toISOString();
   const base = { instanceId: ID.vm, at };
-  const caller: Caller = intent.role === 'USER' ? owner : { role: intent.role, accountId: 'acct-admin' };
+  const caller: InstanceCaller = intent.role === 'USER' ? owner : { role: intent.role, accountId: 'acct-admin' };
   const pendingJob = state.exists ? (state.pending?.jobId ?? undefined) : undefined;
   const jobId = intent.staleJob || pendingJob === undefined ? `job-${step}` : pendingJob;
   const newJob = `job-${step}`;

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
-import type { Caller, InstanceCommand, InstanceState } from '../../domain/instance/index.js';
+import type { InstanceCaller, InstanceCommand, InstanceState } from '../../domain/instance/index.js';
 import { ReadModel } from '../../projections/read-model.js';
 import { listUsageRecords, usageRecordsProjection, type UsageRecordType, type UsageRecordView } from '../../projections/usage-records/index.js';
 import { ID, custom, deploy, medium, nic1, small } from '../unit/instance/fixtures.js';
@@ -50,7 +50,7 @@ const runArb = fc.record({
   windowCut: fc.oneof(fc.constant(1000), fc.integer({ min: 1, max: 1000 })),
 });
 
-const admin: Caller = { role: 'ROOT_ADMIN', accountId: 'acct-admin' };
+const admin: InstanceCaller = { role: 'ROOT_ADMIN', accountId: 'acct-admin' };
 
 function naturalNext(state: InstanceState, pick: number): Kind {
   if (!state.exists) return 'start';

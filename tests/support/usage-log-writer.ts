@@ -3,8 +3,9 @@
 // every event is sealed into its stream's hash chain. For the tail's crash test and the benchmarks.
 import { randomUUID } from 'node:crypto';
 import type { EventData, EventStore } from '../../adapters/eventstore/port.js';
+import { instanceStream, usageEventType, type UsageType } from '../../domain/instance/index.js';
 
-const USAGE = ['VM.CREATE', 'VOLUME.CREATE', 'NETWORK.OFFERING.ASSIGN', 'VM.START', 'VM.STOP', 'NETWORK.OFFERING.REMOVE', 'VM.UPGRADE', 'VM.DYNAMIC.SCALE', 'VOLUME.DELETE', 'VM.DESTROY'];
+const USAGE: readonly UsageType[] = ['VM.CREATE', 'VOLUME.CREATE', 'NETWORK.OFFERING.ASSIGN', 'VM.START', 'VM.STOP', 'NETWORK.OFFERING.REMOVE', 'VM.UPGRADE', 'VM.DYNAMIC.SCALE', 'VOLUME.DELETE', 'VM.DESTROY'];
 
 export interface UsageLogShape {
   readonly events: number;
@@ -27,7 +28,7 @@ export async function writeUsageLog(store: EventStore, shape: UsageLogShape): Pr
       const size = Math.min(shape.perAppend, shape.events - written);
       const from = revisions.get(streamNo) ?? -1;
       revisions.set(streamNo, from + size);
-      appends.push(store.append(`instance-${uuidOf(streamNo)}`, batch(streamNo, size, from + 1, shape.accounts), from === -1 ? 'no_stream' : from));
+      appends.push(store.append(instanceStream(uuidOf(streamNo)), batch(streamNo, size, from + 1, shape.accounts), from === -1 ? 'no_stream' : from));
       written += size;
     }
     await Promise.all(appends);
@@ -44,7 +45,7 @@ function batch(streamNo: number, size: number, firstRevision: number, accounts: 
       ? { id: randomUUID(), type: 'InstanceStarted', data: { instanceId, hostId: 'c0ffee00-0000-4000-8000-000000000001', state: 'Running' }, metadata }
       : {
           id: randomUUID(),
-          type: `usage.${USAGE[(firstRevision + i) % USAGE.length]}`,
+          type: usageEventType(USAGE[(firstRevision + i) % USAGE.length]!),
           data: {
             usageVersion: 1,
             accountId: `acct-${streamNo % accounts}`,

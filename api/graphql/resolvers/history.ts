@@ -1,7 +1,9 @@
 // The audit trail, the usage events and the usage records. Dates arrive normalised to UTC by the DateTime scalar.
-import { isUsageRecordType, type UsageRecordType } from '../../../projections/usage-records/index.js';
-import type { Args, Resolver } from '../context.js';
-import { optionalString, pageArgs, requiredString } from './args.js';
+import { USAGE_RECORD_TYPES, type UsageRecordType } from '../../../projections/usage-records/index.js';
+import { optionalEnum, optionalString, pageArgs, requiredString } from '../../control-plane/args.js';
+import type { Resolver } from '../context.js';
+
+const USAGE_RECORD_TYPE_NAMES = Object.keys(USAGE_RECORD_TYPES) as UsageRecordType[];
 
 export const historyQueries: Readonly<Record<string, Resolver>> = {
   events: (_source, args, { controlPlane, caller }) =>
@@ -25,13 +27,7 @@ export const historyQueries: Readonly<Record<string, Resolver>> = {
       accountId: optionalString(args, 'accountId'),
       startDate: requiredString(args, 'startDate'),
       endDate: requiredString(args, 'endDate'),
-      type: optionalUsageRecordType(args),
+      type: optionalEnum(args, 'type', USAGE_RECORD_TYPE_NAMES),
       ...pageArgs(args),
     }),
 };
-
-function optionalUsageRecordType(args: Args): UsageRecordType | null | undefined {
-  const value = optionalString(args, 'type');
-  if (value === null || value === undefined || isUsageRecordType(value)) return value;
-  throw new TypeError(`argument type should be a UsageRecordType by the schema, got ${value}`);
-}

@@ -2,7 +2,7 @@
 // validates the arguments; the nodes it returns are the projections' node shapes.
 import type { Connection } from '../../../projections/pagination.js';
 import type { Args, Resolver } from '../context.js';
-import { optionalString, pageArgs, requiredString } from './args.js';
+import { optionalString, pageArgs, requiredString } from '../../control-plane/args.js';
 
 /** The arguments as given, without graphql-js's null-prototype objects leaking into the control plane. */
 function plain(args: Args): Record<string, unknown> {

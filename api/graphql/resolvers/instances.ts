@@ -1,15 +1,16 @@
 // Instance queries and mutations: argument translation only; every decision is the control plane's.
-import type { Resolver } from '../context.js';
+import { LEASE_EXPIRY_ACTIONS } from '../../../domain/offering/index.js';
 import {
   optionalBoolean,
   optionalDetails,
-  optionalLeaseExpiryAction,
+  optionalEnum,
   optionalNumber,
   optionalString,
   optionalStringList,
   pageArgs,
   requiredString,
-} from './args.js';
+} from '../../control-plane/args.js';
+import type { Resolver } from '../context.js';
 
 export const instanceQueries: Readonly<Record<string, Resolver>> = {
   virtualMachines: (_source, args, { controlPlane, caller }) =>
@@ -48,7 +49,7 @@ export const instanceMutations: Readonly<Record<string, Resolver>> = {
       userData: optionalString(args, 'userData'),
       details: optionalDetails(args),
       leaseDuration: optionalNumber(args, 'leaseDuration'),
-      leaseExpiryAction: optionalLeaseExpiryAction(args, 'leaseExpiryAction'),
+      leaseExpiryAction: optionalEnum(args, 'leaseExpiryAction', LEASE_EXPIRY_ACTIONS),
       account: optionalString(args, 'account'),
       domainId: optionalString(args, 'domainId'),
       clientToken: optionalString(args, 'clientToken'),
@@ -96,7 +97,7 @@ export const instanceMutations: Readonly<Record<string, Resolver>> = {
       osTypeId: optionalString(args, 'osTypeId'),
       deleteProtection: optionalBoolean(args, 'deleteProtection'),
       leaseDuration: optionalNumber(args, 'leaseDuration'),
-      leaseExpiryAction: optionalLeaseExpiryAction(args, 'leaseExpiryAction'),
+      leaseExpiryAction: optionalEnum(args, 'leaseExpiryAction', LEASE_EXPIRY_ACTIONS),
       details: optionalDetails(args),
       haEnable: optionalBoolean(args, 'haEnable'),
     }),

@@ -1,6 +1,6 @@
 import type { Resolver, SubscriptionResolver } from '../context.js';
 import type { JobStatus } from '../../control-plane/port.js';
-import { optionalString, pageArgs, requiredString } from './args.js';
+import { optionalString, pageArgs, requiredString } from '../../control-plane/args.js';
 import { jobUpdates } from './job-updates.js';
 
 export const jobQueries: Readonly<Record<string, Resolver>> = {

@@ -1,7 +1,7 @@
 // Hosts with their capacity, from the `host-<id>` streams. Every reservation is a row, and the host's
 // used CPU/memory are recomputed from those rows after each change, so the totals cannot drift from
 // the reservations even when one instance's reservation is replaced by a resize.
-import type { HostEvent, HostResourceState } from '../../../domain/host/index.js';
+import { HOST_STREAM_PREFIX, type HostEvent, type HostResourceState } from '../../../domain/host/index.js';
 import type { Projection, ReadModelWriter } from '../../projection.js';
 import { toDomainEvent } from '../../../adapters/eventstore/domain-event.js';
 import { canonicalTime } from '../../sql.js';
@@ -45,7 +45,7 @@ export const hostProjection: Projection = {
     ) WITHOUT ROWID;
     CREATE INDEX infra_host_reservation_by_instance ON infra_host_reservation (instance_id);
   `,
-  filter: { streamNamePrefixes: ['host-'] },
+  filter: { streamNamePrefixes: [HOST_STREAM_PREFIX] },
   handle(recorded, db) {
     const event = toDomainEvent<HostEvent>(recorded);
     switch (event.type) {

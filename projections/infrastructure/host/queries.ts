@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { HostStatus } from '../../../domain/host/index.js';
 import type { Connection, PageRequest } from '../../pagination.js';
 import { byCreated, listPage, where } from '../../listing.js';
 import { prepared } from '../../sql.js';
@@ -63,4 +64,19 @@ export function listHostReservations(db: Database, hostId: string): HostReservat
 export function listInstanceReservations(db: Database, instanceId: string): HostReservationNode[] {
   const rows = prepared(db, 'SELECT * FROM infra_host_reservation WHERE instance_id = ? ORDER BY host_id').all(instanceId) as ReservationRow[];
   return rows.map(reservationNode);
+}
+
+// Liveness is watched for hosts whose agent sends heartbeats: not removed, and not simulated (a
+// simulated host's agent lives in this process and cannot fall silent on its own).
+
+/** The status of a host whose heartbeats are watched; undefined for any other host. */
+export function watchedHostStatus(db: Database, hostId: string): HostStatus | undefined {
+  const row = prepared(db, "SELECT status FROM infra_host WHERE id = ? AND removed = 0 AND driver <> 'simulator'").get(hostId) as { status: HostStatus } | undefined;
+  return row?.status;
+}
+
+/** The watched hosts that are Up: those a silence can disconnect. */
+export function watchedHostsUp(db: Database): string[] {
+  const rows = prepared(db, "SELECT id FROM infra_host WHERE removed = 0 AND driver <> 'simulator' AND status = 'Up'").all() as Array<{ id: string }>;
+  return rows.map((row) => row.id);
 }

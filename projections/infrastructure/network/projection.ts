@@ -1,5 +1,5 @@
 // Guest networks and the addresses their NICs hold, from the `network-<id>` streams.
-import type { NetworkEvent } from '../../../domain/network/index.js';
+import { NETWORK_STREAM_PREFIX, type NetworkEvent } from '../../../domain/network/index.js';
 import type { Projection } from '../../projection.js';
 import { toDomainEvent } from '../../../adapters/eventstore/domain-event.js';
 import { canonicalTime, occurredAt } from '../../sql.js';
@@ -39,7 +39,7 @@ export const networkProjection: Projection = {
     CREATE INDEX infra_network_address_by_position ON infra_network_address (network_id, position, nic_id);
     CREATE INDEX infra_network_address_by_instance ON infra_network_address (instance_id);
   `,
-  filter: { streamNamePrefixes: ['network-'] },
+  filter: { streamNamePrefixes: [NETWORK_STREAM_PREFIX] },
   handle(recorded, db) {
     const event = toDomainEvent<NetworkEvent>(recorded);
     switch (event.type) {

@@ -3,6 +3,7 @@ import type { GuestNetworkType } from '../../../domain/network/index.js';
 import type { Connection, PageRequest } from '../../pagination.js';
 import { byCreated, listPage, where, type ListQuery } from '../../listing.js';
 import { prepared } from '../../sql.js';
+import { ownedByNobodyOrWithin, type Reach } from '../../visibility.js';
 
 /**
  * CloudStack's Network.State as far as vmledger models it: a shared or L2 network is usable once
@@ -96,6 +97,16 @@ export function listNetworks(db: Database, args: ListNetworksArgs = {}): Connect
     args.zoneId != null ? where('zone_id = ?', args.zoneId) : undefined,
     args.id != null ? where('id = ?', args.id) : undefined,
     args.accountId != null ? where('account_id = ?', args.accountId) : undefined,
+  ];
+  return listPage(db, byCreated<NetworkRow>('infra_network', conditions), args, networkNode);
+}
+
+/** Shared and L2 networks (owned by no account) and the isolated networks of the accounts within reach, oldest first. */
+export function listReachableNetworks(db: Database, reach: Reach, args: PageRequest & { readonly zoneId?: string | null } = {}): Connection<NetworkNode> {
+  const conditions = [
+    where('deleted = 0'),
+    args.zoneId != null ? where('zone_id = ?', args.zoneId) : undefined,
+    ownedByNobodyOrWithin(reach, 'account_id IS NULL'),
   ];
   return listPage(db, byCreated<NetworkRow>('infra_network', conditions), args, networkNode);
 }

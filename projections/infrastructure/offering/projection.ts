@@ -1,6 +1,6 @@
 // Service and disk offerings, from the `offering-<id>` streams. The compute spec is flattened into
 // columns (null where a kind has no such field) because that is how the API shows it.
-import type { ComputeSpec, OfferingEvent } from '../../../domain/offering/index.js';
+import { OFFERING_STREAM_PREFIX, type ComputeSpec, type OfferingEvent } from '../../../domain/offering/index.js';
 import type { Projection } from '../../projection.js';
 import { toDomainEvent } from '../../../adapters/eventstore/domain-event.js';
 import { canonicalTime, flag } from '../../sql.js';
@@ -41,7 +41,7 @@ export const offeringProjection: Projection = {
     );
     CREATE INDEX infra_offering_disk_by_created ON infra_offering_disk (deleted, created, id);
   `,
-  filter: { streamNamePrefixes: ['offering-'] },
+  filter: { streamNamePrefixes: [OFFERING_STREAM_PREFIX] },
   handle(recorded, db) {
     const event = toDomainEvent<OfferingEvent>(recorded);
     switch (event.type) {

@@ -1,6 +1,6 @@
 // Primary storage pools, from the `storagepool-<id>` streams. Like hosts, allocated bytes are the sum of
 // the per-volume reservation rows, recomputed on each change so a re-reservation replaces, never adds.
-import type { StoragePoolEvent } from '../../../domain/storage/index.js';
+import { STORAGE_POOL_STREAM_PREFIX, type StoragePoolEvent } from '../../../domain/storage/index.js';
 import type { Projection, ReadModelWriter } from '../../projection.js';
 import { toDomainEvent } from '../../../adapters/eventstore/domain-event.js';
 import { canonicalTime } from '../../sql.js';
@@ -34,7 +34,7 @@ export const storagePoolProjection: Projection = {
       PRIMARY KEY (pool_id, volume_id)
     ) WITHOUT ROWID;
   `,
-  filter: { streamNamePrefixes: ['storagepool-'] },
+  filter: { streamNamePrefixes: [STORAGE_POOL_STREAM_PREFIX] },
   handle(recorded, db) {
     const event = toDomainEvent<StoragePoolEvent>(recorded);
     switch (event.type) {

@@ -1,5 +1,5 @@
 // Registered templates, from the `template-<id>` streams.
-import type { TemplateEvent } from '../../../domain/template/index.js';
+import { TEMPLATE_STREAM_PREFIX, type TemplateEvent } from '../../../domain/template/index.js';
 import type { Projection } from '../../projection.js';
 import { toDomainEvent } from '../../../adapters/eventstore/domain-event.js';
 import { canonicalTime, flag } from '../../sql.js';
@@ -26,7 +26,7 @@ export const templateProjection: Projection = {
     );
     CREATE INDEX infra_template_by_created ON infra_template (deleted, created, id);
   `,
-  filter: { streamNamePrefixes: ['template-'] },
+  filter: { streamNamePrefixes: [TEMPLATE_STREAM_PREFIX] },
   handle(recorded, db) {
     const event = toDomainEvent<TemplateEvent>(recorded);
     switch (event.type) {

@@ -5,6 +5,7 @@ import type { HypervisorType } from '../../../domain/zone/index.js';
 import type { Connection, PageRequest } from '../../pagination.js';
 import { byCreated, listPage, where } from '../../listing.js';
 import { prepared } from '../../sql.js';
+import { ownedByNobodyOrWithin, type Reach } from '../../visibility.js';
 
 export interface TemplateNode {
   readonly id: string;
@@ -75,6 +76,17 @@ export function listTemplates(db: Database, args: ListTemplatesArgs = {}): Conne
     where('deleted = 0'),
     args.id != null ? where('id = ?', args.id) : undefined,
     args.zoneId != null ? where('zone_id = ? OR zone_id IS NULL', args.zoneId) : undefined,
+  ];
+  return listPage(db, byCreated<TemplateRow>('infra_template', conditions), args, templateNode);
+}
+
+/** Public templates and the private ones of the accounts within reach, not deleted, oldest first. */
+export function listReachableTemplates(db: Database, reach: Reach, args: ListTemplatesArgs = {}): Connection<TemplateNode> {
+  const conditions = [
+    where('deleted = 0'),
+    args.id != null ? where('id = ?', args.id) : undefined,
+    args.zoneId != null ? where('zone_id = ? OR zone_id IS NULL', args.zoneId) : undefined,
+    ownedByNobodyOrWithin(reach, 'is_public = 1'),
   ];
   return listPage(db, byCreated<TemplateRow>('infra_template', conditions), args, templateNode);
 }

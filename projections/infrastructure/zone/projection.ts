@@ -1,5 +1,5 @@
 // Zones and their clusters, from the `zone-<id>` streams (clusters live in their zone's stream).
-import type { ZoneEvent } from '../../../domain/zone/index.js';
+import { ZONE_STREAM_PREFIX, type ZoneEvent } from '../../../domain/zone/index.js';
 import type { Projection } from '../../projection.js';
 import { toDomainEvent } from '../../../adapters/eventstore/domain-event.js';
 import { canonicalTime } from '../../sql.js';
@@ -26,7 +26,7 @@ export const zoneProjection: Projection = {
     CREATE INDEX infra_zone_cluster_by_created ON infra_zone_cluster (created, id);
     CREATE INDEX infra_zone_cluster_by_zone ON infra_zone_cluster (zone_id, created, id);
   `,
-  filter: { streamNamePrefixes: ['zone-'] },
+  filter: { streamNamePrefixes: [ZONE_STREAM_PREFIX] },
   handle(recorded, db) {
     const event = toDomainEvent<ZoneEvent>(recorded);
     switch (event.type) {

@@ -27,7 +27,7 @@ import {
   updateConfiguration,
   zones,
   type InfrastructureServices,
-} from '../../../api/control-plane/infrastructure.js';
+} from '../../../api/control-plane/infrastructure/index.js';
 import { ApiError, type Caller, type ErrorCode } from '../../../api/control-plane/port.js';
 import type { HostNode } from '../../../projections/infrastructure/index.js';
 

@@ -2,7 +2,7 @@
 import { fold, isRejection } from '../../../domain/shared/decider.js';
 import {
   instanceDecider,
-  type Caller,
+  type InstanceCaller as Caller,
   type DeployInstance,
   type InstanceCommand,
   type InstanceEvent,

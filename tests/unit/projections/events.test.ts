@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../adapters/eventstore/command-handler.js';
 import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-event-store.js';
+import { accountStream } from '../../../domain/account/index.js';
+import { GLOBAL_CONFIG_STREAM } from '../../../domain/config/index.js';
+import { hostStream } from '../../../domain/host/index.js';
 import { ACTION_EVENT_TYPES, isActionEventType } from '../../../domain/shared/action-event-types.js';
+import { zoneStream } from '../../../domain/zone/index.js';
 import { administrationActionEvent, type AdministrationDomainEvent } from '../../../projections/events/action-events.js';
 import { eventsProjection } from '../../../projections/events/projection.js';
 import { listEvents } from '../../../projections/events/queries.js';
@@ -242,9 +246,9 @@ describe('the events read model of the administration', () => {
   }
 
   it('files what an admin does under the admin’s account and domain, with the admin as actor', async () => {
-    await append('account-acct-admin', { kind: 'system', component: 'bootstrap' }, accountCreated('acct-admin', 'dom-root', 'admin'));
-    await append(`zone-${ZONE}`, admin, { type: 'ZoneCreated', data: { zoneId: ZONE, name: 'zone-b', networkType: 'Advanced', created: AT } });
-    await append('host-host-1', admin, hostAdded, {
+    await append(accountStream('acct-admin'), { kind: 'system', component: 'bootstrap' }, accountCreated('acct-admin', 'dom-root', 'admin'));
+    await append(zoneStream(ZONE), admin, { type: 'ZoneCreated', data: { zoneId: ZONE, name: 'zone-b', networkType: 'Advanced', created: AT } });
+    await append(hostStream('host-1'), admin, hostAdded, {
       type: 'HostCapacityReserved',
       data: { hostId: 'host-1', instanceId: 'vm-1', cpuNumber: 1, cpuSpeed: 500, memory: 512 },
     });
@@ -262,8 +266,8 @@ describe('the events read model of the administration', () => {
   });
 
   it('shows a domain admin what its domain’s accounts did, and a user nothing of the administration', async () => {
-    await append('account-acct-admin', { kind: 'system', component: 'bootstrap' }, accountCreated('acct-admin', 'dom-root', 'admin'));
-    await append('config-global', admin, { type: 'ConfigurationUpdated', data: { name: 'expunge.delay', value: '120', zoneId: null } });
+    await append(accountStream('acct-admin'), { kind: 'system', component: 'bootstrap' }, accountCreated('acct-admin', 'dom-root', 'admin'));
+    await append(GLOBAL_CONFIG_STREAM, admin, { type: 'ConfigurationUpdated', data: { name: 'expunge.delay', value: '120', zoneId: null } });
     expect(listEvents(model.db, { kind: 'domains', domainIds: ['dom-root'] }, {}, {}).nodes.map((e) => e.type)).toEqual(['CONFIGURATION.VALUE.EDIT']);
     expect(listEvents(model.db, { kind: 'domains', domainIds: ['dom-other'] }, {}, {}).totalCount).toBe(0);
     expect(listEvents(model.db, { kind: 'account', accountId: 'acct-user' }, {}, {}).totalCount).toBe(0);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handleCommand } from '../../../adapters/eventstore/command-handler.js';
 import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-event-store.js';
-import { instanceDecider, type InstanceCommand } from '../../../domain/instance/index.js';
+import { USAGE_EVENT_PREFIX, instanceDecider, instanceStream, type InstanceCommand } from '../../../domain/instance/index.js';
 import { eventsProjection } from '../../../projections/events/projection.js';
 import { listEvents } from '../../../projections/events/queries.js';
 import { instancesProjection } from '../../../projections/instances/projection.js';
@@ -40,7 +40,7 @@ describe('instance, events and usage read models', () => {
     let last = 0;
     for (const command of commands) {
       const result = await handleCommand(store, {
-        stream: `instance-${instanceId}`,
+        stream: instanceStream(instanceId),
         decider: instanceDecider,
         command,
         envelope: { actor: { kind: 'user', userId: 'u-1', accountId: owner.accountId, role: 'USER' }, correlationId: 'c', occurredAt: command.at },
@@ -134,7 +134,7 @@ describe('instance, events and usage read models', () => {
     await deployAndRun();
     const usage = listUsageEvents(model.db, all, { accountId: ID.account }, {});
     expect(usage.nodes.map((u) => u.type)).toEqual(['VM.CREATE', 'VOLUME.CREATE', 'NETWORK.OFFERING.ASSIGN', 'VM.START']);
-    const logged = await store.readAll({ filter: { eventTypePrefixes: ['usage.'] } });
+    const logged = await store.readAll({ filter: { eventTypePrefixes: [USAGE_EVENT_PREFIX] } });
     expect(usage.nodes.map((u) => [u.position, u.eventId])).toEqual(logged.map((e) => [e.position, e.id]));
     expect(usage.nodes[2]).toMatchObject({ resourceId: ID.vm, resourceName: ID.nic2, size: 1, offeringId: 'netoff-shared' });
     expect(usage.nodes[3]).toMatchObject({ resourceName: 'web-1', resourceType: 'KVM', offeringId: 'so-small', templateId: 'tmpl-debian', occurredAt: LATER });

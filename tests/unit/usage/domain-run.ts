@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { CommandRejectedError, handleCommand } from '../../../adapters/eventstore/command-handler.js';
 import type { EventStore } from '../../../adapters/eventstore/port.js';
-import { instanceDecider, type InstanceCommand, type InstanceEvent, type InstanceState } from '../../../domain/instance/index.js';
+import { instanceDecider, instanceStream, type InstanceCommand, type InstanceEvent, type InstanceState } from '../../../domain/instance/index.js';
 
 export interface Applied {
   readonly command: InstanceCommand;
@@ -18,7 +18,7 @@ export async function runCommands(store: EventStore, commands: readonly Instance
   for (const command of commands) {
     try {
       const result = await handleCommand(store, {
-        stream: `instance-${command.instanceId}`,
+        stream: instanceStream(command.instanceId),
         decider: instanceDecider,
         command,
         envelope: { actor: { kind: 'system', component: 'test' }, correlationId: randomUUID(), occurredAt: command.at },

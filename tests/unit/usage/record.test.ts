@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../adapters/eventstore/hash-chain.js';
 import type { JsonObject, JsonValue, RecordedEvent, StoredEvent } from '../../../adapters/eventstore/port.js';
 import { ndjsonLine, ndjsonRow, toUsageLine } from '../../../api/usage-tail/record.js';
+import { instanceStream } from '../../../domain/instance/index.js';
 
-const envelope = { id: '3f0a0b1c-0000-4000-8000-000000000001', type: 'usage.VM.START', stream: 'instance-x', revision: 3, position: 42, recordedAt: '2025-03-01T10:00:00.000Z' };
+const envelope = { id: '3f0a0b1c-0000-4000-8000-000000000001', type: 'usage.VM.START', stream: instanceStream('x'), revision: 3, position: 42, recordedAt: '2025-03-01T10:00:00.000Z' };
 
 describe('an NDJSON record', () => {
   it('is the merged record, whether the payload comes as stored text or parsed, whatever the payload holds', () => {

@@ -10,6 +10,7 @@ import { readCheckpoint, writeCheckpoint } from '../../../api/usage-tail/checkpo
 import { fileOutput, streamOutput } from '../../../api/usage-tail/output.js';
 import { csvHeader } from '../../../api/usage-tail/record.js';
 import { PositionBeyondHeadError, UnknownUsageTypeError, tailUsage, type TailOptions } from '../../../api/usage-tail/tail.js';
+import { instanceStream, usageEventType, type KnownUsageType } from '../../../domain/instance/index.js';
 import { payload } from './usage-log.js';
 
 describe('usage tail', () => {
@@ -25,14 +26,14 @@ describe('usage tail', () => {
   });
 
   /** Appends a domain event and a usage event per entry, to one instance stream each. */
-  async function append(...entries: Array<[type: string, account: string]>): Promise<number[]> {
+  async function append(...entries: Array<[type: KnownUsageType, account: string]>): Promise<number[]> {
     const positions: number[] = [];
     for (const [type, account] of entries) {
       const result = await store.append(
-        `instance-${randomUUID()}`,
+        instanceStream(randomUUID()),
         [
           { id: randomUUID(), type: 'InstanceSomething', data: {} },
-          { id: randomUUID(), type: `usage.${type}`, data: payload({ accountId: account }) },
+          { id: randomUUID(), type: usageEventType(type), data: payload({ accountId: account }) },
         ],
         'no_stream',
       );

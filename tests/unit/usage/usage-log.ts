@@ -4,12 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-event-store.js';
-import type { UsagePayload, UsageType } from '../../../domain/instance/index.js';
+import { instanceStream, usageEventType, type KnownUsageType, type UsagePayload } from '../../../domain/instance/index.js';
 import { ReadModel } from '../../../projections/read-model.js';
 import { listUsageRecords, usageRecordsProjection, type UsageRecordFilter, type UsageRecordView } from '../../../projections/usage-records/index.js';
 import type { Visibility } from '../../../projections/visibility.js';
-
-export type AnyUsageType = UsageType | 'VMSNAPSHOT.CREATE' | 'VMSNAPSHOT.DELETE';
 
 export const VM = 'vm-1';
 
@@ -35,7 +33,7 @@ export interface UsageLog {
   readonly store: SqliteEventStore;
   readonly model: ReadModel;
   /** Appends one usage event to the instance's stream and waits until the read model has it; returns its id. */
-  usage(type: AnyUsageType, at: string, fields?: Parameters<typeof payload>[0], stream?: string): Promise<string>;
+  usage(type: KnownUsageType, at: string, fields?: Parameters<typeof payload>[0], stream?: string): Promise<string>;
   records(filter: Partial<UsageRecordFilter>, clock?: { timeZone?: string; now?: string }, visibility?: Visibility): UsageRecordView[];
   close(): Promise<void>;
 }
@@ -47,9 +45,9 @@ export async function openUsageLog(): Promise<UsageLog> {
   return {
     store,
     model,
-    async usage(type, at, fields = {}, stream = `instance-${String(fields.resourceId ?? VM)}`) {
+    async usage(type, at, fields = {}, stream = instanceStream(String(fields.resourceId ?? VM))) {
       const id = randomUUID();
-      const result = await store.append(stream, [{ id, type: `usage.${type}`, data: payload({ ...fields, occurredAt: at }) }], 'any');
+      const result = await store.append(stream, [{ id, type: usageEventType(type), data: payload({ ...fields, occurredAt: at }) }], 'any');
       await model.waitForPosition(result.positions[0]!, 5000);
       return id;
     },

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../../api/control-plane/port.js';
 import { buildExecutableSchema } from '../../../api/graphql/executable-schema.js';
 import { graphql } from '../../../api/graphql/graphql-js.js';
+import { instanceStream, usageEventType } from '../../../domain/instance/index.js';
 import type { UsageRecordView } from '../../../projections/usage-records/index.js';
 import { buildStackLog, type StackLog } from '../audit/stack-log.js';
 import { payload } from './usage-log.js';
@@ -75,8 +76,8 @@ describe('usageRecords', () => {
     // An allocation of days ago, as the log of a long-running cloud holds it.
     const instanceId = randomUUID();
     const appended = await log.store.append(
-      `instance-${instanceId}`,
-      [{ id: randomUUID(), type: 'usage.VM.CREATE', data: { ...payload({ resourceId: instanceId, accountId: 'acct-old' }), occurredAt: '2025-03-01T10:00:00.000Z' } }],
+      instanceStream(instanceId),
+      [{ id: randomUUID(), type: usageEventType('VM.CREATE'), data: { ...payload({ resourceId: instanceId, accountId: 'acct-old' }), occurredAt: '2025-03-01T10:00:00.000Z' } }],
       'no_stream',
     );
     await log.stack.readModel.waitForPosition(appended.positions[0]!, 5000);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfigValue, CONFIG_KEYS } from '../../../domain/config/index.js';
+import { instanceStream, usageEventType } from '../../../domain/instance/index.js';
 import { InvalidPageRequestError } from '../../../projections/pagination.js';
 import { InvalidTimeWindowError } from '../../../projections/time-range.js';
 import { listUsageRecords, splitAtMidnights, usageRecordsProjection } from '../../../projections/usage-records/index.js';
@@ -61,12 +62,12 @@ describe('usage records (CloudStack usage-server semantics)', () => {
   });
 
   it('bills VOLUME by size from VOLUME.CREATE to VOLUME.DELETE, and NETWORK_OFFERING per NIC from ASSIGN to REMOVE', async () => {
-    await log.usage('VOLUME.CREATE', '2025-03-01T10:00:00.000Z', { resourceId: 'vol-1', resourceName: 'ROOT-1', size: 2 ** 31, offeringId: null }, `instance-${VM}`);
-    await log.usage('VOLUME.CREATE', '2025-03-01T10:00:00.000Z', { resourceId: 'vol-2', resourceName: 'DATA-1', size: 2 ** 30, offeringId: 'disk-small', templateId: null }, `instance-${VM}`);
+    await log.usage('VOLUME.CREATE', '2025-03-01T10:00:00.000Z', { resourceId: 'vol-1', resourceName: 'ROOT-1', size: 2 ** 31, offeringId: null }, instanceStream(VM));
+    await log.usage('VOLUME.CREATE', '2025-03-01T10:00:00.000Z', { resourceId: 'vol-2', resourceName: 'DATA-1', size: 2 ** 30, offeringId: 'disk-small', templateId: null }, instanceStream(VM));
     await log.usage('NETWORK.OFFERING.ASSIGN', '2025-03-01T10:30:00.000Z', { resourceName: 'nic-1', offeringId: 'netoff-1', size: 1 });
     await log.usage('NETWORK.OFFERING.ASSIGN', '2025-03-01T10:30:00.000Z', { resourceName: 'nic-2', offeringId: 'netoff-2', size: 0 });
     await log.usage('NETWORK.OFFERING.REMOVE', '2025-03-01T11:30:00.000Z', { resourceName: 'nic-2', offeringId: 'netoff-2', size: 0 });
-    await log.usage('VOLUME.DELETE', '2025-03-01T12:00:00.000Z', { resourceId: 'vol-2', resourceName: 'DATA-1' }, `instance-${VM}`);
+    await log.usage('VOLUME.DELETE', '2025-03-01T12:00:00.000Z', { resourceId: 'vol-2', resourceName: 'DATA-1' }, instanceStream(VM));
     const records = log.records({}, { now: '2025-03-01T13:00:00.000Z' });
     expect(records.map((r) => [r.type, r.resourceId, r.resourceName, r.size, r.durationMs, r.endDate === null])).toEqual([
       ['VOLUME', 'vol-1', 'ROOT-1', 2 ** 31, 3 * H, true],
@@ -177,8 +178,8 @@ describe('usage records (CloudStack usage-server semantics)', () => {
   });
 
   it('ignores a usage event without the fields every usage event carries', async () => {
-    const stream = `instance-${randomUUID()}`;
-    await log.store.append(stream, [{ id: randomUUID(), type: 'usage.VM.CREATE', data: { resourceId: 'x' } }], 'no_stream');
+    const stream = instanceStream(randomUUID());
+    await log.store.append(stream, [{ id: randomUUID(), type: usageEventType('VM.CREATE'), data: { resourceId: 'x' } }], 'no_stream');
     await log.usage('VM.CREATE', '2025-03-01T10:00:00.000Z');
     expect(log.records({}).map((r) => r.resourceId)).toEqual([VM]);
     expect(payload().accountId).toBe('acct-1');

@@ -1,0 +1,9 @@
+// The instance operations of API.md. Each checks and resolves its arguments against the read model
+// (resolve.ts), hands the instance aggregate one command (whose refusal appends nothing), opens the
+// job, starts its saga, and returns once the read model shows the effect (run.ts).
+export { deployVirtualMachine } from './deploy.js';
+export { migrateVirtualMachine, rebootVirtualMachine, restoreVirtualMachine, startVirtualMachine, stopVirtualMachine } from './lifecycle.js';
+export { destroyVirtualMachine, expungeVirtualMachine, recoverVirtualMachine } from './removal.js';
+export { changeServiceForVirtualMachine, scaleVirtualMachine, updateVirtualMachine } from './changes.js';
+export { virtualMachines } from './list.js';
+export { offeringSnapshot, requireInstance } from './resolve.js';
