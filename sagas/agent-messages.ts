@@ -12,7 +12,7 @@ import { ORCHESTRATOR_REPLIES, ORCHESTRATOR_REPORTS } from '../adapters/hypervis
 import { hostDecider, hostStream } from '../domain/host/index.js';
 import { instanceDecider, instanceStream, type InstanceEvent, type PowerState } from '../domain/instance/index.js';
 import { jobDecider, jobIdOfCommand, jobStream } from '../domain/job/index.js';
-import { prepared } from '../projections/sql.js';
+import { instanceIdByInstanceName } from '../projections/instances/queries.js';
 import type { SagaRunner } from './runner.js';
 
 export interface AgentMessageOptions {
@@ -94,7 +94,7 @@ async function onReport(options: AgentMessageOptions, delivery: Delivery): Promi
     return;
   }
   for (const domain of report.domains) {
-    const instanceId = instanceByName(options.readModel(), domain.instanceName);
+    const instanceId = instanceIdByInstanceName(options.readModel(), domain.instanceName);
     if (!instanceId) continue;
     await recordReport(options, instanceId, report.hostId, domain.powerState === 'running' ? 'running' : 'stopped');
   }
@@ -123,10 +123,6 @@ async function recordReport(options: AgentMessageOptions, instanceId: string, ho
   }
 }
 
-function instanceByName(db: Database, instanceName: string): string | undefined {
-  const row = prepared(db, 'SELECT id FROM instances WHERE instance_name = ? AND expunged = 0').get(instanceName) as { id: string } | undefined;
-  return row?.id;
-}
 
 /** Message ids of commands are derived from the command id, so a re-published command is the same message. */
 export function commandMessageId(commandId: string): string {

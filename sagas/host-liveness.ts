@@ -9,7 +9,7 @@ import type { Commander } from '../adapters/eventstore/commander.js';
 import { effectiveSetting } from '../domain/config/index.js';
 import { hostDecider, hostStream, type HostStatus } from '../domain/host/index.js';
 import { settingsSnapshot } from '../projections/configuration/index.js';
-import { prepared } from '../projections/sql.js';
+import { watchedHostStatus, watchedHostsUp } from '../projections/infrastructure/index.js';
 
 export interface HostLivenessOptions {
   readonly commander: Commander;
@@ -42,13 +42,11 @@ export class HostLiveness {
 
   /** A heartbeat: the host is alive now. */
   async heard(hostId: string): Promise<void> {
-    const row = prepared(this.options.readModel(), "SELECT status FROM infra_host WHERE id = ? AND removed = 0 AND driver <> 'simulator'").get(hostId) as
-      | { status: HostStatus }
-      | undefined;
+    const status = watchedHostStatus(this.options.readModel(), hostId);
     // A heartbeat for a host that is not watched (unknown, removed, simulated) is not remembered.
-    if (!row) return;
+    if (!status) return;
     this.lastHeard.set(hostId, this.options.clock.now().getTime());
-    if (row.status !== 'Up') await this.report(hostId, 'Up');
+    if (status !== 'Up') await this.report(hostId, 'Up');
   }
 
   /** Marks Disconnected every watched Up host not heard of within the timeout; returns their ids. */
@@ -56,8 +54,7 @@ export class HostLiveness {
     const db = this.options.readModel();
     const now = this.options.clock.now().getTime();
     const timeoutMs = this.timeoutMs(db);
-    const hosts = prepared(db, "SELECT id FROM infra_host WHERE removed = 0 AND driver <> 'simulator' AND status = 'Up'").all() as Array<{ id: string }>;
-    const silent = hosts.filter((host) => now - (this.lastHeard.get(host.id) ?? this.startedAt) > timeoutMs).map((host) => host.id);
+    const silent = watchedHostsUp(db).filter((id) => now - (this.lastHeard.get(id) ?? this.startedAt) > timeoutMs);
     for (const hostId of silent) await this.report(hostId, 'Disconnected');
     return silent;
   }
@@ -81,7 +78,7 @@ export class HostLiveness {
     const at = this.options.clock.now().toISOString();
     // A host removed meanwhile has no status to keep.
     await unlessRefused(
-      this.options.commander.execute(hostStream(hostId), hostDecider, { type: 'ReportHostStatus', status }, { actor: ACTOR, correlationId: `host-${hostId}`, occurredAt: at }),
+      this.options.commander.execute(hostStream(hostId), hostDecider, { type: 'ReportHostStatus', status }, { actor: ACTOR, correlationId: hostStream(hostId), occurredAt: at }),
     );
   }
 }

@@ -9,8 +9,8 @@ import type { Commander } from '../adapters/eventstore/commander.js';
 import { effectiveSetting } from '../domain/config/index.js';
 import { instanceDecider, instanceStream, type PendingOperation } from '../domain/instance/index.js';
 import { settingsSnapshot } from '../projections/configuration/index.js';
-import { pendingJobs } from '../projections/jobs/queries.js';
-import { prepared } from '../projections/sql.js';
+import { destroyedInstances } from '../projections/instances/queries.js';
+import { instancesAwaitingUnopenedJobs, pendingJobs } from '../projections/jobs/queries.js';
 import { consumeAgentMessages } from './agent-messages.js';
 import { HostLiveness } from './host-liveness.js';
 import { CLAIM_GRACE_MS, releaseOrphanedClaims } from './orphaned-claims.js';
@@ -57,13 +57,8 @@ export class Orchestrator {
   resume(): void {
     const db = this.options.readModel();
     for (const job of pendingJobs(db)) void this.options.runner.advance(job.id);
-    const orphans = prepared(
-      db,
-      `SELECT i.id, i.account_id AS accountId, i.pending_job AS jobId, i.instance FROM instances i
-       WHERE i.pending_job IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = i.pending_job)`,
-    ).all() as Array<{ id: string; accountId: string; jobId: string; instance: string }>;
-    for (const orphan of orphans) {
-      const pending = (JSON.parse(orphan.instance) as { pending: PendingOperation | null }).pending;
+    for (const orphan of instancesAwaitingUnopenedJobs(db)) {
+      const pending = orphan.pending;
       if (!pending) continue;
       void this.options.runner.advance(orphan.jobId, { instanceId: orphan.id, accountId: orphan.accountId, cmd: CMD_OF_PENDING[pending.kind] });
     }
@@ -94,12 +89,7 @@ export class Orchestrator {
   async sweep(): Promise<number> {
     const db = this.options.readModel();
     const now = this.options.clock.now();
-    const due = prepared(db, "SELECT id, zone_id AS zoneId, account_id AS accountId, state_since AS since FROM instances WHERE state = 'Destroyed' AND expunged = 0").all() as Array<{
-      id: string;
-      zoneId: string;
-      accountId: string;
-      since: string;
-    }>;
+    const due = destroyedInstances(db);
     let expunged = 0;
     for (const instance of due) {
       const snapshot = settingsSnapshot(db, instance.zoneId);

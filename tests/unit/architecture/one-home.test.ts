@@ -1,8 +1,6 @@
 // One home for each concept: stream names beside their aggregates, the usage vocabulary in
 // domain/instance/usage.ts, read-model SQL in projections/, one Caller and one Role. A second spelling
 // compiles and passes every other test until the two drift apart, so the sources are read here.
-// sagas/ is left out of the stream-name and SQL rules while it is being restructured: the queries it
-// asks have their functions in projections/*/queries.ts already.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,7 +35,7 @@ describe('one home for each concept', () => {
   it('spells stream names only beside their aggregates in domain/', () => {
     // 'zone-', `host-${id}` and the like: a category prefix closed by a quote or continued by an id.
     const inline = new RegExp(`['"\`](?:${CATEGORIES.join('|')})-(?:['"\`]|\\$\\{)`);
-    expect(matching(sources('api', 'projections', 'adapters'), inline)).toEqual([]);
+    expect(matching(sources('api', 'projections', 'adapters', 'sagas'), inline)).toEqual([]);
   });
 
   it('spells the usage event prefix only in domain/instance/usage.ts', () => {
@@ -49,7 +47,7 @@ describe('one home for each concept', () => {
 
   it('asks the read model in SQL only from projections/', () => {
     // The audit's table-by-table diff of two read-model files is about the database, not a read model's question.
-    const files = sources('api').filter((file) => file.path !== join('api', 'audit', 'read-model-diff.ts'));
+    const files = sources('api', 'sagas').filter((file) => file.path !== join('api', 'audit', 'read-model-diff.ts'));
     expect(matching(files, /\b(?:SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b|\.prepare\(|\bprepared\(/)).toEqual([]);
   });
 
