@@ -2,7 +2,6 @@ import {
   ANY,
   BACKWARDS,
   END,
-  EventStoreDBClient,
   FORWARDS,
   MaxAppendSizeExceededError,
   NO_STREAM,
@@ -32,6 +31,7 @@ import {
 } from '../port.js';
 import { GENESIS_HASH, chainContentOfText, seal, storedLink, type ChainContent } from '../hash-chain.js';
 import { assertExpectedRevision, assertStreamName, serialiseEvents, type SerialisedEvent } from '../validation.js';
+import { connectClient, type EsdbClient } from './esdb-client.js';
 import { isSystemRecord, matchesFilter, toRecorded } from './esdb-mapping.js';
 import { EsdbSubscription } from './esdb-subscription.js';
 
@@ -67,7 +67,7 @@ export class EsdbEventStore implements EventStore {
   private readonly pageSize: number;
 
   private constructor(
-    private readonly client: EventStoreDBClient,
+    private readonly client: EsdbClient,
     options: EsdbEventStoreOptions,
   ) {
     // A page re-reads the last event of the previous one (reads from a position are inclusive), so a
@@ -76,7 +76,12 @@ export class EsdbEventStore implements EventStore {
   }
 
   static connect(connectionString: string, options: EsdbEventStoreOptions = {}): EsdbEventStore {
-    return new EsdbEventStore(EventStoreDBClient.connectionString(connectionString), options);
+    return new EsdbEventStore(connectClient(connectionString), options);
+  }
+
+  /** The store over a client already made: the tests' scripted fake of `@eventstore/db-client`. */
+  static withClient(client: EsdbClient, options: EsdbEventStoreOptions = {}): EsdbEventStore {
+    return new EsdbEventStore(client, options);
   }
 
   /**

@@ -2,10 +2,10 @@ import {
   START,
   type AllStreamResolvedEvent,
   type AllStreamSubscription,
-  type EventStoreDBClient,
   type Position,
 } from '@eventstore/db-client';
 import type { SubscribeOptions, Subscription, SubscriptionMessage } from '../port.js';
+import type { EsdbClient } from './esdb-client.js';
 import { isSystemRecord, matchesFilter, serverFilter, toRecorded } from './esdb-mapping.js';
 
 // The client stream is paused while this many messages wait for the consumer, so a slow consumer of a
@@ -44,7 +44,7 @@ export class EsdbSubscription implements Subscription {
   private reported = 0;
 
   constructor(
-    private readonly client: EventStoreDBClient,
+    private readonly client: EsdbClient,
     private readonly options: SubscribeOptions,
     private readonly headPosition: () => Promise<number>,
     private readonly onClose: (subscription: EsdbSubscription) => void,
