@@ -4,6 +4,15 @@
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/**
+ * The most one append may hold, in bytes: the UTF-8 of every event's data and metadata as stored (with
+ * its hash-chain link) and its type counted twice. Both stores refuse a bigger append with
+ * `InvalidAppendError` before writing anything. It is EventStoreDB's default MaxAppendSize, which
+ * the server applies to the whole append (counting less of it than this does); a writer that merges
+ * appends splits them under it.
+ */
+export const MAX_APPEND_BYTES = 1024 * 1024;
+
 /** What a writer hands to `append`. `id` is a UUID; a repeat of the same id at the same place is a no-op. */
 export interface EventData {
   readonly id: string;
