@@ -164,6 +164,22 @@ export class CorruptEventError extends EventStoreError {
   }
 }
 
+/**
+ * The stream was deleted in the store by someone else (vmledger deletes nothing): EventStoreDB's
+ * tombstone (`hard`, which also refuses reads) or its soft delete (`soft`: the stream reads as empty,
+ * and writing into it would continue its old revisions). Nothing is written to it.
+ */
+export class StreamDeletedError extends EventStoreError {
+  readonly code = 'STREAM_DELETED';
+  constructor(
+    readonly stream: string,
+    readonly how: 'hard' | 'soft',
+  ) {
+    super(`stream ${stream} was deleted in the store (${how === 'hard' ? 'tombstoned' : 'soft-deleted'}); it can no longer be written`);
+    this.name = 'StreamDeletedError';
+  }
+}
+
 export class EventStoreClosedError extends EventStoreError {
   readonly code = 'STORE_CLOSED';
   constructor() {

@@ -192,8 +192,17 @@ export class FakeEsdbServer {
 
   // --- the server's side of each call -----------------------------------------------------------
 
+  /** Runs `hook` just before the server answers the `n`-th call from now (1: the next), of whatever kind. */
+  beforeCall(n: number, hook: () => void): void {
+    this.numberedHooks.set(this.calls.length + n, hook);
+  }
+
+  private readonly numberedHooks = new Map<number, () => void>();
+
   call(call: Call): ServiceError | undefined {
     this.calls.push(call);
+    this.numberedHooks.get(this.calls.length)?.();
+    this.numberedHooks.delete(this.calls.length);
     const hooks = this.hooks.get(call);
     if (hooks?.length) hooks.shift()!();
     return this.faults.get(call)?.shift();
