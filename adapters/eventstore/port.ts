@@ -180,6 +180,22 @@ export class StreamDeletedError extends EventStoreError {
   }
 }
 
+/**
+ * A subscription ended because the store lost it. `retriable`: the connection or the cluster failed
+ * (and a store that resumes by itself, as the EventStoreDB one does, gave up); subscribing again from
+ * the last position taken carries on without a gap. Otherwise another try will not mend it.
+ */
+export class SubscriptionDroppedError extends EventStoreError {
+  readonly code = 'SUBSCRIPTION_DROPPED';
+  constructor(
+    readonly retriable: boolean,
+    override readonly cause: unknown,
+  ) {
+    super(`the subscription was dropped${retriable ? '' : ' for good'}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'SubscriptionDroppedError';
+  }
+}
+
 export class EventStoreClosedError extends EventStoreError {
   readonly code = 'STORE_CLOSED';
   constructor() {

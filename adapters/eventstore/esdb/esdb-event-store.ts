@@ -58,6 +58,12 @@ export interface EsdbEventStoreOptions {
   readonly readBatchSize?: number;
   /** How long to wait before the n-th retry (from 1) of something the server may do next time. */
   readonly retryDelayMs?: (attempt: number) => number;
+  /**
+   * Consecutive failed attempts to resume a dropped subscription before it ends with a retriable
+   * SubscriptionDroppedError. Unbounded by default: the read model's runner has no way back from an
+   * ended subscription but a restart.
+   */
+  readonly resubscribeAttempts?: number;
 }
 
 /**
@@ -75,6 +81,7 @@ export class EsdbEventStore implements EventStore {
   private readonly subscriptions = new Set<EsdbSubscription>();
   private readonly pageSize: number;
   private readonly retryDelayMs: (attempt: number) => number;
+  private readonly resubscribeAttempts: number;
   /** The last revision and hash of streams this store wrote or read to their end. */
   private readonly tips = new Map<string, StreamTip>();
   private supported: Promise<void> | undefined;
@@ -87,6 +94,7 @@ export class EsdbEventStore implements EventStore {
     // page of one would never move.
     this.pageSize = Math.max(2, options.readBatchSize ?? 500);
     this.retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
+    this.resubscribeAttempts = options.resubscribeAttempts ?? Number.POSITIVE_INFINITY;
   }
 
   static connect(connectionString: string, options: EsdbEventStoreOptions = {}): EsdbEventStore {
@@ -341,7 +349,12 @@ export class EsdbEventStore implements EventStore {
     const subscription = new EsdbSubscription(
       this.client,
       options,
-      () => this.headPosition(),
+      {
+        pageSize: this.pageSize,
+        retryDelayMs: this.retryDelayMs,
+        resubscribeAttempts: this.resubscribeAttempts,
+        ready: () => this.assertSupportedServer(),
+      },
       (closed) => this.subscriptions.delete(closed),
     );
     this.subscriptions.add(subscription);

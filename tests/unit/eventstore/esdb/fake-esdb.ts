@@ -351,7 +351,7 @@ export class FakeEsdbServer {
  *   the position itself (events at or before it are skipped by comparison);
  * - catch-up: pages of READ_BATCH_SIZE records; a checkpoint after every `checkpointInterval × window`
  *   records considered, at the last event of the page, or the page's start when it had none;
- * - the switch to live: 22.10 sends nothing; 23.6 sends a checkpoint at the first event beyond the
+ * - the switch to live: 22.10 sends nothing; 22.6 and 23.6 send a checkpoint at the first event beyond the
  *   last indexed position, or at the end of the log (the position the next record will have), before
  *   that event; 23.10 sends CaughtUp; 24.x sends a checkpoint at the last event it sent, then CaughtUp;
  * - live: every appended event that passes the filter, and a checkpoint after every interval of
@@ -362,6 +362,8 @@ class FakeSubscription {
   private readonly interval: number;
   private live = false;
   private liveCounter = 0;
+  /** 22.6 and 23.6: the position of the checkpoint sent on the switch to live. */
+  private switchedAt: number | undefined;
   private ended = false;
 
   constructor(
@@ -383,7 +385,8 @@ class FakeSubscription {
     const version = this.server.version;
     const end = this.server.nextPosition;
     if (this.from === END) {
-      if (version === '23.6') this.send(checkpointMessage(end));
+      if (version === '22.6' || version === '23.6') this.switchedAt = end;
+      if (this.switchedAt !== undefined) this.send(checkpointMessage(end));
       if (version === '23.10' || version === '24.10') this.send(new ReadResp().setCaughtUp(new ReadResp.CaughtUp()));
       this.live = true;
       return;
@@ -421,7 +424,10 @@ class FakeSubscription {
     }
     // Going live: nothing beyond the last indexed position is waiting here, so 23.6 reports the end
     // of the log, where the next record will be written.
-    if (version === '23.6') this.send(checkpointMessage(this.server.nextPosition));
+    if (version === '22.6' || version === '23.6') {
+      this.switchedAt = this.server.nextPosition;
+      this.send(checkpointMessage(this.switchedAt));
+    }
     if (version === '23.10') this.send(new ReadResp().setCaughtUp(new ReadResp.CaughtUp()));
     if (version === '24.10') {
       this.send(checkpointMessage(Math.max(lastSent, 0)));
@@ -439,7 +445,8 @@ class FakeSubscription {
     this.liveCounter++;
     if (this.liveCounter >= this.interval) {
       this.liveCounter = 0;
-      this.send(checkpointMessage(record.position));
+      // 22.6 sends the switch-to-live position again in every live checkpoint (fixed in 22.10).
+      this.send(checkpointMessage(this.server.version === '22.6' ? this.switchedAt! : record.position));
     }
   }
 
