@@ -1,5 +1,14 @@
 // The event store port: EventStoreDB semantics, implemented by the embedded SQLite store and by
-// EventStoreDB itself. Everything above this file talks to the log only through these types.
+// EventStoreDB itself. Everything above this file talks to the log only through these types, and may
+// count only on what holds on both:
+// - positions are opaque tokens handed out by the store (of events, checkpoints, caught-up, the head):
+//   increasing, but sparse byte offsets on EventStoreDB; that they are gap-free (1, 2, 3…) is a
+//   SQLite-only fact, which `audit verify` checks there alone. Any other number may name no place in
+//   the log (`isPosition` tells);
+// - an idempotent re-append is guaranteed for exact and no_stream expectations only; for 'any' and
+//   'stream_exists' a repeat is recognised among the stream's recent events only;
+// - size limits are per append (MAX_APPEND_BYTES);
+// - a subscription may end with a retriable error (SubscriptionDroppedError).
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -13,7 +22,10 @@ export type JsonObject = { [key: string]: JsonValue };
  */
 export const MAX_APPEND_BYTES = 1024 * 1024;
 
-/** What a writer hands to `append`. `id` is a UUID; a repeat of the same id at the same place is a no-op. */
+/**
+ * What a writer hands to `append`. `id` is a UUID; re-appending the same ids at the same place with an
+ * exact or no_stream expectation is a no-op that returns the first result.
+ */
 export interface EventData {
   readonly id: string;
   readonly type: string;
@@ -21,7 +33,7 @@ export interface EventData {
   readonly metadata?: unknown;
 }
 
-/** An event as stored: its place in its stream (`revision`, from 0) and in the whole log (`position`). */
+/** An event as stored: its place in its stream (`revision`, from 0) and in the whole log (`position`, an opaque token). */
 export interface RecordedEvent {
   readonly id: string;
   readonly type: string;
@@ -69,7 +81,10 @@ export interface EventFilter {
   readonly streamNamePrefixes?: readonly string[];
 }
 
-/** A log position, exclusive: reading "from 41" yields the event at the first position after 41. */
+/**
+ * A log position, exclusive: reading "from 41" yields the event at the first position after 41. A
+ * number must be one the store handed out (or 0): positions are not arithmetic.
+ */
 export type FromPosition = 'start' | 'end' | number;
 
 export interface ReadAllOptions {
@@ -93,7 +108,11 @@ export interface SubscribeOptions {
   readonly filter?: EventFilter;
 }
 
-/** A catch-up subscription: iterate it; `close()` (or leaving the loop) ends it. */
+/**
+ * A catch-up subscription: iterate it; `close()` (or leaving the loop) ends it. It may end with an
+ * error: a retriable SubscriptionDroppedError means subscribing again from the last position taken
+ * carries on without a gap (the EventStoreDB store first resumes by itself).
+ */
 export interface Subscription extends AsyncIterable<SubscriptionMessage> {
   close(): Promise<void>;
 }
@@ -111,6 +130,12 @@ export interface EventStore {
   readAllText?(options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Position of the last event in the log (0 when empty). */
   headPosition(): Promise<number>;
+  /**
+   * Whether `position` names a place in this log: 0 (before everything) or the position of a record
+   * still in it. A reader given a position from outside (`usage tail --from`) checks it here: on
+   * EventStoreDB a number between two records reads garbage or fails.
+   */
+  isPosition(position: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

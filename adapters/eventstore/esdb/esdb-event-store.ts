@@ -385,6 +385,18 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
+  /** 0, or the position of a record that is there: reading `$all` from it finds that very record. */
+  async isPosition(position: number): Promise<boolean> {
+    this.assertOpen();
+    if (position === 0) return true;
+    if (!Number.isSafeInteger(position) || position < 0) return false;
+    await this.assertSupportedServer();
+    const read = this.client.readAll({ fromPosition: { commit: BigInt(position), prepare: BigInt(position) }, maxCount: 1, requiresLeader: true });
+    let found: number | undefined;
+    for await (const resolved of read) if (resolved.event) found = Number(resolved.event.position.commit);
+    return found === position;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
