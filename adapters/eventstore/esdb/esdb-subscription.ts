@@ -116,7 +116,9 @@ export class EsdbSubscription implements Subscription {
 
   /** Catch up, go live, and on a drop do both again from where the consumer got to. */
   private async run(): Promise<void> {
+    // Consecutive failures without progress: a resumption that delivers anything starts the count anew.
     let failed = 0;
+    let failedAt = -1;
     try {
       await this.settings.ready();
       const from = this.options.fromPosition ?? 'start';
@@ -129,7 +131,6 @@ export class EsdbSubscription implements Subscription {
     while (!this.closed) {
       try {
         const anchor = await this.catchUp();
-        failed = 0;
         if (this.closed) return;
         if (!this.caughtUp) {
           this.caughtUp = true;
@@ -139,7 +140,8 @@ export class EsdbSubscription implements Subscription {
         await this.live(anchor);
       } catch (error) {
         if (this.closed) return;
-        failed++;
+        failed = this.position > failedAt && failedAt !== -1 ? 1 : failed + 1;
+        failedAt = this.position;
         const retriable = isTransient(error) || error instanceof ServerEndedError;
         if (!retriable || failed > this.settings.resubscribeAttempts) {
           this.fail(new SubscriptionDroppedError(retriable, error));
