@@ -15,7 +15,8 @@ import {
   type CommandResult,
 } from './command-handler.js';
 import { toDomainEvent } from './domain-event.js';
-import { WrongExpectedRevisionError, type EventStore } from './port.js';
+import { MAX_APPEND_BYTES, WrongExpectedRevisionError, type EventStore } from './port.js';
+import { appendBytes } from './validation.js';
 
 interface Queued {
   readonly decider: Decider<unknown, unknown, DomainEvent>;
@@ -83,27 +84,39 @@ export class Commander {
       let count = 1;
       while (count < queue.length && queue[count]!.decider === first.decider && queue[count]!.envelope.idempotencyKey === undefined) count++;
       const batch = queue.splice(0, count);
-      await this.runBatch(stream, batch);
+      const leftover = await this.runBatch(stream, batch);
+      // Commands the append had no room for go first in the next batch, decided on the state after it.
+      queue.unshift(...leftover);
     }
   }
 
-  private async runBatch(stream: string, batch: Queued[]): Promise<void> {
+  /**
+   * Decides the batch's commands one after another and appends their events together, as many
+   * commands as fit in one append (MAX_APPEND_BYTES; a command's events are never split). Returns the
+   * commands it left out for lack of room.
+   */
+  private async runBatch(stream: string, batch: Queued[]): Promise<Queued[]> {
     const decider = batch[0]!.decider;
     // The cached state is trusted first: the append's expected revision catches any write this
     // process did not see. Only what an append cannot check (a refusal, a no-op) is decided again
     // on a fresh read before it is reported.
     let trustCache = true;
+    let taken: Queued[] = batch;
+    let leftover: Queued[] = [];
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       let loaded: { state: unknown; revision: number; fromCache: boolean };
       try {
         loaded = await this.load(stream, decider, trustCache);
       } catch (error) {
         for (const item of batch) item.reject(error);
-        return;
+        return [];
       }
       let state = loaded.state;
       const decided: Array<{ item: Queued; events: readonly DomainEvent[]; state: unknown } | { item: Queued; error: unknown }> = [];
       const toAppend: Array<{ id: string; type: string; data: unknown; metadata: ReturnType<typeof envelopeMetadata> }> = [];
+      // A lone command is appended as it is (the store refuses it if it is too large); merged ones are measured.
+      const measure = batch.length > 1;
+      let bytes = 0;
       for (const item of batch) {
         let decision;
         try {
@@ -117,12 +130,18 @@ export class Commander {
           continue;
         }
         const metadata = envelopeMetadata(item.envelope);
-        for (const event of decision) {
-          toAppend.push({ id: randomUUID(), type: event.type, data: event.data, metadata });
-          state = decider.evolve(state, event);
+        const events = decision.map((event) => ({ id: randomUUID(), type: event.type, data: event.data, metadata }));
+        if (measure) {
+          const size = appendBytes(events);
+          if (toAppend.length > 0 && bytes + size > MAX_APPEND_BYTES) break;
+          bytes += size;
         }
+        toAppend.push(...events);
+        for (const event of decision) state = decider.evolve(state, event);
         decided.push({ item, events: decision, state });
       }
+      taken = decided.map((outcome) => outcome.item);
+      leftover = batch.slice(taken.length);
       if (loaded.fromCache && decided.some((d) => 'error' in d || d.events.length === 0)) {
         trustCache = false;
         attempt--;
@@ -145,17 +164,19 @@ export class Commander {
           const revision = result.revision - (toAppend.length - offset);
           outcome.item.resolve({ events: outcome.events, state: outcome.state, revision, positions, duplicate: false });
         }
-        return;
+        return leftover;
       } catch (error) {
         this.cache.delete(stream, decider);
         trustCache = false;
         if (!(error instanceof WrongExpectedRevisionError)) {
-          for (const item of batch) item.reject(error);
-          return;
+          for (const item of taken) item.reject(error);
+          return leftover;
         }
       }
     }
-    for (const item of batch) item.reject(new ConcurrencyConflictError(stream, MAX_ATTEMPTS));
+    // The last attempt's commands lost every race; those it had no room for have not raced yet.
+    for (const item of taken) item.reject(new ConcurrencyConflictError(stream, MAX_ATTEMPTS));
+    return leftover;
   }
 
   /** The stream folded from the cached state, reading only what was appended since (nothing, when trusted). */

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   InvalidAppendError,
+  MAX_APPEND_BYTES,
   WrongExpectedRevisionError,
   type EventData,
   type EventStore,
@@ -207,6 +208,19 @@ export function describeEventStoreConformance(label: string, open: () => Promise
         await store.append(stream, [{ id: randomUUID(), type: 'Large', data }], 'no_stream');
         const [read] = await store.readStream(stream);
         expect(read!.data).toEqual(data);
+      });
+
+      it('limits the size of one append, not of each event: events that fit alone are refused together', async () => {
+        const stream = newStream();
+        const half = () => ({ id: randomUUID(), type: 'Large', data: { blob: 'x'.repeat(MAX_APPEND_BYTES / 2) } });
+        const error = await store.append(stream, [half(), half()], 'no_stream').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidAppendError);
+        expect((error as InvalidAppendError).field).toBe('events');
+        expect((error as Error).message).toContain(`${MAX_APPEND_BYTES}-byte limit of one append`);
+        expect(await store.readStream(stream)).toEqual([]);
+        // Each of them alone is within the limit.
+        expect((await store.append(stream, [half()], 'no_stream')).revision).toBe(0);
+        expect((await store.append(stream, [half()], 0)).revision).toBe(1);
       });
     });
 

@@ -85,6 +85,9 @@ export function seal(previous: string, stream: string, revision: number, content
   return { link, data: content.canonicalData, metadata };
 }
 
+/** What seal() adds to the metadata text at most: the link and the comma before it. */
+export const SEALED_LINK_BYTES = `,"${HASH_CHAIN_KEY}":{"hash":"${'0'.repeat(64)}","previous":"${'0'.repeat(64)}"}`.length;
+
 /** The link stored in an event's metadata, or undefined when there is none or it is malformed. */
 export function storedLink(metadata: JsonObject): HashChainLink | undefined {
   const link = metadata[HASH_CHAIN_KEY];

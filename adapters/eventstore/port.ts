@@ -1,10 +1,31 @@
 // The event store port: EventStoreDB semantics, implemented by the embedded SQLite store and by
-// EventStoreDB itself. Everything above this file talks to the log only through these types.
+// EventStoreDB itself. Everything above this file talks to the log only through these types, and may
+// count only on what holds on both:
+// - positions are opaque tokens handed out by the store (of events, checkpoints, caught-up, the head):
+//   increasing, but sparse byte offsets on EventStoreDB; that they are gap-free (1, 2, 3…) is a
+//   SQLite-only fact, which `audit verify` checks there alone. Any other number may name no place in
+//   the log (`isPosition` tells);
+// - an idempotent re-append is guaranteed for exact and no_stream expectations only; for 'any' and
+//   'stream_exists' a repeat is recognised among the stream's recent events only;
+// - size limits are per append (MAX_APPEND_BYTES);
+// - a subscription may end with a retriable error (SubscriptionDroppedError).
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-/** What a writer hands to `append`. `id` is a UUID; a repeat of the same id at the same place is a no-op. */
+/**
+ * The most one append may hold, in bytes: the UTF-8 of every event's data and metadata as stored (with
+ * its hash-chain link) and its type counted twice. Both stores refuse a bigger append with
+ * `InvalidAppendError` before writing anything. It is EventStoreDB's default MaxAppendSize, which
+ * the server applies to the whole append (counting less of it than this does); a writer that merges
+ * appends splits them under it.
+ */
+export const MAX_APPEND_BYTES = 1024 * 1024;
+
+/**
+ * What a writer hands to `append`. `id` is a UUID; re-appending the same ids at the same place with an
+ * exact or no_stream expectation is a no-op that returns the first result.
+ */
 export interface EventData {
   readonly id: string;
   readonly type: string;
@@ -12,7 +33,7 @@ export interface EventData {
   readonly metadata?: unknown;
 }
 
-/** An event as stored: its place in its stream (`revision`, from 0) and in the whole log (`position`). */
+/** An event as stored: its place in its stream (`revision`, from 0) and in the whole log (`position`, an opaque token). */
 export interface RecordedEvent {
   readonly id: string;
   readonly type: string;
@@ -60,7 +81,10 @@ export interface EventFilter {
   readonly streamNamePrefixes?: readonly string[];
 }
 
-/** A log position, exclusive: reading "from 41" yields the event at the first position after 41. */
+/**
+ * A log position, exclusive: reading "from 41" yields the event at the first position after 41. A
+ * number must be one the store handed out (or 0): positions are not arithmetic.
+ */
 export type FromPosition = 'start' | 'end' | number;
 
 export interface ReadAllOptions {
@@ -84,7 +108,11 @@ export interface SubscribeOptions {
   readonly filter?: EventFilter;
 }
 
-/** A catch-up subscription: iterate it; `close()` (or leaving the loop) ends it. */
+/**
+ * A catch-up subscription: iterate it; `close()` (or leaving the loop) ends it. It may end with an
+ * error: a retriable SubscriptionDroppedError means subscribing again from the last position taken
+ * carries on without a gap (the EventStoreDB store first resumes by itself).
+ */
 export interface Subscription extends AsyncIterable<SubscriptionMessage> {
   close(): Promise<void>;
 }
@@ -102,6 +130,12 @@ export interface EventStore {
   readAllText?(options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Position of the last event in the log (0 when empty). */
   headPosition(): Promise<number>;
+  /**
+   * Whether `position` names a place in this log: 0 (before everything) or the position of a record
+   * still in it. A reader given a position from outside (`usage tail --from`) checks it here: on
+   * EventStoreDB a number between two records reads garbage or fails.
+   */
+  isPosition(position: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -152,6 +186,38 @@ export class CorruptEventError extends EventStoreError {
   ) {
     super(`event at position ${position} (${stream} revision ${revision}) is corrupt: its ${part} is not JSON (${detail})`);
     this.name = 'CorruptEventError';
+  }
+}
+
+/**
+ * The stream was deleted in the store by someone else (vmledger deletes nothing): EventStoreDB's
+ * tombstone (`hard`, which also refuses reads) or its soft delete (`soft`: the stream reads as empty,
+ * and writing into it would continue its old revisions). Nothing is written to it.
+ */
+export class StreamDeletedError extends EventStoreError {
+  readonly code = 'STREAM_DELETED';
+  constructor(
+    readonly stream: string,
+    readonly how: 'hard' | 'soft',
+  ) {
+    super(`stream ${stream} was deleted in the store (${how === 'hard' ? 'tombstoned' : 'soft-deleted'}); it can no longer be written`);
+    this.name = 'StreamDeletedError';
+  }
+}
+
+/**
+ * A subscription ended because the store lost it. `retriable`: the connection or the cluster failed
+ * (and a store that resumes by itself, as the EventStoreDB one does, gave up); subscribing again from
+ * the last position taken carries on without a gap. Otherwise another try will not mend it.
+ */
+export class SubscriptionDroppedError extends EventStoreError {
+  readonly code = 'SUBSCRIPTION_DROPPED';
+  constructor(
+    readonly retriable: boolean,
+    override readonly cause: unknown,
+  ) {
+    super(`the subscription was dropped${retriable ? '' : ' for good'}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'SubscriptionDroppedError';
   }
 }
 

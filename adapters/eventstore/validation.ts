@@ -1,13 +1,12 @@
-import { HASH_CHAIN_KEY } from './hash-chain.js';
+import { HASH_CHAIN_KEY, SEALED_LINK_BYTES } from './hash-chain.js';
 import {
   InvalidAppendError,
+  MAX_APPEND_BYTES,
   type EventData,
   type ExpectedRevision,
   type JsonObject,
 } from './port.js';
 
-/** EventStoreDB's own limit on one event is ~16 MiB; ours is stricter so a runaway payload fails early. */
-export const MAX_EVENT_BYTES = 1024 * 1024;
 export const MAX_STREAM_NAME_LENGTH = 200;
 export const MAX_EVENT_TYPE_LENGTH = 200;
 /** One append is one transaction; a bound keeps one careless caller from holding the writer. */
@@ -54,8 +53,56 @@ export function serialiseEvents(events: unknown): SerialisedEvent[] {
   if (events.length > MAX_EVENTS_PER_APPEND) {
     throw new InvalidAppendError('events', `more than ${MAX_EVENTS_PER_APPEND} events in one append`);
   }
-  const ids = new Set<string>();
-  return events.map((event: unknown, index) => {
+  const serialised = events.map(serialiseEvent(new Set<string>()));
+  assertAppendSize(serialised);
+  return serialised;
+}
+
+/**
+ * What an event counts against MAX_APPEND_BYTES once stored: data and metadata (with the link the store
+ * adds) in UTF-8, and the type twice, as EventStoreDB means to count it.
+ */
+function storedBytes(event: SerialisedEvent): number {
+  return Buffer.byteLength(event.data) + Buffer.byteLength(event.metadata) + SEALED_LINK_BYTES + 2 * Buffer.byteLength(event.type);
+}
+
+/** The append's size against MAX_APPEND_BYTES; an event over it alone is named. */
+function assertAppendSize(events: readonly SerialisedEvent[]): void {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: count bytes only when the limit is in reach.
+  let bound = 0;
+  for (const event of events) bound += (event.data.length + event.metadata.length + 2 * event.type.length) * 3 + SEALED_LINK_BYTES;
+  if (bound <= MAX_APPEND_BYTES) return;
+  let total = 0;
+  events.forEach((event, index) => {
+    const bytes = storedBytes(event);
+    if (bytes > MAX_APPEND_BYTES) {
+      throw new InvalidAppendError(`events[${index}]`, `events[${index}] is ${bytes} bytes stored, over the ${MAX_APPEND_BYTES}-byte limit of one append`);
+    }
+    total += bytes;
+  });
+  if (total > MAX_APPEND_BYTES) {
+    throw new InvalidAppendError(
+      'events',
+      `the append is ${total} bytes stored (data, metadata and type twice, of all its events), over the ${MAX_APPEND_BYTES}-byte limit of one append; split it`,
+    );
+  }
+}
+
+/**
+ * An estimate of what `events` count against MAX_APPEND_BYTES, for a writer that merges appends and must
+ * split them under the limit: plain JSON has the same length whatever its key order, so this equals
+ * the stored size of what `serialiseEvents` accepts.
+ */
+export function appendBytes(events: ReadonlyArray<Pick<EventData, 'type' | 'data' | 'metadata'>>): number {
+  let total = 0;
+  for (const event of events) {
+    total += Buffer.byteLength(JSON.stringify(event.data) ?? '') + Buffer.byteLength(JSON.stringify(event.metadata ?? {})) + SEALED_LINK_BYTES + 2 * Buffer.byteLength(event.type);
+  }
+  return total;
+}
+
+function serialiseEvent(ids: Set<string>): (event: unknown, index: number) => SerialisedEvent {
+  return (event: unknown, index) => {
     const field = `events[${index}]`;
     if (typeof event !== 'object' || event === null) throw new InvalidAppendError(field, `${field} must be an object`);
     const { id, type, data, metadata } = event as EventData;
@@ -76,16 +123,8 @@ export function serialiseEvents(events: unknown): SerialisedEvent[] {
     const { [HASH_CHAIN_KEY]: _link, ...ownMetadata } = meta as JsonObject;
     const dataText = canonicalText(data, `${field}.data`);
     const metadataText = canonicalText(ownMetadata, `${field}.metadata`);
-    // A UTF-16 code unit is at most 3 bytes of UTF-8: count bytes only when the limit is in reach.
-    const bytes =
-      (dataText.length + metadataText.length) * 3 <= MAX_EVENT_BYTES
-        ? 0
-        : Buffer.byteLength(dataText) + Buffer.byteLength(metadataText);
-    if (bytes > MAX_EVENT_BYTES) {
-      throw new InvalidAppendError(field, `${field} is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit`);
-    }
     return { id, type, data: dataText, metadata: metadataText };
-  });
+  };
 }
 
 /** Sentinel of `inCanonicalOrder`: the value needs the careful walk. */

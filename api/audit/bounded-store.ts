@@ -42,6 +42,9 @@ export function logUpTo(store: EventStore, upTo: number): EventStore {
     async headPosition(): Promise<number> {
       return Math.min(upTo, await store.headPosition());
     },
+    async isPosition(position: number): Promise<boolean> {
+      return position <= upTo && (await store.isPosition(position));
+    },
     // The view does not own the log it looks at.
     close: async () => undefined,
   };

@@ -8,6 +8,7 @@ import type { RowDifference } from './read-model-diff.js';
 
 export interface VerifyOptions {
   readonly store: EventStore;
+  /** Whether the store numbers its events 1, 2, 3… (SQLite): then a hole in the positions is a removed event. */
   readonly gapFreePositions: boolean;
   /** Where the live read model lives; undefined skips the read-model comparison. */
   readonly readModelDirectory: string | undefined;
@@ -25,6 +26,12 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyResult> {
   const { write } = options;
   const chain = await checkLogChains(options.store, { gapFreePositions: options.gapFreePositions, onProblem: (p) => write(describeProblem(p)) });
   write(`log: ${chain.events} events in ${chain.streams} streams, ${chain.problems.length} problem(s); chain digest ${chain.digest}`);
+  // Positions are opaque tokens on both stores; only SQLite's are 1, 2, 3…, where a hole is a removed event.
+  write(
+    options.gapFreePositions
+      ? 'log positions: checked for holes (SQLite numbers events 1, 2, 3…)'
+      : 'log positions: not checked for holes (EventStoreDB positions are sparse byte offsets); removals show in the streams\' revisions and chains',
+  );
 
   // A tampered payload can make a projection throw while the read model is rebuilt; that is a finding
   // to report beside the log's, not a reason to lose the report.

@@ -9,7 +9,7 @@ import { replayStreams } from '../audit/replay.js';
 import { verifyLog } from '../audit/verify.js';
 import { projections } from '../projections.js';
 import { fileOutput, isRegularFile, streamOutput } from '../usage-tail/output.js';
-import { PositionBeyondHeadError, tailUsage, type TailFormat } from '../usage-tail/tail.js';
+import { PositionBeyondHeadError, UnknownPositionError, tailUsage, type TailFormat } from '../usage-tail/tail.js';
 import { openLog } from './log.js';
 
 export interface CliIo {
@@ -33,7 +33,8 @@ export const HELP = `usage: vmledger <command>
 
   serve                         the main job (the same as npm start)
   usage tail [options]          usage events from the log, in log order
-      --from start|end|<pos>    where to begin without a checkpoint (exclusive position; default start)
+      --from start|end|<pos>    where to begin without a checkpoint (exclusive; a position the log
+                                handed out, e.g. a record's; default start)
       --checkpoint <file>       resume from, and keep, a checkpoint
       --type <TYPE>             only this usage type, e.g. VM.START (repeatable)
       --account <id>            only this account's events
@@ -105,6 +106,9 @@ async function usageTail(args: readonly string[], io: CliIo): Promise<number> {
   } catch (error) {
     if (error instanceof PositionBeyondHeadError && error.source === 'from') {
       throw new UsageError(`--from ${error.position} is beyond the end of the log (its last position is ${error.head})`);
+    }
+    if (error instanceof UnknownPositionError) {
+      throw new UsageError(`--from ${error.position} is not a position in this log: give a record's position or a checkpoint's (positions are not counts)`);
     }
     throw error;
   } finally {

@@ -68,6 +68,18 @@ export class PositionBeyondHeadError extends Error {
   }
 }
 
+/**
+ * A start that is not a position of this log. Positions are opaque (sparse byte offsets on
+ * EventStoreDB, where a number between two records reads garbage or fails): only one the store
+ * handed out, as a record's `position` or a checkpoint, will do.
+ */
+export class UnknownPositionError extends Error {
+  constructor(readonly position: number) {
+    super(`start position ${position} is not a position in this log: give one it handed out (a record's position, or a checkpoint's)`);
+    this.name = 'UnknownPositionError';
+  }
+}
+
 const PAGE = 1000;
 
 export async function tailUsage(options: TailOptions): Promise<TailResult> {
@@ -83,6 +95,7 @@ export async function tailUsage(options: TailOptions): Promise<TailResult> {
   if (saved !== undefined && saved.position > head) throw new PositionBeyondHeadError('checkpoint', saved.position, head, options.checkpointFile);
   const start = saved?.position ?? startPosition(options.from ?? 'start', head);
   if (start > head) throw new PositionBeyondHeadError('from', start, head);
+  if (saved === undefined && typeof options.from === 'number' && !(await options.store.isPosition(start))) throw new UnknownPositionError(start);
   const output = options.openOutput(saved?.output ?? null);
   try {
     // Taken before anything is written, so that even the first batch can be cut back, and a run from

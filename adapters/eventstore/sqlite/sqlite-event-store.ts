@@ -67,7 +67,7 @@ const SCHEMA = `
  * (`stream-index.ts`). Appends that arrive within one tick of the event
  * loop are committed together (group commit), each checked against its own expected revision, so many
  * writers share one fsync. Positions are SQLite rowids: gap-free because nothing is ever deleted and a
- * failed transaction leaves no row behind.
+ * failed transaction leaves no row behind (a SQLite-only fact: the port promises increasing positions).
  * Each event is sealed into its stream's hash chain (`hash-chain.ts`) inside the write transaction,
  * from the stream tip the transaction itself sees.
  */
@@ -400,6 +400,11 @@ export class SqliteEventStore implements EventStore {
   async headPosition(): Promise<number> {
     this.assertOpen();
     return this.headStmt.get()?.head ?? 0;
+  }
+
+  /** Positions are the rowids 1, 2, 3…: every integer up to the head is one. */
+  async isPosition(position: number): Promise<boolean> {
+    return Number.isSafeInteger(position) && position >= 0 && position <= (await this.headPosition());
   }
 
   get isClosed(): boolean {

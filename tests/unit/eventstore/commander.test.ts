@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandRejectedError, type CommandEnvelope } from '../../../adapters/eventstore/command-handler.js';
 import { Commander } from '../../../adapters/eventstore/commander.js';
+import { InvalidAppendError, MAX_APPEND_BYTES } from '../../../adapters/eventstore/port.js';
 import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import { reject, type Decider, type DomainEvent } from '../../../domain/shared/decider.js';
 
@@ -102,5 +103,36 @@ describe('Commander', () => {
     expect(again.duplicate).toBe(true);
     expect(again.positions).toEqual(first.positions);
     expect(await types()).toEqual(['TurnedOn']);
+  });
+
+  it('splits queued commands into appends under the store\'s size limit per append, each command whole', async () => {
+    // Notes of 40% of the limit each: the first is appended alone, the three queued behind it would
+    // be merged into one append, but only two of them fit.
+    const note: Decider<{ text: string }, { notes: number }, DomainEvent<'Noted', { text: string }>> = {
+      initialState: { notes: 0 },
+      decide: (command) => [{ type: 'Noted', data: { text: command.text } }],
+      evolve: (state) => ({ notes: state.notes + 1 }),
+    };
+    const text = (c: string) => c.repeat(Math.floor(MAX_APPEND_BYTES * 0.4));
+    const outcomes = await Promise.all(['a', 'b', 'c', 'd'].map((c) => commander.execute('notes-1', note, { text: text(c) }, envelope())));
+    expect(outcomes.map((o) => o.revision)).toEqual([0, 1, 2, 3]);
+    expect(outcomes[3]!.state).toEqual({ notes: 4 });
+    const stored = await store.readStream('notes-1');
+    expect(stored.map((e) => (e.data as { text: string }).text)).toEqual(['a', 'b', 'c', 'd'].map(text));
+    expect(outcomes.map((o) => o.positions)).toEqual(stored.map((e) => [e.position]));
+  });
+
+  it('refuses a command too large for one append alone, and carries out the commands queued with it', async () => {
+    const note: Decider<{ text: string }, { notes: number }, DomainEvent<'Noted', { text: string }>> = {
+      initialState: { notes: 0 },
+      decide: (command) => [{ type: 'Noted', data: { text: command.text } }],
+      evolve: (state) => ({ notes: state.notes + 1 }),
+    };
+    const outcomes = await Promise.allSettled(
+      ['first', 'small', 'x'.repeat(MAX_APPEND_BYTES), 'also small'].map((text) => commander.execute('notes-2', note, { text }, envelope())),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(InvalidAppendError);
+    expect((await store.readStream('notes-2')).map((e) => (e.data as { text: string }).text)).toEqual(['first', 'small', 'also small']);
   });
 });

@@ -9,8 +9,10 @@ import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-eve
 import { readCheckpoint, writeCheckpoint } from '../../../api/usage-tail/checkpoint.js';
 import { fileOutput, streamOutput } from '../../../api/usage-tail/output.js';
 import { csvHeader } from '../../../api/usage-tail/record.js';
-import { PositionBeyondHeadError, UnknownUsageTypeError, tailUsage, type TailOptions } from '../../../api/usage-tail/tail.js';
+import { PositionBeyondHeadError, UnknownPositionError, UnknownUsageTypeError, tailUsage, type TailOptions } from '../../../api/usage-tail/tail.js';
 import { instanceStream, usageEventType, type KnownUsageType } from '../../../domain/instance/index.js';
+import { EsdbEventStore } from '../../../adapters/eventstore/esdb/esdb-event-store.js';
+import { FakeEsdbServer } from '../eventstore/esdb/fake-esdb.js';
 import { payload } from './usage-log.js';
 
 describe('usage tail', () => {
@@ -160,6 +162,7 @@ describe('usage tail', () => {
       readAll: (...args) => store.readAll(...args),
       subscribe: (...args) => store.subscribe(...args),
       headPosition: () => store.headPosition(),
+      isPosition: (position) => store.isPosition(position),
       close: async () => undefined,
     };
     for (const format of ['ndjson', 'csv'] as const) {
@@ -169,6 +172,27 @@ describe('usage tail', () => {
       await tailUsage({ store: parsedOnly, format, openOutput: fromParsed.open });
       expect(fromParsed.text()).toBe(fromText.text());
       expect(fromText.text().split('\n').length).toBeGreaterThan(3);
+    }
+  });
+
+  it('accepts as a start only a position the log handed out: EventStoreDB\'s are sparse byte offsets', async () => {
+    const server = new FakeEsdbServer('23.10');
+    const esdb = EsdbEventStore.withClient(server.client());
+    try {
+      const created = await esdb.append('instance-1', [{ id: randomUUID(), type: 'usage.VM.CREATE', data: payload({ accountId: 'a' }) }], 'no_stream');
+      const started = await esdb.append('instance-1', [{ id: randomUUID(), type: 'usage.VM.START', data: payload({ accountId: 'a' }) }], 0);
+      const checkpointFile = join(dir, 'sparse.checkpoint');
+      const out = memory();
+      // One past a record is no position on EventStoreDB: refused, with nothing written.
+      const refused = tailUsage({ store: esdb, openOutput: out.open, checkpointFile, from: created.positions[0]! + 1 });
+      await expect(refused).rejects.toBeInstanceOf(UnknownPositionError);
+      expect(existsSync(checkpointFile)).toBe(false);
+      expect(out.text()).toBe('');
+      const result = await tailUsage({ store: esdb, openOutput: out.open, from: created.positions[0]! });
+      expect(records(out.text()).map((r) => r.position)).toEqual([started.positions[0]]);
+      expect(result.position).toBeGreaterThanOrEqual(started.positions[0]!);
+    } finally {
+      await esdb.close();
     }
   });
 
