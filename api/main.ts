@@ -13,6 +13,7 @@ import type { EventStore } from '../adapters/eventstore/port.js';
 import { SqliteEventStore } from '../adapters/eventstore/sqlite/sqlite-event-store.js';
 import { SimulatedCloud } from '../adapters/hypervisor/simulator/index.js';
 import { FileSecretStore } from '../adapters/secrets/file-secret-store.js';
+import { openCommandKeys } from './command-keys.js';
 import { bootstrapRootAdmin } from './control-plane/accounts.js';
 import { seedDemo } from './control-plane/demo.js';
 import { readServerConfig } from './config.js';
@@ -26,6 +27,7 @@ const store: EventStore = config.eventStoreConnectionString
   : SqliteEventStore.open(join(config.dataDir, 'events.sqlite'));
 const emptyLog = (await store.headPosition()) === 0;
 const secrets = await FileSecretStore.open(config.dataDir);
+const commandKeys = await openCommandKeys(secrets, config.dataDir);
 const bus: Bus = config.busUrl ? await AmqpBus.connect(config.busUrl) : new MemoryBus();
 const stack = await startStack({
   store,
@@ -33,6 +35,7 @@ const stack = await startStack({
   bus,
   clock: systemClock,
   secrets,
+  commandKeys,
   simulator: new SimulatedCloud(),
   timeouts: { agentMs: config.agentTimeoutMs, gracefulStopMs: config.gracefulStopMs },
 });

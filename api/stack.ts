@@ -7,6 +7,7 @@ import type { Clock } from '../adapters/clock/port.js';
 import { Commander } from '../adapters/eventstore/commander.js';
 import type { EventStore } from '../adapters/eventstore/port.js';
 import { startAgent, type Agent } from '../adapters/hypervisor/agent.js';
+import type { CommandKeyRing } from '../adapters/hypervisor/command-signing.js';
 import type { SimulatedCloud } from '../adapters/hypervisor/simulator/index.js';
 import type { SecretStore } from '../adapters/secrets/port.js';
 import { listHosts, type HostNode } from '../projections/infrastructure/index.js';
@@ -28,6 +29,8 @@ export interface StackOptions {
   readonly bus: Bus;
   readonly clock: Clock;
   readonly secrets: SecretStore;
+  /** The keys the orchestrator signs agent commands with (see api/command-keys.ts). */
+  readonly commandKeys: CommandKeyRing;
   /** The in-process simulated hypervisor, whose hosts get an agent each in this process. */
   readonly simulator: SimulatedCloud;
   readonly timeouts?: OperationTimeouts;
@@ -71,6 +74,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     clock: options.clock,
     random: Math.random,
     timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
+    commandKeys: options.commandKeys,
     onError: (error, jobId) => onError(error, `job ${jobId}`),
   });
   const context: ControlPlaneContext = {
@@ -105,6 +109,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         newId: randomUUID,
         heartbeatIntervalMs: intervals.heartbeatMs,
         powerSyncIntervalMs: intervals.powerSyncMs,
+        // The in-process agents check signatures like any other: one code path for every agent.
+        commandKeys: async () => options.commandKeys,
         onError: (error, where) => onError(error, `agent ${host.id} ${where}`),
       }),
     );

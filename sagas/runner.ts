@@ -8,6 +8,7 @@ import type { Clock } from '../adapters/clock/port.js';
 import { CommandRejectedError, unlessRefused, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
 import type { Commander } from '../adapters/eventstore/commander.js';
 import type { EventStore } from '../adapters/eventstore/port.js';
+import { signCommand, type CommandKeyRing } from '../adapters/hypervisor/command-signing.js';
 import { agentQueue, toBusMessage, type AgentCommand } from '../adapters/hypervisor/protocol.js';
 import { accountDecider, accountStream } from '../domain/account/index.js';
 import { planHost } from '../domain/allocation/index.js';
@@ -36,6 +37,8 @@ export interface SagaRunnerOptions {
   readonly clock: Clock;
   readonly random: () => number;
   readonly timeouts: OperationTimeouts;
+  /** The keys commands are signed with (the current one); agents refuse what is not signed. */
+  readonly commandKeys: CommandKeyRing;
   readonly onError?: (error: unknown, jobId: string) => void;
 }
 
@@ -236,8 +239,10 @@ export class SagaRunner {
       if (issued.reply || issued.timedOut || this.published.has(id)) continue;
       this.published.add(id);
       const command = issued.command;
+      // Valid until the job stops waiting for the answer; a resend after a restart is signed anew.
+      const message = signCommand(toBusMessage(commandMessageId(id), command), this.options.commandKeys, this.options.clock.now(), new Date(issued.timeoutAt));
       this.options.bus
-        .publish(agentQueue(command.hostId), toBusMessage(commandMessageId(id), command))
+        .publish(agentQueue(command.hostId), message)
         .catch((error: unknown) => {
           // Not sent (no broker, no queue yet): try again shortly, well before the command's timeout.
           this.published.delete(id);

@@ -9,6 +9,7 @@ import type { Bus, Consumer, Delivery } from '../bus/port.js';
 import { EVENT_ID_NAMESPACE } from '../eventstore/command-handler.js';
 import { commandInstanceName, handleAgentCommand, type AgentCommandHandlers, type AgentReplyError } from '../../domain/agent-protocol/index.js';
 import { DriverError, type HypervisorDriver } from './driver.js';
+import type { CommandVerifier } from './command-signing.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { parseAgentCommand } from './parse-command.js';
 import { ORCHESTRATOR_REPLIES, agentQueue, toBusMessage, type AgentCommand, type AgentReply, type PowerState } from './protocol.js';
@@ -24,23 +25,33 @@ export function replyMessageId(commandId: string): string {
  */
 const EXECUTE: AgentCommandHandlers<Promise<PowerState>, [HypervisorDriver]> = {
   StartDomain: (command, driver) => driver.startDomain(command.domain),
-  StopDomain: (command, driver) => driver.stopDomain(command.instanceName, { forced: command.forced, timeoutMs: command.timeoutMs }),
-  RebootDomain: (command, driver) => driver.rebootDomain(command.instanceName, { forced: command.forced }),
-  MigrateDomain: (command, driver) => driver.migrateDomain(command.instanceName, command.targetHostId),
+  StopDomain: (command, driver) => driver.stopDomain(command, { forced: command.forced, timeoutMs: command.timeoutMs }),
+  RebootDomain: (command, driver) => driver.rebootDomain(command, { forced: command.forced }),
+  MigrateDomain: (command, driver) => driver.migrateDomain(command, command.targetHostId),
   DestroyDomain: async (command, driver) => {
-    await driver.destroyDomain(command.instanceName, command.volumes);
+    await driver.destroyDomain(command, command.volumes);
     return 'missing';
   },
-  ScaleDomain: (command, driver) => driver.scaleDomain(command.instanceName, command.cpuNumber, command.cpuSpeed, command.memory),
+  ScaleDomain: (command, driver) => driver.scaleDomain(command, command.cpuNumber, command.cpuSpeed, command.memory),
 };
 
 type ReplyBase = Pick<AgentReply, 'type' | 'commandId' | 'hostId' | 'command'>;
 
+// A failure's words go into the reply, the job's record and the admins' view: a credential that a
+// command line or a host's stderr carried (a URI's password, a password= option) never leaves the agent.
+const URI_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi;
+const PASSWORD_OPTION = /\b(pass(?:word|wd)?=)[^\s&;'"]+/gi;
+
+export function withoutCredentials(text: string): string {
+  return text.replace(URI_PASSWORD, '$1***@').replace(PASSWORD_OPTION, '$1***');
+}
+
 export function describeFailure(error: unknown): AgentReplyError {
   if (error instanceof DriverError) {
-    return error.detail === undefined ? { message: error.message } : { message: error.message, detail: error.detail };
+    const message = withoutCredentials(error.message);
+    return error.detail === undefined ? { message } : { message, detail: withoutCredentials(error.detail) };
   }
-  return { message: error instanceof Error ? error.message : String(error) };
+  return { message: withoutCredentials(error instanceof Error ? error.message : String(error)) };
 }
 
 /** A failed reply, with the power state the host sees for the domain named (the protocol wants one). */
@@ -72,6 +83,9 @@ export interface CommandConsumersOptions {
   /** Commands per host carried out at once; commands for the same domain still run in order. */
   readonly prefetch: number;
   readonly onError: (error: unknown, context: string) => void;
+  /** Checks each message's signature before anything else is read from it. */
+  readonly verifier: CommandVerifier;
+  readonly clock: () => Date;
 }
 
 /** The consumers of the hosts' command queues, and the commands they have under way. */
@@ -116,6 +130,14 @@ export class CommandConsumers {
 
   private async handle(hostId: string, driver: HypervisorDriver, delivery: Delivery): Promise<void> {
     const { onError } = this.options;
+    // Not answered: a message the orchestrator did not sign (or no longer stands by) names no job
+    // that waits for it, and an answer would let its sender fail a job of its choosing.
+    const verified = await this.options.verifier.verify(delivery.message, this.options.clock());
+    if (!verified.ok) {
+      onError(`message ${delivery.message.id.slice(0, 100)} is refused: ${verified.reason}`, `dead-lettering an unverified message on ${delivery.queue}`);
+      await delivery.nack({ requeue: false });
+      return;
+    }
     const parsed = parseAgentCommand(delivery.message);
     if (!parsed.ok) {
       const { envelope, reason } = parsed;

@@ -5,6 +5,7 @@
 import type { Bus } from '../bus/port.js';
 import { CommandConsumers } from './agent-commands.js';
 import { ReportChains, watchHost } from './agent-reports.js';
+import { CommandVerifier, type CommandKeyRing } from './command-signing.js';
 import type { HypervisorDriver } from './driver.js';
 import { ORCHESTRATOR_REPLIES, ORCHESTRATOR_REPORTS } from './protocol.js';
 
@@ -23,6 +24,14 @@ export interface AgentOptions {
   readonly prefetch?: number;
   /** Problems that have no caller to go to: a report that could not be published, a dead-lettered message. */
   readonly onError?: (error: unknown, context: string) => void;
+  /**
+   * Reads the ring of keys the orchestrator signs commands with (an agent's key file); read at start
+   * and again when a command names a key the agent does not know. A command that is not signed by
+   * one of them, or is past its validity, is dead-lettered unread.
+   */
+  readonly commandKeys: () => Promise<CommandKeyRing>;
+  /** How far the orchestrator's clock may be from the agent's; default DEFAULT_CLOCK_SKEW_MS. */
+  readonly clockSkewMs?: number;
 }
 
 export interface Agent {
@@ -48,7 +57,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   checkOptions(options);
   const { bus, drivers } = options;
   const onError = options.onError ?? ((error: unknown, context: string) => console.warn(`[agent] ${context}:`, error));
-  const commands = new CommandConsumers({ bus, prefetch: options.prefetch ?? DEFAULT_AGENT_PREFETCH, onError });
+  const verifier = await CommandVerifier.open(options.commandKeys, options.clock(), options.clockSkewMs === undefined ? {} : { skewMs: options.clockSkewMs });
+  const commands = new CommandConsumers({ bus, prefetch: options.prefetch ?? DEFAULT_AGENT_PREFETCH, onError, verifier, clock: options.clock });
   const reports = new ReportChains({ bus, newId: options.newId, onError });
   const watches: Array<() => void> = [];
 

@@ -3,7 +3,7 @@
 // that has other domains.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DriverError, type DriverErrorCode, type HypervisorDriver, type PowerStateChange } from './driver.js';
+import { DriverError, type DomainRef, type DriverErrorCode, type HypervisorDriver, type PowerStateChange } from './driver.js';
 import type { DomainSpec } from './protocol.js';
 
 export interface HypervisorConformanceTarget {
@@ -29,20 +29,32 @@ export interface HypervisorConformanceTarget {
 
 const MiB = 1024 * 1024;
 
-export function tinyDomainSpec(instanceName: string): DomainSpec {
+/** A name as vmledger gives its instances' domains (i-<account>-<instance>-VM), for the instance given. */
+export function vmledgerInstanceName(instanceId: string, accountId = randomUUID()): string {
+  return `i-${accountId}-${instanceId}-VM`;
+}
+
+/** A tiny spec; without a name, one as vmledger would give the instance. */
+export function tinyDomainSpec(name?: string): DomainSpec {
   const mac = `02:${[...randomBytes(5)].map((byte) => byte.toString(16).padStart(2, '0')).join(':')}`;
+  const instanceId = randomUUID();
   return {
-    instanceId: randomUUID(),
-    instanceName,
+    instanceId,
+    instanceName: name ?? vmledgerInstanceName(instanceId),
     cpuNumber: 1,
     cpuSpeed: 100,
     memory: 64,
-    nics: [{ nicId: randomUUID(), networkId: 'net-conformance', mac, ip: null, vlan: null, deviceId: 0 }],
+    nics: [{ nicId: randomUUID(), networkId: randomUUID(), mac, ip: null, vlan: null, deviceId: 0 }],
     volumes: [
       { volumeId: randomUUID(), type: 'ROOT', size: 64 * MiB, templateId: null },
       { volumeId: randomUUID(), type: 'DATADISK', size: 16 * MiB, templateId: null },
     ],
   };
+}
+
+/** A domain no host has: a fresh name and instance. */
+export function unknownDomain(): DomainRef {
+  return { instanceId: randomUUID(), instanceName: `vmlc-${randomUUID().slice(0, 8)}` };
 }
 
 export async function expectDriverError(operation: Promise<unknown>, code: DriverErrorCode): Promise<DriverError> {
@@ -80,8 +92,8 @@ export function describeHypervisorConformance(label: string, open: () => Promise
     });
     afterEach(async () => {
       for (const spec of created.splice(0)) {
-        await driver.destroyDomain(spec.instanceName, spec.volumes);
-        await other.destroyDomain(spec.instanceName, spec.volumes);
+        await driver.destroyDomain(spec, spec.volumes);
+        await other.destroyDomain(spec, spec.volumes);
       }
     });
     afterAll(async () => {
@@ -140,7 +152,7 @@ export function describeHypervisorConformance(label: string, open: () => Promise
 
       it('starts a stopped domain again with its disks', async () => {
         const spec = await running();
-        await driver.stopDomain(spec.instanceName, { forced: true, timeoutMs: 0 });
+        await driver.stopDomain(spec, { forced: true, timeoutMs: 0 });
         expect(await driver.startDomain(spec)).toBe('running');
         const described = await driver.describeDomain(spec.instanceName);
         expect(described?.powerState).toBe('running');
@@ -158,23 +170,23 @@ export function describeHypervisorConformance(label: string, open: () => Promise
       it('shuts a running domain down gracefully, and stopping it again succeeds', async () => {
         const spec = await running();
         await guestReady(spec.instanceName);
-        expect(await driver.stopDomain(spec.instanceName, { forced: false, timeoutMs: 30_000 })).toBe('stopped');
+        expect(await driver.stopDomain(spec, { forced: false, timeoutMs: 30_000 })).toBe('stopped');
         expect(await stateOn(driver, spec.instanceName)).toBe('stopped');
-        expect(await driver.stopDomain(spec.instanceName, { forced: false, timeoutMs: 30_000 })).toBe('stopped');
-        expect(await driver.stopDomain(spec.instanceName, { forced: true, timeoutMs: 0 })).toBe('stopped');
+        expect(await driver.stopDomain(spec, { forced: false, timeoutMs: 30_000 })).toBe('stopped');
+        expect(await driver.stopDomain(spec, { forced: true, timeoutMs: 0 })).toBe('stopped');
         expect(await stateOn(driver, spec.instanceName)).toBe('stopped');
       });
 
       it('forced stop destroys a running domain at once and keeps its definition', async () => {
         const spec = await running();
-        expect(await driver.stopDomain(spec.instanceName, { forced: true, timeoutMs: 0 })).toBe('stopped');
+        expect(await driver.stopDomain(spec, { forced: true, timeoutMs: 0 })).toBe('stopped');
         expect((await driver.describeDomain(spec.instanceName))?.powerState).toBe('stopped');
       });
 
       it('stopping a domain the host does not know succeeds as missing', async () => {
-        const name = `vmlc-${randomUUID().slice(0, 8)}`;
-        expect(await driver.stopDomain(name, { forced: false, timeoutMs: 1_000 })).toBe('missing');
-        expect(await driver.stopDomain(name, { forced: true, timeoutMs: 0 })).toBe('missing');
+        const unknown = unknownDomain();
+        expect(await driver.stopDomain(unknown, { forced: false, timeoutMs: 1_000 })).toBe('missing');
+        expect(await driver.stopDomain(unknown, { forced: true, timeoutMs: 0 })).toBe('missing');
       });
 
       it('a graceful stop the guest ignores fails with TIMEOUT and leaves it running', async (context) => {
@@ -185,27 +197,27 @@ export function describeHypervisorConformance(label: string, open: () => Promise
         const spec = await running();
         await guestReady(spec.instanceName);
         await target.ignoreShutdown(spec.instanceName);
-        await expectDriverError(driver.stopDomain(spec.instanceName, { forced: false, timeoutMs: 200 }), 'TIMEOUT');
+        await expectDriverError(driver.stopDomain(spec, { forced: false, timeoutMs: 200 }), 'TIMEOUT');
         expect(await stateOn(driver, spec.instanceName)).toBe('running');
-        expect(await driver.stopDomain(spec.instanceName, { forced: true, timeoutMs: 0 })).toBe('stopped');
+        expect(await driver.stopDomain(spec, { forced: true, timeoutMs: 0 })).toBe('stopped');
       });
     });
 
     describe('reboot', () => {
       it('reboots a running domain gracefully or forced and it stays running', async () => {
         const spec = await running();
-        expect(await driver.rebootDomain(spec.instanceName, { forced: false })).toBe('running');
-        expect(await driver.rebootDomain(spec.instanceName, { forced: true })).toBe('running');
+        expect(await driver.rebootDomain(spec, { forced: false })).toBe('running');
+        expect(await driver.rebootDomain(spec, { forced: true })).toBe('running');
         expect(await stateOn(driver, spec.instanceName)).toBe('running');
       });
 
       it('refuses to reboot a stopped domain with NOT_RUNNING and an unknown one with NOT_FOUND', async () => {
         const spec = await running();
-        await driver.stopDomain(spec.instanceName, { forced: true, timeoutMs: 0 });
-        await expectDriverError(driver.rebootDomain(spec.instanceName, { forced: false }), 'NOT_RUNNING');
-        await expectDriverError(driver.rebootDomain(spec.instanceName, { forced: true }), 'NOT_RUNNING');
+        await driver.stopDomain(spec, { forced: true, timeoutMs: 0 });
+        await expectDriverError(driver.rebootDomain(spec, { forced: false }), 'NOT_RUNNING');
+        await expectDriverError(driver.rebootDomain(spec, { forced: true }), 'NOT_RUNNING');
         expect(await stateOn(driver, spec.instanceName)).toBe('stopped');
-        await expectDriverError(driver.rebootDomain(`vmlc-${randomUUID().slice(0, 8)}`, { forced: false }), 'NOT_FOUND');
+        await expectDriverError(driver.rebootDomain(unknownDomain(), { forced: false }), 'NOT_FOUND');
       });
     });
 
@@ -213,7 +225,7 @@ export function describeHypervisorConformance(label: string, open: () => Promise
       it('moves a running domain to the target, where it runs with the same resources, disks and NICs', async () => {
         const spec = await running();
         const before = await driver.describeDomain(spec.instanceName);
-        expect(await driver.migrateDomain(spec.instanceName, other.hostId)).toBe('running');
+        expect(await driver.migrateDomain(spec, other.hostId)).toBe('running');
         expect(await stateOn(driver, spec.instanceName)).toBe('missing');
         expect(await driver.describeDomain(spec.instanceName)).toBeNull();
         expect(await stateOn(other, spec.instanceName)).toBe('running');
@@ -222,43 +234,74 @@ export function describeHypervisorConformance(label: string, open: () => Promise
 
       it('repeating a finished migration succeeds and changes nothing', async () => {
         const spec = await running();
-        await driver.migrateDomain(spec.instanceName, other.hostId);
-        expect(await driver.migrateDomain(spec.instanceName, other.hostId)).toBe('running');
+        await driver.migrateDomain(spec, other.hostId);
+        expect(await driver.migrateDomain(spec, other.hostId)).toBe('running');
         expect(await stateOn(driver, spec.instanceName)).toBe('missing');
         expect(await stateOn(other, spec.instanceName)).toBe('running');
       });
 
       it('refuses a stopped domain with NOT_RUNNING and an unknown one with NOT_FOUND', async () => {
         const spec = await running();
-        await driver.stopDomain(spec.instanceName, { forced: true, timeoutMs: 0 });
-        await expectDriverError(driver.migrateDomain(spec.instanceName, other.hostId), 'NOT_RUNNING');
+        await driver.stopDomain(spec, { forced: true, timeoutMs: 0 });
+        await expectDriverError(driver.migrateDomain(spec, other.hostId), 'NOT_RUNNING');
         expect(await stateOn(driver, spec.instanceName)).toBe('stopped');
         expect(await stateOn(other, spec.instanceName)).toBe('missing');
-        await expectDriverError(driver.migrateDomain(`vmlc-${randomUUID().slice(0, 8)}`, other.hostId), 'NOT_FOUND');
+        await expectDriverError(driver.migrateDomain(unknownDomain(), other.hostId), 'NOT_FOUND');
       });
     });
 
     describe('destroy', () => {
       it('removes a running domain; destroying it again succeeds', async () => {
         const spec = await running();
-        await driver.destroyDomain(spec.instanceName, spec.volumes);
+        await driver.destroyDomain(spec, spec.volumes);
         expect(await stateOn(driver, spec.instanceName)).toBe('missing');
         expect(await driver.describeDomain(spec.instanceName)).toBeNull();
-        await driver.destroyDomain(spec.instanceName, spec.volumes);
+        await driver.destroyDomain(spec, spec.volumes);
         expect(await stateOn(driver, spec.instanceName)).toBe('missing');
       });
 
       it('destroying a domain the host never had succeeds', async () => {
         const spec = newDomain();
-        await driver.destroyDomain(spec.instanceName, spec.volumes);
+        await driver.destroyDomain(spec, spec.volumes);
         expect(await stateOn(driver, spec.instanceName)).toBe('missing');
       });
 
       it('a destroyed domain can be created again from its spec', async () => {
         const spec = await running();
-        await driver.destroyDomain(spec.instanceName, spec.volumes);
+        await driver.destroyDomain(spec, spec.volumes);
         expect(await driver.startDomain(spec)).toBe('running');
         expect(await stateOn(driver, spec.instanceName)).toBe('running');
+      });
+    });
+
+    describe('ownership', () => {
+      // What a command forged, misrouted or confused would ask: the right name, another instance.
+      const impostor = (spec: DomainSpec): DomainRef => ({ instanceId: randomUUID(), instanceName: spec.instanceName });
+
+      it('refuses every operation on a domain of another instance with NOT_OWNED, and changes nothing', async () => {
+        const spec = await running();
+        const other = impostor(spec);
+        await expectDriverError(driver.destroyDomain(other, spec.volumes), 'NOT_OWNED');
+        await expectDriverError(driver.stopDomain(other, { forced: true, timeoutMs: 0 }), 'NOT_OWNED');
+        await expectDriverError(driver.rebootDomain(other, { forced: true }), 'NOT_OWNED');
+        await expectDriverError(driver.scaleDomain(other, spec.cpuNumber, spec.cpuSpeed, spec.memory * 2), 'NOT_OWNED');
+        await expectDriverError(driver.migrateDomain(other, target.targetDriver.hostId), 'NOT_OWNED');
+        await expectDriverError(driver.startDomain({ ...spec, instanceId: other.instanceId }), 'NOT_OWNED');
+        expect(await driver.describeDomain(spec.instanceName)).toMatchObject({
+          powerState: 'running',
+          memory: spec.memory,
+          disks: spec.volumes.map((volume) => ({ volumeId: volume.volumeId })),
+        });
+      });
+
+      it("refuses to start a domain with another instance's disk", async () => {
+        const victim = await running();
+        const thief = newDomain();
+        const spec: DomainSpec = { ...thief, volumes: [{ ...victim.volumes[1]!, type: 'ROOT', templateId: null }] };
+        const error = await expectDriverError(driver.startDomain(spec), 'NOT_OWNED');
+        expect(error.message).toContain(victim.volumes[1]!.volumeId);
+        expect(await stateOn(driver, thief.instanceName)).toBe('missing');
+        expect(await driver.describeDomain(victim.instanceName)).toMatchObject({ powerState: 'running' });
       });
     });
 
@@ -288,7 +331,7 @@ export function describeHypervisorConformance(label: string, open: () => Promise
         const heard: PowerStateChange[] = [];
         const unsubscribe = driver.onPowerStateChange((change) => heard.push(change));
         try {
-          await driver.stopDomain(spec.instanceName, { forced: true, timeoutMs: 0 });
+          await driver.stopDomain(spec, { forced: true, timeoutMs: 0 });
           await driver.startDomain(spec);
           // A later out-of-band change bounds the wait: once it is heard, earlier ones would have been.
           await guestReady(spec.instanceName);
@@ -307,14 +350,14 @@ export function describeHypervisorConformance(label: string, open: () => Promise
       it('scales a running domain live', async () => {
         const spec = await running();
         const bigger = { cpuNumber: spec.cpuNumber + 1, cpuSpeed: spec.cpuSpeed, memory: spec.memory * 2 };
-        expect(await driver.scaleDomain(spec.instanceName, bigger.cpuNumber, bigger.cpuSpeed, bigger.memory)).toBe('running');
+        expect(await driver.scaleDomain(spec, bigger.cpuNumber, bigger.cpuSpeed, bigger.memory)).toBe('running');
         expect(await driver.describeDomain(spec.instanceName)).toMatchObject({ ...bigger, powerState: 'running' });
       });
 
       it('scales a stopped domain', async () => {
         const spec = await running();
-        await driver.stopDomain(spec.instanceName, { forced: true, timeoutMs: 0 });
-        expect(await driver.scaleDomain(spec.instanceName, 2, spec.cpuSpeed, spec.memory * 2)).toBe('stopped');
+        await driver.stopDomain(spec, { forced: true, timeoutMs: 0 });
+        expect(await driver.scaleDomain(spec, 2, spec.cpuSpeed, spec.memory * 2)).toBe('stopped');
         expect(await driver.describeDomain(spec.instanceName)).toMatchObject({
           cpuNumber: 2,
           cpuSpeed: spec.cpuSpeed,
@@ -324,7 +367,7 @@ export function describeHypervisorConformance(label: string, open: () => Promise
       });
 
       it('refuses an unknown domain with NOT_FOUND', async () => {
-        await expectDriverError(driver.scaleDomain(`vmlc-${randomUUID().slice(0, 8)}`, 1, 100, 64), 'NOT_FOUND');
+        await expectDriverError(driver.scaleDomain(unknownDomain(), 1, 100, 64), 'NOT_FOUND');
       });
     });
   });

@@ -49,6 +49,17 @@ export interface PowerStateChange {
 
 export type PowerStateListener = (change: PowerStateChange) => void;
 
+/**
+ * The domain an operation acts on: its name on the host, and the instance it must belong to. A driver
+ * acts on a defined domain only when the record vmledger keeps in it names this instance, and fails
+ * with NOT_OWNED otherwise (a domain of another instance, or one vmledger did not define), touching
+ * nothing. A DomainSpec is a DomainRef.
+ */
+export interface DomainRef {
+  readonly instanceId: string;
+  readonly instanceName: string;
+}
+
 export const DRIVER_ERROR_CODES = [
   'TIMEOUT',
   'NOT_RUNNING',
@@ -56,6 +67,8 @@ export const DRIVER_ERROR_CODES = [
   'INSUFFICIENT_CAPACITY',
   'INJECTED_FAULT',
   'REMOTE_COMMAND_FAILED',
+  /** The command names something that is not its instance's: a domain or disk of another, or not of vmledger. */
+  'NOT_OWNED',
 ] as const;
 export type DriverErrorCode = (typeof DRIVER_ERROR_CODES)[number];
 
@@ -82,32 +95,36 @@ interface CommandOperations {
    * Defines the domain from the spec (redefining a stopped one, so a changed offering takes effect),
    * creates the disks that do not exist yet (existing ones keep their data) and starts it.
    * A running domain is left alone. Resolves `running`.
-   * @throws DriverError INSUFFICIENT_CAPACITY when the host cannot fit it.
+   * @throws DriverError INSUFFICIENT_CAPACITY when the host cannot fit it; NOT_OWNED when a domain of
+   * that name belongs to another instance, or a volume's disk is another domain's on this host.
    */
   StartDomain: (spec: DomainSpec) => Promise<PowerState>;
   /**
    * Resolves `stopped`, or `missing` when the host does not know the domain: either way it is not running.
    * @throws DriverError TIMEOUT when a graceful shutdown has not finished within `timeoutMs` (the domain keeps running).
    */
-  StopDomain: (instanceName: string, options: StopOptions) => Promise<PowerState>;
+  StopDomain: (domain: DomainRef, options: StopOptions) => Promise<PowerState>;
   /**
    * Resolves `running`.
    * @throws DriverError NOT_RUNNING for a stopped domain, NOT_FOUND for an unknown one.
    */
-  RebootDomain: (instanceName: string, options: RebootOptions) => Promise<PowerState>;
+  RebootDomain: (domain: DomainRef, options: RebootOptions) => Promise<PowerState>;
   /**
    * Live migration; afterwards the domain runs on the target and is gone from this host. Repeating a
    * finished migration succeeds. Resolves the domain's state on the target (`running`).
    * @throws DriverError NOT_RUNNING, NOT_FOUND (domain or target host), INSUFFICIENT_CAPACITY (target).
    */
-  MigrateDomain: (instanceName: string, targetHostId: string) => Promise<PowerState>;
-  /** Destroys and undefines the domain and removes the volumes' disks; whatever is already gone is success. */
-  DestroyDomain: (instanceName: string, volumes: readonly VolumeSpec[]) => Promise<void>;
+  MigrateDomain: (domain: DomainRef, targetHostId: string) => Promise<PowerState>;
+  /**
+   * Destroys and undefines the domain and removes the disks of those of `volumes` its record lists;
+   * whatever is already gone is success. A domain the host does not know has no disks to remove here.
+   */
+  DestroyDomain: (domain: DomainRef, volumes: readonly VolumeSpec[]) => Promise<void>;
   /**
    * Changes the domain's resources, live when it runs. Resolves its power state.
    * @throws DriverError NOT_FOUND, INSUFFICIENT_CAPACITY (a running domain that would not fit).
    */
-  ScaleDomain: (instanceName: string, cpuNumber: number, cpuSpeed: number, memory: number) => Promise<PowerState>;
+  ScaleDomain: (domain: DomainRef, cpuNumber: number, cpuSpeed: number, memory: number) => Promise<PowerState>;
 }
 
 /** `StartDomain` is carried out by `startDomain`, and so on: one operation per command type. */

@@ -17,8 +17,10 @@ export function object(value: JsonValue | undefined, path: string): JsonObject {
   return value;
 }
 
-export function array(value: JsonValue | undefined, path: string): readonly JsonValue[] {
+/** `max`: the most items a well-formed message has there. */
+export function array(value: JsonValue | undefined, path: string, max = Number.POSITIVE_INFINITY): readonly JsonValue[] {
   if (!Array.isArray(value)) throw new Malformed(`${path} must be an array`);
+  if (value.length > max) throw new Malformed(`${path} must have at most ${max} items, has ${value.length}`);
   return value;
 }
 
@@ -38,15 +40,27 @@ export function anyText(value: JsonValue | undefined, path: string): string {
   return value;
 }
 
-export function integer(value: JsonValue | undefined, path: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new Malformed(`${path} must be an integer ≥ ${min}`);
+export function integer(value: JsonValue | undefined, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new Malformed(max === Number.MAX_SAFE_INTEGER ? `${path} must be an integer ≥ ${min}` : `${path} must be an integer from ${min} to ${max}`);
   }
   return value;
 }
 
-export function integerOrNull(value: JsonValue | undefined, path: string, min: number): number | null {
-  return value === null ? null : integer(value, path, min);
+export function integerOrNull(value: JsonValue | undefined, path: string, min: number, max?: number): number | null {
+  return value === null ? null : integer(value, path, min, max);
+}
+
+/**
+ * A string of a known form: an id, a name, an address. The refusal shows at most the value's start,
+ * so a huge or hostile value is not copied whole into the reason (which goes into a reply and a log).
+ */
+export function matching(value: JsonValue | undefined, path: string, pattern: RegExp, what: string): string {
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : typeof value;
+    throw new Malformed(`${path} must be ${what}, got ${shown}`);
+  }
+  return value;
 }
 
 export function flag(value: JsonValue | undefined, path: string): boolean {

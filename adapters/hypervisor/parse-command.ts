@@ -13,7 +13,10 @@ import {
   type NicSpec,
   type VolumeSpec,
 } from '../../domain/agent-protocol/index.js';
-import { Malformed, array, flag, integer, integerOrNull, isObject, object, text, textOrNull, type JsonObject } from './json-fields.js';
+import { isIP } from 'node:net';
+import { normalizeMac } from '../../domain/network/addressing.js';
+import { INSTANCE_NAME, UUID, UUID_SOURCE, instanceIdInName } from '../../domain/shared/instance-name.js';
+import { Malformed, array, flag, integer, integerOrNull, isObject, matching, object, oneOf, type JsonObject } from './json-fields.js';
 
 /** What a command that could not be read still says about itself: enough to address a reply. */
 export interface CommandEnvelope {
@@ -28,45 +31,110 @@ export type ParsedCommand =
   | { readonly ok: true; readonly command: AgentCommand }
   | { readonly ok: false; readonly reason: string; readonly envelope: CommandEnvelope | undefined };
 
+// What a command vmledger sends can hold, and nothing more. Every value ends up in a virsh or
+// qemu-img command line, a file name or a domain definition on the host, so each has the exact form
+// the orchestrator gives it (ids are UUIDs, names are made by internalName) and a bound.
+
+/** A command's id: its job's id (a UUID, or `expunge-<instance id>`) and its number in the job (commandIdOf). */
+const COMMAND_ID = new RegExp(`^(?:expunge-)?${UUID_SOURCE}\\.[0-9]{1,6}$`);
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+/** More NICs or disks than a domain's PCI slots could take. */
+export const MAX_NICS = 32;
+export const MAX_VOLUMES = 64;
+/** A day: the longest graceful stop VMLEDGER_GRACEFUL_STOP_MS allows. */
+export const MAX_TIMEOUT_MS = 86_400_000;
+export const MAX_CPU_NUMBER = 1024;
+/** MHz per core. */
+export const MAX_CPU_SPEED = 1_000_000;
+/** MiB: 16 TiB. */
+export const MAX_MEMORY = 16 * 1024 * 1024;
+/** Bytes: 1 PiB. */
+export const MAX_VOLUME_SIZE = 2 ** 50;
+
+const uuid = (value: JsonValue | undefined, path: string): string => matching(value, path, UUID, 'a lower-case UUID');
+const uuidOrNull = (value: JsonValue | undefined, path: string): string | null => (value === null ? null : uuid(value, path));
+
+/** An instance's hypervisor-side name, which must name the instance itself (internalName puts its id in it). */
+function instanceName(value: JsonValue | undefined, path: string, instanceId: string): string {
+  const name = matching(value, path, INSTANCE_NAME, 'an instance name i-<account id>-<instance id>-<suffix>');
+  if (instanceIdInName(name) !== instanceId) throw new Malformed(`${path} ${name} is not the name of instance ${instanceId}`);
+  return name;
+}
+
+function mac(value: JsonValue | undefined, path: string): string {
+  const address = matching(value, path, MAC, 'a lower-case MAC address');
+  if (normalizeMac(address) !== address) throw new Malformed(`${path} ${address} is a multicast address`);
+  return address;
+}
+
+function ip(value: JsonValue | undefined, path: string): string | null {
+  if (value === null) return null;
+  if (typeof value !== 'string' || value.length > 45 || isIP(value) === 0) throw new Malformed(`${path} must be an IPv4 or IPv6 address or null`);
+  return value;
+}
+
+/** No id twice in one list: one disk attached twice, or one NIC, is no spec vmledger makes. */
+function distinct<T>(items: readonly T[], id: (item: T) => string, path: string): T[] {
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (seen.has(id(item))) throw new Malformed(`${path} lists ${id(item)} twice`);
+    seen.add(id(item));
+  }
+  return [...items];
+}
+
 function nic(value: JsonValue, path: string): NicSpec {
   const o = object(value, path);
   return {
-    nicId: text(o['nicId'], `${path}.nicId`),
-    networkId: text(o['networkId'], `${path}.networkId`),
-    mac: text(o['mac'], `${path}.mac`),
-    ip: textOrNull(o['ip'], `${path}.ip`),
-    vlan: integerOrNull(o['vlan'], `${path}.vlan`, 0),
-    deviceId: integer(o['deviceId'], `${path}.deviceId`, 0),
+    nicId: uuid(o['nicId'], `${path}.nicId`),
+    networkId: uuid(o['networkId'], `${path}.networkId`),
+    mac: mac(o['mac'], `${path}.mac`),
+    ip: ip(o['ip'], `${path}.ip`),
+    vlan: integerOrNull(o['vlan'], `${path}.vlan`, 0, 4094),
+    deviceId: integer(o['deviceId'], `${path}.deviceId`, 0, MAX_NICS - 1),
   };
 }
 
 function volume(value: JsonValue, path: string): VolumeSpec {
   const o = object(value, path);
-  const type = o['type'];
-  if (type !== 'ROOT' && type !== 'DATADISK') throw new Malformed(`${path}.type must be ROOT or DATADISK`);
   return {
-    volumeId: text(o['volumeId'], `${path}.volumeId`),
-    type,
-    size: integer(o['size'], `${path}.size`, 0),
-    templateId: textOrNull(o['templateId'], `${path}.templateId`),
+    volumeId: uuid(o['volumeId'], `${path}.volumeId`),
+    type: oneOf(o['type'], `${path}.type`, ['ROOT', 'DATADISK']),
+    size: integer(o['size'], `${path}.size`, 0, MAX_VOLUME_SIZE),
+    templateId: uuidOrNull(o['templateId'], `${path}.templateId`),
   };
 }
 
 function volumes(value: JsonValue | undefined, path: string): VolumeSpec[] {
-  return array(value, path).map((item, i) => volume(item, `${path}[${i}]`));
+  const items = array(value, path, MAX_VOLUMES).map((item, i) => volume(item, `${path}[${i}]`));
+  return distinct(items, (item) => item.volumeId, path);
+}
+
+function resources(o: JsonObject, path: string): { cpuNumber: number; cpuSpeed: number; memory: number } {
+  return {
+    cpuNumber: integer(o['cpuNumber'], `${path}cpuNumber`, 1, MAX_CPU_NUMBER),
+    cpuSpeed: integer(o['cpuSpeed'], `${path}cpuSpeed`, 1, MAX_CPU_SPEED),
+    memory: integer(o['memory'], `${path}memory`, 1, MAX_MEMORY),
+  };
 }
 
 function domain(value: JsonValue | undefined, path: string): DomainSpec {
   const o = object(value, path);
+  const instanceId = uuid(o['instanceId'], `${path}.instanceId`);
+  const nics = array(o['nics'], `${path}.nics`, MAX_NICS).map((item, i) => nic(item, `${path}.nics[${i}]`));
   return {
-    instanceId: text(o['instanceId'], `${path}.instanceId`),
-    instanceName: text(o['instanceName'], `${path}.instanceName`),
-    cpuNumber: integer(o['cpuNumber'], `${path}.cpuNumber`, 1),
-    cpuSpeed: integer(o['cpuSpeed'], `${path}.cpuSpeed`, 1),
-    memory: integer(o['memory'], `${path}.memory`, 1),
-    nics: array(o['nics'], `${path}.nics`).map((item, i) => nic(item, `${path}.nics[${i}]`)),
+    instanceId,
+    instanceName: instanceName(o['instanceName'], `${path}.instanceName`, instanceId),
+    ...resources(o, `${path}.`),
+    nics: distinct(nics, (item) => item.nicId, `${path}.nics`),
     volumes: volumes(o['volumes'], `${path}.volumes`),
   };
+}
+
+/** The domain a command about an existing domain names, and the instance it must belong to. */
+function target(body: JsonObject): { instanceId: string; instanceName: string } {
+  const instanceId = uuid(body['instanceId'], 'instanceId');
+  return { instanceId, instanceName: instanceName(body['instanceName'], 'instanceName', instanceId) };
 }
 
 /** What every command has, read before its type's own fields. */
@@ -80,24 +148,14 @@ const READERS: { readonly [K in AgentCommandType]: (base: Base<K>, body: JsonObj
   StartDomain: (base, body) => ({ ...base, domain: domain(body['domain'], 'domain') }),
   StopDomain: (base, body) => ({
     ...base,
-    instanceName: text(body['instanceName'], 'instanceName'),
+    ...target(body),
     forced: flag(body['forced'], 'forced'),
-    timeoutMs: integer(body['timeoutMs'], 'timeoutMs', 0),
+    timeoutMs: integer(body['timeoutMs'], 'timeoutMs', 0, MAX_TIMEOUT_MS),
   }),
-  RebootDomain: (base, body) => ({ ...base, instanceName: text(body['instanceName'], 'instanceName'), forced: flag(body['forced'], 'forced') }),
-  MigrateDomain: (base, body) => ({
-    ...base,
-    instanceName: text(body['instanceName'], 'instanceName'),
-    targetHostId: text(body['targetHostId'], 'targetHostId'),
-  }),
-  DestroyDomain: (base, body) => ({ ...base, instanceName: text(body['instanceName'], 'instanceName'), volumes: volumes(body['volumes'], 'volumes') }),
-  ScaleDomain: (base, body) => ({
-    ...base,
-    instanceName: text(body['instanceName'], 'instanceName'),
-    cpuNumber: integer(body['cpuNumber'], 'cpuNumber', 1),
-    cpuSpeed: integer(body['cpuSpeed'], 'cpuSpeed', 1),
-    memory: integer(body['memory'], 'memory', 1),
-  }),
+  RebootDomain: (base, body) => ({ ...base, ...target(body), forced: flag(body['forced'], 'forced') }),
+  MigrateDomain: (base, body) => ({ ...base, ...target(body), targetHostId: uuid(body['targetHostId'], 'targetHostId') }),
+  DestroyDomain: (base, body) => ({ ...base, ...target(body), volumes: volumes(body['volumes'], 'volumes') }),
+  ScaleDomain: (base, body) => ({ ...base, ...target(body), ...resources(body, '') }),
 };
 
 // Generic in K, so the reader and the base it is given are of one command type without a cast.
@@ -107,20 +165,23 @@ function read<K extends AgentCommandType>(base: Base<K>, body: JsonObject): Agen
 }
 
 function command(body: JsonObject): AgentCommand {
-  const commandId = text(body['commandId'], 'commandId');
-  const hostId = text(body['hostId'], 'hostId');
+  const commandId = matching(body['commandId'], 'commandId', COMMAND_ID, 'a command id <job id>.<n>');
+  const hostId = uuid(body['hostId'], 'hostId');
   const type = body['type'];
   if (!isAgentCommandType(type)) throw new Malformed(`type ${JSON.stringify(type ?? null)} is not an agent command`);
   return read({ commandId, hostId, type }, body);
 }
 
-/** The envelope of a body that failed to parse, when its commandId, hostId and type are all readable. */
+/**
+ * The envelope of a body that failed to parse, when its commandId, hostId and type are all well-formed
+ * (the reply repeats them, so nothing else is echoed back).
+ */
 function envelopeOf(body: JsonValue): CommandEnvelope | undefined {
   if (!isObject(body)) return undefined;
   const { commandId, hostId, type, instanceName, domain } = body;
-  if (typeof commandId !== 'string' || commandId === '' || typeof hostId !== 'string' || hostId === '' || !isAgentCommandType(type)) return undefined;
+  if (typeof commandId !== 'string' || !COMMAND_ID.test(commandId) || typeof hostId !== 'string' || !UUID.test(hostId) || !isAgentCommandType(type)) return undefined;
   const named = isObject(domain) ? domain['instanceName'] : instanceName;
-  return { commandId, hostId, type, instanceName: typeof named === 'string' && named !== '' ? named : undefined };
+  return { commandId, hostId, type, instanceName: typeof named === 'string' && INSTANCE_NAME.test(named) ? named : undefined };
 }
 
 export function parseAgentCommand(message: BusMessage): ParsedCommand {

@@ -1,6 +1,7 @@
 // The configuration file of `vmledger agent`: which KVM hosts this agent drives and how to reach them,
 // which hosts it may migrate domains to, and where the bus is. It lives next to the agent (often on
 // another machine than the control plane), so it carries the SSH credentials the agent needs.
+import { isAbsolute } from 'node:path';
 import { LibvirtConfigError, parseLibvirtHostConfig, type LibvirtHostConfig } from '../../adapters/hypervisor/libvirt/config.js';
 
 /** A host another agent serves, as a migration target of this one's domains. */
@@ -17,11 +18,17 @@ export interface AgentConfig {
   readonly powerSyncIntervalMs: number;
   readonly hosts: readonly LibvirtHostConfig[];
   readonly peers: readonly MigrationPeer[];
+  /**
+   * The file holding the ring of keys the orchestrator signs commands with (the main job writes it as
+   * agent-command-keys.json in its data directory); read at start and after a rotation. Its content
+   * is never logged.
+   */
+  readonly commandKeysFile: string;
 }
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 export const DEFAULT_POWER_SYNC_INTERVAL_MS = 60_000;
-const FIELDS = new Set(['busUrl', 'heartbeatIntervalMs', 'powerSyncIntervalMs', 'hosts', 'peers']);
+const FIELDS = new Set(['busUrl', 'heartbeatIntervalMs', 'powerSyncIntervalMs', 'hosts', 'peers', 'commandKeysFile']);
 const PEER_FIELDS = new Set(['hostId', 'migrationUri', 'migrationAddress']);
 
 export class AgentConfigError extends Error {
@@ -82,7 +89,10 @@ export function parseAgentConfig(value: unknown, file: string): AgentConfig {
   const ids = [...hosts.map((host) => host.hostId), ...peers.map((peer) => peer.hostId)];
   const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
   if (repeated !== undefined) throw new AgentConfigError(`${file}: host ${repeated} is listed twice (among hosts and peers)`);
+  const commandKeysFile = text(fields['commandKeysFile'], `${file}.commandKeysFile`);
+  if (!isAbsolute(commandKeysFile)) throw new AgentConfigError(`${file}.commandKeysFile must be an absolute path: the file of the orchestrator's command keys`);
   return {
+    commandKeysFile,
     busUrl: fields['busUrl'] === undefined ? undefined : parseBusUrl(fields['busUrl'], `${file}.busUrl`),
     heartbeatIntervalMs: interval(fields['heartbeatIntervalMs'], `${file}.heartbeatIntervalMs`, DEFAULT_HEARTBEAT_INTERVAL_MS),
     powerSyncIntervalMs: interval(fields['powerSyncIntervalMs'], `${file}.powerSyncIntervalMs`, DEFAULT_POWER_SYNC_INTERVAL_MS),

@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { AmqpBus } from '../../adapters/bus/amqp-bus.js';
 import { startAgent } from '../../adapters/hypervisor/agent.js';
 import { LibvirtDriver } from '../../adapters/hypervisor/libvirt/index.js';
-import { migrationTargets, type AgentConfig } from './agent-config.js';
+import { readFile } from 'node:fs/promises';
+import { parseCommandKeyRing, type CommandKeyRing } from '../../adapters/hypervisor/command-signing.js';
+import { AgentConfigError, migrationTargets, type AgentConfig } from './agent-config.js';
 
 export interface ServedHosts {
   /** Answers the commands under way, then lets go of the bus and the hosts. */
@@ -13,11 +15,21 @@ export interface ServedHosts {
 }
 
 export async function serveHosts(config: AgentConfig, busUrl: string, log: (line: string) => void): Promise<ServedHosts> {
+  // Read before anything connects: a missing or unreadable file stops the agent at once.
+  const commandKeys = (): Promise<CommandKeyRing> => readCommandKeys(config.commandKeysFile);
+  await commandKeys();
+  const vncPasswords = await Promise.all(config.hosts.map((host) => (host.vncPasswordFile === undefined ? undefined : readVncPassword(host.vncPasswordFile))));
   const bus = await AmqpBus.connect(busUrl, { onEvent: (event) => log(`bus: ${event.type}`) });
   const peers = migrationTargets(config);
-  const drivers = config.hosts.map(
-    (host) => new LibvirtDriver({ config: host, peers, onBackgroundError: (error) => log(`host ${host.hostId}: ${error instanceof Error ? error.message : String(error)}`) }),
-  );
+  const drivers = config.hosts.map((host, i) => {
+    const vncPassword = vncPasswords[i];
+    return new LibvirtDriver({
+      config: host,
+      peers,
+      onBackgroundError: (error) => log(`host ${host.hostId}: ${error instanceof Error ? error.message : String(error)}`),
+      ...(vncPassword === undefined ? {} : { vncPassword }),
+    });
+  });
   try {
     // Each host answers once before the agent takes its commands: a wrong address, key or host key
     // stops the agent at once rather than failing every job sent its way.
@@ -32,6 +44,7 @@ export async function serveHosts(config: AgentConfig, busUrl: string, log: (line
       newId: randomUUID,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       powerSyncIntervalMs: config.powerSyncIntervalMs,
+      commandKeys,
       onError: (error, context) => log(`${context}: ${error instanceof Error ? error.message : String(error)}`),
     });
     log(`serving ${drivers.length} host(s): ${drivers.map((driver) => driver.hostId).join(', ')}`);
@@ -47,4 +60,28 @@ export async function serveHosts(config: AgentConfig, busUrl: string, log: (line
     await bus.close();
     throw error;
   }
+}
+
+/** The command key ring; errors name the file, never its content. */
+async function readCommandKeys(file: string): Promise<CommandKeyRing> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new AgentConfigError(`cannot read the command keys file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
+  return parseCommandKeyRing(text, file);
+}
+
+/** VNC authentication uses at most 8 characters; a longer password would be cut without a word. */
+async function readVncPassword(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new AgentConfigError(`cannot read the VNC password file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
+  const password = text.replace(/\r?\n$/, '');
+  if (!/^[\x21-\x7e]{1,8}$/.test(password)) throw new AgentConfigError(`the VNC password in ${file} must be 1-8 printable ASCII characters without spaces`);
+  return password;
 }

@@ -1,11 +1,14 @@
 // The subcommands of `vmledger` other than `serve`: argument parsing and wiring only; the work is in
 // api/usage-tail/ and api/audit/. Exit status: 0 done (verify: passed), 1 failed, 2 bad usage.
 import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FromPosition } from '../../adapters/eventstore/port.js';
 import { AgentConfigError, parseAgentConfig, parseBusUrl, type AgentConfig } from '../agent/agent-config.js';
 import { serveHosts } from '../agent/serve-hosts.js';
+import { FileSecretStore } from '../../adapters/secrets/file-secret-store.js';
 import { replayStreams } from '../audit/replay.js';
+import { AGENT_COMMAND_KEYS_FILE, rotateStoredCommandKeys } from '../command-keys.js';
 import { verifyLog } from '../audit/verify.js';
 import { projections } from '../projections.js';
 import { fileOutput, isRegularFile, streamOutput } from '../usage-tail/output.js';
@@ -49,6 +52,9 @@ export const HELP = `usage: vmledger <command>
   agent --config <file> [--bus <amqp url>]
                                 serve the KVM hosts of <file> over RabbitMQ until SIGTERM/SIGINT
                                 (the bus: --bus, the file's busUrl, or VMLEDGER_BUS_URL)
+  agent-keys rotate             a new key for signing agent commands (the old one stays valid as the
+                                previous): give the agents the new agent-command-keys.json of the
+                                data directory, then restart the main job
 
   --data-dir <dir>              the data directory (default VMLEDGER_DATA_DIR or ./data);
                                 EVENTSTORE_CONNECTION_STRING selects EventStoreDB instead
@@ -60,6 +66,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   if (group === 'audit' && command === 'replay') return auditReplay(rest, io);
   if (group === 'audit' && command === 'verify') return auditVerify(rest, io);
   if (group === 'agent') return agent(argv.slice(1), io);
+  if (group === 'agent-keys' && command === 'rotate') return agentKeysRotate(rest, io);
   throw new UsageError(group === undefined || group === 'help' || group === '--help' ? '' : `unknown command: ${argv.join(' ')}`);
 }
 
@@ -174,6 +181,18 @@ async function agent(args: readonly string[], io: CliIo): Promise<number> {
   if (!io.signal.aborted) await new Promise((resolve) => io.signal.addEventListener('abort', resolve, { once: true }));
   log('stopping: answering the commands under way');
   await served.stop();
+  return 0;
+}
+
+async function agentKeysRotate(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { 'data-dir': { type: 'string' } });
+  const dataDir = resolve(values['data-dir'] ?? io.env.VMLEDGER_DATA_DIR ?? './data');
+  const ring = await rotateStoredCommandKeys(await FileSecretStore.open(dataDir), dataDir);
+  await write(
+    io.stdout,
+    `agent command keys rotated: current ${ring.current.id}, previous ${ring.previous?.id ?? 'none'}\n` +
+      `give every agent ${join(dataDir, AGENT_COMMAND_KEYS_FILE)} (its commandKeysFile), then restart the main job\n`,
+  );
   return 0;
 }
 

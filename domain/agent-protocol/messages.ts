@@ -45,41 +45,46 @@ interface CommandBase {
   readonly hostId: string;
 }
 
+/**
+ * The instance a command about an existing domain acts on: the agent acts only on a domain whose
+ * vmledger record names this instance, so a command can never reach a domain vmledger did not
+ * define for it, whatever name it gives.
+ */
+interface DomainCommandBase extends CommandBase {
+  readonly instanceId: string;
+  readonly instanceName: string;
+}
+
 export interface StartDomain extends CommandBase {
   readonly type: 'StartDomain';
   readonly domain: DomainSpec;
 }
 
 /** Graceful (ACPI) unless forced; a graceful stop that times out is reported as failed. */
-export interface StopDomain extends CommandBase {
+export interface StopDomain extends DomainCommandBase {
   readonly type: 'StopDomain';
-  readonly instanceName: string;
   readonly forced: boolean;
   readonly timeoutMs: number;
 }
 
-export interface RebootDomain extends CommandBase {
+export interface RebootDomain extends DomainCommandBase {
   readonly type: 'RebootDomain';
-  readonly instanceName: string;
   readonly forced: boolean;
 }
 
-export interface MigrateDomain extends CommandBase {
+export interface MigrateDomain extends DomainCommandBase {
   readonly type: 'MigrateDomain';
-  readonly instanceName: string;
   readonly targetHostId: string;
 }
 
 /** Removes the domain and its disks from the host; a missing domain is success. */
-export interface DestroyDomain extends CommandBase {
+export interface DestroyDomain extends DomainCommandBase {
   readonly type: 'DestroyDomain';
-  readonly instanceName: string;
   readonly volumes: readonly VolumeSpec[];
 }
 
-export interface ScaleDomain extends CommandBase {
+export interface ScaleDomain extends DomainCommandBase {
   readonly type: 'ScaleDomain';
-  readonly instanceName: string;
   readonly cpuNumber: number;
   readonly cpuSpeed: number;
   readonly memory: number;

@@ -1,6 +1,7 @@
 // The CloudStack configuration keys vmledger honours. Values are stored as CloudStack stores them (a
 // normalised string per key) so that `configurations` can show exactly what an operator set, and are
 // decoded to typed values only when read through `effectiveSetting`.
+import { INSTANCE_NAME_SETTING } from '../shared/instance-name.js';
 
 export type ConfigScope = 'global' | 'zone';
 
@@ -110,10 +111,11 @@ export const CONFIG_KEYS = {
   'instance.name': {
     type: 'string',
     default: 'VM',
-    // CloudStack's NetUtils.verifyInstanceName: the value becomes part of i-<acct>-<vm>-<i.n>, whose
-    // parts are split on '-', and of hypervisor domain names.
-    pattern: /^[^-\s+]{1,64}$/,
-    rule: 'must be 1-64 characters without hyphen, space or plus sign',
+    // The value becomes part of i-<acct>-<vm>-<i.n>, whose parts are split on '-', and of hypervisor
+    // domain names, which agents accept only in this form (domain/shared/instance-name.ts). Stricter
+    // than CloudStack's NetUtils.verifyInstanceName, which refuses only hyphen, space and plus sign.
+    pattern: INSTANCE_NAME_SETTING,
+    rule: "must be 1-64 letters, digits, '_' or '.'",
     scopes: ['global'],
     description: 'Name of the deployment instance, used as suffix of internal instance names',
   },

@@ -1,11 +1,9 @@
 // Input rules shared by several commands: hostnames, customized compute and instance details.
 import { reject, type Rejection } from '../shared/decider.js';
+import { HOSTNAME } from '../shared/instance-name.js';
 import { messages } from './messages.js';
 import type { Role } from '../account/index.js';
 import type { Compute, CustomCompute, Details, ServiceOfferingSnapshot } from './model.js';
-
-// NetUtils.verifyDomainNameLabel(name, isHostName=true): an RFC 1123 label that starts with a letter.
-const HOSTNAME = /^[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 export function checkHostname(name: string, field = 'name'): Rejection | null {
   return HOSTNAME.test(name) ? null : reject('BAD_USER_INPUT', messages.invalidHostname, field);

@@ -16,7 +16,7 @@ export const expungePhase: Phase<'expunge'> = ({ job, instance, now, timeouts })
     return {
       kind: 'issue',
       phase: 'expunge',
-      command: { type: 'DestroyDomain', hostId, instanceName: instance.instanceName, volumes: volumeSpecs(instance) },
+      command: { type: 'DestroyDomain', hostId, instanceId: instance.id, instanceName: instance.instanceName, volumes: volumeSpecs(instance) },
       timeoutMs: timeouts.agentMs,
       step: 'EXPUNGING',
     };

@@ -18,7 +18,7 @@ export const migratePhase: Phase<'migrate'> = ({ job, instance, now, timeouts },
     return {
       kind: 'issue',
       phase: 'migrate',
-      command: { type: 'MigrateDomain', hostId: source, instanceName: instance.instanceName, targetHostId: target },
+      command: { type: 'MigrateDomain', hostId: source, instanceId: instance.id, instanceName: instance.instanceName, targetHostId: target },
       timeoutMs: timeouts.agentMs,
       reserve: { hostId: target, ...resourcesOf(instance) },
       onRefused: { record: (reason) => fail(`${CAPACITY_PREFIX}${reason}`) },

@@ -13,7 +13,7 @@ export const rebootPhase: Phase<'reboot'> = ({ job, instance, history, now, time
   const last = lastCommandOf(job, 'reboot');
   if (!last) {
     const forced = history.some((e) => e.type === 'InstanceRebootRequested' && e.data.jobId === jobId && e.data.forced);
-    return { kind: 'issue', phase: 'reboot', command: { type: 'RebootDomain', hostId, instanceName: instance.instanceName, forced }, timeoutMs: timeouts.agentMs, step: 'REBOOTING' };
+    return { kind: 'issue', phase: 'reboot', command: { type: 'RebootDomain', hostId, instanceId: instance.id, instanceName: instance.instanceName, forced }, timeoutMs: timeouts.agentMs, step: 'REBOOTING' };
   }
   return settle(last, { ok: { type: 'RecordRebootSucceeded', instanceId: instance.id, jobId, at: now }, failed: fail, host: hostId, timeoutMs: timeouts.agentMs });
 };

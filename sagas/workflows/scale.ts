@@ -17,7 +17,7 @@ export const scalePhase: Phase<'scale'> = ({ job, instance, now, timeouts }, pen
     return {
       kind: 'issue',
       phase: 'scale',
-      command: { type: 'ScaleDomain', hostId, instanceName: instance.instanceName, ...size },
+      command: { type: 'ScaleDomain', hostId, instanceId: instance.id, instanceName: instance.instanceName, ...size },
       timeoutMs: timeouts.agentMs,
       reserve: { hostId, ...size },
       onRefused: { record: (reason) => fail(`${CAPACITY_PREFIX}${reason}`) },

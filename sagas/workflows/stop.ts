@@ -14,7 +14,7 @@ export const stopPhase: Phase<'stop'> = ({ job, instance, now, timeouts }, pendi
   const stopCommand = (forced: boolean): Step => ({
     kind: 'issue',
     phase: 'stop',
-    command: { type: 'StopDomain', hostId, instanceName: instance.instanceName, forced, timeoutMs: timeouts.gracefulStopMs },
+    command: { type: 'StopDomain', hostId, instanceId: instance.id, instanceName: instance.instanceName, forced, timeoutMs: timeouts.gracefulStopMs },
     timeoutMs: forced ? timeouts.agentMs : timeouts.gracefulStopMs + timeouts.agentMs,
     step: forced ? 'FORCING_STOP' : 'STOPPING',
   });

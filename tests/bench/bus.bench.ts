@@ -8,11 +8,15 @@ import { execFileSync } from 'node:child_process';
 import amqplib from 'amqplib';
 import { AmqpBus } from '../../adapters/bus/amqp-bus.js';
 import { startAgent } from '../../adapters/hypervisor/agent.js';
+import { newCommandKey, signCommand } from '../../adapters/hypervisor/command-signing.js';
 import { ORCHESTRATOR_REPLIES, agentQueue, toBusMessage, type AgentCommand } from '../../adapters/hypervisor/protocol.js';
 import { SimulatedCloud } from '../../adapters/hypervisor/simulator/index.js';
 import { perSecond } from './report.js';
 import { interleaved, ratioFigure, spreadFigure } from './rounds.js';
 import type { SuiteContext } from './runner.js';
+
+/** The bench's orchestrator signs its commands as the real one does. */
+const BENCH_KEYS = { current: newCommandKey() };
 
 const MESSAGES = Number(process.env.BENCH_BUS_MESSAGES ?? 10_000);
 const WARM_UP = 1_000;
@@ -143,8 +147,10 @@ async function agentRoundTrip(url: string): Promise<OpenLoop> {
     // nothing. One domain each, as in a real workload: commands for one domain run one at a time.
     let n = 0;
     const loop = new ClosedLoop(() => {
-      const command: AgentCommand = { type: 'StopDomain', commandId: randomUUID(), hostId, instanceName: `i-2-${++n}-VM`, forced: true, timeoutMs: 0 };
-      orchestratorBus.publish(agentQueue(hostId), toBusMessage(randomUUID(), command)).catch((error: unknown) => loop.fail(error));
+      const instanceId = randomUUID();
+      const command: AgentCommand = { type: 'StopDomain', commandId: `${randomUUID()}.${++n}`, hostId, instanceId, instanceName: `i-${instanceId}-${instanceId}-VM`, forced: true, timeoutMs: 0 };
+      const message = signCommand(toBusMessage(randomUUID(), command), BENCH_KEYS, new Date(), new Date(Date.now() + 60_000));
+      orchestratorBus.publish(agentQueue(hostId), message).catch((error: unknown) => loop.fail(error));
     });
     await orchestratorBus.consume(
       ORCHESTRATOR_REPLIES,
@@ -173,6 +179,7 @@ async function startBenchAgent(url: string, hostId: string): Promise<{ stop: () 
     newId: randomUUID,
     heartbeatIntervalMs: 3_600_000,
     powerSyncIntervalMs: 3_600_000,
+    commandKeys: async () => BENCH_KEYS,
     prefetch: IN_FLIGHT,
   });
   return {

@@ -40,7 +40,7 @@ export async function libvirtFigures({ report }: SuiteContext): Promise<void> {
     stops.push(() => main.kill());
     const cloud = await createCloud(main.client, testbed);
     await seedTemplates(testbed, cloud);
-    const configs = writeAgentConfigs(testbed, cloud, busUrl, scratch.dir);
+    const configs = writeAgentConfigs(testbed, cloud, busUrl, scratch.dir, join(scratch.dir, 'data'));
     for (const config of configs.values()) {
       const agent = await startAgentProcess(config);
       stops.push(() => agent.kill());

@@ -56,7 +56,7 @@ describe('simulator driver', () => {
       const domain = spec();
       await source.startDomain(domain);
       let done = false;
-      const stopping = source.stopDomain(domain.instanceName, { forced: false, timeoutMs: 10_000 }).then((state) => {
+      const stopping = source.stopDomain(domain, { forced: false, timeoutMs: 10_000 }).then((state) => {
         done = true;
         return state;
       });
@@ -67,17 +67,17 @@ describe('simulator driver', () => {
 
       source.setDelays({ stopDelayMs: 3_600_000 });
       await source.startDomain(domain);
-      expect(await source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 })).toBe('stopped');
+      expect(await source.stopDomain(domain, { forced: true, timeoutMs: 0 })).toBe('stopped');
     });
 
     it('a graceful stop slower than its timeout fails with TIMEOUT and leaves the domain running', async () => {
       const { source } = twoHosts({ stopDelayMs: 3_600_000 });
       const domain = spec();
       await source.startDomain(domain);
-      const error = await expectDriverError(source.stopDomain(domain.instanceName, { forced: false, timeoutMs: 30 }), 'TIMEOUT');
+      const error = await expectDriverError(source.stopDomain(domain, { forced: false, timeoutMs: 30 }), 'TIMEOUT');
       expect(error.detail).toContain('3600000');
       expect(source.powerStateOf(domain.instanceName)).toBe('running');
-      expect(await source.rebootDomain(domain.instanceName, { forced: true })).toBe('running');
+      expect(await source.rebootDomain(domain, { forced: true })).toBe('running');
     });
 
     it('a guest that powers off while a graceful stop waits ends the wait', async () => {
@@ -86,7 +86,7 @@ describe('simulator driver', () => {
       await source.startDomain(domain);
       source.ignoreShutdown(domain.instanceName);
       // Without the wake-up the stop would wait out its timeout and fail with TIMEOUT.
-      const stopping = source.stopDomain(domain.instanceName, { forced: false, timeoutMs: 2_000 });
+      const stopping = source.stopDomain(domain, { forced: false, timeoutMs: 2_000 });
       await new Promise((resolve) => setTimeout(resolve, 20));
       source.powerOffFromInside(domain.instanceName);
       expect(await stopping).toBe('stopped');
@@ -98,7 +98,7 @@ describe('simulator driver', () => {
       const order: string[] = [];
       await Promise.all([
         source.startDomain(domain).then(() => order.push('start')),
-        source.stopDomain(domain.instanceName, { forced: false, timeoutMs: 1_000 }).then((s) => order.push(`stop:${s}`)),
+        source.stopDomain(domain, { forced: false, timeoutMs: 1_000 }).then((s) => order.push(`stop:${s}`)),
         source.startDomain(domain).then(() => order.push('start')),
       ]);
       expect(order).toEqual(['start', 'stop:stopped', 'start']);
@@ -117,9 +117,9 @@ describe('simulator driver', () => {
         };
         const all = (async () => {
           await source.startDomain(domain);
-          await source.rebootDomain(domain.instanceName, { forced: false });
-          await source.migrateDomain(domain.instanceName, target.hostId);
-          return target.stopDomain(domain.instanceName, { forced: false, timeoutMs: 1_000 });
+          await source.rebootDomain(domain, { forced: false });
+          await source.migrateDomain(domain, target.hostId);
+          return target.stopDomain(domain, { forced: false, timeoutMs: 1_000 });
         })();
         expect(await Promise.race([all, turns()])).toBe('stopped');
       } finally {
@@ -141,9 +141,9 @@ describe('simulator driver', () => {
       source.setFaults([operation]);
       const attempt = {
         startDomain: () => source.startDomain(spec()),
-        stopDomain: () => source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 }),
-        rebootDomain: () => source.rebootDomain(domain.instanceName, { forced: false }),
-        migrateDomain: () => source.migrateDomain(domain.instanceName, target.hostId),
+        stopDomain: () => source.stopDomain(domain, { forced: true, timeoutMs: 0 }),
+        rebootDomain: () => source.rebootDomain(domain, { forced: false }),
+        migrateDomain: () => source.migrateDomain(domain, target.hostId),
       }[method];
       const error = await expectDriverError(attempt(), 'INJECTED_FAULT');
       expect(error.detail).toContain(operation);
@@ -158,9 +158,9 @@ describe('simulator driver', () => {
       const { source } = twoHosts({ failOn: ['STOP', 'SNAPSHOT'] });
       const domain = spec();
       expect(await source.startDomain(domain)).toBe('running');
-      await expectDriverError(source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 }), 'INJECTED_FAULT');
-      expect(await source.rebootDomain(domain.instanceName, { forced: true })).toBe('running');
-      await source.destroyDomain(domain.instanceName, domain.volumes);
+      await expectDriverError(source.stopDomain(domain, { forced: true, timeoutMs: 0 }), 'INJECTED_FAULT');
+      expect(await source.rebootDomain(domain, { forced: true })).toBe('running');
+      await source.destroyDomain(domain, domain.volumes);
       expect(source.powerStateOf(domain.instanceName)).toBe('missing');
     });
   });
@@ -190,7 +190,7 @@ describe('simulator driver', () => {
       const a = spec({ memory: 1024 });
       const b = spec({ memory: 1024 });
       await source.startDomain(a);
-      await source.stopDomain(a.instanceName, { forced: true, timeoutMs: 0 });
+      await source.stopDomain(a, { forced: true, timeoutMs: 0 });
       expect(await source.startDomain(b)).toBe('running');
       await expectDriverError(source.startDomain(a), 'INSUFFICIENT_CAPACITY');
       expect(source.powerStateOf(a.instanceName)).toBe('stopped');
@@ -207,7 +207,7 @@ describe('simulator driver', () => {
       const { cloud, source, target } = twoHosts({}, { memory: 512 });
       const domain = spec({ memory: 1024 });
       await source.startDomain(domain);
-      await expectDriverError(source.migrateDomain(domain.instanceName, target.hostId), 'INSUFFICIENT_CAPACITY');
+      await expectDriverError(source.migrateDomain(domain, target.hostId), 'INSUFFICIENT_CAPACITY');
       expect(cloud.locate(domain.instanceName)).toEqual([{ hostId: 'h1', powerState: 'running' }]);
       expect(target.allocated()).toEqual({ cpuMhz: 0, memory: 0 });
     });
@@ -216,11 +216,11 @@ describe('simulator driver', () => {
       const { source } = twoHosts({ memory: 1024 });
       const domain = spec({ memory: 512 });
       await source.startDomain(domain);
-      await expectDriverError(source.scaleDomain(domain.instanceName, 1, 100, 2048), 'INSUFFICIENT_CAPACITY');
+      await expectDriverError(source.scaleDomain(domain, 1, 100, 2048), 'INSUFFICIENT_CAPACITY');
       expect((await source.describeDomain(domain.instanceName))?.memory).toBe(512);
-      expect(await source.scaleDomain(domain.instanceName, 1, 100, 1024)).toBe('running');
-      await source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 });
-      expect(await source.scaleDomain(domain.instanceName, 1, 100, 2048)).toBe('stopped');
+      expect(await source.scaleDomain(domain, 1, 100, 1024)).toBe('running');
+      await source.stopDomain(domain, { forced: true, timeoutMs: 0 });
+      expect(await source.scaleDomain(domain, 1, 100, 2048)).toBe('stopped');
     });
   });
 
@@ -233,17 +233,17 @@ describe('simulator driver', () => {
       expect(cloud.diskSize(root!.volumeId)).toBe(root!.size);
       expect(cloud.diskSize(data!.volumeId)).toBe(data!.size);
       // A restart with a bigger size in the spec does not recreate the existing disk.
-      await source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 });
+      await source.stopDomain(domain, { forced: true, timeoutMs: 0 });
       await source.startDomain({ ...domain, volumes: [{ ...root!, size: root!.size * 2 }, data!] });
       expect(cloud.diskSize(root!.volumeId)).toBe(root!.size);
 
-      await source.migrateDomain(domain.instanceName, target.hostId);
+      await source.migrateDomain(domain, target.hostId);
       expect(cloud.locate(domain.instanceName)).toEqual([{ hostId: 'h2', powerState: 'running' }]);
       expect((await target.describeDomain(domain.instanceName))?.macs).toEqual(domain.nics.map((nic) => nic.mac));
       expect(source.allocated()).toEqual({ cpuMhz: 0, memory: 0 });
       expect(target.allocated()).toEqual({ cpuMhz: 100, memory: 64 });
 
-      await target.destroyDomain(domain.instanceName, domain.volumes);
+      await target.destroyDomain(domain, domain.volumes);
       expect(cloud.diskSize(root!.volumeId)).toBeUndefined();
       expect(cloud.locate(domain.instanceName)).toEqual([]);
     });
@@ -252,7 +252,7 @@ describe('simulator driver', () => {
       const { source } = twoHosts();
       const domain = spec();
       await source.startDomain(domain);
-      await source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 });
+      await source.stopDomain(domain, { forced: true, timeoutMs: 0 });
       await source.startDomain({ ...domain, cpuNumber: 2, memory: 128 });
       expect(await source.describeDomain(domain.instanceName)).toMatchObject({ cpuNumber: 2, memory: 128 });
     });
@@ -261,8 +261,8 @@ describe('simulator driver', () => {
       const { source } = twoHosts();
       const domain = spec();
       await source.startDomain(domain);
-      await expectDriverError(source.migrateDomain(domain.instanceName, 'nowhere'), 'NOT_FOUND');
-      await expectDriverError(source.migrateDomain(domain.instanceName, 'h1'), 'REMOTE_COMMAND_FAILED');
+      await expectDriverError(source.migrateDomain(domain, 'nowhere'), 'NOT_FOUND');
+      await expectDriverError(source.migrateDomain(domain, 'h1'), 'REMOTE_COMMAND_FAILED');
       expect(source.powerStateOf(domain.instanceName)).toBe('running');
     });
 
@@ -270,7 +270,7 @@ describe('simulator driver', () => {
       const { cloud, source, target } = twoHosts({ startDelayMs: 150 });
       const domain = spec();
       await source.startDomain(domain);
-      const migrating = source.migrateDomain(domain.instanceName, target.hostId);
+      const migrating = source.migrateDomain(domain, target.hostId);
       await eventually(() => target.allocated().memory > 0, 1_000, 'the target to reserve memory');
       source.powerOffFromInside(domain.instanceName);
       await expectDriverError(migrating, 'REMOTE_COMMAND_FAILED');
@@ -284,7 +284,7 @@ describe('simulator driver', () => {
       const { source } = twoHosts();
       const domain = spec();
       await source.startDomain(domain);
-      await source.stopDomain(domain.instanceName, { forced: true, timeoutMs: 0 });
+      await source.stopDomain(domain, { forced: true, timeoutMs: 0 });
       expect(() => source.powerOffFromInside(domain.instanceName)).toThrow(/not running/);
       expect(() => source.powerOffFromInside('i-nope')).toThrow(/not defined/);
     });

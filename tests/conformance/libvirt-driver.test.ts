@@ -7,10 +7,11 @@
 // then a failure). Without it the default place is tried, and without a testbed there these tests are
 // skipped (the fast `npm test` runs without services).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeHypervisorConformance, eventually, expectDriverError } from '../../adapters/hypervisor/conformance.js';
 import type { PowerStateChange } from '../../adapters/hypervisor/driver.js';
+import { buildDomainXml } from '../../adapters/hypervisor/libvirt/domain-xml.js';
 import { LibvirtDriver } from '../../adapters/hypervisor/libvirt/libvirt-driver.js';
 import {
   libvirtTestbedLocation,
@@ -63,8 +64,8 @@ async function openTestbed(): Promise<Testbed> {
     const host = hostId === HOST_IDS['kvm-a'] ? hostA : hostId === HOST_IDS['kvm-b'] ? hostB : undefined;
     return host && { migrationUri: host.migrationUri, migrationAddress: host.migrationAddress };
   };
-  const a = new LibvirtDriver({ config: testbedHostConfig(hostA, HOST_IDS['kvm-a']), peers, powerStatePollIntervalMs: 2_000 });
-  const b = new LibvirtDriver({ config: testbedHostConfig(hostB, HOST_IDS['kvm-b']), peers, powerStatePollIntervalMs: 2_000 });
+  const a = new LibvirtDriver({ config: testbedHostConfig(hostA, HOST_IDS['kvm-a'], undefined, [hostB]), peers, powerStatePollIntervalMs: 2_000 });
+  const b = new LibvirtDriver({ config: testbedHostConfig(hostB, HOST_IDS['kvm-b'], undefined, [hostA]), peers, powerStatePollIntervalMs: 2_000 });
   const readyWithinMs = Math.max(60_000, description.guest.bootSeconds * 10_000);
 
   const awaitReady = async (hostName: string, name: string): Promise<void> => {
@@ -89,7 +90,7 @@ async function openTestbed(): Promise<Testbed> {
     nics: [
       {
         nicId: randomUUID(),
-        networkId: 'net-testbed',
+        networkId: randomUUID(),
         mac: `02:${[...randomBytes(5)].map((byte) => byte.toString(16).padStart(2, '0')).join(':')}`,
         ip: null,
         vlan: null,
@@ -159,8 +160,8 @@ describe.skipIf(!location.present)('libvirt driver over SSH (needs the libvirt t
     });
     afterEach(async () => {
       for (const spec of created.splice(0)) {
-        await testbed.drivers.a.destroyDomain(spec.instanceName, spec.volumes);
-        await testbed.drivers.b.destroyDomain(spec.instanceName, spec.volumes);
+        await testbed.drivers.a.destroyDomain(spec, spec.volumes);
+        await testbed.drivers.b.destroyDomain(spec, spec.volumes);
       }
     });
     afterAll(async () => {
@@ -214,7 +215,7 @@ describe.skipIf(!location.present)('libvirt driver over SSH (needs the libvirt t
         peers: () => ({ migrationUri: 'qemu+tcp://127.0.0.1:1/system', migrationAddress: '127.0.0.1' }),
       });
       try {
-        const error = await expectDriverError(broken.migrateDomain(spec.instanceName, 'nowhere-host'), 'REMOTE_COMMAND_FAILED');
+        const error = await expectDriverError(broken.migrateDomain(spec, 'nowhere-host'), 'REMOTE_COMMAND_FAILED');
         expect(error.message).toMatch(/migrating domain vmlc-\w+ to nowhere-host failed on libvirt host/);
         expect(error.detail).toMatch(/error: .*127\.0\.0\.1/i);
       } finally {
@@ -227,16 +228,16 @@ describe.skipIf(!location.present)('libvirt driver over SSH (needs the libvirt t
       const spec = newSpec();
       await driver.startDomain(spec);
       const tooMuch = spec.memory * 8;
-      const error = await expectDriverError(driver.scaleDomain(spec.instanceName, 1, spec.cpuSpeed, tooMuch), 'INSUFFICIENT_CAPACITY');
+      const error = await expectDriverError(driver.scaleDomain(spec, 1, spec.cpuSpeed, tooMuch), 'INSUFFICIENT_CAPACITY');
       expect(error.detail).toMatch(/stop it to scale beyond that/);
       expect((await driver.describeDomain(spec.instanceName))?.memory).toBe(spec.memory);
-      await driver.stopDomain(spec.instanceName, { forced: true, timeoutMs: 0 });
-      expect(await driver.scaleDomain(spec.instanceName, 1, 800, tooMuch)).toBe('stopped');
+      await driver.stopDomain(spec, { forced: true, timeoutMs: 0 });
+      expect(await driver.scaleDomain(spec, 1, 800, tooMuch)).toBe('stopped');
       expect(await driver.describeDomain(spec.instanceName)).toMatchObject({ memory: tooMuch, cpuSpeed: 800 });
       // The new CPU weight is in the definition (the testbed's libvirtd runs without cgroups, so
       // `virsh schedinfo` cannot show it applied).
       expect((await virshA('dumpxml', '--inactive', spec.instanceName)).stdout).toMatch(/<shares>800<\/shares>/);
-      expect(await driver.scaleDomain(spec.instanceName, 1, 800, spec.memory)).toBe('stopped');
+      expect(await driver.scaleDomain(spec, 1, 800, spec.memory)).toBe('stopped');
       expect(await driver.startDomain(spec)).toBe('running');
       expect((await driver.describeDomain(spec.instanceName))?.memory).toBe(spec.memory);
     });
@@ -279,14 +280,113 @@ describe.skipIf(!location.present)('libvirt driver over SSH (needs the libvirt t
       }
     });
 
+    // The agent's trust boundary on a real host: whatever a command names, the driver acts only on
+    // domains vmledger defined for that instance and on disk files directly in its storage paths.
+    describe('what is not the instance\'s', () => {
+      const hostA = () => testbedHost(testbed.description, 'kvm-a');
+      const exists = async (path: string): Promise<boolean> => (await inA(['test', '-e', path])).exitCode === 0;
+      const leftovers: Array<() => Promise<unknown>> = [];
+      afterEach(async () => {
+        for (const clean of leftovers.splice(0).reverse()) await clean();
+      });
+
+      /** A domain someone else defined on the host (no vmledger record), with a disk in the storage path. */
+      const foreignDomain = async (): Promise<{ name: string; volumeId: string; disk: string }> => {
+        const name = `foreign-${randomUUID().slice(0, 8)}`;
+        const volumeId = randomUUID();
+        const disk = `${hostA().storagePath}/${volumeId}.qcow2`;
+        expect((await inA(['qemu-img', 'create', '-q', '-f', 'qcow2', disk, '16M'])).exitCode).toBe(0);
+        leftovers.push(() => inA(['rm', '-f', disk]));
+        const xml = `${hostA().storagePath}/${name}.xml`;
+        await writeFile(
+          xml,
+          `<domain type='qemu'><name>${name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>` +
+            `<os><type arch='x86_64' machine='pc'>hvm</type></os><devices><disk type='file' device='disk'>` +
+            `<driver name='qemu' type='qcow2'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk></devices></domain>`,
+        );
+        leftovers.push(() => rm(xml, { force: true }));
+        expect((await virshA('define', xml)).exitCode).toBe(0);
+        leftovers.push(() => virshA('undefine', name));
+        return { name, volumeId, disk };
+      };
+
+      it('refuses a forged destroy of a domain vmledger did not define: the domain and its disk survive', async () => {
+        const foreign = await foreignDomain();
+        const volumes = [{ volumeId: foreign.volumeId, type: 'ROOT' as const, size: 16 * MiB, templateId: null }];
+        const error = await expectDriverError(driver.destroyDomain({ instanceId: randomUUID(), instanceName: foreign.name }, volumes), 'NOT_OWNED');
+        expect(error.message).toContain(`domain ${foreign.name} on libvirt host ${HOST_IDS['kvm-a']} was not defined by vmledger`);
+        expect((await virshA('domstate', foreign.name)).stdout.trim()).toBe('shut off');
+        expect(await exists(foreign.disk)).toBe(true);
+        // Nor can a stop, reboot or scale reach it.
+        await expectDriverError(driver.stopDomain({ instanceId: randomUUID(), instanceName: foreign.name }, { forced: true, timeoutMs: 0 }), 'NOT_OWNED');
+        await expectDriverError(driver.scaleDomain({ instanceId: randomUUID(), instanceName: foreign.name }, 1, 100, 64), 'NOT_OWNED');
+      });
+
+      it("refuses a start that would attach another domain's disk, and defines nothing", async () => {
+        const foreign = await foreignDomain();
+        const spec = newSpec();
+        const stealing: DomainSpec = { ...spec, volumes: [{ volumeId: foreign.volumeId, type: 'ROOT', size: 16 * MiB, templateId: null }] };
+        const error = await expectDriverError(driver.startDomain(stealing), 'NOT_OWNED');
+        expect(error.detail).toBe(`${foreign.disk} belongs to domain ${foreign.name}`);
+        expect(await driver.describeDomain(spec.instanceName)).toBeNull();
+        expect(await exists(foreign.disk)).toBe(true);
+      });
+
+      it('refuses to destroy a vmledger domain whose disk lies outside the storage paths: the file survives', async () => {
+        // A definition made to point the volume's disk at a file elsewhere (here: beside the storage
+        // path, by '..'), of the volume's own file name.
+        const spec = newSpec();
+        const volume = { volumeId: randomUUID(), type: 'ROOT' as const, size: 16 * MiB, templateId: null };
+        const outside = `${hostA().storagePath}/../${volume.volumeId}.qcow2`;
+        expect((await inA(['qemu-img', 'create', '-q', '-f', 'qcow2', outside, '16M'])).exitCode).toBe(0);
+        leftovers.push(() => inA(['rm', '-f', outside]));
+        const owned: DomainSpec = { ...spec, volumes: [volume] };
+        const config = testbedHostConfig(hostA(), HOST_IDS['kvm-a']);
+        const xmlFile = `${hostA().storagePath}/${spec.instanceName}.xml`;
+        await writeFile(xmlFile, buildDomainXml(owned, config, await driver.hostInfo(), { diskPaths: new Map([[volume.volumeId, outside]]) }));
+        leftovers.push(() => rm(xmlFile, { force: true }));
+        expect((await virshA('define', xmlFile)).exitCode).toBe(0);
+        leftovers.push(() => virshA('undefine', spec.instanceName));
+        const error = await expectDriverError(driver.destroyDomain(owned, owned.volumes), 'NOT_OWNED');
+        expect(error.message).toContain(`the disk of volume ${volume.volumeId} on libvirt host ${HOST_IDS['kvm-a']} is outside its storage paths`);
+        expect(await exists(outside)).toBe(true);
+        expect((await virshA('domstate', spec.instanceName)).stdout.trim()).toBe('shut off');
+      });
+
+      it('never lets a name read as a virsh option: "--help" is a domain the host does not know', async () => {
+        const named = { instanceId: randomUUID(), instanceName: '--help' };
+        // Read as an option, `virsh domstate --help` prints its usage and succeeds, and the driver
+        // would fail reading it; as a name, it is a domain that is not there.
+        expect(await driver.stopDomain(named, { forced: true, timeoutMs: 0 })).toBe('missing');
+        expect(await driver.describeDomain('--help')).toBeNull();
+        await expectDriverError(driver.rebootDomain(named, { forced: true }), 'NOT_FOUND');
+        await expectDriverError(driver.scaleDomain({ ...named, instanceName: '--all' }, 1, 100, 64), 'NOT_FOUND');
+      });
+
+      it('removes a root disk a restore replaced with the domain, as its record still lists it', async () => {
+        const spec = newSpec();
+        await driver.startDomain(spec);
+        await driver.stopDomain(spec, { forced: true, timeoutMs: 0 });
+        const newRoot = { ...spec.volumes[0]!, volumeId: randomUUID() };
+        const restored: DomainSpec = { ...spec, volumes: [newRoot, spec.volumes[1]!] };
+        created.push(restored);
+        expect(await driver.startDomain(restored)).toBe('running');
+        const oldRoot = `${hostA().storagePath}/${spec.volumes[0]!.volumeId}.qcow2`;
+        expect(await exists(oldRoot)).toBe(true);
+        await driver.destroyDomain(restored, [...spec.volumes, newRoot]);
+        expect(await exists(oldRoot)).toBe(false);
+        expect(await exists(`${hostA().storagePath}/${newRoot.volumeId}.qcow2`)).toBe(false);
+      });
+    });
+
     it('restarts a migrated domain on the target with the disks it has, and destroys them there', async () => {
       const spec = newSpec();
       const b = testbed.drivers.b;
       await driver.startDomain(spec);
-      await driver.migrateDomain(spec.instanceName, HOST_IDS['kvm-b']);
+      await driver.migrateDomain(spec, HOST_IDS['kvm-b']);
       // The disks stay on the source's mount of the shared storage; a restart on the target must
       // neither create new ones under its own storage path nor lose the domain's data.
-      expect(await b.stopDomain(spec.instanceName, { forced: true, timeoutMs: 0 })).toBe('stopped');
+      expect(await b.stopDomain(spec, { forced: true, timeoutMs: 0 })).toBe('stopped');
       expect(await b.startDomain(spec)).toBe('running');
       const hostA = testbedHost(testbed.description, 'kvm-a');
       const hostB = testbedHost(testbed.description, 'kvm-b');
@@ -294,7 +394,7 @@ describe.skipIf(!location.present)('libvirt driver over SSH (needs the libvirt t
       for (const volume of spec.volumes) expect(xml).toContain(`${hostA.storagePath}/${volume.volumeId}.qcow2`);
       const onB = await runInTestbedHost(testbed.description, 'kvm-b', ['ls', `${hostB.storagePath}/${spec.volumes[0]!.volumeId}.qcow2`]);
       expect(onB.exitCode).not.toBe(0);
-      await b.destroyDomain(spec.instanceName, spec.volumes);
+      await b.destroyDomain(spec, spec.volumes);
       const left = await inA(['ls', `${hostA.storagePath}/${spec.volumes[0]!.volumeId}.qcow2`]);
       expect(left.exitCode).not.toBe(0);
       expect(await b.describeDomain(spec.instanceName)).toBeNull();

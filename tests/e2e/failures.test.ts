@@ -70,6 +70,28 @@ describe('failures', () => {
     expect(hosts.nodes).toEqual([{ id: zone.hostId, cpuAllocated: 0, memoryAllocated: 0 }]);
   });
 
+  it("a host's failure reaches its user as a generic message with a reference; admins read the host's words", async () => {
+    const zone = await addSmallZone(h, 'failing-host', { failOn: ['START'] });
+    const user = await h.createUser('failure-reader');
+    const job = await h.waitForJob(user.client, (await deploy(h, user.client, { name: 'refused', zoneId: zone.zoneId, templateId: zone.templateId })).id);
+    // What the agent answered: its message names the host, its detail is what the host said.
+    const asAdmin = await h.waitForJob(h.admin, job.id);
+    expect(asAdmin.error).toMatchObject({ code: 'INTERNAL_ERROR', errorCode: 530 });
+    expect(asAdmin.error!.message).toBe(`simulated START failure on host ${zone.hostId}: failOn includes START`);
+    // The user: the same code, a message that says nothing of the host but how to ask about it.
+    expect(job.error).toEqual({ code: 'INTERNAL_ERROR', errorCode: 530, message: `The operation failed (reference ${job.id})` });
+
+    const failedStart = (events: Array<{ description: string; id: string }>) => events.find((e) => e.description.startsWith('Deployment failed, instance is in Error'));
+    const forAdmin = failedStart((await actionEvents(h.admin, job.instanceId!)).nodes);
+    expect(forAdmin?.description).toBe(`Deployment failed, instance is in Error: simulated START failure on host ${zone.hostId}: failOn includes START`);
+    const events = (await actionEvents(user.client, job.instanceId!)).nodes;
+    expect(failedStart(events)?.description).toBe(`Deployment failed, instance is in Error (reference ${forAdmin!.id})`);
+    const told = JSON.stringify(events);
+    expect(told).not.toContain('simulated');
+    expect(told).not.toContain('failOn');
+    expect(told).not.toContain(zone.hostId);
+  });
+
   it('an offering no host can hold: job FAILED with INSUFFICIENT_CAPACITY 533, instance Error', async () => {
     const user = await h.createUser('too-big-user');
     const { createServiceOffering: huge } = await h.admin.request<{ createServiceOffering: { id: string } }>(

@@ -2,6 +2,7 @@
 // temp file, in-memory bus and secrets, simulated hosts with their agents, root admin, demo zone,
 // GraphQL server), listening on an ephemeral port on 127.0.0.1. Tests talk to it over HTTP and
 // WebSocket only, with real clients (graphql-request, graphql-ws).
+import { newCommandKey } from '../../adapters/hypervisor/command-signing.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -142,6 +143,7 @@ export async function startHarness(): Promise<Harness> {
     bus,
     clock: systemClock,
     secrets,
+    commandKeys: { current: newCommandKey() },
     simulator: new SimulatedCloud(),
     timeouts: { agentMs: 2000, gracefulStopMs: 500 },
     // Heartbeats and power syncs append host events on a timer; the tests compare log heads before

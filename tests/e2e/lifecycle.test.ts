@@ -269,6 +269,11 @@ describe('instance lifecycle over HTTP (USER account)', () => {
       await setConfiguration(h, 'vm.instancename.flag', 'true');
       const own = await deployed(h, user.client, { name: 'web-9', startVm: false });
       expect(await instanceNameOf(own)).toBe(`${prefix}${own.id}-web-9`);
+      // The agents take exactly the names vmledger makes (they refuse any other): each one starts.
+      for (const vm of [byDefault, suffixed, own]) {
+        const started = await runJob(h, user.client, `mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id: vm.id });
+        expect(started.error).toBeNull();
+      }
     } finally {
       await setConfiguration(h, 'instance.name', 'VM');
       await setConfiguration(h, 'vm.instancename.flag', 'false');

@@ -1,5 +1,6 @@
 // What comes back from the agents is read against the protocol before the orchestrator acts on it:
 // a reply or report that does not fit is dead-lettered with its reason and appends nothing.
+import { newCommandKey } from '../../adapters/hypervisor/command-signing.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,6 +54,7 @@ async function world(): Promise<World> {
     bus,
     clock: systemClock,
     secrets,
+    commandKeys: { current: newCommandKey() },
     simulator: new SimulatedCloud(),
     timeouts: { agentMs: 60_000, gracefulStopMs: 300 },
     agentIntervals: { heartbeatMs: 600_000, powerSyncMs: 600_000 },
@@ -99,7 +101,7 @@ async function awaitingReply(w: World): Promise<{ jobId: string; commandId: stri
   const at = envelope.occurredAt;
   const { commander } = w.stack.context;
   await commander.execute(jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'rebootVirtualMachine', instanceId: randomUUID(), accountId: randomUUID(), at }, envelope);
-  const command = { type: 'RebootDomain' as const, commandId, hostId: 'h-absent', instanceName: 'i-2-99-VM', forced: false };
+  const command = { type: 'RebootDomain' as const, commandId, hostId: 'h-absent', instanceId: randomUUID(), instanceName: 'i-2-99-VM', forced: false };
   await commander.execute(jobStream(jobId), jobDecider, { type: 'IssueAgentCommand', phase: 'reboot', command, timeoutAt: '2999-01-01T00:00:00.000Z', at }, envelope);
   return { jobId, commandId };
 }

@@ -57,7 +57,7 @@ describe.skipIf(file === undefined)('vmledger on libvirt hosts over RabbitMQ (ne
     cloud = await createCloud(main.client, testbed);
     await main.client.request(`mutation { updateConfiguration(name: "ping.interval", value: "2") { name } }`);
     await seedTemplates(testbed, cloud);
-    agentConfigs = writeAgentConfigs(testbed, cloud, busUrl, scratch.dir);
+    agentConfigs = writeAgentConfigs(testbed, cloud, busUrl, scratch.dir, join(scratch.dir, 'data'));
     for (const host of testbed.hosts) agents.set(host.name, await startAgentProcess(agentConfigs.get(host.name)!));
   }, 240_000);
 

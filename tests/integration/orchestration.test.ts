@@ -1,5 +1,6 @@
 // The orchestration paths the end-to-end tests do not reach through the API alone: a guest that
 // powers itself off, a guest that ignores ACPI, migration across clusters, and the expunge sweeper.
+import { newCommandKey } from '../../adapters/hypervisor/command-signing.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,7 @@ async function world(clock: Clock = systemClock): Promise<World> {
     bus,
     clock,
     secrets,
+    commandKeys: { current: newCommandKey() },
     simulator: cloud,
     timeouts: { agentMs: 5_000, gracefulStopMs: 300 },
     agentIntervals: { heartbeatMs: 600_000, powerSyncMs: 600_000 },
@@ -238,6 +240,7 @@ describe('orchestration', () => {
       bus: new MemoryBus(),
       clock: systemClock,
       secrets: new MemorySecretStore(),
+      commandKeys: { current: newCommandKey() },
       simulator: new SimulatedCloud(),
       timeouts: { agentMs: 5_000, gracefulStopMs: 300 },
       agentIntervals: { heartbeatMs: 600_000, powerSyncMs: 600_000 },

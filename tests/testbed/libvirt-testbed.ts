@@ -124,11 +124,15 @@ export function testbedHost(testbed: LibvirtTestbed, name: string): TestbedHost 
   return host;
 }
 
-/** A testbed host as the driver's configuration, read the way an agent reads its file. */
+/**
+ * A testbed host as the driver's configuration, read the way an agent reads its file. `others`: the
+ * hosts whose storage this one shares (the testbed's hosts all see each other's storage directories).
+ */
 export function testbedHostConfig(
   host: TestbedHost,
   hostId: string,
   login: { password?: boolean; privateKey?: boolean } = { privateKey: true },
+  others: readonly TestbedHost[] = [],
 ): LibvirtHostConfig {
   return parseLibvirtHostConfig(
     {
@@ -141,6 +145,7 @@ export function testbedHostConfig(
       hostKeySha256: host.hostKeySha256,
       domainType: host.domainType,
       storagePath: host.storagePath,
+      sharedStoragePaths: others.filter((other) => other.name !== host.name).map((other) => other.storagePath),
       migrationUri: host.migrationUri,
       migrationAddress: host.migrationAddress,
       nic: { mode: 'user' },

@@ -2,6 +2,8 @@
 // field is checked here and a mistake names the field it is in. Unknown fields are refused too: a
 // misspelt optional field (`vncListen`) would otherwise fall back to its default without a word.
 import { isAbsolute } from 'node:path';
+import { isIP } from 'node:net';
+import { UUID } from '../../../domain/shared/instance-name.js';
 import { parseHostKeyFingerprint } from '../../ssh/host-key.js';
 
 /** How a domain's NICs reach the network. */
@@ -11,9 +13,11 @@ export type LibvirtNicConfig =
   /**
    * Each NIC is a tap on `bridge`. A NIC with a VLAN gets an 802.1Q tag on its port, which libvirt
    * can only set on an Open vSwitch bridge (it then adds the `openvswitch` virtualport): with VLANs
-   * in use, `bridge` must be an OVS bridge.
+   * in use, `bridge` must be an OVS bridge. A NIC on a network without a VLAN would join the bridge's
+   * untagged segment, and is refused unless its network is listed in `untaggedNetworkIds` (a flat
+   * network whose segment that bridge is).
    */
-  | { readonly mode: 'bridge'; readonly bridge: string };
+  | { readonly mode: 'bridge'; readonly bridge: string; readonly untaggedNetworkIds: readonly string[] };
 
 export interface LibvirtHostConfig {
   /** The id of the host in vmledger: what commands name and migrations target. */
@@ -31,12 +35,23 @@ export interface LibvirtHostConfig {
   readonly domainType: 'kvm' | 'qemu';
   /** The directory on the host that holds `<volumeId>.qcow2` and `templates/<templateId>.qcow2`. */
   readonly storagePath: string;
+  /**
+   * Other hosts' storage paths as this host reaches them (shared storage mounted elsewhere): a domain
+   * migrated here keeps its disks where they are. The driver touches disk files only directly inside
+   * `storagePath` or one of these.
+   */
+  readonly sharedStoragePaths: readonly string[];
   /** How libvirt on another host reaches this one's libvirtd to migrate a domain here. */
   readonly migrationUri: string;
   /** The address on this host that QEMU listens on for incoming migration data. */
   readonly migrationAddress: string;
-  /** The address the domains' VNC consoles listen on. */
+  /**
+   * The address the domains' VNC consoles listen on. Only a loopback address unless `vncPasswordFile`
+   * is set: a console without a password is the guest's keyboard for whoever reaches the port.
+   */
   readonly vncListen: string;
+  /** A file on the agent's machine holding the VNC consoles' password (VNC uses at most 8 characters). */
+  readonly vncPasswordFile?: string;
   readonly nic: LibvirtNicConfig;
 }
 
@@ -57,9 +72,11 @@ const FIELDS = new Set([
   'hostKeySha256',
   'domainType',
   'storagePath',
+  'sharedStoragePaths',
   'migrationUri',
   'migrationAddress',
   'vncListen',
+  'vncPasswordFile',
   'nic',
 ]);
 
@@ -103,6 +120,18 @@ function absolutePath(value: unknown, field: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
+function pathList(value: unknown, field: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new LibvirtConfigError(`${field} must be a list of absolute paths`);
+  return value.map((path, i) => absolutePath(path, `${field}[${i}]`));
+}
+
+/** 127.0.0.0/8, ::1 or localhost: reachable from the host alone (an SSH tunnel for a console). */
+function isLoopback(address: string): boolean {
+  if (address === 'localhost' || address === '::1') return true;
+  return isIP(address) === 4 && address.startsWith('127.');
+}
+
 function nicConfig(value: unknown, field: string): LibvirtNicConfig {
   if (!isRecord(value)) throw new LibvirtConfigError(`${field} must be an object: { "mode": "user" } or { "mode": "bridge", "bridge": "<name>" }`);
   if (value['mode'] === 'user') {
@@ -111,14 +140,18 @@ function nicConfig(value: unknown, field: string): LibvirtNicConfig {
     return { mode: 'user' };
   }
   if (value['mode'] === 'bridge') {
-    const extra = Object.keys(value).filter((key) => key !== 'mode' && key !== 'bridge');
+    const extra = Object.keys(value).filter((key) => key !== 'mode' && key !== 'bridge' && key !== 'untaggedNetworkIds');
     if (extra.length > 0) throw new LibvirtConfigError(`${field}.${extra[0]} is not a field of a bridge NIC configuration`);
     const bridge = text(value['bridge'], `${field}.bridge`, 'the name of a bridge on the host');
     // Linux interface names: at most 15 bytes, no slash, colon or whitespace.
     if (!/^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) {
       throw new LibvirtConfigError(`${field}.bridge must be a network interface name (1 to 15 of A-Z a-z 0-9 _ . -)`);
     }
-    return { mode: 'bridge', bridge };
+    const untagged = value['untaggedNetworkIds'] ?? [];
+    if (!Array.isArray(untagged) || !untagged.every((id) => typeof id === 'string' && UUID.test(id))) {
+      throw new LibvirtConfigError(`${field}.untaggedNetworkIds must be a list of network ids (UUIDs)`);
+    }
+    return { mode: 'bridge', bridge, untaggedNetworkIds: untagged as string[] };
   }
   throw new LibvirtConfigError(`${field}.mode must be "user" or "bridge"`);
 }
@@ -126,7 +159,7 @@ function nicConfig(value: unknown, field: string): LibvirtNicConfig {
 /**
  * Reads a libvirt host's configuration. `where` says where `value` came from (a file and a position in
  * it) and prefixes every error, e.g. `agent.json hosts[0].sshPort must be a TCP port number`.
- * Defaults: sshPort 22, domainType kvm, vncListen 127.0.0.1.
+ * Defaults: sshPort 22, domainType kvm, vncListen 127.0.0.1, no shared storage paths, no untagged networks.
  */
 export function parseLibvirtHostConfig(value: unknown, where: string): LibvirtHostConfig {
   if (!isRecord(value)) throw new LibvirtConfigError(`${where} must be an object`);
@@ -164,6 +197,14 @@ export function parseLibvirtHostConfig(value: unknown, where: string): LibvirtHo
     throw new LibvirtConfigError(`${field('migrationUri')} must be a libvirt connection URI such as qemu+ssh://user@host/system`);
   }
 
+  const vncListen = value['vncListen'] === undefined ? '127.0.0.1' : hostAddress(value['vncListen'], field('vncListen'));
+  const vncPasswordFile = optional(value, 'vncPasswordFile', (v) => absolutePath(v, field('vncPasswordFile')));
+  if (vncPasswordFile === undefined && !isLoopback(vncListen)) {
+    throw new LibvirtConfigError(
+      `${field('vncListen')} ${vncListen} is not a loopback address: the VNC consoles have no password, so set vncPasswordFile or keep them on 127.0.0.1`,
+    );
+  }
+
   return {
     hostId: text(value['hostId'], field('hostId')),
     address: hostAddress(value['address'], field('address')),
@@ -174,9 +215,11 @@ export function parseLibvirtHostConfig(value: unknown, where: string): LibvirtHo
     hostKeySha256,
     domainType,
     storagePath: absolutePath(value['storagePath'], field('storagePath')),
+    sharedStoragePaths: pathList(value['sharedStoragePaths'], field('sharedStoragePaths')),
     migrationUri,
     migrationAddress: hostAddress(value['migrationAddress'], field('migrationAddress')),
-    vncListen: value['vncListen'] === undefined ? '127.0.0.1' : hostAddress(value['vncListen'], field('vncListen')),
+    vncListen,
+    ...(vncPasswordFile === undefined ? {} : { vncPasswordFile }),
     nic: nicConfig(value['nic'], field('nic')),
   };
 }

@@ -44,10 +44,10 @@ export class DiskImages {
    * Creates the volume's disk unless it exists: an existing disk keeps its data (a restarted instance
    * keeps its root disk), whatever size the spec says now. The storage directory is not created: a
    * missing one means the storage is not mounted, and writing disks beside the mount point would lose
-   * them.
+   * them. Resolves whether it created the disk.
    */
-  async ensure(volume: VolumeSpec, path = this.pathOf(volume.volumeId)): Promise<void> {
-    if (await this.exists(path)) return;
+  async ensure(volume: VolumeSpec, path = this.pathOf(volume.volumeId)): Promise<boolean> {
+    if (await this.exists(path)) return false;
     const backing =
       volume.type === 'ROOT' && volume.templateId !== null ? await this.template(volume.templateId) : null;
     const size = Math.max(volume.size, backing?.virtualSize ?? 0);
@@ -66,6 +66,7 @@ export class DiskImages {
     } finally {
       await this.commands.exec(['rm', '-f', '--', partial], `cleaning up after ${what}`).catch(() => undefined);
     }
+    return true;
   }
 
   /** Removes disk files; those already gone are fine. */
@@ -84,7 +85,7 @@ export class DiskImages {
     }
   }
 
-  private async exists(path: string): Promise<boolean> {
+  async exists(path: string): Promise<boolean> {
     const result = await this.commands.exec(['test', '-e', path], `looking for ${path}`);
     if (result.exitCode > 1) throw this.commands.failure(`looking for ${path}`, result, 'REMOTE_COMMAND_FAILED');
     return result.exitCode === 0;

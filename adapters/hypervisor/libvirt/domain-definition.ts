@@ -137,7 +137,12 @@ export function diskPathsOf(defined: DefinedDomain | null): Map<string, string> 
   return paths;
 }
 
+/** A domain with a vmledger record: one vmledger defined. */
+export type OwnedDomain = DefinedDomain & { readonly record: VmledgerRecord };
+
 /** The spec a vmledger domain was defined from, with its current resources; null without a record. */
+export function specOf(defined: OwnedDomain): DomainSpec;
+export function specOf(defined: DefinedDomain): DomainSpec | null;
 export function specOf(defined: DefinedDomain): DomainSpec | null {
   const { record } = defined;
   if (!record) return null;

@@ -13,7 +13,12 @@ export const VMLEDGER_METADATA_PREFIX = 'vmledger';
 
 const tag = (name: string): string => `${VMLEDGER_METADATA_PREFIX}:${name}`;
 
-export function metadataElement(spec: DomainSpec): XmlElement {
+/**
+ * `formerVolumeIds`: volumes the instance's domain had here and no longer attaches (a root disk
+ * replaced by a restore). They stay recorded as the instance's, so its destruction removes their disks
+ * too, and no other domain's command can claim them.
+ */
+export function metadataElement(spec: DomainSpec, formerVolumeIds: readonly string[] = []): XmlElement {
   return element(
     tag('instance'),
     { [`xmlns:${VMLEDGER_METADATA_PREFIX}`]: VMLEDGER_METADATA_NAMESPACE, id: spec.instanceId, cpuSpeed: spec.cpuSpeed },
@@ -30,6 +35,7 @@ export function metadataElement(spec: DomainSpec): XmlElement {
         device: nic.deviceId,
       }),
     ),
+    ...formerVolumeIds.map((id) => element(tag('former-volume'), { id })),
   );
 }
 
@@ -39,6 +45,13 @@ export interface VmledgerRecord {
   readonly cpuSpeed: number;
   readonly volumes: readonly VolumeSpec[];
   readonly nics: readonly NicSpec[];
+  /** Volumes the domain no longer attaches but whose disks are still the instance's. */
+  readonly formerVolumeIds: readonly string[];
+}
+
+/** Every volume whose disk the record says is the instance's: attached or not. */
+export function recordedVolumeIds(record: VmledgerRecord): Set<string> {
+  return new Set([...record.volumes.map((volume) => volume.volumeId), ...record.formerVolumeIds]);
 }
 
 function required(node: XmlNode, name: string, where: string): string {
@@ -84,6 +97,7 @@ export function readVmledgerRecord(metadata: XmlNode): VmledgerRecord | null {
           vlan: attributeOf(nic, 'vlan') === undefined ? null : count(nic, 'vlan', 'nic'),
           deviceId: count(nic, 'device', 'nic'),
         })),
+        formerVolumeIds: childNodes(node, `${prefix}:former-volume`).map((volume) => required(volume, 'id', 'former-volume')),
       };
     }
   }

@@ -135,6 +135,13 @@ function interfaceElement(nic: NicSpec, field: string, config: LibvirtHostConfig
     return element('interface', { type: 'user' }, mac, model);
   }
   const vlan = vlanTag(nic, field);
+  // Untagged, the NIC would sit on the bridge's native segment with whatever else is there: only a
+  // network the host's configuration names as untagged may do that.
+  if (vlan === null && !config.nic.untaggedNetworkIds.includes(nic.networkId)) {
+    throw new DomainSpecError(
+      `${field} is on network ${nic.networkId}, which has no VLAN, and bridge ${config.nic.bridge} takes untagged NICs only of the networks listed in the host's nic.untaggedNetworkIds`,
+    );
+  }
   return element(
     'interface',
     { type: 'bridge' },
@@ -147,19 +154,27 @@ function interfaceElement(nic: NicSpec, field: string, config: LibvirtHostConfig
   );
 }
 
+/** What the host adds to a spec: where existing disks are, what the instance had, the console's password. */
+export interface DomainPlacement {
+  /**
+   * The disk of each volume that is not `<storagePath>/<volumeId>.qcow2`: a domain that was migrated
+   * here keeps using its disks where they are on the shared storage, which another host may have
+   * mounted elsewhere.
+   */
+  readonly diskPaths?: ReadonlyMap<string, string>;
+  /** Volumes the instance's domain had here before and no longer attaches (see metadataElement). */
+  readonly formerVolumeIds?: readonly string[];
+  /** The VNC console's password (the host's vncPasswordFile); without it the console has none. */
+  readonly vncPassword?: string;
+}
+
 /**
  * The domain definition for `spec` on a host with `config` and resources `host`. A volume's disk is
- * `<storagePath>/<volumeId>.qcow2` unless `diskPaths` names another file for it: a domain that was
- * migrated here keeps using its disks where they are on the shared storage, which another host may
- * have mounted elsewhere.
+ * `<storagePath>/<volumeId>.qcow2` unless `placement.diskPaths` names another file for it.
  * @throws DomainSpecError for a spec no domain can be defined from (the message names the field).
  */
-export function buildDomainXml(
-  spec: DomainSpec,
-  config: LibvirtHostConfig,
-  host: HostInfo,
-  diskPaths: ReadonlyMap<string, string> = new Map(),
-): string {
+export function buildDomainXml(spec: DomainSpec, config: LibvirtHostConfig, host: HostInfo, placement: DomainPlacement = {}): string {
+  const diskPaths = placement.diskPaths ?? new Map<string, string>();
   if (spec.instanceName === '' || spec.instanceName.includes('/')) {
     throw new DomainSpecError(`instanceName ${JSON.stringify(spec.instanceName)} cannot name a libvirt domain`);
   }
@@ -176,7 +191,7 @@ export function buildDomainXml(
     { type: config.domainType },
     element('name', {}, spec.instanceName),
     element('uuid', {}, domainUuid(spec.instanceId)),
-    element('metadata', {}, metadataElement(spec)),
+    element('metadata', {}, metadataElement(spec, placement.formerVolumeIds)),
     element('memory', { unit: 'KiB' }, String(limits.maxMemory * 1024)),
     element('currentMemory', { unit: 'KiB' }, String(memory * 1024)),
     element('vcpu', { placement: 'static', current: cpuNumber }, String(limits.maxVcpus)),
@@ -197,7 +212,11 @@ export function buildDomainXml(
       ...spec.nics.map((nic, index) => interfaceElement(nic, `nics[${index}]`, config)),
       element('serial', { type: 'pty' }, element('target', { port: 0 })),
       element('console', { type: 'pty' }, element('target', { type: 'serial', port: 0 })),
-      element('graphics', { type: 'vnc', port: -1, autoport: 'yes', listen: config.vncListen }, element('listen', { type: 'address', address: config.vncListen })),
+      element(
+        'graphics',
+        { type: 'vnc', port: -1, autoport: 'yes', listen: config.vncListen, passwd: placement.vncPassword },
+        element('listen', { type: 'address', address: config.vncListen }),
+      ),
       element('memballoon', { model: 'virtio' }),
     ),
   );

@@ -2,9 +2,11 @@
 // libvirtd for domains, `qemu-img` for disks. The host is the only record: every operation reads the
 // domain's state there first and acts from what it finds, so running one twice (a command redelivered
 // after an agent crash) ends in the same state, and an agent restart loses nothing.
+import { posix } from 'node:path';
 import {
   DriverError,
   type DomainDetails,
+  type DomainRef,
   type DomainSummary,
   type HostInfo,
   type HypervisorDriver,
@@ -18,8 +20,9 @@ import { LineSplitter } from '../../ssh/line-splitter.js';
 import { SshConnection } from '../../ssh/ssh-connection.js';
 import type { LibvirtHostConfig } from './config.js';
 import { DiskImages } from './disk-images.js';
-import { diskPathsOf, domainDetails, parseDomainXml, specOf, type DefinedDomain } from './domain-definition.js';
-import { buildDomainXml, cpuShares, DomainSpecError } from './domain-xml.js';
+import { recordedVolumeIds } from './domain-metadata.js';
+import { diskPathsOf, domainDetails, parseDomainXml, specOf, type DefinedDomain, type OwnedDomain } from './domain-definition.js';
+import { buildDomainXml, cpuShares, DomainSpecError, type DomainPlacement } from './domain-xml.js';
 import { HostCommands, VIRSH } from './host-commands.js';
 import { PowerStateWatch, type EventStream } from './power-state-watch.js';
 import {
@@ -56,6 +59,8 @@ export interface LibvirtDriverOptions {
   readonly migrationTimeoutMs?: number;
   /** Problems in the background (the power-state watch) that have no caller; default: ignored. */
   readonly onBackgroundError?: (error: unknown) => void;
+  /** The VNC consoles' password, read from the host's vncPasswordFile; never logged. */
+  readonly vncPassword?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -78,6 +83,7 @@ export class LibvirtDriver implements HypervisorDriver {
   private readonly watch: PowerStateWatch;
   private readonly shutdownPollIntervalMs: number;
   private readonly migrationTimeoutMs: number;
+  private readonly vncPassword: string | undefined;
   /** The host's cores and memory bound the domains' scaling limits; read once, they do not change. */
   private resources: Promise<HostInfo> | null = null;
 
@@ -100,6 +106,7 @@ export class LibvirtDriver implements HypervisorDriver {
     this.disks = new DiskImages(this.commands, this.config.storagePath);
     this.shutdownPollIntervalMs = options.shutdownPollIntervalMs ?? 250;
     this.migrationTimeoutMs = options.migrationTimeoutMs ?? 30 * 60_000;
+    this.vncPassword = options.vncPassword;
     const onError = options.onBackgroundError ?? (() => {});
     this.watch = new PowerStateWatch(
       { list: () => this.listed(), events: (onEvent) => this.lifecycleEvents(onEvent) },
@@ -122,18 +129,38 @@ export class LibvirtDriver implements HypervisorDriver {
   async startDomain(spec: DomainSpec): Promise<PowerState> {
     const name = spec.instanceName;
     return this.changing(name, async () => {
-      const state = await this.stateOf(name);
+      const defined = await this.owned(spec);
+      const state = defined ? await this.stateOf(name) : 'missing';
       if (state === 'running') return 'running';
       const host = await this.hostResources();
       this.requireFit(name, spec.cpuNumber, spec.cpuSpeed, spec.memory, host);
       // A domain defined here already (stopped) keeps its disks where they are: after a migration they
       // may be under the source host's mount of the shared storage.
-      const paths = diskPathsOf(state === 'stopped' ? await this.definition(name, true) : null);
-      const xml = this.domainXml(spec, host, paths);
-      for (const volume of spec.volumes) await this.disks.ensure(volume, paths.get(volume.volumeId));
-      // Defined again even when it exists (stopped): a changed offering or disk list takes effect now.
+      const existing = diskPathsOf(state === 'stopped' ? defined : null);
+      const diskPaths = new Map(spec.volumes.map((volume) => [volume.volumeId, this.diskPath(volume.volumeId, existing.get(volume.volumeId))]));
+      const recorded = defined ? recordedVolumeIds(defined.record) : new Set<string>();
+      await this.requireDisksFree(spec, diskPaths, recorded);
+      const formerVolumeIds = [...recorded].filter((id) => !diskPaths.has(id));
+      const xml = this.domainXml(spec, host, { diskPaths, formerVolumeIds });
+      // Defined (again, when it exists: a changed offering or disk list takes effect now) before its
+      // disks are made, so every disk it gets is recorded as the instance's from the start and
+      // whatever a crash leaves behind, the instance's destruction finds and removes.
       await this.commands.virsh(['define', '/dev/stdin'], `defining domain ${name}`, { stdin: xml });
-      const started = await this.commands.virshResult(['start', name], `starting domain ${name}`);
+      const created: string[] = [];
+      try {
+        for (const volume of spec.volumes) {
+          const path = diskPaths.get(volume.volumeId)!;
+          if (await this.disks.ensure(volume, path)) created.push(path);
+        }
+      } catch (error) {
+        // A new domain that cannot have its disks is taken back, with the disks made for it.
+        if (!defined) {
+          await this.disks.remove(created).catch(() => undefined);
+          await this.commands.virshResult(['undefine', '--domain', name], `undefining domain ${name}`).catch(() => undefined);
+        }
+        throw error;
+      }
+      const started = await this.commands.virshResult(['start', '--domain', name], `starting domain ${name}`);
       if (started.exitCode !== 0 && !/already (running|active)/i.test(started.stderr)) {
         throw this.commands.failure(`starting domain ${name}`, started);
       }
@@ -141,15 +168,17 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
-  async stopDomain(instanceName: string, options: StopOptions): Promise<PowerState> {
+  async stopDomain(domain: DomainRef, options: StopOptions): Promise<PowerState> {
+    const { instanceName } = domain;
     return this.changing(instanceName, async () => {
+      if (!(await this.owned(domain))) return 'missing';
       const state = await this.stateOf(instanceName);
       if (state !== 'running') return state;
       if (options.forced) {
         await this.destroy(instanceName);
         return 'stopped';
       }
-      const asked = await this.commands.virshResult(['shutdown', instanceName], `shutting down domain ${instanceName}`);
+      const asked = await this.commands.virshResult(['shutdown', '--domain', instanceName], `shutting down domain ${instanceName}`);
       if (asked.exitCode !== 0) {
         const failure = this.commands.failure(`shutting down domain ${instanceName}`, asked);
         // It went off (or away) between the read and the request: it is not running, as asked.
@@ -174,17 +203,20 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
-  async rebootDomain(instanceName: string, options: RebootOptions): Promise<PowerState> {
+  async rebootDomain(domain: DomainRef, options: RebootOptions): Promise<PowerState> {
+    const { instanceName } = domain;
     return this.changing(instanceName, async () => {
+      if (!(await this.owned(domain))) throw this.notDefined(instanceName);
       await this.requireRunning(instanceName);
       // `reboot` asks the guest (ACPI); `reset` is the reset button.
       const verb = options.forced ? 'reset' : 'reboot';
-      await this.commands.virsh([verb, instanceName], `${options.forced ? 'resetting' : 'rebooting'} domain ${instanceName}`);
+      await this.commands.virsh([verb, '--domain', instanceName], `${options.forced ? 'resetting' : 'rebooting'} domain ${instanceName}`);
       return 'running';
     });
   }
 
-  async migrateDomain(instanceName: string, targetHostId: string): Promise<PowerState> {
+  async migrateDomain(domain: DomainRef, targetHostId: string): Promise<PowerState> {
+    const { instanceName } = domain;
     if (targetHostId === this.hostId) {
       throw new DriverError('REMOTE_COMMAND_FAILED', `cannot migrate domain ${instanceName} to the libvirt host it is on (${targetHostId})`);
     }
@@ -194,7 +226,7 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.changing(
       instanceName,
       async () => {
-        const state = await this.stateOf(instanceName);
+        const state = (await this.owned(domain)) ? await this.stateOf(instanceName) : 'missing';
         if (state === 'missing') {
           // A repeated command: the migration is done if the domain runs on the target. Asked through
           // the same libvirt connection the migration itself uses, so no other credentials are needed.
@@ -211,7 +243,9 @@ export class LibvirtDriver implements HypervisorDriver {
             '--undefinesource',
             // The disks stay where they are: the storage path is shared storage, reachable from both hosts.
             '--unsafe',
+            '--domain',
             instanceName,
+            '--desturi',
             peer.migrationUri,
             '--migrateuri',
             `tcp://${address}`,
@@ -227,49 +261,46 @@ export class LibvirtDriver implements HypervisorDriver {
     );
   }
 
-  async destroyDomain(instanceName: string, volumes: readonly VolumeSpec[]): Promise<void> {
+  async destroyDomain(domain: DomainRef, volumes: readonly VolumeSpec[]): Promise<void> {
+    const { instanceName } = domain;
     await this.changing(
       instanceName,
       async () => {
         // Read first: after a migration the disk files may live under another host's storage path.
-        const defined = await this.definition(instanceName, true);
-        if (defined) {
-          await this.destroy(instanceName);
-          const gone = await this.commands.virshResult(
-            ['undefine', '--managed-save', '--snapshots-metadata', '--checkpoints-metadata', '--nvram', instanceName],
-            `undefining domain ${instanceName}`,
-          );
-          if (gone.exitCode !== 0) {
-            const failure = this.commands.failure(`undefining domain ${instanceName}`, gone);
-            if (failure.code !== 'NOT_FOUND') throw failure;
-          }
+        const defined = await this.owned(domain);
+        // A domain the host does not know leaves nothing here that is provably the instance's.
+        if (!defined) return 'missing' as const;
+        // Only disks the record says are the instance's, each checked before anything is done.
+        const recorded = recordedVolumeIds(defined.record);
+        const used = diskPathsOf(defined);
+        const doomed = volumes.filter((volume) => recorded.has(volume.volumeId)).map((volume) => this.diskPath(volume.volumeId, used.get(volume.volumeId)));
+        await this.destroy(instanceName);
+        // The disks go before the definition: a crash in between leaves the record that proves them
+        // the instance's, and the repeated command finds it.
+        await this.disks.remove(doomed);
+        const gone = await this.commands.virshResult(
+          ['undefine', '--managed-save', '--snapshots-metadata', '--checkpoints-metadata', '--nvram', '--domain', instanceName],
+          `undefining domain ${instanceName}`,
+        );
+        if (gone.exitCode !== 0) {
+          const failure = this.commands.failure(`undefining domain ${instanceName}`, gone);
+          if (failure.code !== 'NOT_FOUND') throw failure;
         }
-        const defining = diskPathsOf(defined);
-        const paths = new Set<string>();
-        for (const volume of volumes) {
-          paths.add(this.disks.pathOf(volume.volumeId));
-          const used = defining.get(volume.volumeId);
-          if (used !== undefined) paths.add(used);
-        }
-        await this.disks.remove([...paths]);
         return 'missing' as const;
       },
       () => 'missing',
     );
   }
 
-  async scaleDomain(instanceName: string, cpuNumber: number, cpuSpeed: number, memory: number): Promise<PowerState> {
+  async scaleDomain(domain: DomainRef, cpuNumber: number, cpuSpeed: number, memory: number): Promise<PowerState> {
+    const { instanceName } = domain;
     return this.changing(instanceName, async () => {
-      const state = await this.stateOf(instanceName);
-      if (state === 'missing') throw new DriverError('NOT_FOUND', `domain ${instanceName} is not defined on libvirt host ${this.hostId}`);
+      const stored = await this.owned(domain);
+      const state = stored ? await this.stateOf(instanceName) : 'missing';
+      if (!stored || state === 'missing') throw this.notDefined(instanceName);
       const host = await this.hostResources();
-      const stored = await this.definition(instanceName, true);
-      const spec = stored ? specOf(stored) : null;
-      if (!spec) {
-        throw new DriverError('REMOTE_COMMAND_FAILED', `domain ${instanceName} on libvirt host ${this.hostId} was not defined by vmledger and cannot be scaled`);
-      }
-      const scaled: DomainSpec = { ...spec, cpuNumber, cpuSpeed, memory };
-      const xml = this.domainXml(scaled, host, diskPathsOf(stored));
+      const scaled: DomainSpec = { ...specOf(stored), cpuNumber, cpuSpeed, memory };
+      const xml = this.domainXml(scaled, host, { diskPaths: diskPathsOf(stored), formerVolumeIds: stored.record.formerVolumeIds });
       if (state === 'running') {
         this.requireFit(instanceName, cpuNumber, cpuSpeed, memory, host);
         await this.scaleLive(instanceName, cpuNumber, cpuSpeed, memory);
@@ -290,7 +321,7 @@ export class LibvirtDriver implements HypervisorDriver {
     const defined = await this.definition(instanceName, true);
     if (!defined) return null;
     const what = `reading the disk sizes of domain ${instanceName}`;
-    const [state, sizes] = await Promise.all([this.stateOf(instanceName), this.commands.virshResult(['domblkinfo', instanceName, '--all'], what)]);
+    const [state, sizes] = await Promise.all([this.stateOf(instanceName), this.commands.virshResult(['domblkinfo', '--all', '--domain', instanceName], what)]);
     if (sizes.exitCode !== 0) {
       const failure = this.commands.failure(what, sizes);
       // Undefined between the reads (destroyed, or migrated away): the host no longer knows it.
@@ -334,7 +365,7 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   private async stateOf(instanceName: string): Promise<PowerState> {
-    const result = await this.commands.virshResult(['domstate', instanceName], `reading the state of domain ${instanceName}`);
+    const result = await this.commands.virshResult(['domstate', '--domain', instanceName], `reading the state of domain ${instanceName}`);
     if (result.exitCode !== 0) {
       const failure = this.commands.failure(`reading the state of domain ${instanceName}`, result);
       if (failure.code === 'NOT_FOUND') return 'missing';
@@ -347,9 +378,90 @@ export class LibvirtDriver implements HypervisorDriver {
     }
   }
 
+  /**
+   * The domain's persistent definition, when the host has one, after checking it is the instance's:
+   * its vmledger record must name the instance. Null when the host does not know the domain.
+   * @throws DriverError NOT_OWNED for a domain of another instance, or one vmledger did not define.
+   */
+  private async owned(domain: DomainRef): Promise<OwnedDomain | null> {
+    const defined = await this.definition(domain.instanceName, true);
+    if (!defined) return null;
+    const { record } = defined;
+    if (record === null) {
+      throw new DriverError('NOT_OWNED', `domain ${domain.instanceName} on libvirt host ${this.hostId} was not defined by vmledger: it is left alone`);
+    }
+    if (record.instanceId !== domain.instanceId) {
+      throw new DriverError(
+        'NOT_OWNED',
+        `domain ${domain.instanceName} on libvirt host ${this.hostId} is not instance ${domain.instanceId}'s: it is left alone`,
+        `its vmledger record names instance ${record.instanceId}`,
+      );
+    }
+    return { ...defined, record };
+  }
+
+  /**
+   * The disk file of a volume: where its domain's definition has it, else `<storagePath>/<volumeId>.qcow2`.
+   * Either way it must be that file name directly inside the storage path or one of the shared ones:
+   * a definition can never lead the driver to create, attach or remove any other file.
+   */
+  private diskPath(volumeId: string, defined?: string): string {
+    const path = defined ?? this.disks.pathOf(volumeId);
+    const places = [this.config.storagePath, ...this.config.sharedStoragePaths].map((dir) => posix.join(dir, `${volumeId}.qcow2`));
+    if (posix.normalize(path) !== path || !places.includes(path)) {
+      throw new DriverError(
+        'NOT_OWNED',
+        `the disk of volume ${volumeId} on libvirt host ${this.hostId} is outside its storage paths: it is left alone`,
+        `the domain's definition has it at ${path}`,
+      );
+    }
+    return path;
+  }
+
+  /**
+   * A volume the domain's record does not list yet (a new domain, or a disk added) may get a disk
+   * that exists already: the same instance's from another host on the shared storage, or a leftover.
+   * It must not be another domain's on this host. (Another host's domains are out of this host's
+   * sight: there, only the orchestrator's signature on the command vouches for it.)
+   */
+  private async requireDisksFree(spec: DomainSpec, diskPaths: ReadonlyMap<string, string>, recorded: ReadonlySet<string>): Promise<void> {
+    let others: DefinedDomain[] | null = null;
+    for (const [volumeId, path] of diskPaths) {
+      if (recorded.has(volumeId) || !(await this.disks.exists(path))) continue;
+      others ??= await this.otherDefinitions(spec.instanceName);
+      const holder = others.find(
+        (other) =>
+          other.record?.instanceId !== spec.instanceId &&
+          ((other.record !== null && recordedVolumeIds(other.record).has(volumeId)) || other.disks.some((disk) => disk.path === path)),
+      );
+      if (holder) {
+        throw new DriverError(
+          'NOT_OWNED',
+          `volume ${volumeId} of instance ${spec.instanceId} has a disk on libvirt host ${this.hostId} that another domain uses: it is left alone`,
+          `${path} belongs to domain ${holder.instanceName}`,
+        );
+      }
+    }
+  }
+
+  /** The persistent definitions of every domain on the host but `instanceName`. */
+  private async otherDefinitions(instanceName: string): Promise<DefinedDomain[]> {
+    const found: DefinedDomain[] = [];
+    for (const { instanceName: other } of await this.listed()) {
+      if (other === instanceName) continue;
+      const defined = await this.definition(other, true);
+      if (defined) found.push(defined);
+    }
+    return found;
+  }
+
+  private notDefined(instanceName: string): DriverError {
+    return new DriverError('NOT_FOUND', `domain ${instanceName} is not defined on libvirt host ${this.hostId}`);
+  }
+
   private async requireRunning(instanceName: string): Promise<void> {
     const state = await this.stateOf(instanceName);
-    if (state === 'missing') throw new DriverError('NOT_FOUND', `domain ${instanceName} is not defined on libvirt host ${this.hostId}`);
+    if (state === 'missing') throw this.notDefined(instanceName);
     if (state === 'stopped') throw this.notRunning(instanceName);
   }
 
@@ -359,7 +471,7 @@ export class LibvirtDriver implements HypervisorDriver {
 
   /** Hard power-off; a domain that is already off is fine. */
   private async destroy(instanceName: string): Promise<void> {
-    const result = await this.commands.virshResult(['destroy', instanceName], `destroying domain ${instanceName}`);
+    const result = await this.commands.virshResult(['destroy', '--domain', instanceName], `destroying domain ${instanceName}`);
     if (result.exitCode === 0) return;
     const failure = this.commands.failure(`destroying domain ${instanceName}`, result);
     if (failure.code !== 'NOT_RUNNING' && failure.code !== 'NOT_FOUND') throw failure;
@@ -368,7 +480,7 @@ export class LibvirtDriver implements HypervisorDriver {
   /** The domain's definition (`inactive`: the persistent one), or null when the host does not know it. */
   private async definition(instanceName: string, inactive: boolean): Promise<DefinedDomain | null> {
     const what = `reading the definition of domain ${instanceName}`;
-    const result = await this.commands.virshResult(['dumpxml', ...(inactive ? ['--inactive'] : []), instanceName], what);
+    const result = await this.commands.virshResult(['dumpxml', ...(inactive ? ['--inactive'] : []), '--domain', instanceName], what);
     if (result.exitCode !== 0) {
       const failure = this.commands.failure(what, result);
       if (failure.code === 'NOT_FOUND') return null;
@@ -392,7 +504,7 @@ export class LibvirtDriver implements HypervisorDriver {
 
   private async peerState(peer: MigrationPeer, instanceName: string): Promise<PowerState> {
     const what = `looking for domain ${instanceName} on the migration target`;
-    const result = await this.commands.exec(['env', 'LC_ALL=C', 'virsh', '-c', peer.migrationUri, 'domstate', instanceName], what);
+    const result = await this.commands.exec(['env', 'LC_ALL=C', 'virsh', '-c', peer.migrationUri, 'domstate', '--domain', instanceName], what);
     if (result.exitCode !== 0) {
       const failure = this.commands.failure(what, result);
       if (failure.code === 'NOT_FOUND') return 'missing';
@@ -416,16 +528,16 @@ export class LibvirtDriver implements HypervisorDriver {
       );
     }
     if (cpuNumber !== live.cpuNumber) {
-      await this.commands.virsh(['setvcpus', instanceName, String(cpuNumber), '--live', '--config'], `setting the vCPUs of domain ${instanceName}`);
+      await this.commands.virsh(['setvcpus', '--live', '--config', '--domain', instanceName, '--count', String(cpuNumber)], `setting the vCPUs of domain ${instanceName}`);
     }
     if (memory !== live.memory) {
-      await this.commands.virsh(['setmem', instanceName, String(memory * 1024), '--live', '--config'], `setting the memory of domain ${instanceName}`);
+      await this.commands.virsh(['setmem', '--live', '--config', '--domain', instanceName, '--size', String(memory * 1024)], `setting the memory of domain ${instanceName}`);
     }
     // The weight's persistent part is in the definition written after this. Live, it needs the cpu
     // cgroup controller, which a host may run without (the testbed does): the weight is a scheduling
     // preference, not a resource the domain was promised, so it then takes effect at the next start.
     const weighted = await this.commands.virshResult(
-      ['schedinfo', instanceName, '--live', `cpu_shares=${cpuShares(cpuNumber, cpuSpeed)}`],
+      ['schedinfo', '--live', '--domain', instanceName, '--set', `cpu_shares=${cpuShares(cpuNumber, cpuSpeed)}`],
       `setting the CPU weight of domain ${instanceName}`,
     );
     if (weighted.exitCode !== 0 && !/cgroup CPU controller is not mounted|cgroup cpu is required/i.test(weighted.stderr)) {
@@ -453,9 +565,9 @@ export class LibvirtDriver implements HypervisorDriver {
     }
   }
 
-  private domainXml(spec: DomainSpec, host: HostInfo, diskPaths: ReadonlyMap<string, string>): string {
+  private domainXml(spec: DomainSpec, host: HostInfo, placement: Omit<DomainPlacement, 'vncPassword'>): string {
     try {
-      return buildDomainXml(spec, this.config, host, diskPaths);
+      return buildDomainXml(spec, this.config, host, { ...placement, ...(this.vncPassword === undefined ? {} : { vncPassword: this.vncPassword }) });
     } catch (error) {
       if (error instanceof DomainSpecError) {
         throw new DriverError('REMOTE_COMMAND_FAILED', `cannot define domain ${spec.instanceName} on libvirt host ${this.hostId}: ${error.message}`);

@@ -7,6 +7,7 @@ import {
   DriverError,
   type DomainDetails,
   type DomainPowerState,
+  type DomainRef,
   type DomainSummary,
   type HostInfo,
   type HypervisorDriver,
@@ -35,6 +36,8 @@ interface SimDomain {
   cpuSpeed: number;
   memory: number;
   readonly disks: readonly string[];
+  /** Volumes the domain had and no longer attaches: still the instance's, removed with it. */
+  readonly formerDisks: readonly string[];
   readonly macs: readonly string[];
   phase: Phase;
   /** Set while a graceful stop waits, so a guest powering off by itself ends the wait. */
@@ -171,10 +174,11 @@ export class SimulatorDriver implements HypervisorDriver {
   async startDomain(spec: DomainSpec): Promise<PowerState> {
     this.fault('START');
     return this.locked<PowerState>([this.key(spec.instanceName)], async () => {
-      const existing = this.domains.get(spec.instanceName);
+      const existing = this.owned(spec);
       if (existing?.phase === 'running') return 'running';
       this.requireFit(spec.instanceName, spec, existing);
-      const domain = this.define(spec, 'starting');
+      this.requireDisksFree(spec);
+      const domain = this.define(spec, 'starting', existing);
       await sleep(this.startDelayMs);
       domain.phase = 'running';
       return 'running';
@@ -190,8 +194,9 @@ export class SimulatorDriver implements HypervisorDriver {
     if (!this.domains.has(spec.instanceName)) this.define(spec, 'running');
   }
 
-  private define(spec: DomainSpec, phase: SimDomain['phase']): SimDomain {
+  private define(spec: DomainSpec, phase: SimDomain['phase'], previous?: SimDomain): SimDomain {
     for (const volume of spec.volumes) this.cloud.ensureDisk(volume);
+    const attached = new Set(spec.volumes.map((volume) => volume.volumeId));
     const domain: SimDomain = {
       instanceName: spec.instanceName,
       instanceId: spec.instanceId,
@@ -199,6 +204,7 @@ export class SimulatorDriver implements HypervisorDriver {
       cpuSpeed: spec.cpuSpeed,
       memory: spec.memory,
       disks: spec.volumes.map((volume) => volume.volumeId),
+      formerDisks: previous ? [...previous.disks, ...previous.formerDisks].filter((id) => !attached.has(id)) : [],
       macs: spec.nics.map((nic) => nic.mac),
       phase,
       onPoweredOff: null,
@@ -207,10 +213,11 @@ export class SimulatorDriver implements HypervisorDriver {
     return domain;
   }
 
-  async stopDomain(instanceName: string, options: StopOptions): Promise<PowerState> {
+  async stopDomain(ref: DomainRef, options: StopOptions): Promise<PowerState> {
     this.fault('STOP');
+    const { instanceName } = ref;
     return this.locked<PowerState>([this.key(instanceName)], async () => {
-      const domain = this.domains.get(instanceName);
+      const domain = this.owned(ref);
       if (!domain) return 'missing';
       if (domain.phase === 'stopped') return 'stopped';
       if (options.forced) {
@@ -231,9 +238,11 @@ export class SimulatorDriver implements HypervisorDriver {
     });
   }
 
-  async rebootDomain(instanceName: string, options: RebootOptions): Promise<PowerState> {
+  async rebootDomain(ref: DomainRef, options: RebootOptions): Promise<PowerState> {
     this.fault('REBOOT');
+    const { instanceName } = ref;
     return this.locked<PowerState>([this.key(instanceName)], async () => {
+      this.owned(ref);
       const domain = this.requireRunning(instanceName);
       // The domain stays running throughout, as libvirt shows a rebooting guest.
       await sleep(options.forced ? this.startDelayMs : this.stopDelayMs + this.startDelayMs);
@@ -244,15 +253,16 @@ export class SimulatorDriver implements HypervisorDriver {
     });
   }
 
-  async migrateDomain(instanceName: string, targetHostId: string): Promise<PowerState> {
+  async migrateDomain(ref: DomainRef, targetHostId: string): Promise<PowerState> {
     this.fault('MIGRATE');
+    const { instanceName } = ref;
     const target = this.cloud.host(targetHostId);
     if (!target) throw new DriverError('NOT_FOUND', `target host ${targetHostId} is not known`);
     if (target === this) {
       throw new DriverError('REMOTE_COMMAND_FAILED', `cannot migrate ${instanceName} to the host it is on (${targetHostId})`);
     }
     return this.locked<PowerState>([this.key(instanceName), target.key(instanceName)], async () => {
-      const domain = this.domains.get(instanceName);
+      const domain = this.owned(ref);
       // A repeated command finds the migration already done.
       if (!domain && target.domains.get(instanceName)?.phase === 'running') return 'running';
       const running = this.requireRunning(instanceName);
@@ -275,16 +285,20 @@ export class SimulatorDriver implements HypervisorDriver {
     });
   }
 
-  async destroyDomain(instanceName: string, volumes: readonly VolumeSpec[]): Promise<void> {
-    await this.locked([this.key(instanceName)], async () => {
-      this.domains.delete(instanceName);
-      for (const volume of volumes) this.cloud.removeDisk(volume.volumeId);
+  async destroyDomain(ref: DomainRef, volumes: readonly VolumeSpec[]): Promise<void> {
+    await this.locked([this.key(ref.instanceName)], async () => {
+      const domain = this.owned(ref);
+      if (!domain) return;
+      this.domains.delete(ref.instanceName);
+      const recorded = new Set([...domain.disks, ...domain.formerDisks]);
+      for (const volume of volumes) if (recorded.has(volume.volumeId)) this.cloud.removeDisk(volume.volumeId);
     });
   }
 
-  async scaleDomain(instanceName: string, cpuNumber: number, cpuSpeed: number, memory: number): Promise<PowerState> {
+  async scaleDomain(ref: DomainRef, cpuNumber: number, cpuSpeed: number, memory: number): Promise<PowerState> {
+    const { instanceName } = ref;
     return this.locked<PowerState>([this.key(instanceName)], async () => {
-      const domain = this.domains.get(instanceName);
+      const domain = this.owned(ref);
       if (!domain) throw new DriverError('NOT_FOUND', `domain ${instanceName} is not defined on host ${this.hostId}`);
       const wanted = { cpuNumber, cpuSpeed, memory };
       if (domain.phase !== 'stopped') this.requireFit(instanceName, wanted, domain);
@@ -335,6 +349,26 @@ export class SimulatorDriver implements HypervisorDriver {
   private fault(operation: SimulatorOperation): void {
     if (this.failOn.has(operation)) {
       throw new DriverError('INJECTED_FAULT', `simulated ${operation} failure on host ${this.hostId}`, `failOn includes ${operation}`);
+    }
+  }
+
+  /** The domain of that name when it is the instance's; undefined when the host does not know it. */
+  private owned(ref: DomainRef): SimDomain | undefined {
+    const domain = this.domains.get(ref.instanceName);
+    if (domain && domain.instanceId !== ref.instanceId) {
+      throw new DriverError('NOT_OWNED', `domain ${ref.instanceName} on host ${this.hostId} is not instance ${ref.instanceId}'s`, `it is instance ${domain.instanceId}'s`);
+    }
+    return domain;
+  }
+
+  /** No volume of the spec may be another instance's domain's disk on this host. */
+  private requireDisksFree(spec: DomainSpec): void {
+    for (const other of this.domains.values()) {
+      if (other.instanceId === spec.instanceId) continue;
+      const taken = spec.volumes.find((volume) => other.disks.includes(volume.volumeId) || other.formerDisks.includes(volume.volumeId));
+      if (taken) {
+        throw new DriverError('NOT_OWNED', `volume ${taken.volumeId} of instance ${spec.instanceId} is a disk of another domain on host ${this.hostId}`, `domain ${other.instanceName} has it`);
+      }
     }
   }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GraphQLClient } from 'graphql-request';
+import { AGENT_COMMAND_KEYS_FILE } from '../../../api/command-keys.js';
 import { PROJECT_ROOT as root, launch, launchMainJob, until as pollUntil, type Launched } from '../../support/child-process.js';
 import { libvirtTestbedLocation, readLibvirtTestbed, runInTestbedHost, testbedHostConfig, type LibvirtTestbed } from '../../testbed/libvirt-testbed.js';
 
@@ -148,15 +149,21 @@ export async function seedTemplates(testbed: Testbed, cloud: Cloud): Promise<voi
   }
 }
 
-/** One agent config file per host, as `vmledger agent --config` reads it; each names the other host as its migration peer. */
-export function writeAgentConfigs(testbed: Testbed, cloud: Cloud, busUrl: string, dir: string): Map<string, string> {
+/**
+ * One agent config file per host, as `vmledger agent --config` reads it; each names the other host as
+ * its migration peer and its storage as shared, and the main job's data directory's key file as its
+ * command keys (what an operator copies to each agent's machine).
+ */
+export function writeAgentConfigs(testbed: Testbed, cloud: Cloud, busUrl: string, dir: string, dataDir: string): Map<string, string> {
+  const commandKeysFile = join(dataDir, AGENT_COMMAND_KEYS_FILE);
   const files = new Map<string, string>();
   for (const host of testbed.hosts) {
     const peers = testbed.hosts
       .filter((other) => other !== host)
       .map((other) => ({ hostId: cloud.hostIds.get(other.name)!, migrationUri: other.migrationUri, migrationAddress: other.migrationAddress }));
     const file = join(dir, `agent-${host.name}.json`);
-    writeFileSync(file, JSON.stringify({ busUrl, heartbeatIntervalMs: 2_000, powerSyncIntervalMs: 5_000, hosts: [testbedHostConfig(host, cloud.hostIds.get(host.name)!)], peers }, null, 2), { mode: 0o600 });
+    const hosts = [testbedHostConfig(host, cloud.hostIds.get(host.name)!, undefined, testbed.hosts)];
+    writeFileSync(file, JSON.stringify({ busUrl, heartbeatIntervalMs: 2_000, powerSyncIntervalMs: 5_000, commandKeysFile, hosts, peers }, null, 2), { mode: 0o600 });
     files.set(host.name, file);
   }
   return files;

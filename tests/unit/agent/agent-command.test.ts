@@ -30,6 +30,8 @@ const validHost = {
   nic: { mode: 'user' },
 };
 
+const keys = join(dir, 'agent-command-keys.json');
+
 describe('vmledger agent', () => {
   it.each([
     [[], 'agent needs --config <file>'],
@@ -37,12 +39,14 @@ describe('vmledger agent', () => {
     [['--config', '@nobus'], 'no bus: give --bus, busUrl in the file, or VMLEDGER_BUS_URL'],
     [['--config', '@nobus', '--bus', 'redis://x'], 'the bus URL must be an amqp:// or amqps:// URL'],
     [['--config', '@nohosts'], 'hosts must list at least one host'],
+    [['--config', '@nokeys'], 'commandKeysFile must be a non-empty string'],
     [['--configg', 'x'], "Unknown option '--configg'"],
   ])('refuses %j before it connects to anything', async (args, message) => {
     const files: Record<string, string> = {
       '@json': file('broken.json', '{ hosts: '),
-      '@nobus': file('nobus.json', JSON.stringify({ hosts: [validHost] })),
-      '@nohosts': file('nohosts.json', JSON.stringify({ busUrl: 'amqp://127.0.0.1', hosts: [] })),
+      '@nobus': file('nobus.json', JSON.stringify({ commandKeysFile: keys, hosts: [validHost] })),
+      '@nohosts': file('nohosts.json', JSON.stringify({ busUrl: 'amqp://127.0.0.1', commandKeysFile: keys, hosts: [] })),
+      '@nokeys': file('nokeys.json', JSON.stringify({ busUrl: 'amqp://127.0.0.1', hosts: [validHost] })),
     };
     const argv = ['agent', ...args.map((arg) => files[arg] ?? arg)];
     const error = await runCommand(argv, io()).then(
@@ -51,5 +55,23 @@ describe('vmledger agent', () => {
     );
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toContain(message);
+  });
+});
+
+describe('vmledger agent: its command keys', () => {
+  it.each([
+    ['a missing file', undefined, 'cannot read the command keys file'],
+    ['a file that is no key ring', '{"current": {"id": "k1", "key": "c2hvcnQ="}}', '.current.key must be the base64 of at least 32 random bytes'],
+  ])('stops at %s before it connects to anything, never showing the file', async (_what, content, message) => {
+    const path = join(dir, `keys-${Math.random().toString(36).slice(2)}.json`);
+    if (content !== undefined) writeFileSync(path, content);
+    // Nothing listens on port 1: reaching for the broker would fail with another error.
+    const config = file(`agent-${Math.random().toString(36).slice(2)}.json`, JSON.stringify({ busUrl: 'amqp://127.0.0.1:1', commandKeysFile: path, hosts: [validHost] }));
+    const error = await runCommand(['agent', '--config', config], io()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toContain(message);
+    expect((error as Error).message).not.toContain('c2hvcnQ=');
   });
 });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { MemoryBus } from '../../../adapters/bus/memory-bus.js';
 import { deadLetterQueue, type Bus, type BusMessage, type ConsumeOptions, type Consumer, type Delivery, type QueueOptions } from '../../../adapters/bus/port.js';
 import { startAgent, type Agent, type AgentOptions } from '../../../adapters/hypervisor/agent.js';
+import { newCommandKey, signCommand, type CommandKeyRing } from '../../../adapters/hypervisor/command-signing.js';
 import { tinyDomainSpec } from '../../../adapters/hypervisor/conformance.js';
 import { parseAgentReply, parseAgentReport } from '../../../adapters/hypervisor/parse-reports.js';
 import {
@@ -19,6 +20,30 @@ import { SimulatedCloud, type SimulatorDriver, type SimulatorHostConfig } from '
 
 export const NOW = new Date('2026-11-21T08:00:00.000Z');
 export const HOST = { cpuNumber: 16, cpuSpeed: 2000, memory: 65536 } as const;
+/** Host ids are UUIDs, as vmledger's are: the agent refuses anything else. */
+export const H1 = '11111111-1111-4111-8111-111111111111';
+export const H2 = '22222222-2222-4222-8222-222222222222';
+/** A host no agent here serves. */
+export const H9 = '99999999-9999-4999-8999-999999999999';
+
+/** The orchestrator's keys, which the harness's agent is given. */
+export const KEYS: CommandKeyRing = { current: newCommandKey(NOW) };
+export const commandKeys = async (): Promise<CommandKeyRing> => KEYS;
+
+/** Signed as the orchestrator signs it: valid for a minute from NOW. */
+export function signed(message: BusMessage, ring: CommandKeyRing = KEYS): BusMessage {
+  return signCommand(message, ring, NOW, new Date(NOW.getTime() + 60_000));
+}
+
+/** A command id as a job numbers its commands. */
+export function newCommandId(): string {
+  return `${randomUUID()}.0`;
+}
+
+/** What a command about an existing domain says of it. */
+export function target(spec: DomainSpec): { instanceId: string; instanceName: string } {
+  return { instanceId: spec.instanceId, instanceName: spec.instanceName };
+}
 
 /** Delegates to a MemoryBus and logs, in order, reply publishes and how agent deliveries were settled. */
 export class RecordingBus implements Bus {
@@ -92,7 +117,8 @@ export interface Harness {
   readonly deadLetters: BusMessage[];
   readonly errors: string[];
   send(command: AgentCommand, options?: { queueHost?: string; messageId?: string }): Promise<void>;
-  sendRaw(queueHost: string, message: BusMessage): Promise<void>;
+  /** Signed unless told otherwise. */
+  sendRaw(queueHost: string, message: BusMessage, options?: { signed?: boolean }): Promise<void>;
   replyTo(commandId: string, withinMs?: number): Promise<Received<AgentReply>>;
   close(): Promise<void>;
 }
@@ -117,20 +143,21 @@ export const pause = (ms: number): Promise<void> => new Promise((resolve) => set
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const bus = options.bus ?? new RecordingBus(new MemoryBus());
   const cloud = new SimulatedCloud();
-  const h1 = cloud.addHost('h1', { ...HOST, ...options.h1 });
-  const h2 = cloud.addHost('h2', HOST);
+  const h1 = cloud.addHost(H1, { ...HOST, ...options.h1 });
+  const h2 = cloud.addHost(H2, HOST);
   const errors: string[] = [];
   const agent = await startAgent({
     bus,
     drivers: new Map([
-      ['h1', h1],
-      ['h2', h2],
+      [H1, h1],
+      [H2, h2],
     ]),
     clock: () => NOW,
     newId: randomUUID,
     heartbeatIntervalMs: 60_000,
     powerSyncIntervalMs: 60_000,
     onError: (error, context) => errors.push(`${context}: ${error instanceof Error ? error.message : String(error)}`),
+    commandKeys,
     ...options.agent,
   });
   const replies: Array<Received<AgentReply>> = [];
@@ -152,7 +179,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await d.ack();
     }),
     ...(await Promise.all(
-      ['h1', 'h2'].map((host) =>
+      [H1, H2].map((host) =>
         bus.consume(deadLetterQueue(agentQueue(host)), async (d) => {
           deadLetters.push(d.message);
           await d.ack();
@@ -171,8 +198,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     deadLetters,
     errors,
     send: (command, sendOptions = {}) =>
-      bus.publish(agentQueue(sendOptions.queueHost ?? command.hostId), toBusMessage(sendOptions.messageId ?? command.commandId, command)),
-    sendRaw: (queueHost, message) => bus.publish(agentQueue(queueHost), message),
+      bus.publish(agentQueue(sendOptions.queueHost ?? command.hostId), signed(toBusMessage(sendOptions.messageId ?? command.commandId, command))),
+    sendRaw: (queueHost, message, rawOptions = {}) => bus.publish(agentQueue(queueHost), rawOptions.signed === false ? message : signed(message)),
     async replyTo(commandId, withinMs = 2_000) {
       await waitFor(() => replies.some((r) => r.body.commandId === commandId), withinMs, `the reply to ${commandId}`);
       return replies.find((r) => r.body.commandId === commandId)!;
@@ -185,10 +212,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
+/** A spec as vmledger makes them: its name is i-<account>-<instance>-VM. */
 export function domain(overrides: Partial<DomainSpec> = {}): DomainSpec {
-  return { ...tinyDomainSpec(`i-2-${randomUUID().slice(0, 6)}-VM`), ...overrides };
+  return { ...tinyDomainSpec(), ...overrides };
 }
 
-export function startCommand(spec: DomainSpec, hostId = 'h1'): Extract<AgentCommand, { type: 'StartDomain' }> {
-  return { type: 'StartDomain', commandId: randomUUID(), hostId, domain: spec };
+export function startCommand(spec: DomainSpec, hostId = H1): Extract<AgentCommand, { type: 'StartDomain' }> {
+  return { type: 'StartDomain', commandId: newCommandId(), hostId, domain: spec };
 }

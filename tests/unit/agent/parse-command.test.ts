@@ -1,31 +1,51 @@
 import { describe, expect, it } from 'vitest';
 import type { BusMessage } from '../../../adapters/bus/port.js';
-import { parseAgentCommand } from '../../../adapters/hypervisor/parse-command.js';
+import { MAX_NICS, MAX_TIMEOUT_MS, MAX_VOLUMES, parseAgentCommand } from '../../../adapters/hypervisor/parse-command.js';
 import { toBusMessage, type AgentCommand } from '../../../adapters/hypervisor/protocol.js';
 
-const volume = { volumeId: 'v-1', type: 'ROOT', size: 2_147_483_648, templateId: 't-1' } as const;
-const nic = { nicId: 'n-1', networkId: 'net-1', mac: '02:00:00:00:00:01', ip: '10.1.0.5', vlan: 200, deviceId: 0 } as const;
-const base = { commandId: 'c-1', hostId: 'h1' };
+const ACCOUNT = '0b6e1c3a-5d7f-4a29-8c1e-2f3a4b5c6d7e';
+const VM = '4f2d8a61-93c7-4e0b-a5d2-6c1b7e9f3a08';
+const OTHER_VM = '9a1c5e7b-2d4f-4b6a-8c0e-1f3a5b7d9e2c';
+const NAME = `i-${ACCOUNT}-${VM}-VM`;
+const HOST = '6b0f3c1e-3f43-4a55-9d0e-1c2b3a4d5e6f';
+const volume = { volumeId: 'a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d', type: 'ROOT', size: 2_147_483_648, templateId: '5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9' } as const;
+const data = { ...volume, volumeId: 'b1c2d3e4-f5a6-4b7c-9d8e-0f1a2b3c4d5e', type: 'DATADISK', templateId: null } as const;
+const nic = { nicId: 'c2d3e4f5-a6b7-4c8d-8e9f-1a2b3c4d5e6f', networkId: 'd3e4f5a6-b7c8-4d9e-9f0a-2b3c4d5e6f7a', mac: '02:00:00:00:00:01', ip: '10.1.0.5', vlan: 200, deviceId: 0 } as const;
+const base = { commandId: `${VM}.0`, hostId: HOST };
+const target = { instanceId: VM, instanceName: NAME };
 
 const valid: AgentCommand[] = [
   {
     ...base,
     type: 'StartDomain',
-    domain: { instanceId: 'vm-1', instanceName: 'i-2-14-VM', cpuNumber: 2, cpuSpeed: 1000, memory: 1024, nics: [nic], volumes: [volume] },
+    domain: { instanceId: VM, instanceName: NAME, cpuNumber: 2, cpuSpeed: 1000, memory: 1024, nics: [nic], volumes: [volume] },
   },
-  { ...base, type: 'StopDomain', instanceName: 'i-2-14-VM', forced: false, timeoutMs: 600_000 },
-  { ...base, type: 'RebootDomain', instanceName: 'i-2-14-VM', forced: true },
-  { ...base, type: 'MigrateDomain', instanceName: 'i-2-14-VM', targetHostId: 'h2' },
-  { ...base, type: 'DestroyDomain', instanceName: 'i-2-14-VM', volumes: [volume, { ...volume, volumeId: 'v-2', type: 'DATADISK', templateId: null }] },
-  { ...base, type: 'ScaleDomain', instanceName: 'i-2-14-VM', cpuNumber: 4, cpuSpeed: 2000, memory: 4096 },
+  { ...base, ...target, type: 'StopDomain', forced: false, timeoutMs: 600_000 },
+  { ...base, ...target, type: 'RebootDomain', forced: true },
+  { ...base, ...target, type: 'MigrateDomain', targetHostId: '7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f' },
+  { ...base, ...target, commandId: `expunge-${VM}.0`, type: 'DestroyDomain', volumes: [volume, data] },
+  { ...base, ...target, type: 'ScaleDomain', cpuNumber: 4, cpuSpeed: 2000, memory: 4096 },
 ];
 
 /** What the bus hands over: a parsed copy of the JSON, not the sender's object. */
 const overTheWire = (message: BusMessage): BusMessage => JSON.parse(JSON.stringify(message)) as BusMessage;
+const reasonFor = (body: Record<string, unknown>): string => {
+  const result = parseAgentCommand({ id: 'm-1', type: String(body['type']), body: body as unknown as BusMessage['body'] });
+  return result.ok ? 'accepted' : result.reason;
+};
 
 describe('parseAgentCommand', () => {
   it.each(valid.map((command) => [command.type, command] as const))('accepts a well-formed %s', (_type, command) => {
     expect(parseAgentCommand(overTheWire(toBusMessage('m-1', command)))).toEqual({ ok: true, command });
+  });
+
+  it.each([
+    ['the instance.name setting', `i-${ACCOUNT}-${VM}-CLOUD_2.eu`],
+    ['a hostname (vm.instancename.flag)', `i-${ACCOUNT}-${VM}-web-01`],
+    ['a 63-character hostname', `i-${ACCOUNT}-${VM}-w${'x'.repeat(61)}1`],
+    ['a 64-character setting', `i-${ACCOUNT}-${VM}-${'V'.repeat(64)}`],
+  ])('accepts an instance name with %s as vmledger makes them', (_what, instanceName) => {
+    expect(reasonFor({ ...base, ...target, type: 'RebootDomain', instanceName, forced: true })).toBe('accepted');
   });
 
   const startBody = (domain: Record<string, unknown>) => ({
@@ -35,38 +55,75 @@ describe('parseAgentCommand', () => {
   });
 
   it.each([
-    ['hostId', { type: 'RebootDomain', commandId: 'c', instanceName: 'i', forced: true }],
-    ['commandId', { type: 'RebootDomain', commandId: '', hostId: 'h1', instanceName: 'i', forced: true }],
-    ['forced', { ...base, type: 'RebootDomain', instanceName: 'i', forced: 'yes' }],
-    ['timeoutMs', { ...base, type: 'StopDomain', instanceName: 'i', forced: false, timeoutMs: 1.5 }],
-    ['targetHostId', { ...base, type: 'MigrateDomain', instanceName: 'i' }],
-    ['volumes[0].type', { ...base, type: 'DestroyDomain', instanceName: 'i', volumes: [{ ...volume, type: 'SWAP' }] }],
-    ['cpuNumber', { ...base, type: 'ScaleDomain', instanceName: 'i', cpuNumber: 0, cpuSpeed: 1, memory: 1 }],
+    ['hostId', { ...target, type: 'RebootDomain', commandId: base.commandId, forced: true }],
+    ['commandId', { ...base, ...target, type: 'RebootDomain', commandId: '', forced: true }],
+    ['forced', { ...base, ...target, type: 'RebootDomain', forced: 'yes' }],
+    ['timeoutMs', { ...base, ...target, type: 'StopDomain', forced: false, timeoutMs: 1.5 }],
+    ['targetHostId', { ...base, ...target, type: 'MigrateDomain' }],
+    ['volumes[0].type', { ...base, ...target, type: 'DestroyDomain', volumes: [{ ...volume, type: 'SWAP' }] }],
+    ['cpuNumber', { ...base, ...target, type: 'ScaleDomain', cpuNumber: 0, cpuSpeed: 1, memory: 1 }],
     ['domain.nics[0].mac', startBody({ nics: [{ ...nic, mac: 5 }] })],
     ['domain.nics[0].vlan', startBody({ nics: [{ ...nic, vlan: -1 }] })],
     ['domain.volumes', startBody({ volumes: null })],
     ['domain.instanceName', startBody({ instanceName: null })],
   ])('refuses a bad %s and names it', (field, body) => {
-    const result = parseAgentCommand({ id: 'm-1', type: String(body.type), body: body as unknown as BusMessage['body'] });
-    expect(result.ok).toBe(false);
-    expect(result.ok ? '' : result.reason).toContain(field);
+    expect(reasonFor(body)).toContain(field);
+  });
+
+  // Every value reaches a virsh or qemu-img command line, a file name or a domain definition.
+  it.each([
+    ['an instance name that reads as an option', { ...base, ...target, type: 'StopDomain', instanceName: '--help', forced: true, timeoutMs: 0 }, 'instanceName must be an instance name'],
+    ['an instance name of a domain vmledger never made', { ...base, ...target, type: 'DestroyDomain', instanceName: 'prod-db', volumes: [] }, 'instanceName must be an instance name'],
+    ['an instance name with a shell word', { ...base, ...target, type: 'RebootDomain', instanceName: `i-${ACCOUNT}-${VM}-$(id)`, forced: true }, 'instanceName must be an instance name'],
+    ['an instance name of another instance', { ...base, ...target, type: 'DestroyDomain', instanceName: `i-${ACCOUNT}-${OTHER_VM}-VM`, volumes: [] }, `is not the name of instance ${VM}`],
+    ['an overlong instance name', { ...base, ...target, type: 'RebootDomain', instanceName: `i-${ACCOUNT}-${VM}-${'V'.repeat(65)}`, forced: true }, 'instanceName must be an instance name'],
+    ['an instance id that is no UUID', { ...base, ...target, type: 'RebootDomain', instanceId: 'vm-1', forced: true }, 'instanceId must be a lower-case UUID'],
+    ['a volume id that is a path', { ...base, ...target, type: 'DestroyDomain', volumes: [{ ...volume, volumeId: '../../etc/passwd' }] }, 'volumes[0].volumeId must be a lower-case UUID, got "../../etc/passwd"'],
+    ['a template id that is a path', startBody({ volumes: [{ ...volume, templateId: '../../../root/.ssh/id' }] }), 'domain.volumes[0].templateId must be a lower-case UUID'],
+    ['a volume listed twice', { ...base, ...target, type: 'DestroyDomain', volumes: [volume, volume] }, `volumes lists ${volume.volumeId} twice`],
+    ['too many volumes', { ...base, ...target, type: 'DestroyDomain', volumes: Array.from({ length: MAX_VOLUMES + 1 }, () => volume) }, `volumes must have at most ${MAX_VOLUMES} items`],
+    ['too many NICs', startBody({ nics: Array.from({ length: MAX_NICS + 1 }, () => nic) }), `domain.nics must have at most ${MAX_NICS} items`],
+    ['a volume size beyond a petabyte', startBody({ volumes: [{ ...volume, size: 2 ** 51 }] }), 'domain.volumes[0].size must be an integer from 0 to'],
+    ['a stop timeout beyond a day', { ...base, ...target, type: 'StopDomain', forced: false, timeoutMs: MAX_TIMEOUT_MS + 1 }, `timeoutMs must be an integer from 0 to ${MAX_TIMEOUT_MS}`],
+    ['a million vCPUs', { ...base, ...target, type: 'ScaleDomain', cpuNumber: 1_000_000, cpuSpeed: 1000, memory: 1024 }, 'cpuNumber must be an integer from 1 to 1024'],
+    ['memory beyond 16 TiB', { ...base, ...target, type: 'ScaleDomain', cpuNumber: 1, cpuSpeed: 1000, memory: 2 ** 40 }, 'memory must be an integer from 1 to'],
+    ['a MAC that is not one', startBody({ nics: [{ ...nic, mac: '02:00:00:00:00' }] }), 'domain.nics[0].mac must be a lower-case MAC address'],
+    ['a multicast MAC', startBody({ nics: [{ ...nic, mac: '01:00:5e:00:00:01' }] }), 'domain.nics[0].mac 01:00:5e:00:00:01 is a multicast address'],
+    ['an IP that is not one', startBody({ nics: [{ ...nic, ip: '10.1.0.5; reboot' }] }), 'domain.nics[0].ip must be an IPv4 or IPv6 address'],
+    ['a VLAN beyond 4094', startBody({ nics: [{ ...nic, vlan: 4095 }] }), 'domain.nics[0].vlan must be an integer from 0 to 4094'],
+    ['a network id that is no UUID', startBody({ nics: [{ ...nic, networkId: 'net-1' }] }), 'domain.nics[0].networkId must be a lower-case UUID'],
+    ['a host id that is no UUID', { ...base, ...target, hostId: 'h1', type: 'RebootDomain', forced: true }, 'hostId must be a lower-case UUID'],
+    ['a migration target that is no UUID', { ...base, ...target, type: 'MigrateDomain', targetHostId: '--live' }, 'targetHostId must be a lower-case UUID'],
+    ['a command id of no job', { ...base, ...target, commandId: 'c-1', type: 'RebootDomain', forced: true }, 'commandId must be a command id'],
+  ])('refuses %s', (_what, body, reason) => {
+    expect(reasonFor(body)).toContain(reason);
+  });
+
+  it('shows at most the start of a huge value in its reason', () => {
+    const reason = reasonFor({ ...base, ...target, type: 'RebootDomain', instanceName: `i-${'x'.repeat(100_000)}`, forced: true });
+    expect(reason.length).toBeLessThan(200);
   });
 
   it('keeps what an unreadable command says of itself, when a reply could be addressed by it', () => {
-    const stop = { ...base, type: 'StopDomain', instanceName: 'i-2-14-VM', forced: false, timeoutMs: -1 };
+    const stop = { ...base, ...target, type: 'StopDomain', forced: false, timeoutMs: -1 };
     expect(parseAgentCommand({ id: 'm', type: 'StopDomain', body: stop })).toEqual({
       ok: false,
-      reason: 'timeoutMs must be an integer ≥ 0',
-      envelope: { commandId: 'c-1', hostId: 'h1', type: 'StopDomain', instanceName: 'i-2-14-VM' },
+      reason: `timeoutMs must be an integer from 0 to ${MAX_TIMEOUT_MS}`,
+      envelope: { commandId: base.commandId, hostId: HOST, type: 'StopDomain', instanceName: NAME },
     });
     const start = startBody({ volumes: [{ ...volume, size: 1e26 }] });
     expect(parseAgentCommand({ id: 'm', type: 'StartDomain', body: start as unknown as BusMessage['body'] })).toMatchObject({
       ok: false,
-      reason: 'domain.volumes[0].size must be an integer ≥ 0',
-      envelope: { commandId: 'c-1', hostId: 'h1', type: 'StartDomain', instanceName: 'i-2-14-VM' },
+      reason: expect.stringContaining('domain.volumes[0].size must be an integer from 0 to'),
+      envelope: { commandId: base.commandId, hostId: HOST, type: 'StartDomain', instanceName: NAME },
     });
-    // Without a commandId, a hostId or a known type there is nobody to answer.
-    for (const body of [{ ...stop, commandId: 7 }, { ...stop, hostId: '' }, { ...stop, type: 'FormatDisk' }]) {
+    // A name that is not one of vmledger's is not repeated back.
+    expect(parseAgentCommand({ id: 'm', type: 'StopDomain', body: { ...stop, instanceName: '--help' } })).toMatchObject({
+      ok: false,
+      envelope: { commandId: base.commandId, instanceName: undefined },
+    });
+    // Without a well-formed commandId, hostId or a known type there is nobody to answer.
+    for (const body of [{ ...stop, commandId: 7 }, { ...stop, hostId: '' }, { ...stop, hostId: 'x'.repeat(10_000) }, { ...stop, type: 'FormatDisk' }]) {
       expect(parseAgentCommand({ id: 'm', type: String(body.type), body })).toMatchObject({ ok: false, envelope: undefined });
     }
   });
@@ -74,7 +131,7 @@ describe('parseAgentCommand', () => {
   it('refuses a body that is not an object, an unknown type and a message type that disagrees', () => {
     expect(parseAgentCommand({ id: 'm', type: 'StartDomain', body: [] })).toEqual({ ok: false, reason: 'the body must be an object', envelope: undefined });
     expect(parseAgentCommand({ id: 'm', type: 'Nope', body: { ...base, type: 'Nope' } })).toMatchObject({ ok: false });
-    const reboot = toBusMessage('m', { ...base, type: 'RebootDomain', instanceName: 'i', forced: true });
+    const reboot = toBusMessage('m', { ...base, ...target, type: 'RebootDomain', forced: true });
     expect(parseAgentCommand({ ...reboot, type: 'StopDomain' })).toMatchObject({ ok: false, reason: expect.stringMatching(/differs/) });
   });
 });

@@ -1,5 +1,6 @@
 // A real log, written the way the main job writes it: the stack with simulated hosts, the demo zone,
 // an account and a few instances taken through their lives. For the audit and usage-record tests.
+import { newCommandKey } from '../../../adapters/hypervisor/command-signing.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,7 @@ export async function buildStackLog(): Promise<StackLog> {
     bus,
     clock: systemClock,
     secrets,
+    commandKeys: { current: newCommandKey() },
     simulator: new SimulatedCloud(),
     timeouts: { agentMs: 2000, gracefulStopMs: 500 },
     // No timer-driven appends while a test compares the log with its read model.

@@ -1,5 +1,6 @@
 // What the control-plane tests share: a real context (SQLite log, read model, commander, saga
 // runner) in a temporary directory, a clock that ticks per reading, and refusal assertions.
+import { newCommandKey } from '../../../adapters/hypervisor/command-signing.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +38,7 @@ export async function openTestContext(): Promise<TestContext> {
   const clock = new TickingClock(new Date('2025-01-01T00:00:00Z'));
   const bus = new MemoryBus();
   // The control plane needs a runner; these tests never start a saga.
-  const runner = new SagaRunner({ store, commander, readModel: () => readModel.db, bus, clock, random: Math.random, timeouts: { agentMs: 60_000, gracefulStopMs: 30_000 } });
+  const runner = new SagaRunner({ store, commander, readModel: () => readModel.db, bus, clock, random: Math.random, timeouts: { agentMs: 60_000, gracefulStopMs: 30_000 }, commandKeys: { current: newCommandKey() } });
   const context: ControlPlaneContext = { store, commander, readModel, runner, clock, newId: randomUUID, random: Math.random, readYourWritesMs: 5_000 };
   return {
     context,

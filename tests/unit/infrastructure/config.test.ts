@@ -94,6 +94,10 @@ describe('UpdateConfiguration', () => {
     ['instance.name', 'my-cloud'],
     ['instance.name', 'a b'],
     ['instance.name', ''],
+    // It becomes part of a libvirt domain name and of the agents' command lines.
+    ["instance.name", "it's"],
+    ['instance.name', '$(id)'],
+    ['instance.name', 'a/b'],
     ['instance.lease.expiryevent.daysbefore', '0'],
   ] as const)('rejects %s = %j', (name, value) => {
     given(configurationDecider).when({ type: 'UpdateConfiguration', name, value }).then('BAD_USER_INPUT', { field: 'value' });

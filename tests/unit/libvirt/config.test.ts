@@ -21,12 +21,33 @@ const parse = (value: unknown) => parseLibvirtHostConfig(value, 'agent.json host
 
 describe('parseLibvirtHostConfig', () => {
   it('reads a full configuration, dropping a trailing slash from the storage path', () => {
-    expect(parse({ ...valid, password: 'secret', vncListen: '0.0.0.0' })).toEqual({
+    const untagged = '0d5e3f1a-2b4c-4d6e-8f01-23456789abcd';
+    expect(
+      parse({
+        ...valid,
+        password: 'secret',
+        vncListen: '0.0.0.0',
+        vncPasswordFile: '/etc/vmledger/vnc-password',
+        sharedStoragePaths: ['/mnt/kvm-02/'],
+        nic: { ...valid.nic, untaggedNetworkIds: [untagged] },
+      }),
+    ).toEqual({
       ...valid,
       password: 'secret',
       storagePath: '/mnt/primary',
+      sharedStoragePaths: ['/mnt/kvm-02'],
       vncListen: '0.0.0.0',
+      vncPasswordFile: '/etc/vmledger/vnc-password',
+      nic: { mode: 'bridge', bridge: 'cloudbr0', untaggedNetworkIds: [untagged] },
     });
+  });
+
+  it('defaults to no shared storage and no untagged network', () => {
+    expect(parse(valid)).toMatchObject({ sharedStoragePaths: [], nic: { mode: 'bridge', bridge: 'cloudbr0', untaggedNetworkIds: [] } });
+  });
+
+  it.each(['127.0.0.1', '127.1.2.3', '::1', 'localhost'])('keeps VNC on loopback address %s without a password', (vncListen) => {
+    expect(parse({ ...valid, vncListen })).toMatchObject({ vncListen });
   });
 
   it('defaults the SSH port, the domain type and the VNC address', () => {
@@ -60,6 +81,12 @@ describe('parseLibvirtHostConfig', () => {
     ['a bridge name too long', { ...valid, nic: { mode: 'bridge', bridge: 'a-very-long-bridge-name' } }, /hosts\[0\]\.nic\.bridge must be a network interface name/],
     ['a bridge without name', { ...valid, nic: { mode: 'bridge' } }, /hosts\[0\]\.nic\.bridge must be the name of a bridge/],
     ['a misspelt field', { ...valid, vncListn: '0.0.0.0' }, /hosts\[0\]\.vncListn is not a libvirt host setting/],
+    // A console without a password, reachable from the network, is the guest's keyboard for anybody.
+    ['VNC on the network without a password', { ...valid, vncListen: '0.0.0.0' }, /hosts\[0\]\.vncListen 0\.0\.0\.0 is not a loopback address: the VNC consoles have no password, so set vncPasswordFile/],
+    ['VNC on a host address without a password', { ...valid, vncListen: '10.0.0.11' }, /hosts\[0\]\.vncListen 10\.0\.0\.11 is not a loopback address/],
+    ['a relative VNC password file', { ...valid, vncPasswordFile: 'vnc' }, /hosts\[0\]\.vncPasswordFile must be an absolute path/],
+    ['an untagged network that is no id', { ...valid, nic: { mode: 'bridge', bridge: 'br0', untaggedNetworkIds: ['all'] } }, /hosts\[0\]\.nic\.untaggedNetworkIds must be a list of network ids/],
+    ['a relative shared storage path', { ...valid, sharedStoragePaths: ['images'] }, /hosts\[0\]\.sharedStoragePaths\[0\] must be an absolute path/],
     ['a control character', { ...valid, username: 'vm\nhost' }, /hosts\[0\]\.username must be a user name/],
   ])('refuses %s, naming the field', (_what, value, message) => {
     const attempt = () => parse(value);

@@ -25,7 +25,9 @@ const CONFIG: LibvirtHostConfig = {
   migrationUri: 'qemu+ssh://vmhost@10.0.0.11/system',
   migrationAddress: '10.0.0.11',
   vncListen: '127.0.0.1',
-  nic: { mode: 'bridge', bridge: 'cloudbr0' },
+  sharedStoragePaths: [],
+  // net-2 is a flat network on this bridge: its NICs join untagged.
+  nic: { mode: 'bridge', bridge: 'cloudbr0', untaggedNetworkIds: ['net-2'] },
 };
 const SPEC: DomainSpec = {
   instanceId: '3F1C2A9E-7B6D-4C1A-9E2F-0A1B2C3D4E5F',
@@ -153,8 +155,22 @@ describe('domain XML', () => {
   });
 
   it('keeps the disk files a domain already has, and puts new ones under the storage path', () => {
-    const xml = buildDomainXml(SPEC, CONFIG, HOST, new Map([['vol-root', '/mnt/other-host/vol-root.qcow2']]));
+    const xml = buildDomainXml(SPEC, CONFIG, HOST, { diskPaths: new Map([['vol-root', '/mnt/other-host/vol-root.qcow2']]) });
     expect(parseDomainXml(xml).disks.map((disk) => disk.path)).toEqual(['/mnt/other-host/vol-root.qcow2', '/mnt/primary/vol-data.qcow2']);
+  });
+
+  it('refuses a NIC without a VLAN on a bridge unless its network is listed as untagged', () => {
+    const attempt = () => buildDomainXml(SPEC, { ...CONFIG, nic: { mode: 'bridge', bridge: 'cloudbr0', untaggedNetworkIds: [] } }, HOST);
+    expect(attempt).toThrow(DomainSpecError);
+    expect(attempt).toThrow(/nics\[1\] is on network net-2, which has no VLAN, and bridge cloudbr0 takes untagged NICs only of the networks listed in the host's nic.untaggedNetworkIds/);
+    // VLAN 0 is 802.1Q's "priority only": untagged as well.
+    expect(() => buildDomainXml({ ...SPEC, nics: [{ ...SPEC.nics[0]!, vlan: 0 }] }, CONFIG, HOST)).toThrow(/nics\[0\] is on network net-1, which has no VLAN/);
+  });
+
+  it('gives the VNC console the password the host has, and none without one', () => {
+    expect(parsed().devices.graphics['@_passwd']).toBeUndefined();
+    const graphics = (parser.parse(buildDomainXml(SPEC, CONFIG, HOST, { vncPassword: 's3cr&t' })) as { domain: Record<string, any> }).domain.devices.graphics;
+    expect(graphics['@_passwd']).toBe('s3cr&t');
   });
 
   it('boots from the first disk when there is no ROOT volume', () => {

@@ -127,13 +127,13 @@ describe('stop workflow', () => {
   const stopStep = (jobEvents: JobEvent[], _instance: Instance, h: InstanceEvent[], now: string, t = timeouts): Step => given(stopWorkflow, { job: jobEvents, instance: h }).when(now, t).step;
   const stopIssued = (n: number, forced: boolean): JobEvent => ({
     type: 'JobAgentCommandIssued',
-    data: { phase: 'stop', command: { commandId: `job-stop.${n}`, type: 'StopDomain', hostId: ID.host1, instanceName: stopping.instanceName, forced, timeoutMs: 10_000 }, timeoutAt: NOW, issuedAt: AT },
+    data: { phase: 'stop', command: { commandId: `job-stop.${n}`, type: 'StopDomain', hostId: ID.host1, instanceId: ID.vm, instanceName: stopping.instanceName, forced, timeoutMs: 10_000 }, timeoutAt: NOW, issuedAt: AT },
   });
 
   it('stops gracefully first, then forces the stop when the guest does not shut down in time', () => {
     expect(stopStep(stopJob(), stopping, history, NOW, timeouts)).toMatchObject({
       kind: 'issue',
-      command: { type: 'StopDomain', hostId: ID.host1, forced: false, timeoutMs: 10_000 },
+      command: { type: 'StopDomain', hostId: ID.host1, instanceId: ID.vm, instanceName: stopping.instanceName, forced: false, timeoutMs: 10_000 },
       timeoutMs: 40_000,
     });
     const afterTimeout = stopJob(stopIssued(0, false), { type: 'JobTimerFired', data: { commandId: 'job-stop.0', firedAt: NOW } });
