@@ -128,7 +128,8 @@ export function signCommand(message: BusMessage, ring: CommandKeyRing, issuedAt:
 export type Verification = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly unknownKey?: string };
 
 /**
- * Whether the message was signed by a key of the ring and is valid at `now` (give or take `skewMs`).
+ * Whether the message was signed by a key of the ring and is valid at `now`: issued no later than
+ * `now` give or take `skewMs`, and not past its deadline.
  * The body is read as delivered, so any change to it after signing fails the check.
  */
 export function verifyCommand(message: BusMessage, ring: CommandKeyRing, now: Date, skewMs = DEFAULT_CLOCK_SKEW_MS): Verification {
@@ -150,7 +151,10 @@ export function verifyCommand(message: BusMessage, ring: CommandKeyRing, now: Da
   const expires = Date.parse(expiresAt);
   if (Number.isNaN(issued) || Number.isNaN(expires)) return { ok: false, reason: 'its validity is not readable' };
   if (issued > now.getTime() + skewMs) return { ok: false, reason: `it was issued in the future (${issuedAt})` };
-  if (expires < now.getTime() - skewMs) return { ok: false, reason: `it expired at ${expiresAt}` };
+  // No grace past the deadline: it is the job's own, and once it has passed the orchestrator has
+  // given up on the command (failed its job, given its capacity back). Carried out later, a start
+  // would run a domain for an instance recorded Stopped.
+  if (expires <= now.getTime()) return { ok: false, reason: `it expired at ${expiresAt}` };
   return { ok: true };
 }
 
