@@ -30,3 +30,16 @@ export function armedTimer(db: Database, timerId: string): TimerRow | undefined 
     | TimerRow
     | undefined;
 }
+
+/**
+ * PENDING leases whose expiry timer (`<expiryTimerPrefix><instance id>`) is not in the index: armed
+ * at start-up, after a crash between a deployment or an update and the arming of its timer.
+ */
+export function leasesWithoutTimers(db: Database, expiryTimerPrefix: string): Array<{ id: string; leaseExecution: 'PENDING'; leaseExpiryDate: string }> {
+  const rows = prepared(
+    db,
+    `SELECT i.id, json_extract(i.instance, '$.leaseExpiryDate') AS expiry FROM instances i
+     WHERE i.leased = 1 AND i.expunged = 0 AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.timer_id = ? || i.id)`,
+  ).all(expiryTimerPrefix) as Array<{ id: string; expiry: string | null }>;
+  return rows.flatMap((row) => (row.expiry === null ? [] : [{ id: row.id, leaseExecution: 'PENDING' as const, leaseExpiryDate: row.expiry }]));
+}
