@@ -34,12 +34,9 @@ export function decideLeaseUpdate(command: UpdateInstance, instance: Instance, a
   return [{ type: 'LeaseUpdated', data: { instanceId: instance.id, duration, expiryAction: action, expiryDate } }];
 }
 
-/** Expired, PENDING, and not already acting through a job that is still in flight. */
-function expiredAndIdle(instance: Instance, at: string): boolean {
-  if (instance.leaseExecution !== 'PENDING' || instance.leaseExpiryDate === null) return false;
-  if (Date.parse(at) < Date.parse(instance.leaseExpiryDate)) return false;
-  const jobId = instance.leaseActionJobId;
-  return jobId === null || instance.pending?.jobId !== jobId;
+/** PENDING and expired at `at`. */
+function expired(instance: Instance, at: string): boolean {
+  return instance.leaseExecution === 'PENDING' && instance.leaseExpiryDate !== null && Date.parse(at) >= Date.parse(instance.leaseExpiryDate);
 }
 
 /**
@@ -50,22 +47,23 @@ function expiredAndIdle(instance: Instance, at: string): boolean {
  */
 export function decideActOnLease(command: ActOnLease, instance: Instance): Decision<InstanceEvent> {
   const action = instance.leaseExpiryAction;
-  if (!command.leaseFeatureEnabled || action === null || !expiredAndIdle(instance, command.at)) return [];
+  if (!command.leaseFeatureEnabled || action === null || !expired(instance, command.at)) return [];
+  // Busy with a job (the lease's own among them, until its outcome is recorded): looked at again later.
   if (NOT_ACTED_ON.has(instance.state) || instance.pending !== null) return [];
   if (action === 'DESTROY' && instance.deleteProtection) return [];
-  const expired = (done: boolean): LeaseExpired => ({
+  const leaseExpired = (done: boolean): LeaseExpired => ({
     type: 'LeaseExpired',
     data: { instanceId: instance.id, name: instance.name, expiryAction: action, jobId: command.jobId, done },
   });
   const base = { instanceId: instance.id, at: command.at, caller: command.caller, jobId: command.jobId } as const;
   if (action === 'STOP') {
-    if (instance.state === 'Stopped') return [expired(true)];
+    if (instance.state === 'Stopped') return [leaseExpired(true)];
     const stop = decideStop({ type: 'StopInstance', ...base, forced: false }, instance);
-    return isRejection(stop) ? stop : [expired(false), ...stop];
+    return isRejection(stop) ? stop : [leaseExpired(false), ...stop];
   }
   // CloudStack's DestroyVMCmd with only the id: the instance is destroyed, not expunged.
   const destroy = decideDestroy({ type: 'DestroyInstance', ...base, expunge: false, volumeIds: [], forceStop: false, allowUserExpungeRecoverVm: true }, instance);
-  return isRejection(destroy) ? destroy : [expired(false), ...destroy];
+  return isRejection(destroy) ? destroy : [leaseExpired(false), ...destroy];
 }
 
 /** VM.LEASE.EXPIRING when a PENDING lease ends at or after `at` and within `daysBefore` days of it. */
