@@ -5,6 +5,7 @@ import { infrastructureProjections } from '../projections/infrastructure/index.j
 import { instancesProjection } from '../projections/instances/projection.js';
 import { jobsProjection } from '../projections/jobs/projection.js';
 import type { Projection } from '../projections/projection.js';
+import { timersProjection } from '../projections/timers/index.js';
 import { usageRecordsProjection } from '../projections/usage-records/index.js';
 import { usageEventsProjection } from '../projections/usage/projection.js';
 
@@ -19,4 +20,5 @@ export const projections: readonly Projection[] = [
   eventsProjection,
   usageEventsProjection,
   usageRecordsProjection,
+  timersProjection,
 ];

@@ -16,7 +16,9 @@ import { instancesOnHost } from '../projections/instances/queries.js';
 import { domainSpec } from '../sagas/workflows/domain-spec.js';
 import type { OperationTimeouts } from '../sagas/workflows/workflow.js';
 import { Orchestrator } from '../sagas/orchestrator.js';
+import { LeaseManager } from '../sagas/leases.js';
 import { SagaRunner } from '../sagas/runner.js';
+import { TimerService } from '../sagas/timers.js';
 import { createControlPlane } from './control-plane/index.js';
 import type { ControlPlaneContext } from './control-plane/context.js';
 import type { ControlPlane } from './control-plane/port.js';
@@ -77,11 +79,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     commandKeys: options.commandKeys,
     onError: (error, jobId) => onError(error, `job ${jobId}`),
   });
+  const timers = new TimerService({ commander, readModel: () => readModel.db, clock: options.clock, onError: (error, timerId) => onError(error, `timer ${timerId}`) });
+  const leases = new LeaseManager({ commander, runner, timers, readModel: () => readModel.db, clock: options.clock });
   const context: ControlPlaneContext = {
     store: options.store,
     commander,
     readModel,
     runner,
+    leases,
     clock: options.clock,
     newId: randomUUID,
     random: Math.random,
@@ -124,6 +129,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     bus: options.bus,
     clock: options.clock,
     readModel: () => readModel.db,
+    timers,
+    leases,
     onError: (error) => onError(error, 'orchestrator'),
   });
   await orchestrator.start();

@@ -1,6 +1,7 @@
 // The orchestrator's life: on start it resumes every operation left in flight (from the read model,
 // once it has caught up with the log), listens to the agents, and sweeps destroyed instances into
-// expunge after `expunge.delay`, every `expunge.interval`.
+// expunge after `expunge.delay`, every `expunge.interval`; and it runs the durable timers (sagas/timers.ts),
+// which the lease schedulers (sagas/leases.ts) use.
 import type { Database } from 'better-sqlite3';
 import type { Bus, Consumer } from '../adapters/bus/port.js';
 import type { Clock } from '../adapters/clock/port.js';
@@ -14,7 +15,9 @@ import { instancesAwaitingUnopenedJobs, pendingJobs } from '../projections/jobs/
 import { consumeAgentMessages } from './agent-messages.js';
 import { HostLiveness } from './host-liveness.js';
 import { CLAIM_GRACE_MS, releaseOrphanedClaims } from './orphaned-claims.js';
+import type { LeaseManager } from './leases.js';
 import type { SagaRunner } from './runner.js';
+import type { TimerService } from './timers.js';
 
 export interface OrchestratorOptions {
   readonly commander: Commander;
@@ -22,6 +25,9 @@ export interface OrchestratorOptions {
   readonly bus: Bus;
   readonly clock: Clock;
   readonly readModel: () => Database;
+  /** The durable timers (lease expiry among them), polled while the orchestrator runs. */
+  readonly timers: TimerService;
+  readonly leases: LeaseManager;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -51,6 +57,8 @@ export class Orchestrator {
     this.scheduleSweep();
     this.scheduleClaimSweep();
     this.hostLiveness.start();
+    await this.options.leases.start();
+    await this.options.timers.start();
   }
 
   /** Every job not finished, and every instance busy with a job whose stream was never opened (a crash in between). */
@@ -118,6 +126,7 @@ export class Orchestrator {
     this.cancelSweep?.();
     this.cancelClaimSweep?.();
     this.hostLiveness.stop();
+    await this.options.timers.stop();
     for (const consumer of this.consumers) await consumer.cancel();
     this.options.runner.stop();
     await this.options.runner.idle();

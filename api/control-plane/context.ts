@@ -15,6 +15,7 @@ import { InvalidPageRequestError } from '../../projections/pagination.js';
 import { InvalidTimeWindowError } from '../../projections/time-range.js';
 import type { ReadModel } from '../../projections/read-model.js';
 import type { Visibility } from '../../projections/visibility.js';
+import type { LeaseManager } from '../../sagas/leases.js';
 import type { SagaRunner } from '../../sagas/runner.js';
 import { ApiError, type Caller } from './port.js';
 
@@ -23,6 +24,8 @@ export interface ControlPlaneContext {
   readonly commander: Commander;
   readonly readModel: ReadModel;
   readonly runner: SagaRunner;
+  /** Arms the timers of a lease given or redefined, and cancels leases when the feature is turned off. */
+  readonly leases: LeaseManager;
   readonly clock: Clock;
   readonly newId: () => string;
   readonly random: () => number;

@@ -1,4 +1,5 @@
 // The ControlPlane the GraphQL layer serves, assembled from the operations.
+import { shownLease } from './instances/lease.js';
 import { getInstance } from '../../projections/instances/queries.js';
 import { accounts, authenticate, createAccount } from './accounts.js';
 import { db, guarded, visibilityOf, type ControlPlaneContext } from './context.js';
@@ -34,6 +35,7 @@ export function createControlPlane(context: ControlPlaneContext, services: infra
     changeServiceForVirtualMachine: (caller, args) => instance(caller, instances.changeServiceForVirtualMachine(context, caller, args)),
 
     virtualMachines: (caller, args) => instancesShownTo(caller, instances.virtualMachines(context, caller, args)),
+    shownLease: (view) => shownLease(context, view),
     virtualMachine: (caller, id) => instanceShownTo(caller, getInstance(db(context), visibilityOf(context, caller), id)),
     virtualMachineAsOf: async (caller, id, at) => instanceShownTo(caller, await virtualMachineAsOf(context, caller, id, at)),
     asyncJob: (caller, id) => jobShownTo(caller, findJob(context, caller, id)),

@@ -156,6 +156,8 @@ export interface ControlPlane {
   ): Promise<VirtualMachineView>;
 
   virtualMachines(caller: Caller, args: InstanceListArgs): Connection<VirtualMachineView>;
+  /** An instance's lease as it is shown now (behaviour §3.6): remaining days; nothing while the feature is off. */
+  shownLease(view: Pick<VirtualMachineView, 'leaseDuration' | 'leaseExpiryAction' | 'leaseExpiryDate'>): Pick<VirtualMachineView, 'leaseDuration' | 'leaseExpiryAction' | 'leaseExpiryDate'>;
   virtualMachine(caller: Caller, id: string): VirtualMachineView | undefined;
   virtualMachineAsOf(caller: Caller, id: string, at: string): Promise<VirtualMachineView | undefined>;
   asyncJob(caller: Caller, id: string): JobView | undefined;

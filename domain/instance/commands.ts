@@ -122,11 +122,31 @@ export interface UpdateInstance extends Requested {
   readonly userReadOnlyDetails: readonly string[];
   /** `enable.dynamic.scale.vm` in the instance's zone. */
   readonly enableDynamicScaleVm: boolean;
-  /** The lease arguments as given: checked always, but changing a lease is not supported (behaviour §3.5). */
+  /** The lease arguments as given (behaviour §3.5): a duration in days from `at`, or -1 to disable the lease. */
   readonly leaseDuration?: number | null;
   readonly leaseExpiryAction?: string | null;
   /** `instance.lease.enabled`: while it is off the lease arguments count for nothing (once checked). */
   readonly leaseFeatureEnabled?: boolean;
+}
+
+/**
+ * The lease scheduler's look at one instance (behaviour §3.7): at or after its expiry a PENDING lease
+ * acts, once, with a STOP or DESTROY job `jobId` (opened by the caller when the command appends).
+ */
+export interface ActOnLease extends Requested, Job {
+  readonly type: 'ActOnLease';
+  readonly leaseFeatureEnabled: boolean;
+}
+
+/** The expiring-event scheduler: VM.LEASE.EXPIRING for a lease that ends within `daysBefore` days of `at`. */
+export interface AnnounceLeaseExpiry extends Base {
+  readonly type: 'AnnounceLeaseExpiry';
+  readonly daysBefore: number;
+}
+
+/** `instance.lease.enabled` turned off: a PENDING lease not yet expired at `at` is cancelled for good. */
+export interface CancelLease extends Base {
+  readonly type: 'CancelLease';
 }
 
 export interface UpdateVolume extends Requested {
@@ -282,6 +302,9 @@ export type InstanceCommand =
   | RecordAgentReport
   | RecordSnapshotCreated
   | RecordSnapshotDeleted
-  | AbandonDeployment;
+  | AbandonDeployment
+  | ActOnLease
+  | AnnounceLeaseExpiry
+  | CancelLease;
 
 export type InstanceCommandType = InstanceCommand['type'];

@@ -4,6 +4,7 @@ import { firstFailure, optionalName } from '../config/validation.js';
 import { checkLeaseDuration, parseLeaseExpiryAction } from '../offering/index.js';
 import { isRejection, reject, type Decision } from '../shared/decider.js';
 import type { UpdateInstance, UpdateVolume } from './commands.js';
+import { decideLeaseUpdate } from './decide-lease.js';
 import type { InstanceChanges, InstanceEvent } from './events.js';
 import { messages } from './messages.js';
 import type { Instance } from './state.js';
@@ -18,13 +19,13 @@ export function decideUpdate(command: UpdateInstance, instance: Instance): Decis
   // An empty display name would leave the instance shown as nothing; null (no change) is the way to keep it.
   const badText = firstFailure(optionalName(command.displayName, 'displayName', 'Display name'), optionalName(command.group, 'group', 'Group name'));
   if (badText) return badText;
-  const badLease = checkLeaseDuration(command.leaseDuration, true) ?? parseLeaseExpiryAction(command.leaseExpiryAction);
-  if (isRejection(badLease)) return badLease;
-  // Behaviour §3.5: only a duration asks for a change, and only while the feature is on; the schedulers
-  // a changed lease needs (§3.7) are not built, so it is refused rather than half applied.
-  if (command.leaseFeatureEnabled === true && command.leaseDuration !== undefined && command.leaseDuration !== null) {
-    return reject('BAD_USER_INPUT', messages.leaseChangeUnsupported, 'leaseDuration');
-  }
+  const badDuration = checkLeaseDuration(command.leaseDuration, true);
+  if (badDuration) return badDuration;
+  const leaseAction = parseLeaseExpiryAction(command.leaseExpiryAction);
+  if (isRejection(leaseAction)) return leaseAction;
+  // Behaviour §3.5: only a duration asks for a change (a lone action is ignored), only while the feature is on.
+  const lease = decideLeaseUpdate(command, instance, leaseAction);
+  if (isRejection(lease)) return lease;
   const changes: Mutable<InstanceChanges> = {};
   if (command.displayName !== undefined && command.displayName !== instance.displayName) changes.displayName = command.displayName;
   if (command.group !== undefined && command.group !== instance.group) changes.group = command.group;
@@ -58,8 +59,8 @@ export function decideUpdate(command: UpdateInstance, instance: Instance): Decis
     if (isRejection(details)) return details;
     if (!sameDetails(details, instance.details)) changes.details = details;
   }
-  if (Object.keys(changes).length === 0) return [];
-  return [{ type: 'InstanceUpdated', data: { instanceId: instance.id, changes } }];
+  if (Object.keys(changes).length === 0) return lease;
+  return [{ type: 'InstanceUpdated', data: { instanceId: instance.id, changes } }, ...lease];
 }
 
 /** Volumes carry their own delete protection (CloudStack's `updateVolume deleteprotection`). */

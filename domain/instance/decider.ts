@@ -23,6 +23,7 @@ import { decideSnapshotCreated, decideSnapshotDeleted } from './decide-snapshot.
 import { decideStart, decideStartFailed, decideStartRetried, decideStartSucceeded } from './decide-start.js';
 import { decideStop, decideStopFailed, decideStopSucceeded } from './decide-stop.js';
 import { decideUpdate, decideUpdateVolume } from './decide-update.js';
+import { decideActOnLease, decideAnnounceLeaseExpiry, decideCancelLease } from './decide-lease.js';
 import type { InstanceEvent } from './events.js';
 import { messages } from './messages.js';
 import { evolveInstance, initialInstanceState, type Instance, type InstanceState } from './state.js';
@@ -60,6 +61,12 @@ function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstanc
       return decideMigrate(command, instance);
     case 'UpdateInstance':
       return decideUpdate(command, instance);
+    case 'ActOnLease':
+      return decideActOnLease(command, instance);
+    case 'AnnounceLeaseExpiry':
+      return decideAnnounceLeaseExpiry(command, instance);
+    case 'CancelLease':
+      return decideCancelLease(command, instance);
     case 'UpdateVolume':
       return decideUpdateVolume(command, instance);
     case 'ChangeServiceOffering':

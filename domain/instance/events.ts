@@ -7,6 +7,7 @@ import type { MachineEvent, VmState } from './state-machine.js';
 import type {
   Details,
   Lease,
+  LeaseExpiryAction,
   Nic,
   ServiceOfferingSnapshot,
   TemplateSnapshot,
@@ -217,6 +218,27 @@ export type InstanceSnapshotDeleted = DomainEvent<'InstanceSnapshotDeleted', Abo
 /** The deployment of this instance was given up before it recorded the instance (see AbandonDeployment). */
 export type InstanceDeploymentAbandoned = DomainEvent<'InstanceDeploymentAbandoned', About & { readonly jobId: string; readonly reason: string }>;
 
+/** The lease redefined by an update (behaviour §3.5): `duration` days from the update, PENDING again. */
+export type LeaseUpdated = DomainEvent<
+  'LeaseUpdated',
+  About & { readonly duration: number; readonly expiryAction: LeaseExpiryAction; readonly expiryDate: string }
+>;
+/** `leaseDuration: -1` on an update: the lease will never act. */
+export type LeaseDisabled = DomainEvent<'LeaseDisabled', About>;
+/** The feature was turned off before the lease expired: it will never act, even if the feature comes back. */
+export type LeaseCancelled = DomainEvent<'LeaseCancelled', About & { readonly name: string }>;
+/** The lease ends within `instance.lease.expiryevent.daysbefore` days (one per expiring-event period). */
+export type LeaseExpiring = DomainEvent<'LeaseExpiring', About & { readonly name: string; readonly expiryAction: LeaseExpiryAction; readonly expiryDate: string }>;
+/**
+ * The lease expired and acts through job `jobId`. `done`: the instance already is where the action
+ * takes it (a STOP lease on a stopped instance), so the lease is DONE at once; otherwise it is DONE
+ * when the job's stop or destroy is recorded, and a job that fails leaves it PENDING, to act again.
+ */
+export type LeaseExpired = DomainEvent<
+  'LeaseExpired',
+  About & { readonly name: string; readonly expiryAction: LeaseExpiryAction; readonly jobId: string; readonly done: boolean }
+>;
+
 export type InstanceDomainEvent =
   | InstanceDeployed
   | InstanceStartRequested
@@ -248,7 +270,12 @@ export type InstanceDomainEvent =
   | InstanceRestored
   | InstanceSnapshotCreated
   | InstanceSnapshotDeleted
-  | InstanceDeploymentAbandoned;
+  | InstanceDeploymentAbandoned
+  | LeaseUpdated
+  | LeaseDisabled
+  | LeaseCancelled
+  | LeaseExpiring
+  | LeaseExpired;
 
 /** Everything the instance decider appends: its facts and the usage records they cause. */
 export type InstanceEvent = InstanceDomainEvent | UsageEvent;
@@ -301,6 +328,11 @@ export function machineEventOf(event: InstanceDomainEvent): MachineEvent | null 
     case 'InstanceSnapshotCreated':
     case 'InstanceSnapshotDeleted':
     case 'InstanceDeploymentAbandoned':
+    case 'LeaseUpdated':
+    case 'LeaseDisabled':
+    case 'LeaseCancelled':
+    case 'LeaseExpiring':
+    case 'LeaseExpired':
       return null;
   }
 }

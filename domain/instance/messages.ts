@@ -43,7 +43,9 @@ export const messages = {
   invalidLeaseDuration: leaseMessages.invalidDuration(true),
   userDataNotBase64: 'User data is not base64 encoded',
   leaseNeedsBoth: leaseMessages.needsBoth,
-  leaseChangeUnsupported: 'Changing a lease is not supported by this version; set it at deploy',
+  leaseNotAtDeploy: (id: string) => `Lease can't be applied on instance with id: ${id}, it doesn't have lease associated during deployment`,
+  leaseNotActive: (id: string) => `Lease can't be applied on instance with id: ${id}, it doesn't have active lease`,
+  leaseExpired: 'Lease is not allowed to be redefined on expired leased instance',
   placementWithoutStart: 'hostId and clusterId place the first start of a deployment; they need startVm true',
   clusterIdForbidden: 'Parameter clusterid can only be specified by a Root Admin, permission denied',
   deployForOtherAccount: (caller: string, owner: string) =>

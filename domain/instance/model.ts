@@ -87,6 +87,9 @@ export interface VolumeSpec {
   readonly diskOfferingId: string | null;
 }
 
+/** CloudStack's `leaseactionexecution`: PENDING until the lease acts (DONE) or is disabled or cancelled, all final. */
+export type LeaseExecution = 'PENDING' | 'DISABLED' | 'DONE' | 'CANCELLED';
+
 export interface Lease {
   readonly duration: number | null;
   readonly expiryAction: LeaseExpiryAction | null;

@@ -3,6 +3,7 @@
 import type { AfterStop, InstanceDeployed, InstanceEvent } from './events.js';
 import type {
   Details,
+  LeaseExecution,
   LeaseExpiryAction,
   Nic,
   ServiceOfferingSnapshot,
@@ -56,6 +57,10 @@ export interface Instance {
   readonly leaseDuration: number | null;
   readonly leaseExpiryAction: LeaseExpiryAction | null;
   readonly leaseExpiryDate: string | null;
+  /** Null for an instance deployed without a lease. */
+  readonly leaseExecution: LeaseExecution | null;
+  /** The STOP or DESTROY job the expired lease opened; it settles the lease when its outcome is recorded. */
+  readonly leaseActionJobId: string | null;
   readonly details: Details;
   readonly userData: string | null;
   readonly nics: readonly Nic[];
@@ -127,6 +132,8 @@ export function instanceFromDeployment(event: InstanceDeployed): Instance {
     leaseDuration: d.lease.duration,
     leaseExpiryAction: d.lease.expiryAction,
     leaseExpiryDate: d.lease.expiryDate,
+    leaseExecution: d.lease.expiryDate === null ? null : 'PENDING',
+    leaseActionJobId: null,
     details: d.details,
     userData: d.userData,
     nics: d.nics,
@@ -146,7 +153,7 @@ export function evolveInstance(state: InstanceState, event: InstanceEvent): Inst
   if (event.type === 'InstanceDeployed') return instanceFromDeployment(event);
   if (event.type === 'InstanceDeploymentAbandoned') return state.exists ? state : { exists: false, abandoned: { jobId: event.data.jobId, reason: event.data.reason } };
   if (!state.exists) return state;
-  const instance = state;
+  const instance = leaseSettledBy(state, event);
 
   switch (event.type) {
     case 'InstanceStartRequested':
@@ -260,6 +267,23 @@ export function evolveInstance(state: InstanceState, event: InstanceEvent): Inst
     }
     case 'InstanceUpdated':
       return { ...instance, ...event.data.changes };
+    case 'LeaseUpdated':
+      return {
+        ...instance,
+        leaseDuration: event.data.duration,
+        leaseExpiryAction: event.data.expiryAction,
+        leaseExpiryDate: event.data.expiryDate,
+        leaseExecution: 'PENDING',
+        leaseActionJobId: null,
+      };
+    case 'LeaseDisabled':
+      return { ...instance, leaseExecution: 'DISABLED' };
+    case 'LeaseCancelled':
+      return { ...instance, leaseExecution: 'CANCELLED' };
+    case 'LeaseExpiring':
+      return instance;
+    case 'LeaseExpired':
+      return { ...instance, leaseActionJobId: event.data.jobId, leaseExecution: event.data.done ? 'DONE' : 'PENDING' };
     case 'InstanceVolumeUpdated':
       return {
         ...instance,
@@ -321,4 +345,19 @@ export function evolveInstance(state: InstanceState, event: InstanceEvent): Inst
       // Usage records describe what the facts above already did to the instance.
       return instance;
   }
+}
+
+/**
+ * A PENDING lease whose STOP or DESTROY job has its outcome recorded is DONE: the instance stopped
+ * (by the job's answer or by a power report that settled the job), or was destroyed, for that job.
+ */
+function leaseSettledBy(instance: Instance, event: InstanceEvent): Instance {
+  const jobId = instance.leaseActionJobId;
+  if (instance.leaseExecution !== 'PENDING' || jobId === null) return instance;
+  const settled =
+    instance.leaseExpiryAction === 'STOP'
+      ? (event.type === 'InstanceStopped' && event.data.jobId === jobId) ||
+        (event.type === 'InstancePowerStateReported' && event.data.settledJobId === jobId && event.data.state === 'Stopped')
+      : event.type === 'InstanceDestroyed' && event.data.jobId === jobId;
+  return settled ? { ...instance, leaseExecution: 'DONE' } : instance;
 }

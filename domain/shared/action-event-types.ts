@@ -28,8 +28,7 @@ export const ACTION_EVENT_TYPES = [
   'VOLUME.UPDATE',
   'VMSNAPSHOT.CREATE',
   'VMSNAPSHOT.DELETE',
-  // API.md promises the lease events in `events`; nothing records them until the lease schedulers
-  // exist (README, Leases), so asking for them is answered, with nothing, rather than refused.
+  // An instance's lease (behaviour §3.5, §3.7): the lease schedulers' events and the update's disabling.
   'VM.LEASE.EXPIRING',
   'VM.LEASE.EXPIRED',
   'VM.LEASE.DISABLED',

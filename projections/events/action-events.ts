@@ -94,6 +94,17 @@ export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {
       return completed('VMSNAPSHOT.DELETE', `VM snapshot ${event.data.vmSnapshotId} deleted`);
     case 'InstanceDeploymentAbandoned':
       return failed('VM.CREATE', `Deployment abandoned before the instance was recorded: ${event.data.reason}`);
+    // The lease events' descriptions are CloudStack's (VMLeaseManagerImpl, UserVmManagerImpl), "for for" and trailing space included.
+    case 'LeaseUpdated':
+      return completed('VM.UPDATE', `Lease set to ${event.data.duration} days from now, expiring ${event.data.expiryDate} with action ${event.data.expiryAction}`);
+    case 'LeaseDisabled':
+      return completed('VM.LEASE.DISABLED', 'Disabling lease on the instance');
+    case 'LeaseCancelled':
+      return completed('VM.LEASE.CANCELLED', `Lease is cancelled for the instance: ${event.data.name} (id: ${event.data.instanceId}) `);
+    case 'LeaseExpiring':
+      return completed('VM.LEASE.EXPIRING', `Lease expiring for for instance: ${event.data.name} (id: ${event.data.instanceId}) with action: ${event.data.expiryAction}`);
+    case 'LeaseExpired':
+      return completed('VM.LEASE.EXPIRED', `Executing lease expiry action (${event.data.expiryAction}) for instance: ${event.data.name} (id: ${event.data.instanceId})`);
   }
 }
 

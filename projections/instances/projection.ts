@@ -9,7 +9,8 @@ import type { Projection } from '../projection.js';
 
 export const instancesProjection: Projection = {
   name: 'instances',
-  version: 1,
+  // 2: `leased` means a PENDING lease (a disabled, cancelled or acted-on one is no longer listed as leased).
+  version: 2,
   filter: { streamNamePrefixes: [INSTANCE_STREAM_PREFIX] },
   schema: `
     CREATE TABLE instances (
@@ -102,7 +103,7 @@ function rowColumns(instance: Instance): Record<MutableColumn, string | number |
     display_name: instance.displayName,
     instance_name: instance.instanceName,
     pending_job: instance.pending ? jobIdOfPending(instance.pending, instance.id) : null,
-    leased: instance.leaseDuration === null ? 0 : 1,
+    leased: instance.leaseExecution === 'PENDING' ? 1 : 0,
     expunged: instance.expunged ? 1 : 0,
   };
 }

@@ -88,3 +88,11 @@ export function destroyedInstances(db: Database): Array<{ id: string; zoneId: st
     since: string;
   }>;
 }
+
+/** Instances with a PENDING lease that expires at `from` or later (what turning leases off cancels). */
+export function pendingLeases(db: Database, from: string): Array<{ id: string }> {
+  return prepared(
+    db,
+    `SELECT id FROM instances WHERE leased = 1 AND expunged = 0 AND json_extract(instance, '$.leaseExpiryDate') >= ? ORDER BY id`,
+  ).all(from) as Array<{ id: string }>;
+}

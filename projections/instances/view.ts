@@ -75,9 +75,10 @@ export function toVirtualMachineView(instance: Instance): VirtualMachineView {
     memory: instance.memory,
     deleteProtection: instance.deleteProtection,
     haEnable: instance.haEnabled,
-    leaseDuration: instance.leaseDuration,
-    leaseExpiryAction: instance.leaseExpiryAction,
-    leaseExpiryDate: instance.leaseExpiryDate,
+    // Behaviour §3.6: a lease is shown while it is PENDING only (the API also hides it while the feature is off).
+    leaseDuration: instance.leaseExecution === 'PENDING' ? instance.leaseDuration : null,
+    leaseExpiryAction: instance.leaseExecution === 'PENDING' ? instance.leaseExpiryAction : null,
+    leaseExpiryDate: instance.leaseExecution === 'PENDING' ? instance.leaseExpiryDate : null,
     details: instance.details,
     nics: instance.nics.map((nic) => ({
       id: nic.id,

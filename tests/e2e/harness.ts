@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientError, GraphQLClient } from 'graphql-request';
 import { MemoryBus } from '../../adapters/bus/memory-bus.js';
+import type { Clock } from '../../adapters/clock/port.js';
 import { systemClock } from '../../adapters/clock/system-clock.js';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import { SimulatedCloud } from '../../adapters/hypervisor/simulator/index.js';
@@ -131,7 +132,7 @@ export async function gqlError(run: Promise<unknown>, h?: Harness): Promise<GqlE
   return errors[0]!;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: { clock?: Clock } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'vmledger-e2e-'));
   const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
   const bus = new MemoryBus();
@@ -141,7 +142,7 @@ export async function startHarness(): Promise<Harness> {
     store,
     readModelDirectory: dir,
     bus,
-    clock: systemClock,
+    clock: options.clock ?? systemClock,
     secrets,
     commandKeys: { current: newCommandKey() },
     simulator: new SimulatedCloud(),

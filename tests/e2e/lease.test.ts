@@ -1,10 +1,11 @@
 // Instance leases through the API (behaviour §3.3–§3.6): while `instance.lease.enabled` is off (the
 // default) no lease is applied whatever a deployment or its offering asks, `leased` cannot be
 // listed, and the lease arguments of an update count for nothing (their values are checked all the
-// same); while it is on, a deployment's lease is checked and applied, its own or its offering's.
+// same); while it is on, a deployment's lease is checked and applied, its own or its offering's, and
+// an update redefines or disables it. What happens at expiry: lease-expiry.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLClient } from 'graphql-request';
-import { gqlError, setConfiguration, startHarness, type Harness } from './harness.js';
+import { actionEvents, gqlError, setConfiguration, startHarness, type Harness } from './harness.js';
 
 interface LeasedVm {
   id: string;
@@ -95,10 +96,46 @@ describe('instance leases', () => {
       expect(listed).toEqual(expect.arrayContaining([own.id, inherited.id]));
       expect(listed).toHaveLength(2);
 
-      const refused = await gqlError(
-        user.client.request(`mutation($id: ID!) { updateVirtualMachine(id: $id, leaseDuration: 40) { id } }`, { id: own.id }),
-      );
-      expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'leaseDuration' });
+    } finally {
+      await setConfiguration(h, 'instance.lease.enabled', 'false');
+    }
+  });
+
+  const updateLease = (client: GraphQLClient, id: string, d: number | null, a: string | null) =>
+    client.request<{ updateVirtualMachine: LeasedVm }>(
+      `mutation($id: ID!, $d: Int, $a: LeaseExpiryAction) { updateVirtualMachine(id: $id, leaseDuration: $d, leaseExpiryAction: $a) { id leaseDuration leaseExpiryAction leaseExpiryDate } }`,
+      { id, d, a },
+    );
+
+  it('while the feature is on: an update redefines the lease from now, or disables it for good (§3.5)', async () => {
+    await setConfiguration(h, 'instance.lease.enabled', 'true');
+    try {
+      const vm = await deployLeased(user.client, { name: 'to-extend', d: 5, a: 'STOP' });
+      const head = await h.logHead();
+      const needsBoth = await gqlError(updateLease(user.client, vm.id, 40, null));
+      expect(needsBoth).toMatchObject({ message: 'Provide values for both: leaseduration and leaseexpiryaction', extensions: { code: 'BAD_USER_INPUT', field: 'leaseExpiryAction' } });
+      expect(await h.logHead()).toBe(head);
+      // A lone action asks for nothing.
+      expect((await updateLease(user.client, vm.id, null, 'DESTROY')).updateVirtualMachine).toMatchObject({ leaseDuration: 5, leaseExpiryAction: 'STOP' });
+
+      const extended = (await updateLease(user.client, vm.id, 40, 'DESTROY')).updateVirtualMachine;
+      expect(extended).toMatchObject({ leaseDuration: 40, leaseExpiryAction: 'DESTROY' });
+      const days = (Date.parse(extended.leaseExpiryDate!) - Date.now()) / 86_400_000;
+      expect(days).toBeGreaterThan(39.9);
+      expect(days).toBeLessThan(40.1);
+      const shortened = (await updateLease(user.client, vm.id, 2, 'STOP')).updateVirtualMachine;
+      expect(shortened).toMatchObject({ leaseDuration: 2, leaseExpiryAction: 'STOP' });
+
+      expect((await updateLease(user.client, vm.id, -1, null)).updateVirtualMachine).toMatchObject(noLease);
+      const disabled = (await actionEvents(user.client, vm.id, 'VM.LEASE.DISABLED')).nodes;
+      expect(disabled.map((e) => e.description)).toEqual(['Disabling lease on the instance']);
+      expect((await leasedList(user.client)).virtualMachines.nodes.map((n) => n.id)).not.toContain(vm.id);
+
+      const final = await gqlError(updateLease(user.client, vm.id, 10, 'STOP'));
+      expect(final).toMatchObject({ message: `Lease can't be applied on instance with id: ${vm.id}, it doesn't have active lease`, extensions: { code: 'INVALID_STATE', field: 'leaseDuration' } });
+      const never = await deployLeased(user.client, { name: 'never-leased' });
+      const none = await gqlError(updateLease(user.client, never.id, 10, 'STOP'));
+      expect(none.message).toBe(`Lease can't be applied on instance with id: ${never.id}, it doesn't have lease associated during deployment`);
     } finally {
       await setConfiguration(h, 'instance.lease.enabled', 'false');
     }

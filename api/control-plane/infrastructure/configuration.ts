@@ -2,7 +2,7 @@
 import { configStream, configurationDecider } from '../../../domain/config/index.js';
 import { listConfigurations, type ConfigurationNode } from '../../../projections/configuration/index.js';
 import { optionalString, requiredString } from '../args.js';
-import { db, envelopeOf, execute, requireRootAdmin, settled, type ControlPlaneContext } from '../context.js';
+import { db, envelopeOf, execute, requireRootAdmin, setting, settled, type ControlPlaneContext } from '../context.js';
 import type { Caller } from '../port.js';
 import { readBack, requireZone } from './shared.js';
 
@@ -24,6 +24,8 @@ export async function updateConfiguration(
     envelopeOf(context, caller, context.newId()),
   );
   await settled(context, result.positions);
+  // Behaviour §3.7: turning leases off cancels every PENDING lease not yet expired, for good.
+  if (name === 'instance.lease.enabled' && result.events.length > 0 && !setting(context, 'instance.lease.enabled')) await context.leases.cancelAll();
   const node = listConfigurations(db(context), { zoneId }).find((entry) => entry.name === name);
   return readBack(node, 'configuration', name);
 }

@@ -1,7 +1,8 @@
 // Changes to an instance's definition: its fields and details (updateVirtualMachine), and its
 // service offering, stopped (changeServiceForVirtualMachine) or running (scaleVirtualMachine, a job).
 import type { VirtualMachineView } from '../../../projections/instances/view.js';
-import { now, setting, type ControlPlaneContext } from '../context.js';
+import { findInstance } from '../../../projections/instances/queries.js';
+import { db, now, setting, type ControlPlaneContext } from '../context.js';
 import type { Caller, JobView, UpdateArgs } from '../port.js';
 import { checkScaleDetails, customCompute, instanceCaller, offeringSnapshot, requireInstance, requireOffering } from './resolve.js';
 import { instanceChange, instanceJob } from './run.js';
@@ -26,7 +27,7 @@ export async function scaleVirtualMachine(context: ControlPlaneContext, caller: 
 export async function updateVirtualMachine(context: ControlPlaneContext, caller: Caller, args: UpdateArgs): Promise<VirtualMachineView> {
   const instance = requireInstance(context, caller, args.id);
   const list = (text: string) => text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  return instanceChange(context, caller, instance, {
+  const updated = await instanceChange(context, caller, instance, {
     type: 'UpdateInstance',
     instanceId: instance.id,
     at: now(context),
@@ -44,6 +45,10 @@ export async function updateVirtualMachine(context: ControlPlaneContext, caller:
     leaseExpiryAction: args.leaseExpiryAction ?? null,
     leaseFeatureEnabled: setting(context, 'instance.lease.enabled'),
   });
+  // A redefined lease moves its timers (one disabled needs none: its timers find nothing to do).
+  const after = args.leaseDuration != null ? findInstance(db(context), { kind: 'all' }, instance.id) : undefined;
+  if (after) await context.leases.arm(after);
+  return updated;
 }
 
 export async function changeServiceForVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { id: string; serviceOfferingId: string; details?: Readonly<Record<string, string>> | null }): Promise<VirtualMachineView> {

@@ -140,6 +140,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
     // makes the loser find the winner's events instead of being refused as a second instance.
     const recordEnvelope = tokenKey ? envelopeOf(context, caller, jobId, `deploy|${tokenKey}`) : envelope;
     const result = await execute(context, instanceStream(instanceId), instanceDecider, { ...command, nics: allocated }, recordEnvelope);
+    if (result.state.exists) await context.leases.arm(result.state);
     void context.runner.advance(jobId);
     await settled(context, [...opened.positions, ...result.positions]);
   } catch (error) {

@@ -1,12 +1,12 @@
 import type { ResolverMap } from '../context.js';
 import { historyQueries } from './history.js';
 import { infrastructureMutations, infrastructureQueries, infrastructureTypeResolvers } from './infrastructure.js';
-import { instanceMutations, instanceQueries } from './instances.js';
+import { instanceMutations, instanceQueries, instanceTypeResolvers } from './instances.js';
 import { jobQueries, jobSubscriptions } from './jobs.js';
 
 export const resolvers: ResolverMap = {
   Query: { ...instanceQueries, ...jobQueries, ...historyQueries, ...infrastructureQueries },
   Mutation: { ...instanceMutations, ...infrastructureMutations },
   Subscription: { ...jobSubscriptions },
-  types: { ...infrastructureTypeResolvers },
+  types: { ...infrastructureTypeResolvers, ...instanceTypeResolvers },
 };

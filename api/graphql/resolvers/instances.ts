@@ -10,7 +10,7 @@ import {
   pageArgs,
   requiredString,
 } from '../../control-plane/args.js';
-import type { Resolver } from '../context.js';
+import type { GraphqlContext, Resolver } from '../context.js';
 
 export const instanceQueries: Readonly<Record<string, Resolver>> = {
   virtualMachines: (_source, args, { controlPlane, caller }) =>
@@ -107,4 +107,15 @@ export const instanceMutations: Readonly<Record<string, Resolver>> = {
       serviceOfferingId: requiredString(args, 'serviceOfferingId'),
       details: optionalDetails(args),
     }),
+};
+
+type LeaseFields = Parameters<GraphqlContext['controlPlane']['shownLease']>[0];
+
+/** A VirtualMachine's lease fields, as shown now (remaining days; nothing while the feature is off). */
+export const instanceTypeResolvers: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = {
+  VirtualMachine: {
+    leaseDuration: (source, _args, { controlPlane }) => controlPlane.shownLease(source as LeaseFields).leaseDuration,
+    leaseExpiryAction: (source, _args, { controlPlane }) => controlPlane.shownLease(source as LeaseFields).leaseExpiryAction,
+    leaseExpiryDate: (source, _args, { controlPlane }) => controlPlane.shownLease(source as LeaseFields).leaseExpiryDate,
+  },
 };

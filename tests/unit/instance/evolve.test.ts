@@ -39,6 +39,8 @@ describe('evolve', () => {
       leaseDuration: 1,
       leaseExpiryAction: 'STOP',
       leaseExpiryDate: '2025-03-02T10:00:00.000Z',
+      leaseExecution: 'PENDING',
+      leaseActionJobId: null,
       details: {},
       userData: null,
       nics: [nic1],

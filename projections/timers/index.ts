@@ -1,0 +1,2 @@
+export { timersProjection } from './projection.js';
+export * from './queries.js';
