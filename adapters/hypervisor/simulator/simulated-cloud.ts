@@ -44,6 +44,45 @@ interface SimDomain {
   onPoweredOff: (() => void) | null;
 }
 
+/**
+ * A host's domains by name, with an index of whose disk each volume is, so that refusing a start
+ * that would attach another domain's disk costs a lookup per volume, not a scan of every domain.
+ */
+class DomainTable {
+  private readonly byName = new Map<string, SimDomain>();
+  private readonly diskOwners = new Map<string, SimDomain>();
+
+  get(instanceName: string): SimDomain | undefined {
+    return this.byName.get(instanceName);
+  }
+
+  has(instanceName: string): boolean {
+    return this.byName.has(instanceName);
+  }
+
+  values(): IterableIterator<SimDomain> {
+    return this.byName.values();
+  }
+
+  set(instanceName: string, domain: SimDomain): void {
+    this.delete(instanceName);
+    this.byName.set(instanceName, domain);
+    for (const disk of [...domain.disks, ...domain.formerDisks]) this.diskOwners.set(disk, domain);
+  }
+
+  delete(instanceName: string): void {
+    const domain = this.byName.get(instanceName);
+    if (!domain) return;
+    this.byName.delete(instanceName);
+    for (const disk of [...domain.disks, ...domain.formerDisks]) if (this.diskOwners.get(disk) === domain) this.diskOwners.delete(disk);
+  }
+
+  /** The domain that has this volume as a disk (attached or former), if any. */
+  ownerOfDisk(volumeId: string): SimDomain | undefined {
+    return this.diskOwners.get(volumeId);
+  }
+}
+
 export class SimulatedCloud {
   private readonly hosts = new Map<string, SimulatorDriver>();
   private readonly storage = new Map<string, number>();
@@ -99,7 +138,7 @@ export class SimulatorDriver implements HypervisorDriver {
   private startDelayMs: number;
   private stopDelayMs: number;
   private failOn: ReadonlySet<SimulatorOperation>;
-  private readonly domains = new Map<string, SimDomain>();
+  private readonly domains = new DomainTable();
   private readonly listeners = new Set<PowerStateListener>();
   private readonly ignoringShutdown = new Set<string>();
 
@@ -363,11 +402,10 @@ export class SimulatorDriver implements HypervisorDriver {
 
   /** No volume of the spec may be another instance's domain's disk on this host. */
   private requireDisksFree(spec: DomainSpec): void {
-    for (const other of this.domains.values()) {
-      if (other.instanceId === spec.instanceId) continue;
-      const taken = spec.volumes.find((volume) => other.disks.includes(volume.volumeId) || other.formerDisks.includes(volume.volumeId));
-      if (taken) {
-        throw new DriverError('NOT_OWNED', `volume ${taken.volumeId} of instance ${spec.instanceId} is a disk of another domain on host ${this.hostId}`, `domain ${other.instanceName} has it`);
+    for (const volume of spec.volumes) {
+      const other = this.domains.ownerOfDisk(volume.volumeId);
+      if (other && other.instanceId !== spec.instanceId) {
+        throw new DriverError('NOT_OWNED', `volume ${volume.volumeId} of instance ${spec.instanceId} is a disk of another domain on host ${this.hostId}`, `domain ${other.instanceName} has it`);
       }
     }
   }
