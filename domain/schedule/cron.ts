@@ -43,43 +43,50 @@ export function isTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
 
-/** The calendar dates the day fields match, from `fromDate` (yyyy-mm-dd) on, as UTC midnights. */
-function matchingDays(cron: Cron, year: number, month: number, day: number): CronExpression {
-  return CronExpressionParser.parse(cron.days, { tz: 'UTC', currentDate: new Date(Date.UTC(year, month - 1, day) - 1) });
+/** Parsed day fields by their text: a schedule's days are matched on every call, and parsing is the costly part. */
+const dayExpressions = new Map<string, CronExpression>();
+
+/** Does the calendar date (year, month, day) match the day fields? */
+function dayMatches(days: string, year: number, month: number, day: number): boolean {
+  let expression = dayExpressions.get(days);
+  if (!expression) {
+    // A bounded cache: schedules are few, but a process lives long.
+    if (dayExpressions.size >= 10_000) dayExpressions.clear();
+    expression = CronExpressionParser.parse(days, { tz: 'UTC' });
+    dayExpressions.set(days, expression);
+  }
+  return expression.includesDate(new Date(Date.UTC(year, month - 1, day)));
 }
+
+const HOUR_MS = 3_600_000;
 
 /** The first fire strictly after `afterMs`, in ms, or null when none comes within the horizon. */
 export function nextFire(cron: Cron, zone: string, afterMs: number): number | null {
   const local = DateTime.fromMillis(afterMs, { zone });
   if (!local.isValid) return null;
+  // Wall times are compared as if they were UTC. A candidate whose wall time is not after `after`'s
+  // is before it too, unless the offset changes near by (a DST change, at most two hours in any zone):
+  // then only candidates more than two hours earlier are passed over unbuilt.
+  const localWall = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute);
+  const offsetAt = (ms: number) => DateTime.fromMillis(ms, { zone }).offset;
+  const steady = offsetAt(afterMs - 3 * HOUR_MS) === local.offset && offsetAt(afterMs + 3 * HOUR_MS) === local.offset;
+  const passOver = localWall - (steady ? 0 : 2 * HOUR_MS);
   // A fire after a skipped time may sit on the previous calendar day's date (luxon moves it forward).
   const start = local.minus({ days: 1 });
-  let days: CronExpression;
-  try {
-    days = matchingDays(cron, start.year, start.month, start.day);
-  } catch {
-    return null;
-  }
-  const horizon = afterMs + HORIZON_DAYS * 86_400_000;
-  for (;;) {
-    let date: Date;
-    try {
-      if (!days.hasNext()) return null;
-      date = days.next().toDate();
-    } catch {
-      return null;
-    }
-    if (date.getTime() > horizon) return null;
+  for (let i = 0; i <= HORIZON_DAYS; i++) {
+    const date = new Date(Date.UTC(start.year, start.month - 1, start.day + i));
+    const [year, month, day] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
+    if (Date.UTC(year, month - 1, day, 23, 59) <= passOver || !dayMatches(cron.days, year, month, day)) continue;
     for (const hour of cron.hours) {
+      if (Date.UTC(year, month - 1, day, hour, 59) <= passOver) continue;
       for (const minute of cron.minutes) {
-        const at = DateTime.fromObject(
-          { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate(), hour, minute },
-          { zone },
-        ).toMillis();
+        if (Date.UTC(year, month - 1, day, hour, minute) <= passOver) continue;
+        const at = DateTime.fromObject({ year, month, day, hour, minute }, { zone }).toMillis();
         if (at > afterMs) return at;
       }
     }
   }
+  return null;
 }
 
 /** Does the schedule fire at this instant? */
