@@ -159,12 +159,17 @@ describe('instance schedules', () => {
   it('stops a running instance at the next minute with a */1 STOP schedule, by a job of the system', async () => {
     expect(await state(vm.id)).toBe('Running');
     const schedule = await create(user.client, { schedule: '*/1 * * * *', tz: 'America/New_York' });
-    // The first fire is at least a minute away (the default start): step the clock past it.
-    clock.step(2 * MINUTE_MS);
+    // The first fire is a minute or two away (the default start is a minute from now): step the clock to it.
+    const armed = (await actionEvents(user.client, schedule.id, 'VM.SCHEDULE.STOP')).nodes.find((e) => e.description.startsWith('Scheduled action (STOP)'));
+    const firstFire = Date.parse(armed!.description.split(' at ').at(-1)!);
+    expect(firstFire - Date.parse(schedule.created)).toBeGreaterThanOrEqual(MINUTE_MS);
+    expect(firstFire - Date.parse(schedule.created)).toBeLessThanOrEqual(2 * MINUTE_MS);
+    clock.step(firstFire - clock.now().getTime() + 100);
     await until('the scheduled stop', async () => (await state(vm.id)) === 'Stopped');
 
     const fired = await actionEvents(user.client, schedule.id, 'VM.SCHEDULE.STOP');
     expect(fired.nodes.filter((e) => e.description === 'Executing action (STOP) for VM: scheduled')).toHaveLength(1);
+    expect(fired.nodes.filter((e) => e.description.startsWith('Missed'))).toEqual([]);
     expect(fired.nodes.find((e) => e.description.startsWith('Executing'))!.actor).toMatchObject({ kind: 'system', component: 'vm-scheduler' });
     const { asyncJobs } = await h.admin.request<{ asyncJobs: { nodes: Array<{ cmd: string; status: string }> } }>(
       `query($id: ID) { asyncJobs(instanceId: $id, cmd: "stopVirtualMachine", first: 10) { nodes { cmd status } } }`,
