@@ -5,6 +5,7 @@ import { infrastructureProjections } from '../projections/infrastructure/index.j
 import { instancesProjection } from '../projections/instances/projection.js';
 import { jobsProjection } from '../projections/jobs/projection.js';
 import type { Projection } from '../projections/projection.js';
+import { vmSchedulesProjection } from '../projections/schedules/index.js';
 import { timersProjection } from '../projections/timers/index.js';
 import { usageRecordsProjection } from '../projections/usage-records/index.js';
 import { usageEventsProjection } from '../projections/usage/projection.js';
@@ -21,4 +22,5 @@ export const projections: readonly Projection[] = [
   usageEventsProjection,
   usageRecordsProjection,
   timersProjection,
+  vmSchedulesProjection,
 ];

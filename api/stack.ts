@@ -17,6 +17,7 @@ import { domainSpec } from '../sagas/workflows/domain-spec.js';
 import type { OperationTimeouts } from '../sagas/workflows/workflow.js';
 import { Orchestrator } from '../sagas/orchestrator.js';
 import { LeaseManager } from '../sagas/leases.js';
+import { ScheduleManager } from '../sagas/schedules.js';
 import { SagaRunner } from '../sagas/runner.js';
 import { TimerService } from '../sagas/timers.js';
 import { createControlPlane } from './control-plane/index.js';
@@ -81,12 +82,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   });
   const timers = new TimerService({ commander, readModel: () => readModel.db, clock: options.clock, onError: (error, timerId) => onError(error, `timer ${timerId}`) });
   const leases = new LeaseManager({ commander, runner, timers, readModel: () => readModel.db, clock: options.clock });
+  const schedules = new ScheduleManager({ commander, runner, timers, readModel: () => readModel.db, clock: options.clock });
   const context: ControlPlaneContext = {
     store: options.store,
     commander,
     readModel,
     runner,
     leases,
+    schedules,
     clock: options.clock,
     newId: randomUUID,
     random: Math.random,
@@ -131,6 +134,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     readModel: () => readModel.db,
     timers,
     leases,
+    schedules,
     onError: (error) => onError(error, 'orchestrator'),
   });
   await orchestrator.start();

@@ -1,7 +1,7 @@
 // The orchestrator's life: on start it resumes every operation left in flight (from the read model,
 // once it has caught up with the log), listens to the agents, and sweeps destroyed instances into
 // expunge after `expunge.delay`, every `expunge.interval`; and it runs the durable timers (sagas/timers.ts),
-// which the lease schedulers (sagas/leases.ts) use.
+// which the lease schedulers (sagas/leases.ts) and the instance scheduler (sagas/schedules.ts) use.
 import type { Database } from 'better-sqlite3';
 import type { Bus, Consumer } from '../adapters/bus/port.js';
 import type { Clock } from '../adapters/clock/port.js';
@@ -16,6 +16,7 @@ import { consumeAgentMessages } from './agent-messages.js';
 import { HostLiveness } from './host-liveness.js';
 import { CLAIM_GRACE_MS, releaseOrphanedClaims } from './orphaned-claims.js';
 import type { LeaseManager } from './leases.js';
+import type { ScheduleManager } from './schedules.js';
 import type { SagaRunner } from './runner.js';
 import type { TimerService } from './timers.js';
 
@@ -28,6 +29,7 @@ export interface OrchestratorOptions {
   /** The durable timers (lease expiry among them), polled while the orchestrator runs. */
   readonly timers: TimerService;
   readonly leases: LeaseManager;
+  readonly schedules: ScheduleManager;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -58,6 +60,7 @@ export class Orchestrator {
     this.scheduleClaimSweep();
     this.hostLiveness.start();
     await this.options.leases.start();
+    await this.options.schedules.start();
     await this.options.timers.start();
   }
 

@@ -16,6 +16,7 @@ import { InvalidTimeWindowError } from '../../projections/time-range.js';
 import type { ReadModel } from '../../projections/read-model.js';
 import type { Visibility } from '../../projections/visibility.js';
 import type { LeaseManager } from '../../sagas/leases.js';
+import type { ScheduleManager } from '../../sagas/schedules.js';
 import type { SagaRunner } from '../../sagas/runner.js';
 import { ApiError, type Caller } from './port.js';
 
@@ -26,6 +27,8 @@ export interface ControlPlaneContext {
   readonly runner: SagaRunner;
   /** Arms the timers of a lease given or redefined, and cancels leases when the feature is turned off. */
   readonly leases: LeaseManager;
+  /** Arms or cancels a schedule's timer after the schedule was created, updated or deleted. */
+  readonly schedules: ScheduleManager;
   readonly clock: Clock;
   readonly newId: () => string;
   readonly random: () => number;

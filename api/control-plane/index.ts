@@ -6,6 +6,7 @@ import { db, guarded, visibilityOf, type ControlPlaneContext } from './context.j
 import { events, usageEvents, virtualMachineAsOf } from './history.js';
 import * as infrastructure from './infrastructure/index.js';
 import * as instances from './instances/index.js';
+import * as schedules from './instances/schedules.js';
 import { JobWatcher, asyncJobs, findJob } from './jobs.js';
 import { osTypes } from './os-types.js';
 import { eventsShownTo, instanceShownTo, instancesShownTo, jobShownTo, jobsShownTo } from './placement.js';
@@ -40,6 +41,10 @@ export function createControlPlane(context: ControlPlaneContext, services: infra
     virtualMachineAsOf: async (caller, id, at) => instanceShownTo(caller, await virtualMachineAsOf(context, caller, id, at)),
     asyncJob: (caller, id) => jobShownTo(caller, findJob(context, caller, id)),
     asyncJobs: (caller, args) => jobsShownTo(caller, asyncJobs(context, caller, args)),
+    createVMSchedule: (caller, args) => schedules.createVMSchedule(context, caller, args),
+    updateVMSchedule: (caller, args) => schedules.updateVMSchedule(context, caller, args),
+    deleteVMSchedule: (caller, args) => schedules.deleteVMSchedule(context, caller, args),
+    vmSchedules: (caller, args) => schedules.vmSchedules(context, caller, args),
     onJobUpdated: (caller, id, listener) => watcher.watch(caller, id, (updated) => listener(jobShownTo(caller, updated))),
 
     events: (caller, args) => eventsShownTo(caller, events(context, caller, args)),

@@ -9,6 +9,8 @@ import type { UsageEventView } from '../../projections/usage/queries.js';
 import type { UsageRecordType, UsageRecordView } from '../../projections/usage-records/index.js';
 import type { OsType } from '../../domain/os-type/index.js';
 import type { OsTypeListArgs } from './os-types.js';
+import type { CreateVMScheduleArgs, UpdateVMScheduleArgs, VMScheduleListArgs } from './instances/schedules.js';
+import type { VMScheduleView } from '../../projections/schedules/index.js';
 import type { Caller } from '../../domain/account/index.js';
 import type { LeaseExpiryAction } from '../../domain/offering/index.js';
 
@@ -162,6 +164,12 @@ export interface ControlPlane {
   virtualMachineAsOf(caller: Caller, id: string, at: string): Promise<VirtualMachineView | undefined>;
   asyncJob(caller: Caller, id: string): JobView | undefined;
   asyncJobs(caller: Caller, args: JobListArgs): Connection<JobView>;
+
+  createVMSchedule(caller: Caller, args: CreateVMScheduleArgs): Promise<VMScheduleView>;
+  updateVMSchedule(caller: Caller, args: UpdateVMScheduleArgs): Promise<VMScheduleView>;
+  /** How many schedules were deleted. */
+  deleteVMSchedule(caller: Caller, args: { virtualMachineId: string; id?: string | null; ids?: readonly string[] | null }): Promise<number>;
+  vmSchedules(caller: Caller, args: VMScheduleListArgs): Connection<VMScheduleView>;
   /** Calls back on every change of the job the caller may see; returns the unsubscribe. */
   onJobUpdated(caller: Caller, id: string, listener: (job: JobView) => void): () => void;
 

@@ -10,6 +10,7 @@ import type {
   TemplateSnapshot,
   VolumeSpec,
 } from './model.js';
+import type { VMScheduleAction } from '../schedule/schedule.js';
 
 interface Base {
   readonly instanceId: string;
@@ -136,6 +137,16 @@ export interface UpdateInstance extends Requested {
 export interface ActOnLease extends Requested, Job {
   readonly type: 'ActOnLease';
   readonly leaseFeatureEnabled: boolean;
+}
+
+/**
+ * A schedule's fire (behaviour §5.2): its action as a job `jobId` by the system, when it fits the
+ * instance's state (START a Stopped instance; STOP, REBOOT and their forced forms a Running one).
+ */
+export interface RunScheduledAction extends Requested, Job {
+  readonly type: 'RunScheduledAction';
+  readonly action: VMScheduleAction;
+  readonly scheduleId: string;
 }
 
 /** The expiring-event scheduler: VM.LEASE.EXPIRING for a lease that ends within `daysBefore` days of `at`. */
@@ -305,6 +316,7 @@ export type InstanceCommand =
   | AbandonDeployment
   | ActOnLease
   | AnnounceLeaseExpiry
-  | CancelLease;
+  | CancelLease
+  | RunScheduledAction;
 
 export type InstanceCommandType = InstanceCommand['type'];

@@ -23,6 +23,7 @@ import { decideSnapshotCreated, decideSnapshotDeleted } from './decide-snapshot.
 import { decideStart, decideStartFailed, decideStartRetried, decideStartSucceeded } from './decide-start.js';
 import { decideStop, decideStopFailed, decideStopSucceeded } from './decide-stop.js';
 import { decideUpdate, decideUpdateVolume } from './decide-update.js';
+import { decideScheduledAction } from './decide-schedule.js';
 import { decideActOnLease, decideAnnounceLeaseExpiry, decideCancelLease } from './decide-lease.js';
 import type { InstanceEvent } from './events.js';
 import { messages } from './messages.js';
@@ -67,6 +68,8 @@ function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstanc
       return decideAnnounceLeaseExpiry(command, instance);
     case 'CancelLease':
       return decideCancelLease(command, instance);
+    case 'RunScheduledAction':
+      return decideScheduledAction(command, instance);
     case 'UpdateVolume':
       return decideUpdateVolume(command, instance);
     case 'ChangeServiceOffering':

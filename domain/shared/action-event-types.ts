@@ -33,6 +33,15 @@ export const ACTION_EVENT_TYPES = [
   'VM.LEASE.EXPIRED',
   'VM.LEASE.DISABLED',
   'VM.LEASE.CANCELLED',
+  // An instance's schedules (behaviour §5.2): their changes, and each fire by its action.
+  'VM.SCHEDULE.CREATE',
+  'VM.SCHEDULE.UPDATE',
+  'VM.SCHEDULE.DELETE',
+  'VM.SCHEDULE.START',
+  'VM.SCHEDULE.STOP',
+  'VM.SCHEDULE.REBOOT',
+  'VM.SCHEDULE.FORCE.STOP',
+  'VM.SCHEDULE.FORCE.REBOOT',
   // Administration of the cloud.
   'ACCOUNT.CREATE',
   'ZONE.CREATE',

@@ -7,6 +7,7 @@ import type { HostEvent } from '../../domain/host/index.js';
 import type { InstanceDomainEvent } from '../../domain/instance/index.js';
 import type { NetworkEvent } from '../../domain/network/index.js';
 import type { ComputeSpec, OfferingEvent } from '../../domain/offering/index.js';
+import type { VMScheduleAction, VMScheduleEvent } from '../../domain/schedule/index.js';
 import type { ActionEventType } from '../../domain/shared/action-event-types.js';
 import type { StoragePoolEvent } from '../../domain/storage/index.js';
 import type { TemplateEvent } from '../../domain/template/index.js';
@@ -22,6 +23,7 @@ export interface ActionEvent {
   readonly description: string;
 }
 
+const scheduled = (type: ActionEventType, description: string): ActionEvent => ({ type, state: 'Scheduled', level: 'INFO', description });
 const started = (type: ActionEventType, description: string): ActionEvent => ({ type, state: 'Started', level: 'INFO', description });
 const completed = (type: ActionEventType, description: string): ActionEvent => ({ type, state: 'Completed', level: 'INFO', description });
 const failed = (type: ActionEventType, description: string): ActionEvent => ({ type, state: 'Completed', level: 'ERROR', description });
@@ -105,6 +107,53 @@ export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {
       return completed('VM.LEASE.EXPIRING', `Lease expiring for for instance: ${event.data.name} (id: ${event.data.instanceId}) with action: ${event.data.expiryAction}`);
     case 'LeaseExpired':
       return completed('VM.LEASE.EXPIRED', `Executing lease expiry action (${event.data.expiryAction}) for instance: ${event.data.name} (id: ${event.data.instanceId})`);
+  }
+}
+
+/** CloudStack's VMSchedulerImpl event type per action (FORCE_STOP → VM.SCHEDULE.FORCE.STOP). */
+const SCHEDULE_ACTION_EVENT: Readonly<Record<VMScheduleAction, ActionEventType>> = {
+  START: 'VM.SCHEDULE.START',
+  STOP: 'VM.SCHEDULE.STOP',
+  REBOOT: 'VM.SCHEDULE.REBOOT',
+  FORCE_STOP: 'VM.SCHEDULE.FORCE.STOP',
+  FORCE_REBOOT: 'VM.SCHEDULE.FORCE.REBOOT',
+};
+
+const DISABLED_BECAUSE = {
+  INSTANCE_EXPUNGED: 'its instance was expunged',
+  END_DATE: 'no fire is left before its end date',
+  NO_NEXT_FIRE: 'its schedule fires no more',
+} as const;
+
+/**
+ * The action event a schedule event stands for (resource: the schedule, as CloudStack's VMSchedule
+ * entity). The fires' descriptions are CloudStack's (VMSchedulerImpl): "Scheduled action" when a fire
+ * is armed, "Executing action" when it runs — recorded even if the instance then refuses the action,
+ * as CloudStack does; skipped and missed fires, which CloudStack only logs, are recorded too.
+ */
+export function scheduleActionEvent(event: VMScheduleEvent): ActionEvent {
+  const d = event.data;
+  const type = SCHEDULE_ACTION_EVENT[d.action];
+  switch (event.type) {
+    case 'VMScheduleCreated':
+      return completed('VM.SCHEDULE.CREATE', `Created schedule ${d.scheduleId} (${d.action}, "${event.data.schedule}" in ${event.data.timeZone}) for instance ${d.instanceName}`);
+    case 'VMScheduleUpdated':
+      return completed('VM.SCHEDULE.UPDATE', `Updated schedule ${d.scheduleId} ("${event.data.schedule}" in ${event.data.timeZone}, ${event.data.enabled ? 'enabled' : 'disabled'}) of instance ${d.instanceName}`);
+    case 'VMScheduleDeleted':
+      return completed('VM.SCHEDULE.DELETE', `Deleted schedule ${d.scheduleId} of instance ${d.instanceName}`);
+    case 'VMScheduleDisabled':
+      return completed('VM.SCHEDULE.UPDATE', `Disabled schedule ${d.scheduleId} of instance ${d.instanceName}: ${DISABLED_BECAUSE[event.data.reason]}`);
+    case 'VMScheduleArmed':
+      return scheduled(type, `Scheduled action (${d.action}) [vm: ${d.instanceName}, schedule: ${d.scheduleId}] at ${event.data.fireAt}`);
+    case 'VMScheduleFired':
+      return completed(type, `Executing action (${d.action}) for VM: ${d.instanceName}`);
+    case 'VMScheduleFireSkipped':
+      return completed(type, `Skipped scheduled action (${d.action}) for VM: ${d.instanceName} at ${event.data.fireAt}: ${event.data.reason}`);
+    case 'VMScheduleFiresMissed':
+      return failed(
+        type,
+        `Missed ${event.data.count} scheduled action(s) (${d.action}) for VM: ${d.instanceName} from ${event.data.first} to ${event.data.last}: vmledger was not running and they are more than a period old`,
+      );
   }
 }
 

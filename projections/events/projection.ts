@@ -10,11 +10,12 @@ import { INSTANCE_STREAM_PREFIX, isUsageEventType, type InstanceDomainEvent } fr
 import { NETWORK_STREAM_PREFIX } from '../../domain/network/index.js';
 import { OFFERING_STREAM_PREFIX } from '../../domain/offering/index.js';
 import { STORAGE_POOL_STREAM_PREFIX } from '../../domain/storage/index.js';
+import { VM_SCHEDULE_STREAM_PREFIX, type VMScheduleEvent } from '../../domain/schedule/index.js';
 import { TEMPLATE_STREAM_PREFIX } from '../../domain/template/index.js';
 import { ZONE_STREAM_PREFIX } from '../../domain/zone/index.js';
 import type { ActionEventType } from '../../domain/shared/action-event-types.js';
 import type { Projection, ReadModelWriter } from '../projection.js';
-import { administrationActionEvent, instanceActionEvent, type AdministrationDomainEvent } from './action-events.js';
+import { administrationActionEvent, instanceActionEvent, scheduleActionEvent, type AdministrationDomainEvent } from './action-events.js';
 
 /** The streams of the administration: accounts, zones (with their clusters), hosts, storage pools, networks, offerings, templates, settings. */
 const ADMINISTRATION_STREAM_PREFIXES = [
@@ -42,8 +43,9 @@ const NO_ACCOUNT: Owner = { account_id: '', domain_id: '' };
 export const eventsProjection: Projection = {
   name: 'events',
   // 2: the administration's action events (ACCOUNT.CREATE, ZONE.CREATE, ...) joined the instances'.
-  version: 2,
-  filter: { streamNamePrefixes: [INSTANCE_STREAM_PREFIX, ...ADMINISTRATION_STREAM_PREFIXES] },
+  // 3: the instance schedules' (VM.SCHEDULE.*).
+  version: 3,
+  filter: { streamNamePrefixes: [INSTANCE_STREAM_PREFIX, VM_SCHEDULE_STREAM_PREFIX, ...ADMINISTRATION_STREAM_PREFIXES] },
   schema: `
     CREATE TABLE events (
       position      INTEGER PRIMARY KEY,
@@ -68,6 +70,7 @@ export const eventsProjection: Projection = {
   handle(event, db) {
     if (isUsageEventType(event.type)) return;
     if (event.stream.startsWith(INSTANCE_STREAM_PREFIX)) handleInstanceEvent(event, db);
+    else if (event.stream.startsWith(VM_SCHEDULE_STREAM_PREFIX)) handleScheduleEvent(event, db);
     else handleAdministrationEvent(event, db);
   },
 };
@@ -87,6 +90,19 @@ function handleInstanceEvent(event: RecordedEvent, db: ReadModelWriter): void {
   db.memo.set(memoKey, owner);
   const action = instanceActionEvent(domainEvent);
   insertEvent(db, event, { ...action, resourceId, resourceType: 'VirtualMachine', accountId: owner.account_id, domainId: owner.domain_id });
+}
+
+/** A schedule's events belong to its instance's owner, recorded with its creation. */
+function handleScheduleEvent(event: RecordedEvent, db: ReadModelWriter): void {
+  const domainEvent = toDomainEvent<VMScheduleEvent>(event);
+  const resourceId = domainEvent.data.scheduleId;
+  if (domainEvent.type === 'VMScheduleCreated') {
+    const { accountId, domainId } = domainEvent.data;
+    db.run('INSERT OR REPLACE INTO events_owners (resource_id, account_id, domain_id) VALUES (?, ?, ?)', resourceId, accountId, domainId);
+  }
+  const owner = db.get<Owner>('SELECT account_id, domain_id FROM events_owners WHERE resource_id = ?', resourceId);
+  if (!owner) return;
+  insertEvent(db, event, { ...scheduleActionEvent(domainEvent), resourceId, resourceType: 'VMSchedule', accountId: owner.account_id, domainId: owner.domain_id });
 }
 
 function handleAdministrationEvent(event: RecordedEvent, db: ReadModelWriter): void {

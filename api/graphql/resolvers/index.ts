@@ -3,10 +3,11 @@ import { historyQueries } from './history.js';
 import { infrastructureMutations, infrastructureQueries, infrastructureTypeResolvers } from './infrastructure.js';
 import { instanceMutations, instanceQueries, instanceTypeResolvers } from './instances.js';
 import { jobQueries, jobSubscriptions } from './jobs.js';
+import { scheduleMutations, scheduleQueries } from './schedules.js';
 
 export const resolvers: ResolverMap = {
-  Query: { ...instanceQueries, ...jobQueries, ...historyQueries, ...infrastructureQueries },
-  Mutation: { ...instanceMutations, ...infrastructureMutations },
+  Query: { ...instanceQueries, ...jobQueries, ...historyQueries, ...infrastructureQueries, ...scheduleQueries },
+  Mutation: { ...instanceMutations, ...scheduleMutations, ...infrastructureMutations },
   Subscription: { ...jobSubscriptions },
   types: { ...infrastructureTypeResolvers, ...instanceTypeResolvers },
 };

@@ -21,6 +21,8 @@ type Query {
   asyncJob(id: ID!): AsyncJob
   "The jobs the caller may see, newest first."
   asyncJobs(instanceId: ID, accountId: ID, cmd: String, status: JobStatus, first: Int, after: String): AsyncJobConnection!
+  "An instance's schedules, oldest first."
+  vmSchedules(virtualMachineId: ID!, id: ID, action: VMScheduleAction, enabled: Boolean, first: Int, after: String): VMScheduleConnection!
 
   "The audit trail, oldest first."
   events(resourceId: ID, type: String, startDate: DateTime, endDate: DateTime, first: Int, after: String): EventConnection!
@@ -91,6 +93,22 @@ type Mutation {
   ): VirtualMachine!
   "Stopped instances."
   changeServiceForVirtualMachine(id: ID!, serviceOfferingId: ID!, details: JSON): VirtualMachine!
+
+  "startDate defaults to a minute from now; neither it nor endDate may be in the past."
+  createVMSchedule(
+    virtualMachineId: ID!
+    action: VMScheduleAction!
+    schedule: String!
+    timeZone: String!
+    description: String
+    startDate: DateTime
+    endDate: DateTime
+    enabled: Boolean = true
+  ): VMSchedule!
+  "The action cannot change; an end date cannot be cleared."
+  updateVMSchedule(id: ID!, schedule: String, timeZone: String, description: String, startDate: DateTime, endDate: DateTime, enabled: Boolean): VMSchedule!
+  "How many schedules were deleted."
+  deleteVMSchedule(virtualMachineId: ID!, id: ID, ids: [ID!]): Int!
 
   createZone(name: String!, networkType: String): Zone!
   addCluster(zoneId: ID!, name: String!, hypervisor: String!): Cluster!

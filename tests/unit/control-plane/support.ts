@@ -15,6 +15,7 @@ import { ApiError, type ErrorCode } from '../../../api/control-plane/port.js';
 import { projections } from '../../../api/projections.js';
 import { ReadModel } from '../../../projections/read-model.js';
 import { LeaseManager } from '../../../sagas/leases.js';
+import { ScheduleManager } from '../../../sagas/schedules.js';
 import { TimerService } from '../../../sagas/timers.js';
 import { SagaRunner } from '../../../sagas/runner.js';
 
@@ -41,8 +42,10 @@ export async function openTestContext(): Promise<TestContext> {
   const bus = new MemoryBus();
   // The control plane needs a runner; these tests never start a saga.
   const runner = new SagaRunner({ store, commander, readModel: () => readModel.db, bus, clock, random: Math.random, timeouts: { agentMs: 60_000, gracefulStopMs: 30_000 }, commandKeys: { current: newCommandKey() } });
-  const leases = new LeaseManager({ commander, runner, timers: new TimerService({ commander, readModel: () => readModel.db, clock }), readModel: () => readModel.db, clock });
-  const context: ControlPlaneContext = { store, commander, readModel, runner, leases, clock, newId: randomUUID, random: Math.random, readYourWritesMs: 5_000 };
+  const timers = new TimerService({ commander, readModel: () => readModel.db, clock });
+  const leases = new LeaseManager({ commander, runner, timers, readModel: () => readModel.db, clock });
+  const schedules = new ScheduleManager({ commander, runner, timers, readModel: () => readModel.db, clock });
+  const context: ControlPlaneContext = { store, commander, readModel, runner, leases, schedules, clock, newId: randomUUID, random: Math.random, readYourWritesMs: 5_000 };
   return {
     context,
     store,

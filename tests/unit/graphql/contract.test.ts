@@ -26,6 +26,7 @@ const QUERIES: Readonly<Record<string, Operation>> = {
   virtualMachineAsOf: { args: ['id!', 'at!'], returns: 'VirtualMachine' },
   asyncJob: { args: ['id!'], returns: 'AsyncJob' },
   asyncJobs: { args: ['instanceId', 'accountId', 'cmd', 'status', 'first', 'after'], returns: 'AsyncJobConnection!' },
+  vmSchedules: { args: ['virtualMachineId!', 'id', 'action', 'enabled', 'first', 'after'], returns: 'VMScheduleConnection!' },
   events: { args: ['resourceId', 'type', 'startDate', 'endDate', 'first', 'after'], returns: 'EventConnection!' },
   usageEvents: { args: ['accountId', 'type', 'startDate', 'endDate', 'first', 'after'], returns: 'UsageEventConnection!' },
   zones: { args: [], returns: 'ZoneConnection!' },
@@ -65,6 +66,12 @@ const MUTATIONS: Readonly<Record<string, Operation>> = {
     returns: 'VirtualMachine!',
   },
   changeServiceForVirtualMachine: { args: ['id!', 'serviceOfferingId!', 'details'], returns: 'VirtualMachine!' },
+  createVMSchedule: {
+    args: ['virtualMachineId!', 'action!', 'schedule!', 'timeZone!', 'description', 'startDate', 'endDate', 'enabled'],
+    returns: 'VMSchedule!',
+  },
+  updateVMSchedule: { args: ['id!', 'schedule', 'timeZone', 'description', 'startDate', 'endDate', 'enabled'], returns: 'VMSchedule!' },
+  deleteVMSchedule: { args: ['virtualMachineId!', 'id', 'ids'], returns: 'Int!' },
   createZone: { args: ['name!', 'networkType'], returns: 'Zone!' },
   addCluster: { args: ['zoneId!', 'name!', 'hypervisor!'], returns: 'Cluster!' },
   addHost: {

@@ -1,0 +1,2 @@
+export { vmSchedulesProjection } from './projection.js';
+export * from './queries.js';
