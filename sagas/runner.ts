@@ -99,9 +99,10 @@ export class SagaRunner {
         if (!job.exists) return job;
       }
       if (job.status !== 'PENDING') return job;
+      const workflow = workflowOf(job.cmd);
       const { instance, history } = await this.loadInstance(job.instanceId);
       if (!instance) {
-        if (workflowOf(job.cmd).compensation.includes('abandon-deployment')) {
+        if (workflow.compensation.includes('abandon-deployment')) {
           // Only a deployment that died before recording its instance leaves its job here: undo it.
           // (Once recorded after all, by a twin still under way, the next round sees the instance.)
           await abandonDeployment(this.options.commander, { instanceId: job.instanceId, accountId: job.accountId, jobId, nics: job.claims ?? [] }, INTERRUPTED, this.envelope(this.now(), jobId));
@@ -111,7 +112,6 @@ export class SagaRunner {
       }
       job = await this.takeOver(job);
       this.publishUnsent(job);
-      const workflow = workflowOf(job.cmd);
       const step = workflow.decide({ job, instance, history, now: this.now(), timeouts: this.options.timeouts });
       if (step.kind === 'wait') {
         this.arm(jobId, step.until);
