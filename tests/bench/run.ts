@@ -5,12 +5,14 @@ import { apiFigures } from './api.bench.js';
 import { busFigures } from './bus.bench.js';
 import { libvirtFigures } from './libvirt.bench.js';
 import { lifecycleFigures } from './lifecycle.bench.js';
+import { timerFigures } from './timers.bench.js';
 import { BenchUsageError, parseBenchArgs, runSuites, type Suite } from './runner.js';
 import { usageFigures } from './usage.bench.js';
 
 const suites: readonly Suite[] = [
   { id: 'eventstore', title: 'event store', run: eventStoreFigures },
   { id: 'lifecycle', title: 'instance lifecycle', run: lifecycleFigures },
+  { id: 'timers', title: 'durable timers and leases', run: timerFigures },
   { id: 'api', title: 'GraphQL API', run: apiFigures },
   { id: 'usage', title: 'usage consumers and auditors', run: usageFigures },
   { id: 'bus', title: 'bus through RabbitMQ', run: busFigures },
