@@ -14,7 +14,7 @@ const WORKER = join(import.meta.dirname, 'lease-worker.ts');
  * When the deploy run is killed, in ms after its ready line (300 ms before the expiry): before the
  * expiry, then across the timer's next poll (within a second of it) and the stop job (a second long).
  */
-const KILL_AFTER_READY_MS = [0, 500, 1_300, 2_100];
+const KILL_AFTER_READY_MS = [0, 500, 1_000, 2_000];
 
 interface Facts {
   state: string;
