@@ -5,6 +5,7 @@
 // running for as missed — and remembers the last fire it handled, so a fire is handled once whichever
 // process fires the timer and however often a crash makes its handler run again. Whether the action
 // fits the instance's state is the instance's decision (domain/instance/decide-schedule.ts).
+import { optionalText } from '../config/validation.js';
 import { reject, type Decider, type Decision, type DomainEvent } from '../shared/decider.js';
 import { isCron, isTimeZone, nextFire, parseCron, firesAt, type Cron } from './cron.js';
 
@@ -165,6 +166,8 @@ function validated(
   if (!isCron(cron)) return reject('BAD_USER_INPUT', scheduleMessages.invalidCron(cron.error), 'schedule');
   if (!isTimeZone(input.timeZone)) return reject('BAD_USER_INPUT', scheduleMessages.invalidTimeZone(input.timeZone), 'timeZone');
   if (input.description !== null && input.description.length > 1024) return reject('BAD_USER_INPUT', scheduleMessages.descriptionTooLong, 'description');
+  const text = optionalText(input.description, 'description', 'Description', 1024);
+  if (text) return text;
   for (const [field, value] of [['startDate', input.startDate], ['endDate', input.endDate]] as const) {
     if (value !== null && Number.isNaN(Date.parse(value))) return reject('BAD_USER_INPUT', scheduleMessages.invalidDate(field, value), field);
   }

@@ -9,6 +9,8 @@ import { networkDecider } from '../../../domain/network/index.js';
 import { offeringDecider } from '../../../domain/offering/index.js';
 import type { Decider, DomainEvent, RejectionCode } from '../../../domain/shared/decider.js';
 import { storagePoolDecider } from '../../../domain/storage/index.js';
+import { vmScheduleDecider, type VMScheduleCommand, type VMScheduleEvent } from '../../../domain/schedule/index.js';
+import { isRejection } from '../../../domain/shared/decider.js';
 import { templateDecider } from '../../../domain/template/index.js';
 import { zoneDecider, type ZoneEvent } from '../../../domain/zone/index.js';
 import { cmd, deploy, history } from '../instance/fixtures.js';
@@ -18,6 +20,28 @@ const at = '2025-01-01T00:00:00.000Z';
 
 /** NUL, BEL, an ANSI colour escape, DEL, NEL (C1) and the one-character CSI (C1). */
 const CONTROLS = ['\u0000', '\u0007', '\u001b[31m', '\u007f', '\u0085', '\u009b31m'] as const;
+
+const createSchedule: VMScheduleCommand = {
+  type: 'CreateVMSchedule',
+  scheduleId: 's1',
+  instanceId: 'vm-1',
+  instanceName: 'web-1',
+  accountId: 'a1',
+  domainId: 'd1',
+  action: 'STOP',
+  schedule: '0 2 * * *',
+  timeZone: 'Europe/Paris',
+  description: null,
+  startDate: null,
+  endDate: null,
+  enabled: true,
+  at,
+};
+const scheduleCreated = ((): VMScheduleEvent => {
+  const decision = vmScheduleDecider.decide(createSchedule, vmScheduleDecider.initialState);
+  if (isRejection(decision) || !decision[0]) throw new Error('the schedule fixture is refused');
+  return decision[0];
+})();
 
 describe('the shared name and text rules', () => {
   it.each(CONTROLS)('refuse a name, an optional name and a text holding %j, naming the field and the character', (control) => {
@@ -120,6 +144,16 @@ const cases: readonly Case[] = [
   { what: 'instance group at deploy', field: 'group', decide: on(instanceDecider, [])((group) => deploy({ group })) },
   { what: 'instance display name on update', field: 'displayName', decide: on(instanceDecider, history.stopped())((displayName) => cmd.update({ displayName })) },
   { what: 'instance group on update', field: 'group', decide: on(instanceDecider, history.stopped())((group) => cmd.update({ group })) },
+  {
+    what: 'schedule description',
+    field: 'description',
+    decide: on(vmScheduleDecider, [])((description) => ({ ...createSchedule, description })),
+  },
+  {
+    what: 'schedule description on update',
+    field: 'description',
+    decide: on(vmScheduleDecider, [scheduleCreated])((description) => ({ type: 'UpdateVMSchedule', scheduleId: 's1', description, at })),
+  },
 ];
 
 describe('every name and text the API takes', () => {
