@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { AmqpBus } from '../../adapters/bus/amqp-bus.js';
 import { startAgent } from '../../adapters/hypervisor/agent.js';
 import { LibvirtDriver } from '../../adapters/hypervisor/libvirt/index.js';
-import { readFile } from 'node:fs/promises';
-import { parseCommandKeyRing, type CommandKeyRing } from '../../adapters/hypervisor/command-signing.js';
-import { AgentConfigError, migrationTargets, type AgentConfig } from './agent-config.js';
+import type { CommandKeyRing } from '../../adapters/hypervisor/command-signing.js';
+import { migrationTargets, type AgentConfig } from './agent-config.js';
+import { readCommandKeys, readVncPassword } from './secret-files.js';
 
 export interface ServedHosts {
   /** Answers the commands under way, then lets go of the bus and the hosts. */
@@ -60,28 +60,4 @@ export async function serveHosts(config: AgentConfig, busUrl: string, log: (line
     await bus.close();
     throw error;
   }
-}
-
-/** The command key ring; errors name the file, never its content. */
-async function readCommandKeys(file: string): Promise<CommandKeyRing> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new AgentConfigError(`cannot read the command keys file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
-  }
-  return parseCommandKeyRing(text, file);
-}
-
-/** VNC authentication uses at most 8 characters; a longer password would be cut without a word. */
-async function readVncPassword(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new AgentConfigError(`cannot read the VNC password file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
-  }
-  const password = text.replace(/\r?\n$/, '');
-  if (!/^[\x21-\x7e]{1,8}$/.test(password)) throw new AgentConfigError(`the VNC password in ${file} must be 1-8 printable ASCII characters without spaces`);
-  return password;
 }
