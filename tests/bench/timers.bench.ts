@@ -7,7 +7,8 @@
 // the memory the service takes with every timer armed for the future (the target: none that grows
 // with their number, since due times live in the log and the on-disk index), the delay between due
 // time and the handler's call for 1,000 leases expiring in the same second, and the start-up of the
-// read model and the timer service over that log.
+// read model and the timer service over that log. Then the delay again through the real lease path
+// (lease-action.ts): the whole stack over that log, 1,000 leased instances, their STOP jobs.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import { LEASE_EXPIRY_TIMER, LEASE_EXPIRING_TIMER, leaseTimerId } from '../../sa
 import { VM_SCHEDULE_TIMER, scheduleTimerId } from '../../sagas/schedules.js';
 import { TimerService, type TimerFiring } from '../../sagas/timers.js';
 import { SteppedClock } from '../support/stepped-clock.js';
+import { leaseActionFigures } from './lease-action.js';
 import { percentile } from './latency.js';
 import { perSecond } from './report.js';
 import type { SuiteContext } from './runner.js';
@@ -50,7 +52,8 @@ function collectedHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-export async function timerFigures({ report }: SuiteContext): Promise<void> {
+export async function timerFigures(context: SuiteContext): Promise<void> {
+  const { report } = context;
   const leases = count('BENCH_LEASES', 100_000);
   const schedules = count('BENCH_SCHEDULES', 10_000);
   const dir = mkdtempSync(join(tmpdir(), 'vmledger-bench-timers-'));
@@ -167,6 +170,9 @@ export async function timerFigures({ report }: SuiteContext): Promise<void> {
     rmSync(readModelDir, { recursive: true, force: true });
     mkdirSync(readModelDir);
     report({ name: 'start-up to first poll, read model rebuilt from the log', value: await startUp(), unit: 'ms' });
+
+    // (4) The same 1,000-lease delay through the real lease path, over the same log.
+    await leaseActionFigures(context, store, readModelDir, EXPIRING);
   } finally {
     for (const service of services) await service.stop();
     if (readModelOpen) await readModel.close();
