@@ -54,7 +54,7 @@ export class LeaseManager {
     const expiry = new Date(instance.leaseExpiryDate);
     const daysBefore = this.setting('instance.lease.expiryevent.daysbefore');
     const announce = new Date(Math.max(this.options.clock.now().getTime(), expiry.getTime() - daysBefore * DAY_MS));
-    // A timer that is firing right now is armed again by its handler, from the lease as it then is.
+    // A timer that is firing right now takes this arming when its handler completes.
     await unlessRefused(this.options.timers.schedule(leaseTimerId(LEASE_EXPIRY_TIMER, instance.id), { kind: LEASE_EXPIRY_TIMER, subjectId: instance.id }, expiry));
     await unlessRefused(this.options.timers.schedule(leaseTimerId(LEASE_EXPIRING_TIMER, instance.id), { kind: LEASE_EXPIRING_TIMER, subjectId: instance.id }, announce));
   }

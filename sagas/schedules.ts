@@ -52,7 +52,7 @@ export class ScheduleManager {
 
   /**
    * After a schedule was created, updated or deleted: its timer armed for the next fire from now, or
-   * cancelled when it is disabled or gone. A timer firing right now is armed again by its handler.
+   * cancelled when it is disabled or gone. A timer firing right now takes this when its handler completes.
    */
   async changed(scheduleId: string): Promise<void> {
     const now = this.options.clock.now().toISOString();

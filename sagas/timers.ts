@@ -54,7 +54,7 @@ export class TimerService {
     this.handlers.set(kind, handler);
   }
 
-  /** Arms (or re-arms) a timer; refused while it is firing (its handler's completion re-arms it). */
+  /** Arms (or re-arms) a timer; while it is firing, the arming takes effect when its handler completes, over the handler's own. */
   async schedule(timerId: string, purpose: TimerPurpose, dueAt: Date): Promise<void> {
     await this.execute({ type: 'ScheduleTimer', timerId, dueAt: dueAt.toISOString(), ...purpose });
   }

@@ -20,7 +20,9 @@ import { getJob } from '../../../projections/jobs/queries.js';
 import { ReadModel } from '../../../projections/read-model.js';
 import { SagaRunner } from '../../../sagas/runner.js';
 import { ScheduleManager } from '../../../sagas/schedules.js';
-import { TimerService } from '../../../sagas/timers.js';
+import { TimerService, type TimerHandler } from '../../../sagas/timers.js';
+import { VM_SCHEDULE_TIMER, scheduleTimerId } from '../../../sagas/schedules.js';
+import { timerDecider, timerStream } from '../../../domain/timer/index.js';
 import { AT, ID, cmd, deploy } from '../instance/fixtures.js';
 
 const ENVELOPE = { actor: { kind: 'system', component: 'test' }, correlationId: 'test', occurredAt: AT } as const;
@@ -138,5 +140,27 @@ describe('the instance scheduler', () => {
     expect(events[0]).toMatchObject({ data: { first: '2026-03-01T11:00:00.000Z', last: '2026-03-01T12:00:00.000Z', count: 2 } });
     expect(events[1]).toMatchObject({ data: { fireAt: '2026-03-01T13:00:00.000Z' } });
     expect(findInstance(readModel.db, { kind: 'all' }, ID.vm)?.pending).toMatchObject({ kind: 'reboot' });
+  });
+
+  it('keeps an update that lands while the schedule is firing: the next fire follows the new cron, not the old', async () => {
+    await create('s-h', 'REBOOT', '0 * * * *');
+    // The handler, wrapped so the update lands after it has decided its re-arm and before its firing is done.
+    const handlers = (timers as unknown as { readonly handlers: Map<string, TimerHandler> }).handlers;
+    const onFire = handlers.get(VM_SCHEDULE_TIMER)!;
+    timers.register(VM_SCHEDULE_TIMER, async (firing) => {
+      const rearmAt = await onFire(firing);
+      await commander().execute(vmScheduleStream('s-h'), vmScheduleDecider, { type: 'UpdateVMSchedule', scheduleId: 's-h', at: clock.now().toISOString(), schedule: '30 * * * *' }, ENVELOPE);
+      await manager.changed('s-h');
+      return rearmAt;
+    });
+    // Starts a minute from now (10:01:30): the first fire is 11:00; after the update, the next is 11:30.
+    clock.advance(60 * 60_000);
+    await fire();
+    expect((await eventsOf('s-h')).some((e) => e.type === 'VMScheduleFired')).toBe(true);
+    const timer = (await store.readStream(timerStream(scheduleTimerId('s-h')))).reduce(
+      (state, e) => timerDecider.evolve(state, { type: e.type, data: e.data } as Parameters<typeof timerDecider.evolve>[1]),
+      timerDecider.initialState,
+    );
+    expect(timer).toMatchObject({ status: 'armed', dueAt: '2026-03-01T11:30:00.000Z' });
   });
 });

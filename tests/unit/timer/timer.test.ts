@@ -46,7 +46,29 @@ describe('a durable timer', () => {
     given(timerDecider, [scheduled(DUE)]).when({ type: 'CompleteTimer', timerId: 't1', at: DUE, rearmAt: null }).then('INVALID_STATE');
   });
 
-  it('is not re-armed from outside while its handler runs (the completion re-arms it)', () => {
-    given(timerDecider, [scheduled(DUE), fired(DUE, DUE)]).when({ type: 'ScheduleTimer', timerId: 't1', dueAt: DUE, ...purpose }).then('INVALID_STATE', { message: /is firing/ });
+  it('keeps an arming or a cancellation asked for while its handler runs, and applies it over the handler\'s own when it completes', () => {
+    const firing = [scheduled(DUE), fired(DUE, DUE)];
+    const LATER = '2026-03-01T11:30:00.000Z';
+    const requested = (dueAt: string | null) => ({ type: 'TimerChangeRequested' as const, data: { timerId: 't1', dueAt } });
+    given(timerDecider, firing).when({ type: 'ScheduleTimer', timerId: 't1', dueAt: LATER, ...purpose }).then([requested(LATER)]);
+    given(timerDecider, [...firing, requested(LATER)]).when({ type: 'ScheduleTimer', timerId: 't1', dueAt: LATER, ...purpose }).then([]);
+    given(timerDecider, firing).when({ type: 'CancelTimer', timerId: 't1' }).then([requested(null)]);
+    given(timerDecider, [...firing, requested(null)]).when({ type: 'CancelTimer', timerId: 't1' }).then([]);
+    // Not armed meanwhile: it cannot fire again before its handler is done.
+    given(timerDecider, [...firing, requested(LATER)]).when({ type: 'FireTimer', timerId: 't1', at: LATER }).then('INVALID_STATE');
+    // The request wins over the handler's re-arm, whichever it is.
+    given(timerDecider, [...firing, requested(LATER)])
+      .when({ type: 'CompleteTimer', timerId: 't1', at: DUE, rearmAt: '2026-03-01T12:00:00.000Z' })
+      .then([{ type: 'TimerCompleted', data: { timerId: 't1', completedAt: DUE } }, scheduled(LATER)]);
+    given(timerDecider, [...firing, requested(null)])
+      .when({ type: 'CompleteTimer', timerId: 't1', at: DUE, rearmAt: '2026-03-01T12:00:00.000Z' })
+      .then([{ type: 'TimerCompleted', data: { timerId: 't1', completedAt: DUE } }]);
+    given(timerDecider, [...firing, requested(LATER), requested(null), requested(LATER)])
+      .when({ type: 'CompleteTimer', timerId: 't1', at: DUE, rearmAt: null })
+      .then([{ type: 'TimerCompleted', data: { timerId: 't1', completedAt: DUE } }, scheduled(LATER)]);
+    // A request is for the firing it was made during: the next firing starts without one.
+    given(timerDecider, [...firing, requested(null), { type: 'TimerCompleted', data: { timerId: 't1', completedAt: DUE } }, scheduled(LATER), fired(LATER, LATER)])
+      .when({ type: 'CompleteTimer', timerId: 't1', at: LATER, rearmAt: '2026-03-01T12:30:00.000Z' })
+      .then([{ type: 'TimerCompleted', data: { timerId: 't1', completedAt: LATER } }, scheduled('2026-03-01T12:30:00.000Z')]);
   });
 });
