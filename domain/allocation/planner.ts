@@ -194,11 +194,20 @@ function validateRequest(request: HostAllocationRequest): Rejection | undefined 
 
 /** Why a strict group rules `hostId` out, naming the group, or undefined when none does. */
 export function affinityUnsuitability(hostId: string, affinity: NonNullable<HostAllocationRequest['affinity']>): string | undefined {
-  const avoided = affinity.avoid.find((g) => g.hostIds.includes(hostId));
-  if (avoided) return `is excluded by ${avoided.type} group ${avoided.groupName} (a member runs there)`;
-  const elsewhere = affinity.require.find((g) => !g.hostIds.includes(hostId));
-  if (elsewhere) return `is not where the members of ${elsewhere.type} group ${elsewhere.groupName} run`;
-  return undefined;
+  return affinityCheck(affinity)(hostId);
+}
+
+/** The strict groups' test for one host at a time, with each group's hosts in a set (a planner call asks it of every host). */
+function affinityCheck(affinity: NonNullable<HostAllocationRequest['affinity']>): (hostId: string) => string | undefined {
+  const avoid = affinity.avoid.map((g) => ({ group: g, hosts: new Set(g.hostIds) }));
+  const require = affinity.require.map((g) => ({ group: g, hosts: new Set(g.hostIds) }));
+  return (hostId) => {
+    const avoided = avoid.find((g) => g.hosts.has(hostId));
+    if (avoided) return `is excluded by ${avoided.group.type} group ${avoided.group.groupName} (a member runs there)`;
+    const elsewhere = require.find((g) => !g.hosts.has(hostId));
+    if (elsewhere) return `is not where the members of ${elsewhere.group.type} group ${elsewhere.group.groupName} run`;
+    return undefined;
+  };
 }
 
 function needed(request: HostAllocationRequest): string {
@@ -226,7 +235,7 @@ export function planHost(request: HostAllocationRequest, snapshot: CapacitySnaps
 
   const avoid = new Set(request.avoidHostIds ?? []);
   const priorities = request.hostPriorities ?? {};
-  const affinity = request.affinity ?? { avoid: [], require: [] };
+  const affinity = affinityCheck(request.affinity ?? { avoid: [], require: [] });
   const rejected: string[] = [];
   const suitable: HostCandidate[] = [];
   for (const host of snapshot.hosts) {
@@ -237,7 +246,7 @@ export function planHost(request: HostAllocationRequest, snapshot: CapacitySnaps
           ? 'is in the avoid set'
           : priorities[host.hostId] === Number.NEGATIVE_INFINITY
             ? 'is prohibited by affinity'
-            : (affinityUnsuitability(host.hostId, affinity) ?? unsuitability(host, request));
+            : (affinity(host.hostId) ?? unsuitability(host, request));
     if (why === undefined) suitable.push(host);
     else rejected.push(`${host.name} ${why}`);
   }
