@@ -1,4 +1,5 @@
 import { accountProjections } from '../projections/accounts/index.js';
+import { affinityGroupsProjection } from '../projections/affinity/index.js';
 import { configurationProjection } from '../projections/configuration/index.js';
 import { eventsProjection } from '../projections/events/projection.js';
 import { infrastructureProjections } from '../projections/infrastructure/index.js';
@@ -23,4 +24,6 @@ export const projections: readonly Projection[] = [
   usageRecordsProjection,
   timersProjection,
   vmSchedulesProjection,
+  // After instances: the planner's question joins members to their instance rows.
+  affinityGroupsProjection,
 ];

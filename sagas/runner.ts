@@ -11,6 +11,10 @@ import type { EventStore } from '../adapters/eventstore/port.js';
 import { signCommand, type CommandKeyRing } from '../adapters/hypervisor/command-signing.js';
 import { agentQueue, toBusMessage, type AgentCommand } from '../adapters/hypervisor/protocol.js';
 import { accountDecider, accountStream } from '../domain/account/index.js';
+import { affinityConstraints } from '../domain/affinity/index.js';
+import { groupMemberships } from '../projections/affinity/index.js';
+import { AffinityPlacements } from './affinity-placements.js';
+import { effectiveSetting } from '../domain/config/index.js';
 import { planHost } from '../domain/allocation/index.js';
 import { allocationSettings } from '../domain/allocation/index.js';
 import { hostDecider, hostStream } from '../domain/host/index.js';
@@ -43,6 +47,13 @@ export interface SagaRunnerOptions {
 }
 
 const SYSTEM: CommandEnvelope['actor'] = { kind: 'system', component: 'orchestrator' };
+/** A start on the host the admin named (startVirtualMachine/deployVirtualMachine `hostId`) bypasses affinity groups (§6.3). */
+function isExplicitHost(job: Job, history: readonly InstanceEvent[], phase: string, hostId: string): boolean {
+  if (phase !== 'start') return false;
+  const request = [...history].reverse().find((e) => e.type === 'InstanceStartRequested' && e.data.jobId === job.jobId);
+  return request?.type === 'InstanceStartRequested' && request.data.requestedHostId === hostId;
+}
+
 /** Steps one call may take before it yields; a saga never needs this many without waiting. */
 const MAX_STEPS = 50;
 /** How soon a command the bus would not take is offered again. */
@@ -58,9 +69,11 @@ export class SagaRunner {
   private readonly publishRetries = new Set<() => void>();
   private stopped = false;
   private readonly history: StreamHistory;
+  private readonly placements: AffinityPlacements;
 
   constructor(private readonly options: SagaRunnerOptions) {
     this.history = new StreamHistory(options.store);
+    this.placements = new AffinityPlacements(options.commander);
   }
 
   /** Moves the job as far as it can go now. `instanceId` opens the job if its stream does not exist yet. */
@@ -134,9 +147,15 @@ export class SagaRunner {
       case 'issue': {
         if (step.reserve) {
           const { hostId, ...resources } = step.reserve;
+          // Strict affinity groups first: the groups' streams refuse a host another member's placement
+          // rules out, so concurrent starts in one group cannot both take it (§6.3's reservation check).
+          const enforce = !isExplicitHost(job, history, step.phase, hostId);
+          let placed = false;
           try {
+            placed = await this.placements.place(instance, hostId, enforce, this.envelope(at));
             await this.options.commander.execute(hostStream(hostId), hostDecider, { type: 'ReserveCapacity', instanceId: instance.id, ...resources }, this.envelope(at));
           } catch (error) {
+            if (placed) await this.placements.unplace(instance, hostId, this.envelope(at));
             if (!(error instanceof CommandRejectedError)) throw error;
             const refusal = step.onRefused;
             if (refusal && 'rejectHost' in refusal) {
@@ -170,6 +189,8 @@ export class SagaRunner {
             this.options.commander.execute(hostStream(hostId), hostDecider, { type: 'ReserveCapacity', instanceId: instance.id, ...resources }, this.envelope(at)),
           );
         }
+        // The groups keep the one host the instance runs on now, or none.
+        await this.placements.settle(instance, step.keep?.hostId ?? null, this.envelope(at));
         if (step.freeAddresses) await this.freeAddresses(instance);
         await this.job(job.jobId, { type: 'CompleteJob', error: step.error, at });
         return;
@@ -195,6 +216,11 @@ export class SagaRunner {
     // Counting the account's instances per host costs a scan; only userdispersing orders by it.
     const counts = allocation.algorithm === 'userdispersing' ? Object.fromEntries(accountInstancesPerHost(db, instance.accountId)) : {};
     const snapshot = hostCapacitySnapshot(db, { zoneId: instance.zoneId, accountInstanceCounts: counts });
+    // Only groups that exist count; an explicit host bypasses them (planHost does not look).
+    const affinity =
+      instance.affinityGroupIds.length === 0
+        ? undefined
+        : affinityConstraints(instance.id, groupMemberships(db, instance.affinityGroupIds), this.now(), effectiveSetting('capacity.skipcounting.hours', settings.global, settings.zone));
     const plan = planHost(
       {
         ...allocation,
@@ -208,6 +234,7 @@ export class SagaRunner {
         lastHostId: asked?.lastHostId ?? instance.lastHostId,
         considerLastHost: asked?.considerLastHost ?? true,
         avoidHostIds: job.rejectedHosts,
+        ...(affinity ? { affinity, hostPriorities: affinity.hostPriorities } : {}),
       },
       snapshot,
       this.options.random,

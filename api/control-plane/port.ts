@@ -11,6 +11,8 @@ import type { OsType } from '../../domain/os-type/index.js';
 import type { OsTypeListArgs } from './os-types.js';
 import type { CreateVMScheduleArgs, UpdateVMScheduleArgs, VMScheduleListArgs } from './instances/schedules.js';
 import type { VMScheduleView } from '../../projections/schedules/index.js';
+import type { AffinityGroupListArgs, CreateAffinityGroupArgs, DeleteAffinityGroupArgs } from './affinity.js';
+import type { AffinityGroupListing } from '../../projections/affinity/index.js';
 import type { Caller } from '../../domain/account/index.js';
 import type { LeaseExpiryAction } from '../../domain/offering/index.js';
 
@@ -96,6 +98,7 @@ export interface DeployArgs {
   readonly clusterId?: string | null;
   readonly startVm?: boolean | null;
   readonly affinityGroupIds?: readonly string[] | null;
+  readonly affinityGroupNames?: readonly string[] | null;
   readonly keyPairs?: readonly string[] | null;
   readonly userData?: string | null;
   readonly details?: Readonly<Record<string, string>> | null;
@@ -170,6 +173,10 @@ export interface ControlPlane {
   /** How many schedules were deleted. */
   deleteVMSchedule(caller: Caller, args: { virtualMachineId: string; id?: string | null; ids?: readonly string[] | null }): Promise<number>;
   vmSchedules(caller: Caller, args: VMScheduleListArgs): Connection<VMScheduleView>;
+  createAffinityGroup(caller: Caller, args: CreateAffinityGroupArgs): Promise<AffinityGroupListing>;
+  deleteAffinityGroup(caller: Caller, args: DeleteAffinityGroupArgs): Promise<boolean>;
+  updateVMAffinityGroup(caller: Caller, args: { id: string; affinityGroupIds?: readonly string[] | null; affinityGroupNames?: readonly string[] | null }): Promise<VirtualMachineView>;
+  affinityGroups(caller: Caller, args: AffinityGroupListArgs): Connection<AffinityGroupListing>;
   /** Calls back on every change of the job the caller may see; returns the unsubscribe. */
   onJobUpdated(caller: Caller, id: string, listener: (job: JobView) => void): () => void;
 

@@ -54,6 +54,8 @@ export interface Account {
   readonly instanceNames: ImmutableMap<string, string>;
   /** Instance id → the name as the instance holds it. */
   readonly instanceNameOf: ImmutableMap<string, string>;
+  /** Lower-cased affinity group name → the group holding it (behaviour §6.3: names are unique per account). */
+  readonly affinityGroupNames?: ImmutableMap<string, string>;
 }
 
 /** The instance holding `name` in this account; names are compared case-insensitively. */
@@ -99,7 +101,9 @@ export type AccountCommand =
   | { readonly type: 'DisableAccount' }
   | { readonly type: 'EnableAccount' }
   | { readonly type: 'ReserveInstanceName'; readonly instanceId: string; readonly name: string }
-  | { readonly type: 'ReleaseInstanceName'; readonly instanceId: string };
+  | { readonly type: 'ReleaseInstanceName'; readonly instanceId: string }
+  | { readonly type: 'ReserveAffinityGroupName'; readonly groupId: string; readonly name: string }
+  | { readonly type: 'ReleaseAffinityGroupName'; readonly groupId: string };
 
 type AccountRef = { readonly accountId: string };
 type UserRef = AccountRef & { readonly userId: string };
@@ -116,7 +120,9 @@ export type AccountEvent =
   | DomainEvent<'AccountDisabled', AccountRef>
   | DomainEvent<'AccountEnabled', AccountRef>
   | DomainEvent<'InstanceNameReserved', AccountRef & { readonly instanceId: string; readonly name: string }>
-  | DomainEvent<'InstanceNameReleased', AccountRef & { readonly instanceId: string; readonly name: string }>;
+  | DomainEvent<'InstanceNameReleased', AccountRef & { readonly instanceId: string; readonly name: string }>
+  | DomainEvent<'AffinityGroupNameReserved', AccountRef & { readonly groupId: string; readonly name: string }>
+  | DomainEvent<'AffinityGroupNameReleased', AccountRef & { readonly groupId: string; readonly name: string }>;
 
 export const MIN_API_KEY_LENGTH = 16;
 
@@ -251,6 +257,21 @@ export const accountDecider: Decider<AccountCommand, AccountState, AccountEvent>
         const name = instanceNameHeldBy(state, command.instanceId);
         return name === undefined ? [] : [{ type: 'InstanceNameReleased', data: { accountId, instanceId: command.instanceId, name } }];
       }
+      case 'ReserveAffinityGroupName': {
+        const invalid = firstFailure(requireId(command.groupId, 'groupId'), requireName(command.name, 'name', 'Affinity group name'));
+        if (invalid) return invalid;
+        const owner = state.affinityGroupNames?.get(command.name.toLowerCase());
+        if (owner === command.groupId) return [];
+        // CloudStack's invalid-parameter refusal (AffinityGroupServiceImpl), so BAD_USER_INPUT rather than CONFLICT.
+        if (owner !== undefined) return reject('BAD_USER_INPUT', `Unable to create affinity group, a group with name ${command.name} already exists.`, 'name');
+        return [{ type: 'AffinityGroupNameReserved', data: { accountId, groupId: command.groupId, name: command.name } }];
+      }
+      case 'ReleaseAffinityGroupName': {
+        const invalid = requireId(command.groupId, 'groupId');
+        if (invalid) return invalid;
+        const held = [...(state.affinityGroupNames ?? ImmutableMap<string, string>()).entries()].find(([, groupId]) => groupId === command.groupId);
+        return held === undefined ? [] : [{ type: 'AffinityGroupNameReleased', data: { accountId, groupId: command.groupId, name: held[0] } }];
+      }
     }
   },
 
@@ -295,6 +316,10 @@ export const accountDecider: Decider<AccountCommand, AccountState, AccountEvent>
           instanceNameOf: state.instanceNameOf.delete(event.data.instanceId),
         };
       }
+      case 'AffinityGroupNameReserved':
+        return { ...state, affinityGroupNames: (state.affinityGroupNames ?? ImmutableMap<string, string>()).set(event.data.name.toLowerCase(), event.data.groupId) };
+      case 'AffinityGroupNameReleased':
+        return { ...state, affinityGroupNames: (state.affinityGroupNames ?? ImmutableMap<string, string>()).delete(event.data.name.toLowerCase()) };
     }
   },
 };

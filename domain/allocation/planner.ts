@@ -15,6 +15,7 @@ import { effectiveSetting, type ConfigState } from '../config/configuration.js';
 import { capacityShortfall, describeResources, totalCpu, type ComputeResources } from '../host/capacity.js';
 import { hostState, type Host, type HostState } from '../host/host.js';
 import type { HypervisorType } from '../zone/zone.js';
+import type { GroupHosts } from '../affinity/constraints.js';
 
 export interface HostCandidate {
   readonly hostId: string;
@@ -60,6 +61,11 @@ export interface HostAllocationRequest extends ComputeResources, AllocationSetti
   readonly avoidHostIds?: readonly string[];
   /** Non-strict affinity priorities (default 0); `-Infinity` prohibits a host. */
   readonly hostPriorities?: Readonly<Record<string, number>>;
+  /**
+   * Strict affinity groups (domain/affinity): hosts of anti-affinity members are avoided, and with
+   * affinity members placed somewhere only their hosts qualify. An explicit host bypasses both (§6.3).
+   */
+  readonly affinity?: { readonly avoid: readonly GroupHosts[]; readonly require: readonly GroupHosts[] };
 }
 
 export interface HostPlan {
@@ -186,6 +192,24 @@ function validateRequest(request: HostAllocationRequest): Rejection | undefined 
   );
 }
 
+/** Why a strict group rules `hostId` out, naming the group, or undefined when none does. */
+export function affinityUnsuitability(hostId: string, affinity: NonNullable<HostAllocationRequest['affinity']>): string | undefined {
+  return affinityCheck(affinity)(hostId);
+}
+
+/** The strict groups' test for one host at a time, with each group's hosts in a set (a planner call asks it of every host). */
+function affinityCheck(affinity: NonNullable<HostAllocationRequest['affinity']>): (hostId: string) => string | undefined {
+  const avoid = affinity.avoid.map((g) => ({ group: g, hosts: new Set(g.hostIds) }));
+  const require = affinity.require.map((g) => ({ group: g, hosts: new Set(g.hostIds) }));
+  return (hostId) => {
+    const avoided = avoid.find((g) => g.hosts.has(hostId));
+    if (avoided) return `is excluded by ${avoided.group.type} group ${avoided.group.groupName} (a member runs there)`;
+    const elsewhere = require.find((g) => !g.hosts.has(hostId));
+    if (elsewhere) return `is not where the members of ${elsewhere.group.type} group ${elsewhere.group.groupName} run`;
+    return undefined;
+  };
+}
+
 function needed(request: HostAllocationRequest): string {
   const tags = request.hostTags.length > 0 ? ` with host tags [${request.hostTags.join(', ')}]` : '';
   return `${describeResources(request)}${tags}`;
@@ -211,6 +235,7 @@ export function planHost(request: HostAllocationRequest, snapshot: CapacitySnaps
 
   const avoid = new Set(request.avoidHostIds ?? []);
   const priorities = request.hostPriorities ?? {};
+  const affinity = affinityCheck(request.affinity ?? { avoid: [], require: [] });
   const rejected: string[] = [];
   const suitable: HostCandidate[] = [];
   for (const host of snapshot.hosts) {
@@ -221,7 +246,7 @@ export function planHost(request: HostAllocationRequest, snapshot: CapacitySnaps
           ? 'is in the avoid set'
           : priorities[host.hostId] === Number.NEGATIVE_INFINITY
             ? 'is prohibited by affinity'
-            : unsuitability(host, request);
+            : (affinity(host.hostId) ?? unsuitability(host, request));
     if (why === undefined) suitable.push(host);
     else rejected.push(`${host.name} ${why}`);
   }

@@ -43,6 +43,17 @@ export const CONFIG_KEYS = {
     description:
       "Order in which hosts are tried: 'random', 'firstfit', 'userdispersing', 'firstfitleastconsumed', 'userconcentratedpod_random', 'userconcentratedpod_firstfit'",
   },
+  // Seconds, whatever the name says (CloudStack's CapacityManager key, default 3600): how long a stopped
+  // instance still counts on its last host — for non-strict affinity priorities (behaviour §6.3).
+  'capacity.skipcounting.hours': {
+    type: 'integer',
+    default: 3600,
+    min: 0,
+    max: INT_MAX,
+    unit: 'seconds',
+    scopes: ['global', 'zone'],
+    description: "Time (in seconds) to wait before release VM's cpu and memory when VM in stopped state",
+  },
   'allow.user.expunge.recover.vm': {
     type: 'boolean',
     default: false,

@@ -107,6 +107,18 @@ export interface MigrateInstance extends Requested, Job {
   readonly targetHostId: string;
 }
 
+/** updateVMAffinityGroup: replaces the instance's groups (behaviour §6.3; stopped instances only). */
+export interface UpdateAffinityGroups extends Requested {
+  readonly type: 'UpdateAffinityGroups';
+  readonly affinityGroupIds: readonly string[];
+}
+
+/** Its group was deleted: the instance leaves it, whatever its state (running instances are unaffected). */
+export interface LeaveAffinityGroup extends Base {
+  readonly type: 'LeaveAffinityGroup';
+  readonly affinityGroupId: string;
+}
+
 export interface UpdateInstance extends Requested {
   readonly type: 'UpdateInstance';
   readonly displayName?: string;
@@ -293,6 +305,8 @@ export type InstanceCommand =
   | ExpungeInstance
   | MigrateInstance
   | UpdateInstance
+  | UpdateAffinityGroups
+  | LeaveAffinityGroup
   | UpdateVolume
   | ChangeServiceOffering
   | ScaleInstance

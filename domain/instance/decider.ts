@@ -23,6 +23,7 @@ import { decideSnapshotCreated, decideSnapshotDeleted } from './decide-snapshot.
 import { decideStart, decideStartFailed, decideStartRetried, decideStartSucceeded } from './decide-start.js';
 import { decideStop, decideStopFailed, decideStopSucceeded } from './decide-stop.js';
 import { decideUpdate, decideUpdateVolume } from './decide-update.js';
+import { decideLeaveAffinityGroup, decideUpdateAffinityGroups } from './decide-affinity.js';
 import { decideScheduledAction } from './decide-schedule.js';
 import { decideActOnLease, decideAnnounceLeaseExpiry, decideCancelLease } from './decide-lease.js';
 import type { InstanceEvent } from './events.js';
@@ -62,6 +63,10 @@ function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstanc
       return decideMigrate(command, instance);
     case 'UpdateInstance':
       return decideUpdate(command, instance);
+    case 'UpdateAffinityGroups':
+      return decideUpdateAffinityGroups(command, instance);
+    case 'LeaveAffinityGroup':
+      return decideLeaveAffinityGroup(command, instance);
     case 'ActOnLease':
       return decideActOnLease(command, instance);
     case 'AnnounceLeaseExpiry':

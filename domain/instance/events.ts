@@ -179,6 +179,8 @@ export interface InstanceChanges {
   readonly dynamicallyScalable?: boolean;
   readonly details?: Details;
 }
+/** The instance's affinity groups, the whole new set. */
+export type InstanceAffinityGroupsUpdated = DomainEvent<'InstanceAffinityGroupsUpdated', About & { readonly affinityGroupIds: readonly string[] }>;
 /** Only the fields that changed are present. */
 export type InstanceUpdated = DomainEvent<'InstanceUpdated', About & { readonly changes: InstanceChanges }>;
 export type InstanceVolumeUpdated = DomainEvent<
@@ -262,6 +264,7 @@ export type InstanceDomainEvent =
   | InstanceMigrationFailed
   | InstancePowerStateReported
   | InstanceUpdated
+  | InstanceAffinityGroupsUpdated
   | InstanceVolumeUpdated
   | InstanceServiceOfferingChanged
   | InstanceScaleRequested
@@ -320,6 +323,7 @@ export function machineEventOf(event: InstanceDomainEvent): MachineEvent | null 
     case 'InstanceRebootFailed':
     case 'InstanceExpunged':
     case 'InstanceUpdated':
+    case 'InstanceAffinityGroupsUpdated':
     case 'InstanceVolumeUpdated':
     case 'InstanceServiceOfferingChanged':
     case 'InstanceScaleRequested':

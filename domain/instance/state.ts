@@ -267,6 +267,8 @@ export function evolveInstance(state: InstanceState, event: InstanceEvent): Inst
     }
     case 'InstanceUpdated':
       return { ...instance, ...event.data.changes };
+    case 'InstanceAffinityGroupsUpdated':
+      return { ...instance, affinityGroupIds: event.data.affinityGroupIds };
     case 'LeaseUpdated':
       return {
         ...instance,

@@ -28,6 +28,10 @@ export const ACTION_EVENT_TYPES = [
   'VOLUME.UPDATE',
   'VMSNAPSHOT.CREATE',
   'VMSNAPSHOT.DELETE',
+  // Affinity groups (behaviour §6.3) and an instance's membership of them.
+  'AG.CREATE',
+  'AG.DELETE',
+  'VM.AG.UPDATE',
   // An instance's lease (behaviour §3.5, §3.7): the lease schedulers' events and the update's disabling.
   'VM.LEASE.EXPIRING',
   'VM.LEASE.EXPIRED',

@@ -95,6 +95,10 @@ export const accountProjection: Projection = {
       case 'InstanceNameReleased':
         db.run('DELETE FROM acct_instance_name WHERE account_id = ? AND instance_id = ?', event.data.accountId, event.data.instanceId);
         return;
+      // Affinity group names are the account stream's to keep unique; the groups' own projection lists them.
+      case 'AffinityGroupNameReserved':
+      case 'AffinityGroupNameReleased':
+        return;
     }
   },
 };

@@ -2,6 +2,7 @@
 // are a view, not stored twice: this mapping is the only place a domain event's action type is
 // decided; the types themselves are listed in domain/shared/action-event-types.ts.
 import type { AccountEvent } from '../../domain/account/index.js';
+import type { AffinityGroupEvent } from '../../domain/affinity/index.js';
 import type { ConfigEvent } from '../../domain/config/index.js';
 import type { HostEvent } from '../../domain/host/index.js';
 import type { InstanceDomainEvent } from '../../domain/instance/index.js';
@@ -78,6 +79,8 @@ export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {
       );
     case 'InstanceUpdated':
       return completed('VM.UPDATE', `Updated ${Object.keys(event.data.changes).join(', ')}`);
+    case 'InstanceAffinityGroupsUpdated':
+      return completed('VM.AG.UPDATE', `Affinity groups set to [${event.data.affinityGroupIds.join(', ')}]`);
     case 'InstanceVolumeUpdated':
       return completed('VOLUME.UPDATE', `Volume ${event.data.volumeId} delete protection ${event.data.deleteProtection ? 'on' : 'off'}`);
     case 'InstanceServiceOfferingChanged':
@@ -107,6 +110,24 @@ export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {
       return completed('VM.LEASE.EXPIRING', `Lease expiring for for instance: ${event.data.name} (id: ${event.data.instanceId}) with action: ${event.data.expiryAction}`);
     case 'LeaseExpired':
       return completed('VM.LEASE.EXPIRED', `Executing lease expiry action (${event.data.expiryAction}) for instance: ${event.data.name} (id: ${event.data.instanceId})`);
+  }
+}
+
+/**
+ * The action event an affinity group event stands for (resource: the group), or null for the placements
+ * the orchestrator keeps on the group's stream, which the instances' own VM.START/VM.MIGRATE tell.
+ */
+export function affinityGroupActionEvent(event: AffinityGroupEvent): ActionEvent | null {
+  const { name, type } = event.data;
+  switch (event.type) {
+    case 'AffinityGroupCreated':
+      return completed('AG.CREATE', `Created affinity group ${name} (${type})`);
+    case 'AffinityGroupDeleted':
+      return completed('AG.DELETE', `Deleted affinity group ${name} (${type})`);
+    case 'AffinityMemberPlaced':
+    case 'AffinityMemberUnplaced':
+    case 'AffinityMemberSettled':
+      return null;
   }
 }
 
@@ -249,6 +270,8 @@ export function administrationActionEvent(event: AdministrationDomainEvent): Adm
     case 'AccountEnabled':
     case 'InstanceNameReserved':
     case 'InstanceNameReleased':
+    case 'AffinityGroupNameReserved':
+    case 'AffinityGroupNameReleased':
     case 'ZoneDisabled':
     case 'ZoneEnabled':
     case 'HostCapacityReserved':

@@ -4,6 +4,7 @@
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
 import type { RecordedEvent } from '../../adapters/eventstore/port.js';
 import { ACCOUNT_STREAM_PREFIX } from '../../domain/account/index.js';
+import { AFFINITY_GROUP_STREAM_PREFIX, type AffinityGroupEvent } from '../../domain/affinity/index.js';
 import { CONFIG_STREAM_PREFIX } from '../../domain/config/index.js';
 import { HOST_STREAM_PREFIX } from '../../domain/host/index.js';
 import { INSTANCE_STREAM_PREFIX, isUsageEventType, type InstanceDomainEvent } from '../../domain/instance/index.js';
@@ -15,7 +16,7 @@ import { TEMPLATE_STREAM_PREFIX } from '../../domain/template/index.js';
 import { ZONE_STREAM_PREFIX } from '../../domain/zone/index.js';
 import type { ActionEventType } from '../../domain/shared/action-event-types.js';
 import type { Projection, ReadModelWriter } from '../projection.js';
-import { administrationActionEvent, instanceActionEvent, scheduleActionEvent, type AdministrationDomainEvent } from './action-events.js';
+import { administrationActionEvent, affinityGroupActionEvent, instanceActionEvent, scheduleActionEvent, type AdministrationDomainEvent } from './action-events.js';
 
 /** The streams of the administration: accounts, zones (with their clusters), hosts, storage pools, networks, offerings, templates, settings. */
 const ADMINISTRATION_STREAM_PREFIXES = [
@@ -44,8 +45,9 @@ export const eventsProjection: Projection = {
   name: 'events',
   // 2: the administration's action events (ACCOUNT.CREATE, ZONE.CREATE, ...) joined the instances'.
   // 3: the instance schedules' (VM.SCHEDULE.*).
-  version: 3,
-  filter: { streamNamePrefixes: [INSTANCE_STREAM_PREFIX, VM_SCHEDULE_STREAM_PREFIX, ...ADMINISTRATION_STREAM_PREFIXES] },
+  // 4: affinity groups' (AG.CREATE, AG.DELETE).
+  version: 4,
+  filter: { streamNamePrefixes: [INSTANCE_STREAM_PREFIX, VM_SCHEDULE_STREAM_PREFIX, AFFINITY_GROUP_STREAM_PREFIX, ...ADMINISTRATION_STREAM_PREFIXES] },
   schema: `
     CREATE TABLE events (
       position      INTEGER PRIMARY KEY,
@@ -71,6 +73,7 @@ export const eventsProjection: Projection = {
     if (isUsageEventType(event.type)) return;
     if (event.stream.startsWith(INSTANCE_STREAM_PREFIX)) handleInstanceEvent(event, db);
     else if (event.stream.startsWith(VM_SCHEDULE_STREAM_PREFIX)) handleScheduleEvent(event, db);
+    else if (event.stream.startsWith(AFFINITY_GROUP_STREAM_PREFIX)) handleAffinityGroupEvent(event, db);
     else handleAdministrationEvent(event, db);
   },
 };
@@ -103,6 +106,15 @@ function handleScheduleEvent(event: RecordedEvent, db: ReadModelWriter): void {
   const owner = db.get<Owner>('SELECT account_id, domain_id FROM events_owners WHERE resource_id = ?', resourceId);
   if (!owner) return;
   insertEvent(db, event, { ...scheduleActionEvent(domainEvent), resourceId, resourceType: 'VMSchedule', accountId: owner.account_id, domainId: owner.domain_id });
+}
+
+/** A group's events belong to the account that owns the group (which an admin may have created it for). */
+function handleAffinityGroupEvent(event: RecordedEvent, db: ReadModelWriter): void {
+  const domainEvent = toDomainEvent<AffinityGroupEvent>(event);
+  const action = affinityGroupActionEvent(domainEvent);
+  if (!action) return;
+  const { groupId, accountId, domainId } = domainEvent.data;
+  insertEvent(db, event, { ...action, resourceId: groupId, resourceType: 'AffinityGroup', accountId, domainId });
 }
 
 function handleAdministrationEvent(event: RecordedEvent, db: ReadModelWriter): void {

@@ -1,5 +1,6 @@
 // `npm run bench [-- --json] [--only <suite>[,<suite>…]] [--rounds <n>]`: runs the benchmark suites
 // and prints each figure as it is measured (runner.ts).
+import { affinityFigures } from './affinity.bench.js';
 import { eventStoreFigures } from './eventstore.bench.js';
 import { apiFigures } from './api.bench.js';
 import { busFigures } from './bus.bench.js';
@@ -14,6 +15,7 @@ const suites: readonly Suite[] = [
   { id: 'lifecycle', title: 'instance lifecycle', run: lifecycleFigures },
   { id: 'timers', title: 'durable timers and leases', run: timerFigures },
   { id: 'api', title: 'GraphQL API', run: apiFigures },
+  { id: 'affinity', title: 'affinity groups and the host planner', run: affinityFigures },
   { id: 'usage', title: 'usage consumers and auditors', run: usageFigures },
   { id: 'bus', title: 'bus through RabbitMQ', run: busFigures },
   { id: 'libvirt', title: 'libvirt hosts', run: libvirtFigures },

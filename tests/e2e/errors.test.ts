@@ -109,14 +109,14 @@ describe('error contract', () => {
     expect(error.message).toContain(h.demo.templateId);
   });
 
-  it('BAD_USER_INPUT 431: an SSH key pair or affinity group, which vmledger does not keep, is unknown', async () => {
+  it('BAD_USER_INPUT 431: an SSH key pair, which vmledger does not keep, or an affinity group that does not exist, is unknown', async () => {
     const withReferences = `mutation($zoneId: ID!, $serviceOfferingId: ID!, $templateId: ID!, $keyPairs: [String!], $groups: [ID!]) {
       deployVirtualMachine(zoneId: $zoneId, serviceOfferingId: $serviceOfferingId, templateId: $templateId, keyPairs: $keyPairs, affinityGroupIds: $groups) { id } }`;
     const keyPair = await refused(user.client, withReferences, deployVars({ keyPairs: ['my-laptop'], groups: null }), 'BAD_USER_INPUT');
     expect(keyPair.extensions?.field).toBe('keyPairs');
     expect(keyPair.message).toContain('my-laptop');
     const group = await refused(user.client, withReferences, deployVars({ keyPairs: null, groups: [UNKNOWN_ID] }), 'BAD_USER_INPUT');
-    expect(group.extensions?.field).toBe('affinityGroupIds');
+    expect(group.extensions?.field).toBe('affinityGroupIds[0]');
     expect(group.message).toContain(UNKNOWN_ID);
   });
 

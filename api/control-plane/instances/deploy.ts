@@ -13,6 +13,7 @@ import { defaultNetworkFor, defaultStoragePoolFor, getNetwork, getZone } from '.
 import { abandonDeployment } from '../../../sagas/deploy-compensation.js';
 import { db, envelopeOf, execute, now, setting, settled, toApiError, type ControlPlaneContext } from '../context.js';
 import { findJob } from '../jobs.js';
+import { resolveAffinityGroups } from '../affinity.js';
 import { ApiError, type Caller, type DeployArgs, type JobView } from '../port.js';
 import {
   checkPlacement,
@@ -31,14 +32,12 @@ import {
 const GiB = 1024 ** 3;
 
 /**
- * vmledger keeps no SSH key pairs and no affinity groups yet, so any one a deployment names is unknown:
- * refused, as CloudStack refuses an unknown one, rather than stored and silently meaning nothing.
+ * vmledger keeps no SSH key pairs yet, so any one a deployment names is unknown: refused, as CloudStack
+ * refuses an unknown one, rather than stored and silently meaning nothing.
  */
 function refuseUnknownReferences(args: DeployArgs): void {
   const keyPair = args.keyPairs?.[0];
   if (keyPair !== undefined) throw new ApiError('BAD_USER_INPUT', `Unable to find SSH key pair ${JSON.stringify(keyPair)}`, 'keyPairs');
-  const group = args.affinityGroupIds?.[0];
-  if (group !== undefined) throw new ApiError('BAD_USER_INPUT', `Unable to find affinity group ${JSON.stringify(group)}`, 'affinityGroupIds');
 }
 
 export async function deployVirtualMachine(context: ControlPlaneContext, caller: Caller, args: DeployArgs): Promise<JobView> {
@@ -49,6 +48,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
   const template = requireTemplate(context, [caller, owner], args.templateId, 'templateId', zone.id);
   checkPlacement(context, caller, zone.id, args.hostId ?? null, args.clusterId ?? null);
   refuseUnknownReferences(args);
+  const affinityGroupIds = resolveAffinityGroups(context, caller, owner.accountId, args.affinityGroupIds, args.affinityGroupNames);
 
   // A client token names the deployment: a retry with the same token finds the first job.
   const tokenKey = args.clientToken ? `${owner.accountId}|${args.clientToken}` : undefined;
@@ -102,7 +102,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
     startVm: args.startVm ?? true,
     hostId: args.hostId ?? null,
     clusterId: args.clusterId ?? null,
-    affinityGroupIds: [],
+    affinityGroupIds,
     userData: args.userData ?? null,
     ...(otherDetails(args.details) ? { details: otherDetails(args.details)! } : {}),
     leaseDuration: args.leaseDuration ?? null,
@@ -192,7 +192,12 @@ function rootDiskSize(details: Readonly<Record<string, string>> | null | undefin
  * The account the instance will belong to: the caller's, or the one named by account/domainId, which
  * a user may name only when it is its own and an admin only when it may act for it.
  */
-function deployOwner(context: ControlPlaneContext, caller: Caller, args: DeployArgs): Owner {
+export function deployOwner(
+  context: ControlPlaneContext,
+  caller: Caller,
+  args: Pick<DeployArgs, 'account' | 'domainId'>,
+  action = 'deploy',
+): Owner {
   // domainId only says where to find the account named in account: alone it would be ignored.
   if (!args.account && args.domainId != null) throw new ApiError('BAD_USER_INPUT', 'domainId names the domain of the account given in account; give account too', 'domainId');
   if (!args.account) return caller;
@@ -202,14 +207,14 @@ function deployOwner(context: ControlPlaneContext, caller: Caller, args: DeployA
   // Naming oneself is no privilege (CloudStack resolves a caller's own account for any role).
   if (account?.id === caller.accountId) return caller;
   // A user hears the same whether the account exists or not.
-  if (caller.role === 'USER') throw new ApiError('FORBIDDEN', 'Only admins may deploy for another account', 'account');
+  if (caller.role === 'USER') throw new ApiError('FORBIDDEN', `Only admins may ${action} for another account`, 'account');
   // An account outside the caller's reach is as unknown to it as one that does not exist: telling
   // them apart would let a domain admin probe other domains' account names and ids.
   if (!account || (caller.role !== 'ROOT_ADMIN' && !isInDomainSubtree(caller.domainPath, account.domainPath))) {
     throw new ApiError('BAD_USER_INPUT', `Unable to find account ${JSON.stringify(args.account)} in domain ${domainId}`, 'account');
   }
   // One it can see but may not act for: a root admin's, to a domain admin.
-  if (!mayActFor(caller, ownerOf(account))) throw new ApiError('FORBIDDEN', `A ${caller.role} may not deploy for the root admin account ${account.name}`, 'account');
+  if (!mayActFor(caller, ownerOf(account))) throw new ApiError('FORBIDDEN', `A ${caller.role} may not ${action} for the root admin account ${account.name}`, 'account');
   return ownerOf(account);
 }
 

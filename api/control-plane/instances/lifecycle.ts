@@ -1,12 +1,14 @@
 // The asynchronous lifecycle jobs of an existing instance: start, stop, reboot, live migration and
 // restore (a new root volume from the template).
-import { allocationSettings, planHost } from '../../../domain/allocation/index.js';
+import { affinityConstraints, NO_AFFINITY, type AffinityConstraints } from '../../../domain/affinity/index.js';
+import { affinityUnsuitability, allocationSettings, planHost } from '../../../domain/allocation/index.js';
+import { groupMemberships } from '../../../projections/affinity/index.js';
 import type { Instance } from '../../../domain/instance/index.js';
 import { isRejection } from '../../../domain/shared/decider.js';
 import { settingsSnapshot } from '../../../projections/configuration/index.js';
 import { getHost, hostCapacitySnapshot } from '../../../projections/infrastructure/index.js';
 import { accountInstancesPerHost } from '../../../projections/instances/queries.js';
-import { db, type ControlPlaneContext } from '../context.js';
+import { db, now, setting, type ControlPlaneContext } from '../context.js';
 import { ApiError, type Caller, type JobView } from '../port.js';
 import { checkPlacement, instanceCaller, ownerOfInstance, requireInstance, requireTemplate, templateSnapshot } from './resolve.js';
 import { instanceJob } from './run.js';
@@ -51,7 +53,13 @@ export async function rebootVirtualMachine(context: ControlPlaneContext, caller:
 
 export async function migrateVirtualMachine(context: ControlPlaneContext, caller: Caller, args: { virtualMachineId: string; hostId?: string | null }): Promise<JobView> {
   const instance = requireInstance(context, caller, args.virtualMachineId, 'virtualMachineId');
-  if (args.hostId && caller.role === 'ROOT_ADMIN') sameCluster(context, instance, args.hostId);
+  if (args.hostId && caller.role === 'ROOT_ADMIN') {
+    sameCluster(context, instance, args.hostId);
+    // A target that breaks a strict group is refused at once; the group's stream refuses it again if
+    // another member got there meanwhile.
+    const why = affinityUnsuitability(args.hostId, affinityOf(context, instance));
+    if (why !== undefined) throw new ApiError('BAD_USER_INPUT', `Cannot migrate instance ${instance.name} to host ${args.hostId}, which ${why}`, 'hostId');
+  }
   const targetHostId = args.hostId ?? (caller.role === 'ROOT_ADMIN' ? migrationTarget(context, instance) : '');
   return instanceJob(context, caller, instance, 'migrateVirtualMachine', (jobId, at) => ({
     type: 'MigrateInstance',
@@ -73,11 +81,19 @@ function sameCluster(context: ControlPlaneContext, instance: Instance, targetHos
   }
 }
 
-/** Without a named host, the planner picks one in the instance's cluster other than its own. */
+/** What the instance's groups ask of a host it is to run on (§6.3), read from the groups' read model. */
+function affinityOf(context: ControlPlaneContext, instance: Instance): AffinityConstraints {
+  if (instance.affinityGroupIds.length === 0) return NO_AFFINITY;
+  const skip = setting(context, 'capacity.skipcounting.hours', instance.zoneId);
+  return affinityConstraints(instance.id, groupMemberships(db(context), instance.affinityGroupIds), now(context), skip);
+}
+
+/** Without a named host, the planner picks one in the instance's cluster other than its own, honouring its groups. */
 function migrationTarget(context: ControlPlaneContext, instance: Instance): string {
   const settings = settingsSnapshot(db(context), instance.zoneId);
   const snapshot = hostCapacitySnapshot(db(context), { zoneId: instance.zoneId, accountInstanceCounts: Object.fromEntries(accountInstancesPerHost(db(context), instance.accountId)) });
   const current = snapshot.hosts.find((h) => h.hostId === instance.hostId);
+  const affinity = affinityOf(context, instance);
   const plan = planHost(
     {
       ...allocationSettings(settings.global, settings.zone),
@@ -88,6 +104,8 @@ function migrationTarget(context: ControlPlaneContext, instance: Instance): stri
       considerLastHost: false,
       clusterId: current?.clusterId ?? null,
       avoidHostIds: instance.hostId ? [instance.hostId] : [],
+      affinity,
+      hostPriorities: affinity.hostPriorities,
     },
     snapshot,
     context.random,

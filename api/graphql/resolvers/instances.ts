@@ -45,6 +45,7 @@ export const instanceMutations: Readonly<Record<string, Resolver>> = {
       clusterId: optionalString(args, 'clusterId'),
       startVm: optionalBoolean(args, 'startVm'),
       affinityGroupIds: optionalStringList(args, 'affinityGroupIds'),
+      affinityGroupNames: optionalStringList(args, 'affinityGroupNames'),
       keyPairs: optionalStringList(args, 'keyPairs'),
       userData: optionalString(args, 'userData'),
       details: optionalDetails(args),

@@ -1,4 +1,4 @@
-// Instance schedules: argument translation only; every decision is the control plane's.
+// Instance schedules and affinity groups: argument translation only; every decision is the control plane's.
 import { optionalBoolean, optionalString, optionalStringList, pageArgs, requiredString } from '../../control-plane/args.js';
 import type { Resolver } from '../context.js';
 
@@ -9,6 +9,16 @@ export const scheduleQueries: Readonly<Record<string, Resolver>> = {
       id: optionalString(args, 'id'),
       action: optionalString(args, 'action'),
       enabled: optionalBoolean(args, 'enabled'),
+      ...pageArgs(args),
+    }),
+  affinityGroups: (_source, args, { controlPlane, caller }) =>
+    controlPlane.affinityGroups(caller, {
+      id: optionalString(args, 'id'),
+      name: optionalString(args, 'name'),
+      type: optionalString(args, 'type'),
+      virtualMachineId: optionalString(args, 'virtualMachineId'),
+      accountId: optionalString(args, 'accountId'),
+      domainId: optionalString(args, 'domainId'),
       ...pageArgs(args),
     }),
 };
@@ -34,6 +44,27 @@ export const scheduleMutations: Readonly<Record<string, Resolver>> = {
       startDate: optionalString(args, 'startDate'),
       endDate: optionalString(args, 'endDate'),
       enabled: optionalBoolean(args, 'enabled'),
+    }),
+  createAffinityGroup: (_source, args, { controlPlane, caller }) =>
+    controlPlane.createAffinityGroup(caller, {
+      name: requiredString(args, 'name'),
+      type: requiredString(args, 'type'),
+      description: optionalString(args, 'description'),
+      account: optionalString(args, 'account'),
+      domainId: optionalString(args, 'domainId'),
+    }),
+  deleteAffinityGroup: (_source, args, { controlPlane, caller }) =>
+    controlPlane.deleteAffinityGroup(caller, {
+      id: optionalString(args, 'id'),
+      name: optionalString(args, 'name'),
+      account: optionalString(args, 'account'),
+      domainId: optionalString(args, 'domainId'),
+    }),
+  updateVMAffinityGroup: (_source, args, { controlPlane, caller }) =>
+    controlPlane.updateVMAffinityGroup(caller, {
+      id: requiredString(args, 'id'),
+      affinityGroupIds: optionalStringList(args, 'affinityGroupIds'),
+      affinityGroupNames: optionalStringList(args, 'affinityGroupNames'),
     }),
   deleteVMSchedule: (_source, args, { controlPlane, caller }) =>
     controlPlane.deleteVMSchedule(caller, { virtualMachineId: requiredString(args, 'virtualMachineId'), id: optionalString(args, 'id'), ids: optionalStringList(args, 'ids') }),

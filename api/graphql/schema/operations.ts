@@ -23,6 +23,8 @@ type Query {
   asyncJobs(instanceId: ID, accountId: ID, cmd: String, status: JobStatus, first: Int, after: String): AsyncJobConnection!
   "An instance's schedules, oldest first."
   vmSchedules(virtualMachineId: ID!, id: ID, action: VMScheduleAction, enabled: Boolean, first: Int, after: String): VMScheduleConnection!
+  "Affinity groups the caller may see, oldest first."
+  affinityGroups(id: ID, name: String, type: String, virtualMachineId: ID, accountId: ID, domainId: ID, first: Int, after: String): AffinityGroupConnection!
 
   "The audit trail, oldest first."
   events(resourceId: ID, type: String, startDate: DateTime, endDate: DateTime, first: Int, after: String): EventConnection!
@@ -59,6 +61,8 @@ type Mutation {
     clusterId: ID
     startVm: Boolean = true
     affinityGroupIds: [ID!]
+    "The owner's affinity groups by name; not together with affinityGroupIds."
+    affinityGroupNames: [String!]
     keyPairs: [String!]
     userData: String
     details: JSON
@@ -109,6 +113,13 @@ type Mutation {
   updateVMSchedule(id: ID!, schedule: String, timeZone: String, description: String, startDate: DateTime, endDate: DateTime, enabled: Boolean): VMSchedule!
   "How many schedules were deleted."
   deleteVMSchedule(virtualMachineId: ID!, id: ID, ids: [ID!]): Int!
+
+  "type: host affinity, host anti-affinity, non-strict host affinity or non-strict host anti-affinity. account/domainId: an admin creating it for that account."
+  createAffinityGroup(name: String!, type: String!, description: String, account: String, domainId: ID): AffinityGroup!
+  "By id, or by name in the caller's account (or the one named); members leave the group, running ones stay where they are."
+  deleteAffinityGroup(id: ID, name: String, account: String, domainId: ID): Boolean!
+  "Replaces the groups of a stopped instance (none given: it leaves them all)."
+  updateVMAffinityGroup(id: ID!, affinityGroupIds: [ID!], affinityGroupNames: [String!]): VirtualMachine!
 
   createZone(name: String!, networkType: String): Zone!
   addCluster(zoneId: ID!, name: String!, hypervisor: String!): Cluster!

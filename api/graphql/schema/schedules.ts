@@ -17,6 +17,24 @@ type VMSchedule {
   created: DateTime!
 }
 
+"Instances of one account kept on one host (affinity) or apart (anti-affinity), strictly or by priority."
+type AffinityGroup {
+  id: ID!
+  name: String!
+  "CloudStack's type name: host affinity, host anti-affinity, non-strict host affinity, non-strict host anti-affinity."
+  type: String!
+  description: String
+  accountId: ID!
+  domainId: ID!
+  virtualMachineIds: [ID!]!
+}
+
+type AffinityGroupConnection {
+  nodes: [AffinityGroup!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
 type VMScheduleConnection {
   nodes: [VMSchedule!]!
   pageInfo: PageInfo!

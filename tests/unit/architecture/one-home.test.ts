@@ -29,7 +29,7 @@ function matching(files: Array<{ path: string; text: string }>, pattern: RegExp)
   );
 }
 
-const CATEGORIES = ['account', 'domain', 'zone', 'region', 'host', 'storagepool', 'network', 'offering', 'template', 'config', 'job', 'instance', 'timer', 'vmschedule'];
+const CATEGORIES = ['account', 'domain', 'zone', 'region', 'host', 'storagepool', 'network', 'offering', 'template', 'config', 'job', 'instance', 'timer', 'vmschedule', 'affinitygroup'];
 
 describe('one home for each concept', () => {
   it('spells stream names only beside their aggregates in domain/', () => {

@@ -27,6 +27,7 @@ const QUERIES: Readonly<Record<string, Operation>> = {
   asyncJob: { args: ['id!'], returns: 'AsyncJob' },
   asyncJobs: { args: ['instanceId', 'accountId', 'cmd', 'status', 'first', 'after'], returns: 'AsyncJobConnection!' },
   vmSchedules: { args: ['virtualMachineId!', 'id', 'action', 'enabled', 'first', 'after'], returns: 'VMScheduleConnection!' },
+  affinityGroups: { args: ['id', 'name', 'type', 'virtualMachineId', 'accountId', 'domainId', 'first', 'after'], returns: 'AffinityGroupConnection!' },
   events: { args: ['resourceId', 'type', 'startDate', 'endDate', 'first', 'after'], returns: 'EventConnection!' },
   usageEvents: { args: ['accountId', 'type', 'startDate', 'endDate', 'first', 'after'], returns: 'UsageEventConnection!' },
   zones: { args: [], returns: 'ZoneConnection!' },
@@ -47,7 +48,7 @@ const MUTATIONS: Readonly<Record<string, Operation>> = {
   deployVirtualMachine: {
     args: [
       'zoneId!', 'serviceOfferingId!', 'templateId!', 'name', 'displayName', 'group', 'networkIds', 'hostId', 'clusterId',
-      'startVm=true', 'affinityGroupIds', 'keyPairs', 'userData', 'details', 'leaseDuration', 'leaseExpiryAction', 'account',
+      'startVm=true', 'affinityGroupIds', 'affinityGroupNames', 'keyPairs', 'userData', 'details', 'leaseDuration', 'leaseExpiryAction', 'account',
       'domainId', 'clientToken',
     ],
     returns: 'AsyncJob!',
@@ -72,6 +73,9 @@ const MUTATIONS: Readonly<Record<string, Operation>> = {
   },
   updateVMSchedule: { args: ['id!', 'schedule', 'timeZone', 'description', 'startDate', 'endDate', 'enabled'], returns: 'VMSchedule!' },
   deleteVMSchedule: { args: ['virtualMachineId!', 'id', 'ids'], returns: 'Int!' },
+  createAffinityGroup: { args: ['name!', 'type!', 'description', 'account', 'domainId'], returns: 'AffinityGroup!' },
+  deleteAffinityGroup: { args: ['id', 'name', 'account', 'domainId'], returns: 'Boolean!' },
+  updateVMAffinityGroup: { args: ['id!', 'affinityGroupIds', 'affinityGroupNames'], returns: 'VirtualMachine!' },
   createZone: { args: ['name!', 'networkType'], returns: 'Zone!' },
   addCluster: { args: ['zoneId!', 'name!', 'hypervisor!'], returns: 'Cluster!' },
   addHost: {
@@ -119,6 +123,7 @@ const TYPES: Readonly<Record<string, readonly string[]>> = {
     'leaseExpiryAction: LeaseExpiryAction', 'leaseExpiryDate: DateTime', 'details: JSON', 'nics: [Nic!]!', 'volumes: [Volume!]!',
     'affinityGroupIds: [ID!]!', 'created: DateTime!',
   ],
+  AffinityGroup: ['id: ID!', 'name: String!', 'type: String!', 'description', 'accountId: ID!', 'domainId: ID!', 'virtualMachineIds: [ID!]!'],
   Nic: ['id: ID!', 'networkId: ID!', 'macAddress: String!', 'ipAddress: String', 'isDefault: Boolean!', 'deviceId: Int!'],
   Volume: ['id: ID!', 'name: String!', 'type: String!', 'size: Float!', 'storagePoolId: ID', 'state: String!'],
   Account: ['id: ID!', 'name: String!', 'role', 'domainId: ID!', 'apiKey'],

@@ -220,6 +220,24 @@ describe('account', () => {
     });
   });
 
+  describe('affinity group names', () => {
+    const reserved = (groupId: string, name: string): AccountEvent => ({ type: 'AffinityGroupNameReserved', data: { accountId: 'a1', groupId, name } });
+    it('reserves a name per account, refusing one in use whatever its case with CloudStack’s message', () => {
+      given(accountDecider, base).when({ type: 'ReserveAffinityGroupName', groupId: 'ag1', name: 'web' }).then([reserved('ag1', 'web')]);
+      given(accountDecider, [...base, reserved('ag1', 'web')]).when({ type: 'ReserveAffinityGroupName', groupId: 'ag1', name: 'web' }).then([]);
+      given(accountDecider, [...base, reserved('ag1', 'web')])
+        .when({ type: 'ReserveAffinityGroupName', groupId: 'ag2', name: 'Web' })
+        .then('BAD_USER_INPUT', { field: 'name', message: 'Unable to create affinity group, a group with name Web already exists.' });
+    });
+    it('gives a name back for another group to take', () => {
+      const state = given(accountDecider, [...base, reserved('ag1', 'web')])
+        .when({ type: 'ReleaseAffinityGroupName', groupId: 'ag1' })
+        .then([{ type: 'AffinityGroupNameReleased', data: { accountId: 'a1', groupId: 'ag1', name: 'web' } }]);
+      expect(accountDecider.decide({ type: 'ReserveAffinityGroupName', groupId: 'ag2', name: 'web' }, state)).toHaveLength(1);
+      given(accountDecider, base).when({ type: 'ReleaseAffinityGroupName', groupId: 'ag9' }).then([]);
+    });
+  });
+
   describe('instance names', () => {
     it('reserves a name; repeating it is a no-op', () => {
       const state = given(accountDecider, base).when({ type: 'ReserveInstanceName', instanceId: 'vm1', name: 'web-1' }).then([nameReserved('vm1', 'web-1')]);

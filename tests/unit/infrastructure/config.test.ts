@@ -21,6 +21,7 @@ describe('configuration registry', () => {
     const defaults = Object.fromEntries(Object.entries(CONFIG_KEYS).map(([name, def]) => [name, def.default]));
     expect(defaults).toEqual({
       'vm.allocation.algorithm': 'random',
+      'capacity.skipcounting.hours': 3600,
       'allow.user.expunge.recover.vm': false,
       'enable.dynamic.scale.vm': false,
       'expunge.delay': 86400,
