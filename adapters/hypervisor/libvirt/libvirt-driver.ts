@@ -7,6 +7,7 @@ import {
   DriverError,
   type DomainDetails,
   type DomainRef,
+  type DomainSnapshotDetails,
   type DomainSummary,
   type HostInfo,
   type HostResources,
@@ -151,6 +152,10 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async deleteDomainSnapshot(_domain: DomainRef, _snapshotName: string): Promise<PowerState> {
+    throw new DriverError('REMOTE_COMMAND_FAILED', 'not implemented yet');
+  }
+
+  async listDomainSnapshots(_instanceName: string): Promise<DomainSnapshotDetails[]> {
     throw new DriverError('REMOTE_COMMAND_FAILED', 'not implemented yet');
   }
 
