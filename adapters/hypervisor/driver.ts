@@ -115,6 +115,18 @@ export class DriverError extends Error {
   }
 }
 
+/** Why a host refuses a snapshot it lacks the capability for, and what to ask for instead. */
+export function unsupportedSnapshot(instanceName: string, kind: VmSnapshotKind, powerState: DomainPowerState, hostId: string): string {
+  if (kind === 'DiskAndMemory') return `host ${hostId} cannot take snapshots with memory; take a disk-only snapshot of ${instanceName} while it is stopped`;
+  if (powerState === 'running') {
+    return (
+      `host ${hostId} cannot take a disk-only snapshot of running ${instanceName}: it would need an external snapshot, which its libvirt cannot revert; ` +
+      'take a snapshot with memory, or stop the instance first'
+    );
+  }
+  return `host ${hostId} cannot take disk-only snapshots of stopped domains; start ${instanceName} and take a snapshot with memory`;
+}
+
 /**
  * The driver operation each agent command asks for, keyed by the command's type. The port's
  * operations are mapped from the command types below, so a command type added to the protocol does

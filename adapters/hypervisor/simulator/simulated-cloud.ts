@@ -5,6 +5,7 @@
 import type { SimulatorOperation } from '../../../domain/host/host.js';
 import {
   DriverError,
+  unsupportedSnapshot,
   type DomainDetails,
   type DomainPowerState,
   type DomainRef,
@@ -145,18 +146,6 @@ export class SimulatedCloud {
 function requireCount(value: number, name: string, min: number): number {
   if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
   return value;
-}
-
-/** Why a host refuses a snapshot it lacks the capability for, and what to ask for instead. */
-export function unsupportedSnapshot(instanceName: string, kind: VmSnapshotKind, powerState: DomainPowerState, hostId: string): string {
-  if (kind === 'DiskAndMemory') return `host ${hostId} cannot take snapshots with memory; take a disk-only snapshot of ${instanceName} while it is stopped`;
-  if (powerState === 'running') {
-    return (
-      `host ${hostId} cannot take a disk-only snapshot of running ${instanceName}: it would need an external snapshot, which its libvirt cannot revert; ` +
-      'take a snapshot with memory, or stop the instance first'
-    );
-  }
-  return `host ${hostId} cannot take disk-only snapshots of stopped domains; start ${instanceName} and take a snapshot with memory`;
 }
 
 const visible = (phase: Phase): DomainPowerState => (phase === 'running' || phase === 'stopping' ? 'running' : 'stopped');
