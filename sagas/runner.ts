@@ -15,7 +15,7 @@ import { planHost } from '../domain/allocation/index.js';
 import { allocationSettings } from '../domain/allocation/index.js';
 import { hostDecider, hostStream } from '../domain/host/index.js';
 import { instanceDecider, instanceStream, type Instance, type InstanceCommand, type InstanceEvent, type InstanceState } from '../domain/instance/index.js';
-import { commandIdOf, jobDecider, jobStream, type Job, type JobCommand, type JobEvent, type JobState } from '../domain/job/index.js';
+import { commandIdOf, jobDecider, jobStream, type Job, type JobCommand, type JobEvent, type JobResource, type JobState } from '../domain/job/index.js';
 import { networkDecider, networkStream } from '../domain/network/index.js';
 import { fold } from '../domain/shared/decider.js';
 import { settingsSnapshot } from '../projections/configuration/index.js';
@@ -42,6 +42,14 @@ export interface SagaRunnerOptions {
   readonly onError?: (error: unknown, jobId: string) => void;
 }
 
+/** What opens a job whose stream does not exist yet (its instance's pending work names it). */
+export interface JobOpening {
+  readonly instanceId: string;
+  readonly accountId: string;
+  readonly cmd: string;
+  readonly resource?: JobResource;
+}
+
 const SYSTEM: CommandEnvelope['actor'] = { kind: 'system', component: 'orchestrator' };
 /** Steps one call may take before it yields; a saga never needs this many without waiting. */
 const MAX_STEPS = 50;
@@ -64,7 +72,7 @@ export class SagaRunner {
   }
 
   /** Moves the job as far as it can go now. `instanceId` opens the job if its stream does not exist yet. */
-  advance(jobId: string, open?: { instanceId: string; accountId: string; cmd: string }): Promise<JobState> {
+  advance(jobId: string, open?: JobOpening): Promise<JobState> {
     const previous = this.locks.get(jobId) ?? Promise.resolve();
     const run = previous.then(() => this.run(jobId, open)).catch((error: unknown) => {
       this.options.onError?.(error, jobId);
@@ -90,12 +98,12 @@ export class SagaRunner {
     while (this.locks.size > 0) await Promise.allSettled([...this.locks.values()]);
   }
 
-  private async run(jobId: string, open?: { instanceId: string; accountId: string; cmd: string }): Promise<JobState> {
+  private async run(jobId: string, open?: JobOpening): Promise<JobState> {
     for (let steps = 0; steps < MAX_STEPS && !this.stopped; steps++) {
       let job = await this.loadJob(jobId);
       if (!job.exists) {
         if (!open) return job;
-        job = await this.job(jobId, { type: 'OpenJob', jobId, cmd: open.cmd, instanceId: open.instanceId, accountId: open.accountId, at: this.now() });
+        job = await this.job(jobId, { type: 'OpenJob', jobId, cmd: open.cmd, instanceId: open.instanceId, accountId: open.accountId, at: this.now(), ...(open.resource ? { resource: open.resource } : {}) });
         if (!job.exists) return job;
       }
       if (job.status !== 'PENDING') return job;

@@ -33,7 +33,7 @@ export interface NicClaim {
 
 /** What a job acts on (API.md's `AsyncJob.resourceType` and `resourceId`). */
 export interface JobResource {
-  readonly type: 'VirtualMachine';
+  readonly type: 'VirtualMachine' | 'VMSnapshot';
   readonly id: string;
 }
 
