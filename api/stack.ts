@@ -14,6 +14,7 @@ import { listHosts, type HostNode } from '../projections/infrastructure/index.js
 import { ReadModel } from '../projections/read-model.js';
 import { instancesOnHost } from '../projections/instances/queries.js';
 import { domainSpec } from '../sagas/workflows/domain-spec.js';
+import { recordHostCapabilities } from '../sagas/host-capabilities.js';
 import type { OperationTimeouts } from '../sagas/workflows/workflow.js';
 import { Orchestrator } from '../sagas/orchestrator.js';
 import { LeaseManager } from '../sagas/leases.js';
@@ -109,6 +110,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       failOn: host.simulator?.failOn ?? [],
     });
     restoreDomains(readModel, host.id, (spec) => driver.adoptDomain(spec));
+    // Recorded here rather than left to the first heartbeat: a simulated host's capabilities are
+    // known at once, and a timer must not append to the log at a moment nobody chose.
+    await recordHostCapabilities({ commander, readModel: () => readModel.db, clock: options.clock }, host.id, (await driver.hostInfo()).capabilities);
     agents.push(
       await startAgent({
         bus: options.bus,

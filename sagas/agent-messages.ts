@@ -1,6 +1,7 @@
 // What comes back from the agents: replies to commands (appended to their job, then acked, so a
 // redelivered reply is recognised by its message id) and out-of-band power reports (CloudStack's
-// power-state sync), which move instances that stopped or started by themselves.
+// power-state sync), which move instances that stopped or started by themselves, and heartbeats, which
+// keep hosts alive and record what they can do.
 import type { Database } from 'better-sqlite3';
 import { v5 as uuidv5 } from 'uuid';
 import type { Bus, Consumer, Delivery } from '../adapters/bus/port.js';
@@ -13,6 +14,7 @@ import { hostDecider, hostStream } from '../domain/host/index.js';
 import { instanceDecider, instanceStream, type InstanceEvent, type PowerState } from '../domain/instance/index.js';
 import { jobDecider, jobIdOfCommand, jobStream } from '../domain/job/index.js';
 import { instanceIdByInstanceName } from '../projections/instances/queries.js';
+import { recordHostCapabilities } from './host-capabilities.js';
 import type { SagaRunner } from './runner.js';
 
 export interface AgentMessageOptions {
@@ -89,6 +91,7 @@ async function onReport(options: AgentMessageOptions, delivery: Delivery): Promi
   if (!parsed.ok) return deadLetter(options, delivery, parsed.reason);
   const report = parsed.value;
   if (report.type === 'HostHeartbeat') {
+    await recordHostCapabilities(options, report.hostId, report.capabilities);
     await options.onHeartbeat(report.hostId);
     await delivery.ack();
     return;

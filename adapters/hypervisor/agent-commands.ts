@@ -12,27 +12,34 @@ import { DriverError, type HypervisorDriver } from './driver.js';
 import type { CommandVerifier } from './command-signing.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { parseAgentCommand } from './parse-command.js';
-import { ORCHESTRATOR_REPLIES, agentQueue, toBusMessage, type AgentCommand, type AgentReply, type PowerState } from './protocol.js';
+import { ORCHESTRATOR_REPLIES, agentQueue, toBusMessage, type AgentCommand, type AgentReply } from './protocol.js';
 
 /** The reply's message id: the same for every run of one command, so redeliveries dedupe downstream. */
 export function replyMessageId(commandId: string): string {
   return uuidv5(`agent-reply|${commandId}`, EVENT_ID_NAMESPACE);
 }
 
+/** What a command that succeeded tells its reply: the power state, and a snapshot it took. */
+type Executed = Pick<AgentReply, 'powerState' | 'snapshot'>;
+
 /**
  * What each command type does on the host. A handler table over every command type (see
  * `domain/agent-protocol/handlers.ts`): a command type the agent does not carry out does not compile.
  */
-const EXECUTE: AgentCommandHandlers<Promise<PowerState>, [HypervisorDriver]> = {
-  StartDomain: (command, driver) => driver.startDomain(command.domain),
-  StopDomain: (command, driver) => driver.stopDomain(command, { forced: command.forced, timeoutMs: command.timeoutMs }),
-  RebootDomain: (command, driver) => driver.rebootDomain(command, { forced: command.forced }),
-  MigrateDomain: (command, driver) => driver.migrateDomain(command, command.targetHostId),
+const EXECUTE: AgentCommandHandlers<Promise<Executed>, [HypervisorDriver]> = {
+  StartDomain: async (command, driver) => ({ powerState: await driver.startDomain(command.domain) }),
+  StopDomain: async (command, driver) => ({ powerState: await driver.stopDomain(command, { forced: command.forced, timeoutMs: command.timeoutMs }) }),
+  RebootDomain: async (command, driver) => ({ powerState: await driver.rebootDomain(command, { forced: command.forced }) }),
+  MigrateDomain: async (command, driver) => ({ powerState: await driver.migrateDomain(command, command.targetHostId) }),
   DestroyDomain: async (command, driver) => {
     await driver.destroyDomain(command, command.volumes);
-    return 'missing';
+    return { powerState: 'missing' };
   },
-  ScaleDomain: (command, driver) => driver.scaleDomain(command, command.cpuNumber, command.cpuSpeed, command.memory),
+  ScaleDomain: async (command, driver) => ({ powerState: await driver.scaleDomain(command, command.cpuNumber, command.cpuSpeed, command.memory) }),
+  CreateDomainSnapshot: (command, driver) =>
+    driver.createDomainSnapshot(command, command.snapshotName, { kind: command.kind, quiesce: command.quiesce, description: command.description }),
+  RevertDomainSnapshot: async (command, driver) => ({ powerState: await driver.revertDomainSnapshot(command, command.snapshotName, command.kind) }),
+  DeleteDomainSnapshot: async (command, driver) => ({ powerState: await driver.deleteDomainSnapshot(command, command.snapshotName) }),
 };
 
 type ReplyBase = Pick<AgentReply, 'type' | 'commandId' | 'hostId' | 'command'>;
@@ -71,8 +78,8 @@ async function failedReply(base: ReplyBase, driver: HypervisorDriver, name: stri
 async function carryOut(hostId: string, command: AgentCommand, driver: HypervisorDriver): Promise<AgentReply> {
   const base: ReplyBase = { type: 'AgentReply', commandId: command.commandId, hostId, command: command.type };
   try {
-    const powerState = await handleAgentCommand(EXECUTE, command, driver);
-    return { ...base, outcome: 'succeeded', powerState };
+    const { powerState, snapshot } = await handleAgentCommand(EXECUTE, command, driver);
+    return { ...base, outcome: 'succeeded', powerState, ...(snapshot === undefined ? {} : { snapshot }) };
   } catch (error) {
     return failedReply(base, driver, commandInstanceName(command), describeFailure(error));
   }

@@ -85,7 +85,15 @@ export function watchHost(hostId: string, driver: HypervisorDriver, reports: Rep
   const stopHeartbeats = every(options.heartbeatIntervalMs, () =>
     reports.publish(hostId, 'sending a heartbeat', async () => {
       const info = await driver.hostInfo();
-      return { type: 'HostHeartbeat', hostId, at: clock().toISOString(), cpuNumber: info.cpuNumber, cpuSpeed: info.cpuSpeed, memory: info.memory };
+      return {
+        type: 'HostHeartbeat',
+        hostId,
+        at: clock().toISOString(),
+        cpuNumber: info.cpuNumber,
+        cpuSpeed: info.cpuSpeed,
+        memory: info.memory,
+        capabilities: info.capabilities,
+      };
     }),
   );
   const stopSyncs = every(options.powerSyncIntervalMs, () =>

@@ -1,14 +1,20 @@
 // The hypervisor driver port: what an agent needs from one host. Implemented by the in-memory
 // simulator and by libvirt over SSH; both pass `conformance.ts`. Every operation is idempotent in the
 // state it leads to, because a command redelivered after an agent crash runs again.
-import type { AgentCommandType, DomainSpec, PowerState, VolumeSpec } from './protocol.js';
+import type { AgentCommandType, DomainSnapshotInfo, DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeSpec } from './protocol.js';
 
-export interface HostInfo {
+/** What the host has to run domains on. */
+export interface HostResources {
   readonly cpuNumber: number;
   /** MHz per core. */
   readonly cpuSpeed: number;
   /** MiB. */
   readonly memory: number;
+}
+
+export interface HostInfo extends HostResources {
+  /** What the host can do beyond running domains (the heartbeat carries it to the orchestrator). */
+  readonly capabilities: readonly HostCapability[];
 }
 
 /** A defined domain is either on or off; `missing` only describes a name the host does not know. */
@@ -42,6 +48,19 @@ export interface RebootOptions {
   readonly forced: boolean;
 }
 
+export interface SnapshotOptions {
+  readonly kind: VmSnapshotKind;
+  /** Freeze the guest's file systems (through its agent) while the snapshot is taken. */
+  readonly quiesce: boolean;
+  readonly description: string | null;
+}
+
+/** A succeeded snapshot: the domain's power state afterwards and the snapshot, with its size. */
+export interface SnapshotTaken {
+  readonly powerState: PowerState;
+  readonly snapshot: DomainSnapshotInfo;
+}
+
 export interface PowerStateChange {
   readonly instanceName: string;
   readonly powerState: PowerState;
@@ -69,6 +88,8 @@ export const DRIVER_ERROR_CODES = [
   'REMOTE_COMMAND_FAILED',
   /** The command names something that is not its instance's: a domain or disk of another, or not of vmledger. */
   'NOT_OWNED',
+  /** The host cannot do what is asked (a capability it lacks), so nothing was tried. */
+  'UNSUPPORTED',
 ] as const;
 export type DriverErrorCode = (typeof DRIVER_ERROR_CODES)[number];
 
@@ -111,13 +132,13 @@ interface CommandOperations {
   RebootDomain: (domain: DomainRef, options: RebootOptions) => Promise<PowerState>;
   /**
    * Live migration; afterwards the domain runs on the target and is gone from this host. Repeating a
-   * finished migration succeeds. Resolves the domain's state on the target (`running`).
+   * finished migration succeeds. The domain's snapshots go with it. Resolves the domain's state on the target (`running`).
    * @throws DriverError NOT_RUNNING, NOT_FOUND (domain or target host), INSUFFICIENT_CAPACITY (target).
    */
   MigrateDomain: (domain: DomainRef, targetHostId: string) => Promise<PowerState>;
   /**
-   * Destroys and undefines the domain and removes the disks of those of `volumes` its record lists;
-   * whatever is already gone is success. A domain the host does not know has no disks to remove here.
+   * Destroys and undefines the domain with its snapshots and removes the disks of those of `volumes`
+   * its record lists; whatever is already gone is success. A domain the host does not know has no disks to remove here.
    */
   DestroyDomain: (domain: DomainRef, volumes: readonly VolumeSpec[]) => Promise<void>;
   /**
@@ -125,6 +146,27 @@ interface CommandOperations {
    * @throws DriverError NOT_FOUND, INSUFFICIENT_CAPACITY (a running domain that would not fit).
    */
   ScaleDomain: (domain: DomainRef, cpuNumber: number, cpuSpeed: number, memory: number) => Promise<PowerState>;
+  /**
+   * Takes an internal snapshot named `snapshotName` of the domain, which becomes its current one (a child
+   * of the previous current). DiskAndMemory only of a running domain; Disk of a stopped one, and of a
+   * running one only where the host has `snapshot.disk.running`. A snapshot of that name that exists
+   * already is success (a redelivered command), with its size.
+   * @throws DriverError NOT_FOUND (domain), NOT_RUNNING (DiskAndMemory of a stopped domain),
+   * UNSUPPORTED (a Disk snapshot of a running domain on a host without `snapshot.disk.running`),
+   * REMOTE_COMMAND_FAILED (what the host refused).
+   */
+  CreateDomainSnapshot: (domain: DomainRef, snapshotName: string, options: SnapshotOptions) => Promise<SnapshotTaken>;
+  /**
+   * Reverts the domain's disks (and memory) to the snapshot, which becomes current. Resolves the power
+   * state it ends in: `running` for DiskAndMemory, `stopped` for Disk.
+   * @throws DriverError NOT_FOUND (domain or snapshot).
+   */
+  RevertDomainSnapshot: (domain: DomainRef, snapshotName: string, kind: VmSnapshotKind) => Promise<PowerState>;
+  /**
+   * Deletes the snapshot; its children become its parent's, and when it was current its parent becomes
+   * current. A snapshot (or domain) that is gone already is success. Resolves the domain's power state.
+   */
+  DeleteDomainSnapshot: (domain: DomainRef, snapshotName: string) => Promise<PowerState>;
 }
 
 /** `StartDomain` is carried out by `startDomain`, and so on: one operation per command type. */

@@ -2,6 +2,7 @@
 // the agent protocol. Each names the field it refuses by its path, so a dead-lettered or failed
 // message says what was wrong with it.
 import type { JsonValue } from '../eventstore/port.js';
+import { CONTROL_CHARACTER } from '../../domain/config/validation.js';
 
 export type JsonObject = { readonly [key: string]: JsonValue };
 
@@ -38,6 +39,22 @@ export function textOrNull(value: JsonValue | undefined, path: string): string |
 export function anyText(value: JsonValue | undefined, path: string): string {
   if (typeof value !== 'string') throw new Malformed(`${path} must be a string`);
   return value;
+}
+
+/**
+ * Free text a command carries to a host (a description): bounded, possibly empty, and without the
+ * control characters the API refuses, since it reaches a host's command line and its logs.
+ */
+export function plainText(value: JsonValue | undefined, path: string, maxLength: number): string {
+  if (typeof value !== 'string') throw new Malformed(`${path} must be a string`);
+  if (value.length > maxLength) throw new Malformed(`${path} must be at most ${maxLength} characters, has ${value.length}`);
+  const found = CONTROL_CHARACTER.exec(value);
+  if (found !== null) throw new Malformed(`${path} must not contain control characters (found U+${found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at position ${found.index})`);
+  return value;
+}
+
+export function plainTextOrNull(value: JsonValue | undefined, path: string, maxLength: number): string | null {
+  return value === null ? null : plainText(value, path, maxLength);
 }
 
 export function integer(value: JsonValue | undefined, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -11,12 +11,13 @@ import {
   type AgentCommandType,
   type DomainSpec,
   type NicSpec,
+  type VmSnapshotKind,
   type VolumeSpec,
 } from '../../domain/agent-protocol/index.js';
 import { isIP } from 'node:net';
 import { normalizeMac } from '../../domain/network/addressing.js';
-import { INSTANCE_NAME, UUID, UUID_SOURCE, instanceIdInName } from '../../domain/shared/instance-name.js';
-import { Malformed, array, flag, integer, integerOrNull, isObject, matching, object, oneOf, type JsonObject } from './json-fields.js';
+import { INSTANCE_NAME, MAX_VM_SNAPSHOT_NAME, UUID, UUID_SOURCE, VM_SNAPSHOT_NAME, instanceIdInName, instanceNameOfVmSnapshot } from '../../domain/shared/instance-name.js';
+import { Malformed, array, flag, integer, integerOrNull, isObject, matching, object, oneOf, plainTextOrNull, type JsonObject } from './json-fields.js';
 
 /** What a command that could not be read still says about itself: enough to address a reply. */
 export interface CommandEnvelope {
@@ -50,6 +51,9 @@ export const MAX_CPU_SPEED = 1_000_000;
 export const MAX_MEMORY = 16 * 1024 * 1024;
 /** Bytes: 1 PiB. */
 export const MAX_VOLUME_SIZE = 2 ** 50;
+/** CloudStack's vsDescription limit. */
+export const MAX_SNAPSHOT_DESCRIPTION = 255;
+const SNAPSHOT_KINDS: readonly VmSnapshotKind[] = ['Disk', 'DiskAndMemory'];
 
 const uuid = (value: JsonValue | undefined, path: string): string => matching(value, path, UUID, 'a lower-case UUID');
 const uuidOrNull = (value: JsonValue | undefined, path: string): string | null => (value === null ? null : uuid(value, path));
@@ -137,6 +141,21 @@ function target(body: JsonObject): { instanceId: string; instanceName: string } 
   return { instanceId, instanceName: instanceName(body['instanceName'], 'instanceName', instanceId) };
 }
 
+/** A VM snapshot's host-side name, which must be one of the command's own instance (vmSnapshotName). */
+function snapshotName(value: JsonValue | undefined, instanceName: string): string {
+  // Bounded before the pattern runs, so a huge value costs nothing.
+  if (typeof value === 'string' && value.length > MAX_VM_SNAPSHOT_NAME) throw new Malformed(`snapshotName must be at most ${MAX_VM_SNAPSHOT_NAME} characters, has ${value.length}`);
+  const name = matching(value, 'snapshotName', VM_SNAPSHOT_NAME, 'a VM snapshot name <instance name>_VS_<yyyyMMddHHmmss>');
+  if (instanceNameOfVmSnapshot(name) !== instanceName) throw new Malformed(`snapshotName ${name} is not a snapshot of ${instanceName}`);
+  return name;
+}
+
+/** The domain and snapshot a snapshot command names. */
+function snapshotTarget(body: JsonObject): { instanceId: string; instanceName: string; snapshotName: string } {
+  const domain = target(body);
+  return { ...domain, snapshotName: snapshotName(body['snapshotName'], domain.instanceName) };
+}
+
 /** What every command has, read before its type's own fields. */
 type Base<K extends AgentCommandType> = { readonly type: K; readonly commandId: string; readonly hostId: string };
 
@@ -156,6 +175,15 @@ const READERS: { readonly [K in AgentCommandType]: (base: Base<K>, body: JsonObj
   MigrateDomain: (base, body) => ({ ...base, ...target(body), targetHostId: uuid(body['targetHostId'], 'targetHostId') }),
   DestroyDomain: (base, body) => ({ ...base, ...target(body), volumes: volumes(body['volumes'], 'volumes') }),
   ScaleDomain: (base, body) => ({ ...base, ...target(body), ...resources(body, '') }),
+  CreateDomainSnapshot: (base, body) => ({
+    ...base,
+    ...snapshotTarget(body),
+    kind: oneOf(body['kind'], 'kind', SNAPSHOT_KINDS),
+    quiesce: flag(body['quiesce'], 'quiesce'),
+    description: plainTextOrNull(body['description'], 'description', MAX_SNAPSHOT_DESCRIPTION),
+  }),
+  RevertDomainSnapshot: (base, body) => ({ ...base, ...snapshotTarget(body), kind: oneOf(body['kind'], 'kind', SNAPSHOT_KINDS) }),
+  DeleteDomainSnapshot: (base, body) => ({ ...base, ...snapshotTarget(body) }),
 };
 
 // Generic in K, so the reader and the base it is given are of one command type without a cast.

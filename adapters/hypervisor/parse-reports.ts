@@ -4,7 +4,18 @@
 // not fit is refused with the reason: the orchestrator dead-letters it (it cannot get better).
 import type { BusMessage } from '../bus/port.js';
 import type { JsonValue } from '../eventstore/port.js';
-import { isAgentCommandType, type AgentReply, type AgentReplyError, type AgentReport, type HostHeartbeat, type PowerState, type PowerStateReport } from '../../domain/agent-protocol/index.js';
+import {
+  isAgentCommandType,
+  isHostCapability,
+  type AgentReply,
+  type AgentReplyError,
+  type AgentReport,
+  type DomainSnapshotInfo,
+  type HostCapability,
+  type HostHeartbeat,
+  type PowerState,
+  type PowerStateReport,
+} from '../../domain/agent-protocol/index.js';
 import { Malformed, anyText, array, integer, isObject, object, oneOf, text, timestamp, type JsonObject } from './json-fields.js';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
@@ -31,6 +42,11 @@ function replyError(value: JsonValue | undefined): AgentReplyError {
   return o['detail'] === undefined ? { message } : { message, detail: anyText(o['detail'], 'error.detail') };
 }
 
+function snapshotInfo(value: JsonValue | undefined): DomainSnapshotInfo {
+  const o = object(value, 'snapshot');
+  return { name: text(o['name'], 'snapshot.name'), sizeBytes: integer(o['sizeBytes'], 'snapshot.sizeBytes', 0) };
+}
+
 export function parseAgentReply(message: BusMessage): Parsed<AgentReply> {
   return parse(message, 'AgentReply', (body) => {
     const command = body['command'];
@@ -43,7 +59,11 @@ export function parseAgentReply(message: BusMessage): Parsed<AgentReply> {
       outcome: oneOf(body['outcome'], 'outcome', OUTCOMES),
       powerState: oneOf(body['powerState'], 'powerState', POWER_STATES),
     };
-    return body['error'] === undefined ? reply : { ...reply, error: replyError(body['error']) };
+    return {
+      ...reply,
+      ...(body['error'] === undefined ? {} : { error: replyError(body['error']) }),
+      ...(body['snapshot'] === undefined ? {} : { snapshot: snapshotInfo(body['snapshot']) }),
+    };
   });
 }
 
@@ -70,7 +90,22 @@ export function parseHeartbeat(message: BusMessage): Parsed<HostHeartbeat> {
     cpuNumber: integer(body['cpuNumber'], 'cpuNumber', 0),
     cpuSpeed: integer(body['cpuSpeed'], 'cpuSpeed', 0),
     memory: integer(body['memory'], 'memory', 0),
+    capabilities: capabilities(body['capabilities']),
   }));
+}
+
+/** More than the protocol will ever name: a longer list is not a heartbeat an agent sends. */
+const MAX_CAPABILITIES = 64;
+
+/**
+ * The capabilities a heartbeat lists. One this orchestrator does not know is left out rather than
+ * refusing the heartbeat, so a newer agent keeps reporting to an older orchestrator; an agent older
+ * than capabilities sends none, and its host can do none of them as far as the orchestrator knows.
+ */
+function capabilities(value: JsonValue | undefined): HostCapability[] {
+  if (value === undefined) return [];
+  const listed = array(value, 'capabilities', MAX_CAPABILITIES).map((item, i) => text(item, `capabilities[${i}]`));
+  return [...new Set(listed.filter(isHostCapability))];
 }
 
 // One parser per report type: a report type added to the protocol does not compile without its own.

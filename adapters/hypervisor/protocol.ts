@@ -10,11 +10,14 @@ export type {
   AgentCommandType,
   AgentReply,
   AgentReport,
+  DomainSnapshotInfo,
   DomainSpec,
+  HostCapability,
   HostHeartbeat,
   NicSpec,
   PowerState,
   PowerStateReport,
+  VmSnapshotKind,
   VolumeSpec,
 } from '../../domain/agent-protocol/index.js';
 

@@ -34,6 +34,9 @@ const COMMAND_TYPES: { readonly [K in AgentCommandType]: true } = {
   MigrateDomain: true,
   DestroyDomain: true,
   ScaleDomain: true,
+  CreateDomainSnapshot: true,
+  RevertDomainSnapshot: true,
+  DeleteDomainSnapshot: true,
 };
 
 export function isAgentCommandType(value: unknown): value is AgentCommandType {

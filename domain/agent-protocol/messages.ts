@@ -90,7 +90,49 @@ export interface ScaleDomain extends DomainCommandBase {
   readonly memory: number;
 }
 
-export type AgentCommand = StartDomain | StopDomain | RebootDomain | MigrateDomain | DestroyDomain | ScaleDomain;
+/**
+ * CloudStack's VM snapshot types: `Disk` holds the disks only, `DiskAndMemory` the running guest's
+ * memory as well (so reverting to it leaves the instance running, reverting to a disk one leaves it stopped).
+ */
+export type VmSnapshotKind = 'Disk' | 'DiskAndMemory';
+
+/**
+ * Takes a snapshot of the domain on the host under `snapshotName`, the host-side name the
+ * orchestrator makes as CloudStack does (`<instanceName>_VS_<yyyyMMddHHmmss>`). A snapshot of that
+ * name that exists already is success, so a redelivered command does not take a second one.
+ */
+export interface CreateDomainSnapshot extends DomainCommandBase {
+  readonly type: 'CreateDomainSnapshot';
+  readonly snapshotName: string;
+  readonly kind: VmSnapshotKind;
+  /** Ask the guest agent to flush and freeze its file systems first. */
+  readonly quiesce: boolean;
+  readonly description: string | null;
+}
+
+/** Reverts the domain to the snapshot; `kind` says the power state it ends in (see VmSnapshotKind). */
+export interface RevertDomainSnapshot extends DomainCommandBase {
+  readonly type: 'RevertDomainSnapshot';
+  readonly snapshotName: string;
+  readonly kind: VmSnapshotKind;
+}
+
+/** Deletes the snapshot, keeping its children (re-parented to its parent); a missing one is success. */
+export interface DeleteDomainSnapshot extends DomainCommandBase {
+  readonly type: 'DeleteDomainSnapshot';
+  readonly snapshotName: string;
+}
+
+export type AgentCommand =
+  | StartDomain
+  | StopDomain
+  | RebootDomain
+  | MigrateDomain
+  | DestroyDomain
+  | ScaleDomain
+  | CreateDomainSnapshot
+  | RevertDomainSnapshot
+  | DeleteDomainSnapshot;
 
 export type AgentCommandType = AgentCommand['type'];
 
@@ -106,6 +148,13 @@ type WithoutCommandId<C> = C extends AgentCommand ? Omit<C, 'commandId'> : never
 
 export type AgentReplyError = { readonly message: string; readonly detail?: string };
 
+/** A snapshot the host holds, as a succeeded CreateDomainSnapshot reports it. */
+export interface DomainSnapshotInfo {
+  readonly name: string;
+  /** Bytes the snapshot takes on primary storage: the size CloudStack's VMSNAPSHOT.ON_PRIMARY usage carries. */
+  readonly sizeBytes: number;
+}
+
 export interface AgentReply {
   readonly type: 'AgentReply';
   readonly commandId: string;
@@ -116,6 +165,8 @@ export interface AgentReply {
   readonly powerState: PowerState;
   /** For failures: what went wrong, with the remote command's stderr where there was one. */
   readonly error?: AgentReplyError;
+  /** For a succeeded CreateDomainSnapshot: the snapshot taken (or found, on a redelivery). */
+  readonly snapshot?: DomainSnapshotInfo;
 }
 
 /** Out-of-band power states, sent on every change and periodically (CloudStack's power-state sync). */
@@ -126,6 +177,21 @@ export interface PowerStateReport {
   readonly domains: ReadonlyArray<{ readonly instanceName: string; readonly powerState: PowerState }>;
 }
 
+/**
+ * What a host can do beyond running domains, as its agent finds out. `snapshot.memory`: DiskAndMemory
+ * snapshots of a running domain; `snapshot.disk.stopped` / `snapshot.disk.running`: Disk snapshots of
+ * a stopped / running domain (the latter needs external snapshots that libvirt < 9.7 cannot revert);
+ * `instance.conversion`: the host can convert a foreign instance (virt-v2v).
+ */
+export type HostCapability = 'snapshot.memory' | 'snapshot.disk.stopped' | 'snapshot.disk.running' | 'instance.conversion';
+
+/** Every capability this protocol knows, in one order (the order heartbeats list them in). */
+export const HOST_CAPABILITIES: readonly HostCapability[] = ['snapshot.memory', 'snapshot.disk.stopped', 'snapshot.disk.running', 'instance.conversion'];
+
+export function isHostCapability(value: unknown): value is HostCapability {
+  return HOST_CAPABILITIES.some((capability) => capability === value);
+}
+
 export interface HostHeartbeat {
   readonly type: 'HostHeartbeat';
   readonly hostId: string;
@@ -133,6 +199,7 @@ export interface HostHeartbeat {
   readonly cpuNumber: number;
   readonly cpuSpeed: number;
   readonly memory: number;
+  readonly capabilities: readonly HostCapability[];
 }
 
 export type AgentReport = PowerStateReport | HostHeartbeat;

@@ -23,7 +23,7 @@ export function requireId(value: unknown, field: string): Rejection | undefined 
 // escape starts with ESC, or with the one-character CSI) that make a name look like another on screen or
 // rewrite the screen of the operator who lists it. Every name and text the API takes is held to this.
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 function controlCharacterIn(value: string, field: string, label: string): Rejection | undefined {
   const found = CONTROL_CHARACTER.exec(value);

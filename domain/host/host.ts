@@ -14,6 +14,7 @@ import {
   requireTimestamp,
   sameStrings,
 } from '../config/validation.js';
+import { HOST_CAPABILITIES, isHostCapability, type HostCapability } from '../agent-protocol/index.js';
 import { HYPERVISOR_TYPES, type HypervisorType } from '../zone/zone.js';
 import { capacityShortfall, describeResources, requestedCpu, totalCpu, type ComputeResources } from './capacity.js';
 
@@ -71,6 +72,8 @@ export interface Host {
   readonly reservations: ImmutableMap<string, Reservation>;
   readonly usedCpu: number;
   readonly usedMemory: number;
+  /** What the host's agent last said it can do (its heartbeats); none until it has said so. */
+  readonly capabilities: readonly HostCapability[];
   readonly removed: boolean;
 }
 
@@ -125,9 +128,10 @@ export type HostCommand =
   | { readonly type: 'CompleteHostMaintenance' }
   | { readonly type: 'CancelHostMaintenance' }
   | { readonly type: 'UpdateHostTags'; readonly hostTags: readonly string[] }
+  | { readonly type: 'ReportHostCapabilities'; readonly capabilities: readonly HostCapability[] }
   | { readonly type: 'RemoveHost' };
 
-type HostAddedData = Omit<Host, 'status' | 'resourceState' | 'reservations' | 'usedCpu' | 'usedMemory' | 'removed'>;
+type HostAddedData = Omit<Host, 'status' | 'resourceState' | 'reservations' | 'usedCpu' | 'usedMemory' | 'capabilities' | 'removed'>;
 type HostRef = { readonly hostId: string };
 
 export type HostEvent =
@@ -141,6 +145,7 @@ export type HostEvent =
   | DomainEvent<'HostEnteredMaintenance', HostRef>
   | DomainEvent<'HostMaintenanceCancelled', HostRef>
   | DomainEvent<'HostTagsUpdated', HostRef & { readonly hostTags: readonly string[] }>
+  | DomainEvent<'HostCapabilitiesReported', HostRef & { readonly capabilities: readonly HostCapability[] }>
   | DomainEvent<'HostRemoved', HostRef>;
 
 const MAX_SIMULATOR_DELAY_MS = 3_600_000;
@@ -228,6 +233,20 @@ function decideAddHost(command: AddHostCommand, state: HostAggregateState): read
       },
     },
   ];
+}
+
+/**
+ * The capabilities a heartbeat reports, in the protocol's order without repeats, so that the same set
+ * reported in another order is no change. An unknown one is refused here: the agent's parser has left
+ * out those this version does not know already.
+ */
+function reportedCapabilities(capabilities: readonly HostCapability[]): readonly HostCapability[] | Rejection {
+  if (!Array.isArray(capabilities)) return reject('BAD_USER_INPUT', 'capabilities must be a list', 'capabilities');
+  const unknown: unknown = capabilities.find((capability) => !isHostCapability(capability));
+  if (unknown !== undefined) {
+    return reject('BAD_USER_INPUT', `Unknown host capability ${JSON.stringify(unknown)}; known: ${HOST_CAPABILITIES.join(', ')}`, 'capabilities');
+  }
+  return HOST_CAPABILITIES.filter((capability) => capabilities.includes(capability));
 }
 
 function liveHost(state: HostAggregateState): (Host & { kind: 'host' }) | Rejection {
@@ -324,6 +343,12 @@ export const hostDecider: Decider<HostCommand, HostAggregateState, HostEvent> = 
         if (isRejection(hostTags)) return hostTags;
         return sameStrings(hostTags, host.hostTags) ? [] : [{ type: 'HostTagsUpdated', data: { hostId, hostTags } }];
       }
+      case 'ReportHostCapabilities': {
+        const capabilities = reportedCapabilities(command.capabilities);
+        if (isRejection(capabilities)) return capabilities;
+        // Heartbeats repeat the same list every few seconds: only a change is worth an event.
+        return sameStrings(capabilities, host.capabilities) ? [] : [{ type: 'HostCapabilitiesReported', data: { hostId, capabilities } }];
+      }
       case 'RemoveHost': {
         // CloudStack's deleteHost wants the host in maintenance so no agent command is in flight.
         if (host.resourceState !== 'Maintenance' && host.resourceState !== 'Disabled') {
@@ -346,6 +371,7 @@ export const hostDecider: Decider<HostCommand, HostAggregateState, HostEvent> = 
         reservations: ImmutableMap(),
         usedCpu: 0,
         usedMemory: 0,
+        capabilities: [],
         removed: false,
       };
     }
@@ -384,6 +410,8 @@ export const hostDecider: Decider<HostCommand, HostAggregateState, HostEvent> = 
         return { ...state, resourceState: 'Maintenance' };
       case 'HostTagsUpdated':
         return { ...state, hostTags: event.data.hostTags };
+      case 'HostCapabilitiesReported':
+        return { ...state, capabilities: event.data.capabilities };
       case 'HostRemoved':
         return { ...state, removed: true };
     }

@@ -25,3 +25,23 @@ export const INSTANCE_NAME = new RegExp(`^i-(${UUID_SOURCE})-(${UUID_SOURCE})-(?
 export function instanceIdInName(name: string): string | undefined {
   return INSTANCE_NAME.exec(name)?.[2];
 }
+
+// A VM snapshot's host-side name, as CloudStack makes it: `<instanceName>_VS_<yyyyMMddHHmmss>` (GMT).
+// The orchestrator makes it, the agent refuses any other form: it becomes a libvirt snapshot name and
+// a qcow2 internal snapshot tag, so it must name its own instance and hold nothing a shell could read.
+const VM_SNAPSHOT_TIME_SOURCE = '[0-9]{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]';
+/** The capture group is the instance name. */
+export const VM_SNAPSHOT_NAME = new RegExp(`^(${INSTANCE_NAME.source.slice(1, -1)})_VS_${VM_SNAPSHOT_TIME_SOURCE}$`);
+/** The longest name VM_SNAPSHOT_NAME matches (an instance name of 2+36+1+36+1+64 characters, then 18). */
+export const MAX_VM_SNAPSHOT_NAME = 158;
+
+/** The host-side name of a snapshot of `instanceName` taken at `at`. */
+export function vmSnapshotName(instanceName: string, at: Date): string {
+  const stamp = at.toISOString().slice(0, 19).replace(/[-T:]/g, '');
+  return `${instanceName}_VS_${stamp}`;
+}
+
+/** The instance name inside a VM snapshot's name, or undefined for a name vmledger cannot have made. */
+export function instanceNameOfVmSnapshot(name: string): string | undefined {
+  return name.length <= MAX_VM_SNAPSHOT_NAME ? VM_SNAPSHOT_NAME.exec(name)?.[1] : undefined;
+}

@@ -269,6 +269,7 @@ export function administrationActionEvent(event: AdministrationDomainEvent): Adm
     case 'HostCapacityReserved':
     case 'HostCapacityReleased':
     case 'HostStatusChanged':
+    case 'HostCapabilitiesReported':
     case 'HostDisabled':
     case 'HostEnabled':
     case 'HostMaintenancePrepared':

@@ -26,11 +26,12 @@ interface HostCapacity {
   memoryTotal: number;
   memoryAllocated: number;
   memoryFree: number;
+  capabilities: string[];
 }
 
 async function demoHosts(h: Harness): Promise<HostCapacity[]> {
   const { hosts } = await h.admin.request<{ hosts: { nodes: HostCapacity[] } }>(
-    `query($clusterId: ID) { hosts(clusterId: $clusterId, first: 50) { nodes { id name cpuTotal cpuAllocated cpuFree memoryTotal memoryAllocated memoryFree } } }`,
+    `query($clusterId: ID) { hosts(clusterId: $clusterId, first: 50) { nodes { id name cpuTotal cpuAllocated cpuFree memoryTotal memoryAllocated memoryFree capabilities } } }`,
     { clusterId: h.demo.clusterId },
   );
   return [...hosts.nodes].sort((a, b) => a.name.localeCompare(b.name));
@@ -61,6 +62,8 @@ describe('instance lifecycle over HTTP (USER account)', () => {
       expect(host.memoryAllocated).toBe(0);
       expect(host.cpuFree).toBe(host.cpuTotal);
       expect(host.memoryFree).toBe(host.memoryTotal);
+      // What a simulated host's agent reports it can do: every snapshot kind, no conversion.
+      expect(host.capabilities).toEqual(['snapshot.memory', 'snapshot.disk.stopped', 'snapshot.disk.running']);
     }
 
     // Deploy.

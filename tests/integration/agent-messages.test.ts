@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../adapters/bus/memory-bus.js';
-import { deadLetterQueue, type BusMessage } from '../../adapters/bus/port.js';
+import { deadLetterQueue, type BusMessage, type ConsumeOptions, type Consumer, type Delivery } from '../../adapters/bus/port.js';
 import { systemClock } from '../../adapters/clock/system-clock.js';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import { ORCHESTRATOR_REPLIES, ORCHESTRATOR_REPORTS, toBusMessage, type AgentReply } from '../../adapters/hypervisor/protocol.js';
@@ -17,15 +17,35 @@ import { bootstrapRootAdmin } from '../../api/control-plane/accounts.js';
 import { seedDemo, type DemoZone } from '../../api/control-plane/demo.js';
 import type { Caller, JobView } from '../../api/control-plane/port.js';
 import { startStack, type Stack } from '../../api/stack.js';
+import { hostStream } from '../../domain/host/index.js';
 import { jobDecider, jobStream } from '../../domain/job/index.js';
 import { UnusableAgentMessage } from '../../sagas/agent-messages.js';
+
+/** A memory bus that says which messages its consumers have finished with, so a test can wait for one that changes nothing. */
+class ObservedBus extends MemoryBus {
+  readonly handled = new Set<string>();
+
+  override consume(queue: string, handler: (delivery: Delivery) => Promise<void>, options?: ConsumeOptions): Promise<Consumer> {
+    return super.consume(
+      queue,
+      async (delivery) => {
+        try {
+          await handler(delivery);
+        } finally {
+          this.handled.add(delivery.message.id);
+        }
+      },
+      options,
+    );
+  }
+}
 
 interface World {
   readonly stack: Stack;
   readonly admin: Caller;
   readonly demo: DemoZone;
   readonly store: SqliteEventStore;
-  readonly bus: MemoryBus;
+  readonly bus: ObservedBus;
   /** What reached the queues' dead letters, in order. */
   readonly deadLetters: BusMessage[];
   /** The reasons the orchestrator gave for them. */
@@ -46,7 +66,7 @@ async function world(): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'vmledger-agent-messages-'));
   const store = SqliteEventStore.open(join(dir, 'events.sqlite'), { pollIntervalMs: 10 });
   const secrets = new MemorySecretStore();
-  const bus = new MemoryBus();
+  const bus = new ObservedBus();
   const reasons: string[] = [];
   const stack = await startStack({
     store,
@@ -167,5 +187,57 @@ describe('agent messages the orchestrator cannot use', () => {
     ]);
     expect(await w.store.headPosition()).toBe(head);
     expect(cp.virtualMachine(w.admin, vm.id)?.state).toBe('Running');
+  });
+});
+
+/** What the hosts listing shows a host can do. */
+function capabilitiesIn(w: World, hostId: string): readonly string[] | undefined {
+  const hosts = w.stack.controlPlane.hosts(w.admin, { first: 50 }).nodes as Array<{ id: string; capabilities: readonly string[] }>;
+  return hosts.find((host) => host.id === hostId)?.capabilities;
+}
+
+describe('host capabilities from heartbeats', () => {
+  const heartbeat = (hostId: string, capabilities: readonly string[]): BusMessage =>
+    raw('HostHeartbeat', { type: 'HostHeartbeat', hostId, at: new Date().toISOString(), cpuNumber: 4, cpuSpeed: 2000, memory: 8192, capabilities: [...capabilities] });
+
+  it('records what a host can do on its first heartbeat and again only when it changes', async () => {
+    const w = await world();
+    const cp = w.stack.controlPlane;
+    const kvm = (await cp.addHost(w.admin, { clusterId: w.demo.clusterId, name: 'kvm-caps', driver: 'libvirt', cpuNumber: 4, cpuSpeed: 2000, memory: 8192, url: 'ssh://10.0.0.5', username: 'vmhost', password: 'secret' })) as { id: string };
+    const capabilitiesOf = (id: string) => capabilitiesIn(w, id);
+    const reports = async () => (await w.store.readStream(hostStream(kvm.id))).filter((event) => event.type === 'HostCapabilitiesReported').map((event) => event.data);
+    // A host no agent has spoken for yet can do nothing as far as the orchestrator knows.
+    expect(capabilitiesOf(kvm.id)).toEqual([]);
+
+    // The same list three times (in another order once, with a capability of a newer agent once),
+    // one after another as an agent sends them.
+    const libvirt = ['snapshot.memory', 'snapshot.disk.stopped'];
+    const handled = async (message: BusMessage) => {
+      await w.bus.publish(ORCHESTRATOR_REPORTS, message);
+      await until(`heartbeat ${message.id} handled`, () => (w.bus.handled.has(message.id) ? true : undefined));
+    };
+    await handled(heartbeat(kvm.id, libvirt));
+    await until('the capabilities recorded', () => (capabilitiesOf(kvm.id)?.length === 2 ? true : undefined));
+    const head = await w.store.headPosition();
+    for (const list of [[...libvirt].reverse(), [...libvirt, 'gpu.passthrough'], libvirt]) await handled(heartbeat(kvm.id, list));
+    // A heartbeat of a host this log does not know records nothing either.
+    await handled(heartbeat(randomUUID(), libvirt));
+    expect(await w.store.headPosition()).toBe(head);
+    expect(capabilitiesOf(kvm.id)).toEqual(libvirt);
+    expect(await reports()).toEqual([{ hostId: kvm.id, capabilities: libvirt }]);
+
+    // virt-v2v installed on the host.
+    await handled(heartbeat(kvm.id, [...libvirt, 'instance.conversion']));
+    await until('the new capability recorded', () => (capabilitiesOf(kvm.id)?.length === 3 ? true : undefined));
+    expect(capabilitiesOf(kvm.id)).toEqual([...libvirt, 'instance.conversion']);
+    expect(await reports()).toHaveLength(2);
+    expect(w.deadLetters).toEqual([]);
+  });
+
+  it('records a simulated host\'s capabilities when it is added, so its heartbeats append nothing', async () => {
+    const w = await world();
+    for (const hostId of w.demo.hostIds) {
+      expect(capabilitiesIn(w, hostId)).toEqual(['snapshot.memory', 'snapshot.disk.stopped', 'snapshot.disk.running']);
+    }
   });
 });

@@ -195,7 +195,7 @@ describe('orchestration', () => {
     const statusOf = (id: string) =>
       (w.cp.hosts(w.admin, { first: 50, clusterId: w.demo.clusterId }).nodes as Array<{ id: string; status: string }>).find((h) => h.id === id)?.status;
     const heartbeat = () =>
-      w.bus.publish(ORCHESTRATOR_REPORTS, toBusMessage(randomUUID(), { type: 'HostHeartbeat', hostId: kvm.id, at: clock.now().toISOString(), cpuNumber: 4, cpuSpeed: 2000, memory: 8192 }));
+      w.bus.publish(ORCHESTRATOR_REPORTS, toBusMessage(randomUUID(), { type: 'HostHeartbeat', hostId: kvm.id, at: clock.now().toISOString(), cpuNumber: 4, cpuSpeed: 2000, memory: 8192, capabilities: [] }));
 
     // Heard 20 s ago: within 10 s × 2.5.
     clock.advance(20_000);

@@ -1,7 +1,7 @@
 // DomainSpec + the host's settings → the libvirt domain XML that defines it. Pure: the same inputs give
 // the same document, so redefining a stopped domain from an unchanged spec changes nothing.
 import { v5 as uuidv5 } from 'uuid';
-import type { HostInfo } from '../driver.js';
+import type { HostResources } from '../driver.js';
 import type { DomainSpec, NicSpec, VolumeSpec } from '../protocol.js';
 import type { LibvirtHostConfig } from './config.js';
 import { metadataElement } from './domain-metadata.js';
@@ -47,7 +47,7 @@ export const MEMORY_HEADROOM_FACTOR = 4;
  * see and may touch the whole ceiling, so it is kept to a bounded multiple rather than the host's size.
  * Growing beyond the ceiling needs a stop (a stopped domain is redefined with a new ceiling).
  */
-export function scalingLimits(resources: { readonly cpuNumber: number; readonly memory: number }, host: HostInfo): ScalingLimits {
+export function scalingLimits(resources: { readonly cpuNumber: number; readonly memory: number }, host: HostResources): ScalingLimits {
   return {
     maxVcpus: Math.max(resources.cpuNumber, host.cpuNumber),
     maxMemory: Math.max(resources.memory, Math.min(resources.memory * MEMORY_HEADROOM_FACTOR, host.memory)),
@@ -173,7 +173,7 @@ export interface DomainPlacement {
  * `<storagePath>/<volumeId>.qcow2` unless `placement.diskPaths` names another file for it.
  * @throws DomainSpecError for a spec no domain can be defined from (the message names the field).
  */
-export function buildDomainXml(spec: DomainSpec, config: LibvirtHostConfig, host: HostInfo, placement: DomainPlacement = {}): string {
+export function buildDomainXml(spec: DomainSpec, config: LibvirtHostConfig, host: HostResources, placement: DomainPlacement = {}): string {
   const diskPaths = placement.diskPaths ?? new Map<string, string>();
   if (spec.instanceName === '' || spec.instanceName.includes('/')) {
     throw new DomainSpecError(`instanceName ${JSON.stringify(spec.instanceName)} cannot name a libvirt domain`);

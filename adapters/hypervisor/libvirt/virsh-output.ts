@@ -1,7 +1,7 @@
 // Parsers of virsh's text output (run with LC_ALL=C, so the words are libvirt's English ones). Each
 // refuses output it does not recognise instead of guessing: a misread power state would make the
 // orchestrator believe a running guest stopped.
-import type { DomainPowerState, HostInfo } from '../driver.js';
+import type { DomainPowerState, HostResources } from '../driver.js';
 
 export class VirshOutputError extends Error {
   constructor(what: string, output: string) {
@@ -18,7 +18,7 @@ function field(output: string, label: string, what: string): string {
 }
 
 /** `virsh nodeinfo`: cores, MHz per core, memory in MiB. */
-export function parseNodeInfo(output: string): HostInfo {
+export function parseNodeInfo(output: string): HostResources {
   const cpus = Number(field(output, 'CPU(s)', 'the CPU count'));
   const mhz = /^(\d+) MHz$/.exec(field(output, 'CPU frequency', 'the CPU frequency'));
   const memory = /^(\d+) KiB$/.exec(field(output, 'Memory size', 'the memory size'));

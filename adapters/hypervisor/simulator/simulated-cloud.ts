@@ -10,17 +10,28 @@ import {
   type DomainRef,
   type DomainSummary,
   type HostInfo,
+  type HostResources,
   type HypervisorDriver,
   type PowerStateChange,
   type PowerStateListener,
   type RebootOptions,
+  type SnapshotOptions,
+  type SnapshotTaken,
   type StopOptions,
 } from '../driver.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import type { DomainSpec, PowerState, VolumeSpec } from '../protocol.js';
+import type { DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeSpec } from '../protocol.js';
 import { schedule, sleep } from './timers.js';
 
-export interface SimulatorHostConfig extends HostInfo {
+/**
+ * What a simulated host can do unless told otherwise: every kind of snapshot (a simulated host has no
+ * libvirt to be too old), but no conversion, which needs virt-v2v.
+ */
+export const DEFAULT_SIMULATOR_CAPABILITIES: readonly HostCapability[] = ['snapshot.memory', 'snapshot.disk.stopped', 'snapshot.disk.running'];
+
+export interface SimulatorHostConfig extends HostResources {
+  /** Default DEFAULT_SIMULATOR_CAPABILITIES. */
+  readonly capabilities?: readonly HostCapability[];
   readonly startDelayMs?: number;
   readonly stopDelayMs?: number;
   readonly failOn?: readonly SimulatorOperation[];
@@ -151,6 +162,7 @@ export class SimulatorDriver implements HypervisorDriver {
       cpuNumber: requireCount(config.cpuNumber, 'cpuNumber', 1),
       cpuSpeed: requireCount(config.cpuSpeed, 'cpuSpeed', 1),
       memory: requireCount(config.memory, 'memory', 1),
+      capabilities: [...(config.capabilities ?? DEFAULT_SIMULATOR_CAPABILITIES)],
     };
     this.startDelayMs = requireCount(config.startDelayMs ?? 0, 'startDelayMs', 0);
     this.stopDelayMs = requireCount(config.stopDelayMs ?? 0, 'stopDelayMs', 0);
@@ -207,7 +219,19 @@ export class SimulatorDriver implements HypervisorDriver {
   // ---- the port ----
 
   async hostInfo(): Promise<HostInfo> {
-    return { ...this.info };
+    return { ...this.info, capabilities: [...this.info.capabilities] };
+  }
+
+  async createDomainSnapshot(_domain: DomainRef, _snapshotName: string, _options: SnapshotOptions): Promise<SnapshotTaken> {
+    throw new DriverError('REMOTE_COMMAND_FAILED', 'not implemented yet');
+  }
+
+  async revertDomainSnapshot(_domain: DomainRef, _snapshotName: string, _kind: VmSnapshotKind): Promise<PowerState> {
+    throw new DriverError('REMOTE_COMMAND_FAILED', 'not implemented yet');
+  }
+
+  async deleteDomainSnapshot(_domain: DomainRef, _snapshotName: string): Promise<PowerState> {
+    throw new DriverError('REMOTE_COMMAND_FAILED', 'not implemented yet');
   }
 
   async startDomain(spec: DomainSpec): Promise<PowerState> {

@@ -64,6 +64,8 @@ type Host {
   memoryAllocated: Int!
   memoryFree: Int!
   reservationCount: Int!
+  "What the host's agent reports it can do: snapshot.memory, snapshot.disk.stopped, snapshot.disk.running, instance.conversion; empty until it has reported."
+  capabilities: [String!]!
   removed: Boolean!
   created: DateTime!
 }

@@ -8,7 +8,7 @@ import { canonicalTime } from '../../sql.js';
 
 export const hostProjection: Projection = {
   name: 'infra_host',
-  version: 1,
+  version: 2,
   schema: `
     CREATE TABLE infra_host (
       id                TEXT PRIMARY KEY,
@@ -29,6 +29,7 @@ export const hostProjection: Projection = {
       used_cpu          INTEGER NOT NULL DEFAULT 0,
       used_memory       INTEGER NOT NULL DEFAULT 0,
       reservation_count INTEGER NOT NULL DEFAULT 0,
+      capabilities      TEXT NOT NULL DEFAULT '[]',
       removed           INTEGER NOT NULL DEFAULT 0,
       created           TEXT NOT NULL
     );
@@ -105,6 +106,9 @@ export const hostProjection: Projection = {
         return setResourceState(db, event.data.hostId, 'Maintenance');
       case 'HostTagsUpdated':
         db.run('UPDATE infra_host SET host_tags = ? WHERE id = ?', JSON.stringify(event.data.hostTags), event.data.hostId);
+        return;
+      case 'HostCapabilitiesReported':
+        db.run('UPDATE infra_host SET capabilities = ? WHERE id = ?', JSON.stringify(event.data.capabilities), event.data.hostId);
         return;
       case 'HostRemoved':
         db.run('UPDATE infra_host SET removed = 1 WHERE id = ?', event.data.hostId);

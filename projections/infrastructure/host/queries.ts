@@ -1,9 +1,10 @@
 import type { Database } from 'better-sqlite3';
+import type { HostCapability } from '../../../domain/agent-protocol/index.js';
 import type { HostStatus } from '../../../domain/host/index.js';
 import type { Connection, PageRequest } from '../../pagination.js';
 import { byCreated, listPage, where } from '../../listing.js';
 import { prepared } from '../../sql.js';
-import { hostNode, type HostNode, type HostRow } from './rows.js';
+import { capabilityList, hostNode, type HostNode, type HostRow } from './rows.js';
 
 export interface ListHostsArgs extends PageRequest {
   readonly zoneId?: string | null;
@@ -26,6 +27,15 @@ export function listHosts(db: Database, args: ListHostsArgs = {}): Connection<Ho
 export function getHost(db: Database, id: string, options: { readonly includeRemoved?: boolean } = {}): HostNode | undefined {
   const row = prepared(db, 'SELECT * FROM infra_host WHERE id = ?').get(id) as HostRow | undefined;
   return row && (options.includeRemoved || row.removed === 0) ? hostNode(row) : undefined;
+}
+
+/**
+ * What the host's agent last reported it can do (e.g. `snapshot.memory`); none for a host not heard
+ * of yet, and for an unknown or removed one.
+ */
+export function hostCapabilities(db: Database, hostId: string): readonly HostCapability[] {
+  const row = prepared(db, 'SELECT capabilities FROM infra_host WHERE id = ? AND removed = 0').get(hostId) as { capabilities: string } | undefined;
+  return row === undefined ? [] : capabilityList(row.capabilities);
 }
 
 export interface HostReservationNode {

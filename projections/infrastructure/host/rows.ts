@@ -1,3 +1,4 @@
+import { isHostCapability, type HostCapability } from '../../../domain/agent-protocol/index.js';
 import {
   hostState,
   totalCpu,
@@ -29,6 +30,8 @@ export interface HostRow {
   used_cpu: number;
   used_memory: number;
   reservation_count: number;
+  /** JSON list, in the protocol's order. */
+  capabilities: string;
   removed: 0 | 1;
   created: string;
 }
@@ -59,6 +62,8 @@ export interface HostNode {
   readonly memoryAllocated: number;
   readonly memoryFree: number;
   readonly reservationCount: number;
+  /** What the host's agent last reported it can do. */
+  readonly capabilities: HostCapability[];
   readonly removed: boolean;
   readonly created: string;
 }
@@ -89,7 +94,13 @@ export function hostNode(row: HostRow): HostNode {
     memoryAllocated: row.used_memory,
     memoryFree: row.memory - row.used_memory,
     reservationCount: row.reservation_count,
+    capabilities: capabilityList(row.capabilities),
     removed: row.removed === 1,
     created: row.created,
   };
+}
+
+/** The stored capability list; only the events' (checked) capabilities are ever stored. */
+export function capabilityList(json: string): HostCapability[] {
+  return stringList(json).filter(isHostCapability);
 }

@@ -444,12 +444,13 @@ describe('agent: reports', () => {
     });
   });
 
-  it('sends heartbeats with the host resources and a full power-state sync, every interval and at once on start', async () => {
-    const h = await open({ agent: { heartbeatIntervalMs: 20, powerSyncIntervalMs: 25 } });
+  it('sends heartbeats with the host resources and capabilities and a full power-state sync, every interval and at once on start', async () => {
+    const capabilities = ['snapshot.memory', 'instance.conversion'] as const;
+    const h = await open({ agent: { heartbeatIntervalMs: 20, powerSyncIntervalMs: 25 }, h1: { capabilities } });
     const spec = domain();
     await h.h2.startDomain(spec);
     await waitFor(() => heartbeats(h).filter((b) => b.hostId === H1).length >= 3, 2_000, 'three heartbeats of h1');
-    expect(heartbeats(h).find((b) => b.hostId === H1)).toEqual({ type: 'HostHeartbeat', hostId: H1, at: NOW.toISOString(), ...HOST });
+    expect(heartbeats(h).find((b) => b.hostId === H1)).toEqual({ type: 'HostHeartbeat', hostId: H1, at: NOW.toISOString(), ...HOST, capabilities });
     expect(heartbeats(h).some((b) => b.hostId === H2)).toBe(true);
     await waitFor(
       () => powerReports(h).some((r) => r.hostId === H2 && r.domains.some((d) => d.instanceName === spec.instanceName)),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BusMessage } from '../../../adapters/bus/port.js';
-import { MAX_NICS, MAX_TIMEOUT_MS, MAX_VOLUMES, parseAgentCommand } from '../../../adapters/hypervisor/parse-command.js';
+import { MAX_NICS, MAX_SNAPSHOT_DESCRIPTION, MAX_TIMEOUT_MS, MAX_VOLUMES, parseAgentCommand } from '../../../adapters/hypervisor/parse-command.js';
 import { toBusMessage, type AgentCommand } from '../../../adapters/hypervisor/protocol.js';
+import { vmSnapshotName } from '../../../domain/shared/instance-name.js';
 
 const ACCOUNT = '0b6e1c3a-5d7f-4a29-8c1e-2f3a4b5c6d7e';
 const VM = '4f2d8a61-93c7-4e0b-a5d2-6c1b7e9f3a08';
@@ -13,6 +14,8 @@ const data = { ...volume, volumeId: 'b1c2d3e4-f5a6-4b7c-9d8e-0f1a2b3c4d5e', type
 const nic = { nicId: 'c2d3e4f5-a6b7-4c8d-8e9f-1a2b3c4d5e6f', networkId: 'd3e4f5a6-b7c8-4d9e-9f0a-2b3c4d5e6f7a', mac: '02:00:00:00:00:01', ip: '10.1.0.5', vlan: 200, deviceId: 0 } as const;
 const base = { commandId: `${VM}.0`, hostId: HOST };
 const target = { instanceId: VM, instanceName: NAME };
+const SNAPSHOT = `${NAME}_VS_20261121080000`;
+const snapshot = { ...base, ...target, snapshotName: SNAPSHOT };
 
 const valid: AgentCommand[] = [
   {
@@ -25,6 +28,9 @@ const valid: AgentCommand[] = [
   { ...base, ...target, type: 'MigrateDomain', targetHostId: '7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f' },
   { ...base, ...target, commandId: `expunge-${VM}.0`, type: 'DestroyDomain', volumes: [volume, data] },
   { ...base, ...target, type: 'ScaleDomain', cpuNumber: 4, cpuSpeed: 2000, memory: 4096 },
+  { ...snapshot, type: 'CreateDomainSnapshot', kind: 'DiskAndMemory', quiesce: false, description: 'before the upgrade' },
+  { ...snapshot, type: 'RevertDomainSnapshot', kind: 'Disk' },
+  { ...snapshot, type: 'DeleteDomainSnapshot' },
 ];
 
 /** What the bus hands over: a parsed copy of the JSON, not the sender's object. */
@@ -46,6 +52,12 @@ describe('parseAgentCommand', () => {
     ['a 64-character setting', `i-${ACCOUNT}-${VM}-${'V'.repeat(64)}`],
   ])('accepts an instance name with %s as vmledger makes them', (_what, instanceName) => {
     expect(reasonFor({ ...base, ...target, type: 'RebootDomain', instanceName, forced: true })).toBe('accepted');
+  });
+
+  it('accepts the snapshot names the orchestrator makes, CloudStack style in GMT', () => {
+    const name = vmSnapshotName(`i-${ACCOUNT}-${VM}-web-01`, new Date('2026-11-21T08:05:09.750+01:00'));
+    expect(name).toBe(`i-${ACCOUNT}-${VM}-web-01_VS_20261121070509`);
+    expect(reasonFor({ ...snapshot, type: 'DeleteDomainSnapshot', instanceName: `i-${ACCOUNT}-${VM}-web-01`, snapshotName: name })).toBe('accepted');
   });
 
   const startBody = (domain: Record<string, unknown>) => ({
@@ -95,6 +107,15 @@ describe('parseAgentCommand', () => {
     ['a host id that is no UUID', { ...base, ...target, hostId: 'h1', type: 'RebootDomain', forced: true }, 'hostId must be a lower-case UUID'],
     ['a migration target that is no UUID', { ...base, ...target, type: 'MigrateDomain', targetHostId: '--live' }, 'targetHostId must be a lower-case UUID'],
     ['a command id of no job', { ...base, ...target, commandId: 'c-1', type: 'RebootDomain', forced: true }, 'commandId must be a command id'],
+    ['a snapshot name that reads as an option', { ...snapshot, type: 'DeleteDomainSnapshot', snapshotName: '--children' }, 'snapshotName must be a VM snapshot name'],
+    ['a snapshot name with a shell word', { ...snapshot, type: 'DeleteDomainSnapshot', snapshotName: `${NAME}_VS_$(reboot)` }, 'snapshotName must be a VM snapshot name'],
+    ['a snapshot name of no time', { ...snapshot, type: 'DeleteDomainSnapshot', snapshotName: `${NAME}_VS_20261321080000` }, 'snapshotName must be a VM snapshot name'],
+    ['a snapshot of another instance', { ...snapshot, type: 'RevertDomainSnapshot', kind: 'Disk', snapshotName: `i-${ACCOUNT}-${OTHER_VM}-VM_VS_20261121080000` }, `is not a snapshot of ${NAME}`],
+    ['an overlong snapshot name', { ...snapshot, type: 'DeleteDomainSnapshot', snapshotName: `${SNAPSHOT}${'0'.repeat(100_000)}` }, 'snapshotName must be at most 158 characters, has 100'],
+    ['a snapshot kind CloudStack has not', { ...snapshot, type: 'RevertDomainSnapshot', kind: 'Memory' }, 'kind must be one of Disk, DiskAndMemory'],
+    ['a quiesce that is no flag', { ...snapshot, type: 'CreateDomainSnapshot', kind: 'Disk', quiesce: 'no', description: null }, 'quiesce must be a boolean'],
+    ['a description with an escape sequence', { ...snapshot, type: 'CreateDomainSnapshot', kind: 'Disk', quiesce: false, description: 'ok\u001b[2J' }, 'description must not contain control characters (found U+001B at position 2)'],
+    ['a description beyond 255 characters', { ...snapshot, type: 'CreateDomainSnapshot', kind: 'Disk', quiesce: false, description: 'd'.repeat(MAX_SNAPSHOT_DESCRIPTION + 1) }, 'description must be at most 255 characters'],
   ])('refuses %s', (_what, body, reason) => {
     expect(reasonFor(body)).toContain(reason);
   });

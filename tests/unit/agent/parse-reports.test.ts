@@ -26,7 +26,20 @@ const report: PowerStateReport = {
     { instanceName: 'i-2-15-VM', powerState: 'stopped' },
   ],
 };
-const heartbeat: HostHeartbeat = { type: 'HostHeartbeat', hostId: 'h1', at: '2026-11-21T08:00:00.000Z', cpuNumber: 16, cpuSpeed: 2000, memory: 65536 };
+const heartbeat: HostHeartbeat = {
+  type: 'HostHeartbeat',
+  hostId: 'h1',
+  at: '2026-11-21T08:00:00.000Z',
+  cpuNumber: 16,
+  cpuSpeed: 2000,
+  memory: 65536,
+  capabilities: ['snapshot.memory', 'snapshot.disk.stopped'],
+};
+const snapshotTaken: AgentReply = {
+  ...succeeded,
+  command: 'CreateDomainSnapshot',
+  snapshot: { name: 'i-2-14-VM_VS_20261121080000', sizeBytes: 1_363_148 },
+};
 
 describe('parseAgentReply', () => {
   it.each([
@@ -34,6 +47,7 @@ describe('parseAgentReply', () => {
     ['a failure with its error', failed],
     ['a failure whose error has no detail', { ...failed, error: { message: '' } }],
     ['a destroy of a domain that is gone', { ...succeeded, command: 'DestroyDomain', powerState: 'missing' }],
+    ['a snapshot taken, with its size', snapshotTaken],
   ] as const)('accepts %s', (_what, reply) => {
     expect(parseAgentReply(overTheWire(toBusMessage('m-1', reply)))).toEqual({ ok: true, value: reply });
   });
@@ -59,6 +73,10 @@ describe('parseAgentReply', () => {
     ['error must be an object', raw('AgentReply', { ...failed, error: null })],
     ['error.message must be a string', raw('AgentReply', { ...failed, error: { detail: 'stderr' } })],
     ['error.detail must be a string', raw('AgentReply', { ...failed, error: { message: 'm', detail: 42 } })],
+    ['snapshot must be an object', raw('AgentReply', { ...snapshotTaken, snapshot: 'i-2-14-VM_VS_20261121080000' })],
+    ['snapshot.name must be a non-empty string', raw('AgentReply', { ...snapshotTaken, snapshot: { name: '', sizeBytes: 1 } })],
+    ['snapshot.sizeBytes must be an integer ≥ 0', raw('AgentReply', { ...snapshotTaken, snapshot: { name: 's', sizeBytes: -1 } })],
+    ['snapshot.sizeBytes must be an integer ≥ 0', raw('AgentReply', { ...snapshotTaken, snapshot: { name: 's' } })],
   ])('refuses with the reason: %s', (reason, message) => {
     expect(parseAgentReply(message)).toEqual({ ok: false, reason });
   });
@@ -90,12 +108,25 @@ describe('parseHeartbeat', () => {
     expect(parseHeartbeat(overTheWire(toBusMessage('m-1', heartbeat)))).toEqual({ ok: true, value: heartbeat });
   });
 
+  it('leaves out a capability it does not know, so a newer agent still reports to this orchestrator', () => {
+    const parsed = parseHeartbeat(raw('HostHeartbeat', { ...heartbeat, capabilities: ['snapshot.memory', 'gpu.passthrough', 'snapshot.memory', 'instance.conversion'] }));
+    expect(parsed).toEqual({ ok: true, value: { ...heartbeat, capabilities: ['snapshot.memory', 'instance.conversion'] } });
+  });
+
+  it('reads an agent that predates capabilities as a host with none', () => {
+    const { capabilities: _none, ...old } = heartbeat;
+    expect(parseHeartbeat(raw('HostHeartbeat', old))).toEqual({ ok: true, value: { ...heartbeat, capabilities: [] } });
+  });
+
   it.each([
     ['hostId must be a non-empty string', raw('HostHeartbeat', { ...heartbeat, hostId: '' })],
     ['at must be an ISO-8601 time', raw('HostHeartbeat', { ...heartbeat, at: 0 })],
     ['cpuNumber must be an integer ≥ 0', raw('HostHeartbeat', { ...heartbeat, cpuNumber: '16' })],
     ['cpuSpeed must be an integer ≥ 0', raw('HostHeartbeat', { ...heartbeat, cpuSpeed: 1.5 })],
     ['memory must be an integer ≥ 0', raw('HostHeartbeat', { ...heartbeat, memory: -1 })],
+    ['capabilities must be an array', raw('HostHeartbeat', { ...heartbeat, capabilities: 'snapshot.memory' })],
+    ['capabilities[1] must be a non-empty string', raw('HostHeartbeat', { ...heartbeat, capabilities: ['snapshot.memory', 7] })],
+    ['capabilities must have at most 64 items, has 65', raw('HostHeartbeat', { ...heartbeat, capabilities: Array.from({ length: 65 }, () => 'x') })],
   ])('refuses with the reason: %s', (reason, message) => {
     expect(parseHeartbeat(message)).toEqual({ ok: false, reason });
   });

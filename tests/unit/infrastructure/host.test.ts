@@ -9,6 +9,7 @@ import {
   type AddHostCommand,
   type HostEvent,
 } from '../../../domain/host/index.js';
+import type { HostCapability } from '../../../domain/agent-protocol/index.js';
 import { stateOf } from './support.js';
 import { given } from '../../support/given.js';
 
@@ -297,6 +298,47 @@ describe('host', () => {
     });
     it('rejects a missing host', () => {
       given(hostDecider).when({ type: 'UpdateHostTags', hostTags: [] }).then('NOT_FOUND');
+    });
+  });
+
+  describe('ReportHostCapabilities', () => {
+    const reported = (capabilities: readonly HostCapability[]): HostEvent => ({
+      type: 'HostCapabilitiesReported',
+      data: { hostId: 'h1', capabilities },
+    });
+    it('has none until its agent reports them', () => {
+      const state = given(hostDecider, [hostAdded]).when({ type: 'ReportHostStatus', status: 'Up' }).then([]);
+      expect(state.kind === 'host' && state.capabilities).toEqual([]);
+    });
+    it('records what the agent reports, in the protocol order without repeats', () => {
+      const state = given(hostDecider, [hostAdded])
+        .when({ type: 'ReportHostCapabilities', capabilities: ['snapshot.disk.stopped', 'snapshot.memory', 'snapshot.disk.stopped'] })
+        .then([reported(['snapshot.memory', 'snapshot.disk.stopped'])]);
+      expect(state.kind === 'host' && state.capabilities).toEqual(['snapshot.memory', 'snapshot.disk.stopped']);
+    });
+    it('appends nothing when a heartbeat repeats them, in any order', () => {
+      given(hostDecider, [hostAdded, reported(['snapshot.memory', 'snapshot.disk.stopped'])])
+        .when({ type: 'ReportHostCapabilities', capabilities: ['snapshot.disk.stopped', 'snapshot.memory'] })
+        .then([]);
+      given(hostDecider, [hostAdded]).when({ type: 'ReportHostCapabilities', capabilities: [] }).then([]);
+    });
+    it('records a change, a loss too (virt-v2v uninstalled)', () => {
+      const state = given(hostDecider, [hostAdded, reported(['snapshot.memory', 'instance.conversion'])])
+        .when({ type: 'ReportHostCapabilities', capabilities: ['snapshot.memory'] })
+        .then([reported(['snapshot.memory'])]);
+      expect(state.kind === 'host' && state.capabilities).toEqual(['snapshot.memory']);
+    });
+    it('refuses a capability the protocol does not know, naming it', () => {
+      const bogus = ['snapshot.memory', 'gpu'] as unknown as readonly ['snapshot.memory'];
+      given(hostDecider, [hostAdded])
+        .when({ type: 'ReportHostCapabilities', capabilities: bogus })
+        .then('BAD_USER_INPUT', { field: 'capabilities', message: /Unknown host capability "gpu"/ });
+    });
+    it('finds no host that is missing or removed', () => {
+      given(hostDecider).when({ type: 'ReportHostCapabilities', capabilities: ['snapshot.memory'] }).then('NOT_FOUND');
+      given(hostDecider, [hostAdded, disabled, { type: 'HostRemoved', data: ref }])
+        .when({ type: 'ReportHostCapabilities', capabilities: ['snapshot.memory'] })
+        .then('NOT_FOUND');
     });
   });
 

@@ -17,6 +17,7 @@ import { templateDecider, templateStream } from '../../../domain/template/index.
 import { zoneDecider, zoneStream } from '../../../domain/zone/index.js';
 import {
   getHost,
+  hostCapabilities,
   getNetwork,
   getServiceOffering,
   getTemplate,
@@ -162,6 +163,7 @@ describe('infrastructure read models', () => {
     await exec(hostStream('h3'), hostDecider, { type: 'DisableHost' });
     await exec(hostStream('h3'), hostDecider, { type: 'RemoveHost' });
     await exec(hostStream('h1'), hostDecider, { type: 'UpdateHostTags', hostTags: ['gpu'] });
+    await exec(hostStream('h1'), hostDecider, { type: 'ReportHostCapabilities', capabilities: ['snapshot.disk.stopped', 'snapshot.memory'] });
     const db = await synced();
 
     expect(getHost(db, 'h1')).toEqual({
@@ -188,9 +190,17 @@ describe('infrastructure read models', () => {
       memoryAllocated: 0,
       memoryFree: 65536,
       reservationCount: 0,
+      capabilities: ['snapshot.memory', 'snapshot.disk.stopped'],
       removed: false,
       created: time(1),
     });
+    // A host whose agent has not reported yet, an unknown one and a removed one can do nothing.
+    expect([hostCapabilities(db, 'h1'), hostCapabilities(db, 'h2'), hostCapabilities(db, 'nope'), hostCapabilities(db, 'h3')]).toEqual([
+      ['snapshot.memory', 'snapshot.disk.stopped'],
+      [],
+      [],
+      [],
+    ]);
     const h2 = getHost(db, 'h2');
     expect([h2?.state, h2?.status, h2?.url, h2?.username, h2?.simulator, h2?.driver]).toEqual([
       'PrepareForMaintenance',
