@@ -17,6 +17,7 @@ import { hostDecider, hostStream } from '../domain/host/index.js';
 import { instanceDecider, instanceStream, type Instance, type InstanceCommand, type InstanceEvent, type InstanceState } from '../domain/instance/index.js';
 import { commandIdOf, jobDecider, jobStream, type Job, type JobCommand, type JobEvent, type JobResource, type JobState } from '../domain/job/index.js';
 import { networkDecider, networkStream } from '../domain/network/index.js';
+import { vmSnapshotDecider, vmSnapshotStream, type VMSnapshotEvent, type VMSnapshotState } from '../domain/vmsnapshot/index.js';
 import { fold } from '../domain/shared/decider.js';
 import { settingsSnapshot } from '../projections/configuration/index.js';
 import { hostCapacitySnapshot } from '../projections/infrastructure/index.js';
@@ -120,7 +121,8 @@ export class SagaRunner {
       }
       job = await this.takeOver(job);
       this.publishUnsent(job);
-      const step = workflow.decide({ job, instance, history, now: this.now(), timeouts: this.options.timeouts });
+      const snapshots = await this.loadSnapshots(instance, job);
+      const step = workflow.decide({ job, instance, history, snapshots, now: this.now(), timeouts: this.options.timeouts });
       if (step.kind === 'wait') {
         this.arm(jobId, step.until);
         return job;
@@ -166,6 +168,11 @@ export class SagaRunner {
       }
       case 'record':
         await this.instance(step.command);
+        return;
+      case 'snapshot':
+        await unlessRefused(
+          this.options.commander.execute(vmSnapshotStream(step.command.vmSnapshotId), vmSnapshotDecider, step.command, this.envelope(step.command.at, step.command.jobId)),
+        );
         return;
       case 'finish': {
         for (const hostId of step.release) {
@@ -318,6 +325,21 @@ export class SagaRunner {
     const history = await this.history.read<InstanceEvent>(instanceStream(instanceId));
     const state: InstanceState = fold(instanceDecider, history);
     return { instance: state.exists ? state : undefined, history };
+  }
+
+  /** The snapshots in the instance's chain, and the one a VMSnapshot job names, from their streams. */
+  private async loadSnapshots(instance: Instance, job: Job): Promise<ReadonlyMap<string, VMSnapshotState>> {
+    const ids = new Set(instance.vmSnapshotIds);
+    if (job.resource.type === 'VMSnapshot') ids.add(job.resource.id);
+    const snapshots = new Map<string, VMSnapshotState>();
+    for (const id of ids) {
+      const stream = vmSnapshotStream(id);
+      const events = await this.history.read<VMSnapshotEvent>(stream);
+      const state = fold(vmSnapshotDecider, events);
+      if (state.exists && state.status === 'Removed') this.history.forget(stream);
+      snapshots.set(id, state);
+    }
+    return snapshots;
   }
 
   private envelope(at: string, correlationId = 'orchestrator'): CommandEnvelope {

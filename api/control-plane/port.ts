@@ -11,6 +11,8 @@ import type { OsType } from '../../domain/os-type/index.js';
 import type { OsTypeListArgs } from './os-types.js';
 import type { CreateVMScheduleArgs, UpdateVMScheduleArgs, VMScheduleListArgs } from './instances/schedules.js';
 import type { VMScheduleView } from '../../projections/schedules/index.js';
+import type { CreateVMSnapshotArgs, VMSnapshotListArgs } from './instances/vmsnapshots.js';
+import type { VMSnapshotView } from '../../projections/vmsnapshots/index.js';
 import type { Caller } from '../../domain/account/index.js';
 import type { LeaseExpiryAction } from '../../domain/offering/index.js';
 
@@ -170,6 +172,10 @@ export interface ControlPlane {
   /** How many schedules were deleted. */
   deleteVMSchedule(caller: Caller, args: { virtualMachineId: string; id?: string | null; ids?: readonly string[] | null }): Promise<number>;
   vmSchedules(caller: Caller, args: VMScheduleListArgs): Connection<VMScheduleView>;
+  createVMSnapshot(caller: Caller, args: CreateVMSnapshotArgs): Promise<JobView>;
+  revertToVMSnapshot(caller: Caller, args: { vmSnapshotId: string }): Promise<JobView>;
+  deleteVMSnapshot(caller: Caller, args: { vmSnapshotId: string }): Promise<JobView>;
+  vmSnapshots(caller: Caller, args: VMSnapshotListArgs): Connection<VMSnapshotView>;
   /** Calls back on every change of the job the caller may see; returns the unsubscribe. */
   onJobUpdated(caller: Caller, id: string, listener: (job: JobView) => void): () => void;
 

@@ -267,10 +267,13 @@ export interface RecordAgentReport extends Base {
 export interface RequestVMSnapshot extends Requested, Job {
   readonly type: 'RequestVMSnapshot';
   readonly vmSnapshotId: string;
-  readonly displayName: string;
+  /** Null: the snapshot's own name, as CloudStack defaults it. */
+  readonly displayName: string | null;
   readonly description: string | null;
   /** `snapshotMemory`: a DiskAndMemory snapshot, which only a Running instance can take. */
   readonly memory: boolean;
+  /** `quiesceVm`: the guest's file systems are frozen while the snapshot is taken. */
+  readonly quiesce: boolean;
   /** `vmsnapshot.max`. */
   readonly max: number;
 }

@@ -5,6 +5,8 @@
 // (../vmsnapshot/chain.ts), and the usage a snapshot's creation and deletion write. Each snapshot's own
 // lifecycle is in its stream (../vmsnapshot/vmsnapshot.ts); the workflows move both.
 import { isRejection, reject, type Decision } from '../shared/decider.js';
+import { vmSnapshotName } from '../shared/instance-name.js';
+import { firstFailure, optionalText, requireName } from '../config/validation.js';
 import { linkOf, type VMSnapshotLink } from '../vmsnapshot/chain.js';
 import { vmSnapshotMessages as snapshotMessages } from '../vmsnapshot/messages.js';
 import type {
@@ -40,10 +42,15 @@ function busy(instance: Instance): ReturnType<typeof reject> | null {
 export function decideRequestVMSnapshot(command: RequestVMSnapshot, instance: Instance): Decision<InstanceEvent> {
   const task = snapshotTask(instance);
   if (task?.jobId === command.jobId && task.vmSnapshotId === command.vmSnapshotId) return [];
-  if (command.displayName.length > VM_SNAPSHOT_TEXT_MAX) return reject('BAD_USER_INPUT', snapshotMessages.displayNameTooLong, 'name');
+  const name = freeName(instance, command.at);
+  const displayName = command.displayName ?? name;
+  if (displayName.length > VM_SNAPSHOT_TEXT_MAX) return reject('BAD_USER_INPUT', snapshotMessages.displayNameTooLong, 'name');
   if ((command.description ?? '').length > VM_SNAPSHOT_TEXT_MAX) return reject('BAD_USER_INPUT', snapshotMessages.descriptionTooLong, 'description');
-  if (instance.vmSnapshotChain.links.some((link) => link.displayName === command.displayName)) {
-    return reject('CONFLICT', snapshotMessages.duplicateName(command.displayName), 'name');
+  // The shared text rule: no control character, no blank or padded name (it becomes an event and a log line).
+  const badText = firstFailure(requireName(displayName, 'name', 'VM snapshot name'), optionalText(command.description, 'description', 'VM snapshot description'));
+  if (badText) return badText;
+  if (instance.vmSnapshotChain.links.some((link) => link.displayName === displayName)) {
+    return reject('CONFLICT', snapshotMessages.duplicateName(displayName), 'name');
   }
   if (instance.state !== 'Running' && instance.state !== 'Stopped') return reject('INVALID_STATE', snapshotMessages.instanceWrongState(instance.id));
   if (command.memory && instance.state !== 'Running') return reject('INVALID_STATE', snapshotMessages.memoryNotRunning, 'snapshotMemory');
@@ -58,12 +65,30 @@ export function decideRequestVMSnapshot(command: RequestVMSnapshot, instance: In
         instanceId: instance.id,
         jobId: command.jobId,
         vmSnapshotId: command.vmSnapshotId,
-        displayName: command.displayName,
+        name,
+        displayName,
+        description: command.description,
         snapshotType: command.memory ? 'DiskAndMemory' : 'Disk',
+        quiesce: command.quiesce,
         parentId: instance.vmSnapshotChain.currentId,
       },
     },
   ];
+}
+
+/**
+ * CloudStack's name for a snapshot taken at `at`, a second later while one of the instance's
+ * snapshots has it: the host takes an existing name as the snapshot already taken.
+ */
+function freeName(instance: Instance, at: string): string {
+  const taken = new Set(instance.vmSnapshotChain.links.map((link) => link.name));
+  let time = Date.parse(at);
+  let name = vmSnapshotName(instance.instanceName, new Date(time));
+  while (taken.has(name)) {
+    time += 1000;
+    name = vmSnapshotName(instance.instanceName, new Date(time));
+  }
+  return name;
 }
 
 /** The checks of `revertToSnapshot`, in its order. */

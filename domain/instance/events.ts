@@ -231,7 +231,16 @@ interface SnapshotTask {
 /** The snapshot joins the chain as a child of the current one (`parentId`), and its task is under way. */
 export type InstanceVMSnapshotRequested = DomainEvent<
   'InstanceVMSnapshotRequested',
-  About & SnapshotTask & { readonly displayName: string; readonly snapshotType: VMSnapshotType; readonly parentId: string | null }
+  About &
+    SnapshotTask & {
+      /** The hypervisor's name for it, `<instanceName>_VS_<yyyyMMddHHmmss>`. */
+      readonly name: string;
+      readonly displayName: string;
+      readonly description: string | null;
+      readonly snapshotType: VMSnapshotType;
+      readonly quiesce: boolean;
+      readonly parentId: string | null;
+    }
 >;
 export type InstanceVMSnapshotRevertRequested = DomainEvent<'InstanceVMSnapshotRevertRequested', About & SnapshotTask>;
 export type InstanceVMSnapshotDeleteRequested = DomainEvent<'InstanceVMSnapshotDeleteRequested', About & SnapshotTask>;

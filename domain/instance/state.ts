@@ -361,8 +361,8 @@ export function evolveInstance(state: InstanceState, event: InstanceEvent): Inst
         pending: null,
       };
     case 'InstanceVMSnapshotRequested': {
-      const { jobId, vmSnapshotId, displayName, snapshotType } = event.data;
-      const chain = withRequested(instance.vmSnapshotChain, { id: vmSnapshotId, displayName, type: snapshotType });
+      const { jobId, vmSnapshotId, name, displayName, snapshotType } = event.data;
+      const chain = withRequested(instance.vmSnapshotChain, { id: vmSnapshotId, name, displayName, type: snapshotType });
       return withChain({ ...instance, pending: { kind: 'vmsnapshot', jobId, task: 'create', vmSnapshotId, then: null } }, chain);
     }
     case 'InstanceVMSnapshotRevertRequested': {

@@ -8,6 +8,8 @@ import type { VMSnapshotStatus, VMSnapshotType } from './state-machine.js';
 
 export interface VMSnapshotLink {
   readonly id: string;
+  /** Its name on the hypervisor, unique among the instance's snapshots. */
+  readonly name: string;
   readonly displayName: string;
   readonly type: VMSnapshotType;
   readonly parentId: string | null;

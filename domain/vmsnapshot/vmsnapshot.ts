@@ -46,6 +46,8 @@ export interface VMSnapshot extends Omit<VMSnapshotDefinition, 'vmSnapshotId'> {
   readonly created: string;
   /** The task under way and its job, if any. */
   readonly task: { readonly kind: VMSnapshotTask; readonly jobId: string } | null;
+  /** How the latest task ended: what its job carries to the instance. */
+  readonly settled: { readonly kind: VMSnapshotTask; readonly jobId: string; readonly succeeded: boolean; readonly reason: string | null } | null;
 }
 
 export type VMSnapshotState = VMSnapshot | { readonly exists: false };
@@ -122,16 +124,18 @@ function decide(command: VMSnapshotCommand, state: VMSnapshotState): Decision<VM
 function evolve(state: VMSnapshotState, event: VMSnapshotEvent): VMSnapshotState {
   if (event.type === 'VMSnapshotAllocated') {
     const { vmSnapshotId, jobId: _jobId, ...rest } = event.data;
-    return { exists: true, id: vmSnapshotId, ...rest, sizeBytes: null, task: null };
+    return { exists: true, id: vmSnapshotId, ...rest, sizeBytes: null, task: null, settled: null };
   }
   if (!state.exists) return state;
   switch (event.type) {
     case 'VMSnapshotTaskStarted':
       return { ...state, status: event.data.status, task: { kind: event.data.task, jobId: event.data.jobId } };
-    case 'VMSnapshotTaskSucceeded':
-      return { ...state, status: event.data.status, task: null, sizeBytes: event.data.sizeBytes ?? state.sizeBytes };
+    case 'VMSnapshotTaskSucceeded': {
+      const settled = { kind: event.data.task, jobId: event.data.jobId, succeeded: true, reason: null };
+      return { ...state, status: event.data.status, task: null, settled, sizeBytes: event.data.sizeBytes ?? state.sizeBytes };
+    }
     case 'VMSnapshotTaskFailed':
-      return { ...state, status: event.data.status, task: null };
+      return { ...state, status: event.data.status, task: null, settled: { kind: event.data.task, jobId: event.data.jobId, succeeded: false, reason: event.data.reason } };
   }
 }
 

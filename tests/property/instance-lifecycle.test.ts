@@ -225,7 +225,7 @@ function toCommand(intent: Intent, state: InstanceState, step: number): Instance
       if (intent.kind === 'snapshotDeleted') {
         return { type: 'RequestVMSnapshotDelete', ...base, caller, jobId: newJob, vmSnapshotId: snapshots[0] ?? `snap-${intent.pick % 3}` };
       }
-      return { type: 'RequestVMSnapshot', ...base, caller, jobId: newJob, vmSnapshotId: `snap-${step}`, displayName: `snap-${intent.pick % 4}`, description: null, memory: intent.allow, max: 3 };
+      return { type: 'RequestVMSnapshot', ...base, caller, jobId: newJob, vmSnapshotId: `snap-${step}`, displayName: `snap-${intent.pick % 4}`, description: null, memory: intent.allow, quiesce: false, max: 3 };
     }
   }
 }

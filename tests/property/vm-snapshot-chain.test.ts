@@ -29,7 +29,7 @@ function commandOf(op: Op, vm: Instance, step: number, last: InstanceCommand | n
   const target = (pick: number) => links[pick % Math.max(1, links.length)]?.id ?? 'unknown';
   switch (op.kind) {
     case 'create':
-      return { type: 'RequestVMSnapshot', ...base, caller: owner, jobId: `job-${step}`, vmSnapshotId: `s${step}`, displayName: `n${op.name}`, description: null, memory: op.memory, max: 5 };
+      return { type: 'RequestVMSnapshot', ...base, caller: owner, jobId: `job-${step}`, vmSnapshotId: `s${step}`, displayName: `n${op.name}`, description: null, memory: op.memory, quiesce: false, max: 5 };
     case 'revert':
       return { type: 'RequestVMSnapshotRevert', ...base, caller: owner, jobId: `job-${step}`, vmSnapshotId: target(op.pick) };
     case 'delete':

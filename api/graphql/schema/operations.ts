@@ -23,6 +23,8 @@ type Query {
   asyncJobs(instanceId: ID, accountId: ID, cmd: String, status: JobStatus, first: Int, after: String): AsyncJobConnection!
   "An instance's schedules, oldest first."
   vmSchedules(virtualMachineId: ID!, id: ID, action: VMScheduleAction, enabled: Boolean, first: Int, after: String): VMScheduleConnection!
+  "VM snapshots not removed, of the instances the caller may see, oldest first; name is the display name."
+  vmSnapshots(virtualMachineId: ID, id: ID, name: String, state: VMSnapshotState, first: Int, after: String): VMSnapshotConnection!
 
   "The audit trail, oldest first."
   events(resourceId: ID, type: String, startDate: DateTime, endDate: DateTime, first: Int, after: String): EventConnection!
@@ -109,6 +111,13 @@ type Mutation {
   updateVMSchedule(id: ID!, schedule: String, timeZone: String, description: String, startDate: DateTime, endDate: DateTime, enabled: Boolean): VMSchedule!
   "How many schedules were deleted."
   deleteVMSchedule(virtualMachineId: ID!, id: ID, ids: [ID!]): Int!
+
+  "A job on the new snapshot (resourceType VMSnapshot). DiskAndMemory when snapshotMemory and the instance is Running; name is the display name (default: the snapshot's name)."
+  createVMSnapshot(virtualMachineId: ID!, name: String, description: String, snapshotMemory: Boolean = false, quiesceVm: Boolean = false): AsyncJob!
+  "A running instance reverts to a DiskAndMemory snapshot, a stopped one to a Disk snapshot; its offering at the snapshot is restored."
+  revertToVMSnapshot(vmSnapshotId: ID!): AsyncJob!
+  "Its children move up to its parent."
+  deleteVMSnapshot(vmSnapshotId: ID!): AsyncJob!
 
   createZone(name: String!, networkType: String): Zone!
   addCluster(zoneId: ID!, name: String!, hypervisor: String!): Cluster!

@@ -233,6 +233,7 @@ export const cmd = {
     displayName: extra.displayName ?? `snap ${vmSnapshotId}`,
     description: extra.description ?? null,
     memory: extra.memory ?? false,
+    quiesce: false,
     max: extra.max ?? 10,
   }),
   revertSnapshot: (vmSnapshotId = 'vmsnap-1', jobId = `job-revert-${vmSnapshotId}`, caller: Caller = owner): InstanceCommand => ({

@@ -18,9 +18,12 @@ function snapshotUsage(kind: 'created' | 'deleted', id: string, sizeBytes = 1000
   ];
 }
 
-const requested = (id: string, parentId: string | null, type: 'Disk' | 'DiskAndMemory' = 'Disk', jobId = `job-snap-${id}`): InstanceEvent => ({
+/** The hypervisor's name of the n-th snapshot asked for at AT: a second later for each one the instance has. */
+const hostName = (n: number) => `i-alice-web-1_VS_2025030110000${n}`;
+
+const requested = (id: string, parentId: string | null, type: 'Disk' | 'DiskAndMemory' = 'Disk', nth = 0): InstanceEvent => ({
   type: 'InstanceVMSnapshotRequested',
-  data: { instanceId: ID.vm, jobId, vmSnapshotId: id, displayName: `snap ${id}`, snapshotType: type, parentId },
+  data: { instanceId: ID.vm, jobId: `job-snap-${id}`, vmSnapshotId: id, name: hostName(nth), displayName: `snap ${id}`, description: null, snapshotType: type, quiesce: false, parentId },
 });
 
 /** Running, with snapshots s1 ← s2 taken and created (s2 current). */
@@ -30,7 +33,7 @@ const twoSnapshots = (memory = true) =>
 describe('createVMSnapshot on the instance', () => {
   it('takes a memory snapshot of a running instance on top of the current one', () => {
     const one = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.snapshot('s1', { memory: true }), cmd.snapshotOk('s1'));
-    const state = given(instanceDecider, one).when(cmd.snapshot('s2', { memory: true })).then([requested('s2', 's1', 'DiskAndMemory')]);
+    const state = given(instanceDecider, one).when(cmd.snapshot('s2', { memory: true })).then([requested('s2', 's1', 'DiskAndMemory', 1)]);
     expect(state.exists && state.pending).toEqual({ kind: 'vmsnapshot', jobId: 'job-snap-s2', task: 'create', vmSnapshotId: 's2', then: null });
   });
 
@@ -45,7 +48,7 @@ describe('createVMSnapshot on the instance', () => {
       .when(cmd.snapshotOk('s1'))
       .then([{ type: 'InstanceVMSnapshotCreated', data: { instanceId: ID.vm, jobId: 'job-snap-s1', vmSnapshotId: 's1', sizeBytes: 1000 } }, ...snapshotUsage('created', 's1')]);
     expect(state.exists && state.vmSnapshotChain).toEqual({
-      links: [{ id: 's1', displayName: 'snap s1', type: 'Disk', parentId: null, status: 'Ready', billed: true, sizeBytes: 1000 }],
+      links: [{ id: 's1', name: hostName(0), displayName: 'snap s1', type: 'Disk', parentId: null, status: 'Ready', billed: true, sizeBytes: 1000 }],
       currentId: 's1',
     });
     expect(state.exists && state.pending).toBeNull();
@@ -77,6 +80,12 @@ describe('createVMSnapshot on the instance', () => {
       .then('BAD_USER_INPUT', { message: 'Creating VM snapshot failed due to length of VM snapshot vsDescription should not exceed 255', field: 'description' });
   });
 
+  it('refuses control characters, and a blank or padded name, naming the field', () => {
+    given(instanceDecider, history.running()).when(cmd.snapshot('s1', { displayName: 'a\u001b[2Jb' })).then('BAD_USER_INPUT', { message: /control characters \(found U\+001B/, field: 'name' });
+    given(instanceDecider, history.running()).when(cmd.snapshot('s1', { displayName: '  ' })).then('BAD_USER_INPUT', { field: 'name' });
+    given(instanceDecider, history.running()).when(cmd.snapshot('s1', { description: 'x\u0085' })).then('BAD_USER_INPUT', { field: 'description' });
+  });
+
   it('refuses an instance neither running nor stopped', () => {
     for (const h of [history.starting(), history.stopping(), history.destroyed(), history.error(), history.migrating()]) {
       given(instanceDecider, h)
@@ -100,7 +109,7 @@ describe('createVMSnapshot on the instance', () => {
     given(instanceDecider, failed)
       .when(cmd.snapshot('s3', { max: 2 }))
       .then('INVALID_STATE', { message: 'Creating vm snapshot failed due to a VM can just have : 2 VM snapshots. Please delete old ones' });
-    given(instanceDecider, failed).when(cmd.snapshot('s3', { max: 3 })).then([requested('s3', 's2')]);
+    given(instanceDecider, failed).when(cmd.snapshot('s3', { max: 3 })).then([requested('s3', 's2', 'Disk', 2)]);
   });
 
   it('refuses a second snapshot task while one is under way, and a repeat of the same request is nothing', () => {
@@ -128,7 +137,7 @@ describe('revertToVMSnapshot on the instance', () => {
     expect(state.exists && state.state).toBe('Running');
     given(instanceDecider, [...reverted, { type: 'InstanceVMSnapshotReverted', data: { instanceId: ID.vm, jobId: 'job-revert-s1', vmSnapshotId: 's1' } }])
       .when(cmd.snapshot('s3', { memory: true }))
-      .then([requested('s3', 's1', 'DiskAndMemory')]);
+      .then([requested('s3', 's1', 'DiskAndMemory', 2)]);
   });
 
   it('restores the offering the instance had when the snapshot was taken', () => {
