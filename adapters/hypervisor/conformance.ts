@@ -4,7 +4,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DriverError, type DomainRef, type DriverErrorCode, type HypervisorDriver, type PowerStateChange } from './driver.js';
-import type { DomainSpec } from './protocol.js';
+import type { DomainSpec, VmSnapshotKind } from './protocol.js';
+import { vmSnapshotName } from '../../domain/shared/instance-name.js';
 
 export interface HypervisorConformanceTarget {
   readonly driver: HypervisorDriver;
@@ -24,6 +25,11 @@ export interface HypervisorConformanceTarget {
    * a graceful stop, `ignoreShutdown`, `powerOffFromInside`. Without it the guest counts as ready at once.
    */
   readonly awaitGuestReady?: (instanceName: string) => Promise<void>;
+  /**
+   * Whether a live migration takes the domain's snapshots along (true), or is refused with UNSUPPORTED
+   * while the domain has any (false); the orchestrator refuses such a migration before either.
+   */
+  readonly migratesSnapshots: boolean;
   readonly dispose: () => Promise<void>;
 }
 
@@ -343,6 +349,160 @@ export function describeHypervisorConformance(label: string, open: () => Promise
         } finally {
           unsubscribe();
         }
+      });
+    });
+
+    describe('snapshots', () => {
+      /** The n-th snapshot name of a domain, as the orchestrator makes them. */
+      const snapshotName = (spec: DomainSpec, n: number): string => vmSnapshotName(spec.instanceName, new Date(Date.UTC(2026, 0, 1, 0, 0, n)));
+      const take = (spec: DomainSpec, name: string, kind: VmSnapshotKind) => driver.createDomainSnapshot(spec, name, { kind, quiesce: false, description: `conformance ${kind}` });
+      const tree = async (on: HypervisorDriver, spec: DomainSpec) =>
+        (await on.listDomainSnapshots(spec.instanceName)).map(({ name, kind, parent, current }) => ({ name, kind, parent, current }));
+
+      it('takes a snapshot with memory of a running domain, once however often it is asked', async () => {
+        const spec = await running();
+        const s1 = snapshotName(spec, 1);
+        const taken = await take(spec, s1, 'DiskAndMemory');
+        expect(taken.powerState).toBe('running');
+        expect(taken.snapshot.name).toBe(s1);
+        expect(taken.snapshot.sizeBytes).toBeGreaterThan(0);
+        expect(await tree(driver, spec)).toEqual([{ name: s1, kind: 'DiskAndMemory', parent: null, current: true }]);
+        // A redelivered command: the same snapshot, the same size, nothing new.
+        expect(await take(spec, s1, 'DiskAndMemory')).toEqual(taken);
+        expect(await tree(driver, spec)).toEqual([{ name: s1, kind: 'DiskAndMemory', parent: null, current: true }]);
+        expect(await stateOn(driver, spec.instanceName)).toBe('running');
+      });
+
+      it('keeps the chain: a snapshot is a child of the current one, revert and delete move current as CloudStack does', async () => {
+        const spec = await running();
+        const [s1, s2, s3] = [1, 2, 3].map((n) => snapshotName(spec, n)) as [string, string, string];
+        await take(spec, s1, 'DiskAndMemory');
+        await take(spec, s2, 'DiskAndMemory');
+        expect(await tree(driver, spec)).toEqual([
+          { name: s1, kind: 'DiskAndMemory', parent: null, current: false },
+          { name: s2, kind: 'DiskAndMemory', parent: s1, current: true },
+        ]);
+        expect(await driver.revertDomainSnapshot(spec, s1, 'DiskAndMemory')).toBe('running');
+        expect(await stateOn(driver, spec.instanceName)).toBe('running');
+        await take(spec, s3, 'DiskAndMemory');
+        expect(await tree(driver, spec)).toEqual([
+          { name: s1, kind: 'DiskAndMemory', parent: null, current: false },
+          { name: s2, kind: 'DiskAndMemory', parent: s1, current: false },
+          { name: s3, kind: 'DiskAndMemory', parent: s1, current: true },
+        ]);
+        // Deleting the parent re-parents its children; deleting the current one makes its parent current.
+        expect(await driver.deleteDomainSnapshot(spec, s1)).toBe('running');
+        expect(await tree(driver, spec)).toEqual([
+          { name: s2, kind: 'DiskAndMemory', parent: null, current: false },
+          { name: s3, kind: 'DiskAndMemory', parent: null, current: true },
+        ]);
+        await driver.revertDomainSnapshot(spec, s2, 'DiskAndMemory');
+        await take(spec, s1, 'DiskAndMemory');
+        await driver.deleteDomainSnapshot(spec, s1);
+        expect(await tree(driver, spec)).toEqual([
+          { name: s2, kind: 'DiskAndMemory', parent: null, current: true },
+          { name: s3, kind: 'DiskAndMemory', parent: null, current: false },
+        ]);
+        // Deleting what is gone succeeds; reverting to it does not.
+        expect(await driver.deleteDomainSnapshot(spec, s1)).toBe('running');
+        await expectDriverError(driver.revertDomainSnapshot(spec, s1, 'DiskAndMemory'), 'NOT_FOUND');
+        expect(await stateOn(driver, spec.instanceName)).toBe('running');
+      });
+
+      it('takes a disk-only snapshot of a stopped domain; reverting to it leaves the domain stopped, to a memory one running', async () => {
+        const spec = await running();
+        const [withMemory, diskOnly] = [1, 2].map((n) => snapshotName(spec, n)) as [string, string];
+        await take(spec, withMemory, 'DiskAndMemory');
+        await driver.stopDomain(spec, { forced: true, timeoutMs: 0 });
+        const taken = await take(spec, diskOnly, 'Disk');
+        expect(taken.powerState).toBe('stopped');
+        expect(taken.snapshot).toEqual({ name: diskOnly, sizeBytes: expect.any(Number) });
+        expect(await take(spec, diskOnly, 'Disk')).toEqual(taken);
+        expect(await tree(driver, spec)).toEqual([
+          { name: withMemory, kind: 'DiskAndMemory', parent: null, current: false },
+          { name: diskOnly, kind: 'Disk', parent: withMemory, current: true },
+        ]);
+        // Stopped → the memory snapshot's running state; running → the disk snapshot's stopped one.
+        expect(await driver.revertDomainSnapshot(spec, withMemory, 'DiskAndMemory')).toBe('running');
+        expect(await stateOn(driver, spec.instanceName)).toBe('running');
+        expect(await driver.revertDomainSnapshot(spec, diskOnly, 'Disk')).toBe('stopped');
+        expect(await stateOn(driver, spec.instanceName)).toBe('stopped');
+        expect((await tree(driver, spec)).find((snapshot) => snapshot.current)?.name).toBe(diskOnly);
+        expect(await driver.startDomain(spec)).toBe('running');
+      });
+
+      it('refuses what it cannot take: memory of a stopped domain, disks of a running one without snapshot.disk.running', async () => {
+        const spec = await running();
+        const capabilities = (await driver.hostInfo()).capabilities;
+        if (capabilities.includes('snapshot.disk.running')) {
+          expect((await take(spec, snapshotName(spec, 1), 'Disk')).powerState).toBe('running');
+        } else {
+          const refused = await expectDriverError(take(spec, snapshotName(spec, 1), 'Disk'), 'UNSUPPORTED');
+          // Says why, and what to do instead.
+          expect(refused.message).toMatch(/cannot revert/);
+          expect(refused.message).toMatch(/with memory, or stop the instance first/);
+          expect(await tree(driver, spec)).toEqual([]);
+        }
+        await driver.stopDomain(spec, { forced: true, timeoutMs: 0 });
+        await expectDriverError(take(spec, snapshotName(spec, 2), 'DiskAndMemory'), 'NOT_RUNNING');
+        expect((await tree(driver, spec)).map((snapshot) => snapshot.name)).not.toContain(snapshotName(spec, 2));
+        expect(await stateOn(driver, spec.instanceName)).toBe('stopped');
+      });
+
+      it('refuses a domain it does not know with NOT_FOUND, and one of another instance with NOT_OWNED', async () => {
+        const unknown = { ...unknownDomain() };
+        const name = `${unknown.instanceName}_VS_20260101000000`;
+        await expectDriverError(driver.createDomainSnapshot(unknown, name, { kind: 'DiskAndMemory', quiesce: false, description: null }), 'NOT_FOUND');
+        await expectDriverError(driver.revertDomainSnapshot(unknown, name, 'DiskAndMemory'), 'NOT_FOUND');
+        // Deleting a snapshot of a domain that is gone is success: nothing of it is left.
+        expect(await driver.deleteDomainSnapshot(unknown, name)).toBe('missing');
+
+        const spec = await running();
+        const s1 = snapshotName(spec, 1);
+        await take(spec, s1, 'DiskAndMemory');
+        const impostor: DomainRef = { instanceId: randomUUID(), instanceName: spec.instanceName };
+        await expectDriverError(driver.createDomainSnapshot(impostor, snapshotName(spec, 2), { kind: 'DiskAndMemory', quiesce: false, description: null }), 'NOT_OWNED');
+        await expectDriverError(driver.revertDomainSnapshot(impostor, s1, 'DiskAndMemory'), 'NOT_OWNED');
+        await expectDriverError(driver.deleteDomainSnapshot(impostor, s1), 'NOT_OWNED');
+        expect(await tree(driver, spec)).toEqual([{ name: s1, kind: 'DiskAndMemory', parent: null, current: true }]);
+      });
+
+      it('destroying the domain removes its snapshots; a domain created again from its spec has none', async () => {
+        const spec = await running();
+        const s1 = snapshotName(spec, 1);
+        await take(spec, s1, 'DiskAndMemory');
+        await driver.destroyDomain(spec, spec.volumes);
+        expect(await driver.listDomainSnapshots(spec.instanceName)).toEqual([]);
+        expect(await driver.startDomain(spec)).toBe('running');
+        expect(await driver.listDomainSnapshots(spec.instanceName)).toEqual([]);
+        await expectDriverError(driver.revertDomainSnapshot(spec, s1, 'DiskAndMemory'), 'NOT_FOUND');
+      });
+
+      it('keeps the snapshots across a stop and start', async () => {
+        const spec = await running();
+        const s1 = snapshotName(spec, 1);
+        await take(spec, s1, 'DiskAndMemory');
+        await driver.stopDomain(spec, { forced: true, timeoutMs: 0 });
+        expect(await driver.startDomain(spec)).toBe('running');
+        expect(await tree(driver, spec)).toEqual([{ name: s1, kind: 'DiskAndMemory', parent: null, current: true }]);
+      });
+
+      it('a live migration takes the snapshots along, or is refused while there are any', async () => {
+        const spec = await running();
+        const s1 = snapshotName(spec, 1);
+        await take(spec, s1, 'DiskAndMemory');
+        if (target.migratesSnapshots) {
+          expect(await driver.migrateDomain(spec, other.hostId)).toBe('running');
+          expect(await tree(other, spec)).toEqual([{ name: s1, kind: 'DiskAndMemory', parent: null, current: true }]);
+          expect(await driver.listDomainSnapshots(spec.instanceName)).toEqual([]);
+          return;
+        }
+        const refused = await expectDriverError(driver.migrateDomain(spec, other.hostId), 'UNSUPPORTED');
+        expect(refused.message).toContain('instance has VM snapshots; delete them before migrating');
+        expect(await stateOn(driver, spec.instanceName)).toBe('running');
+        expect(await stateOn(other, spec.instanceName)).toBe('missing');
+        await driver.deleteDomainSnapshot(spec, s1);
+        expect(await driver.migrateDomain(spec, other.hostId)).toBe('running');
       });
     });
 

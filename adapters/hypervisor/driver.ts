@@ -55,6 +55,16 @@ export interface SnapshotOptions {
   readonly description: string | null;
 }
 
+/** A snapshot as the host keeps it: its place in the domain's snapshot tree. */
+export interface DomainSnapshotDetails {
+  readonly name: string;
+  readonly kind: VmSnapshotKind;
+  /** The snapshot this one was taken on top of; null for a root. */
+  readonly parent: string | null;
+  /** The one the domain's state descends from; at most one snapshot of a domain is current. */
+  readonly current: boolean;
+}
+
 /** A succeeded snapshot: the domain's power state afterwards and the snapshot, with its size. */
 export interface SnapshotTaken {
   readonly powerState: PowerState;
@@ -105,6 +115,18 @@ export class DriverError extends Error {
   }
 }
 
+/** Why a host refuses a snapshot it lacks the capability for, and what to ask for instead. */
+export function unsupportedSnapshot(instanceName: string, kind: VmSnapshotKind, powerState: DomainPowerState, hostId: string): string {
+  if (kind === 'DiskAndMemory') return `host ${hostId} cannot take snapshots with memory; take a disk-only snapshot of ${instanceName} while it is stopped`;
+  if (powerState === 'running') {
+    return (
+      `host ${hostId} cannot take a disk-only snapshot of running ${instanceName}: it would need an external snapshot, which its libvirt cannot revert; ` +
+      'take a snapshot with memory, or stop the instance first'
+    );
+  }
+  return `host ${hostId} cannot take disk-only snapshots of stopped domains; start ${instanceName} and take a snapshot with memory`;
+}
+
 /**
  * The driver operation each agent command asks for, keyed by the command's type. The port's
  * operations are mapped from the command types below, so a command type added to the protocol does
@@ -132,8 +154,9 @@ interface CommandOperations {
   RebootDomain: (domain: DomainRef, options: RebootOptions) => Promise<PowerState>;
   /**
    * Live migration; afterwards the domain runs on the target and is gone from this host. Repeating a
-   * finished migration succeeds. The domain's snapshots go with it. Resolves the domain's state on the target (`running`).
-   * @throws DriverError NOT_RUNNING, NOT_FOUND (domain or target host), INSUFFICIENT_CAPACITY (target).
+   * finished migration succeeds. Resolves the domain's state on the target (`running`). A domain with
+   * snapshots either takes them along (the simulator) or is refused with UNSUPPORTED (libvirt).
+   * @throws DriverError NOT_RUNNING, NOT_FOUND (domain or target host), INSUFFICIENT_CAPACITY (target), UNSUPPORTED.
    */
   MigrateDomain: (domain: DomainRef, targetHostId: string) => Promise<PowerState>;
   /**
@@ -179,6 +202,8 @@ export interface HypervisorDriver extends DriverOperations {
   listDomains(): Promise<DomainSummary[]>;
   /** Null when the host does not know the domain. */
   describeDomain(instanceName: string): Promise<DomainDetails | null>;
+  /** The domain's snapshots by name (the orchestrator's names sort by time); none when the host does not know the domain. */
+  listDomainSnapshots(instanceName: string): Promise<DomainSnapshotDetails[]>;
   /**
    * Tells the listener about changes nobody asked this driver for (a guest that powers itself off).
    * Returns the unsubscribe function.

@@ -20,6 +20,7 @@ import {
   vm,
   writeAgentConfigs,
 } from '../integration/libvirt/world.js';
+import { openSnapshotBed, snapshotNameOf } from '../testbed/snapshot-bed.js';
 import { spreadFigure } from './rounds.js';
 import type { SuiteContext } from './runner.js';
 
@@ -71,6 +72,39 @@ export async function libvirtFigures({ report }: SuiteContext): Promise<void> {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await stopBroker(BROKER_PORT).catch(() => undefined);
     scratch.remove();
+    if (ownTestbed) execFileSync('bash', [script, 'stop'], { stdio: 'inherit' });
+  }
+}
+
+const SNAPSHOT_ROUNDS = 5;
+
+/**
+ * Issue 14's figure: a snapshot with memory of a running testbed domain taken and deleted through the
+ * libvirt driver over SSH, as an agent carries out CreateDomainSnapshot then DeleteDomainSnapshot
+ * (median of 5, ms; a blank-disk domain of the guest's memory size under TCG). `--only libvirt-snapshots`
+ * runs it alone; it needs the libvirt testbed only, not the broker or the main job.
+ */
+export async function libvirtSnapshotFigures({ report }: SuiteContext): Promise<void> {
+  const script = join(import.meta.dirname, '..', 'testbed', 'libvirt.sh');
+  let file = testbedFile();
+  const ownTestbed = file === undefined;
+  if (ownTestbed) file = execFileSync('bash', [script, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
+  const bed = openSnapshotBed(file!);
+  try {
+    const spec = { ...bed.newSpec(), memory: bed.description.guest.memoryMiB };
+    await bed.driver.startDomain(spec);
+    const took: number[] = [];
+    for (let i = 0; i < SNAPSHOT_ROUNDS; i++) {
+      const name = snapshotNameOf(spec, i);
+      const started = performance.now();
+      await bed.driver.createDomainSnapshot(spec, name, { kind: 'DiskAndMemory', quiesce: false, description: null });
+      await bed.driver.deleteDomainSnapshot(spec, name);
+      took.push(performance.now() - started);
+    }
+    report(spreadFigure(`libvirt testbed: memory snapshot create + delete (${spec.memory} MiB guest), median of ${SNAPSHOT_ROUNDS}`, 'ms', took));
+    await bed.driver.destroyDomain(spec, spec.volumes);
+  } finally {
+    await bed.dispose();
     if (ownTestbed) execFileSync('bash', [script, 'stop'], { stdio: 'inherit' });
   }
 }

@@ -3,7 +3,7 @@
 import { eventStoreFigures } from './eventstore.bench.js';
 import { apiFigures } from './api.bench.js';
 import { busFigures } from './bus.bench.js';
-import { libvirtFigures } from './libvirt.bench.js';
+import { libvirtFigures, libvirtSnapshotFigures } from './libvirt.bench.js';
 import { lifecycleFigures } from './lifecycle.bench.js';
 import { timerFigures } from './timers.bench.js';
 import { BenchUsageError, parseBenchArgs, runSuites, type Suite } from './runner.js';
@@ -17,6 +17,7 @@ const suites: readonly Suite[] = [
   { id: 'usage', title: 'usage consumers and auditors', run: usageFigures },
   { id: 'bus', title: 'bus through RabbitMQ', run: busFigures },
   { id: 'libvirt', title: 'libvirt hosts', run: libvirtFigures },
+  { id: 'libvirt-snapshots', title: 'VM snapshots on a libvirt host', run: libvirtSnapshotFigures },
 ];
 
 try {

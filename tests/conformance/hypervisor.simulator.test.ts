@@ -13,11 +13,14 @@ const HOST = { cpuNumber: 16, cpuSpeed: 2000, memory: 65536 } as const;
 
 describeHypervisorConformance('simulator', async () => {
   const cloud = new SimulatedCloud();
-  const driver = cloud.addHost('sim-a', HOST);
-  const targetDriver = cloud.addHost('sim-b', HOST);
+  // What a libvirt 9.0 host can do, so the suite takes the same paths on both drivers.
+  const capabilities = ['snapshot.memory', 'snapshot.disk.stopped'] as const;
+  const driver = cloud.addHost('sim-a', { ...HOST, capabilities });
+  const targetDriver = cloud.addHost('sim-b', { ...HOST, capabilities });
   return {
     driver,
     targetDriver,
+    migratesSnapshots: true,
     powerOffFromInside: async (name) => driver.powerOffFromInside(name),
     ignoreShutdown: async (name) => driver.ignoreShutdown(name),
     dispose: async () => {},
@@ -162,6 +165,97 @@ describe('simulator driver', () => {
       expect(await source.rebootDomain(domain, { forced: true })).toBe('running');
       await source.destroyDomain(domain, domain.volumes);
       expect(source.powerStateOf(domain.instanceName)).toBe('missing');
+    });
+  });
+
+  describe('snapshots', () => {
+    const snapshotOf = (domain: DomainSpec, n = 1) => `${domain.instanceName}_VS_2026010100000${n}`;
+    const memory = { kind: 'DiskAndMemory', quiesce: false, description: null } as const;
+
+    it('reports every snapshot kind by default, and no conversion', async () => {
+      const { source } = twoHosts();
+      expect((await source.hostInfo()).capabilities).toEqual(['snapshot.memory', 'snapshot.disk.stopped', 'snapshot.disk.running']);
+    });
+
+    it('takes a disk-only snapshot of a running domain where snapshot.disk.running is on; reverting to it stops the domain', async () => {
+      const { source } = twoHosts();
+      const domain = spec();
+      await source.startDomain(domain);
+      const taken = await source.createDomainSnapshot(domain, snapshotOf(domain), { kind: 'Disk', quiesce: true, description: null });
+      expect(taken).toEqual({ powerState: 'running', snapshot: { name: snapshotOf(domain), sizeBytes: 0 } });
+      expect(await source.revertDomainSnapshot(domain, snapshotOf(domain), 'Disk')).toBe('stopped');
+      expect(source.allocated()).toEqual({ cpuMhz: 0, memory: 0 });
+    });
+
+    it('refuses a kind the host lacks with UNSUPPORTED, saying what to use instead', async () => {
+      const { source } = twoHosts({ capabilities: ['snapshot.disk.running'] });
+      const domain = spec();
+      await source.startDomain(domain);
+      const refused = await expectDriverError(source.createDomainSnapshot(domain, snapshotOf(domain), memory), 'UNSUPPORTED');
+      expect(refused.message).toContain('cannot take snapshots with memory; take a disk-only snapshot');
+      await source.stopDomain(domain, { forced: true, timeoutMs: 0 });
+      const stopped = await expectDriverError(source.createDomainSnapshot(domain, snapshotOf(domain), { ...memory, kind: 'Disk' }), 'UNSUPPORTED');
+      expect(stopped.message).toContain('cannot take disk-only snapshots of stopped domains');
+      expect(await source.listDomainSnapshots(domain.instanceName)).toEqual([]);
+    });
+
+    it('reverting restores the resources the domain had when the snapshot was taken, as libvirt restores its definition', async () => {
+      const { source } = twoHosts();
+      const domain = spec();
+      await source.startDomain(domain);
+      await source.createDomainSnapshot(domain, snapshotOf(domain), memory);
+      await source.scaleDomain(domain, 2, 200, 256);
+      expect(await source.revertDomainSnapshot(domain, snapshotOf(domain), 'DiskAndMemory')).toBe('running');
+      expect(await source.describeDomain(domain.instanceName)).toMatchObject({ cpuNumber: 1, cpuSpeed: 100, memory: 64 });
+      expect(source.allocated()).toEqual({ cpuMhz: 100, memory: 64 });
+      // A snapshot's kind is the host's record: a revert asking for the other kind is refused.
+      await expectDriverError(source.revertDomainSnapshot(domain, snapshotOf(domain), 'Disk'), 'REMOTE_COMMAND_FAILED');
+    });
+
+    it('refuses to revert to a memory snapshot the host can no longer fit', async () => {
+      const { source } = twoHosts({ memory: 1024 });
+      const domain = spec({ memory: 512 });
+      await source.startDomain(domain);
+      await source.createDomainSnapshot(domain, snapshotOf(domain), memory);
+      await source.stopDomain(domain, { forced: true, timeoutMs: 0 });
+      await source.startDomain(spec({ memory: 768 }));
+      await expectDriverError(source.revertDomainSnapshot(domain, snapshotOf(domain), 'DiskAndMemory'), 'INSUFFICIENT_CAPACITY');
+      expect(source.powerStateOf(domain.instanceName)).toBe('stopped');
+    });
+
+    it('snapshot operations take snapshotDelayMs', async () => {
+      const { source } = twoHosts({ snapshotDelayMs: 60 });
+      const domain = spec();
+      await source.startDomain(domain);
+      let done = false;
+      const taking = source.createDomainSnapshot(domain, snapshotOf(domain), memory).then((taken) => {
+        done = true;
+        return taken;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      expect(done).toBe(false);
+      expect(await source.listDomainSnapshots(domain.instanceName)).toEqual([]);
+      expect((await taking).snapshot.name).toBe(snapshotOf(domain));
+    });
+
+    it('failOn SNAPSHOT fails create, revert and delete with INJECTED_FAULT and changes nothing', async () => {
+      const { source } = twoHosts();
+      const domain = spec();
+      await source.startDomain(domain);
+      await source.createDomainSnapshot(domain, snapshotOf(domain, 1), memory);
+      const before = await source.listDomainSnapshots(domain.instanceName);
+      source.setFaults(['SNAPSHOT']);
+      for (const attempt of [
+        () => source.createDomainSnapshot(domain, snapshotOf(domain, 2), memory),
+        () => source.revertDomainSnapshot(domain, snapshotOf(domain, 1), 'DiskAndMemory'),
+        () => source.deleteDomainSnapshot(domain, snapshotOf(domain, 1)),
+      ]) {
+        const error = await expectDriverError(attempt(), 'INJECTED_FAULT');
+        expect(error.detail).toContain('SNAPSHOT');
+      }
+      expect(await source.listDomainSnapshots(domain.instanceName)).toEqual(before);
+      // The other operations go on.
+      expect(await source.rebootDomain(domain, { forced: true })).toBe('running');
     });
   });
 

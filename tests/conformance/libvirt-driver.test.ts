@@ -137,6 +137,7 @@ describe.skipIf(!location.present)('libvirt driver over SSH (needs the libvirt t
       },
       domainSpec: testbed.spec,
       powerStateChangeWithinMs: 20_000,
+      migratesSnapshots: false,
       dispose: testbed.dispose,
     };
   });

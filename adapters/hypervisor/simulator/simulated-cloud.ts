@@ -5,9 +5,11 @@
 import type { SimulatorOperation } from '../../../domain/host/host.js';
 import {
   DriverError,
+  unsupportedSnapshot,
   type DomainDetails,
   type DomainPowerState,
   type DomainRef,
+  type DomainSnapshotDetails,
   type DomainSummary,
   type HostInfo,
   type HostResources,
@@ -21,6 +23,7 @@ import {
 } from '../driver.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import type { DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeSpec } from '../protocol.js';
+import { SnapshotTree } from './snapshot-tree.js';
 import { schedule, sleep } from './timers.js';
 
 /**
@@ -34,6 +37,8 @@ export interface SimulatorHostConfig extends HostResources {
   readonly capabilities?: readonly HostCapability[];
   readonly startDelayMs?: number;
   readonly stopDelayMs?: number;
+  /** How long taking, reverting to or deleting a snapshot takes. Default 0. */
+  readonly snapshotDelayMs?: number;
   readonly failOn?: readonly SimulatorOperation[];
 }
 
@@ -53,6 +58,8 @@ interface SimDomain {
   phase: Phase;
   /** Set while a graceful stop waits, so a guest powering off by itself ends the wait. */
   onPoweredOff: (() => void) | null;
+  /** Kept across stops, starts and migrations, as libvirt keeps a domain's snapshot metadata; gone with the domain. */
+  readonly snapshots: SnapshotTree;
 }
 
 /**
@@ -148,6 +155,7 @@ export class SimulatorDriver implements HypervisorDriver {
   private readonly info: HostInfo;
   private startDelayMs: number;
   private stopDelayMs: number;
+  private snapshotDelayMs: number;
   private failOn: ReadonlySet<SimulatorOperation>;
   private readonly domains = new DomainTable();
   private readonly listeners = new Set<PowerStateListener>();
@@ -166,6 +174,7 @@ export class SimulatorDriver implements HypervisorDriver {
     };
     this.startDelayMs = requireCount(config.startDelayMs ?? 0, 'startDelayMs', 0);
     this.stopDelayMs = requireCount(config.stopDelayMs ?? 0, 'stopDelayMs', 0);
+    this.snapshotDelayMs = requireCount(config.snapshotDelayMs ?? 0, 'snapshotDelayMs', 0);
     this.failOn = new Set(config.failOn ?? []);
   }
 
@@ -176,9 +185,10 @@ export class SimulatorDriver implements HypervisorDriver {
     this.failOn = new Set(failOn);
   }
 
-  setDelays(delays: { startDelayMs?: number; stopDelayMs?: number }): void {
+  setDelays(delays: { startDelayMs?: number; stopDelayMs?: number; snapshotDelayMs?: number }): void {
     if (delays.startDelayMs !== undefined) this.startDelayMs = requireCount(delays.startDelayMs, 'startDelayMs', 0);
     if (delays.stopDelayMs !== undefined) this.stopDelayMs = requireCount(delays.stopDelayMs, 'stopDelayMs', 0);
+    if (delays.snapshotDelayMs !== undefined) this.snapshotDelayMs = requireCount(delays.snapshotDelayMs, 'snapshotDelayMs', 0);
   }
 
   /** The guest of that name ignores ACPI shutdown requests (a hung or ACPI-less guest), until told otherwise. */
@@ -222,18 +232,6 @@ export class SimulatorDriver implements HypervisorDriver {
     return { ...this.info, capabilities: [...this.info.capabilities] };
   }
 
-  async createDomainSnapshot(_domain: DomainRef, _snapshotName: string, _options: SnapshotOptions): Promise<SnapshotTaken> {
-    throw new DriverError('REMOTE_COMMAND_FAILED', 'not implemented yet');
-  }
-
-  async revertDomainSnapshot(_domain: DomainRef, _snapshotName: string, _kind: VmSnapshotKind): Promise<PowerState> {
-    throw new DriverError('REMOTE_COMMAND_FAILED', 'not implemented yet');
-  }
-
-  async deleteDomainSnapshot(_domain: DomainRef, _snapshotName: string): Promise<PowerState> {
-    throw new DriverError('REMOTE_COMMAND_FAILED', 'not implemented yet');
-  }
-
   async startDomain(spec: DomainSpec): Promise<PowerState> {
     this.fault('START');
     return this.locked<PowerState>([this.key(spec.instanceName)], async () => {
@@ -271,6 +269,7 @@ export class SimulatorDriver implements HypervisorDriver {
       macs: spec.nics.map((nic) => nic.mac),
       phase,
       onPoweredOff: null,
+      snapshots: previous?.snapshots ?? new SnapshotTree(),
     };
     this.domains.set(spec.instanceName, domain);
     return domain;
@@ -370,6 +369,69 @@ export class SimulatorDriver implements HypervisorDriver {
     });
   }
 
+  async createDomainSnapshot(ref: DomainRef, snapshotName: string, options: SnapshotOptions): Promise<SnapshotTaken> {
+    this.fault('SNAPSHOT');
+    return this.locked<SnapshotTaken>([this.key(ref.instanceName)], async () => {
+      const domain = this.requireDefined(ref);
+      const powerState = visible(domain.phase);
+      // A redelivered command: the snapshot was taken by its first run.
+      const existing = domain.snapshots.get(snapshotName);
+      if (existing) return { powerState, snapshot: { name: existing.name, sizeBytes: existing.sizeBytes } };
+      this.requireSnapshotSupported(ref.instanceName, options.kind, powerState);
+      await sleep(this.snapshotDelayMs);
+      if (this.domains.get(ref.instanceName) !== domain || visible(domain.phase) !== powerState) {
+        throw new DriverError('REMOTE_COMMAND_FAILED', `domain ${ref.instanceName} changed power state while its snapshot ${snapshotName} was taken`);
+      }
+      // What qemu stores for a memory snapshot is the guest's RAM; a disk-only internal snapshot shares
+      // the image's clusters until they are written, so it takes nothing yet.
+      const sizeBytes = options.kind === 'DiskAndMemory' ? domain.memory * 1024 * 1024 : 0;
+      const { cpuNumber, cpuSpeed, memory } = domain;
+      domain.snapshots.add({ name: snapshotName, kind: options.kind, sizeBytes, description: options.description, image: { cpuNumber, cpuSpeed, memory } });
+      return { powerState, snapshot: { name: snapshotName, sizeBytes } };
+    });
+  }
+
+  async revertDomainSnapshot(ref: DomainRef, snapshotName: string, kind: VmSnapshotKind): Promise<PowerState> {
+    this.fault('SNAPSHOT');
+    return this.locked<PowerState>([this.key(ref.instanceName)], async () => {
+      const domain = this.requireDefined(ref);
+      const snapshot = domain.snapshots.get(snapshotName);
+      if (!snapshot) throw new DriverError('NOT_FOUND', `domain ${ref.instanceName} has no snapshot ${snapshotName} on host ${this.hostId}`);
+      if (snapshot.kind !== kind) {
+        throw new DriverError('REMOTE_COMMAND_FAILED', `snapshot ${snapshotName} of ${ref.instanceName} is a ${snapshot.kind} snapshot, not ${kind}`);
+      }
+      // The domain comes back as it was: running from the saved memory, or shut off with the disks.
+      const running = kind === 'DiskAndMemory';
+      if (running) this.requireFit(ref.instanceName, snapshot.image, domain);
+      await sleep(this.snapshotDelayMs);
+      if (this.domains.get(ref.instanceName) !== domain) {
+        throw new DriverError('REMOTE_COMMAND_FAILED', `domain ${ref.instanceName} went away while it was reverted to ${snapshotName}`);
+      }
+      Object.assign(domain, snapshot.image);
+      domain.phase = running ? 'running' : 'stopped';
+      domain.snapshots.revertTo(snapshotName);
+      return visible(domain.phase);
+    });
+  }
+
+  async deleteDomainSnapshot(ref: DomainRef, snapshotName: string): Promise<PowerState> {
+    this.fault('SNAPSHOT');
+    return this.locked<PowerState>([this.key(ref.instanceName)], async () => {
+      const domain = this.owned(ref);
+      // Gone with its domain, or deleted by an earlier run of this command: either way there is none.
+      if (!domain) return 'missing';
+      if (domain.snapshots.get(snapshotName)) {
+        await sleep(this.snapshotDelayMs);
+        domain.snapshots.delete(snapshotName);
+      }
+      return visible(domain.phase);
+    });
+  }
+
+  async listDomainSnapshots(instanceName: string): Promise<DomainSnapshotDetails[]> {
+    return this.domains.get(instanceName)?.snapshots.list() ?? [];
+  }
+
   async listDomains(): Promise<DomainSummary[]> {
     return [...this.domains.values()]
       .map((domain) => ({ instanceName: domain.instanceName, powerState: visible(domain.phase) }))
@@ -432,6 +494,25 @@ export class SimulatorDriver implements HypervisorDriver {
         throw new DriverError('NOT_OWNED', `volume ${volume.volumeId} of instance ${spec.instanceId} is a disk of another domain on host ${this.hostId}`, `domain ${other.instanceName} has it`);
       }
     }
+  }
+
+  private requireDefined(ref: DomainRef): SimDomain {
+    const domain = this.owned(ref);
+    if (!domain) throw new DriverError('NOT_FOUND', `domain ${ref.instanceName} is not defined on host ${this.hostId}`);
+    return domain;
+  }
+
+  /**
+   * What this host can snapshot, by its capabilities: memory only of a running domain (a stopped one
+   * has none to save), disks of a running domain only where the host could revert such a snapshot.
+   */
+  private requireSnapshotSupported(instanceName: string, kind: VmSnapshotKind, powerState: DomainPowerState): void {
+    if (kind === 'DiskAndMemory' && powerState !== 'running') {
+      throw new DriverError('NOT_RUNNING', `a snapshot with memory needs a running domain; ${instanceName} is stopped on host ${this.hostId}`);
+    }
+    const needed: HostCapability = kind === 'DiskAndMemory' ? 'snapshot.memory' : powerState === 'running' ? 'snapshot.disk.running' : 'snapshot.disk.stopped';
+    if (this.info.capabilities.includes(needed)) return;
+    throw new DriverError('UNSUPPORTED', unsupportedSnapshot(instanceName, kind, powerState, this.hostId));
   }
 
   private requireRunning(instanceName: string): SimDomain {

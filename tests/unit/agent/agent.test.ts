@@ -122,6 +122,30 @@ describe('agent: commands', () => {
     expect(h.cloud.diskSize(spec.volumes[0]!.volumeId)).toBeUndefined();
   });
 
+  it('carries out the snapshot commands; a snapshot taken comes back in the reply with its size', async () => {
+    const h = await open();
+    const spec = domain();
+    await h.send(startCommand(spec));
+    const snapshotName = `${spec.instanceName}_VS_20261121080000`;
+    const run = async (command: AgentCommand) => {
+      await h.send(command);
+      return (await h.replyTo(command.commandId)).body;
+    };
+    const base = () => ({ commandId: newCommandId(), hostId: H1, ...target(spec), snapshotName });
+
+    const created = await run({ ...base(), type: 'CreateDomainSnapshot', kind: 'DiskAndMemory', quiesce: false, description: 'before the upgrade' });
+    expect(created).toMatchObject({ command: 'CreateDomainSnapshot', outcome: 'succeeded', powerState: 'running', snapshot: { name: snapshotName, sizeBytes: spec.memory * 1024 * 1024 } });
+    expect(await run({ ...base(), type: 'RevertDomainSnapshot', kind: 'DiskAndMemory' })).toMatchObject({ outcome: 'succeeded', powerState: 'running' });
+    const deleted = await run({ ...base(), type: 'DeleteDomainSnapshot' });
+    expect(deleted).toMatchObject({ outcome: 'succeeded', powerState: 'running' });
+    // Only a create reports a snapshot.
+    expect(deleted.snapshot).toBeUndefined();
+    expect(await h.h1.listDomainSnapshots(spec.instanceName)).toEqual([]);
+
+    const missing = await run({ ...base(), type: 'RevertDomainSnapshot', kind: 'DiskAndMemory' });
+    expect(missing).toMatchObject({ outcome: 'failed', powerState: 'running', error: { message: expect.stringContaining(`has no snapshot ${snapshotName}`) } });
+  });
+
   it('a failing driver becomes a failed reply with the message, the detail and the power state the host sees', async () => {
     const h = await open({ h1: { failOn: ['START'] } });
     const spec = domain();
