@@ -4,7 +4,7 @@
 // the snapshots first, and another account that can neither see nor touch them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLClient } from 'graphql-request';
-import { actionEvents, deployed, gqlError, runJob, startHarness, usageEvents, type GqlError, type Harness, type Vm } from './harness.js';
+import { actionEvents, addSmallZone, deployed, gqlError, runJob, startHarness, usageEvents, type GqlError, type Harness, type Vm } from './harness.js';
 
 interface Snapshot {
   id: string;
@@ -112,6 +112,31 @@ describe('instance snapshots', () => {
     expect((await state(vm)).state).toBe('Stopped');
   });
 
+  it('restores on revert the offering the instance had when the snapshot was taken', async () => {
+    const vm = await deployed(h, user.client, { name: 'snap-offering' });
+    await runJob(h, user.client, STOP, { id: vm.id });
+    const small = await snapshot(vm, { name: 'small' });
+    await user.client.request(`mutation($id: ID!, $s: ID!) { changeServiceForVirtualMachine(id: $id, serviceOfferingId: $s) { id } }`, { id: vm.id, s: h.demo.serviceOfferingIds.medium });
+    expect((await state(vm)).serviceOfferingId).toBe(h.demo.serviceOfferingIds.medium);
+    expect((await runJob(h, user.client, REVERT, { id: small.id })).status).toBe('SUCCEEDED');
+    expect((await state(vm)).serviceOfferingId).toBe(vm.serviceOfferingId);
+  });
+
+  it('leaves a snapshot the host failed to take in Error, unbilled, and deletable once the host works again', async () => {
+    const zone = await addSmallZone(h, 'snapfail', { failOn: ['SNAPSHOT'] });
+    const vm = await deployed(h, h.admin, { name: 'snap-fails', zoneId: zone.zoneId, templateId: zone.templateId });
+    const { createVMSnapshot } = await h.admin.request<{ createVMSnapshot: { id: string; resourceId: string } }>(CREATE, { vm: vm.id, memory: true });
+    const job = await h.waitForJob(h.admin, createVMSnapshot.id);
+    expect(job.status).toBe('FAILED');
+    expect(job.error?.message).toMatch(/simulated SNAPSHOT failure/);
+    expect((await list(h.admin, { id: createVMSnapshot.resourceId })).nodes[0]).toMatchObject({ state: 'Error', current: false });
+    const usage = (await usageEvents(h.admin)).nodes.filter((u) => u.resourceId === vm.id && u.type.startsWith('VMSNAPSHOT.'));
+    expect(usage).toEqual([]);
+    const failedDelete = await runJob(h, h.admin, DELETE, { id: createVMSnapshot.resourceId });
+    expect(failedDelete.status).toBe('FAILED');
+    expect((await list(h.admin, { id: createVMSnapshot.resourceId })).nodes[0]!.state).toBe('Error');
+  });
+
   it('refuses a duplicate name, too many snapshots, and a disk snapshot a host could not revert', async () => {
     const vm = await deployed(h, user.client, { name: 'snap-rules' });
     await snapshot(vm, { name: 'one', memory: true });
@@ -176,5 +201,13 @@ describe('instance snapshots', () => {
     // The snapshots' usage closes before the instance's.
     const types = usage.map((u) => u.type);
     expect(types.lastIndexOf('VMSNAPSHOT.OFF_PRIMARY')).toBeLessThan(types.indexOf('VM.DESTROY'));
+    // CloudStack's usage server makes one closed VM_SNAPSHOT record per snapshot and volume of them.
+    const { usageRecords } = await h.admin.request<{ usageRecords: { nodes: Array<{ resourceId: string; resourceName: string; templateId: string; endDate: string | null; closedBy: string | null }> } }>(
+      `query($account: ID, $start: DateTime!, $end: DateTime!) { usageRecords(accountId: $account, startDate: $start, endDate: $end, type: VM_SNAPSHOT, first: 100) { nodes { resourceId resourceName templateId endDate closedBy } } }`,
+      { account: user.id, start: new Date(Date.now() - 3_600_000).toISOString(), end: new Date(Date.now() + 60_000).toISOString() },
+    );
+    const records = usageRecords.nodes.filter((r) => r.resourceId === vm.id);
+    expect(records.map((r) => r.resourceName).sort()).toEqual([a.name, b.name].sort());
+    for (const record of records) expect(record).toMatchObject({ templateId: vm.volumes[0]!.id, closedBy: expect.any(String) });
   });
 });
