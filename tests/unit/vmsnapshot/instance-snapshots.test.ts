@@ -53,7 +53,7 @@ describe('createVMSnapshot on the instance', () => {
     });
     expect(state.exists && state.pending).toBeNull();
     // Repeated (the workflow's step run again after a crash): nothing more, so the usage is written once.
-    given(instanceDecider, [...asked, ...eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.snapshot('s1'), cmd.snapshotOk('s1')).slice(asked.length)]).when(cmd.snapshotOk('s1')).then([]);
+    given(instanceDecider, eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.snapshot('s1'), cmd.snapshotOk('s1'))).when(cmd.snapshotOk('s1')).then([]);
   });
 
   it('records a failed creation: the snapshot is in Error, not current, and nothing is billed', () => {
@@ -129,7 +129,7 @@ describe('revertToVMSnapshot on the instance', () => {
       .when(cmd.revertSnapshot('s1'))
       .then([{ type: 'InstanceVMSnapshotRevertRequested', data: { instanceId: ID.vm, jobId: 'job-revert-s1', vmSnapshotId: 's1' } }]);
     expect(asked.exists && asked.vmSnapshotChain.links[0]!.status).toBe('Reverting');
-    const reverted = eventsOf(...[]).concat(twoSnapshots(), [{ type: 'InstanceVMSnapshotRevertRequested', data: { instanceId: ID.vm, jobId: 'job-revert-s1', vmSnapshotId: 's1' } }]);
+    const reverted: InstanceEvent[] = [...twoSnapshots(), { type: 'InstanceVMSnapshotRevertRequested', data: { instanceId: ID.vm, jobId: 'job-revert-s1', vmSnapshotId: 's1' } }];
     const state = given(instanceDecider, reverted)
       .when(cmd.snapshotOk('s1', 'job-revert-s1'))
       .then([{ type: 'InstanceVMSnapshotReverted', data: { instanceId: ID.vm, jobId: 'job-revert-s1', vmSnapshotId: 's1' } }]);
@@ -158,9 +158,7 @@ describe('revertToVMSnapshot on the instance', () => {
   it('refuses a revert that would change the power state, either way', () => {
     const message = 'VM Snapshot revert not allowed. This will result in VM state change. You can revert running VM to disk and memory type snapshot and stopped VM to disk type snapshot';
     given(instanceDecider, twoSnapshots(false)).when(cmd.revertSnapshot('s1')).then('INVALID_STATE', { message });
-    const stoppedWithMemory = [...twoSnapshots(true), ...eventsOf().concat()];
     const stopped = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.snapshot('s1', { memory: true }), cmd.snapshotOk('s1'), cmd.stop(), cmd.stopOk());
-    expect(stoppedWithMemory.length).toBeGreaterThan(0);
     given(instanceDecider, stopped).when(cmd.revertSnapshot('s1')).then('INVALID_STATE', { message });
   });
 
@@ -168,7 +166,7 @@ describe('revertToVMSnapshot on the instance', () => {
     const failed = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.snapshot('s1'), cmd.snapshotFail('s1'), cmd.stop(), cmd.stopOk());
     given(instanceDecider, failed).when(cmd.revertSnapshot('s1')).then('INVALID_STATE', { message: 'VM Snapshot reverting failed due to vm snapshot is not in the state of Created.' });
     given(instanceDecider, twoSnapshots()).when(cmd.revertSnapshot('nope')).then('NOT_FOUND', { message: 'unable to find the vm snapshot with id nope', field: 'vmSnapshotId' });
-    const creating = [...twoSnapshots(), ...eventsOf()].concat([requested('s3', 's2', 'DiskAndMemory')]);
+    const creating = [...twoSnapshots(), requested('s3', 's2', 'DiskAndMemory', 2)];
     given(instanceDecider, creating).when(cmd.revertSnapshot('s1')).then('CONFLICT', { message: 'There is other active vm snapshot tasks on the instance, please try again later' });
     const stopping = [...twoSnapshots(), { type: 'InstanceStopRequested', data: { instanceId: ID.vm, jobId: 'job-stop', forced: false, afterStop: null, state: 'Stopping' } } as InstanceEvent];
     given(instanceDecider, stopping).when(cmd.revertSnapshot('s1')).then('INVALID_STATE', { message: 'VM Snapshot reverting failed due to vm is not in the state of Running or Stopped.' });
@@ -243,7 +241,7 @@ describe('an instance with VM snapshots', () => {
   });
 
   it('is not destroyed when a snapshot cannot be deleted', () => {
-    const running = [...twoSnapshots()];
+    const running = twoSnapshots();
     const purge = given(instanceDecider, running).when(cmd.destroy()).accepted();
     const state = given(instanceDecider, [...running, ...purge]).when(cmd.snapshotFail('s2', 'job-destroy', 'host down')).accepted();
     expect(state).toEqual([
@@ -252,7 +250,7 @@ describe('an instance with VM snapshots', () => {
   });
 
   it('checks a destroy before deleting any snapshot', () => {
-    const protectedVm = [...twoSnapshots(), ...eventsOf()].concat([{ type: 'InstanceUpdated', data: { instanceId: ID.vm, changes: { deleteProtection: true } } } as InstanceEvent]);
+    const protectedVm: InstanceEvent[] = [...twoSnapshots(), { type: 'InstanceUpdated', data: { instanceId: ID.vm, changes: { deleteProtection: true } } }];
     given(instanceDecider, protectedVm).when(cmd.destroy()).then('BAD_USER_INPUT', { message: /delete protection/ });
   });
 
