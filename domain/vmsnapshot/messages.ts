@@ -29,10 +29,4 @@ export const vmSnapshotMessages = {
     'use snapshotMemory=true to snapshot the running instance with its memory, or stop the instance first',
   migrateWithSnapshots:
     'VM with VM Snapshots cannot be migrated: the hypervisor keeps its snapshots on the source host, please remove all VM snapshots first',
-  attachVolume: (instanceId: string, name: string) =>
-    `Unable to attach volume to VM ${instanceId}/${name}, please specify a VM that does not have VM snapshots`,
-  detachVolume: 'Unable to detach volume, please specify a VM that does not have VM snapshots',
-  addNic: 'NIC cannot be added to VM with VM Snapshots',
-  removeNic: 'NIC cannot be removed from VM with VM Snapshots',
-  updateNic: 'NIC cannot be updated for VM with VM Snapshots',
 } as const;
