@@ -24,8 +24,9 @@ export const vmSnapshotMessages = {
   rebootWithActiveTask: (instance: string) => `Unable to reboot VM ${instance} due to: ${instance} has active VM snapshots tasks`,
   // vmledger's own: CloudStack has no message for these.
   noTransition: (id: string, from: string, event: string) => `VM snapshot ${id} cannot go from ${from} via ${event}`,
-  diskOfRunningUnsupported: (hostId: string) =>
-    `A disk-only snapshot of a running instance needs an external snapshot, which the hypervisor on host ${hostId} cannot revert; ` +
+  // Names no host: placement is not shown to users.
+  diskOfRunningUnsupported:
+    "A disk-only snapshot of a running instance needs an external snapshot, which the hypervisor on the instance's host cannot revert; " +
     'use snapshotMemory=true to snapshot the running instance with its memory, or stop the instance first',
   migrateWithSnapshots:
     'VM with VM Snapshots cannot be migrated: the hypervisor keeps its snapshots on the source host, please remove all VM snapshots first',

@@ -154,6 +154,7 @@ describe('instance snapshots', () => {
     try {
       const disk = await refused(user.client, CREATE, { vm: vm.id, name: 'disk-only' }, 'INVALID_STATE', 'snapshotMemory');
       expect(disk.message).toMatch(/cannot revert; use snapshotMemory=true .* or stop the instance first/);
+      expect(disk.message).not.toContain(hostId);
     } finally {
       await h.reportHostCapabilities(hostId, ['snapshot.memory', 'snapshot.disk.stopped', 'snapshot.disk.running']);
     }

@@ -49,7 +49,7 @@ export async function createVMSnapshot(context: ControlPlaneContext, caller: Cal
   // A disk-only snapshot of a running domain would be an external one, which the host may not be able
   // to revert: refused before anything is recorded, rather than taken and never revertible.
   if (!memory && instance.state === 'Running' && instance.hostId && !hostCapabilities(db(context), instance.hostId).includes('snapshot.disk.running')) {
-    throw new ApiError('INVALID_STATE', vmSnapshotMessages.diskOfRunningUnsupported(instance.hostId), 'snapshotMemory');
+    throw new ApiError('INVALID_STATE', vmSnapshotMessages.diskOfRunningUnsupported, 'snapshotMemory');
   }
   const vmSnapshotId = context.newId();
   return instanceJob(
