@@ -144,6 +144,11 @@ export function decidePurgeBeforeDestroy(command: DestroyInstance, instance: Ins
   return [{ type: 'InstanceVMSnapshotsPurgeRequested', data: { instanceId: instance.id, jobId: command.jobId, vmSnapshotIds: instance.vmSnapshotIds, then } }];
 }
 
+/** Every destroy, the API's and an expired lease's: the snapshots first, when the instance has any. */
+export function decideDestroyWithSnapshots(command: DestroyInstance, instance: Instance): Decision<InstanceEvent> {
+  return decidePurgeBeforeDestroy(command, instance) ?? decideDestroy(command, instance);
+}
+
 function expectTask(instance: Instance, jobId: string, vmSnapshotId: string): { task: SnapshotPending; link: VMSnapshotLink } | null {
   const task = snapshotTask(instance);
   const link = linkOf(instance.vmSnapshotChain, vmSnapshotId);

@@ -12,7 +12,6 @@ import {
 } from './decide-offering.js';
 import { decideReboot, decideRebootFailed, decideRebootSucceeded } from './decide-reboot.js';
 import {
-  decideDestroy,
   decideExpunge,
   decideRecordExpunged,
   decideRecordExpungeFailed,
@@ -20,7 +19,7 @@ import {
 } from './decide-removal.js';
 import { decideRestore } from './decide-restore.js';
 import {
-  decidePurgeBeforeDestroy,
+  decideDestroyWithSnapshots,
   decideRequestVMSnapshot,
   decideRequestVMSnapshotDelete,
   decideRequestVMSnapshotRevert,
@@ -80,7 +79,7 @@ function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstanc
     case 'RebootInstance':
       return decideReboot(command, instance);
     case 'DestroyInstance':
-      return decidePurgeBeforeDestroy(command, instance) ?? decideDestroy(command, instance);
+      return decideDestroyWithSnapshots(command, instance);
     case 'RecoverInstance':
       return decideRecover(command, instance);
     case 'ExpungeInstance':

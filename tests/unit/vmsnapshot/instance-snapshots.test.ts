@@ -240,6 +240,15 @@ describe('an instance with VM snapshots', () => {
     ]);
   });
 
+  it('is destroyed by its expired lease the same way: its snapshots are deleted first', () => {
+    const leased = eventsOf(
+      deploy({ leaseDuration: 1, leaseExpiryAction: 'DESTROY', leaseFeatureEnabled: true }), cmd.start(), cmd.startOk(), cmd.stop(), cmd.stopOk(),
+      cmd.snapshot('s1'), cmd.snapshotOk('s1'),
+    );
+    const act: InstanceCommand = { type: 'ActOnLease', instanceId: ID.vm, at: '2025-03-02T10:00:01.000Z', caller: rootAdmin, jobId: 'job-lease', leaseFeatureEnabled: true };
+    expect(given(instanceDecider, leased).when(act).accepted().map((e) => e.type)).toEqual(['LeaseExpired', 'InstanceVMSnapshotsPurgeRequested']);
+  });
+
   it('is not destroyed when a snapshot cannot be deleted', () => {
     const running = twoSnapshots();
     const purge = given(instanceDecider, running).when(cmd.destroy()).accepted();
