@@ -35,7 +35,7 @@ export async function serveHosts(config: AgentConfig, busUrl: string, log: (line
     // stops the agent at once rather than failing every job sent its way.
     for (const driver of drivers) {
       const info = await driver.hostInfo();
-      log(`host ${driver.hostId}: ${info.cpuNumber} cores × ${info.cpuSpeed} MHz, ${info.memory} MiB`);
+      log(`host ${driver.hostId}: ${info.cpuNumber} cores × ${info.cpuSpeed} MHz, ${info.memory} MiB, can do ${info.capabilities.join(', ') || 'nothing beyond running domains'}`);
     }
     const agent = await startAgent({
       bus,

@@ -314,7 +314,8 @@ export class LibvirtDriver implements HypervisorDriver {
           // cannot be reverted before libvirt 9.7: refused here, before anything is taken.
           if (state === 'running') throw new DriverError('UNSUPPORTED', unsupportedSnapshot(instanceName, 'Disk', 'running', this.hostId));
           await this.commands.virsh(
-            ['snapshot-create-as', '--domain', instanceName, '--name', snapshotName, ...(options.description === null ? [] : ['--description', options.description])],
+            // `--description=…` in one word: a description that starts with `--` cannot read as an option.
+            ['snapshot-create-as', '--domain', instanceName, '--name', snapshotName, ...(options.description === null ? [] : [`--description=${options.description}`])],
             what,
           );
         }

@@ -10,7 +10,8 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 const location = libvirtTestbedLocation();
 const memory = { kind: 'DiskAndMemory', quiesce: false, description: 'libvirt snapshot test' } as const;
-const diskOnly = { kind: 'Disk', quiesce: false, description: null } as const;
+// A description a careless command line would read as an option.
+const diskOnly = { kind: 'Disk', quiesce: false, description: "--help 'quoted' $(id)" } as const;
 
 describe.skipIf(!location.present)('VM snapshots on the libvirt testbed', () => {
   let bed: SnapshotBed;
@@ -55,6 +56,7 @@ describe.skipIf(!location.present)('VM snapshots on the libvirt testbed', () => 
     await qemuIo(disk, 'write -P 0xab 0 1M');
     const name = snapshotNameOf(spec, 2);
     expect((await bed.driver.createDomainSnapshot(spec, name, diskOnly)).powerState).toBe('stopped');
+    expect((await virsh('snapshot-dumpxml', '--domain', spec.instanceName, '--snapshotname', name)).stdout).toContain('<description>--help &apos;quoted&apos; $(id)</description>');
     await qemuIo(disk, 'write -P 0xcd 0 1M');
     expect((await qemuIo(disk, 'read -P 0xcd 0 1M')).stdout).not.toContain('Pattern verification failed');
 
