@@ -10,6 +10,7 @@ import { vmSchedulesProjection } from '../projections/schedules/index.js';
 import { timersProjection } from '../projections/timers/index.js';
 import { usageRecordsProjection } from '../projections/usage-records/index.js';
 import { usageEventsProjection } from '../projections/usage/projection.js';
+import { vmSnapshotsProjection } from '../projections/vmsnapshots/index.js';
 
 /** Every read model the API serves; a change here or in any projection rebuilds the read model once. */
 export const projections: readonly Projection[] = [
@@ -26,4 +27,5 @@ export const projections: readonly Projection[] = [
   vmSchedulesProjection,
   // After instances: the planner's question joins members to their instance rows.
   affinityGroupsProjection,
+  vmSnapshotsProjection,
 ];

@@ -72,7 +72,14 @@ async function onReply(options: AgentMessageOptions, delivery: Delivery): Promis
       jobDecider,
       {
         type: 'RecordAgentReply',
-        reply: { commandId: reply.commandId, outcome: reply.outcome, powerState: reply.powerState, ...(reply.error ? { error: reply.error } : {}) },
+        reply: {
+          commandId: reply.commandId,
+          outcome: reply.outcome,
+          powerState: reply.powerState,
+          ...(reply.error ? { error: reply.error } : {}),
+          // A snapshot's size is what its usage bills: kept with the reply, so a replay bills the same.
+          ...(reply.snapshot ? { snapshot: reply.snapshot } : {}),
+        },
         at,
       },
       envelope,

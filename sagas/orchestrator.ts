@@ -9,6 +9,7 @@ import { CommandRejectedError } from '../adapters/eventstore/command-handler.js'
 import type { Commander } from '../adapters/eventstore/commander.js';
 import { effectiveSetting } from '../domain/config/index.js';
 import { instanceDecider, instanceStream, type PendingOperation } from '../domain/instance/index.js';
+import type { JobResource } from '../domain/job/index.js';
 import { settingsSnapshot } from '../projections/configuration/index.js';
 import { destroyedInstances } from '../projections/instances/queries.js';
 import { instancesAwaitingUnopenedJobs, pendingJobs } from '../projections/jobs/queries.js';
@@ -33,7 +34,7 @@ export interface OrchestratorOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-const CMD_OF_PENDING: Record<PendingOperation['kind'], string> = {
+const CMD_OF_PENDING: Record<Exclude<PendingOperation['kind'], 'vmsnapshot'>, string> = {
   start: 'startVirtualMachine',
   stop: 'stopVirtualMachine',
   reboot: 'rebootVirtualMachine',
@@ -41,6 +42,20 @@ const CMD_OF_PENDING: Record<PendingOperation['kind'], string> = {
   scale: 'scaleVirtualMachine',
   expunge: 'expungeVirtualMachine',
 };
+
+const CMD_OF_SNAPSHOT_TASK = {
+  create: 'createVMSnapshot',
+  revert: 'revertToVMSnapshot',
+  delete: 'deleteVMSnapshot',
+  purge: 'destroyVirtualMachine',
+} as const;
+
+/** The job an instance's pending work belongs to, and what it acts on. */
+function jobOfPending(pending: PendingOperation): { cmd: string; resource?: JobResource } {
+  if (pending.kind !== 'vmsnapshot') return { cmd: CMD_OF_PENDING[pending.kind] };
+  const cmd = CMD_OF_SNAPSHOT_TASK[pending.task];
+  return pending.vmSnapshotId === null ? { cmd } : { cmd, resource: { type: 'VMSnapshot', id: pending.vmSnapshotId } };
+}
 
 export class Orchestrator {
   private consumers: Consumer[] = [];
@@ -71,7 +86,7 @@ export class Orchestrator {
     for (const orphan of instancesAwaitingUnopenedJobs(db)) {
       const pending = orphan.pending;
       if (!pending) continue;
-      void this.options.runner.advance(orphan.jobId, { instanceId: orphan.id, accountId: orphan.accountId, cmd: CMD_OF_PENDING[pending.kind] });
+      void this.options.runner.advance(orphan.jobId, { instanceId: orphan.id, accountId: orphan.accountId, ...jobOfPending(pending) });
     }
   }
 

@@ -19,8 +19,9 @@ import { planHost } from '../domain/allocation/index.js';
 import { allocationSettings } from '../domain/allocation/index.js';
 import { hostDecider, hostStream } from '../domain/host/index.js';
 import { instanceDecider, instanceStream, type Instance, type InstanceCommand, type InstanceEvent, type InstanceState } from '../domain/instance/index.js';
-import { commandIdOf, jobDecider, jobStream, type Job, type JobCommand, type JobEvent, type JobState } from '../domain/job/index.js';
+import { commandIdOf, jobDecider, jobStream, type Job, type JobCommand, type JobEvent, type JobResource, type JobState } from '../domain/job/index.js';
 import { networkDecider, networkStream } from '../domain/network/index.js';
+import { vmSnapshotDecider, vmSnapshotStream, type VMSnapshotEvent, type VMSnapshotState } from '../domain/vmsnapshot/index.js';
 import { fold } from '../domain/shared/decider.js';
 import { settingsSnapshot } from '../projections/configuration/index.js';
 import { hostCapacitySnapshot } from '../projections/infrastructure/index.js';
@@ -44,6 +45,14 @@ export interface SagaRunnerOptions {
   /** The keys commands are signed with (the current one); agents refuse what is not signed. */
   readonly commandKeys: CommandKeyRing;
   readonly onError?: (error: unknown, jobId: string) => void;
+}
+
+/** What opens a job whose stream does not exist yet (its instance's pending work names it). */
+export interface JobOpening {
+  readonly instanceId: string;
+  readonly accountId: string;
+  readonly cmd: string;
+  readonly resource?: JobResource;
 }
 
 const SYSTEM: CommandEnvelope['actor'] = { kind: 'system', component: 'orchestrator' };
@@ -77,7 +86,7 @@ export class SagaRunner {
   }
 
   /** Moves the job as far as it can go now. `instanceId` opens the job if its stream does not exist yet. */
-  advance(jobId: string, open?: { instanceId: string; accountId: string; cmd: string }): Promise<JobState> {
+  advance(jobId: string, open?: JobOpening): Promise<JobState> {
     const previous = this.locks.get(jobId) ?? Promise.resolve();
     const run = previous.then(() => this.run(jobId, open)).catch((error: unknown) => {
       this.options.onError?.(error, jobId);
@@ -103,12 +112,12 @@ export class SagaRunner {
     while (this.locks.size > 0) await Promise.allSettled([...this.locks.values()]);
   }
 
-  private async run(jobId: string, open?: { instanceId: string; accountId: string; cmd: string }): Promise<JobState> {
+  private async run(jobId: string, open?: JobOpening): Promise<JobState> {
     for (let steps = 0; steps < MAX_STEPS && !this.stopped; steps++) {
       let job = await this.loadJob(jobId);
       if (!job.exists) {
         if (!open) return job;
-        job = await this.job(jobId, { type: 'OpenJob', jobId, cmd: open.cmd, instanceId: open.instanceId, accountId: open.accountId, at: this.now() });
+        job = await this.job(jobId, { type: 'OpenJob', jobId, cmd: open.cmd, instanceId: open.instanceId, accountId: open.accountId, at: this.now(), ...(open.resource ? { resource: open.resource } : {}) });
         if (!job.exists) return job;
       }
       if (job.status !== 'PENDING') return job;
@@ -125,7 +134,8 @@ export class SagaRunner {
       }
       job = await this.takeOver(job);
       this.publishUnsent(job);
-      const step = workflow.decide({ job, instance, history, now: this.now(), timeouts: this.options.timeouts });
+      const snapshots = await this.loadSnapshots(instance, job);
+      const step = workflow.decide({ job, instance, history, snapshots, now: this.now(), timeouts: this.options.timeouts });
       if (step.kind === 'wait') {
         this.arm(jobId, step.until);
         return job;
@@ -177,6 +187,11 @@ export class SagaRunner {
       }
       case 'record':
         await this.instance(step.command);
+        return;
+      case 'snapshot':
+        await unlessRefused(
+          this.options.commander.execute(vmSnapshotStream(step.command.vmSnapshotId), vmSnapshotDecider, step.command, this.envelope(step.command.at, step.command.jobId)),
+        );
         return;
       case 'finish': {
         for (const hostId of step.release) {
@@ -337,6 +352,21 @@ export class SagaRunner {
     const history = await this.history.read<InstanceEvent>(instanceStream(instanceId));
     const state: InstanceState = fold(instanceDecider, history);
     return { instance: state.exists ? state : undefined, history };
+  }
+
+  /** The snapshots in the instance's chain, and the one a VMSnapshot job names, from their streams. */
+  private async loadSnapshots(instance: Instance, job: Job): Promise<ReadonlyMap<string, VMSnapshotState>> {
+    const ids = new Set(instance.vmSnapshotIds);
+    if (job.resource.type === 'VMSnapshot') ids.add(job.resource.id);
+    const snapshots = new Map<string, VMSnapshotState>();
+    for (const id of ids) {
+      const stream = vmSnapshotStream(id);
+      const events = await this.history.read<VMSnapshotEvent>(stream);
+      const state = fold(vmSnapshotDecider, events);
+      if (state.exists && state.status === 'Removed') this.history.forget(stream);
+      snapshots.set(id, state);
+    }
+    return snapshots;
   }
 
   private envelope(at: string, correlationId = 'orchestrator'): CommandEnvelope {

@@ -8,6 +8,7 @@ import * as infrastructure from './infrastructure/index.js';
 import * as instances from './instances/index.js';
 import * as schedules from './instances/schedules.js';
 import * as affinity from './affinity.js';
+import * as vmsnapshots from './instances/vmsnapshots.js';
 import { JobWatcher, asyncJobs, findJob } from './jobs.js';
 import { osTypes } from './os-types.js';
 import { eventsShownTo, instanceShownTo, instancesShownTo, jobShownTo, jobsShownTo } from './placement.js';
@@ -50,6 +51,10 @@ export function createControlPlane(context: ControlPlaneContext, services: infra
     deleteAffinityGroup: (caller, args) => affinity.deleteAffinityGroup(context, caller, args),
     updateVMAffinityGroup: (caller, args) => instance(caller, affinity.updateVMAffinityGroup(context, caller, args)),
     affinityGroups: (caller, args) => affinity.affinityGroups(context, caller, args),
+    createVMSnapshot: (caller, args) => job(caller, vmsnapshots.createVMSnapshot(context, caller, args)),
+    revertToVMSnapshot: (caller, args) => job(caller, vmsnapshots.revertToVMSnapshot(context, caller, args)),
+    deleteVMSnapshot: (caller, args) => job(caller, vmsnapshots.deleteVMSnapshot(context, caller, args)),
+    vmSnapshots: (caller, args) => vmsnapshots.vmSnapshots(context, caller, args),
     onJobUpdated: (caller, id, listener) => watcher.watch(caller, id, (updated) => listener(jobShownTo(caller, updated))),
 
     events: (caller, args) => eventsShownTo(caller, events(context, caller, args)),

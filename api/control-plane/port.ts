@@ -13,6 +13,8 @@ import type { CreateVMScheduleArgs, UpdateVMScheduleArgs, VMScheduleListArgs } f
 import type { VMScheduleView } from '../../projections/schedules/index.js';
 import type { AffinityGroupListArgs, CreateAffinityGroupArgs, DeleteAffinityGroupArgs } from './affinity.js';
 import type { AffinityGroupListing } from '../../projections/affinity/index.js';
+import type { CreateVMSnapshotArgs, VMSnapshotListArgs } from './instances/vmsnapshots.js';
+import type { VMSnapshotView } from '../../projections/vmsnapshots/index.js';
 import type { Caller } from '../../domain/account/index.js';
 import type { LeaseExpiryAction } from '../../domain/offering/index.js';
 
@@ -177,6 +179,10 @@ export interface ControlPlane {
   deleteAffinityGroup(caller: Caller, args: DeleteAffinityGroupArgs): Promise<boolean>;
   updateVMAffinityGroup(caller: Caller, args: { id: string; affinityGroupIds?: readonly string[] | null; affinityGroupNames?: readonly string[] | null }): Promise<VirtualMachineView>;
   affinityGroups(caller: Caller, args: AffinityGroupListArgs): Connection<AffinityGroupListing>;
+  createVMSnapshot(caller: Caller, args: CreateVMSnapshotArgs): Promise<JobView>;
+  revertToVMSnapshot(caller: Caller, args: { vmSnapshotId: string }): Promise<JobView>;
+  deleteVMSnapshot(caller: Caller, args: { vmSnapshotId: string }): Promise<JobView>;
+  vmSnapshots(caller: Caller, args: VMSnapshotListArgs): Connection<VMSnapshotView>;
   /** Calls back on every change of the job the caller may see; returns the unsubscribe. */
   onJobUpdated(caller: Caller, id: string, listener: (job: JobView) => void): () => void;
 

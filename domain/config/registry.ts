@@ -66,6 +66,14 @@ export const CONFIG_KEYS = {
     scopes: ['global', 'zone'],
     description: 'Enables/Disables dynamically scaling a running instance (CPU and memory)',
   },
+  'vmsnapshot.max': {
+    type: 'integer',
+    default: 10,
+    min: 0,
+    max: INT_MAX,
+    scopes: ['global'],
+    description: 'Maximum vm snapshots for a single vm',
+  },
   'expunge.delay': {
     type: 'integer',
     default: 86400,

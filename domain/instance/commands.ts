@@ -2,6 +2,7 @@
 // outcomes sagas and agents report back. Everything a decision needs travels on the command.
 import type {
   InstanceCaller,
+  Compute,
   CustomCompute,
   Details,
   LeaseExpiryAction,
@@ -274,14 +275,50 @@ export interface RecordAgentReport extends Base {
   readonly powerState: PowerState;
 }
 
-export interface RecordSnapshotCreated extends Base {
-  readonly type: 'RecordSnapshotCreated';
+/** createVMSnapshot (behaviour §5.1): the instance claims the snapshot task and puts the snapshot in its chain. */
+export interface RequestVMSnapshot extends Requested, Job {
+  readonly type: 'RequestVMSnapshot';
+  readonly vmSnapshotId: string;
+  /** Null: the snapshot's own name, as CloudStack defaults it. */
+  readonly displayName: string | null;
+  readonly description: string | null;
+  /** `snapshotMemory`: a DiskAndMemory snapshot, which only a Running instance can take. */
+  readonly memory: boolean;
+  /** `quiesceVm`: the guest's file systems are frozen while the snapshot is taken. */
+  readonly quiesce: boolean;
+  /** `vmsnapshot.max`. */
+  readonly max: number;
+}
+
+export interface RequestVMSnapshotRevert extends Requested, Job {
+  readonly type: 'RequestVMSnapshotRevert';
   readonly vmSnapshotId: string;
 }
 
-export interface RecordSnapshotDeleted extends Base {
-  readonly type: 'RecordSnapshotDeleted';
+export interface RequestVMSnapshotDelete extends Requested, Job {
+  readonly type: 'RequestVMSnapshotDelete';
   readonly vmSnapshotId: string;
+}
+
+/** What the snapshot's own stream says of it, for the usage and the revert the outcome records. */
+export interface VMSnapshotFacts {
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly serviceOffering: ServiceOfferingSnapshot;
+  readonly compute: Compute;
+}
+
+/** The snapshot task of job `jobId` on `vmSnapshotId` succeeded on the host. */
+export interface RecordVMSnapshotTaskSucceeded extends Base, Job {
+  readonly type: 'RecordVMSnapshotTaskSucceeded';
+  readonly vmSnapshotId: string;
+  readonly snapshot: VMSnapshotFacts;
+}
+
+export interface RecordVMSnapshotTaskFailed extends Base, Job {
+  readonly type: 'RecordVMSnapshotTaskFailed';
+  readonly vmSnapshotId: string;
+  readonly reason: string;
 }
 
 /**
@@ -325,8 +362,11 @@ export type InstanceCommand =
   | RecordExpunged
   | RecordExpungeFailed
   | RecordAgentReport
-  | RecordSnapshotCreated
-  | RecordSnapshotDeleted
+  | RequestVMSnapshot
+  | RequestVMSnapshotRevert
+  | RequestVMSnapshotDelete
+  | RecordVMSnapshotTaskSucceeded
+  | RecordVMSnapshotTaskFailed
   | AbandonDeployment
   | ActOnLease
   | AnnounceLeaseExpiry

@@ -3,7 +3,7 @@
 // cancelled when the feature is turned off. DISABLED, DONE and CANCELLED are final.
 import { isRejection, reject, type Decision, type Rejection } from '../shared/decider.js';
 import type { ActOnLease, AnnounceLeaseExpiry, CancelLease, UpdateInstance } from './commands.js';
-import { decideDestroy } from './decide-removal.js';
+import { decideDestroyWithSnapshots } from './decide-snapshot.js';
 import { decideStop } from './decide-stop.js';
 import type { InstanceEvent, LeaseExpired } from './events.js';
 import { messages } from './messages.js';
@@ -62,7 +62,7 @@ export function decideActOnLease(command: ActOnLease, instance: Instance): Decis
     return isRejection(stop) ? stop : [leaseExpired(false), ...stop];
   }
   // CloudStack's DestroyVMCmd with only the id: the instance is destroyed, not expunged.
-  const destroy = decideDestroy({ type: 'DestroyInstance', ...base, expunge: false, volumeIds: [], forceStop: false, allowUserExpungeRecoverVm: true }, instance);
+  const destroy = decideDestroyWithSnapshots({ type: 'DestroyInstance', ...base, expunge: false, volumeIds: [], forceStop: false, allowUserExpungeRecoverVm: true }, instance);
   return isRejection(destroy) ? destroy : [leaseExpired(false), ...destroy];
 }
 

@@ -6,11 +6,14 @@ import type { InstanceEvent } from './events.js';
 import { messages } from './messages.js';
 import { expectMove, expectPending } from './outcome.js';
 import type { Instance } from './state.js';
+import { vmSnapshotMessages } from '../vmsnapshot/messages.js';
 
 export function decideMigrate(command: MigrateInstance, instance: Instance): Decision<InstanceEvent> {
   if (command.caller.role !== 'ROOT_ADMIN') return reject('FORBIDDEN', messages.migrateForbidden);
   if (instance.state !== 'Running') return reject('INVALID_STATE', messages.migrateNotRunning(instance));
   if (instance.pending !== null) return reject('INVALID_STATE', messages.busy(instance, instance.pending));
+  // libvirt keeps internal snapshots' metadata on the source host: refused rather than lost (issue 14).
+  if (instance.vmSnapshotCount > 0) return reject('INVALID_STATE', vmSnapshotMessages.migrateWithSnapshots);
   if (command.targetHostId === instance.hostId) return reject('BAD_USER_INPUT', messages.migrateSameHost, 'hostId');
   const to = expectMove(instance, 'MigrationRequested', 'Migrating');
   if (isRejection(to)) return to;

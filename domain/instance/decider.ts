@@ -12,14 +12,21 @@ import {
 } from './decide-offering.js';
 import { decideReboot, decideRebootFailed, decideRebootSucceeded } from './decide-reboot.js';
 import {
-  decideDestroy,
   decideExpunge,
   decideRecordExpunged,
   decideRecordExpungeFailed,
   decideRecover,
 } from './decide-removal.js';
 import { decideRestore } from './decide-restore.js';
-import { decideSnapshotCreated, decideSnapshotDeleted } from './decide-snapshot.js';
+import {
+  decideDestroyWithSnapshots,
+  decideRequestVMSnapshot,
+  decideRequestVMSnapshotDelete,
+  decideRequestVMSnapshotRevert,
+  decideVMSnapshotTaskFailed,
+  decideVMSnapshotTaskSucceeded,
+} from './decide-snapshot.js';
+import { vmSnapshotMessages } from '../vmsnapshot/messages.js';
 import { decideStart, decideStartFailed, decideStartRetried, decideStartSucceeded } from './decide-start.js';
 import { decideStop, decideStopFailed, decideStopSucceeded } from './decide-stop.js';
 import { decideUpdate, decideUpdateVolume } from './decide-update.js';
@@ -29,6 +36,21 @@ import { decideActOnLease, decideAnnounceLeaseExpiry, decideCancelLease } from '
 import type { InstanceEvent } from './events.js';
 import { messages } from './messages.js';
 import { evolveInstance, initialInstanceState, type Instance, type InstanceState } from './state.js';
+
+/**
+ * What a VM snapshot task keeps off the instance while it runs (behaviour §5.1): the task works on
+ * the domain and its disks as they are, and its job settles the instance.
+ */
+const HELD_BY_SNAPSHOT_TASK = new Set<InstanceCommand['type']>([
+  'StartInstance',
+  'StopInstance',
+  'RebootInstance',
+  'MigrateInstance',
+  'ScaleInstance',
+  'ChangeServiceOffering',
+  'RestoreInstance',
+  'RunScheduledAction',
+]);
 
 /** Commands that still mean something once the instance is expunged: repeating the expunge. */
 const AFTER_EXPUNGE = new Set<InstanceCommand['type']>(['ExpungeInstance', 'RecordExpunged']);
@@ -46,6 +68,10 @@ export function decideInstance(command: InstanceCommand, state: InstanceState): 
 }
 
 function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstance' | 'AbandonDeployment' }>, instance: Instance): Decision<InstanceEvent> {
+  if (instance.pending?.kind === 'vmsnapshot' && HELD_BY_SNAPSHOT_TASK.has(command.type)) {
+    const refusal = command.type === 'RebootInstance' ? vmSnapshotMessages.rebootWithActiveTask(instance.name) : vmSnapshotMessages.activeTask;
+    return reject('INVALID_STATE', refusal);
+  }
   switch (command.type) {
     case 'StartInstance':
       return decideStart(command, instance);
@@ -54,7 +80,7 @@ function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstanc
     case 'RebootInstance':
       return decideReboot(command, instance);
     case 'DestroyInstance':
-      return decideDestroy(command, instance);
+      return decideDestroyWithSnapshots(command, instance);
     case 'RecoverInstance':
       return decideRecover(command, instance);
     case 'ExpungeInstance':
@@ -111,10 +137,16 @@ function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstanc
       return decideRecordExpungeFailed(command, instance);
     case 'RecordAgentReport':
       return decideAgentReport(command, instance);
-    case 'RecordSnapshotCreated':
-      return decideSnapshotCreated(command, instance);
-    case 'RecordSnapshotDeleted':
-      return decideSnapshotDeleted(command, instance);
+    case 'RequestVMSnapshot':
+      return decideRequestVMSnapshot(command, instance);
+    case 'RequestVMSnapshotRevert':
+      return decideRequestVMSnapshotRevert(command, instance);
+    case 'RequestVMSnapshotDelete':
+      return decideRequestVMSnapshotDelete(command, instance);
+    case 'RecordVMSnapshotTaskSucceeded':
+      return decideVMSnapshotTaskSucceeded(command, instance);
+    case 'RecordVMSnapshotTaskFailed':
+      return decideVMSnapshotTaskFailed(command, instance);
   }
 }
 

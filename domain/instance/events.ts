@@ -4,8 +4,10 @@
 import type { DomainEvent } from '../shared/decider.js';
 import type { PowerState } from './commands.js';
 import type { MachineEvent, VmState } from './state-machine.js';
+import type { VMSnapshotType } from '../vmsnapshot/state-machine.js';
 import type {
   Details,
+  InstanceCaller,
   Lease,
   LeaseExpiryAction,
   Nic,
@@ -14,6 +16,15 @@ import type {
   Volume,
 } from './model.js';
 import { isUsageEventType, type UsageEvent } from './usage.js';
+
+/** A destroy's arguments, kept while the instance's snapshots are deleted before it. */
+export interface DestroyRequest {
+  readonly caller: InstanceCaller;
+  readonly expunge: boolean;
+  readonly volumeIds: readonly string[];
+  readonly forceStop: boolean;
+  readonly allowUserExpungeRecoverVm: boolean;
+}
 
 /**
  * Work a stop request promises to finish once the instance is down. It names its own job: a forced
@@ -214,8 +225,40 @@ export type InstanceRestored = DomainEvent<
   }
 >;
 
-export type InstanceSnapshotCreated = DomainEvent<'InstanceSnapshotCreated', About & { readonly vmSnapshotId: string }>;
-export type InstanceSnapshotDeleted = DomainEvent<'InstanceSnapshotDeleted', About & { readonly vmSnapshotId: string }>;
+/** A VM snapshot task on the instance (behaviour §5.1): the chain moves only through these. */
+interface SnapshotTask {
+  readonly jobId: string;
+  readonly vmSnapshotId: string;
+}
+/** The snapshot joins the chain as a child of the current one (`parentId`), and its task is under way. */
+export type InstanceVMSnapshotRequested = DomainEvent<
+  'InstanceVMSnapshotRequested',
+  About &
+    SnapshotTask & {
+      /** The hypervisor's name for it, `<instanceName>_VS_<yyyyMMddHHmmss>`. */
+      readonly name: string;
+      readonly displayName: string;
+      readonly description: string | null;
+      readonly snapshotType: VMSnapshotType;
+      readonly quiesce: boolean;
+      readonly parentId: string | null;
+    }
+>;
+export type InstanceVMSnapshotRevertRequested = DomainEvent<'InstanceVMSnapshotRevertRequested', About & SnapshotTask>;
+export type InstanceVMSnapshotDeleteRequested = DomainEvent<'InstanceVMSnapshotDeleteRequested', About & SnapshotTask>;
+/** destroyVirtualMachine on an instance with snapshots: they are deleted first, then the destroy goes on (CloudStack bug #3212). */
+export type InstanceVMSnapshotsPurgeRequested = DomainEvent<
+  'InstanceVMSnapshotsPurgeRequested',
+  About & { readonly jobId: string; readonly vmSnapshotIds: readonly string[]; readonly then: DestroyRequest }
+>;
+export type InstanceVMSnapshotCreated = DomainEvent<'InstanceVMSnapshotCreated', About & SnapshotTask & { readonly sizeBytes: number }>;
+export type InstanceVMSnapshotReverted = DomainEvent<'InstanceVMSnapshotReverted', About & SnapshotTask>;
+export type InstanceVMSnapshotDeleted = DomainEvent<'InstanceVMSnapshotDeleted', About & SnapshotTask>;
+/** A task that failed on the host: `status` is where the snapshot is left (Error, or Ready after a failed revert). */
+export type InstanceVMSnapshotTaskFailed = DomainEvent<
+  'InstanceVMSnapshotTaskFailed',
+  About & SnapshotTask & { readonly task: 'create' | 'revert' | 'delete' | 'purge'; readonly reason: string; readonly status: 'Error' | 'Ready' }
+>;
 
 /** The deployment of this instance was given up before it recorded the instance (see AbandonDeployment). */
 export type InstanceDeploymentAbandoned = DomainEvent<'InstanceDeploymentAbandoned', About & { readonly jobId: string; readonly reason: string }>;
@@ -271,8 +314,14 @@ export type InstanceDomainEvent =
   | InstanceScaled
   | InstanceScaleFailed
   | InstanceRestored
-  | InstanceSnapshotCreated
-  | InstanceSnapshotDeleted
+  | InstanceVMSnapshotRequested
+  | InstanceVMSnapshotRevertRequested
+  | InstanceVMSnapshotDeleteRequested
+  | InstanceVMSnapshotsPurgeRequested
+  | InstanceVMSnapshotCreated
+  | InstanceVMSnapshotReverted
+  | InstanceVMSnapshotDeleted
+  | InstanceVMSnapshotTaskFailed
   | InstanceDeploymentAbandoned
   | LeaseUpdated
   | LeaseDisabled
@@ -329,8 +378,14 @@ export function machineEventOf(event: InstanceDomainEvent): MachineEvent | null 
     case 'InstanceScaleRequested':
     case 'InstanceScaleFailed':
     case 'InstanceRestored':
-    case 'InstanceSnapshotCreated':
-    case 'InstanceSnapshotDeleted':
+    case 'InstanceVMSnapshotRequested':
+    case 'InstanceVMSnapshotRevertRequested':
+    case 'InstanceVMSnapshotDeleteRequested':
+    case 'InstanceVMSnapshotsPurgeRequested':
+    case 'InstanceVMSnapshotCreated':
+    case 'InstanceVMSnapshotReverted':
+    case 'InstanceVMSnapshotDeleted':
+    case 'InstanceVMSnapshotTaskFailed':
     case 'InstanceDeploymentAbandoned':
     case 'LeaseUpdated':
     case 'LeaseDisabled':

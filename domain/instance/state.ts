@@ -1,6 +1,7 @@
 // The instance as its events leave it. `evolve` trusts the events it folds: every check happened
 // when they were decided, so replaying history never fails on a rule that changed since.
-import type { AfterStop, InstanceDeployed, InstanceEvent } from './events.js';
+import { emptyChain, linkOf, withCreated, withRemoved, withRequested, withReverted, withStatus, type VMSnapshotChain } from '../vmsnapshot/chain.js';
+import type { AfterStop, DestroyRequest, InstanceDeployed, InstanceEvent } from './events.js';
 import type {
   Details,
   LeaseExecution,
@@ -26,7 +27,19 @@ export type PendingOperation =
       readonly cpuSpeed: number;
       readonly memory: number;
     }
-  | { readonly kind: 'expunge'; readonly jobId: string | null };
+  | { readonly kind: 'expunge'; readonly jobId: string | null }
+  /**
+   * A VM snapshot task (behaviour §5.1): one at a time per instance, and nothing else moves the
+   * instance meanwhile. A purge deletes every snapshot, then goes on with the destroy it is for.
+   */
+  | {
+      readonly kind: 'vmsnapshot';
+      readonly jobId: string;
+      readonly task: 'create' | 'revert' | 'delete' | 'purge';
+      /** The snapshot the task is on; null for a purge, which takes them one after another. */
+      readonly vmSnapshotId: string | null;
+      readonly then: DestroyRequest | null;
+    };
 
 export interface Instance {
   readonly exists: true;
@@ -70,6 +83,8 @@ export interface Instance {
   /** Deployed with startVm: its first start failing means the deployment failed (→ Error). */
   readonly startVmOnDeploy: boolean;
   readonly everStarted: boolean;
+  /** The instance's VM snapshots, not removed, and which is current. */
+  readonly vmSnapshotChain: VMSnapshotChain;
   readonly vmSnapshotIds: readonly string[];
   readonly vmSnapshotCount: number;
   readonly expunged: boolean;
@@ -94,11 +109,21 @@ const readied = (volumes: readonly Volume[]): Volume[] =>
   volumes.map((volume) => (volume.state === 'Allocated' ? { ...volume, state: 'Ready' } : volume));
 
 function leftHost(instance: Instance): Instance {
-  return { ...instance, state: 'Stopped', lastHostId: instance.hostId ?? instance.lastHostId, hostId: null, pending: null };
+  // A snapshot task outlives a power report: its job still settles it (stop and start wait for it).
+  const pending = instance.pending?.kind === 'vmsnapshot' ? instance.pending : null;
+  return { ...instance, state: 'Stopped', lastHostId: instance.hostId ?? instance.lastHostId, hostId: null, pending };
 }
 
+function withChain(instance: Instance, chain: VMSnapshotChain): Instance {
+  const vmSnapshotIds = chain.links.map((link) => link.id);
+  return { ...instance, vmSnapshotChain: chain, vmSnapshotIds, vmSnapshotCount: vmSnapshotIds.length };
+}
+
+/** Destroyed with the instance without a delete of their own: gone from the chain. */
 function withSnapshots(instance: Instance, vmSnapshotIds: readonly string[]): Instance {
-  return { ...instance, vmSnapshotIds, vmSnapshotCount: vmSnapshotIds.length };
+  const keep = new Set(vmSnapshotIds);
+  const chain = instance.vmSnapshotChain;
+  return withChain(instance, { links: chain.links.filter((l) => keep.has(l.id)), currentId: chain.currentId !== null && keep.has(chain.currentId) ? chain.currentId : null });
 }
 
 /** The instance a deployment brings into being. */
@@ -142,6 +167,7 @@ export function instanceFromDeployment(event: InstanceDeployed): Instance {
     created: d.created,
     startVmOnDeploy: d.startVm,
     everStarted: false,
+    vmSnapshotChain: emptyChain,
     vmSnapshotIds: [],
     vmSnapshotCount: 0,
     expunged: false,
@@ -336,13 +362,37 @@ export function evolveInstance(state: InstanceState, event: InstanceEvent): Inst
         volumes: [event.data.rootVolume, ...instance.volumes.filter((v) => v.id !== event.data.oldRootVolumeId)],
         pending: null,
       };
-    case 'InstanceSnapshotCreated':
-      return withSnapshots(instance, [...instance.vmSnapshotIds, event.data.vmSnapshotId]);
-    case 'InstanceSnapshotDeleted':
-      return withSnapshots(
-        instance,
-        instance.vmSnapshotIds.filter((id) => id !== event.data.vmSnapshotId),
-      );
+    case 'InstanceVMSnapshotRequested': {
+      const { jobId, vmSnapshotId, name, displayName, snapshotType } = event.data;
+      const chain = withRequested(instance.vmSnapshotChain, { id: vmSnapshotId, name, displayName, type: snapshotType });
+      return withChain({ ...instance, pending: { kind: 'vmsnapshot', jobId, task: 'create', vmSnapshotId, then: null } }, chain);
+    }
+    case 'InstanceVMSnapshotRevertRequested': {
+      const { jobId, vmSnapshotId } = event.data;
+      const chain = withStatus(instance.vmSnapshotChain, vmSnapshotId, 'Reverting');
+      return withChain({ ...instance, pending: { kind: 'vmsnapshot', jobId, task: 'revert', vmSnapshotId, then: null } }, chain);
+    }
+    case 'InstanceVMSnapshotDeleteRequested': {
+      const { jobId, vmSnapshotId } = event.data;
+      const chain = withStatus(instance.vmSnapshotChain, vmSnapshotId, 'Expunging');
+      return withChain({ ...instance, pending: { kind: 'vmsnapshot', jobId, task: 'delete', vmSnapshotId, then: null } }, chain);
+    }
+    case 'InstanceVMSnapshotsPurgeRequested':
+      return { ...instance, pending: { kind: 'vmsnapshot', jobId: event.data.jobId, task: 'purge', vmSnapshotId: null, then: event.data.then } };
+    case 'InstanceVMSnapshotCreated':
+      return withChain({ ...instance, pending: null }, withCreated(instance.vmSnapshotChain, event.data.vmSnapshotId, event.data.sizeBytes));
+    case 'InstanceVMSnapshotReverted':
+      return withChain({ ...instance, pending: null }, withReverted(instance.vmSnapshotChain, event.data.vmSnapshotId));
+    case 'InstanceVMSnapshotDeleted': {
+      // A purge goes on until the chain is empty; the destroy it is for then settles it.
+      const pending = instance.pending?.kind === 'vmsnapshot' && instance.pending.task === 'purge' ? instance.pending : null;
+      return withChain({ ...instance, pending }, withRemoved(instance.vmSnapshotChain, event.data.vmSnapshotId));
+    }
+    case 'InstanceVMSnapshotTaskFailed': {
+      const known = linkOf(instance.vmSnapshotChain, event.data.vmSnapshotId);
+      const chain = known ? withStatus(instance.vmSnapshotChain, event.data.vmSnapshotId, event.data.status) : instance.vmSnapshotChain;
+      return withChain({ ...instance, pending: null }, chain);
+    }
     default:
       // Usage records describe what the facts above already did to the instance.
       return instance;

@@ -21,11 +21,15 @@ export const EMITTED_USAGE_TYPES = [
   'VOLUME.DELETE',
   'NETWORK.OFFERING.ASSIGN',
   'NETWORK.OFFERING.REMOVE',
+  'VMSNAPSHOT.CREATE',
+  'VMSNAPSHOT.DELETE',
+  'VMSNAPSHOT.ON_PRIMARY',
+  'VMSNAPSHOT.OFF_PRIMARY',
 ] as const;
 export type UsageType = (typeof EMITTED_USAGE_TYPES)[number];
 
-/** In the contract (docs/usage-events.md) for VM snapshots, which nothing emits yet. */
-export const RESERVED_USAGE_TYPES = ['VMSNAPSHOT.CREATE', 'VMSNAPSHOT.DELETE'] as const;
+/** Types in the contract (docs/usage-events.md) that nothing emits yet: none since VM snapshots are billed. */
+export const RESERVED_USAGE_TYPES = [] as const;
 
 /** The usage types the log may hold, without the prefix: what a consumer may ask for. */
 export const USAGE_TYPES = [...EMITTED_USAGE_TYPES, ...RESERVED_USAGE_TYPES] as const;
@@ -56,11 +60,16 @@ export interface UsageDetails {
   readonly memory: number;
 }
 
+/** `UsageEventVO.DynamicParameters.vmSnapshotId`: which VM snapshot a VMSNAPSHOT.* event bills. */
+export interface VMSnapshotUsageDetails {
+  readonly vmSnapshotId: string;
+}
+
 /**
  * What every usage event carries. `Details` is what the instance domain writes; a reader of the log
- * takes it as `unknown`, since the reserved types carry other details (a VM snapshot's id).
+ * takes it as `unknown`.
  */
-export interface UsagePayload<Details = UsageDetails | null> {
+export interface UsagePayload<Details = UsageDetails | VMSnapshotUsageDetails | null> {
   readonly usageVersion: typeof USAGE_VERSION;
   readonly accountId: string;
   readonly domainId: string;
@@ -169,4 +178,33 @@ export function startedUsage(instance: Instance, at: string): UsageEvent[] {
 /** The state listener's VM.STOP, then one REMOVE per NIC, always with size 0 as CloudStack writes it. */
 export function stoppedUsage(instance: Instance, at: string): UsageEvent[] {
   return [vmUsage('VM.STOP', instance, at), ...instance.nics.map((nic) => nicUsage('NETWORK.OFFERING.REMOVE', instance, nic, 0, at))];
+}
+
+/** What the VMSNAPSHOT.* usage of one snapshot needs to know of it. */
+export interface BilledVMSnapshot {
+  readonly id: string;
+  /** Its name on the hypervisor: CloudStack's resource_name. */
+  readonly name: string;
+  readonly sizeBytes: number;
+}
+
+/**
+ * createVMSnapshot's usage (behaviour §2.2): one VMSNAPSHOT.CREATE per volume (the volume's id in
+ * templateId, as CloudStack saves it, its size), then one VMSNAPSHOT.ON_PRIMARY with what the
+ * snapshot added on primary storage. Their delete writes the matching DELETE and OFF_PRIMARY.
+ */
+export function vmSnapshotUsage(kind: 'created' | 'deleted', instance: Instance, snapshot: BilledVMSnapshot, at: string): UsageEvent[] {
+  const details = { vmSnapshotId: snapshot.id };
+  const common = { ...owner(instance), resourceId: instance.id, resourceName: snapshot.name, resourceType: null, details, occurredAt: at };
+  const perVolume = instance.volumes
+    .filter((v) => v.state !== 'Destroy' && v.state !== 'Expunged')
+    .map((v): UsageEvent => ({
+      type: usageEventType(kind === 'created' ? 'VMSNAPSHOT.CREATE' : 'VMSNAPSHOT.DELETE'),
+      data: { ...common, offeringId: v.diskOfferingId, templateId: v.id, size: v.size },
+    }));
+  const primary: UsageEvent = {
+    type: usageEventType(kind === 'created' ? 'VMSNAPSHOT.ON_PRIMARY' : 'VMSNAPSHOT.OFF_PRIMARY'),
+    data: { ...common, offeringId: null, templateId: null, size: snapshot.sizeBytes },
+  };
+  return [...perVolume, primary];
 }

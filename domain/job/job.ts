@@ -17,7 +17,7 @@ export function jobIdOfStream(stream: string): string | undefined {
 }
 
 /** What the job keeps of an agent's reply to one of its commands. */
-export type AgentReplyRecord = Pick<AgentReply, 'commandId' | 'outcome' | 'powerState' | 'error'>;
+export type AgentReplyRecord = Pick<AgentReply, 'commandId' | 'outcome' | 'powerState' | 'error' | 'snapshot'>;
 
 export interface JobError {
   readonly code: string;
@@ -33,7 +33,7 @@ export interface NicClaim {
 
 /** What a job acts on (API.md's `AsyncJob.resourceType` and `resourceId`). */
 export interface JobResource {
-  readonly type: 'VirtualMachine';
+  readonly type: 'VirtualMachine' | 'VMSnapshot';
   readonly id: string;
 }
 

@@ -32,6 +32,7 @@ export const ACTION_EVENT_TYPES = [
   'AG.CREATE',
   'AG.DELETE',
   'VM.AG.UPDATE',
+  'VMSNAPSHOT.REVERTTO',
   // An instance's lease (behaviour §3.5, §3.7): the lease schedulers' events and the update's disabling.
   'VM.LEASE.EXPIRING',
   'VM.LEASE.EXPIRED',

@@ -93,10 +93,25 @@ export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {
       return failed('VM.UPGRADE', `Scaling failed: ${event.data.reason}`);
     case 'InstanceRestored':
       return completed('VM.RESTORE', `Root volume replaced from template ${event.data.template.id}`);
-    case 'InstanceSnapshotCreated':
+    // The started/completed descriptions follow the @ActionEvent ones of VMSnapshotManagerImpl's commands.
+    case 'InstanceVMSnapshotRequested':
+      return started('VMSNAPSHOT.CREATE', `creating VM snapshot ${event.data.displayName} (${event.data.snapshotType})`);
+    case 'InstanceVMSnapshotCreated':
       return completed('VMSNAPSHOT.CREATE', `VM snapshot ${event.data.vmSnapshotId} created`);
-    case 'InstanceSnapshotDeleted':
+    case 'InstanceVMSnapshotRevertRequested':
+      return started('VMSNAPSHOT.REVERTTO', `reverting to VM snapshot ${event.data.vmSnapshotId}`);
+    case 'InstanceVMSnapshotReverted':
+      return completed('VMSNAPSHOT.REVERTTO', `Reverted to VM snapshot ${event.data.vmSnapshotId}`);
+    case 'InstanceVMSnapshotDeleteRequested':
+      return started('VMSNAPSHOT.DELETE', `deleting VM snapshot ${event.data.vmSnapshotId}`);
+    case 'InstanceVMSnapshotsPurgeRequested':
+      return started('VMSNAPSHOT.DELETE', `deleting the instance's VM snapshots (${event.data.vmSnapshotIds.length}) before it is destroyed`);
+    case 'InstanceVMSnapshotDeleted':
       return completed('VMSNAPSHOT.DELETE', `VM snapshot ${event.data.vmSnapshotId} deleted`);
+    case 'InstanceVMSnapshotTaskFailed': {
+      const type = event.data.task === 'create' ? 'VMSNAPSHOT.CREATE' : event.data.task === 'revert' ? 'VMSNAPSHOT.REVERTTO' : 'VMSNAPSHOT.DELETE';
+      return failed(type, `VM snapshot ${event.data.vmSnapshotId} ${event.data.task} failed: ${event.data.reason}`);
+    }
     case 'InstanceDeploymentAbandoned':
       return failed('VM.CREATE', `Deployment abandoned before the instance was recorded: ${event.data.reason}`);
     // The lease events' descriptions are CloudStack's (VMLeaseManagerImpl, UserVmManagerImpl), "for for" and trailing space included.

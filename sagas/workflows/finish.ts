@@ -33,6 +33,7 @@ const FAILURES = new Set([
   'InstanceMigrationFailed',
   'InstanceScaleFailed',
   'InstanceExpungeFailed',
+  'InstanceVMSnapshotTaskFailed',
 ]);
 
 /** How the job ended, from the last instance event that settled it. */

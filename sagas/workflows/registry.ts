@@ -10,6 +10,7 @@ import { restoreWorkflow } from './restore.js';
 import { scaleWorkflow } from './scale.js';
 import { startWorkflow } from './start.js';
 import { stopWorkflow } from './stop.js';
+import { createVMSnapshotWorkflow, deleteVMSnapshotWorkflow, revertToVMSnapshotWorkflow } from './vmsnapshot.js';
 import type { Progress, StepName, Workflow } from './workflow.js';
 
 export const WORKFLOWS: readonly Workflow[] = [
@@ -22,6 +23,9 @@ export const WORKFLOWS: readonly Workflow[] = [
   destroyWorkflow,
   restoreWorkflow,
   expungeWorkflow,
+  createVMSnapshotWorkflow,
+  revertToVMSnapshotWorkflow,
+  deleteVMSnapshotWorkflow,
 ];
 
 const BY_CMD = new Map(WORKFLOWS.map((workflow) => [workflow.cmd, workflow]));

@@ -12,6 +12,7 @@
 import type { UnnumberedAgentCommand } from '../../domain/agent-protocol/index.js';
 import type { Job, JobError } from '../../domain/job/index.js';
 import type { Instance, InstanceCommand, InstanceEvent, PendingOperation } from '../../domain/instance/index.js';
+import type { VMSnapshotCommand, VMSnapshotState } from '../../domain/vmsnapshot/index.js';
 
 export interface OperationTimeouts {
   /** How long a host may take to answer a start, reboot, migrate, scale or destroy. */
@@ -27,7 +28,18 @@ export interface Resources {
 }
 
 /** The steps the phases take; a workflow's table gives each the progress it means for its jobs. */
-export type StepName = 'PLANNING' | 'STARTING' | 'STOPPING' | 'FORCING_STOP' | 'REBOOTING' | 'MIGRATING' | 'SCALING' | 'EXPUNGING';
+export type StepName =
+  | 'PLANNING'
+  | 'STARTING'
+  | 'STOPPING'
+  | 'FORCING_STOP'
+  | 'REBOOTING'
+  | 'MIGRATING'
+  | 'SCALING'
+  | 'EXPUNGING'
+  | 'SNAPSHOTTING'
+  | 'REVERTING'
+  | 'DELETING_SNAPSHOTS';
 
 /** A named step of a workflow and how far the job is when it enters it (0–100). */
 export interface Progress {
@@ -54,6 +66,8 @@ export type Step =
     }
   /** Write the operation's outcome to the instance. */
   | { readonly kind: 'record'; readonly command: InstanceCommand }
+  /** Move a VM snapshot's own stream (a refusal means it moved already; the next step sees how). */
+  | { readonly kind: 'snapshot'; readonly command: VMSnapshotCommand }
   /** Nothing to do until a reply or the timer at `until`. */
   | { readonly kind: 'wait'; readonly until: string }
   /** The instance is done with this job: put capacity right, free what an expunge leaves, close the job. */
@@ -64,6 +78,8 @@ export interface WorkflowInput {
   readonly job: Job;
   readonly instance: Instance;
   readonly history: readonly InstanceEvent[];
+  /** The instance's VM snapshots as their own streams say, by id (those in its chain). */
+  readonly snapshots: ReadonlyMap<string, VMSnapshotState>;
   readonly now: string;
   readonly timeouts: OperationTimeouts;
 }
@@ -85,7 +101,7 @@ export interface Workflow {
   /** The API operation whose jobs it runs (the job's `cmd`). */
   readonly cmd: string;
   /** What its jobs act on (`AsyncJob.resourceType`). */
-  readonly resourceType: 'VirtualMachine';
+  readonly resourceType: 'VirtualMachine' | 'VMSnapshot';
   /** Its named steps in order, with the progress a job has on entering each. */
   readonly steps: readonly Progress[];
   readonly compensation: readonly Compensation[];

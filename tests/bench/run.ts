@@ -6,6 +6,7 @@ import { apiFigures } from './api.bench.js';
 import { busFigures } from './bus.bench.js';
 import { libvirtFigures, libvirtSnapshotFigures } from './libvirt.bench.js';
 import { lifecycleFigures } from './lifecycle.bench.js';
+import { snapshotFigures } from './snapshots.bench.js';
 import { timerFigures } from './timers.bench.js';
 import { BenchUsageError, parseBenchArgs, runSuites, type Suite } from './runner.js';
 import { usageFigures } from './usage.bench.js';
@@ -16,6 +17,7 @@ const suites: readonly Suite[] = [
   { id: 'timers', title: 'durable timers and leases', run: timerFigures },
   { id: 'api', title: 'GraphQL API', run: apiFigures },
   { id: 'affinity', title: 'affinity groups and the host planner', run: affinityFigures },
+  { id: 'snapshots', title: 'VM snapshots on simulated hosts', run: snapshotFigures },
   { id: 'usage', title: 'usage consumers and auditors', run: usageFigures },
   { id: 'bus', title: 'bus through RabbitMQ', run: busFigures },
   { id: 'libvirt', title: 'libvirt hosts', run: libvirtFigures },

@@ -16,6 +16,8 @@ import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-
 import { SimulatedCloud } from '../../adapters/hypervisor/simulator/index.js';
 import { MemorySecretStore } from '../../adapters/secrets/memory-secret-store.js';
 import { domainDecider, domainStream } from '../../domain/account/index.js';
+import type { HostCapability } from '../../domain/agent-protocol/index.js';
+import { hostDecider, hostStream } from '../../domain/host/index.js';
 import { ROOT_DOMAIN_ID, bootstrapRootAdmin } from '../../api/control-plane/accounts.js';
 import { seedDemo, type DemoZone } from '../../api/control-plane/demo.js';
 import type { ControlPlane } from '../../api/control-plane/port.js';
@@ -94,6 +96,11 @@ export interface Harness {
    * createDomain, yet a domain admin's subtree only shows with a domain below ROOT. Returns its id.
    */
   createSubDomain(name: string): Promise<string>;
+  /**
+   * Records what a host can do, as its agent's heartbeat would (it records only a change, so this
+   * holds until the host's capabilities change on the host itself). Waits for the read model.
+   */
+  reportHostCapabilities(hostId: string, capabilities: readonly HostCapability[]): Promise<void>;
   /** The event store's head position, as GET /healthz reports it. */
   logHead(): Promise<number>;
   stop(): Promise<void>;
@@ -217,6 +224,14 @@ export async function startHarness(options: { clock?: Clock } = {}): Promise<Har
     return domainId;
   }
 
+  async function reportHostCapabilities(hostId: string, capabilities: readonly HostCapability[]): Promise<void> {
+    const envelope = { actor: { kind: 'system' as const, component: 'e2e-harness' }, correlationId: hostId, occurredAt: new Date().toISOString() };
+    const reported = await stack.context.commander.execute(hostStream(hostId), hostDecider, { type: 'ReportHostCapabilities', capabilities }, envelope);
+    if (reported.positions.length > 0 && !(await stack.readModel.waitForPosition(Math.max(...reported.positions), WAIT_MS))) {
+      throw new Error(`host ${hostId}'s capabilities did not reach the read model`);
+    }
+  }
+
   async function logHead(): Promise<number> {
     const response = await fetch(healthUrl);
     if (response.status !== 200) throw new Error(`GET /healthz answered ${response.status}`);
@@ -243,6 +258,7 @@ export async function startHarness(options: { clock?: Clock } = {}): Promise<Har
     waitForJob,
     createUser,
     createSubDomain,
+    reportHostCapabilities,
     logHead,
     async stop() {
       if (stopped) return;

@@ -4,10 +4,11 @@ import { infrastructureMutations, infrastructureQueries, infrastructureTypeResol
 import { instanceMutations, instanceQueries, instanceTypeResolvers } from './instances.js';
 import { jobQueries, jobSubscriptions } from './jobs.js';
 import { scheduleMutations, scheduleQueries } from './schedules.js';
+import { vmSnapshotMutations, vmSnapshotQueries } from './vmsnapshots.js';
 
 export const resolvers: ResolverMap = {
-  Query: { ...instanceQueries, ...jobQueries, ...historyQueries, ...infrastructureQueries, ...scheduleQueries },
-  Mutation: { ...instanceMutations, ...scheduleMutations, ...infrastructureMutations },
+  Query: { ...instanceQueries, ...jobQueries, ...historyQueries, ...infrastructureQueries, ...scheduleQueries, ...vmSnapshotQueries },
+  Mutation: { ...instanceMutations, ...scheduleMutations, ...vmSnapshotMutations, ...infrastructureMutations },
   Subscription: { ...jobSubscriptions },
   types: { ...infrastructureTypeResolvers, ...instanceTypeResolvers },
 };

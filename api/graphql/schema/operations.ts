@@ -25,6 +25,8 @@ type Query {
   vmSchedules(virtualMachineId: ID!, id: ID, action: VMScheduleAction, enabled: Boolean, first: Int, after: String): VMScheduleConnection!
   "Affinity groups the caller may see, oldest first."
   affinityGroups(id: ID, name: String, type: String, virtualMachineId: ID, accountId: ID, domainId: ID, first: Int, after: String): AffinityGroupConnection!
+  "VM snapshots not removed, of the instances the caller may see, oldest first; name is the display name."
+  vmSnapshots(virtualMachineId: ID, id: ID, name: String, state: VMSnapshotState, first: Int, after: String): VMSnapshotConnection!
 
   "The audit trail, oldest first."
   events(resourceId: ID, type: String, startDate: DateTime, endDate: DateTime, first: Int, after: String): EventConnection!
@@ -120,6 +122,12 @@ type Mutation {
   deleteAffinityGroup(id: ID, name: String, account: String, domainId: ID): Boolean!
   "Replaces the groups of a stopped instance (none given: it leaves them all)."
   updateVMAffinityGroup(id: ID!, affinityGroupIds: [ID!], affinityGroupNames: [String!]): VirtualMachine!
+  "A job on the new snapshot (resourceType VMSnapshot). DiskAndMemory when snapshotMemory and the instance is Running; name is the display name (default: the snapshot's name)."
+  createVMSnapshot(virtualMachineId: ID!, name: String, description: String, snapshotMemory: Boolean = false, quiesceVm: Boolean = false): AsyncJob!
+  "A running instance reverts to a DiskAndMemory snapshot, a stopped one to a Disk snapshot; its offering at the snapshot is restored."
+  revertToVMSnapshot(vmSnapshotId: ID!): AsyncJob!
+  "Its children move up to its parent."
+  deleteVMSnapshot(vmSnapshotId: ID!): AsyncJob!
 
   createZone(name: String!, networkType: String): Zone!
   addCluster(zoneId: ID!, name: String!, hypervisor: String!): Cluster!

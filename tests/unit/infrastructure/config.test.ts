@@ -24,6 +24,7 @@ describe('configuration registry', () => {
       'capacity.skipcounting.hours': 3600,
       'allow.user.expunge.recover.vm': false,
       'enable.dynamic.scale.vm': false,
+      'vmsnapshot.max': 10,
       'expunge.delay': 86400,
       'expunge.interval': 86400,
       'ping.interval': 60,

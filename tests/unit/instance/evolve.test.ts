@@ -61,6 +61,7 @@ describe('evolve', () => {
       created: AT,
       startVmOnDeploy: false,
       everStarted: true,
+      vmSnapshotChain: { links: [], currentId: null },
       vmSnapshotIds: [],
       vmSnapshotCount: 0,
       expunged: false,

@@ -69,14 +69,6 @@ describe('DestroyInstance', () => {
       .then([destroyed({ expunge: true }), vmUsage('VM.DESTROY'), volumeDeleted(ID.root, 'ROOT-web-1'), expungeRequested()]);
   });
 
-  it('takes the VM snapshots with it', () => {
-    const snapped = eventsOf(deploy(), cmd.snapshotCreated('s1'), cmd.snapshotCreated('s2'));
-    const state = given(instanceDecider, snapped)
-      .when(cmd.destroy())
-      .then([destroyed({ deletedVmSnapshotIds: ['s1', 's2'] }), vmUsage('VM.DESTROY'), volumeDeleted(ID.root, 'ROOT-web-1')]);
-    expect(state).toMatchObject({ vmSnapshotIds: [], vmSnapshotCount: 0 });
-  });
-
   it('of a running instance first stops it, promising the destroy', () => {
     given(instanceDecider, history.running())
       .when(cmd.destroy({ expunge: true, allow: true, forceStop: true, volumeIds: [] }))

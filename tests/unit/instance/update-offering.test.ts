@@ -201,7 +201,7 @@ describe('ChangeServiceOffering', () => {
   });
 
   it('is allowed while VM snapshots exist', () => {
-    const snapped = eventsOf(deploy(), cmd.snapshotCreated());
+    const snapped = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.stop(), cmd.stopOk(), cmd.snapshot(), cmd.snapshotOk());
     given(instanceDecider, snapped)
       .when(change(medium))
       .then([

@@ -230,7 +230,20 @@ describe('workflows: named steps, progress, phases', () => {
   it('runs every operation that opens a job, each with its own steps in rising progress', () => {
     const cmds = WORKFLOWS.map((w) => w.cmd).sort();
     expect(cmds).toEqual(
-      ['deployVirtualMachine', 'destroyVirtualMachine', 'expungeVirtualMachine', 'migrateVirtualMachine', 'rebootVirtualMachine', 'restoreVirtualMachine', 'scaleVirtualMachine', 'startVirtualMachine', 'stopVirtualMachine'],
+      [
+        'createVMSnapshot',
+        'deleteVMSnapshot',
+        'deployVirtualMachine',
+        'destroyVirtualMachine',
+        'expungeVirtualMachine',
+        'migrateVirtualMachine',
+        'rebootVirtualMachine',
+        'restoreVirtualMachine',
+        'revertToVMSnapshot',
+        'scaleVirtualMachine',
+        'startVirtualMachine',
+        'stopVirtualMachine',
+      ],
     );
     for (const workflow of WORKFLOWS) {
       expect(workflowOf(workflow.cmd)).toBe(workflow);

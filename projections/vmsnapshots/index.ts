@@ -1,0 +1,2 @@
+export { vmSnapshotsProjection } from './projection.js';
+export * from './queries.js';
