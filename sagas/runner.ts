@@ -24,6 +24,7 @@ import { accountInstancesPerHost } from '../projections/instances/queries.js';
 import { commandMessageId } from './agent-messages.js';
 import { abandonDeployment, INTERRUPTED } from './deploy-compensation.js';
 import { StreamHistory } from './stream-history.js';
+import { hostWithStorage, reconcileVolumes, reserveVolumes } from './volume-storage.js';
 import { CAPACITY_PREFIX } from './workflows/finish.js';
 import { progressOf, workflowOf } from './workflows/registry.js';
 import type { OperationTimeouts, Step, Workflow } from './workflows/workflow.js';
@@ -132,6 +133,7 @@ export class SagaRunner {
         return;
       }
       case 'issue': {
+        if (step.reserve && step.placeVolumes && !(await this.placeVolumes(job, instance, step))) return;
         if (step.reserve) {
           const { hostId, ...resources } = step.reserve;
           try {
@@ -170,6 +172,7 @@ export class SagaRunner {
             this.options.commander.execute(hostStream(hostId), hostDecider, { type: 'ReserveCapacity', instanceId: instance.id, ...resources }, this.envelope(at)),
           );
         }
+        await reconcileVolumes(this.options.commander, this.options.readModel(), instance.zoneId, step.volumes, this.envelope(at));
         if (step.freeAddresses) await this.freeAddresses(instance);
         await this.job(job.jobId, { type: 'CompleteJob', error: step.error, at });
         return;
@@ -212,7 +215,32 @@ export class SagaRunner {
       snapshot,
       this.options.random,
     );
-    return 'hostId' in plan ? plan.hostId : { reason: plan.message };
+    // The host must also reach pools that can hold the instance's volumes (storage/volume-storage.ts).
+    return 'hostId' in plan ? hostWithStorage(db, instance, plan.candidates, snapshot.hosts) : { reason: plan.message };
+  }
+
+  /**
+   * Stores the volumes that have no pool yet on pools the step's host reaches. Resolves whether the
+   * step may go on: false once it recorded the placement (the next round sees the volumes placed) or
+   * the host was refused.
+   */
+  private async placeVolumes(job: Job, instance: Instance, step: Extract<Step, { kind: 'issue' }>): Promise<boolean> {
+    const hostId = step.reserve!.hostId;
+    const at = this.now();
+    const host = hostCapacitySnapshot(this.options.readModel(), { zoneId: instance.zoneId }).hosts.find((h) => h.hostId === hostId);
+    const outcome = host
+      ? await reserveVolumes(this.options.commander, this.options.readModel(), instance, host, this.envelope(at))
+      : ({ kind: 'refused', reason: `host ${hostId} is not in zone ${instance.zoneId}` } as const);
+    if (outcome.kind === 'none') return true;
+    if (outcome.kind === 'placed') {
+      const placements = outcome.placements.map((p) => ({ volumeId: p.volumeId, storagePoolId: p.poolId }));
+      await this.instance({ type: 'RecordVolumesPlaced', instanceId: instance.id, jobId: job.jobId, at, placements });
+      return false;
+    }
+    const refusal = step.onRefused;
+    if (refusal && 'rejectHost' in refusal) await this.job(job.jobId, { type: 'RejectHost', phase: step.phase, hostId: refusal.rejectHost, reason: outcome.reason, at });
+    else if (refusal) await this.instance(refusal.record(`${CAPACITY_PREFIX}${outcome.reason}`));
+    return false;
   }
 
   /**

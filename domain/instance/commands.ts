@@ -202,6 +202,17 @@ export interface RecordStartRetried extends Base, Job {
   readonly reason: string;
 }
 
+/** The start saga reserved pools for the volumes that had none, on the host it chose. */
+export interface RecordVolumesPlaced extends Base, Job {
+  readonly type: 'RecordVolumesPlaced';
+  readonly placements: readonly VolumePlacement[];
+}
+
+export interface VolumePlacement {
+  readonly volumeId: string;
+  readonly storagePoolId: string;
+}
+
 export interface RecordStartFailed extends Base, Job {
   readonly type: 'RecordStartFailed';
   readonly reason: string;
@@ -300,6 +311,7 @@ export type InstanceCommand =
   | RecordStartSucceeded
   | RecordStartRetried
   | RecordStartFailed
+  | RecordVolumesPlaced
   | RecordStopSucceeded
   | RecordStopFailed
   | RecordRebootSucceeded

@@ -23,6 +23,7 @@ import { decideSnapshotCreated, decideSnapshotDeleted } from './decide-snapshot.
 import { decideStart, decideStartFailed, decideStartRetried, decideStartSucceeded } from './decide-start.js';
 import { decideStop, decideStopFailed, decideStopSucceeded } from './decide-stop.js';
 import { decideUpdate, decideUpdateVolume } from './decide-update.js';
+import { decideVolumesPlaced } from './decide-volumes.js';
 import { decideScheduledAction } from './decide-schedule.js';
 import { decideActOnLease, decideAnnounceLeaseExpiry, decideCancelLease } from './decide-lease.js';
 import type { InstanceEvent } from './events.js';
@@ -84,6 +85,8 @@ function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstanc
       return decideStartRetried(command, instance);
     case 'RecordStartFailed':
       return decideStartFailed(command, instance);
+    case 'RecordVolumesPlaced':
+      return decideVolumesPlaced(command, instance);
     case 'RecordStopSucceeded':
       return decideStopSucceeded(command, instance);
     case 'RecordStopFailed':

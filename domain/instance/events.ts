@@ -85,6 +85,11 @@ export type InstanceStarted = DomainEvent<
   'InstanceStarted',
   About & { readonly jobId: string; readonly hostId: string; readonly state: 'Running' }
 >;
+/** Volumes that had no pool are stored on these pools from now on (reserved there by the start saga). */
+export type InstanceVolumesPlaced = DomainEvent<
+  'InstanceVolumesPlaced',
+  About & { readonly jobId: string; readonly placements: readonly { readonly volumeId: string; readonly storagePoolId: string }[] }
+>;
 export type InstanceStartFailed = DomainEvent<
   'InstanceStartFailed',
   About & { readonly jobId: string; readonly reason: string; readonly state: 'Stopped' }
@@ -245,6 +250,7 @@ export type InstanceDomainEvent =
   | InstanceStartRetried
   | InstanceStarted
   | InstanceStartFailed
+  | InstanceVolumesPlaced
   | InstanceErrored
   | InstanceStopRequested
   | InstanceStopped
@@ -316,6 +322,7 @@ export function machineEventOf(event: InstanceDomainEvent): MachineEvent | null 
     case 'InstancePowerStateReported':
       return event.data.machineEvent;
     case 'InstanceDeployed':
+    case 'InstanceVolumesPlaced':
     case 'InstanceRebootRequested':
     case 'InstanceRebootFailed':
     case 'InstanceExpunged':

@@ -177,6 +177,10 @@ export function evolveInstance(state: InstanceState, event: InstanceEvent): Inst
       };
     case 'InstanceStartFailed':
       return { ...instance, state: event.data.state, hostId: null, pending: null };
+    case 'InstanceVolumesPlaced': {
+      const pools = new Map(event.data.placements.map((p) => [p.volumeId, p.storagePoolId]));
+      return { ...instance, volumes: instance.volumes.map((v) => ({ ...v, storagePoolId: pools.get(v.id) ?? v.storagePoolId })) };
+    }
     case 'InstanceErrored': {
       const deleted = new Set(event.data.deletedVolumeIds);
       return {

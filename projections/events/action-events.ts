@@ -41,6 +41,8 @@ export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {
       return completed('VM.START', `Instance started on host ${event.data.hostId}`);
     case 'InstanceStartFailed':
       return failed('VM.START', `Instance failed to start: ${event.data.reason}`);
+    case 'InstanceVolumesPlaced':
+      return completed('VOLUME.CREATE', `Created ${event.data.placements.map((p) => `volume ${p.volumeId} on storage pool ${p.storagePoolId}`).join(', ')}`);
     case 'InstanceErrored':
       return failed('VM.CREATE', `Deployment failed, instance is in Error: ${event.data.reason}`);
     case 'InstanceStopRequested':

@@ -119,6 +119,10 @@ type ServiceOffering {
   minMemory: Int
   maxMemory: Int
   hostTags: [String!]!
+  "Storage tags a pool must carry to take the root volume."
+  storageTags: [String!]!
+  "The root disk is reset to a fresh copy of the template on every reboot and start."
+  isVolatile: Boolean!
   dynamicScalingEnabled: Boolean!
   offerHa: Boolean!
   "Days."

@@ -151,6 +151,8 @@ type Mutation {
     minMemory: Int
     maxMemory: Int
     hostTags: [String!]
+    storageTags: [String!]
+    isVolatile: Boolean
     dynamicScalingEnabled: Boolean
     offerHa: Boolean
     leaseDuration: Int
