@@ -40,6 +40,7 @@ const CMD_OF_PENDING: Record<PendingOperation['kind'], string> = {
   migrate: 'migrateVirtualMachine',
   scale: 'scaleVirtualMachine',
   expunge: 'expungeVirtualMachine',
+  storageMigration: 'migrateVirtualMachineWithVolume',
 };
 
 export class Orchestrator {

@@ -24,7 +24,7 @@ import { accountInstancesPerHost } from '../projections/instances/queries.js';
 import { commandMessageId } from './agent-messages.js';
 import { abandonDeployment, INTERRUPTED } from './deploy-compensation.js';
 import { StreamHistory } from './stream-history.js';
-import { hostWithStorage, reconcileVolumes, reserveVolumes } from './volume-storage.js';
+import { hostWithStorage, reconcileVolumes, reserveStorage, reserveVolumes } from './volume-storage.js';
 import { CAPACITY_PREFIX } from './workflows/finish.js';
 import { progressOf, workflowOf } from './workflows/registry.js';
 import type { OperationTimeouts, Step, Workflow } from './workflows/workflow.js';
@@ -134,6 +134,15 @@ export class SagaRunner {
       }
       case 'issue': {
         if (step.reserve && step.placeVolumes && !(await this.placeVolumes(job, instance, step))) return;
+        if (step.reserveStorage) {
+          const refused = await reserveStorage(this.options.commander, this.options.readModel(), instance.zoneId, step.reserveStorage, this.envelope(at));
+          if (refused !== undefined) {
+            if (step.onRefused && 'record' in step.onRefused) await this.instance(step.onRefused.record(refused));
+            else if (step.onRefused) await this.job(job.jobId, { type: 'RejectHost', phase: step.phase, hostId: step.onRefused.rejectHost, reason: refused, at });
+            else throw new Error(refused);
+            return;
+          }
+        }
         if (step.reserve) {
           const { hostId, ...resources } = step.reserve;
           try {

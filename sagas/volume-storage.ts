@@ -105,6 +105,29 @@ export async function reserveVolumes(
 }
 
 /**
+ * Reserves space on pools for volumes (idempotent per volume and pool). Resolves the first refusal's
+ * reason, or undefined; what was reserved before a refusal is given back when the job finishes.
+ */
+export async function reserveStorage(
+  commander: Commander,
+  db: Database,
+  zoneId: string,
+  holds: readonly { readonly poolId: string; readonly volumeId: string; readonly bytes: number }[],
+  envelope: CommandEnvelope,
+): Promise<string | undefined> {
+  const factor = overprovisioningFactor(db, zoneId);
+  for (const hold of holds) {
+    try {
+      await commander.execute(storagePoolStream(hold.poolId), storagePoolDecider, { type: 'ReserveStorage', volumeId: hold.volumeId, bytes: hold.bytes, overprovisioningFactor: factor }, envelope);
+    } catch (error) {
+      if (!(error instanceof CommandRejectedError)) throw error;
+      return error.message;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Makes the pools' books say what the instance's volumes hold: each held volume reserved on its pool
  * (kept whatever the pool's free space says: the volume is there), every other reservation of the
  * instance's volumes given back. The read model only spares commands that would change nothing: one

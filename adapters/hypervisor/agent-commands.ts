@@ -33,6 +33,7 @@ const EXECUTE: AgentCommandHandlers<Promise<PowerState>, [HypervisorDriver]> = {
     return 'missing';
   },
   ScaleDomain: (command, driver) => driver.scaleDomain(command, command.cpuNumber, command.cpuSpeed, command.memory),
+  CopyVolumes: (command, driver) => driver.copyVolumes(command, command.volumes),
 };
 
 type ReplyBase = Pick<AgentReply, 'type' | 'commandId' | 'hostId' | 'command'>;

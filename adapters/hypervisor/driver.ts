@@ -1,7 +1,7 @@
 // The hypervisor driver port: what an agent needs from one host. Implemented by the in-memory
 // simulator and by libvirt over SSH; both pass `conformance.ts`. Every operation is idempotent in the
 // state it leads to, because a command redelivered after an agent crash runs again.
-import type { AgentCommandType, DomainSpec, PowerState, VolumeSpec } from './protocol.js';
+import type { AgentCommandType, DomainSpec, PowerState, VolumeCopy, VolumeSpec } from './protocol.js';
 
 export interface HostInfo {
   readonly cpuNumber: number;
@@ -125,6 +125,12 @@ interface CommandOperations {
    * @throws DriverError NOT_FOUND, INSUFFICIENT_CAPACITY (a running domain that would not fit).
    */
   ScaleDomain: (domain: DomainRef, cpuNumber: number, cpuSpeed: number, memory: number) => Promise<PowerState>;
+  /**
+   * Copies the stopped domain's volumes to their new pools, points the domain at the copies and
+   * removes the originals; a volume already moved is success. Resolves the domain's power state.
+   * @throws DriverError NOT_FOUND (domain or source disk), REMOTE_COMMAND_FAILED (a running domain, a failed copy).
+   */
+  CopyVolumes: (domain: DomainRef, volumes: readonly VolumeCopy[]) => Promise<PowerState>;
 }
 
 /** `StartDomain` is carried out by `startDomain`, and so on: one operation per command type. */

@@ -15,6 +15,7 @@ export type {
   NicSpec,
   PowerState,
   PowerStateReport,
+  VolumeCopy,
   VolumeSpec,
 } from '../../domain/agent-protocol/index.js';
 

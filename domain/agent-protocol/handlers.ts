@@ -34,6 +34,7 @@ const COMMAND_TYPES: { readonly [K in AgentCommandType]: true } = {
   MigrateDomain: true,
   DestroyDomain: true,
   ScaleDomain: true,
+  CopyVolumes: true,
 };
 
 export function isAgentCommandType(value: unknown): value is AgentCommandType {

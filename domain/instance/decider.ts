@@ -24,6 +24,7 @@ import { decideStart, decideStartFailed, decideStartRetried, decideStartSucceede
 import { decideStop, decideStopFailed, decideStopSucceeded } from './decide-stop.js';
 import { decideUpdate, decideUpdateVolume } from './decide-update.js';
 import { decideVolumesPlaced } from './decide-volumes.js';
+import { decideMigrateVolumes, decideVolumeMigrationFailed, decideVolumesMigrated } from './decide-volume-migration.js';
 import { decideScheduledAction } from './decide-schedule.js';
 import { decideActOnLease, decideAnnounceLeaseExpiry, decideCancelLease } from './decide-lease.js';
 import type { InstanceEvent } from './events.js';
@@ -87,6 +88,12 @@ function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstanc
       return decideStartFailed(command, instance);
     case 'RecordVolumesPlaced':
       return decideVolumesPlaced(command, instance);
+    case 'MigrateVolumes':
+      return decideMigrateVolumes(command, instance);
+    case 'RecordVolumesMigrated':
+      return decideVolumesMigrated(command, instance);
+    case 'RecordVolumeMigrationFailed':
+      return decideVolumeMigrationFailed(command, instance);
     case 'RecordStopSucceeded':
       return decideStopSucceeded(command, instance);
     case 'RecordStopFailed':

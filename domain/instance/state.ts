@@ -26,7 +26,13 @@ export type PendingOperation =
       readonly cpuSpeed: number;
       readonly memory: number;
     }
-  | { readonly kind: 'expunge'; readonly jobId: string | null };
+  | { readonly kind: 'expunge'; readonly jobId: string | null }
+  | {
+      readonly kind: 'storageMigration';
+      readonly jobId: string;
+      readonly hostId: string;
+      readonly migrations: readonly { readonly volumeId: string; readonly fromPoolId: string; readonly toPoolId: string; readonly fromPath: string; readonly toPath: string }[];
+    };
 
 export interface Instance {
   readonly exists: true;
@@ -177,6 +183,23 @@ export function evolveInstance(state: InstanceState, event: InstanceEvent): Inst
       };
     case 'InstanceStartFailed':
       return { ...instance, state: event.data.state, hostId: null, pending: null };
+    case 'InstanceVolumeMigrationRequested':
+      return {
+        ...instance,
+        state: event.data.state,
+        pending: { kind: 'storageMigration', jobId: event.data.jobId, hostId: event.data.hostId, migrations: event.data.migrations },
+      };
+    case 'InstanceVolumesMigrated': {
+      const pools = new Map(event.data.migrations.map((m) => [m.volumeId, m.toPoolId]));
+      return {
+        ...instance,
+        state: event.data.state,
+        volumes: instance.volumes.map((v) => ({ ...v, storagePoolId: pools.get(v.id) ?? v.storagePoolId })),
+        pending: null,
+      };
+    }
+    case 'InstanceVolumeMigrationFailed':
+      return { ...instance, state: event.data.state, pending: null };
     case 'InstanceVolumesPlaced': {
       const pools = new Map(event.data.placements.map((p) => [p.volumeId, p.storagePoolId]));
       return { ...instance, volumes: instance.volumes.map((v) => ({ ...v, storagePoolId: pools.get(v.id) ?? v.storagePoolId })) };

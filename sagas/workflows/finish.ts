@@ -54,6 +54,7 @@ const FAILURES = new Set([
   'InstanceMigrationFailed',
   'InstanceScaleFailed',
   'InstanceExpungeFailed',
+  'InstanceVolumeMigrationFailed',
 ]);
 
 /** How the job ended, from the last instance event that settled it. */

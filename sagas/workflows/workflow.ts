@@ -54,6 +54,8 @@ export type Step =
        * on the pools' streams); a placement refused runs `onRefused` as a refused reservation does.
        */
       readonly placeVolumes?: boolean;
+      /** Space to reserve on storage pools first (idempotent per volume and pool); a refusal runs `onRefused`. */
+      readonly reserveStorage?: readonly { readonly poolId: string; readonly volumeId: string; readonly bytes: number }[];
       readonly onRefused?: { readonly rejectHost: string } | { readonly record: (reason: string) => InstanceCommand };
       readonly step: StepName;
     }

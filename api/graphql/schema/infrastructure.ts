@@ -8,6 +8,13 @@ enum GuestNetworkType { L2 Shared Isolated }
 "Operations a simulator host can be told to fail."
 enum SimulatorFault { START STOP REBOOT MIGRATE SNAPSHOT }
 
+input MigrateVolumeInput {
+  "The volume to move."
+  volume: ID!
+  "The storage pool it moves to."
+  pool: ID!
+}
+
 input SimulatorInput {
   startDelayMs: Int
   stopDelayMs: Int

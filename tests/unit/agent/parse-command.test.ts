@@ -25,6 +25,7 @@ const valid: AgentCommand[] = [
   { ...base, ...target, type: 'MigrateDomain', targetHostId: '7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f' },
   { ...base, ...target, commandId: `expunge-${VM}.0`, type: 'DestroyDomain', volumes: [volume, data] },
   { ...base, ...target, type: 'ScaleDomain', cpuNumber: 4, cpuSpeed: 2000, memory: 4096 },
+  { ...base, ...target, type: 'CopyVolumes', volumes: [{ ...volume, fromPath: '/var/lib/vmledger/images', toPath: '/mnt/second' }] },
 ];
 
 /** What the bus hands over: a parsed copy of the JSON, not the sender's object. */
@@ -133,5 +134,20 @@ describe('parseAgentCommand', () => {
     expect(parseAgentCommand({ id: 'm', type: 'Nope', body: { ...base, type: 'Nope' } })).toMatchObject({ ok: false });
     const reboot = toBusMessage('m', { ...base, ...target, type: 'RebootDomain', forced: true });
     expect(parseAgentCommand({ ...reboot, type: 'StopDomain' })).toMatchObject({ ok: false, reason: expect.stringMatching(/differs/) });
+  });
+});
+
+describe('parseAgentCommand: CopyVolumes', () => {
+  const copy = (volumes: unknown) => reasonFor({ ...base, ...target, type: 'CopyVolumes', volumes });
+  it.each([
+    ['a relative directory', 'mnt/second', 'volumes[0].toPath must be an absolute directory path'],
+    ['a directory climbing out', '/mnt/../etc', 'volumes[0].toPath must be an absolute directory path'],
+    ['whitespace', '/mnt/sec ond', 'volumes[0].toPath must be an absolute directory path'],
+  ])('refuses %s as a pool directory', (_what, toPath, reason) => {
+    expect(copy([{ ...volume, fromPath: '/a', toPath }])).toBe(reason);
+  });
+  it('refuses a volume copied twice in one command', () => {
+    const once = { ...volume, fromPath: '/a', toPath: '/b' };
+    expect(copy([once, once])).toMatch(/lists .* twice/);
   });
 });

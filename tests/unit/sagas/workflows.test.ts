@@ -257,7 +257,7 @@ describe('workflows: named steps, progress, phases', () => {
   it('runs every operation that opens a job, each with its own steps in rising progress', () => {
     const cmds = WORKFLOWS.map((w) => w.cmd).sort();
     expect(cmds).toEqual(
-      ['deployVirtualMachine', 'destroyVirtualMachine', 'expungeVirtualMachine', 'migrateVirtualMachine', 'rebootVirtualMachine', 'restoreVirtualMachine', 'scaleVirtualMachine', 'startVirtualMachine', 'stopVirtualMachine'],
+      ['deployVirtualMachine', 'destroyVirtualMachine', 'expungeVirtualMachine', 'migrateVirtualMachine', 'migrateVirtualMachineWithVolume', 'rebootVirtualMachine', 'restoreVirtualMachine', 'scaleVirtualMachine', 'startVirtualMachine', 'stopVirtualMachine'],
     );
     for (const workflow of WORKFLOWS) {
       expect(workflowOf(workflow.cmd)).toBe(workflow);
