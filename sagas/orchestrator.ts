@@ -41,6 +41,7 @@ const CMD_OF_PENDING: Record<Exclude<PendingOperation['kind'], 'vmsnapshot'>, st
   migrate: 'migrateVirtualMachine',
   scale: 'scaleVirtualMachine',
   expunge: 'expungeVirtualMachine',
+  storageMigration: 'migrateVirtualMachineWithVolume',
 };
 
 const CMD_OF_SNAPSHOT_TASK = {

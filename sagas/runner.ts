@@ -29,6 +29,7 @@ import { accountInstancesPerHost } from '../projections/instances/queries.js';
 import { commandMessageId } from './agent-messages.js';
 import { abandonDeployment, INTERRUPTED } from './deploy-compensation.js';
 import { StreamHistory } from './stream-history.js';
+import { hostWithStorage, reconcileVolumes, reserveStorage, reserveVolumes } from './volume-storage.js';
 import { CAPACITY_PREFIX } from './workflows/finish.js';
 import { progressOf, workflowOf } from './workflows/registry.js';
 import type { OperationTimeouts, Step, Workflow } from './workflows/workflow.js';
@@ -155,6 +156,16 @@ export class SagaRunner {
         return;
       }
       case 'issue': {
+        if (step.reserve && step.placeVolumes && !(await this.placeVolumes(job, instance, step))) return;
+        if (step.reserveStorage) {
+          const refused = await reserveStorage(this.options.commander, this.options.readModel(), instance.zoneId, step.reserveStorage, this.envelope(at));
+          if (refused !== undefined) {
+            if (step.onRefused && 'record' in step.onRefused) await this.instance(step.onRefused.record(refused));
+            else if (step.onRefused) await this.job(job.jobId, { type: 'RejectHost', phase: step.phase, hostId: step.onRefused.rejectHost, reason: refused, at });
+            else throw new Error(refused);
+            return;
+          }
+        }
         if (step.reserve) {
           const { hostId, ...resources } = step.reserve;
           // Strict affinity groups first: the groups' streams refuse a host another member's placement
@@ -206,6 +217,7 @@ export class SagaRunner {
         }
         // The groups keep the one host the instance runs on now, or none.
         await this.placements.settle(instance, step.keep?.hostId ?? null, this.envelope(at));
+        await reconcileVolumes(this.options.commander, this.options.readModel(), instance.zoneId, step.volumes, this.envelope(at));
         if (step.freeAddresses) await this.freeAddresses(instance);
         await this.job(job.jobId, { type: 'CompleteJob', error: step.error, at });
         return;
@@ -254,7 +266,32 @@ export class SagaRunner {
       snapshot,
       this.options.random,
     );
-    return 'hostId' in plan ? plan.hostId : { reason: plan.message };
+    // The host must also reach pools that can hold the instance's volumes (storage/volume-storage.ts).
+    return 'hostId' in plan ? hostWithStorage(db, instance, plan.candidates, snapshot.hosts) : { reason: plan.message };
+  }
+
+  /**
+   * Stores the volumes that have no pool yet on pools the step's host reaches. Resolves whether the
+   * step may go on: false once it recorded the placement (the next round sees the volumes placed) or
+   * the host was refused.
+   */
+  private async placeVolumes(job: Job, instance: Instance, step: Extract<Step, { kind: 'issue' }>): Promise<boolean> {
+    const hostId = step.reserve!.hostId;
+    const at = this.now();
+    const host = hostCapacitySnapshot(this.options.readModel(), { zoneId: instance.zoneId }).hosts.find((h) => h.hostId === hostId);
+    const outcome = host
+      ? await reserveVolumes(this.options.commander, this.options.readModel(), instance, host, this.envelope(at))
+      : ({ kind: 'refused', reason: `host ${hostId} is not in zone ${instance.zoneId}` } as const);
+    if (outcome.kind === 'none') return true;
+    if (outcome.kind === 'placed') {
+      const placements = outcome.placements.map((p) => ({ volumeId: p.volumeId, storagePoolId: p.poolId }));
+      await this.instance({ type: 'RecordVolumesPlaced', instanceId: instance.id, jobId: job.jobId, at, placements });
+      return false;
+    }
+    const refusal = step.onRefused;
+    if (refusal && 'rejectHost' in refusal) await this.job(job.jobId, { type: 'RejectHost', phase: step.phase, hostId: refusal.rejectHost, reason: outcome.reason, at });
+    else if (refusal) await this.instance(refusal.record(`${CAPACITY_PREFIX}${outcome.reason}`));
+    return false;
   }
 
   /**

@@ -40,6 +40,7 @@ const EXECUTE: AgentCommandHandlers<Promise<Executed>, [HypervisorDriver]> = {
     driver.createDomainSnapshot(command, command.snapshotName, { kind: command.kind, quiesce: command.quiesce, description: command.description }),
   RevertDomainSnapshot: async (command, driver) => ({ powerState: await driver.revertDomainSnapshot(command, command.snapshotName, command.kind) }),
   DeleteDomainSnapshot: async (command, driver) => ({ powerState: await driver.deleteDomainSnapshot(command, command.snapshotName) }),
+  CopyVolumes: async (command, driver) => ({ powerState: await driver.copyVolumes(command, command.volumes) }),
 };
 
 type ReplyBase = Pick<AgentReply, 'type' | 'commandId' | 'hostId' | 'command'>;

@@ -1,7 +1,7 @@
 // The hypervisor driver port: what an agent needs from one host. Implemented by the in-memory
 // simulator and by libvirt over SSH; both pass `conformance.ts`. Every operation is idempotent in the
 // state it leads to, because a command redelivered after an agent crash runs again.
-import type { AgentCommandType, DomainSnapshotInfo, DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeSpec } from './protocol.js';
+import type { AgentCommandType, DomainSnapshotInfo, DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from './protocol.js';
 
 /** What the host has to run domains on. */
 export interface HostResources {
@@ -190,6 +190,12 @@ interface CommandOperations {
    * current. A snapshot (or domain) that is gone already is success. Resolves the domain's power state.
    */
   DeleteDomainSnapshot: (domain: DomainRef, snapshotName: string) => Promise<PowerState>;
+  /**
+   * Copies the stopped domain's volumes to their new pools, points the domain at the copies and
+   * removes the originals; a volume already moved is success. Resolves the domain's power state.
+   * @throws DriverError NOT_FOUND (domain or source disk), REMOTE_COMMAND_FAILED (a running domain, a failed copy).
+   */
+  CopyVolumes: (domain: DomainRef, volumes: readonly VolumeCopy[]) => Promise<PowerState>;
 }
 
 /** `StartDomain` is carried out by `startDomain`, and so on: one operation per command type. */

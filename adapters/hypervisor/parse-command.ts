@@ -12,6 +12,7 @@ import {
   type DomainSpec,
   type NicSpec,
   type VmSnapshotKind,
+  type VolumeCopy,
   type VolumeSpec,
 } from '../../domain/agent-protocol/index.js';
 import { isIP } from 'node:net';
@@ -114,6 +115,22 @@ function volumes(value: JsonValue | undefined, path: string): VolumeSpec[] {
   return distinct(items, (item) => item.volumeId, path);
 }
 
+function volumeCopies(value: JsonValue | undefined, path: string): VolumeCopy[] {
+  const items = array(value, path, MAX_VOLUMES).map((item, i) => {
+    const o = object(item, `${path}[${i}]`);
+    return { ...volume(item, `${path}[${i}]`), fromPath: directory(o['fromPath'], `${path}[${i}].fromPath`), toPath: directory(o['toPath'], `${path}[${i}].toPath`) };
+  });
+  return distinct(items, (item) => item.volumeId, path);
+}
+
+/** An absolute directory without whitespace or `..`, as a storage pool's path must be. */
+function directory(value: JsonValue | undefined, path: string): string {
+  if (typeof value !== 'string' || !/^\/[^\s]*$/.test(value) || value.split('/').includes('..') || value.length > 4096) {
+    throw new Malformed(`${path} must be an absolute directory path`);
+  }
+  return value;
+}
+
 function resources(o: JsonObject, path: string): { cpuNumber: number; cpuSpeed: number; memory: number } {
   return {
     cpuNumber: integer(o['cpuNumber'], `${path}cpuNumber`, 1, MAX_CPU_NUMBER),
@@ -184,6 +201,7 @@ const READERS: { readonly [K in AgentCommandType]: (base: Base<K>, body: JsonObj
   }),
   RevertDomainSnapshot: (base, body) => ({ ...base, ...snapshotTarget(body), kind: oneOf(body['kind'], 'kind', SNAPSHOT_KINDS) }),
   DeleteDomainSnapshot: (base, body) => ({ ...base, ...snapshotTarget(body) }),
+  CopyVolumes: (base, body) => ({ ...base, ...target(body), volumes: volumeCopies(body['volumes'], 'volumes') }),
 };
 
 // Generic in K, so the reader and the base it is given are of one command type without a cast.

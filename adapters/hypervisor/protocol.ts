@@ -18,6 +18,7 @@ export type {
   PowerState,
   PowerStateReport,
   VmSnapshotKind,
+  VolumeCopy,
   VolumeSpec,
 } from '../../domain/agent-protocol/index.js';
 

@@ -30,6 +30,7 @@ export function createControlPlane(context: ControlPlaneContext, services: infra
     rebootVirtualMachine: (caller, args) => job(caller, instances.rebootVirtualMachine(context, caller, args)),
     destroyVirtualMachine: (caller, args) => job(caller, instances.destroyVirtualMachine(context, caller, args)),
     migrateVirtualMachine: (caller, args) => job(caller, instances.migrateVirtualMachine(context, caller, args)),
+    migrateVirtualMachineWithVolume: (caller, args) => job(caller, instances.migrateVirtualMachineWithVolume(context, caller, args)),
     restoreVirtualMachine: (caller, args) => job(caller, instances.restoreVirtualMachine(context, caller, args)),
     scaleVirtualMachine: (caller, args) => job(caller, instances.scaleVirtualMachine(context, caller, args)),
     recoverVirtualMachine: (caller, args) => instance(caller, instances.recoverVirtualMachine(context, caller, args)),

@@ -151,6 +151,10 @@ export interface ControlPlane {
   rebootVirtualMachine(caller: Caller, args: { id: string; forced?: boolean | null }): Promise<JobView>;
   destroyVirtualMachine(caller: Caller, args: { id: string; expunge?: boolean | null; volumeIds?: readonly string[] | null }): Promise<JobView>;
   migrateVirtualMachine(caller: Caller, args: { virtualMachineId: string; hostId?: string | null }): Promise<JobView>;
+  migrateVirtualMachineWithVolume(
+    caller: Caller,
+    args: { virtualMachineId: string; hostId?: string | null; migrateTo: readonly { volume: string; pool: string }[] },
+  ): Promise<JobView>;
   restoreVirtualMachine(caller: Caller, args: { virtualMachineId: string; templateId?: string | null; expunge?: boolean | null }): Promise<JobView>;
   scaleVirtualMachine(caller: Caller, args: { id: string; serviceOfferingId: string; details?: Readonly<Record<string, string>> | null }): Promise<JobView>;
   // Instances: synchronous operations.

@@ -37,6 +37,7 @@ const COMMAND_TYPES: { readonly [K in AgentCommandType]: true } = {
   CreateDomainSnapshot: true,
   RevertDomainSnapshot: true,
   DeleteDomainSnapshot: true,
+  CopyVolumes: true,
 };
 
 export function isAgentCommandType(value: unknown): value is AgentCommandType {

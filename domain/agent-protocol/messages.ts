@@ -132,7 +132,26 @@ export type AgentCommand =
   | ScaleDomain
   | CreateDomainSnapshot
   | RevertDomainSnapshot
-  | DeleteDomainSnapshot;
+  | DeleteDomainSnapshot
+  | CopyVolumes;
+/** A volume to copy to another storage pool's directory on the host (an offline volume migration). */
+export interface VolumeCopy extends VolumeSpec {
+  /** The directory of the pool the volume is on now (its mount point on the host). */
+  readonly fromPath: string;
+  /** The directory of the pool it moves to. */
+  readonly toPath: string;
+}
+
+/**
+ * Copies a stopped domain's volumes into other pools' directories (libvirt: `qemu-img convert`),
+ * points the domain at the copies and removes the originals. A volume already at its destination is
+ * success, so a repeated command is harmless.
+ */
+export interface CopyVolumes extends DomainCommandBase {
+  readonly type: 'CopyVolumes';
+  readonly volumes: readonly VolumeCopy[];
+}
+
 
 export type AgentCommandType = AgentCommand['type'];
 

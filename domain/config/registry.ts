@@ -187,6 +187,14 @@ export const CONFIG_KEYS = {
     scopes: ['global'],
     description: 'The maximum size for a volume (in GB)',
   },
+  'storage.overprovisioning.factor': {
+    type: 'float',
+    default: 2,
+    min: 1,
+    max: 1000,
+    scopes: ['global', 'zone'],
+    description: 'Used for storage overprovisioning calculation; available storage will be (actualStorageSize * storage.overprovisioning.factor)',
+  },
   'instance.lease.enabled': {
     type: 'boolean',
     default: false,

@@ -215,6 +215,42 @@ export interface RecordStartRetried extends Base, Job {
   readonly reason: string;
 }
 
+/** A volume an offline migration moves, with the pools' directories on the host that copies it. */
+export interface VolumeMigration {
+  readonly volumeId: string;
+  readonly storagePoolId: string;
+  readonly fromPath: string;
+  readonly toPath: string;
+}
+
+/** migrateVirtualMachineWithVolume of a stopped instance: its host copies the volumes to other pools. */
+export interface MigrateVolumes extends Requested, Job {
+  readonly type: 'MigrateVolumes';
+  /** The host that copies: the one the stopped instance's domain is defined on (its last host). */
+  readonly hostId: string;
+  readonly migrations: readonly VolumeMigration[];
+}
+
+export interface RecordVolumesMigrated extends Base, Job {
+  readonly type: 'RecordVolumesMigrated';
+}
+
+export interface RecordVolumeMigrationFailed extends Base, Job {
+  readonly type: 'RecordVolumeMigrationFailed';
+  readonly reason: string;
+}
+
+/** The start saga reserved pools for the volumes that had none, on the host it chose. */
+export interface RecordVolumesPlaced extends Base, Job {
+  readonly type: 'RecordVolumesPlaced';
+  readonly placements: readonly VolumePlacement[];
+}
+
+export interface VolumePlacement {
+  readonly volumeId: string;
+  readonly storagePoolId: string;
+}
+
 export interface RecordStartFailed extends Base, Job {
   readonly type: 'RecordStartFailed';
   readonly reason: string;
@@ -351,6 +387,10 @@ export type InstanceCommand =
   | RecordStartSucceeded
   | RecordStartRetried
   | RecordStartFailed
+  | RecordVolumesPlaced
+  | MigrateVolumes
+  | RecordVolumesMigrated
+  | RecordVolumeMigrationFailed
   | RecordStopSucceeded
   | RecordStopFailed
   | RecordRebootSucceeded

@@ -5,7 +5,9 @@ import type { InstanceEvent } from './events.js';
 import { messages } from './messages.js';
 import { Outcome, expectMove, expectPending } from './outcome.js';
 import type { Instance } from './state.js';
+import { restoreStopped } from './decide-restore.js';
 import { startedUsage, vmUsage, volumeDeleted } from './usage.js';
+import { freshVolatileRoot } from './volatile.js';
 
 export function decideStart(command: StartInstance, instance: Instance): Decision<InstanceEvent> {
   const hostId = command.hostId ?? null;
@@ -13,19 +15,21 @@ export function decideStart(command: StartInstance, instance: Instance): Decisio
   if (instance.state === 'Running') return reject('INVALID_STATE', messages.alreadyRunning(instance));
   const to = expectMove(instance, 'StartRequested', 'Starting', messages.cannot(instance, 'start'));
   if (isRejection(to)) return to;
-  return [
-    {
-      type: 'InstanceStartRequested',
-      data: {
-        instanceId: instance.id,
-        jobId: command.jobId,
-        requestedHostId: hostId,
-        considerLastHost: command.considerLastHost,
-        lastHostId: instance.lastHostId,
-        state: to,
-      },
+  const outcome = new Outcome(instance);
+  // A volatile root is replaced by a fresh copy of the template before every start but the first.
+  const fresh = freshVolatileRoot(instance, command.jobId);
+  if (fresh) restoreStopped(outcome, { jobId: command.jobId, template: instance.template, rootVolume: fresh, expungeOldRoot: true, at: command.at });
+  return outcome.add({
+    type: 'InstanceStartRequested',
+    data: {
+      instanceId: instance.id,
+      jobId: command.jobId,
+      requestedHostId: hostId,
+      considerLastHost: command.considerLastHost,
+      lastHostId: instance.lastHostId,
+      state: to,
     },
-  ];
+  }).events;
 }
 
 export function decideStartSucceeded(command: RecordStartSucceeded, instance: Instance): Decision<InstanceEvent> {

@@ -31,6 +31,8 @@ import { decideStart, decideStartFailed, decideStartRetried, decideStartSucceede
 import { decideStop, decideStopFailed, decideStopSucceeded } from './decide-stop.js';
 import { decideUpdate, decideUpdateVolume } from './decide-update.js';
 import { decideLeaveAffinityGroup, decideUpdateAffinityGroups } from './decide-affinity.js';
+import { decideVolumesPlaced } from './decide-volumes.js';
+import { decideMigrateVolumes, decideVolumeMigrationFailed, decideVolumesMigrated } from './decide-volume-migration.js';
 import { decideScheduledAction } from './decide-schedule.js';
 import { decideActOnLease, decideAnnounceLeaseExpiry, decideCancelLease } from './decide-lease.js';
 import type { InstanceEvent } from './events.js';
@@ -115,6 +117,14 @@ function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstanc
       return decideStartRetried(command, instance);
     case 'RecordStartFailed':
       return decideStartFailed(command, instance);
+    case 'RecordVolumesPlaced':
+      return decideVolumesPlaced(command, instance);
+    case 'MigrateVolumes':
+      return decideMigrateVolumes(command, instance);
+    case 'RecordVolumesMigrated':
+      return decideVolumesMigrated(command, instance);
+    case 'RecordVolumeMigrationFailed':
+      return decideVolumeMigrationFailed(command, instance);
     case 'RecordStopSucceeded':
       return decideStopSucceeded(command, instance);
     case 'RecordStopFailed':

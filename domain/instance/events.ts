@@ -96,6 +96,30 @@ export type InstanceStarted = DomainEvent<
   'InstanceStarted',
   About & { readonly jobId: string; readonly hostId: string; readonly state: 'Running' }
 >;
+/** Volumes that had no pool are stored on these pools from now on (reserved there by the start saga). */
+export type InstanceVolumesPlaced = DomainEvent<
+  'InstanceVolumesPlaced',
+  About & { readonly jobId: string; readonly placements: readonly { readonly volumeId: string; readonly storagePoolId: string }[] }
+>;
+/** An offline volume migration (Stopped --StorageMigrationRequested--> Migrating). */
+export type InstanceVolumeMigrationRequested = DomainEvent<
+  'InstanceVolumeMigrationRequested',
+  About & {
+    readonly jobId: string;
+    readonly hostId: string;
+    readonly migrations: readonly { readonly volumeId: string; readonly fromPoolId: string; readonly toPoolId: string; readonly fromPath: string; readonly toPath: string }[];
+    readonly state: 'Migrating';
+  }
+>;
+/** The volumes are on their new pools (Migrating --AgentReportStopped--> Stopped, as CloudStack ends it). */
+export type InstanceVolumesMigrated = DomainEvent<
+  'InstanceVolumesMigrated',
+  About & { readonly jobId: string; readonly migrations: readonly { readonly volumeId: string; readonly fromPoolId: string; readonly toPoolId: string }[]; readonly state: 'Stopped' }
+>;
+export type InstanceVolumeMigrationFailed = DomainEvent<
+  'InstanceVolumeMigrationFailed',
+  About & { readonly jobId: string; readonly reason: string; readonly state: 'Stopped' }
+>;
 export type InstanceStartFailed = DomainEvent<
   'InstanceStartFailed',
   About & { readonly jobId: string; readonly reason: string; readonly state: 'Stopped' }
@@ -290,6 +314,10 @@ export type InstanceDomainEvent =
   | InstanceStartRetried
   | InstanceStarted
   | InstanceStartFailed
+  | InstanceVolumesPlaced
+  | InstanceVolumeMigrationRequested
+  | InstanceVolumesMigrated
+  | InstanceVolumeMigrationFailed
   | InstanceErrored
   | InstanceStopRequested
   | InstanceStopped
@@ -365,9 +393,15 @@ export function machineEventOf(event: InstanceDomainEvent): MachineEvent | null 
       return 'ExpungeOperation';
     case 'InstanceMigrationRequested':
       return 'MigrationRequested';
+    case 'InstanceVolumeMigrationRequested':
+      return 'StorageMigrationRequested';
+    case 'InstanceVolumesMigrated':
+    case 'InstanceVolumeMigrationFailed':
+      return 'AgentReportStopped';
     case 'InstancePowerStateReported':
       return event.data.machineEvent;
     case 'InstanceDeployed':
+    case 'InstanceVolumesPlaced':
     case 'InstanceRebootRequested':
     case 'InstanceRebootFailed':
     case 'InstanceExpunged':

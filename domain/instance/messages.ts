@@ -19,6 +19,9 @@ export const messages = {
     `Job ${jobId} is not the operation in progress on virtual machine ${vm.id} (in progress: ${vm.pending?.jobId ?? 'none'})`,
   busy: (vm: Instance, pending: PendingOperation) =>
     `The virtual machine ${vm.id} (${label(vm)}) is busy with ${pending.kind} job ${pending.jobId ?? '(none)'}`,
+  volumeMigrationNotStopped: (vm: Instance) =>
+    `The VM ${vm.id} (${label(vm)}) is ${vm.state}; its volumes are migrated offline only while it is Stopped`,
+  volumeMigrationWithSnapshots: "VM's disk cannot be migrated, please remove all the VM Snapshots for this VM",
   rebootNotRunning: (vm: Instance) => `The VM ${vm.id} (${label(vm)}) is not running, unable to reboot it`,
   deleteProtected: (vm: Instance) =>
     `Instance [id = ${vm.id}, name = ${vm.name}] has delete protection enabled and cannot be deleted.`,

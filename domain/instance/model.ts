@@ -24,6 +24,10 @@ export interface ServiceOfferingSnapshot {
   readonly dynamicScalingEnabled: boolean;
   readonly hostTags: readonly string[];
   readonly offerHa: boolean;
+  /** Storage tags the root volume's pool must carry; absent in events written before pools took part in placement. */
+  readonly storageTags?: readonly string[];
+  /** The root disk is reset to a fresh copy of the template on every reboot and start; absent in older events. */
+  readonly isVolatile?: boolean;
 }
 
 export interface TemplateSnapshot {

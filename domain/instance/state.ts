@@ -39,6 +39,12 @@ export type PendingOperation =
       /** The snapshot the task is on; null for a purge, which takes them one after another. */
       readonly vmSnapshotId: string | null;
       readonly then: DestroyRequest | null;
+    }
+  | {
+      readonly kind: 'storageMigration';
+      readonly jobId: string;
+      readonly hostId: string;
+      readonly migrations: readonly { readonly volumeId: string; readonly fromPoolId: string; readonly toPoolId: string; readonly fromPath: string; readonly toPath: string }[];
     };
 
 export interface Instance {
@@ -203,6 +209,27 @@ export function evolveInstance(state: InstanceState, event: InstanceEvent): Inst
       };
     case 'InstanceStartFailed':
       return { ...instance, state: event.data.state, hostId: null, pending: null };
+    case 'InstanceVolumeMigrationRequested':
+      return {
+        ...instance,
+        state: event.data.state,
+        pending: { kind: 'storageMigration', jobId: event.data.jobId, hostId: event.data.hostId, migrations: event.data.migrations },
+      };
+    case 'InstanceVolumesMigrated': {
+      const pools = new Map(event.data.migrations.map((m) => [m.volumeId, m.toPoolId]));
+      return {
+        ...instance,
+        state: event.data.state,
+        volumes: instance.volumes.map((v) => ({ ...v, storagePoolId: pools.get(v.id) ?? v.storagePoolId })),
+        pending: null,
+      };
+    }
+    case 'InstanceVolumeMigrationFailed':
+      return { ...instance, state: event.data.state, pending: null };
+    case 'InstanceVolumesPlaced': {
+      const pools = new Map(event.data.placements.map((p) => [p.volumeId, p.storagePoolId]));
+      return { ...instance, volumes: instance.volumes.map((v) => ({ ...v, storagePoolId: pools.get(v.id) ?? v.storagePoolId })) };
+    }
     case 'InstanceErrored': {
       const deleted = new Set(event.data.deletedVolumeIds);
       return {

@@ -44,6 +44,10 @@ export interface ServiceOffering {
   readonly displayText: string;
   readonly compute: ComputeSpec;
   readonly hostTags: readonly string[];
+  /** Storage tags the root volume's pool must carry (CloudStack's `tags` of createServiceOffering); absent in older events. */
+  readonly storageTags?: readonly string[];
+  /** CloudStack's `isvolatile`: the root disk is reset to the template on every reboot and start; absent in older events. */
+  readonly isVolatile?: boolean;
   readonly dynamicScalingEnabled: boolean;
   readonly offerHa: boolean;
   readonly leaseDuration: number | null;
@@ -81,6 +85,8 @@ export interface CreateServiceOfferingCommand {
   readonly minMemory?: number | null;
   readonly maxMemory?: number | null;
   readonly hostTags?: readonly string[];
+  readonly storageTags?: readonly string[];
+  readonly isVolatile?: boolean | null;
   readonly dynamicScalingEnabled?: boolean | null;
   readonly offerHa?: boolean | null;
   readonly leaseDuration?: number | null;
@@ -194,6 +200,7 @@ function decideCreateService(command: CreateServiceOfferingCommand, state: Offer
     optionalText(command.displayText, 'displayText', 'displayText'),
     given(command.dynamicScalingEnabled) ? requireBoolean(command.dynamicScalingEnabled, 'dynamicScalingEnabled', 'dynamicScalingEnabled') : undefined,
     given(command.offerHa) ? requireBoolean(command.offerHa, 'offerHa', 'offerHa') : undefined,
+    given(command.isVolatile) ? requireBoolean(command.isVolatile, 'isVolatile', 'isVolatile') : undefined,
     requireTimestamp(command.at),
   );
   if (invalid) return invalid;
@@ -201,6 +208,8 @@ function decideCreateService(command: CreateServiceOfferingCommand, state: Offer
   if (isRejection(compute)) return compute;
   const hostTags = normalizeTags(command.hostTags, 'hostTags');
   if (isRejection(hostTags)) return hostTags;
+  const storageTags = normalizeTags(command.storageTags, 'storageTags');
+  if (isRejection(storageTags)) return storageTags;
   const lease = validateOfferingLease(command.leaseDuration, command.leaseExpiryAction, command.leaseFeatureEnabled);
   if (isRejection(lease)) return lease;
   if (state.kind !== 'absent') return reject('CONFLICT', `Offering ${command.offeringId} already exists`, 'offeringId');
@@ -213,6 +222,8 @@ function decideCreateService(command: CreateServiceOfferingCommand, state: Offer
         displayText: command.displayText ?? command.name,
         compute,
         hostTags,
+        storageTags,
+        isVolatile: command.isVolatile ?? false,
         // CloudStack creates offerings with dynamic scaling enabled unless told otherwise.
         dynamicScalingEnabled: command.dynamicScalingEnabled ?? true,
         offerHa: command.offerHa ?? false,

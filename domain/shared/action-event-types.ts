@@ -26,6 +26,9 @@ export const ACTION_EVENT_TYPES = [
   'VM.UPGRADE',
   'VM.RESTORE',
   'VOLUME.UPDATE',
+  // Volumes created on a primary storage pool at their first start, and moved between pools.
+  'VOLUME.CREATE',
+  'VOLUME.MIGRATE',
   'VMSNAPSHOT.CREATE',
   'VMSNAPSHOT.DELETE',
   // Affinity groups (behaviour §6.3) and an instance's membership of them.

@@ -1,1 +1,2 @@
 export * from './pool.js';
+export * from './capacity.js';

@@ -3,6 +3,7 @@
 
 import { isRejection, reject, type Decider, type DomainEvent, type Rejection } from '../shared/decider.js';
 import { firstFailure, normalizeTags, requireId, requireName, requireTimestamp } from '../config/validation.js';
+import { isOverprovisioningFactor, storageShortfall } from './capacity.js';
 
 export const STORAGE_POOL_STREAM_PREFIX = 'storagepool-';
 
@@ -53,7 +54,13 @@ export interface CreateStoragePoolCommand {
 
 export type StoragePoolCommand =
   | CreateStoragePoolCommand
-  | { readonly type: 'ReserveStorage'; readonly volumeId: string; readonly bytes: number }
+  | {
+      readonly type: 'ReserveStorage';
+      readonly volumeId: string;
+      readonly bytes: number;
+      /** `storage.overprovisioning.factor` as configured when asked (1 when absent). */
+      readonly overprovisioningFactor?: number;
+    }
   | { readonly type: 'ReleaseStorage'; readonly volumeId: string };
 
 export type StoragePoolEvent =
@@ -145,11 +152,14 @@ export const storagePoolDecider: Decider<StoragePoolCommand, StoragePoolState, S
         if (typeof command.bytes !== 'number' || !Number.isSafeInteger(command.bytes) || command.bytes <= 0) {
           return reject('BAD_USER_INPUT', `size must be a positive number of bytes, got ${String(command.bytes)}`, 'size');
         }
-        if (held === command.bytes) return [];
-        const free = state.capacityBytes - (state.usedBytes - (held ?? 0));
-        if (command.bytes > free) {
-          return reject('INSUFFICIENT_CAPACITY', `Storage pool ${state.name} has ${free} bytes free, ${command.bytes} needed for volume ${command.volumeId}`);
+        const factor = command.overprovisioningFactor ?? 1;
+        if (!isOverprovisioningFactor(factor)) {
+          return reject('BAD_USER_INPUT', `storage.overprovisioning.factor must be a number of at least 1, got ${String(factor)}`, 'storage.overprovisioning.factor');
         }
+        if (held === command.bytes) return [];
+        // A volume that grows is checked for its new size against what the others hold.
+        const shortfall = storageShortfall(state, state.usedBytes - (held ?? 0), command.bytes, factor);
+        if (shortfall !== undefined) return reject('INSUFFICIENT_CAPACITY', `Storage pool ${state.name} ${shortfall} for volume ${command.volumeId}`);
         return [{ type: 'StoragePoolSpaceReserved', data: { poolId: state.poolId, volumeId: command.volumeId, bytes: command.bytes } }];
       }
       case 'ReleaseStorage':

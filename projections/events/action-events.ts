@@ -42,6 +42,14 @@ export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {
       return completed('VM.START', `Instance started on host ${event.data.hostId}`);
     case 'InstanceStartFailed':
       return failed('VM.START', `Instance failed to start: ${event.data.reason}`);
+    case 'InstanceVolumeMigrationRequested':
+      return started('VM.MIGRATE', `Migrating ${event.data.migrations.map((m) => `volume ${m.volumeId} from storage pool ${m.fromPoolId} to ${m.toPoolId}`).join(', ')}`);
+    case 'InstanceVolumesMigrated':
+      return completed('VM.MIGRATE', `Volumes migrated: ${event.data.migrations.map((m) => `${m.volumeId} to storage pool ${m.toPoolId}`).join(', ')}`);
+    case 'InstanceVolumeMigrationFailed':
+      return failed('VM.MIGRATE', `Volume migration failed: ${event.data.reason}`);
+    case 'InstanceVolumesPlaced':
+      return completed('VOLUME.CREATE', `Created ${event.data.placements.map((p) => `volume ${p.volumeId} on storage pool ${p.storagePoolId}`).join(', ')}`);
     case 'InstanceErrored':
       return failed('VM.CREATE', `Deployment failed, instance is in Error: ${event.data.reason}`);
     case 'InstanceStopRequested':

@@ -2,9 +2,9 @@
 // capacity is put right (the compensation of every reservation the job made), what an expunge leaves
 // is freed, and the job is closed with the outcome the instance's history gives it.
 import type { JobError } from '../../domain/job/index.js';
-import type { InstanceEvent } from '../../domain/instance/index.js';
+import type { Instance, InstanceEvent } from '../../domain/instance/index.js';
 import { resourcesOf } from './domain-spec.js';
-import type { Step, WorkflowInput } from './workflow.js';
+import type { Step, VolumeHoldings, WorkflowInput } from './workflow.js';
 
 /** A failure reason that begins with this prefix is reported as INSUFFICIENT_CAPACITY. */
 export const CAPACITY_PREFIX = 'Insufficient capacity: ';
@@ -20,9 +20,30 @@ export function finish({ job, instance, history }: WorkflowInput): Step {
     kind: 'finish',
     release: [...touched].sort(),
     keep: onHost ? { hostId: onHost, ...resourcesOf(instance) } : null,
+    volumes: volumeHoldings(instance, history),
     freeAddresses: instance.expunged,
     error: jobError(job.jobId, history),
   };
+}
+
+/**
+ * The storage an instance's volumes hold until they are expunged (a destroyed volume still takes its
+ * space, as in CloudStack): a replaced root, a volume moved off a pool or an expunged instance gives
+ * its reservations back.
+ */
+export function volumeHoldings(instance: Instance, history: readonly InstanceEvent[]): VolumeHoldings {
+  const ids = new Set<string>();
+  for (const event of history) {
+    if (event.type === 'InstanceDeployed') for (const v of event.data.volumes) ids.add(v.id);
+    if (event.type === 'InstanceRestored') ids.add(event.data.rootVolume.id);
+  }
+  for (const v of instance.volumes) ids.add(v.id);
+  const hold = instance.expunged
+    ? []
+    : instance.volumes
+        .filter((v) => v.state !== 'Expunged' && v.storagePoolId !== null)
+        .map((v) => ({ poolId: v.storagePoolId as string, volumeId: v.id, bytes: v.size }));
+  return { ids: [...ids].sort(), hold };
 }
 
 const FAILURES = new Set([
@@ -34,6 +55,7 @@ const FAILURES = new Set([
   'InstanceScaleFailed',
   'InstanceExpungeFailed',
   'InstanceVMSnapshotTaskFailed',
+  'InstanceVolumeMigrationFailed',
 ]);
 
 /** How the job ended, from the last instance event that settled it. */

@@ -1,8 +1,12 @@
-// rebootVirtualMachine: the host reboots the domain in place.
+// rebootVirtualMachine: the host reboots the domain in place; an instance with a volatile root is
+// stopped, given a fresh root and started again instead (the instance decider turns the reboot into
+// that restore), through the stop and start phases.
 import { lastCommandOf } from '../../domain/job/index.js';
 import type { InstanceCommand } from '../../domain/instance/index.js';
 import { settle } from './agent-outcome.js';
 import { phased } from './phased.js';
+import { startPhase } from './start.js';
+import { stopPhase } from './stop.js';
 import type { Phase, Workflow } from './workflow.js';
 
 export const rebootPhase: Phase<'reboot'> = ({ job, instance, history, now, timeouts }) => {
@@ -21,7 +25,13 @@ export const rebootPhase: Phase<'reboot'> = ({ job, instance, history, now, time
 export const rebootWorkflow: Workflow = {
   cmd: 'rebootVirtualMachine',
   resourceType: 'VirtualMachine',
-  steps: [{ step: 'REBOOTING', progress: 30 }],
+  steps: [
+    { step: 'STOPPING', progress: 20 },
+    { step: 'REBOOTING', progress: 30 },
+    { step: 'FORCING_STOP', progress: 35 },
+    { step: 'PLANNING', progress: 50 },
+    { step: 'STARTING', progress: 70 },
+  ],
   compensation: ['give-back-capacity'],
-  decide: phased({ reboot: rebootPhase }),
+  decide: phased({ reboot: rebootPhase, stop: stopPhase, start: startPhase }),
 };

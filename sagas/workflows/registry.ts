@@ -5,6 +5,7 @@ import { deployWorkflow } from './deploy.js';
 import { destroyWorkflow } from './destroy.js';
 import { expungeWorkflow } from './expunge.js';
 import { migrateWorkflow } from './migrate.js';
+import { migrateVolumesWorkflow } from './migrate-volumes.js';
 import { rebootWorkflow } from './reboot.js';
 import { restoreWorkflow } from './restore.js';
 import { scaleWorkflow } from './scale.js';
@@ -19,6 +20,7 @@ export const WORKFLOWS: readonly Workflow[] = [
   stopWorkflow,
   rebootWorkflow,
   migrateWorkflow,
+  migrateVolumesWorkflow,
   scaleWorkflow,
   destroyWorkflow,
   restoreWorkflow,

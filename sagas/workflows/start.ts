@@ -20,6 +20,7 @@ export const startPhase: Phase<'start'> = ({ job, instance, now, timeouts }) => 
       command: { type: 'StartDomain', hostId, domain: domainSpec(instance) },
       timeoutMs: timeouts.agentMs,
       reserve: { hostId, ...resourcesOf(instance) },
+      placeVolumes: true,
       onRefused: { rejectHost: hostId },
       step: 'STARTING',
     };

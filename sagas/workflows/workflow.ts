@@ -61,6 +61,13 @@ export type Step =
       readonly command: UnnumberedAgentCommand;
       readonly timeoutMs: number;
       readonly reserve?: { readonly hostId: string } & Resources;
+      /**
+       * First store the volumes that have no pool yet on pools the reserving host reaches (reserved
+       * on the pools' streams); a placement refused runs `onRefused` as a refused reservation does.
+       */
+      readonly placeVolumes?: boolean;
+      /** Space to reserve on storage pools first (idempotent per volume and pool); a refusal runs `onRefused`. */
+      readonly reserveStorage?: readonly { readonly poolId: string; readonly volumeId: string; readonly bytes: number }[];
       readonly onRefused?: { readonly rejectHost: string } | { readonly record: (reason: string) => InstanceCommand };
       readonly step: StepName;
     }
@@ -71,7 +78,22 @@ export type Step =
   /** Nothing to do until a reply or the timer at `until`. */
   | { readonly kind: 'wait'; readonly until: string }
   /** The instance is done with this job: put capacity right, free what an expunge leaves, close the job. */
-  | { readonly kind: 'finish'; readonly release: readonly string[]; readonly keep: ({ readonly hostId: string } & Resources) | null; readonly freeAddresses: boolean; readonly error: JobError | null };
+  | {
+      readonly kind: 'finish';
+      readonly release: readonly string[];
+      readonly keep: ({ readonly hostId: string } & Resources) | null;
+      /** What the instance's volumes hold in storage pools from now on; any other reservation of `volumes.ids` is given back. */
+      readonly volumes: VolumeHoldings;
+      readonly freeAddresses: boolean;
+      readonly error: JobError | null;
+    };
+
+/** The pool reservations an instance's volumes should have: `hold`, and nothing else for any of `ids`. */
+export interface VolumeHoldings {
+  /** Every volume the instance ever had. */
+  readonly ids: readonly string[];
+  readonly hold: readonly { readonly poolId: string; readonly volumeId: string; readonly bytes: number }[];
+}
 
 /** What a workflow decides from: its job, the instance it acts on, the instance's history, the time. */
 export interface WorkflowInput {

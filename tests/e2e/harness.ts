@@ -80,6 +80,8 @@ export interface Harness {
   readonly healthUrl: string;
   readonly adminKey: string;
   readonly demo: DemoZone;
+  /** The simulated hosts' cloud, for what only the hosts know (where a disk is). */
+  readonly simulator: SimulatedCloud;
   /** What the server logged as internal errors (the logger is quiet otherwise). */
   readonly loggedErrors: Array<{ message: string; error: unknown }>;
   /** A graphql-request client sending `Authorization: Bearer <key>`. */
@@ -145,6 +147,7 @@ export async function startHarness(options: { clock?: Clock } = {}): Promise<Har
   const bus = new MemoryBus();
   const secrets = new MemorySecretStore();
   const loggedErrors: Array<{ message: string; error: unknown }> = [];
+  const simulator = new SimulatedCloud();
   const stack = await startStack({
     store,
     readModelDirectory: dir,
@@ -152,7 +155,7 @@ export async function startHarness(options: { clock?: Clock } = {}): Promise<Har
     clock: options.clock ?? systemClock,
     secrets,
     commandKeys: { current: newCommandKey() },
-    simulator: new SimulatedCloud(),
+    simulator,
     timeouts: { agentMs: 2000, gracefulStopMs: 500 },
     // Heartbeats and power syncs append host events on a timer; the tests compare log heads before
     // and after refused mutations, so the timers are set beyond any test file's run.
@@ -248,6 +251,7 @@ export async function startHarness(options: { clock?: Clock } = {}): Promise<Har
     healthUrl,
     adminKey: ADMIN_KEY,
     demo,
+    simulator,
     loggedErrors,
     client,
     admin,

@@ -69,6 +69,20 @@ export class DiskImages {
     return true;
   }
 
+  /**
+   * Copies a disk to `to` as a standalone qcow2 image (`qemu-img convert` flattens a template
+   * overlay), under a temporary name renamed at the end, as `ensure` does.
+   */
+  async copy(from: string, to: string, what: string): Promise<void> {
+    const partial = `${to}.copying-${randomUUID().slice(0, 8)}`;
+    try {
+      await this.commands.run(['qemu-img', 'convert', '-q', '-O', 'qcow2', '--', from, partial], what, { code: 'REMOTE_COMMAND_FAILED' });
+      await this.commands.run(['mv', '-n', '-T', '--', partial, to], what, { code: 'REMOTE_COMMAND_FAILED' });
+    } finally {
+      await this.commands.exec(['rm', '-f', '--', partial], `cleaning up after ${what}`).catch(() => undefined);
+    }
+  }
+
   /** Removes disk files; those already gone are fine. */
   async remove(paths: readonly string[]): Promise<void> {
     if (paths.length === 0) return;

@@ -20,7 +20,7 @@ import {
   type StopOptions,
 } from '../driver.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import type { DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeSpec } from '../protocol.js';
+import type { DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from '../protocol.js';
 import { LineSplitter } from '../../ssh/line-splitter.js';
 import { SshConnection } from '../../ssh/ssh-connection.js';
 import type { LibvirtHostConfig } from './config.js';
@@ -454,6 +454,41 @@ export class LibvirtDriver implements HypervisorDriver {
       // stopped domain also gets new scaling limits this way.
       await this.commands.virsh(['define', '/dev/stdin'], `redefining domain ${instanceName}`, { stdin: xml });
       return state;
+    });
+  }
+
+  /**
+   * An offline volume migration: each disk is copied with `qemu-img convert` into the new pool's
+   * directory (one of the host's storage paths), the domain is redefined on the copies, and only
+   * then are the originals removed, so a crash leaves the domain on one complete set of disks.
+   */
+  async copyVolumes(domain: DomainRef, volumes: readonly VolumeCopy[]): Promise<PowerState> {
+    const { instanceName } = domain;
+    return this.changing(instanceName, async () => {
+      const stored = await this.owned(domain);
+      const state = stored ? await this.stateOf(instanceName) : 'missing';
+      if (!stored || state === 'missing') throw this.notDefined(instanceName);
+      if (state !== 'stopped') {
+        throw new DriverError('REMOTE_COMMAND_FAILED', `domain ${instanceName} on libvirt host ${this.hostId} is ${state}; its volumes are copied only while it is stopped`);
+      }
+      const diskPaths = new Map(diskPathsOf(stored));
+      const originals: string[] = [];
+      for (const volume of volumes) {
+        const from = diskPaths.get(volume.volumeId);
+        if (from === undefined) throw new DriverError('NOT_OWNED', `volume ${volume.volumeId} is not a disk of domain ${instanceName} on libvirt host ${this.hostId}`);
+        const to = this.diskPath(volume.volumeId, posix.join(volume.toPath, `${volume.volumeId}.qcow2`));
+        if (from === to) continue;
+        // A copy finished before a crash is kept; a half-made one never has the final name.
+        if (!(await this.disks.exists(to))) await this.disks.copy(from, to, `copying volume ${volume.volumeId} to ${volume.toPath}`);
+        diskPaths.set(volume.volumeId, to);
+        originals.push(from);
+      }
+      if (originals.length === 0) return 'stopped';
+      const host = await this.hostResources();
+      const xml = this.domainXml(specOf(stored), host, { diskPaths, formerVolumeIds: stored.record.formerVolumeIds });
+      await this.commands.virsh(['define', '/dev/stdin'], `redefining domain ${instanceName} on its copied disks`, { stdin: xml });
+      await this.disks.remove(originals);
+      return 'stopped';
     });
   }
 

@@ -22,7 +22,7 @@ import {
   type StopOptions,
 } from '../driver.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import type { DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeSpec } from '../protocol.js';
+import type { DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from '../protocol.js';
 import { SnapshotTree } from './snapshot-tree.js';
 import { schedule, sleep } from './timers.js';
 
@@ -104,6 +104,8 @@ class DomainTable {
 export class SimulatedCloud {
   private readonly hosts = new Map<string, SimulatorDriver>();
   private readonly storage = new Map<string, number>();
+  /** The pool directory a volume's disk was copied to by an offline volume migration; absent: where it was created. */
+  private readonly locations = new Map<string, string>();
   /** Keys are `hostId/instanceName`; a migration holds both hosts' keys. */
   readonly locks = new KeyedQueue();
 
@@ -140,6 +142,17 @@ export class SimulatedCloud {
 
   removeDisk(volumeId: string): void {
     this.storage.delete(volumeId);
+    this.locations.delete(volumeId);
+  }
+
+  /** The pool directory the volume's disk was moved to, or undefined for one never moved. */
+  diskLocation(volumeId: string): string | undefined {
+    return this.locations.get(volumeId);
+  }
+
+  /** The copy in `toPath` replaces the disk (in memory, the copy and the removal of the original are one step). */
+  moveDisk(volumeId: string, toPath: string): void {
+    this.locations.set(volumeId, toPath);
   }
 }
 
@@ -354,6 +367,25 @@ export class SimulatorDriver implements HypervisorDriver {
       this.domains.delete(ref.instanceName);
       const recorded = new Set([...domain.disks, ...domain.formerDisks]);
       for (const volume of volumes) if (recorded.has(volume.volumeId)) this.cloud.removeDisk(volume.volumeId);
+    });
+  }
+
+  async copyVolumes(ref: DomainRef, volumes: readonly VolumeCopy[]): Promise<PowerState> {
+    this.fault('MIGRATE');
+    const { instanceName } = ref;
+    return this.locked<PowerState>([this.key(instanceName)], async () => {
+      const domain = this.owned(ref);
+      if (!domain) throw new DriverError('NOT_FOUND', `domain ${instanceName} is not defined on host ${this.hostId}`);
+      if (domain.phase !== 'stopped') {
+        throw new DriverError('REMOTE_COMMAND_FAILED', `domain ${instanceName} on host ${this.hostId} is ${visible(domain.phase)}; its volumes are copied only while it is stopped`);
+      }
+      const disks = new Set([...domain.disks, ...domain.formerDisks]);
+      for (const volume of volumes) {
+        if (!disks.has(volume.volumeId)) throw new DriverError('NOT_OWNED', `volume ${volume.volumeId} is not a disk of domain ${instanceName} on host ${this.hostId}`);
+        if (this.cloud.diskSize(volume.volumeId) === undefined) throw new DriverError('NOT_FOUND', `volume ${volume.volumeId} has no disk on primary storage`);
+      }
+      for (const volume of volumes) this.cloud.moveDisk(volume.volumeId, volume.toPath);
+      return 'stopped';
     });
   }
 

@@ -20,6 +20,7 @@ export async function createServiceOffering(context: ControlPlaneContext, caller
   requireRootAdmin(caller, 'createServiceOffering');
   const name = requiredString(args, 'name');
   const hostTags = optionalStringList(args, 'hostTags');
+  const storageTags = optionalStringList(args, 'storageTags');
   const leaseExpiryAction = optionalEnum(args, 'leaseExpiryAction', LEASE_EXPIRY_ACTIONS) ?? null;
   const offeringId = context.newId();
   return created(context, offeringStream(offeringId), offeringDecider, {
@@ -36,6 +37,8 @@ export async function createServiceOffering(context: ControlPlaneContext, caller
     minMemory: optionalNumber(args, 'minMemory') ?? null,
     maxMemory: optionalNumber(args, 'maxMemory') ?? null,
     ...(hostTags ? { hostTags } : {}),
+    ...(storageTags ? { storageTags } : {}),
+    isVolatile: optionalBoolean(args, 'isVolatile') ?? null,
     dynamicScalingEnabled: optionalBoolean(args, 'dynamicScalingEnabled') ?? null,
     offerHa: optionalBoolean(args, 'offerHa') ?? null,
     leaseDuration: optionalNumber(args, 'leaseDuration') ?? null,

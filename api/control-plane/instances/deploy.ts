@@ -9,7 +9,9 @@ import { jobDecider, jobStream } from '../../../domain/job/index.js';
 import { networkDecider, networkStream, nicOf } from '../../../domain/network/index.js';
 import { isRejection } from '../../../domain/shared/decider.js';
 import { findAccountByName, getAccount } from '../../../projections/accounts/index.js';
-import { defaultNetworkFor, defaultStoragePoolFor, getNetwork, getZone } from '../../../projections/infrastructure/index.js';
+import { defaultNetworkFor, getNetwork, getZone, storagePoolSnapshot } from '../../../projections/infrastructure/index.js';
+import { largestPossibleVolume } from '../../../domain/allocation/index.js';
+import { overprovisioningFactor } from '../../../sagas/volume-storage.js';
 import { abandonDeployment } from '../../../sagas/deploy-compensation.js';
 import { db, envelopeOf, execute, now, setting, settled, toApiError, type ControlPlaneContext } from '../context.js';
 import { findJob } from '../jobs.js';
@@ -60,7 +62,8 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
   }
 
   const networks = deployNetworks(context, caller, owner.accountId, args, zone.id);
-  const pool = defaultStoragePoolFor(db(context), zone.id);
+  const rootSize = rootDiskSize(args.details, setting(context, 'storage.max.volume.size')) ?? template.size;
+  refuseUnstorable(context, zone.id, rootSize, offering.storageTags, args.details?.rootdisksize !== undefined ? 'details.rootdisksize' : 'templateId');
   const at = now(context);
   const nics: Nic[] = networks.map((network, deviceId) => ({
     id: uuidv5(`nic|${instanceId}|${deviceId}`, EVENT_ID_NAMESPACE),
@@ -93,8 +96,9 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
       id: uuidv5(`volume|${instanceId}|root`, EVENT_ID_NAMESPACE),
       name: `ROOT-${instanceId.slice(0, 8)}`,
       // A root disk smaller than the template is the decider's to refuse, not to round up silently.
-      size: rootDiskSize(args.details, setting(context, 'storage.max.volume.size')) ?? template.size,
-      storagePoolId: pool?.id ?? null,
+      size: rootSize,
+      // Stored on a pool when it first starts, one the host it starts on reaches (sagas/volume-storage.ts).
+      storagePoolId: null,
       diskOfferingId: null,
     },
     dataVolumes: [],
@@ -186,6 +190,26 @@ function rootDiskSize(details: Readonly<Record<string, string>> | null | undefin
     throw new ApiError('BAD_USER_INPUT', `details.rootdisksize ${JSON.stringify(text)} GiB is larger than the maximum volume size, ${maxGiB} GiB (storage.max.volume.size)`, field);
   }
   return bytes;
+}
+
+/**
+ * A root volume larger than any pool of the zone could hold, even empty, would only fail its start
+ * (CloudStack: no suitable storage pool); refused before anything is appended. A zone without primary
+ * storage places no volumes and refuses nothing here.
+ */
+function refuseUnstorable(context: ControlPlaneContext, zoneId: string, bytes: number, storageTags: readonly string[], field: string): void {
+  const pools = storagePoolSnapshot(db(context), zoneId);
+  if (pools.length === 0) return;
+  const largest = largestPossibleVolume(pools, storageTags, overprovisioningFactor(db(context), zoneId));
+  if (bytes <= largest) return;
+  const tags = storageTags.length > 0 ? ` with storage tags [${storageTags.join(', ')}]` : '';
+  throw new ApiError(
+    'INSUFFICIENT_CAPACITY',
+    largest === 0
+      ? `No storage pool in zone ${zoneId} carries the storage tags [${storageTags.join(', ')}] of the service offering`
+      : `A root volume of ${bytes} bytes (${field}) is larger than any storage pool${tags} in zone ${zoneId} can hold: at most ${largest} bytes`,
+    field,
+  );
 }
 
 /**

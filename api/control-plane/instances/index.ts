@@ -2,6 +2,7 @@
 // (resolve.ts), hands the instance aggregate one command (whose refusal appends nothing), opens the
 // job, starts its saga, and returns once the read model shows the effect (run.ts).
 export { deployVirtualMachine } from './deploy.js';
+export { migrateVirtualMachineWithVolume } from './volume-migration.js';
 export { migrateVirtualMachine, rebootVirtualMachine, restoreVirtualMachine, startVirtualMachine, stopVirtualMachine } from './lifecycle.js';
 export { destroyVirtualMachine, expungeVirtualMachine, recoverVirtualMachine } from './removal.js';
 export { changeServiceForVirtualMachine, scaleVirtualMachine, updateVirtualMachine } from './changes.js';

@@ -49,6 +49,8 @@ export function offeringSnapshot(node: ServiceOfferingNode): ServiceOfferingSnap
     dynamicScalingEnabled: node.dynamicScalingEnabled,
     hostTags: node.hostTags,
     offerHa: node.offerHa,
+    storageTags: node.storageTags,
+    isVolatile: node.isVolatile,
   };
 }
 

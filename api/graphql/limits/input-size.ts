@@ -32,6 +32,8 @@ const SHORT_ARGUMENTS: ReadonlySet<string> = new Set([
   'hostTags',
   'storageTags',
   'tags',
+  'volume',
+  'pool',
 ]);
 
 function isShort(key: string): boolean {

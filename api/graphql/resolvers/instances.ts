@@ -76,6 +76,12 @@ export const instanceMutations: Readonly<Record<string, Resolver>> = {
       virtualMachineId: requiredString(args, 'virtualMachineId'),
       hostId: optionalString(args, 'hostId'),
     }),
+  migrateVirtualMachineWithVolume: (_source, args, { controlPlane, caller }) =>
+    controlPlane.migrateVirtualMachineWithVolume(caller, {
+      virtualMachineId: requiredString(args, 'virtualMachineId'),
+      hostId: optionalString(args, 'hostId'),
+      migrateTo: migrateTo(args),
+    }),
   restoreVirtualMachine: (_source, args, { controlPlane, caller }) =>
     controlPlane.restoreVirtualMachine(caller, {
       virtualMachineId: requiredString(args, 'virtualMachineId'),
@@ -120,3 +126,12 @@ export const instanceTypeResolvers: Readonly<Record<string, Readonly<Record<stri
     leaseExpiryDate: (source, _args, { controlPlane }) => controlPlane.shownLease(source as LeaseFields).leaseExpiryDate,
   },
 };
+
+/** `migrateTo: [{ volume, pool }]`, each pair as GraphQL checked it (both IDs, non-null). */
+function migrateTo(args: Readonly<Record<string, unknown>>): readonly { volume: string; pool: string }[] {
+  const list = Array.isArray(args['migrateTo']) ? (args['migrateTo'] as unknown[]) : [];
+  return list.map((item) => {
+    const pair = (typeof item === 'object' && item !== null ? item : {}) as Readonly<Record<string, unknown>>;
+    return { volume: requiredString(pair, 'volume'), pool: requiredString(pair, 'pool') };
+  });
+}

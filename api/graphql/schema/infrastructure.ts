@@ -8,6 +8,13 @@ enum GuestNetworkType { L2 Shared Isolated }
 "Operations a simulator host can be told to fail."
 enum SimulatorFault { START STOP REBOOT MIGRATE SNAPSHOT }
 
+input MigrateVolumeInput {
+  "The volume to move."
+  volume: ID!
+  "The storage pool it moves to."
+  pool: ID!
+}
+
 input SimulatorInput {
   startDelayMs: Int
   stopDelayMs: Int
@@ -121,6 +128,10 @@ type ServiceOffering {
   minMemory: Int
   maxMemory: Int
   hostTags: [String!]!
+  "Storage tags a pool must carry to take the root volume."
+  storageTags: [String!]!
+  "The root disk is reset to a fresh copy of the template on every reboot and start."
+  isVolatile: Boolean!
   dynamicScalingEnabled: Boolean!
   offerHa: Boolean!
   "Days."

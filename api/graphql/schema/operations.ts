@@ -80,6 +80,8 @@ type Mutation {
   rebootVirtualMachine(id: ID!, forced: Boolean = false): AsyncJob!
   destroyVirtualMachine(id: ID!, expunge: Boolean = false, volumeIds: [ID!]): AsyncJob!
   migrateVirtualMachine(virtualMachineId: ID!, hostId: ID): AsyncJob!
+  "Moves a stopped instance's volumes to other storage pools (root admin)."
+  migrateVirtualMachineWithVolume(virtualMachineId: ID!, hostId: ID, migrateTo: [MigrateVolumeInput!]!): AsyncJob!
   restoreVirtualMachine(virtualMachineId: ID!, templateId: ID, expunge: Boolean): AsyncJob!
   "Running instances whose offering allows dynamic scaling."
   scaleVirtualMachine(id: ID!, serviceOfferingId: ID!, details: JSON): AsyncJob!
@@ -170,6 +172,8 @@ type Mutation {
     minMemory: Int
     maxMemory: Int
     hostTags: [String!]
+    storageTags: [String!]
+    isVolatile: Boolean
     dynamicScalingEnabled: Boolean
     offerHa: Boolean
     leaseDuration: Int

@@ -7,7 +7,7 @@ import { canonicalTime, flag } from '../../sql.js';
 
 export const offeringProjection: Projection = {
   name: 'infra_offering',
-  version: 1,
+  version: 2,
   schema: `
     CREATE TABLE infra_offering_service (
       id                      TEXT PRIMARY KEY,
@@ -22,6 +22,8 @@ export const offeringProjection: Projection = {
       min_memory              INTEGER,
       max_memory              INTEGER,
       host_tags               TEXT NOT NULL,
+      storage_tags            TEXT NOT NULL,
+      is_volatile             INTEGER NOT NULL,
       dynamic_scaling_enabled INTEGER NOT NULL,
       offer_ha                INTEGER NOT NULL,
       lease_duration          INTEGER,
@@ -50,9 +52,9 @@ export const offeringProjection: Projection = {
         const c = computeColumns(o.compute);
         db.run(
           `INSERT INTO infra_offering_service (id, name, display_text, compute_kind, cpu_number, cpu_speed, memory,
-             min_cpu_number, max_cpu_number, min_memory, max_memory, host_tags, dynamic_scaling_enabled, offer_ha,
+             min_cpu_number, max_cpu_number, min_memory, max_memory, host_tags, storage_tags, is_volatile, dynamic_scaling_enabled, offer_ha,
              lease_duration, lease_expiry_action, created)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           o.offeringId,
           o.name,
           o.displayText,
@@ -65,6 +67,8 @@ export const offeringProjection: Projection = {
           c.minMemory,
           c.maxMemory,
           JSON.stringify(o.hostTags),
+          JSON.stringify(o.storageTags ?? []),
+          flag(o.isVolatile ?? false),
           flag(o.dynamicScalingEnabled),
           flag(o.offerHa),
           o.leaseDuration,

@@ -20,6 +20,8 @@ export interface ServiceOfferingNode {
   readonly minMemory: number | null;
   readonly maxMemory: number | null;
   readonly hostTags: string[];
+  readonly storageTags: string[];
+  readonly isVolatile: boolean;
   readonly dynamicScalingEnabled: boolean;
   readonly offerHa: boolean;
   /** Days. */
@@ -54,6 +56,8 @@ interface ServiceOfferingRow {
   min_memory: number | null;
   max_memory: number | null;
   host_tags: string;
+  storage_tags: string;
+  is_volatile: 0 | 1;
   dynamic_scaling_enabled: 0 | 1;
   offer_ha: 0 | 1;
   lease_duration: number | null;
@@ -86,6 +90,8 @@ const serviceOfferingNode = (row: ServiceOfferingRow): ServiceOfferingNode => ({
   minMemory: row.min_memory,
   maxMemory: row.max_memory,
   hostTags: stringList(row.host_tags),
+  storageTags: stringList(row.storage_tags),
+  isVolatile: row.is_volatile === 1,
   dynamicScalingEnabled: row.dynamic_scaling_enabled === 1,
   offerHa: row.offer_ha === 1,
   leaseDuration: row.lease_duration,

@@ -7,7 +7,7 @@ import { canonicalTime } from '../../sql.js';
 
 export const storagePoolProjection: Projection = {
   name: 'infra_storage_pool',
-  version: 1,
+  version: 2,
   schema: `
     CREATE TABLE infra_storage_pool (
       id              TEXT PRIMARY KEY,
@@ -33,6 +33,7 @@ export const storagePoolProjection: Projection = {
       bytes     INTEGER NOT NULL,
       PRIMARY KEY (pool_id, volume_id)
     ) WITHOUT ROWID;
+    CREATE INDEX infra_storage_pool_reservation_by_volume ON infra_storage_pool_reservation (volume_id);
   `,
   filter: { streamNamePrefixes: [STORAGE_POOL_STREAM_PREFIX] },
   handle(recorded, db) {

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { PoolCandidate } from '../../../domain/allocation/index.js';
 import type { StoragePoolScope, StoragePoolType } from '../../../domain/storage/index.js';
 import type { Connection, PageRequest } from '../../pagination.js';
 import { byCreated, listPage, where } from '../../listing.js';
@@ -71,13 +72,43 @@ export function listStoragePools(db: Database, args: ListStoragePoolsArgs = {}):
   return listPage(db, byCreated<StoragePoolRow>('infra_storage_pool', conditions), args, storagePoolNode);
 }
 
-/** The pool a new root volume is placed in when nothing says otherwise: the zone's oldest. */
-export function defaultStoragePoolFor(db: Database, zoneId: string): StoragePoolNode | undefined {
-  const row = prepared(db, 'SELECT * FROM infra_storage_pool WHERE zone_id = ? ORDER BY created, id LIMIT 1').get(zoneId) as StoragePoolRow | undefined;
-  return row && storagePoolNode(row);
-}
-
 export function getStoragePool(db: Database, id: string): StoragePoolNode | undefined {
   const row = prepared(db, 'SELECT * FROM infra_storage_pool WHERE id = ?').get(id) as StoragePoolRow | undefined;
   return row && storagePoolNode(row);
+}
+
+/**
+ * The zone's pools as volume allocation sees them, oldest first (CloudStack's firstfit order), with
+ * what `volumeIds` hold in each already.
+ */
+export function storagePoolSnapshot(db: Database, zoneId: string, volumeIds: readonly string[] = []): PoolCandidate[] {
+  const rows = prepared(db, 'SELECT * FROM infra_storage_pool WHERE zone_id = ? ORDER BY created, id').all(zoneId) as StoragePoolRow[];
+  const held = new Map<string, Record<string, number>>();
+  for (const row of volumeReservations(db, volumeIds)) {
+    held.set(row.poolId, { ...held.get(row.poolId), [row.volumeId]: row.bytes });
+  }
+  return rows.map((row) => ({
+    poolId: row.id,
+    name: row.name,
+    scope: row.scope,
+    clusterId: row.cluster_id,
+    hostId: row.host_id,
+    type: row.type,
+    capacityBytes: row.capacity_bytes,
+    allocatedBytes: row.allocated_bytes,
+    heldBy: held.get(row.id) ?? {},
+    tags: stringList(row.tags),
+  }));
+}
+
+export interface VolumeReservation {
+  readonly poolId: string;
+  readonly volumeId: string;
+  readonly bytes: number;
+}
+
+/** Every reservation the volumes hold, on whichever pool. */
+export function volumeReservations(db: Database, volumeIds: readonly string[]): VolumeReservation[] {
+  const statement = prepared(db, 'SELECT pool_id AS poolId, volume_id AS volumeId, bytes FROM infra_storage_pool_reservation WHERE volume_id = ?');
+  return volumeIds.flatMap((id) => statement.all(id) as VolumeReservation[]);
 }

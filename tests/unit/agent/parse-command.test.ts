@@ -31,6 +31,7 @@ const valid: AgentCommand[] = [
   { ...snapshot, type: 'CreateDomainSnapshot', kind: 'DiskAndMemory', quiesce: false, description: 'before the upgrade' },
   { ...snapshot, type: 'RevertDomainSnapshot', kind: 'Disk' },
   { ...snapshot, type: 'DeleteDomainSnapshot' },
+  { ...base, ...target, type: 'CopyVolumes', volumes: [{ ...volume, fromPath: '/var/lib/vmledger/images', toPath: '/mnt/second' }] },
 ];
 
 /** What the bus hands over: a parsed copy of the JSON, not the sender's object. */
@@ -154,5 +155,20 @@ describe('parseAgentCommand', () => {
     expect(parseAgentCommand({ id: 'm', type: 'Nope', body: { ...base, type: 'Nope' } })).toMatchObject({ ok: false });
     const reboot = toBusMessage('m', { ...base, ...target, type: 'RebootDomain', forced: true });
     expect(parseAgentCommand({ ...reboot, type: 'StopDomain' })).toMatchObject({ ok: false, reason: expect.stringMatching(/differs/) });
+  });
+});
+
+describe('parseAgentCommand: CopyVolumes', () => {
+  const copy = (volumes: unknown) => reasonFor({ ...base, ...target, type: 'CopyVolumes', volumes });
+  it.each([
+    ['a relative directory', 'mnt/second', 'volumes[0].toPath must be an absolute directory path'],
+    ['a directory climbing out', '/mnt/../etc', 'volumes[0].toPath must be an absolute directory path'],
+    ['whitespace', '/mnt/sec ond', 'volumes[0].toPath must be an absolute directory path'],
+  ])('refuses %s as a pool directory', (_what, toPath, reason) => {
+    expect(copy([{ ...volume, fromPath: '/a', toPath }])).toBe(reason);
+  });
+  it('refuses a volume copied twice in one command', () => {
+    const once = { ...volume, fromPath: '/a', toPath: '/b' };
+    expect(copy([once, once])).toMatch(/lists .* twice/);
   });
 });

@@ -39,6 +39,7 @@ describe('configuration registry', () => {
       'custom.diskoffering.size.min': 1,
       'custom.diskoffering.size.max': 1024,
       'storage.max.volume.size': 2000,
+      'storage.overprovisioning.factor': 2,
       'instance.lease.enabled': false,
       'instance.lease.scheduler.interval': 3600,
       'instance.lease.eventscheduler.interval': 86400,

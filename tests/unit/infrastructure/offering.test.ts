@@ -32,6 +32,8 @@ const smallData: ServiceOffering = {
   displayText: 'Small Instance',
   compute: { kind: 'fixed', cpuNumber: 1, cpuSpeed: 500, memory: 512 },
   hostTags: [],
+  storageTags: [],
+  isVolatile: false,
   dynamicScalingEnabled: true,
   offerHa: false,
   leaseDuration: null,

@@ -472,7 +472,7 @@ describe('infrastructure read models', () => {
     const db = await synced();
 
     const none = { minCpuNumber: null, maxCpuNumber: null, minMemory: null, maxMemory: null };
-    const common = { hostTags: [], dynamicScalingEnabled: true, offerHa: false, leaseDuration: null, leaseExpiryAction: null, removed: false };
+    const common = { hostTags: [], storageTags: [], isVolatile: false, dynamicScalingEnabled: true, offerHa: false, leaseDuration: null, leaseExpiryAction: null, removed: false };
     expect(listServiceOfferings(db)).toEqual({
       nodes: [
         {

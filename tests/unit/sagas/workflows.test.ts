@@ -159,7 +159,34 @@ describe('every workflow: finishing', () => {
       NOW,
       timeouts,
     );
-    expect(step).toEqual({ kind: 'finish', release: [ID.host1], keep: { hostId: ID.host2, cpuNumber: 1, cpuSpeed: 500, memory: 512 }, freeAddresses: false, error: null });
+    const root = instance(history).volumes[0]!;
+    expect(step).toEqual({
+      kind: 'finish',
+      release: [ID.host1],
+      keep: { hostId: ID.host2, cpuNumber: 1, cpuSpeed: 500, memory: 512 },
+      volumes: { ids: [root.id], hold: [{ poolId: ID.pool, volumeId: root.id, bytes: root.size }] },
+      freeAddresses: false,
+      error: null,
+    });
+  });
+
+  it('keeps a destroyed volume in its pool until the instance is expunged, then gives every volume back', () => {
+    const destroyed = eventsOf(
+      deploy(),
+      { type: 'DestroyInstance', instanceId: ID.vm, jobId: JOB, at: AT, caller: owner, expunge: false, volumeIds: [], forceStop: false, allowUserExpungeRecoverVm: true },
+    );
+    const root = instance(destroyed).volumes[0]!;
+    expect(root.state).toBe('Destroy');
+    expect(nextStep(job(), instance(destroyed), destroyed, NOW, timeouts)).toMatchObject({
+      kind: 'finish',
+      volumes: { ids: [root.id], hold: [{ poolId: ID.pool, volumeId: root.id, bytes: root.size }] },
+    });
+    const expunged = eventsOf(
+      deploy(),
+      { type: 'DestroyInstance', instanceId: ID.vm, jobId: JOB, at: AT, caller: owner, expunge: true, volumeIds: [], forceStop: false, allowUserExpungeRecoverVm: true },
+      { type: 'RecordExpunged', instanceId: ID.vm, at: AT },
+    );
+    expect(nextStep(job(), instance(expunged), expunged, NOW, timeouts)).toMatchObject({ kind: 'finish', volumes: { ids: [root.id], hold: [] } });
   });
 
   it('reports a capacity failure as INSUFFICIENT_CAPACITY and releases the host it had chosen', () => {
@@ -237,6 +264,7 @@ describe('workflows: named steps, progress, phases', () => {
         'destroyVirtualMachine',
         'expungeVirtualMachine',
         'migrateVirtualMachine',
+        'migrateVirtualMachineWithVolume',
         'rebootVirtualMachine',
         'restoreVirtualMachine',
         'revertToVMSnapshot',
