@@ -33,7 +33,7 @@ function newest(dir: string): number {
 /** Builds the console unless dist/console is newer than everything it is built from. */
 function ensureBuilt(): void {
   const index = join(BUILT, 'index.html');
-  const sources = Math.max(newest(join(ROOT, 'console')), statSync(join(ROOT, 'domain', 'schedule', 'cron.ts')).mtimeMs);
+  const sources = Math.max(newest(join(ROOT, 'console')), ...['domain/schedule/cron.ts', 'package-lock.json'].map((file) => statSync(join(ROOT, file)).mtimeMs));
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   execFileSync(join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--config', 'console/vite.config.ts'], { cwd: ROOT, stdio: 'pipe' });
 }
@@ -175,6 +175,12 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
       await item.waitFor();
       expect(await item.locator('.actor').textContent(), type).toBe('admin (ROOT_ADMIN)');
     }
+    // Times read in the browser's zone (Europe/Paris here), with UTC on hover.
+    const created = timeline.locator('li[data-event-type="VM.CREATE"] time').first();
+    const createdAt = new Date((await created.getAttribute('datetime'))!);
+    const parisClock = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(createdAt);
+    expect(await created.textContent()).toContain(parisClock);
+    expect(await created.getAttribute('title')).toBe(`${createdAt.toISOString().slice(0, 19).replace('T', ' ')} UTC`);
     // Between the start's completion and the stop's request the instance was Running; now it is Stopped.
     const asOf = page.getByTestId('as-of');
     await expect.poll(() => asOf.locator('.state').textContent()).toBe('Stopped');
@@ -320,6 +326,35 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
     await context.close();
   });
 
+  it('takes a deploy to its review by keyboard alone', async () => {
+    const { context, page } = await signedIn(ADMIN_KEY);
+    // From the page's start, Tab reaches the skip link, then the screens and the deploy button.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the content');
+    await page.getByRole('link', { name: 'Deploy an instance' }).focus();
+    await page.keyboard.press('Enter');
+    const choose = async (radio: RegExp) => {
+      await page.getByRole('radio', { name: radio }).focus();
+      await page.keyboard.press('Space');
+      await page.keyboard.press('Enter'); // submits the step: Next
+    };
+    await choose(/demo-zone/);
+    await choose(/demo-linux/);
+    await choose(/Medium Instance/);
+    await page.getByRole('checkbox', { name: /demo-l2/ }).focus();
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Name (host name, optional)').focus();
+    await page.keyboard.type('typed-by-keys');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Review' }).waitFor();
+    const review = await page.locator('.facts').textContent();
+    expect(review).toContain('Medium Instance');
+    expect(review).toContain('demo-l2');
+    expect(review).toContain('typed-by-keys');
+    await context.close();
+  });
+
   it('keeps every screen within a 390 px wide phone screen', async () => {
     const { context, page } = await signedIn(ADMIN_KEY, { width: 390, height: 844 });
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -329,6 +364,16 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
       // Each screen shows "Loading …" (role status) from its first render until its data is there.
       await page.getByRole('status').and(page.getByText(/^Loading /)).first().waitFor({ state: 'detached' });
       expect(await overflow(), path).toBeLessThanOrEqual(0);
+      // Every control has a name a screen reader says: a label, an aria-label, or its text.
+      const unnamed = await page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('input, select, textarea, button, [role="slider"]')]
+          .filter((el) => {
+            const labelled = (el as HTMLInputElement).labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+            return !labelled && !(el.tagName === 'BUTTON' && el.textContent?.trim());
+          })
+          .map((el) => el.outerHTML.slice(0, 120)),
+      );
+      expect(unnamed, path).toEqual([]);
     }
     await page.goto(`${h.origin}/instances`);
     await page.locator(`tr[data-instance="${name}"]`).waitFor();
