@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, startHarness, type Harness, type Job } from '../e2e/harness.js';
+import { addSmallZone, ADMIN_KEY, startHarness, type Harness, type Job } from '../e2e/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -71,7 +71,8 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
   beforeAll(async () => {
     ensureBuilt();
     mkdirSync(SHOTS, { recursive: true });
-    h = await startHarness();
+    // Room for a slow host (below) to take seconds over a start, so a page can show the job's step.
+    h = await startHarness({ agentTimeoutMs: 10_000 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -324,6 +325,39 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
     await page.locator('li[data-event-type="VM.START"]').first().waitFor();
     expect(await page.getByRole('list', { name: 'Action events, oldest first' }).textContent()).not.toMatch(/sim-host/);
     await context.close();
+  });
+
+  it("shows a running job's step and progress as they are pushed, in its row and on the jobs screen", async () => {
+    // A zone of its own whose one host takes a while to start and stop an instance.
+    // Well within the agent timeout set above, and well beyond what a page needs to show a step.
+    await addSmallZone(h, 'slow', { startDelayMs: 3000, stopDelayMs: 3000 });
+    const { page } = admin;
+    await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('link', { name: 'Deploy an instance' }).click();
+    await page.getByRole('radio', { name: /^slow/ }).check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('radio', { name: /slow-linux/ }).check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('radio', { name: /Small Instance/ }).check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Name (host name, optional)').fill('slow-vm');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const row = page.locator('tr[data-instance="slow-vm"]');
+    // While the host starts it: the deploy's STARTING step at 40 %, then Running, with no job left on the row.
+    await row.getByText('Deploy: STARTING').waitFor();
+    expect(await row.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('40');
+    await row.locator('.state-running').waitFor();
+    expect(await row.getByRole('progressbar').count()).toBe(0);
+
+    await row.getByRole('button', { name: 'Stop slow-vm' }).click();
+    await page.getByRole('link', { name: /^Jobs/ }).click();
+    const job = page.getByRole('region', { name: 'Jobs' }).locator('tr', { has: page.getByRole('link', { name: 'slow-vm' }) }).first();
+    await job.getByText('Running', { exact: true }).waitFor();
+    await job.getByText('STOPPING').waitFor();
+    await job.getByText('Succeeded').waitFor();
+    expect(await job.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
   });
 
   it('takes a deploy to its review by keyboard alone', async () => {

@@ -134,7 +134,7 @@ export async function gqlError(run: Promise<unknown>, h?: Harness): Promise<GqlE
   return errors[0]!;
 }
 
-export async function startHarness(options: { clock?: Clock; consoleDirectory?: string } = {}): Promise<Harness> {
+export async function startHarness(options: { clock?: Clock; consoleDirectory?: string; agentTimeoutMs?: number } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'vmledger-e2e-'));
   const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
   const bus = new MemoryBus();
@@ -148,7 +148,7 @@ export async function startHarness(options: { clock?: Clock; consoleDirectory?: 
     secrets,
     commandKeys: { current: newCommandKey() },
     simulator: new SimulatedCloud(),
-    timeouts: { agentMs: 2000, gracefulStopMs: 500 },
+    timeouts: { agentMs: options.agentTimeoutMs ?? 2000, gracefulStopMs: 500 },
     // Heartbeats and power syncs append host events on a timer; the tests compare log heads before
     // and after refused mutations, so the timers are set beyond any test file's run.
     agentIntervals: { heartbeatMs: 600_000, powerSyncMs: 600_000 },

@@ -1,7 +1,7 @@
 // The deploy wizard: zone → template → offering → networks → details → review, then
 // deployVirtualMachine. The API validates; its errors are shown beside the field it names
 // (extensions.field), on the step that field belongs to.
-import { useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { ApiError, gql, messageOf } from '../api.ts';
 import { useCatalog } from '../catalog.tsx';
 import { formatBytes, formatMHz, formatMiB } from '../format.tsx';
@@ -73,6 +73,12 @@ export function Deploy() {
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+
+  // Zones, templates, offerings and networks added since sign-in are offered too.
+  const { reload: reloadCatalog } = catalog;
+  useEffect(() => {
+    void reloadCatalog();
+  }, [reloadCatalog]);
 
   const zone = catalog.zones.find((z) => z.id === draft.zoneId);
   const templates = useMemo(() => catalog.templates.filter((t) => !t.removed && (t.zoneId === null || t.zoneId === draft.zoneId)), [catalog.templates, draft.zoneId]);
