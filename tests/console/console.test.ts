@@ -285,6 +285,15 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
     await page.getByRole('button', { name: 'Turn delete protection off' }).click();
     await page.getByRole('button', { name: 'Turn delete protection on' }).waitFor();
     expect(await page.getByRole('button', { name: 'Destroy', exact: true }).isDisabled()).toBe(false);
+
+    // Destroy (asked first, in a dialog), then recover.
+    await page.getByRole('button', { name: 'Destroy', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Destroy leased?' });
+    await dialog.getByText('A destroyed instance can be recovered until it is expunged.').waitFor();
+    await dialog.getByRole('button', { name: 'Destroy' }).click();
+    await page.locator('h1 .state-destroyed').waitFor();
+    await page.getByRole('button', { name: 'Recover', exact: true }).click();
+    await page.locator('h1 .state-stopped').waitFor();
   });
 
   it("shows a user only its own instances, no placement and no admin screens", async () => {
