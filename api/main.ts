@@ -50,6 +50,7 @@ server.httpServer.listen(config.port, config.host, () => {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const log = config.eventStoreConnectionString ? 'EventStoreDB' : 'embedded SQLite';
   console.log(`vmledger listening on http://${config.host}:${port}/graphql (${log} log, data: ${config.dataDir})`);
+  console.log(`web console on http://${config.host}:${port}/ (sign in with an API key)`);
   if (generated) console.log(`root admin API key (shown once, kept in ${join(config.dataDir, 'admin-api-key')}): ${adminKey}`);
 });
 

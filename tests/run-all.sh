@@ -29,6 +29,14 @@ if [[ -z "${VMLEDGER_TEST_AMQP_URL:-}" || -z "${VMLEDGER_TEST_LIBVIRT:-}" ]]; th
   export VMLEDGER_TEST_LIBVIRT="$(sed -n 's/^VMLEDGER_TEST_LIBVIRT=//p' <<<"$assignments")"
 fi
 
+# Debian's Chromium for the web console's browser tests (tests/console), installed when missing. The
+# tests are skipped, visibly, when it is not there; a failed install fails the run.
+if ! bash tests/console/chromium.sh; then
+  echo "chromium could not be installed for the console tests"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json"
 status=$?
 

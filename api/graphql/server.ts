@@ -1,10 +1,11 @@
-// The GraphQL server: POST /graphql (Apollo), WebSocket /graphql (graphql-ws), GET /healthz and the SDL
-// at GET /graphql/schema.graphql on one HTTP server. It does not listen: the composition root calls
+// The GraphQL server: POST /graphql (Apollo), WebSocket /graphql (graphql-ws), GET /healthz, the SDL
+// at GET /graphql/schema.graphql and the web console at / on one HTTP server. It does not listen: the composition root calls
 // httpServer.listen and, on shutdown, stop().
 import { createServer, type Server } from 'node:http';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import express, { type Express } from 'express';
 import type { ControlPlane } from '../control-plane/port.js';
+import { consoleRouter, defaultConsoleDirectory } from './console.js';
 import { consoleLogger, type ErrorLogger } from './errors.js';
 import { buildExecutableSchema } from './executable-schema.js';
 import { healthzHandler } from './healthz.js';
@@ -22,6 +23,8 @@ export interface GraphqlServerOptions {
   readonly logger?: ErrorLogger;
   /** No landing page, terse WebSocket close reasons; defaults to NODE_ENV === 'production'. */
   readonly production?: boolean;
+  /** The built web console served at /; dist/console of this checkout by default. */
+  readonly consoleDirectory?: string;
 }
 
 export interface GraphqlServer {
@@ -54,6 +57,8 @@ export async function createGraphqlServer(options: GraphqlServerOptions): Promis
   // Before the /graphql router, which would ask for an API key.
   app.get('/graphql/schema.graphql', schemaSdlHandler(schema));
   app.use('/graphql', graphqlHttpRouter(apollo, controlPlane, logger));
+  // Last: its page answers every other GET (the console's client routes).
+  app.use(consoleRouter(options.consoleDirectory ?? defaultConsoleDirectory()));
 
   let stopping: Promise<void> | undefined;
   return {

@@ -75,6 +75,8 @@ export const VM_FIELDS = `id name displayName instanceName state zoneId hostId l
 export const JOB_FIELDS = `id cmd status instanceId createdAt completedAt error { code errorCode message } result { ${VM_FIELDS} }`;
 
 export interface Harness {
+  /** http://127.0.0.1:<port>: where the web console is served. */
+  readonly origin: string;
   readonly url: string;
   readonly wsUrl: string;
   readonly healthUrl: string;
@@ -141,7 +143,7 @@ export async function gqlError(run: Promise<unknown>, h?: Harness): Promise<GqlE
   return errors[0]!;
 }
 
-export async function startHarness(options: { clock?: Clock } = {}): Promise<Harness> {
+export async function startHarness(options: { clock?: Clock; consoleDirectory?: string; agentTimeoutMs?: number } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'vmledger-e2e-'));
   const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
   const bus = new MemoryBus();
@@ -156,7 +158,7 @@ export async function startHarness(options: { clock?: Clock } = {}): Promise<Har
     secrets,
     commandKeys: { current: newCommandKey() },
     simulator,
-    timeouts: { agentMs: 2000, gracefulStopMs: 500 },
+    timeouts: { agentMs: options.agentTimeoutMs ?? 2000, gracefulStopMs: 500 },
     // Heartbeats and power syncs append host events on a timer; the tests compare log heads before
     // and after refused mutations, so the timers are set beyond any test file's run.
     agentIntervals: { heartbeatMs: 600_000, powerSyncMs: 600_000 },
@@ -181,13 +183,15 @@ export async function startHarness(options: { clock?: Clock } = {}): Promise<Har
     controlPlane,
     logger: { error: (message, error) => loggedErrors.push({ message, error }) },
     production: false,
+    ...(options.consoleDirectory === undefined ? {} : { consoleDirectory: options.consoleDirectory }),
   });
   await new Promise<void>((resolve, reject) => {
     server.httpServer.once('error', reject);
     server.httpServer.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.httpServer.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}/graphql`;
+  const origin = `http://127.0.0.1:${port}`;
+  const url = `${origin}/graphql`;
   const wsUrl = `ws://127.0.0.1:${port}/graphql`;
   const healthUrl = `http://127.0.0.1:${port}/healthz`;
 
@@ -246,6 +250,7 @@ export async function startHarness(options: { clock?: Clock } = {}): Promise<Har
 
   let stopped = false;
   return {
+    origin,
     url,
     wsUrl,
     healthUrl,

@@ -1,0 +1,116 @@
+// The shapes the console reads from the API (docs/api.md), and the selections that fetch them.
+export type Role = 'ROOT_ADMIN' | 'DOMAIN_ADMIN' | 'USER';
+export type VmState = 'Starting' | 'Running' | 'Stopping' | 'Stopped' | 'Destroyed' | 'Expunging' | 'Migrating' | 'Error' | 'Unknown' | 'Shutdown';
+export const VM_STATES: readonly VmState[] = ['Starting', 'Running', 'Stopping', 'Stopped', 'Destroyed', 'Expunging', 'Migrating', 'Error', 'Unknown', 'Shutdown'];
+
+export interface Connection<T> {
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
+}
+
+export interface Nic { id: string; networkId: string; macAddress: string; ipAddress: string | null; isDefault: boolean; deviceId: number }
+export interface Volume { id: string; name: string; type: string; size: number; storagePoolId: string | null; state: string }
+
+export interface Vm {
+  id: string;
+  name: string;
+  displayName: string;
+  instanceName: string | null;
+  state: VmState;
+  zoneId: string;
+  hostId: string | null;
+  lastHostId: string | null;
+  serviceOfferingId: string;
+  templateId: string;
+  accountId: string;
+  domainId: string;
+  group: string | null;
+  cpuNumber: number;
+  cpuSpeed: number;
+  memory: number;
+  deleteProtection: boolean;
+  haEnable: boolean;
+  leaseDuration: number | null;
+  leaseExpiryAction: 'STOP' | 'DESTROY' | null;
+  leaseExpiryDate: string | null;
+  nics: Nic[];
+  volumes: Volume[];
+  created: string;
+}
+
+export const VM_FIELDS = `id name displayName instanceName state zoneId hostId lastHostId serviceOfferingId templateId
+  accountId domainId group cpuNumber cpuSpeed memory deleteProtection haEnable leaseDuration leaseExpiryAction
+  leaseExpiryDate created nics { id networkId macAddress ipAddress isDefault deviceId }
+  volumes { id name type size storagePoolId state }`;
+
+export interface Job {
+  id: string;
+  cmd: string;
+  status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+  progress: number | null;
+  step: string | null;
+  resourceType: string;
+  resourceId: string | null;
+  instanceId: string | null;
+  accountId: string;
+  createdAt: string;
+  completedAt: string | null;
+  error: { code: string; errorCode: number; message: string } | null;
+}
+
+export const JOB_FIELDS = `id cmd status progress step resourceType resourceId instanceId accountId createdAt completedAt
+  error { code errorCode message }`;
+
+export interface Zone { id: string; name: string; networkType: string; allocationState: string; created: string }
+export interface Cluster { id: string; zoneId: string; name: string; hypervisor: string; created: string }
+export interface Host {
+  id: string; name: string; zoneId: string; clusterId: string; hypervisor: string; driver: string; state: string; status: string;
+  resourceState: string; cpuNumber: number; cpuSpeed: number; memory: number; hostTags: string[];
+  cpuTotal: number; cpuAllocated: number; memoryTotal: number; memoryAllocated: number; reservationCount: number; removed: boolean;
+}
+export interface StoragePool {
+  id: string; name: string; zoneId: string; clusterId: string | null; hostId: string | null; scope: string; type: string;
+  server: string | null; path: string; capacityBytes: number; allocatedBytes: number; tags: string[];
+}
+export interface Network { id: string; name: string; zoneId: string; type: string; vlan: number | null; cidr: string | null; accountId: string | null; state: string; removed: boolean }
+export interface ServiceOffering {
+  id: string; name: string; displayText: string | null; computeKind: string; customized: boolean; cpuNumber: number | null; cpuSpeed: number | null;
+  memory: number | null; minCpuNumber: number | null; maxCpuNumber: number | null; minMemory: number | null; maxMemory: number | null;
+  hostTags: string[]; dynamicScalingEnabled: boolean; offerHa: boolean; leaseDuration: number | null; leaseExpiryAction: string | null; removed: boolean;
+}
+export interface DiskOffering { id: string; name: string; displayText: string | null; diskSize: number | null; customized: boolean; storageTags: string[]; removed: boolean }
+export interface Template { id: string; name: string; displayText: string | null; osTypeName: string; size: number; format: string; hypervisor: string; zoneId: string | null; isPublic: boolean; removed: boolean }
+export interface Account { id: string; name: string; role: Role; domainId: string; domainPath: string | null; state: string | null; created: string | null; apiKey?: string | null }
+export interface Configuration { name: string; value: string; zoneId: string | null; defaultValue: string | null; type: string | null; scopes: string[] | null; source: string | null; description: string | null }
+
+export interface AuditEvent {
+  id: string; type: string; state: string; level: string; resourceId: string; resourceType: string; accountId: string;
+  description: string; actor: unknown; occurredAt: string; position: number;
+}
+
+export type ScheduleAction = 'START' | 'STOP' | 'FORCE_STOP' | 'REBOOT' | 'FORCE_REBOOT';
+export const SCHEDULE_ACTIONS: readonly ScheduleAction[] = ['START', 'STOP', 'FORCE_STOP', 'REBOOT', 'FORCE_REBOOT'];
+export interface VmSchedule {
+  id: string; virtualMachineId: string; action: ScheduleAction; schedule: string; timeZone: string; description: string;
+  startDate: string; endDate: string | null; enabled: boolean; created: string;
+}
+
+export type UsageRecordType = 'RUNNING_VM' | 'ALLOCATED_VM' | 'VOLUME' | 'NETWORK_OFFERING' | 'VM_SNAPSHOT';
+export interface UsageRecord {
+  id: string; type: UsageRecordType; usageType: number; accountId: string; domainId: string; zoneId: string; resourceId: string;
+  resourceName: string; offeringId: string | null; templateId: string | null; size: number | null; startDate: string; endDate: string | null; durationMs: number;
+}
+
+/** Fetches every page of a connection (page size `first`), for the short lists the screens name ids from. */
+export async function allPages<T>(fetchPage: (after: string | null) => Promise<Connection<T>>): Promise<T[]> {
+  const nodes: T[] = [];
+  let after: string | null = null;
+  for (let i = 0; i < 100; i++) {
+    const page: Connection<T> = await fetchPage(after);
+    nodes.push(...page.nodes);
+    if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) break;
+    after = page.pageInfo.endCursor;
+  }
+  return nodes;
+}

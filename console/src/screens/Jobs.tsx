@@ -1,0 +1,116 @@
+// Jobs: the running and recent jobs the caller may see, newest first; a running job's step and
+// progress are pushed live (asyncJobUpdated over graphql-transport-ws).
+import { useCallback, useEffect, useState } from 'react';
+import { gql, messageOf } from '../api.ts';
+import { Time } from '../format.tsx';
+import { jobTitle, useJobs, useJobUpdates } from '../jobs.tsx';
+import { JOB_FIELDS, type Connection, type Job } from '../model.ts';
+import { Link } from '../router.tsx';
+import { Empty, ErrorNote, Loading, ProgressBar, TableBox } from '../ui.tsx';
+
+export function Jobs() {
+  const { track } = useJobs();
+  const [status, setStatus] = useState('');
+  const [jobs, setJobs] = useState<Job[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
+
+  const load = useCallback(async () => {
+    try {
+      const { asyncJobs } = await gql<{ asyncJobs: Connection<Job> }>(
+        `query($status: JobStatus) { asyncJobs(status: $status, first: 50) { nodes { ${JOB_FIELDS} } pageInfo { hasNextPage endCursor } totalCount } }`,
+        { status: status || null },
+      );
+      setJobs(asyncJobs.nodes);
+      setError(null);
+      // The instances' names; an expunged instance is no longer listed and keeps its id.
+      const ids = [...new Set(asyncJobs.nodes.map((job) => job.instanceId).filter((id): id is string => id !== null))];
+      if (ids.length > 0) {
+        const { virtualMachines } = await gql<{ virtualMachines: Connection<{ id: string; name: string }> }>(
+          `query($ids: [ID!], $first: Int) { virtualMachines(ids: $ids, first: $first) { nodes { id name } pageInfo { hasNextPage endCursor } totalCount } }`,
+          { ids, first: ids.length },
+        );
+        setNames(new Map(virtualMachines.nodes.map((vm) => [vm.id, vm.name])));
+      }
+      for (const job of asyncJobs.nodes) if (job.status === 'PENDING') track(job);
+    } catch (caught) {
+      setError(messageOf(caught));
+    }
+  }, [status, track]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  useJobUpdates(
+    useCallback(
+      (job: Job) =>
+        setJobs((current) => {
+          if (!current) return current;
+          if (current.some((j) => j.id === job.id)) return current.map((j) => (j.id === job.id ? job : j));
+          return status && job.status !== status ? current : [job, ...current];
+        }),
+      [status],
+    ),
+  );
+
+  return (
+    <section aria-labelledby="jobs-title">
+      <div className="heading">
+        <h1 id="jobs-title">Jobs</h1>
+        <div className="field inline">
+          <label htmlFor="job-status">Status</label>
+          <select id="job-status" value={status} onChange={(e) => setStatus(e.target.value)}>
+            <option value="">Any</option>
+            <option value="PENDING">Running</option>
+            <option value="SUCCEEDED">Succeeded</option>
+            <option value="FAILED">Failed</option>
+          </select>
+        </div>
+      </div>
+      <ErrorNote error={error} />
+      {!jobs && !error && <Loading what="jobs" />}
+      {jobs && jobs.length === 0 && <Empty>No job {status ? 'with this status ' : ''}yet.</Empty>}
+      {jobs && jobs.length > 0 && (
+        <TableBox label="Jobs">
+          <thead>
+            <tr>
+              <th scope="col">Operation</th>
+              <th scope="col">Instance</th>
+              <th scope="col">Status</th>
+              <th scope="col">Step and progress</th>
+              <th scope="col">Started</th>
+              <th scope="col">Ended</th>
+            </tr>
+          </thead>
+          <tbody>
+            {jobs.map((job) => (
+              <tr key={job.id} data-job={job.id}>
+                <td>{jobTitle(job.cmd)}</td>
+                <td>{job.instanceId ? <Link to={`/instances/${job.instanceId}`}>{names.get(job.instanceId) ?? job.instanceId.slice(0, 8)}</Link> : '—'}</td>
+                <td>
+                  <span className={`status status-${job.status.toLowerCase()}`}>{job.status === 'PENDING' ? 'Running' : job.status === 'SUCCEEDED' ? 'Succeeded' : 'Failed'}</span>
+                  {job.error && (
+                    <div className="field-error">
+                      {job.error.code}: {job.error.message}
+                    </div>
+                  )}
+                </td>
+                <td className="job-progress">
+                  <span className="small">{job.step ?? (job.status === 'PENDING' ? 'queued' : '—')}</span>
+                  <ProgressBar value={job.progress ?? (job.status === 'PENDING' ? 0 : 100)} label={`${jobTitle(job.cmd)} progress`} />
+                </td>
+                <td>
+                  <Time at={job.createdAt} />
+                </td>
+                <td>
+                  <Time at={job.completedAt} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </TableBox>
+      )}
+    </section>
+  );
+}
