@@ -1,8 +1,9 @@
 // The web console in a real browser: Debian's Chromium, headless, driven by playwright-core, against the
 // whole application served in-process by the end-to-end harness (simulated hosts, demo zone) with the
 // console built from console/ (built here first when dist/console is missing or older than its source).
-// One browser for the file; each role signs in in its own context (its own sessionStorage). The
-// screenshots of the main screens are written to docs/console/, which the README shows.
+// One browser for the file; each role signs in in its own context (its own sessionStorage). With
+// VMLEDGER_SCREENSHOTS=1 the screenshots of the main screens are written to docs/console/, which the
+// README shows; without it nothing tracked is touched, so a test run leaves the work tree clean.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(import.meta.dirname, '..', '..');
 const BUILT = join(ROOT, 'dist', 'console');
 const SHOTS = join(ROOT, 'docs', 'console');
+const TAKE_SHOTS = process.env['VMLEDGER_SCREENSHOTS'] === '1';
 /** Every wait on the page; the simulator answers in milliseconds, so this only bounds a failure. */
 const UI_WAIT_MS = 10_000;
 
@@ -65,12 +67,13 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
   }
 
   async function shot(page: Page, file: string): Promise<void> {
+    if (!TAKE_SHOTS) return;
     await page.screenshot({ path: join(SHOTS, file), fullPage: true });
   }
 
   beforeAll(async () => {
     ensureBuilt();
-    mkdirSync(SHOTS, { recursive: true });
+    if (TAKE_SHOTS) mkdirSync(SHOTS, { recursive: true });
     // Room for a slow host (below) to take seconds over a start, so a page can show the job's step.
     h = await startHarness({ agentTimeoutMs: 10_000 });
     browser = await chromium.launch({
