@@ -68,6 +68,8 @@ export interface Host {
   id: string; name: string; zoneId: string; clusterId: string; hypervisor: string; driver: string; state: string; status: string;
   resourceState: string; cpuNumber: number; cpuSpeed: number; memory: number; hostTags: string[];
   cpuTotal: number; cpuAllocated: number; memoryTotal: number; memoryAllocated: number; reservationCount: number; removed: boolean;
+  /** What the host's agent last reported it can do (snapshot.memory, snapshot.disk.stopped, …). */
+  capabilities: string[];
 }
 export interface StoragePool {
   id: string; name: string; zoneId: string; clusterId: string | null; hostId: string | null; scope: string; type: string;
