@@ -86,6 +86,13 @@ export interface Template { id: string; name: string; displayText: string | null
 export interface Account { id: string; name: string; role: Role; domainId: string; domainPath: string | null; state: string | null; created: string | null; apiKey?: string | null }
 export interface Configuration { name: string; value: string; zoneId: string | null; defaultValue: string | null; type: string | null; scopes: string[] | null; source: string | null; description: string | null }
 
+export type VmSnapshotState = 'Allocated' | 'Creating' | 'Ready' | 'Reverting' | 'Expunging' | 'Error';
+export interface VmSnapshot {
+  id: string; name: string; displayName: string; description: string | null; virtualMachineId: string; type: 'Disk' | 'DiskAndMemory';
+  state: VmSnapshotState; current: boolean; parentId: string | null; serviceOfferingId: string | null; created: string;
+}
+export const VM_SNAPSHOT_FIELDS = 'id name displayName description virtualMachineId type state current parentId serviceOfferingId created';
+
 export interface AuditEvent {
   id: string; type: string; state: string; level: string; resourceId: string; resourceType: string; accountId: string;
   description: string; actor: unknown; occurredAt: string; position: number;
