@@ -36,13 +36,14 @@ export interface Vm {
   leaseExpiryDate: string | null;
   nics: Nic[];
   volumes: Volume[];
+  affinityGroupIds: string[];
   created: string;
 }
 
 export const VM_FIELDS = `id name displayName instanceName state zoneId hostId lastHostId serviceOfferingId templateId
   accountId domainId group cpuNumber cpuSpeed memory deleteProtection haEnable leaseDuration leaseExpiryAction
   leaseExpiryDate created nics { id networkId macAddress ipAddress isDefault deviceId }
-  volumes { id name type size storagePoolId state }`;
+  volumes { id name type size storagePoolId state } affinityGroupIds`;
 
 export interface Job {
   id: string;
@@ -92,6 +93,11 @@ export interface VmSnapshot {
   state: VmSnapshotState; current: boolean; parentId: string | null; serviceOfferingId: string | null; created: string;
 }
 export const VM_SNAPSHOT_FIELDS = 'id name displayName description virtualMachineId type state current parentId serviceOfferingId created';
+
+/** CloudStack's four affinity group types, as the API names them. */
+export const AFFINITY_TYPES = ['host anti-affinity', 'host affinity', 'non-strict host anti-affinity', 'non-strict host affinity'] as const;
+export interface AffinityGroup { id: string; name: string; type: string; description: string | null; accountId: string; domainId: string; virtualMachineIds: string[] }
+export const AFFINITY_GROUP_FIELDS = 'id name type description accountId domainId virtualMachineIds';
 
 export interface AuditEvent {
   id: string; type: string; state: string; level: string; resourceId: string; resourceType: string; accountId: string;

@@ -1,5 +1,5 @@
 // One instance: what it is and runs on, its NICs and volumes, its lease and delete protection, its
-// VM snapshots and schedules, and its history (the action events, and the instance as it was at any moment).
+// VM snapshots, schedules and affinity groups, and its history (the action events, and the instance as it was at any moment).
 import { useCallback, useState, type FormEvent } from 'react';
 import { actionsFor, ACTION_LABELS, confirmAndRun, useConfirm, type Action } from '../actions.tsx';
 import { ApiError, gql, messageOf } from '../api.ts';
@@ -11,6 +11,7 @@ import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { Empty, ErrorNote, Field, Loading, ProgressBar, StateBadge, TableBox, useData } from '../ui.tsx';
 import { History } from './History.tsx';
+import { InstanceAffinity } from './InstanceAffinity.tsx';
 import { Schedules } from './Schedules.tsx';
 import { Snapshots } from './Snapshots.tsx';
 
@@ -20,6 +21,7 @@ const TABS = [
   ['volumes', 'Volumes'],
   ['snapshots', 'Snapshots'],
   ['schedules', 'Schedules'],
+  ['affinity', 'Affinity groups'],
   ['history', 'History'],
 ] as const;
 type Tab = (typeof TABS)[number][0];
@@ -75,6 +77,7 @@ export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
       {active === 'volumes' && <Volumes vm={vm} />}
       {active === 'snapshots' && <Snapshots vm={vm} />}
       {active === 'schedules' && <Schedules vm={vm} />}
+      {active === 'affinity' && <InstanceAffinity vm={vm} onChanged={reload} />}
       {active === 'history' && <History vm={vm} refresh={historyTick} />}
     </section>
   );
