@@ -6,6 +6,7 @@ import { JobProvider, useJobs } from './jobs.tsx';
 import { Link, navigate, useLocation } from './router.tsx';
 import { SessionProvider, useSession } from './session.tsx';
 import { Admin } from './screens/Admin.tsx';
+import { AffinityGroups } from './screens/AffinityGroups.tsx';
 import { Deploy } from './screens/Deploy.tsx';
 import { InstanceDetail } from './screens/InstanceDetail.tsx';
 import { Instances } from './screens/Instances.tsx';
@@ -84,6 +85,7 @@ function Shell() {
   if (section === 'instances' && segments[1] === 'new') screen = <Deploy />;
   else if (section === 'instances' && segments[1]) screen = <InstanceDetail id={segments[1]} tab={segments[2] ?? 'overview'} />;
   else if (section === 'instances' || section === '') screen = <Instances />;
+  else if (section === 'affinity') screen = <AffinityGroups />;
   else if (section === 'jobs') screen = <Jobs />;
   else if (section === 'usage') screen = <Usage />;
   else if (section === 'admin' && session.isAdmin) screen = <Admin tab={segments[1] ?? ''} />;
@@ -96,6 +98,7 @@ function Shell() {
 
   const nav: [string, string][] = [
     ['instances', 'Instances'],
+    ['affinity', 'Affinity groups'],
     ['jobs', running > 0 ? `Jobs (${running} running)` : 'Jobs'],
     ['usage', 'Usage'],
     ...(session.isAdmin ? ([['admin', 'Administration']] as [string, string][]) : []),

@@ -36,7 +36,7 @@ function list<T>(field: string, selection: string): Promise<T[]> {
 }
 
 export const HOST_FIELDS = `id name zoneId clusterId hypervisor driver state status resourceState cpuNumber cpuSpeed memory hostTags
-  cpuTotal cpuAllocated memoryTotal memoryAllocated reservationCount removed`;
+  cpuTotal cpuAllocated memoryTotal memoryAllocated reservationCount removed capabilities`;
 export const OFFERING_FIELDS = `id name displayText computeKind customized cpuNumber cpuSpeed memory minCpuNumber maxCpuNumber minMemory maxMemory
   hostTags dynamicScalingEnabled offerHa leaseDuration leaseExpiryAction removed`;
 

@@ -109,8 +109,10 @@ export function JobProvider({ children }: { children: ReactNode }) {
   return <JobContext.Provider value={value}>{children}</JobContext.Provider>;
 }
 
-/** How a job's command reads: "deployVirtualMachine" → "Deploy". */
+/** How a job's command reads: "deployVirtualMachine" → "Deploy", "createVMSnapshot" → "Create VM snapshot". */
 export function jobTitle(cmd: string): string {
-  const words = cmd.replace(/VirtualMachine$/, '').replace(/([A-Z])/g, ' $1').trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  // Words of the camel case, an acronym (VM) kept whole: create | VM | Snapshot.
+  const words = cmd.replace(/VirtualMachine$/, '').match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+/g) ?? [cmd];
+  const text = words.map((word) => (/^[A-Z]+$/.test(word) && word.length > 1 ? word : word.toLowerCase())).join(' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

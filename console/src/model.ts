@@ -36,13 +36,14 @@ export interface Vm {
   leaseExpiryDate: string | null;
   nics: Nic[];
   volumes: Volume[];
+  affinityGroupIds: string[];
   created: string;
 }
 
 export const VM_FIELDS = `id name displayName instanceName state zoneId hostId lastHostId serviceOfferingId templateId
   accountId domainId group cpuNumber cpuSpeed memory deleteProtection haEnable leaseDuration leaseExpiryAction
   leaseExpiryDate created nics { id networkId macAddress ipAddress isDefault deviceId }
-  volumes { id name type size storagePoolId state }`;
+  volumes { id name type size storagePoolId state } affinityGroupIds`;
 
 export interface Job {
   id: string;
@@ -68,6 +69,8 @@ export interface Host {
   id: string; name: string; zoneId: string; clusterId: string; hypervisor: string; driver: string; state: string; status: string;
   resourceState: string; cpuNumber: number; cpuSpeed: number; memory: number; hostTags: string[];
   cpuTotal: number; cpuAllocated: number; memoryTotal: number; memoryAllocated: number; reservationCount: number; removed: boolean;
+  /** What the host's agent last reported it can do (snapshot.memory, snapshot.disk.stopped, …). */
+  capabilities: string[];
 }
 export interface StoragePool {
   id: string; name: string; zoneId: string; clusterId: string | null; hostId: string | null; scope: string; type: string;
@@ -83,6 +86,18 @@ export interface DiskOffering { id: string; name: string; displayText: string | 
 export interface Template { id: string; name: string; displayText: string | null; osTypeName: string; size: number; format: string; hypervisor: string; zoneId: string | null; isPublic: boolean; removed: boolean }
 export interface Account { id: string; name: string; role: Role; domainId: string; domainPath: string | null; state: string | null; created: string | null; apiKey?: string | null }
 export interface Configuration { name: string; value: string; zoneId: string | null; defaultValue: string | null; type: string | null; scopes: string[] | null; source: string | null; description: string | null }
+
+export type VmSnapshotState = 'Allocated' | 'Creating' | 'Ready' | 'Reverting' | 'Expunging' | 'Error';
+export interface VmSnapshot {
+  id: string; name: string; displayName: string; description: string | null; virtualMachineId: string; type: 'Disk' | 'DiskAndMemory';
+  state: VmSnapshotState; current: boolean; parentId: string | null; serviceOfferingId: string | null; created: string;
+}
+export const VM_SNAPSHOT_FIELDS = 'id name displayName description virtualMachineId type state current parentId serviceOfferingId created';
+
+/** CloudStack's four affinity group types, as the API names them. */
+export const AFFINITY_TYPES = ['host anti-affinity', 'host affinity', 'non-strict host anti-affinity', 'non-strict host affinity'] as const;
+export interface AffinityGroup { id: string; name: string; type: string; description: string | null; accountId: string; domainId: string; virtualMachineIds: string[] }
+export const AFFINITY_GROUP_FIELDS = 'id name type description accountId domainId virtualMachineIds';
 
 export interface AuditEvent {
   id: string; type: string; state: string; level: string; resourceId: string; resourceType: string; accountId: string;

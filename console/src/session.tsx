@@ -11,6 +11,11 @@ export interface Session {
   readonly role: Role;
   /** The account's name when the key's own account is known (a USER's); null for admins. */
   readonly accountName: string | null;
+  /**
+   * The key's own account when it can be told: a USER's only account; for an admin, the one visible
+   * account of its role (the API has no "who am I"); null when several could be it.
+   */
+  readonly ownAccountId: string | null;
   /** Every account the caller may see, by id, to name owners and actors. */
   readonly accountNames: ReadonlyMap<string, string>;
   readonly accounts: readonly Account[];
@@ -83,7 +88,9 @@ export function SessionProvider({ signedIn, signedOut }: { signedIn: ReactNode; 
   const session = useMemo<Session | null>(() => {
     if (!identity) return null;
     const { role, accounts } = identity;
+    const ofMyRole = accounts.filter((account) => account.role === role);
     return {
+      ownAccountId: ofMyRole.length === 1 ? ofMyRole[0]!.id : null,
       role,
       accounts,
       accountName: role === 'USER' ? (accounts[0]?.name ?? null) : null,

@@ -67,18 +67,21 @@ export function ProgressBar({ value, label }: { value: number; label: string }) 
 
 /** Used against total, as a bar with its numbers; amber past 75 %, red past 90 %. */
 export function CapacityBar({ label, used, total, format }: { label: string; used: number; total: number; format: (n: number) => string }) {
-  const percent = total > 0 ? Math.round((used / total) * 100) : 0;
+  const exact = total > 0 ? (used / total) * 100 : 0;
+  const percent = Math.round(exact);
   const level = percent > 90 ? 'high' : percent > 75 ? 'mid' : 'low';
+  // A little used of a lot (14 GiB of a 10 TiB pool) is not nothing: "< 1 %", and a sliver of bar.
+  const percentText = used > 0 && percent === 0 ? '< 1' : String(percent);
   return (
     <div className="capacity">
       <div className="capacity-text">
         <span>{label}</span>
         <span>
-          {format(used)} of {format(total)} ({percent} %)
+          {format(used)} of {format(total)} ({percentText} %)
         </span>
       </div>
       <div className={`progress capacity-${level}`} role="meter" aria-label={`${label} allocated`} aria-valuemin={0} aria-valuemax={total} aria-valuenow={used}>
-        <div className="progress-fill" style={{ width: `${Math.min(100, percent)}%` }} />
+        <div className={`progress-fill${used > 0 ? ' some' : ''}`} style={{ width: `${Math.min(100, exact)}%` }} />
       </div>
     </div>
   );

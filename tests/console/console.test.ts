@@ -1,8 +1,9 @@
 // The web console in a real browser: Debian's Chromium, headless, driven by playwright-core, against the
 // whole application served in-process by the end-to-end harness (simulated hosts, demo zone) with the
 // console built from console/ (built here first when dist/console is missing or older than its source).
-// One browser for the file; each role signs in in its own context (its own sessionStorage). The
-// screenshots of the main screens are written to docs/console/, which the README shows.
+// One browser for the file; each role signs in in its own context (its own sessionStorage). With
+// VMLEDGER_SCREENSHOTS=1 the screenshots of the main screens are written to docs/console/, which the
+// README shows; without it nothing tracked is touched, so a test run leaves the work tree clean.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(import.meta.dirname, '..', '..');
 const BUILT = join(ROOT, 'dist', 'console');
 const SHOTS = join(ROOT, 'docs', 'console');
+const TAKE_SHOTS = process.env['VMLEDGER_SCREENSHOTS'] === '1';
 /** Every wait on the page; the simulator answers in milliseconds, so this only bounds a failure. */
 const UI_WAIT_MS = 10_000;
 
@@ -65,12 +67,13 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
   }
 
   async function shot(page: Page, file: string): Promise<void> {
+    if (!TAKE_SHOTS) return;
     await page.screenshot({ path: join(SHOTS, file), fullPage: true });
   }
 
   beforeAll(async () => {
     ensureBuilt();
-    mkdirSync(SHOTS, { recursive: true });
+    if (TAKE_SHOTS) mkdirSync(SHOTS, { recursive: true });
     // Room for a slow host (below) to take seconds over a start, so a page can show the job's step.
     h = await startHarness({ agentTimeoutMs: 10_000 });
     browser = await chromium.launch({
@@ -336,6 +339,200 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
     await context.close();
   });
 
+  /** The job pushes of one command the pages received (asyncJobUpdated over graphql-transport-ws). */
+  function pushedStatuses(cmd: string): string[] {
+    return pushes
+      .map((text) => JSON.parse(text) as { type: string; payload?: { data?: { asyncJobUpdated?: { cmd: string; status: string } } } })
+      .filter((m) => m.type === 'next' && m.payload?.data?.asyncJobUpdated?.cmd === cmd)
+      .map((m) => m.payload!.data!.asyncJobUpdated!.status);
+  }
+
+  async function deployRunning(vmName: string): Promise<{ id: string; hostId: string }> {
+    const { deployVirtualMachine } = await h.admin.request<{ deployVirtualMachine: Job }>(
+      `mutation($z: ID!, $o: ID!, $t: ID!, $n: String) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $o, templateId: $t, name: $n) { id } }`,
+      { z: h.demo.zoneId, o: h.demo.serviceOfferingIds.small, t: h.demo.templateId, n: vmName },
+    );
+    const done = await h.waitForJob(h.admin, deployVirtualMachine.id);
+    return { id: done.result!.id, hostId: done.result!.hostId! };
+  }
+
+  it("takes a memory snapshot of a running instance, shows it Ready and current, reverts to it and deletes it, each job followed live; a refusal reads in the API's words", async () => {
+    const vm = await deployRunning('snap-vm');
+    const { page } = admin;
+    await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('link', { name: 'snap-vm' }).click();
+    await page.getByRole('link', { name: 'Snapshots' }).click();
+    await page.getByText('This instance has no VM snapshot.').waitFor();
+
+    // Its host cannot revert a disk-only snapshot of a running instance: the API refuses it up front,
+    // and the console shows why beside the memory choice.
+    await h.reportHostCapabilities(vm.hostId, ['snapshot.memory', 'snapshot.disk.stopped']);
+    try {
+      await page.getByLabel('Name (optional)').fill('disk-only');
+      await page.getByRole('checkbox', { name: /Include memory/ }).uncheck();
+      await page.getByRole('button', { name: 'Take the snapshot' }).click();
+      await expect.poll(() => page.locator('#snapshot-memory-error').textContent()).toMatch(/use snapshotMemory=true .* or stop the instance first/);
+    } finally {
+      await h.reportHostCapabilities(vm.hostId, ['snapshot.memory', 'snapshot.disk.stopped', 'snapshot.disk.running']);
+    }
+    expect(await page.getByText('This instance has no VM snapshot.').count()).toBe(1);
+
+    await page.getByRole('checkbox', { name: /Include memory/ }).check();
+    await page.getByLabel('Name (optional)').fill('before-upgrade');
+    await page.getByLabel('Description (optional)').fill('known good');
+    await page.getByRole('button', { name: 'Take the snapshot' }).click();
+    const first = page.locator('tr[data-snapshot="before-upgrade"]');
+    await first.locator('.state-ready').waitFor();
+    expect(await first.locator('td[data-label="Current"]').textContent()).toBe('current');
+    expect(await first.textContent()).toContain('Disk and memory');
+    expect(await first.textContent()).toContain('known good');
+    await page.getByLabel('Name (optional)').fill('after-upgrade');
+    await page.getByRole('button', { name: 'Take the snapshot' }).click();
+    const second = page.locator('tr[data-snapshot="after-upgrade"]');
+    await second.locator('.state-ready').waitFor();
+    await expect.poll(() => second.locator('td[data-label="Current"]').textContent()).toBe('current');
+    expect(await first.locator('td[data-label="Current"]').textContent()).toBe('—');
+    expect(await second.textContent()).toContain('before-upgrade'); // its parent
+    expect(pushedStatuses('createVMSnapshot')).toContain('SUCCEEDED');
+
+    await first.getByRole('button', { name: 'Revert to before-upgrade' }).click();
+    const revert = page.getByRole('dialog', { name: 'Revert snap-vm to before-upgrade?' });
+    await revert.getByRole('button', { name: 'Revert' }).click();
+    await expect.poll(() => first.locator('td[data-label="Current"]').textContent()).toBe('current');
+    expect(await second.locator('td[data-label="Current"]').textContent()).toBe('—');
+    expect(pushedStatuses('revertToVMSnapshot')).toContain('SUCCEEDED');
+    await page.locator('h1 .state-running').waitFor();
+    await shot(page, 'snapshots.png');
+
+    await second.getByRole('button', { name: 'Delete after-upgrade' }).click();
+    await page.getByRole('dialog', { name: 'Delete the snapshot after-upgrade?' }).getByRole('button', { name: 'Delete' }).click();
+    await second.waitFor({ state: 'detached' });
+    await first.getByRole('button', { name: 'Delete before-upgrade' }).click();
+    await page.getByRole('dialog', { name: 'Delete the snapshot before-upgrade?' }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('This instance has no VM snapshot.').waitFor();
+    expect(pushedStatuses('deleteVMSnapshot').filter((s) => s === 'SUCCEEDED')).toHaveLength(2);
+    const { vmSnapshots } = await h.admin.request<{ vmSnapshots: { totalCount: number } }>(`query($id: ID!) { vmSnapshots(virtualMachineId: $id) { totalCount } }`, { id: vm.id });
+    expect(vmSnapshots.totalCount).toBe(0);
+  });
+
+  it('creates an anti-affinity group, deploys two instances into it through the wizard, and shows them on different hosts', async () => {
+    const { page } = admin;
+    await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: 'Affinity groups' }).click();
+    await page.getByText('No affinity group yet.').waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('apart');
+    await page.getByLabel('Type').selectOption('host anti-affinity');
+    await page.getByLabel('Description (optional)').fill('web servers, one per host');
+    await page.getByRole('button', { name: 'Create the group' }).click();
+    const group = page.locator('tr[data-group="apart"]');
+    await group.getByText('none').waitFor();
+    // The same name again (ignoring case): the API's refusal beside the name.
+    await page.getByLabel('Name', { exact: true }).fill('APART');
+    await page.getByRole('button', { name: 'Create the group' }).click();
+    await expect.poll(() => page.locator('#group-name-error').textContent()).toContain('already exists');
+
+    for (const vmName of ['apart-1', 'apart-2']) {
+      await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: 'Instances' }).click();
+      await page.getByRole('link', { name: 'Deploy an instance' }).click();
+      await page.getByRole('radio', { name: /demo-zone/ }).check();
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByRole('radio', { name: /demo-linux/ }).check();
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByRole('radio', { name: /Small Instance/ }).check();
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByLabel('Name (host name, optional)').fill(vmName);
+      await page.getByRole('checkbox', { name: /^apart/ }).check();
+      await page.getByRole('button', { name: 'Next' }).click();
+      expect(await page.locator('.facts').textContent()).toContain('Affinity groupsapart');
+      await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+      await page.locator(`tr[data-instance="${vmName}"] .state-running`).waitFor();
+    }
+
+    await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: 'Affinity groups' }).click();
+    const hostOf = (vmName: string) => group.locator(`li[data-member="${vmName}"] .member-host`).textContent();
+    await expect.poll(() => hostOf('apart-1')).toMatch(/on sim-host-\d/);
+    await expect.poll(() => hostOf('apart-2')).toMatch(/on sim-host-\d/);
+    expect(await hostOf('apart-1')).not.toBe(await hostOf('apart-2'));
+    await shot(page, 'affinity-groups.png');
+
+    // An instance's groups change only while it is Stopped: the API's refusal first, then the change.
+    await group.getByRole('link', { name: 'apart-1' }).click();
+    await page.getByRole('link', { name: 'Affinity groups' }).last().click();
+    const itsGroups = page.getByRole('list', { name: 'Its affinity groups' });
+    await itsGroups.getByText('apart').waitFor();
+    await page.getByRole('checkbox', { name: /^apart/ }).uncheck();
+    await page.getByRole('button', { name: 'Save the groups' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/Unable update affinity groups of the virtual machine/);
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await page.locator('h1 .state-stopped').waitFor();
+    await page.getByRole('button', { name: 'Save the groups' }).click();
+    await page.getByText('This instance is in no affinity group.').waitFor();
+    await shot(page, 'instance-affinity.png');
+
+    await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: 'Affinity groups' }).click();
+    await group.locator('li[data-member="apart-2"]').waitFor();
+    expect(await group.locator('li[data-member="apart-1"]').count()).toBe(0);
+    await group.getByRole('button', { name: 'Delete apart' }).click();
+    await page.getByRole('dialog', { name: 'Delete the affinity group apart?' }).getByRole('button', { name: 'Delete' }).click();
+    await group.waitFor({ state: 'detached' });
+    await page.getByText('No affinity group yet.').waitFor();
+  });
+
+  it("shows a user only its own account's affinity groups, on their screen and in the wizard", async () => {
+    const carol = await h.createUser(`carol-${name}`);
+    const dave = await h.createUser(`dave-${name}`);
+    const create = (client: typeof carol.client, groupName: string) =>
+      client.request(`mutation($n: String!) { createAffinityGroup(name: $n, type: "host affinity") { id } }`, { n: groupName });
+    await create(carol.client, 'carol-together');
+    await create(dave.client, 'dave-together');
+
+    const { context, page } = await signedIn(carol.key);
+    await page.getByRole('link', { name: 'Affinity groups' }).click();
+    await page.locator('tr[data-group="carol-together"]').waitFor();
+    expect(await page.locator('tr[data-group]').count()).toBe(1);
+    expect(await page.getByText('dave-together').count()).toBe(0);
+    expect(await page.getByRole('columnheader', { name: 'Account' }).count()).toBe(0);
+    expect(await page.getByLabel('For account').count()).toBe(0);
+
+    await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('link', { name: 'Deploy an instance' }).click();
+    await page.getByRole('radio', { name: /demo-zone/ }).check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('radio', { name: /demo-linux/ }).check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('radio', { name: /Small Instance/ }).check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('checkbox', { name: /carol-together/ }).waitFor();
+    expect(await page.getByText('dave-together').count()).toBe(0);
+    await context.close();
+  });
+
+  it("shows each host's capabilities and each storage pool's allocation against its capacity", async () => {
+    const { page } = admin;
+    await page.getByRole('link', { name: 'Administration' }).click();
+    const capabilities = page.getByRole('list', { name: 'Capabilities of sim-host-1' });
+    await capabilities.waitFor();
+    expect(await capabilities.locator('li').evaluateAll((items) => items.map((li) => li.getAttribute('data-capability')))).toEqual([
+      'snapshot.memory',
+      'snapshot.disk.stopped',
+      'snapshot.disk.running',
+    ]);
+    expect(await capabilities.textContent()).toContain('memory snapshots');
+    await page.getByRole('link', { name: 'Storage pools' }).click();
+    const meter = page.locator('[data-pool="demo-nfs"]').getByRole('meter', { name: 'Storage allocated' });
+    await meter.waitFor();
+    // The root volumes stored there so far (every instance of this file is on it).
+    const { storagePools } = await h.admin.request<{ storagePools: { nodes: { name: string; allocatedBytes: number; capacityBytes: number }[] } }>(
+      `{ storagePools { nodes { name allocatedBytes capacityBytes } } }`,
+    );
+    const pool = storagePools.nodes.find((p) => p.name === 'demo-nfs')!;
+    expect(pool.allocatedBytes).toBeGreaterThan(0);
+    expect(Number(await meter.getAttribute('aria-valuenow'))).toBe(pool.allocatedBytes);
+    expect(Number(await meter.getAttribute('aria-valuemax'))).toBe(pool.capacityBytes);
+    await shot(page, 'admin-storage.png');
+  });
+
   it("shows a running job's step and progress as they are pushed, in its row and on the jobs screen", async () => {
     // A zone of its own whose one host takes a while to start and stop an instance.
     // Well within the agent timeout set above, and well beyond what a page needs to show a step.
@@ -401,7 +598,19 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
   it('keeps every screen within a 390 px wide phone screen', async () => {
     const { context, page } = await signedIn(ADMIN_KEY, { width: 390, height: 844 });
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    for (const path of ['/instances', `/instances/${instanceId}`, `/instances/${instanceId}/history`, '/instances/new', '/jobs', '/usage', '/admin/infrastructure']) {
+    for (const path of [
+      '/instances',
+      `/instances/${instanceId}`,
+      `/instances/${instanceId}/history`,
+      `/instances/${instanceId}/snapshots`,
+      `/instances/${instanceId}/affinity`,
+      '/instances/new',
+      '/affinity',
+      '/jobs',
+      '/usage',
+      '/admin/infrastructure',
+      '/admin/storage',
+    ]) {
       await page.goto(`${h.origin}${path}`);
       await page.locator('main h1').first().waitFor();
       // Each screen shows "Loading …" (role status) from its first render until its data is there.

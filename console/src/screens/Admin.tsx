@@ -94,6 +94,7 @@ function Infrastructure() {
                         </div>
                         <CapacityBar label="CPU" used={host.cpuAllocated} total={host.cpuTotal} format={formatMHz} />
                         <CapacityBar label="Memory" used={host.memoryAllocated} total={host.memoryTotal} format={formatMiB} />
+                        <HostCapabilities host={host} />
                       </div>
                     ))}
                   </div>
@@ -106,6 +107,27 @@ function Infrastructure() {
   );
 }
 
+/** What a host's agent last reported it can do, in words, with the API's name on hover. */
+const CAPABILITY_TEXT: Record<string, string> = {
+  'snapshot.memory': 'memory snapshots',
+  'snapshot.disk.stopped': 'disk snapshots when stopped',
+  'snapshot.disk.running': 'disk snapshots when running',
+  'instance.conversion': 'instance conversion (virt-v2v)',
+};
+
+function HostCapabilities({ host }: { host: Host }) {
+  if (host.capabilities.length === 0) return <div className="muted small">Capabilities: none reported</div>;
+  return (
+    <ul className="chips" aria-label={`Capabilities of ${host.name}`} title="What the host's agent last reported it can do">
+      {host.capabilities.map((c) => (
+        <li key={c} title={c} data-capability={c}>
+          {CAPABILITY_TEXT[c] ?? c}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function StoragePools() {
   const catalog = useCatalog();
   const { data, error, loading } = useData(() => list<StoragePool>('storagePools', 'id name zoneId clusterId hostId scope type server path capacityBytes allocatedBytes tags'), []);
@@ -115,7 +137,7 @@ function StoragePools() {
   return (
     <div className="host-grid">
       {data.map((pool) => (
-        <div key={pool.id} className="host">
+        <div key={pool.id} className="host" data-pool={pool.name}>
           <div className="host-head">
             <strong>{pool.name}</strong>
             <span className="muted small">
@@ -130,7 +152,7 @@ function StoragePools() {
             {catalog.name('zone', pool.zoneId)}
             {pool.tags.length > 0 && `, tags ${pool.tags.join(', ')}`}
           </div>
-          <CapacityBar label="Allocated" used={pool.allocatedBytes} total={pool.capacityBytes} format={formatBytes} />
+          <CapacityBar label="Storage" used={pool.allocatedBytes} total={pool.capacityBytes} format={formatBytes} />
         </div>
       ))}
     </div>

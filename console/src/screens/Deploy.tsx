@@ -1,15 +1,17 @@
-// The deploy wizard: zone → template → offering → networks → details → review, then
+// The deploy wizard: zone → template → offering → networks → details (name, lease, affinity groups)
+// → review, then
 // deployVirtualMachine. The API validates; its errors are shown beside the field it names
 // (extensions.field), on the step that field belongs to.
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { ApiError, gql, messageOf } from '../api.ts';
+import { loadAffinityGroups } from '../affinity.ts';
 import { useCatalog } from '../catalog.tsx';
 import { formatBytes, formatMHz, formatMiB } from '../format.tsx';
 import { useJobs } from '../jobs.tsx';
 import { JOB_FIELDS, type Job, type ServiceOffering } from '../model.ts';
 import { navigate } from '../router.tsx';
 import { useSession } from '../session.tsx';
-import { Empty, ErrorNote, Field } from '../ui.tsx';
+import { Empty, ErrorNote, Field, Loading, useData } from '../ui.tsx';
 
 const STEPS = ['Zone', 'Template', 'Offering', 'Networks', 'Details', 'Review'] as const;
 type Step = (typeof STEPS)[number];
@@ -28,6 +30,7 @@ interface Draft {
   leaseDuration: string;
   leaseExpiryAction: string;
   account: string;
+  affinityGroupIds: string[];
   startVm: boolean;
 }
 
@@ -46,6 +49,7 @@ function controlOfField(field: string): string {
   if (field === 'details.cpuNumber' || field === 'details.cpuSpeed' || field === 'details.memory' || field === 'details.rootdisksize') return field;
   if (field.startsWith('details')) return 'serviceOfferingId';
   if (field === 'domainId') return 'account';
+  if (field.startsWith('affinityGroup')) return 'affinityGroupIds';
   return field;
 }
 
@@ -68,6 +72,7 @@ export function Deploy() {
     leaseDuration: '',
     leaseExpiryAction: '',
     account: '',
+    affinityGroupIds: [],
     startVm: true,
   });
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
@@ -87,6 +92,10 @@ export function Deploy() {
   const offering = offerings.find((o) => o.id === draft.serviceOfferingId);
   const networks = catalog.networks.filter((n) => !n.removed && n.zoneId === draft.zoneId);
   const account = session.accounts.find((a) => a.name === draft.account);
+  // The owner's affinity groups, the only ones it may join; every visible one when the owner cannot
+  // be told (an admin deploying for itself among several accounts of its role: the API then judges).
+  const ownerId = account?.id ?? session.ownAccountId;
+  const groups = useData(() => loadAffinityGroups(ownerId), [ownerId]);
 
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => {
     setDraft((current) => ({ ...current, [key]: value }));
@@ -139,6 +148,7 @@ export function Deploy() {
     if (Object.keys(details).length > 0) variables['details'] = details;
     if (draft.leaseDuration !== '') variables['leaseDuration'] = Number(draft.leaseDuration);
     if (draft.leaseExpiryAction) variables['leaseExpiryAction'] = draft.leaseExpiryAction;
+    if (draft.affinityGroupIds.length > 0) variables['affinityGroupIds'] = draft.affinityGroupIds;
     if (account) {
       variables['account'] = account.name;
       variables['domainId'] = account.domainId;
@@ -146,7 +156,7 @@ export function Deploy() {
     const names = Object.keys(variables);
     const types: Record<string, string> = {
       zoneId: 'ID!', templateId: 'ID!', serviceOfferingId: 'ID!', startVm: 'Boolean', name: 'String', displayName: 'String',
-      networkIds: '[ID!]', details: 'JSON', leaseDuration: 'Int', leaseExpiryAction: 'LeaseExpiryAction', account: 'String', domainId: 'ID',
+      networkIds: '[ID!]', details: 'JSON', leaseDuration: 'Int', leaseExpiryAction: 'LeaseExpiryAction', account: 'String', domainId: 'ID', affinityGroupIds: '[ID!]',
     };
     try {
       const { deployVirtualMachine } = await gql<{ deployVirtualMachine: Job }>(
@@ -253,7 +263,7 @@ export function Deploy() {
         )}
         {step === 'Details' && (
           <fieldset>
-            <legend>Name and lease</legend>
+            <legend>Name, lease and affinity</legend>
             <div className="grid">
               <Field id="name" label="Name (host name, optional)" error={fieldErrors['name']} hint="Generated when left empty; unique in the account.">
                 <input id="name" value={draft.name} autoComplete="off" onChange={(e) => set('name', e.target.value)} />
@@ -273,7 +283,15 @@ export function Deploy() {
               </Field>
               {session.isAdmin && (
                 <Field id="account" label="For account" error={fieldErrors['account']}>
-                  <select id="account" value={draft.account} onChange={(e) => set('account', e.target.value)}>
+                  <select
+                    id="account"
+                    value={draft.account}
+                    onChange={(e) => {
+                      set('account', e.target.value);
+                      // Another owner: the groups chosen were the previous owner's.
+                      set('affinityGroupIds', []);
+                    }}
+                  >
                     <option value="">Mine</option>
                     {session.accounts.map((a) => (
                       <option key={a.id} value={a.name}>
@@ -284,6 +302,27 @@ export function Deploy() {
                 </Field>
               )}
             </div>
+            <fieldset className="plain-fieldset" aria-describedby={fieldErrors['affinityGroupIds'] ? 'affinityGroupIds-error' : undefined}>
+              <legend className="field-legend">Affinity groups (optional)</legend>
+              {groups.loading && !groups.data && <Loading what="affinity groups" />}
+              <ErrorNote error={groups.error} />
+              {groups.data && groups.data.length === 0 && <p className="muted">{account ? `${account.name} has` : 'You have'} no affinity group.</p>}
+              {groups.data?.map((g) => (
+                <label key={g.id} className="check">
+                  <input
+                    type="checkbox"
+                    checked={draft.affinityGroupIds.includes(g.id)}
+                    onChange={(e) => set('affinityGroupIds', e.target.checked ? [...draft.affinityGroupIds, g.id] : draft.affinityGroupIds.filter((id) => id !== g.id))}
+                  />
+                  {g.name} <span className="muted">({g.type}{ownerId ? '' : `, ${session.accountNames.get(g.accountId) ?? g.accountId.slice(0, 8)}`})</span>
+                </label>
+              ))}
+              {fieldErrors['affinityGroupIds'] && (
+                <div className="field-error" id="affinityGroupIds-error" role="alert">
+                  {fieldErrors['affinityGroupIds']}
+                </div>
+              )}
+            </fieldset>
             <label className="check">
               <input type="checkbox" checked={draft.startVm} onChange={(e) => set('startVm', e.target.checked)} /> Start it once deployed
             </label>
@@ -305,6 +344,8 @@ export function Deploy() {
               <dd>{draft.name || 'generated'}</dd>
               <dt>Lease</dt>
               <dd>{draft.leaseDuration ? `${draft.leaseDuration} days${draft.leaseExpiryAction ? `, then ${draft.leaseExpiryAction}` : ''}` : 'the offering’s or none'}</dd>
+              <dt>Affinity groups</dt>
+              <dd>{draft.affinityGroupIds.length ? draft.affinityGroupIds.map((id) => groups.data?.find((g) => g.id === id)?.name ?? id.slice(0, 8)).join(', ') : 'none'}</dd>
               {account && (
                 <>
                   <dt>Account</dt>

@@ -1,5 +1,5 @@
 // One instance: what it is and runs on, its NICs and volumes, its lease and delete protection, its
-// schedules, and its history (the action events, and the instance as it was at any moment).
+// VM snapshots, schedules and affinity groups, and its history (the action events, and the instance as it was at any moment).
 import { useCallback, useState, type FormEvent } from 'react';
 import { actionsFor, ACTION_LABELS, confirmAndRun, useConfirm, type Action } from '../actions.tsx';
 import { ApiError, gql, messageOf } from '../api.ts';
@@ -11,13 +11,17 @@ import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { Empty, ErrorNote, Field, Loading, ProgressBar, StateBadge, TableBox, useData } from '../ui.tsx';
 import { History } from './History.tsx';
+import { InstanceAffinity } from './InstanceAffinity.tsx';
 import { Schedules } from './Schedules.tsx';
+import { Snapshots } from './Snapshots.tsx';
 
 const TABS = [
   ['overview', 'Overview'],
   ['nics', 'NICs'],
   ['volumes', 'Volumes'],
+  ['snapshots', 'Snapshots'],
   ['schedules', 'Schedules'],
+  ['affinity', 'Affinity groups'],
   ['history', 'History'],
 ] as const;
 type Tab = (typeof TABS)[number][0];
@@ -71,7 +75,9 @@ export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
       {active === 'overview' && <Overview vm={vm} onChanged={reload} />}
       {active === 'nics' && <Nics vm={vm} />}
       {active === 'volumes' && <Volumes vm={vm} />}
+      {active === 'snapshots' && <Snapshots vm={vm} />}
       {active === 'schedules' && <Schedules vm={vm} />}
+      {active === 'affinity' && <InstanceAffinity vm={vm} onChanged={reload} />}
       {active === 'history' && <History vm={vm} refresh={historyTick} />}
     </section>
   );
