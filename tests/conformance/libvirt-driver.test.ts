@@ -364,19 +364,35 @@ describe.skipIf(!location.present)('libvirt driver over SSH (needs the libvirt t
         await expectDriverError(driver.scaleDomain({ ...named, instanceName: '--all' }, 1, 100, 64), 'NOT_FOUND');
       });
 
-      it('removes a root disk a restore replaced with the domain, as its record still lists it', async () => {
+      it('removes a root disk a restore or a volatile reset replaced when the domain starts on its new root', async () => {
         const spec = newSpec();
         await driver.startDomain(spec);
         await driver.stopDomain(spec, { forced: true, timeoutMs: 0 });
+        const oldRoot = `${hostA().storagePath}/${spec.volumes[0]!.volumeId}.qcow2`;
+        expect(await exists(oldRoot)).toBe(true);
         const newRoot = { ...spec.volumes[0]!, volumeId: randomUUID() };
         const restored: DomainSpec = { ...spec, volumes: [newRoot, spec.volumes[1]!] };
         created.push(restored);
         expect(await driver.startDomain(restored)).toBe('running');
-        const oldRoot = `${hostA().storagePath}/${spec.volumes[0]!.volumeId}.qcow2`;
-        expect(await exists(oldRoot)).toBe(true);
-        await driver.destroyDomain(restored, [...spec.volumes, newRoot]);
+        // The orchestrator deleted the old root's volume: its disk does not outlive it on the host.
         expect(await exists(oldRoot)).toBe(false);
+        await driver.stopDomain(restored, { forced: true, timeoutMs: 0 });
+        expect(await driver.startDomain(restored)).toBe('running');
+        await driver.destroyDomain(restored, restored.volumes);
         expect(await exists(`${hostA().storagePath}/${newRoot.volumeId}.qcow2`)).toBe(false);
+      });
+
+      it('removes a replaced root disk the domain still attaches (a restore without a start since) with the domain', async () => {
+        const spec = newSpec();
+        await driver.startDomain(spec);
+        await driver.stopDomain(spec, { forced: true, timeoutMs: 0 });
+        const oldRoot = `${hostA().storagePath}/${spec.volumes[0]!.volumeId}.qcow2`;
+        const newRoot = { ...spec.volumes[0]!, volumeId: randomUUID() };
+        created.push(spec);
+        // The expunge names the instance's volumes of now: the new root, never started here.
+        await driver.destroyDomain(spec, [newRoot, spec.volumes[1]!]);
+        expect(await exists(oldRoot)).toBe(false);
+        expect(await exists(`${hostA().storagePath}/${spec.volumes[1]!.volumeId}.qcow2`)).toBe(false);
       });
     });
 

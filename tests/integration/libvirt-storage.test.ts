@@ -137,6 +137,7 @@ describe.skipIf(file === undefined || amqpUrl === '')('storage pools on libvirt 
       const read = await onHost(A, ['qemu-io', '-U', '-r', '-c', 'read -P 0x5a 40M 64k', path]);
       return read.code === 0 && !/verification failed/i.test(read.stdout + read.stderr);
     };
+    const present = async (path: string): Promise<boolean> => (await onHost(A, ['test', '-e', path])).code === 0;
     const guest = await deploy('volatile', volatileOffering);
     await guestReady(guest.instanceName);
     expect((await lifecycle('stop', guest.id)).status).toBe('SUCCEEDED');
@@ -148,13 +149,17 @@ describe.skipIf(file === undefined || amqpUrl === '')('storage pools on libvirt 
     const second = await diskOf(guest.instanceName);
     expect(second).not.toBe(first);
     expect(await hasMarker(second)).toBe(false);
+    // The replaced root's disk is removed from the host, not left behind with each reset.
+    expect(await present(first)).toBe(false);
     await guestReady(guest.instanceName);
 
     expect((await lifecycle('reboot', guest.id)).status).toBe('SUCCEEDED');
     const third = await diskOf(guest.instanceName);
     expect([first, second]).not.toContain(third);
+    expect(await present(second)).toBe(false);
     await until('running', async () => ((await domainState(A, guest.instanceName)) === 'running' ? true : undefined), 15_000);
     await guestReady(guest.instanceName);
     expect((await job(main.client, `mutation($id: ID!) { destroyVirtualMachine(id: $id, expunge: true) { id } }`, { id: guest.id })).status).toBe('SUCCEEDED');
+    expect(await present(third)).toBe(false);
   }, 600_000);
 });

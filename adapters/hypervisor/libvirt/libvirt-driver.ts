@@ -159,7 +159,11 @@ export class LibvirtDriver implements HypervisorDriver {
       const diskPaths = new Map(spec.volumes.map((volume) => [volume.volumeId, this.diskPath(volume.volumeId, existing.get(volume.volumeId))]));
       const recorded = defined ? recordedVolumeIds(defined.record) : new Set<string>();
       await this.requireDisksFree(spec, diskPaths, recorded);
-      const formerVolumeIds = [...recorded].filter((id) => !diskPaths.has(id));
+      // Disks the instance no longer attaches (a root replaced by a restore or a volatile reset: the
+      // orchestrator has deleted those volumes) stay recorded as its own until they are removed below;
+      // one already removed is forgotten, so the record does not grow with every reset.
+      const former = await this.formerDisks(recorded, diskPaths, recorded);
+      const formerVolumeIds = [...former.keys()];
       const xml = this.domainXml(spec, host, { diskPaths, formerVolumeIds });
       // Defined (again, when it exists: a changed offering or disk list takes effect now) before its
       // disks are made, so every disk it gets is recorded as the instance's from the start and
@@ -179,6 +183,7 @@ export class LibvirtDriver implements HypervisorDriver {
         }
         throw error;
       }
+      await this.disks.remove([...former.values()]);
       const started = await this.commands.virshResult(['start', '--domain', name], `starting domain ${name}`);
       if (started.exitCode !== 0 && !/already (running|active)/i.test(started.stderr)) {
         throw this.commands.failure(`starting domain ${name}`, started);
@@ -418,7 +423,13 @@ export class LibvirtDriver implements HypervisorDriver {
         // Only disks the record says are the instance's, each checked before anything is done.
         const recorded = recordedVolumeIds(defined.record);
         const used = diskPathsOf(defined);
-        const doomed = volumes.filter((volume) => recorded.has(volume.volumeId)).map((volume) => this.diskPath(volume.volumeId, used.get(volume.volumeId)));
+        // A root disk always goes with its domain: the list names the instance's root of now, while the
+        // definition may still attach one a restore replaced without starting the domain since.
+        const roots = defined.record.volumes.filter((volume) => volume.type === 'ROOT').map((volume) => volume.volumeId);
+        const ids = new Set([...volumes.map((volume) => volume.volumeId).filter((id) => recorded.has(id)), ...roots]);
+        const doomed = [...ids].map((id) => this.diskPath(id, used.get(id)));
+        // And the disks of volumes it no longer attaches, which no volume list names any more.
+        doomed.push(...(await this.formerDisks(defined.record.formerVolumeIds, used, new Set(defined.record.formerVolumeIds))).values());
         await this.destroy(instanceName);
         // The disks go before the definition: a crash in between leaves the record that proves them
         // the instance's, and the repeated command finds it.
@@ -585,6 +596,27 @@ export class LibvirtDriver implements HypervisorDriver {
    * Either way it must be that file name directly inside the storage path or one of the shared ones:
    * a definition can never lead the driver to create, attach or remove any other file.
    */
+  /**
+   * The disk files still present of the volumes a domain's record lists but no longer attaches, by
+   * volume id: looked for in every storage path (a volume may have been on any), and only those the
+   * record proves the instance's (`recorded`) and that no attached disk uses.
+   */
+  private async formerDisks(candidates: Iterable<string>, attached: ReadonlyMap<string, string>, recorded: ReadonlySet<string>): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const attachedPaths = new Set(attached.values());
+    for (const volumeId of new Set(candidates)) {
+      if (attached.has(volumeId) || !recorded.has(volumeId)) continue;
+      for (const dir of [this.config.storagePath, ...this.config.sharedStoragePaths]) {
+        const path = posix.join(dir, `${volumeId}.qcow2`);
+        if (!attachedPaths.has(path) && (await this.disks.exists(path))) {
+          found.set(volumeId, path);
+          break;
+        }
+      }
+    }
+    return found;
+  }
+
   private diskPath(volumeId: string, defined?: string): string {
     const path = defined ?? this.disks.pathOf(volumeId);
     const places = [this.config.storagePath, ...this.config.sharedStoragePaths].map((dir) => posix.join(dir, `${volumeId}.qcow2`));
