@@ -33,6 +33,8 @@ const EXECUTE: AgentCommandHandlers<Promise<PowerState>, [HypervisorDriver]> = {
     return 'missing';
   },
   ScaleDomain: (command, driver) => driver.scaleDomain(command, command.cpuNumber, command.cpuSpeed, command.memory),
+  ManageDomain: (command, driver) => driver.manageDomain(command.domain, command.diskPositions),
+  UnmanageDomain: (command, driver) => driver.unmanageDomain(command.domain),
 };
 
 type ReplyBase = Pick<AgentReply, 'type' | 'commandId' | 'hostId' | 'command'>;

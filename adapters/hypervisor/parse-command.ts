@@ -15,7 +15,7 @@ import {
 } from '../../domain/agent-protocol/index.js';
 import { isIP } from 'node:net';
 import { normalizeMac } from '../../domain/network/addressing.js';
-import { INSTANCE_NAME, UUID, UUID_SOURCE, instanceIdInName } from '../../domain/shared/instance-name.js';
+import { ADOPTED_DOMAIN_NAME, INSTANCE_NAME, UUID, UUID_SOURCE, instanceIdInName } from '../../domain/shared/instance-name.js';
 import { Malformed, array, flag, integer, integerOrNull, isObject, matching, object, oneOf, type JsonObject } from './json-fields.js';
 
 /** What a command that could not be read still says about itself: enough to address a reply. */
@@ -54,9 +54,13 @@ export const MAX_VOLUME_SIZE = 2 ** 50;
 const uuid = (value: JsonValue | undefined, path: string): string => matching(value, path, UUID, 'a lower-case UUID');
 const uuidOrNull = (value: JsonValue | undefined, path: string): string | null => (value === null ? null : uuid(value, path));
 
-/** An instance's hypervisor-side name, which must name the instance itself (internalName puts its id in it). */
+/**
+ * An instance's hypervisor-side name: one vmledger made must name the instance itself (internalName
+ * puts its id in it); an imported instance keeps its domain's name, which must be an ADOPTED_DOMAIN_NAME.
+ */
 function instanceName(value: JsonValue | undefined, path: string, instanceId: string): string {
-  const name = matching(value, path, INSTANCE_NAME, 'an instance name i-<account id>-<instance id>-<suffix>');
+  if (typeof value === 'string' && !INSTANCE_NAME.test(value) && ADOPTED_DOMAIN_NAME.test(value)) return value;
+  const name = matching(value, path, INSTANCE_NAME, 'an instance name i-<account id>-<instance id>-<suffix>, or an imported domain name');
   if (instanceIdInName(name) !== instanceId) throw new Malformed(`${path} ${name} is not the name of instance ${instanceId}`);
   return name;
 }
@@ -156,7 +160,25 @@ const READERS: { readonly [K in AgentCommandType]: (base: Base<K>, body: JsonObj
   MigrateDomain: (base, body) => ({ ...base, ...target(body), targetHostId: uuid(body['targetHostId'], 'targetHostId') }),
   DestroyDomain: (base, body) => ({ ...base, ...target(body), volumes: volumes(body['volumes'], 'volumes') }),
   ScaleDomain: (base, body) => ({ ...base, ...target(body), ...resources(body, '') }),
+  ManageDomain: (base, body) => managed(base, body),
+  UnmanageDomain: (base, body) => ({ ...base, ...sameDomain(body), domain: domain(body['domain'], 'domain') }),
 };
+
+/** The command's instance and the spec it carries must be one domain. */
+function sameDomain(body: JsonObject): { instanceId: string; instanceName: string } {
+  const named = target(body);
+  const spec = object(body['domain'], 'domain');
+  if (spec['instanceId'] !== named.instanceId || spec['instanceName'] !== named.instanceName) throw new Malformed('domain must be the spec of the instance the command names');
+  return named;
+}
+
+function managed(base: Base<'ManageDomain'>, body: JsonObject): AgentCommandOf<'ManageDomain'> {
+  const spec = domain(body['domain'], 'domain');
+  const positions = array(body['diskPositions'], 'diskPositions', MAX_VOLUMES).map((item, i) => integer(item, `diskPositions[${i}]`, 0, MAX_VOLUMES - 1));
+  if (positions.length !== spec.volumes.length) throw new Malformed(`diskPositions must give a position for each of the ${spec.volumes.length} volumes`);
+  distinct(positions, String, 'diskPositions');
+  return { ...base, ...sameDomain(body), domain: spec, diskPositions: positions };
+}
 
 // Generic in K, so the reader and the base it is given are of one command type without a cast.
 function read<K extends AgentCommandType>(base: Base<K>, body: JsonObject): AgentCommandOf<K> {

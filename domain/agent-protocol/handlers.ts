@@ -34,6 +34,8 @@ const COMMAND_TYPES: { readonly [K in AgentCommandType]: true } = {
   MigrateDomain: true,
   DestroyDomain: true,
   ScaleDomain: true,
+  ManageDomain: true,
+  UnmanageDomain: true,
 };
 
 export function isAgentCommandType(value: unknown): value is AgentCommandType {

@@ -90,7 +90,34 @@ export interface ScaleDomain extends DomainCommandBase {
   readonly memory: number;
 }
 
-export type AgentCommand = StartDomain | StopDomain | RebootDomain | MigrateDomain | DestroyDomain | ScaleDomain;
+// ---- Import and unmanage (issue 16) ----
+
+/**
+ * Takes over a domain vmledger did not define (an import): its definition gets vmledger's record for
+ * the instance, naming which of its disks (by position among its disks) is which volume, so later
+ * commands' ownership checks pass. Nothing else about the domain changes; a running one keeps running.
+ * Resolves the domain's power state. Fails NOT_OWNED when the domain already has a record of another
+ * instance, NOT_FOUND when the host does not know it; repeating a finished adoption succeeds.
+ */
+export interface ManageDomain extends DomainCommandBase {
+  readonly type: 'ManageDomain';
+  readonly domain: DomainSpec;
+  /** For each of `domain.volumes`, in its order: the position of its disk among the domain's disks. */
+  readonly diskPositions: readonly number[];
+}
+
+/**
+ * Gives the instance's domain up (unmanage): the domain stays defined and persistent on the host,
+ * running or not, with vmledger's record removed. A stopped instance's domain that the host does not
+ * have is defined from `domain` first (CloudStack reconstructs it from its database). A domain with no
+ * record is success (a repeat).
+ */
+export interface UnmanageDomain extends DomainCommandBase {
+  readonly type: 'UnmanageDomain';
+  readonly domain: DomainSpec;
+}
+
+export type AgentCommand = StartDomain | StopDomain | RebootDomain | MigrateDomain | DestroyDomain | ScaleDomain | ManageDomain | UnmanageDomain;
 
 export type AgentCommandType = AgentCommand['type'];
 

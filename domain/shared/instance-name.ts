@@ -25,3 +25,11 @@ export const INSTANCE_NAME = new RegExp(`^i-(${UUID_SOURCE})-(${UUID_SOURCE})-(?
 export function instanceIdInName(name: string): string | undefined {
   return INSTANCE_NAME.exec(name)?.[2];
 }
+
+/**
+ * The name of a domain vmledger adopted (importUnmanagedInstance keeps the hypervisor's name, as
+ * CloudStack does): characters that are safe in a libvirt domain name, a file name and a command line
+ * as they are. A name of vmledger's own form must still name its instance (see the agent's parser);
+ * what protects a domain is its vmledger record, which the agent checks before acting on it.
+ */
+export const ADOPTED_DOMAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;

@@ -20,7 +20,10 @@ import { LineSplitter } from '../../ssh/line-splitter.js';
 import { SshConnection } from '../../ssh/ssh-connection.js';
 import type { LibvirtHostConfig } from './config.js';
 import { DiskImages } from './disk-images.js';
-import { recordedVolumeIds } from './domain-metadata.js';
+import { metadataElement, recordedVolumeIds, VMLEDGER_METADATA_NAMESPACE, VMLEDGER_METADATA_PREFIX } from './domain-metadata.js';
+import { unmanagedDomainOf } from './unmanaged-domains.js';
+import { renderXml } from './xml-writer.js';
+import type { UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
 import { diskPathsOf, domainDetails, parseDomainXml, specOf, type DefinedDomain, type OwnedDomain } from './domain-definition.js';
 import { buildDomainXml, cpuShares, DomainSpecError, type DomainPlacement } from './domain-xml.js';
 import { HostCommands, VIRSH } from './host-commands.js';
@@ -314,6 +317,102 @@ export class LibvirtDriver implements HypervisorDriver {
 
   async listDomains(): Promise<DomainSummary[]> {
     return this.listed();
+  }
+
+  // ---- import and unmanage (issue 16) ----
+
+  async listUnmanagedDomains(name: string | null): Promise<UnmanagedDomain[]> {
+    const listed = await this.listed();
+    const wanted = name === null ? listed : listed.filter((domain) => domain.instanceName === name);
+    if (name !== null && wanted.length === 0) throw new DriverError('NOT_FOUND', `VM ${name} not found on libvirt host ${this.hostId}`);
+    const found: UnmanagedDomain[] = [];
+    for (const { instanceName, powerState } of wanted) {
+      const read = await this.unmanagedView(instanceName, powerState);
+      if (read === 'gone') continue;
+      if (read === null) {
+        if (name !== null) throw new DriverError('NOT_OWNED', `VM ${name} on libvirt host ${this.hostId} is already managed`);
+        continue;
+      }
+      found.push(read);
+    }
+    return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async manageDomain(spec: DomainSpec, diskPositions: readonly number[]): Promise<PowerState> {
+    const name = spec.instanceName;
+    return this.changing(name, async () => {
+      const defined = await this.definition(name, true);
+      if (!defined) throw this.notDefined(name);
+      if (defined.record !== null) {
+        if (defined.record.instanceId === spec.instanceId) return this.stateOf(name);
+        throw new DriverError('NOT_OWNED', `domain ${name} on libvirt host ${this.hostId} is managed already`, `its vmledger record names instance ${defined.record.instanceId}`);
+      }
+      const files = defined.disks;
+      for (const [i, volume] of spec.volumes.entries()) {
+        if (files[diskPositions[i] ?? -1] === undefined) throw new DriverError('NOT_FOUND', `domain ${name} has no disk at position ${diskPositions[i]} for volume ${volume.volumeId}`);
+      }
+      const state = await this.stateOf(name);
+      await this.setRecord(name, state, renderXml(metadataElement(spec)));
+      return state;
+    });
+  }
+
+  async unmanageDomain(spec: DomainSpec): Promise<PowerState> {
+    const name = spec.instanceName;
+    return this.changing(name, async () => {
+      let defined = await this.owned(spec).catch((error: unknown) => {
+        // A domain without a record has been given up already: a repeat.
+        if (error instanceof DriverError && error.code === 'NOT_OWNED') return 'foreign' as const;
+        throw error;
+      });
+      if (defined === 'foreign') return this.stateOf(name);
+      if (defined === null) {
+        // A stopped instance whose domain this host no longer has: defined from vmledger's spec.
+        const host = await this.hostResources();
+        const diskPaths = new Map(spec.volumes.map((volume) => [volume.volumeId, this.diskPath(volume.volumeId)]));
+        await this.commands.virsh(['define', '/dev/stdin'], `defining domain ${name}`, { stdin: this.domainXml(spec, host, { diskPaths, formerVolumeIds: [] }) });
+        defined = await this.owned(spec);
+      }
+      const state = await this.stateOf(name);
+      // A transient domain (running, never defined) is made persistent first: it must outlive vmledger.
+      const info = await this.commands.virsh(['dominfo', '--domain', name], `reading domain ${name}`);
+      if (/^Persistent:\s+no/m.test(info)) {
+        const live = await this.commands.virsh(['dumpxml', '--security-info', '--domain', name], `reading the definition of domain ${name}`);
+        await this.commands.virsh(['define', '/dev/stdin'], `making domain ${name} persistent`, { stdin: live });
+      }
+      await this.setRecord(name, state, null);
+      return state;
+    });
+  }
+
+  /** Writes (or with null removes) vmledger's record in the persistent definition, and the live one of a running domain. */
+  private async setRecord(name: string, state: PowerState, record: string | null): Promise<void> {
+    const change = record === null ? ['--remove'] : ['--set', record];
+    const scopes = state === 'running' ? ['--live', '--config'] : ['--config'];
+    await this.commands.virsh(
+      ['metadata', '--domain', name, '--uri', VMLEDGER_METADATA_NAMESPACE, '--key', VMLEDGER_METADATA_PREFIX, ...change, ...scopes],
+      `${record === null ? 'removing vmledger\'s record from' : 'writing vmledger\'s record into'} domain ${name}`,
+    );
+  }
+
+  /** The domain as unmanaged; null when it has a vmledger record, 'gone' when it vanished meanwhile. */
+  private async unmanagedView(name: string, powerState: DomainSummary['powerState']): Promise<UnmanagedDomain | null | 'gone'> {
+    const what = `reading domain ${name}`;
+    const [xml, sizes] = await Promise.all([
+      this.commands.virshResult(['dumpxml', '--security-info', '--domain', name], what),
+      this.commands.virshResult(['domblkinfo', '--all', '--domain', name], what),
+    ]);
+    for (const result of [xml, sizes]) {
+      if (result.exitCode === 0) continue;
+      const failure = this.commands.failure(what, result);
+      if (failure.code === 'NOT_FOUND') return 'gone';
+      throw failure;
+    }
+    try {
+      return unmanagedDomainOf(xml.stdout, powerState, parseBlockInfo(sizes.stdout));
+    } catch (error) {
+      throw this.unreadable(`domain ${name}`, error);
+    }
   }
 
   async describeDomain(instanceName: string): Promise<DomainDetails | null> {
