@@ -40,6 +40,8 @@ const CMD_OF_PENDING: Record<PendingOperation['kind'], string> = {
   migrate: 'migrateVirtualMachine',
   scale: 'scaleVirtualMachine',
   expunge: 'expungeVirtualMachine',
+  import: 'importUnmanagedInstance',
+  unmanage: 'unmanageVirtualMachine',
 };
 
 export class Orchestrator {

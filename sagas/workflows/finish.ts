@@ -33,6 +33,8 @@ const FAILURES = new Set([
   'InstanceMigrationFailed',
   'InstanceScaleFailed',
   'InstanceExpungeFailed',
+  'InstanceImportFailed',
+  'InstanceUnmanageFailed',
 ]);
 
 /** How the job ended, from the last instance event that settled it. */

@@ -4,6 +4,8 @@
 import { deployWorkflow } from './deploy.js';
 import { destroyWorkflow } from './destroy.js';
 import { expungeWorkflow } from './expunge.js';
+import { importWorkflow } from './import.js';
+import { unmanageWorkflow } from './unmanage.js';
 import { migrateWorkflow } from './migrate.js';
 import { rebootWorkflow } from './reboot.js';
 import { restoreWorkflow } from './restore.js';
@@ -22,6 +24,8 @@ export const WORKFLOWS: readonly Workflow[] = [
   destroyWorkflow,
   restoreWorkflow,
   expungeWorkflow,
+  importWorkflow,
+  unmanageWorkflow,
 ];
 
 const BY_CMD = new Map(WORKFLOWS.map((workflow) => [workflow.cmd, workflow]));

@@ -27,7 +27,7 @@ export interface Resources {
 }
 
 /** The steps the phases take; a workflow's table gives each the progress it means for its jobs. */
-export type StepName = 'PLANNING' | 'STARTING' | 'STOPPING' | 'FORCING_STOP' | 'REBOOTING' | 'MIGRATING' | 'SCALING' | 'EXPUNGING';
+export type StepName = 'PLANNING' | 'STARTING' | 'STOPPING' | 'FORCING_STOP' | 'REBOOTING' | 'MIGRATING' | 'SCALING' | 'EXPUNGING' | 'IMPORTING' | 'UNMANAGING';
 
 /** A named step of a workflow and how far the job is when it enters it (0–100). */
 export interface Progress {

@@ -96,6 +96,8 @@ export interface Harness {
   createSubDomain(name: string): Promise<string>;
   /** The event store's head position, as GET /healthz reports it. */
   logHead(): Promise<number>;
+  /** The in-process simulated hypervisor: what an operator would do on a host (e.g. define a domain by hand). */
+  readonly simulator: SimulatedCloud;
   stop(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export async function startHarness(options: { clock?: Clock } = {}): Promise<Har
   const bus = new MemoryBus();
   const secrets = new MemorySecretStore();
   const loggedErrors: Array<{ message: string; error: unknown }> = [];
+  const simulator = new SimulatedCloud();
   const stack = await startStack({
     store,
     readModelDirectory: dir,
@@ -145,7 +148,7 @@ export async function startHarness(options: { clock?: Clock } = {}): Promise<Har
     clock: options.clock ?? systemClock,
     secrets,
     commandKeys: { current: newCommandKey() },
-    simulator: new SimulatedCloud(),
+    simulator,
     timeouts: { agentMs: 2000, gracefulStopMs: 500 },
     // Heartbeats and power syncs append host events on a timer; the tests compare log heads before
     // and after refused mutations, so the timers are set beyond any test file's run.
@@ -244,6 +247,7 @@ export async function startHarness(options: { clock?: Clock } = {}): Promise<Har
     createUser,
     createSubDomain,
     logHead,
+    simulator,
     async stop() {
       if (stopped) return;
       stopped = true;

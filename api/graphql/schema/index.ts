@@ -1,8 +1,9 @@
 import { historyTypeDefs } from './history.js';
+import { importTypeDefs } from './import.js';
 import { infrastructureTypeDefs } from './infrastructure.js';
 import { instanceTypeDefs } from './instances.js';
 import { operationTypeDefs } from './operations.js';
 import { scheduleTypeDefs } from './schedules.js';
 
 /** The whole SDL, as one document. */
-export const typeDefs = [instanceTypeDefs, historyTypeDefs, infrastructureTypeDefs, scheduleTypeDefs, operationTypeDefs].join('\n');
+export const typeDefs = [instanceTypeDefs, historyTypeDefs, infrastructureTypeDefs, scheduleTypeDefs, operationTypeDefs, importTypeDefs].join('\n');

@@ -25,6 +25,21 @@ const valid: AgentCommand[] = [
   { ...base, ...target, type: 'MigrateDomain', targetHostId: '7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f' },
   { ...base, ...target, commandId: `expunge-${VM}.0`, type: 'DestroyDomain', volumes: [volume, data] },
   { ...base, ...target, type: 'ScaleDomain', cpuNumber: 4, cpuSpeed: 2000, memory: 4096 },
+  // An import keeps the domain's own name (the driver then acts on it only when its vmledger record names the instance).
+  {
+    ...base,
+    instanceId: VM,
+    instanceName: 'prod-db.01',
+    type: 'ManageDomain',
+    domain: { instanceId: VM, instanceName: 'prod-db.01', cpuNumber: 2, cpuSpeed: 1000, memory: 1024, nics: [nic], volumes: [volume, data] },
+    diskPositions: [1, 0],
+  },
+  {
+    ...base,
+    ...target,
+    type: 'UnmanageDomain',
+    domain: { instanceId: VM, instanceName: NAME, cpuNumber: 2, cpuSpeed: 1000, memory: 1024, nics: [nic], volumes: [volume] },
+  },
 ];
 
 /** What the bus hands over: a parsed copy of the JSON, not the sender's object. */
@@ -73,7 +88,9 @@ describe('parseAgentCommand', () => {
   // Every value reaches a virsh or qemu-img command line, a file name or a domain definition.
   it.each([
     ['an instance name that reads as an option', { ...base, ...target, type: 'StopDomain', instanceName: '--help', forced: true, timeoutMs: 0 }, 'instanceName must be an instance name'],
-    ['an instance name of a domain vmledger never made', { ...base, ...target, type: 'DestroyDomain', instanceName: 'prod-db', volumes: [] }, 'instanceName must be an instance name'],
+    ['an imported domain name with a space', { ...base, ...target, type: 'DestroyDomain', instanceName: 'prod db', volumes: [] }, 'instanceName must be an instance name'],
+    ['an imported domain name that is a path', { ...base, ...target, type: 'DestroyDomain', instanceName: '../prod-db', volumes: [] }, 'instanceName must be an instance name'],
+    ['an imported domain name over 100 characters', { ...base, ...target, type: 'DestroyDomain', instanceName: `d${'b'.repeat(100)}`, volumes: [] }, 'instanceName must be an instance name'],
     ['an instance name with a shell word', { ...base, ...target, type: 'RebootDomain', instanceName: `i-${ACCOUNT}-${VM}-$(id)`, forced: true }, 'instanceName must be an instance name'],
     ['an instance name of another instance', { ...base, ...target, type: 'DestroyDomain', instanceName: `i-${ACCOUNT}-${OTHER_VM}-VM`, volumes: [] }, `is not the name of instance ${VM}`],
     ['an overlong instance name', { ...base, ...target, type: 'RebootDomain', instanceName: `i-${ACCOUNT}-${VM}-${'V'.repeat(65)}`, forced: true }, 'instanceName must be an instance name'],
@@ -95,6 +112,21 @@ describe('parseAgentCommand', () => {
     ['a host id that is no UUID', { ...base, ...target, hostId: 'h1', type: 'RebootDomain', forced: true }, 'hostId must be a lower-case UUID'],
     ['a migration target that is no UUID', { ...base, ...target, type: 'MigrateDomain', targetHostId: '--live' }, 'targetHostId must be a lower-case UUID'],
     ['a command id of no job', { ...base, ...target, commandId: 'c-1', type: 'RebootDomain', forced: true }, 'commandId must be a command id'],
+    [
+      'an adoption whose spec is of another domain',
+      { ...base, ...target, type: 'ManageDomain', domain: { ...(valid[0] as Extract<AgentCommand, { type: 'StartDomain' }>).domain, instanceName: 'other' }, diskPositions: [0] },
+      'domain must be the spec of the instance the command names',
+    ],
+    [
+      'an adoption without a disk position for each volume',
+      { ...base, ...target, type: 'ManageDomain', domain: (valid[0] as Extract<AgentCommand, { type: 'StartDomain' }>).domain, diskPositions: [] },
+      'diskPositions must give a position for each of the 1 volumes',
+    ],
+    [
+      'an adoption naming one disk twice',
+      { ...base, ...target, type: 'ManageDomain', domain: { ...(valid[0] as Extract<AgentCommand, { type: 'StartDomain' }>).domain, volumes: [volume, data] }, diskPositions: [0, 0] },
+      'diskPositions lists 0 twice',
+    ],
   ])('refuses %s', (_what, body, reason) => {
     expect(reasonFor(body)).toContain(reason);
   });

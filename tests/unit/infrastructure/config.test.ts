@@ -22,6 +22,7 @@ describe('configuration registry', () => {
     expect(defaults).toEqual({
       'vm.allocation.algorithm': 'random',
       'allow.user.expunge.recover.vm': false,
+      'unmanage.vm.preserve.nics': false,
       'enable.dynamic.scale.vm': false,
       'expunge.delay': 86400,
       'expunge.interval': 86400,
