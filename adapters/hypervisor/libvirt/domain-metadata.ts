@@ -14,16 +14,25 @@ export const VMLEDGER_METADATA_PREFIX = 'vmledger';
 const tag = (name: string): string => `${VMLEDGER_METADATA_PREFIX}:${name}`;
 
 /**
+ * `adoptedPaths`: the disk files of volumes that an import adopted where they were (not vmledger's
+ * `<volumeId>.qcow2`), recorded so that the record alone says which file is which volume's.
+ *
  * `formerVolumeIds`: volumes the instance's domain had here and no longer attaches (a root disk
  * replaced by a restore). They stay recorded as the instance's, so its destruction removes their disks
  * too, and no other domain's command can claim them.
  */
-export function metadataElement(spec: DomainSpec, formerVolumeIds: readonly string[] = []): XmlElement {
+export function metadataElement(spec: DomainSpec, formerVolumeIds: readonly string[] = [], adoptedPaths: ReadonlyMap<string, string> = new Map()): XmlElement {
   return element(
     tag('instance'),
     { [`xmlns:${VMLEDGER_METADATA_PREFIX}`]: VMLEDGER_METADATA_NAMESPACE, id: spec.instanceId, cpuSpeed: spec.cpuSpeed },
     ...spec.volumes.map((volume) =>
-      element(tag('volume'), { id: volume.volumeId, type: volume.type, size: volume.size, template: volume.templateId ?? undefined }),
+      element(tag('volume'), {
+        id: volume.volumeId,
+        type: volume.type,
+        size: volume.size,
+        template: volume.templateId ?? undefined,
+        path: adoptedPaths.get(volume.volumeId),
+      }),
     ),
     ...spec.nics.map((nic) =>
       element(tag('nic'), {
@@ -47,6 +56,8 @@ export interface VmledgerRecord {
   readonly nics: readonly NicSpec[];
   /** Volumes the domain no longer attaches but whose disks are still the instance's. */
   readonly formerVolumeIds: readonly string[];
+  /** Disk files of adopted volumes (an import), by volume id; vmledger's own are `<volumeId>.qcow2`. */
+  readonly adoptedPaths: ReadonlyMap<string, string>;
 }
 
 /** Every volume whose disk the record says is the instance's: attached or not. */
@@ -98,6 +109,12 @@ export function readVmledgerRecord(metadata: XmlNode): VmledgerRecord | null {
           deviceId: count(nic, 'device', 'nic'),
         })),
         formerVolumeIds: childNodes(node, `${prefix}:former-volume`).map((volume) => required(volume, 'id', 'former-volume')),
+        adoptedPaths: new Map(
+          childNodes(node, `${prefix}:volume`).flatMap((volume) => {
+            const path = attributeOf(volume, 'path');
+            return path === undefined ? [] : [[required(volume, 'id', 'volume'), path] as const];
+          }),
+        ),
       };
     }
   }

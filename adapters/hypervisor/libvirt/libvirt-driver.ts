@@ -140,11 +140,12 @@ export class LibvirtDriver implements HypervisorDriver {
       // A domain defined here already (stopped) keeps its disks where they are: after a migration they
       // may be under the source host's mount of the shared storage.
       const existing = diskPathsOf(state === 'stopped' ? defined : null);
-      const diskPaths = new Map(spec.volumes.map((volume) => [volume.volumeId, this.diskPath(volume.volumeId, existing.get(volume.volumeId))]));
+      const adoptedPaths = defined?.record.adoptedPaths ?? new Map<string, string>();
+      const diskPaths = new Map(spec.volumes.map((volume) => [volume.volumeId, this.diskPath(volume.volumeId, existing.get(volume.volumeId), adoptedPaths)]));
       const recorded = defined ? recordedVolumeIds(defined.record) : new Set<string>();
       await this.requireDisksFree(spec, diskPaths, recorded);
       const formerVolumeIds = [...recorded].filter((id) => !diskPaths.has(id));
-      const xml = this.domainXml(spec, host, { diskPaths, formerVolumeIds });
+      const xml = this.domainXml(spec, host, { diskPaths, formerVolumeIds, adoptedPaths });
       // Defined (again, when it exists: a changed offering or disk list takes effect now) before its
       // disks are made, so every disk it gets is recorded as the instance's from the start and
       // whatever a crash leaves behind, the instance's destruction finds and removes.
@@ -276,7 +277,9 @@ export class LibvirtDriver implements HypervisorDriver {
         // Only disks the record says are the instance's, each checked before anything is done.
         const recorded = recordedVolumeIds(defined.record);
         const used = diskPathsOf(defined);
-        const doomed = volumes.filter((volume) => recorded.has(volume.volumeId)).map((volume) => this.diskPath(volume.volumeId, used.get(volume.volumeId)));
+        const doomed = volumes
+          .filter((volume) => recorded.has(volume.volumeId))
+          .map((volume) => this.diskPath(volume.volumeId, used.get(volume.volumeId), defined.record.adoptedPaths));
         await this.destroy(instanceName);
         // The disks go before the definition: a crash in between leaves the record that proves them
         // the instance's, and the repeated command finds it.
@@ -303,7 +306,7 @@ export class LibvirtDriver implements HypervisorDriver {
       if (!stored || state === 'missing') throw this.notDefined(instanceName);
       const host = await this.hostResources();
       const scaled: DomainSpec = { ...specOf(stored), cpuNumber, cpuSpeed, memory };
-      const xml = this.domainXml(scaled, host, { diskPaths: diskPathsOf(stored), formerVolumeIds: stored.record.formerVolumeIds });
+      const xml = this.domainXml(scaled, host, { diskPaths: diskPathsOf(stored), formerVolumeIds: stored.record.formerVolumeIds, adoptedPaths: stored.record.adoptedPaths });
       if (state === 'running') {
         this.requireFit(instanceName, cpuNumber, cpuSpeed, memory, host);
         await this.scaleLive(instanceName, cpuNumber, cpuSpeed, memory);
@@ -347,12 +350,21 @@ export class LibvirtDriver implements HypervisorDriver {
         if (defined.record.instanceId === spec.instanceId) return this.stateOf(name);
         throw new DriverError('NOT_OWNED', `domain ${name} on libvirt host ${this.hostId} is managed already`, `its vmledger record names instance ${defined.record.instanceId}`);
       }
-      const files = defined.disks;
+      const adoptedPaths = new Map<string, string>();
       for (const [i, volume] of spec.volumes.entries()) {
-        if (files[diskPositions[i] ?? -1] === undefined) throw new DriverError('NOT_FOUND', `domain ${name} has no disk at position ${diskPositions[i]} for volume ${volume.volumeId}`);
+        const disk = defined.disks[diskPositions[i] ?? -1];
+        if (disk === undefined) throw new DriverError('NOT_FOUND', `domain ${name} has no disk at position ${diskPositions[i]} for volume ${volume.volumeId}`);
+        // What the driver can later start, stop and remove: a qcow2 file (its definitions open every disk as one).
+        if (disk.path === null || !posix.isAbsolute(disk.path) || posix.normalize(disk.path) !== disk.path) {
+          throw new DriverError('REMOTE_COMMAND_FAILED', `disk ${disk.target} of domain ${name} is not a file: vmledger's libvirt driver adopts file disks only`);
+        }
+        if (disk.format !== 'qcow2') {
+          throw new DriverError('REMOTE_COMMAND_FAILED', `disk ${disk.target} of domain ${name} is ${disk.format ?? 'of no stated format'}: vmledger's libvirt driver adopts qcow2 disks only (convert it with qemu-img first)`);
+        }
+        adoptedPaths.set(volume.volumeId, disk.path);
       }
       const state = await this.stateOf(name);
-      await this.setRecord(name, state, renderXml(metadataElement(spec)));
+      await this.setRecord(name, state, renderXml(metadataElement(spec, [], adoptedPaths)));
       return state;
     });
   }
@@ -501,10 +513,12 @@ export class LibvirtDriver implements HypervisorDriver {
 
   /**
    * The disk file of a volume: where its domain's definition has it, else `<storagePath>/<volumeId>.qcow2`.
-   * Either way it must be that file name directly inside the storage path or one of the shared ones:
-   * a definition can never lead the driver to create, attach or remove any other file.
+   * Either way it must be that file name directly inside the storage path or one of the shared ones,
+   * or the file an import adopted for the volume as the vmledger record names it: a definition can
+   * never lead the driver to create, attach or remove any other file.
    */
-  private diskPath(volumeId: string, defined?: string): string {
+  private diskPath(volumeId: string, defined?: string, adopted: ReadonlyMap<string, string> = new Map()): string {
+    if (defined !== undefined && adopted.get(volumeId) === defined && posix.isAbsolute(defined) && posix.normalize(defined) === defined) return defined;
     const path = defined ?? this.disks.pathOf(volumeId);
     const places = [this.config.storagePath, ...this.config.sharedStoragePaths].map((dir) => posix.join(dir, `${volumeId}.qcow2`));
     if (posix.normalize(path) !== path || !places.includes(path)) {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { describeDisks, diskPathsOf, parseDomainXml } from '../../../adapters/hypervisor/libvirt/domain-definition.js';
+import { metadataElement } from '../../../adapters/hypervisor/libvirt/domain-metadata.js';
 import { unmanagedDomainOf } from '../../../adapters/hypervisor/libvirt/unmanaged-domains.js';
+import { renderXml } from '../../../adapters/hypervisor/libvirt/xml-writer.js';
 import { parseBlockInfo } from '../../../adapters/hypervisor/libvirt/virsh-output.js';
 
 // A domain defined by hand (kvm-agent-notes §4): a qcow2 disk on virtio, a raw disk on scsi, a CD-ROM,
@@ -91,5 +94,40 @@ describe('unmanagedDomainOf', () => {
   it('another program\'s metadata does not make a domain vmledger\'s', () => {
     const other = BY_HAND.replace('<memory', `<metadata><app:instance xmlns:app="http://example.org/app" id="x" cpuSpeed="1"/></metadata><memory`);
     expect(unmanagedDomainOf(other, 'stopped', new Map())?.name).toBe('unmanaged-1');
+  });
+});
+
+describe('an adopted domain (after an import)', () => {
+  // What ManageDomain leaves: vmledger's record naming the disks where they were found.
+  const ROOT = '0a1b2c3d-0000-4000-8000-000000000001';
+  const DATA = '0a1b2c3d-0000-4000-8000-000000000002';
+  const spec = {
+    instanceId: '3f1c2a9e-7b6d-4c1a-9e2f-0a1b2c3d4e5f',
+    instanceName: 'unmanaged-1',
+    cpuNumber: 2,
+    cpuSpeed: 1000,
+    memory: 1024,
+    nics: [],
+    volumes: [
+      { volumeId: ROOT, type: 'ROOT' as const, size: 2147483648, templateId: null },
+      { volumeId: DATA, type: 'DATADISK' as const, size: 536870912, templateId: null },
+    ],
+  };
+  const adopted = new Map([
+    [ROOT, '/var/lib/libvirt/images/unmanaged-1.qcow2'],
+    [DATA, '/srv/data/unmanaged-1-data.img'],
+  ]);
+  const xml = BY_HAND.replace('<memory', `<metadata>${renderXml(metadataElement(spec, [], adopted))}</metadata><memory`);
+
+  it('is vmledger\'s, and its record says which file is which volume\'s', () => {
+    expect(unmanagedDomainOf(xml, 'running', new Map())).toBeNull();
+    const defined = parseDomainXml(xml);
+    expect(defined.record?.adoptedPaths).toEqual(adopted);
+    expect(diskPathsOf(defined)).toEqual(new Map([[ROOT, '/var/lib/libvirt/images/unmanaged-1.qcow2'], [DATA, '/srv/data/unmanaged-1-data.img']]));
+    expect(describeDisks(defined, parseBlockInfo(SIZES))).toEqual([
+      { volumeId: ROOT, size: 2147483648 },
+      { volumeId: DATA, size: 536870912 },
+    ]);
+    expect(defined.disks.map((disk) => disk.format)).toEqual(['qcow2', 'raw']);
   });
 });
