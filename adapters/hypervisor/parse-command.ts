@@ -15,7 +15,7 @@ import {
 } from '../../domain/agent-protocol/index.js';
 import { isIP } from 'node:net';
 import { normalizeMac } from '../../domain/network/addressing.js';
-import { ADOPTED_DOMAIN_NAME, INSTANCE_NAME, UUID, UUID_SOURCE, instanceIdInName } from '../../domain/shared/instance-name.js';
+import { ADOPTED_DOMAIN_NAME, INSTANCE_NAME, UUID, UUID_SOURCE } from '../../domain/shared/instance-name.js';
 import { Malformed, array, flag, integer, integerOrNull, isObject, matching, object, oneOf, type JsonObject } from './json-fields.js';
 
 /** What a command that could not be read still says about itself: enough to address a reply. */
@@ -55,14 +55,15 @@ const uuid = (value: JsonValue | undefined, path: string): string => matching(va
 const uuidOrNull = (value: JsonValue | undefined, path: string): string | null => (value === null ? null : uuid(value, path));
 
 /**
- * An instance's hypervisor-side name: one vmledger made must name the instance itself (internalName
- * puts its id in it); an imported instance keeps its domain's name, which must be an ADOPTED_DOMAIN_NAME.
+ * An instance's hypervisor-side name: one of the form vmledger makes (internalName), or the name of a
+ * domain an import adopted (ADOPTED_DOMAIN_NAME), which keeps its name, as CloudStack keeps it, even
+ * when it is the vmledger name of the instance it was unmanaged from. Either way it is safe on a
+ * command line and in a file name; whose domain it is, the driver checks against the vmledger record
+ * in the domain before it acts (NOT_OWNED otherwise), which no name can forge.
  */
-function instanceName(value: JsonValue | undefined, path: string, instanceId: string): string {
+function instanceName(value: JsonValue | undefined, path: string): string {
   if (typeof value === 'string' && !INSTANCE_NAME.test(value) && ADOPTED_DOMAIN_NAME.test(value)) return value;
-  const name = matching(value, path, INSTANCE_NAME, 'an instance name i-<account id>-<instance id>-<suffix>, or an imported domain name');
-  if (instanceIdInName(name) !== instanceId) throw new Malformed(`${path} ${name} is not the name of instance ${instanceId}`);
-  return name;
+  return matching(value, path, INSTANCE_NAME, 'an instance name i-<account id>-<instance id>-<suffix>, or an imported domain name');
 }
 
 function mac(value: JsonValue | undefined, path: string): string {
@@ -128,7 +129,7 @@ function domain(value: JsonValue | undefined, path: string): DomainSpec {
   const nics = array(o['nics'], `${path}.nics`, MAX_NICS).map((item, i) => nic(item, `${path}.nics[${i}]`));
   return {
     instanceId,
-    instanceName: instanceName(o['instanceName'], `${path}.instanceName`, instanceId),
+    instanceName: instanceName(o['instanceName'], `${path}.instanceName`),
     ...resources(o, `${path}.`),
     nics: distinct(nics, (item) => item.nicId, `${path}.nics`),
     volumes: volumes(o['volumes'], `${path}.volumes`),
@@ -138,7 +139,7 @@ function domain(value: JsonValue | undefined, path: string): DomainSpec {
 /** The domain a command about an existing domain names, and the instance it must belong to. */
 function target(body: JsonObject): { instanceId: string; instanceName: string } {
   const instanceId = uuid(body['instanceId'], 'instanceId');
-  return { instanceId, instanceName: instanceName(body['instanceName'], 'instanceName', instanceId) };
+  return { instanceId, instanceName: instanceName(body['instanceName'], 'instanceName') };
 }
 
 /** What every command has, read before its type's own fields. */

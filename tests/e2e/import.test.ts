@@ -4,7 +4,7 @@
 // history linked; every refusal answers with CloudStack's words and appends nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLClient } from 'graphql-request';
-import { actionEvents, addSmallZone, gqlError, setConfiguration, startHarness, usageEvents, type Harness, type Job, type SmallZone } from './harness.js';
+import { actionEvents, addSmallZone, deployed, gqlError, runJob, setConfiguration, startHarness, usageEvents, type Harness, type Job, type SmallZone } from './harness.js';
 
 const GiB = 1024 ** 3;
 
@@ -296,6 +296,24 @@ describe('unmanageVirtualMachine', () => {
     expect((await list(h.admin, { clusterId: zone.clusterId, name: 'stopped-trip' }))[0]?.powerState).toBe('PowerOff');
     const again = await importVm({ name: 'stopped-trip', serviceOfferingId: small });
     expect(await jobVm(again.id)).toMatchObject({ state: 'Stopped', lastHostId: zone.hostId });
+  });
+
+  it('an instance vmledger deployed, stopped and unmanaged, comes back Stopped under its vmledger name, on its own disk, and starts', async () => {
+    const original = await deployed(h, h.admin, { zoneId: zone.zoneId, serviceOfferingId: small, templateId: zone.templateId, name: 'made-here' });
+    expect((await runJob(h, h.admin, `mutation($id: ID!) { stopVirtualMachine(id: $id, forced: true) { id } }`, { id: original.id })).status).toBe('SUCCEEDED');
+    const before = await jobVm((await runJob(h, h.admin, `mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id: original.id })).id);
+    await runJob(h, h.admin, `mutation($id: ID!) { stopVirtualMachine(id: $id, forced: true) { id } }`, { id: original.id });
+    expect((await unmanage(original.id)).status).toBe('SUCCEEDED');
+    const name = original.instanceName!;
+    expect((await list(h.admin, { clusterId: zone.clusterId, name }))[0]).toMatchObject({ powerState: 'PowerOff', cpuNumber: 1, memory: 512 });
+    const again = await importVm({ name, serviceOfferingId: small, hostName: 'made-here' });
+    expect(again.status, JSON.stringify(again.error)).toBe('SUCCEEDED');
+    const back = await jobVm(again.id);
+    expect(back).toMatchObject({ instanceName: name, state: 'Stopped', lastHostId: zone.hostId });
+    expect(back.nics.map((nic) => nic.macAddress)).toEqual(before.nics.map((nic) => nic.macAddress));
+    const started = await runJob(h, h.admin, `mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id: back.id });
+    expect(started.status, JSON.stringify(started.error)).toBe('SUCCEEDED');
+    expect(h.simulator.host(zone.hostId)!.powerStateOf(name)).toBe('running');
   });
 
   it('with unmanage.vm.preserve.nics the NICs keep their MACs allocated', async () => {
