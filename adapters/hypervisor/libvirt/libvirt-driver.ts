@@ -20,7 +20,7 @@ import { LineSplitter } from '../../ssh/line-splitter.js';
 import { SshConnection } from '../../ssh/ssh-connection.js';
 import type { LibvirtHostConfig } from './config.js';
 import { DiskImages } from './disk-images.js';
-import { metadataElement, recordedVolumeIds, VMLEDGER_METADATA_NAMESPACE, VMLEDGER_METADATA_PREFIX } from './domain-metadata.js';
+import { metadataFragment, recordedVolumeIds, VMLEDGER_METADATA_NAMESPACE, VMLEDGER_METADATA_PREFIX } from './domain-metadata.js';
 import { unmanagedDomainOf } from './unmanaged-domains.js';
 import { renderXml } from './xml-writer.js';
 import type { UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
@@ -145,7 +145,7 @@ export class LibvirtDriver implements HypervisorDriver {
       const recorded = defined ? recordedVolumeIds(defined.record) : new Set<string>();
       await this.requireDisksFree(spec, diskPaths, recorded);
       const formerVolumeIds = [...recorded].filter((id) => !diskPaths.has(id));
-      const xml = this.domainXml(spec, host, { diskPaths, formerVolumeIds, adoptedPaths });
+      const xml = this.domainXml(spec, host, { diskPaths, formerVolumeIds, adoptedPaths, ...(defined ? { uuid: defined.uuid } : {}) });
       // Defined (again, when it exists: a changed offering or disk list takes effect now) before its
       // disks are made, so every disk it gets is recorded as the instance's from the start and
       // whatever a crash leaves behind, the instance's destruction finds and removes.
@@ -306,7 +306,7 @@ export class LibvirtDriver implements HypervisorDriver {
       if (!stored || state === 'missing') throw this.notDefined(instanceName);
       const host = await this.hostResources();
       const scaled: DomainSpec = { ...specOf(stored), cpuNumber, cpuSpeed, memory };
-      const xml = this.domainXml(scaled, host, { diskPaths: diskPathsOf(stored), formerVolumeIds: stored.record.formerVolumeIds, adoptedPaths: stored.record.adoptedPaths });
+      const xml = this.domainXml(scaled, host, { diskPaths: diskPathsOf(stored), formerVolumeIds: stored.record.formerVolumeIds, adoptedPaths: stored.record.adoptedPaths, uuid: stored.uuid });
       if (state === 'running') {
         this.requireFit(instanceName, cpuNumber, cpuSpeed, memory, host);
         await this.scaleLive(instanceName, cpuNumber, cpuSpeed, memory);
@@ -364,7 +364,7 @@ export class LibvirtDriver implements HypervisorDriver {
         adoptedPaths.set(volume.volumeId, disk.path);
       }
       const state = await this.stateOf(name);
-      await this.setRecord(name, state, renderXml(metadataElement(spec, [], adoptedPaths)));
+      await this.setRecord(name, state, renderXml(metadataFragment(spec, [], adoptedPaths)));
       return state;
     });
   }
@@ -411,7 +411,10 @@ export class LibvirtDriver implements HypervisorDriver {
   private async unmanagedView(name: string, powerState: DomainSummary['powerState']): Promise<UnmanagedDomain | null | 'gone'> {
     const what = `reading domain ${name}`;
     const [xml, sizes] = await Promise.all([
-      this.commands.virshResult(['dumpxml', '--security-info', '--domain', name], what),
+      // The persistent definition (a transient domain's is its live one): what the domain is set to
+      // have. The live one shows the memory QEMU holds, which a guest without a balloon driver never
+      // gives back down to its size.
+      this.commands.virshResult(['dumpxml', '--inactive', '--security-info', '--domain', name], what),
       this.commands.virshResult(['domblkinfo', '--all', '--domain', name], what),
     ]);
     for (const result of [xml, sizes]) {

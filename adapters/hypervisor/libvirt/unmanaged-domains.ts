@@ -93,7 +93,9 @@ export function unmanagedDomainOf(xml: string, powerState: DomainPowerState, cap
     // CloudStack: cpuSpeed = shares / cores, only when <cputune> says.
     cpuSpeed: shares !== null && cpuNumber > 0 ? Math.floor(shares / cpuNumber) : 0,
     cpuCoresPerSocket: topology ? wholeOrNull(attributeOf(topology, 'cores')) : null,
-    memory: mebibytes(firstChild(domain, 'memory')),
+    // What the guest has (`currentMemory`): CloudStack reads the maximum, which for a domain that
+    // vmledger defined is its scaling limit, not its size.
+    memory: mebibytes(firstChild(domain, 'currentMemory') ?? firstChild(domain, 'memory')),
     osDisplayName: null,
     disks: disksOf(devices, capacities),
     nics: nicsOf(devices),

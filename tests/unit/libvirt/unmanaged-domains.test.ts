@@ -78,6 +78,11 @@ describe('unmanagedDomainOf', () => {
     });
   });
 
+  it('gives the memory the guest has, not the most it could balloon to (vmledger defines domains with room to scale)', () => {
+    const scalable = BY_HAND.replace("<memory unit='KiB'>1048576</memory>", "<memory unit='KiB'>4194304</memory>").replace("<currentMemory unit='KiB'>1048576</currentMemory>", "<currentMemory unit='KiB'>131072</currentMemory>");
+    expect(unmanagedDomainOf(scalable, 'running', new Map())?.memory).toBe(128);
+  });
+
   it('a running domain is PowerOn; a definition without cputune has no speed', () => {
     const plain = BY_HAND.replace('<cputune><shares>2000</shares></cputune>', '');
     expect(unmanagedDomainOf(plain, 'running', new Map())).toMatchObject({ powerState: 'PowerOn', cpuSpeed: 0, disks: [{ capacity: null }, { capacity: null }] });
