@@ -4,6 +4,7 @@
 // history linked; every refusal answers with CloudStack's words and appends nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLClient } from 'graphql-request';
+import { DEMO_UNMANAGED_DOMAIN } from '../../api/control-plane/demo.js';
 import { actionEvents, addSmallZone, deployed, gqlError, runJob, setConfiguration, startHarness, usageEvents, type Harness, type Job, type SmallZone } from './harness.js';
 
 const GiB = 1024 ** 3;
@@ -194,6 +195,21 @@ describe('importUnmanagedInstance', () => {
     const job = await importVm({ name: 'custom-on', serviceOfferingId: custom });
     expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
     expect(await jobVm(job.id)).toMatchObject({ state: 'Running', cpuNumber: 3, cpuSpeed: 1000, memory: 3072 });
+  });
+
+  it('imports the demo\'s unmanaged domain as docs/api.md tells', async () => {
+    h.simulator.host(h.demo.hostIds[0]!)!.addUnmanagedDomain(DEMO_UNMANAGED_DOMAIN);
+    const job = await importVm({
+      clusterId: h.demo.clusterId,
+      templateId: h.demo.templateId,
+      name: 'legacy-app',
+      serviceOfferingId: h.demo.serviceOfferingIds.small,
+      dataDiskOfferingList: [{ disk: '1', diskOffering: h.demo.diskOfferingIds.small }],
+    });
+    expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
+    const vm = await jobVm(job.id);
+    expect(vm).toMatchObject({ name: 'legacy-app', state: 'Running', hostId: h.demo.hostIds[0] });
+    expect(vm.nics.map((nic) => [nic.networkId, nic.macAddress])).toEqual([[h.demo.networkIds.l2, '52:54:00:de:40:01']]);
   });
 
   it('with forced, gives a NIC whose MAC another holds on the network a new MAC', async () => {
