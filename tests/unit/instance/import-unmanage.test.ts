@@ -110,6 +110,11 @@ describe('RecordImported', () => {
     expect(state).toMatchObject({ state: 'Stopped', hostId: null, lastHostId: ID.host1 });
   });
 
+  it('a power report while the domain is being adopted changes nothing: the job\'s outcome settles it', () => {
+    given(instanceDecider, requested()).when(cmd.report('running')).then([]);
+    given(instanceDecider, eventsOf(...runThrough(), unmanage())).when(cmd.report('stopped')).then([]);
+  });
+
   it('is recorded once: a repeat finds no import pending', () => {
     given(instanceDecider, eventsOf(importCommand(), imported('running'))).when(imported('running')).then('INVALID_STATE');
   });
