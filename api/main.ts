@@ -15,7 +15,8 @@ import { SimulatedCloud } from '../adapters/hypervisor/simulator/index.js';
 import { FileSecretStore } from '../adapters/secrets/file-secret-store.js';
 import { openCommandKeys } from './command-keys.js';
 import { bootstrapRootAdmin } from './control-plane/accounts.js';
-import { seedDemo } from './control-plane/demo.js';
+import { DEMO, DEMO_UNMANAGED_DOMAIN, seedDemo } from './control-plane/demo.js';
+import { listHosts } from '../projections/infrastructure/index.js';
 import { readServerConfig } from './config.js';
 import { createGraphqlServer } from './graphql/server.js';
 import { startStack } from './stack.js';
@@ -29,6 +30,7 @@ const emptyLog = (await store.headPosition()) === 0;
 const secrets = await FileSecretStore.open(config.dataDir);
 const commandKeys = await openCommandKeys(secrets, config.dataDir);
 const bus: Bus = config.busUrl ? await AmqpBus.connect(config.busUrl) : new MemoryBus();
+const simulator = new SimulatedCloud();
 const stack = await startStack({
   store,
   readModelDirectory: config.dataDir,
@@ -36,13 +38,18 @@ const stack = await startStack({
   clock: systemClock,
   secrets,
   commandKeys,
-  simulator: new SimulatedCloud(),
+  simulator,
   timeouts: { agentMs: config.agentTimeoutMs, gracefulStopMs: config.gracefulStopMs },
 });
 
 const { key: adminKey, generated } = adminApiKey(config.dataDir);
 const { caller: admin } = await bootstrapRootAdmin(stack.context, adminKey);
 if (emptyLog && config.demo) await seedDemo(stack.context, admin, { secrets, onHostAdded: stack.hostAdded });
+if (config.demo) {
+  const first = listHosts(stack.readModel.db, { first: 500 }).nodes.find((host) => host.name === DEMO.hosts[0]);
+  const driver = first && simulator.host(first.id);
+  if (driver && driver.powerStateOf(DEMO_UNMANAGED_DOMAIN.name) === 'missing') driver.addUnmanagedDomain(DEMO_UNMANAGED_DOMAIN);
+}
 
 const server = await createGraphqlServer({ controlPlane: stack.controlPlane });
 server.httpServer.listen(config.port, config.host, () => {

@@ -8,6 +8,7 @@ import { Commander } from '../adapters/eventstore/commander.js';
 import type { EventStore } from '../adapters/eventstore/port.js';
 import { startAgent, type Agent } from '../adapters/hypervisor/agent.js';
 import type { CommandKeyRing } from '../adapters/hypervisor/command-signing.js';
+import { AgentQueryClient } from '../adapters/hypervisor/query-client.js';
 import type { SimulatedCloud } from '../adapters/hypervisor/simulator/index.js';
 import type { SecretStore } from '../adapters/secrets/port.js';
 import { listHosts, type HostNode } from '../projections/infrastructure/index.js';
@@ -84,7 +85,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const timers = new TimerService({ commander, readModel: () => readModel.db, clock: options.clock, onError: (error, timerId) => onError(error, `timer ${timerId}`) });
   const leases = new LeaseManager({ commander, runner, timers, readModel: () => readModel.db, clock: options.clock });
   const schedules = new ScheduleManager({ commander, runner, timers, readModel: () => readModel.db, clock: options.clock });
+  const agentQueries = await AgentQueryClient.start({
+    bus: options.bus,
+    commandKeys: options.commandKeys,
+    clock: () => options.clock.now(),
+    newId: randomUUID,
+    onError: (error) => onError(error, 'agent queries'),
+  });
   const context: ControlPlaneContext = {
+    agentQueries,
     store: options.store,
     commander,
     readModel,
@@ -151,6 +160,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     hostAdded: serveSimulatedHost,
     async stop() {
       await orchestrator.stop();
+      await agentQueries.stop();
       for (const agent of agents) await agent.stop();
       await readModel.close();
     },

@@ -42,6 +42,8 @@ const CMD_OF_PENDING: Record<Exclude<PendingOperation['kind'], 'vmsnapshot'>, st
   scale: 'scaleVirtualMachine',
   expunge: 'expungeVirtualMachine',
   storageMigration: 'migrateVirtualMachineWithVolume',
+  import: 'importUnmanagedInstance',
+  unmanage: 'unmanageVirtualMachine',
 };
 
 const CMD_OF_SNAPSHOT_TASK = {

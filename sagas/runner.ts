@@ -225,10 +225,10 @@ export class SagaRunner {
     }
   }
 
-  /** An expunged instance gives its addresses and its name back. */
+  /** An expunged instance gives its addresses and its name back (an unmanaged one keeps its NICs' with unmanage.vm.preserve.nics). */
   private async freeAddresses(instance: Instance): Promise<void> {
     const envelope = this.envelope(this.now());
-    for (const nic of instance.nics) {
+    for (const nic of instance.nicsKept ? [] : instance.nics) {
       await this.options.commander.execute(networkStream(nic.networkId), networkDecider, { type: 'ReleaseNic', nicId: nic.id }, envelope);
     }
     await this.options.commander.execute(accountStream(instance.accountId), accountDecider, { type: 'ReleaseInstanceName', instanceId: instance.id }, envelope);

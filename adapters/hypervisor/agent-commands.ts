@@ -41,6 +41,8 @@ const EXECUTE: AgentCommandHandlers<Promise<Executed>, [HypervisorDriver]> = {
   RevertDomainSnapshot: async (command, driver) => ({ powerState: await driver.revertDomainSnapshot(command, command.snapshotName, command.kind) }),
   DeleteDomainSnapshot: async (command, driver) => ({ powerState: await driver.deleteDomainSnapshot(command, command.snapshotName) }),
   CopyVolumes: async (command, driver) => ({ powerState: await driver.copyVolumes(command, command.volumes) }),
+  ManageDomain: async (command, driver) => ({ powerState: await driver.manageDomain(command.domain, command.diskPositions) }),
+  UnmanageDomain: async (command, driver) => ({ powerState: await driver.unmanageDomain(command.domain) }),
 };
 
 type ReplyBase = Pick<AgentReply, 'type' | 'commandId' | 'hostId' | 'command'>;

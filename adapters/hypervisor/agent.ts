@@ -4,6 +4,7 @@
 // takes them down again.
 import type { Bus } from '../bus/port.js';
 import { CommandConsumers } from './agent-commands.js';
+import { QueryConsumers } from './agent-queries.js';
 import { ReportChains, watchHost } from './agent-reports.js';
 import { CommandVerifier, type CommandKeyRing } from './command-signing.js';
 import type { HypervisorDriver } from './driver.js';
@@ -59,6 +60,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const onError = options.onError ?? ((error: unknown, context: string) => console.warn(`[agent] ${context}:`, error));
   const verifier = await CommandVerifier.open(options.commandKeys, options.clock(), options.clockSkewMs === undefined ? {} : { skewMs: options.clockSkewMs });
   const commands = new CommandConsumers({ bus, prefetch: options.prefetch ?? DEFAULT_AGENT_PREFETCH, onError, verifier, clock: options.clock });
+  const queries = new QueryConsumers({ bus, onError, verifier, clock: options.clock });
   const reports = new ReportChains({ bus, newId: options.newId, onError });
   const watches: Array<() => void> = [];
 
@@ -68,6 +70,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   async function shutdown(): Promise<void> {
     for (const stopWatching of watches) stopWatching();
     await commands.stop();
+    await queries.stop();
     await reports.drain();
   }
 
@@ -75,6 +78,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   try {
     for (const [hostId, driver] of drivers) {
       await commands.serve(hostId, driver);
+      await queries.serve(hostId, driver);
       watches.push(watchHost(hostId, driver, reports, options));
     }
   } catch (error) {

@@ -2,6 +2,7 @@
 // simulator and by libvirt over SSH; both pass `conformance.ts`. Every operation is idempotent in the
 // state it leads to, because a command redelivered after an agent crash runs again.
 import type { AgentCommandType, DomainSnapshotInfo, DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from './protocol.js';
+import type { UnmanagedDomain } from '../../domain/agent-protocol/index.js';
 
 /** What the host has to run domains on. */
 export interface HostResources {
@@ -196,6 +197,19 @@ interface CommandOperations {
    * @throws DriverError NOT_FOUND (domain or source disk), REMOTE_COMMAND_FAILED (a running domain, a failed copy).
    */
   CopyVolumes: (domain: DomainRef, volumes: readonly VolumeCopy[]) => Promise<PowerState>;
+  /**
+   * Adopts a domain vmledger did not define (import): records `spec` in it, `diskPositions[i]` being
+   * the position among the domain's disks of `spec.volumes[i]`. Touches nothing else; resolves its
+   * power state. Repeating it for the same instance succeeds.
+   * @throws DriverError NOT_FOUND (no such domain), NOT_OWNED (it has a record of another instance).
+   */
+  ManageDomain: (spec: DomainSpec, diskPositions: readonly number[]) => Promise<PowerState>;
+  /**
+   * Gives the domain up (unmanage): it stays defined and persistent, running or not, without vmledger's
+   * record. Defines it stopped from `spec` when the host does not have it. Resolves its power state.
+   * A domain with no record (already given up) is success. @throws DriverError NOT_OWNED.
+   */
+  UnmanageDomain: (spec: DomainSpec) => Promise<PowerState>;
 }
 
 /** `StartDomain` is carried out by `startDomain`, and so on: one operation per command type. */
@@ -210,6 +224,11 @@ export interface HypervisorDriver extends DriverOperations {
   describeDomain(instanceName: string): Promise<DomainDetails | null>;
   /** The domain's snapshots by name (the orchestrator's names sort by time); none when the host does not know the domain. */
   listDomainSnapshots(instanceName: string): Promise<DomainSnapshotDetails[]>;
+  /**
+   * The domains defined here without a vmledger record, running and stopped, by name; with `name`,
+   * only that one. @throws DriverError NOT_FOUND when `name` is unknown, NOT_OWNED when it is managed.
+   */
+  listUnmanagedDomains(name: string | null): Promise<UnmanagedDomain[]>;
   /**
    * Tells the listener about changes nobody asked this driver for (a guest that powers itself off).
    * Returns the unsubscribe function.

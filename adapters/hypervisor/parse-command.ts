@@ -17,7 +17,7 @@ import {
 } from '../../domain/agent-protocol/index.js';
 import { isIP } from 'node:net';
 import { normalizeMac } from '../../domain/network/addressing.js';
-import { INSTANCE_NAME, MAX_VM_SNAPSHOT_NAME, UUID, UUID_SOURCE, VM_SNAPSHOT_NAME, instanceIdInName, instanceNameOfVmSnapshot } from '../../domain/shared/instance-name.js';
+import { ADOPTED_DOMAIN_NAME, INSTANCE_NAME, MAX_VM_SNAPSHOT_NAME, UUID, UUID_SOURCE, VM_SNAPSHOT_NAME, instanceNameOfVmSnapshot } from '../../domain/shared/instance-name.js';
 import { Malformed, array, flag, integer, integerOrNull, isObject, matching, object, oneOf, plainTextOrNull, type JsonObject } from './json-fields.js';
 
 /** What a command that could not be read still says about itself: enough to address a reply. */
@@ -59,11 +59,16 @@ const SNAPSHOT_KINDS: readonly VmSnapshotKind[] = ['Disk', 'DiskAndMemory'];
 const uuid = (value: JsonValue | undefined, path: string): string => matching(value, path, UUID, 'a lower-case UUID');
 const uuidOrNull = (value: JsonValue | undefined, path: string): string | null => (value === null ? null : uuid(value, path));
 
-/** An instance's hypervisor-side name, which must name the instance itself (internalName puts its id in it). */
-function instanceName(value: JsonValue | undefined, path: string, instanceId: string): string {
-  const name = matching(value, path, INSTANCE_NAME, 'an instance name i-<account id>-<instance id>-<suffix>');
-  if (instanceIdInName(name) !== instanceId) throw new Malformed(`${path} ${name} is not the name of instance ${instanceId}`);
-  return name;
+/**
+ * An instance's hypervisor-side name: one of the form vmledger makes (internalName), or the name of a
+ * domain an import adopted (ADOPTED_DOMAIN_NAME), which keeps its name, as CloudStack keeps it, even
+ * when it is the vmledger name of the instance it was unmanaged from. Either way it is safe on a
+ * command line and in a file name; whose domain it is, the driver checks against the vmledger record
+ * in the domain before it acts (NOT_OWNED otherwise), which no name can forge.
+ */
+function instanceName(value: JsonValue | undefined, path: string): string {
+  if (typeof value === 'string' && !INSTANCE_NAME.test(value) && ADOPTED_DOMAIN_NAME.test(value)) return value;
+  return matching(value, path, INSTANCE_NAME, 'an instance name i-<account id>-<instance id>-<suffix>, or an imported domain name');
 }
 
 function mac(value: JsonValue | undefined, path: string): string {
@@ -145,7 +150,7 @@ function domain(value: JsonValue | undefined, path: string): DomainSpec {
   const nics = array(o['nics'], `${path}.nics`, MAX_NICS).map((item, i) => nic(item, `${path}.nics[${i}]`));
   return {
     instanceId,
-    instanceName: instanceName(o['instanceName'], `${path}.instanceName`, instanceId),
+    instanceName: instanceName(o['instanceName'], `${path}.instanceName`),
     ...resources(o, `${path}.`),
     nics: distinct(nics, (item) => item.nicId, `${path}.nics`),
     volumes: volumes(o['volumes'], `${path}.volumes`),
@@ -155,7 +160,7 @@ function domain(value: JsonValue | undefined, path: string): DomainSpec {
 /** The domain a command about an existing domain names, and the instance it must belong to. */
 function target(body: JsonObject): { instanceId: string; instanceName: string } {
   const instanceId = uuid(body['instanceId'], 'instanceId');
-  return { instanceId, instanceName: instanceName(body['instanceName'], 'instanceName', instanceId) };
+  return { instanceId, instanceName: instanceName(body['instanceName'], 'instanceName') };
 }
 
 /** A VM snapshot's host-side name, which must be one of the command's own instance (vmSnapshotName). */
@@ -202,7 +207,25 @@ const READERS: { readonly [K in AgentCommandType]: (base: Base<K>, body: JsonObj
   RevertDomainSnapshot: (base, body) => ({ ...base, ...snapshotTarget(body), kind: oneOf(body['kind'], 'kind', SNAPSHOT_KINDS) }),
   DeleteDomainSnapshot: (base, body) => ({ ...base, ...snapshotTarget(body) }),
   CopyVolumes: (base, body) => ({ ...base, ...target(body), volumes: volumeCopies(body['volumes'], 'volumes') }),
+  ManageDomain: (base, body) => managed(base, body),
+  UnmanageDomain: (base, body) => ({ ...base, ...sameDomain(body), domain: domain(body['domain'], 'domain') }),
 };
+
+/** The command's instance and the spec it carries must be one domain. */
+function sameDomain(body: JsonObject): { instanceId: string; instanceName: string } {
+  const named = target(body);
+  const spec = object(body['domain'], 'domain');
+  if (spec['instanceId'] !== named.instanceId || spec['instanceName'] !== named.instanceName) throw new Malformed('domain must be the spec of the instance the command names');
+  return named;
+}
+
+function managed(base: Base<'ManageDomain'>, body: JsonObject): AgentCommandOf<'ManageDomain'> {
+  const spec = domain(body['domain'], 'domain');
+  const positions = array(body['diskPositions'], 'diskPositions', MAX_VOLUMES).map((item, i) => integer(item, `diskPositions[${i}]`, 0, MAX_VOLUMES - 1));
+  if (positions.length !== spec.volumes.length) throw new Malformed(`diskPositions must give a position for each of the ${spec.volumes.length} volumes`);
+  distinct(positions, String, 'diskPositions');
+  return { ...base, ...sameDomain(body), domain: spec, diskPositions: positions };
+}
 
 // Generic in K, so the reader and the base it is given are of one command type without a cast.
 function read<K extends AgentCommandType>(base: Base<K>, body: JsonObject): AgentCommandOf<K> {

@@ -18,6 +18,7 @@ import type { Visibility } from '../../projections/visibility.js';
 import type { LeaseManager } from '../../sagas/leases.js';
 import type { ScheduleManager } from '../../sagas/schedules.js';
 import type { SagaRunner } from '../../sagas/runner.js';
+import type { AgentQueryClient } from '../../adapters/hypervisor/query-client.js';
 import { ApiError, type Caller } from './port.js';
 
 export interface ControlPlaneContext {
@@ -34,6 +35,8 @@ export interface ControlPlaneContext {
   readonly random: () => number;
   /** How long a mutation waits for the read model to show its effect (read-your-writes). */
   readonly readYourWritesMs: number;
+  /** Asks hosts' agents what they hold (unmanaged domains); absent where no agent can be reached. */
+  readonly agentQueries?: AgentQueryClient;
 }
 
 export function defaultIds(): Pick<ControlPlaneContext, 'newId' | 'random'> {

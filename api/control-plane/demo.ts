@@ -25,6 +25,8 @@ import {
 } from './infrastructure/index.js';
 import type { Caller, InfrastructureArgs } from './port.js';
 
+import type { UnmanagedDomainDefinition } from '../../adapters/hypervisor/simulator/index.js';
+
 const GiB = 1024 ** 3;
 const TiB = 1024 ** 4;
 
@@ -174,3 +176,20 @@ export async function seedDemo(context: ControlPlaneContext, caller: Caller, ser
     templateId,
   };
 }
+
+/**
+ * A domain nobody manages on the demo's first host, for trying `unmanagedInstances` and
+ * `importUnmanagedInstance` (README, "Unmanage and import on a managed host"). The simulator keeps its
+ * domains in memory, so the composition root puts it there on every start while the host has none
+ * of that name (once imported, the instance's domain is restored instead).
+ */
+export const DEMO_UNMANAGED_DOMAIN: UnmanagedDomainDefinition = {
+  name: 'legacy-app',
+  running: true,
+  cpuNumber: 1,
+  cpuSpeed: 500,
+  memory: 512,
+  osDisplayName: 'Debian GNU/Linux 12 (64-bit)',
+  disks: [{ capacity: 2 * GiB }, { capacity: 5 * GiB }],
+  nics: [{ mac: '52:54:00:de:40:01', vlan: 100 }],
+};

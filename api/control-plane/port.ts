@@ -17,6 +17,7 @@ import type { CreateVMSnapshotArgs, VMSnapshotListArgs } from './instances/vmsna
 import type { VMSnapshotView } from '../../projections/vmsnapshots/index.js';
 import type { Caller } from '../../domain/account/index.js';
 import type { LeaseExpiryAction } from '../../domain/offering/index.js';
+import type { ImportUnmanagedInstanceArgs, UnmanagedInstancesArgs, UnmanagedInstanceView } from './instances/import.js';
 
 /** Who is calling, resolved from the API key. */
 export type { Caller, Role } from '../../domain/account/index.js';
@@ -157,6 +158,10 @@ export interface ControlPlane {
   ): Promise<JobView>;
   restoreVirtualMachine(caller: Caller, args: { virtualMachineId: string; templateId?: string | null; expunge?: boolean | null }): Promise<JobView>;
   scaleVirtualMachine(caller: Caller, args: { id: string; serviceOfferingId: string; details?: Readonly<Record<string, string>> | null }): Promise<JobView>;
+  // Unmanage and import (root admin).
+  unmanagedInstances(caller: Caller, args: UnmanagedInstancesArgs): Promise<Connection<UnmanagedInstanceView>>;
+  importUnmanagedInstance(caller: Caller, args: ImportUnmanagedInstanceArgs): Promise<JobView>;
+  unmanageVirtualMachine(caller: Caller, args: { id: string }): Promise<JobView>;
   // Instances: synchronous operations.
   recoverVirtualMachine(caller: Caller, args: { id: string }): Promise<VirtualMachineView>;
   expungeVirtualMachine(caller: Caller, args: { id: string }): Promise<boolean>;

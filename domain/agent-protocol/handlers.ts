@@ -38,6 +38,8 @@ const COMMAND_TYPES: { readonly [K in AgentCommandType]: true } = {
   RevertDomainSnapshot: true,
   DeleteDomainSnapshot: true,
   CopyVolumes: true,
+  ManageDomain: true,
+  UnmanageDomain: true,
 };
 
 export function isAgentCommandType(value: unknown): value is AgentCommandType {

@@ -1,2 +1,3 @@
 export * from './messages.js';
 export * from './handlers.js';
+export * from './queries.js';

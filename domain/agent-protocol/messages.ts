@@ -133,7 +133,9 @@ export type AgentCommand =
   | CreateDomainSnapshot
   | RevertDomainSnapshot
   | DeleteDomainSnapshot
-  | CopyVolumes;
+  | CopyVolumes
+  | ManageDomain
+  | UnmanageDomain;
 /** A volume to copy to another storage pool's directory on the host (an offline volume migration). */
 export interface VolumeCopy extends VolumeSpec {
   /** The directory of the pool the volume is on now (its mount point on the host). */
@@ -150,6 +152,33 @@ export interface VolumeCopy extends VolumeSpec {
 export interface CopyVolumes extends DomainCommandBase {
   readonly type: 'CopyVolumes';
   readonly volumes: readonly VolumeCopy[];
+}
+
+// ---- Import and unmanage (issue 16) ----
+
+/**
+ * Takes over a domain vmledger did not define (an import): its definition gets vmledger's record for
+ * the instance, naming which of its disks (by position among its disks) is which volume, so later
+ * commands' ownership checks pass. Nothing else about the domain changes; a running one keeps running.
+ * Resolves the domain's power state. Fails NOT_OWNED when the domain already has a record of another
+ * instance, NOT_FOUND when the host does not know it; repeating a finished adoption succeeds.
+ */
+export interface ManageDomain extends DomainCommandBase {
+  readonly type: 'ManageDomain';
+  readonly domain: DomainSpec;
+  /** For each of `domain.volumes`, in its order: the position of its disk among the domain's disks. */
+  readonly diskPositions: readonly number[];
+}
+
+/**
+ * Gives the instance's domain up (unmanage): the domain stays defined and persistent on the host,
+ * running or not, with vmledger's record removed. A stopped instance's domain that the host does not
+ * have is defined from `domain` first (CloudStack reconstructs it from its database). A domain with no
+ * record is success (a repeat).
+ */
+export interface UnmanageDomain extends DomainCommandBase {
+  readonly type: 'UnmanageDomain';
+  readonly domain: DomainSpec;
 }
 
 

@@ -60,6 +60,12 @@ export const CONFIG_KEYS = {
     scopes: ['global'],
     description: 'Determines whether users can expunge or recover their instances',
   },
+  'unmanage.vm.preserve.nics': {
+    type: 'boolean',
+    default: false,
+    scopes: ['global', 'zone'],
+    description: 'If set to True, do not remove VM nics (and its MAC addresses) when unmanaging a VM, leaving them allocated but not reserved. If set to False, nics are removed and MAC addresses can be reassigned',
+  },
   'enable.dynamic.scale.vm': {
     type: 'boolean',
     default: false,

@@ -368,7 +368,73 @@ export interface AbandonDeployment extends Base {
   readonly reason: string;
 }
 
+// ---- Import and unmanage (issue 16; behaviour §4.4, §4.5, §4.8) ----
+
+/**
+ * Brings a domain vmledger did not define under management (importUnmanagedInstance): the instance
+ * is recorded busy with its import until the host's agent has adopted the domain. Every mapping rule
+ * (offering, disks, NICs) was applied before; the command carries their outcome.
+ */
+export interface ImportInstance extends Requested, Job {
+  readonly type: 'ImportInstance';
+  readonly name: string;
+  readonly displayName: string;
+  /** The domain's own name on the host, kept (as CloudStack keeps it). */
+  readonly instanceName: string;
+  readonly accountId: string;
+  readonly domainId: string;
+  readonly zoneId: string;
+  readonly hypervisorType: string;
+  readonly serviceOffering: ServiceOfferingSnapshot;
+  readonly customCompute?: CustomCompute;
+  readonly template: TemplateSnapshot;
+  readonly rootVolume: VolumeSpec;
+  readonly dataVolumes: readonly VolumeSpec[];
+  /** For the root volume then each data volume: the position of its disk among the domain's disks. */
+  readonly diskPositions: readonly number[];
+  readonly nics: readonly Nic[];
+  readonly hostId: string;
+  /** Whether the domain ran when it was listed: a running one must match a fixed offering exactly. */
+  readonly powerState: PowerState;
+  readonly details?: Details;
+  /** The instance this domain was unmanaged from, if vmledger managed it before (CloudStack #11737). */
+  readonly importedFrom: string | null;
+}
+
+/** The host's agent adopted the domain; `powerState` is the domain's as the host saw it then. */
+export interface RecordImported extends Base, Job {
+  readonly type: 'RecordImported';
+  readonly powerState: PowerState;
+}
+
+export interface RecordImportFailed extends Base, Job {
+  readonly type: 'RecordImportFailed';
+  readonly reason: string;
+}
+
+/** unmanageVirtualMachine: the instance leaves vmledger; its domain stays on the host. */
+export interface UnmanageInstance extends Requested, Job {
+  readonly type: 'UnmanageInstance';
+  /** `unmanage.vm.preserve.nics`: the NICs keep their MACs and addresses allocated. */
+  readonly preserveNics: boolean;
+}
+
+export interface RecordUnmanaged extends Base, Job {
+  readonly type: 'RecordUnmanaged';
+}
+
+export interface RecordUnmanageFailed extends Base, Job {
+  readonly type: 'RecordUnmanageFailed';
+  readonly reason: string;
+}
+
 export type InstanceCommand =
+  | ImportInstance
+  | RecordImported
+  | RecordImportFailed
+  | UnmanageInstance
+  | RecordUnmanaged
+  | RecordUnmanageFailed
   | DeployInstance
   | StartInstance
   | StopInstance

@@ -47,6 +47,9 @@ function cameUp(instance: Instance, command: RecordAgentReport, event: MachineEv
 
 export function decideAgentReport(command: RecordAgentReport, instance: Instance): Decision<InstanceEvent> {
   const { powerState, hostId } = command;
+  // While an import adopts the domain, or an unmanage gives it up, the domain is on the host whatever
+  // the instance says: the job's outcome (with the power state the host answered) settles it.
+  if (instance.pending?.kind === 'import' || instance.pending?.kind === 'unmanage') return [];
   switch (instance.state) {
     case 'Stopped': {
       if (powerState === 'running') return cameUp(instance, command, 'FollowAgentPowerOnReport');

@@ -3,6 +3,7 @@ import { reject, type Decider, type Decision } from '../shared/decider.js';
 import type { InstanceCommand } from './commands.js';
 import { decideAgentReport } from './decide-agent-report.js';
 import { decideAbandonDeployment, decideDeploy } from './decide-deploy.js';
+import { decideImport, decideImported, decideImportFailed, decideUnmanage, decideUnmanaged, decideUnmanageFailed } from './decide-import.js';
 import { decideMigrate, decideMigrationFailed, decideMigrationSucceeded } from './decide-migrate.js';
 import {
   decideChangeServiceOffering,
@@ -59,6 +60,7 @@ const AFTER_EXPUNGE = new Set<InstanceCommand['type']>(['ExpungeInstance', 'Reco
 
 export function decideInstance(command: InstanceCommand, state: InstanceState): Decision<InstanceEvent> {
   if (command.type === 'DeployInstance') return decideDeploy(command, state);
+  if (command.type === 'ImportInstance') return decideImport(command, state);
   if (command.type === 'AbandonDeployment') return decideAbandonDeployment(command, state);
   if (!state.exists || state.id !== command.instanceId) return reject('NOT_FOUND', messages.notFound(command.instanceId));
   // A user sees only its own account's instances; anything else does not exist for it.
@@ -69,12 +71,22 @@ export function decideInstance(command: InstanceCommand, state: InstanceState): 
   return decideExisting(command, state);
 }
 
-function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstance' | 'AbandonDeployment' }>, instance: Instance): Decision<InstanceEvent> {
+function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstance' | 'AbandonDeployment' | 'ImportInstance' }>, instance: Instance): Decision<InstanceEvent> {
   if (instance.pending?.kind === 'vmsnapshot' && HELD_BY_SNAPSHOT_TASK.has(command.type)) {
     const refusal = command.type === 'RebootInstance' ? vmSnapshotMessages.rebootWithActiveTask(instance.name) : vmSnapshotMessages.activeTask;
     return reject('INVALID_STATE', refusal);
   }
   switch (command.type) {
+    case 'RecordImported':
+      return decideImported(command, instance);
+    case 'RecordImportFailed':
+      return decideImportFailed(command, instance);
+    case 'UnmanageInstance':
+      return decideUnmanage(command, instance);
+    case 'RecordUnmanaged':
+      return decideUnmanaged(command, instance);
+    case 'RecordUnmanageFailed':
+      return decideUnmanageFailed(command, instance);
     case 'StartInstance':
       return decideStart(command, instance);
     case 'StopInstance':

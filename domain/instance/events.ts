@@ -308,7 +308,39 @@ export type LeaseExpired = DomainEvent<
   About & { readonly name: string; readonly expiryAction: LeaseExpiryAction; readonly jobId: string; readonly done: boolean }
 >;
 
+// ---- Import and unmanage (issue 16) ----
+
+/** The instance as an import records it, busy with the adoption of its domain on `hostId`. */
+export type InstanceImportRequested = DomainEvent<
+  'InstanceImportRequested',
+  Omit<InstanceDeployed['data'], 'startVm' | 'requestedHostId' | 'lease'> & {
+    readonly hostId: string;
+    readonly diskPositions: readonly number[];
+    /** The unmanaged instance this one continues, or null (CloudStack #11737 lost that link). */
+    readonly importedFrom: string | null;
+  }
+>;
+export type InstanceImported = DomainEvent<'InstanceImported', About & { readonly jobId: string; readonly hostId: string; readonly state: 'Running' | 'Stopped' }>;
+/** The adoption failed: the instance never was (its addresses and name are given back). */
+export type InstanceImportFailed = DomainEvent<'InstanceImportFailed', About & { readonly jobId: string; readonly reason: string }>;
+export type InstanceUnmanageRequested = DomainEvent<
+  'InstanceUnmanageRequested',
+  About & { readonly jobId: string; readonly hostId: string | null; readonly preserveNics: boolean }
+>;
+/** The instance left vmledger (CloudStack sets Expunging and removed); its domain stays on `hostId`. */
+export type InstanceUnmanaged = DomainEvent<
+  'InstanceUnmanaged',
+  About & { readonly jobId: string; readonly hostId: string | null; readonly from: VmState; readonly preserveNics: boolean; readonly state: 'Expunging' }
+>;
+export type InstanceUnmanageFailed = DomainEvent<'InstanceUnmanageFailed', About & { readonly jobId: string; readonly reason: string }>;
+
 export type InstanceDomainEvent =
+  | InstanceImportRequested
+  | InstanceImported
+  | InstanceImportFailed
+  | InstanceUnmanageRequested
+  | InstanceUnmanaged
+  | InstanceUnmanageFailed
   | InstanceDeployed
   | InstanceStartRequested
   | InstanceStartRetried
@@ -400,6 +432,12 @@ export function machineEventOf(event: InstanceDomainEvent): MachineEvent | null 
       return 'AgentReportStopped';
     case 'InstancePowerStateReported':
       return event.data.machineEvent;
+    case 'InstanceImportRequested':
+    case 'InstanceImported':
+    case 'InstanceImportFailed':
+    case 'InstanceUnmanageRequested':
+    case 'InstanceUnmanaged':
+    case 'InstanceUnmanageFailed':
     case 'InstanceDeployed':
     case 'InstanceVolumesPlaced':
     case 'InstanceRebootRequested':

@@ -1,7 +1,7 @@
 // The instance as its events leave it. `evolve` trusts the events it folds: every check happened
 // when they were decided, so replaying history never fails on a rule that changed since.
 import { emptyChain, linkOf, withCreated, withRemoved, withRequested, withReverted, withStatus, type VMSnapshotChain } from '../vmsnapshot/chain.js';
-import type { AfterStop, DestroyRequest, InstanceDeployed, InstanceEvent } from './events.js';
+import type { AfterStop, DestroyRequest, InstanceDeployed, InstanceEvent, InstanceImportRequested } from './events.js';
 import type {
   Details,
   LeaseExecution,
@@ -45,7 +45,9 @@ export type PendingOperation =
       readonly jobId: string;
       readonly hostId: string;
       readonly migrations: readonly { readonly volumeId: string; readonly fromPoolId: string; readonly toPoolId: string; readonly fromPath: string; readonly toPath: string }[];
-    };
+    }
+  | { readonly kind: 'import'; readonly jobId: string; readonly hostId: string; readonly diskPositions: readonly number[] }
+  | { readonly kind: 'unmanage'; readonly jobId: string; readonly hostId: string | null; readonly preserveNics: boolean };
 
 export interface Instance {
   readonly exists: true;
@@ -95,6 +97,11 @@ export interface Instance {
   readonly vmSnapshotCount: number;
   readonly expunged: boolean;
   readonly pending: PendingOperation | null;
+  /** The unmanaged instance an imported one continues (absent on instances recorded before imports). */
+  readonly importedFrom?: string | null;
+  /** Unmanaged (it left vmledger, `expunged` too); with `nicsKept` its NICs keep their addresses. */
+  readonly unmanaged?: boolean;
+  readonly nicsKept?: boolean;
 }
 
 export interface NoInstance {
@@ -181,13 +188,55 @@ export function instanceFromDeployment(event: InstanceDeployed): Instance {
   };
 }
 
+/** The instance an import records: busy with adopting its domain until the host has answered. */
+export function instanceFromImport(event: InstanceImportRequested): Instance {
+  const d = event.data;
+  const deployed = instanceFromDeployment({
+    type: 'InstanceDeployed',
+    data: { ...d, startVm: false, requestedHostId: d.hostId, lease: { duration: null, expiryAction: null, expiryDate: null } },
+  });
+  return { ...deployed, importedFrom: d.importedFrom, pending: { kind: 'import', jobId: d.jobId, hostId: d.hostId, diskPositions: d.diskPositions } };
+}
+
 export function evolveInstance(state: InstanceState, event: InstanceEvent): InstanceState {
   if (event.type === 'InstanceDeployed') return instanceFromDeployment(event);
+  if (event.type === 'InstanceImportRequested') return instanceFromImport(event);
   if (event.type === 'InstanceDeploymentAbandoned') return state.exists ? state : { exists: false, abandoned: { jobId: event.data.jobId, reason: event.data.reason } };
   if (!state.exists) return state;
   const instance = leaseSettledBy(state, event);
 
   switch (event.type) {
+    case 'InstanceImported': {
+      // CloudStack's importVM: a running domain's host is its host; a stopped one's is its last host.
+      const running = event.data.state === 'Running';
+      return {
+        ...instance,
+        state: event.data.state,
+        hostId: running ? event.data.hostId : null,
+        lastHostId: running ? null : event.data.hostId,
+        everStarted: true,
+        volumes: readied(instance.volumes),
+        pending: null,
+      };
+    }
+    case 'InstanceImportFailed':
+      return { ...instance, expunged: true, volumes: instance.volumes.map((v) => ({ ...v, state: 'Expunged' })), pending: null };
+    case 'InstanceUnmanageRequested':
+      return { ...instance, pending: { kind: 'unmanage', jobId: event.data.jobId, hostId: event.data.hostId, preserveNics: event.data.preserveNics } };
+    case 'InstanceUnmanaged':
+      return {
+        ...instance,
+        state: event.data.state,
+        hostId: null,
+        lastHostId: event.data.hostId ?? instance.lastHostId,
+        expunged: true,
+        unmanaged: true,
+        nicsKept: event.data.preserveNics,
+        volumes: instance.volumes.map((v) => ({ ...v, state: 'Expunged' })),
+        pending: null,
+      };
+    case 'InstanceUnmanageFailed':
+      return { ...instance, pending: null };
     case 'InstanceStartRequested':
       return {
         ...instance,

@@ -36,6 +36,9 @@ export const ACTION_EVENT_TYPES = [
   'AG.DELETE',
   'VM.AG.UPDATE',
   'VMSNAPSHOT.REVERTTO',
+  // Import and unmanage (behaviour §4).
+  'VM.IMPORT',
+  'VM.UNMANAGE',
   // An instance's lease (behaviour §3.5, §3.7): the lease schedulers' events and the update's disabling.
   'VM.LEASE.EXPIRING',
   'VM.LEASE.EXPIRED',

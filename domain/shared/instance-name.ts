@@ -30,8 +30,8 @@ export function instanceIdInName(name: string): string | undefined {
 // The orchestrator makes it, the agent refuses any other form: it becomes a libvirt snapshot name and
 // a qcow2 internal snapshot tag, so it must name its own instance and hold nothing a shell could read.
 const VM_SNAPSHOT_TIME_SOURCE = '[0-9]{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]';
-/** The capture group is the instance name. */
-export const VM_SNAPSHOT_NAME = new RegExp(`^(${INSTANCE_NAME.source.slice(1, -1)})_VS_${VM_SNAPSHOT_TIME_SOURCE}$`);
+/** The capture group is the instance name: vmledger's own form, or an imported domain's (ADOPTED_DOMAIN_NAME). */
+export const VM_SNAPSHOT_NAME = new RegExp(`^(${INSTANCE_NAME.source.slice(1, -1)}|[A-Za-z0-9][A-Za-z0-9._+-]{0,99})_VS_${VM_SNAPSHOT_TIME_SOURCE}$`);
 /** The longest name VM_SNAPSHOT_NAME matches (an instance name of 2+36+1+36+1+64 characters, then 18). */
 export const MAX_VM_SNAPSHOT_NAME = 158;
 
@@ -45,3 +45,11 @@ export function vmSnapshotName(instanceName: string, at: Date): string {
 export function instanceNameOfVmSnapshot(name: string): string | undefined {
   return name.length <= MAX_VM_SNAPSHOT_NAME ? VM_SNAPSHOT_NAME.exec(name)?.[1] : undefined;
 }
+
+/**
+ * The name of a domain vmledger adopted (importUnmanagedInstance keeps the hypervisor's name, as
+ * CloudStack does): characters that are safe in a libvirt domain name, a file name and a command line
+ * as they are. A name of vmledger's own form must still name its instance (see the agent's parser);
+ * what protects a domain is its vmledger record, which the agent checks before acting on it.
+ */
+export const ADOPTED_DOMAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;

@@ -32,6 +32,23 @@ const failed = (type: ActionEventType, description: string): ActionEvent => ({ t
 /** The action event an instance event stands for. */
 export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {
   switch (event.type) {
+    case 'InstanceImportRequested':
+      return started(
+        'VM.IMPORT',
+        `Importing unmanaged instance ${event.data.instanceName} from host ${event.data.hostId}` +
+          (event.data.importedFrom ? `; it was instance ${event.data.importedFrom} before it was unmanaged` : ''),
+      );
+    case 'InstanceImported':
+      return completed('VM.IMPORT', `Imported instance, ${event.data.state} on host ${event.data.hostId}`);
+    case 'InstanceImportFailed':
+      return failed('VM.IMPORT', `Import failed: ${event.data.reason}`);
+    case 'InstanceUnmanageRequested':
+      return started('VM.UNMANAGE', 'Unmanaging instance');
+    case 'InstanceUnmanaged':
+      // CloudStack's system event text.
+      return completed('VM.UNMANAGE', `Successfully unmanaged Instance: ${event.data.instanceId} (ID: ${event.data.instanceId}) on host ID: ${event.data.hostId ?? 'none'}`);
+    case 'InstanceUnmanageFailed':
+      return failed('VM.UNMANAGE', `Unmanage failed: ${event.data.reason}`);
     case 'InstanceDeployed':
       return completed('VM.CREATE', `Deployed instance ${event.data.name} (${event.data.displayName})`);
     case 'InstanceStartRequested':

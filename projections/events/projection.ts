@@ -82,7 +82,7 @@ function handleInstanceEvent(event: RecordedEvent, db: ReadModelWriter): void {
   const domainEvent = toDomainEvent<InstanceDomainEvent>(event);
   const resourceId = event.stream.slice(INSTANCE_STREAM_PREFIX.length);
   const memoKey = `events|owner|${resourceId}`;
-  if (domainEvent.type === 'InstanceDeployed') {
+  if (domainEvent.type === 'InstanceDeployed' || domainEvent.type === 'InstanceImportRequested') {
     const { accountId, domainId } = domainEvent.data;
     db.run('INSERT OR REPLACE INTO events_owners (resource_id, account_id, domain_id) VALUES (?, ?, ?)', resourceId, accountId, domainId);
     db.memo.set(memoKey, { account_id: accountId, domain_id: domainId });

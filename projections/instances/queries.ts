@@ -79,6 +79,18 @@ export function instanceIdByInstanceName(db: Database, instanceName: string): st
   return row?.id;
 }
 
+/**
+ * The latest instance that was unmanaged from a domain of this name: an import of the domain
+ * continues it (its history stays linked, where CloudStack #11737 made a new id and forgot the old).
+ */
+export function unmanagedInstanceNamed(db: Database, instanceName: string): string | undefined {
+  const row = prepared(
+    db,
+    "SELECT id FROM instances WHERE instance_name = ? AND expunged = 1 AND json_extract(instance, '$.unmanaged') = 1 ORDER BY state_since DESC, id LIMIT 1",
+  ).get(instanceName) as { id: string } | undefined;
+  return row?.id;
+}
+
 /** Destroyed instances not expunged yet, with when they were destroyed: what the expunge sweep weighs. */
 export function destroyedInstances(db: Database): Array<{ id: string; zoneId: string; accountId: string; since: string }> {
   return prepared(db, "SELECT id, zone_id AS zoneId, account_id AS accountId, state_since AS since FROM instances WHERE state = 'Destroyed' AND expunged = 0").all() as Array<{

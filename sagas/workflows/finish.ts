@@ -56,6 +56,8 @@ const FAILURES = new Set([
   'InstanceExpungeFailed',
   'InstanceVMSnapshotTaskFailed',
   'InstanceVolumeMigrationFailed',
+  'InstanceImportFailed',
+  'InstanceUnmanageFailed',
 ]);
 
 /** How the job ended, from the last instance event that settled it. */

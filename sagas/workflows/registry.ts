@@ -4,6 +4,8 @@
 import { deployWorkflow } from './deploy.js';
 import { destroyWorkflow } from './destroy.js';
 import { expungeWorkflow } from './expunge.js';
+import { importWorkflow } from './import.js';
+import { unmanageWorkflow } from './unmanage.js';
 import { migrateWorkflow } from './migrate.js';
 import { migrateVolumesWorkflow } from './migrate-volumes.js';
 import { rebootWorkflow } from './reboot.js';
@@ -28,6 +30,8 @@ export const WORKFLOWS: readonly Workflow[] = [
   createVMSnapshotWorkflow,
   revertToVMSnapshotWorkflow,
   deleteVMSnapshotWorkflow,
+  importWorkflow,
+  unmanageWorkflow,
 ];
 
 const BY_CMD = new Map(WORKFLOWS.map((workflow) => [workflow.cmd, workflow]));

@@ -39,7 +39,9 @@ export type StepName =
   | 'EXPUNGING'
   | 'SNAPSHOTTING'
   | 'REVERTING'
-  | 'DELETING_SNAPSHOTS';
+  | 'DELETING_SNAPSHOTS'
+  | 'IMPORTING'
+  | 'UNMANAGING';
 
 /** A named step of a workflow and how far the job is when it enters it (0–100). */
 export interface Progress {

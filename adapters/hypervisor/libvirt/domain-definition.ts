@@ -11,6 +11,8 @@ export interface DefinedDisk {
   readonly target: string;
   /** The file behind it; null for a disk that is not a file (an empty CD-ROM drive, a network disk). */
   readonly path: string | null;
+  /** The image format QEMU opens it as (`<driver type>`): qcow2, raw, … */
+  readonly format: string | null;
 }
 
 export interface DefinedDomain {
@@ -86,6 +88,7 @@ export function parseDomainXml(xml: string): DefinedDomain {
       .map((disk) => ({
         target: attributeOf(firstChild(disk, 'target') ?? {}, 'dev') ?? '',
         path: attributeOf(firstChild(disk, 'source') ?? {}, 'file') ?? null,
+        format: attributeOf(firstChild(disk, 'driver') ?? {}, 'type') ?? null,
       })),
     macs: childNodes(devices, 'interface').map((nic) => attributeOf(firstChild(nic, 'mac') ?? {}, 'address') ?? ''),
     record: metadata ? readVmledgerRecord(metadata) : null,
@@ -97,6 +100,12 @@ export function volumeIdOf(path: string): string {
   return basename(path).replace(/\.qcow2$/, '');
 }
 
+/** The volume of a disk file of this domain: an adopted one by its record, vmledger's own by its name. */
+function volumeOfDisk(defined: DefinedDomain, path: string): string {
+  for (const [volumeId, adopted] of defined.record?.adoptedPaths ?? []) if (adopted === path) return volumeId;
+  return volumeIdOf(path);
+}
+
 /**
  * The disks of a domain as the port describes them: the recorded volumes in the spec's order (a
  * domain vmledger did not define: its file disks in device order), each with its size in bytes.
@@ -104,9 +113,9 @@ export function volumeIdOf(path: string): string {
  */
 export function describeDisks(defined: DefinedDomain, capacities: ReadonlyMap<string, number>): DomainDetails['disks'] {
   const files = defined.disks.filter((disk): disk is DefinedDisk & { path: string } => disk.path !== null);
-  const ids = defined.record ? defined.record.volumes.map((volume) => volume.volumeId) : files.map((disk) => volumeIdOf(disk.path));
+  const ids = defined.record ? defined.record.volumes.map((volume) => volume.volumeId) : files.map((disk) => volumeOfDisk(defined, disk.path));
   return ids.map((volumeId) => {
-    const disk = files.find((candidate) => volumeIdOf(candidate.path) === volumeId);
+    const disk = files.find((candidate) => volumeOfDisk(defined, candidate.path) === volumeId);
     const size = disk ? capacities.get(disk.target) : undefined;
     if (size === undefined) throw new XmlReadError(`domain ${defined.instanceName} has no disk for volume ${volumeId}`);
     return { volumeId, size };
@@ -133,7 +142,7 @@ export function domainDetails(
 /** Where each of the domain's volumes has its disk file, by volume id. */
 export function diskPathsOf(defined: DefinedDomain | null): Map<string, string> {
   const paths = new Map<string, string>();
-  for (const disk of defined?.disks ?? []) if (disk.path !== null) paths.set(volumeIdOf(disk.path), disk.path);
+  for (const disk of defined?.disks ?? []) if (disk.path !== null) paths.set(volumeOfDisk(defined!, disk.path), disk.path);
   return paths;
 }
 

@@ -11,19 +11,34 @@ export const VMLEDGER_METADATA_NAMESPACE = 'urn:vmledger:libvirt:domain:1';
 /** The prefix written; a reader goes by the namespace, whatever prefix a definition uses. */
 export const VMLEDGER_METADATA_PREFIX = 'vmledger';
 
-const tag = (name: string): string => `${VMLEDGER_METADATA_PREFIX}:${name}`;
+const prefixed = (prefix: string | null) => (name: string): string => (prefix === null ? name : `${prefix}:${name}`);
 
 /**
+ * `adoptedPaths`: the disk files of volumes that an import adopted where they were (not vmledger's
+ * `<volumeId>.qcow2`), recorded so that the record alone says which file is which volume's.
+ *
  * `formerVolumeIds`: volumes the instance's domain had here and no longer attaches (a root disk
  * replaced by a restore). They stay recorded as the instance's, so its destruction removes their disks
  * too, and no other domain's command can claim them.
  */
-export function metadataElement(spec: DomainSpec, formerVolumeIds: readonly string[] = []): XmlElement {
+export function metadataElement(
+  spec: DomainSpec,
+  formerVolumeIds: readonly string[] = [],
+  adoptedPaths: ReadonlyMap<string, string> = new Map(),
+  prefix: string | null = VMLEDGER_METADATA_PREFIX,
+): XmlElement {
+  const tag = prefixed(prefix);
   return element(
     tag('instance'),
-    { [`xmlns:${VMLEDGER_METADATA_PREFIX}`]: VMLEDGER_METADATA_NAMESPACE, id: spec.instanceId, cpuSpeed: spec.cpuSpeed },
+    { ...(prefix === null ? {} : { [`xmlns:${prefix}`]: VMLEDGER_METADATA_NAMESPACE }), id: spec.instanceId, cpuSpeed: spec.cpuSpeed },
     ...spec.volumes.map((volume) =>
-      element(tag('volume'), { id: volume.volumeId, type: volume.type, size: volume.size, template: volume.templateId ?? undefined }),
+      element(tag('volume'), {
+        id: volume.volumeId,
+        type: volume.type,
+        size: volume.size,
+        template: volume.templateId ?? undefined,
+        path: adoptedPaths.get(volume.volumeId),
+      }),
     ),
     ...spec.nics.map((nic) =>
       element(tag('nic'), {
@@ -39,6 +54,14 @@ export function metadataElement(spec: DomainSpec, formerVolumeIds: readonly stri
   );
 }
 
+/**
+ * The record as `virsh metadata --set` takes it: without a namespace, which libvirt gives it from
+ * `--uri` (with `--key` as its prefix) and refuses to find already declared.
+ */
+export function metadataFragment(spec: DomainSpec, formerVolumeIds: readonly string[], adoptedPaths: ReadonlyMap<string, string>): XmlElement {
+  return metadataElement(spec, formerVolumeIds, adoptedPaths, null);
+}
+
 /** The record as read back, with the spec's numbers and names (resources come from the domain itself). */
 export interface VmledgerRecord {
   readonly instanceId: string;
@@ -47,6 +70,8 @@ export interface VmledgerRecord {
   readonly nics: readonly NicSpec[];
   /** Volumes the domain no longer attaches but whose disks are still the instance's. */
   readonly formerVolumeIds: readonly string[];
+  /** Disk files of adopted volumes (an import), by volume id; vmledger's own are `<volumeId>.qcow2`. */
+  readonly adoptedPaths: ReadonlyMap<string, string>;
 }
 
 /** Every volume whose disk the record says is the instance's: attached or not. */
@@ -76,10 +101,13 @@ export function readVmledgerRecord(metadata: XmlNode): VmledgerRecord | null {
     const prefix = key.slice(0, -':instance'.length);
     for (const node of nodes) {
       if (attributeOf(node, `xmlns:${prefix}`) !== VMLEDGER_METADATA_NAMESPACE) continue;
+      // `virsh metadata --set` puts only the root element in the namespace; its children come back
+      // unprefixed. A definition vmledger wrote whole has them prefixed.
+      const children = (name: string): XmlNode[] => [...childNodes(node, `${prefix}:${name}`), ...childNodes(node, name)];
       return {
         instanceId: required(node, 'id', 'instance'),
         cpuSpeed: count(node, 'cpuSpeed', 'instance'),
-        volumes: childNodes(node, `${prefix}:volume`).map((volume) => {
+        volumes: children('volume').map((volume) => {
           const type = required(volume, 'type', 'volume');
           if (type !== 'ROOT' && type !== 'DATADISK') throw new XmlReadError(`the vmledger metadata volume has a bad type ${type}`);
           return {
@@ -89,7 +117,7 @@ export function readVmledgerRecord(metadata: XmlNode): VmledgerRecord | null {
             templateId: attributeOf(volume, 'template') ?? null,
           };
         }),
-        nics: childNodes(node, `${prefix}:nic`).map((nic) => ({
+        nics: children('nic').map((nic) => ({
           nicId: required(nic, 'id', 'nic'),
           networkId: required(nic, 'network', 'nic'),
           mac: required(nic, 'mac', 'nic'),
@@ -97,7 +125,13 @@ export function readVmledgerRecord(metadata: XmlNode): VmledgerRecord | null {
           vlan: attributeOf(nic, 'vlan') === undefined ? null : count(nic, 'vlan', 'nic'),
           deviceId: count(nic, 'device', 'nic'),
         })),
-        formerVolumeIds: childNodes(node, `${prefix}:former-volume`).map((volume) => required(volume, 'id', 'former-volume')),
+        formerVolumeIds: children('former-volume').map((volume) => required(volume, 'id', 'former-volume')),
+        adoptedPaths: new Map(
+          children('volume').flatMap((volume) => {
+            const path = attributeOf(volume, 'path');
+            return path === undefined ? [] : [[required(volume, 'id', 'volume'), path] as const];
+          }),
+        ),
       };
     }
   }

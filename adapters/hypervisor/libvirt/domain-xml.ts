@@ -164,6 +164,13 @@ export interface DomainPlacement {
   readonly diskPaths?: ReadonlyMap<string, string>;
   /** Volumes the instance's domain had here before and no longer attaches (see metadataElement). */
   readonly formerVolumeIds?: readonly string[];
+  /** Disks an import adopted where they are (see metadataElement): kept in the record across redefinitions. */
+  readonly adoptedPaths?: ReadonlyMap<string, string>;
+  /**
+   * The UUID of the definition this one replaces: libvirt redefines a domain only under its own UUID,
+   * and an adopted domain's is not the one vmledger derives from the instance id.
+   */
+  readonly uuid?: string;
   /** The VNC console's password (the host's vncPasswordFile); without it the console has none. */
   readonly vncPassword?: string;
 }
@@ -190,8 +197,8 @@ export function buildDomainXml(spec: DomainSpec, config: LibvirtHostConfig, host
     'domain',
     { type: config.domainType },
     element('name', {}, spec.instanceName),
-    element('uuid', {}, domainUuid(spec.instanceId)),
-    element('metadata', {}, metadataElement(spec, placement.formerVolumeIds)),
+    element('uuid', {}, placement.uuid || domainUuid(spec.instanceId)),
+    element('metadata', {}, metadataElement(spec, placement.formerVolumeIds, placement.adoptedPaths)),
     element('memory', { unit: 'KiB' }, String(limits.maxMemory * 1024)),
     element('currentMemory', { unit: 'KiB' }, String(memory * 1024)),
     element('vcpu', { placement: 'static', current: cpuNumber }, String(limits.maxVcpus)),

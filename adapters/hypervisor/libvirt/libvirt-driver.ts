@@ -25,7 +25,10 @@ import { LineSplitter } from '../../ssh/line-splitter.js';
 import { SshConnection } from '../../ssh/ssh-connection.js';
 import type { LibvirtHostConfig } from './config.js';
 import { DiskImages } from './disk-images.js';
-import { recordedVolumeIds } from './domain-metadata.js';
+import { metadataFragment, recordedVolumeIds, VMLEDGER_METADATA_NAMESPACE, VMLEDGER_METADATA_PREFIX } from './domain-metadata.js';
+import { unmanagedDomainOf } from './unmanaged-domains.js';
+import { renderXml } from './xml-writer.js';
+import type { UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
 import { diskPathsOf, domainDetails, parseDomainXml, specOf, type DefinedDomain, type OwnedDomain } from './domain-definition.js';
 import { buildDomainXml, cpuShares, DomainSpecError, type DomainPlacement } from './domain-xml.js';
 import { HostCommands, VIRSH } from './host-commands.js';
@@ -156,7 +159,8 @@ export class LibvirtDriver implements HypervisorDriver {
       // A domain defined here already (stopped) keeps its disks where they are: after a migration they
       // may be under the source host's mount of the shared storage.
       const existing = diskPathsOf(state === 'stopped' ? defined : null);
-      const diskPaths = new Map(spec.volumes.map((volume) => [volume.volumeId, this.diskPath(volume.volumeId, existing.get(volume.volumeId))]));
+      const adoptedPaths = defined?.record.adoptedPaths ?? new Map<string, string>();
+      const diskPaths = new Map(spec.volumes.map((volume) => [volume.volumeId, this.diskPath(volume.volumeId, existing.get(volume.volumeId), adoptedPaths)]));
       const recorded = defined ? recordedVolumeIds(defined.record) : new Set<string>();
       await this.requireDisksFree(spec, diskPaths, recorded);
       // Disks the instance no longer attaches (a root replaced by a restore or a volatile reset: the
@@ -164,7 +168,7 @@ export class LibvirtDriver implements HypervisorDriver {
       // one already removed is forgotten, so the record does not grow with every reset.
       const former = await this.formerDisks(recorded, diskPaths, recorded);
       const formerVolumeIds = [...former.keys()];
-      const xml = this.domainXml(spec, host, { diskPaths, formerVolumeIds });
+      const xml = this.domainXml(spec, host, { diskPaths, formerVolumeIds, adoptedPaths, ...(defined ? { uuid: defined.uuid } : {}) });
       // Defined (again, when it exists: a changed offering or disk list takes effect now) before its
       // disks are made, so every disk it gets is recorded as the instance's from the start and
       // whatever a crash leaves behind, the instance's destruction finds and removes.
@@ -427,7 +431,7 @@ export class LibvirtDriver implements HypervisorDriver {
         // definition may still attach one a restore replaced without starting the domain since.
         const roots = defined.record.volumes.filter((volume) => volume.type === 'ROOT').map((volume) => volume.volumeId);
         const ids = new Set([...volumes.map((volume) => volume.volumeId).filter((id) => recorded.has(id)), ...roots]);
-        const doomed = [...ids].map((id) => this.diskPath(id, used.get(id)));
+        const doomed = [...ids].map((id) => this.diskPath(id, used.get(id), defined.record.adoptedPaths));
         // And the disks of volumes it no longer attaches, which no volume list names any more.
         doomed.push(...(await this.formerDisks(defined.record.formerVolumeIds, used, new Set(defined.record.formerVolumeIds))).values());
         await this.destroy(instanceName);
@@ -456,7 +460,7 @@ export class LibvirtDriver implements HypervisorDriver {
       if (!stored || state === 'missing') throw this.notDefined(instanceName);
       const host = await this.hostResources();
       const scaled: DomainSpec = { ...specOf(stored), cpuNumber, cpuSpeed, memory };
-      const xml = this.domainXml(scaled, host, { diskPaths: diskPathsOf(stored), formerVolumeIds: stored.record.formerVolumeIds });
+      const xml = this.domainXml(scaled, host, { diskPaths: diskPathsOf(stored), formerVolumeIds: stored.record.formerVolumeIds, adoptedPaths: stored.record.adoptedPaths, uuid: stored.uuid });
       if (state === 'running') {
         this.requireFit(instanceName, cpuNumber, cpuSpeed, memory, host);
         await this.scaleLive(instanceName, cpuNumber, cpuSpeed, memory);
@@ -505,6 +509,114 @@ export class LibvirtDriver implements HypervisorDriver {
 
   async listDomains(): Promise<DomainSummary[]> {
     return this.listed();
+  }
+
+  // ---- import and unmanage (issue 16) ----
+
+  async listUnmanagedDomains(name: string | null): Promise<UnmanagedDomain[]> {
+    const listed = await this.listed();
+    const wanted = name === null ? listed : listed.filter((domain) => domain.instanceName === name);
+    if (name !== null && wanted.length === 0) throw new DriverError('NOT_FOUND', `VM ${name} not found on libvirt host ${this.hostId}`);
+    const found: UnmanagedDomain[] = [];
+    for (const { instanceName, powerState } of wanted) {
+      const read = await this.unmanagedView(instanceName, powerState);
+      if (read === 'gone') continue;
+      if (read === null) {
+        if (name !== null) throw new DriverError('NOT_OWNED', `VM ${name} on libvirt host ${this.hostId} is already managed`);
+        continue;
+      }
+      found.push(read);
+    }
+    return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async manageDomain(spec: DomainSpec, diskPositions: readonly number[]): Promise<PowerState> {
+    const name = spec.instanceName;
+    return this.changing(name, async () => {
+      const defined = await this.definition(name, true);
+      if (!defined) throw this.notDefined(name);
+      if (defined.record !== null) {
+        if (defined.record.instanceId === spec.instanceId) return this.stateOf(name);
+        throw new DriverError('NOT_OWNED', `domain ${name} on libvirt host ${this.hostId} is managed already`, `its vmledger record names instance ${defined.record.instanceId}`);
+      }
+      const adoptedPaths = new Map<string, string>();
+      for (const [i, volume] of spec.volumes.entries()) {
+        const disk = defined.disks[diskPositions[i] ?? -1];
+        if (disk === undefined) throw new DriverError('NOT_FOUND', `domain ${name} has no disk at position ${diskPositions[i]} for volume ${volume.volumeId}`);
+        // What the driver can later start, stop and remove: a qcow2 file (its definitions open every disk as one).
+        if (disk.path === null || !posix.isAbsolute(disk.path) || posix.normalize(disk.path) !== disk.path) {
+          throw new DriverError('REMOTE_COMMAND_FAILED', `disk ${disk.target} of domain ${name} is not a file: vmledger's libvirt driver adopts file disks only`);
+        }
+        if (disk.format !== 'qcow2') {
+          throw new DriverError('REMOTE_COMMAND_FAILED', `disk ${disk.target} of domain ${name} is ${disk.format ?? 'of no stated format'}: vmledger's libvirt driver adopts qcow2 disks only (convert it with qemu-img first)`);
+        }
+        adoptedPaths.set(volume.volumeId, disk.path);
+      }
+      const state = await this.stateOf(name);
+      await this.setRecord(name, state, renderXml(metadataFragment(spec, [], adoptedPaths)));
+      return state;
+    });
+  }
+
+  async unmanageDomain(spec: DomainSpec): Promise<PowerState> {
+    const name = spec.instanceName;
+    return this.changing(name, async () => {
+      let defined = await this.owned(spec).catch((error: unknown) => {
+        // A domain without a record has been given up already: a repeat.
+        if (error instanceof DriverError && error.code === 'NOT_OWNED') return 'foreign' as const;
+        throw error;
+      });
+      if (defined === 'foreign') return this.stateOf(name);
+      if (defined === null) {
+        // A stopped instance whose domain this host no longer has: defined from vmledger's spec.
+        const host = await this.hostResources();
+        const diskPaths = new Map(spec.volumes.map((volume) => [volume.volumeId, this.diskPath(volume.volumeId)]));
+        await this.commands.virsh(['define', '/dev/stdin'], `defining domain ${name}`, { stdin: this.domainXml(spec, host, { diskPaths, formerVolumeIds: [] }) });
+        defined = await this.owned(spec);
+      }
+      const state = await this.stateOf(name);
+      // A transient domain (running, never defined) is made persistent first: it must outlive vmledger.
+      const info = await this.commands.virsh(['dominfo', '--domain', name], `reading domain ${name}`);
+      if (/^Persistent:\s+no/m.test(info)) {
+        const live = await this.commands.virsh(['dumpxml', '--security-info', '--domain', name], `reading the definition of domain ${name}`);
+        await this.commands.virsh(['define', '/dev/stdin'], `making domain ${name} persistent`, { stdin: live });
+      }
+      await this.setRecord(name, state, null);
+      return state;
+    });
+  }
+
+  /** Writes (or with null removes) vmledger's record in the persistent definition, and the live one of a running domain. */
+  private async setRecord(name: string, state: PowerState, record: string | null): Promise<void> {
+    const change = record === null ? ['--remove'] : ['--set', record];
+    const scopes = state === 'running' ? ['--live', '--config'] : ['--config'];
+    await this.commands.virsh(
+      ['metadata', '--domain', name, '--uri', VMLEDGER_METADATA_NAMESPACE, '--key', VMLEDGER_METADATA_PREFIX, ...change, ...scopes],
+      `${record === null ? 'removing vmledger\'s record from' : 'writing vmledger\'s record into'} domain ${name}`,
+    );
+  }
+
+  /** The domain as unmanaged; null when it has a vmledger record, 'gone' when it vanished meanwhile. */
+  private async unmanagedView(name: string, powerState: DomainSummary['powerState']): Promise<UnmanagedDomain | null | 'gone'> {
+    const what = `reading domain ${name}`;
+    const [xml, sizes] = await Promise.all([
+      // The persistent definition (a transient domain's is its live one): what the domain is set to
+      // have. The live one shows the memory QEMU holds, which a guest without a balloon driver never
+      // gives back down to its size.
+      this.commands.virshResult(['dumpxml', '--inactive', '--security-info', '--domain', name], what),
+      this.commands.virshResult(['domblkinfo', '--all', '--domain', name], what),
+    ]);
+    for (const result of [xml, sizes]) {
+      if (result.exitCode === 0) continue;
+      const failure = this.commands.failure(what, result);
+      if (failure.code === 'NOT_FOUND') return 'gone';
+      throw failure;
+    }
+    try {
+      return unmanagedDomainOf(xml.stdout, powerState, parseBlockInfo(sizes.stdout));
+    } catch (error) {
+      throw this.unreadable(`domain ${name}`, error);
+    }
   }
 
   async describeDomain(instanceName: string): Promise<DomainDetails | null> {
@@ -593,8 +705,9 @@ export class LibvirtDriver implements HypervisorDriver {
 
   /**
    * The disk file of a volume: where its domain's definition has it, else `<storagePath>/<volumeId>.qcow2`.
-   * Either way it must be that file name directly inside the storage path or one of the shared ones:
-   * a definition can never lead the driver to create, attach or remove any other file.
+   * Either way it must be that file name directly inside the storage path or one of the shared ones,
+   * or the file an import adopted for the volume as the vmledger record names it: a definition can
+   * never lead the driver to create, attach or remove any other file.
    */
   /**
    * The disk files still present of the volumes a domain's record lists but no longer attaches, by
@@ -617,7 +730,8 @@ export class LibvirtDriver implements HypervisorDriver {
     return found;
   }
 
-  private diskPath(volumeId: string, defined?: string): string {
+  private diskPath(volumeId: string, defined?: string, adopted: ReadonlyMap<string, string> = new Map()): string {
+    if (defined !== undefined && adopted.get(volumeId) === defined && posix.isAbsolute(defined) && posix.normalize(defined) === defined) return defined;
     const path = defined ?? this.disks.pathOf(volumeId);
     const places = [this.config.storagePath, ...this.config.sharedStoragePaths].map((dir) => posix.join(dir, `${volumeId}.qcow2`));
     if (posix.normalize(path) !== path || !places.includes(path)) {

@@ -22,8 +22,9 @@ import {
   type StopOptions,
 } from '../driver.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import type { DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from '../protocol.js';
+import type { DomainSpec, HostCapability, NicSpec, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from '../protocol.js';
 import { SnapshotTree } from './snapshot-tree.js';
+import type { UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo } from '../../../domain/agent-protocol/index.js';
 import { schedule, sleep } from './timers.js';
 
 /**
@@ -45,13 +46,44 @@ export interface SimulatorHostConfig extends HostResources {
 /** `starting` and `stopping` hold the host's capacity while their delay runs. */
 type Phase = 'stopped' | 'starting' | 'running' | 'stopping';
 
+/**
+ * A domain vmledger did not define, as a test or the demo puts it on a simulated host (an operator's
+ * `virsh define`): what `listUnmanagedDomains` reports of it, and what an import adopts.
+ */
+export interface UnmanagedDomainDefinition {
+  readonly name: string;
+  readonly running: boolean;
+  readonly cpuNumber: number;
+  /** MHz per core; 0 when the definition does not say. */
+  readonly cpuSpeed?: number;
+  readonly cpuCoresPerSocket?: number | null;
+  /** MiB. */
+  readonly memory: number;
+  readonly osDisplayName?: string | null;
+  readonly disks: ReadonlyArray<{ readonly capacity: number | null; readonly controller?: string; readonly path?: string }>;
+  readonly nics: ReadonlyArray<{ readonly mac: string; readonly vlan?: number | null; readonly model?: string; readonly bridge?: string; readonly ip?: string | null }>;
+}
+
+/** What a domain without a vmledger record looks like to a listing. */
+interface ForeignLook {
+  readonly cpuCoresPerSocket: number | null;
+  readonly osDisplayName: string | null;
+  readonly disks: readonly UnmanagedDiskInfo[];
+  readonly nics: readonly UnmanagedNicInfo[];
+}
+
 interface SimDomain {
   readonly instanceName: string;
-  readonly instanceId: string;
+  /** Null for a domain with no vmledger record (defined by somebody else, or unmanaged). */
+  instanceId: string | null;
+  /** For a domain with no record: its devices as a listing reports them. */
+  foreign: ForeignLook | null;
+  /** The NICs of the spec it was defined or adopted from. */
+  nicSpecs: readonly NicSpec[];
   cpuNumber: number;
   cpuSpeed: number;
   memory: number;
-  readonly disks: readonly string[];
+  disks: readonly string[];
   /** Volumes the domain had and no longer attaches: still the instance's, removed with it. */
   readonly formerDisks: readonly string[];
   readonly macs: readonly string[];
@@ -274,6 +306,8 @@ export class SimulatorDriver implements HypervisorDriver {
     const domain: SimDomain = {
       instanceName: spec.instanceName,
       instanceId: spec.instanceId,
+      foreign: null,
+      nicSpecs: spec.nics,
       cpuNumber: spec.cpuNumber,
       cpuSpeed: spec.cpuSpeed,
       memory: spec.memory,
@@ -446,6 +480,88 @@ export class SimulatorDriver implements HypervisorDriver {
     });
   }
 
+  /**
+   * Defines a domain vmledger does not manage (a test's or the demo's `virsh define`), running or not;
+   * its disks are files outside vmledger's volumes. Replaces one of that name that has no record.
+   */
+  addUnmanagedDomain(definition: UnmanagedDomainDefinition): void {
+    const existing = this.domains.get(definition.name);
+    if (existing?.instanceId) throw new Error(`domain ${definition.name} on host ${this.hostId} is instance ${existing.instanceId}'s`);
+    const disks: UnmanagedDiskInfo[] = definition.disks.map((disk, position) => {
+      const path = disk.path ?? `/var/lib/libvirt/images/${definition.name}-${position}.qcow2`;
+      return {
+        diskId: String(position),
+        capacity: disk.capacity,
+        controller: disk.controller ?? 'virtio',
+        controllerUnit: position,
+        label: `vd${String.fromCharCode(97 + position)}`,
+        imagePath: path,
+        position,
+        datastoreName: path.slice(0, path.lastIndexOf('/')) || '/',
+      };
+    });
+    const nics: UnmanagedNicInfo[] = definition.nics.map((nic, position) => ({
+      nicId: String(position),
+      macAddress: nic.mac,
+      networkName: nic.bridge ?? (nic.vlan ? `br-vlan${nic.vlan}` : 'virbr0'),
+      vlanId: nic.vlan ?? null,
+      pciSlot: 3 + position,
+      adapterType: nic.model ?? 'virtio',
+      ipAddress: nic.ip ?? null,
+    }));
+    this.domains.set(definition.name, {
+      instanceName: definition.name,
+      instanceId: null,
+      foreign: { cpuCoresPerSocket: definition.cpuCoresPerSocket ?? null, osDisplayName: definition.osDisplayName ?? null, disks, nics },
+      nicSpecs: [],
+      cpuNumber: definition.cpuNumber,
+      cpuSpeed: definition.cpuSpeed ?? 0,
+      memory: definition.memory,
+      disks: [],
+      formerDisks: [],
+      snapshots: new SnapshotTree(),
+      macs: nics.map((nic) => nic.macAddress),
+      phase: definition.running ? 'running' : 'stopped',
+      onPoweredOff: null,
+    });
+  }
+
+  async listUnmanagedDomains(name: string | null): Promise<UnmanagedDomain[]> {
+    if (name !== null) {
+      const domain = this.domains.get(name);
+      if (!domain) throw new DriverError('NOT_FOUND', `VM ${name} not found on host ${this.hostId}`);
+      if (domain.instanceId !== null) throw new DriverError('NOT_OWNED', `VM ${name} on host ${this.hostId} is already managed`);
+      return [this.unmanagedView(domain)];
+    }
+    return [...this.domains.values()]
+      .filter((domain) => domain.instanceId === null)
+      .map((domain) => this.unmanagedView(domain))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async manageDomain(spec: DomainSpec, diskPositions: readonly number[]): Promise<PowerState> {
+    return this.locked<PowerState>([this.key(spec.instanceName)], async () => {
+      const domain = this.domains.get(spec.instanceName);
+      if (!domain) throw new DriverError('NOT_FOUND', `domain ${spec.instanceName} is not defined on host ${this.hostId}`);
+      if (domain.instanceId === spec.instanceId) return visible(domain.phase);
+      if (domain.instanceId !== null || !domain.foreign) {
+        throw new DriverError('NOT_OWNED', `domain ${spec.instanceName} on host ${this.hostId} is managed already`, `it is instance ${domain.instanceId}'s`);
+      }
+      const disks = domain.foreign.disks;
+      spec.volumes.forEach((volume, i) => {
+        const disk = disks[diskPositions[i] ?? -1];
+        if (!disk) throw new DriverError('NOT_FOUND', `domain ${spec.instanceName} has no disk at position ${diskPositions[i]} for volume ${volume.volumeId}`);
+        this.cloud.ensureDisk({ ...volume, size: disk.capacity ?? volume.size });
+      });
+      domain.instanceId = spec.instanceId;
+      domain.foreign = null;
+      domain.nicSpecs = spec.nics;
+      domain.cpuSpeed = spec.cpuSpeed;
+      this.domains.set(spec.instanceName, { ...domain, disks: spec.volumes.map((volume) => volume.volumeId) });
+      return visible(domain.phase);
+    });
+  }
+
   async deleteDomainSnapshot(ref: DomainRef, snapshotName: string): Promise<PowerState> {
     this.fault('SNAPSHOT');
     return this.locked<PowerState>([this.key(ref.instanceName)], async () => {
@@ -460,8 +576,57 @@ export class SimulatorDriver implements HypervisorDriver {
     });
   }
 
+  async unmanageDomain(spec: DomainSpec): Promise<PowerState> {
+    return this.locked<PowerState>([this.key(spec.instanceName)], async () => {
+      const domain = this.domains.get(spec.instanceName) ?? this.define(spec, 'stopped');
+      if (domain.instanceId === null) return visible(domain.phase);
+      if (domain.instanceId !== spec.instanceId) {
+        throw new DriverError('NOT_OWNED', `domain ${spec.instanceName} on host ${this.hostId} is not instance ${spec.instanceId}'s`, `it is instance ${domain.instanceId}'s`);
+      }
+      const disks: UnmanagedDiskInfo[] = domain.disks.map((volumeId, position) => ({
+        diskId: String(position),
+        capacity: this.cloud.diskSize(volumeId) ?? null,
+        controller: 'virtio',
+        controllerUnit: position,
+        label: `vd${String.fromCharCode(97 + position)}`,
+        imagePath: `/var/lib/libvirt/images/${volumeId}.qcow2`,
+        position,
+        datastoreName: '/var/lib/libvirt/images',
+      }));
+      const nics: UnmanagedNicInfo[] = domain.nicSpecs.map((nic, position) => ({
+        nicId: String(position),
+        macAddress: nic.mac,
+        networkName: nic.vlan ? `br-vlan${nic.vlan}` : 'virbr0',
+        vlanId: nic.vlan,
+        pciSlot: 3 + position,
+        adapterType: 'virtio',
+        ipAddress: nic.ip,
+      }));
+      domain.instanceId = null;
+      domain.foreign = { cpuCoresPerSocket: null, osDisplayName: null, disks, nics };
+      // The disks are no longer vmledger's volumes: they stay where they are, the domain's own files.
+      this.domains.set(spec.instanceName, { ...domain, disks: [] });
+      return visible(domain.phase);
+    });
+  }
+
   async listDomainSnapshots(instanceName: string): Promise<DomainSnapshotDetails[]> {
     return this.domains.get(instanceName)?.snapshots.list() ?? [];
+  }
+
+  private unmanagedView(domain: SimDomain): UnmanagedDomain {
+    const foreign = domain.foreign ?? { cpuCoresPerSocket: null, osDisplayName: null, disks: [], nics: [] };
+    return {
+      name: domain.instanceName,
+      powerState: visible(domain.phase) === 'running' ? 'PowerOn' : 'PowerOff',
+      cpuNumber: domain.cpuNumber,
+      cpuSpeed: domain.cpuSpeed,
+      cpuCoresPerSocket: foreign.cpuCoresPerSocket,
+      memory: domain.memory,
+      osDisplayName: foreign.osDisplayName,
+      disks: foreign.disks,
+      nics: foreign.nics,
+    };
   }
 
   async listDomains(): Promise<DomainSummary[]> {

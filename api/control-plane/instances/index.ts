@@ -8,3 +8,4 @@ export { destroyVirtualMachine, expungeVirtualMachine, recoverVirtualMachine } f
 export { changeServiceForVirtualMachine, scaleVirtualMachine, updateVirtualMachine } from './changes.js';
 export { virtualMachines } from './list.js';
 export { offeringSnapshot, requireInstance } from './resolve.js';
+export { importUnmanagedInstance, unmanagedInstances, unmanageVirtualMachine } from './import.js';

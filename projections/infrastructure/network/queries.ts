@@ -140,6 +140,14 @@ export function listNetworkAddresses(db: Database, networkId: string, page: Page
   return listPage(db, query, page, addressNode);
 }
 
+/** Whether a NIC of the network holds this MAC (lower case) or IP: what an import checks before it claims one. */
+export function networkAddressHeld(db: Database, networkId: string, address: { readonly mac: string } | { readonly ip: string }): boolean {
+  const row = 'mac' in address
+    ? prepared(db, 'SELECT 1 FROM infra_network_address WHERE network_id = ? AND mac = ?').get(networkId, address.mac)
+    : prepared(db, 'SELECT 1 FROM infra_network_address WHERE network_id = ? AND ip = ?').get(networkId, address.ip);
+  return row !== undefined;
+}
+
 /** Every address an instance's NICs hold, across networks. */
 export function listInstanceAddresses(db: Database, instanceId: string): NetworkAddressNode[] {
   const rows = prepared(db, 'SELECT * FROM infra_network_address WHERE instance_id = ? ORDER BY position, nic_id').all(instanceId) as AddressRow[];

@@ -370,11 +370,11 @@ describe('agent: commands of another instance', () => {
     const victim = domain();
     await h.h1.startDomain(victim);
     const forged: AgentCommand = { commandId: newCommandId(), hostId: H1, type: 'DestroyDomain', instanceId: randomUUID(), instanceName: victim.instanceName, volumes: victim.volumes };
-    // The name must name the instance: a name of another instance is not even read.
+    // The domain's record names its instance: the driver refuses a command of any other.
     await h.send(forged);
     const reply = (await h.replyTo(forged.commandId)).body;
     expect(reply).toMatchObject({ outcome: 'failed', powerState: 'running' });
-    expect(reply.error?.message).toContain(`is not the name of instance ${forged.instanceId}`);
+    expect(reply.error?.message).toContain(`is not instance ${forged.instanceId}'s`);
     expect(h.h1.powerStateOf(victim.instanceName)).toBe('running');
     expect(h.cloud.diskSize(victim.volumes[0]!.volumeId)).toBe(victim.volumes[0]!.size);
   });

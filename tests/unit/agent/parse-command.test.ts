@@ -32,6 +32,21 @@ const valid: AgentCommand[] = [
   { ...snapshot, type: 'RevertDomainSnapshot', kind: 'Disk' },
   { ...snapshot, type: 'DeleteDomainSnapshot' },
   { ...base, ...target, type: 'CopyVolumes', volumes: [{ ...volume, fromPath: '/var/lib/vmledger/images', toPath: '/mnt/second' }] },
+  // An import keeps the domain's own name (the driver then acts on it only when its vmledger record names the instance).
+  {
+    ...base,
+    instanceId: VM,
+    instanceName: 'prod-db.01',
+    type: 'ManageDomain',
+    domain: { instanceId: VM, instanceName: 'prod-db.01', cpuNumber: 2, cpuSpeed: 1000, memory: 1024, nics: [nic], volumes: [volume, data] },
+    diskPositions: [1, 0],
+  },
+  {
+    ...base,
+    ...target,
+    type: 'UnmanageDomain',
+    domain: { instanceId: VM, instanceName: NAME, cpuNumber: 2, cpuSpeed: 1000, memory: 1024, nics: [nic], volumes: [volume] },
+  },
 ];
 
 /** What the bus hands over: a parsed copy of the JSON, not the sender's object. */
@@ -44,6 +59,13 @@ const reasonFor = (body: Record<string, unknown>): string => {
 describe('parseAgentCommand', () => {
   it.each(valid.map((command) => [command.type, command] as const))('accepts a well-formed %s', (_type, command) => {
     expect(parseAgentCommand(overTheWire(toBusMessage('m-1', command)))).toEqual({ ok: true, command });
+  });
+
+  // Whose domain it is the driver checks against the domain's vmledger record (agent.test.ts,
+  // "commands of another instance"): an instance imported from a domain vmledger once made for another
+  // instance keeps that name.
+  it('accepts vmledger\'s name of another instance, as an imported instance keeps it', () => {
+    expect(reasonFor({ ...base, ...target, type: 'DestroyDomain', instanceName: `i-${ACCOUNT}-${OTHER_VM}-VM`, volumes: [] })).toBe('accepted');
   });
 
   it.each([
@@ -86,9 +108,10 @@ describe('parseAgentCommand', () => {
   // Every value reaches a virsh or qemu-img command line, a file name or a domain definition.
   it.each([
     ['an instance name that reads as an option', { ...base, ...target, type: 'StopDomain', instanceName: '--help', forced: true, timeoutMs: 0 }, 'instanceName must be an instance name'],
-    ['an instance name of a domain vmledger never made', { ...base, ...target, type: 'DestroyDomain', instanceName: 'prod-db', volumes: [] }, 'instanceName must be an instance name'],
+    ['an imported domain name with a space', { ...base, ...target, type: 'DestroyDomain', instanceName: 'prod db', volumes: [] }, 'instanceName must be an instance name'],
+    ['an imported domain name that is a path', { ...base, ...target, type: 'DestroyDomain', instanceName: '../prod-db', volumes: [] }, 'instanceName must be an instance name'],
+    ['an imported domain name over 100 characters', { ...base, ...target, type: 'DestroyDomain', instanceName: `d${'b'.repeat(100)}`, volumes: [] }, 'instanceName must be an instance name'],
     ['an instance name with a shell word', { ...base, ...target, type: 'RebootDomain', instanceName: `i-${ACCOUNT}-${VM}-$(id)`, forced: true }, 'instanceName must be an instance name'],
-    ['an instance name of another instance', { ...base, ...target, type: 'DestroyDomain', instanceName: `i-${ACCOUNT}-${OTHER_VM}-VM`, volumes: [] }, `is not the name of instance ${VM}`],
     ['an overlong instance name', { ...base, ...target, type: 'RebootDomain', instanceName: `i-${ACCOUNT}-${VM}-${'V'.repeat(65)}`, forced: true }, 'instanceName must be an instance name'],
     ['an instance id that is no UUID', { ...base, ...target, type: 'RebootDomain', instanceId: 'vm-1', forced: true }, 'instanceId must be a lower-case UUID'],
     ['a volume id that is a path', { ...base, ...target, type: 'DestroyDomain', volumes: [{ ...volume, volumeId: '../../etc/passwd' }] }, 'volumes[0].volumeId must be a lower-case UUID, got "../../etc/passwd"'],
@@ -117,6 +140,21 @@ describe('parseAgentCommand', () => {
     ['a quiesce that is no flag', { ...snapshot, type: 'CreateDomainSnapshot', kind: 'Disk', quiesce: 'no', description: null }, 'quiesce must be a boolean'],
     ['a description with an escape sequence', { ...snapshot, type: 'CreateDomainSnapshot', kind: 'Disk', quiesce: false, description: 'ok\u001b[2J' }, 'description must not contain control characters (found U+001B at position 2)'],
     ['a description beyond 255 characters', { ...snapshot, type: 'CreateDomainSnapshot', kind: 'Disk', quiesce: false, description: 'd'.repeat(MAX_SNAPSHOT_DESCRIPTION + 1) }, 'description must be at most 255 characters'],
+    [
+      'an adoption whose spec is of another domain',
+      { ...base, ...target, type: 'ManageDomain', domain: { ...(valid[0] as Extract<AgentCommand, { type: 'StartDomain' }>).domain, instanceName: 'other' }, diskPositions: [0] },
+      'domain must be the spec of the instance the command names',
+    ],
+    [
+      'an adoption without a disk position for each volume',
+      { ...base, ...target, type: 'ManageDomain', domain: (valid[0] as Extract<AgentCommand, { type: 'StartDomain' }>).domain, diskPositions: [] },
+      'diskPositions must give a position for each of the 1 volumes',
+    ],
+    [
+      'an adoption naming one disk twice',
+      { ...base, ...target, type: 'ManageDomain', domain: { ...(valid[0] as Extract<AgentCommand, { type: 'StartDomain' }>).domain, volumes: [volume, data] }, diskPositions: [0, 0] },
+      'diskPositions lists 0 twice',
+    ],
   ])('refuses %s', (_what, body, reason) => {
     expect(reasonFor(body)).toContain(reason);
   });

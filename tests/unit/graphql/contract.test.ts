@@ -40,6 +40,7 @@ const QUERIES: Readonly<Record<string, Operation>> = {
   templates: { args: [], returns: 'TemplateConnection!' },
   accounts: { args: [], returns: 'AccountConnection!' },
   configurations: { args: ['name', 'zoneId'], returns: 'ConfigurationConnection!' },
+  unmanagedInstances: { args: ['clusterId!', 'hostId', 'name'], returns: 'UnmanagedInstanceConnection!' },
   // Not in API.md: CloudStack's listOsTypes, the catalogue updateVirtualMachine(osTypeId) and registerTemplate(osType) check against.
   osTypes: { args: ['id', 'description', 'keyword', 'first', 'after'], returns: 'OsTypeConnection!' },
 };
@@ -76,6 +77,14 @@ const MUTATIONS: Readonly<Record<string, Operation>> = {
   createAffinityGroup: { args: ['name!', 'type!', 'description', 'account', 'domainId'], returns: 'AffinityGroup!' },
   deleteAffinityGroup: { args: ['id', 'name', 'account', 'domainId'], returns: 'Boolean!' },
   updateVMAffinityGroup: { args: ['id!', 'affinityGroupIds', 'affinityGroupNames'], returns: 'VirtualMachine!' },
+  importUnmanagedInstance: {
+    args: [
+      'clusterId!', 'name!', 'serviceOfferingId!', 'displayName', 'hostName', 'account', 'domainId', 'templateId', 'nicNetworkList',
+      'nicIpAddressList', 'dataDiskOfferingList', 'details', 'migrateAllowed=false', 'forced=false',
+    ],
+    returns: 'AsyncJob!',
+  },
+  unmanageVirtualMachine: { args: ['id!'], returns: 'AsyncJob!' },
   createZone: { args: ['name!', 'networkType'], returns: 'Zone!' },
   addCluster: { args: ['zoneId!', 'name!', 'hypervisor!'], returns: 'Cluster!' },
   addHost: {
@@ -142,6 +151,9 @@ const TYPES: Readonly<Record<string, readonly string[]>> = {
   DiskOffering: ['id', 'name', 'diskSize', 'customized'],
   Template: ['id', 'name', 'osType', 'size', 'format', 'hypervisor', 'isDynamicallyScalable'],
   PageInfo: ['hasNextPage: Boolean!', 'endCursor: String'],
+  UnmanagedInstance: ['name', 'hostId', 'clusterId', 'powerState', 'cpuNumber', 'cpuSpeed', 'cpuCoresPerSocket', 'memory', 'osDisplayName', 'disks: [UnmanagedDisk!]!', 'nics: [UnmanagedNic!]!'],
+  UnmanagedDisk: ['id', 'capacity', 'controller', 'controllerUnit', 'imagePath', 'position', 'datastoreName'],
+  UnmanagedNic: ['id', 'macAddress', 'networkName', 'vlanId', 'pciSlot', 'adapterType', 'ipAddress'],
   OsType: ['id: ID!', 'description: String!', 'osCategoryName: String!'],
 };
 

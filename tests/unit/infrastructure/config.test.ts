@@ -23,6 +23,7 @@ describe('configuration registry', () => {
       'vm.allocation.algorithm': 'random',
       'capacity.skipcounting.hours': 3600,
       'allow.user.expunge.recover.vm': false,
+      'unmanage.vm.preserve.nics': false,
       'enable.dynamic.scale.vm': false,
       'vmsnapshot.max': 10,
       'expunge.delay': 86400,

@@ -6,6 +6,7 @@ import { fold } from '../../../domain/shared/decider.js';
 import { instanceDecider, type Instance, type InstanceCommand, type InstanceEvent } from '../../../domain/instance/index.js';
 import type { AgentReplyRecord, JobEvent } from '../../../domain/job/index.js';
 import { deployWorkflow } from '../../../sagas/workflows/deploy.js';
+import { importWorkflow } from '../../../sagas/workflows/import.js';
 import { destroyWorkflow } from '../../../sagas/workflows/destroy.js';
 import { domainSpec } from '../../../sagas/workflows/domain-spec.js';
 import { CAPACITY_PREFIX } from '../../../sagas/workflows/finish.js';
@@ -247,10 +248,10 @@ describe('workflows: named steps, progress, phases', () => {
     expect(() => given(stopWorkflow, { job: [opened('job-x', 'stopVirtualMachine')], instance: rebooting }).when(NOW)).toThrow(/no phase for the instance's pending reboot/);
   });
 
-  it('only the deployment names the abandon-deployment compensation; every workflow gives capacity back', () => {
+  it('only the deployment and the import (which record a new instance) name the abandon-deployment compensation; every workflow gives capacity back', () => {
     for (const workflow of WORKFLOWS) {
       expect(workflow.compensation).toContain('give-back-capacity');
-      expect(workflow.compensation.includes('abandon-deployment')).toBe(workflow === deployWorkflow);
+      expect(workflow.compensation.includes('abandon-deployment')).toBe(workflow === deployWorkflow || workflow === importWorkflow);
     }
   });
 
@@ -263,6 +264,7 @@ describe('workflows: named steps, progress, phases', () => {
         'deployVirtualMachine',
         'destroyVirtualMachine',
         'expungeVirtualMachine',
+        'importUnmanagedInstance',
         'migrateVirtualMachine',
         'migrateVirtualMachineWithVolume',
         'rebootVirtualMachine',
@@ -271,6 +273,7 @@ describe('workflows: named steps, progress, phases', () => {
         'scaleVirtualMachine',
         'startVirtualMachine',
         'stopVirtualMachine',
+        'unmanageVirtualMachine',
       ],
     );
     for (const workflow of WORKFLOWS) {

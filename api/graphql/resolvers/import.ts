@@ -1,0 +1,46 @@
+// Unmanage and import: argument translation only; every decision is the control plane's.
+import { optionalBoolean, optionalDetails, optionalString, requiredString, type Args } from '../../control-plane/args.js';
+import { ApiError } from '../../control-plane/port.js';
+import type { Resolver } from '../context.js';
+
+/** A list of input objects with string fields, as GraphQL has typed them (the control plane may be called directly). */
+function pairs<K extends string>(args: Args, name: string, keys: readonly K[]): Array<Record<K, string>> | null {
+  const value = args[name];
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) throw new ApiError('BAD_USER_INPUT', `${name} must be a list`, name);
+  return value.map((item: unknown, i) => {
+    const entry = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const read = keys.map((key) => {
+      const field = entry[key];
+      if (typeof field !== 'string') throw new ApiError('BAD_USER_INPUT', `${name}[${i}].${key} must be a string`, `${name}[${i}].${key}`);
+      return [key, field] as const;
+    });
+    return Object.fromEntries(read) as Record<K, string>;
+  });
+}
+
+export const importQueries: Readonly<Record<string, Resolver>> = {
+  unmanagedInstances: (_source, args, { controlPlane, caller }) =>
+    controlPlane.unmanagedInstances(caller, { clusterId: requiredString(args, 'clusterId'), hostId: optionalString(args, 'hostId'), name: optionalString(args, 'name') }),
+};
+
+export const importMutations: Readonly<Record<string, Resolver>> = {
+  importUnmanagedInstance: (_source, args, { controlPlane, caller }) =>
+    controlPlane.importUnmanagedInstance(caller, {
+      clusterId: requiredString(args, 'clusterId'),
+      name: requiredString(args, 'name'),
+      serviceOfferingId: requiredString(args, 'serviceOfferingId'),
+      displayName: optionalString(args, 'displayName'),
+      hostName: optionalString(args, 'hostName'),
+      account: optionalString(args, 'account'),
+      domainId: optionalString(args, 'domainId'),
+      templateId: optionalString(args, 'templateId'),
+      nicNetworkList: pairs(args, 'nicNetworkList', ['nic', 'network']),
+      nicIpAddressList: pairs(args, 'nicIpAddressList', ['nic', 'ip4Address']),
+      dataDiskOfferingList: pairs(args, 'dataDiskOfferingList', ['disk', 'diskOffering']),
+      details: optionalDetails(args),
+      migrateAllowed: optionalBoolean(args, 'migrateAllowed'),
+      forced: optionalBoolean(args, 'forced'),
+    }),
+  unmanageVirtualMachine: (_source, args, { controlPlane, caller }) => controlPlane.unmanageVirtualMachine(caller, { id: requiredString(args, 'id') }),
+};

@@ -1,0 +1,59 @@
+// Unmanage and import (API.md "Unmanage and import"; behaviour §4): the domains on managed hosts that
+// vmledger does not manage, their import, and the way back. Kept in its own document, extending the
+// root types, so the operations' schema stays in one place per feature.
+export const importTypeDefs = /* GraphQL */ `
+enum UnmanagedPowerState { PowerOn PowerOff }
+"A domain on a managed host that vmledger does not manage (no vmledger record in its definition)."
+type UnmanagedInstance {
+  name: String!
+  hostId: ID!
+  clusterId: ID!
+  powerState: UnmanagedPowerState!
+  cpuNumber: Int!
+  "MHz per core; 0 when the domain's definition does not say."
+  cpuSpeed: Int!
+  cpuCoresPerSocket: Int
+  "MiB."
+  memory: Int!
+  osDisplayName: String
+  disks: [UnmanagedDisk!]!
+  nics: [UnmanagedNic!]!
+}
+"capacity in bytes; controller the bus (virtio, scsi, ide, sata)."
+type UnmanagedDisk { id: String!  capacity: Float  controller: String!  controllerUnit: Int  imagePath: String  position: Int!  datastoreName: String }
+"networkName: the bridge the NIC is attached to."
+type UnmanagedNic { id: String!  macAddress: String!  networkName: String  vlanId: Int  pciSlot: Int  adapterType: String  ipAddress: String }
+"Every unmanaged instance of the cluster, in one page."
+type UnmanagedInstanceConnection { nodes: [UnmanagedInstance!]!  pageInfo: PageInfo!  totalCount: Int! }
+input NicNetworkInput { nic: String!  network: ID! }
+"ip4Address: an IPv4 address, or auto (the address the guest reports, else the network's next free one)."
+input NicIpAddressInput { nic: String!  ip4Address: String! }
+input DataDiskOfferingInput { disk: String!  diskOffering: ID! }
+
+extend type Query {
+  "Domains on the cluster's Up hosts (or hostId) that vmledger does not manage; name matches exactly. Root admin."
+  unmanagedInstances(clusterId: ID!, hostId: ID, name: String): UnmanagedInstanceConnection!
+}
+
+extend type Mutation {
+  "Imports a domain listed by unmanagedInstances as an instance. Root admin."
+  importUnmanagedInstance(
+    clusterId: ID!
+    name: String!
+    serviceOfferingId: ID!
+    displayName: String
+    hostName: String
+    account: String
+    domainId: ID
+    templateId: ID
+    nicNetworkList: [NicNetworkInput!]
+    nicIpAddressList: [NicIpAddressInput!]
+    dataDiskOfferingList: [DataDiskOfferingInput!]
+    details: JSON
+    migrateAllowed: Boolean = false
+    forced: Boolean = false
+  ): AsyncJob!
+  "The instance leaves vmledger; its domain stays defined on its host. Root admin."
+  unmanageVirtualMachine(id: ID!): AsyncJob!
+}
+`;
