@@ -74,28 +74,30 @@ export async function createVMSnapshot(context: ControlPlaneContext, caller: Cal
   );
 }
 
-export async function revertToVMSnapshot(context: ControlPlaneContext, caller: Caller, args: { vmSnapshotId: string }): Promise<JobView> {
-  const snapshot = requireSnapshot(context, caller, args.vmSnapshotId);
-  const instance = requireInstance(context, caller, snapshot.virtualMachineId);
-  return instanceJob(
-    context,
-    caller,
-    instance,
-    'revertToVMSnapshot',
-    (jobId, at) => ({ type: 'RequestVMSnapshotRevert', instanceId: instance.id, at, caller: instanceCaller(caller), jobId, vmSnapshotId: snapshot.id }),
-    { type: 'VMSnapshot', id: snapshot.id },
-  );
+export function revertToVMSnapshot(context: ControlPlaneContext, caller: Caller, args: { vmSnapshotId: string }): Promise<JobView> {
+  return snapshotTask(context, caller, args.vmSnapshotId, 'revertToVMSnapshot', 'RequestVMSnapshotRevert');
 }
 
-export async function deleteVMSnapshot(context: ControlPlaneContext, caller: Caller, args: { vmSnapshotId: string }): Promise<JobView> {
-  const snapshot = requireSnapshot(context, caller, args.vmSnapshotId);
+export function deleteVMSnapshot(context: ControlPlaneContext, caller: Caller, args: { vmSnapshotId: string }): Promise<JobView> {
+  return snapshotTask(context, caller, args.vmSnapshotId, 'deleteVMSnapshot', 'RequestVMSnapshotDelete');
+}
+
+/** A job on an existing snapshot, asked of its instance (which decides whether the task may run). */
+async function snapshotTask(
+  context: ControlPlaneContext,
+  caller: Caller,
+  vmSnapshotId: string,
+  cmd: 'revertToVMSnapshot' | 'deleteVMSnapshot',
+  type: 'RequestVMSnapshotRevert' | 'RequestVMSnapshotDelete',
+): Promise<JobView> {
+  const snapshot = requireSnapshot(context, caller, vmSnapshotId);
   const instance = requireInstance(context, caller, snapshot.virtualMachineId);
   return instanceJob(
     context,
     caller,
     instance,
-    'deleteVMSnapshot',
-    (jobId, at) => ({ type: 'RequestVMSnapshotDelete', instanceId: instance.id, at, caller: instanceCaller(caller), jobId, vmSnapshotId: snapshot.id }),
+    cmd,
+    (jobId, at) => ({ type, instanceId: instance.id, at, caller: instanceCaller(caller), jobId, vmSnapshotId: snapshot.id }),
     { type: 'VMSnapshot', id: snapshot.id },
   );
 }
