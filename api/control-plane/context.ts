@@ -9,6 +9,7 @@ import type { Commander } from '../../adapters/eventstore/commander.js';
 import type { EventStore } from '../../adapters/eventstore/port.js';
 import { effectiveSetting, type ConfigKeyName, type ConfigValue } from '../../domain/config/index.js';
 import type { Decider, DomainEvent } from '../../domain/shared/decider.js';
+import type { JobError } from '../../domain/job/index.js';
 import { domainSubtreeIds } from '../../projections/accounts/index.js';
 import { settingsSnapshot } from '../../projections/configuration/index.js';
 import { InvalidPageRequestError } from '../../projections/pagination.js';
@@ -93,6 +94,16 @@ export function toApiError(error: unknown): unknown {
   if (error instanceof InvalidPageRequestError) return new ApiError('BAD_USER_INPUT', error.message, error.field);
   if (error instanceof InvalidTimeWindowError) return new ApiError('BAD_USER_INPUT', error.message, error.field);
   return error;
+}
+
+/** What a job that failed on this error records: the error's code and words, or an internal error's. */
+export function jobErrorOf(error: unknown): JobError {
+  const failure = toApiError(error);
+  return {
+    code: failure instanceof ApiError ? failure.code : 'INTERNAL_ERROR',
+    errorCode: failure instanceof ApiError ? failure.errorCode : 530,
+    message: failure instanceof Error ? failure.message : String(failure),
+  };
 }
 
 /** Runs a read and turns its refusals (a bad cursor, say) into the caller's error. */

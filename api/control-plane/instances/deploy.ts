@@ -13,7 +13,7 @@ import { defaultNetworkFor, getNetwork, getZone, storagePoolSnapshot } from '../
 import { largestPossibleVolume } from '../../../domain/allocation/index.js';
 import { overprovisioningFactor } from '../../../sagas/volume-storage.js';
 import { abandonDeployment } from '../../../sagas/deploy-compensation.js';
-import { db, envelopeOf, execute, now, setting, settled, toApiError, type ControlPlaneContext } from '../context.js';
+import { db, envelopeOf, execute, now, setting, settled, jobErrorOf, type ControlPlaneContext } from '../context.js';
 import { findJob } from '../jobs.js';
 import { resolveAffinityGroups } from '../affinity.js';
 import { ApiError, type Caller, type DeployArgs, type JobView } from '../port.js';
@@ -150,12 +150,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
   } catch (error) {
     // The deployment did not record its instance: its compensation gives back what it took and
     // closes its job, unless a racing twin (same client token) recorded the instance meanwhile.
-    const failure = toApiError(error);
-    const jobError = {
-      code: failure instanceof ApiError ? failure.code : 'INTERNAL_ERROR',
-      errorCode: failure instanceof ApiError ? failure.errorCode : 530,
-      message: failure instanceof Error ? failure.message : String(failure),
-    };
+    const jobError = jobErrorOf(error);
     const outcome = await abandonDeployment(context.commander, { instanceId, accountId: owner.accountId, jobId, nics: claims }, jobError, envelope);
     await settled(context, [await context.store.headPosition()]);
     if (outcome === 'recorded') void context.runner.advance(jobId);

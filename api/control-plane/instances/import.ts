@@ -38,7 +38,7 @@ import {
 import { findInstance, instanceIdByInstanceName, unmanagedInstanceNamed } from '../../../projections/instances/queries.js';
 import type { Connection } from '../../../projections/pagination.js';
 import { abandonDeployment } from '../../../sagas/deploy-compensation.js';
-import { db, envelopeOf, execute, now, setting, settled, toApiError, type ControlPlaneContext } from '../context.js';
+import { db, envelopeOf, execute, now, setting, settled, jobErrorOf, type ControlPlaneContext } from '../context.js';
 import { findJob } from '../jobs.js';
 import { ApiError, type Caller, type JobView } from '../port.js';
 import { customCompute, instanceCaller, mayUse, offeringSnapshot, otherDetails, ownerOf, templateSnapshot, type Owner } from './resolve.js';
@@ -357,12 +357,7 @@ export async function importUnmanagedInstance(context: ControlPlaneContext, call
     await settled(context, [...opened.positions, ...recorded.positions]);
   } catch (error) {
     // A claim lost to a concurrent import or deployment: everything this import took is given back.
-    const failure = toApiError(error);
-    const jobError = {
-      code: failure instanceof ApiError ? failure.code : 'INTERNAL_ERROR',
-      errorCode: failure instanceof ApiError ? failure.errorCode : 530,
-      message: failure instanceof Error ? failure.message : String(failure),
-    };
+    const jobError = jobErrorOf(error);
     await abandonDeployment(context.commander, { instanceId, accountId: owner.accountId, jobId, nics: claims }, jobError, envelope);
     await settled(context, [await context.store.headPosition()]);
   }
