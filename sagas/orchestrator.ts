@@ -50,13 +50,13 @@ const CMD_OF_SNAPSHOT_TASK = {
   create: 'createVMSnapshot',
   revert: 'revertToVMSnapshot',
   delete: 'deleteVMSnapshot',
-  purge: 'destroyVirtualMachine',
 } as const;
 
 /** The job an instance's pending work belongs to, and what it acts on. */
 function jobOfPending(pending: PendingOperation): { cmd: string; resource?: JobResource } {
   if (pending.kind !== 'vmsnapshot') return { cmd: CMD_OF_PENDING[pending.kind] };
-  const cmd = CMD_OF_SNAPSHOT_TASK[pending.task];
+  // A purge belongs to the destroy or the unmanage it deletes the snapshots for.
+  const cmd = pending.task !== 'purge' ? CMD_OF_SNAPSHOT_TASK[pending.task] : pending.then?.action === 'unmanage' ? 'unmanageVirtualMachine' : 'destroyVirtualMachine';
   return pending.vmSnapshotId === null ? { cmd } : { cmd, resource: { type: 'VMSnapshot', id: pending.vmSnapshotId } };
 }
 

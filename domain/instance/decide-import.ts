@@ -4,6 +4,8 @@
 // of a deployment (and of a start, when it runs). An unmanage gives the domain up on its host and the
 // instance leaves vmledger with VOLUME.DELETE, NETWORK.OFFERING.REMOVE and VM.STOP (when it was not
 // stopped), then VM.DESTROY, each once: the outcome can be recorded only while the job is pending.
+// An instance with VM snapshots has them deleted first, in the same job (decide-snapshot.ts's
+// decideUnmanageWithSnapshots, with their VMSNAPSHOT.DELETE usage); decideUnmanage is what follows.
 import { isRejection, reject, type Decision } from '../shared/decider.js';
 import { HOSTNAME } from '../shared/instance-name.js';
 import type { ImportInstance, RecordImported, RecordImportFailed, RecordUnmanaged, RecordUnmanageFailed, UnmanageInstance } from './commands.js';
@@ -24,7 +26,6 @@ export const importUnmanageMessages = {
   hypervisor: (hypervisor: string) => `Unmanage VM is currently not allowed for hypervisor ${hypervisor}`,
   pendingJobs: (name: string) => `There are pending jobs or HA tasks working on the VM: ${name}, can't unmanage the VM.`,
   noHost: (name: string) => `No available host to persist domain XML for Instance: ${name}`,
-  vmSnapshots: (id: string) => `Cannot unmanage VM with id = ${id} as it has VM snapshots. Please delete them before unmanaging.`,
 } as const;
 
 /** Hypervisors whose guests can be imported and unmanaged (`UnmanagedVMsManager.isSupported`). */
@@ -111,11 +112,6 @@ export function decideUnmanage(command: UnmanageInstance, instance: Instance): D
   if (instance.pending) return reject('INVALID_STATE', importUnmanageMessages.pendingJobs(instance.name));
   if (instance.state !== 'Running' && instance.state !== 'Stopped') return reject('INVALID_STATE', importUnmanageMessages.notRunningOrStopped(instance.id), 'id');
   if (!IMPORT_HYPERVISORS.includes(instance.hypervisorType)) return reject('BAD_USER_INPUT', importUnmanageMessages.hypervisor(instance.hypervisorType), 'id');
-  // VM snapshots: CloudStack deletes them (VMSNAPSHOT.DELETE) before the instance leaves. Until
-  // vmledger's VM snapshots can be deleted as part of this job, an instance with any is refused here:
-  // the one place where "delete the instance's VM snapshots first" hooks in (with the unmanage
-  // workflow's step for it, sagas/workflows/unmanage.ts).
-  if (instance.vmSnapshotCount > 0) return reject('INVALID_STATE', importUnmanageMessages.vmSnapshots(instance.id), 'id');
   const hostId = instance.state === 'Running' ? instance.hostId : instance.lastHostId;
   // A stopped instance that never ran has no domain anywhere and no last host to define it on.
   if (hostId === null) return reject('INVALID_STATE', importUnmanageMessages.noHost(instance.instanceName), 'id');

@@ -16,9 +16,11 @@ import type {
   RequestVMSnapshot,
   RequestVMSnapshotDelete,
   RequestVMSnapshotRevert,
+  UnmanageInstance,
 } from './commands.js';
+import { decideUnmanage } from './decide-import.js';
 import { decideDestroy } from './decide-removal.js';
-import type { DestroyRequest, InstanceEvent } from './events.js';
+import type { AfterPurge, DestroyRequest, InstanceEvent, UnmanageRequest } from './events.js';
 import { messages } from './messages.js';
 import { Outcome } from './outcome.js';
 import { rootVolumeOf, type Instance, type PendingOperation } from './state.js';
@@ -121,32 +123,49 @@ export function decideRequestVMSnapshotDelete(command: RequestVMSnapshotDelete, 
   return [{ type: 'InstanceVMSnapshotDeleteRequested', data: { instanceId: instance.id, jobId: command.jobId, vmSnapshotId: link.id } }];
 }
 
+/** The instance as it will be once its snapshots are gone: what the work a purge is for is checked against. */
+const withoutSnapshots = (instance: Instance): Instance => ({ ...instance, vmSnapshotChain: { links: [], currentId: null }, vmSnapshotIds: [], vmSnapshotCount: 0 });
+
+/** The destroy or unmanage a purge is for, decided as its own command would be. */
+function decideAfterPurge(then: AfterPurge, instance: Instance, jobId: string, at: string): Decision<InstanceEvent> {
+  const about = { instanceId: instance.id, jobId, at, caller: then.caller };
+  if (then.action === 'unmanage') return decideUnmanage({ type: 'UnmanageInstance', ...about, preserveNics: then.preserveNics }, instance);
+  const { expunge, volumeIds, forceStop, allowUserExpungeRecoverVm } = then;
+  return decideDestroy({ type: 'DestroyInstance', ...about, expunge, volumeIds, forceStop, allowUserExpungeRecoverVm }, instance);
+}
+
 /**
- * destroyVirtualMachine on an instance with snapshots: every check of the destroy happens now, then
- * the snapshots are deleted (with their usage) before it goes on, as CloudStack's non-VMware destroy
- * does: bug #3212 was a destroyed instance whose snapshots went on being billed.
+ * A destroy or an unmanage of an instance with snapshots: every check of it happens now, then the
+ * snapshots are deleted (with their usage) before it goes on, as CloudStack does: bug #3212 was a
+ * destroyed instance whose snapshots went on being billed, and an unmanaged instance's go with it
+ * (§4.8). Null when the instance has none: the command is decided as it is.
  */
-export function decidePurgeBeforeDestroy(command: DestroyInstance, instance: Instance): Decision<InstanceEvent> | null {
+function decidePurgeBefore(then: AfterPurge, command: { readonly jobId: string; readonly at: string }, instance: Instance): Decision<InstanceEvent> | null {
   if (instance.vmSnapshotCount === 0 || !['Running', 'Stopped', 'Error'].includes(instance.state)) return null;
   const task = snapshotTask(instance);
   if (task?.task === 'purge' && task.jobId === command.jobId) return [];
-  const checked = decideDestroy(command, { ...instance, vmSnapshotChain: { links: [], currentId: null }, vmSnapshotIds: [], vmSnapshotCount: 0 });
+  const checked = decideAfterPurge(then, withoutSnapshots(instance), command.jobId, command.at);
   if (isRejection(checked)) return checked;
   const held = busy(instance);
   if (held) return held;
-  const then: DestroyRequest = {
-    caller: command.caller,
-    expunge: command.expunge,
-    volumeIds: command.volumeIds,
-    forceStop: command.forceStop,
-    allowUserExpungeRecoverVm: command.allowUserExpungeRecoverVm,
-  };
   return [{ type: 'InstanceVMSnapshotsPurgeRequested', data: { instanceId: instance.id, jobId: command.jobId, vmSnapshotIds: instance.vmSnapshotIds, then } }];
 }
 
 /** Every destroy, the API's and an expired lease's: the snapshots first, when the instance has any. */
 export function decideDestroyWithSnapshots(command: DestroyInstance, instance: Instance): Decision<InstanceEvent> {
-  return decidePurgeBeforeDestroy(command, instance) ?? decideDestroy(command, instance);
+  const { caller, expunge, volumeIds, forceStop, allowUserExpungeRecoverVm } = command;
+  const then: DestroyRequest = { action: 'destroy', caller, expunge, volumeIds, forceStop, allowUserExpungeRecoverVm };
+  return decidePurgeBefore(then, command, instance) ?? decideDestroy(command, instance);
+}
+
+/**
+ * unmanageVirtualMachine: the snapshots first, when the instance has any. CloudStack only drops them
+ * from its database; here they are deleted on the host too, since the domain stays there and its
+ * snapshot metadata must not name snapshots whose usage vmledger closed.
+ */
+export function decideUnmanageWithSnapshots(command: UnmanageInstance, instance: Instance): Decision<InstanceEvent> {
+  const then: UnmanageRequest = { action: 'unmanage', caller: command.caller, preserveNics: command.preserveNics };
+  return decidePurgeBefore(then, command, instance) ?? decideUnmanage(command, instance);
 }
 
 function expectTask(instance: Instance, jobId: string, vmSnapshotId: string): { task: SnapshotPending; link: VMSnapshotLink } | null {
@@ -179,7 +198,7 @@ export function decideVMSnapshotTaskSucceeded(command: RecordVMSnapshotTaskSucce
     case 'purge': {
       outcome.add({ type: 'InstanceVMSnapshotDeleted', data: about });
       if (link.billed) outcome.add(...vmSnapshotUsage('deleted', outcome.state, { id: link.id, name: facts.name, sizeBytes: link.sizeBytes }, command.at));
-      if (task.task === 'purge' && outcome.state.vmSnapshotCount === 0 && task.then) continueDestroy(outcome, task.then, command);
+      if (task.task === 'purge' && outcome.state.vmSnapshotCount === 0 && task.then) continueAfterPurge(outcome, task.then, command);
       return outcome.events;
     }
   }
@@ -205,16 +224,15 @@ function restoreOffering(outcome: Outcome, command: RecordVMSnapshotTaskSucceede
   outcome.add(vmUsage(now.state === 'Running' ? 'VM.DYNAMIC.SCALE' : 'VM.UPGRADE', outcome.state, command.at));
 }
 
-/** The last snapshot is gone: the destroy the purge was for goes on, in the same decision. */
-function continueDestroy(outcome: Outcome, then: DestroyRequest, command: RecordVMSnapshotTaskSucceeded): void {
+/** The last snapshot is gone: the destroy or unmanage the purge was for goes on, in the same decision. */
+function continueAfterPurge(outcome: Outcome, then: AfterPurge, command: RecordVMSnapshotTaskSucceeded): void {
   const instance = { ...outcome.state, pending: null };
-  const destroy: DestroyInstance = { type: 'DestroyInstance', instanceId: instance.id, jobId: command.jobId, at: command.at, ...then };
-  const decided = decideDestroy(destroy, instance);
+  const decided = decideAfterPurge(then, instance, command.jobId, command.at);
   if (isRejection(decided)) {
     outcome.add({ type: 'InstanceVMSnapshotTaskFailed', data: { instanceId: instance.id, jobId: command.jobId, vmSnapshotId: command.vmSnapshotId, task: 'purge', reason: decided.message, status: 'Error' } });
     return;
   }
-  // Its stop request or its destroy takes the place of the purge as the instance's pending work.
+  // Its stop request, its destroy or its unmanage request takes the place of the purge as the instance's pending work.
   outcome.add(...decided);
 }
 
@@ -222,7 +240,7 @@ export function decideVMSnapshotTaskFailed(command: RecordVMSnapshotTaskFailed, 
   const held = expectTask(instance, command.jobId, command.vmSnapshotId);
   if (!held) return [];
   const { task, link } = held;
-  const reason = task.task === 'purge' ? `${snapshotMessages.purgeFailed(instance.name)}: ${command.reason}` : command.reason;
+  const reason = task.task === 'purge' ? `${purgeFailed(instance.name, task.then)}: ${command.reason}` : command.reason;
   return [
     {
       type: 'InstanceVMSnapshotTaskFailed',
@@ -236,4 +254,9 @@ export function decideVMSnapshotTaskFailed(command: RecordVMSnapshotTaskFailed, 
       },
     },
   ];
+}
+
+/** CloudStack's words for a destroy's; an unmanage's says too that the instance stays managed. */
+function purgeFailed(name: string, then: AfterPurge | null): string {
+  return then?.action === 'unmanage' ? snapshotMessages.purgeBeforeUnmanageFailed(name) : snapshotMessages.purgeFailed(name);
 }

@@ -3,7 +3,7 @@ import { reject, type Decider, type Decision } from '../shared/decider.js';
 import type { InstanceCommand } from './commands.js';
 import { decideAgentReport } from './decide-agent-report.js';
 import { decideAbandonDeployment, decideDeploy } from './decide-deploy.js';
-import { decideImport, decideImported, decideImportFailed, decideUnmanage, decideUnmanaged, decideUnmanageFailed } from './decide-import.js';
+import { decideImport, decideImported, decideImportFailed, decideUnmanaged, decideUnmanageFailed } from './decide-import.js';
 import { decideMigrate, decideMigrationFailed, decideMigrationSucceeded } from './decide-migrate.js';
 import {
   decideChangeServiceOffering,
@@ -24,6 +24,7 @@ import {
   decideRequestVMSnapshot,
   decideRequestVMSnapshotDelete,
   decideRequestVMSnapshotRevert,
+  decideUnmanageWithSnapshots,
   decideVMSnapshotTaskFailed,
   decideVMSnapshotTaskSucceeded,
 } from './decide-snapshot.js';
@@ -82,7 +83,7 @@ function decideExisting(command: Exclude<InstanceCommand, { type: 'DeployInstanc
     case 'RecordImportFailed':
       return decideImportFailed(command, instance);
     case 'UnmanageInstance':
-      return decideUnmanage(command, instance);
+      return decideUnmanageWithSnapshots(command, instance);
     case 'RecordUnmanaged':
       return decideUnmanaged(command, instance);
     case 'RecordUnmanageFailed':

@@ -19,12 +19,27 @@ import { isUsageEventType, type UsageEvent } from './usage.js';
 
 /** A destroy's arguments, kept while the instance's snapshots are deleted before it. */
 export interface DestroyRequest {
+  /** Absent from purges recorded before an unmanage could purge too: each of those was for a destroy. */
+  readonly action?: 'destroy';
   readonly caller: InstanceCaller;
   readonly expunge: boolean;
   readonly volumeIds: readonly string[];
   readonly forceStop: boolean;
   readonly allowUserExpungeRecoverVm: boolean;
 }
+
+/** An unmanage's arguments, kept while the instance's snapshots are deleted before it. */
+export interface UnmanageRequest {
+  readonly action: 'unmanage';
+  readonly caller: InstanceCaller;
+  readonly preserveNics: boolean;
+}
+
+/**
+ * What the instance's VM snapshots are deleted for (CloudStack deletes them before a destroy, bug
+ * #3212, and before an unmanage, §4.8): once the last one is gone, it goes on in the same job.
+ */
+export type AfterPurge = DestroyRequest | UnmanageRequest;
 
 /**
  * Work a stop request promises to finish once the instance is down. It names its own job: a forced
@@ -270,10 +285,13 @@ export type InstanceVMSnapshotRequested = DomainEvent<
 >;
 export type InstanceVMSnapshotRevertRequested = DomainEvent<'InstanceVMSnapshotRevertRequested', About & SnapshotTask>;
 export type InstanceVMSnapshotDeleteRequested = DomainEvent<'InstanceVMSnapshotDeleteRequested', About & SnapshotTask>;
-/** destroyVirtualMachine on an instance with snapshots: they are deleted first, then the destroy goes on (CloudStack bug #3212). */
+/**
+ * destroyVirtualMachine or unmanageVirtualMachine on an instance with snapshots: they are deleted
+ * first, then the destroy (CloudStack bug #3212) or the unmanage goes on.
+ */
 export type InstanceVMSnapshotsPurgeRequested = DomainEvent<
   'InstanceVMSnapshotsPurgeRequested',
-  About & { readonly jobId: string; readonly vmSnapshotIds: readonly string[]; readonly then: DestroyRequest }
+  About & { readonly jobId: string; readonly vmSnapshotIds: readonly string[]; readonly then: AfterPurge }
 >;
 export type InstanceVMSnapshotCreated = DomainEvent<'InstanceVMSnapshotCreated', About & SnapshotTask & { readonly sizeBytes: number }>;
 export type InstanceVMSnapshotReverted = DomainEvent<'InstanceVMSnapshotReverted', About & SnapshotTask>;

@@ -1,7 +1,7 @@
 // The instance as its events leave it. `evolve` trusts the events it folds: every check happened
 // when they were decided, so replaying history never fails on a rule that changed since.
 import { emptyChain, linkOf, withCreated, withRemoved, withRequested, withReverted, withStatus, type VMSnapshotChain } from '../vmsnapshot/chain.js';
-import type { AfterStop, DestroyRequest, InstanceDeployed, InstanceEvent, InstanceImportRequested } from './events.js';
+import type { AfterPurge, AfterStop, InstanceDeployed, InstanceEvent, InstanceImportRequested } from './events.js';
 import type {
   Details,
   LeaseExecution,
@@ -30,7 +30,7 @@ export type PendingOperation =
   | { readonly kind: 'expunge'; readonly jobId: string | null }
   /**
    * A VM snapshot task (behaviour §5.1): one at a time per instance, and nothing else moves the
-   * instance meanwhile. A purge deletes every snapshot, then goes on with the destroy it is for.
+   * instance meanwhile. A purge deletes every snapshot, then goes on with the destroy or unmanage it is for.
    */
   | {
       readonly kind: 'vmsnapshot';
@@ -38,7 +38,7 @@ export type PendingOperation =
       readonly task: 'create' | 'revert' | 'delete' | 'purge';
       /** The snapshot the task is on; null for a purge, which takes them one after another. */
       readonly vmSnapshotId: string | null;
-      readonly then: DestroyRequest | null;
+      readonly then: AfterPurge | null;
     }
   | {
       readonly kind: 'storageMigration';
@@ -460,7 +460,7 @@ export function evolveInstance(state: InstanceState, event: InstanceEvent): Inst
     case 'InstanceVMSnapshotReverted':
       return withChain({ ...instance, pending: null }, withReverted(instance.vmSnapshotChain, event.data.vmSnapshotId));
     case 'InstanceVMSnapshotDeleted': {
-      // A purge goes on until the chain is empty; the destroy it is for then settles it.
+      // A purge goes on until the chain is empty; the destroy or unmanage it is for then settles it.
       const pending = instance.pending?.kind === 'vmsnapshot' && instance.pending.task === 'purge' ? instance.pending : null;
       return withChain({ ...instance, pending }, withRemoved(instance.vmSnapshotChain, event.data.vmSnapshotId));
     }

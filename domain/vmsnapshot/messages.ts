@@ -24,6 +24,8 @@ export const vmSnapshotMessages = {
   rebootWithActiveTask: (instance: string) => `Unable to reboot VM ${instance} due to: ${instance} has active VM snapshots tasks`,
   // vmledger's own: CloudStack has no message for these.
   noTransition: (id: string, from: string, event: string) => `VM snapshot ${id} cannot go from ${from} via ${event}`,
+  // CloudStack's unmanage only drops them from its database; here the host deletes them, which can fail.
+  purgeBeforeUnmanageFailed: (instance: string) => `Unable to delete vm snapshots for ${instance}, so it was not unmanaged and stays managed`,
   // Names no host: placement is not shown to users.
   diskOfRunningUnsupported:
     "A disk-only snapshot of a running instance needs an external snapshot, which the hypervisor on the instance's host cannot revert; " +

@@ -130,7 +130,7 @@ export function instanceActionEvent(event: InstanceDomainEvent): ActionEvent {
     case 'InstanceVMSnapshotDeleteRequested':
       return started('VMSNAPSHOT.DELETE', `deleting VM snapshot ${event.data.vmSnapshotId}`);
     case 'InstanceVMSnapshotsPurgeRequested':
-      return started('VMSNAPSHOT.DELETE', `deleting the instance's VM snapshots (${event.data.vmSnapshotIds.length}) before it is destroyed`);
+      return started('VMSNAPSHOT.DELETE', `deleting the instance's VM snapshots (${event.data.vmSnapshotIds.length}) before it is ${event.data.then.action === 'unmanage' ? 'unmanaged' : 'destroyed'}`);
     case 'InstanceVMSnapshotDeleted':
       return completed('VMSNAPSHOT.DELETE', `VM snapshot ${event.data.vmSnapshotId} deleted`);
     case 'InstanceVMSnapshotTaskFailed': {

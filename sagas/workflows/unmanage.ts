@@ -1,14 +1,14 @@
-// unmanageVirtualMachine: the host's agent gives the domain up (it stays defined and persistent, a
-// stopped instance's defined on its last host, without vmledger's record), then the instance leaves
-// vmledger with its usage events, recorded once.
-//
-// VM snapshots: when vmledger can delete an instance's VM snapshots in a job, this phase deletes them
-// first, as CloudStack's unmanage does; until then decideUnmanage refuses an instance that has any
-// (domain/instance/decide-import.ts). That is the one place to change.
+// unmanageVirtualMachine: the instance's VM snapshots are deleted on its host first (as a destroy's
+// are, newest first, each with its VMSNAPSHOT.DELETE usage: CloudStack's unmanage deletes them too,
+// §4.8), then the host's agent gives the domain up (it stays defined and persistent, a stopped
+// instance's defined on its last host, without vmledger's record), and the instance leaves vmledger
+// with its usage events, recorded once. A snapshot the host cannot delete fails the job: the
+// instance stays managed.
 import { lastCommandOf } from '../../domain/job/index.js';
 import { settle } from './agent-outcome.js';
 import { domainSpec } from './domain-spec.js';
 import { phased } from './phased.js';
+import { vmSnapshotPhase } from './vmsnapshot.js';
 import type { Phase, Workflow } from './workflow.js';
 
 export const unmanagePhase: Phase<'unmanage'> = ({ job, instance, now, timeouts }, pending) => {
@@ -36,7 +36,10 @@ export const unmanagePhase: Phase<'unmanage'> = ({ job, instance, now, timeouts 
 export const unmanageWorkflow: Workflow = {
   cmd: 'unmanageVirtualMachine',
   resourceType: 'VirtualMachine',
-  steps: [{ step: 'UNMANAGING', progress: 50 }],
+  steps: [
+    { step: 'DELETING_SNAPSHOTS', progress: 10 },
+    { step: 'UNMANAGING', progress: 50 },
+  ],
   compensation: ['give-back-capacity'],
-  decide: phased({ unmanage: unmanagePhase }),
+  decide: phased({ vmsnapshot: vmSnapshotPhase, unmanage: unmanagePhase }),
 };

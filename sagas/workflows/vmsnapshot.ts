@@ -1,5 +1,5 @@
 // createVMSnapshot, revertToVMSnapshot and deleteVMSnapshot (behaviour §5.1), and the phase a destroy
-// takes first to delete an instance's snapshots. A task goes: the snapshot's stream starts it (a new
+// or an unmanage takes first to delete an instance's snapshots. A task goes: the snapshot's stream starts it (a new
 // snapshot is allocated first), the instance's host carries it out, the snapshot's stream records how
 // it went, and then the instance does (chain, current flag, usage, a reverted offering). Every step
 // is read back from the streams before it is taken, so a workflow run again after a crash takes none
@@ -11,7 +11,7 @@ import { failureReason } from './agent-outcome.js';
 import { phased } from './phased.js';
 import type { Phase, Step, StepName, Workflow, WorkflowInput } from './workflow.js';
 
-/** A snapshot's commands in a job are one phase each: a destroy's job deletes several. */
+/** A snapshot's commands in a job are one phase each: a destroy's or an unmanage's job deletes several. */
 const phaseOf = (vmSnapshotId: string) => `vmsnapshot:${vmSnapshotId}`;
 
 const STEP_OF: Record<VMSnapshotTask, StepName> = { create: 'SNAPSHOTTING', revert: 'REVERTING', delete: 'DELETING_SNAPSHOTS' };
@@ -109,7 +109,7 @@ function succeeded(
 
 export const vmSnapshotPhase: Phase<'vmsnapshot'> = (input, pending) => {
   if (pending.task !== 'purge' && pending.vmSnapshotId !== null) return taskStep(input, pending.task, pending.vmSnapshotId);
-  // A destroy's purge: the newest snapshot first, one at a time, until the chain is empty.
+  // A destroy's or an unmanage's purge: the newest snapshot first, one at a time, until the chain is empty.
   const links = input.instance.vmSnapshotChain.links;
   const next = links[links.length - 1];
   if (!next) return { kind: 'record', command: { type: 'RecordVMSnapshotTaskFailed', instanceId: input.instance.id, jobId: input.job.jobId, vmSnapshotId: 'none', at: input.now, reason: 'no snapshot left to delete' } };

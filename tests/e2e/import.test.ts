@@ -1,7 +1,7 @@
 // Unmanaged instances on managed hosts, through GraphQL on the simulator (issue 16 items 1 and 2;
 // behaviour §4.4, §4.5, §4.8): a domain defined on a host by hand is listed, imported with its MACs
-// and power state kept, unmanaged back into a domain the host keeps, and imported again with its
-// history linked; every refusal answers with CloudStack's words and appends nothing.
+// and power state kept, unmanaged back into a domain the host keeps (its VM snapshots deleted
+// first), and imported again with its history linked; every refusal answers with CloudStack's words and appends nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLClient } from 'graphql-request';
 import { DEMO_UNMANAGED_DOMAIN } from '../../api/control-plane/demo.js';
@@ -83,6 +83,23 @@ async function importVm(variables: Record<string, unknown>): Promise<ImportJob> 
 async function unmanage(id: string): Promise<ImportJob> {
   const { unmanageVirtualMachine } = await h.admin.request<{ unmanageVirtualMachine: ImportJob }>(UNMANAGE, { id });
   return (await h.waitForJob(h.admin, unmanageVirtualMachine.id)) as unknown as ImportJob;
+}
+
+/** Takes a memory snapshot of a running instance and waits for it; returns its id. */
+async function snapshot(vmId: string, name: string): Promise<string> {
+  const { createVMSnapshot } = await h.admin.request<{ createVMSnapshot: { id: string; resourceId: string } }>(
+    `mutation($vm: ID!, $name: String) { createVMSnapshot(virtualMachineId: $vm, name: $name, snapshotMemory: true) { id resourceId } }`,
+    { vm: vmId, name },
+  );
+  const job = await h.waitForJob(h.admin, createVMSnapshot.id);
+  expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
+  return createVMSnapshot.resourceId;
+}
+
+/** The listed snapshot with this id: none once it is deleted. */
+async function snapshotsWith(id: string): Promise<Array<{ id: string; state: string }>> {
+  const { vmSnapshots } = await h.admin.request<{ vmSnapshots: { nodes: Array<{ id: string; state: string }> } }>(`query($id: ID) { vmSnapshots(id: $id) { nodes { id state } } }`, { id });
+  return vmSnapshots.nodes;
 }
 
 /** A full job's instance, as asyncJob's result shows it (waitForJob reads the harness's fields). */
@@ -330,6 +347,59 @@ describe('unmanageVirtualMachine', () => {
     const started = await runJob(h, h.admin, `mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id: back.id });
     expect(started.status, JSON.stringify(started.error)).toBe('SUCCEEDED');
     expect(h.simulator.host(zone.hostId)!.powerStateOf(name)).toBe('running');
+  });
+
+  it('deletes the instance\'s VM snapshots on its host first, each closing its usage once, before VM.DESTROY', async () => {
+    const vm = await deployed(h, h.admin, { zoneId: zone.zoneId, serviceOfferingId: small, templateId: zone.templateId, name: 'snap-unmanage' });
+    const snapshots = [await snapshot(vm.id, 'first'), await snapshot(vm.id, 'second')];
+    const host = h.simulator.host(zone.hostId)!;
+    expect((await host.listDomainSnapshots(vm.instanceName!)).length).toBe(2);
+    const job = await unmanage(vm.id);
+    expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
+    for (const id of snapshots) expect(await snapshotsWith(id)).toEqual([]);
+    const usage = (await usageEvents(h.admin)).nodes.filter((u) => u.resourceId === vm.id || vm.volumes.some((v) => v.id === u.resourceId));
+    const types = usage.map((u) => u.type);
+    for (const id of snapshots) {
+      const closed = usage.filter((u) => (u.details as { vmSnapshotId?: string } | null)?.vmSnapshotId === id).map((u) => u.type);
+      expect(closed).toEqual(['VMSNAPSHOT.CREATE', 'VMSNAPSHOT.ON_PRIMARY', 'VMSNAPSHOT.DELETE', 'VMSNAPSHOT.OFF_PRIMARY']);
+    }
+    // The snapshots' usage closes before the instance's own: VOLUME.DELETE, ..., VM.DESTROY once.
+    expect(types.lastIndexOf('VMSNAPSHOT.OFF_PRIMARY')).toBeLessThan(types.indexOf('VOLUME.DELETE'));
+    expect(types.filter((t) => t === 'VM.DESTROY')).toHaveLength(1);
+    expect(types.at(-1)).toBe('VM.DESTROY');
+    const events = (await actionEvents(h.admin, vm.id)).nodes.map((e) => `${e.type}: ${e.description}`);
+    expect(events).toContain("VMSNAPSHOT.DELETE: deleting the instance's VM snapshots (2) before it is unmanaged");
+    // The domain runs on, its snapshot metadata naming none of the snapshots whose usage was closed.
+    expect(host.powerStateOf(vm.instanceName!)).toBe('running');
+    expect(await host.listDomainSnapshots(vm.instanceName!)).toEqual([]);
+  });
+
+  it('fails when the host cannot delete a snapshot: the instance stays managed with its snapshots, and unmanages once the host works', async () => {
+    const vm = await deployed(h, h.admin, { zoneId: zone.zoneId, serviceOfferingId: small, templateId: zone.templateId, name: 'snap-stays' });
+    const snapshots = [await snapshot(vm.id, 'kept-1'), await snapshot(vm.id, 'kept-2')];
+    const host = h.simulator.host(zone.hostId)!;
+    host.setFaults(['SNAPSHOT']);
+    let failed: ImportJob;
+    try {
+      failed = await unmanage(vm.id);
+    } finally {
+      host.setFaults([]);
+    }
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error?.message).toContain('Unable to delete vm snapshots for snap-stays, so it was not unmanaged and stays managed');
+    expect(failed.error?.message).toContain('simulated SNAPSHOT failure');
+    const { virtualMachine } = await h.admin.request<{ virtualMachine: { state: string } | null }>(`query($id: ID!) { virtualMachine(id: $id) { state } }`, { id: vm.id });
+    expect(virtualMachine).toEqual({ state: 'Running' });
+    expect((await snapshotsWith(snapshots[0]!)).map((s) => s.state)).toEqual(['Ready']);
+    expect((await snapshotsWith(snapshots[1]!)).map((s) => s.state)).toEqual(['Error']);
+    expect(await host.listDomainSnapshots(vm.instanceName!)).toHaveLength(2);
+    expect((await usageEvents(h.admin)).nodes.filter((u) => u.resourceId === vm.id).map((u) => u.type)).not.toContain('VMSNAPSHOT.DELETE');
+
+    const again = await unmanage(vm.id);
+    expect(again.status, JSON.stringify(again.error)).toBe('SUCCEEDED');
+    expect(await host.listDomainSnapshots(vm.instanceName!)).toEqual([]);
+    const deletes = (await usageEvents(h.admin)).nodes.filter((u) => u.resourceId === vm.id && u.type === 'VMSNAPSHOT.DELETE');
+    expect(deletes.map((u) => (u.details as { vmSnapshotId?: string }).vmSnapshotId).sort()).toEqual([...snapshots].sort());
   });
 
   it('with unmanage.vm.preserve.nics the NICs keep their MACs allocated', async () => {

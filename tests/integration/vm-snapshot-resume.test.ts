@@ -1,8 +1,9 @@
 // A VM snapshot's usage is written once across crashes and redeliveries: a process that died between
 // the snapshot's own stream recording the host's answer and the instance recording it leaves the job
 // to the next process, which finishes it; the host's answer delivered again, and the job advanced
-// again, add nothing.
+// again, add nothing. An unmanage that deletes snapshots first is taken up again as an unmanage.
 import { newCommandKey } from '../../adapters/hypervisor/command-signing.js';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,5 +116,37 @@ describe('VM snapshot usage across a crash and redeliveries', () => {
     expect((usage[1]!.data as { size: number }).size).toBe(123_456);
     const listed = stack.controlPlane.vmSnapshots(admin, { id: vmSnapshotId });
     expect(listed.nodes[0]).toMatchObject({ state: 'Ready', current: true });
+  });
+
+  it('resumes an unmanage whose process died before opening its job as an unmanage: the snapshots, then the domain', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmledger-unmanage-resume-'));
+    dirs.push(dir);
+    const store = SqliteEventStore.open(join(dir, 'events.sqlite'), { pollIntervalMs: 10 });
+    let stack = await start(store, dir);
+    stacks.push(stack);
+    const { caller: admin } = await bootstrapRootAdmin(stack.context, 'unmanage-resume-admin-key-0123');
+    const demo = await seedDemo(stack.context, admin, { secrets: new MemorySecretStore(), onHostAdded: stack.hostAdded });
+    const deployed = await finished(stack, admin, (await stack.controlPlane.deployVirtualMachine(admin, { zoneId: demo.zoneId, serviceOfferingId: demo.serviceOfferingIds.small, templateId: demo.templateId, name: 'unmanaged-later' })).id);
+    const vm = deployed.result!;
+    const snapped = await finished(stack, admin, (await stack.controlPlane.createVMSnapshot(admin, { virtualMachineId: vm.id, snapshotMemory: true })).id);
+    expect(snapped.status, JSON.stringify(snapped.error)).toBe('SUCCEEDED');
+    await stack.stop();
+    stacks.splice(0);
+
+    // What a process killed between the instance recording the unmanage and the job being opened leaves.
+    const jobId = randomUUID();
+    const at = new Date().toISOString();
+    const envelope = { actor: { kind: 'system' as const, component: 'test' }, correlationId: jobId, occurredAt: at };
+    await stack.context.commander.execute(instanceStream(vm.id), instanceDecider, { type: 'UnmanageInstance', instanceId: vm.id, at, caller: admin, jobId, preserveNics: false }, envelope);
+
+    stack = await start(store, dir);
+    stacks.push(stack);
+    const job = await finished(stack, admin, jobId);
+    expect(job.cmd).toBe('unmanageVirtualMachine');
+    expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
+    const usage = (await store.readStream(instanceStream(vm.id))).filter((e) => e.type.startsWith('usage.')).map((e) => e.type);
+    expect(usage.filter((type) => type === 'usage.VMSNAPSHOT.DELETE')).toHaveLength(1);
+    expect(usage.at(-1)).toBe('usage.VM.DESTROY');
+    expect(stack.controlPlane.vmSnapshots(admin, { id: snapped.resourceId }).nodes).toEqual([]);
   });
 });

@@ -149,8 +149,76 @@ describe('UnmanageInstance', () => {
     given(instanceDecider, from()).when(unmanage(extra)).then(code, message === undefined ? {} : { message });
   });
 
-  it('refuses an instance with VM snapshots: the one place their deletion will hook in', () => {
-    given(instanceDecider, eventsOf(...runThrough(), cmd.snapshot('vmsnap-1', { memory: true }), cmd.snapshotOk())).when(unmanage()).then('INVALID_STATE', { message: /has VM snapshots/ });
+});
+
+describe('UnmanageInstance of an instance with VM snapshots (§4.8: they are deleted first)', () => {
+  /** Running on host-1 with snapshots s1 ← s2 (s2 the newest). */
+  const withSnapshots = () => eventsOf(...runThrough(), cmd.snapshot('s1', { memory: true }), cmd.snapshotOk('s1'), cmd.snapshot('s2', { memory: true }), cmd.snapshotOk('s2'));
+  const purge: InstanceEvent = {
+    type: 'InstanceVMSnapshotsPurgeRequested',
+    data: { instanceId: ID.vm, jobId: UNMANAGE_JOB, vmSnapshotIds: ['s1', 's2'], then: { action: 'unmanage', caller: rootAdmin, preserveNics: false } },
+  };
+  const deleted = (id: string) => cmd.snapshotOk(id, UNMANAGE_JOB);
+  const types = (events: readonly InstanceEvent[]) => events.map((e) => e.type);
+  const snapshotOf = (e: InstanceEvent) => (e.data as { details?: { vmSnapshotId?: string } | null }).details?.vmSnapshotId;
+
+  it('checks the unmanage, then asks for the snapshots to be deleted before it', () => {
+    given(instanceDecider, withSnapshots()).when(unmanage()).then([purge]);
+  });
+
+  it('refuses what it would refuse without snapshots, before deleting any', () => {
+    given(instanceDecider, withSnapshots()).when(unmanage({ caller: owner })).then('FORBIDDEN', { message: /is not ROOT Admin/ });
+    const snapshotting = eventsOf(...runThrough(), cmd.snapshot('s1', { memory: true }));
+    given(instanceDecider, snapshotting).when(unmanage()).then('INVALID_STATE', { message: "There are pending jobs or HA tasks working on the VM: web-1, can't unmanage the VM." });
+  });
+
+  it('deletes them newest first, each with VMSNAPSHOT.DELETE and OFF_PRIMARY; the last one leads on to the unmanage', () => {
+    given(instanceDecider, [...withSnapshots(), purge])
+      .when(deleted('s2'))
+      .then([{ type: 'InstanceVMSnapshotDeleted', data: { instanceId: ID.vm, jobId: UNMANAGE_JOB, vmSnapshotId: 's2' } }, expect.objectContaining({ type: 'usage.VMSNAPSHOT.DELETE' }), expect.objectContaining({ type: 'usage.VMSNAPSHOT.OFF_PRIMARY' })]);
+    const oneLeft = eventsOf(...runThrough(), cmd.snapshot('s1', { memory: true }), cmd.snapshotOk('s1'), cmd.snapshot('s2', { memory: true }), cmd.snapshotOk('s2'), unmanage(), deleted('s2'));
+    const last = given(instanceDecider, oneLeft).when(deleted('s1')).accepted();
+    expect(types(last)).toEqual(['InstanceVMSnapshotDeleted', 'usage.VMSNAPSHOT.DELETE', 'usage.VMSNAPSHOT.OFF_PRIMARY', 'InstanceUnmanageRequested']);
+    expect(last.at(-1)).toEqual({ type: 'InstanceUnmanageRequested', data: { instanceId: ID.vm, jobId: UNMANAGE_JOB, hostId: ID.host1, preserveNics: false } });
+  });
+
+  it('writes the snapshots\' usage once each, before the instance\'s own', () => {
+    const job = eventsOf(...runThrough(), cmd.snapshot('s1', { memory: true }), cmd.snapshotOk('s1'), cmd.snapshot('s2', { memory: true }), cmd.snapshotOk('s2'), unmanage(), deleted('s2'), deleted('s1'), unmanaged);
+    const after = job.slice(withSnapshots().length);
+    expect(after.filter((e) => e.type.startsWith('usage.')).map((e) => [e.type, snapshotOf(e) ?? null])).toEqual([
+      ['usage.VMSNAPSHOT.DELETE', 's2'],
+      ['usage.VMSNAPSHOT.OFF_PRIMARY', 's2'],
+      ['usage.VMSNAPSHOT.DELETE', 's1'],
+      ['usage.VMSNAPSHOT.OFF_PRIMARY', 's1'],
+      ['usage.VOLUME.DELETE', null],
+      ['usage.NETWORK.OFFERING.REMOVE', null],
+      ['usage.VM.STOP', null],
+      ['usage.VM.DESTROY', null],
+    ]);
+    // A repeated request or outcome adds nothing.
+    const purging = [...withSnapshots(), purge];
+    given(instanceDecider, purging).when(unmanage()).then([]);
+    given(instanceDecider, eventsOf(...runThrough(), cmd.snapshot('s1', { memory: true }), cmd.snapshotOk('s1'), cmd.snapshot('s2', { memory: true }), cmd.snapshotOk('s2'), unmanage(), deleted('s2'))).when(deleted('s2')).then([]);
+  });
+
+  it('a snapshot the host cannot delete fails the unmanage, saying so; the instance stays managed', () => {
+    const state = given(instanceDecider, [...withSnapshots(), purge])
+      .when(cmd.snapshotFail('s2', UNMANAGE_JOB, 'simulated SNAPSHOT failure on host host-1'))
+      .then([
+        {
+          type: 'InstanceVMSnapshotTaskFailed',
+          data: {
+            instanceId: ID.vm,
+            jobId: UNMANAGE_JOB,
+            vmSnapshotId: 's2',
+            task: 'purge',
+            reason: 'Unable to delete vm snapshots for web-1, so it was not unmanaged and stays managed: simulated SNAPSHOT failure on host host-1',
+            status: 'Error',
+          },
+        },
+      ]);
+    expect(state).toMatchObject({ state: 'Running', hostId: ID.host1, expunged: false, pending: null, vmSnapshotCount: 2 });
+    expect(state.exists && state.unmanaged).toBeFalsy();
   });
 });
 

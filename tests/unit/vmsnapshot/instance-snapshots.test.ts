@@ -227,7 +227,7 @@ describe('an instance with VM snapshots', () => {
     const stopped = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.stop(), cmd.stopOk(), cmd.snapshot('s1'), cmd.snapshotOk('s1'), cmd.snapshot('s2'), cmd.snapshotOk('s2'));
     const purge: InstanceEvent = {
       type: 'InstanceVMSnapshotsPurgeRequested',
-      data: { instanceId: ID.vm, jobId: 'job-destroy', vmSnapshotIds: ['s1', 's2'], then: { caller: { role: 'USER', accountId: ID.account }, expunge: false, volumeIds: [], forceStop: false, allowUserExpungeRecoverVm: false } },
+      data: { instanceId: ID.vm, jobId: 'job-destroy', vmSnapshotIds: ['s1', 's2'], then: { action: 'destroy', caller: { role: 'USER', accountId: ID.account }, expunge: false, volumeIds: [], forceStop: false, allowUserExpungeRecoverVm: false } },
     };
     given(instanceDecider, stopped).when(cmd.destroy()).then([purge]);
     given(instanceDecider, [...stopped, purge])
@@ -238,6 +238,16 @@ describe('an instance with VM snapshots', () => {
     expect(events.map((e) => e.type)).toEqual([
       'InstanceVMSnapshotDeleted', 'usage.VMSNAPSHOT.DELETE', 'usage.VMSNAPSHOT.OFF_PRIMARY', 'InstanceDestroyed', 'usage.VM.DESTROY', 'usage.VOLUME.DELETE',
     ]);
+  });
+
+  it('goes on with the destroy a purge recorded before unmanages could purge was for (its `then` names no action)', () => {
+    const stopped = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.stop(), cmd.stopOk(), cmd.snapshot('s1'), cmd.snapshotOk('s1'));
+    const older: InstanceEvent = {
+      type: 'InstanceVMSnapshotsPurgeRequested',
+      data: { instanceId: ID.vm, jobId: 'job-destroy', vmSnapshotIds: ['s1'], then: { caller: { role: 'USER', accountId: ID.account }, expunge: false, volumeIds: [], forceStop: false, allowUserExpungeRecoverVm: false } },
+    };
+    const events = given(instanceDecider, [...stopped, older]).when(cmd.snapshotOk('s1', 'job-destroy')).accepted();
+    expect(events.map((e) => e.type)).toEqual(['InstanceVMSnapshotDeleted', 'usage.VMSNAPSHOT.DELETE', 'usage.VMSNAPSHOT.OFF_PRIMARY', 'InstanceDestroyed', 'usage.VM.DESTROY', 'usage.VOLUME.DELETE']);
   });
 
   it('is destroyed by its expired lease the same way: its snapshots are deleted first', () => {

@@ -1,15 +1,17 @@
 // The snapshot workflows, given/when/then: each step read back from the job, the instance and the
-// snapshot's stream, so a step repeated after a crash is never taken twice.
+// snapshot's stream, so a step repeated after a crash is never taken twice; and the deletion of an
+// instance's snapshots a destroy or an unmanage starts with.
 import { describe, expect, it } from 'vitest';
-import type { InstanceEvent } from '../../../domain/instance/index.js';
+import type { InstanceCommand, InstanceEvent } from '../../../domain/instance/index.js';
 import type { JobEvent } from '../../../domain/job/index.js';
 import { vmSnapshotDecider, type VMSnapshotCommand, type VMSnapshotEvent } from '../../../domain/vmsnapshot/index.js';
 import { isRejection } from '../../../domain/shared/decider.js';
 import { destroyWorkflow } from '../../../sagas/workflows/destroy.js';
+import { unmanageWorkflow } from '../../../sagas/workflows/unmanage.js';
 import { createVMSnapshotWorkflow, deleteVMSnapshotWorkflow, revertToVMSnapshotWorkflow } from '../../../sagas/workflows/vmsnapshot.js';
 import type { Step } from '../../../sagas/workflows/workflow.js';
 import { given } from '../../support/given-workflow.js';
-import { AT, ID, cmd, deploy, eventsOf } from '../instance/fixtures.js';
+import { AT, ID, cmd, deploy, eventsOf, rootAdmin } from '../instance/fixtures.js';
 
 const NOW = '2025-03-01T10:00:05.000Z';
 const NAME = 'i-alice-web-1_VS_20250301100000';
@@ -124,5 +126,59 @@ describe('revertToVMSnapshot and deleteVMSnapshot workflows', () => {
     );
     const job: JobEvent[] = [{ type: 'JobOpened', data: { jobId: 'job-destroy', cmd: 'destroyVirtualMachine', instanceId: ID.vm, accountId: ID.account, createdAt: AT } }];
     given(destroyWorkflow, { job, instance, snapshots: { s1: ready, s2: [] } }).when(NOW).then({ kind: 'record', command: { type: 'RecordVMSnapshotTaskSucceeded', vmSnapshotId: 's2', jobId: 'job-destroy' } });
+  });
+});
+
+describe('unmanageVirtualMachine workflow of an instance with snapshots', () => {
+  const NAME2 = 'i-alice-web-1_VS_20250301100001';
+  const JOB = 'job-unmanage';
+  const job: JobEvent[] = [{ type: 'JobOpened', data: { jobId: JOB, cmd: 'unmanageVirtualMachine', instanceId: ID.vm, accountId: ID.account, createdAt: AT } }];
+  const unmanage: InstanceCommand = { type: 'UnmanageInstance', instanceId: ID.vm, at: AT, caller: rootAdmin, jobId: JOB, preserveNics: false };
+  const taken = [
+    deploy(), cmd.start(), cmd.startOk(),
+    cmd.snapshot('s1', { jobId: 'job-c', memory: true }), cmd.snapshotOk('s1', 'job-c'),
+    cmd.snapshot('s2', { jobId: 'job-c2', memory: true }), cmd.snapshotOk('s2', 'job-c2'),
+  ];
+  const instance = eventsOf(...taken, unmanage);
+
+  /** A snapshot's stream once its creation workflow ran to the end on the host. */
+  function readyStream(id: string, jobId: string, creating: InstanceEvent[]): VMSnapshotEvent[] {
+    const jobEvents = [opened(jobId, 'createVMSnapshot', id)];
+    const step = (events: VMSnapshotEvent[], j = jobEvents) => given(createVMSnapshotWorkflow, { job: j, instance: creating, snapshots: { [id]: events } }).when(NOW).step;
+    let events = apply([], step([]));
+    events = apply(events, step(events));
+    return apply(events, step(events, [...jobEvents, issued(jobId, 0, `vmsnapshot:${id}`, {}), replied(jobId, 0, 'succeeded', 10)]));
+  }
+  const s1 = readyStream('s1', 'job-c', eventsOf(...taken.slice(0, 4)));
+  const s2 = readyStream('s2', 'job-c2', eventsOf(...taken.slice(0, 6)));
+  const at = (snapshots: { s1: VMSnapshotEvent[]; s2: VMSnapshotEvent[] }, jobEvents = job, history = instance) => given(unmanageWorkflow, { job: jobEvents, instance: history, snapshots }).when(NOW);
+  const deleting = () => apply(s2, at({ s1, s2 }).then({ kind: 'snapshot', command: { type: 'StartVMSnapshotTask', vmSnapshotId: 's2', jobId: JOB, task: 'delete' } }));
+
+  it('deletes the newest snapshot first, on the instance\'s host', () => {
+    at({ s1, s2: deleting() }).then({
+      kind: 'issue',
+      phase: 'vmsnapshot:s2',
+      step: 'DELETING_SNAPSHOTS',
+      command: { type: 'DeleteDomainSnapshot', hostId: ID.host1, instanceId: ID.vm, instanceName: 'i-alice-web-1', snapshotName: NAME2 },
+    });
+  });
+
+  it('records the deletion on the snapshot, then on the instance; once none is left, the host gives the domain up', () => {
+    const replyJob = [...job, issued(JOB, 0, 'vmsnapshot:s2', { type: 'DeleteDomainSnapshot' }), replied(JOB, 0, 'succeeded')];
+    const removed = apply(deleting(), at({ s1, s2: deleting() }, replyJob).then({ kind: 'snapshot', command: { type: 'RecordVMSnapshotTaskSucceeded', vmSnapshotId: 's2' } }));
+    at({ s1, s2: removed }, replyJob).then({ kind: 'record', command: { type: 'RecordVMSnapshotTaskSucceeded', vmSnapshotId: 's2', jobId: JOB } });
+    const bothDeleted = eventsOf(...taken, unmanage, cmd.snapshotOk('s2', JOB), cmd.snapshotOk('s1', JOB));
+    at({ s1, s2: removed }, replyJob, bothDeleted).then({ kind: 'issue', phase: 'unmanage', step: 'UNMANAGING', command: { type: 'UnmanageDomain', hostId: ID.host1, instanceName: 'i-alice-web-1' } });
+  });
+
+  it('a snapshot the host cannot delete fails the job with a message that says the instance stays managed', () => {
+    const failedJob = [...job, issued(JOB, 0, 'vmsnapshot:s2', { type: 'DeleteDomainSnapshot' }), replied(JOB, 0, 'failed')];
+    const failed = apply(deleting(), at({ s1, s2: deleting() }, failedJob).then({ kind: 'snapshot', command: { type: 'RecordVMSnapshotTaskFailed', vmSnapshotId: 's2', reason: 'virsh failed' } }));
+    at({ s1, s2: failed }, failedJob).then({ kind: 'record', command: { type: 'RecordVMSnapshotTaskFailed', vmSnapshotId: 's2', jobId: JOB, reason: 'virsh failed' } });
+    const settled = eventsOf(...taken, unmanage, cmd.snapshotFail('s2', JOB, 'virsh failed'));
+    at({ s1, s2: failed }, failedJob, settled).then({
+      kind: 'finish',
+      error: { code: 'INTERNAL_ERROR', message: 'Unable to delete vm snapshots for web-1, so it was not unmanaged and stays managed: virsh failed' },
+    });
   });
 });
