@@ -91,6 +91,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     clock: () => options.clock.now(),
     newId: randomUUID,
     onError: (error) => onError(error, 'agent queries'),
+    secrets: options.secrets,
   });
   const context: ControlPlaneContext = {
     agentQueries,

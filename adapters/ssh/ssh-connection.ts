@@ -28,8 +28,11 @@ export interface SshConnectionOptions {
   /** A private key file on this machine, read at every connect so a rotated key is picked up. */
   readonly privateKeyPath?: string;
   readonly passphrase?: string;
-  /** The pinned host key, as OpenSSH prints it: `SHA256:<base64>`. */
-  readonly hostKeySha256: string;
+  /**
+   * The pinned host key, as OpenSSH prints it: `SHA256:<base64>`. Null: any key is taken, for a host
+   * nobody has pinned (an external KVM host an operator names by address, as CloudStack reaches it).
+   */
+  readonly hostKeySha256: string | null;
   /** SSH-level keepalives, so a dead peer is noticed even while no command runs. Default 10 s. */
   readonly keepaliveIntervalMs?: number;
   /** Unanswered keepalives before the connection counts as dropped. Default 3. */
@@ -95,7 +98,7 @@ function describeCommand(argv: readonly string[]): string {
 export class SshConnection {
   /** `user@host:port`, for messages and logs; never contains a credential. */
   readonly target: string;
-  private readonly hostKey: string;
+  private readonly hostKey: string | null;
   private readonly slots: ChannelSlots;
   private client: Client | null = null;
   private connecting: Promise<Client> | null = null;
@@ -103,7 +106,7 @@ export class SshConnection {
 
   constructor(private readonly options: SshConnectionOptions) {
     this.target = `${options.username}@${options.host}:${options.port}`;
-    this.hostKey = parseHostKeyFingerprint(options.hostKeySha256, 'hostKeySha256');
+    this.hostKey = options.hostKeySha256 === null ? null : parseHostKeyFingerprint(options.hostKeySha256, 'hostKeySha256');
     if (options.password === undefined && options.privateKey === undefined && options.privateKeyPath === undefined) {
       throw new RangeError(`no credentials for ${this.target}: give a password, a private key or a private key path`);
     }
@@ -199,7 +202,7 @@ export class SshConnection {
       let ready = false;
       const verify = (key: Buffer): boolean => {
         presented = hostKeyFingerprint(key);
-        return presented === this.hostKey;
+        return this.hostKey === null || presented === this.hostKey;
       };
       client.on('ready', () => {
         ready = true;
@@ -214,7 +217,7 @@ export class SshConnection {
       client.on('error', (error: Error & { level?: string }) => {
         // After `ready` an error is always followed by `close`, which is where a drop is handled.
         if (ready) return;
-        if (presented !== null && presented !== this.hostKey) {
+        if (presented !== null && this.hostKey !== null && presented !== this.hostKey) {
           reject(new HostKeyMismatchError(this.target, this.hostKey, presented));
         } else {
           const reason = error.level === 'client-authentication' ? `authentication failed (${error.message})` : error.message;

@@ -27,8 +27,9 @@ import type { LibvirtHostConfig } from './config.js';
 import { DiskImages } from './disk-images.js';
 import { metadataFragment, recordedVolumeIds, VMLEDGER_METADATA_NAMESPACE, VMLEDGER_METADATA_PREFIX } from './domain-metadata.js';
 import { unmanagedDomainOf } from './unmanaged-domains.js';
+import { listRemoteStoppedDomains } from './remote-domains.js';
 import { renderXml } from './xml-writer.js';
-import type { UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
+import type { RemoteHostLogin, UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
 import { diskPathsOf, domainDetails, parseDomainXml, specOf, type DefinedDomain, type OwnedDomain } from './domain-definition.js';
 import { buildDomainXml, cpuShares, DomainSpecError, type DomainPlacement } from './domain-xml.js';
 import { HostCommands, VIRSH } from './host-commands.js';
@@ -528,6 +529,14 @@ export class LibvirtDriver implements HypervisorDriver {
       found.push(read);
     }
     return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async listRemoteDomains(remote: RemoteHostLogin, password: string | null): Promise<UnmanagedDomain[]> {
+    if (password !== null) return listRemoteStoppedDomains(remote, { password });
+    if (this.config.privateKeyPath === undefined) {
+      throw new DriverError('REMOTE_COMMAND_FAILED', `Unable to connect to remote host ${remote.host}: no password given, and the agent has no key for host ${this.hostId} to log in with`);
+    }
+    return listRemoteStoppedDomains(remote, { privateKeyPath: this.config.privateKeyPath });
   }
 
   async manageDomain(spec: DomainSpec, diskPositions: readonly number[]): Promise<PowerState> {

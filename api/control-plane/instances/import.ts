@@ -116,7 +116,7 @@ async function askHost(context: ControlPlaneContext, host: HostNode): Promise<Un
   }
 }
 
-function view(domain: UnmanagedDomain, host: HostNode): UnmanagedInstanceView {
+export function unmanagedInstanceView(domain: UnmanagedDomain, host: HostNode): UnmanagedInstanceView {
   return {
     name: domain.name,
     hostId: host.id,
@@ -140,7 +140,7 @@ export async function unmanagedInstances(context: ControlPlaneContext, caller: C
   requireRoot(caller);
   requireCluster(context, args.clusterId);
   const hosts = askableHosts(context, args.clusterId, args.hostId ?? null);
-  const perHost = await Promise.all(hosts.map(async (host) => (await askHost(context, host)).map((domain) => view(domain, host))));
+  const perHost = await Promise.all(hosts.map(async (host) => (await askHost(context, host)).map((domain) => unmanagedInstanceView(domain, host))));
   const nodes = perHost.flat().filter((vm) => args.name == null || vm.name === args.name);
   return { nodes, pageInfo: { hasNextPage: false, endCursor: null }, totalCount: nodes.length };
 }

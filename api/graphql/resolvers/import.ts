@@ -1,6 +1,7 @@
 // Unmanage and import: argument translation only; every decision is the control plane's.
 import { optionalBoolean, optionalDetails, optionalString, requiredString, type Args } from '../../control-plane/args.js';
 import { ApiError } from '../../control-plane/port.js';
+import { IMPORT_SOURCES, type ImportSource } from '../../control-plane/instances/import-external.js';
 import type { Resolver } from '../context.js';
 
 /** A list of input objects with string fields, as GraphQL has typed them (the control plane may be called directly). */
@@ -19,9 +20,24 @@ function pairs<K extends string>(args: Args, name: string, keys: readonly K[]): 
   });
 }
 
+function importSource(args: Args): ImportSource | null {
+  const value = args['importSource'];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !(IMPORT_SOURCES as readonly string[]).includes(value)) throw new ApiError('BAD_USER_INPUT', `importSource must be one of ${IMPORT_SOURCES.join(', ')}`, 'importSource');
+  return value as ImportSource;
+}
+
 export const importQueries: Readonly<Record<string, Resolver>> = {
   unmanagedInstances: (_source, args, { controlPlane, caller }) =>
     controlPlane.unmanagedInstances(caller, { clusterId: requiredString(args, 'clusterId'), hostId: optionalString(args, 'hostId'), name: optionalString(args, 'name') }),
+  vmsForImport: (_source, args, { controlPlane, caller }) =>
+    controlPlane.vmsForImport(caller, {
+      zoneId: requiredString(args, 'zoneId'),
+      host: requiredString(args, 'host'),
+      username: requiredString(args, 'username'),
+      password: optionalString(args, 'password'),
+      importSource: importSource(args),
+    }),
 };
 
 export const importMutations: Readonly<Record<string, Resolver>> = {
