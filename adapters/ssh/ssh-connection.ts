@@ -4,6 +4,7 @@
 // opened again by the next command, so an agent outlives a restarted sshd or a network blip.
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
+import { Readable, type Writable } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { ChannelSlots } from './channel-slots.js';
 import {
@@ -44,8 +45,16 @@ export interface SshConnectionOptions {
 }
 
 export interface ExecOptions {
-  /** Fed to the command's standard input, which is then closed (without it, stdin is closed at once). */
-  readonly stdin?: string | Buffer;
+  /**
+   * Fed to the command's standard input, which is then closed (without it, stdin is closed at once).
+   * A stream is piped in as it comes, at the pace the channel takes it.
+   */
+  readonly stdin?: string | Buffer | Readable;
+  /**
+   * The command's standard output goes here as it comes (piped, so a slow reader slows the command),
+   * instead of into the result's `stdout`; e.g. into another command's `stdin`.
+   */
+  readonly stdoutTo?: Writable;
   /** The command is signalled (KILL), its channel closed and the call fails with SshTimeoutError. */
   readonly timeoutMs?: number;
 }
@@ -316,10 +325,14 @@ export class SshConnection {
       let timedOut = false;
       const text = (chunks: Buffer[]): string => Buffer.concat(chunks).toString('utf8');
 
-      channel.on('data', (chunk: Buffer) => {
-        if (stream) stream.onStdout(chunk);
-        else stdout.push(chunk);
-      });
+      if (options.stdoutTo) {
+        channel.pipe(options.stdoutTo);
+      } else {
+        channel.on('data', (chunk: Buffer) => {
+          if (stream) stream.onStdout(chunk);
+          else stdout.push(chunk);
+        });
+      }
       channel.stderr.on('data', (chunk: Buffer) => {
         stderr.push(chunk);
         stream?.onStderr?.(chunk);
@@ -354,6 +367,7 @@ export class SshConnection {
         }
       });
       if (options.stdin === undefined) channel.end();
+      else if (options.stdin instanceof Readable) options.stdin.pipe(channel);
       else channel.end(options.stdin);
     });
   }

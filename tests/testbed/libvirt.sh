@@ -125,6 +125,7 @@ REQUIRED_PACKAGES=(
   "/usr/bin/virsh:libvirt-clients"
   "/usr/bin/qemu-system-x86_64:qemu-system-x86"
   "/usr/bin/qemu-img:qemu-utils"
+  "/usr/bin/nbdkit:nbdkit"
   "/usr/sbin/sshd:openssh-server"
   "/usr/bin/ssh-keygen:openssh-client"
   "/bin/busybox:busybox-static"
