@@ -80,6 +80,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     random: Math.random,
     timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
     commandKeys: options.commandKeys,
+    secrets: options.secrets,
     onError: (error, jobId) => onError(error, `job ${jobId}`),
   });
   const timers = new TimerService({ commander, readModel: () => readModel.db, clock: options.clock, onError: (error, timerId) => onError(error, `timer ${timerId}`) });

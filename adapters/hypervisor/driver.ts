@@ -2,7 +2,7 @@
 // simulator and by libvirt over SSH; both pass `conformance.ts`. Every operation is idempotent in the
 // state it leads to, because a command redelivered after an agent crash runs again.
 import type { AgentCommandType, DomainSnapshotInfo, DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from './protocol.js';
-import type { RemoteHostLogin, UnmanagedDomain } from '../../domain/agent-protocol/index.js';
+import type { RemoteHostLogin, RemoteVolumeCopy, UnmanagedDomain } from '../../domain/agent-protocol/index.js';
 
 /** What the host has to run domains on. */
 export interface HostResources {
@@ -210,6 +210,23 @@ interface CommandOperations {
    * A domain with no record (already given up) is success. @throws DriverError NOT_OWNED.
    */
   UnmanageDomain: (spec: DomainSpec) => Promise<PowerState>;
+  /**
+   * Copies the disks of an external host's stopped domain into this host's storage as the instance's
+   * volumes (qcow2, checked), with the operator's login; defines no domain and resolves `missing`. A
+   * volume already there is kept (a repeated command). On failure nothing this call wrote is left
+   * on either host, and the message never holds the password.
+   * @throws DriverError REMOTE_COMMAND_FAILED ("Failed to copy volume due to: …").
+   */
+  CopyRemoteVolumes: (domain: DomainRef, copy: RemoteVolumesCopy) => Promise<PowerState>;
+}
+
+/** What CopyRemoteVolumes is given, the password opened. */
+export interface RemoteVolumesCopy {
+  readonly remote: RemoteHostLogin;
+  readonly password: string | null;
+  readonly tmpPath: string;
+  readonly timeoutMs: number;
+  readonly volumes: readonly RemoteVolumeCopy[];
 }
 
 /** `StartDomain` is carried out by `startDomain`, and so on: one operation per command type. */

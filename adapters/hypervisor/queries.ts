@@ -92,6 +92,7 @@ function disk(value: JsonValue, path: string): UnmanagedDiskInfo {
     imagePath: optionalText(o['imagePath'], `${path}.imagePath`),
     position: integer(o['position'], `${path}.position`, 0),
     datastoreName: optionalText(o['datastoreName'], `${path}.datastoreName`),
+    format: optionalText(o['format'], `${path}.format`),
   };
 }
 

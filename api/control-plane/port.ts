@@ -18,7 +18,7 @@ import type { VMSnapshotView } from '../../projections/vmsnapshots/index.js';
 import type { Caller } from '../../domain/account/index.js';
 import type { LeaseExpiryAction } from '../../domain/offering/index.js';
 import type { ImportUnmanagedInstanceArgs, UnmanagedInstancesArgs, UnmanagedInstanceView } from './instances/import.js';
-import type { ExternalInstanceView, VmsForImportArgs } from './instances/import-external.js';
+import type { ExternalInstanceView, ImportVmArgs, VmsForImportArgs } from './instances/import-external.js';
 
 /** Who is calling, resolved from the API key. */
 export type { Caller, Role } from '../../domain/account/index.js';
@@ -164,6 +164,7 @@ export interface ControlPlane {
   importUnmanagedInstance(caller: Caller, args: ImportUnmanagedInstanceArgs): Promise<JobView>;
   unmanageVirtualMachine(caller: Caller, args: { id: string }): Promise<JobView>;
   vmsForImport(caller: Caller, args: VmsForImportArgs): Promise<Connection<ExternalInstanceView>>;
+  importVm(caller: Caller, args: ImportVmArgs): Promise<JobView>;
   // Instances: synchronous operations.
   recoverVirtualMachine(caller: Caller, args: { id: string }): Promise<VirtualMachineView>;
   expungeVirtualMachine(caller: Caller, args: { id: string }): Promise<boolean>;

@@ -43,6 +43,8 @@ export interface UnmanagedDiskInfo {
   readonly position: number;
   /** The directory the image is in. */
   readonly datastoreName: string | null;
+  /** The image format the definition gives (`<driver type=…>`: qcow2, raw, vmdk), if it does. */
+  readonly format?: string | null;
 }
 
 export interface UnmanagedNicInfo {

@@ -1,14 +1,21 @@
 // An external KVM host on the libvirt testbed (issue 16 items 3, 5 and 7): the testbed's third host,
 // which vmledger does not manage and no agent serves, holds stopped domains; vmsForImport has the
-// agent of kvm-a log in to it over SSH with the operator's password and list them. The main job
+// agent of kvm-a log in to it over SSH with the operator's password and list them, and importVm has
+// it copy the two-disk, two-NIC domain's disks in each copy mode (streamed, then CloudStack's with
+// the agent restarted in that mode): byte-identical copies, and the instance boots on kvm-a. The main job
 // and the agents are processes of their own on RabbitMQ. A wrong password, unique to this test, is
 // then searched for in everything the processes wrote: their output (log lines), every file of the
 // main job's data directory (the event log, the read model, the secrets port's file) and the error.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createCloud,
+  domainState,
+  guestAction,
+  job,
   onHost,
   readTestbed,
   scratchDir,
@@ -26,6 +33,7 @@ import {
   type Testbed,
 } from './libvirt/world.js';
 
+const run = promisify(execFile);
 const BROKER_PORT = 5678;
 const file = testbedFile();
 const MiB = 1024 * 1024;
@@ -59,6 +67,7 @@ describe.skipIf(file === undefined)('an external KVM host (needs the libvirt tes
   let main: MainJob;
   let cloud: Cloud;
   const agents: Process[] = [];
+  let configs: Map<string, string>;
 
   beforeAll(async () => {
     testbed = readTestbed(file!);
@@ -72,7 +81,7 @@ describe.skipIf(file === undefined)('an external KVM host (needs the libvirt tes
     main = await startMainJob(join(scratch.dir, 'data'), busUrl, { VMLEDGER_AGENT_TIMEOUT_MS: '45000' });
     cloud = await createCloud(main.client, testbed);
     await seedTemplates(testbed, cloud);
-    const configs = writeAgentConfigs(testbed, cloud, busUrl, scratch.dir, join(scratch.dir, 'data'));
+    configs = writeAgentConfigs(testbed, cloud, busUrl, scratch.dir, join(scratch.dir, 'data'));
     for (const host of testbed.hosts) agents.push(await startAgentProcess(configs.get(host.name)!));
     await until('the hosts to be Up', async () => {
       const { hosts } = await main.client.request<{ hosts: { nodes: Array<{ status: string }> } }>(`{ hosts(first: 10) { nodes { status } } }`);
@@ -139,4 +148,78 @@ describe.skipIf(file === undefined)('an external KVM host (needs the libvirt tes
     for (const proc of [main, ...agents]) expect(proc.output().includes(wrong), 'a process logged the password').toBe(false);
     for (const path of filesUnder(join(scratch.dir, 'data'))) expect(readFileSync(path).includes(wrong), `${path} holds the password`).toBe(false);
   });
+
+  const IMPORT = `mutation($zoneId: ID!, $name: String!, $serviceOfferingId: ID!, $templateId: ID, $host: String, $username: String, $password: String,
+    $nicNetworkList: [NicNetworkInput!], $dataDiskOfferingList: [DataDiskOfferingInput!]) {
+    importVm(zoneId: $zoneId, importSource: EXTERNAL, name: $name, serviceOfferingId: $serviceOfferingId, templateId: $templateId, host: $host,
+      username: $username, password: $password, nicNetworkList: $nicNetworkList, dataDiskOfferingList: $dataDiskOfferingList) { id } }`;
+  interface ImportedVm {
+    id: string;
+    state: string;
+    instanceName: string;
+    nics: Array<{ macAddress: string }>;
+    volumes: Array<{ id: string; type: string; size: number }>;
+  }
+  const importedVm = async (id: string): Promise<ImportedVm> =>
+    (await main.client.request<{ virtualMachine: ImportedVm }>(`query($id: ID!) { virtualMachine(id: $id) { id state instanceName nics { macAddress } volumes { id type size } } }`, { id })).virtualMachine;
+  const kvmA = () => testbed.hosts.find((host) => host.name === 'kvm-a')!;
+  const identical = async (copy: string, source: string, format: string): Promise<boolean> =>
+    (await run('qemu-img', ['compare', '-q', '-f', 'qcow2', '-F', format, copy, source]).then(() => 0, (error: { code?: number }) => error.code ?? 1)) === 0;
+
+  /** kvm-a's agent again, its copies forced to `mode`. */
+  const restartAgentOfA = async (mode: 'streamed' | 'cloudstack'): Promise<void> => {
+    const file = configs.get('kvm-a')!;
+    const config = JSON.parse(readFileSync(file, 'utf8')) as { hosts: Array<Record<string, unknown>> };
+    config.hosts[0]!['remoteCopyMode'] = mode;
+    writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+    const index = testbed.hosts.findIndex((host) => host.name === 'kvm-a');
+    await agents[index]!.kill('SIGTERM');
+    agents[index] = await startAgentProcess(file);
+  };
+
+  for (const mode of ['streamed', 'cloudstack'] as const) {
+    it(`given the two-disk, two-NIC domain, when imported with copies ${mode}, then its disks are byte-identical qcow2 copies on kvm-a, and it starts there and boots`, async () => {
+      await restartAgentOfA(mode);
+      const { domains, macs } = external();
+      const { createDiskOffering } = await main.client.request<{ createDiskOffering: { id: string } }>(
+        `mutation($name: String!) { createDiskOffering(name: $name, diskSize: 1) { id } }`,
+        { name: `ext-data-${mode}` },
+      );
+      const done = await job(
+        main.client,
+        IMPORT,
+        {
+          zoneId: cloud.zoneId,
+          name: domains.twoDisksTwoNics,
+          serviceOfferingId: cloud.offeringId,
+          templateId: cloud.guestTemplateId,
+          host: `${external().address}:${external().sshPort}`,
+          username: external().username,
+          password: external().password,
+          nicNetworkList: [{ nic: '0', network: cloud.networkId }, { nic: '1', network: cloud.networkId }],
+          dataDiskOfferingList: [{ disk: '1', diskOffering: createDiskOffering.id }],
+        },
+        300_000,
+      );
+      expect(done.error).toBeNull();
+      const vm = await importedVm(done.instanceId!);
+      expect(vm.state).toBe('Stopped');
+      expect(vm.nics.map((nic) => nic.macAddress)).toEqual([...macs]);
+      const [root, data] = vm.volumes;
+      expect([root!.type, data!.type]).toEqual(['ROOT', 'DATADISK']);
+      expect(await identical(join(kvmA().storagePath, `${root!.id}.qcow2`), join(external().storagePath, 'ext-two-root.qcow2'), 'qcow2')).toBe(true);
+      expect(await identical(join(kvmA().storagePath, `${data!.id}.qcow2`), join(external().storagePath, 'ext-two-data.raw'), 'raw')).toBe(true);
+      // Nothing left behind on either side: no partial copy on kvm-a, no converted file on the source.
+      expect(readdirSync(kvmA().storagePath).filter((name) => name.includes('.part-'))).toEqual([]);
+      expect(readdirSync('/tmp').filter((name) => name.startsWith('vmledger-import-'))).toEqual([]);
+
+      const started = await job(main.client, `mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id: vm.id });
+      expect(started.error).toBeNull();
+      expect(await domainState('kvm-a', vm.instanceName)).toBe('running');
+      await until(`${vm.instanceName} to boot`, async () => ((await guestAction('kvm-a', testbed.guest.readyCheck, vm.instanceName)) === 0 ? true : undefined), 120_000);
+      // Gone again, so the next mode imports the same domain afresh.
+      const destroyed = await job(main.client, `mutation($id: ID!) { destroyVirtualMachine(id: $id, expunge: true) { id } }`, { id: vm.id });
+      expect(destroyed.error).toBeNull();
+    }, 420_000);
+  }
 });

@@ -16,6 +16,7 @@ import {
   type HypervisorDriver,
   type PowerStateChange,
   type PowerStateListener,
+  type RemoteVolumesCopy,
   type RebootOptions,
   type SnapshotOptions,
   type SnapshotTaken,
@@ -146,6 +147,8 @@ function foreignDevices(definition: UnmanagedDomainDefinition): { disks: Unmanag
       imagePath: path,
       position,
       datastoreName: path.slice(0, path.lastIndexOf('/')) || '/',
+      // As a definition would say it: the file's extension, qcow2 when it has none vmledger knows.
+      format: /\.(raw|vmdk|qcow2)$/.exec(path)?.[1] ?? 'qcow2',
     };
   });
   const nics: UnmanagedNicInfo[] = definition.nics.map((nic, position) => ({
@@ -195,6 +198,20 @@ export class SimulatedCloud {
   /** Puts an external KVM host at `address` (replacing one there). */
   addExternalHost(address: string, definition: ExternalHostDefinition): void {
     this.externalHosts.set(address, definition);
+  }
+
+  /**
+   * Copies an external host's disks into the simulated storage as the volumes named (their size:
+   * the source disk's capacity), after the same login checks as a listing.
+   */
+  copyRemoteDisks(copy: RemoteVolumesCopy): void {
+    const disks = this.remoteDomains(copy.remote, copy.password).flatMap((domain) => domain.disks);
+    const found = copy.volumes.map((volume) => {
+      const disk = disks.find((candidate) => candidate.imagePath === volume.sourcePath);
+      if (!disk) throw new DriverError('REMOTE_COMMAND_FAILED', `Failed to copy volume due to: ${volume.sourcePath} is not a disk of a stopped domain on ${copy.remote.host}`);
+      return { volumeId: volume.volumeId, size: disk.capacity ?? 0 };
+    });
+    for (const { volumeId, size } of found) if (!this.storage.has(volumeId)) this.storage.set(volumeId, size);
   }
 
   /** What an SSH login to an external host finds, with the same failures a real one gives. */
@@ -596,6 +613,12 @@ export class SimulatorDriver implements HypervisorDriver {
 
   async listRemoteDomains(remote: RemoteHostLogin, password: string | null): Promise<UnmanagedDomain[]> {
     return this.cloud.remoteDomains(remote, password);
+  }
+
+  async copyRemoteVolumes(domain: DomainRef, copy: RemoteVolumesCopy): Promise<PowerState> {
+    if (this.domains.get(domain.instanceName)) throw new DriverError('REMOTE_COMMAND_FAILED', `Failed to copy volume due to: a domain named ${domain.instanceName} is already defined on host ${this.hostId}`);
+    this.cloud.copyRemoteDisks(copy);
+    return 'missing';
   }
 
   async manageDomain(spec: DomainSpec, diskPositions: readonly number[]): Promise<PowerState> {

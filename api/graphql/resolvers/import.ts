@@ -59,4 +59,34 @@ export const importMutations: Readonly<Record<string, Resolver>> = {
       forced: optionalBoolean(args, 'forced'),
     }),
   unmanageVirtualMachine: (_source, args, { controlPlane, caller }) => controlPlane.unmanageVirtualMachine(caller, { id: requiredString(args, 'id') }),
+  importVm: (_source, args, { controlPlane, caller }) => {
+    const source = importSource(args);
+    if (source === null) throw new ApiError('BAD_USER_INPUT', 'importSource is required', 'importSource');
+    return controlPlane.importVm(caller, {
+      zoneId: requiredString(args, 'zoneId'),
+      importSource: source,
+      name: requiredString(args, 'name'),
+      serviceOfferingId: requiredString(args, 'serviceOfferingId'),
+      displayName: optionalString(args, 'displayName'),
+      hostName: optionalString(args, 'hostName'),
+      account: optionalString(args, 'account'),
+      domainId: optionalString(args, 'domainId'),
+      clusterId: optionalString(args, 'clusterId'),
+      host: optionalString(args, 'host'),
+      username: optionalString(args, 'username'),
+      password: optionalString(args, 'password'),
+      tmpPath: optionalString(args, 'tmpPath'),
+      hostId: optionalString(args, 'hostId'),
+      diskPath: optionalString(args, 'diskPath'),
+      storageId: optionalString(args, 'storageId'),
+      templateId: optionalString(args, 'templateId'),
+      nicNetworkList: pairs(args, 'nicNetworkList', ['nic', 'network']),
+      nicIpAddressList: pairs(args, 'nicIpAddressList', ['nic', 'ip4Address']),
+      dataDiskOfferingList: pairs(args, 'dataDiskOfferingList', ['disk', 'diskOffering']),
+      details: optionalDetails(args),
+      forced: optionalBoolean(args, 'forced'),
+      convertInstanceHostId: optionalString(args, 'convertInstanceHostId'),
+      convertInstancePoolId: optionalString(args, 'convertInstancePoolId'),
+    });
+  },
 };

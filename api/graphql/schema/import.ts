@@ -72,5 +72,32 @@ extend type Mutation {
   ): AsyncJob!
   "The instance leaves vmledger; its domain stays defined on its host. Root admin."
   unmanageVirtualMachine(id: ID!): AsyncJob!
+  "Imports a stopped VM of an external KVM host (importSource EXTERNAL): its disks are copied to a host of the zone as qcow2; the instance is Stopped. Root admin."
+  importVm(
+    zoneId: ID!
+    importSource: ImportSource!
+    name: String!
+    serviceOfferingId: ID!
+    displayName: String
+    hostName: String
+    account: String
+    domainId: ID
+    clusterId: ID
+    host: String
+    username: String
+    password: String
+    tmpPath: String
+    hostId: ID
+    diskPath: String
+    storageId: ID
+    templateId: ID
+    nicNetworkList: [NicNetworkInput!]
+    nicIpAddressList: [NicIpAddressInput!]
+    dataDiskOfferingList: [DataDiskOfferingInput!]
+    details: JSON
+    forced: Boolean = false
+    convertInstanceHostId: ID
+    convertInstancePoolId: ID
+  ): AsyncJob!
 }
 `;
