@@ -80,6 +80,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     random: Math.random,
     timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
     commandKeys: options.commandKeys,
+    secrets: options.secrets,
     onError: (error, jobId) => onError(error, `job ${jobId}`),
   });
   const timers = new TimerService({ commander, readModel: () => readModel.db, clock: options.clock, onError: (error, timerId) => onError(error, `timer ${timerId}`) });
@@ -91,6 +92,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     clock: () => options.clock.now(),
     newId: randomUUID,
     onError: (error) => onError(error, 'agent queries'),
+    secrets: options.secrets,
   });
   const context: ControlPlaneContext = {
     agentQueries,

@@ -9,6 +9,8 @@ import { CommandRejectedError, unlessRefused, type CommandEnvelope } from '../ad
 import type { Commander } from '../adapters/eventstore/commander.js';
 import type { EventStore } from '../adapters/eventstore/port.js';
 import { signCommand, type CommandKeyRing } from '../adapters/hypervisor/command-signing.js';
+import { sealSecret } from '../adapters/hypervisor/sealed-secret.js';
+import type { SecretStore } from '../adapters/secrets/port.js';
 import { agentQueue, toBusMessage, type AgentCommand } from '../adapters/hypervisor/protocol.js';
 import { accountDecider, accountStream } from '../domain/account/index.js';
 import { affinityConstraints } from '../domain/affinity/index.js';
@@ -46,6 +48,11 @@ export interface SagaRunnerOptions {
   /** The keys commands are signed with (the current one); agents refuse what is not signed. */
   readonly commandKeys: CommandKeyRing;
   readonly onError?: (error: unknown, jobId: string) => void;
+  /**
+   * Where a command's password is held by reference (an external import's login): read only to be
+   * sealed into the message, and deleted when the job ends, whatever its outcome.
+   */
+  readonly secrets?: SecretStore;
 }
 
 /** What opens a job whose stream does not exist yet (its instance's pending work names it). */
@@ -219,6 +226,7 @@ export class SagaRunner {
         await this.placements.settle(instance, step.keep?.hostId ?? null, this.envelope(at));
         await reconcileVolumes(this.options.commander, this.options.readModel(), instance.zoneId, step.volumes, this.envelope(at));
         if (step.freeAddresses) await this.freeAddresses(instance);
+        await this.forgetSecrets(job, history);
         await this.job(job.jobId, { type: 'CompleteJob', error: step.error, at });
         return;
       }
@@ -318,10 +326,12 @@ export class SagaRunner {
       if (issued.reply || issued.timedOut || this.published.has(id)) continue;
       this.published.add(id);
       const command = issued.command;
-      // Valid until the job stops waiting for the answer; a resend after a restart is signed anew.
-      const message = signCommand(toBusMessage(commandMessageId(id), command), this.options.commandKeys, this.options.clock.now(), new Date(issued.timeoutAt));
-      this.options.bus
-        .publish(agentQueue(command.hostId), message)
+      const send = async (): Promise<void> => {
+        // Valid until the job stops waiting for the answer; a resend after a restart is signed anew.
+        const message = signCommand(toBusMessage(commandMessageId(id), await this.withPassword(command)), this.options.commandKeys, this.options.clock.now(), new Date(issued.timeoutAt));
+        await this.options.bus.publish(agentQueue(command.hostId), message);
+      };
+      send()
         .catch((error: unknown) => {
           // Not sent (no broker, no queue yet): try again shortly, well before the command's timeout.
           this.published.delete(id);
@@ -330,6 +340,22 @@ export class SagaRunner {
         });
       this.arm(job.jobId, issued.timeoutAt);
     }
+  }
+
+  /** The command as the agent gets it: a password reference replaced by the password sealed for it. */
+  private async withPassword(command: AgentCommand): Promise<AgentCommand> {
+    if (command.type !== 'CopyRemoteVolumes' || command.passwordRef === null) return command;
+    const secret = await this.options.secrets?.get(command.passwordRef);
+    // Gone (the job ended meanwhile): the agent is told no password, and its login fails.
+    return { ...command, passwordRef: null, password: secret === undefined ? null : sealSecret(secret, this.options.commandKeys, command.commandId) };
+  }
+
+  /** The passwords an external import's job was given: no longer needed once it ends. */
+  private async forgetSecrets(job: Job, history: readonly InstanceEvent[]): Promise<void> {
+    const refs = new Set<string>();
+    for (const event of history) if (event.type === 'InstanceImportRequested' && event.data.jobId === job.jobId && event.data.external?.passwordRef) refs.add(event.data.external.passwordRef);
+    for (const issued of job.commands) if (issued.command.type === 'CopyRemoteVolumes' && issued.command.passwordRef) refs.add(issued.command.passwordRef);
+    for (const ref of refs) await this.options.secrets?.delete(ref);
   }
 
   private retryPublish(jobId: string): void {

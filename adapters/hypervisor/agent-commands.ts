@@ -9,7 +9,8 @@ import type { Bus, Consumer, Delivery } from '../bus/port.js';
 import { EVENT_ID_NAMESPACE } from '../eventstore/command-handler.js';
 import { commandInstanceName, handleAgentCommand, type AgentCommandHandlers, type AgentReplyError } from '../../domain/agent-protocol/index.js';
 import { DriverError, type HypervisorDriver } from './driver.js';
-import type { CommandVerifier } from './command-signing.js';
+import type { CommandKeyRing, CommandVerifier } from './command-signing.js';
+import { openSecret } from './sealed-secret.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { parseAgentCommand } from './parse-command.js';
 import { ORCHESTRATOR_REPLIES, agentQueue, toBusMessage, type AgentCommand, type AgentReply } from './protocol.js';
@@ -26,7 +27,7 @@ type Executed = Pick<AgentReply, 'powerState' | 'snapshot'>;
  * What each command type does on the host. A handler table over every command type (see
  * `domain/agent-protocol/handlers.ts`): a command type the agent does not carry out does not compile.
  */
-const EXECUTE: AgentCommandHandlers<Promise<Executed>, [HypervisorDriver]> = {
+const EXECUTE: AgentCommandHandlers<Promise<Executed>, [HypervisorDriver, CommandKeyRing]> = {
   StartDomain: async (command, driver) => ({ powerState: await driver.startDomain(command.domain) }),
   StopDomain: async (command, driver) => ({ powerState: await driver.stopDomain(command, { forced: command.forced, timeoutMs: command.timeoutMs }) }),
   RebootDomain: async (command, driver) => ({ powerState: await driver.rebootDomain(command, { forced: command.forced }) }),
@@ -43,6 +44,12 @@ const EXECUTE: AgentCommandHandlers<Promise<Executed>, [HypervisorDriver]> = {
   CopyVolumes: async (command, driver) => ({ powerState: await driver.copyVolumes(command, command.volumes) }),
   ManageDomain: async (command, driver) => ({ powerState: await driver.manageDomain(command.domain, command.diskPositions) }),
   UnmanageDomain: async (command, driver) => ({ powerState: await driver.unmanageDomain(command.domain) }),
+  CopyRemoteVolumes: async (command, driver, keys) => {
+    // Opened for this call only: the password goes no further than the driver's logins.
+    const password = command.password ? openSecret(command.password, keys, command.commandId) : null;
+    const { remote, tmpPath, copyTimeoutMs: timeoutMs, volumes } = command;
+    return { powerState: await driver.copyRemoteVolumes(command, { remote, password, tmpPath, timeoutMs, volumes }) };
+  },
 };
 
 type ReplyBase = Pick<AgentReply, 'type' | 'commandId' | 'hostId' | 'command'>;
@@ -78,10 +85,10 @@ async function failedReply(base: ReplyBase, driver: HypervisorDriver, name: stri
   }
 }
 
-async function carryOut(hostId: string, command: AgentCommand, driver: HypervisorDriver): Promise<AgentReply> {
+async function carryOut(hostId: string, command: AgentCommand, driver: HypervisorDriver, keys: CommandKeyRing): Promise<AgentReply> {
   const base: ReplyBase = { type: 'AgentReply', commandId: command.commandId, hostId, command: command.type };
   try {
-    const { powerState, snapshot } = await handleAgentCommand(EXECUTE, command, driver);
+    const { powerState, snapshot } = await handleAgentCommand(EXECUTE, command, driver, keys);
     return { ...base, outcome: 'succeeded', powerState, ...(snapshot === undefined ? {} : { snapshot }) };
   } catch (error) {
     return failedReply(base, driver, commandInstanceName(command), describeFailure(error));
@@ -170,7 +177,7 @@ export class CommandConsumers {
       await delivery.nack({ requeue: false });
       return;
     }
-    const reply = await this.perDomain.run([`${hostId}/${commandInstanceName(command)}`], () => carryOut(hostId, command, driver));
+    const reply = await this.perDomain.run([`${hostId}/${commandInstanceName(command)}`], () => carryOut(hostId, command, driver, this.options.verifier.keys));
     await this.answer(delivery, command.commandId, reply);
   }
 

@@ -1,13 +1,15 @@
 // The agent's query side: answers the orchestrator's queries about its hosts (which domains there are
-// that vmledger does not manage) from their drivers. A query changes nothing, so it is answered and
+// that vmledger does not manage, and the stopped domains of an external host one of them reaches)
+// from their drivers. A query changes nothing, so it is answered and
 // acked at once, never retried: an asker that has given up ignores a late answer. A query that is not
 // signed by the orchestrator is dead-lettered unanswered, as an unsigned command is: what a host holds
 // is told to nobody else.
 import type { Bus, Consumer, Delivery } from '../bus/port.js';
 import type { AgentQuery, AgentQueryReply } from '../../domain/agent-protocol/index.js';
 import { describeFailure } from './agent-commands.js';
-import type { CommandVerifier } from './command-signing.js';
+import type { CommandKeyRing, CommandVerifier } from './command-signing.js';
 import type { HypervisorDriver } from './driver.js';
+import { openSecret } from './sealed-secret.js';
 import { ORCHESTRATOR_QUERY_REPLIES, agentQueryQueue, parseAgentQuery, queryMessage } from './queries.js';
 
 export interface QueryConsumersOptions {
@@ -17,10 +19,13 @@ export interface QueryConsumersOptions {
   readonly clock: () => Date;
 }
 
-async function answer(query: AgentQuery, driver: HypervisorDriver): Promise<AgentQueryReply> {
+async function answer(query: AgentQuery, driver: HypervisorDriver, keys: CommandKeyRing): Promise<AgentQueryReply> {
   const base = { type: 'AgentQueryReply', queryId: query.queryId, hostId: query.hostId, query: query.type } as const;
   try {
-    return { ...base, outcome: 'succeeded', domains: await driver.listUnmanagedDomains(query.name) };
+    if (query.type === 'ListUnmanagedDomains') return { ...base, outcome: 'succeeded', domains: await driver.listUnmanagedDomains(query.name) };
+    // The password is opened here, for this one call, and goes no further than the driver's login.
+    const password = query.password === null ? null : openSecret(query.password, keys, query.queryId);
+    return { ...base, outcome: 'succeeded', domains: await driver.listRemoteDomains(query.remote, password) };
   } catch (error) {
     return { ...base, outcome: 'failed', error: describeFailure(error) };
   }
@@ -58,7 +63,7 @@ export class QueryConsumers {
       await delivery.nack({ requeue: false });
       return;
     }
-    const reply = await answer(parsed.value, driver);
+    const reply = await answer(parsed.value, driver, this.options.verifier.keys);
     try {
       await this.options.bus.publish(ORCHESTRATOR_QUERY_REPLIES, queryMessage(reply));
     } catch (error) {

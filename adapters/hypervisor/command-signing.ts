@@ -186,4 +186,9 @@ export class CommandVerifier {
     this.ring = await this.load();
     return verifyCommand(message, this.ring, now, this.options.skewMs);
   }
+
+  /** The ring as last read: what opens a secret sealed for a message `verify` accepted (sealed-secret.ts). */
+  get keys(): CommandKeyRing {
+    return this.ring;
+  }
 }

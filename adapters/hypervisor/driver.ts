@@ -2,7 +2,7 @@
 // simulator and by libvirt over SSH; both pass `conformance.ts`. Every operation is idempotent in the
 // state it leads to, because a command redelivered after an agent crash runs again.
 import type { AgentCommandType, DomainSnapshotInfo, DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from './protocol.js';
-import type { UnmanagedDomain } from '../../domain/agent-protocol/index.js';
+import type { RemoteHostLogin, RemoteVolumeCopy, UnmanagedDomain } from '../../domain/agent-protocol/index.js';
 
 /** What the host has to run domains on. */
 export interface HostResources {
@@ -210,6 +210,23 @@ interface CommandOperations {
    * A domain with no record (already given up) is success. @throws DriverError NOT_OWNED.
    */
   UnmanageDomain: (spec: DomainSpec) => Promise<PowerState>;
+  /**
+   * Copies the disks of an external host's stopped domain into this host's storage as the instance's
+   * volumes (qcow2, checked), with the operator's login; defines no domain and resolves `missing`. A
+   * volume already there is kept (a repeated command). On failure nothing this call wrote is left
+   * on either host, and the message never holds the password.
+   * @throws DriverError REMOTE_COMMAND_FAILED ("Failed to copy volume due to: …").
+   */
+  CopyRemoteVolumes: (domain: DomainRef, copy: RemoteVolumesCopy) => Promise<PowerState>;
+}
+
+/** What CopyRemoteVolumes is given, the password opened. */
+export interface RemoteVolumesCopy {
+  readonly remote: RemoteHostLogin;
+  readonly password: string | null;
+  readonly tmpPath: string;
+  readonly timeoutMs: number;
+  readonly volumes: readonly RemoteVolumeCopy[];
 }
 
 /** `StartDomain` is carried out by `startDomain`, and so on: one operation per command type. */
@@ -229,6 +246,13 @@ export interface HypervisorDriver extends DriverOperations {
    * only that one. @throws DriverError NOT_FOUND when `name` is unknown, NOT_OWNED when it is managed.
    */
   listUnmanagedDomains(name: string | null): Promise<UnmanagedDomain[]>;
+  /**
+   * The stopped domains of an external host this host reaches (behaviour §4.6 `external`), logging in
+   * as `remote.username` with `password` (null: the driver's own key for its host). The password is
+   * never part of an error. @throws DriverError with CloudStack's "Unable to connect to remote host…"
+   * or "Unable to list stopped VMs on remote host…".
+   */
+  listRemoteDomains(remote: RemoteHostLogin, password: string | null): Promise<UnmanagedDomain[]>;
   /**
    * Tells the listener about changes nobody asked this driver for (a guest that powers itself off).
    * Returns the unsubscribe function.

@@ -209,7 +209,46 @@ const READERS: { readonly [K in AgentCommandType]: (base: Base<K>, body: JsonObj
   CopyVolumes: (base, body) => ({ ...base, ...target(body), volumes: volumeCopies(body['volumes'], 'volumes') }),
   ManageDomain: (base, body) => managed(base, body),
   UnmanageDomain: (base, body) => ({ ...base, ...sameDomain(body), domain: domain(body['domain'], 'domain') }),
+  CopyRemoteVolumes: (base, body) => remoteCopy(base, body),
 };
+
+const REMOTE_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
+const USER = /^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/;
+const FILE = /^\/[^\0\n]{1,4095}$/;
+
+function remoteCopy(base: Base<'CopyRemoteVolumes'>, body: JsonObject): AgentCommandOf<'CopyRemoteVolumes'> {
+  const remote = object(body['remote'], 'remote');
+  const sealed = body['password'] ?? null;
+  const password = sealed === null ? null : object(sealed, 'password');
+  const items = array(body['volumes'], 'volumes', MAX_VOLUMES).map((item, i) => {
+    const o = object(item, `volumes[${i}]`);
+    const sourcePath = matching(o['sourcePath'], `volumes[${i}].sourcePath`, FILE, 'an absolute file path');
+    if (sourcePath.split('/').includes('..')) throw new Malformed(`volumes[${i}].sourcePath must not contain ..`);
+    return {
+      volumeId: uuid(o['volumeId'], `volumes[${i}].volumeId`),
+      sourcePath,
+      sourceFormat: matching(o['sourceFormat'], `volumes[${i}].sourceFormat`, /^[a-z0-9]{2,16}$/, 'a disk format'),
+    };
+  });
+  return {
+    ...base,
+    ...target(body),
+    remote: {
+      host: matching(remote['host'], 'remote.host', REMOTE_HOST, 'a host name or address'),
+      port: integer(remote['port'], 'remote.port', 1, 65_535),
+      username: matching(remote['username'], 'remote.username', USER, 'a user name'),
+    },
+    // The log's reference never reaches an agent: the orchestrator sends the password sealed.
+    passwordRef: null,
+    password:
+      password === null
+        ? null
+        : { keyId: matching(password['keyId'], 'password.keyId', /^[A-Za-z0-9._-]{1,64}$/, 'a key id'), box: matching(password['box'], 'password.box', /^[A-Za-z0-9_-]{1,2048}$/, 'base64url') },
+    tmpPath: directory(body['tmpPath'], 'tmpPath'),
+    copyTimeoutMs: integer(body['copyTimeoutMs'], 'copyTimeoutMs', 1_000, MAX_TIMEOUT_MS),
+    volumes: distinct(items, (item) => item.volumeId, 'volumes'),
+  };
+}
 
 /** The command's instance and the spec it carries must be one domain. */
 function sameDomain(body: JsonObject): { instanceId: string; instanceName: string } {

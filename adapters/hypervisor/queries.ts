@@ -4,7 +4,7 @@
 // query id. Both ends read what they receive against the protocol here.
 import type { BusMessage } from '../bus/port.js';
 import type { JsonValue } from '../eventstore/port.js';
-import type { AgentQuery, AgentQueryReply, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo } from '../../domain/agent-protocol/index.js';
+import type { AgentQuery, AgentQueryReply, RemoteHostLogin, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo } from '../../domain/agent-protocol/index.js';
 import { UUID } from '../../domain/shared/instance-name.js';
 import { Malformed, anyText, array, integer, integerOrNull, isObject, matching, object, oneOf, text, textOrNull, type JsonObject } from './json-fields.js';
 
@@ -44,7 +44,33 @@ function boundedText(value: JsonValue | undefined, path: string): string {
   return read;
 }
 
+const HOST_NAME = /^[A-Za-z0-9.:_-]{1,253}$/;
+
+function remoteLogin(value: JsonValue | undefined): RemoteHostLogin {
+  const o = object(value ?? null, 'remote');
+  return {
+    host: matching(o['host'], 'remote.host', HOST_NAME, 'a host name or address'),
+    port: integer(o['port'], 'remote.port', 1, 65_535),
+    username: boundedText(o['username'], 'remote.username'),
+  };
+}
+
+function sealed(value: JsonValue | undefined): { keyId: string; box: string } | null {
+  if (value === null || value === undefined) return null;
+  const o = object(value, 'password');
+  return { keyId: boundedText(o['keyId'], 'password.keyId'), box: matching(o['box'], 'password.box', /^[A-Za-z0-9_-]{1,2048}$/, 'base64url') };
+}
+
 export function parseAgentQuery(message: BusMessage): ParsedQuery<AgentQuery> {
+  if (message.type === 'ListRemoteDomains') {
+    return parse(message, 'ListRemoteDomains', (body) => ({
+      type: 'ListRemoteDomains',
+      queryId: uuid(body['queryId'], 'queryId'),
+      hostId: uuid(body['hostId'], 'hostId'),
+      remote: remoteLogin(body['remote']),
+      password: sealed(body['password']),
+    }));
+  }
   return parse(message, 'ListUnmanagedDomains', (body) => ({
     type: 'ListUnmanagedDomains',
     queryId: uuid(body['queryId'], 'queryId'),
@@ -66,6 +92,7 @@ function disk(value: JsonValue, path: string): UnmanagedDiskInfo {
     imagePath: optionalText(o['imagePath'], `${path}.imagePath`),
     position: integer(o['position'], `${path}.position`, 0),
     datastoreName: optionalText(o['datastoreName'], `${path}.datastoreName`),
+    format: optionalText(o['format'], `${path}.format`),
   };
 }
 
@@ -104,7 +131,7 @@ export function parseAgentQueryReply(message: BusMessage): ParsedQuery<AgentQuer
       type: 'AgentQueryReply' as const,
       queryId: uuid(body['queryId'], 'queryId'),
       hostId: uuid(body['hostId'], 'hostId'),
-      query: oneOf(body['query'], 'query', ['ListUnmanagedDomains'] as const),
+      query: oneOf(body['query'], 'query', ['ListUnmanagedDomains', 'ListRemoteDomains'] as const),
       outcome,
     };
     if (outcome === 'failed') {

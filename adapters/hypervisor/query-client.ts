@@ -2,8 +2,10 @@
 // matched by query id, and gives up after a deadline with an error that says which host was silent.
 // Nothing is written to the log: a query is data for the API caller waiting on it.
 import type { Bus, Consumer, Delivery } from '../bus/port.js';
-import type { UnmanagedDomain } from '../../domain/agent-protocol/index.js';
+import type { AgentQuery, ListRemoteDomains, RemoteHostLogin, UnmanagedDomain } from '../../domain/agent-protocol/index.js';
+import type { SecretStore } from '../secrets/port.js';
 import { signCommand, type CommandKeyRing } from './command-signing.js';
+import { sealSecret } from './sealed-secret.js';
 import { ORCHESTRATOR_QUERY_REPLIES, agentQueryQueue, parseAgentQueryReply, queryMessage } from './queries.js';
 
 /** The host's agent did not answer in time (down, or its host unreachable). */
@@ -28,6 +30,8 @@ export interface AgentQueryClientOptions {
   readonly clock: () => Date;
   readonly newId: () => string;
   readonly onError?: (error: unknown) => void;
+  /** Where a query's password is held by reference until it is sealed into the query (item 5). */
+  readonly secrets?: SecretStore;
 }
 
 interface Waiting {
@@ -60,8 +64,29 @@ export class AgentQueryClient {
   /** The domains on the host that vmledger does not manage (with `name`: that one, or the host's error). */
   async listUnmanagedDomains(hostId: string, name: string | null, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS): Promise<UnmanagedDomain[]> {
     const queryId = this.options.newId();
+    return this.ask({ type: 'ListUnmanagedDomains', queryId, hostId, name }, timeoutMs);
+  }
+
+  /**
+   * The stopped domains of the external host `remote`, listed by the agent of `hostId`. The password
+   * is named by its reference in the secrets port; it is read from there only to be sealed into this
+   * one query (sealed-secret.ts), and the caller deletes it.
+   */
+  async listRemoteDomains(hostId: string, remote: RemoteHostLogin, passwordRef: string | null, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS): Promise<UnmanagedDomain[]> {
+    const queryId = this.options.newId();
+    let password: ListRemoteDomains['password'] = null;
+    if (passwordRef !== null) {
+      const secret = await this.options.secrets?.get(passwordRef);
+      if (secret === undefined) throw new Error(`the password of the login to ${remote.host} is no longer held (secret reference unknown)`);
+      password = sealSecret(secret, this.options.commandKeys, queryId);
+    }
+    return this.ask({ type: 'ListRemoteDomains', queryId, hostId, remote, password }, timeoutMs);
+  }
+
+  private async ask(query: AgentQuery, timeoutMs: number): Promise<UnmanagedDomain[]> {
+    const { queryId, hostId } = query;
     const issued = this.options.clock();
-    const message = signCommand(queryMessage({ type: 'ListUnmanagedDomains', queryId, hostId, name }), this.options.commandKeys, issued, new Date(issued.getTime() + timeoutMs));
+    const message = signCommand(queryMessage(query), this.options.commandKeys, issued, new Date(issued.getTime() + timeoutMs));
     const answered = new Promise<UnmanagedDomain[]>((resolve, reject) => this.waiting.set(queryId, { hostId, resolve, reject }));
     // Real time, not the injected clock: this is how long an API caller is kept waiting.
     const timer = setTimeout(() => this.settle(queryId, (waiting) => waiting.reject(new AgentQueryTimeout(hostId, timeoutMs))), timeoutMs);

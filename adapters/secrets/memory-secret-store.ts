@@ -16,6 +16,11 @@ export class MemorySecretStore implements SecretStore {
     return typeof ref === 'string' ? this.secrets.get(ref) : undefined;
   }
 
+  /** How many secrets are held: what a test checks to see that a workflow deleted its own. */
+  get size(): number {
+    return this.secrets.size;
+  }
+
   async delete(ref: string): Promise<void> {
     if (typeof ref === 'string') this.secrets.delete(ref);
   }

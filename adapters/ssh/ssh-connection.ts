@@ -4,6 +4,7 @@
 // opened again by the next command, so an agent outlives a restarted sshd or a network blip.
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
+import { Readable, type Writable } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { ChannelSlots } from './channel-slots.js';
 import {
@@ -28,8 +29,11 @@ export interface SshConnectionOptions {
   /** A private key file on this machine, read at every connect so a rotated key is picked up. */
   readonly privateKeyPath?: string;
   readonly passphrase?: string;
-  /** The pinned host key, as OpenSSH prints it: `SHA256:<base64>`. */
-  readonly hostKeySha256: string;
+  /**
+   * The pinned host key, as OpenSSH prints it: `SHA256:<base64>`. Null: any key is taken, for a host
+   * nobody has pinned (an external KVM host an operator names by address, as CloudStack reaches it).
+   */
+  readonly hostKeySha256: string | null;
   /** SSH-level keepalives, so a dead peer is noticed even while no command runs. Default 10 s. */
   readonly keepaliveIntervalMs?: number;
   /** Unanswered keepalives before the connection counts as dropped. Default 3. */
@@ -41,8 +45,16 @@ export interface SshConnectionOptions {
 }
 
 export interface ExecOptions {
-  /** Fed to the command's standard input, which is then closed (without it, stdin is closed at once). */
-  readonly stdin?: string | Buffer;
+  /**
+   * Fed to the command's standard input, which is then closed (without it, stdin is closed at once).
+   * A stream is piped in as it comes, at the pace the channel takes it.
+   */
+  readonly stdin?: string | Buffer | Readable;
+  /**
+   * The command's standard output goes here as it comes (piped, so a slow reader slows the command),
+   * instead of into the result's `stdout`; e.g. into another command's `stdin`.
+   */
+  readonly stdoutTo?: Writable;
   /** The command is signalled (KILL), its channel closed and the call fails with SshTimeoutError. */
   readonly timeoutMs?: number;
 }
@@ -95,7 +107,7 @@ function describeCommand(argv: readonly string[]): string {
 export class SshConnection {
   /** `user@host:port`, for messages and logs; never contains a credential. */
   readonly target: string;
-  private readonly hostKey: string;
+  private readonly hostKey: string | null;
   private readonly slots: ChannelSlots;
   private client: Client | null = null;
   private connecting: Promise<Client> | null = null;
@@ -103,7 +115,7 @@ export class SshConnection {
 
   constructor(private readonly options: SshConnectionOptions) {
     this.target = `${options.username}@${options.host}:${options.port}`;
-    this.hostKey = parseHostKeyFingerprint(options.hostKeySha256, 'hostKeySha256');
+    this.hostKey = options.hostKeySha256 === null ? null : parseHostKeyFingerprint(options.hostKeySha256, 'hostKeySha256');
     if (options.password === undefined && options.privateKey === undefined && options.privateKeyPath === undefined) {
       throw new RangeError(`no credentials for ${this.target}: give a password, a private key or a private key path`);
     }
@@ -199,7 +211,7 @@ export class SshConnection {
       let ready = false;
       const verify = (key: Buffer): boolean => {
         presented = hostKeyFingerprint(key);
-        return presented === this.hostKey;
+        return this.hostKey === null || presented === this.hostKey;
       };
       client.on('ready', () => {
         ready = true;
@@ -214,7 +226,7 @@ export class SshConnection {
       client.on('error', (error: Error & { level?: string }) => {
         // After `ready` an error is always followed by `close`, which is where a drop is handled.
         if (ready) return;
-        if (presented !== null && presented !== this.hostKey) {
+        if (presented !== null && this.hostKey !== null && presented !== this.hostKey) {
           reject(new HostKeyMismatchError(this.target, this.hostKey, presented));
         } else {
           const reason = error.level === 'client-authentication' ? `authentication failed (${error.message})` : error.message;
@@ -313,10 +325,14 @@ export class SshConnection {
       let timedOut = false;
       const text = (chunks: Buffer[]): string => Buffer.concat(chunks).toString('utf8');
 
-      channel.on('data', (chunk: Buffer) => {
-        if (stream) stream.onStdout(chunk);
-        else stdout.push(chunk);
-      });
+      if (options.stdoutTo) {
+        channel.pipe(options.stdoutTo);
+      } else {
+        channel.on('data', (chunk: Buffer) => {
+          if (stream) stream.onStdout(chunk);
+          else stdout.push(chunk);
+        });
+      }
       channel.stderr.on('data', (chunk: Buffer) => {
         stderr.push(chunk);
         stream?.onStderr?.(chunk);
@@ -351,6 +367,7 @@ export class SshConnection {
         }
       });
       if (options.stdin === undefined) channel.end();
+      else if (options.stdin instanceof Readable) options.stdin.pipe(channel);
       else channel.end(options.stdin);
     });
   }

@@ -18,6 +18,7 @@ import type { VMSnapshotView } from '../../projections/vmsnapshots/index.js';
 import type { Caller } from '../../domain/account/index.js';
 import type { LeaseExpiryAction } from '../../domain/offering/index.js';
 import type { ImportUnmanagedInstanceArgs, UnmanagedInstancesArgs, UnmanagedInstanceView } from './instances/import.js';
+import type { ExternalInstanceView, ImportVmArgs, VmsForImportArgs } from './instances/import-external.js';
 
 /** Who is calling, resolved from the API key. */
 export type { Caller, Role } from '../../domain/account/index.js';
@@ -162,6 +163,8 @@ export interface ControlPlane {
   unmanagedInstances(caller: Caller, args: UnmanagedInstancesArgs): Promise<Connection<UnmanagedInstanceView>>;
   importUnmanagedInstance(caller: Caller, args: ImportUnmanagedInstanceArgs): Promise<JobView>;
   unmanageVirtualMachine(caller: Caller, args: { id: string }): Promise<JobView>;
+  vmsForImport(caller: Caller, args: VmsForImportArgs): Promise<Connection<ExternalInstanceView>>;
+  importVm(caller: Caller, args: ImportVmArgs): Promise<JobView>;
   // Instances: synchronous operations.
   recoverVirtualMachine(caller: Caller, args: { id: string }): Promise<VirtualMachineView>;
   expungeVirtualMachine(caller: Caller, args: { id: string }): Promise<boolean>;

@@ -40,6 +40,7 @@ const COMMAND_TYPES: { readonly [K in AgentCommandType]: true } = {
   CopyVolumes: true,
   ManageDomain: true,
   UnmanageDomain: true,
+  CopyRemoteVolumes: true,
 };
 
 export function isAgentCommandType(value: unknown): value is AgentCommandType {

@@ -135,7 +135,8 @@ export type AgentCommand =
   | DeleteDomainSnapshot
   | CopyVolumes
   | ManageDomain
-  | UnmanageDomain;
+  | UnmanageDomain
+  | CopyRemoteVolumes;
 /** A volume to copy to another storage pool's directory on the host (an offline volume migration). */
 export interface VolumeCopy extends VolumeSpec {
   /** The directory of the pool the volume is on now (its mount point on the host). */
@@ -181,6 +182,33 @@ export interface UnmanageDomain extends DomainCommandBase {
   readonly domain: DomainSpec;
 }
 
+
+/** One disk of an external host's domain, to become a volume of the instance on this host. */
+export interface RemoteVolumeCopy {
+  readonly volumeId: string;
+  readonly sourcePath: string;
+  /** As the domain's definition says: raw, qcow2, vmdk, … */
+  readonly sourceFormat: string;
+}
+
+/**
+ * Copies the disks of a stopped domain of an external host (behaviour §4.6 `external`,
+ * CopyRemoteVolumeCommand) into this host's storage as the instance's volumes, as qcow2, each checked;
+ * a failure leaves no file of this command on either host. No domain is defined: the instance's is
+ * made at its first start. In the log the password is only `passwordRef` (the secrets port's
+ * reference); the message on the bus carries it sealed for this command's id instead.
+ */
+export interface CopyRemoteVolumes extends DomainCommandBase {
+  readonly type: 'CopyRemoteVolumes';
+  readonly remote: { readonly host: string; readonly port: number; readonly username: string };
+  readonly passwordRef: string | null;
+  readonly password?: { readonly keyId: string; readonly box: string } | null;
+  /** CloudStack's mode: where the source host converts to. */
+  readonly tmpPath: string;
+  /** `remote.kvm.instance.disks.copy.timeout` × 60 s, per disk. */
+  readonly copyTimeoutMs: number;
+  readonly volumes: readonly RemoteVolumeCopy[];
+}
 
 export type AgentCommandType = AgentCommand['type'];
 

@@ -43,6 +43,8 @@ export interface UnmanagedDiskInfo {
   readonly position: number;
   /** The directory the image is in. */
   readonly datastoreName: string | null;
+  /** The image format the definition gives (`<driver type=…>`: qcow2, raw, vmdk), if it does. */
+  readonly format?: string | null;
 }
 
 export interface UnmanagedNicInfo {
@@ -66,7 +68,32 @@ export interface ListUnmanagedDomains {
   readonly name: string | null;
 }
 
-export type AgentQuery = ListUnmanagedDomains;
+/**
+ * An external KVM host (behaviour §4.6 `external`): one vmledger does not manage, reached by the
+ * agent of a managed host over SSH with an operator's login, never by the orchestrator itself.
+ */
+export interface RemoteHostLogin {
+  /** Name or address. */
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+}
+
+/**
+ * The stopped domains of an external host (`GetRemoteVmsCommand`). The password travels sealed for
+ * this query's id (adapters/hypervisor/sealed-secret.ts); the query is never logged or stored.
+ */
+export interface ListRemoteDomains {
+  readonly type: 'ListRemoteDomains';
+  readonly queryId: string;
+  /** The managed host whose agent logs in to the remote one. */
+  readonly hostId: string;
+  readonly remote: RemoteHostLogin;
+  /** Null: the agent logs in without a password (its own key). */
+  readonly password: { readonly keyId: string; readonly box: string } | null;
+}
+
+export type AgentQuery = ListUnmanagedDomains | ListRemoteDomains;
 
 export interface AgentQueryReply {
   readonly type: 'AgentQueryReply';
@@ -74,7 +101,7 @@ export interface AgentQueryReply {
   readonly hostId: string;
   readonly query: AgentQuery['type'];
   readonly outcome: 'succeeded' | 'failed';
-  /** For a succeeded ListUnmanagedDomains. */
+  /** For a succeeded ListUnmanagedDomains or ListRemoteDomains. */
   readonly domains?: readonly UnmanagedDomain[];
   readonly error?: { readonly message: string; readonly detail?: string };
 }

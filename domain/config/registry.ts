@@ -66,6 +66,17 @@ export const CONFIG_KEYS = {
     scopes: ['global', 'zone'],
     description: 'If set to True, do not remove VM nics (and its MAC addresses) when unmanaging a VM, leaving them allocated but not reserved. If set to False, nics are removed and MAC addresses can be reassigned',
   },
+  // Minutes (behaviour §4.1): how long the copy of each disk of an external host's VM may take. CloudStack
+  // takes a value <= 0 as its default; vmledger refuses one (both timeouts are validated positive).
+  'remote.kvm.instance.disks.copy.timeout': {
+    type: 'integer',
+    default: 30,
+    min: 1,
+    max: 100_000,
+    unit: 'minutes',
+    scopes: ['global'],
+    description: 'Timeout (in mins) to prepare and copy the disks of remote KVM instance while importing the instance from an external host',
+  },
   'enable.dynamic.scale.vm': {
     type: 'boolean',
     default: false,

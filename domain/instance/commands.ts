@@ -375,6 +375,20 @@ export interface AbandonDeployment extends Base {
  * is recorded busy with its import until the host's agent has adopted the domain. Every mapping rule
  * (offering, disks, NICs) was applied before; the command carries their outcome.
  */
+/**
+ * Where an external import's disks come from (behaviour §4.6 `external`): a host vmledger does not
+ * manage, and for each volume (root first, then the data volumes) the source disk's file and format.
+ * The password is only a reference into the secrets port, deleted when the import's job ends.
+ */
+export interface ExternalImportSource {
+  readonly remote: { readonly host: string; readonly port: number; readonly username: string };
+  readonly passwordRef: string | null;
+  readonly tmpPath: string;
+  readonly disks: readonly { readonly path: string; readonly format: string }[];
+  /** `remote.kvm.instance.disks.copy.timeout` × 60 s. */
+  readonly copyTimeoutMs: number;
+}
+
 export interface ImportInstance extends Requested, Job {
   readonly type: 'ImportInstance';
   readonly name: string;
@@ -399,6 +413,8 @@ export interface ImportInstance extends Requested, Job {
   readonly details?: Details;
   /** The instance this domain was unmanaged from, if vmledger managed it before (CloudStack #11737). */
   readonly importedFrom: string | null;
+  /** An import from an external host: its disks are copied to `hostId` first; no domain is adopted. */
+  readonly external?: ExternalImportSource;
 }
 
 /** The host's agent adopted the domain; `powerState` is the domain's as the host saw it then. */

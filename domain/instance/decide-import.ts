@@ -26,6 +26,7 @@ export const importUnmanageMessages = {
   hypervisor: (hypervisor: string) => `Unmanage VM is currently not allowed for hypervisor ${hypervisor}`,
   pendingJobs: (name: string) => `There are pending jobs or HA tasks working on the VM: ${name}, can't unmanage the VM.`,
   noHost: (name: string) => `No available host to persist domain XML for Instance: ${name}`,
+  externalRunning: (name: string) => `VM ${name} on the remote host is not stopped: only stopped VMs are imported from an external host`,
 } as const;
 
 /** Hypervisors whose guests can be imported and unmanaged (`UnmanagedVMsManager.isSupported`). */
@@ -52,6 +53,9 @@ export function decideImport(command: ImportInstance, state: InstanceState): Dec
   if (isRejection(compute)) return compute;
   const volumes = [volume(command.rootVolume, 'ROOT', command.template.id), ...command.dataVolumes.map((spec) => volume(spec, 'DATADISK', null))];
   if (command.diskPositions.length !== volumes.length) return reject('BAD_USER_INPUT', importUnmanageMessages.diskPositions(volumes.length, command.diskPositions.length), 'dataDiskOfferingList');
+  if (command.external && command.external.disks.length !== volumes.length) return reject('BAD_USER_INPUT', importUnmanageMessages.diskPositions(volumes.length, command.external.disks.length), 'dataDiskOfferingList');
+  // An external host's domain is never running (only stopped ones are offered) and is not adopted.
+  if (command.external && command.powerState !== 'stopped') return reject('INVALID_STATE', importUnmanageMessages.externalRunning(command.instanceName), 'name');
   const requested: InstanceImportRequested = {
     type: 'InstanceImportRequested',
     data: {
@@ -82,6 +86,7 @@ export function decideImport(command: ImportInstance, state: InstanceState): Dec
       hostId: command.hostId,
       diskPositions: command.diskPositions,
       importedFrom: command.importedFrom,
+      ...(command.external ? { external: command.external } : {}),
     },
   };
   return [requested];

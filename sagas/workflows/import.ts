@@ -6,7 +6,49 @@ import { domainSpec } from './domain-spec.js';
 import { phased } from './phased.js';
 import type { Phase, Workflow } from './workflow.js';
 
-export const importPhase: Phase<'import'> = ({ job, instance, now, timeouts }, pending) => {
+/** Margin over the disks' copy timeouts for the agent's own steps (checks, renames). */
+const COPY_MARGIN_MS = 60_000;
+
+/**
+ * An external host's domain (behaviour §4.6 `external`): the destination host's agent copies each
+ * disk into its storage as the instance's volume; the instance is then Stopped there, its domain
+ * defined at its first start. No domain is adopted.
+ */
+const copyPhase: Phase<'import'> = ({ job, instance, now }, pending) => {
+  const external = pending.external!;
+  const jobId = job.jobId;
+  const last = lastCommandOf(job, 'copy');
+  if (!last) {
+    return {
+      kind: 'issue',
+      phase: 'copy',
+      command: {
+        type: 'CopyRemoteVolumes',
+        hostId: pending.hostId,
+        instanceId: instance.id,
+        instanceName: instance.instanceName,
+        remote: external.remote,
+        passwordRef: external.passwordRef,
+        tmpPath: external.tmpPath,
+        copyTimeoutMs: external.copyTimeoutMs,
+        volumes: instance.volumes.map((volume, i) => ({ volumeId: volume.id, sourcePath: external.disks[i]!.path, sourceFormat: external.disks[i]!.format })),
+      },
+      timeoutMs: external.copyTimeoutMs * instance.volumes.length + COPY_MARGIN_MS,
+      step: 'COPYING',
+    };
+  }
+  const reply = last.reply;
+  if (reply?.outcome === 'succeeded') return { kind: 'record', command: { type: 'RecordImported', instanceId: instance.id, jobId, at: now, powerState: 'stopped' } };
+  if (reply?.outcome === 'failed' || last.timedOut) {
+    const why = reply?.error?.message ?? `host ${pending.hostId} did not finish copying the disks in time`;
+    return { kind: 'record', command: { type: 'RecordImportFailed', instanceId: instance.id, jobId, at: now, reason: `Failed to import volumes while importing vm: ${instance.instanceName}. ${why}` } };
+  }
+  return { kind: 'wait', until: last.timeoutAt };
+};
+
+export const importPhase: Phase<'import'> = (context, pending) => {
+  if (pending.external) return copyPhase(context, pending);
+  const { job, instance, now, timeouts } = context;
   const jobId = job.jobId;
   const last = lastCommandOf(job, 'import');
   if (!last) {
@@ -26,6 +68,15 @@ export const importPhase: Phase<'import'> = ({ job, instance, now, timeouts }, p
     return { kind: 'record', command: { type: 'RecordImportFailed', instanceId: instance.id, jobId, at: now, reason: failureReason(last, pending.hostId, timeouts.agentMs) } };
   }
   return { kind: 'wait', until: last.timeoutAt };
+};
+
+/** importVm from an external host: the same phases, the copy first. */
+export const importVmWorkflow: Workflow = {
+  cmd: 'importVm',
+  resourceType: 'VirtualMachine',
+  steps: [{ step: 'COPYING', progress: 10 }],
+  compensation: ['give-back-capacity', 'abandon-deployment'],
+  decide: phased({ import: importPhase }),
 };
 
 export const importWorkflow: Workflow = {

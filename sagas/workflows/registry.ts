@@ -4,7 +4,7 @@
 import { deployWorkflow } from './deploy.js';
 import { destroyWorkflow } from './destroy.js';
 import { expungeWorkflow } from './expunge.js';
-import { importWorkflow } from './import.js';
+import { importVmWorkflow, importWorkflow } from './import.js';
 import { unmanageWorkflow } from './unmanage.js';
 import { migrateWorkflow } from './migrate.js';
 import { migrateVolumesWorkflow } from './migrate-volumes.js';
@@ -31,6 +31,7 @@ export const WORKFLOWS: readonly Workflow[] = [
   revertToVMSnapshotWorkflow,
   deleteVMSnapshotWorkflow,
   importWorkflow,
+  importVmWorkflow,
   unmanageWorkflow,
 ];
 

@@ -41,6 +41,7 @@ export type StepName =
   | 'REVERTING'
   | 'DELETING_SNAPSHOTS'
   | 'IMPORTING'
+  | 'COPYING'
   | 'UNMANAGING';
 
 /** A named step of a workflow and how far the job is when it enters it (0–100). */

@@ -13,6 +13,7 @@ import { MemoryBus } from '../../adapters/bus/memory-bus.js';
 import type { Clock } from '../../adapters/clock/port.js';
 import { systemClock } from '../../adapters/clock/system-clock.js';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
+import type { EventStore } from '../../adapters/eventstore/port.js';
 import { SimulatedCloud } from '../../adapters/hypervisor/simulator/index.js';
 import { MemorySecretStore } from '../../adapters/secrets/memory-secret-store.js';
 import { domainDecider, domainStream } from '../../domain/account/index.js';
@@ -84,6 +85,10 @@ export interface Harness {
   readonly demo: DemoZone;
   /** The simulated hosts' cloud, for what only the hosts know (where a disk is). */
   readonly simulator: SimulatedCloud;
+  /** The secrets port (what the control plane holds by reference, e.g. a login's password while it is used). */
+  readonly secrets: MemorySecretStore;
+  /** The event log itself, for tests that search every event for what must never be in one. */
+  readonly store: EventStore;
   /** What the server logged as internal errors (the logger is quiet otherwise). */
   readonly loggedErrors: Array<{ message: string; error: unknown }>;
   /** A graphql-request client sending `Authorization: Bearer <key>`. */
@@ -257,6 +262,8 @@ export async function startHarness(options: { clock?: Clock; consoleDirectory?: 
     adminKey: ADMIN_KEY,
     demo,
     simulator,
+    secrets,
+    store,
     loggedErrors,
     client,
     admin,

@@ -35,8 +35,24 @@ export interface TestbedGuest {
   readonly bootSeconds: number;
 }
 
+/** The host vmledger does not manage (no agent): stopped domains to import from (issue 16 item 7). */
+export interface ExternalTestbedHost {
+  readonly name: string;
+  readonly address: string;
+  readonly sshPort: number;
+  readonly username: string;
+  readonly password: string;
+  readonly hostKeySha256: string;
+  readonly storagePath: string;
+  /** ext-two: a bootable qcow2 root and a raw data disk, two NICs (`macs`); ext-raw, ext-vmdk: one disk of that format. */
+  readonly domains: { readonly twoDisksTwoNics: string; readonly raw: string; readonly vmdk: string };
+  readonly macs: readonly string[];
+}
+
 export interface LibvirtTestbed {
   readonly hosts: readonly TestbedHost[];
+  /** Absent in a description written before the external host existed. */
+  readonly external?: ExternalTestbedHost;
   readonly guest: TestbedGuest;
   /** argv prefix that runs a command inside a host, `{host}` standing for its name. */
   readonly exec: readonly string[];
@@ -114,7 +130,29 @@ export function readLibvirtTestbed(path: string): LibvirtTestbed {
       readyCheck: argv(guest['readyCheck'], `${path}: guest.readyCheck`),
       bootSeconds: number(guest['bootSeconds'] ?? 10, `${path}: guest.bootSeconds`),
     },
+    ...(root['external'] === undefined ? {} : { external: externalHost(object(root['external'], `${path}: external`), `${path}: external`) }),
     exec: root['exec'] === undefined ? ['bash', 'tests/testbed/libvirt.sh', 'exec', '{host}', '--'] : argv(root['exec'], `${path}: exec`),
+  };
+}
+
+function externalHost(host: Json, where: string): ExternalTestbedHost {
+  const domains = object(host['domains'], `${where}.domains`);
+  const macs = host['macs'];
+  if (!Array.isArray(macs) || !macs.every((mac) => typeof mac === 'string')) throw new Error(`${where}.macs must be an array of strings`);
+  return {
+    name: string(host['name'], `${where}.name`),
+    address: string(host['address'], `${where}.address`),
+    sshPort: number(host['sshPort'], `${where}.sshPort`),
+    username: string(host['username'], `${where}.username`),
+    password: string(host['password'], `${where}.password`),
+    hostKeySha256: string(host['hostKeySha256'], `${where}.hostKeySha256`),
+    storagePath: string(host['storagePath'], `${where}.storagePath`),
+    domains: {
+      twoDisksTwoNics: string(domains['twoDisksTwoNics'], `${where}.domains.twoDisksTwoNics`),
+      raw: string(domains['raw'], `${where}.domains.raw`),
+      vmdk: string(domains['vmdk'], `${where}.domains.vmdk`),
+    },
+    macs: macs as string[],
   };
 }
 

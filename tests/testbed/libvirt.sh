@@ -7,10 +7,15 @@
 #                                    127.0.0.3:2222), wait until both answer and print the path of
 #                                    the JSON description (testbed.json) as the last line on stdout;
 #                                    progress goes to stderr. A testbed left running is stopped first.
-#   libvirt.sh stop                  destroy every domain of both hosts, end their libvirtd, virtlogd,
+#                                    A third host, "external" (sshd on 127.0.0.4:2222, same user and
+#                                    password), is one vmledger does not manage: no agent serves it; it
+#                                    holds stopped domains to import (ext-two: qcow2 root + raw data
+#                                    disk, two NICs; ext-raw; ext-vmdk), described under "external" in
+#                                    testbed.json. It adds ~1-2 s to a start (capabilities from kvm-a).
+#   libvirt.sh stop                  destroy every domain of the three hosts, end their libvirtd, virtlogd,
 #                                    sshd and QEMU processes (by PID) and remove their runtime state;
 #                                    succeeds when nothing of the testbed runs
-#   libvirt.sh exec HOST -- CMD...   run CMD as root inside HOST's (kvm-a|kvm-b) mount namespace,
+#   libvirt.sh exec HOST -- CMD...   run CMD as root inside HOST's (kvm-a|kvm-b|external) mount namespace,
 #                                    e.g. `libvirt.sh exec kvm-a -- virsh -c qemu:///system list --all`
 #
 # Everything lives under ${VMLEDGER_TESTBED_DIR:-$TMPDIR/vmledger-testbed}/libvirt ("TB" below):
@@ -102,6 +107,9 @@ TB="${BASE}/libvirt"
 JSON="${TB}/testbed.json"
 SCRIPT_PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 HOSTS=(kvm-a kvm-b)
+# A third host vmledger does not manage (issue 16 item 7): no agent, only stopped domains to import.
+EXTERNAL=external
+ALL_HOSTS=(kvm-a kvm-b "${EXTERNAL}")
 SSH_PORT=2222
 VM_USER=vmhost
 GUEST_MEMORY_MIB=128
@@ -117,6 +125,7 @@ REQUIRED_PACKAGES=(
   "/usr/bin/virsh:libvirt-clients"
   "/usr/bin/qemu-system-x86_64:qemu-system-x86"
   "/usr/bin/qemu-img:qemu-utils"
+  "/usr/bin/nbdkit:nbdkit"
   "/usr/sbin/sshd:openssh-server"
   "/usr/bin/ssh-keygen:openssh-client"
   "/bin/busybox:busybox-static"
@@ -131,7 +140,7 @@ KERNEL_PACKAGE=linux-image-cloud-amd64
 log() { echo "libvirt testbed: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-host_index() { case "$1" in kvm-a) echo 0 ;; kvm-b) echo 1 ;; *) die "unknown host $1 (kvm-a or kvm-b)" ;; esac; }
+host_index() { case "$1" in kvm-a) echo 0 ;; kvm-b) echo 1 ;; external) echo 2 ;; *) die "unknown host $1 (kvm-a, kvm-b or external)" ;; esac; }
 host_addr() { echo "127.0.0.$(( $(host_index "$1") + 2 ))"; }
 host_peer() { case "$1" in kvm-a) echo kvm-b ;; kvm-b) echo kvm-a ;; esac; }
 host_dir() { echo "${TB}/$1"; }
@@ -448,8 +457,8 @@ ensure_user() {
   # Pin both hosts' keys for vmhost (and so for `virsh ... qemu+ssh://` between the hosts).
   local kh="${home}/.ssh/known_hosts" h tmp
   tmp="$(mktemp)"
-  { [[ -f "$kh" ]] && grep -vE "^\[127\.0\.0\.[23]\]:${SSH_PORT} " "$kh" || true; } >"$tmp"
-  for h in "${HOSTS[@]}"; do
+  { [[ -f "$kh" ]] && grep -vE "^\[127\.0\.0\.[234]\]:${SSH_PORT} " "$kh" || true; } >"$tmp"
+  for h in "${ALL_HOSTS[@]}"; do
     echo "[$(host_addr "$h")]:${SSH_PORT} $(cut -d' ' -f1,2 "${TB}/hostkeys/${h}/ssh_host_ed25519_key.pub")" >>"$tmp"
   done
   install -m 0644 -o "${VM_USER}" -g "${VM_USER}" "$tmp" "$kh"
@@ -526,8 +535,10 @@ prepare_host() {
   conf_set "$q" migration_port_max $(( 49152 + i * 32 + 31 ))
   conf_set "$q" remote_display_port_min $(( 5900 + i * 100 ))
   conf_set "$q" remote_display_port_max $(( 5999 + i * 100 ))
-  conf_set "$q" remote_websocket_port_min $(( 5700 + i * 100 ))
-  conf_set "$q" remote_websocket_port_max $(( 5799 + i * 100 ))
+  # kvm-a 5700-5799, kvm-b 5800-5899; external 6200-6299 (libvirt takes nothing below 5700; its VNC is 6100-6199).
+  local ws=$(( i < 2 ? 5700 + i * 100 : 6200 ))
+  conf_set "$q" remote_websocket_port_min "$ws"
+  conf_set "$q" remote_websocket_port_max $(( ws + 99 ))
   conf_set "$q" vnc_listen '"127.0.0.1"'
   conf_set "$q" spice_listen '"127.0.0.1"'
 
@@ -679,6 +690,15 @@ write_json() {
 EOF
     done
     echo '  ],'
+    dir="$(host_dir "${EXTERNAL}")"
+    cat <<EOF
+  "external": { "name": "${EXTERNAL}", "address": "$(host_addr "${EXTERNAL}")", "sshPort": ${SSH_PORT}, "username": "${VM_USER}",
+    "password": $(json_str "$PASSWORD"),
+    "hostKeySha256": $(json_str "$(host_key_fingerprint "${EXTERNAL}")"),
+    "storagePath": $(json_str "${dir}/images"),
+    "domains": { "twoDisksTwoNics": "ext-two", "raw": "ext-raw", "vmdk": "ext-vmdk" },
+    "macs": ["${EXTERNAL_MACS[0]}", "${EXTERNAL_MACS[1]}"] },
+EOF
     cat <<EOF
   "guest": { "image": $(json_str "${GUEST_IMAGE}"), "virtualSizeBytes": ${vsize}, "memoryMiB": ${GUEST_MEMORY_MIB},
              "powerOffFromInside": ["virsh", "-c", "qemu:///system", "send-key", "{domain}", "KEY_P"],
@@ -789,8 +809,47 @@ stop_host() {
 
 stop() {
   local h
-  for h in "${HOSTS[@]}"; do stop_host "$h"; done
+  for h in "${ALL_HOSTS[@]}"; do stop_host "$h"; done
   rm -f "${JSON}"
+}
+
+# The external host's stopped domains, for importing (issue 16 item 7), all from the cached guest
+# image (no build; ~1 s): ext-two (vda: qcow2 copy of the guest, bootable; vdb: raw 32 MiB, 4 MiB of
+# 0xab at 0 and sparse after; two user-mode NICs), ext-raw (one raw disk) and ext-vmdk (one vmdk).
+# Files belong to vmhost in the host's storage directory; defined by root inside the host.
+EXTERNAL_MACS=(52:54:00:e0:00:01 52:54:00:e0:00:02)
+external_disk() { # $1 target, $2 format, $3 file
+  printf "    <disk type='file' device='disk'><driver name='qemu' type='%s'/><source file='%s'/><target dev='%s' bus='virtio'/></disk>\n" "$2" "$3" "$1"
+}
+define_external_domains() {
+  local st dom xml
+  st="$(host_dir "${EXTERNAL}")/images"
+  qemu-img convert -q -O qcow2 "${GUEST_IMAGE}" "${st}/ext-two-root.qcow2"
+  qemu-img create -q -f raw "${st}/ext-two-data.raw" 32M
+  qemu-io -f raw -c 'write -P 0xab 0 4M' "${st}/ext-two-data.raw" >/dev/null
+  qemu-img convert -q -O raw "${GUEST_IMAGE}" "${st}/ext-raw-root.raw"
+  qemu-img convert -q -O vmdk "${GUEST_IMAGE}" "${st}/ext-vmdk-root.vmdk"
+  chown "${VM_USER}:${VM_USER}" "${st}"/ext-*
+  for dom in ext-two ext-raw ext-vmdk; do
+    xml="${st}/${dom}.xml"
+    {
+      echo "<domain type='qemu'><name>${dom}</name><memory unit='MiB'>${GUEST_MEMORY_MIB}</memory><vcpu>1</vcpu>"
+      echo "  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os><features><acpi/></features>"
+      echo "  <devices>"
+      case "$dom" in
+        ext-two)
+          external_disk vda qcow2 "${st}/ext-two-root.qcow2"
+          external_disk vdb raw "${st}/ext-two-data.raw"
+          echo "    <interface type='user'><mac address='${EXTERNAL_MACS[0]}'/><model type='virtio'/></interface>"
+          echo "    <interface type='user'><mac address='${EXTERNAL_MACS[1]}'/><model type='virtio'/></interface>"
+          ;;
+        ext-raw) external_disk vda raw "${st}/ext-raw-root.raw" ;;
+        ext-vmdk) external_disk vda vmdk "${st}/ext-vmdk-root.vmdk" ;;
+      esac
+      echo "  </devices></domain>"
+    } >"$xml"
+    in_host "${EXTERNAL}" virsh -q -c qemu:///system define "$xml" >/dev/null || die "defining ${dom} on ${EXTERNAL} failed"
+  done
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -799,7 +858,7 @@ stop() {
 testbed_present() {
   local h
   [[ -e "${JSON}" ]] && return 0
-  for h in "${HOSTS[@]}"; do
+  for h in "${ALL_HOSTS[@]}"; do
     [[ -d "$(host_dir "$h")" ]] && return 0
     [[ -n "$(daemons_by_cmdline "$(host_dir "$h")")" ]] && return 0
   done
@@ -816,7 +875,7 @@ start() {
     log "stopping a testbed left over from an earlier run"
     stop
   fi
-  for h in "${HOSTS[@]}"; do
+  for h in "${ALL_HOSTS[@]}"; do
     if (exec 3<>"/dev/tcp/$(host_addr "$h")/${SSH_PORT}") 2>/dev/null; then
       die "$(host_addr "$h"):${SSH_PORT} is already in use by another process"
     fi
@@ -826,12 +885,12 @@ start() {
     die "${TB} is not reachable for user libvirt-qemu (QEMU runs as it); set VMLEDGER_TESTBED_DIR or TMPDIR to a world-traversable place"
   fi
   build_guest
-  for h in "${HOSTS[@]}"; do ensure_host_key "$h"; done
+  for h in "${ALL_HOSTS[@]}"; do ensure_host_key "$h"; done
   ensure_user
   write_helpers
   # From here on a failure stops what was started.
   trap 'log "start failed; stopping what was started"; stop || true' EXIT
-  for h in "${HOSTS[@]}"; do prepare_host "$h"; done
+  for h in "${ALL_HOSTS[@]}"; do prepare_host "$h"; done
   start_host kvm-a || die "starting kvm-a failed"
   # With no QEMU capabilities cached yet, kvm-a probes QEMU (~8 s) and kvm-b takes its cache
   # (probing on both at once takes twice as long on two cores).
@@ -844,7 +903,14 @@ start() {
     fi
   fi
   start_host kvm-b || die "starting kvm-b failed"
-  for h in "${HOSTS[@]}"; do wait_host "$h"; done
+  # external takes kvm-a's QEMU capabilities too (it only defines domains, but libvirtd probes at start).
+  if [[ -z "$(ls -A "${TB}/cache/${EXTERNAL}/${caps}" 2>/dev/null)" && -n "$(ls -A "${TB}/cache/kvm-a/${caps}" 2>/dev/null)" ]]; then
+    mkdir -p "${TB}/cache/${EXTERNAL}/${caps}"
+    cp -a "${TB}/cache/kvm-a/${caps}/." "${TB}/cache/${EXTERNAL}/${caps}/"
+  fi
+  start_host "${EXTERNAL}" || die "starting ${EXTERNAL} failed"
+  for h in "${ALL_HOSTS[@]}"; do wait_host "$h"; done
+  define_external_domains
   # Each host reaches the other as vmhost (what a live migration driven from the source needs).
   for h in "${HOSTS[@]}"; do
     ssh_as_vmhost "$h" virsh -c "'$(migration_uri "$(host_peer "$h")")'" hostname >/dev/null ||
@@ -852,7 +918,7 @@ start() {
   done
   write_json
   trap - EXIT
-  log "kvm-a and kvm-b ready after $(( SECONDS - started )) s (files in ${TB})"
+  log "kvm-a, kvm-b and ${EXTERNAL} ready after $(( SECONDS - started )) s (files in ${TB})"
   echo "${JSON}" >&3
 }
 

@@ -53,6 +53,12 @@ export interface LibvirtHostConfig {
   /** A file on the agent's machine holding the VNC consoles' password (VNC uses at most 8 characters). */
   readonly vncPasswordFile?: string;
   readonly nic: LibvirtNicConfig;
+  /**
+   * How this host takes an external host's disks (importVm): `auto` streams them (nbdkit's ssh
+   * plugin) when the host has it, else converts on the source and copies (CloudStack's way); the
+   * other two force one way. Default auto.
+   */
+  readonly remoteCopyMode: 'auto' | 'streamed' | 'cloudstack';
 }
 
 export class LibvirtConfigError extends Error {
@@ -78,6 +84,7 @@ const FIELDS = new Set([
   'vncListen',
   'vncPasswordFile',
   'nic',
+  'remoteCopyMode',
 ]);
 
 type Fields = Readonly<Record<string, unknown>>;
@@ -221,5 +228,12 @@ export function parseLibvirtHostConfig(value: unknown, where: string): LibvirtHo
     vncListen,
     ...(vncPasswordFile === undefined ? {} : { vncPasswordFile }),
     nic: nicConfig(value['nic'], field('nic')),
+    remoteCopyMode: remoteCopyMode(value['remoteCopyMode'], field('remoteCopyMode')),
   };
+}
+
+function remoteCopyMode(value: unknown, field: string): LibvirtHostConfig['remoteCopyMode'] {
+  if (value === undefined) return 'auto';
+  if (value === 'auto' || value === 'streamed' || value === 'cloudstack') return value;
+  throw new LibvirtConfigError(`${field} must be auto, streamed or cloudstack`);
 }

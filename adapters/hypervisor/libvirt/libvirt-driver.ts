@@ -15,6 +15,7 @@ import {
   type HypervisorDriver,
   type PowerStateListener,
   type RebootOptions,
+  type RemoteVolumesCopy,
   type SnapshotOptions,
   type SnapshotTaken,
   type StopOptions,
@@ -27,8 +28,10 @@ import type { LibvirtHostConfig } from './config.js';
 import { DiskImages } from './disk-images.js';
 import { metadataFragment, recordedVolumeIds, VMLEDGER_METADATA_NAMESPACE, VMLEDGER_METADATA_PREFIX } from './domain-metadata.js';
 import { unmanagedDomainOf } from './unmanaged-domains.js';
+import { listRemoteStoppedDomains } from './remote-domains.js';
+import { copyRemoteDisk } from './remote-disk-copy.js';
 import { renderXml } from './xml-writer.js';
-import type { UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
+import type { RemoteHostLogin, UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
 import { diskPathsOf, domainDetails, parseDomainXml, specOf, type DefinedDomain, type OwnedDomain } from './domain-definition.js';
 import { buildDomainXml, cpuShares, DomainSpecError, type DomainPlacement } from './domain-xml.js';
 import { HostCommands, VIRSH } from './host-commands.js';
@@ -528,6 +531,43 @@ export class LibvirtDriver implements HypervisorDriver {
       found.push(read);
     }
     return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async listRemoteDomains(remote: RemoteHostLogin, password: string | null): Promise<UnmanagedDomain[]> {
+    if (password !== null) return listRemoteStoppedDomains(remote, { password });
+    if (this.config.privateKeyPath === undefined) {
+      throw new DriverError('REMOTE_COMMAND_FAILED', `Unable to connect to remote host ${remote.host}: no password given, and the agent has no key for host ${this.hostId} to log in with`);
+    }
+    return listRemoteStoppedDomains(remote, { privateKeyPath: this.config.privateKeyPath });
+  }
+
+  async copyRemoteVolumes(domain: DomainRef, copy: RemoteVolumesCopy): Promise<PowerState> {
+    return this.changing(domain.instanceName, async () => {
+      if (copy.password === null) throw new DriverError('REMOTE_COMMAND_FAILED', `Failed to copy volume due to: no password for ${copy.remote.username}@${copy.remote.host}`);
+      // The instance's domain is defined here at its first start: a domain of that name would block it.
+      if ((await this.stateOf(domain.instanceName)) !== 'missing') {
+        throw new DriverError('REMOTE_COMMAND_FAILED', `Failed to copy volume due to: a domain named ${domain.instanceName} is already defined on libvirt host ${this.hostId}`);
+      }
+      const made: string[] = [];
+      try {
+        for (const volume of copy.volumes) {
+          const to = this.disks.pathOf(volume.volumeId);
+          // A copy finished before a crash is kept (it has its final name only once checked).
+          if (await this.disks.exists(to)) continue;
+          await copyRemoteDisk(
+            this.commands,
+            { remote: copy.remote, password: copy.password, sourcePath: volume.sourcePath, sourceFormat: volume.sourceFormat, destinationPath: to, tmpPath: copy.tmpPath, timeoutMs: copy.timeoutMs },
+            this.config.remoteCopyMode === 'auto' ? undefined : this.config.remoteCopyMode,
+          );
+          made.push(to);
+        }
+      } catch (error) {
+        // The disks this import already copied go too: a failed import leaves nothing behind.
+        await this.disks.remove(made).catch(() => undefined);
+        throw error;
+      }
+      return 'missing';
+    });
   }
 
   async manageDomain(spec: DomainSpec, diskPositions: readonly number[]): Promise<PowerState> {

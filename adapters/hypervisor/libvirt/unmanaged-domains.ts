@@ -50,6 +50,7 @@ function disksOf(devices: XmlNode, capacities: ReadonlyMap<string, number>): Unm
         imagePath,
         position,
         datastoreName: imagePath !== null && imagePath.startsWith('/') ? posix.dirname(imagePath) : null,
+        format: attributeOf(firstChild(disk, 'driver') ?? {}, 'type') ?? null,
       };
     });
 }

@@ -16,6 +16,7 @@ import {
   type HypervisorDriver,
   type PowerStateChange,
   type PowerStateListener,
+  type RemoteVolumesCopy,
   type RebootOptions,
   type SnapshotOptions,
   type SnapshotTaken,
@@ -24,7 +25,7 @@ import {
 import { KeyedQueue } from '../keyed-queue.js';
 import type { DomainSpec, HostCapability, NicSpec, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from '../protocol.js';
 import { SnapshotTree } from './snapshot-tree.js';
-import type { UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo } from '../../../domain/agent-protocol/index.js';
+import type { RemoteHostLogin, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo } from '../../../domain/agent-protocol/index.js';
 import { schedule, sleep } from './timers.js';
 
 /**
@@ -133,7 +134,49 @@ class DomainTable {
   }
 }
 
+/** The disks and NICs a listing reports of a domain defined from `definition`. */
+function foreignDevices(definition: UnmanagedDomainDefinition): { disks: UnmanagedDiskInfo[]; nics: UnmanagedNicInfo[] } {
+  const disks: UnmanagedDiskInfo[] = definition.disks.map((disk, position) => {
+    const path = disk.path ?? `/var/lib/libvirt/images/${definition.name}-${position}.qcow2`;
+    return {
+      diskId: String(position),
+      capacity: disk.capacity,
+      controller: disk.controller ?? 'virtio',
+      controllerUnit: position,
+      label: `vd${String.fromCharCode(97 + position)}`,
+      imagePath: path,
+      position,
+      datastoreName: path.slice(0, path.lastIndexOf('/')) || '/',
+      // As a definition would say it: the file's extension, qcow2 when it has none vmledger knows.
+      format: /\.(raw|vmdk|qcow2)$/.exec(path)?.[1] ?? 'qcow2',
+    };
+  });
+  const nics: UnmanagedNicInfo[] = definition.nics.map((nic, position) => ({
+    nicId: String(position),
+    macAddress: nic.mac,
+    networkName: nic.bridge ?? (nic.vlan ? `br-vlan${nic.vlan}` : 'virbr0'),
+    vlanId: nic.vlan ?? null,
+    pciSlot: 3 + position,
+    adapterType: nic.model ?? 'virtio',
+    ipAddress: nic.ip ?? null,
+  }));
+  return { disks, nics };
+}
+
+/**
+ * A KVM host vmledger does not manage (behaviour §4.6 `external`), as a test puts it next to the
+ * simulated hosts: what an agent's SSH login to it would find.
+ */
+export interface ExternalHostDefinition {
+  readonly port?: number;
+  readonly username: string;
+  readonly password: string;
+  /** Its domains; only the stopped ones are listed. */
+  readonly domains: readonly UnmanagedDomainDefinition[];
+}
+
 export class SimulatedCloud {
+  private readonly externalHosts = new Map<string, ExternalHostDefinition>();
   private readonly hosts = new Map<string, SimulatorDriver>();
   private readonly storage = new Map<string, number>();
   /** The pool directory a volume's disk was copied to by an offline volume migration; absent: where it was created. */
@@ -150,6 +193,56 @@ export class SimulatedCloud {
 
   host(hostId: string): SimulatorDriver | undefined {
     return this.hosts.get(hostId);
+  }
+
+  /** Puts an external KVM host at `address` (replacing one there). */
+  addExternalHost(address: string, definition: ExternalHostDefinition): void {
+    this.externalHosts.set(address, definition);
+  }
+
+  /**
+   * Copies an external host's disks into the simulated storage as the volumes named (their size:
+   * the source disk's capacity), after the same login checks as a listing.
+   */
+  copyRemoteDisks(copy: RemoteVolumesCopy): void {
+    const disks = this.remoteDomains(copy.remote, copy.password).flatMap((domain) => domain.disks);
+    const found = copy.volumes.map((volume) => {
+      const disk = disks.find((candidate) => candidate.imagePath === volume.sourcePath);
+      if (!disk) throw new DriverError('REMOTE_COMMAND_FAILED', `Failed to copy volume due to: ${volume.sourcePath} is not a disk of a stopped domain on ${copy.remote.host}`);
+      return { volumeId: volume.volumeId, size: disk.capacity ?? 0 };
+    });
+    for (const { volumeId, size } of found) if (!this.storage.has(volumeId)) this.storage.set(volumeId, size);
+  }
+
+  /** What an SSH login to an external host finds, with the same failures a real one gives. */
+  remoteDomains(remote: RemoteHostLogin, password: string | null): UnmanagedDomain[] {
+    const external = this.externalHosts.get(remote.host);
+    if (!external || (external.port ?? 22) !== remote.port) {
+      throw new DriverError('REMOTE_COMMAND_FAILED', `Unable to connect to remote host ${remote.host}, please check the SSH connectivity (port ${remote.port}) and the login, and retry: connect ECONNREFUSED`);
+    }
+    if (external.username !== remote.username || external.password !== password) {
+      throw new DriverError(
+        'REMOTE_COMMAND_FAILED',
+        `Unable to connect to remote host ${remote.host}, please check the SSH connectivity (port ${remote.port}) and the login, and retry: authentication failed (All configured authentication methods failed)`,
+      );
+    }
+    return external.domains
+      .filter((definition) => !definition.running)
+      .map((definition) => {
+        const { disks, nics } = foreignDevices(definition);
+        return {
+          name: definition.name,
+          powerState: 'PowerOff' as const,
+          cpuNumber: definition.cpuNumber,
+          cpuSpeed: definition.cpuSpeed ?? 0,
+          cpuCoresPerSocket: definition.cpuCoresPerSocket ?? null,
+          memory: definition.memory,
+          osDisplayName: definition.osDisplayName ?? null,
+          disks,
+          nics,
+        };
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Bytes, or undefined when the volume has no disk on primary storage. */
@@ -487,28 +580,7 @@ export class SimulatorDriver implements HypervisorDriver {
   addUnmanagedDomain(definition: UnmanagedDomainDefinition): void {
     const existing = this.domains.get(definition.name);
     if (existing?.instanceId) throw new Error(`domain ${definition.name} on host ${this.hostId} is instance ${existing.instanceId}'s`);
-    const disks: UnmanagedDiskInfo[] = definition.disks.map((disk, position) => {
-      const path = disk.path ?? `/var/lib/libvirt/images/${definition.name}-${position}.qcow2`;
-      return {
-        diskId: String(position),
-        capacity: disk.capacity,
-        controller: disk.controller ?? 'virtio',
-        controllerUnit: position,
-        label: `vd${String.fromCharCode(97 + position)}`,
-        imagePath: path,
-        position,
-        datastoreName: path.slice(0, path.lastIndexOf('/')) || '/',
-      };
-    });
-    const nics: UnmanagedNicInfo[] = definition.nics.map((nic, position) => ({
-      nicId: String(position),
-      macAddress: nic.mac,
-      networkName: nic.bridge ?? (nic.vlan ? `br-vlan${nic.vlan}` : 'virbr0'),
-      vlanId: nic.vlan ?? null,
-      pciSlot: 3 + position,
-      adapterType: nic.model ?? 'virtio',
-      ipAddress: nic.ip ?? null,
-    }));
+    const { disks, nics } = foreignDevices(definition);
     this.domains.set(definition.name, {
       instanceName: definition.name,
       instanceId: null,
@@ -537,6 +609,16 @@ export class SimulatorDriver implements HypervisorDriver {
       .filter((domain) => domain.instanceId === null)
       .map((domain) => this.unmanagedView(domain))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async listRemoteDomains(remote: RemoteHostLogin, password: string | null): Promise<UnmanagedDomain[]> {
+    return this.cloud.remoteDomains(remote, password);
+  }
+
+  async copyRemoteVolumes(domain: DomainRef, copy: RemoteVolumesCopy): Promise<PowerState> {
+    if (this.domains.get(domain.instanceName)) throw new DriverError('REMOTE_COMMAND_FAILED', `Failed to copy volume due to: a domain named ${domain.instanceName} is already defined on host ${this.hostId}`);
+    this.cloud.copyRemoteDisks(copy);
+    return 'missing';
   }
 
   async manageDomain(spec: DomainSpec, diskPositions: readonly number[]): Promise<PowerState> {

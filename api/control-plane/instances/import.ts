@@ -88,7 +88,7 @@ function requireRoot(caller: Caller): void {
 }
 
 /** `basicAccessChecks`: a known cluster of a hypervisor vmledger imports from. */
-function requireCluster(context: ControlPlaneContext, clusterId: string) {
+export function requireCluster(context: ControlPlaneContext, clusterId: string) {
   const cluster = getCluster(db(context), clusterId);
   if (!cluster) throw bad(`Cluster with ID [${clusterId}] cannot be found.`, 'clusterId');
   if (!IMPORT_HYPERVISORS.includes(cluster.hypervisor)) throw bad(`VM import is currently not supported for hypervisor [${cluster.hypervisor}].`, 'clusterId');
@@ -116,7 +116,7 @@ async function askHost(context: ControlPlaneContext, host: HostNode): Promise<Un
   }
 }
 
-function view(domain: UnmanagedDomain, host: HostNode): UnmanagedInstanceView {
+export function unmanagedInstanceView(domain: UnmanagedDomain, host: HostNode): UnmanagedInstanceView {
   return {
     name: domain.name,
     hostId: host.id,
@@ -140,13 +140,13 @@ export async function unmanagedInstances(context: ControlPlaneContext, caller: C
   requireRoot(caller);
   requireCluster(context, args.clusterId);
   const hosts = askableHosts(context, args.clusterId, args.hostId ?? null);
-  const perHost = await Promise.all(hosts.map(async (host) => (await askHost(context, host)).map((domain) => view(domain, host))));
+  const perHost = await Promise.all(hosts.map(async (host) => (await askHost(context, host)).map((domain) => unmanagedInstanceView(domain, host))));
   const nodes = perHost.flat().filter((vm) => args.name == null || vm.name === args.name);
   return { nodes, pageInfo: { hasNextPage: false, endCursor: null }, totalCount: nodes.length };
 }
 
 /** The account the imported instance belongs to (`account` with `domainId`), else the caller's. */
-function importOwner(context: ControlPlaneContext, caller: Caller, args: ImportUnmanagedInstanceArgs): Owner {
+export function importOwner(context: ControlPlaneContext, caller: Caller, args: ImportUnmanagedInstanceArgs): Owner {
   if (!args.account) return caller;
   const domainId = args.domainId ?? caller.domainId;
   const account = findAccountByName(db(context), args.account, domainId) ?? getAccount(db(context), args.account);
@@ -157,7 +157,7 @@ function importOwner(context: ControlPlaneContext, caller: Caller, args: ImportU
 }
 
 /** `getHostNameForImportInstance`: the hostname given, else the display name, each a valid label. */
-function importHostname(args: ImportUnmanagedInstanceArgs, displayName: string): string {
+export function importHostname(args: ImportUnmanagedInstanceArgs, displayName: string): string {
   const given = args.hostName ?? '';
   if (given === '' && !HOSTNAME.test(displayName)) {
     throw bad('Please provide a valid hostname for the VM. VM name contains unsupported characters that cannot be used as hostname.', 'hostName');
@@ -172,7 +172,7 @@ function importHostname(args: ImportUnmanagedInstanceArgs, displayName: string):
   return hostname;
 }
 
-interface PlannedNic {
+export interface PlannedNic {
   readonly nic: Nic;
   /** The domain's MAC, kept unless `forced` had to give up a MAC taken on the network. */
   readonly requestedMac: string | null;
@@ -180,7 +180,7 @@ interface PlannedNic {
 }
 
 /** `getUnmanagedNicNetworkMap` and `importNic`'s checks, against the read model before anything is appended. */
-function planNics(context: ControlPlaneContext, owner: Owner, zoneId: string, instanceId: string, vm: UnmanagedDomain, args: ImportUnmanagedInstanceArgs): PlannedNic[] {
+export function planNics(context: ControlPlaneContext, owner: Owner, zoneId: string, instanceId: string, vm: UnmanagedDomain, args: ImportUnmanagedInstanceArgs): PlannedNic[] {
   const bad_ = checkAdapters(vm.nics.map((nic) => nic.adapterType));
   if (bad_) throw bad(bad_.message, 'name');
   const byNic = new Map((args.nicNetworkList ?? []).map((entry) => [entry.nic, entry.network]));
@@ -330,6 +330,23 @@ export async function importUnmanagedInstance(context: ControlPlaneContext, call
     ...(otherDetails(args.details) ? { details: otherDetails(args.details)! } : {}),
     importedFrom: unmanagedInstanceNamed(db(context), vm.name) ?? null,
   };
+  return recordImport(context, caller, owner, command, nics, 'importUnmanagedInstance');
+}
+
+/**
+ * The import's appends, once every rule has passed: the aggregate's own check first (a refusal
+ * appends nothing), then the name, the job, each NIC's address (keeping the MAC asked for) and the
+ * instance; a claim lost to a concurrent operation gives everything back. `cmd` names the job.
+ */
+export async function recordImport(
+  context: ControlPlaneContext,
+  caller: Caller,
+  owner: Owner,
+  command: Extract<InstanceCommand, { type: 'ImportInstance' }>,
+  nics: readonly PlannedNic[],
+  cmd: 'importUnmanagedInstance' | 'importVm',
+): Promise<JobView> {
+  const { instanceId, jobId, at, name: hostname } = command;
   // Every rule of the aggregate is checked before anything is appended.
   const dryRun = instanceDecider.decide(command, instanceDecider.initialState);
   if (isRejection(dryRun)) throw new ApiError(dryRun.code, dryRun.message, dryRun.field);
@@ -338,7 +355,7 @@ export async function importUnmanagedInstance(context: ControlPlaneContext, call
   await execute(context, accountStream(owner.accountId), accountDecider, { type: 'ReserveInstanceName', instanceId, name: hostname }, envelope);
   const claims = nics.map((planned) => ({ networkId: planned.nic.networkId, nicId: planned.nic.id }));
   try {
-    const opened = await execute(context, jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'importUnmanagedInstance', instanceId, accountId: owner.accountId, at, claims }, envelope);
+    const opened = await execute(context, jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: cmd, instanceId, accountId: owner.accountId, at, claims }, envelope);
     const allocated: Nic[] = [];
     for (const planned of nics) {
       const result = await execute(

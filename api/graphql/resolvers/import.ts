@@ -1,6 +1,7 @@
 // Unmanage and import: argument translation only; every decision is the control plane's.
 import { optionalBoolean, optionalDetails, optionalString, requiredString, type Args } from '../../control-plane/args.js';
 import { ApiError } from '../../control-plane/port.js';
+import { IMPORT_SOURCES, type ImportSource } from '../../control-plane/instances/import-external.js';
 import type { Resolver } from '../context.js';
 
 /** A list of input objects with string fields, as GraphQL has typed them (the control plane may be called directly). */
@@ -19,9 +20,24 @@ function pairs<K extends string>(args: Args, name: string, keys: readonly K[]): 
   });
 }
 
+function importSource(args: Args): ImportSource | null {
+  const value = args['importSource'];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !(IMPORT_SOURCES as readonly string[]).includes(value)) throw new ApiError('BAD_USER_INPUT', `importSource must be one of ${IMPORT_SOURCES.join(', ')}`, 'importSource');
+  return value as ImportSource;
+}
+
 export const importQueries: Readonly<Record<string, Resolver>> = {
   unmanagedInstances: (_source, args, { controlPlane, caller }) =>
     controlPlane.unmanagedInstances(caller, { clusterId: requiredString(args, 'clusterId'), hostId: optionalString(args, 'hostId'), name: optionalString(args, 'name') }),
+  vmsForImport: (_source, args, { controlPlane, caller }) =>
+    controlPlane.vmsForImport(caller, {
+      zoneId: requiredString(args, 'zoneId'),
+      host: requiredString(args, 'host'),
+      username: requiredString(args, 'username'),
+      password: optionalString(args, 'password'),
+      importSource: importSource(args),
+    }),
 };
 
 export const importMutations: Readonly<Record<string, Resolver>> = {
@@ -43,4 +59,34 @@ export const importMutations: Readonly<Record<string, Resolver>> = {
       forced: optionalBoolean(args, 'forced'),
     }),
   unmanageVirtualMachine: (_source, args, { controlPlane, caller }) => controlPlane.unmanageVirtualMachine(caller, { id: requiredString(args, 'id') }),
+  importVm: (_source, args, { controlPlane, caller }) => {
+    const source = importSource(args);
+    if (source === null) throw new ApiError('BAD_USER_INPUT', 'importSource is required', 'importSource');
+    return controlPlane.importVm(caller, {
+      zoneId: requiredString(args, 'zoneId'),
+      importSource: source,
+      name: requiredString(args, 'name'),
+      serviceOfferingId: requiredString(args, 'serviceOfferingId'),
+      displayName: optionalString(args, 'displayName'),
+      hostName: optionalString(args, 'hostName'),
+      account: optionalString(args, 'account'),
+      domainId: optionalString(args, 'domainId'),
+      clusterId: optionalString(args, 'clusterId'),
+      host: optionalString(args, 'host'),
+      username: optionalString(args, 'username'),
+      password: optionalString(args, 'password'),
+      tmpPath: optionalString(args, 'tmpPath'),
+      hostId: optionalString(args, 'hostId'),
+      diskPath: optionalString(args, 'diskPath'),
+      storageId: optionalString(args, 'storageId'),
+      templateId: optionalString(args, 'templateId'),
+      nicNetworkList: pairs(args, 'nicNetworkList', ['nic', 'network']),
+      nicIpAddressList: pairs(args, 'nicIpAddressList', ['nic', 'ip4Address']),
+      dataDiskOfferingList: pairs(args, 'dataDiskOfferingList', ['disk', 'diskOffering']),
+      details: optionalDetails(args),
+      forced: optionalBoolean(args, 'forced'),
+      convertInstanceHostId: optionalString(args, 'convertInstanceHostId'),
+      convertInstancePoolId: optionalString(args, 'convertInstancePoolId'),
+    });
+  },
 };

@@ -25,6 +25,21 @@ type UnmanagedDisk { id: String!  capacity: Float  controller: String!  controll
 type UnmanagedNic { id: String!  macAddress: String!  networkName: String  vlanId: Int  pciSlot: Int  adapterType: String  ipAddress: String }
 "Every unmanaged instance of the cluster, in one page."
 type UnmanagedInstanceConnection { nodes: [UnmanagedInstance!]!  pageInfo: PageInfo!  totalCount: Int! }
+enum ImportSource { UNMANAGED EXTERNAL LOCAL SHARED VMWARE }
+"A stopped guest of an external KVM host (vmsForImport): host is the host as it was named."
+type ExternalInstance {
+  name: String!
+  host: String!
+  powerState: UnmanagedPowerState!
+  cpuNumber: Int!
+  cpuSpeed: Int!
+  cpuCoresPerSocket: Int
+  memory: Int!
+  osDisplayName: String
+  disks: [UnmanagedDisk!]!
+  nics: [UnmanagedNic!]!
+}
+type ExternalInstanceConnection { nodes: [ExternalInstance!]!  pageInfo: PageInfo!  totalCount: Int! }
 input NicNetworkInput { nic: String!  network: ID! }
 "ip4Address: an IPv4 address, or auto (the address the guest reports, else the network's next free one)."
 input NicIpAddressInput { nic: String!  ip4Address: String! }
@@ -33,6 +48,8 @@ input DataDiskOfferingInput { disk: String!  diskOffering: ID! }
 extend type Query {
   "Domains on the cluster's Up hosts (or hostId) that vmledger does not manage; name matches exactly. Root admin."
   unmanagedInstances(clusterId: ID!, hostId: ID, name: String): UnmanagedInstanceConnection!
+  "The stopped domains of an external KVM host (host or host:port, SSH), listed by an agent of the zone. Root admin."
+  vmsForImport(zoneId: ID!, host: String!, username: String!, password: String, importSource: ImportSource = EXTERNAL): ExternalInstanceConnection!
 }
 
 extend type Mutation {
@@ -55,5 +72,32 @@ extend type Mutation {
   ): AsyncJob!
   "The instance leaves vmledger; its domain stays defined on its host. Root admin."
   unmanageVirtualMachine(id: ID!): AsyncJob!
+  "Imports a stopped VM of an external KVM host (importSource EXTERNAL): its disks are copied to a host of the zone as qcow2; the instance is Stopped. Root admin."
+  importVm(
+    zoneId: ID!
+    importSource: ImportSource!
+    name: String!
+    serviceOfferingId: ID!
+    displayName: String
+    hostName: String
+    account: String
+    domainId: ID
+    clusterId: ID
+    host: String
+    username: String
+    password: String
+    tmpPath: String
+    hostId: ID
+    diskPath: String
+    storageId: ID
+    templateId: ID
+    nicNetworkList: [NicNetworkInput!]
+    nicIpAddressList: [NicIpAddressInput!]
+    dataDiskOfferingList: [DataDiskOfferingInput!]
+    details: JSON
+    forced: Boolean = false
+    convertInstanceHostId: ID
+    convertInstancePoolId: ID
+  ): AsyncJob!
 }
 `;

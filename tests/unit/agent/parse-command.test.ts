@@ -47,6 +47,19 @@ const valid: AgentCommand[] = [
     type: 'UnmanageDomain',
     domain: { instanceId: VM, instanceName: NAME, cpuNumber: 2, cpuSpeed: 1000, memory: 1024, nics: [nic], volumes: [volume] },
   },
+  // On the bus a password is sealed; the log's reference never travels.
+  {
+    ...base,
+    instanceId: VM,
+    instanceName: 'legacy-db',
+    type: 'CopyRemoteVolumes',
+    remote: { host: '10.9.0.7', port: 2222, username: 'ops' },
+    passwordRef: null,
+    password: { keyId: 'k20261207-0a1b2c3d', box: 'c2VhbGVkLWJveA' },
+    tmpPath: '/var/tmp',
+    copyTimeoutMs: 1_800_000,
+    volumes: [{ volumeId: volume.volumeId, sourcePath: '/srv/vm/legacy-db.qcow2', sourceFormat: 'qcow2' }, { volumeId: data.volumeId, sourcePath: '/srv/vm/data.raw', sourceFormat: 'raw' }],
+  },
 ];
 
 /** What the bus hands over: a parsed copy of the JSON, not the sender's object. */
@@ -57,6 +70,16 @@ const reasonFor = (body: Record<string, unknown>): string => {
 };
 
 describe('parseAgentCommand', () => {
+  it('reads a CopyRemoteVolumes without the password reference a sender put in, and refuses a source path with .. or a shell word', () => {
+    const copy = valid.find((command) => command.type === 'CopyRemoteVolumes')!;
+    const parsed = parseAgentCommand(overTheWire(toBusMessage('m-1', { ...copy, passwordRef: 'leaked-ref' } as AgentCommand)));
+    expect(parsed.ok && parsed.command.type === 'CopyRemoteVolumes' && parsed.command.passwordRef).toBe(null);
+    const body = JSON.parse(JSON.stringify(copy)) as Record<string, unknown>;
+    expect(reasonFor({ ...body, volumes: [{ volumeId: volume.volumeId, sourcePath: '/srv/../etc/shadow', sourceFormat: 'raw' }] })).toMatch(/must not contain \.\./);
+    expect(reasonFor({ ...body, volumes: [{ volumeId: volume.volumeId, sourcePath: '/srv/a', sourceFormat: 'raw;rm' }] })).toMatch(/sourceFormat must be a disk format/);
+    expect(reasonFor({ ...body, remote: { host: 'a b', port: 22, username: 'ops' } })).toMatch(/remote\.host must be a host name/);
+  });
+
   it.each(valid.map((command) => [command.type, command] as const))('accepts a well-formed %s', (_type, command) => {
     expect(parseAgentCommand(overTheWire(toBusMessage('m-1', command)))).toEqual({ ok: true, command });
   });

@@ -24,6 +24,7 @@ describe('configuration registry', () => {
       'capacity.skipcounting.hours': 3600,
       'allow.user.expunge.recover.vm': false,
       'unmanage.vm.preserve.nics': false,
+      'remote.kvm.instance.disks.copy.timeout': 30,
       'enable.dynamic.scale.vm': false,
       'vmsnapshot.max': 10,
       'expunge.delay': 86400,

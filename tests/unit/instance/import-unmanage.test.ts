@@ -85,6 +85,36 @@ describe('ImportInstance', () => {
   });
 });
 
+const EXTERNAL = {
+  remote: { host: '10.9.0.7', port: 22, username: 'ops' },
+  passwordRef: 'secret-ref-1',
+  tmpPath: '/tmp',
+  disks: [{ path: '/srv/vm/web.qcow2', format: 'qcow2' }, { path: '/srv/vm/web-data.raw', format: 'raw' }],
+  copyTimeoutMs: 1_800_000,
+};
+
+describe('ImportInstance from an external host (behaviour §4.6 external)', () => {
+  it('given an external source, then the instance is busy copying to its destination host, the source (with only the password\'s reference) in its pending import', () => {
+    const [requested] = given(instanceDecider).when(importCommand({ powerState: 'stopped', external: EXTERNAL })).accepted();
+    expect(requested).toMatchObject({ type: 'InstanceImportRequested', data: { hostId: ID.host1, external: EXTERNAL } });
+    expect(instanceDecider.evolve(instanceDecider.initialState, requested!)).toMatchObject({ state: 'Stopped', pending: { kind: 'import', hostId: ID.host1, external: EXTERNAL } });
+  });
+
+  it.each([
+    ['a running VM', { powerState: 'running' as const, external: EXTERNAL }, 'INVALID_STATE', /only stopped VMs are imported from an external host/],
+    ['a source disk missing', { powerState: 'stopped' as const, external: { ...EXTERNAL, disks: [EXTERNAL.disks[0]!] } }, 'BAD_USER_INPUT', 'An import names 1 disk positions for 2 volumes'],
+  ] as const)('refuses %s', (_what, overrides, code, message) => {
+    given(instanceDecider).when(importCommand(overrides)).then(code, { message });
+  });
+
+  it('given the disks copied, when recorded, then Stopped with the destination as last host and a deployment\'s usage', () => {
+    const state = given(instanceDecider, eventsOf(importCommand({ powerState: 'stopped', external: EXTERNAL })))
+      .when(imported('stopped'))
+      .then([{ type: 'InstanceImported', data: { instanceId: ID.vm, jobId: IMPORT_JOB, hostId: ID.host1, state: 'Stopped' } }, vmUsage('VM.CREATE'), rootOf(), dataOf()]);
+    expect(state).toMatchObject({ state: 'Stopped', hostId: null, lastHostId: ID.host1, pending: null });
+  });
+});
+
 describe('RecordImported', () => {
   const requested = () => eventsOf(importCommand());
 

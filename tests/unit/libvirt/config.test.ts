@@ -39,7 +39,13 @@ describe('parseLibvirtHostConfig', () => {
       vncListen: '0.0.0.0',
       vncPasswordFile: '/etc/vmledger/vnc-password',
       nic: { mode: 'bridge', bridge: 'cloudbr0', untaggedNetworkIds: [untagged] },
+      remoteCopyMode: 'auto',
     });
+  });
+
+  it.each(['auto', 'streamed', 'cloudstack'] as const)('takes remoteCopyMode %s, and refuses another', (remoteCopyMode) => {
+    expect(parse({ ...valid, remoteCopyMode })).toMatchObject({ remoteCopyMode });
+    expect(() => parse({ ...valid, remoteCopyMode: 'scp' })).toThrow(/remoteCopyMode must be auto, streamed or cloudstack/);
   });
 
   it('defaults to no shared storage and no untagged network', () => {

@@ -28,6 +28,7 @@ const CONFIG: LibvirtHostConfig = {
   sharedStoragePaths: [],
   // net-2 is a flat network on this bridge: its NICs join untagged.
   nic: { mode: 'bridge', bridge: 'cloudbr0', untaggedNetworkIds: ['net-2'] },
+  remoteCopyMode: 'auto',
 };
 const SPEC: DomainSpec = {
   instanceId: '3F1C2A9E-7B6D-4C1A-9E2F-0A1B2C3D4E5F',

@@ -68,8 +68,8 @@ describe('unmanagedDomainOf', () => {
       memory: 1024,
       osDisplayName: null,
       disks: [
-        { diskId: '0', capacity: 2147483648, controller: 'virtio', controllerUnit: null, label: 'vda', imagePath: '/var/lib/libvirt/images/unmanaged-1.qcow2', position: 0, datastoreName: '/var/lib/libvirt/images' },
-        { diskId: '1', capacity: 536870912, controller: 'scsi', controllerUnit: 1, label: 'sdb', imagePath: '/srv/data/unmanaged-1-data.img', position: 1, datastoreName: '/srv/data' },
+        { diskId: '0', capacity: 2147483648, controller: 'virtio', controllerUnit: null, label: 'vda', imagePath: '/var/lib/libvirt/images/unmanaged-1.qcow2', position: 0, datastoreName: '/var/lib/libvirt/images', format: 'qcow2' },
+        { diskId: '1', capacity: 536870912, controller: 'scsi', controllerUnit: 1, label: 'sdb', imagePath: '/srv/data/unmanaged-1-data.img', position: 1, datastoreName: '/srv/data', format: 'raw' },
       ],
       nics: [
         { nicId: '0', macAddress: '52:54:00:ab:cd:01', networkName: 'br-guest', vlanId: 300, pciSlot: 3, adapterType: 'virtio', ipAddress: null },

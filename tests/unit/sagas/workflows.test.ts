@@ -6,7 +6,7 @@ import { fold } from '../../../domain/shared/decider.js';
 import { instanceDecider, type Instance, type InstanceCommand, type InstanceEvent } from '../../../domain/instance/index.js';
 import type { AgentReplyRecord, JobEvent } from '../../../domain/job/index.js';
 import { deployWorkflow } from '../../../sagas/workflows/deploy.js';
-import { importWorkflow } from '../../../sagas/workflows/import.js';
+import { importVmWorkflow, importWorkflow } from '../../../sagas/workflows/import.js';
 import { destroyWorkflow } from '../../../sagas/workflows/destroy.js';
 import { domainSpec } from '../../../sagas/workflows/domain-spec.js';
 import { CAPACITY_PREFIX } from '../../../sagas/workflows/finish.js';
@@ -251,7 +251,7 @@ describe('workflows: named steps, progress, phases', () => {
   it('only the deployment and the import (which record a new instance) name the abandon-deployment compensation; every workflow gives capacity back', () => {
     for (const workflow of WORKFLOWS) {
       expect(workflow.compensation).toContain('give-back-capacity');
-      expect(workflow.compensation.includes('abandon-deployment')).toBe(workflow === deployWorkflow || workflow === importWorkflow);
+      expect(workflow.compensation.includes('abandon-deployment')).toBe(workflow === deployWorkflow || workflow === importWorkflow || workflow === importVmWorkflow);
     }
   });
 
@@ -265,6 +265,7 @@ describe('workflows: named steps, progress, phases', () => {
         'destroyVirtualMachine',
         'expungeVirtualMachine',
         'importUnmanagedInstance',
+        'importVm',
         'migrateVirtualMachine',
         'migrateVirtualMachineWithVolume',
         'rebootVirtualMachine',
@@ -283,5 +284,71 @@ describe('workflows: named steps, progress, phases', () => {
       for (const p of progress) expect(p > 0 && p < 100).toBe(true);
     }
     expect(() => workflowOf('launchMissiles')).toThrow(/no workflow runs/);
+  });
+});
+
+describe('importVm: an external host\'s disks copied by the destination host\'s agent', () => {
+  const IMPORT_JOB = 'job-import-vm';
+  const source = {
+    remote: { host: '10.9.0.7', port: 22, username: 'ops' },
+    passwordRef: 'secret-ref-1',
+    tmpPath: '/var/tmp',
+    disks: [{ path: '/srv/vm/web.qcow2', format: 'qcow2' }],
+    copyTimeoutMs: 600_000,
+  };
+  const deployed = eventsOf(deploy({ startVm: false }))[0]!;
+  if (deployed.type !== 'InstanceDeployed') throw new Error('the fixture deploys first');
+  const { startVm: _startVm, requestedHostId: _requested, lease: _lease, ...shape } = deployed.data;
+  const requested: InstanceEvent[] = [
+    {
+      type: 'InstanceImportRequested',
+      data: { ...shape, jobId: IMPORT_JOB, state: 'Stopped', hostId: ID.host1, diskPositions: shape.volumes.map((_v, i) => i), importedFrom: null, external: { ...source, disks: shape.volumes.map(() => source.disks[0]!) } },
+    },
+  ];
+  const jobOpened: JobEvent = { type: 'JobOpened', data: { jobId: IMPORT_JOB, cmd: 'importVm', instanceId: ID.vm, accountId: ID.account, createdAt: AT } };
+  const copyIssued = (command: UnnumberedAgentCommand): JobEvent => ({
+    type: 'JobAgentCommandIssued',
+    data: { phase: 'copy', command: { ...command, commandId: `${IMPORT_JOB}.0` }, timeoutAt: '2025-03-01T10:11:05.000Z', issuedAt: AT },
+  });
+  const copyReplied = (outcome: AgentReplyRecord['outcome'], error?: AgentReplyRecord['error']): JobEvent => ({
+    type: 'JobAgentReplied',
+    data: { reply: { commandId: `${IMPORT_JOB}.0`, outcome, powerState: 'missing', ...(error ? { error } : {}) }, receivedAt: NOW },
+  });
+
+  it('given a new import, then it issues CopyRemoteVolumes to the destination host with the password\'s reference only, at step COPYING', () => {
+    const step = given(importVmWorkflow, { job: [jobOpened], instance: requested }).when(NOW).then({ kind: 'issue', phase: 'copy', step: 'COPYING' });
+    expect(step.kind === 'issue' && step.command).toEqual({
+      type: 'CopyRemoteVolumes',
+      hostId: ID.host1,
+      instanceId: ID.vm,
+      instanceName: instance(requested).instanceName,
+      remote: source.remote,
+      passwordRef: 'secret-ref-1',
+      tmpPath: '/var/tmp',
+      copyTimeoutMs: 600_000,
+      volumes: instance(requested).volumes.map((volume) => ({ volumeId: volume.id, sourcePath: '/srv/vm/web.qcow2', sourceFormat: 'qcow2' })),
+    });
+    // The copy's own timeout per disk, and a margin for the agent's checks.
+    expect(step.kind === 'issue' && step.timeoutMs).toBe(600_000 * instance(requested).volumes.length + 60_000);
+  });
+
+  it('given the copy succeeded, then the instance is recorded imported, stopped', () => {
+    const issuedCopy = given(importVmWorkflow, { job: [jobOpened], instance: requested }).when(NOW).step;
+    if (issuedCopy.kind !== 'issue') throw new Error('expected a command');
+    const step = given(importVmWorkflow, { job: [jobOpened, copyIssued(issuedCopy.command), copyReplied('succeeded')], instance: requested }).when(NOW).step;
+    expect(step).toMatchObject({ kind: 'record', command: { type: 'RecordImported', jobId: IMPORT_JOB, powerState: 'stopped' } });
+  });
+
+  it('given the copy failed, then the import fails with CloudStack\'s words and the host\'s', () => {
+    const issuedCopy = given(importVmWorkflow, { job: [jobOpened], instance: requested }).when(NOW).step;
+    if (issuedCopy.kind !== 'issue') throw new Error('expected a command');
+    const step = given(importVmWorkflow, {
+      job: [jobOpened, copyIssued(issuedCopy.command), copyReplied('failed', { message: 'Failed to copy volume due to: streaming from 10.9.0.7 failed' })],
+      instance: requested,
+    }).when(NOW).step;
+    expect(step).toMatchObject({
+      kind: 'record',
+      command: { type: 'RecordImportFailed', reason: `Failed to import volumes while importing vm: ${instance(requested).instanceName}. Failed to copy volume due to: streaming from 10.9.0.7 failed` },
+    });
   });
 });
