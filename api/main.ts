@@ -38,6 +38,7 @@ const stack = await startStack({
   commandKeys,
   simulator: new SimulatedCloud(),
   timeouts: { agentMs: config.agentTimeoutMs, gracefulStopMs: config.gracefulStopMs },
+  cacheSizes: { states: config.stateCacheSize, histories: config.historyCacheSize },
 });
 
 const { key: adminKey, generated } = adminApiKey(config.dataDir);
