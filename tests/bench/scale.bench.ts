@@ -113,7 +113,8 @@ function waitForJob(ws: Client, jobId: string): Promise<string> {
             resolve(status);
           }
         },
-        error: reject,
+        // graphql-ws hands over a CloseEvent or an error list, not an Error: say what it was.
+        error: (error: unknown) => reject(error instanceof Error ? error : new Error(`asyncJobUpdated(${jobId}) failed: ${JSON.stringify(error, ['code', 'reason', 'message'])}`)),
         complete: () => undefined,
       },
     );
