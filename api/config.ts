@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { DEFAULT_STATE_CACHE_SIZE } from '../adapters/eventstore/commander.js';
+import { DEFAULT_HISTORY_CACHE_SIZE } from '../sagas/stream-history.js';
 import { DEFAULT_TIMEOUTS } from './stack.js';
 
 /** The process settings API.md names, read once from the environment. */
@@ -18,6 +20,10 @@ export interface ServerConfig {
   readonly agentTimeoutMs: number;
   /** How long a guest may take to shut down on ACPI before a non-forced stop forces it. */
   readonly gracefulStopMs: number;
+  /** How many folded stream states the commander keeps (least recently used dropped first). */
+  readonly stateCacheSize: number;
+  /** How many streams' events the sagas keep between steps (least recently used dropped first). */
+  readonly historyCacheSize: number;
 }
 
 export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
@@ -35,7 +41,17 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     busUrl: env.VMLEDGER_BUS_URL || undefined,
     agentTimeoutMs: milliseconds(env, 'VMLEDGER_AGENT_TIMEOUT_MS', DEFAULT_TIMEOUTS.agentMs),
     gracefulStopMs: milliseconds(env, 'VMLEDGER_GRACEFUL_STOP_MS', DEFAULT_TIMEOUTS.gracefulStopMs),
+    stateCacheSize: cacheSize(env, 'VMLEDGER_STATE_CACHE_SIZE', DEFAULT_STATE_CACHE_SIZE),
+    historyCacheSize: cacheSize(env, 'VMLEDGER_HISTORY_CACHE_SIZE', DEFAULT_HISTORY_CACHE_SIZE),
   };
+}
+
+function cacheSize(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 10_000_000) throw new Error(`${name} must be a whole number of entries from 1 to 10000000, got ${JSON.stringify(text)}`);
+  return value;
 }
 
 function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

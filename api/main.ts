@@ -40,6 +40,7 @@ const stack = await startStack({
   commandKeys,
   simulator,
   timeouts: { agentMs: config.agentTimeoutMs, gracefulStopMs: config.gracefulStopMs },
+  cacheSizes: { states: config.stateCacheSize, histories: config.historyCacheSize },
 });
 
 const { key: adminKey, generated } = adminApiKey(config.dataDir);

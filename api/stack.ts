@@ -41,6 +41,8 @@ export interface StackOptions {
   readonly timeouts?: OperationTimeouts;
   readonly readYourWritesMs?: number;
   readonly agentIntervals?: { heartbeatMs: number; powerSyncMs: number };
+  /** Bounds of the in-memory caches: folded stream states (the commander's) and the sagas' stream histories. */
+  readonly cacheSizes?: { readonly states?: number; readonly histories?: number };
   readonly onError?: (error: unknown, where: string) => void;
 }
 
@@ -70,7 +72,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (!(await readModel.waitForPosition(head, Number.POSITIVE_INFINITY))) {
     throw readModel.error ?? new Error(`the read model stopped before position ${head}`);
   }
-  const commander = new Commander(options.store);
+  const commander = new Commander(options.store, { cacheSize: options.cacheSizes?.states });
   const runner = new SagaRunner({
     store: options.store,
     commander,
@@ -81,6 +83,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
     commandKeys: options.commandKeys,
     secrets: options.secrets,
+    historyCacheSize: options.cacheSizes?.histories,
     onError: (error, jobId) => onError(error, `job ${jobId}`),
   });
   const timers = new TimerService({ commander, readModel: () => readModel.db, clock: options.clock, onError: (error, timerId) => onError(error, `timer ${timerId}`) });

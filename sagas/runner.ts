@@ -47,6 +47,8 @@ export interface SagaRunnerOptions {
   readonly timeouts: OperationTimeouts;
   /** The keys commands are signed with (the current one); agents refuse what is not signed. */
   readonly commandKeys: CommandKeyRing;
+  /** How many streams' events the runner keeps between steps (StreamHistory's bound). */
+  readonly historyCacheSize?: number;
   readonly onError?: (error: unknown, jobId: string) => void;
   /**
    * Where a command's password is held by reference (an external import's login): read only to be
@@ -89,7 +91,7 @@ export class SagaRunner {
   private readonly placements: AffinityPlacements;
 
   constructor(private readonly options: SagaRunnerOptions) {
-    this.history = new StreamHistory(options.store);
+    this.history = new StreamHistory(options.store, options.historyCacheSize);
     this.placements = new AffinityPlacements(options.commander);
   }
 
@@ -113,6 +115,11 @@ export class SagaRunner {
     this.timers.clear();
     for (const cancel of this.publishRetries) cancel();
     this.publishRetries.clear();
+  }
+
+  /** What the runner holds in memory between steps: it does not grow with the jobs it has finished. */
+  held(): { readonly commandIds: number; readonly streams: number } {
+    return { commandIds: new Set([...this.published, ...this.owned]).size, streams: this.history.size };
   }
 
   /** Resolves when no job is being advanced. */
@@ -407,7 +414,14 @@ export class SagaRunner {
 
   private async loadJob(jobId: string): Promise<JobState> {
     const job = fold(jobDecider, await this.history.read<JobEvent>(jobStream(jobId)));
-    if (job.exists && job.status !== 'PENDING') this.history.forget(jobStream(jobId));
+    if (job.exists && job.status !== 'PENDING') {
+      // A finished job never sends or takes over a command again: nothing of it stays in memory.
+      this.history.forget(jobStream(jobId));
+      for (const issued of job.commands) {
+        this.published.delete(issued.command.commandId);
+        this.owned.delete(issued.command.commandId);
+      }
+    }
     return job;
   }
 

@@ -6,14 +6,21 @@ import type { EventStore } from '../adapters/eventstore/port.js';
 import type { DomainEvent } from '../domain/shared/decider.js';
 
 const PAGE = 1000;
+/** Streams whose events are kept (VMLEDGER_HISTORY_CACHE_SIZE): those of the jobs under way, many times over. */
+export const DEFAULT_HISTORY_CACHE_SIZE = 1_000;
 
 export class StreamHistory {
   private readonly streams = new Map<string, { revision: number; events: DomainEvent[] }>();
 
   constructor(
     private readonly store: EventStore,
-    private readonly maxStreams = 10_000,
+    private readonly maxStreams = DEFAULT_HISTORY_CACHE_SIZE,
   ) {}
+
+  /** How many streams' events are held now: never more than the bound. */
+  get size(): number {
+    return this.streams.size;
+  }
 
   /** Every event of the stream, in order, as of now. */
   async read<E extends DomainEvent>(stream: string): Promise<readonly E[]> {

@@ -188,6 +188,11 @@ export class StateCache {
 
   constructor(private readonly maxEntries = 10_000) {}
 
+  /** How many states are held now: never more than the bound. */
+  get size(): number {
+    return this.entries.size;
+  }
+
   get<State>(stream: string, decider: object): { state: State; revision: number } | undefined {
     const key = this.key(stream, decider);
     const entry = this.entries.get(key);

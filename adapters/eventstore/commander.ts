@@ -28,6 +28,13 @@ interface Queued {
 
 const MAX_ATTEMPTS = 5;
 const PAGE = 1000;
+/**
+ * Folded states kept between commands (VMLEDGER_STATE_CACHE_SIZE): the hot streams (hosts, networks,
+ * accounts) and the instances and jobs under way, a few hundred at a time, fit many times over. A
+ * stream that falls out is folded again from the store when it is next commanded; the bound is what
+ * keeps the process from holding a state per instance it ever touched.
+ */
+export const DEFAULT_STATE_CACHE_SIZE = 5_000;
 
 export class Commander {
   private readonly queues = new Map<string, Queued[]>();
@@ -37,7 +44,7 @@ export class Commander {
     private readonly store: EventStore,
     options: { cacheSize?: number } = {},
   ) {
-    this.cache = new StateCache(options.cacheSize ?? 20_000);
+    this.cache = new StateCache(options.cacheSize ?? DEFAULT_STATE_CACHE_SIZE);
   }
 
   execute<Command, State, Event extends DomainEvent>(

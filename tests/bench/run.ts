@@ -6,6 +6,7 @@ import { apiFigures } from './api.bench.js';
 import { busFigures } from './bus.bench.js';
 import { libvirtFigures, libvirtSnapshotFigures } from './libvirt.bench.js';
 import { lifecycleFigures } from './lifecycle.bench.js';
+import { scaleFigures } from './scale.bench.js';
 import { snapshotFigures } from './snapshots.bench.js';
 import { timerFigures } from './timers.bench.js';
 import { BenchUsageError, parseBenchArgs, runSuites, type Suite } from './runner.js';
@@ -22,6 +23,7 @@ const suites: readonly Suite[] = [
   { id: 'bus', title: 'bus through RabbitMQ', run: busFigures },
   { id: 'libvirt', title: 'libvirt hosts', run: libvirtFigures },
   { id: 'libvirt-snapshots', title: 'VM snapshots on a libvirt host', run: libvirtSnapshotFigures },
+  { id: 'scale', title: 'scale: the main job over logs of 10,000 to 1,000,000 instances', run: scaleFigures },
 ];
 
 try {

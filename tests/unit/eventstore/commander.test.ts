@@ -135,4 +135,21 @@ describe('Commander', () => {
     expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(InvalidAppendError);
     expect((await store.readStream('notes-2')).map((e) => (e.data as { text: string }).text)).toEqual(['first', 'small', 'also small']);
   });
+
+  it('keeps no more states than its bound, and folds a stream it dropped again from the store, writes behind it included', async () => {
+    const small = new Commander(store, { cacheSize: 2 });
+    const on = (stream: string) => small.execute(stream, toggle, { type: 'TurnOn' }, envelope());
+    await on('switch-a');
+    await on('switch-b');
+    await on('switch-c');
+    expect(small.cache.size).toBe(2);
+    expect(small.cache.get('switch-a', toggle)).toBeUndefined();
+    // While switch-a is out of the cache, another process turns it off.
+    await store.append('switch-a', [{ id: randomUUID(), type: 'TurnedOff', data: {} }], 0);
+    const again = await on('switch-a');
+    expect(again).toMatchObject({ state: { on: true, flips: 3 }, revision: 2 });
+    const refused = await on('switch-a').catch((e: unknown) => e);
+    expect((refused as CommandRejectedError).rejection.code).toBe('INVALID_STATE');
+    expect(small.cache.size).toBe(2);
+  });
 });
