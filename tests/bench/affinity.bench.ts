@@ -15,6 +15,7 @@ import { seededRandom } from '../unit/infrastructure/support.js';
 import { perSecond } from './report.js';
 import { interleaved, ratioFigure } from './rounds.js';
 import type { SuiteContext } from './runner.js';
+import { graphqlAs, waitForJob } from './graphql-client.js';
 
 const HOSTS = 1_000;
 const INSTANCES = 100_000;
@@ -50,31 +51,8 @@ function decisionsPerSecond(decide: (n: number) => void): number {
   return perSecond(n, started);
 }
 
-async function graphql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: T; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
+const graphql = graphqlAs(ADMIN_KEY);
 
-function waitForJob(ws: Client, jobId: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const stop = ws.subscribe<{ asyncJobUpdated: { status: string } }>(
-      { query: 'subscription($id: ID!) { asyncJobUpdated(id: $id) { status } }', variables: { id: jobId } },
-      {
-        next: ({ data }) => {
-          const status = data?.asyncJobUpdated.status;
-          if (status && status !== 'PENDING') {
-            stop();
-            resolve(status);
-          }
-        },
-        error: reject,
-        complete: () => undefined,
-      },
-    );
-  });
-}
 
 export async function affinityFigures({ report, rounds }: SuiteContext): Promise<void> {
   const { hosts, groups } = world();

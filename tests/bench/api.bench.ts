@@ -13,22 +13,14 @@ import { percentile } from './latency.js';
 import { perSecond } from './report.js';
 import { interleaved, ratioFigure, spreadFigure } from './rounds.js';
 import type { SuiteContext } from './runner.js';
+import { graphqlAs, waitForJob } from './graphql-client.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const CLIENTS = 64;
 const DEPLOYS = Number(process.env.BENCH_DEPLOYS ?? 10_000);
 const RATE_SECONDS = 3;
 
-async function graphql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
+const graphql = graphqlAs(ADMIN_KEY);
 
 /**
  * Starts counting the CPU time the server process `pid` (all its threads, from Linux's /proc) and
@@ -65,24 +57,6 @@ async function requestRate(request: () => Promise<unknown>): Promise<{ rate: num
   return { rate: perSecond(count, started), count };
 }
 
-function waitForJob(ws: Client, jobId: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const stop = ws.subscribe<{ asyncJobUpdated: { status: string } }>(
-      { query: 'subscription($id: ID!) { asyncJobUpdated(id: $id) { status } }', variables: { id: jobId } },
-      {
-        next: ({ data }) => {
-          const status = data?.asyncJobUpdated.status;
-          if (status && status !== 'PENDING') {
-            stop();
-            resolve(status);
-          }
-        },
-        error: reject,
-        complete: () => undefined,
-      },
-    );
-  });
-}
 
 export async function apiFigures({ report, rounds }: SuiteContext): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vmledger-bench-api-'));

@@ -16,6 +16,7 @@ import { perSecond, type Figure } from './report.js';
 import type { SuiteContext } from './runner.js';
 import { SCALE_ADMIN_KEY } from './scale-admin-key.js';
 import { scaleLog } from './scale-log.js';
+import { graphqlAs, waitForJob } from './graphql-client.js';
 
 const CLIENTS = 64;
 /** Deploys after start-up at each size, through GraphQL, before the steady RSS is read. */
@@ -66,16 +67,7 @@ const ROWS = {
   build: { key: 'building the log (absent when reused)', unit: 's', target: '—' },
 } as const satisfies Record<string, Row>;
 
-async function graphql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${SCALE_ADMIN_KEY}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
+const graphql = graphqlAs(SCALE_ADMIN_KEY);
 
 function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
@@ -101,25 +93,6 @@ async function untilDone(url: string, jobId: string): Promise<string> {
   }
 }
 
-function waitForJob(ws: Client, jobId: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const stop = ws.subscribe<{ asyncJobUpdated: { status: string } }>(
-      { query: 'subscription($id: ID!) { asyncJobUpdated(id: $id) { status } }', variables: { id: jobId } },
-      {
-        next: ({ data }) => {
-          const status = data?.asyncJobUpdated.status;
-          if (status && status !== 'PENDING') {
-            stop();
-            resolve(status);
-          }
-        },
-        // graphql-ws hands over a CloseEvent or an error list, not an Error: say what it was.
-        error: (error: unknown) => reject(error instanceof Error ? error : new Error(`asyncJobUpdated(${jobId}) failed: ${JSON.stringify(error, ['code', 'reason', 'message'])}`)),
-        complete: () => undefined,
-      },
-    );
-  });
-}
 
 const DEPLOY = 'mutation($z: ID!, $s: ID!, $t: ID!, $n: String!) { deployVirtualMachine(zoneId: $z, serviceOfferingId: $s, templateId: $t, name: $n) { id } }';
 

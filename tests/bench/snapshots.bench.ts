@@ -10,37 +10,15 @@ import { launchMainJob } from '../support/child-process.js';
 import { percentile } from './latency.js';
 import { perSecond } from './report.js';
 import type { SuiteContext } from './runner.js';
+import { graphqlAs, waitForJob } from './graphql-client.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const CLIENTS = 64;
 /** Create+delete cycles per client: each is two jobs. */
 const CYCLES = Number(process.env.BENCH_SNAPSHOT_CYCLES ?? 20);
 
-async function graphql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: T; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
+const graphql = graphqlAs(ADMIN_KEY);
 
-function waitForJob(ws: Client, jobId: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const stop = ws.subscribe<{ asyncJobUpdated: { status: string } }>(
-      { query: 'subscription($id: ID!) { asyncJobUpdated(id: $id) { status } }', variables: { id: jobId } },
-      {
-        next: ({ data }) => {
-          const status = data?.asyncJobUpdated.status;
-          if (status && status !== 'PENDING') {
-            stop();
-            resolve(status);
-          }
-        },
-        error: reject,
-        complete: () => undefined,
-      },
-    );
-  });
-}
 
 export async function snapshotFigures({ report }: SuiteContext): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vmledger-bench-snapshots-'));
