@@ -5,8 +5,6 @@
 // The password (issue 16 item 5) is put in the secrets port at once and travels by reference: the
 // query client reads it back only to seal it into the one query that needs it, and it is deleted
 // when the request ends, whatever the outcome. No message here ever quotes it.
-import { v5 as uuidv5 } from 'uuid';
-import { EVENT_ID_NAMESPACE } from '../../../adapters/eventstore/command-handler.js';
 import { AgentQueryFailed, AgentQueryTimeout } from '../../../adapters/hypervisor/query-client.js';
 import { reaches } from '../../../domain/allocation/pool-choice.js';
 import { importCompute, planDisks } from '../../../domain/instance/import-rules.js';
@@ -20,7 +18,7 @@ import { getCluster, getDiskOffering, getServiceOffering, getTemplate, getZone, 
 import type { Connection } from '../../../projections/pagination.js';
 import { db, now, setting, type ControlPlaneContext } from '../context.js';
 import { ApiError, type Caller, type JobView } from '../port.js';
-import { importHostname, importOwner, planNics, recordImport, requireCluster, unmanagedInstanceView, type ImportUnmanagedInstanceArgs, type UnmanagedInstanceView } from './import.js';
+import { importHostname, importOwner, importedVolumes, planNics, recordImport, requireCluster, unmanagedInstanceView, type ImportUnmanagedInstanceArgs, type UnmanagedInstanceView } from './import.js';
 import { customCompute, instanceCaller, offeringSnapshot, otherDetails, templateSnapshot } from './resolve.js';
 
 /** `VmImportService.ImportSource` (behaviour §4.2). */
@@ -223,15 +221,7 @@ export async function importVm(context: ControlPlaneContext, caller: Caller, arg
       serviceOffering: snapshot,
       ...(compute.custom ? { customCompute: compute.custom } : {}),
       template: templateSnapshot(template),
-      rootVolume: { id: uuidv5(`volume|${instanceId}|root`, EVENT_ID_NAMESPACE), name: `ROOT-${instanceId.slice(0, 8)}`, size: disks.root.size, storagePoolId: pool.poolId, diskOfferingId: null },
-      dataVolumes: disks.data.map((disk) => ({
-        id: uuidv5(`volume|${instanceId}|data|${disk.diskId}`, EVENT_ID_NAMESPACE),
-        name: `DATA-${instanceId.slice(0, 8)}-${disk.diskId}`,
-        size: disk.size,
-        storagePoolId: pool.poolId,
-        diskOfferingId: disk.offeringId,
-      })),
-      diskPositions: positions,
+      ...importedVolumes(instanceId, disks, pool.poolId),
       nics: nics.map((planned) => planned.nic),
       hostId: host.id,
       powerState: 'stopped',

@@ -13,7 +13,7 @@ import { AgentQueryFailed, AgentQueryTimeout } from '../../../adapters/hyperviso
 import { accountDecider, accountStream, isInDomainSubtree } from '../../../domain/account/index.js';
 import type { UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
 import { IMPORT_HYPERVISORS } from '../../../domain/instance/decide-import.js';
-import { checkAdapters, importCompute, planDisks } from '../../../domain/instance/import-rules.js';
+import { checkAdapters, importCompute, planDisks, type DiskPlan } from '../../../domain/instance/import-rules.js';
 import { instanceDecider, instanceStream, type InstanceCommand, type Nic } from '../../../domain/instance/index.js';
 import { jobDecider, jobStream } from '../../../domain/job/index.js';
 import { networkDecider, networkStream, nicOf } from '../../../domain/network/index.js';
@@ -315,15 +315,7 @@ export async function importUnmanagedInstance(context: ControlPlaneContext, call
     serviceOffering: snapshot,
     ...(compute.custom ? { customCompute: compute.custom } : {}),
     template: templateSnapshot(template),
-    rootVolume: { id: uuidv5(`volume|${instanceId}|root`, EVENT_ID_NAMESPACE), name: `ROOT-${instanceId.slice(0, 8)}`, size: disks.root.size, storagePoolId: pool.poolId, diskOfferingId: null },
-    dataVolumes: disks.data.map((disk) => ({
-      id: uuidv5(`volume|${instanceId}|data|${disk.diskId}`, EVENT_ID_NAMESPACE),
-      name: `DATA-${instanceId.slice(0, 8)}-${disk.diskId}`,
-      size: disk.size,
-      storagePoolId: pool.poolId,
-      diskOfferingId: disk.offeringId,
-    })),
-    diskPositions: [disks.root.position, ...disks.data.map((disk) => disk.position)],
+    ...importedVolumes(instanceId, disks, pool.poolId),
     nics: nics.map((planned) => planned.nic),
     hostId: host.id,
     powerState: vm.powerState === 'PowerOn' ? 'running' : 'stopped',
@@ -338,6 +330,21 @@ export async function importUnmanagedInstance(context: ControlPlaneContext, call
  * appends nothing), then the name, the job, each NIC's address (keeping the MAC asked for) and the
  * instance; a claim lost to a concurrent operation gives everything back. `cmd` names the job.
  */
+/** The volumes an import records for the planned disks, all on one pool, with where each disk is among the domain's. */
+export function importedVolumes(instanceId: string, disks: DiskPlan, poolId: string) {
+  return {
+    rootVolume: { id: uuidv5(`volume|${instanceId}|root`, EVENT_ID_NAMESPACE), name: `ROOT-${instanceId.slice(0, 8)}`, size: disks.root.size, storagePoolId: poolId, diskOfferingId: null },
+    dataVolumes: disks.data.map((disk) => ({
+      id: uuidv5(`volume|${instanceId}|data|${disk.diskId}`, EVENT_ID_NAMESPACE),
+      name: `DATA-${instanceId.slice(0, 8)}-${disk.diskId}`,
+      size: disk.size,
+      storagePoolId: poolId,
+      diskOfferingId: disk.offeringId,
+    })),
+    diskPositions: [disks.root.position, ...disks.data.map((disk) => disk.position)],
+  };
+}
+
 export async function recordImport(
   context: ControlPlaneContext,
   caller: Caller,
