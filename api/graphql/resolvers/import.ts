@@ -40,23 +40,30 @@ export const importQueries: Readonly<Record<string, Resolver>> = {
     }),
 };
 
+/** The arguments importUnmanagedInstance and importVm share, read the same way for both. */
+function sharedImportArgs(args: Args) {
+  return {
+    displayName: optionalString(args, 'displayName'),
+    hostName: optionalString(args, 'hostName'),
+    account: optionalString(args, 'account'),
+    domainId: optionalString(args, 'domainId'),
+    templateId: optionalString(args, 'templateId'),
+    nicNetworkList: pairs(args, 'nicNetworkList', ['nic', 'network']),
+    nicIpAddressList: pairs(args, 'nicIpAddressList', ['nic', 'ip4Address']),
+    dataDiskOfferingList: pairs(args, 'dataDiskOfferingList', ['disk', 'diskOffering']),
+    details: optionalDetails(args),
+    forced: optionalBoolean(args, 'forced'),
+  };
+}
+
 export const importMutations: Readonly<Record<string, Resolver>> = {
   importUnmanagedInstance: (_source, args, { controlPlane, caller }) =>
     controlPlane.importUnmanagedInstance(caller, {
       clusterId: requiredString(args, 'clusterId'),
       name: requiredString(args, 'name'),
       serviceOfferingId: requiredString(args, 'serviceOfferingId'),
-      displayName: optionalString(args, 'displayName'),
-      hostName: optionalString(args, 'hostName'),
-      account: optionalString(args, 'account'),
-      domainId: optionalString(args, 'domainId'),
-      templateId: optionalString(args, 'templateId'),
-      nicNetworkList: pairs(args, 'nicNetworkList', ['nic', 'network']),
-      nicIpAddressList: pairs(args, 'nicIpAddressList', ['nic', 'ip4Address']),
-      dataDiskOfferingList: pairs(args, 'dataDiskOfferingList', ['disk', 'diskOffering']),
-      details: optionalDetails(args),
+      ...sharedImportArgs(args),
       migrateAllowed: optionalBoolean(args, 'migrateAllowed'),
-      forced: optionalBoolean(args, 'forced'),
     }),
   unmanageVirtualMachine: (_source, args, { controlPlane, caller }) => controlPlane.unmanageVirtualMachine(caller, { id: requiredString(args, 'id') }),
   importVm: (_source, args, { controlPlane, caller }) => {
@@ -67,10 +74,7 @@ export const importMutations: Readonly<Record<string, Resolver>> = {
       importSource: source,
       name: requiredString(args, 'name'),
       serviceOfferingId: requiredString(args, 'serviceOfferingId'),
-      displayName: optionalString(args, 'displayName'),
-      hostName: optionalString(args, 'hostName'),
-      account: optionalString(args, 'account'),
-      domainId: optionalString(args, 'domainId'),
+      ...sharedImportArgs(args),
       clusterId: optionalString(args, 'clusterId'),
       host: optionalString(args, 'host'),
       username: optionalString(args, 'username'),
@@ -79,12 +83,6 @@ export const importMutations: Readonly<Record<string, Resolver>> = {
       hostId: optionalString(args, 'hostId'),
       diskPath: optionalString(args, 'diskPath'),
       storageId: optionalString(args, 'storageId'),
-      templateId: optionalString(args, 'templateId'),
-      nicNetworkList: pairs(args, 'nicNetworkList', ['nic', 'network']),
-      nicIpAddressList: pairs(args, 'nicIpAddressList', ['nic', 'ip4Address']),
-      dataDiskOfferingList: pairs(args, 'dataDiskOfferingList', ['disk', 'diskOffering']),
-      details: optionalDetails(args),
-      forced: optionalBoolean(args, 'forced'),
       convertInstanceHostId: optionalString(args, 'convertInstanceHostId'),
       convertInstancePoolId: optionalString(args, 'convertInstancePoolId'),
     });
