@@ -457,7 +457,8 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
 
     // An instance's groups change only while it is Stopped: the API's refusal first, then the change.
     await group.getByRole('link', { name: 'apart-1' }).click();
-    await page.getByRole('link', { name: 'Affinity groups' }).last().click();
+    // The instance's own tab, once its page is there (the top menu has a link of that name too).
+    await page.getByRole('navigation', { name: 'Instance sections' }).getByRole('link', { name: 'Affinity groups' }).click();
     const itsGroups = page.getByRole('list', { name: 'Its affinity groups' });
     await itsGroups.getByText('apart').waitFor();
     await page.getByRole('checkbox', { name: /^apart/ }).uncheck();
