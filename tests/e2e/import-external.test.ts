@@ -96,6 +96,7 @@ describe('vmsForImport refusals (behaviour §4.6), each appending nothing', () =
     { when: 'the username is blank', variables: () => ({ zoneId: zone.zoneId, host: '10.9.0.7', username: ' ' }), code: 'BAD_USER_INPUT', message: /^Username need to be provided\.$/ },
     { when: 'the source is not EXTERNAL', variables: () => ({ zoneId: zone.zoneId, host: '10.9.0.7', username: 'ops', importSource: 'VMWARE' }), code: 'BAD_USER_INPUT', message: /import source VMWARE is not supported/ },
     { when: 'the host is not a host name', variables: () => ({ zoneId: zone.zoneId, host: 'a b;rm', username: 'ops' }), code: 'BAD_USER_INPUT', message: /^Invalid host "a b;rm"/ },
+    { when: 'the host carries a login', variables: () => ({ zoneId: zone.zoneId, host: `ops:${PASSWORD}@10.9.0.7`, username: 'ops' }), code: 'BAD_USER_INPUT', message: /^Invalid host: give a host name(?![\s\S]*@)/ },
     { when: 'nothing listens there', variables: () => ({ zoneId: zone.zoneId, host: '10.9.0.99', username: 'ops', password: PASSWORD }), code: 'INTERNAL_ERROR', message: /^Failed to list VMs, due to: Unable to connect to remote host 10\.9\.0\.99/ },
     { when: 'the password is wrong', variables: () => ({ zoneId: zone.zoneId, host: '10.9.0.7', username: 'ops', password: WRONG_PASSWORD }), code: 'INTERNAL_ERROR', message: /^Failed to list VMs, due to: Unable to connect to remote host 10\.9\.0\.7.*authentication failed/ },
   ];

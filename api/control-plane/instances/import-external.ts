@@ -43,6 +43,8 @@ const bad = (message: string, field: string): ApiError => new ApiError('BAD_USER
 
 /** `host`, or `host:port` for an sshd that does not listen on 22. */
 export function parseExternalHost(text: string): { host: string; port: number } {
+  // A host written as user:password@host would put the password into the error that quotes it.
+  if (text.includes('@')) throw bad('Invalid host: give a host name or IPv4 address, optionally with :port, and the login in username and password', 'host');
   const match = HOST.exec(text.trim());
   const port = match?.groups?.['port'] === undefined ? SSH_PORT : Number(match.groups['port']);
   if (!match?.groups?.['name'] || port < 1 || port > 65_535) throw bad(`Invalid host ${JSON.stringify(text.slice(0, 260))}: give a host name or IPv4 address, optionally with :port`, 'host');
