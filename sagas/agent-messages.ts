@@ -106,17 +106,21 @@ async function onReport(options: AgentMessageOptions, delivery: Delivery): Promi
   for (const domain of report.domains) {
     const instanceId = instanceIdByInstanceName(options.readModel(), domain.instanceName);
     if (!instanceId) continue;
-    await recordReport(options, instanceId, report.hostId, domain.powerState === 'running' ? 'running' : 'stopped');
+    await recordReport(options, instanceId, report.hostId, domain.powerState === 'running' ? 'running' : 'stopped', report.at);
   }
   await delivery.ack();
 }
 
-async function recordReport(options: AgentMessageOptions, instanceId: string, hostId: string, powerState: PowerState): Promise<void> {
-  const at = options.clock.now().toISOString();
-  const envelope: CommandEnvelope = { actor: SYSTEM, correlationId: `report-${hostId}`, occurredAt: at };
+/**
+ * `takenAt` is the report's own time (the agent's clock), not when it is processed: a report taken
+ * before a stop but processed after the stop's reply (replies travel on another queue) is then known
+ * for the history it is, instead of starting the stopped instance again.
+ */
+async function recordReport(options: AgentMessageOptions, instanceId: string, hostId: string, powerState: PowerState, takenAt: string): Promise<void> {
+  const envelope: CommandEnvelope = { actor: SYSTEM, correlationId: `report-${hostId}`, occurredAt: options.clock.now().toISOString() };
   let events: readonly InstanceEvent[];
   try {
-    const result = await options.commander.execute(instanceStream(instanceId), instanceDecider, { type: 'RecordAgentReport', instanceId, at, hostId, powerState }, envelope);
+    const result = await options.commander.execute(instanceStream(instanceId), instanceDecider, { type: 'RecordAgentReport', instanceId, at: takenAt, hostId, powerState }, envelope);
     events = result.events;
   } catch (error) {
     if (error instanceof CommandRejectedError) return;

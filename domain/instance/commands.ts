@@ -305,6 +305,7 @@ export interface RecordExpungeFailed extends Base {
 export type PowerState = 'running' | 'stopped' | 'shutdown';
 
 /** A host's agent says, out of band, what power state it sees the instance's domain in. */
+/** `at`: when the agent took the report (its clock), not when the orchestrator got to it. */
 export interface RecordAgentReport extends Base {
   readonly type: 'RecordAgentReport';
   readonly hostId: string;

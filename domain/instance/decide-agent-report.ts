@@ -31,6 +31,7 @@ function reported(
       machineEvent,
       settledJobId: instance.pending?.jobId ?? null,
       state,
+      settledAt: command.at,
     },
   };
 }
@@ -45,11 +46,24 @@ function cameUp(instance: Instance, command: RecordAgentReport, event: MachineEv
   return outcome.add(...startedUsage(outcome.state, command.at)).events;
 }
 
+/**
+ * The report's time is the agent's clock, the settlement's the orchestrator's (or, for a report, the
+ * agent's): a clock off by more than the race is long lets a stale report through, which is why the
+ * agents' clocks are kept close (commands signed by the orchestrator expire on them).
+ */
+function isStale(command: RecordAgentReport, instance: Instance): boolean {
+  return instance.powerSettledAt !== null && Date.parse(command.at) < Date.parse(instance.powerSettledAt);
+}
+
 export function decideAgentReport(command: RecordAgentReport, instance: Instance): Decision<InstanceEvent> {
   const { powerState, hostId } = command;
   // While an import adopts the domain, or an unmanage gives it up, the domain is on the host whatever
   // the instance says: the job's outcome (with the power state the host answered) settles it.
   if (instance.pending?.kind === 'import' || instance.pending?.kind === 'unmanage') return [];
+  // Taken before a job's outcome (or a later report) settled the power state: the agent saw the
+  // domain as it was before, and the reply overtook the report on its own queue. Following it would
+  // undo the settlement (a stop's instance Running again, with VM.START usage).
+  if (isStale(command, instance)) return [];
   switch (instance.state) {
     case 'Stopped': {
       if (powerState === 'running') return cameUp(instance, command, 'FollowAgentPowerOnReport');

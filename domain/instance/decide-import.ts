@@ -98,7 +98,7 @@ export function decideImported(command: RecordImported, instance: Instance): Dec
   const running = command.powerState === 'running';
   const imported = { ...instance, state: running ? ('Running' as const) : ('Stopped' as const), hostId: running ? pending.hostId : null, pending: null };
   return [
-    { type: 'InstanceImported', data: { instanceId: instance.id, jobId: command.jobId, hostId: pending.hostId, state: imported.state } },
+    { type: 'InstanceImported', data: { instanceId: instance.id, jobId: command.jobId, hostId: pending.hostId, state: imported.state, settledAt: command.at } },
     // As a deployment's, and a start's when the domain runs (behaviour §2.3).
     vmUsage('VM.CREATE', imported, command.at),
     ...imported.volumes.map((v) => volumeCreated(imported, v, command.at)),

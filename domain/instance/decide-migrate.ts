@@ -39,7 +39,7 @@ export function decideMigrationSucceeded(command: RecordMigrationSucceeded, inst
   return [
     {
       type: 'InstanceMigrated',
-      data: { instanceId: instance.id, jobId: command.jobId, sourceHostId: pending.sourceHostId, hostId: command.hostId, state: to },
+      data: { instanceId: instance.id, jobId: command.jobId, sourceHostId: pending.sourceHostId, hostId: command.hostId, state: to, settledAt: command.at },
     },
   ];
 }
@@ -49,5 +49,5 @@ export function decideMigrationFailed(command: RecordMigrationFailed, instance: 
   if (isRejection(to)) return to;
   const pending = expectPending(instance, 'migrate', command.jobId);
   if (isRejection(pending)) return pending;
-  return [{ type: 'InstanceMigrationFailed', data: { instanceId: instance.id, jobId: command.jobId, reason: command.reason, state: to } }];
+  return [{ type: 'InstanceMigrationFailed', data: { instanceId: instance.id, jobId: command.jobId, reason: command.reason, state: to, settledAt: command.at } }];
 }

@@ -33,11 +33,11 @@ export function decideRebootSucceeded(command: RecordRebootSucceeded, instance: 
   if (isRejection(to)) return to;
   const pending = expectPending(instance, 'reboot', command.jobId);
   if (isRejection(pending)) return pending;
-  return [{ type: 'InstanceRebooted', data: { instanceId: instance.id, jobId: command.jobId, state: to } }];
+  return [{ type: 'InstanceRebooted', data: { instanceId: instance.id, jobId: command.jobId, state: to, settledAt: command.at } }];
 }
 
 export function decideRebootFailed(command: RecordRebootFailed, instance: Instance): Decision<InstanceEvent> {
   const pending = expectPending(instance, 'reboot', command.jobId);
   if (isRejection(pending)) return pending;
-  return [{ type: 'InstanceRebootFailed', data: { instanceId: instance.id, jobId: command.jobId, reason: command.reason } }];
+  return [{ type: 'InstanceRebootFailed', data: { instanceId: instance.id, jobId: command.jobId, reason: command.reason, settledAt: command.at } }];
 }

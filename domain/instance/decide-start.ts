@@ -39,7 +39,7 @@ export function decideStartSucceeded(command: RecordStartSucceeded, instance: In
   if (isRejection(pending)) return pending;
   const outcome = new Outcome(instance).add({
     type: 'InstanceStarted',
-    data: { instanceId: instance.id, jobId: command.jobId, hostId: command.hostId, state: to },
+    data: { instanceId: instance.id, jobId: command.jobId, hostId: command.hostId, state: to, settledAt: command.at },
   });
   return outcome.add(...startedUsage(outcome.state, command.at)).events;
 }
@@ -69,7 +69,7 @@ export function decideStartFailed(command: RecordStartFailed, instance: Instance
   if (isRejection(pending)) return pending;
   const outcome = new Outcome(instance).add({
     type: 'InstanceStartFailed',
-    data: { instanceId: instance.id, jobId: command.jobId, reason: command.reason, state: to },
+    data: { instanceId: instance.id, jobId: command.jobId, reason: command.reason, state: to, settledAt: command.at },
   });
   if (instance.everStarted || !instance.startVmOnDeploy) return outcome.events;
 

@@ -78,7 +78,7 @@ export function decideStopSucceeded(command: RecordStopSucceeded, instance: Inst
   if (isRejection(pending)) return pending;
   return completeStop(
     instance,
-    { type: 'InstanceStopped', data: { instanceId: instance.id, jobId: command.jobId, hostId: instance.hostId, state: to } },
+    { type: 'InstanceStopped', data: { instanceId: instance.id, jobId: command.jobId, hostId: instance.hostId, state: to, settledAt: command.at } },
     command.at,
   );
 }
@@ -88,5 +88,5 @@ export function decideStopFailed(command: RecordStopFailed, instance: Instance):
   if (isRejection(to)) return to;
   const pending = expectPending(instance, 'stop', command.jobId);
   if (isRejection(pending)) return pending;
-  return [{ type: 'InstanceStopFailed', data: { instanceId: instance.id, jobId: command.jobId, reason: command.reason, state: to } }];
+  return [{ type: 'InstanceStopFailed', data: { instanceId: instance.id, jobId: command.jobId, reason: command.reason, state: to, settledAt: command.at } }];
 }

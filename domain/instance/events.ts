@@ -59,6 +59,16 @@ interface About {
   readonly instanceId: string;
 }
 
+/**
+ * An event that settles the domain's power state: a job's outcome (the agent answered it) or a power
+ * report that moved the instance. `settledAt` is when: the recording command's `at`, a report's the
+ * time the agent took it. A power report taken before it is history the settlement overtook (reports
+ * and replies travel on different queues). Absent on events recorded before settlements were timed.
+ */
+interface PowerSettled {
+  readonly settledAt?: string;
+}
+
 export type InstanceDeployed = DomainEvent<
   'InstanceDeployed',
   About & {
@@ -109,7 +119,7 @@ export type InstanceStartRetried = DomainEvent<
 >;
 export type InstanceStarted = DomainEvent<
   'InstanceStarted',
-  About & { readonly jobId: string; readonly hostId: string; readonly state: 'Running' }
+  About & PowerSettled & { readonly jobId: string; readonly hostId: string; readonly state: 'Running' }
 >;
 /** Volumes that had no pool are stored on these pools from now on (reserved there by the start saga). */
 export type InstanceVolumesPlaced = DomainEvent<
@@ -137,7 +147,7 @@ export type InstanceVolumeMigrationFailed = DomainEvent<
 >;
 export type InstanceStartFailed = DomainEvent<
   'InstanceStartFailed',
-  About & { readonly jobId: string; readonly reason: string; readonly state: 'Stopped' }
+  About & PowerSettled & { readonly jobId: string; readonly reason: string; readonly state: 'Stopped' }
 >;
 /** A first start failed: CloudStack's only road into Error. All volumes are gone with it. */
 export type InstanceErrored = DomainEvent<
@@ -151,19 +161,19 @@ export type InstanceStopRequested = DomainEvent<
 >;
 export type InstanceStopped = DomainEvent<
   'InstanceStopped',
-  About & { readonly jobId: string; readonly hostId: string | null; readonly state: 'Stopped' }
+  About & PowerSettled & { readonly jobId: string; readonly hostId: string | null; readonly state: 'Stopped' }
 >;
 export type InstanceStopFailed = DomainEvent<
   'InstanceStopFailed',
-  About & { readonly jobId: string; readonly reason: string; readonly state: 'Running' }
+  About & PowerSettled & { readonly jobId: string; readonly reason: string; readonly state: 'Running' }
 >;
 
 export type InstanceRebootRequested = DomainEvent<
   'InstanceRebootRequested',
   About & { readonly jobId: string; readonly forced: boolean; readonly hostId: string | null }
 >;
-export type InstanceRebooted = DomainEvent<'InstanceRebooted', About & { readonly jobId: string; readonly state: 'Running' }>;
-export type InstanceRebootFailed = DomainEvent<'InstanceRebootFailed', About & { readonly jobId: string; readonly reason: string }>;
+export type InstanceRebooted = DomainEvent<'InstanceRebooted', About & PowerSettled & { readonly jobId: string; readonly state: 'Running' }>;
+export type InstanceRebootFailed = DomainEvent<'InstanceRebootFailed', About & PowerSettled & { readonly jobId: string; readonly reason: string }>;
 
 export type InstanceDestroyed = DomainEvent<
   'InstanceDestroyed',
@@ -200,17 +210,17 @@ export type InstanceMigrationRequested = DomainEvent<
 >;
 export type InstanceMigrated = DomainEvent<
   'InstanceMigrated',
-  About & { readonly jobId: string; readonly sourceHostId: string | null; readonly hostId: string; readonly state: 'Running' }
+  About & PowerSettled & { readonly jobId: string; readonly sourceHostId: string | null; readonly hostId: string; readonly state: 'Running' }
 >;
 export type InstanceMigrationFailed = DomainEvent<
   'InstanceMigrationFailed',
-  About & { readonly jobId: string; readonly reason: string; readonly state: 'Running' }
+  About & PowerSettled & { readonly jobId: string; readonly reason: string; readonly state: 'Running' }
 >;
 
 /** The agent's out-of-band power report moved the instance (CloudStack's power-state sync). */
 export type InstancePowerStateReported = DomainEvent<
   'InstancePowerStateReported',
-  About & {
+  About & PowerSettled & {
     readonly hostId: string;
     readonly powerState: PowerState;
     readonly machineEvent: MachineEvent;
@@ -340,7 +350,7 @@ export type InstanceImportRequested = DomainEvent<
     readonly external?: ExternalImportSource;
   }
 >;
-export type InstanceImported = DomainEvent<'InstanceImported', About & { readonly jobId: string; readonly hostId: string; readonly state: 'Running' | 'Stopped' }>;
+export type InstanceImported = DomainEvent<'InstanceImported', About & PowerSettled & { readonly jobId: string; readonly hostId: string; readonly state: 'Running' | 'Stopped' }>;
 /** The adoption failed: the instance never was (its addresses and name are given back). */
 export type InstanceImportFailed = DomainEvent<'InstanceImportFailed', About & { readonly jobId: string; readonly reason: string }>;
 export type InstanceUnmanageRequested = DomainEvent<

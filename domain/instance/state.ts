@@ -98,6 +98,12 @@ export interface Instance {
   readonly vmSnapshotCount: number;
   readonly expunged: boolean;
   readonly pending: PendingOperation | null;
+  /**
+   * When a job's outcome or a power report last settled the domain's power state (see PowerSettled):
+   * a power report taken before then is ignored. Null until one did, and for histories recorded
+   * before settlements were timed, whose reports are all followed as they always were.
+   */
+  readonly powerSettledAt: string | null;
   /** The unmanaged instance an imported one continues (absent on instances recorded before imports). */
   readonly importedFrom?: string | null;
   /** Unmanaged (it left vmledger, `expunged` too); with `nicsKept` its NICs keep their addresses. */
@@ -184,6 +190,7 @@ export function instanceFromDeployment(event: InstanceDeployed): Instance {
     vmSnapshotChain: emptyChain,
     vmSnapshotIds: [],
     vmSnapshotCount: 0,
+    powerSettledAt: null,
     expunged: false,
     pending: null,
   };
@@ -208,7 +215,7 @@ export function evolveInstance(state: InstanceState, event: InstanceEvent): Inst
   if (event.type === 'InstanceImportRequested') return instanceFromImport(event);
   if (event.type === 'InstanceDeploymentAbandoned') return state.exists ? state : { exists: false, abandoned: { jobId: event.data.jobId, reason: event.data.reason } };
   if (!state.exists) return state;
-  const instance = leaseSettledBy(state, event);
+  const instance = powerSettledBy(leaseSettledBy(state, event), event);
 
   switch (event.type) {
     case 'InstanceImported': {
@@ -484,6 +491,11 @@ export function evolveInstance(state: InstanceState, event: InstanceEvent): Inst
  * A PENDING lease whose STOP or DESTROY job has its outcome recorded is DONE: the instance stopped
  * (by the job's answer or by a power report that settled the job), or was destroyed, for that job.
  */
+function powerSettledBy(instance: Instance, event: InstanceEvent): Instance {
+  if (!('settledAt' in event.data) || typeof event.data.settledAt !== 'string') return instance;
+  return { ...instance, powerSettledAt: event.data.settledAt };
+}
+
 function leaseSettledBy(instance: Instance, event: InstanceEvent): Instance {
   const jobId = instance.leaseActionJobId;
   if (instance.leaseExecution !== 'PENDING' || jobId === null) return instance;

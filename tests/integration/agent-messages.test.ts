@@ -18,6 +18,7 @@ import { seedDemo, type DemoZone } from '../../api/control-plane/demo.js';
 import type { Caller, JobView } from '../../api/control-plane/port.js';
 import { startStack, type Stack } from '../../api/stack.js';
 import { hostStream } from '../../domain/host/index.js';
+import { instanceStream } from '../../domain/instance/index.js';
 import { jobDecider, jobStream } from '../../domain/job/index.js';
 import { UnusableAgentMessage } from '../../sagas/agent-messages.js';
 
@@ -187,6 +188,40 @@ describe('agent messages the orchestrator cannot use', () => {
     ]);
     expect(await w.store.headPosition()).toBe(head);
     expect(cp.virtualMachine(w.admin, vm.id)?.state).toBe('Running');
+  });
+});
+
+describe('power reports overtaken by a job', () => {
+  // Replies and reports travel on different queues: a report the agent took while the instance still
+  // ran can reach the orchestrator after the stop's reply has settled the instance.
+  it('a running report taken before a stop, processed after it, leaves the instance Stopped and bills no start', async () => {
+    const w = await world();
+    const cp = w.stack.controlPlane;
+    const deployed = await finished(w, await cp.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name: 'overtaken' }));
+    const vm = deployed.result!;
+    const report = (at: string): BusMessage =>
+      toBusMessage(randomUUID(), { type: 'PowerStateReport', hostId: vm.hostId!, at, domains: [{ instanceName: vm.instanceName!, powerState: 'running' }] });
+    const handled = async (message: BusMessage) => {
+      await w.bus.publish(ORCHESTRATOR_REPORTS, message);
+      await until(`report ${message.id} handled`, () => (w.bus.handled.has(message.id) ? true : undefined));
+    };
+    const takenWhileRunning = report(new Date().toISOString());
+
+    const stopped = await finished(w, await cp.stopVirtualMachine(w.admin, { id: vm.id }));
+    expect(stopped.status).toBe('SUCCEEDED');
+    expect(cp.virtualMachine(w.admin, vm.id)?.state).toBe('Stopped');
+    const history = (await w.store.readStream(instanceStream(vm.id))).length;
+
+    await handled(takenWhileRunning);
+    expect(await w.store.readStream(instanceStream(vm.id))).toHaveLength(history);
+    expect(cp.virtualMachine(w.admin, vm.id)?.state).toBe('Stopped');
+
+    // A report taken after the stop is news: somebody started the domain on the host.
+    await handled(report(new Date().toISOString()));
+    await until('the instance Running', () => (cp.virtualMachine(w.admin, vm.id)?.state === 'Running' ? true : undefined));
+    const appended = (await w.store.readStream(instanceStream(vm.id))).slice(history).map((e) => e.type);
+    expect(appended).toContain('usage.VM.START');
+    expect(w.deadLetters).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { instanceDecider, type InstanceEvent, type MachineEvent, type PowerState, type VmState } from '../../../domain/instance/index.js';
-import { ID, LATER, cmd, deploy, eventsOf, history, nic1, nicAssigned, nicRemoved, rootAdmin, vmUsage, volumeDeleted } from './fixtures.js';
+import { AT, ID, LATER, cmd, deploy, eventsOf, history, nic1, nicAssigned, nicRemoved, rootAdmin, vmUsage, volumeDeleted } from './fixtures.js';
 import { given } from '../../support/given.js';
 
 const reported = (
@@ -9,9 +9,10 @@ const reported = (
   state: VmState,
   hostId: string = ID.host1,
   settledJobId: string | null = null,
+  settledAt: string = AT,
 ): InstanceEvent => ({
   type: 'InstancePowerStateReported',
-  data: { instanceId: ID.vm, hostId, powerState, machineEvent, settledJobId, state },
+  data: { instanceId: ID.vm, hostId, powerState, machineEvent, settledJobId, state, settledAt },
 });
 
 describe('RecordAgentReport on stable states', () => {
@@ -19,7 +20,7 @@ describe('RecordAgentReport on stable states', () => {
     const state = given(instanceDecider, history.stopped())
       .when(cmd.report('running', ID.host2, LATER))
       .then([
-        reported('running', 'FollowAgentPowerOnReport', 'Running', ID.host2),
+        reported('running', 'FollowAgentPowerOnReport', 'Running', ID.host2, null, LATER),
         nicAssigned(nic1, 1, { occurredAt: LATER }),
         vmUsage('VM.START', { occurredAt: LATER }),
       ]);
@@ -150,3 +151,55 @@ describe('RecordAgentReport where the machine has no edge', () => {
     given(instanceDecider, make()).when(cmd.report('shutdown')).then('INVALID_STATE', { message: /via AgentReportShutdowned$/ });
   });
 });
+
+describe('RecordAgentReport taken before a job settled the power state', () => {
+  // Reports and replies travel on different queues: a report the agent took before it carried out a
+  // stop can be processed after the stop's reply. What it saw is history the job already overtook.
+  const EARLIER = '2025-03-01T10:30:00.000Z';
+
+  it('a stopped instance stays Stopped on a running report taken before its stop settled', () => {
+    const stopped = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.stop(), cmd.stopOk('job-stop', LATER));
+    const state = given(instanceDecider, stopped).when(cmd.report('running', ID.host1, EARLIER)).then([]);
+    expect(state).toMatchObject({ state: 'Stopped', hostId: null });
+  });
+
+  it('a started instance stays Running on a stopped report taken before its start settled', () => {
+    const running = eventsOf(deploy(), cmd.start(), cmd.startOk('job-start', ID.host1, LATER));
+    given(instanceDecider, running).when(cmd.report('stopped', ID.host1, EARLIER)).then([]);
+  });
+
+  it('a migrated instance stays on its new host when the old host reports it from before the migration', () => {
+    const migrated = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.migrate(), { ...cmd.migrateOk(), at: LATER });
+    const state = given(instanceDecider, migrated).when(cmd.report('running', ID.host1, EARLIER)).then([]);
+    expect(state).toMatchObject({ state: 'Running', hostId: ID.host2 });
+  });
+
+  it('a report older than the last report that moved the instance is history too', () => {
+    const selfStopped = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.report('stopped', ID.host1, LATER));
+    given(instanceDecider, selfStopped).when(cmd.report('running', ID.host1, EARLIER)).then([]);
+  });
+
+  it('a report taken when the job settled, or after, is followed', () => {
+    const stopped = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.stop(), cmd.stopOk('job-stop', EARLIER));
+    given(instanceDecider, stopped).when(cmd.report('running', ID.host1, EARLIER)).accepted();
+    given(instanceDecider, stopped)
+      .when(cmd.report('running', ID.host1, LATER))
+      .then([
+        reported('running', 'FollowAgentPowerOnReport', 'Running', ID.host1, null, LATER),
+        nicAssigned(nic1, 1, { occurredAt: LATER }),
+        vmUsage('VM.START', { occurredAt: LATER }),
+      ]);
+  });
+
+  it('histories recorded before settlements were timed still follow every report', () => {
+    const untimed = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.stop(), cmd.stopOk('job-stop', LATER)).map(withoutSettledAt);
+    expect(given(instanceDecider, untimed).when(cmd.report('running', ID.host1, EARLIER)).accepted()).toHaveLength(3);
+  });
+});
+
+/** The event as recorded before settling events said when they settled. */
+function withoutSettledAt(event: InstanceEvent): InstanceEvent {
+  if (!('settledAt' in (event.data as object))) return event;
+  const { settledAt: _dropped, ...data } = event.data as { settledAt?: string };
+  return { ...event, data } as InstanceEvent;
+}

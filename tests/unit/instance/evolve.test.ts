@@ -66,6 +66,7 @@ describe('evolve', () => {
       vmSnapshotCount: 0,
       expunged: false,
       pending: null,
+      powerSettledAt: AT,
     });
   });
 

@@ -110,7 +110,7 @@ describe('ImportInstance from an external host (behaviour §4.6 external)', () =
   it('given the disks copied, when recorded, then Stopped with the destination as last host and a deployment\'s usage', () => {
     const state = given(instanceDecider, eventsOf(importCommand({ powerState: 'stopped', external: EXTERNAL })))
       .when(imported('stopped'))
-      .then([{ type: 'InstanceImported', data: { instanceId: ID.vm, jobId: IMPORT_JOB, hostId: ID.host1, state: 'Stopped' } }, vmUsage('VM.CREATE'), rootOf(), dataOf()]);
+      .then([{ type: 'InstanceImported', data: { instanceId: ID.vm, jobId: IMPORT_JOB, hostId: ID.host1, state: 'Stopped', settledAt: AT } }, vmUsage('VM.CREATE'), rootOf(), dataOf()]);
     expect(state).toMatchObject({ state: 'Stopped', hostId: null, lastHostId: ID.host1, pending: null });
   });
 });
@@ -122,7 +122,7 @@ describe('RecordImported', () => {
     const state = given(instanceDecider, requested())
       .when(imported('running'))
       .then([
-        { type: 'InstanceImported', data: { instanceId: ID.vm, jobId: IMPORT_JOB, hostId: ID.host1, state: 'Running' } },
+        { type: 'InstanceImported', data: { instanceId: ID.vm, jobId: IMPORT_JOB, hostId: ID.host1, state: 'Running', settledAt: AT } },
         vmUsage('VM.CREATE'),
         rootOf(),
         dataOf(),
@@ -136,7 +136,7 @@ describe('RecordImported', () => {
   it('a stopped domain: Stopped, its host the last host; no start\'s usage', () => {
     const state = given(instanceDecider, requested())
       .when(imported('stopped'))
-      .then([{ type: 'InstanceImported', data: { instanceId: ID.vm, jobId: IMPORT_JOB, hostId: ID.host1, state: 'Stopped' } }, vmUsage('VM.CREATE'), rootOf(), dataOf()]);
+      .then([{ type: 'InstanceImported', data: { instanceId: ID.vm, jobId: IMPORT_JOB, hostId: ID.host1, state: 'Stopped', settledAt: AT } }, vmUsage('VM.CREATE'), rootOf(), dataOf()]);
     expect(state).toMatchObject({ state: 'Stopped', hostId: null, lastHostId: ID.host1 });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { instanceDecider } from '../../../domain/instance/index.js';
-import { ID, cmd, deploy, domainAdmin, eventsOf, history, owner } from './fixtures.js';
+import { AT, ID, cmd, deploy, domainAdmin, eventsOf, history, owner } from './fixtures.js';
 import { given } from '../../support/given.js';
 
 describe('RebootInstance', () => {
@@ -34,7 +34,7 @@ describe('RebootInstance', () => {
     const rebooting = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.reboot());
     const state = given(instanceDecider, rebooting)
       .when(cmd.rebootOk())
-      .then([{ type: 'InstanceRebooted', data: { instanceId: ID.vm, jobId: 'job-reboot', state: 'Running' } }]);
+      .then([{ type: 'InstanceRebooted', data: { instanceId: ID.vm, jobId: 'job-reboot', state: 'Running', settledAt: AT } }]);
     expect(state).toMatchObject({ state: 'Running', pending: null });
   });
 
@@ -42,7 +42,7 @@ describe('RebootInstance', () => {
     const rebooting = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.reboot());
     given(instanceDecider, rebooting)
       .when(cmd.rebootFail())
-      .then([{ type: 'InstanceRebootFailed', data: { instanceId: ID.vm, jobId: 'job-reboot', reason: 'agent timeout' } }]);
+      .then([{ type: 'InstanceRebootFailed', data: { instanceId: ID.vm, jobId: 'job-reboot', reason: 'agent timeout', settledAt: AT } }]);
   });
 
   it('refuses reboot outcomes without that reboot in flight', () => {
@@ -101,7 +101,7 @@ describe('MigrateInstance', () => {
       .then([
         {
           type: 'InstanceMigrated',
-          data: { instanceId: ID.vm, jobId: 'job-migrate', sourceHostId: ID.host1, hostId: ID.host2, state: 'Running' },
+          data: { instanceId: ID.vm, jobId: 'job-migrate', sourceHostId: ID.host1, hostId: ID.host2, state: 'Running', settledAt: AT },
         },
       ]);
     expect(state).toMatchObject({ state: 'Running', hostId: ID.host2, pending: null });
@@ -110,7 +110,7 @@ describe('MigrateInstance', () => {
   it('Migrating --OperationFailed--> Running on the old host', () => {
     const state = given(instanceDecider, history.migrating())
       .when(cmd.migrateFail())
-      .then([{ type: 'InstanceMigrationFailed', data: { instanceId: ID.vm, jobId: 'job-migrate', reason: 'target refused', state: 'Running' } }]);
+      .then([{ type: 'InstanceMigrationFailed', data: { instanceId: ID.vm, jobId: 'job-migrate', reason: 'target refused', state: 'Running', settledAt: AT } }]);
     expect(state).toMatchObject({ state: 'Running', hostId: ID.host1 });
   });
 

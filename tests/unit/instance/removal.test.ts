@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { instanceDecider, type InstanceEvent } from '../../../domain/instance/index.js';
 import {
+  AT,
   GiB,
   ID,
   cmd,
@@ -91,7 +92,7 @@ describe('DestroyInstance', () => {
     given(instanceDecider, stopping)
       .when(cmd.stopOk('job-destroy'))
       .then([
-        { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-destroy', hostId: ID.host1, state: 'Stopped' } },
+        { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-destroy', hostId: ID.host1, state: 'Stopped', settledAt: AT } },
         vmUsage('VM.STOP'),
         nicRemoved(nic1),
         destroyed({ expunge: true }),
@@ -106,7 +107,7 @@ describe('DestroyInstance', () => {
     given(instanceDecider, forced)
       .when(cmd.stopOk('job-force'))
       .then([
-        { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-force', hostId: ID.host1, state: 'Stopped' } },
+        { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-force', hostId: ID.host1, state: 'Stopped', settledAt: AT } },
         vmUsage('VM.STOP'),
         nicRemoved(nic1),
         destroyed(),
@@ -119,7 +120,7 @@ describe('DestroyInstance', () => {
     const stopping = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.destroy());
     const state = given(instanceDecider, stopping)
       .when(cmd.stopFail('job-destroy'))
-      .then([{ type: 'InstanceStopFailed', data: { instanceId: ID.vm, jobId: 'job-destroy', reason: 'guest ignored ACPI', state: 'Running' } }]);
+      .then([{ type: 'InstanceStopFailed', data: { instanceId: ID.vm, jobId: 'job-destroy', reason: 'guest ignored ACPI', state: 'Running', settledAt: AT } }]);
     expect(state).toMatchObject({ state: 'Running', pending: null });
   });
 

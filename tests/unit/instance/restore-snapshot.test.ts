@@ -87,7 +87,7 @@ describe('RestoreInstance', () => {
     const state = given(instanceDecider, stopping)
       .when(cmd.stopOk('job-restore'))
       .then([
-        { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-restore', hostId: ID.host1, state: 'Stopped' } },
+        { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-restore', hostId: ID.host1, state: 'Stopped', settledAt: AT } },
         vmUsage('VM.STOP'),
         nicRemoved(nic1),
         restored('Ready'),

@@ -77,7 +77,7 @@ describe('start outcomes', () => {
     const state = given(instanceDecider, twoNics)
       .when(cmd.startOk('job-start', ID.host1, LATER))
       .then([
-        { type: 'InstanceStarted', data: { instanceId: ID.vm, jobId: 'job-start', hostId: ID.host1, state: 'Running' } },
+        { type: 'InstanceStarted', data: { instanceId: ID.vm, jobId: 'job-start', hostId: ID.host1, state: 'Running', settledAt: LATER } },
         nicAssigned(nic1, 1, { occurredAt: LATER }),
         nicAssigned(nic2, 0, { occurredAt: LATER }),
         vmUsage('VM.START', { occurredAt: LATER }),
@@ -101,7 +101,7 @@ describe('start outcomes', () => {
   it('Starting --OperationFailed--> Stopped when the instance was deployed without startVm', () => {
     const state = given(instanceDecider, history.starting())
       .when(cmd.startFail())
-      .then([{ type: 'InstanceStartFailed', data: { instanceId: ID.vm, jobId: 'job-start', reason: 'domain failed to boot', state: 'Stopped' } }]);
+      .then([{ type: 'InstanceStartFailed', data: { instanceId: ID.vm, jobId: 'job-start', reason: 'domain failed to boot', state: 'Stopped', settledAt: AT } }]);
     expect(state).toMatchObject({ state: 'Stopped', hostId: null, pending: null });
   });
 
@@ -109,7 +109,7 @@ describe('start outcomes', () => {
     const ranBefore = eventsOf(deploy({ startVm: true }), cmd.startOk(ID.deployJob), cmd.stop(), cmd.stopOk(), cmd.start('job-2'));
     given(instanceDecider, ranBefore)
       .when(cmd.startFail('job-2'))
-      .then([{ type: 'InstanceStartFailed', data: { instanceId: ID.vm, jobId: 'job-2', reason: 'domain failed to boot', state: 'Stopped' } }]);
+      .then([{ type: 'InstanceStartFailed', data: { instanceId: ID.vm, jobId: 'job-2', reason: 'domain failed to boot', state: 'Stopped', settledAt: AT } }]);
   });
 
   it('a failed first start of a startVm deployment ends in Error via OperationFailedToError with VM.DESTROY and VOLUME.DELETE', () => {
@@ -118,7 +118,7 @@ describe('start outcomes', () => {
     const state = given(instanceDecider, deploying)
       .when(cmd.startFail(ID.deployJob, LATER))
       .then([
-        { type: 'InstanceStartFailed', data: { instanceId: ID.vm, jobId: ID.deployJob, reason: 'domain failed to boot', state: 'Stopped' } },
+        { type: 'InstanceStartFailed', data: { instanceId: ID.vm, jobId: ID.deployJob, reason: 'domain failed to boot', state: 'Stopped', settledAt: LATER } },
         {
           type: 'InstanceErrored',
           data: { instanceId: ID.vm, jobId: ID.deployJob, reason: 'domain failed to boot', deletedVolumeIds: [ID.root, ID.data], state: 'Error' },
@@ -186,7 +186,7 @@ describe('stop outcomes', () => {
     const state = given(instanceDecider, stopping)
       .when(cmd.stopOk('job-stop', LATER))
       .then([
-        { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-stop', hostId: ID.host1, state: 'Stopped' } },
+        { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-stop', hostId: ID.host1, state: 'Stopped', settledAt: LATER } },
         vmUsage('VM.STOP', { occurredAt: LATER }),
         nicRemoved(nic1, { occurredAt: LATER }),
         nicRemoved(nic2, { occurredAt: LATER }),
@@ -197,7 +197,7 @@ describe('stop outcomes', () => {
   it('Stopping --OperationFailed--> Running', () => {
     const state = given(instanceDecider, history.stopping())
       .when(cmd.stopFail())
-      .then([{ type: 'InstanceStopFailed', data: { instanceId: ID.vm, jobId: 'job-stop', reason: 'guest ignored ACPI', state: 'Running' } }]);
+      .then([{ type: 'InstanceStopFailed', data: { instanceId: ID.vm, jobId: 'job-stop', reason: 'guest ignored ACPI', state: 'Running', settledAt: AT } }]);
     expect(state).toMatchObject({ state: 'Running', hostId: ID.host1, pending: null });
   });
 
@@ -212,7 +212,7 @@ describe('stop outcomes', () => {
     const forced = eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.stop(), cmd.stop('job-force', true));
     given(instanceDecider, forced).when(cmd.stopOk('job-stop')).then('INVALID_STATE');
     given(instanceDecider, forced).when(cmd.stopOk('job-force')).then([
-      { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-force', hostId: ID.host1, state: 'Stopped' } },
+      { type: 'InstanceStopped', data: { instanceId: ID.vm, jobId: 'job-force', hostId: ID.host1, state: 'Stopped', settledAt: AT } },
       vmUsage('VM.STOP'),
       nicRemoved(nic1),
     ]);
