@@ -73,12 +73,16 @@ function every(intervalMs: number, tick: () => Promise<void>): () => void {
 export function watchHost(hostId: string, driver: HypervisorDriver, reports: ReportChains, options: HostWatchOptions): () => void {
   const { clock } = options;
   let stopped = false;
+  // A power report says when its power states were seen, never later: the orchestrator ignores one
+  // taken before a job settled the instance, so a report must not pass for newer than it is. A
+  // change is stamped when it happened (not when its turn in the chain comes), a sync before it lists.
   const unsubscribe = driver.onPowerStateChange((change) => {
     if (stopped) return;
+    const at = clock().toISOString();
     void reports.publish(hostId, 'reporting a power-state change', async () => ({
       type: 'PowerStateReport',
       hostId,
-      at: clock().toISOString(),
+      at,
       domains: [{ instanceName: change.instanceName, powerState: change.powerState }],
     }));
   });
@@ -98,11 +102,12 @@ export function watchHost(hostId: string, driver: HypervisorDriver, reports: Rep
   );
   const stopSyncs = every(options.powerSyncIntervalMs, () =>
     reports.publish(hostId, 'syncing power states', async () => {
+      const at = clock().toISOString();
       const domains = await driver.listDomains();
       return {
         type: 'PowerStateReport',
         hostId,
-        at: clock().toISOString(),
+        at,
         domains: domains.map((domain) => ({ instanceName: domain.instanceName, powerState: domain.powerState })),
       };
     }),

@@ -7,6 +7,7 @@ import { DriverError, type PowerStateListener } from '../../../adapters/hypervis
 import { parseAgentReply } from '../../../adapters/hypervisor/parse-reports.js';
 import {
   ORCHESTRATOR_REPLIES,
+  ORCHESTRATOR_REPORTS,
   agentQueue,
   toBusMessage,
   type AgentCommand,
@@ -485,6 +486,37 @@ describe('agent: reports', () => {
       { instanceName: spec.instanceName, powerState: 'running' },
     ]);
     expect(new Set(h.reports.map((r) => r.id)).size).toBe(h.reports.length);
+  });
+
+  it('stamps a power-state sync with the time its listing began, so a slow listing cannot pass for newer than it is', async () => {
+    // The orchestrator ignores a report taken before a job settled the power state: a listing that
+    // saw a domain running, then took long enough for a stop to be answered, must not look newer.
+    const cloud = new SimulatedCloud();
+    const simulator = cloud.addHost(H1, HOST);
+    let now = NOW;
+    const later = new Date(NOW.getTime() + 5_000);
+    const slow = Object.assign(Object.create(simulator) as typeof simulator, {
+      listDomains: async () => {
+        const domains = await simulator.listDomains();
+        now = later;
+        return domains;
+      },
+    });
+    const bus = new MemoryBus();
+    const syncs: BusMessage[] = [];
+    await bus.declareQueue(ORCHESTRATOR_REPORTS);
+    await bus.consume(ORCHESTRATOR_REPORTS, async (d) => {
+      if (d.message.type === 'PowerStateReport') syncs.push(d.message);
+      await d.ack();
+    });
+    const agent = await startAgent({ bus, drivers: new Map([[H1, slow]]), clock: () => now, newId: randomUUID, heartbeatIntervalMs: 60_000, powerSyncIntervalMs: 60_000, commandKeys });
+    try {
+      await waitFor(() => syncs.length > 0, 1_000, 'the first sync');
+      expect(syncs[0]?.body).toMatchObject({ type: 'PowerStateReport', hostId: H1, at: NOW.toISOString() });
+    } finally {
+      await agent.stop();
+      await bus.close();
+    }
   });
 
   it('sends a heartbeat and a power-state sync for every host as soon as it starts', async () => {
