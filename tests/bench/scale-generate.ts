@@ -39,10 +39,9 @@ const stack = await startStack({
   secrets,
   commandKeys,
   simulator: new SimulatedCloud(),
-  // No heartbeats or power syncs while the log is built: a power report taken before a stop and
-  // recorded after it turns the instance Running again (seen at 9,300 instances), and the next
-  // start of it is then refused. The log has no host reports; the main job reads it with its own.
-  agentIntervals: { heartbeatMs: 86_400_000, powerSyncMs: 86_400_000 },
+  // The hosts heartbeat and sync their power states as in the main job: a report taken before a
+  // stop and recorded after it is ignored (it used to turn the instance Running again, seen at
+  // 9,300 instances, and its next start was refused).
   onError: (error, where) => console.error(`${where}:`, error),
 });
 const cp = stack.controlPlane;
