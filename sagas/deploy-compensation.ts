@@ -1,5 +1,5 @@
 // The deployment's compensation, the one place a deployment that did not record its instance is undone.
-// A deployment claims its instance's name (account stream), opens its job and claims its NICs'
+// A deployment claims its instance's name (its own stream, sagas/instance-names.ts), opens its job and claims its NICs'
 // addresses (network streams) before it records the instance. When it fails in between, or the
 // process dies there, this gives everything back and closes the job; the API calls it when a step
 // fails, the saga runner when it resumes a deploy job whose instance was never recorded, and the
@@ -10,15 +10,17 @@
 // whose name and addresses were just given back: whichever append lands first decides.
 import { CommandRejectedError, unlessRefused, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
 import type { Commander } from '../adapters/eventstore/commander.js';
-import { accountDecider, accountStream } from '../domain/account/index.js';
 import { instanceDecider, instanceStream } from '../domain/instance/index.js';
 import { jobDecider, jobStream, type JobError, type NicClaim } from '../domain/job/index.js';
 import { networkDecider, networkStream } from '../domain/network/index.js';
+import { releaseInstanceName } from './instance-names.js';
 
 export interface Deployment {
   readonly instanceId: string;
   /** The account holding its name; null when the name is not held (any more). */
   readonly accountId: string | null;
+  /** The name it claimed; null when unknown (a claim of an older log, kept on the account stream). */
+  readonly name: string | null;
   /** Its job, when it had opened one. */
   readonly jobId: string | null;
   readonly nics: readonly NicClaim[];
@@ -47,7 +49,7 @@ export async function abandonDeployment(commander: Commander, deployment: Deploy
   for (const nic of deployment.nics) {
     await unlessRefused(commander.execute(networkStream(nic.networkId), networkDecider, { type: 'ReleaseNic', nicId: nic.nicId }, envelope));
   }
-  if (accountId) await unlessRefused(commander.execute(accountStream(accountId), accountDecider, { type: 'ReleaseInstanceName', instanceId }, envelope));
+  if (accountId) await unlessRefused(releaseInstanceName(commander, { accountId, instanceId, name: deployment.name }, envelope));
   if (jobId) await unlessRefused(commander.execute(jobStream(jobId), jobDecider, { type: 'CompleteJob', error: failure, at: envelope.occurredAt }, envelope));
   return 'abandoned';
 }

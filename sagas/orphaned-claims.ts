@@ -1,4 +1,4 @@
-// A deployment claims the instance's name (account stream) before it opens its job. A process killed
+// A deployment claims the instance's name (its own stream) before it opens its job. A process killed
 // in between leaves a name (and perhaps addresses) that no job describes, so no saga will ever undo
 // it. This finds such claims once they are older than a grace period and hands them to the
 // deployment's compensation, which closes the instance's stream first: a deployment still under way
@@ -27,20 +27,20 @@ export async function releaseOrphanedClaims(options: OrphanedClaimOptions): Prom
   const db = options.readModel();
   const now = options.clock.now();
   const before = new Date(now.getTime() - CLAIM_GRACE_MS).toISOString();
-  const deployments = new Map<string, { accountId: string | null; nics: NicClaim[] }>();
+  const deployments = new Map<string, { accountId: string | null; name: string | null; nics: NicClaim[] }>();
   const of = (instanceId: string) => {
     let entry = deployments.get(instanceId);
-    if (!entry) deployments.set(instanceId, (entry = { accountId: null, nics: [] }));
+    if (!entry) deployments.set(instanceId, (entry = { accountId: null, name: null, nics: [] }));
     return entry;
   };
-  for (const claim of orphanedNames(db, before)) of(claim.instanceId).accountId = claim.accountId;
+  for (const claim of orphanedNames(db, before)) Object.assign(of(claim.instanceId), { accountId: claim.accountId, name: claim.name });
   for (const claim of orphanedAddresses(db, before)) of(claim.instanceId).nics.push({ networkId: claim.networkId, nicId: claim.nicId });
 
   const released = { names: 0, addresses: 0 };
   const at = now.toISOString();
   for (const [instanceId, claims] of deployments) {
     const envelope: CommandEnvelope = { actor: ACTOR, correlationId: instanceId, occurredAt: at };
-    const deployment = { instanceId, accountId: claims.accountId, jobId: pendingJobOfInstance(db, instanceId) ?? null, nics: claims.nics };
+    const deployment = { instanceId, accountId: claims.accountId, name: claims.name, jobId: pendingJobOfInstance(db, instanceId) ?? null, nics: claims.nics };
     if ((await abandonDeployment(options.commander, deployment, INTERRUPTED, envelope)) === 'recorded') continue;
     if (claims.accountId) released.names++;
     released.addresses += claims.nics.length;

@@ -12,7 +12,7 @@ import { signCommand, type CommandKeyRing } from '../adapters/hypervisor/command
 import { sealSecret } from '../adapters/hypervisor/sealed-secret.js';
 import type { SecretStore } from '../adapters/secrets/port.js';
 import { agentQueue, toBusMessage, type AgentCommand } from '../adapters/hypervisor/protocol.js';
-import { accountDecider, accountStream } from '../domain/account/index.js';
+import { claimedInstanceName } from '../projections/jobs/queries.js';
 import { affinityConstraints } from '../domain/affinity/index.js';
 import { groupMemberships } from '../projections/affinity/index.js';
 import { AffinityPlacements } from './affinity-placements.js';
@@ -30,6 +30,7 @@ import { hostCapacitySnapshot } from '../projections/infrastructure/index.js';
 import { accountInstancesPerHost } from '../projections/instances/queries.js';
 import { commandMessageId } from './agent-messages.js';
 import { abandonDeployment, INTERRUPTED } from './deploy-compensation.js';
+import { releaseInstanceName } from './instance-names.js';
 import { StreamHistory } from './stream-history.js';
 import { hostWithStorage, reconcileVolumes, reserveStorage, reserveVolumes } from './volume-storage.js';
 import { CAPACITY_PREFIX } from './workflows/finish.js';
@@ -142,7 +143,8 @@ export class SagaRunner {
         if (workflow.compensation.includes('abandon-deployment')) {
           // Only a deployment that died before recording its instance leaves its job here: undo it.
           // (Once recorded after all, by a twin still under way, the next round sees the instance.)
-          await abandonDeployment(this.options.commander, { instanceId: job.instanceId, accountId: job.accountId, jobId, nics: job.claims ?? [] }, INTERRUPTED, this.envelope(this.now(), jobId));
+          const name = claimedInstanceName(this.options.readModel(), job.accountId, job.instanceId);
+          await abandonDeployment(this.options.commander, { instanceId: job.instanceId, accountId: job.accountId, name, jobId, nics: job.claims ?? [] }, INTERRUPTED, this.envelope(this.now(), jobId));
           continue;
         }
         return this.job(jobId, { type: 'CompleteJob', error: { code: 'NOT_FOUND', errorCode: 431, message: `instance ${job.instanceId} does not exist` }, at: this.now() });
@@ -246,7 +248,7 @@ export class SagaRunner {
     for (const nic of instance.nicsKept ? [] : instance.nics) {
       await this.options.commander.execute(networkStream(nic.networkId), networkDecider, { type: 'ReleaseNic', nicId: nic.id }, envelope);
     }
-    await this.options.commander.execute(accountStream(instance.accountId), accountDecider, { type: 'ReleaseInstanceName', instanceId: instance.id }, envelope);
+    await releaseInstanceName(this.options.commander, { accountId: instance.accountId, instanceId: instance.id, name: instance.name }, envelope);
   }
 
   private plan(job: Job, instance: Instance, history: readonly InstanceEvent[]): string | { reason: string } {

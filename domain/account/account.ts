@@ -1,6 +1,7 @@
-// Account aggregate, stream `account-<accountId>`: the account, its users and the names of its instances.
-// Instance names are unique per account (CloudStack: "Instance name : %s is not unique"), and the account
-// stream is where that is enforced: a deploy claims its name here before the instance stream is created.
+// Account aggregate, stream `account-<accountId>`: the account, its users and the names of its
+// affinity groups. Instance names are unique per account (CloudStack: "Instance name : %s is not
+// unique"); each is claimed on a stream of its own (instance-name.ts). Logs written before those
+// streams reserved them here: such a name stays held until released, and a claim checks it here first.
 // API keys enter only as SHA-256 hashes; the key itself is shown to the caller once and never stored.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -100,7 +101,9 @@ export type AccountCommand =
   | { readonly type: 'EnableUser'; readonly userId: string }
   | { readonly type: 'DisableAccount' }
   | { readonly type: 'EnableAccount' }
-  | { readonly type: 'ReserveInstanceName'; readonly instanceId: string; readonly name: string }
+  /** Refused when the account stream (an older log) holds `name` for another instance. */
+  | { readonly type: 'CheckInstanceName'; readonly instanceId: string; readonly name: string }
+  /** Gives back a name the account stream holds for the instance (an older log's); nothing otherwise. */
   | { readonly type: 'ReleaseInstanceName'; readonly instanceId: string }
   | { readonly type: 'ReserveAffinityGroupName'; readonly groupId: string; readonly name: string }
   | { readonly type: 'ReleaseAffinityGroupName'; readonly groupId: string };
@@ -239,17 +242,14 @@ export const accountDecider: Decider<AccountCommand, AccountState, AccountEvent>
         return state.state === 'disabled' ? [] : [{ type: 'AccountDisabled', data: { accountId } }];
       case 'EnableAccount':
         return state.state === 'enabled' ? [] : [{ type: 'AccountEnabled', data: { accountId } }];
-      case 'ReserveInstanceName': {
+      case 'CheckInstanceName': {
         const invalid = firstFailure(requireId(command.instanceId, 'instanceId'), requireName(command.name, 'name', 'Instance name'));
         if (invalid) return invalid;
         const owner = instanceNameOwner(state, command.name);
-        const current = instanceNameHeldBy(state, command.instanceId);
-        // Idempotent by instance; a different name for the same instance is a rename that frees the old one.
-        if (owner === command.instanceId && current === command.name) return [];
         if (owner !== undefined && owner !== command.instanceId) {
           return reject('CONFLICT', `Instance name ${command.name} is not unique in account ${state.name}`, 'name');
         }
-        return [{ type: 'InstanceNameReserved', data: { accountId, instanceId: command.instanceId, name: command.name } }];
+        return [];
       }
       case 'ReleaseInstanceName': {
         const invalid = requireId(command.instanceId, 'instanceId');

@@ -2,7 +2,7 @@
 // every authenticated request looks its caller up that way. Instance-name claims are kept with the
 // time they were made, so claims whose deployment never happened (a crash between claiming the name
 // and recording the instance) can be found and given back.
-import { ACCOUNT_STREAM_PREFIX, type AccountEvent, type EnabledState } from '../../domain/account/index.js';
+import { ACCOUNT_STREAM_PREFIX, INSTANCE_NAME_STREAM_PREFIX, type AccountEvent, type EnabledState } from '../../domain/account/index.js';
 import type { Projection, ReadModelWriter } from '../projection.js';
 import { toDomainEvent } from '../../adapters/eventstore/domain-event.js';
 import { canonicalTime, occurredAt } from '../sql.js';
@@ -42,7 +42,8 @@ export const accountProjection: Projection = {
     ) WITHOUT ROWID;
     CREATE INDEX acct_instance_name_by_claim ON acct_instance_name (claimed_at);
   `,
-  filter: { streamNamePrefixes: [ACCOUNT_STREAM_PREFIX] },
+  // Instance names are claimed on streams of their own (older logs: on the account stream).
+  filter: { streamNamePrefixes: [ACCOUNT_STREAM_PREFIX, INSTANCE_NAME_STREAM_PREFIX] },
   handle(recorded, db) {
     const event = toDomainEvent<AccountEvent>(recorded);
     switch (event.type) {

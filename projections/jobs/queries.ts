@@ -103,12 +103,18 @@ export function pendingJobOfInstance(db: Database, instanceId: string): string |
 }
 
 /** Instance names claimed before `before` by instances that were never recorded. */
-export function orphanedNames(db: Database, before: string): Array<{ accountId: string; instanceId: string }> {
+export function orphanedNames(db: Database, before: string): Array<{ accountId: string; instanceId: string; name: string }> {
   return prepared(
     db,
-    `SELECT n.account_id AS accountId, n.instance_id AS instanceId FROM acct_instance_name n
+    `SELECT n.account_id AS accountId, n.instance_id AS instanceId, n.name AS name FROM acct_instance_name n
      WHERE n.claimed_at < ? AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = n.instance_id)`,
-  ).all(before) as Array<{ accountId: string; instanceId: string }>;
+  ).all(before) as Array<{ accountId: string; instanceId: string; name: string }>;
+}
+
+/** The name an instance claimed in its account, as the read model has it; null when it holds none. */
+export function claimedInstanceName(db: Database, accountId: string, instanceId: string): string | null {
+  const row = prepared(db, 'SELECT name FROM acct_instance_name WHERE account_id = ? AND instance_id = ?').get(accountId, instanceId) as { name: string } | undefined;
+  return row?.name ?? null;
 }
 
 /** NIC addresses allocated before `before` to instances that were never recorded. */

@@ -4,7 +4,8 @@
 // instance goes through the control plane's mutations and the real sagas on simulated hosts:
 // deployed and started (one DEPLOY job), stopped (a STOP job), and every fourth one started again
 // (a START job), so each leaves its deploy, start and stop events, its usage events and its jobs'
-// streams, about ten events in all. Nothing is inserted around the deciders.
+// streams, about ten events in all. Nothing is inserted around the deciders. Each name is claimed on
+// a stream of its own (instancename-<account>-<name>), as the main job claims them since then.
 import { join } from 'node:path';
 import { MemoryBus } from '../../adapters/bus/memory-bus.js';
 import { systemClock } from '../../adapters/clock/system-clock.js';

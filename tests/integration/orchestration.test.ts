@@ -18,7 +18,7 @@ import { bootstrapRootAdmin } from '../../api/control-plane/accounts.js';
 import { seedDemo, type DemoZone } from '../../api/control-plane/demo.js';
 import { ApiError, type Caller, type ControlPlane, type JobView } from '../../api/control-plane/port.js';
 import { startStack, type Stack } from '../../api/stack.js';
-import { accountDecider, accountStream } from '../../domain/account/index.js';
+import { reserveInstanceName } from '../../sagas/instance-names.js';
 import { instanceStream } from '../../domain/instance/index.js';
 import { jobDecider, jobStream } from '../../domain/job/index.js';
 import { networkDecider, networkStream } from '../../domain/network/index.js';
@@ -227,7 +227,7 @@ describe('orchestration', () => {
     const jobId = randomUUID();
     const nicId = randomUUID();
     const envelope = { actor: { kind: 'system' as const, component: 'test' }, correlationId: jobId, occurredAt: new Date().toISOString() };
-    await commander.execute(accountStream(w.admin.accountId), accountDecider, { type: 'ReserveInstanceName', instanceId: ghost, name: 'half-deployed' }, envelope);
+    await reserveInstanceName(commander, { accountId: w.admin.accountId, instanceId: ghost, name: 'half-deployed' }, envelope);
     const claims = [{ networkId: w.demo.networkIds.l2, nicId }];
     await commander.execute(jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'deployVirtualMachine', instanceId: ghost, accountId: w.admin.accountId, at: envelope.occurredAt, claims }, envelope);
     await commander.execute(networkStream(w.demo.networkIds.l2), networkDecider, { type: 'AllocateNic', nicId, instanceId: ghost, macSeed: 7 }, envelope);
@@ -271,7 +271,7 @@ describe('orchestration', () => {
     const claim = async (name: string) => {
       const ghost = randomUUID();
       const envelope = { actor: { kind: 'system' as const, component: 'test' }, correlationId: ghost, occurredAt: clock.now().toISOString() };
-      await commander.execute(accountStream(w.admin.accountId), accountDecider, { type: 'ReserveInstanceName', instanceId: ghost, name }, envelope);
+      await reserveInstanceName(commander, { accountId: w.admin.accountId, instanceId: ghost, name }, envelope);
       await commander.execute(networkStream(w.demo.networkIds.l2), networkDecider, { type: 'AllocateNic', nicId: randomUUID(), instanceId: ghost, macSeed: 7 }, envelope);
       await w.stack.readModel.waitForPosition(await w.store.headPosition(), 5_000);
       return ghost;

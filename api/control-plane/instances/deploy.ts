@@ -3,7 +3,7 @@
 // allocates the NICs' addresses and records the instance, or compensates what it claimed.
 import { v5 as uuidv5 } from 'uuid';
 import { EVENT_ID_NAMESPACE } from '../../../adapters/eventstore/command-handler.js';
-import { accountDecider, accountStream, isInDomainSubtree, mayActFor } from '../../../domain/account/index.js';
+import { isInDomainSubtree, mayActFor } from '../../../domain/account/index.js';
 import { instanceDecider, instanceStream, type InstanceCommand, type Nic } from '../../../domain/instance/index.js';
 import { jobDecider, jobStream } from '../../../domain/job/index.js';
 import { networkDecider, networkStream, nicOf } from '../../../domain/network/index.js';
@@ -15,6 +15,7 @@ import { overprovisioningFactor } from '../../../sagas/volume-storage.js';
 import { abandonDeployment } from '../../../sagas/deploy-compensation.js';
 import { db, envelopeOf, execute, now, setting, settled, jobErrorOf, type ControlPlaneContext } from '../context.js';
 import { findJob } from '../jobs.js';
+import { claimInstanceName } from './names.js';
 import { resolveAffinityGroups } from '../affinity.js';
 import { ApiError, type Caller, type DeployArgs, type JobView } from '../port.js';
 import {
@@ -121,7 +122,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
   const name = deployed?.type === 'InstanceDeployed' ? deployed.data.name : instanceId;
 
   const envelope = envelopeOf(context, caller, jobId);
-  await execute(context, accountStream(owner.accountId), accountDecider, { type: 'ReserveInstanceName', instanceId, name }, envelope);
+  await claimInstanceName(context, { accountId: owner.accountId, instanceId, name }, envelope);
   // The job names the addresses before they are claimed: whatever happens next, the deployment's
   // compensation knows what to give back. The job and the addresses live in different streams: one
   // group commit can take them all.
@@ -151,7 +152,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
     // The deployment did not record its instance: its compensation gives back what it took and
     // closes its job, unless a racing twin (same client token) recorded the instance meanwhile.
     const jobError = jobErrorOf(error);
-    const outcome = await abandonDeployment(context.commander, { instanceId, accountId: owner.accountId, jobId, nics: claims }, jobError, envelope);
+    const outcome = await abandonDeployment(context.commander, { instanceId, accountId: owner.accountId, name, jobId, nics: claims }, jobError, envelope);
     await settled(context, [await context.store.headPosition()]);
     if (outcome === 'recorded') void context.runner.advance(jobId);
   }

@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { v5 as uuidv5 } from 'uuid';
 import { EVENT_ID_NAMESPACE } from '../../../adapters/eventstore/command-handler.js';
 import { AgentQueryFailed, AgentQueryTimeout } from '../../../adapters/hypervisor/query-client.js';
-import { accountDecider, accountStream, isInDomainSubtree } from '../../../domain/account/index.js';
+import { isInDomainSubtree } from '../../../domain/account/index.js';
 import type { UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
 import { IMPORT_HYPERVISORS } from '../../../domain/instance/decide-import.js';
 import { checkAdapters, importCompute, planDisks, type DiskPlan } from '../../../domain/instance/import-rules.js';
@@ -40,6 +40,7 @@ import type { Connection } from '../../../projections/pagination.js';
 import { abandonDeployment } from '../../../sagas/deploy-compensation.js';
 import { db, envelopeOf, execute, now, setting, settled, jobErrorOf, type ControlPlaneContext } from '../context.js';
 import { findJob } from '../jobs.js';
+import { claimInstanceName } from './names.js';
 import { ApiError, type Caller, type JobView } from '../port.js';
 import { customCompute, instanceCaller, mayUse, offeringSnapshot, otherDetails, ownerOf, templateSnapshot, type Owner } from './resolve.js';
 import { instanceJob } from './run.js';
@@ -359,7 +360,7 @@ export async function recordImport(
   if (isRejection(dryRun)) throw new ApiError(dryRun.code, dryRun.message, dryRun.field);
 
   const envelope = envelopeOf(context, caller, jobId);
-  await execute(context, accountStream(owner.accountId), accountDecider, { type: 'ReserveInstanceName', instanceId, name: hostname }, envelope);
+  await claimInstanceName(context, { accountId: owner.accountId, instanceId, name: hostname }, envelope);
   const claims = nics.map((planned) => ({ networkId: planned.nic.networkId, nicId: planned.nic.id }));
   try {
     const opened = await execute(context, jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: cmd, instanceId, accountId: owner.accountId, at, claims }, envelope);
@@ -382,7 +383,7 @@ export async function recordImport(
   } catch (error) {
     // A claim lost to a concurrent import or deployment: everything this import took is given back.
     const jobError = jobErrorOf(error);
-    await abandonDeployment(context.commander, { instanceId, accountId: owner.accountId, jobId, nics: claims }, jobError, envelope);
+    await abandonDeployment(context.commander, { instanceId, accountId: owner.accountId, name: hostname, jobId, nics: claims }, jobError, envelope);
     await settled(context, [await context.store.headPosition()]);
   }
   const job = findJob(context, caller, jobId);
