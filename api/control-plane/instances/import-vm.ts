@@ -10,6 +10,7 @@ import { getCluster, getZone, type ServiceOfferingNode, type TemplateNode } from
 import { db, type ControlPlaneContext } from '../context.js';
 import { ApiError, type Caller, type JobView } from '../port.js';
 import { ImportChecks } from './import-checks.js';
+import { planDiskImageImport } from './import-disk-image.js';
 import { planExternalImport, withSecret, type ImportSource, type ImportVmArgs } from './import-external.js';
 import { emptyDraft, type ImportDraft, type ImportVmPreviewView, type PlanOutcome } from './import-plan.js';
 import { importHostname, importOwner, importServiceOffering, importTemplate, planUnmanagedImport, plannedOrThrow, recordImport } from './import.js';
@@ -88,6 +89,8 @@ const PLANNERS: Partial<Record<ImportSource, Planner>> = {
     }
     return then(await planUnmanagedImport(context, caller, { ...args, clusterId: args.clusterId }, checks), () => undefined);
   },
+  LOCAL: async ({ context, caller, args, checks }, then) => then(await planDiskImageImport(context, caller, args, checks, planKvmBase(context, caller, args, checks)), () => undefined),
+  SHARED: async ({ context, caller, args, checks }, then) => then(await planDiskImageImport(context, caller, args, checks, planKvmBase(context, caller, args, checks)), () => undefined),
   EXTERNAL: async ({ context, caller, args, checks, secrets }, then) => {
     const base = planKvmBase(context, caller, args, checks);
     const password = args.password ?? null;
