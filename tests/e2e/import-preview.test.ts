@@ -205,6 +205,13 @@ describe('importVmPreview reports each refusal of importVm with its code and mes
     expect(await h.logHead()).toBe(head);
   });
 
+  it('given an unknown cluster, then the plan is in the zone asked for, with nothing of a domain', async () => {
+    const plan = await preview({ ...unmanaged(), clusterId: NOWHERE });
+    expect(plan.instance).toMatchObject({ name: 'pv-on', zoneId: zone.zoneId, clusterId: null, hostId: null, state: null });
+    expect(plan.disks).toEqual([]);
+    expect(plan.problems.map((p) => p.field)).toEqual(['clusterId']);
+  });
+
   it('given a caller who is not the root admin, then the preview itself is FORBIDDEN', async () => {
     const user = await h.createUser('pv-user');
     const error = await gqlError(user.client.request(PREVIEW, unmanaged()));

@@ -87,7 +87,10 @@ const PLANNERS: Partial<Record<ImportSource, Planner>> = {
       checks.fail(bad(`Cluster ${cluster.id} is not in zone ${args.zoneId}`, 'clusterId'));
       return then({ planned: undefined, draft: emptyDraft() }, () => undefined);
     }
-    return then(await planUnmanagedImport(context, caller, { ...args, clusterId: args.clusterId }, checks), () => undefined);
+    const outcome = await planUnmanagedImport(context, caller, { ...args, clusterId: args.clusterId }, checks);
+    // An unknown cluster leaves the plan without a zone: the one importVm was asked for.
+    if (outcome.draft.instance?.zoneId === '') outcome.draft.instance = { ...outcome.draft.instance, zoneId: args.zoneId };
+    return then(outcome, () => undefined);
   },
   LOCAL: async ({ context, caller, args, checks }, then) => then(await planDiskImageImport(context, caller, args, checks, planKvmBase(context, caller, args, checks)), () => undefined),
   SHARED: async ({ context, caller, args, checks }, then) => then(await planDiskImageImport(context, caller, args, checks, planKvmBase(context, caller, args, checks)), () => undefined),
