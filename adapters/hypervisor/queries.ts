@@ -170,5 +170,6 @@ function diskImage(value: JsonValue | undefined): DiskImageReport {
     encrypted: flag(o['encrypted'], 'image.encrypted'),
     locked: flag(o['locked'], 'image.locked'),
     usedBy: array(o['usedBy'], 'image.usedBy', MAX_DOMAINS).map((item, i) => boundedText(item, `image.usedBy[${i}]`)),
+    vmledgerFile: flag(o['vmledgerFile'], 'image.vmledgerFile'),
   };
 }

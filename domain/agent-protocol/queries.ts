@@ -126,6 +126,8 @@ export interface DiskImageReport {
   readonly locked: boolean;
   /** The domains defined on this host whose disks include the file. */
   readonly usedBy: readonly string[];
+  /** The file is one vmledger keeps itself: a volume's disk (`<volumeId>.qcow2`) or a template's image. */
+  readonly vmledgerFile: boolean;
 }
 
 export type AgentQuery = ListUnmanagedDomains | ListRemoteDomains | InspectDiskImage;

@@ -201,6 +201,7 @@ export interface InspectedImage {
   readonly encrypted: boolean;
   readonly locked: boolean;
   readonly usedBy: readonly string[];
+  readonly vmledgerFile: boolean;
 }
 
 /**
@@ -212,6 +213,8 @@ export interface InspectedImage {
 export function checkDiskImage(image: InspectedImage, pool: string, host: string): Rejection[] {
   const refuse = (message: string) => reject('BAD_USER_INPUT', message, 'diskPath');
   if (image.outsideStorage) return [reject('BAD_USER_INPUT', diskImageMessages.outsideStorage(pool, host), 'storageId')];
+  // A volume's or template's file vmledger keeps: in use, as CloudStack says of a volume it has.
+  if (image.vmledgerFile) return [refuse(diskImageMessages.imageInUse)];
   if (!image.exists || image.format === null || image.virtualSize === null || !(image.virtualSize > 0)) return [refuse(diskImageMessages.notFound)];
   return [
     image.format !== 'qcow2' ? refuse(diskImageMessages.notQcow2(image.format)) : null,

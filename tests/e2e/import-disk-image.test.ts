@@ -146,6 +146,8 @@ describe('importVm from local storage', () => {
 });
 
 describe('importVm from shared storage', () => {
+  // (A volume's or template's own file is refused by the libvirt agent, which keeps such files; the
+  // simulator keeps none on its pools: tests/integration/libvirt-disk-image.test.ts covers it.)
   it('given a qcow2 file on the zone\'s pool, when imported and started, then it runs on a host of the zone and its volume is the file; an expunge before it ever started deletes the file too', async () => {
     const job = await runJob(h, h.admin, IMPORT, shared());
     expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');

@@ -173,6 +173,7 @@ describe.skipIf(file === undefined)('importVm from local and shared storage (nee
     ['an image with a backing file', () => local('img-overlay', images().overlay), 'diskPath', () => 'Volume with backing file cannot be imported or unmanaged.'],
     ['an image a domain of the host attaches', () => local('img-in-use', images().inUse), 'diskPath', () => `Disk image is already in use by domain ${images().holder} on host ${images().localHost}`],
     ['a file that is not there', () => local('img-missing', 'import/missing.qcow2'), 'diskPath', () => 'Disk not found or is invalid'],
+    ['a template\'s image, which vmledger keeps', () => local('img-template', `templates/${cloud.guestTemplateId}.qcow2`), 'diskPath', () => 'Disk image is already in use'],
     ['LOCAL with the shared pool', () => ({ ...local('img-scope', images().good), storageId: sharedPool }), 'storageId', () => 'Specified Local Storage Pool not found on Host'],
     ['SHARED with kvm-a\'s local pool', () => ({ ...shared('img-scope', images().good), storageId: localPool }), 'storageId', () => 'Storage pool kvm-a-local is local to a host: import from it with importSource LOCAL and its hostId'],
     [

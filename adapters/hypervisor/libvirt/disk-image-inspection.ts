@@ -6,6 +6,7 @@ import { posix } from 'node:path';
 import type { DiskImageReport } from '../../../domain/agent-protocol/index.js';
 import { DriverError } from '../driver.js';
 import type { HostCommands } from './host-commands.js';
+import { UUID_SOURCE } from '../../../domain/shared/instance-name.js';
 
 /** The fields of `qemu-img info --output=json` an import reads. */
 export interface ImageDetails {
@@ -37,6 +38,13 @@ export function isInside(path: string, dir: string): boolean {
   return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 }
 
+const VOLUME_FILE = new RegExp(`^${UUID_SOURCE}\\.qcow2$`);
+
+/** `<storage>/<volumeId>.qcow2` (the driver's volume disks) or anything under `<storage>/templates/`. */
+export function isVmledgerFile(path: string, served: readonly string[]): boolean {
+  return served.some((dir) => (posix.dirname(path) === dir && VOLUME_FILE.test(posix.basename(path))) || isInside(path, posix.join(dir, 'templates')));
+}
+
 /** qemu-img's words when another process holds the image's write lock. */
 const LOCKED = /Failed to get "?(write|shared)"? lock|Is another process using the image/i;
 
@@ -48,7 +56,7 @@ export async function inspectDiskImage(
   domainsUsing: (paths: readonly string[]) => Promise<string[]>,
 ): Promise<DiskImageReport> {
   const path = posix.join(poolPath, diskPath);
-  const report: DiskImageReport = { path, exists: false, outsideStorage: false, format: null, virtualSize: null, backingFile: null, encrypted: false, locked: false, usedBy: [] };
+  const report: DiskImageReport = { path, exists: false, outsideStorage: false, format: null, virtualSize: null, backingFile: null, encrypted: false, locked: false, usedBy: [], vmledgerFile: false };
   // Only storage this agent serves: a pool directory it does not know is not looked into.
   if (posix.normalize(poolPath) !== poolPath || !served.some((dir) => isInside(poolPath, dir))) return { ...report, outsideStorage: true };
   // The file itself, symbolic links resolved: it must be a regular file that stays inside the pool.
@@ -57,6 +65,9 @@ export async function inspectDiskImage(
   if (resolved.exitCode !== 0 || !isInside(real, poolPath)) return report;
   const regular = await commands.exec(['test', '-f', real], `looking for ${real}`);
   if (regular.exitCode !== 0) return report;
+  // A volume's disk or a template's image is vmledger's already: taking it would let an expunge
+  // delete what another instance (or every instance cloned from the template) needs.
+  if (isVmledgerFile(real, served)) return { ...report, exists: true, vmledgerFile: true };
   // Without -U first: qemu-img then takes the image's lock, which a running QEMU holds.
   const what = `reading disk image ${real}`;
   const locking = await commands.exec(['qemu-img', 'info', '--output=json', '--', real], what);

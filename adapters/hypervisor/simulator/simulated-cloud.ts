@@ -684,6 +684,8 @@ export class SimulatorDriver implements HypervisorDriver {
       encrypted: image?.encrypted ?? false,
       locked: image?.locked ?? false,
       usedBy: this.usersOf(path),
+      // The simulator keeps its volumes' disks and templates off the pools' files.
+      vmledgerFile: false,
     };
   }
 

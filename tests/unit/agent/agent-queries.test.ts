@@ -57,6 +57,7 @@ describe('agent queries', () => {
       encrypted: false,
       locked: false,
       usedBy: [],
+      vmledgerFile: false,
     });
     expect(await client!.inspectDiskImage(H1, '/pool/a', 'gone.qcow2', 5_000)).toMatchObject({ exists: false, format: null });
   });

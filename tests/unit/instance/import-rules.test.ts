@@ -81,7 +81,7 @@ describe('checkAdapters', () => {
 });
 
 describe('checkDiskImage (CheckVolumeCommand and checkVolume, behaviour §4.6 local/shared)', () => {
-  const good: InspectedImage = { exists: true, outsideStorage: false, format: 'qcow2', virtualSize: 4 * GiB, backingFile: null, encrypted: false, locked: false, usedBy: [] };
+  const good: InspectedImage = { exists: true, outsideStorage: false, format: 'qcow2', virtualSize: 4 * GiB, backingFile: null, encrypted: false, locked: false, usedBy: [], vmledgerFile: false };
   const messages = (image: Partial<InspectedImage>) => checkDiskImage({ ...good, ...image }, 'pool-a', 'host-a').map((r) => [r.code, r.field, r.message]);
 
   it('a qcow2 image, there, alone, readable: no refusal', () => {
@@ -97,6 +97,7 @@ describe('checkDiskImage (CheckVolumeCommand and checkVolume, behaviour §4.6 lo
     ['an encrypted image', { encrypted: true }, 'Encrypted volume cannot be imported or unmanaged.'],
     ['an image with a backing file', { backingFile: '/pool/base.qcow2' }, 'Volume with backing file cannot be imported or unmanaged.'],
     ['an image a domain attaches', { usedBy: ['web', 'db'] }, 'Disk image is already in use by domain web, db on host host-a'],
+    ['a volume\'s or template\'s file vmledger keeps', { vmledgerFile: true, format: null, virtualSize: null }, 'Disk image is already in use'],
   ] as const)('refuses %s, naming diskPath', (_what, image, message) => {
     expect(messages(image)).toEqual([['BAD_USER_INPUT', 'diskPath', message]]);
   });

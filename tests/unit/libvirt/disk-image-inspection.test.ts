@@ -2,7 +2,7 @@
 // place (adapters/hypervisor/libvirt/disk-image-inspection.ts): qemu-img info's fields, and which paths
 // count as inside a pool.
 import { describe, expect, it } from 'vitest';
-import { isInside, parseImageDetails } from '../../../adapters/hypervisor/libvirt/disk-image-inspection.js';
+import { isInside, isVmledgerFile, parseImageDetails } from '../../../adapters/hypervisor/libvirt/disk-image-inspection.js';
 
 describe('parseImageDetails (qemu-img info --output=json)', () => {
   it('a standalone qcow2 image: its format and virtual size, no backing file, not encrypted', () => {
@@ -36,4 +36,17 @@ describe('isInside', () => {
     ['/p/pool2/a.qcow2', '/p/pool', false],
     ['/p/a.qcow2', '/p/pool', false],
   ] as const)('%s inside %s: %s', (path, dir, inside) => expect(isInside(path, dir)).toBe(inside));
+});
+
+describe('isVmledgerFile: the files the driver keeps itself, never imported in place', () => {
+  const served = ['/srv/a/images', '/srv/shared'];
+  it.each([
+    ['/srv/a/images/0b6c1c1e-3f43-4a55-9d0e-1c2b3a4d5e6f.qcow2', true],
+    ['/srv/shared/0b6c1c1e-3f43-4a55-9d0e-1c2b3a4d5e6f.qcow2', true],
+    ['/srv/a/images/templates/0b6c1c1e-3f43-4a55-9d0e-1c2b3a4d5e6f.qcow2', true],
+    ['/srv/a/images/templates/any.qcow2', true],
+    ['/srv/a/images/import/0b6c1c1e-3f43-4a55-9d0e-1c2b3a4d5e6f.qcow2', false],
+    ['/srv/a/images/golden.qcow2', false],
+    ['/srv/other/0b6c1c1e-3f43-4a55-9d0e-1c2b3a4d5e6f.qcow2', false],
+  ] as const)('%s: %s', (path, own) => expect(isVmledgerFile(path, served)).toBe(own));
 });
