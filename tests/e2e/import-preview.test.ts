@@ -212,6 +212,12 @@ describe('importVmPreview reports each refusal of importVm with its code and mes
     expect(plan.problems.map((p) => p.field)).toEqual(['clusterId']);
   });
 
+  it('given a problem elsewhere (an unknown offering), then the plan still shows the NICs as they would be', async () => {
+    const plan = await preview({ ...unmanaged(), serviceOfferingId: NOWHERE });
+    expect(plan.problems.map((p) => p.field)).toEqual(['serviceOfferingId']);
+    expect(plan.nics).toEqual([{ id: '0', networkId: zone.networkId, macAddress: '52:54:00:30:00:01', ipAddress: null, isDefault: true }]);
+  });
+
   it('given a caller who is not the root admin, then the preview itself is FORBIDDEN', async () => {
     const user = await h.createUser('pv-user');
     const error = await gqlError(user.client.request(PREVIEW, unmanaged()));

@@ -37,6 +37,11 @@ export class ImportChecks {
     return this.found.length > 0;
   }
 
+  /** How many problems so far: a group of rules knows whether one of its own failed by comparing. */
+  get failures(): number {
+    return this.found.length;
+  }
+
   /** Records (or, for an import, throws) `error`; undefined, for `return checks.fail(…)`. */
   fail(error: ApiError): undefined {
     if (!this.collecting) throw error;

@@ -197,6 +197,7 @@ export function planNics(
   args: ImportUnmanagedInstanceArgs,
   checks: ImportChecks = ImportChecks.firstError(),
 ): PlannedNic[] | undefined {
+  const failuresBefore = checks.failures;
   const mixed = checkAdapters(vm.nics.map((nic) => nic.adapterType));
   if (mixed) checks.fail(bad(mixed.message, 'name'));
   const byNic = new Map((args.nicNetworkList ?? []).map((entry) => [entry.nic, entry.network]));
@@ -257,7 +258,8 @@ export function planNics(
       };
     }),
   );
-  if (checks.failed || planned.some((nic) => nic === undefined)) return undefined;
+  // Undefined when a rule of the NICs failed (not one of the import's other rules: the plan still shows the NICs then).
+  if (checks.failures > failuresBefore || planned.some((nic) => nic === undefined)) return undefined;
   return planned as PlannedNic[];
 }
 
