@@ -5,6 +5,7 @@
 // the image. Every refusal answers with CloudStack's words, appends nothing, and is what
 // importVmPreview reports for the same arguments.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_DISK_IMAGE } from '../../api/control-plane/demo.js';
 import { actionEvents, addSmallZone, gqlError, runJob, startHarness, usageEvents, type Harness, type SmallZone } from './harness.js';
 
 const GiB = 1024 ** 3;
@@ -158,6 +159,22 @@ describe('importVm from shared storage', () => {
     expect(started.status, JSON.stringify(started.error)).toBe('SUCCEEDED');
     expect((await vm(made.id)).state).toBe('Running');
     expect(h.simulator.diskSize(made.volumes[0]!.id)).toBe(8 * GiB);
+  });
+
+  it('imports the demo\'s disk image as docs/api.md tells', async () => {
+    h.simulator.addDiskImage(DEMO_DISK_IMAGE.path, DEMO_DISK_IMAGE.definition);
+    const job = await runJob(h, h.admin, IMPORT, {
+      zoneId: h.demo.zoneId,
+      importSource: 'SHARED',
+      name: 'demo-from-image',
+      serviceOfferingId: h.demo.serviceOfferingIds.small,
+      templateId: h.demo.templateId,
+      storageId: h.demo.storagePoolId,
+      diskPath: 'golden/debian-12.qcow2',
+      networkId: h.demo.networkIds.l2,
+    });
+    expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
+    expect((await vm(job.instanceId!)).volumes.map((v) => [v.size, v.storagePoolId])).toEqual([[2 * GiB, h.demo.storagePoolId]]);
   });
 
   it('given an imported instance that never started, when it is expunged, then its image is deleted', async () => {
