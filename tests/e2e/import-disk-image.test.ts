@@ -222,6 +222,17 @@ describe('importVm from local or shared storage: refusals (behaviour §4.6), eac
     expect(await h.logHead()).toBe(head);
   });
 
+  it('given a local pool of a host that is no KVM host, then the import is refused for its hypervisor', async () => {
+    const a = h.admin;
+    const cluster = (await a.request<{ addCluster: { id: string } }>(`mutation($zoneId: ID!) { addCluster(zoneId: $zoneId, name: "img-vmware", hypervisor: "VMware") { id } }`, { zoneId: zone.zoneId })).addCluster.id;
+    const host = (await a.request<{ addHost: { id: string } }>(`mutation($clusterId: ID!) { addHost(clusterId: $clusterId, name: "img-esx", driver: "simulator", cpuNumber: 8, cpuSpeed: 2000, memory: 16384) { id } }`, { clusterId: cluster })).addHost.id;
+    const pool = (await a.request<{ createStoragePool: { id: string } }>(`mutation($zoneId: ID!, $hostId: ID) { createStoragePool(zoneId: $zoneId, name: "img-esx-local", type: "local", path: "/vmfs/local", hostId: $hostId) { id } }`, { zoneId: zone.zoneId, hostId: host })).createStoragePool.id;
+    const head = await h.logHead();
+    const error = await gqlError(a.request(IMPORT, { ...refused(), hostId: host, storageId: pool }));
+    expect([error.extensions?.['code'], error.extensions?.['field'], error.message]).toEqual(['BAD_USER_INPUT', 'hostId', 'VM import is currently not supported for hypervisor: VMware']);
+    expect(await h.logHead()).toBe(head);
+  });
+
   it('given an image with a backing file that is encrypted and locked, then the preview names all three at once', async () => {
     const plan = await preview({ ...refused(), diskPath: 'everything.qcow2', networkId: NOWHERE });
     expect(plan.problems.map((p) => p.message)).toEqual([

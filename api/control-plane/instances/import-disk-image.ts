@@ -15,7 +15,7 @@ import { checkDiskImage, diskImageMessages, isDiskPath } from '../../../domain/i
 import { resolveCompute } from '../../../domain/instance/validation.js';
 import { isRejection } from '../../../domain/shared/decider.js';
 import { poolHasTags } from '../../../domain/storage/pool.js';
-import { getHost, getNetwork, getStoragePool, listHosts, type HostNode, type StoragePoolNode } from '../../../projections/infrastructure/index.js';
+import { getCluster, getHost, getNetwork, getStoragePool, listHosts, type HostNode, type StoragePoolNode } from '../../../projections/infrastructure/index.js';
 import { instanceUsingDiskImage } from '../../../projections/instances/queries.js';
 import { db, now, type ControlPlaneContext } from '../context.js';
 import { ApiError, type Caller } from '../port.js';
@@ -31,6 +31,9 @@ const bad = (message: string, field: string): ApiError => new ApiError('BAD_USER
 
 const usable = (host: HostNode): boolean => host.status === 'Up' && host.resourceState === 'Enabled';
 
+/** Only KVM hosts take a qcow2 image in place (behaviour §4.6: importVm's hypervisor is KVM). */
+const onKvm = (context: ControlPlaneContext, host: HostNode): boolean => getCluster(db(context), host.clusterId)?.hypervisor === 'KVM';
+
 /**
  * The host whose agent looks at the image and where the instance is first placed: LOCAL, the host
  * named (whose pool it must be); SHARED, the first Up and Enabled host the pool reaches.
@@ -42,11 +45,12 @@ function imageHost(context: ControlPlaneContext, args: ImportVmArgs, pool: Stora
     const host = getHost(db(context), args.hostId);
     if (!host || host.zoneId !== args.zoneId) return checks.fail(bad(diskImageMessages.hostNotFound, 'hostId'));
     if (pool.scope !== 'HOST' || pool.hostId !== host.id) return checks.fail(bad(diskImageMessages.localPoolNotOnHost, 'storageId'));
+    if (!onKvm(context, host)) return checks.fail(bad(`VM import is currently not supported for hypervisor: ${getCluster(db(context), host.clusterId)?.hypervisor ?? 'unknown'}`, 'hostId'));
     return usable(host) ? host : noDestination();
   }
   if (pool.scope === 'HOST') return checks.fail(bad(diskImageMessages.sharedPoolIsLocal(pool.name), 'storageId'));
   const hosts = listHosts(db(context), pool.scope === 'CLUSTER' ? { clusterId: pool.clusterId!, first: 500 } : { zoneId: pool.zoneId, first: 500 }).nodes;
-  return hosts.find(usable) ?? noDestination();
+  return hosts.find((host) => usable(host) && onKvm(context, host)) ?? noDestination();
 }
 
 async function inspect(context: ControlPlaneContext, host: HostNode, pool: StoragePoolNode, diskPath: string): Promise<DiskImageReport> {
