@@ -126,6 +126,21 @@ describe('importVmPreview: the plan of an import that would succeed', () => {
     expect(h.secrets.size).toBe(held);
   });
 
+  it('given importVm with importSource UNMANAGED, then it is importUnmanagedInstance with the same arguments: the domain is imported as the plan said', async () => {
+    h.simulator.host(zone.hostId)!.addUnmanagedDomain({ name: 'pv-two', running: false, cpuNumber: 1, cpuSpeed: 500, memory: 512, disks: [{ capacity: 2 * GiB }], nics: [{ mac: '52:54:00:30:00:09', vlan: 300 }] });
+    const variables = { ...unmanaged(), name: 'pv-two', serviceOfferingId: small, dataDiskOfferingList: null };
+    const plan = await preview(variables);
+    expect(plan.problems).toEqual([]);
+    const { importVm } = await h.admin.request<{ importVm: { id: string } }>(IMPORT, variables);
+    const job = await h.waitForJob(h.admin, importVm.id);
+    expect([job.status, job.cmd]).toEqual(['SUCCEEDED', 'importUnmanagedInstance']);
+    const { virtualMachine } = await h.admin.request<{ virtualMachine: { instanceName: string; state: string; lastHostId: string; nics: Array<{ macAddress: string }> } }>(
+      `query($id: ID!) { virtualMachine(id: $id) { instanceName state lastHostId nics { macAddress } } }`,
+      { id: job.instanceId },
+    );
+    expect(virtualMachine).toEqual({ instanceName: 'pv-two', state: plan.instance!['state'], lastHostId: plan.instance!['hostId'], nics: [{ macAddress: plan.nics[0]!['macAddress'] }] });
+  });
+
   it('given a plan without problems, when importVm is run with the same arguments, then the instance is what the plan said', async () => {
     const plan = await preview(external());
     const { importVm } = await h.admin.request<{ importVm: { id: string } }>(IMPORT, external());
