@@ -15,7 +15,7 @@ import { SimulatedCloud } from '../adapters/hypervisor/simulator/index.js';
 import { FileSecretStore } from '../adapters/secrets/file-secret-store.js';
 import { openCommandKeys } from './command-keys.js';
 import { bootstrapRootAdmin } from './control-plane/accounts.js';
-import { DEMO, DEMO_UNMANAGED_DOMAIN, seedDemo } from './control-plane/demo.js';
+import { DEMO, DEMO_DISK_IMAGE, DEMO_UNMANAGED_DOMAIN, seedDemo } from './control-plane/demo.js';
 import { listHosts } from '../projections/infrastructure/index.js';
 import { readServerConfig } from './config.js';
 import { createGraphqlServer } from './graphql/server.js';
@@ -50,6 +50,7 @@ if (config.demo) {
   const first = listHosts(stack.readModel.db, { first: 500 }).nodes.find((host) => host.name === DEMO.hosts[0]);
   const driver = first && simulator.host(first.id);
   if (driver && driver.powerStateOf(DEMO_UNMANAGED_DOMAIN.name) === 'missing') driver.addUnmanagedDomain(DEMO_UNMANAGED_DOMAIN);
+  simulator.addDiskImage(DEMO_DISK_IMAGE.path, DEMO_DISK_IMAGE.definition);
 }
 
 const server = await createGraphqlServer({ controlPlane: stack.controlPlane });

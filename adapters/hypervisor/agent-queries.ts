@@ -23,6 +23,7 @@ async function answer(query: AgentQuery, driver: HypervisorDriver, keys: Command
   const base = { type: 'AgentQueryReply', queryId: query.queryId, hostId: query.hostId, query: query.type } as const;
   try {
     if (query.type === 'ListUnmanagedDomains') return { ...base, outcome: 'succeeded', domains: await driver.listUnmanagedDomains(query.name) };
+    if (query.type === 'InspectDiskImage') return { ...base, outcome: 'succeeded', image: await driver.inspectDiskImage(query.poolPath, query.diskPath) };
     // The password is opened here, for this one call, and goes no further than the driver's login.
     const password = query.password === null ? null : openSecret(query.password, keys, query.queryId);
     return { ...base, outcome: 'succeeded', domains: await driver.listRemoteDomains(query.remote, password) };

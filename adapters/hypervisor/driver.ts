@@ -2,7 +2,7 @@
 // simulator and by libvirt over SSH; both pass `conformance.ts`. Every operation is idempotent in the
 // state it leads to, because a command redelivered after an agent crash runs again.
 import type { AgentCommandType, DomainSnapshotInfo, DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from './protocol.js';
-import type { RemoteHostLogin, RemoteVolumeCopy, UnmanagedDomain } from '../../domain/agent-protocol/index.js';
+import type { DiskImageReport, RemoteHostLogin, RemoteVolumeCopy, UnmanagedDomain } from '../../domain/agent-protocol/index.js';
 
 /** What the host has to run domains on. */
 export interface HostResources {
@@ -253,6 +253,12 @@ export interface HypervisorDriver extends DriverOperations {
    * or "Unable to list stopped VMs on remote host…".
    */
   listRemoteDomains(remote: RemoteHostLogin, password: string | null): Promise<UnmanagedDomain[]>;
+  /**
+   * What is at `diskPath` inside the pool directory `poolPath` on this host (an import from local or
+   * shared storage, behaviour §4.6): whether it is there, its image info, and the domains here that
+   * use it. Reads only. A pool directory the host does not serve is reported, not looked into.
+   */
+  inspectDiskImage(poolPath: string, diskPath: string): Promise<DiskImageReport>;
   /**
    * Tells the listener about changes nobody asked this driver for (a guest that powers itself off).
    * Returns the unsubscribe function.

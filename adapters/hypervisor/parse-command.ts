@@ -112,6 +112,7 @@ function volume(value: JsonValue, path: string): VolumeSpec {
     type: oneOf(o['type'], `${path}.type`, ['ROOT', 'DATADISK']),
     size: integer(o['size'], `${path}.size`, 0, MAX_VOLUME_SIZE),
     templateId: uuidOrNull(o['templateId'], `${path}.templateId`),
+    ...(o['path'] === undefined || o['path'] === null ? {} : { path: directory(o['path'], `${path}.path`) }),
   };
 }
 
@@ -128,7 +129,7 @@ function volumeCopies(value: JsonValue | undefined, path: string): VolumeCopy[] 
   return distinct(items, (item) => item.volumeId, path);
 }
 
-/** An absolute directory without whitespace or `..`, as a storage pool's path must be. */
+/** An absolute path without whitespace or `..`, as a storage pool's (or a disk image's on one) must be. */
 function directory(value: JsonValue | undefined, path: string): string {
   if (typeof value !== 'string' || !/^\/[^\s]*$/.test(value) || value.split('/').includes('..') || value.length > 4096) {
     throw new Malformed(`${path} must be an absolute directory path`);

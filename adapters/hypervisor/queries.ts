@@ -4,9 +4,10 @@
 // query id. Both ends read what they receive against the protocol here.
 import type { BusMessage } from '../bus/port.js';
 import type { JsonValue } from '../eventstore/port.js';
-import type { AgentQuery, AgentQueryReply, RemoteHostLogin, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo } from '../../domain/agent-protocol/index.js';
+import type { AgentQuery, AgentQueryReply, DiskImageReport, RemoteHostLogin, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo } from '../../domain/agent-protocol/index.js';
+import { isDiskPath } from '../../domain/instance/import-rules.js';
 import { UUID } from '../../domain/shared/instance-name.js';
-import { Malformed, anyText, array, integer, integerOrNull, isObject, matching, object, oneOf, text, textOrNull, type JsonObject } from './json-fields.js';
+import { Malformed, anyText, array, flag, integer, integerOrNull, isObject, matching, object, oneOf, text, textOrNull, type JsonObject } from './json-fields.js';
 
 export const ORCHESTRATOR_QUERY_REPLIES = 'orchestrator.query-replies';
 
@@ -61,7 +62,20 @@ function sealed(value: JsonValue | undefined): { keyId: string; box: string } | 
   return { keyId: boundedText(o['keyId'], 'password.keyId'), box: matching(o['box'], 'password.box', /^[A-Za-z0-9_-]{1,2048}$/, 'base64url') };
 }
 
+/** An absolute directory without whitespace or `..`: a pool's path on the host. */
+function poolDirectory(value: JsonValue | undefined, path: string): string {
+  if (typeof value !== 'string' || !/^\/[^\s]*$/.test(value) || value.split('/').includes('..') || value.length > 4096) throw new Malformed(`${path} must be an absolute directory path`);
+  return value;
+}
+
 export function parseAgentQuery(message: BusMessage): ParsedQuery<AgentQuery> {
+  if (message.type === 'InspectDiskImage') {
+    return parse(message, 'InspectDiskImage', (body) => {
+      const diskPath = text(body['diskPath'], 'diskPath');
+      if (!isDiskPath(diskPath)) throw new Malformed('diskPath must be a path relative to the pool, without . or .. segments');
+      return { type: 'InspectDiskImage', queryId: uuid(body['queryId'], 'queryId'), hostId: uuid(body['hostId'], 'hostId'), poolPath: poolDirectory(body['poolPath'], 'poolPath'), diskPath };
+    });
+  }
   if (message.type === 'ListRemoteDomains') {
     return parse(message, 'ListRemoteDomains', (body) => ({
       type: 'ListRemoteDomains',
@@ -131,7 +145,7 @@ export function parseAgentQueryReply(message: BusMessage): ParsedQuery<AgentQuer
       type: 'AgentQueryReply' as const,
       queryId: uuid(body['queryId'], 'queryId'),
       hostId: uuid(body['hostId'], 'hostId'),
-      query: oneOf(body['query'], 'query', ['ListUnmanagedDomains', 'ListRemoteDomains'] as const),
+      query: oneOf(body['query'], 'query', ['ListUnmanagedDomains', 'ListRemoteDomains', 'InspectDiskImage'] as const),
       outcome,
     };
     if (outcome === 'failed') {
@@ -139,6 +153,23 @@ export function parseAgentQueryReply(message: BusMessage): ParsedQuery<AgentQuer
       const detail = textOrNull(error['detail'] ?? null, 'error.detail');
       return { ...base, error: detail === null ? { message: anyText(error['message'], 'error.message') } : { message: anyText(error['message'], 'error.message'), detail } };
     }
+    if (base.query === 'InspectDiskImage') return { ...base, image: diskImage(body['image']) };
     return { ...base, domains: array(body['domains'], 'domains', MAX_DOMAINS).map((item, i) => unmanagedDomain(item, `domains[${i}]`)) };
   });
+}
+
+function diskImage(value: JsonValue | undefined): DiskImageReport {
+  const o = object(value ?? null, 'image');
+  return {
+    path: anyText(o['path'], 'image.path'),
+    exists: flag(o['exists'], 'image.exists'),
+    outsideStorage: flag(o['outsideStorage'], 'image.outsideStorage'),
+    format: optionalText(o['format'], 'image.format'),
+    virtualSize: integerOrNull(o['virtualSize'] ?? null, 'image.virtualSize', 0),
+    backingFile: optionalText(o['backingFile'], 'image.backingFile'),
+    encrypted: flag(o['encrypted'], 'image.encrypted'),
+    locked: flag(o['locked'], 'image.locked'),
+    usedBy: array(o['usedBy'], 'image.usedBy', MAX_DOMAINS).map((item, i) => boundedText(item, `image.usedBy[${i}]`)),
+    vmledgerFile: flag(o['vmledgerFile'], 'image.vmledgerFile'),
+  };
 }

@@ -2,7 +2,7 @@
 // matched by query id, and gives up after a deadline with an error that says which host was silent.
 // Nothing is written to the log: a query is data for the API caller waiting on it.
 import type { Bus, Consumer, Delivery } from '../bus/port.js';
-import type { AgentQuery, ListRemoteDomains, RemoteHostLogin, UnmanagedDomain } from '../../domain/agent-protocol/index.js';
+import type { AgentQuery, AgentQueryReply, DiskImageReport, ListRemoteDomains, RemoteHostLogin, UnmanagedDomain } from '../../domain/agent-protocol/index.js';
 import type { SecretStore } from '../secrets/port.js';
 import { signCommand, type CommandKeyRing } from './command-signing.js';
 import { sealSecret } from './sealed-secret.js';
@@ -36,7 +36,7 @@ export interface AgentQueryClientOptions {
 
 interface Waiting {
   readonly hostId: string;
-  readonly resolve: (domains: UnmanagedDomain[]) => void;
+  readonly resolve: (reply: AgentQueryReply) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -64,7 +64,14 @@ export class AgentQueryClient {
   /** The domains on the host that vmledger does not manage (with `name`: that one, or the host's error). */
   async listUnmanagedDomains(hostId: string, name: string | null, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS): Promise<UnmanagedDomain[]> {
     const queryId = this.options.newId();
-    return this.ask({ type: 'ListUnmanagedDomains', queryId, hostId, name }, timeoutMs);
+    return [...((await this.ask({ type: 'ListUnmanagedDomains', queryId, hostId, name }, timeoutMs)).domains ?? [])];
+  }
+
+  /** What the host finds at `diskPath` in the pool directory `poolPath` (an import from local or shared storage). */
+  async inspectDiskImage(hostId: string, poolPath: string, diskPath: string, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS): Promise<DiskImageReport> {
+    const reply = await this.ask({ type: 'InspectDiskImage', queryId: this.options.newId(), hostId, poolPath, diskPath }, timeoutMs);
+    if (!reply.image) throw new AgentQueryFailed(hostId, 'the host answered without a report of the disk image');
+    return reply.image;
   }
 
   /**
@@ -80,14 +87,14 @@ export class AgentQueryClient {
       if (secret === undefined) throw new Error(`the password of the login to ${remote.host} is no longer held (secret reference unknown)`);
       password = sealSecret(secret, this.options.commandKeys, queryId);
     }
-    return this.ask({ type: 'ListRemoteDomains', queryId, hostId, remote, password }, timeoutMs);
+    return [...((await this.ask({ type: 'ListRemoteDomains', queryId, hostId, remote, password }, timeoutMs)).domains ?? [])];
   }
 
-  private async ask(query: AgentQuery, timeoutMs: number): Promise<UnmanagedDomain[]> {
+  private async ask(query: AgentQuery, timeoutMs: number): Promise<AgentQueryReply> {
     const { queryId, hostId } = query;
     const issued = this.options.clock();
     const message = signCommand(queryMessage(query), this.options.commandKeys, issued, new Date(issued.getTime() + timeoutMs));
-    const answered = new Promise<UnmanagedDomain[]>((resolve, reject) => this.waiting.set(queryId, { hostId, resolve, reject }));
+    const answered = new Promise<AgentQueryReply>((resolve, reject) => this.waiting.set(queryId, { hostId, resolve, reject }));
     // Real time, not the injected clock: this is how long an API caller is kept waiting.
     const timer = setTimeout(() => this.settle(queryId, (waiting) => waiting.reject(new AgentQueryTimeout(hostId, timeoutMs))), timeoutMs);
     try {
@@ -119,7 +126,7 @@ export class AgentQueryClient {
     const waiting = this.waiting.get(reply.queryId);
     if (waiting && waiting.hostId === reply.hostId) {
       this.settle(reply.queryId, (w) =>
-        reply.outcome === 'succeeded' ? w.resolve([...(reply.domains ?? [])]) : w.reject(new AgentQueryFailed(reply.hostId, reply.error?.message ?? 'the query failed', reply.error?.detail)),
+        reply.outcome === 'succeeded' ? w.resolve(reply) : w.reject(new AgentQueryFailed(reply.hostId, reply.error?.message ?? 'the query failed', reply.error?.detail)),
       );
     }
     await delivery.ack();

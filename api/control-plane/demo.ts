@@ -25,7 +25,7 @@ import {
 } from './infrastructure/index.js';
 import type { Caller, InfrastructureArgs } from './port.js';
 
-import type { UnmanagedDomainDefinition } from '../../adapters/hypervisor/simulator/index.js';
+import type { DiskImageDefinition, UnmanagedDomainDefinition } from '../../adapters/hypervisor/simulator/index.js';
 
 const GiB = 1024 ** 3;
 const TiB = 1024 ** 4;
@@ -183,6 +183,16 @@ export async function seedDemo(context: ControlPlaneContext, caller: Caller, ser
  * domains in memory, so the composition root puts it there on every start while the host has none
  * of that name (once imported, the instance's domain is restored instead).
  */
+/**
+ * A qcow2 image on the demo's NFS pool (its path `/export/primary`), for trying `importVm` with
+ * `importSource: SHARED` and `diskPath: "golden/debian-12.qcow2"`. Put there on every start, as the
+ * simulator keeps its pools' files in memory (an instance imported from it then starts on it again).
+ */
+export const DEMO_DISK_IMAGE: { readonly path: string; readonly definition: DiskImageDefinition } = {
+  path: '/export/primary/golden/debian-12.qcow2',
+  definition: { virtualSize: 2 * GiB },
+};
+
 export const DEMO_UNMANAGED_DOMAIN: UnmanagedDomainDefinition = {
   name: 'legacy-app',
   running: true,

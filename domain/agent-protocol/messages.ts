@@ -23,6 +23,12 @@ export interface VolumeSpec {
   readonly size: number;
   /** The template a ROOT volume is created from. */
   readonly templateId: string | null;
+  /**
+   * The volume's file when an import took it in place (LOCAL or SHARED), absolute on the host: the
+   * domain attaches it (never creates it) and the instance's destruction deletes it. Absent: the
+   * host's own `<storage>/<volumeId>.qcow2`.
+   */
+  readonly path?: string;
 }
 
 /** Everything a host needs to define and run an instance's domain. */

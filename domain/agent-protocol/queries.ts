@@ -93,7 +93,44 @@ export interface ListRemoteDomains {
   readonly password: { readonly keyId: string; readonly box: string } | null;
 }
 
-export type AgentQuery = ListUnmanagedDomains | ListRemoteDomains;
+/**
+ * A disk image on a pool of this host (behaviour §4.6 `local`/`shared`, CloudStack's
+ * CheckVolumeCommand): what the host finds at `diskPath` inside the pool's directory `poolPath`.
+ * The agent reads; the control plane applies the import's rules to what it reads (import-rules.ts).
+ */
+export interface InspectDiskImage {
+  readonly type: 'InspectDiskImage';
+  readonly queryId: string;
+  readonly hostId: string;
+  /** The pool's directory as the host mounts it. */
+  readonly poolPath: string;
+  /** The image's path relative to the pool's directory (CloudStack's `diskpath`). */
+  readonly diskPath: string;
+}
+
+/** What a host found of a disk image (`qemu-img info` and its domains' definitions). */
+export interface DiskImageReport {
+  /** The file's absolute path on the host. */
+  readonly path: string;
+  /** False: no such file there (or it is no regular file). */
+  readonly exists: boolean;
+  /** The pool's directory is not one this host's agent serves (neither its storage nor a shared one it mounts). */
+  readonly outsideStorage: boolean;
+  /** qcow2, raw, …; null when qemu-img cannot read it as an image. */
+  readonly format: string | null;
+  /** Bytes the guest sees; null when unknown. */
+  readonly virtualSize: number | null;
+  readonly backingFile: string | null;
+  readonly encrypted: boolean;
+  /** A process (a running QEMU) holds its write lock. */
+  readonly locked: boolean;
+  /** The domains defined on this host whose disks include the file. */
+  readonly usedBy: readonly string[];
+  /** The file is one vmledger keeps itself: a volume's disk (`<volumeId>.qcow2`) or a template's image. */
+  readonly vmledgerFile: boolean;
+}
+
+export type AgentQuery = ListUnmanagedDomains | ListRemoteDomains | InspectDiskImage;
 
 export interface AgentQueryReply {
   readonly type: 'AgentQueryReply';
@@ -103,5 +140,7 @@ export interface AgentQueryReply {
   readonly outcome: 'succeeded' | 'failed';
   /** For a succeeded ListUnmanagedDomains or ListRemoteDomains. */
   readonly domains?: readonly UnmanagedDomain[];
+  /** For a succeeded InspectDiskImage. */
+  readonly image?: DiskImageReport;
   readonly error?: { readonly message: string; readonly detail?: string };
 }

@@ -390,6 +390,16 @@ export interface ExternalImportSource {
   readonly copyTimeoutMs: number;
 }
 
+/**
+ * Where a LOCAL or SHARED import's one disk is (behaviour §4.6 `local`/`shared`): an existing qcow2
+ * file on a pool of `hostId`'s (local) or of its cluster or zone (shared), which becomes the root
+ * volume where it is, no byte copied. `path` is the file's absolute path on the host.
+ */
+export interface DiskImageImportSource {
+  readonly source: 'LOCAL' | 'SHARED';
+  readonly path: string;
+}
+
 export interface ImportInstance extends Requested, Job {
   readonly type: 'ImportInstance';
   readonly name: string;
@@ -416,6 +426,8 @@ export interface ImportInstance extends Requested, Job {
   readonly importedFrom: string | null;
   /** An import from an external host: its disks are copied to `hostId` first; no domain is adopted. */
   readonly external?: ExternalImportSource;
+  /** An import of a disk image on a pool: it is the root volume, in place; no domain is adopted. */
+  readonly diskImage?: DiskImageImportSource;
 }
 
 /** The host's agent adopted the domain; `powerState` is the domain's as the host saw it then. */

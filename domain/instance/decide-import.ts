@@ -26,6 +26,7 @@ export const importUnmanageMessages = {
   hypervisor: (hypervisor: string) => `Unmanage VM is currently not allowed for hypervisor ${hypervisor}`,
   pendingJobs: (name: string) => `There are pending jobs or HA tasks working on the VM: ${name}, can't unmanage the VM.`,
   noHost: (name: string) => `No available host to persist domain XML for Instance: ${name}`,
+  diskImageAlone: 'A disk image imported from shared/local storage is the only disk of a stopped instance',
   externalRunning: (name: string) => `VM ${name} on the remote host is not stopped: only stopped VMs are imported from an external host`,
 } as const;
 
@@ -51,11 +52,16 @@ export function decideImport(command: ImportInstance, state: InstanceState): Dec
   if (!HOSTNAME.test(command.name)) return reject('BAD_USER_INPUT', importUnmanageMessages.invalidHostname, 'hostName');
   const compute = resolveCompute(command.serviceOffering, command.customCompute);
   if (isRejection(compute)) return compute;
-  const volumes = [volume(command.rootVolume, 'ROOT', command.template.id), ...command.dataVolumes.map((spec) => volume(spec, 'DATADISK', null))];
+  const root = volume(command.rootVolume, 'ROOT', command.template.id);
+  // A disk image imported in place is the root volume's file (behaviour §4.6: a single-disk import).
+  const volumes = [command.diskImage ? { ...root, path: command.diskImage.path } : root, ...command.dataVolumes.map((spec) => volume(spec, 'DATADISK', null))];
   if (command.diskPositions.length !== volumes.length) return reject('BAD_USER_INPUT', importUnmanageMessages.diskPositions(volumes.length, command.diskPositions.length), 'dataDiskOfferingList');
   if (command.external && command.external.disks.length !== volumes.length) return reject('BAD_USER_INPUT', importUnmanageMessages.diskPositions(volumes.length, command.external.disks.length), 'dataDiskOfferingList');
   // An external host's domain is never running (only stopped ones are offered) and is not adopted.
   if (command.external && command.powerState !== 'stopped') return reject('INVALID_STATE', importUnmanageMessages.externalRunning(command.instanceName), 'name');
+  if (command.diskImage && (command.dataVolumes.length > 0 || command.external || command.powerState !== 'stopped')) {
+    return reject('BAD_USER_INPUT', importUnmanageMessages.diskImageAlone, 'diskPath');
+  }
   const requested: InstanceImportRequested = {
     type: 'InstanceImportRequested',
     data: {
@@ -87,6 +93,7 @@ export function decideImport(command: ImportInstance, state: InstanceState): Dec
       diskPositions: command.diskPositions,
       importedFrom: command.importedFrom,
       ...(command.external ? { external: command.external } : {}),
+      ...(command.diskImage ? { diskImage: command.diskImage } : {}),
     },
   };
   return [requested];

@@ -153,3 +153,74 @@ export function checkAdapters(adapters: ReadonlyArray<string | null>): Rejection
   const types = [...new Set(adapters.filter((type): type is string => type !== null))];
   return types.length > 1 ? reject('BAD_USER_INPUT', importMessages.mixedAdapters(types[0]!, types[1]!), 'name') : null;
 }
+
+// ---- A disk image on a pool (behaviour §4.6 `local`/`shared`) ----
+
+/**
+ * `diskpath`: a file inside the pool's directory, named relative to it. Absolute paths, `..` and `.`
+ * segments, empty segments and characters that do not belong in a file name a host shell or libvirt
+ * would read are refused, so the path can never lead outside the pool.
+ */
+export const DISK_PATH = /^(?!\/)(?:[A-Za-z0-9_+@%=,:-][A-Za-z0-9._+@%=,:-]*)(?:\/[A-Za-z0-9_+@%=,:-][A-Za-z0-9._+@%=,:-]*)*$/;
+
+export function isDiskPath(text: string): boolean {
+  return text.length <= 1024 && DISK_PATH.test(text) && !text.split('/').some((segment) => segment === '.' || segment === '..');
+}
+
+export const diskImageMessages = {
+  diskPathRequired: 'Disk Path is required for Import from shared/local storage',
+  networkRequired: 'Network is required for Import from shared/local storage',
+  storageRequired: 'Storage Pool is required for Import from shared/local storage',
+  storageNotFound: 'Storage Pool not found',
+  hostRequired: 'Host is required for Import from local storage',
+  hostNotFound: 'Host not found',
+  localPoolNotOnHost: 'Specified Local Storage Pool not found on Host',
+  imageInUse: 'Disk image is already in use',
+  storageTags: (offering: string, pool: string) => `Service offering: ${offering} storage tags are not compatible with selected storage pool: ${pool}`,
+  networkNotFound: (network: string) => `Unable to find network by id ${network}`,
+  networkZone: (network: string, zone: string) => `Network id=${network} doesn't belong to zone ${zone}`,
+  invalidDiskPath: (path: string) =>
+    `Invalid diskPath ${JSON.stringify(path.slice(0, 100))}: the image's path relative to the storage pool's directory (no leading '/', no '.' or '..')`,
+  sharedPoolIsLocal: (pool: string) => `Storage pool ${pool} is local to a host: import from it with importSource LOCAL and its hostId`,
+  notFound: 'Disk not found or is invalid',
+  notQcow2: (format: string) => `Disk image is ${format}, not qcow2: only qcow2 images are imported from shared/local storage`,
+  locked: 'Locked volume cannot be imported or unmanaged.',
+  encrypted: 'Encrypted volume cannot be imported or unmanaged.',
+  backingFile: 'Volume with backing file cannot be imported or unmanaged.',
+  usedByDomain: (domains: readonly string[], host: string) => `Disk image is already in use by domain ${domains.join(', ')} on host ${host}`,
+  outsideStorage: (pool: string, host: string) => `Storage pool ${pool} is not storage the agent of host ${host} serves: its directory is neither the host's storage path nor a shared one it mounts`,
+} as const;
+
+/** What a host reported of a disk image (domain/agent-protocol's DiskImageReport), as the rules read it. */
+export interface InspectedImage {
+  readonly exists: boolean;
+  readonly outsideStorage: boolean;
+  readonly format: string | null;
+  readonly virtualSize: number | null;
+  readonly backingFile: string | null;
+  readonly encrypted: boolean;
+  readonly locked: boolean;
+  readonly usedBy: readonly string[];
+  readonly vmledgerFile: boolean;
+}
+
+/**
+ * CheckVolumeCommand's answer and `checkVolume` (behaviour §4.6): the image must be there, a qcow2
+ * image qemu-img reads, with no backing file, not encrypted, not locked by a running QEMU, and used
+ * by no domain of the host. Every failing rule, so a preview shows them all (an import takes the
+ * first). `pool`/`host` name them in the messages.
+ */
+export function checkDiskImage(image: InspectedImage, pool: string, host: string): Rejection[] {
+  const refuse = (message: string) => reject('BAD_USER_INPUT', message, 'diskPath');
+  if (image.outsideStorage) return [reject('BAD_USER_INPUT', diskImageMessages.outsideStorage(pool, host), 'storageId')];
+  // A volume's or template's file vmledger keeps: in use, as CloudStack says of a volume it has.
+  if (image.vmledgerFile) return [refuse(diskImageMessages.imageInUse)];
+  if (!image.exists || image.format === null || image.virtualSize === null || !(image.virtualSize > 0)) return [refuse(diskImageMessages.notFound)];
+  return [
+    image.format !== 'qcow2' ? refuse(diskImageMessages.notQcow2(image.format)) : null,
+    image.locked ? refuse(diskImageMessages.locked) : null,
+    image.encrypted ? refuse(diskImageMessages.encrypted) : null,
+    image.backingFile !== null ? refuse(diskImageMessages.backingFile) : null,
+    image.usedBy.length > 0 ? refuse(diskImageMessages.usedByDomain(image.usedBy, host)) : null,
+  ].filter((rejection): rejection is Rejection => rejection !== null);
+}

@@ -80,6 +80,12 @@ export interface Volume {
   readonly templateId: string | null;
   readonly state: VolumeState;
   readonly deleteProtection: boolean;
+  /**
+   * The disk's file where an import took it in place (LOCAL or SHARED: absolute on the host), which
+   * the instance's domain attaches and its expunge deletes; absent for vmledger's own disks
+   * (`<pool>/<volumeId>.qcow2`).
+   */
+  readonly path?: string;
 }
 
 /** A volume the application has allocated (id, name, pool chosen) and asks the instance to own. */

@@ -108,3 +108,18 @@ export function pendingLeases(db: Database, from: string): Array<{ id: string }>
     `SELECT id FROM instances WHERE leased = 1 AND expunged = 0 AND json_extract(instance, '$.leaseExpiryDate') >= ? ORDER BY id`,
   ).all(from) as Array<{ id: string }>;
 }
+
+/**
+ * The instance (not expunged) one of whose volumes is the disk image `path` on pool `poolId`, as an
+ * import from local or shared storage took it in place (CloudStack: "Disk image is already in use").
+ * Scans the volumes of live instances: imports are rare, and no index is worth keeping for them.
+ */
+export function instanceUsingDiskImage(db: Database, poolId: string, path: string): string | undefined {
+  const row = prepared(
+    db,
+    `SELECT instances.id AS id FROM instances, json_each(instances.instance, '$.volumes') AS volume
+     WHERE instances.expunged = 0 AND json_extract(volume.value, '$.storagePoolId') = ? AND json_extract(volume.value, '$.path') = ?
+       AND json_extract(volume.value, '$.state') <> 'Expunged' LIMIT 1`,
+  ).get(poolId, path) as { id: string } | undefined;
+  return row?.id;
+}

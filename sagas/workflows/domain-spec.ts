@@ -7,7 +7,7 @@ export function resourcesOf(instance: Instance): Resources {
 }
 
 export function volumeSpecs(instance: Instance) {
-  return instance.volumes.map((v) => ({ volumeId: v.id, type: v.type, size: v.size, templateId: v.templateId }));
+  return instance.volumes.map((v) => ({ volumeId: v.id, type: v.type, size: v.size, templateId: v.templateId, ...(v.path === undefined ? {} : { path: v.path }) }));
 }
 
 export function domainSpec(instance: Instance) {

@@ -48,6 +48,10 @@ const copyPhase: Phase<'import'> = ({ job, instance, now }, pending) => {
 
 export const importPhase: Phase<'import'> = (context, pending) => {
   if (pending.external) return copyPhase(context, pending);
+  // A disk image on a pool (behaviour §4.6 `local`/`shared`): the host's agent checked it when the
+  // import was asked for, and it stays where it is; the instance is Stopped there, its domain
+  // defined on the image at its first start.
+  if (pending.diskImage) return { kind: 'record', command: { type: 'RecordImported', instanceId: context.instance.id, jobId: context.job.jobId, at: context.now, powerState: 'stopped' } };
   const { job, instance, now, timeouts } = context;
   const jobId = job.jobId;
   const last = lastCommandOf(job, 'import');

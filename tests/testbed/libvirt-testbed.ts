@@ -17,6 +17,8 @@ export interface TestbedHost {
   readonly privateKeyPath: string;
   readonly hostKeySha256: string;
   readonly storagePath: string;
+  /** The NFS-like directory every managed host mounts (disk images to import from shared storage); absent in older descriptions. */
+  readonly sharedStoragePath?: string;
   readonly domainType: 'kvm' | 'qemu';
   readonly migrationUri: string;
   readonly migrationAddress: string;
@@ -49,8 +51,26 @@ export interface ExternalTestbedHost {
   readonly macs: readonly string[];
 }
 
+/**
+ * Disk images to import in place (importVm LOCAL/SHARED, issue 16 item 4): paths relative to the
+ * pool directories. `localPoolPath` is `localHost`'s storage directory, its host-local pool;
+ * `sharedPoolPath` every managed host's shared storage. `inUse` is attached by the stopped domain
+ * `holder` on `localHost`; `overlay` has a backing file.
+ */
+export interface TestbedImportImages {
+  readonly localHost: string;
+  readonly localPoolPath: string;
+  readonly sharedPoolPath: string;
+  readonly good: string;
+  readonly overlay: string;
+  readonly inUse: string;
+  readonly holder: string;
+}
+
 export interface LibvirtTestbed {
   readonly hosts: readonly TestbedHost[];
+  /** Absent in a description written before they existed. */
+  readonly importImages?: TestbedImportImages;
   /** Absent in a description written before the external host existed. */
   readonly external?: ExternalTestbedHost;
   readonly guest: TestbedGuest;
@@ -116,6 +136,7 @@ export function readLibvirtTestbed(path: string): LibvirtTestbed {
         privateKeyPath: string(host['privateKeyPath'], at('privateKeyPath')),
         hostKeySha256: string(host['hostKeySha256'], at('hostKeySha256')),
         storagePath: string(host['storagePath'], at('storagePath')),
+        ...(host['sharedStoragePath'] === undefined ? {} : { sharedStoragePath: string(host['sharedStoragePath'], at('sharedStoragePath')) }),
         domainType: domainType(host['domainType'], at('domainType')),
         migrationUri: string(host['migrationUri'], at('migrationUri')),
         migrationAddress: string(host['migrationAddress'], at('migrationAddress')),
@@ -130,8 +151,22 @@ export function readLibvirtTestbed(path: string): LibvirtTestbed {
       readyCheck: argv(guest['readyCheck'], `${path}: guest.readyCheck`),
       bootSeconds: number(guest['bootSeconds'] ?? 10, `${path}: guest.bootSeconds`),
     },
+    ...(root['importImages'] === undefined ? {} : { importImages: importImages(object(root['importImages'], `${path}: importImages`), `${path}: importImages`) }),
     ...(root['external'] === undefined ? {} : { external: externalHost(object(root['external'], `${path}: external`), `${path}: external`) }),
     exec: root['exec'] === undefined ? ['bash', 'tests/testbed/libvirt.sh', 'exec', '{host}', '--'] : argv(root['exec'], `${path}: exec`),
+  };
+}
+
+function importImages(images: Json, where: string): TestbedImportImages {
+  const field = (key: keyof TestbedImportImages): string => string(images[key], `${where}.${key}`);
+  return {
+    localHost: field('localHost'),
+    localPoolPath: field('localPoolPath'),
+    sharedPoolPath: field('sharedPoolPath'),
+    good: field('good'),
+    overlay: field('overlay'),
+    inUse: field('inUse'),
+    holder: field('holder'),
   };
 }
 
@@ -183,7 +218,10 @@ export function testbedHostConfig(
       hostKeySha256: host.hostKeySha256,
       domainType: host.domainType,
       storagePath: host.storagePath,
-      sharedStoragePaths: others.filter((other) => other.name !== host.name).map((other) => other.storagePath),
+      sharedStoragePaths: [
+        ...others.filter((other) => other.name !== host.name).map((other) => other.storagePath),
+        ...(host.sharedStoragePath === undefined ? [] : [host.sharedStoragePath]),
+      ],
       migrationUri: host.migrationUri,
       migrationAddress: host.migrationAddress,
       nic: { mode: 'user' },

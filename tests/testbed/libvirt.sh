@@ -12,6 +12,9 @@
 #                                    holds stopped domains to import (ext-two: qcow2 root + raw data
 #                                    disk, two NICs; ext-raw; ext-vmdk), described under "external" in
 #                                    testbed.json. It adds ~1-2 s to a start (capabilities from kvm-a).
+#                                    Disk images to import in place lie in kvm-a's storage (its local
+#                                    pool) and in TB/shared, both hosts' shared storage ("importImages"
+#                                    in testbed.json; see prepare_import_images).
 #   libvirt.sh stop                  destroy every domain of the three hosts, end their libvirtd, virtlogd,
 #                                    sshd and QEMU processes (by PID) and remove their runtime state;
 #                                    succeeds when nothing of the testbed runs
@@ -678,6 +681,7 @@ write_json() {
       "privateKeyPath": $(json_str "${TB}/keys/id_ed25519"),
       "hostKeySha256": $(json_str "$(host_key_fingerprint "$h")"),
       "storagePath": $(json_str "${dir}/images"),
+      "sharedStoragePath": $(json_str "$(shared_dir)"),
       "templatesPath": $(json_str "${dir}/images/templates"),
       "domainType": "qemu",
       "migrationUri": $(json_str "$(migration_uri "$h")"),
@@ -700,6 +704,10 @@ EOF
     "macs": ["${EXTERNAL_MACS[0]}", "${EXTERNAL_MACS[1]}"] },
 EOF
     cat <<EOF
+  "importImages": { "localHost": "kvm-a", "localPoolPath": $(json_str "$(host_dir kvm-a)/images"), "sharedPoolPath": $(json_str "$(shared_dir)"),
+    "good": "import/good.qcow2", "overlay": "import/overlay.qcow2", "inUse": "import/in-use.qcow2", "holder": "${IMPORT_HOLDER}" },
+EOF
+  cat <<EOF
   "guest": { "image": $(json_str "${GUEST_IMAGE}"), "virtualSizeBytes": ${vsize}, "memoryMiB": ${GUEST_MEMORY_MIB},
              "powerOffFromInside": ["virsh", "-c", "qemu:///system", "send-key", "{domain}", "KEY_P"],
              "ignoreShutdown": ["virsh", "-c", "qemu:///system", "send-key", "{domain}", "KEY_I"],
@@ -810,6 +818,7 @@ stop_host() {
 stop() {
   local h
   for h in "${ALL_HOSTS[@]}"; do stop_host "$h"; done
+  rm -rf "$(shared_dir)"
   rm -f "${JSON}"
 }
 
@@ -850,6 +859,36 @@ define_external_domains() {
     } >"$xml"
     in_host "${EXTERNAL}" virsh -q -c qemu:///system define "$xml" >/dev/null || die "defining ${dom} on ${EXTERNAL} failed"
   done
+}
+
+# Disk images to import in place (issue 16 items 4 and 7, importVm LOCAL/SHARED): kvm-a's storage
+# directory doubles as its host-local pool, and TB/shared is an NFS-like directory both managed hosts
+# mount (testbed.json puts it in each one's sharedStoragePath). In import/ of each: good.qcow2 (a
+# standalone copy of the guest, bootable) and overlay.qcow2 (backing file base.qcow2); on kvm-a also
+# in-use.qcow2, attached by the stopped domain import-holder defined there (~1 s, no build).
+IMPORT_HOLDER=import-holder
+shared_dir() { echo "${TB}/shared"; }
+prepare_import_images() {
+  local dir xml
+  for dir in "$(host_dir kvm-a)/images/import" "$(shared_dir)/import"; do
+    mkdir -p "$dir"
+    qemu-img convert -q -O qcow2 "${GUEST_IMAGE}" "${dir}/good.qcow2"
+    qemu-img convert -q -O qcow2 "${GUEST_IMAGE}" "${dir}/base.qcow2"
+    qemu-img create -q -f qcow2 -F qcow2 -b "${dir}/base.qcow2" "${dir}/overlay.qcow2"
+  done
+  dir="$(host_dir kvm-a)/images/import"
+  qemu-img convert -q -O qcow2 "${GUEST_IMAGE}" "${dir}/in-use.qcow2"
+  chown -R "${VM_USER}:${VM_USER}" "$dir" "$(shared_dir)"
+  xml="${dir}/${IMPORT_HOLDER}.xml"
+  {
+    echo "<domain type='qemu'><name>${IMPORT_HOLDER}</name><memory unit='MiB'>${GUEST_MEMORY_MIB}</memory><vcpu>1</vcpu>"
+    echo "  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os><features><acpi/></features>"
+    echo "  <devices>"
+    external_disk vda qcow2 "${dir}/in-use.qcow2"
+    echo "  </devices></domain>"
+  } >"$xml"
+  in_host kvm-a virsh -q -c qemu:///system define "$xml" >/dev/null || die "defining ${IMPORT_HOLDER} on kvm-a failed"
+  rm -f "$xml"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -911,6 +950,7 @@ start() {
   start_host "${EXTERNAL}" || die "starting ${EXTERNAL} failed"
   for h in "${ALL_HOSTS[@]}"; do wait_host "$h"; done
   define_external_domains
+  prepare_import_images
   # Each host reaches the other as vmhost (what a live migration driven from the source needs).
   for h in "${HOSTS[@]}"; do
     ssh_as_vmhost "$h" virsh -c "'$(migration_uri "$(host_peer "$h")")'" hostname >/dev/null ||

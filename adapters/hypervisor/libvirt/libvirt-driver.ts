@@ -30,8 +30,9 @@ import { metadataFragment, recordedVolumeIds, VMLEDGER_METADATA_NAMESPACE, VMLED
 import { unmanagedDomainOf } from './unmanaged-domains.js';
 import { listRemoteStoppedDomains } from './remote-domains.js';
 import { copyRemoteDisk } from './remote-disk-copy.js';
+import { inspectDiskImage, isInside } from './disk-image-inspection.js';
 import { renderXml } from './xml-writer.js';
-import type { RemoteHostLogin, UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
+import type { DiskImageReport, RemoteHostLogin, UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
 import { diskPathsOf, domainDetails, parseDomainXml, specOf, type DefinedDomain, type OwnedDomain } from './domain-definition.js';
 import { buildDomainXml, cpuShares, DomainSpecError, type DomainPlacement } from './domain-xml.js';
 import { HostCommands, VIRSH } from './host-commands.js';
@@ -162,8 +163,13 @@ export class LibvirtDriver implements HypervisorDriver {
       // A domain defined here already (stopped) keeps its disks where they are: after a migration they
       // may be under the source host's mount of the shared storage.
       const existing = diskPathsOf(state === 'stopped' ? defined : null);
-      const adoptedPaths = defined?.record.adoptedPaths ?? new Map<string, string>();
-      const diskPaths = new Map(spec.volumes.map((volume) => [volume.volumeId, this.diskPath(volume.volumeId, existing.get(volume.volumeId), adoptedPaths)]));
+      const adoptedPaths = new Map(defined?.record.adoptedPaths ?? []);
+      // A disk image an import took in place is the volume's file from its first start on, recorded
+      // as adopted so every later command finds it; it must lie in storage this agent serves.
+      for (const volume of spec.volumes) {
+        if (volume.path !== undefined && !adoptedPaths.has(volume.volumeId)) adoptedPaths.set(volume.volumeId, this.servedImagePath(volume.volumeId, volume.path));
+      }
+      const diskPaths = new Map(spec.volumes.map((volume) => [volume.volumeId, this.diskPath(volume.volumeId, existing.get(volume.volumeId) ?? adoptedPaths.get(volume.volumeId), adoptedPaths)]));
       const recorded = defined ? recordedVolumeIds(defined.record) : new Set<string>();
       await this.requireDisksFree(spec, diskPaths, recorded);
       // Disks the instance no longer attaches (a root replaced by a restore or a volatile reset: the
@@ -180,6 +186,11 @@ export class LibvirtDriver implements HypervisorDriver {
       try {
         for (const volume of spec.volumes) {
           const path = diskPaths.get(volume.volumeId)!;
+          // An imported image is attached, never made: a missing one is an error, not a blank disk.
+          if (volume.path !== undefined) {
+            if (!(await this.disks.exists(path))) throw new DriverError('NOT_FOUND', `the disk image ${path} of volume ${volume.volumeId} is not on libvirt host ${this.hostId}`);
+            continue;
+          }
           if (await this.disks.ensure(volume, path)) created.push(path);
         }
       } catch (error) {
@@ -425,8 +436,19 @@ export class LibvirtDriver implements HypervisorDriver {
       async () => {
         // Read first: after a migration the disk files may live under another host's storage path.
         const defined = await this.owned(domain);
-        // A domain the host does not know leaves nothing here that is provably the instance's.
-        if (!defined) return 'missing' as const;
+        // A domain the host does not know leaves nothing here that is provably the instance's, but for
+        // a disk image an import took in place before the instance ever started: the orchestrator's
+        // signed command names it, and it goes as any volume does (CloudStack deletes an imported
+        // volume on expunge), unless a domain here attaches it.
+        if (!defined) {
+          const images = volumes.filter((volume) => volume.path !== undefined).map((volume) => this.servedImagePath(volume.volumeId, volume.path!));
+          if (images.length > 0) {
+            const users = await this.domainsUsing(images, instanceName);
+            if (users.length > 0) throw new DriverError('NOT_OWNED', `the disk images of instance ${domain.instanceId} on libvirt host ${this.hostId} are attached by domain ${users.join(', ')}: they are left alone`);
+            await this.disks.remove(images);
+          }
+          return 'missing' as const;
+        }
         // Only disks the record says are the instance's, each checked before anything is done.
         const recorded = recordedVolumeIds(defined.record);
         const used = diskPathsOf(defined);
@@ -570,6 +592,34 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
+  async inspectDiskImage(poolPath: string, diskPath: string): Promise<DiskImageReport> {
+    return inspectDiskImage(this.commands, this.storagePaths(), poolPath, diskPath, (paths) => this.domainsUsing(paths, null));
+  }
+
+  /** The storage this agent serves: its own, and the shared storage it mounts. */
+  private storagePaths(): string[] {
+    return [this.config.storagePath, ...this.config.sharedStoragePaths];
+  }
+
+  /** A disk image's path as a command gives it, if it is a normalized absolute path inside served storage. */
+  private servedImagePath(volumeId: string, path: string): string {
+    if (!posix.isAbsolute(path) || posix.normalize(path) !== path || !this.storagePaths().some((dir) => path !== dir && isInside(path, dir))) {
+      throw new DriverError('NOT_OWNED', `the disk image ${path} of volume ${volumeId} is outside the storage of libvirt host ${this.hostId}: it is left alone`);
+    }
+    return path;
+  }
+
+  /** The domains defined here (but `except`) whose persistent definitions attach one of `paths`. */
+  private async domainsUsing(paths: readonly string[], except: string | null): Promise<string[]> {
+    const users: string[] = [];
+    for (const { instanceName } of await this.listed()) {
+      if (instanceName === except) continue;
+      const defined = await this.definition(instanceName, true);
+      if (defined?.disks.some((disk) => disk.path !== null && paths.includes(disk.path))) users.push(instanceName);
+    }
+    return users.sort();
+  }
+
   async manageDomain(spec: DomainSpec, diskPositions: readonly number[]): Promise<PowerState> {
     const name = spec.instanceName;
     return this.changing(name, async () => {
@@ -610,8 +660,10 @@ export class LibvirtDriver implements HypervisorDriver {
       if (defined === null) {
         // A stopped instance whose domain this host no longer has: defined from vmledger's spec.
         const host = await this.hostResources();
-        const diskPaths = new Map(spec.volumes.map((volume) => [volume.volumeId, this.diskPath(volume.volumeId)]));
-        await this.commands.virsh(['define', '/dev/stdin'], `defining domain ${name}`, { stdin: this.domainXml(spec, host, { diskPaths, formerVolumeIds: [] }) });
+        // A disk image imported in place is the volume's file (the instance never started to attach it).
+        const adoptedPaths = new Map(spec.volumes.filter((volume) => volume.path !== undefined).map((volume) => [volume.volumeId, this.servedImagePath(volume.volumeId, volume.path!)]));
+        const diskPaths = new Map(spec.volumes.map((volume) => [volume.volumeId, adoptedPaths.get(volume.volumeId) ?? this.diskPath(volume.volumeId)]));
+        await this.commands.virsh(['define', '/dev/stdin'], `defining domain ${name}`, { stdin: this.domainXml(spec, host, { diskPaths, formerVolumeIds: [], adoptedPaths }) });
         defined = await this.owned(spec);
       }
       const state = await this.stateOf(name);

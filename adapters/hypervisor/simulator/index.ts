@@ -1,1 +1,1 @@
-export { SimulatedCloud, SimulatorDriver, type ExternalHostDefinition, type SimulatorHostConfig, type UnmanagedDomainDefinition } from './simulated-cloud.js';
+export { SimulatedCloud, SimulatorDriver, type DiskImageDefinition, type ExternalHostDefinition, type SimulatorHostConfig, type UnmanagedDomainDefinition } from './simulated-cloud.js';

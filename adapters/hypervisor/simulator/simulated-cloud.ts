@@ -2,6 +2,7 @@
 // with power states, disks and NICs, configurable delays and injected faults. The hosts live in one
 // SimulatedCloud so a live migration can hand a domain from one host to another, and their disks live
 // on the cloud's shared primary storage, so they outlive stops and migrations as NFS-backed disks do.
+import { posix } from 'node:path';
 import type { SimulatorOperation } from '../../../domain/host/host.js';
 import {
   DriverError,
@@ -25,7 +26,7 @@ import {
 import { KeyedQueue } from '../keyed-queue.js';
 import type { DomainSpec, HostCapability, NicSpec, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from '../protocol.js';
 import { SnapshotTree } from './snapshot-tree.js';
-import type { RemoteHostLogin, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo } from '../../../domain/agent-protocol/index.js';
+import type { DiskImageReport, RemoteHostLogin, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo } from '../../../domain/agent-protocol/index.js';
 import { schedule, sleep } from './timers.js';
 
 /**
@@ -175,8 +176,27 @@ export interface ExternalHostDefinition {
   readonly domains: readonly UnmanagedDomainDefinition[];
 }
 
+/**
+ * A disk image a test or the demo puts on a simulated pool (an operator's `qemu-img create` or copy
+ * there), for an import from local or shared storage: what a host's `qemu-img info` would tell.
+ */
+export interface DiskImageDefinition {
+  /** Bytes the guest sees. */
+  readonly virtualSize: number;
+  /** Default qcow2. */
+  readonly format?: string;
+  readonly backingFile?: string | null;
+  readonly encrypted?: boolean;
+  /** A running QEMU holds it. */
+  readonly locked?: boolean;
+}
+
 export class SimulatedCloud {
   private readonly externalHosts = new Map<string, ExternalHostDefinition>();
+  /** Disk images on the simulated pools by absolute path; every host sees every pool, as shared storage. */
+  private readonly diskImages = new Map<string, DiskImageDefinition>();
+  /** The image file an import took in place as a volume's disk, by volume id. */
+  private readonly volumePaths = new Map<string, string>();
   private readonly hosts = new Map<string, SimulatorDriver>();
   private readonly storage = new Map<string, number>();
   /** The pool directory a volume's disk was copied to by an offline volume migration; absent: where it was created. */
@@ -260,14 +280,46 @@ export class SimulatedCloud {
     return found;
   }
 
-  /** Existing disks keep their data, as a restarted instance keeps its root disk. */
+  /** Puts a disk image at `path` (absolute: a pool's directory and the image's path in it). */
+  addDiskImage(path: string, definition: DiskImageDefinition): void {
+    this.diskImages.set(path, definition);
+  }
+
+  diskImage(path: string): DiskImageDefinition | undefined {
+    return this.diskImages.get(path);
+  }
+
+  removeDiskImage(path: string): void {
+    this.diskImages.delete(path);
+  }
+
+  /** The image file a volume's disk is, when an import took it in place. */
+  volumePath(volumeId: string): string | undefined {
+    return this.volumePaths.get(volumeId);
+  }
+
+  /**
+   * Existing disks keep their data, as a restarted instance keeps its root disk. A volume imported in
+   * place is its image file, which must be there: it is attached, never created.
+   */
   ensureDisk(volume: VolumeSpec): void {
+    if (volume.path !== undefined) {
+      const image = this.diskImages.get(volume.path);
+      if (!image) throw new DriverError('NOT_FOUND', `the disk image ${volume.path} of volume ${volume.volumeId} is not on its pool`);
+      this.volumePaths.set(volume.volumeId, volume.path);
+      if (!this.storage.has(volume.volumeId)) this.storage.set(volume.volumeId, image.virtualSize);
+      return;
+    }
     if (!this.storage.has(volume.volumeId)) this.storage.set(volume.volumeId, volume.size);
   }
 
+  /** The volume's disk goes, and with it the image file an import took in place. */
   removeDisk(volumeId: string): void {
     this.storage.delete(volumeId);
     this.locations.delete(volumeId);
+    const path = this.volumePaths.get(volumeId);
+    if (path !== undefined) this.diskImages.delete(path);
+    this.volumePaths.delete(volumeId);
   }
 
   /** The pool directory the volume's disk was moved to, or undefined for one never moved. */
@@ -490,7 +542,11 @@ export class SimulatorDriver implements HypervisorDriver {
   async destroyDomain(ref: DomainRef, volumes: readonly VolumeSpec[]): Promise<void> {
     await this.locked([this.key(ref.instanceName)], async () => {
       const domain = this.owned(ref);
-      if (!domain) return;
+      if (!domain) {
+        // Never started: an image imported in place is the instance's disk all the same, and goes with it.
+        for (const volume of volumes) if (volume.path !== undefined && this.usersOf(volume.path).length === 0) this.cloud.removeDiskImage(volume.path);
+        return;
+      }
       this.domains.delete(ref.instanceName);
       const recorded = new Set([...domain.disks, ...domain.formerDisks]);
       for (const volume of volumes) if (recorded.has(volume.volumeId)) this.cloud.removeDisk(volume.volumeId);
@@ -613,6 +669,32 @@ export class SimulatorDriver implements HypervisorDriver {
 
   async listRemoteDomains(remote: RemoteHostLogin, password: string | null): Promise<UnmanagedDomain[]> {
     return this.cloud.remoteDomains(remote, password);
+  }
+
+  async inspectDiskImage(poolPath: string, diskPath: string): Promise<DiskImageReport> {
+    const path = posix.join(poolPath, diskPath);
+    const image = this.cloud.diskImage(path);
+    return {
+      path,
+      exists: image !== undefined,
+      outsideStorage: false,
+      format: image ? (image.format ?? 'qcow2') : null,
+      virtualSize: image ? image.virtualSize : null,
+      backingFile: image?.backingFile ?? null,
+      encrypted: image?.encrypted ?? false,
+      locked: image?.locked ?? false,
+      usedBy: this.usersOf(path),
+      // The simulator keeps its volumes' disks and templates off the pools' files.
+      vmledgerFile: false,
+    };
+  }
+
+  /** The domains here whose definitions attach the file: an unmanaged one's disk, or a volume imported in place. */
+  private usersOf(path: string): string[] {
+    return [...this.domains.values()]
+      .filter((domain) => domain.foreign?.disks.some((disk) => disk.imagePath === path) || domain.disks.some((volumeId) => this.cloud.volumePath(volumeId) === path))
+      .map((domain) => domain.instanceName)
+      .sort();
   }
 
   async copyRemoteVolumes(domain: DomainRef, copy: RemoteVolumesCopy): Promise<PowerState> {

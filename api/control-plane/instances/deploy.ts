@@ -165,7 +165,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
  * The hypervisor's name for the instance: i-<account>-<instance>-<suffix>, the suffix being
  * `instance.name`, or the instance's own name when `vm.instancename.flag` asks for it.
  */
-function internalName(context: ControlPlaneContext, accountId: string, instanceId: string, name: string | null): string {
+export function internalName(context: ControlPlaneContext, accountId: string, instanceId: string, name: string | null): string {
   const suffix = setting(context, 'vm.instancename.flag') && name ? name : setting(context, 'instance.name');
   return `i-${accountId}-${instanceId}-${suffix}`;
 }

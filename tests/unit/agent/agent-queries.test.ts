@@ -44,6 +44,36 @@ describe('agent queries', () => {
     expect(domains).toMatchObject([{ name: 'legacy-db', powerState: 'PowerOn', cpuNumber: 2, memory: 2048, disks: [{ diskId: '0', capacity: 8 * GiB }], nics: [{ macAddress: '52:54:00:00:00:01', vlanId: 100 }] }]);
   });
 
+  it('a signed InspectDiskImage is answered with what the host finds of the image, the domains that attach it among it', async () => {
+    const { cloud } = await setUp();
+    cloud.addDiskImage('/pool/a/web.qcow2', { virtualSize: 4 * GiB, backingFile: '/pool/a/base.qcow2' });
+    expect(await client!.inspectDiskImage(H1, '/pool/a', 'web.qcow2', 5_000)).toEqual({
+      path: '/pool/a/web.qcow2',
+      exists: true,
+      outsideStorage: false,
+      format: 'qcow2',
+      virtualSize: 4 * GiB,
+      backingFile: '/pool/a/base.qcow2',
+      encrypted: false,
+      locked: false,
+      usedBy: [],
+      vmledgerFile: false,
+    });
+    expect(await client!.inspectDiskImage(H1, '/pool/a', 'gone.qcow2', 5_000)).toMatchObject({ exists: false, format: null });
+  });
+
+  it('an InspectDiskImage whose path would leave its pool is dead-lettered by the agent, never looked into', async () => {
+    await setUp();
+    const dead: string[] = [];
+    await bus.declareQueue(agentQueryQueue(H1));
+    await bus.consume(deadLetterQueue(agentQueryQueue(H1)), async (delivery) => {
+      dead.push(delivery.message.type);
+      await delivery.ack();
+    });
+    await expect(client!.inspectDiskImage(H1, '/pool/a', '../../etc/shadow', 300)).rejects.toThrow(AgentQueryTimeout);
+    expect(dead).toEqual(['InspectDiskImage']);
+  });
+
   it('a name the host does not know is the host\'s error, told to the asker', async () => {
     await setUp();
     await expect(client!.listUnmanagedDomains(H1, 'nope', 5_000)).rejects.toThrow(AgentQueryFailed);

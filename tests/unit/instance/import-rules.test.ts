@@ -1,6 +1,6 @@
 // CloudStack's mapping rules for an import (behaviour §4.5 steps 1, 3-5), each with its message.
 import { describe, expect, it } from 'vitest';
-import { checkAdapters, importCompute, planDisks, type ImportedDisk } from '../../../domain/instance/import-rules.js';
+import { checkAdapters, checkDiskImage, importCompute, isDiskPath, planDisks, type ImportedDisk, type InspectedImage } from '../../../domain/instance/import-rules.js';
 import { isRejection } from '../../../domain/shared/decider.js';
 import { GiB, custom, medium, small } from './fixtures.js';
 
@@ -78,4 +78,47 @@ describe('checkAdapters', () => {
       'Multiple network adapter of different type (virtio, e1000) are not supported for import. Please make sure that all network adapters are of the same type',
     );
   });
+});
+
+describe('checkDiskImage (CheckVolumeCommand and checkVolume, behaviour §4.6 local/shared)', () => {
+  const good: InspectedImage = { exists: true, outsideStorage: false, format: 'qcow2', virtualSize: 4 * GiB, backingFile: null, encrypted: false, locked: false, usedBy: [], vmledgerFile: false };
+  const messages = (image: Partial<InspectedImage>) => checkDiskImage({ ...good, ...image }, 'pool-a', 'host-a').map((r) => [r.code, r.field, r.message]);
+
+  it('a qcow2 image, there, alone, readable: no refusal', () => {
+    expect(checkDiskImage(good, 'pool-a', 'host-a')).toEqual([]);
+  });
+
+  it.each([
+    ['a file that is not there', { exists: false, format: null, virtualSize: null }, 'Disk not found or is invalid'],
+    ['a file qemu-img cannot read', { format: null, virtualSize: null }, 'Disk not found or is invalid'],
+    ['an image of no size', { virtualSize: 0 }, 'Disk not found or is invalid'],
+    ['a raw image', { format: 'raw' }, 'Disk image is raw, not qcow2: only qcow2 images are imported from shared/local storage'],
+    ['a locked image', { locked: true }, 'Locked volume cannot be imported or unmanaged.'],
+    ['an encrypted image', { encrypted: true }, 'Encrypted volume cannot be imported or unmanaged.'],
+    ['an image with a backing file', { backingFile: '/pool/base.qcow2' }, 'Volume with backing file cannot be imported or unmanaged.'],
+    ['an image a domain attaches', { usedBy: ['web', 'db'] }, 'Disk image is already in use by domain web, db on host host-a'],
+    ['a volume\'s or template\'s file vmledger keeps', { vmledgerFile: true, format: null, virtualSize: null }, 'Disk image is already in use'],
+  ] as const)('refuses %s, naming diskPath', (_what, image, message) => {
+    expect(messages(image)).toEqual([['BAD_USER_INPUT', 'diskPath', message]]);
+  });
+
+  it('given several faults, then each is refused, in CloudStack\'s order', () => {
+    expect(messages({ locked: true, encrypted: true, backingFile: 'b', usedBy: ['web'] }).map(([, , message]) => message)).toEqual([
+      'Locked volume cannot be imported or unmanaged.',
+      'Encrypted volume cannot be imported or unmanaged.',
+      'Volume with backing file cannot be imported or unmanaged.',
+      'Disk image is already in use by domain web on host host-a',
+    ]);
+  });
+
+  it('given a pool the host does not serve, then that alone is refused, naming storageId', () => {
+    expect(messages({ outsideStorage: true, exists: false })).toEqual([
+      ['BAD_USER_INPUT', 'storageId', 'Storage pool pool-a is not storage the agent of host host-a serves: its directory is neither the host\'s storage path nor a shared one it mounts'],
+    ]);
+  });
+});
+
+describe('isDiskPath (diskpath: relative to the pool, never leaving it)', () => {
+  it.each(['web.qcow2', 'golden/db-1.qcow2', 'a/b/c_d+e@f.img'])('accepts %s', (path) => expect(isDiskPath(path)).toBe(true));
+  it.each(['', '/etc/shadow', '../x.qcow2', 'a/../../x', './x', 'a//b', 'a/', 'a b.qcow2', 'a\nb', '$(rm)', 'x'.repeat(1025)])('refuses %j', (path) => expect(isDiskPath(path)).toBe(false));
 });

@@ -115,6 +115,33 @@ describe('ImportInstance from an external host (behaviour §4.6 external)', () =
   });
 });
 
+const DISK_IMAGE = { source: 'LOCAL' as const, path: '/var/lib/vmledger/local/web.qcow2' };
+
+describe('ImportInstance of a disk image on a pool (behaviour §4.6 local/shared)', () => {
+  const fromImage = (overrides: Partial<ImportInstance> = {}) => importCommand({ powerState: 'stopped', dataVolumes: [], diskPositions: [0], diskImage: DISK_IMAGE, ...overrides });
+
+  it('given a disk image, then its file is the root volume\'s, and the import is pending on the image\'s host', () => {
+    const [requested] = given(instanceDecider).when(fromImage()).accepted();
+    const instance = instanceDecider.evolve(instanceDecider.initialState, requested!);
+    expect(instance).toMatchObject({ state: 'Stopped', pending: { kind: 'import', hostId: ID.host1, diskImage: DISK_IMAGE } });
+    expect(instance.exists && instance.volumes).toEqual([expect.objectContaining({ id: ID.root, type: 'ROOT', path: DISK_IMAGE.path, state: 'Allocated' })]);
+  });
+
+  it.each([
+    ['data volumes besides it', { dataVolumes: importCommand().dataVolumes, diskPositions: [0, 1] }],
+    ['a running domain', { powerState: 'running' as const }],
+  ] as const)('refuses %s: a disk image is the one disk of a stopped instance', (_what, overrides) => {
+    given(instanceDecider).when(fromImage(overrides)).then('BAD_USER_INPUT', { message: 'A disk image imported from shared/local storage is the only disk of a stopped instance' });
+  });
+
+  it('given the import recorded, then Stopped with the image\'s host as last host, the volume Ready on its file, and a deployment\'s usage', () => {
+    const state = given(instanceDecider, eventsOf(fromImage()))
+      .when(imported('stopped'))
+      .then([{ type: 'InstanceImported', data: { instanceId: ID.vm, jobId: IMPORT_JOB, hostId: ID.host1, state: 'Stopped' } }, vmUsage('VM.CREATE'), rootOf()]);
+    expect(state).toMatchObject({ state: 'Stopped', hostId: null, lastHostId: ID.host1, pending: null, volumes: [{ path: DISK_IMAGE.path, state: 'Ready' }] });
+  });
+});
+
 describe('RecordImported', () => {
   const requested = () => eventsOf(importCommand());
 

@@ -352,3 +352,36 @@ describe('importVm: an external host\'s disks copied by the destination host\'s 
     });
   });
 });
+
+describe('importVm: a disk image on a pool, taken in place (behaviour §4.6 local/shared)', () => {
+  const IMPORT_JOB = 'job-import-image';
+  const deployed = eventsOf(deploy({ startVm: false }))[0]!;
+  if (deployed.type !== 'InstanceDeployed') throw new Error('the fixture deploys first');
+  const { startVm: _startVm, requestedHostId: _requested, lease: _lease, ...shape } = deployed.data;
+  const root = shape.volumes.find((volume) => volume.type === 'ROOT')!;
+  const requested: InstanceEvent[] = [
+    {
+      type: 'InstanceImportRequested',
+      data: {
+        ...shape,
+        volumes: [{ ...root, path: '/pool/local/web.qcow2' }],
+        jobId: IMPORT_JOB,
+        state: 'Stopped',
+        hostId: ID.host1,
+        diskPositions: [0],
+        importedFrom: null,
+        diskImage: { source: 'LOCAL', path: '/pool/local/web.qcow2' },
+      },
+    },
+  ];
+  const jobOpened: JobEvent = { type: 'JobOpened', data: { jobId: IMPORT_JOB, cmd: 'importVm', instanceId: ID.vm, accountId: ID.account, createdAt: AT } };
+
+  it('given a new import, then it is recorded imported, stopped, at once: the agent checked the image when it was asked for, and nothing moves', () => {
+    given(importVmWorkflow, { job: [jobOpened], instance: requested }).when(NOW).then({ kind: 'record', command: { type: 'RecordImported', jobId: IMPORT_JOB, powerState: 'stopped' } });
+  });
+
+  it('given the imported instance, then every host is told the volume is the image file (a start attaches it, an expunge deletes it)', () => {
+    const imported = fold(instanceDecider, requested);
+    expect(imported.exists && domainSpec(imported).volumes).toEqual([expect.objectContaining({ volumeId: root.id, type: 'ROOT', path: '/pool/local/web.qcow2' })]);
+  });
+});
