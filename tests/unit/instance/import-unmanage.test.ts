@@ -137,7 +137,7 @@ describe('ImportInstance of a disk image on a pool (behaviour §4.6 local/shared
   it('given the import recorded, then Stopped with the image\'s host as last host, the volume Ready on its file, and a deployment\'s usage', () => {
     const state = given(instanceDecider, eventsOf(fromImage()))
       .when(imported('stopped'))
-      .then([{ type: 'InstanceImported', data: { instanceId: ID.vm, jobId: IMPORT_JOB, hostId: ID.host1, state: 'Stopped' } }, vmUsage('VM.CREATE'), rootOf()]);
+      .then([{ type: 'InstanceImported', data: { instanceId: ID.vm, jobId: IMPORT_JOB, hostId: ID.host1, state: 'Stopped', settledAt: AT } }, vmUsage('VM.CREATE'), rootOf()]);
     expect(state).toMatchObject({ state: 'Stopped', hostId: null, lastHostId: ID.host1, pending: null, volumes: [{ path: DISK_IMAGE.path, state: 'Ready' }] });
   });
 });
