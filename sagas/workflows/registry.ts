@@ -43,6 +43,20 @@ export function workflowOf(cmd: string): Workflow {
   return workflow;
 }
 
+/**
+ * What `percent` of a step makes of the whole job: the step's band runs from the progress the
+ * workflow gives it to the next step's (100 after the last), so an agent's 0–100 for a step of a
+ * long command moves the job forward within that band only.
+ */
+export function progressWithin(workflow: Workflow, step: StepName, percent: number): Progress {
+  const index = workflow.steps.findIndex((s) => s.step === step);
+  if (index < 0) throw new Error(`workflow ${workflow.cmd} has no step ${step}`);
+  const from = workflow.steps[index]!.progress;
+  const to = workflow.steps[index + 1]?.progress ?? 100;
+  const share = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0)) / 100;
+  return { step, progress: Math.floor(from + (to - from) * share) };
+}
+
 /** The step with the progress the workflow gives it. */
 export function progressOf(workflow: Workflow, step: StepName): Progress {
   const entry = workflow.steps.find((s) => s.step === step);

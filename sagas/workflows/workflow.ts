@@ -42,6 +42,9 @@ export type StepName =
   | 'DELETING_SNAPSHOTS'
   | 'IMPORTING'
   | 'COPYING'
+  | 'PREPARING'
+  | 'EXPORTING'
+  | 'CONVERTING'
   | 'UNMANAGING';
 
 /** A named step of a workflow and how far the job is when it enters it (0–100). */
