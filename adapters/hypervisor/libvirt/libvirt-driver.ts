@@ -31,7 +31,7 @@ import { unmanagedDomainOf } from './unmanaged-domains.js';
 import { listRemoteStoppedDomains } from './remote-domains.js';
 import { copyRemoteDisk } from './remote-disk-copy.js';
 import { renderXml } from './xml-writer.js';
-import type { RemoteHostLogin, UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
+import type { ConvertedGuest, ImportedVolume, RemoteHostLogin, UnmanagedDomain, VmwareHostRef } from '../../../domain/agent-protocol/index.js';
 import { diskPathsOf, domainDetails, parseDomainXml, specOf, type DefinedDomain, type OwnedDomain } from './domain-definition.js';
 import { buildDomainXml, cpuShares, DomainSpecError, type DomainPlacement } from './domain-xml.js';
 import { HostCommands, VIRSH } from './host-commands.js';
@@ -539,6 +539,19 @@ export class LibvirtDriver implements HypervisorDriver {
       throw new DriverError('REMOTE_COMMAND_FAILED', `Unable to connect to remote host ${remote.host}: no password given, and the agent has no key for host ${this.hostId} to log in with`);
     }
     return listRemoteStoppedDomains(remote, { privateKeyPath: this.config.privateKeyPath });
+  }
+
+  // VMware → KVM (issue 17): the protocol is in place; the conversion follows.
+  async listVmwareGuests(source: VmwareHostRef): Promise<UnmanagedDomain[]> {
+    throw new DriverError('UNSUPPORTED', `host ${this.hostId} cannot list the guests of VMware host ${source.host} yet`);
+  }
+
+  async convertVmwareGuest(domain: DomainRef): Promise<ConvertedGuest> {
+    throw new DriverError('UNSUPPORTED', `Cannot convert the instance ${domain.instanceName} from VMware on host ${this.hostId} yet`);
+  }
+
+  async importConvertedDisks(domain: DomainRef): Promise<ImportedVolume[]> {
+    throw new DriverError('UNSUPPORTED', `Cannot import the converted instance ${domain.instanceName} on host ${this.hostId} yet`);
   }
 
   async copyRemoteVolumes(domain: DomainRef, copy: RemoteVolumesCopy): Promise<PowerState> {

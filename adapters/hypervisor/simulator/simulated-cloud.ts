@@ -25,7 +25,7 @@ import {
 import { KeyedQueue } from '../keyed-queue.js';
 import type { DomainSpec, HostCapability, NicSpec, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from '../protocol.js';
 import { SnapshotTree } from './snapshot-tree.js';
-import type { RemoteHostLogin, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo } from '../../../domain/agent-protocol/index.js';
+import type { ConvertedGuest, ImportedVolume, RemoteHostLogin, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo, VmwareHostRef } from '../../../domain/agent-protocol/index.js';
 import { schedule, sleep } from './timers.js';
 
 /**
@@ -613,6 +613,19 @@ export class SimulatorDriver implements HypervisorDriver {
 
   async listRemoteDomains(remote: RemoteHostLogin, password: string | null): Promise<UnmanagedDomain[]> {
     return this.cloud.remoteDomains(remote, password);
+  }
+
+  // VMware → KVM (issue 17): the protocol is in place; the conversion follows.
+  async listVmwareGuests(source: VmwareHostRef): Promise<UnmanagedDomain[]> {
+    throw new DriverError('UNSUPPORTED', `host ${this.hostId} cannot list the guests of VMware host ${source.host} yet`);
+  }
+
+  async convertVmwareGuest(domain: DomainRef): Promise<ConvertedGuest> {
+    throw new DriverError('UNSUPPORTED', `Cannot convert the instance ${domain.instanceName} from VMware on host ${this.hostId} yet`);
+  }
+
+  async importConvertedDisks(domain: DomainRef): Promise<ImportedVolume[]> {
+    throw new DriverError('UNSUPPORTED', `Cannot import the converted instance ${domain.instanceName} on host ${this.hostId} yet`);
   }
 
   async copyRemoteVolumes(domain: DomainRef, copy: RemoteVolumesCopy): Promise<PowerState> {
