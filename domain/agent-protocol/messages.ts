@@ -281,6 +281,7 @@ export interface ConvertedDiskImport {
  * of the conversion (`<tempPath>/<outputName>*`). No domain is defined: the instance's is made at its
  * first start. A volume already in place is kept (a redelivery); on failure the volumes this command
  * made are removed and the converted files are left for a retry or the workflow's clean-up.
+ * With no disks it only removes what is left of the conversion: that is the workflow's clean-up.
  */
 export interface ImportConvertedDisks extends DomainCommandBase {
   readonly type: 'ImportConvertedDisks';

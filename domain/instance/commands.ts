@@ -410,8 +410,8 @@ export interface VmwareImportSource {
   readonly extraParams: readonly string[];
   /** `convert.vmware.instance.to.kvm.timeout` × 3600 s: export and conversion together. */
   readonly convertTimeoutMs: number;
-  /** The source NICs' MACs, in the order of the instance's NICs: the converted domain keeps them. */
-  readonly macs: readonly string[];
+  /** The directory of the pool the volumes go to (their `storagePoolId`) on the import host. */
+  readonly destinationPath: string;
 }
 
 export interface ImportInstance extends Requested, Job {

@@ -28,7 +28,6 @@ export const importUnmanageMessages = {
   noHost: (name: string) => `No available host to persist domain XML for Instance: ${name}`,
   vmwareRunning: (name: string) => `VM ${name} on the VMware host is Running: without vCenter there is no clone to convert, so only a powered-off guest is imported`,
   twoSources: 'An import has one source: an external KVM host or a VMware host, not both',
-  vmwareMacs: (nics: number, macs: number) => `A VMware import names ${macs} source MACs for ${nics} NICs`,
   externalRunning: (name: string) => `VM ${name} on the remote host is not stopped: only stopped VMs are imported from an external host`,
 } as const;
 
@@ -62,7 +61,6 @@ export function decideImport(command: ImportInstance, state: InstanceState): Dec
   // A VMware guest is converted only while it is off: there is no vCenter to clone a running one (§4.7).
   if (command.vmware && command.powerState !== 'stopped') return reject('INVALID_STATE', importUnmanageMessages.vmwareRunning(command.vmware.vmName), 'name');
   if (command.vmware && command.external) return reject('BAD_USER_INPUT', importUnmanageMessages.twoSources, 'importSource');
-  if (command.vmware && command.vmware.macs.length !== command.nics.length) return reject('BAD_USER_INPUT', importUnmanageMessages.vmwareMacs(command.nics.length, command.vmware.macs.length), 'nicNetworkList');
   const requested: InstanceImportRequested = {
     type: 'InstanceImportRequested',
     data: {

@@ -17,7 +17,7 @@ export function jobIdOfStream(stream: string): string | undefined {
 }
 
 /** What the job keeps of an agent's reply to one of its commands. */
-export type AgentReplyRecord = Pick<AgentReply, 'commandId' | 'outcome' | 'powerState' | 'error' | 'snapshot'>;
+export type AgentReplyRecord = Pick<AgentReply, 'commandId' | 'outcome' | 'powerState' | 'error' | 'snapshot' | 'converted' | 'volumes'>;
 
 export interface JobError {
   readonly code: string;

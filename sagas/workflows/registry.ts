@@ -14,6 +14,7 @@ import { scaleWorkflow } from './scale.js';
 import { startWorkflow } from './start.js';
 import { stopWorkflow } from './stop.js';
 import { createVMSnapshotWorkflow, deleteVMSnapshotWorkflow, revertToVMSnapshotWorkflow } from './vmsnapshot.js';
+import type { AgentCommandType, ProgressStage } from '../../domain/agent-protocol/index.js';
 import type { Progress, StepName, Workflow } from './workflow.js';
 
 export const WORKFLOWS: readonly Workflow[] = [
@@ -43,18 +44,21 @@ export function workflowOf(cmd: string): Workflow {
   return workflow;
 }
 
+/** The workflow step an agent's progress stage is (AgentProgress.stage). */
+const STAGE_STEPS: Readonly<Record<ProgressStage, StepName>> = { export: 'EXPORTING', convert: 'CONVERTING', import: 'IMPORTING', copy: 'COPYING' };
+
 /**
- * What `percent` of a step makes of the whole job: the step's band runs from the progress the
- * workflow gives it to the next step's (100 after the last), so an agent's 0–100 for a step of a
- * long command moves the job forward within that band only.
+ * What an agent's progress on a long command makes of the whole job: the stage is the job's step,
+ * and the command's 0–100 runs over the band of the job's 0–100 the workflow gives that command
+ * (`agentProgress`), so the job moves forward within it only. Undefined for a command or a stage
+ * the workflow has no band or step for: such a report is not the job's progress.
  */
-export function progressWithin(workflow: Workflow, step: StepName, percent: number): Progress {
-  const index = workflow.steps.findIndex((s) => s.step === step);
-  if (index < 0) throw new Error(`workflow ${workflow.cmd} has no step ${step}`);
-  const from = workflow.steps[index]!.progress;
-  const to = workflow.steps[index + 1]?.progress ?? 100;
+export function progressWithin(workflow: Workflow, command: AgentCommandType, stage: ProgressStage, percent: number): Progress | undefined {
+  const band = workflow.agentProgress?.[command];
+  const step = STAGE_STEPS[stage];
+  if (!band || !workflow.steps.some((s) => s.step === step)) return undefined;
   const share = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0)) / 100;
-  return { step, progress: Math.floor(from + (to - from) * share) };
+  return { step, progress: Math.floor(band.from + (band.to - band.from) * share) };
 }
 
 /** The step with the progress the workflow gives it. */
