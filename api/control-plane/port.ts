@@ -19,6 +19,7 @@ import type { Caller } from '../../domain/account/index.js';
 import type { LeaseExpiryAction } from '../../domain/offering/index.js';
 import type { ImportUnmanagedInstanceArgs, UnmanagedInstancesArgs, UnmanagedInstanceView } from './instances/import.js';
 import type { ExternalInstanceView, ImportVmArgs, VmsForImportArgs } from './instances/import-external.js';
+import type { ImportVmTaskView, ImportVmTasksArgs } from './instances/import-vm-tasks.js';
 
 /** Who is calling, resolved from the API key. */
 export type { Caller, Role } from '../../domain/account/index.js';
@@ -165,6 +166,7 @@ export interface ControlPlane {
   unmanageVirtualMachine(caller: Caller, args: { id: string }): Promise<JobView>;
   vmsForImport(caller: Caller, args: VmsForImportArgs): Promise<Connection<ExternalInstanceView>>;
   importVm(caller: Caller, args: ImportVmArgs): Promise<JobView>;
+  importVmTasks(caller: Caller, args: ImportVmTasksArgs): Connection<ImportVmTaskView>;
   // Instances: synchronous operations.
   recoverVirtualMachine(caller: Caller, args: { id: string }): Promise<VirtualMachineView>;
   expungeVirtualMachine(caller: Caller, args: { id: string }): Promise<boolean>;

@@ -10,3 +10,4 @@ export { virtualMachines } from './list.js';
 export { offeringSnapshot, requireInstance } from './resolve.js';
 export { importUnmanagedInstance, unmanagedInstances, unmanageVirtualMachine } from './import.js';
 export { importVm, vmsForImport } from './import-external.js';
+export { importVmTasks } from './import-vm-tasks.js';

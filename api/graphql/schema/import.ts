@@ -45,10 +45,42 @@ input NicNetworkInput { nic: String!  network: ID! }
 input NicIpAddressInput { nic: String!  ip4Address: String! }
 input DataDiskOfferingInput { disk: String!  diskOffering: ID! }
 
+enum ImportVmTasksFilter { ALL RUNNING COMPLETED FAILED }
+enum ImportVmTaskState { Running Completed Failed }
+"""
+A VMware → KVM conversion (CloudStack's ImportVmTask): its job's id, the source (host as named, guest),
+the conversion and import hosts, the step (PREPARING, EXPORTING, CONVERTING, IMPORTING, CLEANING_UP, then
+COMPLETED or FAILED) with its progress (0-100) and a description (for a failed one, why), and the timings:
+stepDuration and duration in seconds (to now while it runs). virtualMachineId once it completed.
+"""
+type ImportVmTask {
+  id: ID!
+  zoneId: ID!
+  accountId: ID!
+  virtualMachineId: ID
+  displayName: String!
+  state: ImportVmTaskState!
+  sourceHost: String!
+  sourceVmName: String!
+  step: String!
+  progress: Int!
+  description: String!
+  convertInstanceHostId: ID!
+  importInstanceHostId: ID!
+  stepDuration: Int!
+  duration: Int!
+  created: DateTime!
+  lastUpdated: DateTime!
+  completed: DateTime
+}
+type ImportVmTaskConnection { nodes: [ImportVmTask!]!  pageInfo: PageInfo!  totalCount: Int! }
+
 extend type Query {
+  "The zone's VMware conversions, running and finished, newest first (CloudStack's listImportVmTasks). Root admin."
+  importVmTasks(zoneId: ID!, accountId: ID, convertInstanceHostId: ID, tasksFilter: ImportVmTasksFilter = ALL, first: Int, after: String): ImportVmTaskConnection!
   "Domains on the cluster's Up hosts (or hostId) that vmledger does not manage; name matches exactly. Root admin."
   unmanagedInstances(clusterId: ID!, hostId: ID, name: String): UnmanagedInstanceConnection!
-  "The stopped domains of an external KVM host (host or host:port, SSH), listed by an agent of the zone. Root admin."
+  "The stopped domains of an external KVM host (host or host:port, SSH), or with importSource VMWARE the guests (running or not) on a VMware host's datastores, listed by an agent of the zone. Root admin."
   vmsForImport(zoneId: ID!, host: String!, username: String!, password: String, importSource: ImportSource = EXTERNAL): ExternalInstanceConnection!
 }
 
@@ -72,7 +104,7 @@ extend type Mutation {
   ): AsyncJob!
   "The instance leaves vmledger; its domain stays defined on its host. Root admin."
   unmanageVirtualMachine(id: ID!): AsyncJob!
-  "Imports a stopped VM of an external KVM host (importSource EXTERNAL): its disks are copied to a host of the zone as qcow2; the instance is Stopped. Root admin."
+  "Imports a stopped VM of an external KVM host (importSource EXTERNAL): its disks are copied to a host of the zone as qcow2; or converts a powered-off VMware guest with virt-v2v into the KVM cluster clusterId (importSource VMWARE). The instance is Stopped. Root admin."
   importVm(
     zoneId: ID!
     importSource: ImportSource!
@@ -98,6 +130,10 @@ extend type Mutation {
     forced: Boolean = false
     convertInstanceHostId: ID
     convertInstancePoolId: ID
+    "VMWARE: the host of the destination cluster that imports the converted disks (default: the conversion host when it is in the cluster)."
+    importInstanceHostId: ID
+    "VMWARE: further virt-v2v parameters, only when convert.vmware.instance.to.kvm.extra.params.allowed and each option is in ...allowed.list."
+    extraParams: String
   ): AsyncJob!
 }
 `;
