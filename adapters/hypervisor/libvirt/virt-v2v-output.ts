@@ -4,6 +4,7 @@
 // "error") and as `[  27.1] Opening the source`; while copying a disk, `N/M` lines (N of M done).
 // A step's percent comes from where it falls in a conversion (measured here: the appliance boot in
 // "Opening the source" and the guest's initrd rebuild in "Converting …" take most of the time),
+// the copy's from its N/M or its progress bar (`▐  46% [*******------]`, redrawn after each \r),
 // the copy's from its N/M; the export before it is the first EXPORT_SHARE of the command.
 import type { ProgressUpdate } from '../driver.js';
 
@@ -40,6 +41,8 @@ export function parseV2vLine(line: string): V2vLine {
   const text = line.trim();
   const fraction = /^(\d+)\/(\d+)$/.exec(text);
   if (fraction) return { kind: 'progress', done: Number(fraction[1]), of: Number(fraction[2]) };
+  const bar = /(\d{1,3})% \[[*-]+\]\s*$/.exec(text);
+  if (bar) return { kind: 'progress', done: Number(bar[1]), of: 100 };
   const stamped = /^\[\s*\d+(?:\.\d+)?\]\s+(.*)$/.exec(text);
   if (stamped) return { kind: 'step', text: stamped[1] ?? '' };
   if (text.startsWith('{')) {

@@ -19,6 +19,8 @@ virt-v2v: warning: could not determine a way to update the configuration of Grub
 [ 131.1] Setting up the destination: -o local -os /tmp/out
 [ 132.4] Copying disk 1/2
 0/100
+\u259d   0% [----------------------------------------]
+\u2590  46% [*******************---------------------]
 50/100
 50/100
 100/100
@@ -31,6 +33,7 @@ describe('virt-v2v output', () => {
   it('tells step lines, N/M progress lines, warnings and errors apart', () => {
     expect(parseV2vLine('[  27.1] Inspecting the source')).toEqual({ kind: 'step', text: 'Inspecting the source' });
     expect(parseV2vLine('37/100')).toEqual({ kind: 'progress', done: 37, of: 100 });
+    expect(parseV2vLine('\u2590  46% [*******************---------------------]')).toEqual({ kind: 'progress', done: 46, of: 100 });
     expect(parseV2vLine('{ "message": "no root device", "timestamp": "x", "type": "error" }')).toEqual({ kind: 'error', text: 'no root device' });
     expect(parseV2vLine('virt-v2v: warning: x')).toEqual({ kind: 'other', text: 'virt-v2v: warning: x' });
   });
