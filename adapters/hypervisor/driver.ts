@@ -139,6 +139,14 @@ export function unsupportedSnapshot(instanceName: string, kind: VmSnapshotKind, 
 }
 
 /**
+ * Why a host without virt-v2v refuses a conversion: CloudStack's CheckConvertInstanceCommand message,
+ * naming nbdkit as it does on Debian/Ubuntu.
+ */
+export function missingConverter(hostId: string): string {
+  return `Cannot convert the instance from VMware as the virt-v2v binary is not found on host ${hostId}. Please install virt-v2v, nbdkit on the host before attempting the instance conversion.`;
+}
+
+/**
  * The driver operation each agent command asks for, keyed by the command's type. The port's
  * operations are mapped from the command types below, so a command type added to the protocol does
  * not compile until it has an operation here, and then not until the simulator and libvirt drivers
