@@ -39,6 +39,7 @@ export function createControlPlane(context: ControlPlaneContext, services: infra
     vmsForImport: (caller, args) => instances.vmsForImport(context, caller, args, services.secrets),
     importVm: (caller, args) => job(caller, instances.importVm(context, caller, args, services.secrets)),
     importVmTasks: (caller, args) => instances.importVmTasks(context, caller, args),
+    importVmPreview: (caller, args) => instances.importVmPreview(context, caller, args, services.secrets),
     recoverVirtualMachine: (caller, args) => instance(caller, instances.recoverVirtualMachine(context, caller, args)),
     expungeVirtualMachine: (caller, args) => instances.expungeVirtualMachine(context, caller, args),
     updateVirtualMachine: (caller, args) => instance(caller, instances.updateVirtualMachine(context, caller, args)),

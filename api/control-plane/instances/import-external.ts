@@ -7,19 +7,32 @@
 // when the request ends, whatever the outcome. No message here ever quotes it.
 import { AgentQueryFailed, AgentQueryTimeout } from '../../../adapters/hypervisor/query-client.js';
 import { reaches } from '../../../domain/allocation/pool-choice.js';
-import { importCompute, planDisks } from '../../../domain/instance/import-rules.js';
-import type { InstanceCommand } from '../../../domain/instance/index.js';
+import { importCompute, planDisks, type DiskPlan } from '../../../domain/instance/import-rules.js';
 import { isRejection } from '../../../domain/shared/decider.js';
-import { ADOPTED_DOMAIN_NAME, HOSTNAME } from '../../../domain/shared/instance-name.js';
+import { ADOPTED_DOMAIN_NAME } from '../../../domain/shared/instance-name.js';
 import { instanceIdByInstanceName } from '../../../projections/instances/queries.js';
 import type { SecretStore } from '../../../adapters/secrets/port.js';
 import type { RemoteHostLogin, UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
-import { getCluster, getDiskOffering, getServiceOffering, getTemplate, getZone, listClusters, listHosts, storagePoolSnapshot, type HostNode } from '../../../projections/infrastructure/index.js';
+import { getCluster, getZone, listClusters, listHosts, storagePoolSnapshot, type HostNode } from '../../../projections/infrastructure/index.js';
 import type { Connection } from '../../../projections/pagination.js';
 import { db, now, setting, type ControlPlaneContext } from '../context.js';
-import { ApiError, type Caller, type JobView } from '../port.js';
-import { importHostname, importOwner, importedVolumes, planNics, recordImport, requireCluster, unmanagedInstanceView, type ImportUnmanagedInstanceArgs, type UnmanagedInstanceView } from './import.js';
-import { importVmware, vmwareVmsForImport } from './import-vmware.js';
+import { ApiError, type Caller } from '../port.js';
+import type { ImportChecks } from './import-checks.js';
+import type { KvmImportBase } from './import-vm.js';
+import { nicViews, type PlanOutcome } from './import-plan.js';
+import {
+  dataDiskMappings,
+  finishPlan,
+  importedVolumes,
+  planNics,
+  requireCluster,
+  sourceDisks,
+  unmanagedInstanceView,
+  type ImportedCompute,
+  type ImportUnmanagedInstanceArgs,
+  type UnmanagedInstanceView,
+} from './import.js';
+import { vmwareVmsForImport } from './import-vmware.js';
 import { customCompute, instanceCaller, offeringSnapshot, otherDetails, templateSnapshot } from './resolve.js';
 
 /** `VmImportService.ImportSource` (behaviour §4.2). */
@@ -128,6 +141,8 @@ export interface ImportVmArgs extends Omit<ImportUnmanagedInstanceArgs, 'cluster
   readonly hostId?: string | null;
   readonly diskPath?: string | null;
   readonly storageId?: string | null;
+  /** LOCAL and SHARED: the network of the instance's one NIC (CloudStack's `networkid`). */
+  readonly networkId?: string | null;
   readonly convertInstanceHostId?: string | null;
   readonly convertInstancePoolId?: string | null;
   /** VMWARE: the host that imports the converted disks (CloudStack's importinstancehostid). */
@@ -139,7 +154,7 @@ export interface ImportVmArgs extends Omit<ImportUnmanagedInstanceArgs, 'cluster
 const TMP_PATH = /^\/[A-Za-z0-9._/-]{0,4094}$/;
 
 /** The destination: the cluster named (else the zone's first KVM cluster with an Up host), its first Up, Enabled host. */
-function destination(context: ControlPlaneContext, zoneId: string, clusterId: string | null): HostNode {
+export function destination(context: ControlPlaneContext, zoneId: string, clusterId: string | null): HostNode {
   const clusters = clusterId !== null ? [requireCluster(context, clusterId)] : listClusters(db(context), { zoneId, first: 500 }).nodes.filter((cluster) => cluster.hypervisor === 'KVM');
   for (const cluster of clusters) {
     if (cluster.zoneId !== zoneId) throw bad(`Cluster ${cluster.id} is not in zone ${zoneId}`, 'clusterId');
@@ -151,72 +166,84 @@ function destination(context: ControlPlaneContext, zoneId: string, clusterId: st
 }
 
 /**
- * importVm (behaviour §4.6), EXTERNAL only: a stopped domain of a KVM host vmledger does not manage
- * becomes a Stopped instance whose disks are copied, as qcow2, into the storage of a host of the
- * destination cluster by that host's agent (job steps COPYING, then done). Every rule is checked
- * against what the agent lists before anything is appended; the password is kept in the secrets
- * port until the job ends (the runner deletes it) or the request is refused (deleted here).
+ * importVm (behaviour §4.6) from an EXTERNAL host: a stopped domain of a KVM host vmledger does not
+ * manage becomes a Stopped instance whose disks are copied, as qcow2, into the storage of a host of
+ * the destination cluster by that host's agent (job steps COPYING, then done). Every rule is applied
+ * to what the agent lists before anything is appended. `passwordRef` is the password in the secrets
+ * port, held by the caller (import-vm.ts) until the job ends or the request does.
  */
-export async function importVm(context: ControlPlaneContext, caller: Caller, args: ImportVmArgs, secrets: SecretStore): Promise<JobView> {
-  if (caller.role !== 'ROOT_ADMIN') throw new ApiError('FORBIDDEN', `Cannot perform this operation, Calling account is not root admin: ${caller.accountId}`);
-  if (!getZone(db(context), args.zoneId)) throw bad('Please specify a valid zone.', 'zoneId');
-  if (args.importSource === 'VMWARE') return importVmware(context, caller, args, secrets);
-  if (args.importSource !== 'EXTERNAL') throw bad(`Import source ${args.importSource} is not supported by vmledger's importVm: only EXTERNAL and VMWARE (importUnmanagedInstance imports from managed hosts)`, 'importSource');
-  if (args.name.trim() === '') throw bad('Instance name cannot be empty', 'name');
-  if (!args.account && args.domainId != null) throw bad('domainid parameter must be specified with account parameter', 'domainId');
-  const owner = importOwner(context, caller, { ...args, clusterId: '' });
-  if (!args.templateId) throw bad('Template is needed and unable to use default template for hypervisor KVM', 'templateId');
-  const template = getTemplate(db(context), args.templateId);
-  if (!template || (template.zoneId !== null && template.zoneId !== args.zoneId)) throw bad(`Template ID: ${args.templateId} cannot be found`, 'templateId');
-  const offering = getServiceOffering(db(context), args.serviceOfferingId);
-  if (!offering) throw bad(`Service offering ID: ${args.serviceOfferingId} cannot be found`, 'serviceOfferingId');
-  // KVM: the hostname defaults to the instance's name (behaviour §4.6), not its display name.
-  const given = args.hostName ?? '';
-  if (given === '' && !HOSTNAME.test(args.name)) throw bad('Please provide hostname for the VM. VM name contains unsupported characters for it to be used as hostname', 'hostName');
-  const hostname = importHostname({ ...args, clusterId: '', hostName: given === '' ? args.name : given }, args.displayName ?? args.name);
-  if (!args.host) throw bad('host is required for an EXTERNAL import: the KVM host the VM is on', 'host');
-  if ((args.username ?? '').trim() === '') throw bad('Username need to be provided.', 'username');
+export async function planExternalImport(
+  context: ControlPlaneContext,
+  caller: Caller,
+  args: ImportVmArgs,
+  checks: ImportChecks,
+  common: KvmImportBase,
+  password: { readonly ref: string | null; readonly text: string | null },
+): Promise<PlanOutcome> {
+  const { draft, owner, template, offering, hostname } = common;
+  const outcome = (): PlanOutcome => ({ planned: undefined, draft });
+  if (!args.host) checks.fail(bad('host is required for an EXTERNAL import: the KVM host the VM is on', 'host'));
+  if ((args.username ?? '').trim() === '') checks.fail(bad('Username need to be provided.', 'username'));
   // vmledger's rule: the agents log in to the external host with the operator's password only.
-  if ((args.password ?? '') === '') throw bad('Password need to be provided.', 'password');
+  if ((args.password ?? '') === '') checks.fail(bad('Password need to be provided.', 'password'));
   const tmpPath = args.tmpPath ?? '/tmp';
-  if (!TMP_PATH.test(tmpPath) || tmpPath.split('/').includes('..')) throw bad(`Invalid tmpPath ${JSON.stringify(tmpPath.slice(0, 100))}: an absolute directory`, 'tmpPath');
-  const remote = { ...parseExternalHost(args.host), username: args.username! };
-  const password = args.password!;
-  const host = destination(context, args.zoneId, args.clusterId ?? null);
+  if (!TMP_PATH.test(tmpPath) || tmpPath.split('/').includes('..')) checks.fail(bad(`Invalid tmpPath ${JSON.stringify(tmpPath.slice(0, 100))}: an absolute directory`, 'tmpPath'));
+  const address = args.host ? checks.attempt(() => parseExternalHost(args.host!)) : undefined;
+  const host = checks.attempt(() => destination(context, args.zoneId, args.clusterId ?? null));
+  if (host && draft.instance) draft.instance = { ...draft.instance, clusterId: host.clusterId, hostId: host.id };
+  if (!address || !host || (args.username ?? '').trim() === '' || password.text === null || password.text === '') return outcome();
+  const remote = { ...address, username: args.username! };
 
-  return withSecret(secrets, password, async (passwordRef, keep) => {
-    // §4.6: the VM as the destination host's agent sees it on the remote host (stopped ones only).
-    const vm = (await remoteDomains(context, host, remote, passwordRef, password)).find((domain) => domain.name === args.name);
-    if (!vm) throw bad(`VM with name: ${args.name} not found on remote host ${remote.host}`, 'name');
-    if (!ADOPTED_DOMAIN_NAME.test(vm.name) || instanceIdByInstanceName(db(context), vm.name) !== undefined) {
-      throw bad(`VM name ${JSON.stringify(vm.name)} cannot be imported: vmledger already has an instance of that name, or the name is not letters, digits, '.', '_', '+' and '-' (at most 100)`, 'name');
-    }
-    const snapshot = offeringSnapshot(offering);
-    const compute = importCompute(snapshot, { name: vm.name, running: false, cpuNumber: vm.cpuNumber, cpuSpeed: vm.cpuSpeed, memory: vm.memory }, customCompute(args.details)?.cpuSpeed);
-    if (isRejection(compute)) throw new ApiError(compute.code, compute.message, compute.field);
-    const mappings = (args.dataDiskOfferingList ?? []).map((entry) => {
-      const diskOffering = getDiskOffering(db(context), entry.diskOffering);
-      if (!diskOffering) throw bad(`Disk offering ID: ${entry.diskOffering} for disk ID: ${entry.disk} is invalid`, 'dataDiskOfferingList');
-      return { disk: entry.disk, offering: { id: diskOffering.id, diskSize: diskOffering.diskSize } };
-    });
-    const disks = planDisks(vm.name, vm.disks.map((d) => ({ diskId: d.diskId, capacity: d.capacity, controller: d.controller })), mappings, template.size);
-    if (isRejection(disks)) throw new ApiError(disks.code, disks.message, disks.field);
-    const positions = [disks.root.position, ...disks.data.map((disk) => disk.position)];
-    const sources = positions.map((position) => {
-      const disk = vm.disks[position]!;
-      if (disk.imagePath === null || !disk.imagePath.startsWith('/')) throw bad(`Disk ID: ${disk.diskId} of VM ${vm.name} is not a file and cannot be copied`, 'name');
-      if (!disk.format) throw bad(`Disk ID: ${disk.diskId} of VM ${vm.name} has no format in its definition`, 'name');
-      return { path: disk.imagePath, format: disk.format };
-    });
-    const pool = storagePoolSnapshot(db(context), args.zoneId).find((candidate) => reaches(candidate, { hostId: host.id, clusterId: host.clusterId }));
-    if (!pool) throw new ApiError('INSUFFICIENT_CAPACITY', `Import failed for Vm: ${vm.name}. Suitable deployment destination not found (no storage pool for host ${host.name})`, 'clusterId');
+  // §4.6: the VM as the destination host's agent sees it on the remote host (stopped ones only).
+  const listed = await checks.attemptAsync(() => remoteDomains(context, host, remote, password.ref, password.text));
+  if (!listed) return outcome();
+  const vm = listed.find((domain) => domain.name === args.name);
+  if (!vm) {
+    checks.fail(bad(`VM with name: ${args.name} not found on remote host ${remote.host}`, 'name'));
+    draft.instance = null;
+    return outcome();
+  }
+  if (draft.instance) draft.instance = { ...draft.instance, instanceName: vm.name, cpuNumber: vm.cpuNumber, cpuSpeed: vm.cpuSpeed, memory: vm.memory };
+  draft.disks = sourceDisks(vm, true);
+  if (!ADOPTED_DOMAIN_NAME.test(vm.name) || instanceIdByInstanceName(db(context), vm.name) !== undefined) {
+    checks.fail(bad(`VM name ${JSON.stringify(vm.name)} cannot be imported: vmledger already has an instance of that name, or the name is not letters, digits, '.', '_', '+' and '-' (at most 100)`, 'name'));
+  }
+  const snapshot = offering ? offeringSnapshot(offering) : undefined;
+  let compute: ImportedCompute | undefined;
+  if (snapshot) {
+    const detailsSpeed = checks.attempt(() => customCompute(args.details)?.cpuSpeed);
+    const fitted = importCompute(snapshot, { name: vm.name, running: false, cpuNumber: vm.cpuNumber, cpuSpeed: vm.cpuSpeed, memory: vm.memory }, detailsSpeed);
+    compute = isRejection(fitted) ? checks.reject(fitted) : fitted;
+    if (compute && draft.instance) draft.instance = { ...draft.instance, cpuNumber: compute.compute.cpuNumber, cpuSpeed: compute.compute.cpuSpeed, memory: compute.compute.memory };
+  }
+  const mappings = dataDiskMappings(context, args, checks);
+  let disks: DiskPlan | undefined;
+  if (mappings) {
+    const planned = planDisks(vm.name, vm.disks.map((d) => ({ diskId: d.diskId, capacity: d.capacity, controller: d.controller })), mappings, template?.size ?? 0);
+    disks = isRejection(planned) ? checks.reject(planned) : planned;
+  }
+  const sources = disks
+    ? [disks.root.position, ...disks.data.map((disk) => disk.position)].map((position) => {
+        const disk = vm.disks[position]!;
+        if (disk.imagePath === null || !disk.imagePath.startsWith('/')) return checks.fail(bad(`Disk ID: ${disk.diskId} of VM ${vm.name} is not a file and cannot be copied`, 'name'));
+        if (!disk.format) return checks.fail(bad(`Disk ID: ${disk.diskId} of VM ${vm.name} has no format in its definition`, 'name'));
+        return { path: disk.imagePath, format: disk.format };
+      })
+    : undefined;
+  const pool = storagePoolSnapshot(db(context), args.zoneId).find((candidate) => reaches(candidate, { hostId: host.id, clusterId: host.clusterId }));
+  if (!pool) checks.fail(new ApiError('INSUFFICIENT_CAPACITY', `Import failed for Vm: ${vm.name}. Suitable deployment destination not found (no storage pool for host ${host.name})`, 'clusterId'));
 
-    const instanceId = context.newId();
-    const jobId = context.newId();
-    // §4.6: NICs are imported with forced=true always (a MAC taken on the network gets a new one).
-    const nics = planNics(context, owner, args.zoneId, instanceId, vm, { ...args, clusterId: '', forced: true });
-    const details = otherDetails(args.details);
-    const command: InstanceCommand = {
+  const instanceId = context.newId();
+  const jobId = context.newId();
+  // §4.6: NICs are imported with forced=true always (a MAC taken on the network gets a new one).
+  const nics = owner ? planNics(context, owner, args.zoneId, instanceId, vm, { ...args, clusterId: '', forced: true }, checks) : undefined;
+  if (nics) draft.nics = nicViews(nics);
+  if (checks.failed || !owner || !template || !snapshot || !compute || !disks || !sources || sources.some((source) => source === undefined) || !pool || !nics || !hostname) return outcome();
+  const details = otherDetails(args.details);
+  return finishPlan(draft, checks, {
+    owner,
+    nics,
+    command: {
       type: 'ImportInstance',
       instanceId,
       at: now(context),
@@ -240,15 +267,11 @@ export async function importVm(context: ControlPlaneContext, caller: Caller, arg
       importedFrom: null,
       external: {
         remote,
-        passwordRef,
+        passwordRef: password.ref,
         tmpPath,
-        disks: sources,
+        disks: sources as Array<{ path: string; format: string }>,
         copyTimeoutMs: setting(context, 'remote.kvm.instance.disks.copy.timeout') * 60_000,
       },
-    };
-    const job = await recordImport(context, caller, owner, command, nics, 'importVm');
-    // Kept for the job, which deletes it when it ends; an import that never started must not keep it.
-    if (job.status === 'PENDING') keep();
-    return job;
+    },
   });
 }

@@ -185,7 +185,8 @@ export async function importVmware(context: ControlPlaneContext, caller: Caller,
 
     const instanceId = context.newId();
     const jobId = context.newId();
-    const nics = planNics(context, owner, args.zoneId, instanceId, vm, { ...args, clusterId: cluster.id });
+    // First-error mode: a NIC rule that fails has thrown, so every NIC is planned.
+    const nics = planNics(context, owner, args.zoneId, instanceId, vm, { ...args, clusterId: cluster.id })!;
     const details = otherDetails(args.details);
     const command: InstanceCommand = {
       type: 'ImportInstance',

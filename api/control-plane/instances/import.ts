@@ -19,7 +19,7 @@ import { jobDecider, jobStream } from '../../../domain/job/index.js';
 import { networkDecider, networkStream, nicOf } from '../../../domain/network/index.js';
 import { normalizeMac } from '../../../domain/network/addressing.js';
 import { reaches } from '../../../domain/allocation/pool-choice.js';
-import { isRejection } from '../../../domain/shared/decider.js';
+import { isRejection, type Rejection } from '../../../domain/shared/decider.js';
 import { ADOPTED_DOMAIN_NAME, HOSTNAME, INSTANCE_NAME } from '../../../domain/shared/instance-name.js';
 import { findAccountByName, getAccount } from '../../../projections/accounts/index.js';
 import {
@@ -34,6 +34,8 @@ import {
   storagePoolSnapshot,
   type HostNode,
   type NetworkNode,
+  type ServiceOfferingNode,
+  type TemplateNode,
 } from '../../../projections/infrastructure/index.js';
 import { findInstance, instanceIdByInstanceName, unmanagedInstanceNamed } from '../../../projections/instances/queries.js';
 import type { Connection } from '../../../projections/pagination.js';
@@ -43,6 +45,8 @@ import { findJob } from '../jobs.js';
 import { ApiError, type Caller, type JobView } from '../port.js';
 import { customCompute, instanceCaller, mayUse, offeringSnapshot, otherDetails, ownerOf, templateSnapshot, type Owner } from './resolve.js';
 import { instanceJob } from './run.js';
+import { ImportChecks } from './import-checks.js';
+import { emptyDraft, nicViews, withVolumes, type ImportDraft, type ImportPlanDiskView, type PlanOutcome, type PlannedImport } from './import-plan.js';
 
 export interface UnmanagedInstanceView {
   readonly name: string;
@@ -179,130 +183,217 @@ export interface PlannedNic {
   readonly requestedIp: string | null;
 }
 
-/** `getUnmanagedNicNetworkMap` and `importNic`'s checks, against the read model before anything is appended. */
-export function planNics(context: ControlPlaneContext, owner: Owner, zoneId: string, instanceId: string, vm: UnmanagedDomain, args: ImportUnmanagedInstanceArgs): PlannedNic[] {
-  const bad_ = checkAdapters(vm.nics.map((nic) => nic.adapterType));
-  if (bad_) throw bad(bad_.message, 'name');
+/**
+ * `getUnmanagedNicNetworkMap` and `importNic`'s checks, against the read model before anything is
+ * appended: each list entry and each NIC is checked on its own, so a preview reports every one that
+ * fails. Undefined when one did.
+ */
+export function planNics(
+  context: ControlPlaneContext,
+  owner: Owner,
+  zoneId: string,
+  instanceId: string,
+  vm: UnmanagedDomain,
+  args: ImportUnmanagedInstanceArgs,
+  checks: ImportChecks = ImportChecks.firstError(),
+): PlannedNic[] | undefined {
+  const mixed = checkAdapters(vm.nics.map((nic) => nic.adapterType));
+  if (mixed) checks.fail(bad(mixed.message, 'name'));
   const byNic = new Map((args.nicNetworkList ?? []).map((entry) => [entry.nic, entry.network]));
   const ips = new Map((args.nicIpAddressList ?? []).map((entry) => [entry.nic, entry.ip4Address]));
   for (const [i, entry] of (args.nicNetworkList ?? []).entries()) {
-    if (!vm.nics.some((nic) => nic.nicId === entry.nic)) throw bad(`Network ID: ${entry.network} for NIC ID: ${entry.nic} is invalid`, `nicNetworkList[${i}].nic`);
+    if (!vm.nics.some((nic) => nic.nicId === entry.nic)) checks.fail(bad(`Network ID: ${entry.network} for NIC ID: ${entry.nic} is invalid`, `nicNetworkList[${i}].nic`));
   }
   for (const [i, entry] of (args.nicIpAddressList ?? []).entries()) {
-    if (!vm.nics.some((nic) => nic.nicId === entry.nic)) throw bad(`NIC ID: '${entry.nic}' is invalid for IP address mapping`, `nicIpAddressList[${i}].nic`);
-    if (entry.ip4Address === '') throw bad(`Empty address for NIC ID: ${entry.nic} is invalid`, `nicIpAddressList[${i}].ip4Address`);
-    if (entry.ip4Address !== 'auto' && isIP(entry.ip4Address) !== 4) throw bad(`IP address '${entry.ip4Address}' for NIC ID: ${entry.nic} is invalid`, `nicIpAddressList[${i}].ip4Address`);
+    if (!vm.nics.some((nic) => nic.nicId === entry.nic)) checks.fail(bad(`NIC ID: '${entry.nic}' is invalid for IP address mapping`, `nicIpAddressList[${i}].nic`));
+    else if (entry.ip4Address === '') checks.fail(bad(`Empty address for NIC ID: ${entry.nic} is invalid`, `nicIpAddressList[${i}].ip4Address`));
+    else if (entry.ip4Address !== 'auto' && isIP(entry.ip4Address) !== 4) checks.fail(bad(`IP address '${entry.ip4Address}' for NIC ID: ${entry.nic} is invalid`, `nicIpAddressList[${i}].ip4Address`));
   }
   const usable = (network: NetworkNode | undefined): network is NetworkNode =>
     network !== undefined && !network.removed && mayUse(context, owner, network.accountId) && (network.accountId === null || network.accountId === owner.accountId);
-  return vm.nics.map((vmNic, deviceId) => {
-    const mapped = byNic.get(vmNic.nicId);
-    let network: NetworkNode | undefined;
-    if (mapped !== undefined) {
-      network = getNetwork(db(context), mapped);
-      if (!usable(network)) throw bad(`Network ID: ${mapped} for NIC ID: ${vmNic.nicId} is invalid`, 'nicNetworkList');
-      if (network.zoneId !== zoneId) throw bad(`Network(ID: ${mapped}) for nic(ID: ${vmNic.nicId}) belongs to a different zone than VM to be imported`, 'nicNetworkList');
-    } else if (vmNic.vlanId !== null && vmNic.vlanId > 0) {
-      // KVM: the zone's first network the owner may use whose VLAN is the NIC's.
-      network = listNetworks(db(context), { zoneId, first: 500 }).nodes.find((candidate) => usable(candidate) && candidate.vlan === vmNic.vlanId);
-    }
-    if (!network) throw bad(`Suitable network for nic(ID: ${vmNic.nicId}) not found during VM import`, 'nicNetworkList');
-    const mac = normalizeMac(vmNic.macAddress);
-    if (mac === undefined) throw bad(vmNic.macAddress === '' ? 'Mac address not specified' : `Invalid mac address: ${vmNic.macAddress}`, 'name');
-    const macTaken = networkAddressHeld(db(context), network.id, { mac });
-    if (macTaken && !args.forced) throw new ApiError('CONFLICT', `NIC with MAC address ${mac} exists on network ${network.id} and forced flag is disabled`, 'forced');
-    let requestedIp: string | null = null;
-    if (network.type !== 'L2') {
-      const asked = ips.get(vmNic.nicId);
-      if (asked === undefined || asked === '') {
-        throw bad(`NIC(ID: ${vmNic.nicId}) needs a valid IP address for it to be associated with network(ID: ${network.id}). nicipaddresslist parameter of API can be used for this`, 'nicIpAddressList');
+  const planned = vm.nics.map((vmNic, deviceId) =>
+    checks.attempt((): PlannedNic => {
+      const mapped = byNic.get(vmNic.nicId);
+      let network: NetworkNode | undefined;
+      if (mapped !== undefined) {
+        network = getNetwork(db(context), mapped);
+        if (!usable(network)) throw bad(`Network ID: ${mapped} for NIC ID: ${vmNic.nicId} is invalid`, 'nicNetworkList');
+        if (network.zoneId !== zoneId) throw bad(`Network(ID: ${mapped}) for nic(ID: ${vmNic.nicId}) belongs to a different zone than VM to be imported`, 'nicNetworkList');
+      } else if (vmNic.vlanId !== null && vmNic.vlanId > 0) {
+        // KVM: the zone's first network the owner may use whose VLAN is the NIC's.
+        network = listNetworks(db(context), { zoneId, first: 500 }).nodes.find((candidate) => usable(candidate) && candidate.vlan === vmNic.vlanId);
       }
-      // `auto`: the address the guest reports, else the network's next free one.
-      requestedIp = asked === 'auto' ? vmNic.ipAddress : asked;
-      if (requestedIp !== null && networkAddressHeld(db(context), network.id, { ip: requestedIp })) {
-        throw bad(`IP address ${requestedIp} for NIC(ID: ${vmNic.nicId}) is not available in network(ID: ${network.id})`, 'nicIpAddressList');
+      if (!network) throw bad(`Suitable network for nic(ID: ${vmNic.nicId}) not found during VM import`, 'nicNetworkList');
+      const mac = normalizeMac(vmNic.macAddress);
+      if (mac === undefined) throw bad(vmNic.macAddress === '' ? 'Mac address not specified' : `Invalid mac address: ${vmNic.macAddress}`, 'name');
+      const macTaken = networkAddressHeld(db(context), network.id, { mac });
+      if (macTaken && !args.forced) throw new ApiError('CONFLICT', `NIC with MAC address ${mac} exists on network ${network.id} and forced flag is disabled`, 'forced');
+      let requestedIp: string | null = null;
+      if (network.type !== 'L2') {
+        const asked = ips.get(vmNic.nicId);
+        if (asked === undefined || asked === '') {
+          throw bad(`NIC(ID: ${vmNic.nicId}) needs a valid IP address for it to be associated with network(ID: ${network.id}). nicipaddresslist parameter of API can be used for this`, 'nicIpAddressList');
+        }
+        // `auto`: the address the guest reports, else the network's next free one.
+        requestedIp = asked === 'auto' ? vmNic.ipAddress : asked;
+        if (requestedIp !== null && networkAddressHeld(db(context), network.id, { ip: requestedIp })) {
+          throw bad(`IP address ${requestedIp} for NIC(ID: ${vmNic.nicId}) is not available in network(ID: ${network.id})`, 'nicIpAddressList');
+        }
       }
-    }
-    return {
-      nic: {
-        id: uuidv5(`nic|${instanceId}|${deviceId}`, EVENT_ID_NAMESPACE),
-        networkId: network.id,
-        networkOfferingId: network.networkOfferingId,
-        macAddress: '',
-        ipAddress: null,
-        isDefault: deviceId === 0,
-        deviceId,
-        vlan: network.vlan,
-      },
-      // forced: a MAC taken on the network is replaced by a new one (`getNextAvailableMacAddressInNetwork`).
-      requestedMac: macTaken ? null : mac,
-      requestedIp,
-    };
-  });
+      return {
+        nic: {
+          id: uuidv5(`nic|${instanceId}|${deviceId}`, EVENT_ID_NAMESPACE),
+          networkId: network.id,
+          networkOfferingId: network.networkOfferingId,
+          macAddress: '',
+          ipAddress: null,
+          isDefault: deviceId === 0,
+          deviceId,
+          vlan: network.vlan,
+        },
+        // forced: a MAC taken on the network is replaced by a new one (`getNextAvailableMacAddressInNetwork`).
+        requestedMac: macTaken ? null : mac,
+        requestedIp,
+      };
+    }),
+  );
+  if (checks.failed || planned.some((nic) => nic === undefined)) return undefined;
+  return planned as PlannedNic[];
 }
 
-export async function importUnmanagedInstance(context: ControlPlaneContext, caller: Caller, args: ImportUnmanagedInstanceArgs): Promise<JobView> {
-  // §4.4, in CloudStack's order.
-  if (args.name.trim() === '') throw bad('Instance name cannot be empty', 'name');
-  if (!args.account && args.domainId != null) throw bad('domainid parameter must be specified with account parameter', 'domainId');
-  requireRoot(caller);
-  const cluster = requireCluster(context, args.clusterId);
-  const owner = importOwner(context, caller, args);
-  if (!args.templateId) throw bad(`Template is needed and unable to use default template for hypervisor ${cluster.hypervisor}`, 'templateId');
-  const template = getTemplate(db(context), args.templateId);
-  if (!template || (template.zoneId !== null && template.zoneId !== cluster.zoneId)) throw bad(`Template ID: ${args.templateId} cannot be found`, 'templateId');
-  const offering = getServiceOffering(db(context), args.serviceOfferingId);
-  if (!offering) throw bad(`Service offering ID: ${args.serviceOfferingId} cannot be found`, 'serviceOfferingId');
-  const displayName = args.displayName ?? args.name;
-  const hostname = importHostname(args, displayName);
+export type ImportedCompute = Exclude<ReturnType<typeof importCompute>, Rejection>;
 
-  // §4.5: the domain, as the host that has it reports it.
-  const hosts = askableHosts(context, cluster.id, null);
-  let found: { vm: UnmanagedDomain; host: HostNode } | undefined;
-  for (const host of hosts) {
-    const vm = (await askHost(context, host)).find((domain) => domain.name === args.name);
-    if (vm) {
-      found = { vm, host };
-      break;
-    }
-  }
-  if (!found) throw bad(`Failed to find unmanaged vm with name: ${args.name} in cluster: ${cluster.id}`, 'name');
-  const { vm, host } = found;
-  if (INSTANCE_NAME.test(vm.name) ? false : !ADOPTED_DOMAIN_NAME.test(vm.name)) {
-    throw bad(`Domain name ${JSON.stringify(vm.name)} cannot be imported: vmledger takes domain names of letters, digits, '.', '_', '+' and '-' (at most 100)`, 'name');
-  }
-  const snapshot = offeringSnapshot(offering);
-  const detailsSpeed = customCompute(args.details)?.cpuSpeed;
-  const compute = importCompute(snapshot, { name: vm.name, running: vm.powerState === 'PowerOn', cpuNumber: vm.cpuNumber, cpuSpeed: vm.cpuSpeed, memory: vm.memory }, detailsSpeed);
-  if (isRejection(compute)) throw new ApiError(compute.code, compute.message, compute.field);
-  const missingTag = snapshot.hostTags.find((tag) => !host.hostTags.includes(tag));
-  if (missingTag !== undefined) {
-    const why = args.migrateAllowed ? '; vmledger does not migrate an instance while importing it' : '';
-    throw bad(`Service offering: ${offering.id} or template: ${template.id} is not compatible with host: ${host.id} of unmanaged VM: ${vm.name}${why}`, 'serviceOfferingId');
-  }
-  const mappings = (args.dataDiskOfferingList ?? []).map((entry) => {
+/** The template an import records: KVM has no dummy template, so one must be named (§4.4 step 5). */
+export function importTemplate(context: ControlPlaneContext, templateId: string | null | undefined, hypervisor: string, zoneId: string | null): TemplateNode {
+  if (!templateId) throw bad(`Template is needed and unable to use default template for hypervisor ${hypervisor}`, 'templateId');
+  const template = getTemplate(db(context), templateId);
+  if (!template || (zoneId !== null && template.zoneId !== null && template.zoneId !== zoneId)) throw bad(`Template ID: ${templateId} cannot be found`, 'templateId');
+  return template;
+}
+
+export function importServiceOffering(context: ControlPlaneContext, id: string): ServiceOfferingNode {
+  const offering = getServiceOffering(db(context), id);
+  if (!offering) throw bad(`Service offering ID: ${id} cannot be found`, 'serviceOfferingId');
+  return offering;
+}
+
+/** `datadiskofferinglist`: each entry names a known disk offering; undefined when one does not. */
+export function dataDiskMappings(context: ControlPlaneContext, args: Pick<ImportUnmanagedInstanceArgs, 'dataDiskOfferingList'>, checks: ImportChecks) {
+  const mappings = (args.dataDiskOfferingList ?? []).map((entry, i) => {
     const diskOffering = getDiskOffering(db(context), entry.diskOffering);
-    if (!diskOffering) throw bad(`Disk offering ID: ${entry.diskOffering} for disk ID: ${entry.disk} is invalid`, 'dataDiskOfferingList');
+    if (!diskOffering) return checks.fail(bad(`Disk offering ID: ${entry.diskOffering} for disk ID: ${entry.disk} is invalid`, `dataDiskOfferingList[${i}].diskOffering`));
     return { disk: entry.disk, offering: { id: diskOffering.id, diskSize: diskOffering.diskSize } };
   });
-  const disks = planDisks(vm.name, vm.disks.map((d) => ({ diskId: d.diskId, capacity: d.capacity, controller: d.controller })), mappings, template.size);
-  if (isRejection(disks)) throw new ApiError(disks.code, disks.message, disks.field);
+  return mappings.every((mapping) => mapping !== undefined) ? mappings : undefined;
+}
+
+/** The source's disks as the agent reported them, before the rules say which is which. */
+export function sourceDisks(vm: UnmanagedDomain, copied: boolean): ImportPlanDiskView[] {
+  return vm.disks.map((disk) => ({
+    id: disk.diskId,
+    type: null,
+    sourcePath: disk.imagePath,
+    sourceFormat: disk.format ?? null,
+    size: disk.capacity,
+    controller: disk.controller,
+    storagePoolId: null,
+    diskOfferingId: null,
+    copied,
+  }));
+}
+
+/**
+ * §4.4 and §4.5 for importUnmanagedInstance (and importVm with importSource UNMANAGED): every rule
+ * applied to what the host's agent reports, in CloudStack's order, through `checks` (the first
+ * failure refuses an import; a preview collects them all).
+ */
+export async function planUnmanagedImport(context: ControlPlaneContext, caller: Caller, args: ImportUnmanagedInstanceArgs, checks: ImportChecks): Promise<PlanOutcome> {
+  const draft = emptyDraft();
+  const outcome = (planned?: PlannedImport): PlanOutcome => ({ planned, draft });
+  // §4.4, in CloudStack's order.
+  if (args.name.trim() === '') checks.fail(bad('Instance name cannot be empty', 'name'));
+  if (!args.account && args.domainId != null) checks.fail(bad('domainid parameter must be specified with account parameter', 'domainId'));
+  requireRoot(caller);
+  const cluster = checks.attempt(() => requireCluster(context, args.clusterId));
+  const owner = checks.attempt(() => importOwner(context, caller, args));
+  const template = checks.attempt(() => importTemplate(context, args.templateId, cluster?.hypervisor ?? 'KVM', cluster?.zoneId ?? null));
+  const offering = checks.attempt(() => importServiceOffering(context, args.serviceOfferingId));
+  const displayName = args.displayName ?? args.name;
+  const hostname = checks.attempt(() => importHostname(args, displayName));
+  draft.instance = {
+    name: args.name,
+    instanceName: null,
+    displayName,
+    hostName: hostname ?? null,
+    accountId: owner?.accountId ?? null,
+    domainId: owner?.domainId ?? null,
+    serviceOfferingId: args.serviceOfferingId,
+    templateId: template?.id ?? null,
+    cpuNumber: null,
+    cpuSpeed: null,
+    memory: null,
+    state: null,
+    zoneId: cluster?.zoneId ?? '',
+    clusterId: cluster?.id ?? null,
+    hostId: null,
+  };
+  if (!cluster) return outcome();
+
+  // §4.5: the domain, as the host that has it reports it.
+  const found = await checks.attemptAsync(async () => {
+    for (const host of askableHosts(context, cluster.id, null)) {
+      const vm = (await askHost(context, host)).find((domain) => domain.name === args.name);
+      if (vm) return { vm, host };
+    }
+    throw bad(`Failed to find unmanaged vm with name: ${args.name} in cluster: ${cluster.id}`, 'name');
+  });
+  if (!found) {
+    draft.instance = null;
+    return outcome();
+  }
+  const { vm, host } = found;
+  draft.instance = { ...draft.instance, instanceName: vm.name, state: vm.powerState === 'PowerOn' ? 'Running' : 'Stopped', hostId: host.id, cpuNumber: vm.cpuNumber, cpuSpeed: vm.cpuSpeed, memory: vm.memory };
+  draft.disks = sourceDisks(vm, false);
+  if (INSTANCE_NAME.test(vm.name) ? false : !ADOPTED_DOMAIN_NAME.test(vm.name)) {
+    checks.fail(bad(`Domain name ${JSON.stringify(vm.name)} cannot be imported: vmledger takes domain names of letters, digits, '.', '_', '+' and '-' (at most 100)`, 'name'));
+  }
+  const snapshot = offering ? offeringSnapshot(offering) : undefined;
+  const detailsSpeed = checks.attempt(() => customCompute(args.details)?.cpuSpeed);
+  let compute: ImportedCompute | undefined;
+  if (snapshot) {
+    const fitted = importCompute(snapshot, { name: vm.name, running: vm.powerState === 'PowerOn', cpuNumber: vm.cpuNumber, cpuSpeed: vm.cpuSpeed, memory: vm.memory }, detailsSpeed);
+    compute = isRejection(fitted) ? checks.reject(fitted) : fitted;
+    if (compute) draft.instance = { ...draft.instance, cpuNumber: compute.compute.cpuNumber, cpuSpeed: compute.compute.cpuSpeed, memory: compute.compute.memory };
+    const missingTag = snapshot.hostTags.find((tag) => !host.hostTags.includes(tag));
+    if (missingTag !== undefined) {
+      const why = args.migrateAllowed ? '; vmledger does not migrate an instance while importing it' : '';
+      checks.fail(bad(`Service offering: ${snapshot.id} or template: ${template?.id ?? args.templateId ?? ''} is not compatible with host: ${host.id} of unmanaged VM: ${vm.name}${why}`, 'serviceOfferingId'));
+    }
+  }
+  const mappings = dataDiskMappings(context, args, checks);
+  let disks: DiskPlan | undefined;
+  if (mappings) {
+    const planned = planDisks(vm.name, vm.disks.map((d) => ({ diskId: d.diskId, capacity: d.capacity, controller: d.controller })), mappings, template?.size ?? 0);
+    disks = isRejection(planned) ? checks.reject(planned) : planned;
+  }
   // The disks stay where they are: on the oldest pool the domain's host reaches (its space is booked
   // when the import's job finishes, as for any volume).
   const pool = storagePoolSnapshot(db(context), cluster.zoneId).find((candidate) => reaches(candidate, { hostId: host.id, clusterId: cluster.id }));
   if (!pool) {
-    const root = vm.disks[disks.root.position]!;
-    throw bad(`Storage pool for disk ${root.label}(${root.diskId}) with datastore: ${root.datastoreName ?? ''} not found in zone ID: ${cluster.zoneId}`, 'clusterId');
+    const root = vm.disks[disks?.root.position ?? 0];
+    checks.fail(bad(`Storage pool for disk ${root?.label ?? ''}(${root?.diskId ?? ''}) with datastore: ${root?.datastoreName ?? ''} not found in zone ID: ${cluster.zoneId}`, 'clusterId'));
   }
 
   const instanceId = context.newId();
   const jobId = context.newId();
-  const nics = planNics(context, owner, cluster.zoneId, instanceId, vm, args);
-  const at = now(context);
-  const command: InstanceCommand = {
+  const nics = owner ? planNics(context, owner, cluster.zoneId, instanceId, vm, args, checks) : undefined;
+  if (nics) draft.nics = nicViews(nics);
+  if (checks.failed || !owner || !template || !snapshot || !compute || !disks || !pool || !nics || hostname === undefined) return outcome();
+  const details = otherDetails(args.details);
+  const command: PlannedImport['command'] = {
     type: 'ImportInstance',
     instanceId,
-    at,
+    at: now(context),
     caller: instanceCaller(caller),
     jobId,
     name: hostname,
@@ -319,17 +410,34 @@ export async function importUnmanagedInstance(context: ControlPlaneContext, call
     nics: nics.map((planned) => planned.nic),
     hostId: host.id,
     powerState: vm.powerState === 'PowerOn' ? 'running' : 'stopped',
-    ...(otherDetails(args.details) ? { details: otherDetails(args.details)! } : {}),
+    ...(details ? { details } : {}),
     importedFrom: unmanagedInstanceNamed(db(context), vm.name) ?? null,
   };
+  return finishPlan(draft, checks, { owner, command, nics });
+}
+
+/** The aggregate's own rules last (a dry run of its decision); the plan then shows the volumes it would record. */
+export function finishPlan(draft: ImportDraft, checks: ImportChecks, planned: PlannedImport): PlanOutcome {
+  const dryRun = instanceDecider.decide(planned.command, instanceDecider.initialState);
+  if (isRejection(dryRun)) {
+    checks.reject(dryRun);
+    return { planned: undefined, draft };
+  }
+  draft.disks = withVolumes(draft.disks, planned.command);
+  return { planned, draft };
+}
+
+/** What a planner that had every rule pass returns; for an import (first-error checks) it always has. */
+export function plannedOrThrow(outcome: PlanOutcome): PlannedImport {
+  if (!outcome.planned) throw new ApiError('INTERNAL_ERROR', 'the import was planned without a failure, yet no plan was made');
+  return outcome.planned;
+}
+
+export async function importUnmanagedInstance(context: ControlPlaneContext, caller: Caller, args: ImportUnmanagedInstanceArgs): Promise<JobView> {
+  const { owner, command, nics } = plannedOrThrow(await planUnmanagedImport(context, caller, args, ImportChecks.firstError()));
   return recordImport(context, caller, owner, command, nics, 'importUnmanagedInstance');
 }
 
-/**
- * The import's appends, once every rule has passed: the aggregate's own check first (a refusal
- * appends nothing), then the name, the job, each NIC's address (keeping the MAC asked for) and the
- * instance; a claim lost to a concurrent operation gives everything back. `cmd` names the job.
- */
 /** The volumes an import records for the planned disks, all on one pool, with where each disk is among the domain's. */
 export function importedVolumes(instanceId: string, disks: DiskPlan, poolId: string) {
   return {
@@ -345,6 +453,11 @@ export function importedVolumes(instanceId: string, disks: DiskPlan, poolId: str
   };
 }
 
+/**
+ * The import's appends, once every rule has passed (the aggregate's own among them: a refusal
+ * appends nothing): the name, the job, each NIC's address (keeping the MAC asked for) and the
+ * instance; a claim lost to a concurrent operation gives everything back. `cmd` names the job.
+ */
 export async function recordImport(
   context: ControlPlaneContext,
   caller: Caller,
@@ -354,9 +467,7 @@ export async function recordImport(
   cmd: 'importUnmanagedInstance' | 'importVm',
 ): Promise<JobView> {
   const { instanceId, jobId, at, name: hostname } = command;
-  // Every rule of the aggregate is checked before anything is appended.
-  const dryRun = instanceDecider.decide(command, instanceDecider.initialState);
-  if (isRejection(dryRun)) throw new ApiError(dryRun.code, dryRun.message, dryRun.field);
+  // Every rule of the aggregate was checked when the import was planned (finishPlan).
 
   const envelope = envelopeOf(context, caller, jobId);
   await execute(context, accountStream(owner.accountId), accountDecider, { type: 'ReserveInstanceName', instanceId, name: hostname }, envelope);

@@ -9,5 +9,6 @@ export { changeServiceForVirtualMachine, scaleVirtualMachine, updateVirtualMachi
 export { virtualMachines } from './list.js';
 export { offeringSnapshot, requireInstance } from './resolve.js';
 export { importUnmanagedInstance, unmanagedInstances, unmanageVirtualMachine } from './import.js';
-export { importVm, vmsForImport } from './import-external.js';
+export { vmsForImport } from './import-external.js';
+export { importVm, importVmPreview } from './import-vm.js';
 export { importVmTasks } from './import-vm-tasks.js';

@@ -1,7 +1,7 @@
 // Unmanage and import: argument translation only; every decision is the control plane's.
 import { optionalBoolean, optionalDetails, optionalEnum, optionalString, pageArgs, requiredString, type Args } from '../../control-plane/args.js';
 import { ApiError } from '../../control-plane/port.js';
-import { IMPORT_SOURCES, type ImportSource } from '../../control-plane/instances/import-external.js';
+import { IMPORT_SOURCES, type ImportSource, type ImportVmArgs } from '../../control-plane/instances/import-external.js';
 import { IMPORT_VM_TASK_FILTERS } from '../../control-plane/instances/import-vm-tasks.js';
 import type { Resolver } from '../context.js';
 
@@ -47,6 +47,7 @@ export const importQueries: Readonly<Record<string, Resolver>> = {
       password: optionalString(args, 'password'),
       importSource: importSource(args),
     }),
+  importVmPreview: (_source, args, { controlPlane, caller }) => controlPlane.importVmPreview(caller, importVmArgs(args)),
 };
 
 /** The arguments importUnmanagedInstance and importVm share, read the same way for both. */
@@ -65,6 +66,32 @@ function sharedImportArgs(args: Args) {
   };
 }
 
+/** importVm's arguments, which importVmPreview takes too. */
+function importVmArgs(args: Args): ImportVmArgs {
+  const source = importSource(args);
+  if (source === null) throw new ApiError('BAD_USER_INPUT', 'importSource is required', 'importSource');
+  return {
+    zoneId: requiredString(args, 'zoneId'),
+    importSource: source,
+    name: requiredString(args, 'name'),
+    serviceOfferingId: requiredString(args, 'serviceOfferingId'),
+    ...sharedImportArgs(args),
+    clusterId: optionalString(args, 'clusterId'),
+    host: optionalString(args, 'host'),
+    username: optionalString(args, 'username'),
+    password: optionalString(args, 'password'),
+    tmpPath: optionalString(args, 'tmpPath'),
+    hostId: optionalString(args, 'hostId'),
+    diskPath: optionalString(args, 'diskPath'),
+    storageId: optionalString(args, 'storageId'),
+    networkId: optionalString(args, 'networkId'),
+    convertInstanceHostId: optionalString(args, 'convertInstanceHostId'),
+    convertInstancePoolId: optionalString(args, 'convertInstancePoolId'),
+    importInstanceHostId: optionalString(args, 'importInstanceHostId'),
+    extraParams: optionalString(args, 'extraParams'),
+  };
+}
+
 export const importMutations: Readonly<Record<string, Resolver>> = {
   importUnmanagedInstance: (_source, args, { controlPlane, caller }) =>
     controlPlane.importUnmanagedInstance(caller, {
@@ -75,27 +102,5 @@ export const importMutations: Readonly<Record<string, Resolver>> = {
       migrateAllowed: optionalBoolean(args, 'migrateAllowed'),
     }),
   unmanageVirtualMachine: (_source, args, { controlPlane, caller }) => controlPlane.unmanageVirtualMachine(caller, { id: requiredString(args, 'id') }),
-  importVm: (_source, args, { controlPlane, caller }) => {
-    const source = importSource(args);
-    if (source === null) throw new ApiError('BAD_USER_INPUT', 'importSource is required', 'importSource');
-    return controlPlane.importVm(caller, {
-      zoneId: requiredString(args, 'zoneId'),
-      importSource: source,
-      name: requiredString(args, 'name'),
-      serviceOfferingId: requiredString(args, 'serviceOfferingId'),
-      ...sharedImportArgs(args),
-      clusterId: optionalString(args, 'clusterId'),
-      host: optionalString(args, 'host'),
-      username: optionalString(args, 'username'),
-      password: optionalString(args, 'password'),
-      tmpPath: optionalString(args, 'tmpPath'),
-      hostId: optionalString(args, 'hostId'),
-      diskPath: optionalString(args, 'diskPath'),
-      storageId: optionalString(args, 'storageId'),
-      convertInstanceHostId: optionalString(args, 'convertInstanceHostId'),
-      convertInstancePoolId: optionalString(args, 'convertInstancePoolId'),
-      importInstanceHostId: optionalString(args, 'importInstanceHostId'),
-      extraParams: optionalString(args, 'extraParams'),
-    });
-  },
+  importVm: (_source, args, { controlPlane, caller }) => controlPlane.importVm(caller, importVmArgs(args)),
 };

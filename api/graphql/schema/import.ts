@@ -44,6 +44,72 @@ input NicNetworkInput { nic: String!  network: ID! }
 "ip4Address: an IPv4 address, or auto (the address the guest reports, else the network's next free one)."
 input NicIpAddressInput { nic: String!  ip4Address: String! }
 input DataDiskOfferingInput { disk: String!  diskOffering: ID! }
+"One reason importVm would refuse its arguments: the code and message importVm gives, and the argument it names (null when none is to blame)."
+type ImportProblem { code: String!  message: String!  field: String }
+"The instance an import would make. A value an earlier problem left unknown is null."
+type ImportPlanInstance {
+  "The name argument: the domain's name on its host (UNMANAGED, EXTERNAL) or the new instance's (LOCAL, SHARED)."
+  name: String!
+  "The hypervisor-side name the instance would have."
+  instanceName: String
+  displayName: String!
+  hostName: String
+  accountId: ID
+  domainId: ID
+  serviceOfferingId: ID!
+  templateId: ID
+  cpuNumber: Int
+  "MHz per core."
+  cpuSpeed: Int
+  "MiB."
+  memory: Int
+  "The state the import would leave it in: Running (a running domain on a managed host) or Stopped."
+  state: VmState
+  zoneId: ID!
+  clusterId: ID
+  "The host the instance would be on (Running) or start on first (Stopped)."
+  hostId: ID
+}
+"One disk of the source, as the agent sees it, and the volume it would become."
+type ImportPlanDisk {
+  "The disk's id as dataDiskOfferingList names it (its position: 0, 1, …)."
+  id: String!
+  "ROOT or DATADISK; null when the disks' offerings do not say."
+  type: String
+  sourcePath: String
+  "qcow2, raw, vmdk, … as the agent reads it."
+  sourceFormat: String
+  "Bytes the guest sees."
+  size: Float
+  controller: String
+  "The pool the volume would be on."
+  storagePoolId: ID
+  diskOfferingId: ID
+  "True when the import copies the disk's bytes (EXTERNAL); the others take the file where it is."
+  copied: Boolean!
+}
+"One NIC the instance would have."
+type ImportPlanNic {
+  "The NIC's id as nicNetworkList names it (its position); 0 for the one NIC of a LOCAL or SHARED import."
+  id: String!
+  networkId: ID
+  "The MAC it keeps; null when the network gives it a new one (a LOCAL or SHARED import, or a MAC taken and forced)."
+  macAddress: String
+  "The address asked for; null when the network gives the next free one (or none, on L2)."
+  ipAddress: String
+  isDefault: Boolean!
+}
+"What importVm would do with the same arguments (importVmPreview), and every problem that would make it refuse them."
+type ImportVmPreview {
+  importSource: ImportSource!
+  "True when problems is empty: importVm would accept these arguments as things are now."
+  ok: Boolean!
+  "Null when the source could not be read (e.g. the VM was not found)."
+  instance: ImportPlanInstance
+  disks: [ImportPlanDisk!]!
+  nics: [ImportPlanNic!]!
+  problems: [ImportProblem!]!
+}
 
 enum ImportVmTasksFilter { ALL RUNNING COMPLETED FAILED }
 enum ImportVmTaskState { Running Completed Failed }
@@ -82,6 +148,36 @@ extend type Query {
   unmanagedInstances(clusterId: ID!, hostId: ID, name: String): UnmanagedInstanceConnection!
   "The stopped domains of an external KVM host (host or host:port, SSH), or with importSource VMWARE the guests (running or not) on a VMware host's datastores, listed by an agent of the zone. Root admin."
   vmsForImport(zoneId: ID!, host: String!, username: String!, password: String, importSource: ImportSource = EXTERNAL): ExternalInstanceConnection!
+  "importVm's plan for the same arguments, and every problem that would make importVm refuse them; moves nothing and appends nothing. Root admin."
+  importVmPreview(
+    zoneId: ID!
+    importSource: ImportSource!
+    name: String!
+    serviceOfferingId: ID!
+    displayName: String
+    hostName: String
+    account: String
+    domainId: ID
+    clusterId: ID
+    host: String
+    username: String
+    password: String
+    tmpPath: String
+    hostId: ID
+    diskPath: String
+    storageId: ID
+    networkId: ID
+    templateId: ID
+    nicNetworkList: [NicNetworkInput!]
+    nicIpAddressList: [NicIpAddressInput!]
+    dataDiskOfferingList: [DataDiskOfferingInput!]
+    details: JSON
+    forced: Boolean = false
+    convertInstanceHostId: ID
+    convertInstancePoolId: ID
+    importInstanceHostId: ID
+    extraParams: String
+  ): ImportVmPreview!
 }
 
 extend type Mutation {
@@ -104,7 +200,7 @@ extend type Mutation {
   ): AsyncJob!
   "The instance leaves vmledger; its domain stays defined on its host. Root admin."
   unmanageVirtualMachine(id: ID!): AsyncJob!
-  "Imports a stopped VM of an external KVM host (importSource EXTERNAL): its disks are copied to a host of the zone as qcow2; or converts a powered-off VMware guest with virt-v2v into the KVM cluster clusterId (importSource VMWARE). The instance is Stopped. Root admin."
+  "Imports a VM as an instance: UNMANAGED (a domain on a managed host, as importUnmanagedInstance), EXTERNAL (a stopped VM of an external KVM host, its disks copied as qcow2), LOCAL or SHARED (a qcow2 file on a pool, taken in place), or VMWARE (a powered-off guest of a VMware host converted with virt-v2v into the KVM cluster clusterId). Root admin."
   importVm(
     zoneId: ID!
     importSource: ImportSource!
@@ -122,6 +218,7 @@ extend type Mutation {
     hostId: ID
     diskPath: String
     storageId: ID
+    networkId: ID
     templateId: ID
     nicNetworkList: [NicNetworkInput!]
     nicIpAddressList: [NicIpAddressInput!]
