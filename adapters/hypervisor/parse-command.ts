@@ -315,7 +315,7 @@ function convertedImport(base: Base<'ImportConvertedDisks'>, body: JsonObject): 
     }
     return { volumeId: uuid(o['volumeId'], `disks[${i}].volumeId`), sourcePath, toPath: o['toPath'] === null ? null : directory(o['toPath'], `disks[${i}].toPath`) };
   });
-  if (disks.length === 0) throw new Malformed('disks must name at least one converted disk');
+  // No disks is the protocol's clean-up (domain/agent-protocol ImportConvertedDisks): it only removes <tempPath>/<outputName>-*.
   return { ...base, ...target(body), tempPath, outputName, disks: distinct(distinct(disks, (disk) => disk.volumeId, 'disks'), (disk) => disk.sourcePath, 'disks') };
 }
 

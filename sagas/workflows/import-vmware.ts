@@ -5,8 +5,8 @@
 // recorded Stopped with the source's NICs' MACs (it already holds them: the API allocated them).
 //
 // Temporary files are removed in every outcome: the agent removes its own on a failed conversion and
-// after a successful import; when a command times out (its agent gone, or still busy) or the import
-// fails, the workflow sends a clean-up first (ImportConvertedDisks with no disks: it only removes
+// after a successful import; when a command fails or times out (its agent gone, or still busy), the
+// workflow sends a clean-up first (ImportConvertedDisks with no disks: it only removes
 // `<tempPath>/<outputName>*`; an agent runs one command per domain at a time, so it runs after a
 // conversion still under way) and records the failure after it, whatever the clean-up's outcome.
 // A control plane that restarts mid-conversion sends the command again (the runner's take-over):
@@ -91,11 +91,10 @@ export const vmwarePhase: Phase<'import'> = (input, pending) => {
     // Sent while the job prepares; the agent's progress moves it on to EXPORTING and CONVERTING.
     return { kind: 'issue', phase: 'convert', command, timeoutMs: source.convertTimeoutMs + MARGIN_MS, step: 'PREPARING' };
   }
-  if (convert.reply?.outcome === 'failed') {
-    // The agent removed its export and output already.
-    return { kind: 'record', command: { type: 'RecordImportFailed', instanceId: instance.id, jobId: job.jobId, at: now, reason: vmwareMessages.convertFailed(vm, source.convertHostId, why(convert)) } };
-  }
-  if (convert.timedOut) return cleanUpThenFail(input, source, source.convertHostId, vmwareMessages.convertFailed(vm, source.convertHostId, why(convert)));
+  // A failed conversion's agent removes its export and output itself, but the failure may have come
+  // from a redelivery to an agent that restarted mid-conversion, with the first run's files still
+  // there: the clean-up is sent whatever the outcome, as CloudStack's `finally` does.
+  if (failed(convert)) return cleanUpThenFail(input, source, source.convertHostId, vmwareMessages.convertFailed(vm, source.convertHostId, why(convert)));
   if (!convert.reply) return { kind: 'wait', until: convert.timeoutAt };
 
   const imported = lastCommandOf(job, 'import');

@@ -584,7 +584,8 @@ export class LibvirtDriver implements HypervisorDriver {
   async importConvertedDisks(domain: DomainRef, conversion: ConvertedDisksImport, progress: ProgressListener): Promise<ImportedVolume[]> {
     return this.locks.run([domain.instanceName], async () => {
       // The instance's domain is defined here at its first start: a domain of that name would block it.
-      if ((await this.stateOf(domain.instanceName)) !== 'missing') {
+      // A clean-up (no disks) imports nothing, so such a domain must not keep the files there.
+      if (conversion.disks.length > 0 && (await this.stateOf(domain.instanceName)) !== 'missing') {
         throw new DriverError('REMOTE_COMMAND_FAILED', `The import process failed for instance ${domain.instanceName}: a domain of that name is already defined on libvirt host ${this.hostId}`);
       }
       return importConvertedDisks(this.commands, this.hostId, this.config.storagePath, conversion, progress);

@@ -385,11 +385,11 @@ const visible = (phase: Phase): DomainPowerState => (phase === 'running' || phas
 
 /** One simulated host. Create it through `SimulatedCloud.addHost`. */
 export class SimulatorDriver implements HypervisorDriver {
-  private readonly info: HostInfo;
+  private info: HostInfo;
   private startDelayMs: number;
   private stopDelayMs: number;
   private snapshotDelayMs: number;
-  private readonly conversionDelayMs: number;
+  private conversionDelayMs: number;
   private failOn: ReadonlySet<SimulatorOperation>;
   private readonly domains = new DomainTable();
   private readonly listeners = new Set<PowerStateListener>();
@@ -420,10 +420,20 @@ export class SimulatorDriver implements HypervisorDriver {
     this.failOn = new Set(failOn);
   }
 
-  setDelays(delays: { startDelayMs?: number; stopDelayMs?: number; snapshotDelayMs?: number }): void {
+  setDelays(delays: { startDelayMs?: number; stopDelayMs?: number; snapshotDelayMs?: number; conversionDelayMs?: number }): void {
     if (delays.startDelayMs !== undefined) this.startDelayMs = requireCount(delays.startDelayMs, 'startDelayMs', 0);
     if (delays.stopDelayMs !== undefined) this.stopDelayMs = requireCount(delays.stopDelayMs, 'stopDelayMs', 0);
     if (delays.snapshotDelayMs !== undefined) this.snapshotDelayMs = requireCount(delays.snapshotDelayMs, 'snapshotDelayMs', 0);
+    if (delays.conversionDelayMs !== undefined) this.conversionDelayMs = requireCount(delays.conversionDelayMs, 'conversionDelayMs', 0);
+  }
+
+  /**
+   * What the host can do from now on (virt-v2v installed on it, or removed): hosts added through the
+   * API start with the defaults. Its next heartbeat reports it; until then the control plane's view
+   * may differ, as a real host's may.
+   */
+  setCapabilities(capabilities: readonly HostCapability[]): void {
+    this.info = { ...this.info, capabilities: [...capabilities] };
   }
 
   /** The guest of that name ignores ACPI shutdown requests (a hung or ACPI-less guest), until told otherwise. */
@@ -753,7 +763,8 @@ export class SimulatorDriver implements HypervisorDriver {
 
   async importConvertedDisks(domain: DomainRef, conversion: ConvertedDisksImport, progress: ProgressListener): Promise<ImportedVolume[]> {
     return this.locked([this.key(domain.instanceName)], async () => {
-      if (this.domains.get(domain.instanceName)) {
+      // A clean-up (no disks) imports nothing: a domain of that name must not keep the files there.
+      if (conversion.disks.length > 0 && this.domains.get(domain.instanceName)) {
         throw new DriverError('REMOTE_COMMAND_FAILED', `The import process failed for instance ${domain.instanceName}: a domain of that name is already defined on host ${this.hostId}`);
       }
       const imported: ImportedVolume[] = [];

@@ -105,8 +105,12 @@ describe('importVm from VMware: convert, then import', () => {
     });
   });
 
-  it('given the conversion failed, then the import fails with CloudStack\'s words and the host\'s (the agent removed its files)', () => {
-    expect(next([convertIssued, replied(0, 'failed', { error: { message: 'virt-v2v exited with 1' } })])).toMatchObject({
+  it('given the conversion failed, then the conversion host is sent the clean-up too (CloudStack\'s finally: the agent may have died before removing its files), then the import fails with CloudStack\'s words and the host\'s', () => {
+    const failedConversion = [convertIssued, replied(0, 'failed', { error: { message: 'virt-v2v exited with 1' } })];
+    const step = next(failedConversion);
+    expect(step).toMatchObject({ kind: 'issue', phase: 'cleanup', step: 'CLEANING_UP' });
+    expect(step.kind === 'issue' && step.command).toEqual(cleanupCommand('host-convert'));
+    expect(next([...failedConversion, issued(1, 'cleanup', step), replied(1, 'succeeded')])).toMatchObject({
       kind: 'record',
       command: { type: 'RecordImportFailed', reason: 'The convert process failed for instance v2vtest from VMware to KVM on host host-convert: virt-v2v exited with 1' },
     });
