@@ -2,7 +2,7 @@
 // leave the instance in, so read models never re-implement the state machine; `machineEventOf`
 // names the §1.3 edge each one took, which is what the decider checked before emitting it.
 import type { DomainEvent } from '../shared/decider.js';
-import type { DiskImageImportSource, ExternalImportSource, PowerState } from './commands.js';
+import type { DiskImageImportSource, ExternalImportSource, PowerState, VmwareImportSource } from './commands.js';
 import type { MachineEvent, VmState } from './state-machine.js';
 import type { VMSnapshotType } from '../vmsnapshot/state-machine.js';
 import type {
@@ -350,6 +350,8 @@ export type InstanceImportRequested = DomainEvent<
     readonly external?: ExternalImportSource;
     /** A disk image on a pool, the root volume where it is (its `path`). */
     readonly diskImage?: DiskImageImportSource;
+    /** A VMware guest, converted and then imported on `hostId`. */
+    readonly vmware?: VmwareImportSource;
   }
 >;
 export type InstanceImported = DomainEvent<'InstanceImported', About & PowerSettled & { readonly jobId: string; readonly hostId: string; readonly state: 'Running' | 'Stopped' }>;

@@ -3,6 +3,7 @@
 import { lastCommandOf } from '../../domain/job/index.js';
 import { failureReason } from './agent-outcome.js';
 import { domainSpec } from './domain-spec.js';
+import { vmwarePhase } from './import-vmware.js';
 import { phased } from './phased.js';
 import type { Phase, Workflow } from './workflow.js';
 
@@ -52,6 +53,7 @@ export const importPhase: Phase<'import'> = (context, pending) => {
   // import was asked for, and it stays where it is; the instance is Stopped there, its domain
   // defined on the image at its first start.
   if (pending.diskImage) return { kind: 'record', command: { type: 'RecordImported', instanceId: context.instance.id, jobId: context.job.jobId, at: context.now, powerState: 'stopped' } };
+  if (pending.vmware) return vmwarePhase(context, pending);
   const { job, instance, now, timeouts } = context;
   const jobId = job.jobId;
   const last = lastCommandOf(job, 'import');
@@ -74,11 +76,22 @@ export const importPhase: Phase<'import'> = (context, pending) => {
   return { kind: 'wait', until: last.timeoutAt };
 };
 
-/** importVm from an external host: the same phases, the copy first. */
+/**
+ * importVm: from an external host the copy (COPYING), from VMware the conversion (PREPARING, then the
+ * agent's EXPORTING and CONVERTING over 5–90) and the import of the converted disks (IMPORTING, 90–100).
+ */
 export const importVmWorkflow: Workflow = {
   cmd: 'importVm',
   resourceType: 'VirtualMachine',
-  steps: [{ step: 'COPYING', progress: 10 }],
+  steps: [
+    { step: 'PREPARING', progress: 2 },
+    { step: 'EXPORTING', progress: 5 },
+    { step: 'COPYING', progress: 10 },
+    { step: 'CONVERTING', progress: 20 },
+    { step: 'IMPORTING', progress: 90 },
+    { step: 'CLEANING_UP', progress: 95 },
+  ],
+  agentProgress: { CopyRemoteVolumes: { from: 10, to: 100 }, ConvertVmwareGuest: { from: 5, to: 90 }, ImportConvertedDisks: { from: 90, to: 100 } },
   compensation: ['give-back-capacity', 'abandon-deployment'],
   decide: phased({ import: importPhase }),
 };

@@ -1,1 +1,11 @@
-export { SimulatedCloud, SimulatorDriver, type DiskImageDefinition, type ExternalHostDefinition, type SimulatorHostConfig, type UnmanagedDomainDefinition } from './simulated-cloud.js';
+export {
+  DEFAULT_SIMULATOR_CAPABILITIES,
+  SimulatedCloud,
+  SimulatorDriver,
+  simulatedVmxPath,
+  type DiskImageDefinition,
+  type ExternalHostDefinition,
+  type SimulatorHostConfig,
+  type UnmanagedDomainDefinition,
+  type VmwareHostDefinition,
+} from './simulated-cloud.js';

@@ -14,6 +14,7 @@ import { planDiskImageImport } from './import-disk-image.js';
 import { planExternalImport, withSecret, type ImportSource, type ImportVmArgs } from './import-external.js';
 import { emptyDraft, type ImportDraft, type ImportVmPreviewView, type PlanOutcome } from './import-plan.js';
 import { importHostname, importOwner, importServiceOffering, importTemplate, planUnmanagedImport, plannedOrThrow, recordImport } from './import.js';
+import { planVmwareImport } from './import-vmware.js';
 import type { Owner } from './resolve.js';
 
 const bad = (message: string, field: string): ApiError => new ApiError('BAD_USER_INPUT', message, field);
@@ -99,6 +100,12 @@ const PLANNERS: Partial<Record<ImportSource, Planner>> = {
     const password = args.password ?? null;
     return withSecret(secrets, password, async (ref, keep) => then(await planExternalImport(context, caller, args, checks, base, { ref, text: password }), keep));
   },
+  // The conversion host's agent lists the guest; its job then converts and imports it (issue 17).
+  VMWARE: async ({ context, caller, args, checks, secrets }, then) => {
+    const base = planKvmBase(context, caller, args, checks);
+    const password = args.password ?? null;
+    return withSecret(secrets, password, async (ref, keep) => then(await planVmwareImport(context, caller, args, checks, base, { ref, text: password }), keep));
+  },
 };
 
 function sourcePlanner(source: ImportSource): Planner {
@@ -136,5 +143,5 @@ export async function importVmPreview(context: ControlPlaneContext, caller: Call
   const planner = sourcePlanner(args.importSource);
   const checks = ImportChecks.collectAll();
   const { draft } = await planner({ context, caller, args, checks, secrets }, async (outcome) => outcome);
-  return { importSource: args.importSource, ok: !checks.failed, instance: draft.instance, disks: draft.disks, nics: draft.nics, problems: checks.problems };
+  return { importSource: args.importSource, ok: !checks.failed, instance: draft.instance, disks: draft.disks, nics: draft.nics, conversion: draft.conversion, problems: checks.problems };
 }
