@@ -246,7 +246,6 @@ describe('importVm refusals (behaviour §4.6), each appending nothing and keepin
   });
   const cases: Array<{ when: string; variables: () => Record<string, unknown>; code: string; message: RegExp }> = [
     { when: 'the zone is unknown', variables: () => ({ ...base(), serviceOfferingId: offering, zoneId: '00000000-0000-4000-8000-000000000000' }), code: 'BAD_USER_INPUT', message: /^Please specify a valid zone\.$/ },
-    { when: 'the source is VMWARE', variables: () => ({ ...base(), serviceOfferingId: offering, importSource: 'VMWARE' }), code: 'BAD_USER_INPUT', message: /^Import source VMWARE is not supported/ },
     { when: 'the name is empty', variables: () => ({ ...base(), serviceOfferingId: offering, name: ' ' }), code: 'BAD_USER_INPUT', message: /^Instance name cannot be empty$/ },
     { when: 'there is no template', variables: () => ({ ...base(), serviceOfferingId: offering, templateId: null }), code: 'BAD_USER_INPUT', message: /^Template is needed/ },
     { when: 'the offering is unknown', variables: () => ({ ...base(), serviceOfferingId: '00000000-0000-4000-8000-000000000001' }), code: 'BAD_USER_INPUT', message: /^Service offering ID: .* cannot be found$/ },
