@@ -1,0 +1,299 @@
+// Import (root admin, as the API's import operations are): choose a zone and a cluster, then a guest
+// vmledger does not manage, either a domain on one of the cluster's hosts (unmanagedInstances) or a
+// stopped VM of an external KVM host (vmsForImport, reached over SSH with a login the operator types),
+// and take it through the import wizard. The external host's password lives in this screen's memory
+// only: never in a URL, never in storage, gone when the screen is left.
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { ApiError, gql, messageOf } from '../api.ts';
+import { list, useCatalog } from '../catalog.tsx';
+import { formatBytes, formatMHz, formatMiB } from '../format.tsx';
+import { EXTERNAL_INSTANCE_FIELDS, UNMANAGED_INSTANCE_FIELDS, type Cluster, type Connection, type Guest } from '../model.ts';
+import { Link, navigate, useLocation } from '../router.tsx';
+import { Empty, ErrorNote, Field, Loading, TableBox, useData } from '../ui.tsx';
+import { ImportWizard, PowerState, type ExternalLogin, type ImportSourceKind } from './ImportWizard.tsx';
+
+const TABS = [
+  ['unmanaged', 'Unmanaged instances'],
+  ['external', 'External KVM host'],
+] as const;
+type Tab = (typeof TABS)[number][0];
+
+interface Chosen {
+  source: ImportSourceKind;
+  guest: Guest;
+  login: ExternalLogin | null;
+}
+
+export function Import({ tab }: { tab: string }) {
+  const catalog = useCatalog();
+  const { query } = useLocation();
+  const active: Tab = TABS.some(([key]) => key === tab) ? (tab as Tab) : 'unmanaged';
+  const zoneId = query.get('zone') ?? '';
+  const clusterId = query.get('cluster') ?? '';
+  const clusters = useData(() => list<Cluster>('clusters', 'id zoneId name hypervisor created'), []);
+  const zoneClusters = (clusters.data ?? []).filter((cluster) => cluster.zoneId === zoneId);
+  const [chosen, setChosen] = useState<Chosen | null>(null);
+  // The external host's login, typed once and kept while the screen is open (memory only).
+  const [login, setLogin] = useState<ExternalLogin>({ host: '', username: '', password: '' });
+  // What the external host listed, kept (in memory) while the wizard is open for one of its VMs.
+  const [externalGuests, setExternalGuests] = useState<Guest[] | null>(null);
+  const [refreshTick, setRefreshTick] = useState(0);
+
+  const place = (zone: string, cluster: string, to: Tab = active) => {
+    const params = new URLSearchParams();
+    if (zone) params.set('zone', zone);
+    if (cluster) params.set('cluster', cluster);
+    const search = params.toString();
+    navigate(`/import/${to}${search ? `?${search}` : ''}`, { replace: true });
+  };
+
+  // One zone, or one cluster in the zone: chosen for the operator.
+  useEffect(() => {
+    if (!zoneId && catalog.zones.length === 1) place(catalog.zones[0]!.id, clusterId);
+    else if (zoneId && !clusterId && zoneClusters.length === 1) place(zoneId, zoneClusters[0]!.id);
+  });
+  // Another tab, zone or cluster: the wizard was for a guest of the previous one.
+  useEffect(() => {
+    setChosen(null);
+    setExternalGuests(null);
+  }, [active, zoneId, clusterId]);
+
+  const cluster = zoneClusters.find((c) => c.id === clusterId);
+
+  if (chosen && zoneId) {
+    return (
+      <ImportWizard
+        source={chosen.source}
+        guest={chosen.guest}
+        zoneId={zoneId}
+        clusterId={cluster?.id ?? null}
+        login={chosen.login}
+        onClose={(imported) => {
+          setChosen(null);
+          // An imported guest is no longer to be imported: the lists are asked again.
+          if (imported) {
+            setExternalGuests(null);
+            setRefreshTick((tick) => tick + 1);
+          }
+        }}
+      />
+    );
+  }
+
+  return (
+    <section aria-labelledby="import-title">
+      <h1 id="import-title">Import</h1>
+      <p className="muted">
+        Bring a virtual machine vmledger does not manage under its management: a domain on one of its hosts, or a stopped VM of another KVM host whose disks are copied.
+      </p>
+      <form className="filters" aria-label="Where to import" onSubmit={(event) => event.preventDefault()}>
+        <div className="field">
+          <label htmlFor="import-zone">Zone</label>
+          <select id="import-zone" value={zoneId} onChange={(e) => place(e.target.value, '')}>
+            <option value="">Choose a zone</option>
+            {catalog.zones.map((zone) => (
+              <option key={zone.id} value={zone.id}>
+                {zone.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="import-cluster">{active === 'external' ? 'Destination cluster' : 'Cluster'}</label>
+          <select id="import-cluster" value={clusterId} disabled={!zoneId} onChange={(e) => place(zoneId, e.target.value)}>
+            <option value="">{active === 'external' ? "The zone's first KVM cluster with an Up host" : 'Choose a cluster'}</option>
+            {zoneClusters.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name} ({c.hypervisor})
+              </option>
+            ))}
+          </select>
+        </div>
+      </form>
+      <ErrorNote error={clusters.error ? `Could not load the clusters: ${clusters.error}` : null} />
+      <nav className="tabs" aria-label="Import sources">
+        {TABS.map(([key, label]) => (
+          <Link key={key} to={`/import/${key}${location.search}`} aria-current={key === active ? 'page' : undefined}>
+            {label}
+          </Link>
+        ))}
+      </nav>
+      {!zoneId && <Empty>Choose a zone first.</Empty>}
+      {zoneId && active === 'unmanaged' && !clusterId && (clusters.loading && !clusters.data ? <Loading what="the clusters" /> : zoneClusters.length === 0 ? <Empty>This zone has no cluster.</Empty> : <Empty>Choose a cluster: its hosts' unmanaged domains are listed here.</Empty>)}
+      {zoneId && active === 'unmanaged' && clusterId && (
+        <UnmanagedList key={`${clusterId}-${refreshTick}`} clusterId={clusterId} onChoose={(guest) => setChosen({ source: 'UNMANAGED', guest, login: null })} />
+      )}
+      {zoneId && active === 'external' && (
+        <ExternalHost
+          key={`${zoneId}-${refreshTick}`}
+          zoneId={zoneId}
+          login={login}
+          setLogin={setLogin}
+          guests={externalGuests}
+          setGuests={setExternalGuests}
+          askAtOnce={refreshTick > 0}
+          onChoose={(guest) => setChosen({ source: 'EXTERNAL', guest, login })}
+        />
+      )}
+    </section>
+  );
+}
+
+function UnmanagedList({ clusterId, onChoose }: { clusterId: string; onChoose: (guest: Guest) => void }) {
+  const catalog = useCatalog();
+  const { data, error, loading, reload } = useData(
+    () =>
+      gql<{ unmanagedInstances: Connection<Guest> }>(`query($clusterId: ID!) { unmanagedInstances(clusterId: $clusterId) { nodes { ${UNMANAGED_INSTANCE_FIELDS} } totalCount } }`, { clusterId }).then(
+        (d) => d.unmanagedInstances.nodes,
+      ),
+    [clusterId],
+  );
+  return (
+    <div>
+      <div className="heading">
+        <p className="muted">The domains on the cluster's Up hosts that vmledger does not manage, running and stopped (each host's agent is asked).</p>
+        <button type="button" onClick={() => void reload()} disabled={loading}>
+          {loading ? 'Asking the hosts…' : 'Ask the hosts again'}
+        </button>
+      </div>
+      <ErrorNote error={error} />
+      {loading && !data && <Loading what="the unmanaged instances (asking each host's agent)" />}
+      {data && data.length === 0 && <Empty>Every domain on this cluster's hosts is managed by vmledger: nothing to import.</Empty>}
+      {data && data.length > 0 && <GuestTable guests={data} where={(guest) => catalog.name('host', guest.hostId)} whereLabel="Host" onChoose={onChoose} />}
+    </div>
+  );
+}
+
+function ExternalHost({
+  zoneId,
+  login,
+  setLogin,
+  guests,
+  setGuests,
+  askAtOnce,
+  onChoose,
+}: {
+  zoneId: string;
+  login: ExternalLogin;
+  setLogin: (login: ExternalLogin) => void;
+  guests: Guest[] | null;
+  setGuests: (guests: Guest[] | null) => void;
+  /** Back from an import: list the host's VMs again with the login still in memory. */
+  askAtOnce: boolean;
+  onChoose: (guest: Guest) => void;
+}) {
+  const [error, setError] = useState<{ message: string; field: string | null } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const ask = async (event?: FormEvent) => {
+    event?.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const { vmsForImport } = await gql<{ vmsForImport: Connection<Guest> }>(
+        `query($zoneId: ID!, $host: String!, $username: String!, $password: String) { vmsForImport(zoneId: $zoneId, host: $host, username: $username, password: $password, importSource: EXTERNAL) { nodes { ${EXTERNAL_INSTANCE_FIELDS} } totalCount } }`,
+        { zoneId, host: login.host.trim(), username: login.username, password: login.password === '' ? null : login.password },
+      );
+      setGuests(vmsForImport.nodes);
+    } catch (caught) {
+      setGuests(null);
+      setError({ message: messageOf(caught), field: caught instanceof ApiError ? caught.field : null });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const asked = useRef(false);
+  useEffect(() => {
+    if (asked.current || !askAtOnce || !login.host || !login.username) return;
+    asked.current = true;
+    void ask();
+  });
+  const fieldError = (field: string) => (error?.field === field ? error.message : null);
+  return (
+    <div>
+      <form className="card" onSubmit={(event) => void ask(event)} aria-label="External KVM host">
+        <p className="muted">
+          An agent of this zone logs in to the host over SSH and lists its stopped VMs. The password is sent with each request only, and kept nowhere (it is gone when you leave this screen).
+        </p>
+        <div className="grid">
+          <Field id="external-host" label="Host (name or address, :port optional)" error={fieldError('host')}>
+            <input id="external-host" value={login.host} autoComplete="off" required onChange={(e) => setLogin({ ...login, host: e.target.value })} />
+          </Field>
+          <Field id="external-username" label="Username" error={fieldError('username')}>
+            <input id="external-username" value={login.username} autoComplete="off" required onChange={(e) => setLogin({ ...login, username: e.target.value })} />
+          </Field>
+          <Field id="external-password" label="Password" error={fieldError('password')}>
+            <input id="external-password" type="password" value={login.password} autoComplete="off" onChange={(e) => setLogin({ ...login, password: e.target.value })} />
+          </Field>
+        </div>
+        <ErrorNote error={error && !['host', 'username', 'password'].includes(error.field ?? '') ? error.message : null} />
+        <button type="submit" className="primary" disabled={busy || login.host.trim() === '' || login.username.trim() === ''}>
+          {busy ? 'Listing its VMs…' : 'List its VMs'}
+        </button>
+      </form>
+      {guests && guests.length === 0 && <Empty>The host has no stopped VM vmledger could import (running ones are not offered).</Empty>}
+      {guests && guests.length > 0 && <GuestTable guests={guests} where={(guest) => guest.host ?? ''} whereLabel="Host" onChoose={onChoose} />}
+    </div>
+  );
+}
+
+function GuestTable({ guests, where, whereLabel, onChoose }: { guests: Guest[]; where: (guest: Guest) => string; whereLabel: string; onChoose: (guest: Guest) => void }) {
+  return (
+    <TableBox label="Guests to import" className="cards-on-phone">
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">{whereLabel}</th>
+          <th scope="col">Power</th>
+          <th scope="col">CPU</th>
+          <th scope="col">Memory</th>
+          <th scope="col">Disks</th>
+          <th scope="col">NICs</th>
+          <th scope="col">Import</th>
+        </tr>
+      </thead>
+      <tbody>
+        {guests.map((guest) => (
+          <tr key={`${where(guest)}/${guest.name}`} data-guest={guest.name}>
+            <td data-label="Name">
+              <span className="mono">{guest.name}</span>
+              {guest.osDisplayName && <div className="muted small">{guest.osDisplayName}</div>}
+            </td>
+            <td data-label={whereLabel}>{where(guest)}</td>
+            <td data-label="Power">
+              <PowerState state={guest.powerState} />
+            </td>
+            <td data-label="CPU">
+              {guest.cpuNumber} × {guest.cpuSpeed > 0 ? formatMHz(guest.cpuSpeed) : 'unknown MHz'}
+            </td>
+            <td data-label="Memory">{formatMiB(guest.memory)}</td>
+            <td data-label="Disks">
+              <ul className="plain">
+                {guest.disks.map((disk) => (
+                  <li key={disk.id}>
+                    {disk.id}: {formatBytes(disk.capacity)} <span className="muted small">{disk.controller}</span>
+                  </li>
+                ))}
+              </ul>
+            </td>
+            <td data-label="NICs">
+              <ul className="plain">
+                {guest.nics.map((nic) => (
+                  <li key={nic.id}>
+                    {nic.id}: <span className="mono">{nic.macAddress}</span>
+                    <span className="muted small">{nic.vlanId ? ` VLAN ${nic.vlanId}` : ''}{nic.ipAddress ? ` ${nic.ipAddress}` : ''}</span>
+                  </li>
+                ))}
+                {guest.nics.length === 0 && <li className="muted">none</li>}
+              </ul>
+            </td>
+            <td data-label="Import">
+              <button type="button" className="small-button primary" aria-label={`Import ${guest.name}`} onClick={() => onChoose(guest)}>
+                Import…
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </TableBox>
+  );
+}
