@@ -4,6 +4,7 @@ import { configurationProjection } from '../projections/configuration/index.js';
 import { eventsProjection } from '../projections/events/projection.js';
 import { infrastructureProjections } from '../projections/infrastructure/index.js';
 import { instancesProjection } from '../projections/instances/projection.js';
+import { importVmTasksProjection } from '../projections/import-vm-tasks/index.js';
 import { jobsProjection } from '../projections/jobs/projection.js';
 import type { Projection } from '../projections/projection.js';
 import { vmSchedulesProjection } from '../projections/schedules/index.js';
@@ -28,4 +29,5 @@ export const projections: readonly Projection[] = [
   // After instances: the planner's question joins members to their instance rows.
   affinityGroupsProjection,
   vmSnapshotsProjection,
+  importVmTasksProjection,
 ];

@@ -8,11 +8,13 @@ import type { Bus, Consumer, Delivery } from '../adapters/bus/port.js';
 import type { Clock } from '../adapters/clock/port.js';
 import { CommandRejectedError, EVENT_ID_NAMESPACE, type CommandEnvelope } from '../adapters/eventstore/command-handler.js';
 import type { Commander } from '../adapters/eventstore/commander.js';
-import { parseAgentReply, parseAgentReport } from '../adapters/hypervisor/parse-reports.js';
+import { parseAgentProgress, parseAgentReply, parseAgentReport } from '../adapters/hypervisor/parse-reports.js';
 import { ORCHESTRATOR_REPLIES, ORCHESTRATOR_REPORTS } from '../adapters/hypervisor/protocol.js';
 import { hostDecider, hostStream } from '../domain/host/index.js';
 import { instanceDecider, instanceStream, type InstanceEvent, type PowerState } from '../domain/instance/index.js';
 import { jobDecider, jobIdOfCommand, jobStream } from '../domain/job/index.js';
+import { getJobCmd as jobCmd } from '../projections/jobs/queries.js';
+import { progressWithin, workflowOf } from './workflows/registry.js';
 import { instanceIdByInstanceName } from '../projections/instances/queries.js';
 import { recordHostCapabilities } from './host-capabilities.js';
 import type { SagaRunner } from './runner.js';
@@ -58,6 +60,7 @@ async function deadLetter(options: AgentMessageOptions, delivery: Delivery, reas
 }
 
 async function onReply(options: AgentMessageOptions, delivery: Delivery): Promise<void> {
+  if (delivery.message.type === 'AgentProgress') return onProgress(options, delivery);
   const parsed = parseAgentReply(delivery.message);
   if (!parsed.ok) return deadLetter(options, delivery, parsed.reason);
   const reply = parsed.value;
@@ -79,6 +82,9 @@ async function onReply(options: AgentMessageOptions, delivery: Delivery): Promis
           ...(reply.error ? { error: reply.error } : {}),
           // A snapshot's size is what its usage bills: kept with the reply, so a replay bills the same.
           ...(reply.snapshot ? { snapshot: reply.snapshot } : {}),
+          // What a conversion wrote and an import made: the next step of the workflow reads them.
+          ...(reply.converted ? { converted: reply.converted } : {}),
+          ...(reply.volumes ? { volumes: reply.volumes } : {}),
         },
         at,
       },
@@ -91,6 +97,28 @@ async function onReply(options: AgentMessageOptions, delivery: Delivery): Promis
   }
   await delivery.ack();
   void options.runner.advance(jobId);
+}
+
+/**
+ * An agent's progress on a long command: kept in its job as the job's step and progress (the job
+ * decider drops what says nothing new), which pushes it to asyncJobUpdated's subscribers. Advisory:
+ * a report for a job or command this log does not know, or one the workflow has no band for, is
+ * acked and dropped rather than dead-lettered.
+ */
+async function onProgress(options: AgentMessageOptions, delivery: Delivery): Promise<void> {
+  const parsed = parseAgentProgress(delivery.message);
+  if (!parsed.ok) return deadLetter(options, delivery, parsed.reason);
+  const report = parsed.value;
+  const jobId = jobIdOfCommand(report.commandId);
+  // The job's operation (its workflow gives the band), from the read model: the job was opened long before.
+  const cmd = jobId === undefined ? undefined : jobCmd(options.readModel(), jobId);
+  const progress = cmd === undefined ? undefined : progressWithin(workflowOf(cmd), report.command, report.stage, report.percent);
+  if (jobId !== undefined && progress !== undefined) {
+    const at = options.clock.now().toISOString();
+    const envelope: CommandEnvelope = { actor: { kind: 'system', component: `agent:${report.hostId}` }, correlationId: jobId, occurredAt: at, idempotencyKey: delivery.message.id };
+    await options.commander.execute(jobStream(jobId), jobDecider, { type: 'RecordAgentProgress', commandId: report.commandId, percent: report.percent, progress, at }, envelope);
+  }
+  await delivery.ack();
 }
 
 async function onReport(options: AgentMessageOptions, delivery: Delivery): Promise<void> {

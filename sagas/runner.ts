@@ -351,17 +351,21 @@ export class SagaRunner {
 
   /** The command as the agent gets it: a password reference replaced by the password sealed for it. */
   private async withPassword(command: AgentCommand): Promise<AgentCommand> {
-    if (command.type !== 'CopyRemoteVolumes' || command.passwordRef === null) return command;
+    if ((command.type !== 'CopyRemoteVolumes' && command.type !== 'ConvertVmwareGuest') || command.passwordRef === null) return command;
     const secret = await this.options.secrets?.get(command.passwordRef);
     // Gone (the job ended meanwhile): the agent is told no password, and its login fails.
     return { ...command, passwordRef: null, password: secret === undefined ? null : sealSecret(secret, this.options.commandKeys, command.commandId) };
   }
 
-  /** The passwords an external import's job was given: no longer needed once it ends. */
+  /** The passwords an external or VMware import's job was given: no longer needed once it ends. */
   private async forgetSecrets(job: Job, history: readonly InstanceEvent[]): Promise<void> {
     const refs = new Set<string>();
-    for (const event of history) if (event.type === 'InstanceImportRequested' && event.data.jobId === job.jobId && event.data.external?.passwordRef) refs.add(event.data.external.passwordRef);
-    for (const issued of job.commands) if (issued.command.type === 'CopyRemoteVolumes' && issued.command.passwordRef) refs.add(issued.command.passwordRef);
+    for (const event of history) {
+      if (event.type !== 'InstanceImportRequested' || event.data.jobId !== job.jobId) continue;
+      const ref = event.data.external?.passwordRef ?? event.data.vmware?.passwordRef;
+      if (ref) refs.add(ref);
+    }
+    for (const { command } of job.commands) if ((command.type === 'CopyRemoteVolumes' || command.type === 'ConvertVmwareGuest') && command.passwordRef) refs.add(command.passwordRef);
     for (const ref of refs) await this.options.secrets?.delete(ref);
   }
 

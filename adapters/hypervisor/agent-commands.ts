@@ -12,6 +12,8 @@ import { DriverError, type HypervisorDriver } from './driver.js';
 import type { CommandKeyRing, CommandVerifier } from './command-signing.js';
 import { openSecret } from './sealed-secret.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { ProgressSender } from './progress.js';
+import type { ProgressListener } from './driver.js';
 import { parseAgentCommand } from './parse-command.js';
 import { ORCHESTRATOR_REPLIES, agentQueue, toBusMessage, type AgentCommand, type AgentReply } from './protocol.js';
 
@@ -20,14 +22,14 @@ export function replyMessageId(commandId: string): string {
   return uuidv5(`agent-reply|${commandId}`, EVENT_ID_NAMESPACE);
 }
 
-/** What a command that succeeded tells its reply: the power state, and a snapshot it took. */
-type Executed = Pick<AgentReply, 'powerState' | 'snapshot'>;
+/** What a command that succeeded tells its reply: the power state, and what it made (a snapshot, converted disks, volumes). */
+type Executed = Pick<AgentReply, 'powerState' | 'snapshot' | 'converted' | 'volumes'>;
 
 /**
  * What each command type does on the host. A handler table over every command type (see
  * `domain/agent-protocol/handlers.ts`): a command type the agent does not carry out does not compile.
  */
-const EXECUTE: AgentCommandHandlers<Promise<Executed>, [HypervisorDriver, CommandKeyRing]> = {
+const EXECUTE: AgentCommandHandlers<Promise<Executed>, [HypervisorDriver, CommandKeyRing, ProgressListener]> = {
   StartDomain: async (command, driver) => ({ powerState: await driver.startDomain(command.domain) }),
   StopDomain: async (command, driver) => ({ powerState: await driver.stopDomain(command, { forced: command.forced, timeoutMs: command.timeoutMs }) }),
   RebootDomain: async (command, driver) => ({ powerState: await driver.rebootDomain(command, { forced: command.forced }) }),
@@ -49,6 +51,18 @@ const EXECUTE: AgentCommandHandlers<Promise<Executed>, [HypervisorDriver, Comman
     const password = command.password ? openSecret(command.password, keys, command.commandId) : null;
     const { remote, tmpPath, copyTimeoutMs: timeoutMs, volumes } = command;
     return { powerState: await driver.copyRemoteVolumes(command, { remote, password, tmpPath, timeoutMs, volumes }) };
+  },
+  ConvertVmwareGuest: async (command, driver, keys, progress) => {
+    // As for CopyRemoteVolumes: opened for this call only.
+    const password = command.password ? openSecret(command.password, keys, command.commandId) : null;
+    const { source, tempPath, outputName, timeoutMs, extraParams } = command;
+    const converted = await driver.convertVmwareGuest(command, { source, password, tempPath, outputName, timeoutMs, extraParams }, progress);
+    // No domain is defined by a conversion: the instance's is made at its first start.
+    return { powerState: 'missing', converted };
+  },
+  ImportConvertedDisks: async (command, driver, _keys, progress) => {
+    const { tempPath, outputName, disks } = command;
+    return { powerState: 'missing', volumes: await driver.importConvertedDisks(command, { tempPath, outputName, disks }, progress) };
   },
 };
 
@@ -85,13 +99,23 @@ async function failedReply(base: ReplyBase, driver: HypervisorDriver, name: stri
   }
 }
 
-async function carryOut(hostId: string, command: AgentCommand, driver: HypervisorDriver, keys: CommandKeyRing): Promise<AgentReply> {
+async function carryOut(hostId: string, command: AgentCommand, driver: HypervisorDriver, keys: CommandKeyRing, progress: ProgressSender): Promise<AgentReply> {
   const base: ReplyBase = { type: 'AgentReply', commandId: command.commandId, hostId, command: command.type };
   try {
-    const { powerState, snapshot } = await handleAgentCommand(EXECUTE, command, driver, keys);
-    return { ...base, outcome: 'succeeded', powerState, ...(snapshot === undefined ? {} : { snapshot }) };
+    const { powerState, snapshot, converted, volumes } = await handleAgentCommand(EXECUTE, command, driver, keys, progress.listener);
+    return {
+      ...base,
+      outcome: 'succeeded',
+      powerState,
+      ...(snapshot === undefined ? {} : { snapshot }),
+      ...(converted === undefined ? {} : { converted }),
+      ...(volumes === undefined ? {} : { volumes }),
+    };
   } catch (error) {
     return failedReply(base, driver, commandInstanceName(command), describeFailure(error));
+  } finally {
+    // Every progress message goes out before the reply, on the same queue.
+    await progress.flush();
   }
 }
 
@@ -177,7 +201,15 @@ export class CommandConsumers {
       await delivery.nack({ requeue: false });
       return;
     }
-    const reply = await this.perDomain.run([`${hostId}/${commandInstanceName(command)}`], () => carryOut(hostId, command, driver, this.options.verifier.keys));
+    const progress = new ProgressSender({
+      commandId: command.commandId,
+      hostId,
+      command: command.type,
+      send: (message) => this.options.bus.publish(ORCHESTRATOR_REPLIES, message),
+      clock: this.options.clock,
+      onError,
+    });
+    const reply = await this.perDomain.run([`${hostId}/${commandInstanceName(command)}`], () => carryOut(hostId, command, driver, this.options.verifier.keys, progress));
     await this.answer(delivery, command.commandId, reply);
   }
 

@@ -1,5 +1,6 @@
 // The agent's query side: answers the orchestrator's queries about its hosts (which domains there are
-// that vmledger does not manage, and the stopped domains of an external host one of them reaches)
+// that vmledger does not manage, the stopped domains of an external host one of them reaches, and
+// the guests of a VMware host it reaches)
 // from their drivers. A query changes nothing, so it is answered and
 // acked at once, never retried: an asker that has given up ignores a late answer. A query that is not
 // signed by the orchestrator is dead-lettered unanswered, as an unsigned command is: what a host holds
@@ -25,6 +26,7 @@ async function answer(query: AgentQuery, driver: HypervisorDriver, keys: Command
     if (query.type === 'ListUnmanagedDomains') return { ...base, outcome: 'succeeded', domains: await driver.listUnmanagedDomains(query.name) };
     // The password is opened here, for this one call, and goes no further than the driver's login.
     const password = query.password === null ? null : openSecret(query.password, keys, query.queryId);
+    if (query.type === 'ListVmwareGuests') return { ...base, outcome: 'succeeded', domains: await driver.listVmwareGuests(query.source, password) };
     return { ...base, outcome: 'succeeded', domains: await driver.listRemoteDomains(query.remote, password) };
   } catch (error) {
     return { ...base, outcome: 'failed', error: describeFailure(error) };

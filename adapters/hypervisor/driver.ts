@@ -2,7 +2,17 @@
 // simulator and by libvirt over SSH; both pass `conformance.ts`. Every operation is idempotent in the
 // state it leads to, because a command redelivered after an agent crash runs again.
 import type { AgentCommandType, DomainSnapshotInfo, DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from './protocol.js';
-import type { RemoteHostLogin, RemoteVolumeCopy, UnmanagedDomain } from '../../domain/agent-protocol/index.js';
+import type {
+  ConvertedDiskImport,
+  ConvertedGuest,
+  ImportedVolume,
+  ProgressStage,
+  RemoteHostLogin,
+  RemoteVolumeCopy,
+  UnmanagedDomain,
+  VmwareGuestRef,
+  VmwareHostRef,
+} from '../../domain/agent-protocol/index.js';
 
 /** What the host has to run domains on. */
 export interface HostResources {
@@ -129,6 +139,14 @@ export function unsupportedSnapshot(instanceName: string, kind: VmSnapshotKind, 
 }
 
 /**
+ * Why a host without virt-v2v refuses a conversion: CloudStack's CheckConvertInstanceCommand message,
+ * naming nbdkit as it does on Debian/Ubuntu.
+ */
+export function missingConverter(hostId: string): string {
+  return `Cannot convert the instance from VMware as the virt-v2v binary is not found on host ${hostId}. Please install virt-v2v, nbdkit on the host before attempting the instance conversion.`;
+}
+
+/**
  * The driver operation each agent command asks for, keyed by the command's type. The port's
  * operations are mapped from the command types below, so a command type added to the protocol does
  * not compile until it has an operation here, and then not until the simulator and libvirt drivers
@@ -218,7 +236,49 @@ interface CommandOperations {
    * @throws DriverError REMOTE_COMMAND_FAILED ("Failed to copy volume due to: …").
    */
   CopyRemoteVolumes: (domain: DomainRef, copy: RemoteVolumesCopy) => Promise<PowerState>;
+  /**
+   * Exports the stopped VMware guest into the temporary location and converts it with virt-v2v (see
+   * the ConvertVmwareGuest command), telling `progress` how far it has got. A conversion whose
+   * output is there already is success. Whatever the outcome the export is removed; on failure the
+   * converted output too. The password is never part of an error.
+   * @throws DriverError UNSUPPORTED (no virt-v2v/nbdkit on the host, nothing tried), TIMEOUT,
+   * REMOTE_COMMAND_FAILED (the source could not be read, virt-v2v failed: CloudStack's message).
+   */
+  ConvertVmwareGuest: (domain: DomainRef, conversion: VmwareConversion, progress: ProgressListener) => Promise<ConvertedGuest>;
+  /**
+   * Moves the converted disks into the destination storage as the volumes' files, checks each
+   * (§4.6 checkVolume) and removes `<tempPath>/<outputName>*`. A volume already in place is kept.
+   * On failure the volumes this call made are removed. Resolves the volumes in the command's order.
+   * @throws DriverError NOT_FOUND (a converted disk missing), REMOTE_COMMAND_FAILED.
+   */
+  ImportConvertedDisks: (domain: DomainRef, conversion: ConvertedDisksImport, progress: ProgressListener) => Promise<ImportedVolume[]>;
 }
+
+/** What ConvertVmwareGuest is given, the password opened (null: the agent's own key). */
+export interface VmwareConversion {
+  readonly source: VmwareGuestRef;
+  readonly password: string | null;
+  readonly tempPath: string;
+  readonly outputName: string;
+  readonly timeoutMs: number;
+  readonly extraParams: readonly string[];
+}
+
+export interface ConvertedDisksImport {
+  readonly tempPath: string;
+  readonly outputName: string;
+  readonly disks: readonly ConvertedDiskImport[];
+}
+
+/** How far a long operation has got: `percent` of the whole operation (0–100). */
+export interface ProgressUpdate {
+  readonly stage: ProgressStage;
+  readonly step: string;
+  readonly percent: number;
+}
+
+/** Told as often as the driver likes; the agent sends on only what changed (adapters/hypervisor/progress.ts). */
+export type ProgressListener = (update: ProgressUpdate) => void;
 
 /** What CopyRemoteVolumes is given, the password opened. */
 export interface RemoteVolumesCopy {
@@ -253,6 +313,12 @@ export interface HypervisorDriver extends DriverOperations {
    * or "Unable to list stopped VMs on remote host…".
    */
   listRemoteDomains(remote: RemoteHostLogin, password: string | null): Promise<UnmanagedDomain[]>;
+  /**
+   * The guests on a VMware host's datastores (ListVmwareGuests), running and stopped, by name, each
+   * with its `vmxPath`; logging in with `password` (null: the driver's own key). The password is
+   * never part of an error. @throws DriverError REMOTE_COMMAND_FAILED ("Unable to connect…", "Unable to list…").
+   */
+  listVmwareGuests(source: VmwareHostRef, password: string | null): Promise<UnmanagedDomain[]>;
   /**
    * Tells the listener about changes nobody asked this driver for (a guest that powers itself off).
    * Returns the unsubscribe function.

@@ -11,6 +11,8 @@ import {
   type AgentCommandType,
   type DomainSpec,
   type NicSpec,
+  type SealedPassword,
+  type VmwareGuestRef,
   type VmSnapshotKind,
   type VolumeCopy,
   type VolumeSpec,
@@ -210,6 +212,8 @@ const READERS: { readonly [K in AgentCommandType]: (base: Base<K>, body: JsonObj
   ManageDomain: (base, body) => managed(base, body),
   UnmanageDomain: (base, body) => ({ ...base, ...sameDomain(body), domain: domain(body['domain'], 'domain') }),
   CopyRemoteVolumes: (base, body) => remoteCopy(base, body),
+  ConvertVmwareGuest: (base, body) => vmwareConversion(base, body),
+  ImportConvertedDisks: (base, body) => convertedImport(base, body),
 };
 
 const REMOTE_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
@@ -218,8 +222,6 @@ const FILE = /^\/[^\0\n]{1,4095}$/;
 
 function remoteCopy(base: Base<'CopyRemoteVolumes'>, body: JsonObject): AgentCommandOf<'CopyRemoteVolumes'> {
   const remote = object(body['remote'], 'remote');
-  const sealed = body['password'] ?? null;
-  const password = sealed === null ? null : object(sealed, 'password');
   const items = array(body['volumes'], 'volumes', MAX_VOLUMES).map((item, i) => {
     const o = object(item, `volumes[${i}]`);
     const sourcePath = matching(o['sourcePath'], `volumes[${i}].sourcePath`, FILE, 'an absolute file path');
@@ -240,14 +242,81 @@ function remoteCopy(base: Base<'CopyRemoteVolumes'>, body: JsonObject): AgentCom
     },
     // The log's reference never reaches an agent: the orchestrator sends the password sealed.
     passwordRef: null,
-    password:
-      password === null
-        ? null
-        : { keyId: matching(password['keyId'], 'password.keyId', /^[A-Za-z0-9._-]{1,64}$/, 'a key id'), box: matching(password['box'], 'password.box', /^[A-Za-z0-9_-]{1,2048}$/, 'base64url') },
+    password: sealedPassword(body['password']),
     tmpPath: directory(body['tmpPath'], 'tmpPath'),
     copyTimeoutMs: integer(body['copyTimeoutMs'], 'copyTimeoutMs', 1_000, MAX_TIMEOUT_MS),
     volumes: distinct(items, (item) => item.volumeId, 'volumes'),
   };
+}
+
+function sealedPassword(value: JsonValue | undefined): SealedPassword | null {
+  if (value === undefined || value === null) return null;
+  const password = object(value, 'password');
+  return { keyId: matching(password['keyId'], 'password.keyId', /^[A-Za-z0-9._-]{1,64}$/, 'a key id'), box: matching(password['box'], 'password.box', /^[A-Za-z0-9_-]{1,2048}$/, 'base64url') };
+}
+
+/** A .vmx on a datastore: absolute, one line, no `..` (VMware's directory names may hold spaces). */
+const VMX_PATH = /^\/[^\0\n\r]{1,4090}\.vmx$/;
+/** One virt-v2v argument: an option or its value, nothing a shell or virt-v2v would read as more. */
+const EXTRA_PARAM = /^[A-Za-z0-9][A-Za-z0-9=,._:/+@%-]{0,255}$|^--?[A-Za-z0-9][A-Za-z0-9=,._:/+@%-]{0,254}$/;
+export const MAX_EXTRA_PARAMS = 32;
+/**
+ * virt-v2v's options the agent sets itself: input and output are the command's, so an extra
+ * parameter must not name others (whatever the administrator's allow-list says).
+ */
+const AGENT_OWNED_V2V_OPTIONS = new Set(['i', 'ic', 'if', 'io', 'ip', 'it', 'o', 'oa', 'oc', 'of', 'on', 'oo', 'op', 'os', 'machine-readable', 'root']);
+
+function extraParams(value: JsonValue | undefined): string[] {
+  return array(value, 'extraParams', MAX_EXTRA_PARAMS).map((item, i) => {
+    const param = matching(item, `extraParams[${i}]`, EXTRA_PARAM, 'a virt-v2v option or value');
+    const option = /^--?([^=]+)/.exec(param)?.[1];
+    if (option !== undefined && AGENT_OWNED_V2V_OPTIONS.has(option)) throw new Malformed(`extraParams[${i}] ${param} is set by the agent itself`);
+    return param;
+  });
+}
+
+function vmwareGuest(value: JsonValue | undefined): VmwareGuestRef {
+  const source = object(value, 'source');
+  const vmxPath = matching(source['vmxPath'], 'source.vmxPath', VMX_PATH, 'an absolute .vmx path');
+  if (vmxPath.split('/').includes('..')) throw new Malformed('source.vmxPath must not contain ..');
+  return {
+    kind: oneOf(source['kind'], 'source.kind', ['esxi-ssh'] as const),
+    host: matching(source['host'], 'source.host', REMOTE_HOST, 'a host name or address'),
+    port: integer(source['port'], 'source.port', 1, 65_535),
+    username: matching(source['username'], 'source.username', USER, 'a user name'),
+    vmxPath,
+  };
+}
+
+function vmwareConversion(base: Base<'ConvertVmwareGuest'>, body: JsonObject): AgentCommandOf<'ConvertVmwareGuest'> {
+  return {
+    ...base,
+    ...target(body),
+    source: vmwareGuest(body['source']),
+    // The log's reference never reaches an agent: the orchestrator sends the password sealed.
+    passwordRef: null,
+    password: sealedPassword(body['password']),
+    tempPath: directory(body['tempPath'], 'tempPath'),
+    outputName: uuid(body['outputName'], 'outputName'),
+    timeoutMs: integer(body['timeoutMs'], 'timeoutMs', 1_000, MAX_TIMEOUT_MS),
+    extraParams: extraParams(body['extraParams']),
+  };
+}
+
+function convertedImport(base: Base<'ImportConvertedDisks'>, body: JsonObject): AgentCommandOf<'ImportConvertedDisks'> {
+  const tempPath = directory(body['tempPath'], 'tempPath');
+  const outputName = uuid(body['outputName'], 'outputName');
+  const disks = array(body['disks'], 'disks', MAX_VOLUMES).map((item, i) => {
+    const o = object(item, `disks[${i}]`);
+    const sourcePath = matching(o['sourcePath'], `disks[${i}].sourcePath`, FILE, 'an absolute file path');
+    // Only what the conversion wrote: <tempPath>/<outputName>-sdX.
+    if (!sourcePath.startsWith(`${tempPath.replace(/\/+$/, '')}/${outputName}-`) || sourcePath.includes('/', tempPath.replace(/\/+$/, '').length + 1) || sourcePath.split('/').includes('..')) {
+      throw new Malformed(`disks[${i}].sourcePath must be a converted disk ${outputName}-… in tempPath`);
+    }
+    return { volumeId: uuid(o['volumeId'], `disks[${i}].volumeId`), sourcePath, toPath: o['toPath'] === null ? null : directory(o['toPath'], `disks[${i}].toPath`) };
+  });
+  // No disks is the protocol's clean-up (domain/agent-protocol ImportConvertedDisks): it only removes <tempPath>/<outputName>-*.
+  return { ...base, ...target(body), tempPath, outputName, disks: distinct(distinct(disks, (disk) => disk.volumeId, 'disks'), (disk) => disk.sourcePath, 'disks') };
 }
 
 /** The command's instance and the spec it carries must be one domain. */

@@ -1,13 +1,17 @@
-// Checks what the agents send back (replies to commands, power-state reports, heartbeats) against the
+// Checks what the agents send back (replies to commands, their progress, power-state reports, heartbeats) against the
 // protocol before the orchestrator acts on it. Every field is read by its type, and the result is
 // built from what was read, so nothing unchecked reaches a job or an instance. A message that does
 // not fit is refused with the reason: the orchestrator dead-letters it (it cannot get better).
 import type { BusMessage } from '../bus/port.js';
 import type { JsonValue } from '../eventstore/port.js';
 import {
+  PROGRESS_STAGES,
   isAgentCommandType,
   isHostCapability,
+  type AgentProgress,
   type AgentReply,
+  type ConvertedGuest,
+  type ImportedVolume,
   type AgentReplyError,
   type AgentReport,
   type DomainSnapshotInfo,
@@ -47,6 +51,67 @@ function snapshotInfo(value: JsonValue | undefined): DomainSnapshotInfo {
   return { name: text(o['name'], 'snapshot.name'), sizeBytes: integer(o['sizeBytes'], 'snapshot.sizeBytes', 0) };
 }
 
+/** More disks than a domain could have: a longer list is not what an agent sends. */
+const MAX_DISKS = 64;
+const BOOT_MODES: ReadonlyArray<ConvertedGuest['bootMode']> = ['BIOS', 'UEFI'];
+
+function convertedGuest(value: JsonValue | undefined): ConvertedGuest {
+  const o = object(value, 'converted');
+  return {
+    disks: array(o['disks'], 'converted.disks', MAX_DISKS).map((item, i) => {
+      const disk = object(item, `converted.disks[${i}]`);
+      const path = `converted.disks[${i}]`;
+      return {
+        position: integer(disk['position'], `${path}.position`, 0, MAX_DISKS - 1),
+        path: text(disk['path'], `${path}.path`),
+        virtualSize: integer(disk['virtualSize'], `${path}.virtualSize`, 0),
+        format: text(disk['format'], `${path}.format`),
+        bus: text(disk['bus'], `${path}.bus`),
+      };
+    }),
+    bootMode: oneOf(o['bootMode'], 'converted.bootMode', BOOT_MODES),
+  };
+}
+
+function importedVolumes(value: JsonValue | undefined): ImportedVolume[] {
+  return array(value, 'volumes', MAX_DISKS).map((item, i) => {
+    const o = object(item, `volumes[${i}]`);
+    return {
+      volumeId: text(o['volumeId'], `volumes[${i}].volumeId`),
+      path: text(o['path'], `volumes[${i}].path`),
+      virtualSize: integer(o['virtualSize'], `volumes[${i}].virtualSize`, 0),
+      format: text(o['format'], `volumes[${i}].format`),
+    };
+  });
+}
+
+/** Longer than any step an agent sends (adapters/hypervisor/progress.ts cuts at 200). */
+const MAX_STEP = 1_000;
+
+/**
+ * A progress message on the replies queue (`message.type` tells it from a reply). Its command id is
+ * read as a reply's is; which job it belongs to is the receiver's business, as for replies.
+ */
+export function parseAgentProgress(message: BusMessage): Parsed<AgentProgress> {
+  return parse(message, 'AgentProgress', (body) => {
+    const command = body['command'];
+    if (!isAgentCommandType(command)) throw new Malformed(`command ${JSON.stringify(command ?? null)} is not an agent command`);
+    const step = anyText(body['step'], 'step');
+    if (step.length > MAX_STEP) throw new Malformed(`step must be at most ${MAX_STEP} characters`);
+    return {
+      type: 'AgentProgress',
+      commandId: text(body['commandId'], 'commandId'),
+      hostId: text(body['hostId'], 'hostId'),
+      command,
+      stage: oneOf(body['stage'], 'stage', PROGRESS_STAGES),
+      step,
+      percent: integer(body['percent'], 'percent', 0, 100),
+      seq: integer(body['seq'], 'seq', 1),
+      at: timestamp(body['at'], 'at'),
+    };
+  });
+}
+
 export function parseAgentReply(message: BusMessage): Parsed<AgentReply> {
   return parse(message, 'AgentReply', (body) => {
     const command = body['command'];
@@ -63,6 +128,8 @@ export function parseAgentReply(message: BusMessage): Parsed<AgentReply> {
       ...reply,
       ...(body['error'] === undefined ? {} : { error: replyError(body['error']) }),
       ...(body['snapshot'] === undefined ? {} : { snapshot: snapshotInfo(body['snapshot']) }),
+      ...(body['converted'] === undefined ? {} : { converted: convertedGuest(body['converted']) }),
+      ...(body['volumes'] === undefined ? {} : { volumes: importedVolumes(body['volumes']) }),
     };
   });
 }

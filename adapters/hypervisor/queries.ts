@@ -4,7 +4,7 @@
 // query id. Both ends read what they receive against the protocol here.
 import type { BusMessage } from '../bus/port.js';
 import type { JsonValue } from '../eventstore/port.js';
-import type { AgentQuery, AgentQueryReply, RemoteHostLogin, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo } from '../../domain/agent-protocol/index.js';
+import type { AgentQuery, AgentQueryReply, RemoteHostLogin, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo, VmwareHostRef } from '../../domain/agent-protocol/index.js';
 import { UUID } from '../../domain/shared/instance-name.js';
 import { Malformed, anyText, array, integer, integerOrNull, isObject, matching, object, oneOf, text, textOrNull, type JsonObject } from './json-fields.js';
 
@@ -61,7 +61,26 @@ function sealed(value: JsonValue | undefined): { keyId: string; box: string } | 
   return { keyId: boundedText(o['keyId'], 'password.keyId'), box: matching(o['box'], 'password.box', /^[A-Za-z0-9_-]{1,2048}$/, 'base64url') };
 }
 
+function vmwareHost(value: JsonValue | undefined): VmwareHostRef {
+  const o = object(value ?? null, 'source');
+  return {
+    kind: oneOf(o['kind'], 'source.kind', ['esxi-ssh'] as const),
+    host: matching(o['host'], 'source.host', HOST_NAME, 'a host name or address'),
+    port: integer(o['port'], 'source.port', 1, 65_535),
+    username: boundedText(o['username'], 'source.username'),
+  };
+}
+
 export function parseAgentQuery(message: BusMessage): ParsedQuery<AgentQuery> {
+  if (message.type === 'ListVmwareGuests') {
+    return parse(message, 'ListVmwareGuests', (body) => ({
+      type: 'ListVmwareGuests',
+      queryId: uuid(body['queryId'], 'queryId'),
+      hostId: uuid(body['hostId'], 'hostId'),
+      source: vmwareHost(body['source']),
+      password: sealed(body['password']),
+    }));
+  }
   if (message.type === 'ListRemoteDomains') {
     return parse(message, 'ListRemoteDomains', (body) => ({
       type: 'ListRemoteDomains',
@@ -121,6 +140,7 @@ function unmanagedDomain(value: JsonValue, path: string): UnmanagedDomain {
     osDisplayName: optionalText(o['osDisplayName'], `${path}.osDisplayName`),
     disks: array(o['disks'], `${path}.disks`, MAX_DEVICES).map((item, i) => disk(item, `${path}.disks[${i}]`)),
     nics: array(o['nics'], `${path}.nics`, MAX_DEVICES).map((item, i) => nic(item, `${path}.nics[${i}]`)),
+    ...(o['vmxPath'] === undefined ? {} : { vmxPath: anyText(o['vmxPath'], `${path}.vmxPath`) }),
   };
 }
 
@@ -131,7 +151,7 @@ export function parseAgentQueryReply(message: BusMessage): ParsedQuery<AgentQuer
       type: 'AgentQueryReply' as const,
       queryId: uuid(body['queryId'], 'queryId'),
       hostId: uuid(body['hostId'], 'hostId'),
-      query: oneOf(body['query'], 'query', ['ListUnmanagedDomains', 'ListRemoteDomains'] as const),
+      query: oneOf(body['query'], 'query', ['ListUnmanagedDomains', 'ListRemoteDomains', 'ListVmwareGuests'] as const),
       outcome,
     };
     if (outcome === 'failed') {

@@ -2,7 +2,7 @@
 // matched by query id, and gives up after a deadline with an error that says which host was silent.
 // Nothing is written to the log: a query is data for the API caller waiting on it.
 import type { Bus, Consumer, Delivery } from '../bus/port.js';
-import type { AgentQuery, ListRemoteDomains, RemoteHostLogin, UnmanagedDomain } from '../../domain/agent-protocol/index.js';
+import type { AgentQuery, ListRemoteDomains, RemoteHostLogin, UnmanagedDomain, VmwareHostRef } from '../../domain/agent-protocol/index.js';
 import type { SecretStore } from '../secrets/port.js';
 import { signCommand, type CommandKeyRing } from './command-signing.js';
 import { sealSecret } from './sealed-secret.js';
@@ -81,6 +81,22 @@ export class AgentQueryClient {
       password = sealSecret(secret, this.options.commandKeys, queryId);
     }
     return this.ask({ type: 'ListRemoteDomains', queryId, hostId, remote, password }, timeoutMs);
+  }
+
+  /**
+   * The guests of the VMware host `source`, listed by the agent of `hostId` (ListVmwareGuests); the
+   * password as for listRemoteDomains.
+   */
+  async listVmwareGuests(hostId: string, source: VmwareHostRef, passwordRef: string | null, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS): Promise<UnmanagedDomain[]> {
+    const queryId = this.options.newId();
+    const password = passwordRef === null ? null : await this.sealed(passwordRef, source.host, queryId);
+    return this.ask({ type: 'ListVmwareGuests', queryId, hostId, source, password }, timeoutMs);
+  }
+
+  private async sealed(passwordRef: string, host: string, queryId: string): Promise<ListRemoteDomains['password']> {
+    const secret = await this.options.secrets?.get(passwordRef);
+    if (secret === undefined) throw new Error(`the password of the login to ${host} is no longer held (secret reference unknown)`);
+    return sealSecret(secret, this.options.commandKeys, queryId);
   }
 
   private async ask(query: AgentQuery, timeoutMs: number): Promise<UnmanagedDomain[]> {

@@ -38,6 +38,7 @@ export function createControlPlane(context: ControlPlaneContext, services: infra
     unmanageVirtualMachine: (caller, args) => job(caller, instances.unmanageVirtualMachine(context, caller, args)),
     vmsForImport: (caller, args) => instances.vmsForImport(context, caller, args, services.secrets),
     importVm: (caller, args) => job(caller, instances.importVm(context, caller, args, services.secrets)),
+    importVmTasks: (caller, args) => instances.importVmTasks(context, caller, args),
     importVmPreview: (caller, args) => instances.importVmPreview(context, caller, args, services.secrets),
     recoverVirtualMachine: (caller, args) => instance(caller, instances.recoverVirtualMachine(context, caller, args)),
     expungeVirtualMachine: (caller, args) => instances.expungeVirtualMachine(context, caller, args),

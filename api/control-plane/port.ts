@@ -19,6 +19,7 @@ import type { Caller } from '../../domain/account/index.js';
 import type { LeaseExpiryAction } from '../../domain/offering/index.js';
 import type { ImportUnmanagedInstanceArgs, UnmanagedInstancesArgs, UnmanagedInstanceView } from './instances/import.js';
 import type { ExternalInstanceView, ImportVmArgs, VmsForImportArgs } from './instances/import-external.js';
+import type { ImportVmTaskView, ImportVmTasksArgs } from './instances/import-vm-tasks.js';
 import type { ImportVmPreviewView } from './instances/import-plan.js';
 
 /** Who is calling, resolved from the API key. */
@@ -166,6 +167,7 @@ export interface ControlPlane {
   unmanageVirtualMachine(caller: Caller, args: { id: string }): Promise<JobView>;
   vmsForImport(caller: Caller, args: VmsForImportArgs): Promise<Connection<ExternalInstanceView>>;
   importVm(caller: Caller, args: ImportVmArgs): Promise<JobView>;
+  importVmTasks(caller: Caller, args: ImportVmTasksArgs): Connection<ImportVmTaskView>;
   importVmPreview(caller: Caller, args: ImportVmArgs): Promise<ImportVmPreviewView>;
   // Instances: synchronous operations.
   recoverVirtualMachine(caller: Caller, args: { id: string }): Promise<VirtualMachineView>;

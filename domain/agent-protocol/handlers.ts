@@ -41,6 +41,8 @@ const COMMAND_TYPES: { readonly [K in AgentCommandType]: true } = {
   ManageDomain: true,
   UnmanageDomain: true,
   CopyRemoteVolumes: true,
+  ConvertVmwareGuest: true,
+  ImportConvertedDisks: true,
 };
 
 export function isAgentCommandType(value: unknown): value is AgentCommandType {

@@ -136,7 +136,9 @@ export type AgentCommand =
   | CopyVolumes
   | ManageDomain
   | UnmanageDomain
-  | CopyRemoteVolumes;
+  | CopyRemoteVolumes
+  | ConvertVmwareGuest
+  | ImportConvertedDisks;
 /** A volume to copy to another storage pool's directory on the host (an offline volume migration). */
 export interface VolumeCopy extends VolumeSpec {
   /** The directory of the pool the volume is on now (its mount point on the host). */
@@ -210,6 +212,115 @@ export interface CopyRemoteVolumes extends DomainCommandBase {
   readonly volumes: readonly RemoteVolumeCopy[];
 }
 
+// ---- VMware → KVM conversion (issue 17, behaviour §4.7) ----
+
+/** A password as it travels on the bus: sealed for the message's id (adapters/hypervisor/sealed-secret.ts). */
+export interface SealedPassword {
+  readonly keyId: string;
+  readonly box: string;
+}
+
+/**
+ * Where a VMware guest is read from, by kind: the port that lets a vCenter (or ovftool) source be
+ * added later as another kind without touching the workflow. `esxi-ssh`: an ESXi-style host whose
+ * datastores (`/vmfs/volumes/<datastore>/<vm>/<vm>.vmx` and its VMDKs) the agent reads over SSH, with
+ * the operator's password or, when none is given, the agent's own key.
+ */
+export interface EsxiSshGuest {
+  readonly kind: 'esxi-ssh';
+  /** Name or address. */
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  /** The guest's .vmx on that host, as the listing gave it (UnmanagedDomain.vmxPath). */
+  readonly vmxPath: string;
+}
+
+export type VmwareGuestRef = EsxiSshGuest;
+
+/**
+ * Converts a stopped VMware guest on the conversion host (CloudStack's ConvertInstanceCommand): the
+ * agent exports the guest (its .vmx and VMDKs, descriptor and extent) into `<tempPath>/<outputName>.export/`,
+ * then runs `virt-v2v -i vmx … -o local -os <tempPath> -of qcow2 -on <outputName>`, which writes
+ * `<tempPath>/<outputName>-sda…` and `<outputName>.xml` there. The export is removed whatever the
+ * outcome; on failure the converted output too. A conversion whose output is all there already is
+ * success (a redelivery after the reply was lost). Progress goes out as AgentProgress while it runs.
+ * In the log the password is only `passwordRef`; on the bus it is sealed for this command's id.
+ */
+export interface ConvertVmwareGuest extends DomainCommandBase {
+  readonly type: 'ConvertVmwareGuest';
+  readonly source: VmwareGuestRef;
+  readonly passwordRef: string | null;
+  readonly password?: SealedPassword | null;
+  /** The temporary location on the conversion host (a directory; NFS when another host imports). */
+  readonly tempPath: string;
+  /** virt-v2v's `-on`: the converted files' prefix, a UUID the workflow picks. */
+  readonly outputName: string;
+  /** `convert.vmware.instance.to.kvm.timeout` × 3600 s, for export and conversion together. */
+  readonly timeoutMs: number;
+  /**
+   * Further virt-v2v arguments, already split on spaces and checked against
+   * `convert.vmware.instance.to.kvm.extra.params.allowed(.list)` by the orchestrator.
+   */
+  readonly extraParams: readonly string[];
+}
+
+/** One converted disk to become a volume on the import host. */
+export interface ConvertedDiskImport {
+  readonly volumeId: string;
+  /** The converted qcow2 (ConvertedDisk.path), on the temporary location the import host sees. */
+  readonly sourcePath: string;
+  /** The destination pool's directory; null: the host's own storage. */
+  readonly toPath: string | null;
+}
+
+/**
+ * Moves the converted disks into the destination storage as the instance's volumes (CloudStack's
+ * ImportConvertedInstanceCommand, possibly on another host than the conversion), checks each (qemu-img
+ * info: qcow2, no backing file, not encrypted or locked — §4.6's checkVolume) and removes what is left
+ * of the conversion (`<tempPath>/<outputName>*`). No domain is defined: the instance's is made at its
+ * first start. A volume already in place is kept (a redelivery); on failure the volumes this command
+ * made are removed and the converted files are left for a retry or the workflow's clean-up.
+ * With no disks it only removes what is left of the conversion: that is the workflow's clean-up.
+ */
+export interface ImportConvertedDisks extends DomainCommandBase {
+  readonly type: 'ImportConvertedDisks';
+  readonly tempPath: string;
+  readonly outputName: string;
+  readonly disks: readonly ConvertedDiskImport[];
+}
+
+/** A disk virt-v2v wrote, as a succeeded ConvertVmwareGuest reports it. */
+export interface ConvertedDisk {
+  /** Its position among the source guest's disks (the order of the .vmx's disks, as listed). */
+  readonly position: number;
+  /** The qcow2 on the temporary location. */
+  readonly path: string;
+  /** Bytes the guest sees. */
+  readonly virtualSize: number;
+  readonly format: string;
+  /** The bus the generated domain XML gives it (virtio when the guest has the drivers). */
+  readonly bus: string;
+}
+
+/**
+ * What the import step needs from a conversion. MACs are not here: virt-v2v's XML has none, so the
+ * workflow re-applies the source's (CloudStack's sanitizeConvertedInstance).
+ */
+export interface ConvertedGuest {
+  readonly disks: readonly ConvertedDisk[];
+  /** From the generated XML's `<os>`: UEFI when it has a firmware loader. */
+  readonly bootMode: 'BIOS' | 'UEFI';
+}
+
+/** A volume a succeeded ImportConvertedDisks made. */
+export interface ImportedVolume {
+  readonly volumeId: string;
+  readonly path: string;
+  readonly virtualSize: number;
+  readonly format: string;
+}
+
 export type AgentCommandType = AgentCommand['type'];
 
 export type AgentCommandOf<K extends AgentCommandType> = Extract<AgentCommand, { readonly type: K }>;
@@ -243,7 +354,38 @@ export interface AgentReply {
   readonly error?: AgentReplyError;
   /** For a succeeded CreateDomainSnapshot: the snapshot taken (or found, on a redelivery). */
   readonly snapshot?: DomainSnapshotInfo;
+  /** For a succeeded ConvertVmwareGuest: what it wrote. */
+  readonly converted?: ConvertedGuest;
+  /** For a succeeded ImportConvertedDisks: the volumes, in the command's order. */
+  readonly volumes?: readonly ImportedVolume[];
 }
+
+/**
+ * How far a long command has got, sent by the agent while it runs (a conversion, a remote copy), on
+ * the reply path: the same queue as the command's reply, from the same agent, so every progress
+ * message of a command arrives before its reply. Advisory: a lost one changes nothing, and a command
+ * run again after an agent crash starts its progress again. Sent only when the integer percent or
+ * the step changes.
+ */
+export interface AgentProgress {
+  readonly type: 'AgentProgress';
+  readonly commandId: string;
+  readonly hostId: string;
+  readonly command: AgentCommandType;
+  /** The part of the command under way: export, convert (ConvertVmwareGuest), import, copy. */
+  readonly stage: ProgressStage;
+  /** What it is doing, e.g. virt-v2v's step line "Converting Debian GNU/Linux 12 to run on KVM". */
+  readonly step: string;
+  /** Of the whole command, 0–100, never lower than the run's previous one. */
+  readonly percent: number;
+  /** Counts this run's progress messages from 1, so a receiver can tell their order. */
+  readonly seq: number;
+  readonly at: string;
+}
+
+export type ProgressStage = 'export' | 'convert' | 'import' | 'copy';
+
+export const PROGRESS_STAGES: readonly ProgressStage[] = ['export', 'convert', 'import', 'copy'];
 
 /** Out-of-band power states, sent on every change and periodically (CloudStack's power-state sync). */
 export interface PowerStateReport {

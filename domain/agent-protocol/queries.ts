@@ -26,6 +26,11 @@ export interface UnmanagedDomain {
   readonly disks: readonly UnmanagedDiskInfo[];
   /** In device order. */
   readonly nics: readonly UnmanagedNicInfo[];
+  /**
+   * A VMware guest's .vmx on its host (ListVmwareGuests), what ConvertVmwareGuest's source names;
+   * absent for libvirt domains.
+   */
+  readonly vmxPath?: string;
 }
 
 export interface UnmanagedDiskInfo {
@@ -93,7 +98,36 @@ export interface ListRemoteDomains {
   readonly password: { readonly keyId: string; readonly box: string } | null;
 }
 
-export type AgentQuery = ListUnmanagedDomains | ListRemoteDomains;
+/**
+ * A VMware host as the agent of a managed host reaches it, by kind (see EsxiSshGuest in messages.ts:
+ * a vCenter source would be another kind).
+ */
+export interface EsxiSshHost {
+  readonly kind: 'esxi-ssh';
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+}
+
+export type VmwareHostRef = EsxiSshHost;
+
+/**
+ * The guests on a VMware host's datastores (vmsForImport with importSource VMWARE), read from each
+ * `/vmfs/volumes/<datastore>/<vm>/*.vmx` and the VMDK descriptors it names, running or not, in the
+ * UnmanagedDomain shape with `vmxPath` set: name from displayName, CPUs, memory, guestOS as the OS
+ * name, disks (capacity from the descriptor, controller scsi/sata/ide/nvme, unit, path, datastore)
+ * and NICs (MAC, adapter type, port group). The password travels sealed for this query's id; null:
+ * the agent logs in with its own key.
+ */
+export interface ListVmwareGuests {
+  readonly type: 'ListVmwareGuests';
+  readonly queryId: string;
+  readonly hostId: string;
+  readonly source: VmwareHostRef;
+  readonly password: { readonly keyId: string; readonly box: string } | null;
+}
+
+export type AgentQuery = ListUnmanagedDomains | ListRemoteDomains | ListVmwareGuests;
 
 export interface AgentQueryReply {
   readonly type: 'AgentQueryReply';
@@ -101,7 +135,7 @@ export interface AgentQueryReply {
   readonly hostId: string;
   readonly query: AgentQuery['type'];
   readonly outcome: 'succeeded' | 'failed';
-  /** For a succeeded ListUnmanagedDomains or ListRemoteDomains. */
+  /** For a succeeded ListUnmanagedDomains, ListRemoteDomains or ListVmwareGuests. */
   readonly domains?: readonly UnmanagedDomain[];
   readonly error?: { readonly message: string; readonly detail?: string };
 }

@@ -77,6 +77,29 @@ export const CONFIG_KEYS = {
     scopes: ['global'],
     description: 'Timeout (in mins) to prepare and copy the disks of remote KVM instance while importing the instance from an external host',
   },
+  // Hours (behaviour §4.1): how long a VMware guest's conversion (virt-v2v) may take on its host.
+  'convert.vmware.instance.to.kvm.timeout': {
+    type: 'integer',
+    default: 3,
+    min: 1,
+    max: 100_000,
+    unit: 'hours',
+    scopes: ['global'],
+    description: 'Timeout (in hours) for the VM conversion (virt-v2v) from VMware to KVM',
+  },
+  // Behaviour §4.7 checkExtraParamsAllowed: extraParams reach virt-v2v only when allowed, and each listed.
+  'convert.vmware.instance.to.kvm.extra.params.allowed': {
+    type: 'boolean',
+    default: false,
+    scopes: ['global'],
+    description: 'Disabled by default. If enabled, allows extra parameters to be passed to the virt-v2v binary on KVM conversion',
+  },
+  'convert.vmware.instance.to.kvm.extra.params.allowed.list': {
+    type: 'list',
+    default: [],
+    scopes: ['global'],
+    description: 'Comma separated list of allowed extra parameters to be passed to the virt-v2v binary on KVM conversion',
+  },
   'enable.dynamic.scale.vm': {
     type: 'boolean',
     default: false,

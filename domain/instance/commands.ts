@@ -389,6 +389,31 @@ export interface ExternalImportSource {
   readonly copyTimeoutMs: number;
 }
 
+/**
+ * Where a VMware guest comes from and how it is converted (behaviour §4.7): a VMware host vmledger does
+ * not manage (reached over SSH, its login's password only a reference into the secrets port, deleted
+ * when the job ends), the guest, the host that converts it (virt-v2v) into a temporary directory of a
+ * pool, and the host that imports the converted disks (`hostId` of the import). Chosen before the
+ * import is recorded, so a replay never chooses again.
+ */
+export interface VmwareImportSource {
+  readonly remote: { readonly host: string; readonly port: number; readonly username: string };
+  readonly passwordRef: string | null;
+  /** The guest's name on the VMware host (its `displayName`). */
+  readonly vmName: string;
+  /** Its `.vmx` on the datastore, as the host's listing gave it. */
+  readonly vmxPath: string;
+  readonly convertHostId: string;
+  /** The pool whose directory holds the exported and converted files until they are imported. */
+  readonly temporary: { readonly poolId: string; readonly path: string };
+  /** virt-v2v parameters the administrator allows (`convert.vmware.instance.to.kvm.extra.params.*`). */
+  readonly extraParams: readonly string[];
+  /** `convert.vmware.instance.to.kvm.timeout` × 3600 s: export and conversion together. */
+  readonly convertTimeoutMs: number;
+  /** The directory of the pool the volumes go to (their `storagePoolId`) on the import host. */
+  readonly destinationPath: string;
+}
+
 export interface ImportInstance extends Requested, Job {
   readonly type: 'ImportInstance';
   readonly name: string;
@@ -415,6 +440,8 @@ export interface ImportInstance extends Requested, Job {
   readonly importedFrom: string | null;
   /** An import from an external host: its disks are copied to `hostId` first; no domain is adopted. */
   readonly external?: ExternalImportSource;
+  /** A VMware guest, converted on `vmware.convertHostId` and imported on `hostId`; no domain is adopted. */
+  readonly vmware?: VmwareImportSource;
 }
 
 /** The host's agent adopted the domain; `powerState` is the domain's as the host saw it then. */

@@ -26,6 +26,8 @@ export const importUnmanageMessages = {
   hypervisor: (hypervisor: string) => `Unmanage VM is currently not allowed for hypervisor ${hypervisor}`,
   pendingJobs: (name: string) => `There are pending jobs or HA tasks working on the VM: ${name}, can't unmanage the VM.`,
   noHost: (name: string) => `No available host to persist domain XML for Instance: ${name}`,
+  vmwareRunning: (name: string) => `VM ${name} on the VMware host is Running: without vCenter there is no clone to convert, so only a powered-off guest is imported`,
+  twoSources: 'An import has one source: an external KVM host or a VMware host, not both',
   externalRunning: (name: string) => `VM ${name} on the remote host is not stopped: only stopped VMs are imported from an external host`,
 } as const;
 
@@ -56,6 +58,9 @@ export function decideImport(command: ImportInstance, state: InstanceState): Dec
   if (command.external && command.external.disks.length !== volumes.length) return reject('BAD_USER_INPUT', importUnmanageMessages.diskPositions(volumes.length, command.external.disks.length), 'dataDiskOfferingList');
   // An external host's domain is never running (only stopped ones are offered) and is not adopted.
   if (command.external && command.powerState !== 'stopped') return reject('INVALID_STATE', importUnmanageMessages.externalRunning(command.instanceName), 'name');
+  // A VMware guest is converted only while it is off: there is no vCenter to clone a running one (§4.7).
+  if (command.vmware && command.powerState !== 'stopped') return reject('INVALID_STATE', importUnmanageMessages.vmwareRunning(command.vmware.vmName), 'name');
+  if (command.vmware && command.external) return reject('BAD_USER_INPUT', importUnmanageMessages.twoSources, 'importSource');
   const requested: InstanceImportRequested = {
     type: 'InstanceImportRequested',
     data: {
@@ -87,6 +92,7 @@ export function decideImport(command: ImportInstance, state: InstanceState): Dec
       diskPositions: command.diskPositions,
       importedFrom: command.importedFrom,
       ...(command.external ? { external: command.external } : {}),
+      ...(command.vmware ? { vmware: command.vmware } : {}),
     },
   };
   return [requested];

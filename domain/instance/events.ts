@@ -2,7 +2,7 @@
 // leave the instance in, so read models never re-implement the state machine; `machineEventOf`
 // names the §1.3 edge each one took, which is what the decider checked before emitting it.
 import type { DomainEvent } from '../shared/decider.js';
-import type { ExternalImportSource, PowerState } from './commands.js';
+import type { ExternalImportSource, PowerState, VmwareImportSource } from './commands.js';
 import type { MachineEvent, VmState } from './state-machine.js';
 import type { VMSnapshotType } from '../vmsnapshot/state-machine.js';
 import type {
@@ -338,6 +338,8 @@ export type InstanceImportRequested = DomainEvent<
     readonly importedFrom: string | null;
     /** An external host's domain, whose disks are copied to `hostId` (absent: a managed host's domain, adopted there). */
     readonly external?: ExternalImportSource;
+    /** A VMware guest, converted and then imported on `hostId`. */
+    readonly vmware?: VmwareImportSource;
   }
 >;
 export type InstanceImported = DomainEvent<'InstanceImported', About & { readonly jobId: string; readonly hostId: string; readonly state: 'Running' | 'Stopped' }>;

@@ -12,7 +12,7 @@ import type {
   Volume,
 } from './model.js';
 import type { VmState } from './state-machine.js';
-import type { ExternalImportSource } from './commands.js';
+import type { ExternalImportSource, VmwareImportSource } from './commands.js';
 
 /** The job the instance is busy with; outcomes must name it, so a stale reply cannot settle a newer job. */
 export type PendingOperation =
@@ -47,7 +47,7 @@ export type PendingOperation =
       readonly hostId: string;
       readonly migrations: readonly { readonly volumeId: string; readonly fromPoolId: string; readonly toPoolId: string; readonly fromPath: string; readonly toPath: string }[];
     }
-  | { readonly kind: 'import'; readonly jobId: string; readonly hostId: string; readonly diskPositions: readonly number[]; readonly external?: ExternalImportSource }
+  | { readonly kind: 'import'; readonly jobId: string; readonly hostId: string; readonly diskPositions: readonly number[]; readonly external?: ExternalImportSource; readonly vmware?: VmwareImportSource }
   | { readonly kind: 'unmanage'; readonly jobId: string; readonly hostId: string | null; readonly preserveNics: boolean };
 
 export interface Instance {
@@ -199,7 +199,7 @@ export function instanceFromImport(event: InstanceImportRequested): Instance {
   return {
     ...deployed,
     importedFrom: d.importedFrom,
-    pending: { kind: 'import', jobId: d.jobId, hostId: d.hostId, diskPositions: d.diskPositions, ...(d.external ? { external: d.external } : {}) },
+    pending: { kind: 'import', jobId: d.jobId, hostId: d.hostId, diskPositions: d.diskPositions, ...(d.external ? { external: d.external } : {}), ...(d.vmware ? { vmware: d.vmware } : {}) },
   };
 }
 

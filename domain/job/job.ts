@@ -17,7 +17,7 @@ export function jobIdOfStream(stream: string): string | undefined {
 }
 
 /** What the job keeps of an agent's reply to one of its commands. */
-export type AgentReplyRecord = Pick<AgentReply, 'commandId' | 'outcome' | 'powerState' | 'error' | 'snapshot'>;
+export type AgentReplyRecord = Pick<AgentReply, 'commandId' | 'outcome' | 'powerState' | 'error' | 'snapshot' | 'converted' | 'volumes'>;
 
 export interface JobError {
   readonly code: string;
@@ -67,6 +67,12 @@ export type JobCommand =
   | { readonly type: 'ResendAgentCommand'; readonly commandId: string; readonly timeoutAt: string; readonly at: string }
   | { readonly type: 'RecordAgentReply'; readonly reply: AgentReplyRecord; readonly at: string }
   | { readonly type: 'FireTimer'; readonly commandId: string; readonly at: string }
+  /**
+   * An agent's progress on a long command (AgentProgress): `percent` of the command's own `step`, and
+   * what that makes of the whole job (`progress`, the workflow's band for the step). Kept only when
+   * it says something new (see `decide`), so a chatty agent cannot fill the log.
+   */
+  | { readonly type: 'RecordAgentProgress'; readonly commandId: string; readonly percent: number; readonly progress: JobProgress; readonly at: string }
   | { readonly type: 'CompleteJob'; readonly error: JobError | null; readonly at: string };
 
 export type JobEvent =
@@ -89,6 +95,7 @@ export type JobEvent =
   | DomainEvent<'JobAgentCommandResent', { readonly commandId: string; readonly timeoutAt: string; readonly resentAt: string }>
   | DomainEvent<'JobAgentReplied', { readonly reply: AgentReplyRecord; readonly receivedAt: string }>
   | DomainEvent<'JobTimerFired', { readonly commandId: string; readonly firedAt: string }>
+  | DomainEvent<'JobAgentProgressed', { readonly commandId: string; readonly percent: number; readonly progress: JobProgress; readonly reportedAt: string }>
   | DomainEvent<'JobSucceeded', { readonly completedAt: string }>
   | DomainEvent<'JobFailed', { readonly completedAt: string; readonly error: JobError }>;
 
@@ -100,6 +107,8 @@ export interface IssuedCommand {
   readonly timeoutAt: string;
   readonly reply: AgentReplyRecord | null;
   readonly timedOut: boolean;
+  /** The agent's last progress kept for it: its step and how far into that step (0–100). */
+  readonly agentProgress?: { readonly step: string; readonly percent: number };
 }
 
 export interface Job {
@@ -190,6 +199,18 @@ function decide(command: JobCommand, state: JobState): readonly JobEvent[] | Ret
       if (!issued || issued.reply || issued.timedOut) return [];
       return [{ type: 'JobTimerFired', data: { commandId: command.commandId, firedAt: command.at } }];
     }
+    case 'RecordAgentProgress': {
+      const issued = state.commands.find((c) => c.command.commandId === command.commandId);
+      if (done || !issued || issued.reply || issued.timedOut) return [];
+      const { progress, percent } = command;
+      const last = issued.agentProgress;
+      // Throttled: a new step, or a move of at least one percent within the step.
+      if (last && last.step === progress.step && Math.abs(percent - last.percent) < 1) return [];
+      // Never backwards: a report overtaken by a later one (redelivered, reordered) is stale.
+      if (state.progress && progress.progress < state.progress.progress) return [];
+      if (last && last.step === progress.step && percent < last.percent) return [];
+      return [{ type: 'JobAgentProgressed', data: { commandId: command.commandId, percent, progress, reportedAt: command.at } }];
+    }
     case 'CompleteJob':
       if (done) return [];
       return command.error
@@ -240,6 +261,11 @@ function evolve(state: JobState, event: JobEvent): JobState {
       return mapCommand(state, event.data.reply.commandId, (c) => ({ ...c, reply: event.data.reply }));
     case 'JobTimerFired':
       return mapCommand(state, event.data.commandId, (c) => ({ ...c, timedOut: true }));
+    case 'JobAgentProgressed':
+      return {
+        ...mapCommand(state, event.data.commandId, (c) => ({ ...c, agentProgress: { step: event.data.progress.step, percent: event.data.percent } })),
+        progress: event.data.progress,
+      };
     case 'JobSucceeded':
       return { ...state, status: 'SUCCEEDED', completedAt: event.data.completedAt };
     case 'JobFailed':

@@ -50,6 +50,7 @@ export const jobsProjection: Projection = {
         return;
       case 'JobHostChosen':
       case 'JobAgentCommandIssued':
+      case 'JobAgentProgressed':
         if (job.data.progress) {
           db.run('UPDATE jobs SET step = ?, progress = ?, position = ? WHERE id = ?', job.data.progress.step, job.data.progress.progress, event.position, jobId);
         } else {

@@ -58,6 +58,11 @@ export function getJob(db: Database, visibility: Visibility, id: string): JobRow
   return row && toJob(row);
 }
 
+/** The operation a job runs, whoever may see it (for the orchestrator). */
+export function getJobCmd(db: Database, id: string): string | undefined {
+  return (prepared(db, 'SELECT cmd FROM jobs WHERE id = ?').get(id) as { cmd: string } | undefined)?.cmd;
+}
+
 export interface JobFilter {
   readonly instanceId?: string | null;
   readonly accountId?: string | null;

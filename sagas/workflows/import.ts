@@ -3,6 +3,7 @@
 import { lastCommandOf } from '../../domain/job/index.js';
 import { failureReason } from './agent-outcome.js';
 import { domainSpec } from './domain-spec.js';
+import { vmwarePhase } from './import-vmware.js';
 import { phased } from './phased.js';
 import type { Phase, Workflow } from './workflow.js';
 
@@ -48,6 +49,7 @@ const copyPhase: Phase<'import'> = ({ job, instance, now }, pending) => {
 
 export const importPhase: Phase<'import'> = (context, pending) => {
   if (pending.external) return copyPhase(context, pending);
+  if (pending.vmware) return vmwarePhase(context, pending);
   const { job, instance, now, timeouts } = context;
   const jobId = job.jobId;
   const last = lastCommandOf(job, 'import');
@@ -70,11 +72,22 @@ export const importPhase: Phase<'import'> = (context, pending) => {
   return { kind: 'wait', until: last.timeoutAt };
 };
 
-/** importVm from an external host: the same phases, the copy first. */
+/**
+ * importVm: from an external host the copy (COPYING), from VMware the conversion (PREPARING, then the
+ * agent's EXPORTING and CONVERTING over 5–90) and the import of the converted disks (IMPORTING, 90–100).
+ */
 export const importVmWorkflow: Workflow = {
   cmd: 'importVm',
   resourceType: 'VirtualMachine',
-  steps: [{ step: 'COPYING', progress: 10 }],
+  steps: [
+    { step: 'PREPARING', progress: 2 },
+    { step: 'EXPORTING', progress: 5 },
+    { step: 'COPYING', progress: 10 },
+    { step: 'CONVERTING', progress: 20 },
+    { step: 'IMPORTING', progress: 90 },
+    { step: 'CLEANING_UP', progress: 95 },
+  ],
+  agentProgress: { CopyRemoteVolumes: { from: 10, to: 100 }, ConvertVmwareGuest: { from: 5, to: 90 }, ImportConvertedDisks: { from: 90, to: 100 } },
   compensation: ['give-back-capacity', 'abandon-deployment'],
   decide: phased({ import: importPhase }),
 };

@@ -14,6 +14,7 @@ import { scaleWorkflow } from './scale.js';
 import { startWorkflow } from './start.js';
 import { stopWorkflow } from './stop.js';
 import { createVMSnapshotWorkflow, deleteVMSnapshotWorkflow, revertToVMSnapshotWorkflow } from './vmsnapshot.js';
+import type { AgentCommandType, ProgressStage } from '../../domain/agent-protocol/index.js';
 import type { Progress, StepName, Workflow } from './workflow.js';
 
 export const WORKFLOWS: readonly Workflow[] = [
@@ -41,6 +42,23 @@ export function workflowOf(cmd: string): Workflow {
   const workflow = BY_CMD.get(cmd);
   if (!workflow) throw new Error(`no workflow runs ${JSON.stringify(cmd)} jobs`);
   return workflow;
+}
+
+/** The workflow step an agent's progress stage is (AgentProgress.stage). */
+const STAGE_STEPS: Readonly<Record<ProgressStage, StepName>> = { export: 'EXPORTING', convert: 'CONVERTING', import: 'IMPORTING', copy: 'COPYING' };
+
+/**
+ * What an agent's progress on a long command makes of the whole job: the stage is the job's step,
+ * and the command's 0–100 runs over the band of the job's 0–100 the workflow gives that command
+ * (`agentProgress`), so the job moves forward within it only. Undefined for a command or a stage
+ * the workflow has no band or step for: such a report is not the job's progress.
+ */
+export function progressWithin(workflow: Workflow, command: AgentCommandType, stage: ProgressStage, percent: number): Progress | undefined {
+  const band = workflow.agentProgress?.[command];
+  const step = STAGE_STEPS[stage];
+  if (!band || !workflow.steps.some((s) => s.step === step)) return undefined;
+  const share = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0)) / 100;
+  return { step, progress: Math.floor(band.from + (band.to - band.from) * share) };
 }
 
 /** The step with the progress the workflow gives it. */

@@ -9,7 +9,7 @@
 // The shape is Emmett's workflows (decide(input, state) → outputs; evolve over the workflow's own
 // stream), with the job stream as that stream: a workflow that needs to remember more than hosts,
 // commands, replies and timers adds an event to the job, not a field in memory.
-import type { UnnumberedAgentCommand } from '../../domain/agent-protocol/index.js';
+import type { AgentCommandType, UnnumberedAgentCommand } from '../../domain/agent-protocol/index.js';
 import type { Job, JobError } from '../../domain/job/index.js';
 import type { Instance, InstanceCommand, InstanceEvent, PendingOperation } from '../../domain/instance/index.js';
 import type { VMSnapshotCommand, VMSnapshotState } from '../../domain/vmsnapshot/index.js';
@@ -42,6 +42,10 @@ export type StepName =
   | 'DELETING_SNAPSHOTS'
   | 'IMPORTING'
   | 'COPYING'
+  | 'PREPARING'
+  | 'EXPORTING'
+  | 'CONVERTING'
+  | 'CLEANING_UP'
   | 'UNMANAGING';
 
 /** A named step of a workflow and how far the job is when it enters it (0–100). */
@@ -129,6 +133,11 @@ export interface Workflow {
   readonly resourceType: 'VirtualMachine' | 'VMSnapshot';
   /** Its named steps in order, with the progress a job has on entering each. */
   readonly steps: readonly Progress[];
+  /**
+   * For commands whose agent reports progress while it runs (AgentProgress): the part of the job's
+   * 0–100 the command's own 0–100 runs over.
+   */
+  readonly agentProgress?: Partial<Readonly<Record<AgentCommandType, { readonly from: number; readonly to: number }>>>;
   readonly compensation: readonly Compensation[];
   decide(input: WorkflowInput): Step;
 }

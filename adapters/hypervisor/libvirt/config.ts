@@ -59,7 +59,23 @@ export interface LibvirtHostConfig {
    * other two force one way. Default auto.
    */
   readonly remoteCopyMode: 'auto' | 'streamed' | 'cloudstack';
+  /** How this host converts VMware guests (issue 17). */
+  readonly conversion: LibvirtConversionConfig;
 }
+
+/**
+ * virt-v2v on the host: the command (a name on the login shell's PATH, or an absolute path) and the
+ * environment it runs in (CloudStack's agent.properties-driven convert env), e.g.
+ * LIBGUESTFS_BACKEND=direct, and LIBGUESTFS_BACKEND_SETTINGS=force_tcg where there is no /dev/kvm.
+ * Default: `virt-v2v` with LIBGUESTFS_BACKEND=direct (libvirt's backend would need the SSH agent's
+ * environment passed through libvirtd).
+ */
+export interface LibvirtConversionConfig {
+  readonly virtV2v: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export const DEFAULT_CONVERSION_CONFIG: LibvirtConversionConfig = { virtV2v: 'virt-v2v', env: { LIBGUESTFS_BACKEND: 'direct' } };
 
 export class LibvirtConfigError extends Error {
   constructor(message: string) {
@@ -85,6 +101,7 @@ const FIELDS = new Set([
   'vncPasswordFile',
   'nic',
   'remoteCopyMode',
+  'conversion',
 ]);
 
 type Fields = Readonly<Record<string, unknown>>;
@@ -229,7 +246,26 @@ export function parseLibvirtHostConfig(value: unknown, where: string): LibvirtHo
     ...(vncPasswordFile === undefined ? {} : { vncPasswordFile }),
     nic: nicConfig(value['nic'], field('nic')),
     remoteCopyMode: remoteCopyMode(value['remoteCopyMode'], field('remoteCopyMode')),
+    conversion: conversionConfig(value['conversion'], field('conversion')),
   };
+}
+
+function conversionConfig(value: unknown, field: string): LibvirtConversionConfig {
+  if (value === undefined) return DEFAULT_CONVERSION_CONFIG;
+  if (!isRecord(value)) throw new LibvirtConfigError(`${field} must be an object: { "virtV2v": "virt-v2v", "env": { "LIBGUESTFS_BACKEND": "direct" } }`);
+  const extra = Object.keys(value).filter((key) => key !== 'virtV2v' && key !== 'env');
+  if (extra.length > 0) throw new LibvirtConfigError(`${field}.${extra[0]} is not a conversion setting (known: virtV2v, env)`);
+  const virtV2v = value['virtV2v'] === undefined ? DEFAULT_CONVERSION_CONFIG.virtV2v : text(value['virtV2v'], `${field}.virtV2v`, 'a command name or an absolute path');
+  if (!/^(?:\/[A-Za-z0-9._/-]+|[A-Za-z0-9._-]+)$/.test(virtV2v) || virtV2v.split('/').includes('..')) {
+    throw new LibvirtConfigError(`${field}.virtV2v must be a command name or an absolute path (A-Z a-z 0-9 . _ - /)`);
+  }
+  const env = value['env'] === undefined ? DEFAULT_CONVERSION_CONFIG.env : value['env'];
+  if (!isRecord(env)) throw new LibvirtConfigError(`${field}.env must be an object of environment variables`);
+  for (const [name, setting] of Object.entries(env)) {
+    if (!/^[A-Z_][A-Z0-9_]{0,63}$/.test(name)) throw new LibvirtConfigError(`${field}.env.${name} is not an environment variable name (A-Z 0-9 _)`);
+    text(setting, `${field}.env.${name}`, 'a non-empty string without control characters');
+  }
+  return { virtV2v, env: env as Record<string, string> };
 }
 
 function remoteCopyMode(value: unknown, field: string): LibvirtHostConfig['remoteCopyMode'] {

@@ -3,7 +3,7 @@
 // into its reply, so an operator reads libvirt's own words without logging into the host.
 import { DriverError, type DriverErrorCode } from '../driver.js';
 import { SshError, SshTimeoutError } from '../../ssh/errors.js';
-import type { ExecOptions, ExecResult, SshConnection } from '../../ssh/ssh-connection.js';
+import type { ExecOptions, ExecResult, RemoteProcess, SshConnection, StreamOptions } from '../../ssh/ssh-connection.js';
 
 /** `virsh` against the host's system libvirtd, with libvirt's English messages whatever the locale. */
 export const VIRSH = ['env', 'LC_ALL=C', 'virsh', '-c', 'qemu:///system'] as const;
@@ -64,6 +64,14 @@ export class HostCommands {
     const result = await this.exec(argv, what, options);
     if (result.exitCode !== 0) throw this.failure(what, result, options.code);
     return result.stdout;
+  }
+
+  /**
+   * Starts a long-running command whose output is handed over as it comes (a conversion). Under a
+   * pseudo-terminal unless told otherwise: closing the channel (the agent gone) hangs it up.
+   */
+  stream(argv: readonly string[], options: StreamOptions): RemoteProcess {
+    return this.connection.stream(argv, { pty: true, ...options });
   }
 
   /** `virsh <args>`, failing with the code its stderr indicates. */

@@ -19,7 +19,12 @@ import {
   type SnapshotOptions,
   type SnapshotTaken,
   type StopOptions,
+  type ConvertedDisksImport,
+  type ProgressListener,
+  type VmwareConversion,
 } from '../driver.js';
+import { hostOf, openVmwareSource, VmwareSourceError, type VmwareCredential } from '../vmware/index.js';
+import { canConvert, convertVmwareGuest, importConvertedDisks } from './vmware-conversion.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import type { DomainSpec, HostCapability, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from '../protocol.js';
 import { LineSplitter } from '../../ssh/line-splitter.js';
@@ -31,7 +36,7 @@ import { unmanagedDomainOf } from './unmanaged-domains.js';
 import { listRemoteStoppedDomains } from './remote-domains.js';
 import { copyRemoteDisk } from './remote-disk-copy.js';
 import { renderXml } from './xml-writer.js';
-import type { RemoteHostLogin, UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
+import type { ConvertedGuest, ImportedVolume, RemoteHostLogin, UnmanagedDomain, VmwareHostRef } from '../../../domain/agent-protocol/index.js';
 import { diskPathsOf, domainDetails, parseDomainXml, specOf, type DefinedDomain, type OwnedDomain } from './domain-definition.js';
 import { buildDomainXml, cpuShares, DomainSpecError, type DomainPlacement } from './domain-xml.js';
 import { HostCommands, VIRSH } from './host-commands.js';
@@ -143,12 +148,12 @@ export class LibvirtDriver implements HypervisorDriver {
   async hostInfo(): Promise<HostInfo> {
     const [nodeInfo, converter] = await Promise.all([
       this.commands.virsh(['nodeinfo'], 'reading the host resources'),
-      // A constant command line: whether virt-v2v is on the login shell's PATH.
-      this.commands.exec(['sh', '-c', 'command -v virt-v2v'], 'looking for virt-v2v'),
+      // virt-v2v as configured, and nbdkit, which it needs on Debian/Ubuntu (CloudStack checks both).
+      canConvert(this.commands, this.config.conversion),
     ]);
     const resources = parseNodeInfo(nodeInfo);
     this.resources = Promise.resolve(resources);
-    return { ...resources, capabilities: [...SNAPSHOT_CAPABILITIES, ...(converter.exitCode === 0 ? (['instance.conversion'] as const) : [])] };
+    return { ...resources, capabilities: [...SNAPSHOT_CAPABILITIES, ...(converter ? (['instance.conversion'] as const) : [])] };
   }
 
   async startDomain(spec: DomainSpec): Promise<PowerState> {
@@ -539,6 +544,52 @@ export class LibvirtDriver implements HypervisorDriver {
       throw new DriverError('REMOTE_COMMAND_FAILED', `Unable to connect to remote host ${remote.host}: no password given, and the agent has no key for host ${this.hostId} to log in with`);
     }
     return listRemoteStoppedDomains(remote, { privateKeyPath: this.config.privateKeyPath });
+  }
+
+  // ---- VMware → KVM (issue 17): vmware-conversion.ts ----
+
+  /** The operator's password, else this driver's own key for its host. */
+  private vmwareCredential(host: string, password: string | null): VmwareCredential {
+    if (password !== null) return { password };
+    if (this.config.privateKeyPath === undefined) {
+      throw new DriverError('REMOTE_COMMAND_FAILED', `Unable to connect to VMware host ${host}: no password given, and the agent has no key for host ${this.hostId} to log in with`);
+    }
+    return { privateKeyPath: this.config.privateKeyPath };
+  }
+
+  async listVmwareGuests(source: VmwareHostRef, password: string | null): Promise<UnmanagedDomain[]> {
+    const vmware = openVmwareSource(source, this.vmwareCredential(source.host, password));
+    try {
+      return await vmware.listGuests();
+    } catch (error) {
+      if (error instanceof VmwareSourceError) throw new DriverError('REMOTE_COMMAND_FAILED', error.message, error.detail);
+      throw error;
+    } finally {
+      await vmware.close();
+    }
+  }
+
+  // Under the instance's lock (no domain changes, so the power-state watch is not told).
+  async convertVmwareGuest(domain: DomainRef, conversion: VmwareConversion, progress: ProgressListener): Promise<ConvertedGuest> {
+    return this.locks.run([domain.instanceName], async () => {
+      const source = openVmwareSource(hostOf(conversion.source), this.vmwareCredential(conversion.source.host, conversion.password));
+      try {
+        return await convertVmwareGuest({ commands: this.commands, hostId: this.hostId, config: this.config.conversion, source }, conversion, progress);
+      } finally {
+        await source.close();
+      }
+    });
+  }
+
+  async importConvertedDisks(domain: DomainRef, conversion: ConvertedDisksImport, progress: ProgressListener): Promise<ImportedVolume[]> {
+    return this.locks.run([domain.instanceName], async () => {
+      // The instance's domain is defined here at its first start: a domain of that name would block it.
+      // A clean-up (no disks) imports nothing, so such a domain must not keep the files there.
+      if (conversion.disks.length > 0 && (await this.stateOf(domain.instanceName)) !== 'missing') {
+        throw new DriverError('REMOTE_COMMAND_FAILED', `The import process failed for instance ${domain.instanceName}: a domain of that name is already defined on libvirt host ${this.hostId}`);
+      }
+      return importConvertedDisks(this.commands, this.hostId, this.config.storagePath, conversion, progress);
+    });
   }
 
   async copyRemoteVolumes(domain: DomainRef, copy: RemoteVolumesCopy): Promise<PowerState> {

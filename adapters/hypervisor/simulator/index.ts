@@ -1,1 +1,10 @@
-export { SimulatedCloud, SimulatorDriver, type ExternalHostDefinition, type SimulatorHostConfig, type UnmanagedDomainDefinition } from './simulated-cloud.js';
+export {
+  DEFAULT_SIMULATOR_CAPABILITIES,
+  SimulatedCloud,
+  SimulatorDriver,
+  simulatedVmxPath,
+  type ExternalHostDefinition,
+  type SimulatorHostConfig,
+  type UnmanagedDomainDefinition,
+  type VmwareHostDefinition,
+} from './simulated-cloud.js';

@@ -5,7 +5,12 @@
 import type { SimulatorOperation } from '../../../domain/host/host.js';
 import {
   DriverError,
+  missingConverter,
   unsupportedSnapshot,
+  type ConvertedDisksImport,
+  type ProgressListener,
+  type ProgressUpdate,
+  type VmwareConversion,
   type DomainDetails,
   type DomainPowerState,
   type DomainRef,
@@ -25,8 +30,9 @@ import {
 import { KeyedQueue } from '../keyed-queue.js';
 import type { DomainSpec, HostCapability, NicSpec, PowerState, VmSnapshotKind, VolumeCopy, VolumeSpec } from '../protocol.js';
 import { SnapshotTree } from './snapshot-tree.js';
-import type { RemoteHostLogin, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo } from '../../../domain/agent-protocol/index.js';
+import type { ConvertedGuest, ImportedVolume, RemoteHostLogin, UnmanagedDiskInfo, UnmanagedDomain, UnmanagedNicInfo, VmwareHostRef } from '../../../domain/agent-protocol/index.js';
 import { schedule, sleep } from './timers.js';
+import { hostOf } from '../vmware/source.js';
 
 /**
  * What a simulated host can do unless told otherwise: every kind of snapshot (a simulated host has no
@@ -42,6 +48,11 @@ export interface SimulatorHostConfig extends HostResources {
   /** How long taking, reverting to or deleting a snapshot takes. Default 0. */
   readonly snapshotDelayMs?: number;
   readonly failOn?: readonly SimulatorOperation[];
+  /**
+   * How long a VMware conversion takes (export and virt-v2v together), told as progress in steps;
+   * default 0. Only a host with the `instance.conversion` capability converts.
+   */
+  readonly conversionDelayMs?: number;
 }
 
 /** `starting` and `stopping` hold the host's capacity while their delay runs. */
@@ -175,8 +186,27 @@ export interface ExternalHostDefinition {
   readonly domains: readonly UnmanagedDomainDefinition[];
 }
 
+/**
+ * A VMware (ESXi-style) host as a test puts it next to the simulated hosts: what an agent's SSH login
+ * to it finds on its datastores. A running guest is listed PowerOn and refused by a conversion.
+ */
+export interface VmwareHostDefinition {
+  readonly port?: number;
+  readonly username: string;
+  readonly password: string;
+  readonly guests: ReadonlyArray<UnmanagedDomainDefinition & { readonly datastore?: string; readonly guestOs?: string }>;
+}
+
+/** The .vmx a simulated VMware guest is at. */
+export function simulatedVmxPath(guest: { readonly name: string; readonly datastore?: string }): string {
+  return `/vmfs/volumes/${guest.datastore ?? 'datastore1'}/${guest.name}/${guest.name}.vmx`;
+}
+
 export class SimulatedCloud {
   private readonly externalHosts = new Map<string, ExternalHostDefinition>();
+  private readonly vmwareHosts = new Map<string, VmwareHostDefinition>();
+  /** Converted disks in temporary locations, by path: their virtual size. */
+  private readonly convertedDisks = new Map<string, number>();
   private readonly hosts = new Map<string, SimulatorDriver>();
   private readonly storage = new Map<string, number>();
   /** The pool directory a volume's disk was copied to by an offline volume migration; absent: where it was created. */
@@ -245,6 +275,71 @@ export class SimulatedCloud {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /** Puts a VMware host at `address` (replacing one there). */
+  addVmwareHost(address: string, definition: VmwareHostDefinition): void {
+    this.vmwareHosts.set(address, definition);
+  }
+
+  /** What an SSH login to a VMware host finds, with the same failures a real one gives. */
+  vmwareGuests(source: VmwareHostRef, password: string | null): UnmanagedDomain[] {
+    const vmware = this.vmwareHosts.get(source.host);
+    const refused = `Unable to connect to VMware host ${source.host}, please check the SSH connectivity (port ${source.port}) and the login, and retry`;
+    if (!vmware || (vmware.port ?? 22) !== source.port) throw new DriverError('REMOTE_COMMAND_FAILED', `${refused}: connect ECONNREFUSED`);
+    if (vmware.username !== source.username || vmware.password !== password) {
+      throw new DriverError('REMOTE_COMMAND_FAILED', `${refused}: All configured authentication methods failed`);
+    }
+    return vmware.guests
+      .map((guest) => {
+        const vmxPath = simulatedVmxPath(guest);
+        const dir = vmxPath.slice(0, vmxPath.lastIndexOf('/'));
+        const { nics } = foreignDevices(guest);
+        const disks: UnmanagedDiskInfo[] = guest.disks.map((disk, position) => ({
+          diskId: String(position),
+          capacity: disk.capacity,
+          controller: disk.controller ?? 'scsi',
+          controllerUnit: position,
+          label: `${disk.controller ?? 'scsi'}0:${position}`,
+          imagePath: disk.path ?? `${dir}/${guest.name}${position === 0 ? '' : `_${position}`}.vmdk`,
+          position,
+          datastoreName: guest.datastore ?? 'datastore1',
+          format: 'vmdk',
+        }));
+        return {
+          name: guest.name,
+          powerState: guest.running ? ('PowerOn' as const) : ('PowerOff' as const),
+          cpuNumber: guest.cpuNumber,
+          cpuSpeed: guest.cpuSpeed ?? 0,
+          cpuCoresPerSocket: guest.cpuCoresPerSocket ?? null,
+          memory: guest.memory,
+          osDisplayName: guest.guestOs ?? guest.osDisplayName ?? null,
+          disks,
+          nics: nics.map((nic) => ({ ...nic, vlanId: null, pciSlot: null, adapterType: nic.adapterType === 'virtio' ? 'vmxnet3' : nic.adapterType })),
+          vmxPath,
+        };
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Converted disks a conversion left in a temporary location (tests check nothing is left behind). */
+  convertedDiskPaths(): string[] {
+    return [...this.convertedDisks.keys()].sort();
+  }
+
+  putConvertedDisk(path: string, size: number): void {
+    this.convertedDisks.set(path, size);
+  }
+
+  /** The converted disk's size, taken out of the temporary location; undefined when it is not there. */
+  takeConvertedDisk(path: string): number | undefined {
+    const size = this.convertedDisks.get(path);
+    this.convertedDisks.delete(path);
+    return size;
+  }
+
+  removeConvertedDisks(prefix: string): void {
+    for (const path of [...this.convertedDisks.keys()]) if (path.startsWith(prefix)) this.convertedDisks.delete(path);
+  }
+
   /** Bytes, or undefined when the volume has no disk on primary storage. */
   diskSize(volumeId: string): number | undefined {
     return this.storage.get(volumeId);
@@ -290,10 +385,11 @@ const visible = (phase: Phase): DomainPowerState => (phase === 'running' || phas
 
 /** One simulated host. Create it through `SimulatedCloud.addHost`. */
 export class SimulatorDriver implements HypervisorDriver {
-  private readonly info: HostInfo;
+  private info: HostInfo;
   private startDelayMs: number;
   private stopDelayMs: number;
   private snapshotDelayMs: number;
+  private conversionDelayMs: number;
   private failOn: ReadonlySet<SimulatorOperation>;
   private readonly domains = new DomainTable();
   private readonly listeners = new Set<PowerStateListener>();
@@ -313,6 +409,7 @@ export class SimulatorDriver implements HypervisorDriver {
     this.startDelayMs = requireCount(config.startDelayMs ?? 0, 'startDelayMs', 0);
     this.stopDelayMs = requireCount(config.stopDelayMs ?? 0, 'stopDelayMs', 0);
     this.snapshotDelayMs = requireCount(config.snapshotDelayMs ?? 0, 'snapshotDelayMs', 0);
+    this.conversionDelayMs = requireCount(config.conversionDelayMs ?? 0, 'conversionDelayMs', 0);
     this.failOn = new Set(config.failOn ?? []);
   }
 
@@ -323,10 +420,20 @@ export class SimulatorDriver implements HypervisorDriver {
     this.failOn = new Set(failOn);
   }
 
-  setDelays(delays: { startDelayMs?: number; stopDelayMs?: number; snapshotDelayMs?: number }): void {
+  setDelays(delays: { startDelayMs?: number; stopDelayMs?: number; snapshotDelayMs?: number; conversionDelayMs?: number }): void {
     if (delays.startDelayMs !== undefined) this.startDelayMs = requireCount(delays.startDelayMs, 'startDelayMs', 0);
     if (delays.stopDelayMs !== undefined) this.stopDelayMs = requireCount(delays.stopDelayMs, 'stopDelayMs', 0);
     if (delays.snapshotDelayMs !== undefined) this.snapshotDelayMs = requireCount(delays.snapshotDelayMs, 'snapshotDelayMs', 0);
+    if (delays.conversionDelayMs !== undefined) this.conversionDelayMs = requireCount(delays.conversionDelayMs, 'conversionDelayMs', 0);
+  }
+
+  /**
+   * What the host can do from now on (virt-v2v installed on it, or removed): hosts added through the
+   * API start with the defaults. Its next heartbeat reports it; until then the control plane's view
+   * may differ, as a real host's may.
+   */
+  setCapabilities(capabilities: readonly HostCapability[]): void {
+    this.info = { ...this.info, capabilities: [...capabilities] };
   }
 
   /** The guest of that name ignores ACPI shutdown requests (a hung or ACPI-less guest), until told otherwise. */
@@ -613,6 +720,72 @@ export class SimulatorDriver implements HypervisorDriver {
 
   async listRemoteDomains(remote: RemoteHostLogin, password: string | null): Promise<UnmanagedDomain[]> {
     return this.cloud.remoteDomains(remote, password);
+  }
+
+  // ---- VMware → KVM (issue 17) ----
+
+  async listVmwareGuests(source: VmwareHostRef, password: string | null): Promise<UnmanagedDomain[]> {
+    return this.cloud.vmwareGuests(source, password);
+  }
+
+  /** The steps a real conversion reports (adapters/hypervisor/libvirt/virt-v2v-output.ts), in simulated time. */
+  private static readonly CONVERSION_STEPS: ReadonlyArray<readonly [ProgressUpdate['stage'], string, number]> = [
+    ['export', 'Exporting', 0],
+    ['export', 'Exported', 20],
+    ['convert', 'Opening the source', 22],
+    ['convert', 'Inspecting the source', 40],
+    ['convert', 'Converting the guest to run on KVM', 46],
+    ['convert', 'Copying disk 1/1', 86],
+    ['convert', 'Converted', 100],
+  ];
+
+  async convertVmwareGuest(domain: DomainRef, conversion: VmwareConversion, progress: ProgressListener): Promise<ConvertedGuest> {
+    return this.locked([this.key(domain.instanceName)], async () => {
+      if (!this.info.capabilities.includes('instance.conversion')) throw new DriverError('UNSUPPORTED', missingConverter(this.hostId));
+      const { source } = conversion;
+      const guest = this.cloud.vmwareGuests(hostOf(source), conversion.password).find((candidate) => candidate.vmxPath === source.vmxPath);
+      if (!guest) throw new DriverError('REMOTE_COMMAND_FAILED', `Cannot find VM ${source.vmxPath} on VMware host ${source.host}`);
+      if (guest.powerState === 'PowerOn') throw new DriverError('REMOTE_COMMAND_FAILED', `VM ${guest.name} might be on standalone host and is Running, cannot be imported. Please shut it down before attempting the import`);
+      const steps = SimulatorDriver.CONVERSION_STEPS;
+      for (const [stage, step, percent] of steps) {
+        progress({ stage, step: step === 'Exporting' ? `Exporting ${guest.name} from ${source.host}` : step, percent });
+        if (percent < 100) await sleep(this.conversionDelayMs / (steps.length - 1));
+      }
+      const dir = conversion.tempPath.replace(/\/+$/, '');
+      const disks = guest.disks.map((disk, position) => {
+        const path = `${dir}/${conversion.outputName}-sd${String.fromCharCode(97 + position)}`;
+        this.cloud.putConvertedDisk(path, disk.capacity ?? 0);
+        return { position, path, virtualSize: disk.capacity ?? 0, format: 'qcow2', bus: 'virtio' };
+      });
+      return { disks, bootMode: 'BIOS' as const };
+    });
+  }
+
+  async importConvertedDisks(domain: DomainRef, conversion: ConvertedDisksImport, progress: ProgressListener): Promise<ImportedVolume[]> {
+    return this.locked([this.key(domain.instanceName)], async () => {
+      // A clean-up (no disks) imports nothing: a domain of that name must not keep the files there.
+      if (conversion.disks.length > 0 && this.domains.get(domain.instanceName)) {
+        throw new DriverError('REMOTE_COMMAND_FAILED', `The import process failed for instance ${domain.instanceName}: a domain of that name is already defined on host ${this.hostId}`);
+      }
+      const imported: ImportedVolume[] = [];
+      for (const [i, disk] of conversion.disks.entries()) {
+        progress({ stage: 'import', step: `Importing disk ${i + 1}/${conversion.disks.length}`, percent: (100 * i) / conversion.disks.length });
+        const path = `${disk.toPath ?? '/var/lib/libvirt/images'}/${disk.volumeId}.qcow2`;
+        const there = this.cloud.diskSize(disk.volumeId);
+        if (there !== undefined) {
+          imported.push({ volumeId: disk.volumeId, path, virtualSize: there, format: 'qcow2' });
+          continue;
+        }
+        const size = this.cloud.takeConvertedDisk(disk.sourcePath);
+        if (size === undefined) throw new DriverError('NOT_FOUND', `The import process failed on host ${this.hostId}: the converted disk ${disk.sourcePath} is not there`);
+        this.cloud.ensureDisk({ volumeId: disk.volumeId, type: i === 0 ? 'ROOT' : 'DATADISK', size, templateId: null });
+        if (disk.toPath !== null) this.cloud.moveDisk(disk.volumeId, disk.toPath);
+        imported.push({ volumeId: disk.volumeId, path, virtualSize: size, format: 'qcow2' });
+      }
+      this.cloud.removeConvertedDisks(`${conversion.tempPath.replace(/\/+$/, '')}/${conversion.outputName}-`);
+      progress({ stage: 'import', step: 'Imported', percent: 100 });
+      return imported;
+    });
   }
 
   async copyRemoteVolumes(domain: DomainRef, copy: RemoteVolumesCopy): Promise<PowerState> {

@@ -32,6 +32,7 @@ import {
   type ImportUnmanagedInstanceArgs,
   type UnmanagedInstanceView,
 } from './import.js';
+import { vmwareVmsForImport } from './import-vmware.js';
 import { customCompute, instanceCaller, offeringSnapshot, otherDetails, templateSnapshot } from './resolve.js';
 
 /** `VmImportService.ImportSource` (behaviour §4.2). */
@@ -74,7 +75,7 @@ function listingHost(context: ControlPlaneContext, zoneId: string, remote: strin
 }
 
 /** Whatever reaches the caller is cut of the password, should a host's message ever echo it. */
-function scrubbed(message: string, password: string | null): string {
+export function scrubbed(message: string, password: string | null): string {
   return password === null || password === '' ? message : message.split(password).join('***');
 }
 
@@ -112,8 +113,11 @@ export async function vmsForImport(context: ControlPlaneContext, caller: Caller,
   if (caller.role !== 'ROOT_ADMIN') throw new ApiError('FORBIDDEN', `Cannot perform this operation, Calling account is not root admin: ${caller.accountId}`);
   if (!getZone(db(context), args.zoneId)) throw bad('Please specify a valid zone.', 'zoneId');
   const source = args.importSource ?? 'EXTERNAL';
-  if (source !== 'EXTERNAL') throw bad(`Listing the VMs of an import source ${source} is not supported: vmsForImport lists the stopped guests of an EXTERNAL KVM host`, 'importSource');
+  if (source !== 'EXTERNAL' && source !== 'VMWARE') {
+    throw bad(`Listing the VMs of an import source ${source} is not supported: vmsForImport lists the stopped guests of an EXTERNAL KVM host or the guests of a VMWARE host`, 'importSource');
+  }
   if (args.username.trim() === '') throw bad('Username need to be provided.', 'username');
+  if (source === 'VMWARE') return vmwareVmsForImport(context, args, secrets);
   const { host, port } = parseExternalHost(args.host);
   const via = listingHost(context, args.zoneId, host);
   const password = args.password ?? null;
@@ -141,6 +145,10 @@ export interface ImportVmArgs extends Omit<ImportUnmanagedInstanceArgs, 'cluster
   readonly networkId?: string | null;
   readonly convertInstanceHostId?: string | null;
   readonly convertInstancePoolId?: string | null;
+  /** VMWARE: the host that imports the converted disks (CloudStack's importinstancehostid). */
+  readonly importInstanceHostId?: string | null;
+  /** VMWARE: further virt-v2v parameters, when the administrator allows them (CloudStack's extraparams). */
+  readonly extraParams?: string | null;
 }
 
 const TMP_PATH = /^\/[A-Za-z0-9._/-]{0,4094}$/;

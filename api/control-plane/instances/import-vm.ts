@@ -13,6 +13,7 @@ import { ImportChecks } from './import-checks.js';
 import { planExternalImport, withSecret, type ImportSource, type ImportVmArgs } from './import-external.js';
 import { emptyDraft, type ImportDraft, type ImportVmPreviewView, type PlanOutcome } from './import-plan.js';
 import { importHostname, importOwner, importServiceOffering, importTemplate, planUnmanagedImport, plannedOrThrow, recordImport } from './import.js';
+import { importVmware } from './import-vmware.js';
 import type { Owner } from './resolve.js';
 
 const bad = (message: string, field: string): ApiError => new ApiError('BAD_USER_INPUT', message, field);
@@ -110,6 +111,7 @@ function requireImporter(context: ControlPlaneContext, caller: Caller, args: Imp
 /** importVm: the source's rules, stopping at the first that fails; then the import is recorded. */
 export async function importVm(context: ControlPlaneContext, caller: Caller, args: ImportVmArgs, secrets: SecretStore): Promise<JobView> {
   requireImporter(context, caller, args);
+  if (args.importSource === 'VMWARE') return importVmware(context, caller, args, secrets);
   const planner = sourcePlanner(args.importSource);
   return planner({ context, caller, args, checks: ImportChecks.firstError(), secrets }, async (outcome, keep) => {
     const { owner, command, nics } = plannedOrThrow(outcome);

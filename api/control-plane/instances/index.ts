@@ -11,3 +11,4 @@ export { offeringSnapshot, requireInstance } from './resolve.js';
 export { importUnmanagedInstance, unmanagedInstances, unmanageVirtualMachine } from './import.js';
 export { vmsForImport } from './import-external.js';
 export { importVm, importVmPreview } from './import-vm.js';
+export { importVmTasks } from './import-vm-tasks.js';

@@ -1,7 +1,8 @@
 // Unmanage and import: argument translation only; every decision is the control plane's.
-import { optionalBoolean, optionalDetails, optionalString, requiredString, type Args } from '../../control-plane/args.js';
+import { optionalBoolean, optionalDetails, optionalEnum, optionalString, pageArgs, requiredString, type Args } from '../../control-plane/args.js';
 import { ApiError } from '../../control-plane/port.js';
 import { IMPORT_SOURCES, type ImportSource, type ImportVmArgs } from '../../control-plane/instances/import-external.js';
+import { IMPORT_VM_TASK_FILTERS } from '../../control-plane/instances/import-vm-tasks.js';
 import type { Resolver } from '../context.js';
 
 /** A list of input objects with string fields, as GraphQL has typed them (the control plane may be called directly). */
@@ -28,6 +29,14 @@ function importSource(args: Args): ImportSource | null {
 }
 
 export const importQueries: Readonly<Record<string, Resolver>> = {
+  importVmTasks: (_source, args, { controlPlane, caller }) =>
+    controlPlane.importVmTasks(caller, {
+      zoneId: requiredString(args, 'zoneId'),
+      accountId: optionalString(args, 'accountId'),
+      convertInstanceHostId: optionalString(args, 'convertInstanceHostId'),
+      tasksFilter: optionalEnum(args, 'tasksFilter', IMPORT_VM_TASK_FILTERS),
+      ...pageArgs(args),
+    }),
   unmanagedInstances: (_source, args, { controlPlane, caller }) =>
     controlPlane.unmanagedInstances(caller, { clusterId: requiredString(args, 'clusterId'), hostId: optionalString(args, 'hostId'), name: optionalString(args, 'name') }),
   vmsForImport: (_source, args, { controlPlane, caller }) =>
@@ -78,6 +87,8 @@ function importVmArgs(args: Args): ImportVmArgs {
     networkId: optionalString(args, 'networkId'),
     convertInstanceHostId: optionalString(args, 'convertInstanceHostId'),
     convertInstancePoolId: optionalString(args, 'convertInstancePoolId'),
+    importInstanceHostId: optionalString(args, 'importInstanceHostId'),
+    extraParams: optionalString(args, 'extraParams'),
   };
 }
 

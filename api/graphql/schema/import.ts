@@ -111,10 +111,42 @@ type ImportVmPreview {
   problems: [ImportProblem!]!
 }
 
+enum ImportVmTasksFilter { ALL RUNNING COMPLETED FAILED }
+enum ImportVmTaskState { Running Completed Failed }
+"""
+A VMware → KVM conversion (CloudStack's ImportVmTask): its job's id, the source (host as named, guest),
+the conversion and import hosts, the step (PREPARING, EXPORTING, CONVERTING, IMPORTING, CLEANING_UP, then
+COMPLETED or FAILED) with its progress (0-100) and a description (for a failed one, why), and the timings:
+stepDuration and duration in seconds (to now while it runs). virtualMachineId once it completed.
+"""
+type ImportVmTask {
+  id: ID!
+  zoneId: ID!
+  accountId: ID!
+  virtualMachineId: ID
+  displayName: String!
+  state: ImportVmTaskState!
+  sourceHost: String!
+  sourceVmName: String!
+  step: String!
+  progress: Int!
+  description: String!
+  convertInstanceHostId: ID!
+  importInstanceHostId: ID!
+  stepDuration: Int!
+  duration: Int!
+  created: DateTime!
+  lastUpdated: DateTime!
+  completed: DateTime
+}
+type ImportVmTaskConnection { nodes: [ImportVmTask!]!  pageInfo: PageInfo!  totalCount: Int! }
+
 extend type Query {
+  "The zone's VMware conversions, running and finished, newest first (CloudStack's listImportVmTasks). Root admin."
+  importVmTasks(zoneId: ID!, accountId: ID, convertInstanceHostId: ID, tasksFilter: ImportVmTasksFilter = ALL, first: Int, after: String): ImportVmTaskConnection!
   "Domains on the cluster's Up hosts (or hostId) that vmledger does not manage; name matches exactly. Root admin."
   unmanagedInstances(clusterId: ID!, hostId: ID, name: String): UnmanagedInstanceConnection!
-  "The stopped domains of an external KVM host (host or host:port, SSH), listed by an agent of the zone. Root admin."
+  "The stopped domains of an external KVM host (host or host:port, SSH), or with importSource VMWARE the guests (running or not) on a VMware host's datastores, listed by an agent of the zone. Root admin."
   vmsForImport(zoneId: ID!, host: String!, username: String!, password: String, importSource: ImportSource = EXTERNAL): ExternalInstanceConnection!
   "importVm's plan for the same arguments, and every problem that would make importVm refuse them; moves nothing and appends nothing. Root admin."
   importVmPreview(
@@ -143,6 +175,8 @@ extend type Query {
     forced: Boolean = false
     convertInstanceHostId: ID
     convertInstancePoolId: ID
+    importInstanceHostId: ID
+    extraParams: String
   ): ImportVmPreview!
 }
 
@@ -166,7 +200,7 @@ extend type Mutation {
   ): AsyncJob!
   "The instance leaves vmledger; its domain stays defined on its host. Root admin."
   unmanageVirtualMachine(id: ID!): AsyncJob!
-  "Imports a VM as an instance: UNMANAGED (a domain on a managed host, as importUnmanagedInstance), EXTERNAL (a stopped VM of an external KVM host, its disks copied as qcow2), LOCAL or SHARED (a qcow2 file on a pool, taken in place). Root admin."
+  "Imports a VM as an instance: UNMANAGED (a domain on a managed host, as importUnmanagedInstance), EXTERNAL (a stopped VM of an external KVM host, its disks copied as qcow2), LOCAL or SHARED (a qcow2 file on a pool, taken in place), or VMWARE (a powered-off guest of a VMware host converted with virt-v2v into the KVM cluster clusterId). Root admin."
   importVm(
     zoneId: ID!
     importSource: ImportSource!
@@ -193,6 +227,10 @@ extend type Mutation {
     forced: Boolean = false
     convertInstanceHostId: ID
     convertInstancePoolId: ID
+    "VMWARE: the host of the destination cluster that imports the converted disks (default: the conversion host when it is in the cluster)."
+    importInstanceHostId: ID
+    "VMWARE: further virt-v2v parameters, only when convert.vmware.instance.to.kvm.extra.params.allowed and each option is in ...allowed.list."
+    extraParams: String
   ): AsyncJob!
 }
 `;

@@ -5,7 +5,8 @@ import { deadLetterQueue, type Bus, type BusMessage, type ConsumeOptions, type C
 import { startAgent, type Agent, type AgentOptions } from '../../../adapters/hypervisor/agent.js';
 import { newCommandKey, signCommand, type CommandKeyRing } from '../../../adapters/hypervisor/command-signing.js';
 import { tinyDomainSpec } from '../../../adapters/hypervisor/conformance.js';
-import { parseAgentReply, parseAgentReport } from '../../../adapters/hypervisor/parse-reports.js';
+import { parseAgentProgress, parseAgentReply, parseAgentReport } from '../../../adapters/hypervisor/parse-reports.js';
+import type { AgentProgress } from '../../../domain/agent-protocol/index.js';
 import {
   ORCHESTRATOR_REPLIES,
   ORCHESTRATOR_REPORTS,
@@ -113,6 +114,8 @@ export interface Harness {
   readonly h2: SimulatorDriver;
   readonly agent: Agent;
   readonly replies: Array<Received<AgentReply>>;
+  /** Progress messages, in the order they arrived on the replies queue. */
+  readonly progress: Array<Received<AgentProgress>>;
   readonly reports: Array<Received<AgentReport>>;
   readonly deadLetters: BusMessage[];
   readonly errors: string[];
@@ -161,12 +164,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.agent,
   });
   const replies: Array<Received<AgentReply>> = [];
+  const progress: Array<Received<AgentProgress>> = [];
   const reports: Array<Received<AgentReport>> = [];
   const deadLetters: BusMessage[] = [];
   const consumers = [
     // Read as the orchestrator reads them, so every reply and report the agent sends is checked
     // against the protocol; one that does not fit is an error, and never arrives.
     await bus.consume(ORCHESTRATOR_REPLIES, async (d) => {
+      if (d.message.type === 'AgentProgress') {
+        const read = parseAgentProgress(d.message);
+        if (read.ok) progress.push({ id: d.message.id, body: read.value });
+        else errors.push(`malformed progress ${d.message.id}: ${read.reason}`);
+        await d.ack();
+        return;
+      }
       const parsed = parseAgentReply(d.message);
       if (parsed.ok) replies.push({ id: d.message.id, body: parsed.value });
       else errors.push(`malformed reply ${d.message.id}: ${parsed.reason}`);
@@ -194,6 +205,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     h2,
     agent,
     replies,
+    progress,
     reports,
     deadLetters,
     errors,

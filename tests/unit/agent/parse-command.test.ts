@@ -15,6 +15,7 @@ const nic = { nicId: 'c2d3e4f5-a6b7-4c8d-8e9f-1a2b3c4d5e6f', networkId: 'd3e4f5a
 const base = { commandId: `${VM}.0`, hostId: HOST };
 const target = { instanceId: VM, instanceName: NAME };
 const SNAPSHOT = `${NAME}_VS_20261121080000`;
+const OUTPUT = 'e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b';
 const snapshot = { ...base, ...target, snapshotName: SNAPSHOT };
 
 const valid: AgentCommand[] = [
@@ -60,6 +61,29 @@ const valid: AgentCommand[] = [
     copyTimeoutMs: 1_800_000,
     volumes: [{ volumeId: volume.volumeId, sourcePath: '/srv/vm/legacy-db.qcow2', sourceFormat: 'qcow2' }, { volumeId: data.volumeId, sourcePath: '/srv/vm/data.raw', sourceFormat: 'raw' }],
   },
+  {
+    ...base,
+    ...target,
+    type: 'ConvertVmwareGuest',
+    source: { kind: 'esxi-ssh', host: '10.9.0.8', port: 22, username: 'root', vmxPath: '/vmfs/volumes/datastore1/web 01/web 01.vmx' },
+    passwordRef: null,
+    password: { keyId: 'k20261207-0a1b2c3d', box: 'c2VhbGVkLWJveA' },
+    tempPath: '/mnt/nfs-temp',
+    outputName: OUTPUT,
+    timeoutMs: 10_800_000,
+    extraParams: ['--mac', '00:50:56:aa:bb:cc:network:default', '-v'],
+  },
+  {
+    ...base,
+    ...target,
+    type: 'ImportConvertedDisks',
+    tempPath: '/mnt/nfs-temp',
+    outputName: OUTPUT,
+    disks: [
+      { volumeId: volume.volumeId, sourcePath: `/mnt/nfs-temp/${OUTPUT}-sda`, toPath: null },
+      { volumeId: data.volumeId, sourcePath: `/mnt/nfs-temp/${OUTPUT}-sdb`, toPath: '/mnt/primary' },
+    ],
+  },
 ];
 
 /** What the bus hands over: a parsed copy of the JSON, not the sender's object. */
@@ -70,6 +94,30 @@ const reasonFor = (body: Record<string, unknown>): string => {
 };
 
 describe('parseAgentCommand', () => {
+  it('refuses a ConvertVmwareGuest whose source or extra parameters could reach past the conversion', () => {
+    const convert = valid.find((command) => command.type === 'ConvertVmwareGuest')!;
+    const body = JSON.parse(JSON.stringify(convert)) as Record<string, unknown> & { source: Record<string, unknown> };
+    expect(reasonFor(body)).toBe('accepted');
+    expect(reasonFor({ ...body, source: { ...body.source, kind: 'vcenter' } })).toMatch(/source.kind/);
+    expect(reasonFor({ ...body, source: { ...body.source, vmxPath: '/vmfs/volumes/ds/../../etc/x.vmx' } })).toMatch(/must not contain \.\./);
+    expect(reasonFor({ ...body, source: { ...body.source, vmxPath: '/vmfs/volumes/ds/vm/vm.vmdk' } })).toMatch(/source.vmxPath must be an absolute .vmx path/);
+    expect(reasonFor({ ...body, extraParams: ['-o', 'libvirt'] })).toMatch(/extraParams\[0\] -o is set by the agent itself/);
+    expect(reasonFor({ ...body, extraParams: ['--os=/etc'] })).toMatch(/is set by the agent itself/);
+    expect(reasonFor({ ...body, extraParams: ['$(reboot)'] })).toMatch(/extraParams\[0\] must be a virt-v2v option or value/);
+    expect(reasonFor({ ...body, outputName: '../x' })).toMatch(/outputName/);
+  });
+
+  it('refuses an ImportConvertedDisks naming a file that is not a converted disk of its output in its temporary location, and reads one with no disks (the clean-up)', () => {
+    const imported = valid.find((command) => command.type === 'ImportConvertedDisks')!;
+    const body = JSON.parse(JSON.stringify(imported)) as Record<string, unknown>;
+    const disk = (sourcePath: string) => ({ ...body, disks: [{ volumeId: volume.volumeId, sourcePath, toPath: null }] });
+    expect(reasonFor(disk(`/mnt/nfs-temp/${OUTPUT}-sda`))).toBe('accepted');
+    expect(reasonFor(disk('/var/lib/vmledger/images/other.qcow2'))).toMatch(/disks\[0\].sourcePath must be a converted disk/);
+    expect(reasonFor(disk(`/mnt/nfs-temp/${OUTPUT}-x/../../etc/passwd`))).toMatch(/disks\[0\].sourcePath must be a converted disk/);
+    // No disks: the workflow's clean-up of the temporary location.
+    expect(reasonFor({ ...body, disks: [] })).toBe('accepted');
+  });
+
   it('reads a CopyRemoteVolumes without the password reference a sender put in, and refuses a source path with .. or a shell word', () => {
     const copy = valid.find((command) => command.type === 'CopyRemoteVolumes')!;
     const parsed = parseAgentCommand(overTheWire(toBusMessage('m-1', { ...copy, passwordRef: 'leaked-ref' } as AgentCommand)));

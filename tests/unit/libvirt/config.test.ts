@@ -40,7 +40,17 @@ describe('parseLibvirtHostConfig', () => {
       vncPasswordFile: '/etc/vmledger/vnc-password',
       nic: { mode: 'bridge', bridge: 'cloudbr0', untaggedNetworkIds: [untagged] },
       remoteCopyMode: 'auto',
+      conversion: { virtV2v: 'virt-v2v', env: { LIBGUESTFS_BACKEND: 'direct' } },
     });
+  });
+
+  it('takes virt-v2v\'s command and environment, and refuses what could not be a command or a variable', () => {
+    const conversion = { virtV2v: '/opt/v2v/bin/virt-v2v', env: { LIBGUESTFS_BACKEND: 'direct', LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg' } };
+    expect(parse({ ...valid, conversion })).toMatchObject({ conversion });
+    expect(() => parse({ ...valid, conversion: { virtV2v: 'virt-v2v; reboot' } })).toThrow(/conversion.virtV2v must be a command name or an absolute path/);
+    expect(() => parse({ ...valid, conversion: { env: { 'LD_PRELOAD=x': 'y' } } })).toThrow(/is not an environment variable name/);
+    expect(() => parse({ ...valid, conversion: { env: { A: 'x\ny' } } })).toThrow(/conversion.env.A must be a non-empty string/);
+    expect(() => parse({ ...valid, conversion: { virtv2v: 'x' } })).toThrow(/conversion.virtv2v is not a conversion setting/);
   });
 
   it.each(['auto', 'streamed', 'cloudstack'] as const)('takes remoteCopyMode %s, and refuses another', (remoteCopyMode) => {

@@ -29,6 +29,7 @@ const CONFIG: LibvirtHostConfig = {
   // net-2 is a flat network on this bridge: its NICs join untagged.
   nic: { mode: 'bridge', bridge: 'cloudbr0', untaggedNetworkIds: ['net-2'] },
   remoteCopyMode: 'auto',
+  conversion: { virtV2v: 'virt-v2v', env: {} },
 };
 const SPEC: DomainSpec = {
   instanceId: '3F1C2A9E-7B6D-4C1A-9E2F-0A1B2C3D4E5F',

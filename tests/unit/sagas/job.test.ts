@@ -96,3 +96,40 @@ describe('job: the saga\'s memory', () => {
     expect(state.exists && [state.status, state.error]).toEqual(['FAILED', error]);
   });
 });
+
+describe('job: an agent\'s progress on a long command (AgentProgress), throttled', () => {
+  const issuedAt = (n: number, progress: { step: string; progress: number }): JobEvent => ({
+    type: 'JobAgentCommandIssued',
+    data: { phase: 'convert', command: start(n), timeoutAt: AT, issuedAt: AT, progress },
+  });
+  const report = (percent: number, step: string, progress: number) => ({ type: 'RecordAgentProgress' as const, commandId: 'j1.0', percent, progress: { step, progress }, at: AT });
+  const progressed = (percent: number, step: string, progress: number): JobEvent => ({ type: 'JobAgentProgressed', data: { commandId: 'j1.0', percent, progress: { step, progress }, reportedAt: AT } });
+  const running = [open, issuedAt(0, { step: 'EXPORTING', progress: 5 })];
+
+  it('given a command under way, when its agent reports a percent, then the job keeps it as its step and progress', () => {
+    const job = given(jobDecider, running).when(report(10, 'EXPORTING', 7)).then([progressed(10, 'EXPORTING', 7)]);
+    expect(job.exists && job.progress).toEqual({ step: 'EXPORTING', progress: 7 });
+  });
+
+  it('given a kept percent, when the next report moves less than one percent in the same step, then nothing is appended', () => {
+    given(jobDecider, [...running, progressed(10, 'EXPORTING', 7)]).when(report(10.6, 'EXPORTING', 7)).then([]);
+    given(jobDecider, [...running, progressed(10, 'EXPORTING', 7)]).when(report(11, 'EXPORTING', 7)).then([progressed(11, 'EXPORTING', 7)]);
+  });
+
+  it('given a kept percent, when the step changes, then it is kept even at the same percent', () => {
+    given(jobDecider, [...running, progressed(100, 'EXPORTING', 20)]).when(report(0, 'CONVERTING', 20)).then([progressed(0, 'CONVERTING', 20)]);
+  });
+
+  it('given a later report kept, when an earlier one arrives (redelivered, reordered), then it is stale and dropped', () => {
+    given(jobDecider, [...running, progressed(50, 'CONVERTING', 50)]).when(report(90, 'EXPORTING', 19)).then([]);
+    given(jobDecider, [...running, progressed(50, 'CONVERTING', 50)]).when(report(40, 'CONVERTING', 50)).then([]);
+  });
+
+  it('given a command answered, timed out or never issued, or a finished job, then a report is dropped', () => {
+    const replied: JobEvent = { type: 'JobAgentReplied', data: { reply: { commandId: 'j1.0', outcome: 'succeeded', powerState: 'stopped' }, receivedAt: AT } };
+    given(jobDecider, [...running, replied]).when(report(60, 'CONVERTING', 60)).then([]);
+    given(jobDecider, [...running, { type: 'JobTimerFired', data: { commandId: 'j1.0', firedAt: AT } }]).when(report(60, 'CONVERTING', 60)).then([]);
+    given(jobDecider, [open]).when(report(60, 'CONVERTING', 60)).then([]);
+    given(jobDecider, [...running, { type: 'JobSucceeded', data: { completedAt: AT } }]).when(report(60, 'CONVERTING', 60)).then([]);
+  });
+});
