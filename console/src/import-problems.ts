@@ -28,6 +28,10 @@ export const CONTROL = {
   disk: (disk: string) => `import-disk-${disk}`,
   forced: 'import-forced',
   tmpPath: 'import-tmpPath',
+  convertHost: 'import-convertInstanceHostId',
+  importHost: 'import-importInstanceHostId',
+  convertPool: 'import-convertInstancePoolId',
+  extraParams: 'import-extraParams',
   general: 'import-general',
 } as const;
 
@@ -68,6 +72,10 @@ export function controlOf(problem: ImportProblem, sent: SentLists): string {
   if (field === 'account' || field === 'domainId') return CONTROL.account;
   if (field === 'forced') return CONTROL.forced;
   if (field === 'tmpPath') return CONTROL.tmpPath;
+  if (field === 'convertInstanceHostId') return CONTROL.convertHost;
+  if (field === 'importInstanceHostId') return CONTROL.importHost;
+  if (field === 'convertInstancePoolId') return CONTROL.convertPool;
+  if (field === 'extraParams') return CONTROL.extraParams;
   if (SOURCE_FIELDS.has(field)) return CONTROL.source;
   return CONTROL.general;
 }

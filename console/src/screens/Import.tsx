@@ -1,20 +1,23 @@
 // Import (root admin, as the API's import operations are): choose a zone and a cluster, then a guest
-// vmledger does not manage, either a domain on one of the cluster's hosts (unmanagedInstances) or a
-// stopped VM of an external KVM host (vmsForImport, reached over SSH with a login the operator types),
-// and take it through the import wizard. The external host's password lives in this screen's memory
+// vmledger does not manage, either a domain on one of the cluster's hosts (unmanagedInstances), a
+// stopped VM of an external KVM host, or a powered-off guest of a VMware host (vmsForImport, reached
+// over SSH with a login the operator types), and take it through the import wizard; the zone's VMware
+// conversions (importVmTasks) are listed under theirs. A host's password lives in this screen's memory
 // only: never in a URL, never in storage, gone when the screen is left.
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, gql, messageOf } from '../api.ts';
 import { list, useCatalog } from '../catalog.tsx';
-import { formatBytes, formatMHz, formatMiB } from '../format.tsx';
-import { EXTERNAL_INSTANCE_FIELDS, UNMANAGED_INSTANCE_FIELDS, type Cluster, type Connection, type Guest } from '../model.ts';
+import { formatBytes, formatDuration, formatMHz, formatMiB, Time } from '../format.tsx';
+import { useJobUpdates } from '../jobs.tsx';
+import { EXTERNAL_INSTANCE_FIELDS, UNMANAGED_INSTANCE_FIELDS, type Cluster, type Connection, type Guest, type Job } from '../model.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
-import { Empty, ErrorNote, Field, Loading, TableBox, useData } from '../ui.tsx';
+import { Empty, ErrorNote, Field, Loading, ProgressBar, TableBox, useData } from '../ui.tsx';
 import { ImportWizard, PowerState, type ExternalLogin, type ImportSourceKind } from './ImportWizard.tsx';
 
 const TABS = [
   ['unmanaged', 'Unmanaged instances'],
   ['external', 'External KVM host'],
+  ['vmware', 'VMware host'],
 ] as const;
 type Tab = (typeof TABS)[number][0];
 
@@ -33,10 +36,10 @@ export function Import({ tab }: { tab: string }) {
   const clusters = useData(() => list<Cluster>('clusters', 'id zoneId name hypervisor created'), []);
   const zoneClusters = (clusters.data ?? []).filter((cluster) => cluster.zoneId === zoneId);
   const [chosen, setChosen] = useState<Chosen | null>(null);
-  // The external host's login, typed once and kept while the screen is open (memory only).
-  const [login, setLogin] = useState<ExternalLogin>({ host: '', username: '', password: '' });
-  // What the external host listed, kept (in memory) while the wizard is open for one of its VMs.
-  const [externalGuests, setExternalGuests] = useState<Guest[] | null>(null);
+  // Each remote host's login, typed once and kept while the screen is open (memory only).
+  const [logins, setLogins] = useState<Record<RemoteSource, ExternalLogin>>({ EXTERNAL: { host: '', username: '', password: '' }, VMWARE: { host: '', username: '', password: '' } });
+  // What the remote host listed, kept (in memory) while the wizard is open for one of its VMs.
+  const [remoteGuests, setRemoteGuests] = useState<Guest[] | null>(null);
   const [refreshTick, setRefreshTick] = useState(0);
 
   const place = (zone: string, cluster: string, to: Tab = active) => {
@@ -55,7 +58,7 @@ export function Import({ tab }: { tab: string }) {
   // Another tab, zone or cluster: the wizard was for a guest of the previous one.
   useEffect(() => {
     setChosen(null);
-    setExternalGuests(null);
+    setRemoteGuests(null);
   }, [active, zoneId, clusterId]);
 
   const cluster = zoneClusters.find((c) => c.id === clusterId);
@@ -72,7 +75,7 @@ export function Import({ tab }: { tab: string }) {
           setChosen(null);
           // An imported guest is no longer to be imported: the lists are asked again.
           if (imported) {
-            setExternalGuests(null);
+            setRemoteGuests(null);
             setRefreshTick((tick) => tick + 1);
           }
         }}
@@ -99,7 +102,7 @@ export function Import({ tab }: { tab: string }) {
           </select>
         </div>
         <div className="field">
-          <label htmlFor="import-cluster">{active === 'external' ? 'Destination cluster' : 'Cluster'}</label>
+          <label htmlFor="import-cluster">{active === 'unmanaged' ? 'Cluster' : 'Destination cluster'}</label>
           <select id="import-cluster" value={clusterId} disabled={!zoneId} onChange={(e) => place(zoneId, e.target.value)}>
             <option value="">{active === 'external' ? "The zone's first KVM cluster with an Up host" : 'Choose a cluster'}</option>
             {zoneClusters.map((c) => (
@@ -123,18 +126,20 @@ export function Import({ tab }: { tab: string }) {
       {zoneId && active === 'unmanaged' && clusterId && (
         <UnmanagedList key={`${clusterId}-${refreshTick}`} clusterId={clusterId} onChoose={(guest) => setChosen({ source: 'UNMANAGED', guest, login: null })} />
       )}
-      {zoneId && active === 'external' && (
-        <ExternalHost
-          key={`${zoneId}-${refreshTick}`}
+      {zoneId && active !== 'unmanaged' && (
+        <RemoteHost
+          key={`${active}-${zoneId}-${refreshTick}`}
+          source={active === 'vmware' ? 'VMWARE' : 'EXTERNAL'}
           zoneId={zoneId}
-          login={login}
-          setLogin={setLogin}
-          guests={externalGuests}
-          setGuests={setExternalGuests}
+          login={logins[active === 'vmware' ? 'VMWARE' : 'EXTERNAL']}
+          setLogin={(login) => setLogins((all) => ({ ...all, [active === 'vmware' ? 'VMWARE' : 'EXTERNAL']: login }))}
+          guests={remoteGuests}
+          setGuests={setRemoteGuests}
           askAtOnce={refreshTick > 0}
-          onChoose={(guest) => setChosen({ source: 'EXTERNAL', guest, login })}
+          onChoose={(guest, source, login) => setChosen({ source, guest, login })}
         />
       )}
+      {zoneId && active === 'vmware' && <Conversions zoneId={zoneId} />}
     </section>
   );
 }
@@ -164,7 +169,11 @@ function UnmanagedList({ clusterId, onChoose }: { clusterId: string; onChoose: (
   );
 }
 
-function ExternalHost({
+type RemoteSource = 'EXTERNAL' | 'VMWARE';
+
+/** A host vmledger does not manage, reached over SSH by an agent of the zone: an external KVM host, or a VMware (ESXi) host. */
+function RemoteHost({
+  source,
   zoneId,
   login,
   setLogin,
@@ -173,6 +182,7 @@ function ExternalHost({
   askAtOnce,
   onChoose,
 }: {
+  source: RemoteSource;
   zoneId: string;
   login: ExternalLogin;
   setLogin: (login: ExternalLogin) => void;
@@ -180,7 +190,7 @@ function ExternalHost({
   setGuests: (guests: Guest[] | null) => void;
   /** Back from an import: list the host's VMs again with the login still in memory. */
   askAtOnce: boolean;
-  onChoose: (guest: Guest) => void;
+  onChoose: (guest: Guest, source: RemoteSource, login: ExternalLogin) => void;
 }) {
   const [error, setError] = useState<{ message: string; field: string | null } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -190,8 +200,8 @@ function ExternalHost({
     setError(null);
     try {
       const { vmsForImport } = await gql<{ vmsForImport: Connection<Guest> }>(
-        `query($zoneId: ID!, $host: String!, $username: String!, $password: String) { vmsForImport(zoneId: $zoneId, host: $host, username: $username, password: $password, importSource: EXTERNAL) { nodes { ${EXTERNAL_INSTANCE_FIELDS} } totalCount } }`,
-        { zoneId, host: login.host.trim(), username: login.username, password: login.password === '' ? null : login.password },
+        `query($zoneId: ID!, $host: String!, $username: String!, $password: String, $importSource: ImportSource) { vmsForImport(zoneId: $zoneId, host: $host, username: $username, password: $password, importSource: $importSource) { nodes { ${EXTERNAL_INSTANCE_FIELDS} } totalCount } }`,
+        { zoneId, host: login.host.trim(), username: login.username, password: login.password === '' ? null : login.password, importSource: source },
       );
       setGuests(vmsForImport.nodes);
     } catch (caught) {
@@ -210,9 +220,12 @@ function ExternalHost({
   const fieldError = (field: string) => (error?.field === field ? error.message : null);
   return (
     <div>
-      <form className="card" onSubmit={(event) => void ask(event)} aria-label="External KVM host">
+      <form className="card" onSubmit={(event) => void ask(event)} aria-label={source === 'VMWARE' ? 'VMware host' : 'External KVM host'}>
         <p className="muted">
-          An agent of this zone logs in to the host over SSH and lists its stopped VMs. The password is sent with each request only, and kept nowhere (it is gone when you leave this screen).
+          {source === 'VMWARE'
+            ? "An agent of this zone logs in to the VMware (ESXi) host over SSH and lists the guests on its datastores; a powered-off one is converted to KVM with virt-v2v on a host of the destination cluster."
+            : 'An agent of this zone logs in to the host over SSH and lists its stopped VMs.'}{' '}
+          The password is sent with each request only, and kept nowhere (it is gone when you leave this screen).
         </p>
         <div className="grid">
           <Field id="external-host" label="Host (name or address, :port optional)" error={fieldError('host')}>
@@ -230,13 +243,37 @@ function ExternalHost({
           {busy ? 'Listing its VMs…' : 'List its VMs'}
         </button>
       </form>
-      {guests && guests.length === 0 && <Empty>The host has no stopped VM vmledger could import (running ones are not offered).</Empty>}
-      {guests && guests.length > 0 && <GuestTable guests={guests} where={(guest) => guest.host ?? ''} whereLabel="Host" onChoose={onChoose} />}
+      {guests && guests.length === 0 && (
+        <Empty>{source === 'VMWARE' ? 'The host has no guest on its datastores.' : 'The host has no stopped VM vmledger could import (running ones are not offered).'}</Empty>
+      )}
+      {guests && guests.length > 0 && (
+        <GuestTable
+          guests={guests}
+          where={(guest) => guest.host ?? ''}
+          whereLabel="Host"
+          onChoose={(guest) => onChoose(guest, source, login)}
+          // Without vCenter there is no clone of a running VMware guest to convert (docs/api.md).
+          refuse={source === 'VMWARE' ? (guest) => (guest.powerState === 'PowerOn' ? 'Shut it down first: a running guest cannot be converted without vCenter.' : null) : undefined}
+        />
+      )}
     </div>
   );
 }
 
-function GuestTable({ guests, where, whereLabel, onChoose }: { guests: Guest[]; where: (guest: Guest) => string; whereLabel: string; onChoose: (guest: Guest) => void }) {
+function GuestTable({
+  guests,
+  where,
+  whereLabel,
+  onChoose,
+  refuse,
+}: {
+  guests: Guest[];
+  where: (guest: Guest) => string;
+  whereLabel: string;
+  onChoose: (guest: Guest) => void;
+  /** Why a guest cannot be imported as it is, or null when it can. */
+  refuse?: (guest: Guest) => string | null;
+}) {
   return (
     <TableBox label="Guests to import" className="cards-on-phone">
       <thead>
@@ -287,13 +324,88 @@ function GuestTable({ guests, where, whereLabel, onChoose }: { guests: Guest[]; 
               </ul>
             </td>
             <td data-label="Import">
-              <button type="button" className="small-button primary" aria-label={`Import ${guest.name}`} onClick={() => onChoose(guest)}>
-                Import…
-              </button>
+              {refuse?.(guest) ? (
+                <span className="muted small">{refuse(guest)}</span>
+              ) : (
+                <button type="button" className="small-button primary" aria-label={`Import ${guest.name}`} onClick={() => onChoose(guest)}>
+                  Import…
+                </button>
+              )}
             </td>
           </tr>
         ))}
       </tbody>
     </TableBox>
+  );
+}
+
+interface ImportVmTask {
+  id: string; virtualMachineId: string | null; displayName: string; state: 'Running' | 'Completed' | 'Failed'; sourceHost: string; sourceVmName: string;
+  step: string; progress: number; description: string; duration: number; created: string;
+}
+
+/** The zone's VMware conversions (importVmTasks), newest first, read again as their jobs' pushes arrive. */
+function Conversions({ zoneId }: { zoneId: string }) {
+  const { data, error, loading, reload } = useData(
+    () =>
+      gql<{ importVmTasks: Connection<ImportVmTask> }>(
+        `query($zoneId: ID!) { importVmTasks(zoneId: $zoneId, first: 20) { nodes { id virtualMachineId displayName state sourceHost sourceVmName step progress description duration created } totalCount } }`,
+        { zoneId },
+      ).then((d) => d.importVmTasks.nodes),
+    [zoneId],
+  );
+  useJobUpdates(
+    useCallback(
+      (job: Job) => {
+        if (job.cmd === 'importVm') void reload();
+      },
+      [reload],
+    ),
+  );
+  return (
+    <section aria-labelledby="conversions-title">
+      <h2 id="conversions-title">Conversions in this zone</h2>
+      <ErrorNote error={error} />
+      {loading && !data && <Loading what="the conversions" />}
+      {data && data.length === 0 && <Empty>No VMware guest has been converted in this zone yet.</Empty>}
+      {data && data.length > 0 && (
+        <TableBox label="Conversions" className="cards-on-phone">
+          <thead>
+            <tr>
+              <th scope="col">Guest</th>
+              <th scope="col">Instance</th>
+              <th scope="col">State</th>
+              <th scope="col">Step</th>
+              <th scope="col">Took</th>
+              <th scope="col">Started</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((task) => (
+              <tr key={task.id} data-conversion={task.sourceVmName}>
+                <td data-label="Guest">
+                  <span className="mono">{task.sourceVmName}</span> <span className="muted small">on {task.sourceHost}</span>
+                </td>
+                <td data-label="Instance">{task.virtualMachineId ? <Link to={`/instances/${task.virtualMachineId}`}>{task.displayName}</Link> : task.displayName}</td>
+                <td data-label="State">
+                  <span className={`state ${task.state === 'Completed' ? 'state-ready' : task.state === 'Failed' ? 'state-error' : 'state-creating'}`}>{task.state}</span>
+                  {task.state === 'Failed' && <div className="field-error">{task.description}</div>}
+                </td>
+                <td data-label="Step">
+                  <span className="small">
+                    {task.step} {task.progress} %
+                  </span>
+                  <ProgressBar value={task.progress} label={`Conversion of ${task.sourceVmName}`} />
+                </td>
+                <td data-label="Took">{formatDuration(task.duration * 1000)}</td>
+                <td data-label="Started">
+                  <Time at={task.created} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </TableBox>
+      )}
+    </section>
   );
 }

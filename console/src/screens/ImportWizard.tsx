@@ -1,8 +1,9 @@
 // The import wizard for one guest: its offering and template, names and owner, each NIC's network and
-// address, each data disk's disk offering, then the **preview** (importVmPreview: importVm's own rules,
-// run without moving anything) with its plan and every problem beside the control it concerns, then
-// the import (importUnmanagedInstance for a domain on a managed host, importVm for an external host's
-// VM), whose job's step and progress are followed live, ending with a link to the new instance.
+// address, each data disk's disk offering (and, for a VMware guest, where it is converted), then the
+// **preview** (importVmPreview: importVm's own rules, run without moving anything) with its plan and
+// every problem beside the control it concerns, then the import (importUnmanagedInstance for a domain
+// on a managed host, importVm for an external host's VM or a VMware guest), whose job's step and
+// progress are followed live, ending with a link to the new instance.
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode, type Ref } from 'react';
 import { ApiError, gql, messageOf } from '../api.ts';
 import { list, useCatalog } from '../catalog.tsx';
@@ -14,7 +15,7 @@ import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { Empty, ErrorNote, Field, ProgressBar, StateBadge, TableBox, useData } from '../ui.tsx';
 
-export type ImportSourceKind = 'UNMANAGED' | 'EXTERNAL';
+export type ImportSourceKind = 'UNMANAGED' | 'EXTERNAL' | 'VMWARE';
 /** An external KVM host's SSH login, as typed on the import screen (memory only). */
 export interface ExternalLogin {
   host: string;
@@ -36,15 +37,22 @@ interface Draft {
   diskOfferings: Record<string, string>;
   forced: boolean;
   tmpPath: string;
+  /** VMWARE: the host that runs virt-v2v, the one that imports the converted disks, the temporary pool, virt-v2v's further options ('' = the API's choice). */
+  convertInstanceHostId: string;
+  importInstanceHostId: string;
+  convertInstancePoolId: string;
+  extraParams: string;
 }
 
 const ARGS = `$zoneId: ID!, $importSource: ImportSource!, $name: String!, $serviceOfferingId: ID!, $displayName: String, $hostName: String,
   $account: String, $domainId: ID, $clusterId: ID, $host: String, $username: String, $password: String, $tmpPath: String, $templateId: ID,
-  $nicNetworkList: [NicNetworkInput!], $nicIpAddressList: [NicIpAddressInput!], $dataDiskOfferingList: [DataDiskOfferingInput!], $details: JSON, $forced: Boolean`;
+  $nicNetworkList: [NicNetworkInput!], $nicIpAddressList: [NicIpAddressInput!], $dataDiskOfferingList: [DataDiskOfferingInput!], $details: JSON, $forced: Boolean,
+  $convertInstanceHostId: ID, $importInstanceHostId: ID, $convertInstancePoolId: ID, $extraParams: String`;
 const PASS = `zoneId: $zoneId, importSource: $importSource, name: $name, serviceOfferingId: $serviceOfferingId, displayName: $displayName,
   hostName: $hostName, account: $account, domainId: $domainId, clusterId: $clusterId, host: $host, username: $username, password: $password,
   tmpPath: $tmpPath, templateId: $templateId, nicNetworkList: $nicNetworkList, nicIpAddressList: $nicIpAddressList,
-  dataDiskOfferingList: $dataDiskOfferingList, details: $details, forced: $forced`;
+  dataDiskOfferingList: $dataDiskOfferingList, details: $details, forced: $forced, convertInstanceHostId: $convertInstanceHostId,
+  importInstanceHostId: $importInstanceHostId, convertInstancePoolId: $convertInstancePoolId, extraParams: $extraParams`;
 const PREVIEW = `query(${ARGS}) { importVmPreview(${PASS}) { ${IMPORT_PREVIEW_FIELDS} } }`;
 const IMPORT_VM = `mutation(${ARGS}) { importVm(${PASS}) { ${JOB_FIELDS} } }`;
 const IMPORT_UNMANAGED = `mutation($clusterId: ID!, $name: String!, $serviceOfferingId: ID!, $displayName: String, $hostName: String, $account: String,
@@ -87,12 +95,17 @@ export function ImportWizard({
   const catalog = useCatalog();
   const session = useSession();
   const { track } = useJobs();
+  // Offerings, networks and hosts (their capabilities: virt-v2v) as they are now, not as at sign-in.
+  const { reload: reloadCatalog } = catalog;
+  useEffect(() => {
+    void reloadCatalog();
+  }, [reloadCatalog]);
   const disks = useMemo(() => [...guest.disks].sort((a, b) => a.position - b.position), [guest.disks]);
   const offerings = catalog.offerings.filter((o) => !o.removed);
   const templates = catalog.templates.filter((t) => !t.removed && (t.zoneId === null || t.zoneId === zoneId));
   const networks = catalog.networks.filter((n) => !n.removed && n.zoneId === zoneId);
   const lookups = useData(
-    () => Promise.all([list<DiskOffering>('diskOfferings', 'id name displayText diskSize customized storageTags removed'), list<StoragePool>('storagePools', 'id name zoneId')]),
+    () => Promise.all([list<DiskOffering>('diskOfferings', 'id name displayText diskSize customized storageTags removed'), list<StoragePool>('storagePools', 'id name zoneId clusterId hostId scope type')]),
     [],
   );
   const diskOfferings = (lookups.data?.[0] ?? []).filter((o) => !o.removed);
@@ -110,6 +123,10 @@ export function ImportWizard({
     diskOfferings: {},
     forced: false,
     tmpPath: '',
+    convertInstanceHostId: '',
+    importInstanceHostId: '',
+    convertInstancePoolId: '',
+    extraParams: '',
   }));
   // Once the disk offerings are known: each data disk gets the smallest that holds it, to start with.
   const offeredDisks = useRef(false);
@@ -123,6 +140,8 @@ export function ImportWizard({
   });
 
   const offering = offerings.find((o) => o.id === draft.serviceOfferingId);
+  const zoneHosts = catalog.hosts.filter((host) => !host.removed && host.zoneId === zoneId);
+  const clusterHosts = zoneHosts.filter((host) => host.clusterId === clusterId);
   const account = session.accounts.find((a) => a.name === draft.account);
 
   const argumentsOf = (d: Draft): { variables: Record<string, unknown>; sent: SentLists } => {
@@ -151,11 +170,17 @@ export function ImportWizard({
       username: login?.username ?? null,
       password: login && login.password !== '' ? login.password : null,
       tmpPath: source === 'EXTERNAL' && d.tmpPath.trim() ? d.tmpPath.trim() : null,
+      convertInstanceHostId: source === 'VMWARE' ? d.convertInstanceHostId || null : null,
+      importInstanceHostId: source === 'VMWARE' ? d.importInstanceHostId || null : null,
+      convertInstancePoolId: source === 'VMWARE' ? d.convertInstancePoolId || null : null,
+      extraParams: source === 'VMWARE' && d.extraParams.trim() ? d.extraParams.trim() : null,
     };
     return { variables, sent: { nicNetworkList, nicIpAddressList, dataDiskOfferingList } };
   };
 
   const [preview, setPreview] = useState<{ result: ImportPreview; sent: SentLists; key: string } | null>(null);
+  // The API's words when it does not preview imports from this source (yet): the import then checks the settings itself.
+  const [noPreview, setNoPreview] = useState<{ message: string; key: string } | null>(null);
   const [refused, setRefused] = useState<{ problems: ImportProblem[]; sent: SentLists } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<'preview' | 'import' | null>(null);
@@ -166,7 +191,8 @@ export function ImportWizard({
 
   const current = argumentsOf(draft);
   const currentKey = JSON.stringify(current.variables);
-  const stale = preview !== null && preview.key !== currentKey;
+  const stale = (preview !== null && preview.key !== currentKey) || (noPreview !== null && noPreview.key !== currentKey);
+  const unpreviewed = noPreview !== null && !stale;
 
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
   const setNic = (nic: string, part: 'network' | 'ip', value: string) => setDraft((d) => ({ ...d, nics: { ...d.nics, [nic]: { ...d.nics[nic]!, [part]: value } } }));
@@ -182,14 +208,16 @@ export function ImportWizard({
       return;
     }
     setBusy('preview');
+    setNoPreview(null);
     try {
       const { importVmPreview } = await gql<{ importVmPreview: ImportPreview }>(PREVIEW, variables);
       setPreview({ result: importVmPreview, sent, key: JSON.stringify(variables) });
       queueMicrotask(() => resultHeading.current?.focus());
     } catch (caught) {
       setPreview(null);
-      // Refused as a whole (an unknown zone, an unsupported source): no plan to show.
-      if (caught instanceof ApiError && caught.field) setRefused({ problems: [{ code: caught.code, message: caught.message, field: caught.field }], sent });
+      if (caught instanceof ApiError && caught.field === 'importSource') setNoPreview({ message: caught.message, key: JSON.stringify(variables) });
+      // Refused as a whole (an unknown zone): no plan to show.
+      else if (caught instanceof ApiError && caught.field) setRefused({ problems: [{ code: caught.code, message: caught.message, field: caught.field }], sent });
       else setError(messageOf(caught));
     } finally {
       setBusy(null);
@@ -234,7 +262,7 @@ export function ImportWizard({
 
   // A failed import leaves the settings open, to change and preview again.
   const locked = job !== null && job.status !== 'FAILED';
-  const stage = locked ? 'Import' : preview && !stale ? 'Preview' : 'Settings';
+  const stage = locked ? 'Import' : (preview || unpreviewed) && !stale ? 'Preview' : 'Settings';
   const where = source === 'UNMANAGED' ? catalog.name('host', guest.hostId) : (login?.host ?? guest.host ?? '');
 
   return (
@@ -260,9 +288,9 @@ export function ImportWizard({
         <fieldset disabled={locked}>
           <legend>Source</legend>
           <dl className="facts" id={CONTROL.source} tabIndex={-1}>
-            <dt>{source === 'UNMANAGED' ? 'Domain' : 'VM'}</dt>
+            <dt>{source === 'UNMANAGED' ? 'Domain' : source === 'VMWARE' ? 'Guest' : 'VM'}</dt>
             <dd>
-              <span className="mono">{guest.name}</span> on {source === 'UNMANAGED' ? 'host' : 'the external host'} {where}
+              <span className="mono">{guest.name}</span> on {source === 'UNMANAGED' ? 'host' : source === 'VMWARE' ? 'the VMware host' : 'the external host'} {where}
             </dd>
             {login && (
               <>
@@ -367,7 +395,7 @@ export function ImportWizard({
                   <div className="grid">
                     <Field id={CONTROL.nicNetwork(nic.id)} label={`Network of NIC ${nic.id}`} error={problemsAt(CONTROL.nicNetwork(nic.id))}>
                       <select id={CONTROL.nicNetwork(nic.id)} value={draft.nics[nic.id]?.network ?? ''} aria-describedby={describedBy(CONTROL.nicNetwork(nic.id))} onChange={(e) => setNic(nic.id, 'network', e.target.value)}>
-                        <option value="">{nic.vlanId ? `The zone's network on VLAN ${nic.vlanId}` : 'Automatic (the NIC has no VLAN: choose one)'}</option>
+                        <option value="">{source === 'VMWARE' ? 'Choose a network' : nic.vlanId ? `The zone's network on VLAN ${nic.vlanId}` : 'Automatic (the NIC has no VLAN: choose one)'}</option>
                         {networks.map((n) => (
                           <option key={n.id} value={n.id}>
                             {n.name} ({n.type}
@@ -433,6 +461,51 @@ export function ImportWizard({
           )}
         </fieldset>
 
+        {source === 'VMWARE' && (
+          <fieldset disabled={locked}>
+            <legend>Conversion</legend>
+            <p className="hint">virt-v2v converts the guest on a KVM host of the destination cluster; left to the API, each is chosen as CloudStack chooses it.</p>
+            <div className="grid">
+              <Field id={CONTROL.convertHost} label="Conversion host" error={problemsAt(CONTROL.convertHost)}>
+                <select id={CONTROL.convertHost} value={draft.convertInstanceHostId} aria-describedby={describedBy(CONTROL.convertHost)} onChange={(e) => set('convertInstanceHostId', e.target.value)}>
+                  <option value="">A host of the cluster with virt-v2v</option>
+                  {zoneHosts.map((host) => (
+                    <option key={host.id} value={host.id}>
+                      {host.name}
+                      {host.capabilities.includes('instance.conversion') ? ' (virt-v2v)' : ''}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+              <Field id={CONTROL.importHost} label="Import host" error={problemsAt(CONTROL.importHost)}>
+                <select id={CONTROL.importHost} value={draft.importInstanceHostId} aria-describedby={describedBy(CONTROL.importHost)} onChange={(e) => set('importInstanceHostId', e.target.value)}>
+                  <option value="">The conversion host, else one of the cluster's</option>
+                  {clusterHosts.map((host) => (
+                    <option key={host.id} value={host.id}>
+                      {host.name}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+              <Field id={CONTROL.convertPool} label="Temporary storage" error={problemsAt(CONTROL.convertPool)}>
+                <select id={CONTROL.convertPool} value={draft.convertInstancePoolId} aria-describedby={describedBy(CONTROL.convertPool)} onChange={(e) => set('convertInstancePoolId', e.target.value)}>
+                  <option value="">An NFS pool both hosts reach</option>
+                  {pools
+                    .filter((pool) => pool.zoneId === zoneId && (pool.clusterId === null || pool.clusterId === clusterId))
+                    .map((pool) => (
+                      <option key={pool.id} value={pool.id}>
+                        {pool.name} ({pool.type})
+                      </option>
+                    ))}
+                </select>
+              </Field>
+              <Field id={CONTROL.extraParams} label="Further virt-v2v options (optional)" error={problemsAt(CONTROL.extraParams)} hint="Only those the administrator allows.">
+                <input id={CONTROL.extraParams} value={draft.extraParams} autoComplete="off" aria-describedby={describedBy(CONTROL.extraParams)} onChange={(e) => set('extraParams', e.target.value)} />
+              </Field>
+            </div>
+          </fieldset>
+        )}
+
         <ErrorNote error={error} onDismiss={() => setError(null)} />
         {!locked && (
           <div className="buttons">
@@ -440,13 +513,30 @@ export function ImportWizard({
               Cancel
             </button>
             <button type="submit" className="primary" disabled={busy !== null}>
-              {busy === 'preview' ? 'Asking for the preview…' : preview && !stale ? 'Preview again' : 'Preview'}
+              {busy === 'preview' ? 'Asking for the preview…' : (preview || unpreviewed) && !stale ? 'Preview again' : 'Preview'}
             </button>
           </div>
         )}
       </form>
 
-      {refused && !preview && <Problems problems={refused.problems} sent={refused.sent} headingRef={resultHeading} />}
+      {refused && !preview && <Problems problems={refused.problems} sent={refused.sent} headingRef={resultHeading} title={unpreviewed ? 'The import was refused' : undefined} />}
+      {unpreviewed && (
+        <section className="card preview" aria-labelledby="import-preview-title">
+          <h2 id="import-preview-title" tabIndex={-1}>
+            No preview for this source
+          </h2>
+          <p>
+            The API does not preview this import: <q>{noPreview.message}</q> The import checks these settings when it starts; a refusal shows beside the field it names, and nothing moves.
+          </p>
+          {!locked && (
+            <div className="buttons">
+              <button type="button" className="primary" disabled={busy !== null} onClick={() => void runImport()}>
+                {busy === 'import' ? 'Starting the import…' : `Import ${guest.name}`}
+              </button>
+            </div>
+          )}
+        </section>
+      )}
       {stale && !locked && <p className="notice" role="status">The settings changed since the preview: preview again before importing.</p>}
       {preview && !stale && (
         <section className="card preview" aria-labelledby="import-preview-title">
@@ -474,7 +564,8 @@ export function ImportWizard({
 /** The arguments importUnmanagedInstance takes (importVm's less the zone, the source and the external host's). */
 function withoutExternal(variables: Record<string, unknown>): Record<string, unknown> {
   const { zoneId: _zone, importSource: _source, host: _host, username: _user, password: _password, tmpPath: _tmp, ...rest } = variables;
-  return rest;
+  const { convertInstanceHostId: _convert, importInstanceHostId: _import, convertInstancePoolId: _pool, extraParams: _extra, ...kvm } = rest;
+  return kvm;
 }
 
 function ProblemNote({ id, children }: { id: string; children: ReactNode }) {
