@@ -799,6 +799,21 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
     await context.close();
   });
 
+  it('takes an import to its preview by keyboard alone, the focus landing on the preview', async () => {
+    const { context, page } = await signedIn(ADMIN_KEY);
+    await page.goto(`${h.origin}/import/unmanaged?zone=${h.demo.zoneId}&cluster=${h.demo.clusterId}`);
+    await page.getByRole('button', { name: 'Import legacy-app' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Host name (optional)').focus();
+    await page.keyboard.type('legacy-by-keys');
+    await page.keyboard.press('Enter'); // submits the settings: Preview
+    const heading = page.getByRole('heading', { name: 'Preview no problem' });
+    await heading.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('import-preview-title');
+    expect(await page.locator('.plan .facts').textContent()).toContain('legacy-by-keys');
+    await context.close();
+  });
+
   it('keeps every screen within a 390 px wide phone screen', async () => {
     const { context, page } = await signedIn(ADMIN_KEY, { width: 390, height: 844 });
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -87,7 +87,8 @@ export function Import({ tab }: { tab: string }) {
     <section aria-labelledby="import-title">
       <h1 id="import-title">Import</h1>
       <p className="muted">
-        Bring a virtual machine vmledger does not manage under its management: a domain on one of its hosts, or a stopped VM of another KVM host whose disks are copied.
+        Bring a virtual machine vmledger does not manage under its management: a domain on one of its hosts, a stopped VM of another KVM host whose disks are copied, or a
+        powered-off VMware guest converted to KVM.
       </p>
       <form className="filters" aria-label="Where to import" onSubmit={(event) => event.preventDefault()}>
         <div className="field">

@@ -187,6 +187,12 @@ export function ImportWizard({
   const [job, setJob] = useState<Job | null>(null);
   const resultHeading = useRef<HTMLHeadingElement>(null);
 
+  // A new answer (the preview, the API's word that there is none, a refusal) takes the focus, so a
+  // keyboard or screen reader user is taken to it.
+  useEffect(() => {
+    if (preview || noPreview || refused) resultHeading.current?.focus();
+  }, [preview, noPreview, refused]);
+
   useJobUpdates(useCallback((pushed: Job) => setJob((current) => (current && current.id === pushed.id ? pushed : current)), []));
 
   const current = argumentsOf(draft);
@@ -212,7 +218,6 @@ export function ImportWizard({
     try {
       const { importVmPreview } = await gql<{ importVmPreview: ImportPreview }>(PREVIEW, variables);
       setPreview({ result: importVmPreview, sent, key: JSON.stringify(variables) });
-      queueMicrotask(() => resultHeading.current?.focus());
     } catch (caught) {
       setPreview(null);
       if (caught instanceof ApiError && caught.field === 'importSource') setNoPreview({ message: caught.message, key: JSON.stringify(variables) });
@@ -522,7 +527,7 @@ export function ImportWizard({
       {refused && !preview && <Problems problems={refused.problems} sent={refused.sent} headingRef={resultHeading} title={unpreviewed ? 'The import was refused' : undefined} />}
       {unpreviewed && (
         <section className="card preview" aria-labelledby="import-preview-title">
-          <h2 id="import-preview-title" tabIndex={-1}>
+          <h2 id="import-preview-title" ref={resultHeading} tabIndex={-1}>
             No preview for this source
           </h2>
           <p>
