@@ -665,6 +665,8 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
     expect(await preview.locator('tr[data-plan-disk="0"] td[data-label="Bytes"]').textContent()).toBe('copied to the pool');
     await preview.getByRole('button', { name: 'Import old-web' }).click();
     await page.getByRole('link', { name: 'Open the new instance' }).waitFor();
+    // The job's operation in words (importVm reads "Import VM").
+    expect(await page.getByRole('heading', { name: 'Import VM', exact: true }).count()).toBe(1);
     expect(pushedStatuses('importVm')).toContain('SUCCEEDED');
     expect(page.url()).not.toContain(password);
     await page.getByRole('link', { name: 'Open the new instance' }).click();
