@@ -816,6 +816,19 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
     await context.close();
   });
 
+  it("says in the API's words when the wizard cannot load the disk offerings", async () => {
+    const { context, page } = await signedIn(ADMIN_KEY);
+    await page.route('**/graphql', (route) =>
+      (route.request().postData() ?? '').includes('diskOfferings(first')
+        ? route.fulfill({ json: { errors: [{ message: 'The read model is being rebuilt', extensions: { code: 'INTERNAL_ERROR' } }] } })
+        : route.fallback(),
+    );
+    await page.goto(`${h.origin}/import/unmanaged?zone=${h.demo.zoneId}&cluster=${h.demo.clusterId}`);
+    await page.getByRole('button', { name: 'Import legacy-app' }).click();
+    await page.getByText('Could not load the disk offerings and storage pools: The read model is being rebuilt').waitFor();
+    await context.close();
+  });
+
   it('keeps every screen within a 390 px wide phone screen', async () => {
     const { context, page } = await signedIn(ADMIN_KEY, { width: 390, height: 844 });
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

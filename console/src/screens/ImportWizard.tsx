@@ -289,6 +289,7 @@ export function ImportWizard({
           </li>
         ))}
       </ol>
+      <ErrorNote error={lookups.error ? `Could not load the disk offerings and storage pools: ${lookups.error}` : null} />
       <form className="wizard" onSubmit={(event) => void runPreview(event)} noValidate aria-label={`Import ${guest.name}`}>
         <fieldset disabled={locked}>
           <legend>Source</legend>
