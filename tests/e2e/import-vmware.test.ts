@@ -263,6 +263,7 @@ describe('converting a VMware guest on the simulator (behaviour §4.7)', () => {
         // v2vtest's first MAC: a conflict on the network once v2vtest is imported.
         { ...vmx, name: 'v2vtwin', cpuNumber: 1, memory: 512, disks: [{ capacity: GiB }], nics: [{ mac: '00:50:56:aa:bb:01' }] },
         { ...vmx, name: 'v2vbig', cpuNumber: 2, memory: 2048, disks: [{ capacity: GiB }], nics: [{ mac: '00:50:56:aa:bb:04' }] },
+        { ...vmx, name: 'v2vplan', cpuNumber: 2, memory: 1024, disks: [{ capacity: 3 * GiB }, { capacity: 2 * GiB }], nics: [{ mac: '00:50:56:aa:bb:07', model: 'vmxnet3' }] },
         { ...vmx, name: 'v2vfail', cpuNumber: 1, memory: 512, disks: [{ capacity: GiB }], nics: [{ mac: '00:50:56:aa:bb:05' }] },
         { ...vmx, name: 'v2vclash', cpuNumber: 1, memory: 512, disks: [{ capacity: GiB }], nics: [{ mac: '00:50:56:aa:bb:06' }] },
       ],
@@ -284,6 +285,7 @@ describe('converting a VMware guest on the simulator (behaviour §4.7)', () => {
       ['v2vbig', 'PowerOff'],
       ['v2vclash', 'PowerOff'],
       ['v2vfail', 'PowerOff'],
+      ['v2vplan', 'PowerOff'],
       ['v2vrunning', 'PowerOn'],
       ['v2vtest', 'PowerOff'],
       ['v2vtwin', 'PowerOff'],
@@ -418,6 +420,104 @@ describe('converting a VMware guest on the simulator (behaviour §4.7)', () => {
       expect(job).toMatchObject({ status: 'SUCCEEDED', result: { state: 'Stopped' } });
       expect(job.result!.nics).toHaveLength(1);
       expect(job.result!.nics[0]!.macAddress).not.toBe('00:50:56:aa:bb:01');
+    });
+  });
+
+  describe('importVmPreview(importSource: VMWARE): the plan and every problem, moving nothing', () => {
+    const PREVIEW = `query($zoneId: ID!, $name: String!, $serviceOfferingId: ID!, $templateId: ID, $password: String, $clusterId: ID,
+      $nicNetworkList: [NicNetworkInput!], $dataDiskOfferingList: [DataDiskOfferingInput!], $forced: Boolean, $extraParams: String) {
+      importVmPreview(zoneId: $zoneId, importSource: VMWARE, name: $name, serviceOfferingId: $serviceOfferingId, templateId: $templateId,
+        host: "${VMWARE_HOST}", username: "root", password: $password, clusterId: $clusterId, nicNetworkList: $nicNetworkList,
+        dataDiskOfferingList: $dataDiskOfferingList, forced: $forced, extraParams: $extraParams) { importSource ok
+        instance { name instanceName state cpuNumber cpuSpeed memory zoneId clusterId hostId }
+        disks { id type sourcePath sourceFormat size controller storagePoolId diskOfferingId copied }
+        nics { id networkId macAddress isDefault }
+        conversion { sourceHost vmxPath convertInstanceHostId importInstanceHostId temporaryStoragePoolId temporaryPath }
+        problems { code message field } } }`;
+    interface Preview {
+      importSource: string;
+      ok: boolean;
+      instance: Record<string, unknown> | null;
+      disks: Array<Record<string, unknown>>;
+      nics: Array<Record<string, unknown>>;
+      conversion: Record<string, unknown> | null;
+      problems: Array<{ code: string; message: string; field: string | null }>;
+    }
+    /** The preview, checked to have moved nothing: no event, no secret kept, no conversion, no file. */
+    async function preview(variables: Record<string, unknown>): Promise<Preview> {
+      const head = await h.logHead();
+      const held = h.secrets.size;
+      const { importVmPreview } = await h.admin.request<{ importVmPreview: Preview }>(PREVIEW, variables);
+      expect(await h.logHead()).toBe(head);
+      expect(h.secrets.size).toBe(held);
+      expect(h.simulator.convertedDiskPaths()).toEqual([]);
+      return importVmPreview;
+    }
+
+    it('given a stopped guest and arguments importVm takes, then the plan: the instance, its disks into the pool, its MACs, the conversion and import hosts and the temporary pool', async () => {
+      const plan = await preview({ ...oneByOne('v2vplan'), dataDiskOfferingList: [{ disk: '1', diskOffering: dataOffering }] });
+      expect(plan).toEqual({
+        importSource: 'VMWARE',
+        ok: true,
+        instance: { name: 'v2vplan', instanceName: 'v2vplan', state: 'Stopped', cpuNumber: 2, cpuSpeed: 1000, memory: 1024, zoneId: zone.zoneId, clusterId: zone.clusterId, hostId: zone.hostId },
+        disks: [
+          { id: '0', type: 'ROOT', sourcePath: '/vmfs/volumes/datastore1/v2vplan/v2vplan.vmdk', sourceFormat: 'vmdk', size: 3 * GiB, controller: 'scsi', storagePoolId: poolId, diskOfferingId: null, copied: true },
+          { id: '1', type: 'DATADISK', sourcePath: '/vmfs/volumes/datastore1/v2vplan/v2vplan_1.vmdk', sourceFormat: 'vmdk', size: 2 * GiB, controller: 'scsi', storagePoolId: poolId, diskOfferingId: dataOffering, copied: true },
+        ],
+        nics: [{ id: '0', networkId: zone.networkId, macAddress: '00:50:56:aa:bb:07', isDefault: true }],
+        conversion: {
+          sourceHost: VMWARE_HOST,
+          vmxPath: '/vmfs/volumes/datastore1/v2vplan/v2vplan.vmx',
+          convertInstanceHostId: zone.hostId,
+          importInstanceHostId: zone.hostId,
+          temporaryStoragePoolId: poolId,
+          temporaryPath: poolPath,
+        },
+        problems: [],
+      });
+    });
+
+    it('given arguments with several problems, then each of them at once, as importVm would give the first', async () => {
+      // v2vbig: 2 CPUs, 2048 MiB, one NIC; vmw-fixed is 1 × 1000 MHz, 1024 MiB; "root" is not in the allowed list (v, x).
+      const plan = await preview({ ...oneByOne('v2vbig'), serviceOfferingId: offering, nicNetworkList: [], extraParams: '-v --root=/dev/sda' });
+      expect(plan.ok).toBe(false);
+      expect(plan.problems).toEqual([
+        { code: 'BAD_USER_INPUT', message: 'The parameter root is not allowed by the administrator', field: 'extraParams' },
+        { code: 'BAD_USER_INPUT', message: 'The requested CPU number (1) is less than the source VM CPU number (2)', field: 'serviceOfferingId' },
+        { code: 'BAD_USER_INPUT', message: 'Different number of nics found on instance v2vbig: 1 vs 0 nics provided', field: 'nicNetworkList' },
+      ]);
+      // The plan as far as the rules got: the guest was found, its hosts chosen.
+      expect(plan.instance).toMatchObject({ instanceName: 'v2vbig', hostId: zone.hostId });
+      expect(plan.conversion).toMatchObject({ convertInstanceHostId: zone.hostId, vmxPath: '/vmfs/volumes/datastore1/v2vbig/v2vbig.vmx' });
+      // importVm refuses the same arguments with the first of them.
+      const error = await gqlError(h.admin.request(CONVERT, { ...oneByOne('v2vbig'), serviceOfferingId: offering, nicNetworkList: [] }), h);
+      expect(error.message).toBe(plan.problems[1]!.message);
+    });
+
+    it('given a running source, a guest already imported whose MAC is taken, and a guest not on the host, then their problems, and no instance for the missing one', async () => {
+      const running = await preview({ ...oneByOne('v2vrunning') });
+      expect(running.problems.map((p) => p.code)).toEqual(['INVALID_STATE']);
+      expect(running.problems[0]!.message).toMatch(/^VM v2vrunning might be on standalone host 10\.9\.1\.5 and is Running/);
+      // v2vtwin was imported above (forced, with a new MAC): its name is taken, and its source MAC is v2vtest's.
+      const twin = await preview({ ...oneByOne('v2vtwin') });
+      expect(twin.problems.map((p) => [p.code, p.field])).toEqual([['BAD_USER_INPUT', 'name'], ['CONFLICT', 'forced']]);
+      expect(twin.problems[1]!.message).toBe(
+        `NIC 0 with MAC address 00:50:56:aa:bb:01 already exists on network ${zone.networkId} and forced flag is disabled. Retry with forced flag enabled if a new MAC address to be generated.`,
+      );
+      const missing = await preview({ ...oneByOne('nowhere') });
+      expect(missing).toMatchObject({ ok: false, instance: null, problems: [{ code: 'BAD_USER_INPUT', message: `Cannot find VM with name nowhere on VMware host ${VMWARE_HOST}` }] });
+    });
+
+    it('given the plan, when importVm is run with the same arguments, then the instance is what the plan said', async () => {
+      const variables = { ...oneByOne('v2vplan'), dataDiskOfferingList: [{ disk: '1', diskOffering: dataOffering }] };
+      const plan = await preview(variables);
+      const job = await finished(await start(variables));
+      expect(job.status).toBe('SUCCEEDED');
+      const vm = job.result!;
+      expect({ cpuNumber: vm.cpuNumber, cpuSpeed: vm.cpuSpeed, memory: vm.memory }).toEqual({ cpuNumber: plan.instance!['cpuNumber'], cpuSpeed: plan.instance!['cpuSpeed'], memory: plan.instance!['memory'] });
+      expect(vm.volumes.map((v) => [v.type, v.size, v.storagePoolId])).toEqual(plan.disks.map((d) => [d['type'], d['size'], d['storagePoolId']]));
+      expect(vm.nics.map((n) => n.macAddress)).toEqual(plan.nics.map((n) => n['macAddress']));
+      expect(await task(job.id)).toMatchObject({ convertInstanceHostId: plan.conversion!['convertInstanceHostId'], importInstanceHostId: plan.conversion!['importInstanceHostId'] });
     });
   });
 

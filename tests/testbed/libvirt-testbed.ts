@@ -49,8 +49,30 @@ export interface ExternalTestbedHost {
   readonly macs: readonly string[];
 }
 
+/**
+ * The VMware (ESXi-style) host (issue 17): an sshd at its own address over a /vmfs/volumes tree, no
+ * agent. `guests`: the .vmx of the real guest virt-v2v converts, of a blank two-disk two-NIC one, and
+ * of one marked running (its .vmx.lck).
+ */
+export interface VmwareTestbedHost {
+  readonly name: string;
+  readonly address: string;
+  readonly sshPort: number;
+  readonly username: string;
+  readonly password: string;
+  readonly hostKeySha256: string;
+  /** A directory every testbed host sees, writable by the hosts' user: the conversions' temporary location. */
+  readonly tempPath: string;
+  /** What virt-v2v needs here (no /dev/kvm): the drivers' `conversion.env`. */
+  readonly conversionEnv: Readonly<Record<string, string>>;
+  readonly guests: { readonly real: string; readonly multi: string; readonly running: string };
+  readonly macs: { readonly real: string; readonly multi: readonly string[] };
+}
+
 export interface LibvirtTestbed {
   readonly hosts: readonly TestbedHost[];
+  /** Absent in a description written before the VMware host existed. */
+  readonly vmware?: VmwareTestbedHost;
   /** Absent in a description written before the external host existed. */
   readonly external?: ExternalTestbedHost;
   readonly guest: TestbedGuest;
@@ -131,6 +153,7 @@ export function readLibvirtTestbed(path: string): LibvirtTestbed {
       bootSeconds: number(guest['bootSeconds'] ?? 10, `${path}: guest.bootSeconds`),
     },
     ...(root['external'] === undefined ? {} : { external: externalHost(object(root['external'], `${path}: external`), `${path}: external`) }),
+    ...(root['vmware'] === undefined ? {} : { vmware: vmwareHost(object(root['vmware'], `${path}: vmware`), `${path}: vmware`) }),
     exec: root['exec'] === undefined ? ['bash', 'tests/testbed/libvirt.sh', 'exec', '{host}', '--'] : argv(root['exec'], `${path}: exec`),
   };
 }
@@ -153,6 +176,26 @@ function externalHost(host: Json, where: string): ExternalTestbedHost {
       vmdk: string(domains['vmdk'], `${where}.domains.vmdk`),
     },
     macs: macs as string[],
+  };
+}
+
+function vmwareHost(host: Json, where: string): VmwareTestbedHost {
+  const guests = object(host['guests'], `${where}.guests`);
+  const env = object(host['conversionEnv'], `${where}.conversionEnv`);
+  const macs = object(host['macs'], `${where}.macs`);
+  const multi = macs['multi'];
+  if (!Array.isArray(multi) || !multi.every((mac) => typeof mac === 'string')) throw new Error(`${where}.macs.multi must be an array of strings`);
+  return {
+    name: string(host['name'], `${where}.name`),
+    address: string(host['address'], `${where}.address`),
+    sshPort: number(host['sshPort'], `${where}.sshPort`),
+    username: string(host['username'], `${where}.username`),
+    password: string(host['password'], `${where}.password`),
+    hostKeySha256: string(host['hostKeySha256'], `${where}.hostKeySha256`),
+    tempPath: string(host['tempPath'], `${where}.tempPath`),
+    conversionEnv: Object.fromEntries(Object.entries(env).map(([name, value]) => [name, string(value, `${where}.conversionEnv.${name}`)])),
+    guests: { real: string(guests['real'], `${where}.guests.real`), multi: string(guests['multi'], `${where}.guests.multi`), running: string(guests['running'], `${where}.guests.running`) },
+    macs: { real: string(macs['real'], `${where}.macs.real`), multi: multi as string[] },
   };
 }
 

@@ -109,7 +109,10 @@ SCRIPT_PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SO
 HOSTS=(kvm-a kvm-b)
 # A third host vmledger does not manage (issue 16 item 7): no agent, only stopped domains to import.
 EXTERNAL=external
-ALL_HOSTS=(kvm-a kvm-b "${EXTERNAL}")
+# A VMware (ESXi-style) host (issue 17): no libvirt, only an sshd and a /vmfs/volumes tree.
+VMWARE=vmware
+LIBVIRT_HOSTS=(kvm-a kvm-b "${EXTERNAL}")
+ALL_HOSTS=("${LIBVIRT_HOSTS[@]}" "${VMWARE}")
 SSH_PORT=2222
 VM_USER=vmhost
 GUEST_MEMORY_MIB=128
@@ -140,7 +143,7 @@ KERNEL_PACKAGE=linux-image-cloud-amd64
 log() { echo "libvirt testbed: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-host_index() { case "$1" in kvm-a) echo 0 ;; kvm-b) echo 1 ;; external) echo 2 ;; *) die "unknown host $1 (kvm-a, kvm-b or external)" ;; esac; }
+host_index() { case "$1" in kvm-a) echo 0 ;; kvm-b) echo 1 ;; external) echo 2 ;; vmware) echo 3 ;; *) die "unknown host $1 (kvm-a, kvm-b, external or vmware)" ;; esac; }
 host_addr() { echo "127.0.0.$(( $(host_index "$1") + 2 ))"; }
 host_peer() { case "$1" in kvm-a) echo kvm-b ;; kvm-b) echo kvm-a ;; esac; }
 host_dir() { echo "${TB}/$1"; }
@@ -457,7 +460,7 @@ ensure_user() {
   # Pin both hosts' keys for vmhost (and so for `virsh ... qemu+ssh://` between the hosts).
   local kh="${home}/.ssh/known_hosts" h tmp
   tmp="$(mktemp)"
-  { [[ -f "$kh" ]] && grep -vE "^\[127\.0\.0\.[234]\]:${SSH_PORT} " "$kh" || true; } >"$tmp"
+  { [[ -f "$kh" ]] && grep -vE "^\[127\.0\.0\.[2345]\]:${SSH_PORT} " "$kh" || true; } >"$tmp"
   for h in "${ALL_HOSTS[@]}"; do
     echo "[$(host_addr "$h")]:${SSH_PORT} $(cut -d' ' -f1,2 "${TB}/hostkeys/${h}/ssh_host_ed25519_key.pub")" >>"$tmp"
   done
@@ -498,6 +501,35 @@ conf_set() {
   local file="$1" key="$2" value="$3"
   sed -i -E "/^[[:space:]]*${key}[[:space:]]*=/d" "$file"
   echo "${key} = ${value}" >>"$file"
+}
+
+# HOST's sshd configuration: its own address, port 2222, user vmhost by key or password.
+write_sshd_config() {
+  local h="$1" dir
+  dir="$(host_dir "$h")"
+  cat >"${dir}/sshd_config" <<EOF
+# sshd of testbed host ${h}; runs inside ${h}'s mount namespace
+ListenAddress $(host_addr "$h"):${SSH_PORT}
+HostKey ${TB}/hostkeys/${h}/ssh_host_ed25519_key
+PidFile ${dir}/run/sshd.pid
+UsePAM yes
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin no
+AllowUsers ${VM_USER}
+AuthorizedKeysFile .ssh/authorized_keys
+UseDNS no
+PrintMotd no
+X11Forwarding no
+AcceptEnv LANG LC_*
+MaxStartups 100:30:200
+MaxSessions 100
+ClientAliveInterval 0
+LogLevel INFO
+Subsystem sftp internal-sftp
+EOF
+  chmod 0600 "${dir}/sshd_config"
 }
 
 prepare_host() {
@@ -549,29 +581,7 @@ prepare_host() {
   copy_skeleton /var/log/libvirt "${dir}/var-log"
   mkdir -p "${dir}/var-log/qemu"
 
-  cat >"${dir}/sshd_config" <<EOF
-# sshd of testbed host ${h}; runs inside ${h}'s mount namespace
-ListenAddress $(host_addr "$h"):${SSH_PORT}
-HostKey ${TB}/hostkeys/${h}/ssh_host_ed25519_key
-PidFile ${dir}/run/sshd.pid
-UsePAM yes
-PasswordAuthentication yes
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-PermitRootLogin no
-AllowUsers ${VM_USER}
-AuthorizedKeysFile .ssh/authorized_keys
-UseDNS no
-PrintMotd no
-X11Forwarding no
-AcceptEnv LANG LC_*
-MaxStartups 100:30:200
-MaxSessions 100
-ClientAliveInterval 0
-LogLevel INFO
-Subsystem sftp internal-sftp
-EOF
-  chmod 0600 "${dir}/sshd_config"
+  write_sshd_config "$h"
 
   # What runs inside the new mount namespace: private libvirt directories, then the daemons.
   cat >"${dir}/ns-init.sh" <<EOF
@@ -698,6 +708,13 @@ EOF
     "storagePath": $(json_str "${dir}/images"),
     "domains": { "twoDisksTwoNics": "ext-two", "raw": "ext-raw", "vmdk": "ext-vmdk" },
     "macs": ["${EXTERNAL_MACS[0]}", "${EXTERNAL_MACS[1]}"] },
+  "vmware": { "name": "${VMWARE}", "address": "$(host_addr "${VMWARE}")", "sshPort": ${SSH_PORT}, "username": "${VM_USER}",
+    "password": $(json_str "$PASSWORD"),
+    "hostKeySha256": $(json_str "$(host_key_fingerprint "${VMWARE}")"),
+    "tempPath": $(json_str "${TB}/conversion"),
+    "conversionEnv": { "LIBGUESTFS_BACKEND": "direct", "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg" },
+    "guests": { "real": "${VMWARE_DS}/v2vtest/v2vtest.vmx", "multi": "${VMWARE_DS}/multi/multi.vmx", "running": "${VMWARE_DS}/running/running.vmx" },
+    "macs": { "real": "00:50:56:aa:bb:cc", "multi": ["${VMWARE_MACS[0]}", "${VMWARE_MACS[1]}"] } },
 EOF
     cat <<EOF
   "guest": { "image": $(json_str "${GUEST_IMAGE}"), "virtualSizeBytes": ${vsize}, "memoryMiB": ${GUEST_MEMORY_MIB},
@@ -810,6 +827,7 @@ stop_host() {
 stop() {
   local h
   for h in "${ALL_HOSTS[@]}"; do stop_host "$h"; done
+  rm -rf "${TB}/conversion"
   rm -f "${JSON}"
 }
 
@@ -853,6 +871,105 @@ define_external_domains() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The VMware host (issue 17): an ESXi-style datastore tree that an agent reads over SSH, at
+# 127.0.0.5:2222 (user vmhost, the same password and key). Its own mount namespace binds
+# TB/vmware/vmfs onto /vmfs (an empty mount point made in the root namespace once), so the guests are
+# at /vmfs/volumes/datastore1/<vm>/ as on ESXi:
+#   v2vtest   the real guest (tests/testbed/vmware-guest.sh, cached): .vmx + descriptor + -flat.vmdk,
+#             hard links to the cache (read-only to vmhost), so a start costs nothing
+#   multi     blank disks scsi0:0 (64 MiB) and sata0:0 (32 MiB), NICs vmxnet3 + e1000e: for listing
+#             and refusals (virt-v2v cannot inspect a blank disk)
+#   running   one blank disk and a running.vmx.lck lock: listed PowerOn, refused by a conversion
+# Conversions write to TB/conversion (vmhost's; removed by stop).
+VMWARE_DS=/vmfs/volumes/datastore1
+VMWARE_MACS=(00:50:56:01:00:01 00:50:56:01:00:02)
+VMWARE_PACKAGES=("/usr/bin/virt-v2v:virt-v2v" "/usr/bin/nbdkit:nbdkit" "/usr/bin/nbdinfo:libnbd-bin" "/usr/sbin/debootstrap:debootstrap")
+
+# virt-v2v and the guest build's tools, with the kernel's initramfs builds skipped (INITRD=No:
+# supermin recommends a kernel, whose update-initramfs runs cost ~9 min here). ~30 s.
+install_vmware_packages() {
+  local missing=() entry
+  for entry in "${VMWARE_PACKAGES[@]}"; do [[ -e "${entry%%:*}" ]] || missing+=("${entry#*:}"); done
+  (( ${#missing[@]} == 0 )) && return 0
+  log "installing ${missing[*]} (apt-get, INITRD=No)"
+  local started=$SECONDS
+  INITRD=No DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" >"${TB}/apt-vmware.log" 2>&1 ||
+    { tail -n 20 "${TB}/apt-vmware.log" >&2; die "apt-get install ${missing[*]} failed"; }
+  log "installed ${missing[*]} in $(( SECONDS - started )) s"
+}
+
+build_vmware_guest() {
+  install_vmware_packages
+  VMWARE_GUEST_DIR="$(bash "$(dirname "${SCRIPT_PATH}")/vmware-guest.sh" build | tail -n 1)" || die "building the VMware guest failed"
+}
+
+# A blank guest: $1 name, $2 its disks as "bus:MiB ...", $3 its NICs as "model:mac ...".
+write_blank_vmware_guest() {
+  local name="$1" disks="$2" nics="$3" d n=0 bus size model mac entry file
+  d="$(host_dir "${VMWARE}")/vmfs/volumes/datastore1/${name}"
+  mkdir -p "$d"
+  {
+    printf '.encoding = "UTF-8"\nconfig.version = "8"\nvirtualHW.version = "14"\n'
+    printf 'displayName = "%s"\nguestOS = "other3xlinux-64"\nmemSize = "256"\nnumvcpus = "1"\n' "$name"
+    printf 'scsi0.present = "TRUE"\nscsi0.virtualDev = "pvscsi"\nsata0.present = "TRUE"\n'
+  } >"${d}/${name}.vmx"
+  for entry in $disks; do
+    bus="${entry%%:*}" size="${entry#*:}"
+    file="${name}$( (( n == 0 )) || echo "_${n}").vmdk"
+    qemu-img create -q -f vmdk -o subformat=monolithicFlat "${d}/${file}" "${size}M"
+    printf '%s0:0.present = "TRUE"\n%s0:0.fileName = "%s"\n' "$bus" "$bus" "$file" >>"${d}/${name}.vmx"
+    [[ "$bus" == scsi ]] && printf 'scsi0:0.deviceType = "scsi-hardDisk"\n' >>"${d}/${name}.vmx"
+    n=$(( n + 1 ))
+  done
+  n=0
+  for entry in $nics; do
+    model="${entry%%:*}" mac="${entry#*:}"
+    printf 'ethernet%d.present = "TRUE"\nethernet%d.virtualDev = "%s"\nethernet%d.networkName = "VM Network"\nethernet%d.addressType = "static"\nethernet%d.address = "%s"\n' \
+      "$n" "$n" "$model" "$n" "$n" "$n" "$mac" >>"${d}/${name}.vmx"
+    n=$(( n + 1 ))
+  done
+}
+
+prepare_vmware_host() {
+  local dir ds f
+  dir="$(host_dir "${VMWARE}")"
+  rm -rf "$dir"
+  ds="${dir}/vmfs/volumes/datastore1"
+  mkdir -p "${dir}/run" "${ds}/v2vtest"
+  chmod 0755 "$dir" "${dir}/run" "${dir}/vmfs" "${dir}/vmfs/volumes" "$ds"
+  for f in v2vtest.vmx v2vtest.vmdk v2vtest-flat.vmdk; do
+    ln "${VMWARE_GUEST_DIR}/${f}" "${ds}/v2vtest/${f}" 2>/dev/null || cp --sparse=always "${VMWARE_GUEST_DIR}/${f}" "${ds}/v2vtest/${f}"
+  done
+  write_blank_vmware_guest multi "scsi:64 sata:32" "vmxnet3:${VMWARE_MACS[0]} e1000e:${VMWARE_MACS[1]}"
+  write_blank_vmware_guest running "scsi:16" "vmxnet3:00:50:56:01:00:03"
+  mkdir -p "${ds}/running/running.vmx.lck"
+  chmod -R a+rX "${dir}/vmfs"
+  [[ -d /vmfs ]] || mkdir -m 0755 /vmfs
+  mkdir -p "${TB}/conversion"
+  chown "${VM_USER}:${VM_USER}" "${TB}/conversion"
+  chmod 0775 "${TB}/conversion"
+  write_sshd_config "${VMWARE}"
+  cat >"${dir}/ns-init.sh" <<EOF
+set -euo pipefail
+mount --bind '${dir}/vmfs' /vmfs
+readlink /proc/self/ns/mnt >'${dir}/run/mntns'
+cd /
+/usr/sbin/sshd -f '${dir}/sshd_config' -E '${dir}/sshd.log'
+EOF
+}
+
+wait_vmware_host() {
+  local started=$SECONDS
+  until ssh_as_vmhost "${VMWARE}" test -f "${VMWARE_DS}/v2vtest/v2vtest.vmx" >/dev/null 2>&1; do
+    if (( SECONDS - started > READY_TIMEOUT_S )); then
+      tail -n 20 "$(host_dir "${VMWARE}")/sshd.log" >&2 2>/dev/null || true
+      die "${VMWARE} did not answer over ssh within ${READY_TIMEOUT_S} s"
+    fi
+    sleep 0.2
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
 # Start
 
 testbed_present() {
@@ -885,12 +1002,14 @@ start() {
     die "${TB} is not reachable for user libvirt-qemu (QEMU runs as it); set VMLEDGER_TESTBED_DIR or TMPDIR to a world-traversable place"
   fi
   build_guest
+  build_vmware_guest
   for h in "${ALL_HOSTS[@]}"; do ensure_host_key "$h"; done
   ensure_user
   write_helpers
   # From here on a failure stops what was started.
   trap 'log "start failed; stopping what was started"; stop || true' EXIT
-  for h in "${ALL_HOSTS[@]}"; do prepare_host "$h"; done
+  for h in "${LIBVIRT_HOSTS[@]}"; do prepare_host "$h"; done
+  prepare_vmware_host
   start_host kvm-a || die "starting kvm-a failed"
   # With no QEMU capabilities cached yet, kvm-a probes QEMU (~8 s) and kvm-b takes its cache
   # (probing on both at once takes twice as long on two cores).
@@ -909,7 +1028,9 @@ start() {
     cp -a "${TB}/cache/kvm-a/${caps}/." "${TB}/cache/${EXTERNAL}/${caps}/"
   fi
   start_host "${EXTERNAL}" || die "starting ${EXTERNAL} failed"
-  for h in "${ALL_HOSTS[@]}"; do wait_host "$h"; done
+  start_host "${VMWARE}" || die "starting ${VMWARE} failed"
+  for h in "${LIBVIRT_HOSTS[@]}"; do wait_host "$h"; done
+  wait_vmware_host
   define_external_domains
   # Each host reaches the other as vmhost (what a live migration driven from the source needs).
   for h in "${HOSTS[@]}"; do
@@ -918,7 +1039,7 @@ start() {
   done
   write_json
   trap - EXIT
-  log "kvm-a, kvm-b and ${EXTERNAL} ready after $(( SECONDS - started )) s (files in ${TB})"
+  log "kvm-a, kvm-b, ${EXTERNAL} and ${VMWARE} ready after $(( SECONDS - started )) s (files in ${TB})"
   echo "${JSON}" >&3
 }
 

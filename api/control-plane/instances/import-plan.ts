@@ -48,12 +48,23 @@ export interface ImportPlanNicView {
   readonly isDefault: boolean;
 }
 
+/** A VMware conversion's choices (behaviour §4.7 steps 1, 2, 4): null for the other sources. */
+export interface ImportPlanConversionView {
+  readonly sourceHost: string | null;
+  readonly vmxPath: string | null;
+  readonly convertInstanceHostId: string | null;
+  readonly importInstanceHostId: string | null;
+  readonly temporaryStoragePoolId: string | null;
+  readonly temporaryPath: string | null;
+}
+
 export interface ImportVmPreviewView {
   readonly importSource: ImportSource;
   readonly ok: boolean;
   readonly instance: ImportPlanInstanceView | null;
   readonly disks: readonly ImportPlanDiskView[];
   readonly nics: readonly ImportPlanNicView[];
+  readonly conversion: ImportPlanConversionView | null;
   readonly problems: readonly ImportProblem[];
 }
 
@@ -62,9 +73,10 @@ export interface ImportDraft {
   instance: ImportPlanInstanceView | null;
   disks: ImportPlanDiskView[];
   nics: ImportPlanNicView[];
+  conversion: ImportPlanConversionView | null;
 }
 
-export const emptyDraft = (): ImportDraft => ({ instance: null, disks: [], nics: [] });
+export const emptyDraft = (): ImportDraft => ({ instance: null, disks: [], nics: [], conversion: null });
 
 /** An import every rule has passed: what it records. */
 export interface PlannedImport {

@@ -13,7 +13,7 @@ import { ImportChecks } from './import-checks.js';
 import { planExternalImport, withSecret, type ImportSource, type ImportVmArgs } from './import-external.js';
 import { emptyDraft, type ImportDraft, type ImportVmPreviewView, type PlanOutcome } from './import-plan.js';
 import { importHostname, importOwner, importServiceOffering, importTemplate, planUnmanagedImport, plannedOrThrow, recordImport } from './import.js';
-import { importVmware } from './import-vmware.js';
+import { planVmwareImport } from './import-vmware.js';
 import type { Owner } from './resolve.js';
 
 const bad = (message: string, field: string): ApiError => new ApiError('BAD_USER_INPUT', message, field);
@@ -94,6 +94,12 @@ const PLANNERS: Partial<Record<ImportSource, Planner>> = {
     const password = args.password ?? null;
     return withSecret(secrets, password, async (ref, keep) => then(await planExternalImport(context, caller, args, checks, base, { ref, text: password }), keep));
   },
+  // The conversion host's agent lists the guest; its job then converts and imports it (issue 17).
+  VMWARE: async ({ context, caller, args, checks, secrets }, then) => {
+    const base = planKvmBase(context, caller, args, checks);
+    const password = args.password ?? null;
+    return withSecret(secrets, password, async (ref, keep) => then(await planVmwareImport(context, caller, args, checks, base, { ref, text: password }), keep));
+  },
 };
 
 function sourcePlanner(source: ImportSource): Planner {
@@ -111,7 +117,6 @@ function requireImporter(context: ControlPlaneContext, caller: Caller, args: Imp
 /** importVm: the source's rules, stopping at the first that fails; then the import is recorded. */
 export async function importVm(context: ControlPlaneContext, caller: Caller, args: ImportVmArgs, secrets: SecretStore): Promise<JobView> {
   requireImporter(context, caller, args);
-  if (args.importSource === 'VMWARE') return importVmware(context, caller, args, secrets);
   const planner = sourcePlanner(args.importSource);
   return planner({ context, caller, args, checks: ImportChecks.firstError(), secrets }, async (outcome, keep) => {
     const { owner, command, nics } = plannedOrThrow(outcome);
@@ -132,5 +137,5 @@ export async function importVmPreview(context: ControlPlaneContext, caller: Call
   const planner = sourcePlanner(args.importSource);
   const checks = ImportChecks.collectAll();
   const { draft } = await planner({ context, caller, args, checks, secrets }, async (outcome) => outcome);
-  return { importSource: args.importSource, ok: !checks.failed, instance: draft.instance, disks: draft.disks, nics: draft.nics, problems: checks.problems };
+  return { importSource: args.importSource, ok: !checks.failed, instance: draft.instance, disks: draft.disks, nics: draft.nics, conversion: draft.conversion, problems: checks.problems };
 }

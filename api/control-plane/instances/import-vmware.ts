@@ -9,8 +9,7 @@ import { AgentQueryFailed, AgentQueryTimeout } from '../../../adapters/hyperviso
 import type { SecretStore } from '../../../adapters/secrets/port.js';
 import type { UnmanagedDomain, VmwareHostRef } from '../../../domain/agent-protocol/index.js';
 import { reaches } from '../../../domain/allocation/pool-choice.js';
-import { importCompute, planDisks } from '../../../domain/instance/import-rules.js';
-import type { InstanceCommand } from '../../../domain/instance/index.js';
+import { importCompute, planDisks, type DiskPlan } from '../../../domain/instance/import-rules.js';
 import {
   checkCoversSource,
   checkExtraParams,
@@ -23,19 +22,21 @@ import {
   type ConversionPoolFacts,
 } from '../../../domain/instance/vmware-conversion.js';
 import { normalizeMac } from '../../../domain/network/addressing.js';
-import { isRejection, type Rejection } from '../../../domain/shared/decider.js';
-import { ADOPTED_DOMAIN_NAME, HOSTNAME } from '../../../domain/shared/instance-name.js';
-import { getDiskOffering, getServiceOffering, getTemplate, listHosts, listStoragePools, networkAddressHeld, storagePoolSnapshot, type HostNode } from '../../../projections/infrastructure/index.js';
+import { isRejection } from '../../../domain/shared/decider.js';
+import { ADOPTED_DOMAIN_NAME } from '../../../domain/shared/instance-name.js';
+import { listHosts, listStoragePools, networkAddressHeld, storagePoolSnapshot, type HostNode } from '../../../projections/infrastructure/index.js';
 import { instanceIdByInstanceName } from '../../../projections/instances/queries.js';
 import type { Connection } from '../../../projections/pagination.js';
 import { db, now, setting, type ControlPlaneContext } from '../context.js';
-import { ApiError, type Caller, type JobView } from '../port.js';
-import { importHostname, importOwner, importedVolumes, planNics, recordImport, requireCluster } from './import.js';
+import { ApiError, type Caller } from '../port.js';
+import type { ImportChecks } from './import-checks.js';
 import { parseExternalHost, scrubbed, withSecret, type ExternalInstanceView, type ImportVmArgs } from './import-external.js';
+import { nicViews, type PlanOutcome } from './import-plan.js';
+import type { KvmImportBase } from './import-vm.js';
+import { dataDiskMappings, finishPlan, importedVolumes, planNics, requireCluster, sourceDisks, type ImportedCompute } from './import.js';
 import { customCompute, instanceCaller, offeringSnapshot, otherDetails, templateSnapshot } from './resolve.js';
 
 const bad = (message: string, field: string): ApiError => new ApiError('BAD_USER_INPUT', message, field);
-const refused = (rejection: Rejection): ApiError => new ApiError(rejection.code, rejection.message, rejection.field);
 
 /** Asks the agent of `via` for the guests of the VMware host. */
 async function vmwareGuests(context: ControlPlaneContext, via: { id: string }, source: VmwareHostRef, passwordRef: string | null, password: string | null): Promise<UnmanagedDomain[]> {
@@ -62,6 +63,20 @@ const hostFacts = (host: HostNode): ConversionHostFacts => ({
 /** The zone's hosts as the host rules read them. */
 function zoneHosts(context: ControlPlaneContext, zoneId: string): ConversionHostFacts[] {
   return listHosts(db(context), { zoneId, first: 500 }).nodes.filter((host) => !host.removed).map(hostFacts);
+}
+
+/** The zone's storage pools as the temporary-location rules read them. */
+function zonePools(context: ControlPlaneContext, zoneId: string): ConversionPoolFacts[] {
+  return listStoragePools(db(context), { zoneId, first: 500 }).nodes.map((pool) => ({
+    id: pool.id,
+    name: pool.name,
+    zoneId: pool.zoneId,
+    scope: pool.scope,
+    type: pool.type,
+    clusterId: pool.clusterId,
+    hostId: pool.hostId,
+    path: pool.path,
+  }));
 }
 
 /** The listing agent: an Up, Enabled host of the zone that can convert (it reaches the VMware host as a conversion would). */
@@ -99,96 +114,131 @@ export async function vmwareVmsForImport(
 }
 
 /**
- * importVm with importSource VMWARE (§4.7's preconditions in CloudStack's order where it has one):
- * extra parameters, the §4.4 checks, the destination cluster, the conversion and import hosts, the
- * temporary pool, the guest (found, powered off), the offering against it, its disks, the networking
- * pre-check; then the instance is recorded busy with its conversion, and the job converts and imports.
+ * importVm with importSource VMWARE (§4.7's preconditions in CloudStack's order where it has one),
+ * after the checks every KVM source shares (`common`): extra parameters, the destination cluster, the
+ * conversion and import hosts, the temporary pool, the destination pool, the guest as the conversion
+ * host's agent lists it (found, powered off), the offering against it, its disks, the networking
+ * pre-check and §4.5's NIC rules. Through `checks`: an import stops at the first failure, a preview
+ * (importVmPreview) collects them all and shows the plan, the conversion's choices among it.
  */
-export async function importVmware(context: ControlPlaneContext, caller: Caller, args: ImportVmArgs, secrets: SecretStore): Promise<JobView> {
+export async function planVmwareImport(
+  context: ControlPlaneContext,
+  caller: Caller,
+  args: ImportVmArgs,
+  checks: ImportChecks,
+  common: KvmImportBase,
+  password: { readonly ref: string | null; readonly text: string | null },
+): Promise<PlanOutcome> {
+  const { draft, owner, template, offering, hostname } = common;
+  const outcome = (): PlanOutcome => ({ planned: undefined, draft });
   const extra = checkExtraParams(args.extraParams, setting(context, 'convert.vmware.instance.to.kvm.extra.params.allowed'), setting(context, 'convert.vmware.instance.to.kvm.extra.params.allowed.list'));
-  if (isRejection(extra)) throw refused(extra);
-  if (args.name.trim() === '') throw bad('Instance name cannot be empty', 'name');
-  if (!args.account && args.domainId != null) throw bad('domainid parameter must be specified with account parameter', 'domainId');
-  if (!args.clusterId) throw bad('Cluster ID cannot be null.', 'clusterId');
-  const cluster = requireCluster(context, args.clusterId);
-  if (cluster.zoneId !== args.zoneId) throw bad(`Cluster ${cluster.id} is not in zone ${args.zoneId}`, 'clusterId');
-  if (cluster.hypervisor !== 'KVM') throw bad(`VM import is currently not supported for hypervisor: ${cluster.hypervisor}: a VMware guest is converted into a KVM cluster`, 'clusterId');
-  const owner = importOwner(context, caller, { ...args, clusterId: cluster.id });
-  if (!args.templateId) throw bad('Template is needed and unable to use default template for hypervisor KVM', 'templateId');
-  const template = getTemplate(db(context), args.templateId);
-  if (!template || (template.zoneId !== null && template.zoneId !== args.zoneId)) throw bad(`Template ID: ${args.templateId} cannot be found`, 'templateId');
-  const offering = getServiceOffering(db(context), args.serviceOfferingId);
-  if (!offering) throw bad(`Service offering ID: ${args.serviceOfferingId} cannot be found`, 'serviceOfferingId');
-  // For VMware the hostname defaults to the instance's name (behaviour §4.4 step 9).
-  const given = args.hostName ?? '';
-  const hostname = importHostname({ ...args, clusterId: cluster.id, hostName: given === '' ? args.name : given }, args.name);
-  if (!HOSTNAME.test(hostname)) throw bad('Please provide a valid hostname for the VM. VM name contains unsupported characters that cannot be used as hostname.', 'hostName');
-  if (!args.host || (args.username ?? '').trim() === '') throw bad('Please set all the information for the VMware host: host and username (and password, unless the agents log in with their own key)', args.host ? 'username' : 'host');
-  const { host: remoteHost, port } = parseExternalHost(args.host);
+  const extraParams = isRejection(extra) ? checks.reject(extra) : extra;
 
-  // §4.7 steps 1, 2 and 4: who converts, who imports, where the files wait.
-  const hosts = zoneHosts(context, args.zoneId);
-  const pick = (count: number) => Math.floor(context.random() * count);
-  const convertHost = selectConversionHost(args.convertInstanceHostId, hosts, cluster, pick);
-  if (isRejection(convertHost)) throw refused(convertHost);
-  const importHost = selectImportHost(args.importInstanceHostId, hosts, cluster, convertHost, pick);
-  if (isRejection(importHost)) throw refused(importHost);
-  const pools: ConversionPoolFacts[] = listStoragePools(db(context), { zoneId: args.zoneId, first: 500 }).nodes.map((pool) => ({
-    id: pool.id,
-    name: pool.name,
-    zoneId: pool.zoneId,
-    scope: pool.scope,
-    type: pool.type,
-    clusterId: pool.clusterId,
-    hostId: pool.hostId,
-    path: pool.path,
-  }));
-  const temporary = selectTemporaryPool(args.convertInstancePoolId, pools, hosts, cluster, convertHost, importHost);
-  if (isRejection(temporary)) throw refused(temporary);
-  // §4.7 step 5: the volumes go to a shared pool the import host reaches (CloudStack: NFS only).
-  const destination = storagePoolSnapshot(db(context), args.zoneId).find(
-    (candidate) => (candidate.type === 'NFS' || candidate.type === 'SharedMountPoint') && reaches(candidate, { hostId: importHost.id, clusterId: importHost.clusterId }),
-  );
-  if (!destination) throw new ApiError('INSUFFICIENT_CAPACITY', `Cannot find suitable storage pools in the cluster ${cluster.id} for the conversion`, 'clusterId');
-  const destinationPath = pools.find((pool) => pool.id === destination.poolId)!.path;
+  let cluster: ReturnType<typeof requireCluster> | undefined;
+  if (!args.clusterId) checks.fail(bad('Cluster ID cannot be null.', 'clusterId'));
+  else cluster = checks.attempt(() => requireCluster(context, args.clusterId!));
+  if (cluster && cluster.zoneId !== args.zoneId) cluster = checks.fail(bad(`Cluster ${cluster.id} is not in zone ${args.zoneId}`, 'clusterId'));
+  if (cluster && cluster.hypervisor !== 'KVM') {
+    cluster = checks.fail(bad(`VM import is currently not supported for hypervisor: ${cluster.hypervisor}: a VMware guest is converted into a KVM cluster`, 'clusterId'));
+  }
+  const loginGiven = !!args.host && (args.username ?? '').trim() !== '';
+  if (!loginGiven) checks.fail(bad('Please set all the information for the VMware host: host and username (and password, unless the agents log in with their own key)', args.host ? 'username' : 'host'));
+  const address = args.host ? checks.attempt(() => parseExternalHost(args.host!)) : undefined;
 
-  const password = args.password ?? null;
-  return withSecret(secrets, password, async (passwordRef, keep) => {
-    // §4.7 step 7: the guest as the conversion host's agent sees it on the VMware host.
-    const source: VmwareHostRef = { kind: 'esxi-ssh', host: remoteHost, port, username: args.username! };
-    const vm = (await vmwareGuests(context, convertHost, source, passwordRef, password)).find((guest) => guest.name === args.name);
-    if (!vm) throw bad(`Cannot find VM with name ${args.name} on VMware host ${remoteHost}`, 'name');
-    if (!vm.vmxPath) throw new ApiError('INTERNAL_ERROR', `The VMware host ${remoteHost} listed VM ${vm.name} without its .vmx`, 'name');
-    const running = checkSourceStopped(vm, remoteHost);
-    if (running) throw refused(running);
-    if (!ADOPTED_DOMAIN_NAME.test(vm.name) || instanceIdByInstanceName(db(context), vm.name) !== undefined) {
-      throw bad(`VM name ${JSON.stringify(vm.name)} cannot be imported: vmledger already has an instance of that name, or the name is not letters, digits, '.', '_', '+' and '-' (at most 100)`, 'name');
+  // §4.7 steps 1, 2 and 4: who converts, who imports, where the files wait; step 5: where the volumes go.
+  let convertHost: ConversionHostFacts | undefined;
+  let importHost: ConversionHostFacts | undefined;
+  let temporary: ConversionPoolFacts | undefined;
+  let destination: { poolId: string; path: string } | undefined;
+  if (cluster) {
+    const hosts = zoneHosts(context, args.zoneId);
+    const pick = (count: number) => Math.floor(context.random() * count);
+    const converting = selectConversionHost(args.convertInstanceHostId, hosts, cluster, pick);
+    convertHost = isRejection(converting) ? checks.reject(converting) : converting;
+    if (convertHost) {
+      const importing = selectImportHost(args.importInstanceHostId, hosts, cluster, convertHost, pick);
+      importHost = isRejection(importing) ? checks.reject(importing) : importing;
     }
-    const snapshot = offeringSnapshot(offering);
-    const compute = importCompute(snapshot, { name: vm.name, running: false, cpuNumber: vm.cpuNumber, cpuSpeed: vm.cpuSpeed, memory: vm.memory }, customCompute(args.details)?.cpuSpeed);
-    if (isRejection(compute)) throw refused(compute);
-    const covers = checkCoversSource(compute.compute, vm);
-    if (covers) throw refused(covers);
-    const mappings = (args.dataDiskOfferingList ?? []).map((entry) => {
-      const diskOffering = getDiskOffering(db(context), entry.diskOffering);
-      if (!diskOffering) throw bad(`Disk offering ID: ${entry.diskOffering} for disk ID: ${entry.disk} is invalid`, 'dataDiskOfferingList');
-      return { disk: entry.disk, offering: { id: diskOffering.id, diskSize: diskOffering.diskSize } };
-    });
-    const disks = planDisks(vm.name, vm.disks.map((d) => ({ diskId: d.diskId, capacity: d.capacity, controller: d.controller })), mappings, template.size);
-    if (isRejection(disks)) throw refused(disks);
-    // §4.7 step 8: the networking pre-check, then §4.5's NIC rules (networks, IPs), keeping the source's MACs.
-    const networking = checkVmwareNics(vm.name, vm.nics, args.nicNetworkList ?? [], args.forced ?? false, (networkId, mac) => {
-      const normal = normalizeMac(mac);
-      return normal !== undefined && networkAddressHeld(db(context), networkId, { mac: normal });
-    });
-    if (networking) throw refused(networking);
+    if (convertHost && importHost) {
+      const pools = zonePools(context, args.zoneId);
+      const chosen = selectTemporaryPool(args.convertInstancePoolId, pools, hosts, cluster, convertHost, importHost);
+      temporary = isRejection(chosen) ? checks.reject(chosen) : chosen;
+      // CloudStack: NFS only; vmledger also takes a SharedMountPoint pool the import host reaches.
+      const reached = storagePoolSnapshot(db(context), args.zoneId).find(
+        (candidate) => (candidate.type === 'NFS' || candidate.type === 'SharedMountPoint') && reaches(candidate, { hostId: importHost!.id, clusterId: importHost!.clusterId }),
+      );
+      if (!reached) checks.fail(new ApiError('INSUFFICIENT_CAPACITY', `Cannot find suitable storage pools in the cluster ${cluster.id} for the conversion`, 'clusterId'));
+      else destination = { poolId: reached.poolId, path: pools.find((pool) => pool.id === reached.poolId)!.path };
+    }
+  }
+  if (draft.instance) draft.instance = { ...draft.instance, clusterId: cluster?.id ?? null, hostId: importHost?.id ?? null };
+  draft.conversion = {
+    sourceHost: address?.host ?? null,
+    vmxPath: null,
+    convertInstanceHostId: convertHost?.id ?? null,
+    importInstanceHostId: importHost?.id ?? null,
+    temporaryStoragePoolId: temporary?.id ?? null,
+    temporaryPath: temporary?.path ?? null,
+  };
+  if (!convertHost || !address || !loginGiven) return outcome();
 
-    const instanceId = context.newId();
-    const jobId = context.newId();
-    // First-error mode: a NIC rule that fails has thrown, so every NIC is planned.
-    const nics = planNics(context, owner, args.zoneId, instanceId, vm, { ...args, clusterId: cluster.id })!;
-    const details = otherDetails(args.details);
-    const command: InstanceCommand = {
+  // §4.7 step 7: the guest as the conversion host's agent sees it on the VMware host.
+  const source: VmwareHostRef = { kind: 'esxi-ssh', host: address.host, port: address.port, username: args.username! };
+  const listed = await checks.attemptAsync(() => vmwareGuests(context, convertHost, source, password.ref, password.text));
+  if (!listed) return outcome();
+  const vm = listed.find((guest) => guest.name === args.name);
+  if (!vm) {
+    checks.fail(bad(`Cannot find VM with name ${args.name} on VMware host ${address.host}`, 'name'));
+    draft.instance = null;
+    return outcome();
+  }
+  draft.conversion = { ...draft.conversion, vmxPath: vm.vmxPath ?? null };
+  if (draft.instance) draft.instance = { ...draft.instance, instanceName: vm.name, cpuNumber: vm.cpuNumber, cpuSpeed: vm.cpuSpeed, memory: vm.memory };
+  // Converted, then moved into the destination pool: every byte is copied.
+  draft.disks = sourceDisks(vm, true);
+  if (!vm.vmxPath) checks.fail(new ApiError('INTERNAL_ERROR', `The VMware host ${address.host} listed VM ${vm.name} without its .vmx`, 'name'));
+  const running = checkSourceStopped(vm, address.host);
+  if (running) checks.reject(running);
+  if (!ADOPTED_DOMAIN_NAME.test(vm.name) || instanceIdByInstanceName(db(context), vm.name) !== undefined) {
+    checks.fail(bad(`VM name ${JSON.stringify(vm.name)} cannot be imported: vmledger already has an instance of that name, or the name is not letters, digits, '.', '_', '+' and '-' (at most 100)`, 'name'));
+  }
+  const snapshot = offering ? offeringSnapshot(offering) : undefined;
+  let compute: ImportedCompute | undefined;
+  if (snapshot) {
+    const detailsSpeed = checks.attempt(() => customCompute(args.details)?.cpuSpeed);
+    const fitted = importCompute(snapshot, { name: vm.name, running: false, cpuNumber: vm.cpuNumber, cpuSpeed: vm.cpuSpeed, memory: vm.memory }, detailsSpeed);
+    compute = isRejection(fitted) ? checks.reject(fitted) : fitted;
+    const covers = compute ? checkCoversSource(compute.compute, vm) : null;
+    if (covers) compute = checks.reject(covers);
+    if (compute && draft.instance) draft.instance = { ...draft.instance, cpuNumber: compute.compute.cpuNumber, cpuSpeed: compute.compute.cpuSpeed, memory: compute.compute.memory };
+  }
+  const mappings = dataDiskMappings(context, args, checks);
+  let disks: DiskPlan | undefined;
+  if (mappings) {
+    const planned = planDisks(vm.name, vm.disks.map((d) => ({ diskId: d.diskId, capacity: d.capacity, controller: d.controller })), mappings, template?.size ?? 0);
+    disks = isRejection(planned) ? checks.reject(planned) : planned;
+  }
+  // §4.7 step 8: the networking pre-check, then §4.5's NIC rules (networks, IPs), keeping the source's MACs.
+  const networking = checkVmwareNics(vm.name, vm.nics, args.nicNetworkList ?? [], args.forced ?? false, (networkId, mac) => {
+    const normal = normalizeMac(mac);
+    return normal !== undefined && networkAddressHeld(db(context), networkId, { mac: normal });
+  });
+  if (networking) checks.reject(networking);
+
+  const instanceId = context.newId();
+  const jobId = context.newId();
+  const nics = owner && !networking && cluster ? planNics(context, owner, args.zoneId, instanceId, vm, { ...args, clusterId: cluster.id }, checks) : undefined;
+  if (nics) draft.nics = nicViews(nics);
+  if (
+    checks.failed || !owner || !template || !snapshot || !compute || !disks || !nics || !hostname || !cluster || !importHost || !temporary || !destination || !extraParams || !vm.vmxPath
+  ) {
+    return outcome();
+  }
+  const details = otherDetails(args.details);
+  return finishPlan(draft, checks, {
+    owner,
+    nics,
+    command: {
       type: 'ImportInstance',
       instanceId,
       at: now(context),
@@ -211,20 +261,16 @@ export async function importVmware(context: ControlPlaneContext, caller: Caller,
       ...(details ? { details } : {}),
       importedFrom: null,
       vmware: {
-        remote: { host: remoteHost, port, username: args.username! },
-        passwordRef,
+        remote: { host: address.host, port: address.port, username: args.username! },
+        passwordRef: password.ref,
         vmName: vm.name,
         vmxPath: vm.vmxPath,
         convertHostId: convertHost.id,
         temporary: { poolId: temporary.id, path: temporary.path },
-        extraParams: extra,
+        extraParams,
         convertTimeoutMs: setting(context, 'convert.vmware.instance.to.kvm.timeout') * 3_600_000,
-        destinationPath,
+        destinationPath: destination.path,
       },
-    };
-    const job = await recordImport(context, caller, owner, command, nics, 'importVm');
-    // Kept for the job, which deletes it when it ends; an import that never started must not keep it.
-    if (job.status === 'PENDING') keep();
-    return job;
+    },
   });
 }

@@ -85,7 +85,7 @@ type ImportPlanDisk {
   "The pool the volume would be on."
   storagePoolId: ID
   diskOfferingId: ID
-  "True when the import copies the disk's bytes (EXTERNAL); the others take the file where it is."
+  "True when the import copies the disk's bytes (EXTERNAL; VMWARE, converted then moved into the pool); the others take the file where it is."
   copied: Boolean!
 }
 "One NIC the instance would have."
@@ -99,6 +99,18 @@ type ImportPlanNic {
   ipAddress: String
   isDefault: Boolean!
 }
+"A VMware conversion's choices (importSource VMWARE): where the guest is, which hosts convert and import it, where the converted files wait. A value an earlier problem left unknown is null."
+type ImportPlanConversion {
+  "The VMware host, as named."
+  sourceHost: String
+  "The guest's .vmx on its datastore, as the conversion host's agent listed it."
+  vmxPath: String
+  convertInstanceHostId: ID
+  importInstanceHostId: ID
+  "The pool whose directory holds the export and virt-v2v's output until the import."
+  temporaryStoragePoolId: ID
+  temporaryPath: String
+}
 "What importVm would do with the same arguments (importVmPreview), and every problem that would make it refuse them."
 type ImportVmPreview {
   importSource: ImportSource!
@@ -108,6 +120,8 @@ type ImportVmPreview {
   instance: ImportPlanInstance
   disks: [ImportPlanDisk!]!
   nics: [ImportPlanNic!]!
+  "VMWARE only: the conversion's hosts and temporary location; null for the other sources."
+  conversion: ImportPlanConversion
   problems: [ImportProblem!]!
 }
 
