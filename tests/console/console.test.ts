@@ -674,7 +674,7 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
     expect(await page.getByRole('heading', { name: /old-web/ }).count()).toBe(1);
   });
 
-  it("converts a powered-off VMware guest (a running one is refused in words), following the conversion's steps live, and lists it among the zone's conversions", async () => {
+  it("converts a powered-off VMware guest (a running one is refused in words) after its preview, following the conversion's steps live, and lists it among the zone's conversions", async () => {
     const password = 'pw-console-vmw-77aa-canary';
     // sim-host-2 has virt-v2v (its agent reports instance.conversion) and takes a moment per conversion.
     const converter = h.demo.hostIds[1]!;
@@ -701,12 +701,22 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
     expect(await page.locator('tr[data-guest="esx-busy"] td[data-label="Import"]').textContent()).toBe('Shut it down first: a running guest cannot be converted without vCenter.');
     await page.getByRole('button', { name: 'Import esx-web' }).click();
     await page.getByLabel('Service offering').selectOption({ label: 'Medium Instance (2 × 1 GHz, 1 GiB)' });
-    await page.getByLabel('Network of NIC 0').selectOption({ label: 'demo-l2 (L2, VLAN 100, no addresses)' });
     expect(await page.getByLabel('Conversion host').locator('option').allTextContents()).toContain('sim-host-2 (virt-v2v)');
+    // A VMware NIC has no VLAN to find its network by: without one, the preview says so beside the NICs.
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
-    // A preview where the API serves one for VMware, else its words saying it does not; the import either way.
-    await page.getByRole('heading', { name: /^(Preview no problem|No preview for this source)$/ }).waitFor();
-    await page.getByRole('button', { name: 'Import esx-web' }).click();
+    const preview = page.getByRole('region', { name: /^Preview/ });
+    await preview.getByRole('heading', { name: /^Preview \d+ problems?$/ }).waitFor();
+    expect(await page.locator('#import-nics-error').textContent()).toBe('Different number of nics found on instance esx-web: 1 vs 0 nics provided');
+    expect(await preview.locator('.problems li').count()).toBe(1);
+    await page.getByLabel('Network of NIC 0').selectOption({ label: 'demo-l2 (L2, VLAN 100, no addresses)' });
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await preview.getByRole('heading', { name: 'Preview no problem' }).waitFor();
+    // The plan: converted on sim-host-2 (the one with virt-v2v), the VMDK into the demo pool, the NIC with its MAC.
+    expect(await preview.locator('.plan .facts').textContent()).toContain('Hostsim-host-2');
+    expect(await preview.locator('tr[data-plan-disk="0"] td[data-label="Source"]').textContent()).toBe('/vmfs/volumes/datastore1/esx-web/esx-web.vmdk (vmdk)');
+    expect(await preview.locator('tr[data-plan-disk="0"] td[data-label="Bytes"]').textContent()).toBe('converted into the pool');
+    expect(await preview.locator('tr[data-plan-nic="0"] td[data-label="MAC address"]').textContent()).toBe('00:50:56:c0:00:01');
+    await preview.getByRole('button', { name: 'Import esx-web' }).click();
     await page.getByRole('link', { name: 'Open the new instance' }).waitFor();
     const steps = pushes
       .map((text) => JSON.parse(text) as { type: string; payload?: { data?: { asyncJobUpdated?: { cmd: string; step: string | null } } } })

@@ -179,8 +179,6 @@ export function ImportWizard({
   };
 
   const [preview, setPreview] = useState<{ result: ImportPreview; sent: SentLists; key: string } | null>(null);
-  // The API's words when it does not preview imports from this source (yet): the import then checks the settings itself.
-  const [noPreview, setNoPreview] = useState<{ message: string; key: string } | null>(null);
   const [refused, setRefused] = useState<{ problems: ImportProblem[]; sent: SentLists } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<'preview' | 'import' | null>(null);
@@ -190,15 +188,14 @@ export function ImportWizard({
   // A new answer (the preview, the API's word that there is none, a refusal) takes the focus, so a
   // keyboard or screen reader user is taken to it.
   useEffect(() => {
-    if (preview || noPreview || refused) resultHeading.current?.focus();
-  }, [preview, noPreview, refused]);
+    if (preview || refused) resultHeading.current?.focus();
+  }, [preview, refused]);
 
   useJobUpdates(useCallback((pushed: Job) => setJob((current) => (current && current.id === pushed.id ? pushed : current)), []));
 
   const current = argumentsOf(draft);
   const currentKey = JSON.stringify(current.variables);
-  const stale = (preview !== null && preview.key !== currentKey) || (noPreview !== null && noPreview.key !== currentKey);
-  const unpreviewed = noPreview !== null && !stale;
+  const stale = preview !== null && preview.key !== currentKey;
 
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
   const setNic = (nic: string, part: 'network' | 'ip', value: string) => setDraft((d) => ({ ...d, nics: { ...d.nics, [nic]: { ...d.nics[nic]!, [part]: value } } }));
@@ -214,15 +211,13 @@ export function ImportWizard({
       return;
     }
     setBusy('preview');
-    setNoPreview(null);
     try {
       const { importVmPreview } = await gql<{ importVmPreview: ImportPreview }>(PREVIEW, variables);
       setPreview({ result: importVmPreview, sent, key: JSON.stringify(variables) });
     } catch (caught) {
       setPreview(null);
-      if (caught instanceof ApiError && caught.field === 'importSource') setNoPreview({ message: caught.message, key: JSON.stringify(variables) });
-      // Refused as a whole (an unknown zone): no plan to show.
-      else if (caught instanceof ApiError && caught.field) setRefused({ problems: [{ code: caught.code, message: caught.message, field: caught.field }], sent });
+      // Refused as a whole (an unknown zone, a source it does not serve): no plan to show.
+      if (caught instanceof ApiError && caught.field) setRefused({ problems: [{ code: caught.code, message: caught.message, field: caught.field }], sent });
       else setError(messageOf(caught));
     } finally {
       setBusy(null);
@@ -267,7 +262,7 @@ export function ImportWizard({
 
   // A failed import leaves the settings open, to change and preview again.
   const locked = job !== null && job.status !== 'FAILED';
-  const stage = locked ? 'Import' : (preview || unpreviewed) && !stale ? 'Preview' : 'Settings';
+  const stage = locked ? 'Import' : preview && !stale ? 'Preview' : 'Settings';
   const where = source === 'UNMANAGED' ? catalog.name('host', guest.hostId) : (login?.host ?? guest.host ?? '');
 
   return (
@@ -519,30 +514,13 @@ export function ImportWizard({
               Cancel
             </button>
             <button type="submit" className="primary" disabled={busy !== null}>
-              {busy === 'preview' ? 'Asking for the preview…' : (preview || unpreviewed) && !stale ? 'Preview again' : 'Preview'}
+              {busy === 'preview' ? 'Asking for the preview…' : preview && !stale ? 'Preview again' : 'Preview'}
             </button>
           </div>
         )}
       </form>
 
-      {refused && !preview && <Problems problems={refused.problems} sent={refused.sent} headingRef={resultHeading} title={unpreviewed ? 'The import was refused' : undefined} />}
-      {unpreviewed && (
-        <section className="card preview" aria-labelledby="import-preview-title">
-          <h2 id="import-preview-title" ref={resultHeading} tabIndex={-1}>
-            No preview for this source
-          </h2>
-          <p>
-            The API does not preview this import: <q>{noPreview.message}</q> The import checks these settings when it starts; a refusal shows beside the field it names, and nothing moves.
-          </p>
-          {!locked && (
-            <div className="buttons">
-              <button type="button" className="primary" disabled={busy !== null} onClick={() => void runImport()}>
-                {busy === 'import' ? 'Starting the import…' : `Import ${guest.name}`}
-              </button>
-            </div>
-          )}
-        </section>
-      )}
+      {refused && !preview && <Problems problems={refused.problems} sent={refused.sent} headingRef={resultHeading} />}
       {stale && !locked && <p className="notice" role="status">The settings changed since the preview: preview again before importing.</p>}
       {preview && !stale && (
         <section className="card preview" aria-labelledby="import-preview-title">
@@ -669,7 +647,7 @@ function Plan({ preview, pools, diskOfferings }: { preview: ImportPreview; pools
                 <td data-label="Size">{formatBytes(disk.size)}</td>
                 <td data-label="Pool">{poolName(disk.storagePoolId)}</td>
                 <td data-label="Disk offering">{diskOfferingName(disk.diskOfferingId)}</td>
-                <td data-label="Bytes">{disk.copied ? 'copied to the pool' : 'taken where they are'}</td>
+                <td data-label="Bytes">{!disk.copied ? 'taken where they are' : preview.importSource === 'VMWARE' ? 'converted into the pool' : 'copied to the pool'}</td>
               </tr>
             ))}
           </tbody>
