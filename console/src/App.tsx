@@ -8,6 +8,7 @@ import { SessionProvider, useSession } from './session.tsx';
 import { Admin } from './screens/Admin.tsx';
 import { AffinityGroups } from './screens/AffinityGroups.tsx';
 import { Deploy } from './screens/Deploy.tsx';
+import { Import } from './screens/Import.tsx';
 import { InstanceDetail } from './screens/InstanceDetail.tsx';
 import { Instances } from './screens/Instances.tsx';
 import { Jobs } from './screens/Jobs.tsx';
@@ -89,6 +90,8 @@ function Shell() {
   else if (section === 'jobs') screen = <Jobs />;
   else if (section === 'usage') screen = <Usage />;
   else if (section === 'admin' && session.isAdmin) screen = <Admin tab={segments[1] ?? ''} />;
+  // The import operations are the root admin's (docs/api.md), so is their screen.
+  else if (section === 'import' && session.isRootAdmin) screen = <Import tab={segments[1] ?? ''} />;
   else
     screen = (
       <Empty>
@@ -101,6 +104,7 @@ function Shell() {
     ['affinity', 'Affinity groups'],
     ['jobs', running > 0 ? `Jobs (${running} running)` : 'Jobs'],
     ['usage', 'Usage'],
+    ...(session.isRootAdmin ? ([['import', 'Import']] as [string, string][]) : []),
     ...(session.isAdmin ? ([['admin', 'Administration']] as [string, string][]) : []),
   ];
 

@@ -155,4 +155,31 @@ export async function confirmAndRun(
   return runAction(action, vm);
 }
 
+/**
+ * Unmanaging (root admin, as the API allows): a Running or Stopped instance leaves vmledger while its
+ * domain stays defined on its host. Asked first; the job it opens, or null when the answer was no.
+ */
+export function mayUnmanage(vm: Vm, isRootAdmin: boolean): boolean {
+  return isRootAdmin && (vm.state === 'Running' || vm.state === 'Stopped');
+}
+
+export async function confirmAndUnmanage(vm: Vm, ask: (options: ConfirmOptions) => Promise<Record<string, string> | null>): Promise<Job | null> {
+  const answer = await ask({
+    title: `Unmanage ${vm.name}?`,
+    danger: true,
+    confirm: 'Unmanage',
+    body: (
+      <>
+        <p>
+          The instance leaves vmledger: it is no longer listed, its usage ends and its VM snapshots are deleted. Its domain stays defined on its host
+          {vm.state === 'Running' ? ' and keeps running' : ''}; the Import screen lists it again.
+        </p>
+      </>
+    ),
+  });
+  if (!answer) return null;
+  const data = await gql<{ unmanageVirtualMachine: Job }>(`mutation($id: ID!) { unmanageVirtualMachine(id: $id) { ${JOB_FIELDS} } }`, { id: vm.id });
+  return data.unmanageVirtualMachine;
+}
+
 export { messageOf };

@@ -27,7 +27,8 @@ export function useCatalog(): Catalog {
 
 const page = `pageInfo { hasNextPage endCursor } totalCount`;
 
-function list<T>(field: string, selection: string): Promise<T[]> {
+/** Every node of a connection the caller may see, page by page. */
+export function list<T>(field: string, selection: string): Promise<T[]> {
   return allPages((after) =>
     gql<Record<string, Connection<T>>>(`query($after: String) { ${field}(first: 100, after: $after) { nodes { ${selection} } ${page} } }`, { after }).then(
       (data) => data[field]!,

@@ -109,10 +109,11 @@ export function JobProvider({ children }: { children: ReactNode }) {
   return <JobContext.Provider value={value}>{children}</JobContext.Provider>;
 }
 
-/** How a job's command reads: "deployVirtualMachine" → "Deploy", "createVMSnapshot" → "Create VM snapshot". */
+/** How a job's command reads: "deployVirtualMachine" → "Deploy", "createVMSnapshot" → "Create VM snapshot", "importVm" → "Import VM". */
 export function jobTitle(cmd: string): string {
   // Words of the camel case, an acronym (VM) kept whole: create | VM | Snapshot.
-  const words = cmd.replace(/VirtualMachine$/, '').match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+/g) ?? [cmd];
+  // "importVm" is the API's spelling of VM: read as the acronym (Import VM, not Import vm).
+  const words = cmd.replace(/VirtualMachine$/, '').replace(/Vm(?=[A-Z]|$)/g, 'VM').match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+/g) ?? [cmd];
   const text = words.map((word) => (/^[A-Z]+$/.test(word) && word.length > 1 ? word : word.toLowerCase())).join(' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -129,3 +129,36 @@ export async function allPages<T>(fetchPage: (after: string | null) => Promise<C
   }
   return nodes;
 }
+
+/** A disk of a guest an import may take (UnmanagedDisk): `id` is its position, what the import's lists name. */
+export interface GuestDisk { id: string; capacity: number | null; controller: string; controllerUnit: number | null; imagePath: string | null; position: number; datastoreName: string | null }
+export interface GuestNic { id: string; macAddress: string; networkName: string | null; vlanId: number | null; pciSlot: number | null; adapterType: string | null; ipAddress: string | null }
+/** A guest vmledger does not manage: a domain on a managed host (hostId, clusterId) or a VM of an external KVM host (host). */
+export interface Guest {
+  name: string; hostId?: string; clusterId?: string; host?: string; powerState: 'PowerOn' | 'PowerOff'; cpuNumber: number; cpuSpeed: number;
+  cpuCoresPerSocket: number | null; memory: number; osDisplayName: string | null; disks: GuestDisk[]; nics: GuestNic[];
+}
+const GUEST_PARTS = `powerState cpuNumber cpuSpeed cpuCoresPerSocket memory osDisplayName
+  disks { id capacity controller controllerUnit imagePath position datastoreName }
+  nics { id macAddress networkName vlanId pciSlot adapterType ipAddress }`;
+export const UNMANAGED_INSTANCE_FIELDS = `name hostId clusterId ${GUEST_PARTS}`;
+export const EXTERNAL_INSTANCE_FIELDS = `name host ${GUEST_PARTS}`;
+
+/** One reason importVm would refuse its arguments, as importVmPreview reports it. */
+export interface ImportProblem { code: string; message: string; field: string | null }
+export interface ImportPreview {
+  importSource: string;
+  ok: boolean;
+  instance: {
+    name: string; instanceName: string | null; displayName: string; hostName: string | null; accountId: string | null; serviceOfferingId: string; templateId: string | null;
+    cpuNumber: number | null; cpuSpeed: number | null; memory: number | null; state: VmState | null; zoneId: string; clusterId: string | null; hostId: string | null;
+  } | null;
+  disks: { id: string; type: string | null; sourcePath: string | null; sourceFormat: string | null; size: number | null; controller: string | null; storagePoolId: string | null; diskOfferingId: string | null; copied: boolean }[];
+  nics: { id: string; networkId: string | null; macAddress: string | null; ipAddress: string | null; isDefault: boolean }[];
+  problems: ImportProblem[];
+}
+export const IMPORT_PREVIEW_FIELDS = `importSource ok
+  instance { name instanceName displayName hostName accountId serviceOfferingId templateId cpuNumber cpuSpeed memory state zoneId clusterId hostId }
+  disks { id type sourcePath sourceFormat size controller storagePoolId diskOfferingId copied }
+  nics { id networkId macAddress ipAddress isDefault }
+  problems { code message field }`;

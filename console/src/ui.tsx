@@ -92,7 +92,7 @@ export function StateBadge({ state }: { state: string }) {
 }
 
 /** A labelled form control with the API's error for it beside it. */
-export function Field({ label, error, hint, children, id }: { label: string; error?: string | null; hint?: ReactNode; children: ReactNode; id: string }) {
+export function Field({ label, error, hint, children, id }: { label: string; error?: ReactNode; hint?: ReactNode; children: ReactNode; id: string }) {
   return (
     <div className={`field${error ? ' field-invalid' : ''}`}>
       <label htmlFor={id}>{label}</label>

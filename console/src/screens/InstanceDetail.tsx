@@ -1,7 +1,7 @@
 // One instance: what it is and runs on, its NICs and volumes, its lease and delete protection, its
 // VM snapshots, schedules and affinity groups, and its history (the action events, and the instance as it was at any moment).
-import { useCallback, useState, type FormEvent } from 'react';
-import { actionsFor, ACTION_LABELS, confirmAndRun, useConfirm, type Action } from '../actions.tsx';
+import { useCallback, useRef, useState, type FormEvent } from 'react';
+import { actionsFor, ACTION_LABELS, confirmAndRun, confirmAndUnmanage, mayUnmanage, useConfirm, type Action } from '../actions.tsx';
 import { ApiError, gql, messageOf } from '../api.ts';
 import { useCatalog } from '../catalog.tsx';
 import { formatBytes, formatDuration, formatMHz, formatMiB, Time } from '../format.tsx';
@@ -33,6 +33,10 @@ export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
     [id],
   );
   const [historyTick, setHistoryTick] = useState(0);
+  const { jobs } = useJobs();
+  // The name it had, for the words shown once it has left vmledger (unmanaged).
+  const lastName = useRef<string | null>(null);
+  if (vm) lastName.current = vm.name;
   useJobUpdates(
     useCallback(
       (job: Job) => {
@@ -46,6 +50,14 @@ export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
 
   if (loading && vm === undefined) return <Loading what="the instance" />;
   if (error && vm === undefined) return <ErrorNote error={error} />;
+  if (!vm && jobs.some((job) => job.cmd === 'unmanageVirtualMachine' && job.instanceId === id && job.status === 'SUCCEEDED')) {
+    return (
+      <Empty>
+        {lastName.current ?? 'The instance'} was unmanaged: it has left vmledger, and its domain stays defined on its host. The <Link to="/import">Import</Link> screen lists it
+        among the cluster's unmanaged instances. <Link to="/instances">Back to the instances.</Link>
+      </Empty>
+    );
+  }
   if (!vm) {
     return (
       <Empty>
@@ -100,6 +112,15 @@ function InstanceActions({ vm, onChanged }: { vm: Vm; onChanged: () => Promise<v
       setError(`${ACTION_LABELS[action]}: ${messageOf(caught)}`);
     }
   };
+  const unmanage = async () => {
+    setError(null);
+    try {
+      const started = await confirmAndUnmanage(vm, ask);
+      if (started) track(started);
+    } catch (caught) {
+      setError(`Unmanage: ${messageOf(caught)}`);
+    }
+  };
   return (
     <div className="actions-box">
       <div className="row-actions">
@@ -115,6 +136,11 @@ function InstanceActions({ vm, onChanged }: { vm: Vm; onChanged: () => Promise<v
             {ACTION_LABELS[action]}
           </button>
         ))}
+        {mayUnmanage(vm, session.isRootAdmin) && (
+          <button type="button" className="danger" disabled={Boolean(job)} onClick={() => void unmanage()}>
+            Unmanage
+          </button>
+        )}
       </div>
       {job && (
         <div className="row-job" aria-live="polite">
