@@ -21,7 +21,8 @@ import { startStack, type Stack } from '../../api/stack.js';
 import { reserveInstanceName } from '../../sagas/instance-names.js';
 import { instanceStream } from '../../domain/instance/index.js';
 import { jobDecider, jobStream } from '../../domain/job/index.js';
-import { networkDecider, networkStream } from '../../domain/network/index.js';
+import { networkAddressDecider, networkAddressStream } from '../../domain/network/index.js';
+import { allocateNicAddress, readModelHints as hints } from '../../sagas/nic-addresses.js';
 import { CLAIM_GRACE_MS, releaseOrphanedClaims } from '../../sagas/orphaned-claims.js';
 
 interface World {
@@ -230,7 +231,7 @@ describe('orchestration', () => {
     await reserveInstanceName(commander, { accountId: w.admin.accountId, instanceId: ghost, name: 'half-deployed' }, envelope);
     const claims = [{ networkId: w.demo.networkIds.l2, nicId }];
     await commander.execute(jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'deployVirtualMachine', instanceId: ghost, accountId: w.admin.accountId, at: envelope.occurredAt, claims }, envelope);
-    await commander.execute(networkStream(w.demo.networkIds.l2), networkDecider, { type: 'AllocateNic', nicId, instanceId: ghost, macSeed: 7 }, envelope);
+    await allocateNicAddress(commander, hints(w.store, w.stack.readModel), { networkId: w.demo.networkIds.l2, nicId, instanceId: ghost, macSeed: 7 }, envelope);
 
     // The restart: a new stack on the same log and read model.
     await w.stack.stop();
@@ -267,17 +268,21 @@ describe('orchestration', () => {
     const clock = new ManualClock(new Date('2026-01-01T00:00:00.000Z'));
     const w = await world(clock);
     const commander = w.stack.context.commander;
-    // What a process killed between claiming and recording leaves behind: a name and an address, no instance.
+    // What a process killed between claiming and recording leaves behind: a name and addresses, no
+    // instance; one NIC recorded, another whose address was claimed but never recorded on the NIC.
     const claim = async (name: string) => {
       const ghost = randomUUID();
       const envelope = { actor: { kind: 'system' as const, component: 'test' }, correlationId: ghost, occurredAt: clock.now().toISOString() };
+      const networkId = w.demo.networkIds.l2;
       await reserveInstanceName(commander, { accountId: w.admin.accountId, instanceId: ghost, name }, envelope);
-      await commander.execute(networkStream(w.demo.networkIds.l2), networkDecider, { type: 'AllocateNic', nicId: randomUUID(), instanceId: ghost, macSeed: 7 }, envelope);
+      await allocateNicAddress(commander, hints(w.store, w.stack.readModel), { networkId, nicId: randomUUID(), instanceId: ghost, macSeed: 7 }, envelope);
+      const address = '02:00:00:00:ab:cd';
+      await commander.execute(networkAddressStream(networkId, address), networkAddressDecider, { type: 'ClaimNetworkAddress', networkId, address, nicId: randomUUID(), instanceId: ghost, networkName: 'l2' }, envelope);
       await w.stack.readModel.waitForPosition(await w.store.headPosition(), 5_000);
       return ghost;
     };
     const addressesOf = (instanceId: string) =>
-      (w.stack.readModel.db.prepare('SELECT COUNT(*) AS n FROM infra_network_address WHERE instance_id = ?').get(instanceId) as { n: number }).n;
+      (w.stack.readModel.db.prepare('SELECT COUNT(*) AS n FROM infra_network_claim WHERE instance_id = ?').get(instanceId) as { n: number }).n;
     const deployNamed = (name: string) =>
       w.cp.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name, startVm: false });
 
@@ -286,7 +291,7 @@ describe('orchestration', () => {
     // Younger than the grace period: a deployment may still be under way.
     clock.advance(CLAIM_GRACE_MS - 60_000);
     expect(await releaseOrphanedClaims({ commander, clock, readModel: () => w.stack.readModel.db })).toEqual({ names: 0, addresses: 0 });
-    expect(addressesOf(ghost)).toBe(1);
+    expect(addressesOf(ghost)).toBe(2);
 
     // The sweep the orchestrator scheduled at start runs after the grace period.
     clock.advance(60_001);
