@@ -79,6 +79,13 @@ export function instanceIdByInstanceName(db: Database, instanceName: string): st
   return row?.id;
 }
 
+/** The instance (not expunged) a hypervisor knows by this internal name, with its state and host as last recorded. */
+export function instanceByInstanceName(db: Database, instanceName: string): { id: string; state: string; hostId: string | null } | undefined {
+  return prepared(db, 'SELECT id, state, host_id AS hostId FROM instances WHERE instance_name = ? AND expunged = 0').get(instanceName) as
+    | { id: string; state: string; hostId: string | null }
+    | undefined;
+}
+
 /**
  * The latest instance that was unmanaged from a domain of this name: an import of the domain
  * continues it (its history stays linked, where CloudStack #11737 made a new id and forgot the old).

@@ -220,6 +220,59 @@ describe('orchestration', () => {
     expect(statusOf(kvm.id)).toBe('Up');
   });
 
+  it('a restart\'s power sync reads no instance stream when the hosts confirm what the log says', async () => {
+    const w = await world();
+    const hostId = w.demo.hostIds[0]!;
+    const deployOn = async (name: string, startVm: boolean) => {
+      const job = await finished(w, await w.cp.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name, ...(startVm ? { hostId } : {}), startVm }));
+      expect(job.status).toBe('SUCCEEDED');
+      return job.result!;
+    };
+    const [web1, web2, web3] = [await deployOn('sync-1', true), await deployOn('sync-2', true), await deployOn('sync-3', true)];
+    await deployOn('sync-off', false);
+    await w.stack.stop();
+
+    // The restart, on the same log, counting the instance streams read; the simulated hosts come
+    // back with the domains the log says they hold, and report them as they start.
+    const read = new Set<string>();
+    const readStream = w.store.readStream.bind(w.store);
+    w.store.readStream = async (stream, options) => {
+      if (stream.startsWith('instance-')) read.add(stream);
+      return readStream(stream, options);
+    };
+    let reports = 0;
+    const bus = new MemoryBus();
+    const consume = bus.consume.bind(bus);
+    bus.consume = (queue, handler, options) =>
+      consume(queue, async (delivery) => {
+        await handler(delivery);
+        if (queue === ORCHESTRATOR_REPORTS) reports++;
+      }, options);
+    const cloud = new SimulatedCloud();
+    const stack = await startStack({
+      store: w.store,
+      readModelDirectory: w.dir,
+      bus,
+      clock: systemClock,
+      secrets: new MemorySecretStore(),
+      commandKeys: { current: newCommandKey() },
+      simulator: cloud,
+      timeouts: { agentMs: 5_000, gracefulStopMs: 300 },
+      agentIntervals: { heartbeatMs: 600_000, powerSyncMs: 600_000 },
+      onError: () => undefined,
+    });
+    worlds.splice(worlds.indexOf(w), 1, { ...w, stack, cp: stack.controlPlane });
+    // Every host sends a heartbeat and its first power sync as it starts.
+    await until('every host\'s first reports handled', () => (reports >= 2 * w.demo.hostIds.length ? true : undefined));
+    expect([...read]).toEqual([]);
+
+    // A report that is news is decided: only its instance's stream is read.
+    cloud.host(hostId)!.powerOffFromInside(web2.instanceName!);
+    await until('the guest Stopped', () => (stack.controlPlane.virtualMachine(w.admin, web2.id)?.state === 'Stopped' ? true : undefined));
+    expect([...read]).toEqual([instanceStream(web2.id)]);
+    expect([web1, web3].map((vm) => stack.controlPlane.virtualMachine(w.admin, vm.id)?.state)).toEqual(['Running', 'Running']);
+  });
+
   it('a deployment killed after opening its job, before recording its instance, is undone by its own compensation at once on restart', async () => {
     const w = await world();
     const commander = w.stack.context.commander;
