@@ -57,7 +57,11 @@ export interface NicAllocation {
 
 /** MACs tried before giving up: with a random seed over 2^32 values, a second is already rare. */
 const MAC_ATTEMPTS = 16;
-/** Claims this process made lately, per network: concurrent deployments skip them instead of all racing for the lowest free IP. */
+/**
+ * Addresses this process claimed lately or is claiming now, per network: a concurrent deployment
+ * skips them and tries the next free one, instead of all of them racing for the lowest (24 at once
+ * made 300 attempts). The read model shows a claim soon after: this only has to remember the last few.
+ */
 const RECENT_CLAIMS = 1024;
 const recentByCommander = new WeakMap<Commander, Map<string, Set<string>>>();
 
@@ -71,7 +75,6 @@ function recentClaims(commander: Commander, networkId: string): Set<string> {
 
 function remember(recent: Set<string>, address: string): void {
   recent.add(address);
-  // The read model has an address well before this many later claims: forgetting the oldest costs nothing.
   if (recent.size > RECENT_CLAIMS) recent.delete(recent.values().next().value!);
 }
 
@@ -124,12 +127,16 @@ async function claimFirst(
   envelope: CommandEnvelope,
 ): Promise<string | undefined> {
   const { networkId, nicId, instanceId } = request;
+  const recent = recentClaims(commander, networkId);
   for (const address of candidates) {
+    // Taken (by this claim, by another NIC that got it first, or refused to it): skipped from now on.
+    remember(recent, address);
     try {
       const claimed = await commander.execute(networkAddressStream(networkId, address), networkAddressDecider, { type: 'ClaimNetworkAddress', networkId, address, nicId, instanceId, networkName: network.name }, envelope);
       if (claimed.events.length > 0) fresh.push(address);
       return address;
     } catch (error) {
+      if (!refused(error)) recent.delete(address);
       if (requested || !refused(error)) throw error;
     }
   }
@@ -162,13 +169,15 @@ export async function allocateNicAddress(commander: Commander, hints: AddressHin
   const requestedIp = request.requestedIp ? formatIpv4(parseIpv4(request.requestedIp)!) : null;
   // Only what this call claimed is given back on failure: a twin's claims are the twin's.
   const fresh: string[] = [];
-  const claimIp = () => claimFirst(commander, network, request, requestedIp ? [requestedIp] : ipCandidates(hints.db, network, recent), requestedIp !== null, fresh, envelope);
+  const claimIp = (skip: ReadonlySet<string>) =>
+    claimFirst(commander, network, request, requestedIp ? [requestedIp] : ipCandidates(hints.db, network, skip), requestedIp !== null, fresh, envelope);
   try {
-    let ip = hostRange(network) === undefined ? null : await claimIp();
+    let ip = hostRange(network) === undefined ? null : await claimIp(recent);
     if (ip === undefined) {
-      // The read model may not show an address given back a moment ago: full only once it has caught up.
+      // The read model may not show an address given back a moment ago (here or by another
+      // process): full only once it has caught up, and every address it shows free was tried.
       await hints.caughtUp();
-      ip = await claimIp();
+      ip = await claimIp(new Set());
     }
     if (ip === undefined) throw new CommandRejectedError(reject('INSUFFICIENT_CAPACITY', `No free IP address left in network ${network.name} (${network.cidr})`));
     const requestedMac = request.requestedMac ? normalizeMac(request.requestedMac)! : null;
@@ -180,7 +189,6 @@ export async function allocateNicAddress(commander: Commander, hints: AddressHin
     // A twin deployment (same client token) recorded the NIC first: what this one claimed besides goes back.
     const extra = fresh.filter((address) => address !== nic.mac && address !== nic.ip);
     if (extra.length > 0) await releaseAddresses(commander, networkId, nicId, extra, envelope);
-    for (const address of fresh) if (!extra.includes(address)) remember(recent, address);
     return nic;
   } catch (error) {
     await releaseAddresses(commander, networkId, nicId, fresh, envelope);

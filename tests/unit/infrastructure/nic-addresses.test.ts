@@ -188,6 +188,21 @@ describe('allocating NIC addresses by key', () => {
     expect(store.eventsRead).toBeLessThanOrEqual(5);
   });
 
+  it('lets concurrent deployments of one process try different addresses, not all the lowest', async () => {
+    const { store, commander, allocate } = await withNetwork('10.1.0.0/24');
+    let tried = 0;
+    const execute = commander.execute.bind(commander);
+    commander.execute = ((stream: string, ...rest: Parameters<typeof execute> extends [string, ...infer R] ? R : never) => {
+      if (stream.startsWith(networkAddressStream('n1', '10.'))) tried++;
+      return execute(stream, ...rest);
+    }) as typeof commander.execute;
+    const nics = await Promise.all(Array.from({ length: 24 }, (_, i) => allocate(`nic${i}`, `vm${i}`, { macSeed: i * 1000 })));
+    expect(new Set(nics.map((n) => n.ip)).size).toBe(24);
+    expect(nics.map((n) => n.ip).sort()).toEqual(Array.from({ length: 24 }, (_, i) => `10.1.0.${i + 2}`).sort());
+    expect(tried).toBe(24);
+    expect((await store.readStream(networkStream('n1'))).length).toBe(1);
+  });
+
   it('lets exactly one of two processes racing for the last address win', async () => {
     const { store, allocate, synced } = await withNetwork('10.1.0.0/29');
     for (let i = 2; i <= 5; i++) await allocate(`nic${i}`, `vm${i}`, { macSeed: i * 100 });
