@@ -18,6 +18,19 @@ export interface InstanceFilter {
   readonly keyword?: string | null;
 }
 
+/** The trigram index finds substrings of three characters or more; a shorter keyword is looked for row by row. */
+const INDEXED_KEYWORD_LENGTH = 3;
+
+/** Rows whose name or display name holds `keyword`, case-insensitively. */
+function keywordCondition(keyword: string) {
+  if ([...keyword].length >= INDEXED_KEYWORD_LENGTH) {
+    // One FTS5 phrase: the keyword's characters in order, anything in it literal but the quote, doubled.
+    return where('rowid IN (SELECT rowid FROM instances_keyword WHERE instances_keyword MATCH ?)', `"${keyword.replaceAll('"', '""')}"`);
+  }
+  const lower = keyword.toLowerCase();
+  return where('instr(lower(name), ?) > 0 OR instr(lower(display_name), ?) > 0', lower, lower);
+}
+
 interface InstanceRow {
   id: string;
   created: string;
@@ -26,7 +39,6 @@ interface InstanceRow {
 
 /** Expunged instances are not listed (CloudStack's `removed`). */
 export function listInstances(db: Database, visibility: Visibility, filter: InstanceFilter, page: PageRequest): Connection<VirtualMachineView> {
-  const keyword = filter.keyword?.toLowerCase();
   const conditions = [
     where('expunged = 0'),
     visibleTo(visibility),
@@ -37,7 +49,7 @@ export function listInstances(db: Database, visibility: Visibility, filter: Inst
     filter.hostId ? where('host_id = ?', filter.hostId) : undefined,
     filter.accountId ? where('account_id = ?', filter.accountId) : undefined,
     filter.leased === null || filter.leased === undefined ? undefined : where('leased = ?', filter.leased ? 1 : 0),
-    keyword ? where('instr(lower(name), ?) > 0 OR instr(lower(display_name), ?) > 0', keyword, keyword) : undefined,
+    filter.keyword ? keywordCondition(filter.keyword) : undefined,
   ];
   return listPage(db, byCreated<InstanceRow>('instances', conditions), page, (row) => toVirtualMachineView(parse(row)));
 }
