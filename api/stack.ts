@@ -150,6 +150,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     bus: options.bus,
     clock: options.clock,
     readModel: () => readModel.db,
+    readModelCaughtUp: async () => readModel.position >= (await options.store.headPosition()),
     timers,
     leases,
     schedules,

@@ -11,11 +11,11 @@ import type { Commander } from '../adapters/eventstore/commander.js';
 import { parseAgentProgress, parseAgentReply, parseAgentReport } from '../adapters/hypervisor/parse-reports.js';
 import { ORCHESTRATOR_REPLIES, ORCHESTRATOR_REPORTS } from '../adapters/hypervisor/protocol.js';
 import { hostDecider, hostStream } from '../domain/host/index.js';
-import { instanceDecider, instanceStream, type InstanceEvent, type PowerState } from '../domain/instance/index.js';
+import { instanceDecider, instanceStream, reportConfirms, type InstanceEvent, type PowerState } from '../domain/instance/index.js';
 import { jobDecider, jobIdOfCommand, jobStream } from '../domain/job/index.js';
 import { getJobCmd as jobCmd } from '../projections/jobs/queries.js';
 import { progressWithin, workflowOf } from './workflows/registry.js';
-import { instanceIdByInstanceName } from '../projections/instances/queries.js';
+import { instanceByInstanceName } from '../projections/instances/queries.js';
 import { recordHostCapabilities } from './host-capabilities.js';
 import type { SagaRunner } from './runner.js';
 
@@ -24,6 +24,12 @@ export interface AgentMessageOptions {
   readonly commander: Commander;
   readonly runner: SagaRunner;
   readonly readModel: () => Database;
+  /**
+   * Whether the read model has every event the log holds (at start it has: the stack waits for it).
+   * Then a power report that only confirms what the read model says is not decided; without it, or
+   * while the read model lags, every report is (it can then only delay a change to the next sync).
+   */
+  readonly readModelCaughtUp?: () => Promise<boolean>;
   readonly clock: Clock;
   /** A host's agent is alive (its heartbeat). */
   readonly onHeartbeat: (hostId: string) => Promise<void>;
@@ -131,10 +137,15 @@ async function onReport(options: AgentMessageOptions, delivery: Delivery): Promi
     await delivery.ack();
     return;
   }
+  // A sync lists every domain of the host, a minute apart: most of it confirms what is known, and
+  // deciding it would read every running instance's stream (all of them at once, after a start).
+  const caughtUp = (await options.readModelCaughtUp?.()) ?? false;
   for (const domain of report.domains) {
-    const instanceId = instanceIdByInstanceName(options.readModel(), domain.instanceName);
-    if (!instanceId) continue;
-    await recordReport(options, instanceId, report.hostId, domain.powerState === 'running' ? 'running' : 'stopped', report.at);
+    const instance = instanceByInstanceName(options.readModel(), domain.instanceName);
+    if (!instance) continue;
+    const powerState: PowerState = domain.powerState === 'running' ? 'running' : 'stopped';
+    if (caughtUp && reportConfirms(instance, { hostId: report.hostId, powerState })) continue;
+    await recordReport(options, instance.id, report.hostId, powerState, report.at);
   }
   await delivery.ack();
 }

@@ -12,8 +12,8 @@ import { CommandRejectedError, unlessRefused, type CommandEnvelope } from '../ad
 import type { Commander } from '../adapters/eventstore/commander.js';
 import { instanceDecider, instanceStream } from '../domain/instance/index.js';
 import { jobDecider, jobStream, type JobError, type NicClaim } from '../domain/job/index.js';
-import { networkDecider, networkStream } from '../domain/network/index.js';
 import { releaseInstanceName } from './instance-names.js';
+import { releaseNicAddress } from './nic-addresses.js';
 
 export interface Deployment {
   readonly instanceId: string;
@@ -23,7 +23,8 @@ export interface Deployment {
   readonly name: string | null;
   /** Its job, when it had opened one. */
   readonly jobId: string | null;
-  readonly nics: readonly NicClaim[];
+  /** Its NICs; `addresses`, claims the read model knows of a NIC that was never recorded (see releaseNicAddress). */
+  readonly nics: ReadonlyArray<NicClaim & { readonly addresses?: readonly string[] }>;
 }
 
 /** The failure of a deploy job whose process died before the instance was recorded. */
@@ -47,7 +48,7 @@ export async function abandonDeployment(commander: Commander, deployment: Deploy
   }
   // Each release is idempotent: a repeat after a crash half-way gives back only what is still held.
   for (const nic of deployment.nics) {
-    await unlessRefused(commander.execute(networkStream(nic.networkId), networkDecider, { type: 'ReleaseNic', nicId: nic.nicId }, envelope));
+    await unlessRefused(releaseNicAddress(commander, nic, envelope));
   }
   if (accountId) await unlessRefused(releaseInstanceName(commander, { accountId, instanceId, name: deployment.name }, envelope));
   if (jobId) await unlessRefused(commander.execute(jobStream(jobId), jobDecider, { type: 'CompleteJob', error: failure, at: envelope.occurredAt }, envelope));

@@ -27,6 +27,8 @@ export interface OrchestratorOptions {
   readonly bus: Bus;
   readonly clock: Clock;
   readonly readModel: () => Database;
+  /** Whether the read model has every event the log holds: power reports that confirm it are then not decided. */
+  readonly readModelCaughtUp?: () => Promise<boolean>;
   /** The durable timers (lease expiry among them), polled while the orchestrator runs. */
   readonly timers: TimerService;
   readonly leases: LeaseManager;

@@ -27,14 +27,22 @@ export async function releaseOrphanedClaims(options: OrphanedClaimOptions): Prom
   const db = options.readModel();
   const now = options.clock.now();
   const before = new Date(now.getTime() - CLAIM_GRACE_MS).toISOString();
-  const deployments = new Map<string, { accountId: string | null; name: string | null; nics: NicClaim[] }>();
+  type Nic = NicClaim & { addresses: string[] };
+  const deployments = new Map<string, { accountId: string | null; name: string | null; nics: Nic[] }>();
   const of = (instanceId: string) => {
     let entry = deployments.get(instanceId);
     if (!entry) deployments.set(instanceId, (entry = { accountId: null, name: null, nics: [] }));
     return entry;
   };
   for (const claim of orphanedNames(db, before)) Object.assign(of(claim.instanceId), { accountId: claim.accountId, name: claim.name });
-  for (const claim of orphanedAddresses(db, before)) of(claim.instanceId).nics.push({ networkId: claim.networkId, nicId: claim.nicId });
+  // An address is claimed before its NIC is recorded: a NIC the process died before recording is
+  // known by its claims alone, and gives them back by name.
+  for (const claim of orphanedAddresses(db, before)) {
+    const nics = of(claim.instanceId).nics;
+    let nic = nics.find((n) => n.networkId === claim.networkId && n.nicId === claim.nicId);
+    if (!nic) nics.push((nic = { networkId: claim.networkId, nicId: claim.nicId, addresses: [] }));
+    nic.addresses.push(claim.address);
+  }
 
   const released = { names: 0, addresses: 0 };
   const at = now.toISOString();

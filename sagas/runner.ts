@@ -22,7 +22,6 @@ import { allocationSettings } from '../domain/allocation/index.js';
 import { hostDecider, hostStream } from '../domain/host/index.js';
 import { instanceDecider, instanceStream, type Instance, type InstanceCommand, type InstanceEvent, type InstanceState } from '../domain/instance/index.js';
 import { commandIdOf, jobDecider, jobStream, type Job, type JobCommand, type JobEvent, type JobResource, type JobState } from '../domain/job/index.js';
-import { networkDecider, networkStream } from '../domain/network/index.js';
 import { vmSnapshotDecider, vmSnapshotStream, type VMSnapshotEvent, type VMSnapshotState } from '../domain/vmsnapshot/index.js';
 import { fold } from '../domain/shared/decider.js';
 import { settingsSnapshot } from '../projections/configuration/index.js';
@@ -31,6 +30,7 @@ import { accountInstancesPerHost } from '../projections/instances/queries.js';
 import { commandMessageId } from './agent-messages.js';
 import { abandonDeployment, INTERRUPTED } from './deploy-compensation.js';
 import { releaseInstanceName } from './instance-names.js';
+import { releaseNicAddress } from './nic-addresses.js';
 import { StreamHistory } from './stream-history.js';
 import { hostWithStorage, reconcileVolumes, reserveStorage, reserveVolumes } from './volume-storage.js';
 import { CAPACITY_PREFIX } from './workflows/finish.js';
@@ -246,7 +246,7 @@ export class SagaRunner {
   private async freeAddresses(instance: Instance): Promise<void> {
     const envelope = this.envelope(this.now());
     for (const nic of instance.nicsKept ? [] : instance.nics) {
-      await this.options.commander.execute(networkStream(nic.networkId), networkDecider, { type: 'ReleaseNic', nicId: nic.id }, envelope);
+      await releaseNicAddress(this.options.commander, { networkId: nic.networkId, nicId: nic.id }, envelope);
     }
     await releaseInstanceName(this.options.commander, { accountId: instance.accountId, instanceId: instance.id, name: instance.name }, envelope);
   }

@@ -109,3 +109,14 @@ export function decideAgentReport(command: RecordAgentReport, instance: Instance
     }
   }
 }
+
+/**
+ * Whether a report only confirms what the instance already is: stopped and seen off, or running
+ * and seen on by its own host. decideAgentReport appends nothing for such a report, whatever else the
+ * instance holds (a stale report, a pending import, a transition the table lacks: nothing, or a
+ * refusal), so a caller that knows the instance's current state and host may skip deciding it.
+ */
+export function reportConfirms(instance: { readonly state: string; readonly hostId: string | null }, report: { readonly hostId: string; readonly powerState: PowerState }): boolean {
+  if (instance.state === 'Stopped') return report.powerState !== 'running';
+  return instance.state === 'Running' && report.powerState === 'running' && instance.hostId === report.hostId;
+}

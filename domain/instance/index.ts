@@ -7,3 +7,4 @@ export * from './state-machine.js';
 export * from './stream.js';
 export * from './usage.js';
 export { messages as instanceMessages } from './messages.js';
+export { reportConfirms } from './decide-agent-report.js';

@@ -1,2 +1,3 @@
 export * from './addressing.js';
 export * from './network.js';
+export * from './nic-address.js';

@@ -1,6 +1,8 @@
-// Network aggregate, stream `network-<networkId>`. The network owns MAC and IP uniqueness: every NIC's
-// addresses are allocated by an append to this stream, so two instances deployed at once into the same
-// network are serialised by the expected revision and can never receive the same MAC or IP.
+// Network aggregate, stream `network-<networkId>`: the network, its CIDR and gateway. A NIC's MAC and
+// IP are claimed on streams of their own, one per address (nic-address.ts), so deciding a deployment
+// does not fold every address the network ever handed out. Logs written before those streams
+// allocated NICs here (NicAddressAllocated on this stream): such addresses stay held until released,
+// and an allocation checks this stream first (CheckNicAllocation).
 
 import { Map as ImmutableMap } from 'immutable';
 import { isRejection, reject, type Decider, type DomainEvent, type Rejection } from '../shared/decider.js';
@@ -9,7 +11,6 @@ import {
   MAX_MAC_SEED,
   formatCidr,
   formatIpv4,
-  guestMac,
   inCidr,
   netmask,
   normalizeMac,
@@ -59,8 +60,6 @@ export interface Network {
   readonly macOwners: ImmutableMap<string, string>;
   /** IP → id of the NIC holding it; L2 networks leave it empty. */
   readonly ipOwners: ImmutableMap<string, string>;
-  /** Count of MACs ever generated here; advances the generator so a released MAC is not reused at once. */
-  readonly macSequence: number;
 }
 
 export type NetworkState = { readonly kind: 'absent' } | ({ readonly kind: 'network' } & Network);
@@ -104,8 +103,9 @@ export interface CreateNetworkCommand {
   readonly at: string;
 }
 
-export interface AllocateNicCommand {
-  readonly type: 'AllocateNic';
+/** Asked before a NIC's addresses are claimed on their own streams (nic-address.ts); appends nothing. */
+export interface CheckNicAllocationCommand {
+  readonly type: 'CheckNicAllocation';
   readonly nicId: string;
   readonly instanceId: string;
   readonly requestedIp?: string | null;
@@ -117,11 +117,11 @@ export interface AllocateNicCommand {
 
 export type NetworkCommand =
   | CreateNetworkCommand
-  | AllocateNicCommand
+  | CheckNicAllocationCommand
   | { readonly type: 'ReleaseNic'; readonly nicId: string }
   | { readonly type: 'DeleteNetwork' };
 
-type NetworkCreatedData = Omit<Network, 'deleted' | 'nics' | 'macOwners' | 'ipOwners' | 'macSequence'>;
+type NetworkCreatedData = Omit<Network, 'deleted' | 'nics' | 'macOwners' | 'ipOwners'>;
 
 export type NetworkEvent =
   | DomainEvent<'NetworkCreated', NetworkCreatedData>
@@ -190,58 +190,51 @@ function cidrOf(network: Network): Ipv4Cidr | undefined {
   return parsed.ok ? parsed.cidr : undefined;
 }
 
-function pickIp(network: Network, requested: string | null | undefined): string | null | Rejection {
+/** The host addresses a network hands out (first..last, as numbers, less the gateway); none on L2 networks. */
+export function hostRange(network: Pick<Network, 'cidr' | 'gateway'>): { readonly first: number; readonly last: number; readonly gateway: number } | undefined {
+  const parsed = network.cidr === null ? undefined : parseCidr(network.cidr);
+  const gateway = network.gateway === null ? undefined : parseIpv4(network.gateway);
+  if (parsed === undefined || !parsed.ok || gateway === undefined || parsed.cidr.broadcast - parsed.cidr.network < 2) return undefined;
+  return { first: parsed.cidr.network + 1, last: parsed.cidr.broadcast - 1, gateway };
+}
+
+/** The requested IP as the network would hold it (dotted quad), null when none; refused when it cannot be a NIC's. */
+function requestedIpOf(network: Network, requested: string | null | undefined): string | null | Rejection {
+  if (requested === undefined || requested === null) return null;
   const cidr = cidrOf(network);
   if (cidr === undefined || network.gateway === null) {
-    if (requested !== undefined && requested !== null) {
-      return reject('BAD_USER_INPUT', `Network ${network.name} is ${network.networkType} and assigns no IP addresses`, 'ipAddress');
-    }
-    return null;
+    return reject('BAD_USER_INPUT', `Network ${network.name} is ${network.networkType} and assigns no IP addresses`, 'ipAddress');
   }
   const gateway = parseIpv4(network.gateway);
-  if (requested !== undefined && requested !== null) {
-    const address = parseIpv4(requested);
-    if (address === undefined) return reject('BAD_USER_INPUT', `Invalid IP address ${requested}`, 'ipAddress');
-    if (!inCidr(cidr, address)) {
-      return reject('BAD_USER_INPUT', `IP address ${requested} is not in the CIDR ${network.cidr} of network ${network.name}`, 'ipAddress');
-    }
-    if (address === cidr.network || address === cidr.broadcast || address === gateway) {
-      return reject('BAD_USER_INPUT', `IP address ${requested} is the network, broadcast or gateway address of network ${network.name}`, 'ipAddress');
-    }
-    const text = formatIpv4(address);
-    if (ipOwner(network, text) !== undefined) {
-      return reject('BAD_USER_INPUT', `IP address ${requested} is not available in network ${network.name}`, 'ipAddress');
-    }
-    return text;
+  const address = parseIpv4(requested);
+  if (address === undefined) return reject('BAD_USER_INPUT', `Invalid IP address ${requested}`, 'ipAddress');
+  if (!inCidr(cidr, address)) {
+    return reject('BAD_USER_INPUT', `IP address ${requested} is not in the CIDR ${network.cidr} of network ${network.name}`, 'ipAddress');
   }
-  // Lowest free address first, as CloudStack's acquireFirstGuestIpAddress does: predictable for operators.
-  for (let address = cidr.network + 1; address < cidr.broadcast; address++) {
-    if (address === gateway) continue;
-    const text = formatIpv4(address);
-    if (ipOwner(network, text) === undefined) return text;
+  if (address === cidr.network || address === cidr.broadcast || address === gateway) {
+    return reject('BAD_USER_INPUT', `IP address ${requested} is the network, broadcast or gateway address of network ${network.name}`, 'ipAddress');
   }
-  return reject('INSUFFICIENT_CAPACITY', `No free IP address left in network ${network.name} (${network.cidr})`);
+  const text = formatIpv4(address);
+  if (ipOwner(network, text) !== undefined) {
+    return reject('BAD_USER_INPUT', `IP address ${requested} is not available in network ${network.name}`, 'ipAddress');
+  }
+  return text;
 }
 
-function pickMac(network: Network, command: AllocateNicCommand): string | Rejection {
-  if (command.requestedMac !== undefined && command.requestedMac !== null) {
-    const mac = normalizeMac(command.requestedMac);
-    if (mac === undefined) return reject('BAD_USER_INPUT', `Invalid unicast MAC address ${command.requestedMac}`, 'macAddress');
-    if (macOwner(network, mac) !== undefined) {
-      return reject('CONFLICT', `NIC with MAC address ${mac} exists on network ${network.name}`, 'macAddress');
-    }
-    return mac;
-  }
-  // Among n+1 consecutive candidates at most n are taken, so this always ends within the loop.
-  const taken = nicCount(network);
-  for (let probe = 0; probe <= taken; probe++) {
-    const mac = guestMac(command.macSeed, network.macSequence + probe);
-    if (macOwner(network, mac) === undefined) return mac;
-  }
-  return reject('INSUFFICIENT_CAPACITY', `Could not generate a new MAC address on network ${network.name}`);
+function requestedMacOf(network: Network, requested: string | null | undefined): string | null | Rejection {
+  if (requested === undefined || requested === null) return null;
+  const mac = normalizeMac(requested);
+  if (mac === undefined) return reject('BAD_USER_INPUT', `Invalid unicast MAC address ${requested}`, 'macAddress');
+  if (macOwner(network, mac) !== undefined) return reject('CONFLICT', `NIC with MAC address ${mac} exists on network ${network.name}`, 'macAddress');
+  return mac;
 }
 
-function decideAllocate(command: AllocateNicCommand, network: Network): readonly NetworkEvent[] | Rejection {
+/**
+ * Everything the network stream can say about an allocation: the command is sound, the network takes
+ * NICs, and the requested addresses are valid here and not held on this stream (an older log's). The
+ * addresses themselves are claimed on their own streams (nic-address.ts); this appends nothing.
+ */
+function checkAllocation(command: CheckNicAllocationCommand, network: Network): readonly NetworkEvent[] | Rejection {
   const invalid = firstFailure(
     requireId(command.nicId, 'nicId'),
     requireId(command.instanceId, 'instanceId'),
@@ -250,17 +243,15 @@ function decideAllocate(command: AllocateNicCommand, network: Network): readonly
   if (invalid) return invalid;
   const existing = nicOf(network, command.nicId);
   if (existing) {
-    // Idempotent by NIC: a retried deploy step gets the addresses it already holds.
+    // An older log's NIC: a retried deploy step gets the addresses it already holds.
     if (existing.instanceId === command.instanceId) return [];
     return reject('CONFLICT', `NIC ${command.nicId} already belongs to instance ${existing.instanceId}`, 'nicId');
   }
-  const ip = pickIp(network, command.requestedIp);
+  const ip = requestedIpOf(network, command.requestedIp);
   if (isRejection(ip)) return ip;
-  const mac = pickMac(network, command);
+  const mac = requestedMacOf(network, command.requestedMac);
   if (isRejection(mac)) return mac;
-  return [
-    { type: 'NicAddressAllocated', data: { networkId: network.networkId, nicId: command.nicId, instanceId: command.instanceId, mac, ip } },
-  ];
+  return [];
 }
 
 export const networkDecider: Decider<NetworkCommand, NetworkState, NetworkEvent> = {
@@ -278,8 +269,8 @@ export const networkDecider: Decider<NetworkCommand, NetworkState, NetworkEvent>
       return command.type === 'DeleteNetwork' ? [] : reject('NOT_FOUND', `Network ${state.name} has been deleted`, 'networkId');
     }
     switch (command.type) {
-      case 'AllocateNic':
-        return decideAllocate(command, state);
+      case 'CheckNicAllocation':
+        return checkAllocation(command, state);
       case 'ReleaseNic': {
         const invalid = requireId(command.nicId, 'nicId');
         if (invalid) return invalid;
@@ -287,6 +278,8 @@ export const networkDecider: Decider<NetworkCommand, NetworkState, NetworkEvent>
         return nic ? [{ type: 'NicAddressReleased', data: { networkId: state.networkId, ...nic } }] : [];
       }
       case 'DeleteNetwork': {
+        // Counts the NICs an older log allocated here; NICs on their own streams are not this
+        // stream's to see (no API deletes a network yet: one that does checks the read model too).
         const inUse = nicCount(state);
         if (inUse > 0) return reject('INVALID_STATE', `Network ${state.name} still has ${inUse} NIC(s); remove them first`);
         return [{ type: 'NetworkDeleted', data: { networkId: state.networkId } }];
@@ -303,7 +296,6 @@ export const networkDecider: Decider<NetworkCommand, NetworkState, NetworkEvent>
         nics: ImmutableMap(),
         macOwners: ImmutableMap(),
         ipOwners: ImmutableMap(),
-        macSequence: 0,
       };
     }
     if (state.kind !== 'network') return state;
@@ -315,7 +307,6 @@ export const networkDecider: Decider<NetworkCommand, NetworkState, NetworkEvent>
           nics: state.nics.set(nic.nicId, nic),
           macOwners: state.macOwners.set(nic.mac, nic.nicId),
           ipOwners: nic.ip === null ? state.ipOwners : state.ipOwners.set(nic.ip, nic.nicId),
-          macSequence: state.macSequence + 1,
         };
       }
       case 'NicAddressReleased': {

@@ -10,7 +10,8 @@ import type { Projection } from '../projection.js';
 export const instancesProjection: Projection = {
   name: 'instances',
   // 2: `leased` means a PENDING lease (a disabled, cancelled or acted-on one is no longer listed as leased).
-  version: 2,
+  // 3: the keyword index (instances_keyword); the account-and-state index covers the domain too.
+  version: 3,
   filter: { streamNamePrefixes: [INSTANCE_STREAM_PREFIX] },
   schema: `
     CREATE TABLE instances (
@@ -33,12 +34,27 @@ export const instancesProjection: Projection = {
     );
     CREATE INDEX instances_by_created ON instances (expunged, created, id);
     CREATE INDEX instances_by_account ON instances (account_id, expunged, created, id);
-    CREATE INDEX instances_by_account_state ON instances (account_id, expunged, state, created, id);
+    -- A list filtered by account and state (the console's, the API's) counts its rows from this
+    -- index alone, whoever asks: an admin's visibility is by domain, so the domain is in it too.
+    CREATE INDEX instances_by_account_state ON instances (account_id, expunged, state, created, id, domain_id);
     CREATE INDEX instances_by_domain ON instances (domain_id, expunged, created, id);
     CREATE INDEX instances_by_host ON instances (host_id, created, id);
     CREATE INDEX instances_by_state ON instances (state, created, id);
     CREATE INDEX instances_by_instance_name ON instances (instance_name);
     CREATE INDEX instances_pending ON instances (pending_job) WHERE pending_job IS NOT NULL;
+    -- The keyword search (virtualMachines(keyword)): a trigram index of the names, so a substring is
+    -- found through the index, not by reading every row (queries.ts). Kept in step by triggers, keyed
+    -- by the instances' rowid (stable: the read model is never VACUUMed; a rebuild renumbers both).
+    CREATE VIRTUAL TABLE instances_keyword USING fts5(name, display_name, tokenize = 'trigram');
+    CREATE TRIGGER instances_keyword_insert AFTER INSERT ON instances BEGIN
+      INSERT INTO instances_keyword (rowid, name, display_name) VALUES (new.rowid, new.name, new.display_name);
+    END;
+    CREATE TRIGGER instances_keyword_update AFTER UPDATE OF name, display_name ON instances BEGIN
+      UPDATE instances_keyword SET name = new.name, display_name = new.display_name WHERE rowid = new.rowid;
+    END;
+    CREATE TRIGGER instances_keyword_delete AFTER DELETE ON instances BEGIN
+      DELETE FROM instances_keyword WHERE rowid = old.rowid;
+    END;
   `,
   handle(event, db) {
     // Usage records are consequences, not facts about the instance: its state never depends on them.

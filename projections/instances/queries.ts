@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Instance, VmState } from '../../domain/instance/index.js';
-import { byCreated, listPage, where } from '../listing.js';
+import { byCreated, listPage, where, type Condition } from '../listing.js';
 import type { Connection, PageRequest } from '../pagination.js';
 import { prepared } from '../sql.js';
 import { visibleTo, type Visibility } from '../visibility.js';
@@ -18,6 +18,27 @@ export interface InstanceFilter {
   readonly keyword?: string | null;
 }
 
+/** The trigram index finds substrings of three characters or more; a shorter keyword is looked for row by row. */
+const INDEXED_KEYWORD_LENGTH = 3;
+/**
+ * A keyword naming at most this many instances is listed from the index's matches, read and sorted
+ * (a handful of rows, whatever the table's size); one naming more, by walking the list in its order
+ * and keeping the matches (soon 50 of them, as they are common), where sorting them all would not pay.
+ */
+const FEW_MATCHES = 1000;
+
+/** Rows whose name or display name holds `keyword`, case-insensitively; `fromMatches` when the list is to start from them. */
+function keywordCondition(db: Database, keyword: string): { condition: Condition; fromMatches: boolean } {
+  if ([...keyword].length < INDEXED_KEYWORD_LENGTH) {
+    const lower = keyword.toLowerCase();
+    return { condition: where('instr(lower(name), ?) > 0 OR instr(lower(display_name), ?) > 0', lower, lower), fromMatches: false };
+  }
+  // One FTS5 phrase: the keyword's characters in order, anything in it literal but the quote, doubled.
+  const phrase = `"${keyword.replaceAll('"', '""')}"`;
+  const matches = prepared(db, 'SELECT COUNT(*) FROM (SELECT rowid FROM instances_keyword WHERE instances_keyword MATCH ? LIMIT ?)').pluck().get(phrase, FEW_MATCHES + 1) as number;
+  return { condition: where('rowid IN (SELECT rowid FROM instances_keyword WHERE instances_keyword MATCH ?)', phrase), fromMatches: matches <= FEW_MATCHES };
+}
+
 interface InstanceRow {
   id: string;
   created: string;
@@ -26,9 +47,11 @@ interface InstanceRow {
 
 /** Expunged instances are not listed (CloudStack's `removed`). */
 export function listInstances(db: Database, visibility: Visibility, filter: InstanceFilter, page: PageRequest): Connection<VirtualMachineView> {
-  const keyword = filter.keyword?.toLowerCase();
+  const keyword = filter.keyword ? keywordCondition(db, filter.keyword) : undefined;
   const conditions = [
-    where('expunged = 0'),
+    // `+expunged` keeps SQLite from walking the whole list by its index to test each row against a
+    // few matches: it starts from them instead.
+    where(keyword?.fromMatches ? '+expunged = 0' : 'expunged = 0'),
     visibleTo(visibility),
     filter.id ? where('id = ?', filter.id) : undefined,
     filter.ids ? where('id IN (SELECT value FROM json_each(?))', JSON.stringify(filter.ids)) : undefined,
@@ -37,7 +60,7 @@ export function listInstances(db: Database, visibility: Visibility, filter: Inst
     filter.hostId ? where('host_id = ?', filter.hostId) : undefined,
     filter.accountId ? where('account_id = ?', filter.accountId) : undefined,
     filter.leased === null || filter.leased === undefined ? undefined : where('leased = ?', filter.leased ? 1 : 0),
-    keyword ? where('instr(lower(name), ?) > 0 OR instr(lower(display_name), ?) > 0', keyword, keyword) : undefined,
+    keyword?.condition,
   ];
   return listPage(db, byCreated<InstanceRow>('instances', conditions), page, (row) => toVirtualMachineView(parse(row)));
 }
@@ -77,6 +100,13 @@ export function instancesOnHost(db: Database, hostId: string, states: readonly V
 export function instanceIdByInstanceName(db: Database, instanceName: string): string | undefined {
   const row = prepared(db, 'SELECT id FROM instances WHERE instance_name = ? AND expunged = 0').get(instanceName) as { id: string } | undefined;
   return row?.id;
+}
+
+/** The instance (not expunged) a hypervisor knows by this internal name, with its state and host as last recorded. */
+export function instanceByInstanceName(db: Database, instanceName: string): { id: string; state: string; hostId: string | null } | undefined {
+  return prepared(db, 'SELECT id, state, host_id AS hostId FROM instances WHERE instance_name = ? AND expunged = 0').get(instanceName) as
+    | { id: string; state: string; hostId: string | null }
+    | undefined;
 }
 
 /**

@@ -122,13 +122,14 @@ export function claimedInstanceName(db: Database, accountId: string, instanceId:
   return row?.name ?? null;
 }
 
-/** NIC addresses allocated before `before` to instances that were never recorded. */
-export function orphanedAddresses(db: Database, before: string): Array<{ networkId: string; nicId: string; instanceId: string }> {
+/** Addresses claimed before `before` for instances that were never recorded (each NIC's IP and MAC). */
+export function orphanedAddresses(db: Database, before: string): Array<{ networkId: string; nicId: string; instanceId: string; address: string }> {
   return prepared(
     db,
-    `SELECT a.network_id AS networkId, a.nic_id AS nicId, a.instance_id AS instanceId FROM infra_network_address a
-     WHERE a.allocated_at < ? AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = a.instance_id)`,
-  ).all(before) as Array<{ networkId: string; nicId: string; instanceId: string }>;
+    `SELECT c.network_id AS networkId, c.nic_id AS nicId, c.instance_id AS instanceId, c.address AS address FROM infra_network_claim c
+     WHERE c.claimed_at < ? AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = c.instance_id)
+     ORDER BY c.network_id, c.nic_id, c.address`,
+  ).all(before) as Array<{ networkId: string; nicId: string; instanceId: string; address: string }>;
 }
 
 function toJob(row: Row): JobRow {

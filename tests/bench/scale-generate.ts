@@ -5,7 +5,8 @@
 // deployed and started (one DEPLOY job), stopped (a STOP job), and every fourth one started again
 // (a START job), so each leaves its deploy, start and stop events, its usage events and its jobs'
 // streams, about ten events in all. Nothing is inserted around the deciders. Each name is claimed on
-// a stream of its own (instancename-<account>-<name>), as the main job claims them since then.
+// a stream of its own (instancename-<account>-<name>), and so is each NIC address
+// (networkaddress-<network>-<address>, the NIC on networknic-<network>-<nic>), as the main job claims them since then.
 import { join } from 'node:path';
 import { MemoryBus } from '../../adapters/bus/memory-bus.js';
 import { systemClock } from '../../adapters/clock/system-clock.js';

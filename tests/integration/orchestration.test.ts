@@ -21,7 +21,8 @@ import { startStack, type Stack } from '../../api/stack.js';
 import { reserveInstanceName } from '../../sagas/instance-names.js';
 import { instanceStream } from '../../domain/instance/index.js';
 import { jobDecider, jobStream } from '../../domain/job/index.js';
-import { networkDecider, networkStream } from '../../domain/network/index.js';
+import { networkAddressDecider, networkAddressStream } from '../../domain/network/index.js';
+import { allocateNicAddress, readModelHints as hints } from '../../sagas/nic-addresses.js';
 import { CLAIM_GRACE_MS, releaseOrphanedClaims } from '../../sagas/orphaned-claims.js';
 
 interface World {
@@ -219,6 +220,59 @@ describe('orchestration', () => {
     expect(statusOf(kvm.id)).toBe('Up');
   });
 
+  it('a restart\'s power sync reads no instance stream when the hosts confirm what the log says', async () => {
+    const w = await world();
+    const hostId = w.demo.hostIds[0]!;
+    const deployOn = async (name: string, startVm: boolean) => {
+      const job = await finished(w, await w.cp.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name, ...(startVm ? { hostId } : {}), startVm }));
+      expect(job.status).toBe('SUCCEEDED');
+      return job.result!;
+    };
+    const [web1, web2, web3] = [await deployOn('sync-1', true), await deployOn('sync-2', true), await deployOn('sync-3', true)];
+    await deployOn('sync-off', false);
+    await w.stack.stop();
+
+    // The restart, on the same log, counting the instance streams read; the simulated hosts come
+    // back with the domains the log says they hold, and report them as they start.
+    const read = new Set<string>();
+    const readStream = w.store.readStream.bind(w.store);
+    w.store.readStream = async (stream, options) => {
+      if (stream.startsWith('instance-')) read.add(stream);
+      return readStream(stream, options);
+    };
+    let reports = 0;
+    const bus = new MemoryBus();
+    const consume = bus.consume.bind(bus);
+    bus.consume = (queue, handler, options) =>
+      consume(queue, async (delivery) => {
+        await handler(delivery);
+        if (queue === ORCHESTRATOR_REPORTS) reports++;
+      }, options);
+    const cloud = new SimulatedCloud();
+    const stack = await startStack({
+      store: w.store,
+      readModelDirectory: w.dir,
+      bus,
+      clock: systemClock,
+      secrets: new MemorySecretStore(),
+      commandKeys: { current: newCommandKey() },
+      simulator: cloud,
+      timeouts: { agentMs: 5_000, gracefulStopMs: 300 },
+      agentIntervals: { heartbeatMs: 600_000, powerSyncMs: 600_000 },
+      onError: () => undefined,
+    });
+    worlds.splice(worlds.indexOf(w), 1, { ...w, stack, cp: stack.controlPlane });
+    // Every host sends a heartbeat and its first power sync as it starts.
+    await until('every host\'s first reports handled', () => (reports >= 2 * w.demo.hostIds.length ? true : undefined));
+    expect([...read]).toEqual([]);
+
+    // A report that is news is decided: only its instance's stream is read.
+    cloud.host(hostId)!.powerOffFromInside(web2.instanceName!);
+    await until('the guest Stopped', () => (stack.controlPlane.virtualMachine(w.admin, web2.id)?.state === 'Stopped' ? true : undefined));
+    expect([...read]).toEqual([instanceStream(web2.id)]);
+    expect([web1, web3].map((vm) => stack.controlPlane.virtualMachine(w.admin, vm.id)?.state)).toEqual(['Running', 'Running']);
+  });
+
   it('a deployment killed after opening its job, before recording its instance, is undone by its own compensation at once on restart', async () => {
     const w = await world();
     const commander = w.stack.context.commander;
@@ -230,7 +284,7 @@ describe('orchestration', () => {
     await reserveInstanceName(commander, { accountId: w.admin.accountId, instanceId: ghost, name: 'half-deployed' }, envelope);
     const claims = [{ networkId: w.demo.networkIds.l2, nicId }];
     await commander.execute(jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'deployVirtualMachine', instanceId: ghost, accountId: w.admin.accountId, at: envelope.occurredAt, claims }, envelope);
-    await commander.execute(networkStream(w.demo.networkIds.l2), networkDecider, { type: 'AllocateNic', nicId, instanceId: ghost, macSeed: 7 }, envelope);
+    await allocateNicAddress(commander, hints(w.store, w.stack.readModel), { networkId: w.demo.networkIds.l2, nicId, instanceId: ghost, macSeed: 7 }, envelope);
 
     // The restart: a new stack on the same log and read model.
     await w.stack.stop();
@@ -267,17 +321,21 @@ describe('orchestration', () => {
     const clock = new ManualClock(new Date('2026-01-01T00:00:00.000Z'));
     const w = await world(clock);
     const commander = w.stack.context.commander;
-    // What a process killed between claiming and recording leaves behind: a name and an address, no instance.
+    // What a process killed between claiming and recording leaves behind: a name and addresses, no
+    // instance; one NIC recorded, another whose address was claimed but never recorded on the NIC.
     const claim = async (name: string) => {
       const ghost = randomUUID();
       const envelope = { actor: { kind: 'system' as const, component: 'test' }, correlationId: ghost, occurredAt: clock.now().toISOString() };
+      const networkId = w.demo.networkIds.l2;
       await reserveInstanceName(commander, { accountId: w.admin.accountId, instanceId: ghost, name }, envelope);
-      await commander.execute(networkStream(w.demo.networkIds.l2), networkDecider, { type: 'AllocateNic', nicId: randomUUID(), instanceId: ghost, macSeed: 7 }, envelope);
+      await allocateNicAddress(commander, hints(w.store, w.stack.readModel), { networkId, nicId: randomUUID(), instanceId: ghost, macSeed: 7 }, envelope);
+      const address = '02:00:00:00:ab:cd';
+      await commander.execute(networkAddressStream(networkId, address), networkAddressDecider, { type: 'ClaimNetworkAddress', networkId, address, nicId: randomUUID(), instanceId: ghost, networkName: 'l2' }, envelope);
       await w.stack.readModel.waitForPosition(await w.store.headPosition(), 5_000);
       return ghost;
     };
     const addressesOf = (instanceId: string) =>
-      (w.stack.readModel.db.prepare('SELECT COUNT(*) AS n FROM infra_network_address WHERE instance_id = ?').get(instanceId) as { n: number }).n;
+      (w.stack.readModel.db.prepare('SELECT COUNT(*) AS n FROM infra_network_claim WHERE instance_id = ?').get(instanceId) as { n: number }).n;
     const deployNamed = (name: string) =>
       w.cp.deployVirtualMachine(w.admin, { zoneId: w.demo.zoneId, serviceOfferingId: w.demo.serviceOfferingIds.small, templateId: w.demo.templateId, name, startVm: false });
 
@@ -286,7 +344,7 @@ describe('orchestration', () => {
     // Younger than the grace period: a deployment may still be under way.
     clock.advance(CLAIM_GRACE_MS - 60_000);
     expect(await releaseOrphanedClaims({ commander, clock, readModel: () => w.stack.readModel.db })).toEqual({ names: 0, addresses: 0 });
-    expect(addressesOf(ghost)).toBe(1);
+    expect(addressesOf(ghost)).toBe(2);
 
     // The sweep the orchestrator scheduled at start runs after the grace period.
     clock.advance(60_001);

@@ -6,7 +6,6 @@ import { EVENT_ID_NAMESPACE } from '../../../adapters/eventstore/command-handler
 import { isInDomainSubtree, mayActFor } from '../../../domain/account/index.js';
 import { instanceDecider, instanceStream, type InstanceCommand, type Nic } from '../../../domain/instance/index.js';
 import { jobDecider, jobStream } from '../../../domain/job/index.js';
-import { networkDecider, networkStream, nicOf } from '../../../domain/network/index.js';
 import { isRejection } from '../../../domain/shared/decider.js';
 import { findAccountByName, getAccount } from '../../../projections/accounts/index.js';
 import { defaultNetworkFor, getNetwork, getZone, storagePoolSnapshot } from '../../../projections/infrastructure/index.js';
@@ -15,6 +14,7 @@ import { overprovisioningFactor } from '../../../sagas/volume-storage.js';
 import { abandonDeployment } from '../../../sagas/deploy-compensation.js';
 import { db, envelopeOf, execute, now, setting, settled, jobErrorOf, type ControlPlaneContext } from '../context.js';
 import { findJob } from '../jobs.js';
+import { claimNicAddress } from './addresses.js';
 import { claimInstanceName } from './names.js';
 import { resolveAffinityGroups } from '../affinity.js';
 import { ApiError, type Caller, type DeployArgs, type JobView } from '../port.js';
@@ -129,9 +129,7 @@ export async function deployVirtualMachine(context: ControlPlaneContext, caller:
   const claims = nics.map((nic) => ({ networkId: nic.networkId, nicId: nic.id }));
   const opening = execute(context, jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: 'deployVirtualMachine', instanceId, accountId: owner.accountId, at, claims }, envelope);
   const allocations = nics.map(async (nic): Promise<Nic> => {
-    const result = await execute(context, networkStream(nic.networkId), networkDecider, { type: 'AllocateNic', nicId: nic.id, instanceId, macSeed: Math.floor(context.random() * 2 ** 32) }, envelope);
-    const address = result.state.kind === 'network' ? nicOf(result.state, nic.id) : undefined;
-    if (!address) throw new ApiError('INTERNAL_ERROR', `network ${nic.networkId} allocated no address for NIC ${nic.id}`);
+    const address = await claimNicAddress(context, { networkId: nic.networkId, nicId: nic.id, instanceId, macSeed: Math.floor(context.random() * 2 ** 32) }, envelope);
     return { ...nic, macAddress: address.mac, ipAddress: address.ip };
   });
   const [[openedOutcome], outcomes] = await Promise.all([Promise.allSettled([opening]), Promise.allSettled(allocations)]);

@@ -16,7 +16,6 @@ import { IMPORT_HYPERVISORS } from '../../../domain/instance/decide-import.js';
 import { checkAdapters, importCompute, planDisks, type DiskPlan } from '../../../domain/instance/import-rules.js';
 import { instanceDecider, instanceStream, type InstanceCommand, type Nic } from '../../../domain/instance/index.js';
 import { jobDecider, jobStream } from '../../../domain/job/index.js';
-import { networkDecider, networkStream, nicOf } from '../../../domain/network/index.js';
 import { normalizeMac } from '../../../domain/network/addressing.js';
 import { reaches } from '../../../domain/allocation/pool-choice.js';
 import { isRejection, type Rejection } from '../../../domain/shared/decider.js';
@@ -42,6 +41,7 @@ import type { Connection } from '../../../projections/pagination.js';
 import { abandonDeployment } from '../../../sagas/deploy-compensation.js';
 import { db, envelopeOf, execute, now, setting, settled, jobErrorOf, type ControlPlaneContext } from '../context.js';
 import { findJob } from '../jobs.js';
+import { claimNicAddress } from './addresses.js';
 import { claimInstanceName } from './names.js';
 import { ApiError, type Caller, type JobView } from '../port.js';
 import { customCompute, instanceCaller, mayUse, offeringSnapshot, otherDetails, ownerOf, templateSnapshot, type Owner } from './resolve.js';
@@ -479,15 +479,11 @@ export async function recordImport(
     const opened = await execute(context, jobStream(jobId), jobDecider, { type: 'OpenJob', jobId, cmd: cmd, instanceId, accountId: owner.accountId, at, claims }, envelope);
     const allocated: Nic[] = [];
     for (const planned of nics) {
-      const result = await execute(
+      const address = await claimNicAddress(
         context,
-        networkStream(planned.nic.networkId),
-        networkDecider,
-        { type: 'AllocateNic', nicId: planned.nic.id, instanceId, requestedMac: planned.requestedMac, requestedIp: planned.requestedIp, macSeed: Math.floor(context.random() * 2 ** 32) },
+        { networkId: planned.nic.networkId, nicId: planned.nic.id, instanceId, requestedMac: planned.requestedMac, requestedIp: planned.requestedIp, macSeed: Math.floor(context.random() * 2 ** 32) },
         envelope,
       );
-      const address = result.state.kind === 'network' ? nicOf(result.state, planned.nic.id) : undefined;
-      if (!address) throw new ApiError('INTERNAL_ERROR', `network ${planned.nic.networkId} allocated no address for NIC ${planned.nic.id}`);
       allocated.push({ ...planned.nic, macAddress: address.mac, ipAddress: address.ip });
     }
     const recorded = await execute(context, instanceStream(instanceId), instanceDecider, { ...command, nics: allocated }, envelope);

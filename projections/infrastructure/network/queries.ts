@@ -153,3 +153,15 @@ export function listInstanceAddresses(db: Database, instanceId: string): Network
   const rows = prepared(db, 'SELECT * FROM infra_network_address WHERE instance_id = ? ORDER BY position, nic_id').all(instanceId) as AddressRow[];
   return rows.map(addressNode);
 }
+
+/** How many IPs are held in each block of 256 addresses (ip >> 8) of the network; blocks holding none are absent. */
+export function heldIpsPerBlock(db: Database, networkId: string): Map<number, number> {
+  const rows = prepared(db, 'SELECT block, held FROM infra_network_ip_block WHERE network_id = ? AND held > 0').all(networkId) as Array<{ block: number; held: number }>;
+  return new Map(rows.map((row) => [row.block, row.held]));
+}
+
+/** The IPs (as numbers) held in the network between `from` and `to`, both included. */
+export function heldIpsBetween(db: Database, networkId: string, from: number, to: number): Set<number> {
+  const rows = prepared(db, 'SELECT ip_value FROM infra_network_claim WHERE network_id = ? AND ip_value BETWEEN ? AND ?').pluck().all(networkId, from, to) as number[];
+  return new Set(rows);
+}

@@ -8,7 +8,7 @@ import {
   normalizeMac,
   parseCidr,
   parseIpv4,
-  type AllocateNicCommand,
+  type CheckNicAllocationCommand,
   type CreateNetworkCommand,
   type NetworkEvent,
 } from '../../../domain/network/index.js';
@@ -46,8 +46,8 @@ const l2Created: NetworkEvent = {
   type: 'NetworkCreated',
   data: { ...sharedData, networkType: 'L2', name: 'demo-l2', vlan: 100, cidr: null, gateway: null, netmask: null },
 };
-const allocate = (nicId: string, instanceId: string, extra: Partial<AllocateNicCommand> = {}): AllocateNicCommand => ({
-  type: 'AllocateNic',
+const check = (nicId: string, instanceId: string, extra: Partial<CheckNicAllocationCommand> = {}): CheckNicAllocationCommand => ({
+  type: 'CheckNicAllocation',
   nicId,
   instanceId,
   macSeed: 0x0a0b0c0d,
@@ -143,60 +143,30 @@ describe('network', () => {
     });
   });
 
-  describe('AllocateNic', () => {
-    it('hands out the lowest free IP, skipping network and gateway, and a seeded MAC', () => {
-      const state = given(networkDecider, [sharedCreated]).when(allocate('nic1', 'vm1')).then([allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')]);
-      expect(state.kind === 'network' && [state.macSequence, state.ipOwners.toObject(), state.macOwners.toObject()]).toEqual([
-        1,
-        { '10.1.0.2': 'nic1' },
-        { '02:00:0a:0b:0c:0d': 'nic1' },
-      ]);
+  // Allocation itself is claimed on the addresses' own streams (nic-addresses.test.ts); the network
+  // stream checks the command and what an older log allocated on it.
+  describe('CheckNicAllocation', () => {
+    it('appends nothing for a sound request', () => {
+      given(networkDecider, [sharedCreated]).when(check('nic1', 'vm1', { requestedIp: '10.1.0.6', requestedMac: '1E:00:00:00:00:01' })).then([]);
+      given(networkDecider, [l2Created]).when(check('nic1', 'vm1')).then([]);
     });
-    it('advances the MAC sequence and the IP for the next NIC with the same seed', () => {
-      given(networkDecider, [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')])
-        .when(allocate('nic2', 'vm2'))
-        .then([allocated('nic2', 'vm2', '02:00:0a:0b:0c:0e', '10.1.0.3')]);
+    it('is a no-op for a NIC an older log allocated here to the same instance, and refuses it for another', () => {
+      given(networkDecider, [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')]).when(check('nic1', 'vm1')).then([]);
+      given(networkDecider, [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')]).when(check('nic1', 'vm2')).then('CONFLICT', { field: 'nicId' });
     });
-    it('probes past a MAC that is already taken', () => {
-      // After two NICs the sequence is 2, so seed 4 yields ...:06 first; nic1 holds it, so ...:07 is next.
-      const history = [sharedCreated, allocated('nic0', 'vm0', '02:00:00:00:00:05', '10.1.0.2'), allocated('nic1', 'vm1', '02:00:00:00:00:06', '10.1.0.3')];
-      given(networkDecider, history)
-        .when(allocate('nic2', 'vm2', { macSeed: 4 }))
-        .then([allocated('nic2', 'vm2', '02:00:00:00:00:07', '10.1.0.4')]);
-    });
-    it('allocates a requested free IP and a requested MAC', () => {
-      given(networkDecider, [sharedCreated])
-        .when(allocate('nic1', 'vm1', { requestedIp: '10.1.0.6', requestedMac: '1E:00:00:00:00:01' }))
-        .then([allocated('nic1', 'vm1', '1e:00:00:00:00:01', '10.1.0.6')]);
-    });
-    it('gives L2 NICs a MAC but no IP', () => {
-      given(networkDecider, [l2Created]).when(allocate('nic1', 'vm1')).then([allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', null)]);
-    });
-    it('is a no-op for the same NIC and instance', () => {
-      given(networkDecider, [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')]).when(allocate('nic1', 'vm1')).then([]);
-    });
-    it('refuses the same NIC id for another instance', () => {
-      given(networkDecider, [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')]).when(allocate('nic1', 'vm2')).then('CONFLICT', { field: 'nicId' });
-    });
-    it('refuses a requested IP that is taken, outside the CIDR, reserved or malformed', () => {
+    it('refuses a requested IP an older log holds here, outside the CIDR, reserved or malformed', () => {
       const history = [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')];
       for (const ip of ['10.1.0.2', '10.1.0.8', '10.1.0.0', '10.1.0.1', '10.1.0.7', '10.1.0']) {
-        given(networkDecider, history).when(allocate('nic2', 'vm2', { requestedIp: ip })).then('BAD_USER_INPUT', { field: 'ipAddress' });
+        given(networkDecider, history).when(check('nic2', 'vm2', { requestedIp: ip })).then('BAD_USER_INPUT', { field: 'ipAddress' });
       }
     });
     it('refuses a requested IP on an L2 network', () => {
-      given(networkDecider, [l2Created]).when(allocate('nic1', 'vm1', { requestedIp: '10.0.0.2' })).then('BAD_USER_INPUT', { field: 'ipAddress' });
+      given(networkDecider, [l2Created]).when(check('nic1', 'vm1', { requestedIp: '10.0.0.2' })).then('BAD_USER_INPUT', { field: 'ipAddress' });
     });
-    it('refuses a requested MAC that is taken or invalid', () => {
+    it('refuses a requested MAC an older log holds here, or an invalid one', () => {
       const history = [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')];
-      given(networkDecider, history).when(allocate('nic2', 'vm2', { requestedMac: '02:00:0A:0B:0C:0D' })).then('CONFLICT', { field: 'macAddress' });
-      given(networkDecider, history).when(allocate('nic2', 'vm2', { requestedMac: '03:00:00:00:00:01' })).then('BAD_USER_INPUT', { field: 'macAddress' });
-    });
-    it('reports an exhausted range as insufficient capacity', () => {
-      // A /29 has 8 addresses: network, gateway and broadcast leave 5 for NICs.
-      const history: NetworkEvent[] = [sharedCreated];
-      for (let i = 2; i <= 6; i++) history.push(allocated(`nic${i}`, `vm${i}`, guestMac(0, i), `10.1.0.${i}`));
-      given(networkDecider, history).when(allocate('nic7', 'vm7')).then('INSUFFICIENT_CAPACITY');
+      given(networkDecider, history).when(check('nic2', 'vm2', { requestedMac: '02:00:0A:0B:0C:0D' })).then('CONFLICT', { field: 'macAddress' });
+      given(networkDecider, history).when(check('nic2', 'vm2', { requestedMac: '03:00:00:00:00:01' })).then('BAD_USER_INPUT', { field: 'macAddress' });
     });
     it.each([
       [{ nicId: '' }, 'nicId'],
@@ -205,23 +175,22 @@ describe('network', () => {
       [{ macSeed: 2 ** 32 }, 'macSeed'],
       [{ macSeed: 0.5 }, 'macSeed'],
     ] as const)('rejects %o', (change, field) => {
-      given(networkDecider, [sharedCreated]).when({ ...allocate('nic1', 'vm1'), ...change }).then('BAD_USER_INPUT', { field });
+      given(networkDecider, [sharedCreated]).when({ ...check('nic1', 'vm1'), ...change }).then('BAD_USER_INPUT', { field });
     });
     it('rejects a missing network', () => {
-      given(networkDecider).when(allocate('nic1', 'vm1')).then('NOT_FOUND', { field: 'networkId' });
+      given(networkDecider).when(check('nic1', 'vm1')).then('NOT_FOUND', { field: 'networkId' });
     });
   });
 
-  describe('ReleaseNic', () => {
+  describe('ReleaseNic (an older log\'s NICs)', () => {
     it('releases the addresses so they can be handed out again', () => {
       const history = [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')];
       const state = given(networkDecider, history)
         .when({ type: 'ReleaseNic', nicId: 'nic1' })
         .then([{ type: 'NicAddressReleased', data: { networkId: 'n1', nicId: 'nic1', instanceId: 'vm1', mac: '02:00:0a:0b:0c:0d', ip: '10.1.0.2' } }]);
-      expect(state.kind === 'network' && [state.nics.toObject(), state.macOwners.toObject(), state.ipOwners.toObject(), state.macSequence]).toEqual([{}, {}, {}, 1]);
+      expect(state.kind === 'network' && [state.nics.toObject(), state.macOwners.toObject(), state.ipOwners.toObject()]).toEqual([{}, {}, {}]);
       const after = [...history, { type: 'NicAddressReleased', data: { networkId: 'n1', nicId: 'nic1', instanceId: 'vm1', mac: '02:00:0a:0b:0c:0d', ip: '10.1.0.2' } } as NetworkEvent];
-      given(networkDecider, after).when(allocate('nic2', 'vm2', { requestedIp: '10.1.0.2', requestedMac: '02:00:0a:0b:0c:0d' }))
-        .then([allocated('nic2', 'vm2', '02:00:0a:0b:0c:0d', '10.1.0.2')]);
+      given(networkDecider, after).when(check('nic2', 'vm2', { requestedIp: '10.1.0.2', requestedMac: '02:00:0a:0b:0c:0d' })).then([]);
     });
     it('is a no-op for an unknown NIC', () => {
       given(networkDecider, [sharedCreated]).when({ type: 'ReleaseNic', nicId: 'nic9' }).then([]);
@@ -238,7 +207,7 @@ describe('network', () => {
       const state = given(networkDecider, [sharedCreated]).when({ type: 'DeleteNetwork' }).then([deleted]);
       expect(state.kind === 'network' && state.deleted).toBe(true);
       given(networkDecider, [sharedCreated, deleted]).when({ type: 'DeleteNetwork' }).then([]);
-      given(networkDecider, [sharedCreated, deleted]).when(allocate('nic1', 'vm1')).then('NOT_FOUND', { field: 'networkId' });
+      given(networkDecider, [sharedCreated, deleted]).when(check('nic1', 'vm1')).then('NOT_FOUND', { field: 'networkId' });
     });
     it('refuses a network with NICs', () => {
       given(networkDecider, [sharedCreated, allocated('nic1', 'vm1', '02:00:0a:0b:0c:0d', '10.1.0.2')]).when({ type: 'DeleteNetwork' }).then('INVALID_STATE');

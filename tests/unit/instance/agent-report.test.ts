@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { instanceDecider, type InstanceEvent, type MachineEvent, type PowerState, type VmState } from '../../../domain/instance/index.js';
+import { instanceDecider, reportConfirms, type InstanceEvent, type MachineEvent, type PowerState, type VmState } from '../../../domain/instance/index.js';
 import { AT, ID, LATER, cmd, deploy, eventsOf, history, nic1, nicAssigned, nicRemoved, rootAdmin, vmUsage, volumeDeleted } from './fixtures.js';
 import { given } from '../../support/given.js';
+import { fold, isRejection } from '../../../domain/shared/decider.js';
 
 const reported = (
   powerState: PowerState,
@@ -203,3 +204,28 @@ function withoutSettledAt(event: InstanceEvent): InstanceEvent {
   const { settledAt: _dropped, ...data } = event.data as { settledAt?: string };
   return { ...event, data } as InstanceEvent;
 }
+
+describe('a report that confirms the instance', () => {
+  // A caller that knows the instance's state and host skips deciding such a report: it must be one
+  // the decider appends nothing for, from every history, and only those.
+  const histories = { ...history, rebooting: () => eventsOf(deploy(), cmd.start(), cmd.startOk(), cmd.reboot()) };
+  const reports = (['running', 'stopped', 'shutdown'] as const).flatMap((power) => [ID.host1, ID.host2].map((hostId) => [power, hostId] as const));
+
+  it.each(Object.entries(histories))('is never news to a %s instance', (_name, make) => {
+    const instance = fold(instanceDecider, make());
+    if (!instance.exists) throw new Error('an instance expected');
+    for (const [powerState, hostId] of reports) {
+      const decision = instanceDecider.decide(cmd.report(powerState, hostId, LATER), instance);
+      if (reportConfirms(instance, { hostId, powerState })) expect(isRejection(decision) || decision.length === 0).toBe(true);
+    }
+  });
+
+  it('is a stopped instance seen off, or a running one seen on by its own host', () => {
+    expect(reportConfirms({ state: 'Stopped', hostId: null }, { hostId: ID.host1, powerState: 'shutdown' })).toBe(true);
+    expect(reportConfirms({ state: 'Stopped', hostId: null }, { hostId: ID.host1, powerState: 'running' })).toBe(false);
+    expect(reportConfirms({ state: 'Running', hostId: ID.host1 }, { hostId: ID.host1, powerState: 'running' })).toBe(true);
+    expect(reportConfirms({ state: 'Running', hostId: ID.host1 }, { hostId: ID.host2, powerState: 'running' })).toBe(false);
+    expect(reportConfirms({ state: 'Running', hostId: ID.host1 }, { hostId: ID.host1, powerState: 'stopped' })).toBe(false);
+    expect(reportConfirms({ state: 'Starting', hostId: ID.host1 }, { hostId: ID.host1, powerState: 'running' })).toBe(false);
+  });
+});

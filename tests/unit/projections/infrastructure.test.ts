@@ -38,6 +38,8 @@ import {
 } from '../../../projections/infrastructure/index.js';
 import { InvalidPageRequestError } from '../../../projections/pagination.js';
 import { ReadModel } from '../../../projections/read-model.js';
+import { Commander } from '../../../adapters/eventstore/commander.js';
+import { allocateNicAddress, readModelHints as hints, releaseNicAddress } from '../../../sagas/nic-addresses.js';
 
 const GIB = 1024 ** 3;
 const T0 = Date.UTC(2025, 0, 1);
@@ -56,6 +58,7 @@ describe('infrastructure read models', () => {
     models.push(opened);
     return opened;
   };
+  const envelope = () => ({ actor: { kind: 'system', component: 'test' } as const, correlationId: randomUUID(), occurredAt: time(tick) });
   const exec = async <C, S, E extends DomainEvent>(stream: string, decider: Decider<C, S, E>, command: NoInfer<C>) => {
     const envelope = { actor: { kind: 'system', component: 'test' } as const, correlationId: randomUUID(), occurredAt: time(tick) };
     return handleCommand(store, { stream, decider, command, envelope, newEventId: randomUUID });
@@ -370,7 +373,7 @@ describe('infrastructure read models', () => {
         at: now(),
       });
     const allocate = (networkId: string, nicId: string, instanceId: string, requestedIp?: string) =>
-      exec(networkStream(networkId), networkDecider, { type: 'AllocateNic', nicId, instanceId, requestedIp: requestedIp ?? null, macSeed: 0 });
+      allocateNicAddress(new Commander(store), hints(store, model), { networkId, nicId, instanceId, requestedIp: requestedIp ?? null, macSeed: 0 }, envelope());
     await create('n1', 'demo-l2', 'L2', 100);
     await create('n2', 'demo-shared', 'Shared', 200, '10.1.0.0/24');
     await create('n3', 'scratch', 'L2', 300);
@@ -378,7 +381,8 @@ describe('infrastructure read models', () => {
     await allocate('n2', 'nic-a', 'i1');
     await allocate('n2', 'nic-b', 'i2');
     await allocate('n2', 'nic-c', 'i3', '10.1.0.50');
-    await exec(networkStream('n2'), networkDecider, { type: 'ReleaseNic', nicId: 'nic-a' });
+    await releaseNicAddress(new Commander(store), { networkId: 'n2', nicId: 'nic-a' }, envelope());
+    await synced();
     await allocate('n2', 'nic-d', 'i4');
     await allocate('n1', 'nic-e', 'i4');
     const db = await synced();
@@ -418,17 +422,18 @@ describe('infrastructure read models', () => {
     expect(listNetworks(db, { id: 'n3' }).nodes).toEqual([]);
     expect(getNetwork(db, 'n3', { includeRemoved: true })).toMatchObject({ state: 'Destroy', removed: true });
 
-    // The released 10.1.0.2 is handed out again (lowest free first), but its MAC is not.
+    // The released 10.1.0.2 is handed out again (lowest free first), and so is its MAC (the same
+    // seed; a deployment draws a random one).
     expect(listNetworkAddresses(db, 'n2').nodes).toEqual([
       { networkId: 'n2', nicId: 'nic-b', instanceId: 'i2', mac: '02:00:00:00:00:01', ip: '10.1.0.3' },
       { networkId: 'n2', nicId: 'nic-c', instanceId: 'i3', mac: '02:00:00:00:00:02', ip: '10.1.0.50' },
-      { networkId: 'n2', nicId: 'nic-d', instanceId: 'i4', mac: '02:00:00:00:00:03', ip: '10.1.0.2' },
+      { networkId: 'n2', nicId: 'nic-d', instanceId: 'i4', mac: '02:00:00:00:00:00', ip: '10.1.0.2' },
     ]);
     const page = listNetworkAddresses(db, 'n2', { first: 1 });
     expect([page.nodes.map((a) => a.nicId), page.pageInfo.hasNextPage, page.totalCount]).toEqual([['nic-b'], true, 3]);
     expect(listNetworkAddresses(db, 'n2', { first: 5, after: page.pageInfo.endCursor }).nodes.map((a) => a.nicId)).toEqual(['nic-c', 'nic-d']);
     expect(listInstanceAddresses(db, 'i4')).toEqual([
-      { networkId: 'n2', nicId: 'nic-d', instanceId: 'i4', mac: '02:00:00:00:00:03', ip: '10.1.0.2' },
+      { networkId: 'n2', nicId: 'nic-d', instanceId: 'i4', mac: '02:00:00:00:00:00', ip: '10.1.0.2' },
       { networkId: 'n1', nicId: 'nic-e', instanceId: 'i4', mac: '02:00:00:00:00:00', ip: null },
     ]);
   });
@@ -599,7 +604,7 @@ describe('infrastructure read models', () => {
       networkOfferingId: 'no-1',
       at: now(),
     });
-    await exec(networkStream('n1'), networkDecider, { type: 'AllocateNic', nicId: 'nic-1', instanceId: 'i1', macSeed: 77 });
+    await allocateNicAddress(new Commander(store), hints(store, model), { networkId: 'n1', nicId: 'nic-1', instanceId: 'i1', macSeed: 77 }, envelope());
     await exec(offeringStream('so-1'), offeringDecider, {
       type: 'CreateServiceOffering',
       offeringId: 'so-1',

@@ -85,6 +85,56 @@ describe('instance, events and usage read models', () => {
     expect(vm.volumes).toEqual([{ id: ID.root, name: 'ROOT-web-1', type: 'ROOT', size: 2 * 1024 ** 3, storagePoolId: ID.pool, state: 'Ready' }]);
   });
 
+  it('finds a keyword anywhere in the name or display name, case-insensitively, as it is renamed', async () => {
+    const third = '6c1f5f0e-0000-4000-8000-000000000003';
+    await deployAndRun();
+    await run(vm2, deploy({ instanceId: vm2, name: 'db-1', displayName: 'Database "main" 100%_ÉLAN', accountId: 'acct-bob', caller: rootAdmin, at: LATER }));
+    await run(third, deploy({ instanceId: third, name: 'web-2', displayName: 'Front', accountId: 'acct-bob', caller: rootAdmin, at: LATER }));
+    const found = (keyword: string) => listInstances(model.db, all, { keyword }, {}).nodes.map((v) => v.id);
+    expect(found('WEB-')).toEqual([ID.vm, third]);
+    expect(found('eb')).toEqual([ID.vm, third]);
+    expect(found('b-1')).toEqual([ID.vm, vm2]);
+    expect(found('"main"')).toEqual([vm2]);
+    expect(found('100%_')).toEqual([vm2]);
+    expect(found('0%')).toEqual([vm2]);
+    expect(found('élan')).toEqual([vm2]);
+    expect(found('web OR db')).toEqual([]);
+    expect(found('web-1x')).toEqual([]);
+    expect(listInstances(model.db, all, { keyword: 'front', accountId: 'acct-bob' }, {}).totalCount).toBe(1);
+    // An expunged instance is not found, a renamed one by its new name only.
+    await run(third, { type: 'UpdateInstance', instanceId: third, at: LATER, caller: rootAdmin, displayName: 'Backend', userDeniedDetails: [], userReadOnlyDetails: [], enableDynamicScaleVm: false } as InstanceCommand);
+    expect(found('front')).toEqual([]);
+    expect(found('BACKEND')).toEqual([third]);
+  });
+
+  it('answers a keyword through its index and counts a filtered list from an index alone', async () => {
+    await deployAndRun();
+    // The statements the lists prepare, planned as SQLite will run them.
+    const statements: string[] = [];
+    const prepare = model.db.prepare.bind(model.db);
+    model.db.prepare = ((sql: string) => {
+      statements.push(sql);
+      return prepare(sql);
+    }) as typeof model.db.prepare;
+    const plan = (list: () => unknown) => {
+      statements.length = 0;
+      list();
+      return statements.flatMap((sql) => {
+        const params = Array.from({ length: sql.split('?').length - 1 }, () => null);
+        return (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((row) => row.detail);
+      });
+    };
+    const keyword = plan(() => listInstances(model.db, all, { keyword: 'web-1' }, {}));
+    // Started from the index's matches: each looked up by its rowid, not the list walked to test every row.
+    expect(keyword.filter((detail) => /^(SCAN|SEARCH) instances USING (COVERING )?INDEX/.test(detail) || /^SCAN instances\b/.test(detail))).toEqual([]);
+    expect(keyword.filter((detail) => detail.includes('instances_keyword')).length).toBeGreaterThan(0);
+    expect(keyword.filter((detail) => detail.startsWith('SEARCH instances USING INTEGER PRIMARY KEY')).length).toBeGreaterThan(0);
+    const domains: Visibility = { kind: 'domains', domainIds: [ID.domain] };
+    const filtered = plan(() => listInstances(model.db, domains, { accountId: ID.account, state: 'Running' }, {}));
+    expect(filtered[0]).toMatch(/USING COVERING INDEX instances_by_account_state/);
+    expect(filtered.filter((detail) => /^SCAN instances\b/.test(detail))).toEqual([]);
+  });
+
   it('lists with filters, visibility and cursor pages, and hides expunged instances', async () => {
     await deployAndRun();
     await run(vm2, deploy({ instanceId: vm2, name: 'db-1', displayName: 'Database', accountId: 'acct-bob', caller: rootAdmin, at: LATER }));
