@@ -3,7 +3,7 @@
 // agent reports them: prepare (the pre-checks until the export starts), export (the .vmx and VMDKs
 // from the VMware host at 127.0.0.5 over SSH into the temporary location), convert (virt-v2v under TCG:
 // appliance boot, inspection, the guest's initrd rebuild, the copy to qcow2) and import (the qcow2
-// moved into kvm-a's storage and checked). Median of BENCH_V2V_RUNS (3) conversions, ~4 min each on
+// moved into kvm-a's storage and checked). Median of BENCH_V2V_RUNS (3) conversions, 3-4 min each on
 // this 2-core machine. `--only v2v` runs it alone; it needs the libvirt testbed only, not the broker
 // or the main job, and starts it when none runs.
 import { execFileSync } from 'node:child_process';
