@@ -46,11 +46,11 @@ const EXECUTE: AgentCommandHandlers<Promise<Executed>, [HypervisorDriver, Comman
   CopyVolumes: async (command, driver) => ({ powerState: await driver.copyVolumes(command, command.volumes) }),
   ManageDomain: async (command, driver) => ({ powerState: await driver.manageDomain(command.domain, command.diskPositions) }),
   UnmanageDomain: async (command, driver) => ({ powerState: await driver.unmanageDomain(command.domain) }),
-  CopyRemoteVolumes: async (command, driver, keys) => {
+  CopyRemoteVolumes: async (command, driver, keys, progress) => {
     // Opened for this call only: the password goes no further than the driver's logins.
     const password = command.password ? openSecret(command.password, keys, command.commandId) : null;
     const { remote, tmpPath, copyTimeoutMs: timeoutMs, volumes } = command;
-    return { powerState: await driver.copyRemoteVolumes(command, { remote, password, tmpPath, timeoutMs, volumes }) };
+    return { powerState: await driver.copyRemoteVolumes(command, { remote, password, tmpPath, timeoutMs, volumes }, progress) };
   },
   ConvertVmwareGuest: async (command, driver, keys, progress) => {
     // As for CopyRemoteVolumes: opened for this call only.

@@ -234,9 +234,11 @@ interface CommandOperations {
    * volumes (qcow2, checked), with the operator's login; defines no domain and resolves `missing`. A
    * volume already there is kept (a repeated command). On failure nothing this call wrote is left
    * on either host, and the message never holds the password.
+   * Tells `progress` (stage `copy`) as each disk starts and, where the bytes pass through the agent
+   * (CloudStack's mode), as they do.
    * @throws DriverError REMOTE_COMMAND_FAILED ("Failed to copy volume due to: …").
    */
-  CopyRemoteVolumes: (domain: DomainRef, copy: RemoteVolumesCopy) => Promise<PowerState>;
+  CopyRemoteVolumes: (domain: DomainRef, copy: RemoteVolumesCopy, progress?: ProgressListener) => Promise<PowerState>;
   /**
    * Exports the stopped VMware guest into the temporary location and converts it with virt-v2v (see
    * the ConvertVmwareGuest command), telling `progress` how far it has got. A conversion whose

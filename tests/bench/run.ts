@@ -11,6 +11,7 @@ import { snapshotFigures } from './snapshots.bench.js';
 import { timerFigures } from './timers.bench.js';
 import { BenchUsageError, parseBenchArgs, runSuites, type Suite } from './runner.js';
 import { usageFigures } from './usage.bench.js';
+import { v2vFigures } from './v2v.bench.js';
 
 const suites: readonly Suite[] = [
   { id: 'eventstore', title: 'event store', run: eventStoreFigures },
@@ -23,6 +24,7 @@ const suites: readonly Suite[] = [
   { id: 'bus', title: 'bus through RabbitMQ', run: busFigures },
   { id: 'libvirt', title: 'libvirt hosts', run: libvirtFigures },
   { id: 'libvirt-snapshots', title: 'VM snapshots on a libvirt host', run: libvirtSnapshotFigures },
+  { id: 'v2v', title: 'VMware guest converted to KVM on a libvirt host', run: v2vFigures },
   { id: 'scale', title: 'scale: the main job over logs of 10,000 to 1,000,000 instances', run: scaleFigures },
 ];
 

@@ -15,6 +15,12 @@
 #                                    Disk images to import in place lie in kvm-a's storage (its local
 #                                    pool) and in TB/shared, both hosts' shared storage ("importImages"
 #                                    in testbed.json; see prepare_import_images).
+#                                    A fourth, "vmware" (sshd on 127.0.0.5:2222, same user and password),
+#                                    is an ESXi-style host with no libvirt: /vmfs/volumes/datastore1 holds
+#                                    the real guest of vmware-guest.sh (cached; built when missing) and
+#                                    two blank ones (see "The VMware host" below), under "vmware" in
+#                                    testbed.json. virt-v2v, nbdkit, libnbd-bin and debootstrap are
+#                                    installed (INITRD=No) when missing.
 #   libvirt.sh stop                  destroy every domain of the three hosts, end their libvirtd, virtlogd,
 #                                    sshd and QEMU processes (by PID) and remove their runtime state;
 #                                    succeeds when nothing of the testbed runs

@@ -614,7 +614,7 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
-  async copyRemoteVolumes(domain: DomainRef, copy: RemoteVolumesCopy): Promise<PowerState> {
+  async copyRemoteVolumes(domain: DomainRef, copy: RemoteVolumesCopy, progress: ProgressListener = () => undefined): Promise<PowerState> {
     return this.changing(domain.instanceName, async () => {
       if (copy.password === null) throw new DriverError('REMOTE_COMMAND_FAILED', `Failed to copy volume due to: no password for ${copy.remote.username}@${copy.remote.host}`);
       // The instance's domain is defined here at its first start: a domain of that name would block it.
@@ -623,13 +623,25 @@ export class LibvirtDriver implements HypervisorDriver {
       }
       const made: string[] = [];
       try {
-        for (const volume of copy.volumes) {
+        for (const [i, volume] of copy.volumes.entries()) {
+          const step = `Copying disk ${i + 1}/${copy.volumes.length}`;
+          const share = 100 / copy.volumes.length;
+          progress({ stage: 'copy', step, percent: i * share });
           const to = this.disks.pathOf(volume.volumeId);
           // A copy finished before a crash is kept (it has its final name only once checked).
           if (await this.disks.exists(to)) continue;
           await copyRemoteDisk(
             this.commands,
-            { remote: copy.remote, password: copy.password, sourcePath: volume.sourcePath, sourceFormat: volume.sourceFormat, destinationPath: to, tmpPath: copy.tmpPath, timeoutMs: copy.timeoutMs },
+            {
+              remote: copy.remote,
+              password: copy.password,
+              sourcePath: volume.sourcePath,
+              sourceFormat: volume.sourceFormat,
+              destinationPath: to,
+              tmpPath: copy.tmpPath,
+              timeoutMs: copy.timeoutMs,
+              onBytes: (done, total) => progress({ stage: 'copy', step, percent: (i + (total > 0 ? done / total : 0)) * share }),
+            },
             this.config.remoteCopyMode === 'auto' ? undefined : this.config.remoteCopyMode,
           );
           made.push(to);

@@ -13,7 +13,7 @@
 // agent's SSH login, or on nbdkit's standard input), never into a file, an argument or a message.
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { RemoteHostLogin } from '../../../domain/agent-protocol/index.js';
 import { DriverError } from '../driver.js';
 import { SshConnection } from '../../ssh/ssh-connection.js';
@@ -36,6 +36,8 @@ export interface RemoteDiskCopy {
   readonly tmpPath?: string;
   /** `remote.kvm.instance.disks.copy.timeout` × 60 s: for the whole copy of this disk. */
   readonly timeoutMs: number;
+  /** Bytes copied so far of all (CloudStack's mode: they pass through the agent). */
+  readonly onBytes?: (done: number, total: number) => void;
 }
 
 export interface CopiedDisk {
@@ -88,7 +90,18 @@ async function cloudstack(destination: HostCommands, copy: RemoteDiskCopy, parti
     const converted = await source.exec(['qemu-img', 'convert', '-q', '-f', copy.sourceFormat, '-O', 'qcow2', '--', copy.sourcePath, tmp], { timeoutMs: left() });
     if (converted.exitCode !== 0) throw failed(copy, `converting on ${remote.host} failed: ${firstLine(converted.stderr)}`);
     // Through the agent: the source's `cat` is read only as fast as the destination writes.
-    const pipe = new PassThrough();
+    const size = await source.exec(['stat', '-c', '%s', '--', tmp], { timeoutMs: 30_000 });
+    const total = size.exitCode === 0 ? Number(size.stdout.trim()) || 0 : 0;
+    let done = 0;
+    const onBytes = copy.onBytes ?? (() => undefined);
+    // Counted on the way (a Transform holds what the destination has not read yet, as the pipe did).
+    const pipe = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        done += chunk.length;
+        onBytes(done, total);
+        callback(null, chunk);
+      },
+    });
     const [sent, received] = await Promise.all([
       source.exec(['cat', '--', tmp], { stdoutTo: pipe, timeoutMs: left() }),
       destination.exec(['sh', '-c', 'cat > "$1"', 'sh', partial], `receiving ${copy.sourcePath} from ${remote.host}`, { stdin: pipe, timeoutMs: left() }),

@@ -36,9 +36,12 @@ export type V2vLine =
   | { readonly kind: 'warning' | 'error'; readonly text: string }
   | { readonly kind: 'other'; readonly text: string };
 
+/** Colour and other terminal escapes: on a pseudo-terminal virt-v2v colours its step lines. */
+const TERMINAL_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+
 /** One line of virt-v2v's standard output. */
 export function parseV2vLine(line: string): V2vLine {
-  const text = line.trim();
+  const text = line.replace(TERMINAL_ESCAPE, '').trim();
   const fraction = /^(\d+)\/(\d+)$/.exec(text);
   if (fraction) return { kind: 'progress', done: Number(fraction[1]), of: Number(fraction[2]) };
   const bar = /(\d{1,3})% \[[*-]+\]\s*$/.exec(text);

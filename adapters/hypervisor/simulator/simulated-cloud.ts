@@ -870,9 +870,11 @@ export class SimulatorDriver implements HypervisorDriver {
     });
   }
 
-  async copyRemoteVolumes(domain: DomainRef, copy: RemoteVolumesCopy): Promise<PowerState> {
+  async copyRemoteVolumes(domain: DomainRef, copy: RemoteVolumesCopy, progress: ProgressListener = () => undefined): Promise<PowerState> {
     if (this.domains.get(domain.instanceName)) throw new DriverError('REMOTE_COMMAND_FAILED', `Failed to copy volume due to: a domain named ${domain.instanceName} is already defined on host ${this.hostId}`);
+    copy.volumes.forEach((_, i) => progress({ stage: 'copy', step: `Copying disk ${i + 1}/${copy.volumes.length}`, percent: (100 * i) / copy.volumes.length }));
     this.cloud.copyRemoteDisks(copy);
+    progress({ stage: 'copy', step: 'Copied', percent: 100 });
     return 'missing';
   }
 

@@ -143,3 +143,35 @@ describe('parseAgentReport', () => {
     expect(parseAgentReport(raw('HostHeartbeat', report))).toEqual({ ok: false, reason: 'type must be HostHeartbeat' });
   });
 });
+
+describe('parseAgentReply of a conversion and an import', () => {
+  const converted: AgentReply = {
+    type: 'AgentReply',
+    commandId: 'job-2.0',
+    hostId: 'h1',
+    command: 'ConvertVmwareGuest',
+    outcome: 'succeeded',
+    powerState: 'missing',
+    converted: { disks: [{ position: 0, path: '/mnt/t/e4f5-sda', virtualSize: 1_154_482_176, format: 'qcow2', bus: 'virtio' }], bootMode: 'BIOS' },
+  };
+  const imported: AgentReply = {
+    type: 'AgentReply',
+    commandId: 'job-2.1',
+    hostId: 'h1',
+    command: 'ImportConvertedDisks',
+    outcome: 'succeeded',
+    powerState: 'missing',
+    volumes: [{ volumeId: 'v-1', path: '/var/lib/vmledger/v-1.qcow2', virtualSize: 1_154_482_176, format: 'qcow2' }],
+  };
+
+  it('keeps the converted disks and the imported volumes', () => {
+    expect(parseAgentReply(overTheWire(toBusMessage('r-2', converted)))).toEqual({ ok: true, value: converted });
+    expect(parseAgentReply(overTheWire(toBusMessage('r-3', imported)))).toEqual({ ok: true, value: imported });
+  });
+
+  it('refuses a converted disk without its size or a boot mode it does not know', () => {
+    const disk = converted.converted!.disks[0]!;
+    expect(parseAgentReply(raw('AgentReply', { ...converted, converted: { disks: [{ ...disk, virtualSize: -1 }], bootMode: 'BIOS' } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/converted.disks\[0\].virtualSize/) });
+    expect(parseAgentReply(raw('AgentReply', { ...converted, converted: { disks: [disk], bootMode: 'CSM' } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/converted.bootMode/) });
+  });
+});

@@ -120,6 +120,36 @@ describe('ConvertVmwareGuest and ImportConvertedDisks through the agent', () => 
   });
 });
 
+describe('CopyRemoteVolumes progress (issue 16\'s open item)', () => {
+  it('given an external host\'s two disks, when they are copied, then the agent reports each disk\'s start and 100 before the reply', async () => {
+    const h = await setUp();
+    h.cloud.addExternalHost('10.9.0.7', { username: 'ops', password: PASSWORD, domains: [{ name: 'old', running: false, cpuNumber: 1, memory: 512, disks: [{ capacity: 1 << 30, path: '/srv/old-0.qcow2' }, { capacity: 1 << 29, path: '/srv/old-1.raw' }], nics: [] }] });
+    const commandId = newCommandId();
+    const copy: AgentCommand = {
+      type: 'CopyRemoteVolumes',
+      commandId,
+      hostId: H1,
+      ...target(domain()),
+      remote: { host: '10.9.0.7', port: 22, username: 'ops' },
+      passwordRef: null,
+      password: sealSecret(PASSWORD, KEYS, commandId),
+      tmpPath: '/tmp',
+      copyTimeoutMs: 60_000,
+      volumes: [
+        { volumeId: randomUUID(), sourcePath: '/srv/old-0.qcow2', sourceFormat: 'qcow2' },
+        { volumeId: randomUUID(), sourcePath: '/srv/old-1.raw', sourceFormat: 'raw' },
+      ],
+    };
+    await h.send(copy);
+    expect((await h.replyTo(commandId)).body.outcome).toBe('succeeded');
+    expect(h.progress.filter((p) => p.body.commandId === commandId).map((p) => [p.body.stage, p.body.step, p.body.percent])).toEqual([
+      ['copy', 'Copying disk 1/2', 0],
+      ['copy', 'Copying disk 2/2', 50],
+      ['copy', 'Copied', 100],
+    ]);
+  });
+});
+
 describe('simulated VMware listing', () => {
   it('lists the guests by name with their .vmx, the running one PowerOn; a wrong password is refused', async () => {
     const h = await setUp();

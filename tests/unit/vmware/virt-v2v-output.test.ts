@@ -6,7 +6,7 @@ const RUN = `{ "message": "Setting up the source: -i vmx /tmp/x/v2vtest.vmx", "t
 [   0.0] Setting up the source: -i vmx /tmp/x/v2vtest.vmx
 { "message": "Opening the source", "timestamp": "2026-12-07T21:41:22.396481542+00:00", "type": "message" }
 [   1.0] Opening the source
-[  27.1] Inspecting the source
+\u001b[0;32m[  27.1] Inspecting the source\u001b[0m
 [  40.9] Checking for sufficient free disk space in the guest
 [  40.9] Converting 12.15 to run on KVM
 { "message": "could not determine a way to update the configuration of Grub2", "timestamp": "2026-12-07T21:42:20.371193885+00:00", "type": "warning" }
@@ -32,6 +32,8 @@ virt-v2v: warning: could not determine a way to update the configuration of Grub
 describe('virt-v2v output', () => {
   it('tells step lines, N/M progress lines, warnings and errors apart', () => {
     expect(parseV2vLine('[  27.1] Inspecting the source')).toEqual({ kind: 'step', text: 'Inspecting the source' });
+    // On a pseudo-terminal the step lines come coloured.
+    expect(parseV2vLine('\u001b[0;32m[  27.1] Opening the source\u001b[0m')).toEqual({ kind: 'step', text: 'Opening the source' });
     expect(parseV2vLine('37/100')).toEqual({ kind: 'progress', done: 37, of: 100 });
     expect(parseV2vLine('\u2590  46% [*******************---------------------]')).toEqual({ kind: 'progress', done: 46, of: 100 });
     expect(parseV2vLine('{ "message": "no root device", "timestamp": "x", "type": "error" }')).toEqual({ kind: 'error', text: 'no root device' });
