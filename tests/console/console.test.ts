@@ -784,6 +784,45 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
     expect(await job.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
   });
 
+  it('shows a job that ended while the jobs screen was reading its list in its latest state, not as the list read it', async () => {
+    const { page } = admin;
+    await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: 'Instances' }).click();
+    const row = page.locator('tr[data-instance="slow-vm"]');
+    await row.locator('.state-stopped').waitFor();
+    // The jobs screen's list is read at once but handed to the page only after the start has ended, so
+    // the start's last push (SUCCEEDED) comes while the screen is still loading.
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let heldJobs: Job[] | undefined;
+    await page.route('**/graphql', async (route) => {
+      if (!(route.request().postData() ?? '').includes('asyncJobs(status: $status')) return route.fallback();
+      const response = await route.fetch();
+      heldJobs = ((await response.json()) as { data: { asyncJobs: { nodes: Job[] } } }).data.asyncJobs.nodes;
+      await released;
+      await route.fulfill({ response });
+    });
+    try {
+      await row.getByRole('button', { name: 'Start slow-vm' }).click();
+      const screens = page.getByRole('navigation', { name: 'Screens' });
+      await screens.getByRole('link', { name: 'Jobs (1 running)' }).click();
+      await page.getByText('Loading jobs…').waitFor();
+      await expect.poll(() => heldJobs).toBeDefined();
+      const start = heldJobs!.find((job) => job.cmd === 'startVirtualMachine' && job.status === 'PENDING');
+      expect(start, 'the held list has the start running').toBeDefined();
+      // The start's SUCCEEDED push has reached the page (no job is running any more), the list has not.
+      await screens.getByRole('link', { name: 'Jobs', exact: true }).waitFor();
+      expect(await page.getByText('Loading jobs…').count()).toBe(1);
+      release();
+      const shown = page.locator(`tr[data-job="${start!.id}"]`);
+      await shown.waitFor();
+      // Read once, as first shown: the push applied over the older list, not waited for.
+      expect(await shown.locator('.status').textContent()).toBe('Succeeded');
+    } finally {
+      release();
+      await page.unroute('**/graphql');
+    }
+  });
+
   it('takes a deploy to its review by keyboard alone', async () => {
     const { context, page } = await signedIn(ADMIN_KEY);
     // From the page's start, Tab reaches the skip link, then the screens and the deploy button.
