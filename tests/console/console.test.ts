@@ -569,7 +569,8 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
     // Chosen for the operator: the offering of the running guest's very size, the zone's one template, a disk offering that holds disk 1.
     expect(await page.getByLabel('Service offering').locator('option:checked').textContent()).toMatch(/^Small Instance/);
     expect(await page.getByLabel('Template (the record\'s OS)').locator('option:checked').textContent()).toBe('demo-linux');
-    expect(await page.getByLabel('Disk offering of disk 1').locator('option:checked').textContent()).toBe('Small (5 GiB)');
+    // Chosen once the disk offerings have loaded (they are read when the wizard opens).
+    await expect.poll(() => page.getByLabel('Disk offering of disk 1').locator('option:checked').textContent()).toBe('Small (5 GiB)');
     // The NIC on a network with addresses, and no address for it: the preview names the NIC's address.
     await page.getByLabel('Network of NIC 0').selectOption({ label: 'demo-shared (Shared, VLAN 200, 10.1.0.0/24)' });
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
@@ -579,9 +580,14 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
     const preview = page.getByRole('region', { name: /^Preview/ });
     expect(await preview.getByRole('heading', { name: 'Preview 1 problem' }).count()).toBe(1);
     expect(await preview.locator('.problems li').allTextContents()).toEqual([expect.stringMatching(/^NIC\(ID: 0\) needs a valid IP address/)]);
-    // The plan as far as the rules got: the domain's disks, in place on the demo pool.
+    // The plan as far as the rules got: the domain's disks, in place on the demo pool, placed as mapped
+    // (the NIC's problem does not hide which is root, nor their pool and offering).
     expect(await preview.locator('tr[data-plan-disk="1"] td[data-label="Source"]').textContent()).toBe('/var/lib/libvirt/images/legacy-app-1.qcow2 (qcow2)');
     expect(await preview.locator('tr[data-plan-disk="1"] td[data-label="Size"]').textContent()).toBe('5 GiB');
+    expect(await preview.locator('tr[data-plan-disk="0"] td[data-label="Type"]').textContent()).toBe('ROOT');
+    expect(await preview.locator('tr[data-plan-disk="1"] td[data-label="Type"]').textContent()).toBe('DATADISK');
+    expect(await preview.locator('tr[data-plan-disk="1"] td[data-label="Pool"]').textContent()).toBe('demo-nfs');
+    expect(await preview.locator('tr[data-plan-disk="1"] td[data-label="Disk offering"]').textContent()).toBe('Small');
     expect(await preview.getByRole('button', { name: 'Import legacy-app' }).isDisabled()).toBe(true);
     await shot(page, 'import-preview-problem.png');
     // Going to the field: the focus lands on the NIC's address.
@@ -883,6 +889,14 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
   it('keeps every screen within a 390 px wide phone screen', async () => {
     const { context, page } = await signedIn(ADMIN_KEY, { width: 390, height: 844 });
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    // A table's cells too: one scrolled sideways in its box hides what its right-hand columns say.
+    const cellsBeyond = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('main td, main th')]
+          .filter((cell) => cell.getBoundingClientRect().width > 0 && cell.getBoundingClientRect().right > window.innerWidth + 0.5)
+          .map((cell) => `${cell.closest('[role="region"]')?.getAttribute('aria-label') ?? 'a table'}: ${cell.textContent?.slice(0, 40) ?? ''}`)
+          .slice(0, 3),
+      );
     // Every control has a name a screen reader says: a label, an aria-label, or its text.
     const unnamed = () =>
       page.evaluate(() =>
@@ -897,6 +911,9 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
       '/instances',
       `/instances/${instanceId}`,
       `/instances/${instanceId}/history`,
+      `/instances/${instanceId}/nics`,
+      `/instances/${instanceId}/volumes`,
+      `/instances/${instanceId}/schedules`,
       `/instances/${instanceId}/snapshots`,
       `/instances/${instanceId}/affinity`,
       '/instances/new',
@@ -905,6 +922,9 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
       '/usage',
       '/admin/infrastructure',
       '/admin/storage',
+      '/admin/offerings',
+      '/admin/accounts',
+      '/admin/configuration',
       `/import/unmanaged?zone=${h.demo.zoneId}&cluster=${h.demo.clusterId}`,
       `/import/external?zone=${h.demo.zoneId}`,
       `/import/vmware?zone=${h.demo.zoneId}&cluster=${h.demo.clusterId}`,
@@ -914,6 +934,7 @@ describe.skipIf(!haveChromium)(`the web console in Chromium${haveChromium ? '' :
       // Each screen shows "Loading …" (role status) from its first render until its data is there.
       await page.getByRole('status').and(page.getByText(/^Loading /)).first().waitFor({ state: 'detached' });
       expect(await overflow(), path).toBeLessThanOrEqual(0);
+      expect.soft(await cellsBeyond(), path).toEqual([]);
       expect(await unnamed(), path).toEqual([]);
     }
     // The import wizard and its preview's plan fit too.

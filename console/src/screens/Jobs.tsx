@@ -96,7 +96,7 @@ export function Jobs() {
       {!jobs && !error && <Loading what="jobs" />}
       {jobs && jobs.length === 0 && <Empty>No job {status ? 'with this status ' : ''}yet.</Empty>}
       {jobs && jobs.length > 0 && (
-        <TableBox label="Jobs">
+        <TableBox label="Jobs" className="cards-on-phone">
           <thead>
             <tr>
               <th scope="col">Operation</th>
@@ -110,9 +110,9 @@ export function Jobs() {
           <tbody>
             {jobs.map((job) => (
               <tr key={job.id} data-job={job.id}>
-                <td>{jobTitle(job.cmd)}</td>
-                <td>{job.instanceId ? <Link to={`/instances/${job.instanceId}`}>{names.get(job.instanceId) ?? job.instanceId.slice(0, 8)}</Link> : '—'}</td>
-                <td>
+                <td data-label="Operation">{jobTitle(job.cmd)}</td>
+                <td data-label="Instance">{job.instanceId ? <Link to={`/instances/${job.instanceId}`}>{names.get(job.instanceId) ?? job.instanceId.slice(0, 8)}</Link> : '—'}</td>
+                <td data-label="Status">
                   <span className={`status status-${job.status.toLowerCase()}`}>{job.status === 'PENDING' ? 'Running' : job.status === 'SUCCEEDED' ? 'Succeeded' : 'Failed'}</span>
                   {job.error && (
                     <div className="field-error">
@@ -120,14 +120,14 @@ export function Jobs() {
                     </div>
                   )}
                 </td>
-                <td className="job-progress">
+                <td data-label="Step and progress" className="job-progress">
                   <span className="small">{job.step ?? (job.status === 'PENDING' ? 'queued' : '—')}</span>
                   <ProgressBar value={job.progress ?? (job.status === 'PENDING' ? 0 : 100)} label={`${jobTitle(job.cmd)} progress`} />
                 </td>
-                <td>
+                <td data-label="Started">
                   <Time at={job.createdAt} />
                 </td>
-                <td>
+                <td data-label="Ended">
                   <Time at={job.completedAt} />
                 </td>
               </tr>
