@@ -233,6 +233,28 @@ describe('importVmPreview reports each refusal of importVm with its code and mes
     expect(plan.nics).toEqual([{ id: '0', networkId: zone.networkId, macAddress: '52:54:00:30:00:01', ipAddress: null, isDefault: true }]);
   });
 
+  it('given a problem with a NIC only (a network that does not exist), then the plan still shows each disk as its mapping places it: which is root, its pool and disk offering', async () => {
+    const wrongNic = { nicNetworkList: [{ nic: '0', network: NOWHERE }] };
+    const local = await preview({ ...unmanaged(), ...wrongNic });
+    expect(local.problems.map((p) => p.field)).toEqual(['nicNetworkList']);
+    expect(local.disks.map((d) => [d['id'], d['type'], d['size'], d['storagePoolId'], d['diskOfferingId']])).toEqual([
+      ['0', 'ROOT', 8 * GiB, poolId, null],
+      ['1', 'DATADISK', 2 * GiB, poolId, dataOffering],
+    ]);
+    // An external VM of its own (pv-ext is imported by a test above, and its name then taken).
+    h.simulator.addExternalHost('10.9.3.8', {
+      username: 'ops',
+      password: PASSWORD,
+      domains: [{ name: 'pv-ext-nic', running: false, cpuNumber: 1, memory: 1024, disks: [{ capacity: 4 * GiB, path: '/srv/vm/pv-ext.qcow2' }, { capacity: GiB, path: '/srv/vm/pv-ext-data.raw' }], nics: [{ mac: '52:54:00:30:00:12', vlan: 300 }] }],
+    });
+    const copied = await preview({ ...external(), host: '10.9.3.8', name: 'pv-ext-nic', ...wrongNic });
+    expect(copied.problems.map((p) => p.field)).toEqual(['nicNetworkList']);
+    expect(copied.disks.map((d) => [d['id'], d['type'], d['sourcePath'], d['storagePoolId'], d['diskOfferingId']])).toEqual([
+      ['0', 'ROOT', '/srv/vm/pv-ext.qcow2', poolId, null],
+      ['1', 'DATADISK', '/srv/vm/pv-ext-data.raw', poolId, dataOffering],
+    ]);
+  });
+
   it('given a caller who is not the root admin, then the preview itself is FORBIDDEN', async () => {
     const user = await h.createUser('pv-user');
     const error = await gqlError(user.client.request(PREVIEW, unmanaged()));

@@ -477,6 +477,15 @@ describe('converting a VMware guest on the simulator (behaviour §4.7)', () => {
       });
     });
 
+    it('given a NIC problem only (no network for the NIC), then the plan still shows each disk as its mapping places it, into the pool', async () => {
+      const plan = await preview({ ...oneByOne('v2vplan'), nicNetworkList: [], dataDiskOfferingList: [{ disk: '1', diskOffering: dataOffering }] });
+      expect(plan.problems.map((p) => p.field)).toEqual(['nicNetworkList']);
+      expect(plan.disks.map((d) => [d['id'], d['type'], d['storagePoolId'], d['diskOfferingId']])).toEqual([
+        ['0', 'ROOT', poolId, null],
+        ['1', 'DATADISK', poolId, dataOffering],
+      ]);
+    });
+
     it('given arguments with several problems, then each of them at once, as importVm would give the first', async () => {
       // v2vbig: 2 CPUs, 2048 MiB, one NIC; vmw-fixed is 1 × 1000 MHz, 1024 MiB; "root" is not in the allowed list (v, x).
       const plan = await preview({ ...oneByOne('v2vbig'), serviceOfferingId: offering, nicNetworkList: [], extraParams: '-v --root=/dev/sda' });

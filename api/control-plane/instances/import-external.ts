@@ -19,7 +19,7 @@ import { db, now, setting, type ControlPlaneContext } from '../context.js';
 import { ApiError, type Caller } from '../port.js';
 import type { ImportChecks } from './import-checks.js';
 import type { KvmImportBase } from './import-vm.js';
-import { nicViews, type PlanOutcome } from './import-plan.js';
+import { nicViews, withVolumes, type PlanOutcome } from './import-plan.js';
 import {
   dataDiskMappings,
   finishPlan,
@@ -235,6 +235,7 @@ export async function planExternalImport(
 
   const instanceId = context.newId();
   const jobId = context.newId();
+  if (disks) draft.disks = withVolumes(draft.disks, importedVolumes(instanceId, disks, pool?.poolId ?? null));
   // §4.6: NICs are imported with forced=true always (a MAC taken on the network gets a new one).
   const nics = owner ? planNics(context, owner, args.zoneId, instanceId, vm, { ...args, clusterId: '', forced: true }, checks) : undefined;
   if (nics) draft.nics = nicViews(nics);

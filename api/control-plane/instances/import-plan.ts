@@ -102,11 +102,22 @@ export function nicViews(nics: readonly PlannedNic[]): ImportPlanNicView[] {
   }));
 }
 
-/** The draft's volumes with what the command records for them: their pool and offering. */
-export function withVolumes(disks: readonly ImportPlanDiskView[], command: PlannedImport['command']): ImportPlanDiskView[] {
-  const volumes = [command.rootVolume, ...command.dataVolumes];
+/** The volumes an import records for its source's disks, the pool left null while no pool was found. */
+export interface PlannedVolumes {
+  readonly rootVolume: { readonly size: number; readonly storagePoolId: string | null; readonly diskOfferingId: string | null };
+  readonly dataVolumes: ReadonlyArray<{ readonly size: number; readonly storagePoolId: string | null; readonly diskOfferingId: string | null }>;
+  readonly diskPositions: readonly number[];
+}
+
+/**
+ * The draft's disks with the volumes planned for them: which is the root, their pool and offering.
+ * A planner applies it as soon as the disk mapping has passed, so a preview stopped by another rule
+ * (a NIC's network, say) still shows the disks as the import would place them.
+ */
+export function withVolumes(disks: readonly ImportPlanDiskView[], planned: PlannedVolumes): ImportPlanDiskView[] {
+  const volumes = [planned.rootVolume, ...planned.dataVolumes];
   return disks.map((disk, position) => {
-    const index = command.diskPositions.indexOf(position);
+    const index = planned.diskPositions.indexOf(position);
     const volume = volumes[index];
     if (volume === undefined) return disk;
     return { ...disk, type: index === 0 ? 'ROOT' : 'DATADISK', size: volume.size, storagePoolId: volume.storagePoolId, diskOfferingId: volume.diskOfferingId };

@@ -31,7 +31,7 @@ import { db, now, setting, type ControlPlaneContext } from '../context.js';
 import { ApiError, type Caller } from '../port.js';
 import type { ImportChecks } from './import-checks.js';
 import { parseExternalHost, scrubbed, withSecret, type ExternalInstanceView, type ImportVmArgs } from './import-external.js';
-import { nicViews, type PlanOutcome } from './import-plan.js';
+import { nicViews, withVolumes, type PlanOutcome } from './import-plan.js';
 import type { KvmImportBase } from './import-vm.js';
 import { dataDiskMappings, finishPlan, importedVolumes, planNics, requireCluster, sourceDisks, type ImportedCompute } from './import.js';
 import { customCompute, instanceCaller, offeringSnapshot, otherDetails, templateSnapshot } from './resolve.js';
@@ -227,6 +227,7 @@ export async function planVmwareImport(
 
   const instanceId = context.newId();
   const jobId = context.newId();
+  if (disks) draft.disks = withVolumes(draft.disks, importedVolumes(instanceId, disks, destination?.poolId ?? null));
   const nics = owner && !networking && cluster ? planNics(context, owner, args.zoneId, instanceId, vm, { ...args, clusterId: cluster.id }, checks) : undefined;
   if (nics) draft.nics = nicViews(nics);
   if (

@@ -389,6 +389,7 @@ export async function planUnmanagedImport(context: ControlPlaneContext, caller: 
 
   const instanceId = context.newId();
   const jobId = context.newId();
+  if (disks) draft.disks = withVolumes(draft.disks, importedVolumes(instanceId, disks, pool?.poolId ?? null));
   const nics = owner ? planNics(context, owner, cluster.zoneId, instanceId, vm, args, checks) : undefined;
   if (nics) draft.nics = nicViews(nics);
   if (checks.failed || !owner || !template || !snapshot || !compute || !disks || !pool || !nics || hostname === undefined) return outcome();
@@ -442,7 +443,7 @@ export async function importUnmanagedInstance(context: ControlPlaneContext, call
 }
 
 /** The volumes an import records for the planned disks, all on one pool, with where each disk is among the domain's. */
-export function importedVolumes(instanceId: string, disks: DiskPlan, poolId: string) {
+export function importedVolumes<Pool extends string | null>(instanceId: string, disks: DiskPlan, poolId: Pool) {
   return {
     rootVolume: { id: uuidv5(`volume|${instanceId}|root`, EVENT_ID_NAMESPACE), name: `ROOT-${instanceId.slice(0, 8)}`, size: disks.root.size, storagePoolId: poolId, diskOfferingId: null },
     dataVolumes: disks.data.map((disk) => ({

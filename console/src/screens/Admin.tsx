@@ -174,7 +174,7 @@ function Offerings() {
       {compute.length === 0 ? (
         <Empty>No service offering yet.</Empty>
       ) : (
-        <TableBox label="Service offerings">
+        <TableBox label="Service offerings" className="cards-on-phone">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -188,19 +188,19 @@ function Offerings() {
           <tbody>
             {compute.map((o) => (
               <tr key={o.id} className={o.removed ? 'removed' : undefined}>
-                <td>
+                <td data-label="Name">
                   {o.name}
                   {o.displayText && o.displayText !== o.name && <div className="muted small">{o.displayText}</div>}
                 </td>
-                <td>
+                <td data-label="Compute">
                   {o.customized
                     ? `custom (${o.minCpuNumber ?? '?'}–${o.maxCpuNumber ?? '?'} cores, ${o.minMemory ?? '?'}–${o.maxMemory ?? '?'} MiB)`
                     : `${o.cpuNumber} × ${formatMHz(o.cpuSpeed ?? 0)}, ${formatMiB(o.memory ?? 0)}`}
                 </td>
-                <td>{o.hostTags.join(', ') || '—'}</td>
-                <td>{o.dynamicScalingEnabled ? 'yes' : 'no'}</td>
-                <td>{o.offerHa ? 'yes' : 'no'}</td>
-                <td>{o.leaseDuration ? `${o.leaseDuration} d, then ${o.leaseExpiryAction}` : '—'}</td>
+                <td data-label="Host tags">{o.hostTags.join(', ') || '—'}</td>
+                <td data-label="Dynamic scaling">{o.dynamicScalingEnabled ? 'yes' : 'no'}</td>
+                <td data-label="HA">{o.offerHa ? 'yes' : 'no'}</td>
+                <td data-label="Lease">{o.leaseDuration ? `${o.leaseDuration} d, then ${o.leaseExpiryAction}` : '—'}</td>
               </tr>
             ))}
           </tbody>
@@ -210,7 +210,7 @@ function Offerings() {
       {disk.length === 0 ? (
         <Empty>No disk offering yet.</Empty>
       ) : (
-        <TableBox label="Disk offerings">
+        <TableBox label="Disk offerings" className="cards-on-phone">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -221,9 +221,9 @@ function Offerings() {
           <tbody>
             {disk.map((o) => (
               <tr key={o.id} className={o.removed ? 'removed' : undefined}>
-                <td>{o.name}</td>
-                <td>{o.customized ? 'custom' : formatBytes(o.diskSize)}</td>
-                <td>{o.storageTags.join(', ') || '—'}</td>
+                <td data-label="Name">{o.name}</td>
+                <td data-label="Size">{o.customized ? 'custom' : formatBytes(o.diskSize)}</td>
+                <td data-label="Storage tags">{o.storageTags.join(', ') || '—'}</td>
               </tr>
             ))}
           </tbody>
@@ -258,7 +258,7 @@ function Accounts() {
       {loading && !data && <Loading what="accounts" />}
       <ErrorNote error={error} />
       {data && (
-        <TableBox label="Accounts">
+        <TableBox label="Accounts" className="cards-on-phone">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -271,11 +271,11 @@ function Accounts() {
           <tbody>
             {data.map((a) => (
               <tr key={a.id}>
-                <td>{a.name}</td>
-                <td>{a.role}</td>
-                <td>{a.domainPath ?? a.domainId}</td>
-                <td>{a.state ?? '—'}</td>
-                <td>
+                <td data-label="Name">{a.name}</td>
+                <td data-label="Role">{a.role}</td>
+                <td data-label="Domain">{a.domainPath ?? a.domainId}</td>
+                <td data-label="State">{a.state ?? '—'}</td>
+                <td data-label="Created">
                   <Time at={a.created} />
                 </td>
               </tr>
@@ -347,7 +347,7 @@ function Configurations() {
       <ErrorNote error={error} />
       {data && shown.length === 0 && <Empty>No setting matches.</Empty>}
       {shown.length > 0 && (
-        <TableBox label="Configuration">
+        <TableBox label="Configuration" className="cards-on-phone">
           <thead>
             <tr>
               <th scope="col">Setting</th>
@@ -386,11 +386,11 @@ function ConfigRow({ config, zoneId, onSaved }: { config: Configuration; zoneId:
   };
   return (
     <tr>
-      <td>
+      <td data-label="Setting">
         <div className="mono">{config.name}</div>
         <div className="muted small">{config.description}</div>
       </td>
-      <td>
+      <td data-label="Value">
         <form className="inline-form" onSubmit={save}>
           <input aria-label={`Value of ${config.name}`} value={value} onChange={(e) => setValue(e.target.value)} disabled={!editable} className="mono" />
           <button type="submit" className="small-button" disabled={!editable || value === config.value}>
@@ -405,7 +405,7 @@ function ConfigRow({ config, zoneId, onSaved }: { config: Configuration; zoneId:
         )}
         {config.defaultValue !== null && <div className="muted small">default: {config.defaultValue}</div>}
       </td>
-      <td>{config.source ?? '—'}</td>
+      <td data-label="Source">{config.source ?? '—'}</td>
     </tr>
   );
 }

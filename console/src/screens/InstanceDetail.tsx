@@ -310,7 +310,7 @@ function Nics({ vm }: { vm: Vm }) {
   const catalog = useCatalog();
   if (vm.nics.length === 0) return <Empty>This instance has no NIC.</Empty>;
   return (
-    <TableBox label="NICs">
+    <TableBox label="NICs" className="cards-on-phone">
       <thead>
         <tr>
           <th scope="col">Device</th>
@@ -325,11 +325,11 @@ function Nics({ vm }: { vm: Vm }) {
           .sort((a, b) => a.deviceId - b.deviceId)
           .map((nic) => (
             <tr key={nic.id}>
-              <td>{nic.deviceId}</td>
-              <td>{catalog.name('network', nic.networkId)}</td>
-              <td className="mono">{nic.ipAddress ?? '— (the network has no addresses)'}</td>
-              <td className="mono">{nic.macAddress}</td>
-              <td>{nic.isDefault ? 'yes' : 'no'}</td>
+              <td data-label="Device">{nic.deviceId}</td>
+              <td data-label="Network">{catalog.name('network', nic.networkId)}</td>
+              <td data-label="IP address" className="mono">{nic.ipAddress ?? '— (the network has no addresses)'}</td>
+              <td data-label="MAC address" className="mono">{nic.macAddress}</td>
+              <td data-label="Default">{nic.isDefault ? 'yes' : 'no'}</td>
             </tr>
           ))}
       </tbody>
@@ -340,7 +340,7 @@ function Nics({ vm }: { vm: Vm }) {
 function Volumes({ vm }: { vm: Vm }) {
   if (vm.volumes.length === 0) return <Empty>This instance has no volume.</Empty>;
   return (
-    <TableBox label="Volumes">
+    <TableBox label="Volumes" className="cards-on-phone">
       <thead>
         <tr>
           <th scope="col">Name</th>
@@ -352,10 +352,10 @@ function Volumes({ vm }: { vm: Vm }) {
       <tbody>
         {vm.volumes.map((volume) => (
           <tr key={volume.id}>
-            <td className="mono">{volume.name}</td>
-            <td>{volume.type}</td>
-            <td>{formatBytes(volume.size)}</td>
-            <td>{volume.state}</td>
+            <td data-label="Name" className="mono">{volume.name}</td>
+            <td data-label="Type">{volume.type}</td>
+            <td data-label="Size">{formatBytes(volume.size)}</td>
+            <td data-label="State">{volume.state}</td>
           </tr>
         ))}
       </tbody>

@@ -44,7 +44,7 @@ export function Schedules({ vm }: { vm: Vm }) {
       {loading && !data && <Loading what="schedules" />}
       {data && data.length === 0 && <Empty>No schedule runs actions on this instance.</Empty>}
       {data && data.length > 0 && (
-        <TableBox label="Schedules">
+        <TableBox label="Schedules" className="cards-on-phone">
           <thead>
             <tr>
               <th scope="col">Action</th>
@@ -61,15 +61,15 @@ export function Schedules({ vm }: { vm: Vm }) {
               const fires = s.enabled ? nextFires(s.schedule, s.timeZone, now, 3, Date.parse(s.startDate), s.endDate ? Date.parse(s.endDate) : null) : [];
               return (
                 <tr key={s.id}>
-                  <td>{s.action}</td>
-                  <td>
+                  <td data-label="Action">{s.action}</td>
+                  <td data-label="When">
                     <div>{'text' in described ? described.text : described.error}</div>
                     <div className="muted small mono">
                       {s.schedule} ({s.timeZone})
                     </div>
                     <div className="muted small">{s.description}</div>
                   </td>
-                  <td>
+                  <td data-label="Next fires (the schedule's zone)">
                     {fires.length === 0 ? (
                       <span className="muted">{s.enabled ? 'none left' : 'disabled'}</span>
                     ) : (
@@ -82,11 +82,13 @@ export function Schedules({ vm }: { vm: Vm }) {
                       </ul>
                     )}
                   </td>
-                  <td className="small">
-                    <Time at={s.startDate} /> – {s.endDate ? <Time at={s.endDate} /> : 'no end'}
+                  <td data-label="Between" className="small">
+                    <span>
+                      <Time at={s.startDate} /> – {s.endDate ? <Time at={s.endDate} /> : 'no end'}
+                    </span>
                   </td>
-                  <td>{s.enabled ? 'yes' : 'no'}</td>
-                  <td>
+                  <td data-label="Enabled">{s.enabled ? 'yes' : 'no'}</td>
+                  <td data-label="Manage">
                     <div className="row-actions">
                       <button type="button" className="small-button" onClick={() => void act(() => gql(`mutation($id: ID!, $enabled: Boolean) { updateVMSchedule(id: $id, enabled: $enabled) { id } }`, { id: s.id, enabled: !s.enabled }))}>
                         {s.enabled ? 'Disable' : 'Enable'}

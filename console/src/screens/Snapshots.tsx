@@ -82,7 +82,7 @@ export function Snapshots({ vm }: { vm: Vm }) {
       {loading && !data && <Loading what="snapshots" />}
       {data && data.length === 0 && <Empty>This instance has no VM snapshot.</Empty>}
       {data && data.length > 0 && (
-        <TableBox label="Snapshots">
+        <TableBox label="Snapshots" className="cards-on-phone">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -99,13 +99,13 @@ export function Snapshots({ vm }: { vm: Vm }) {
               const job = running(s.id);
               return (
                 <tr key={s.id} data-snapshot={s.displayName}>
-                  <td>
+                  <td data-label="Name">
                     <div>{s.displayName}</div>
                     {s.name !== s.displayName && <div className="muted small mono">{s.name}</div>}
                     {s.description && <div className="muted small">{s.description}</div>}
                   </td>
-                  <td>{TYPE_LABELS[s.type]}</td>
-                  <td>
+                  <td data-label="Type">{TYPE_LABELS[s.type]}</td>
+                  <td data-label="State">
                     <StateBadge state={s.state} />
                     {job && (
                       <div className="row-job" aria-live="polite">
@@ -117,11 +117,11 @@ export function Snapshots({ vm }: { vm: Vm }) {
                     )}
                   </td>
                   <td data-label="Current">{s.current ? 'current' : '—'}</td>
-                  <td>{s.parentId ? (names.get(s.parentId) ?? s.parentId.slice(0, 8)) : '—'}</td>
-                  <td>
+                  <td data-label="Parent">{s.parentId ? (names.get(s.parentId) ?? s.parentId.slice(0, 8)) : '—'}</td>
+                  <td data-label="Created">
                     <Time at={s.created} />
                   </td>
-                  <td>
+                  <td data-label="Manage">
                     <div className="row-actions">
                       <button
                         type="button"

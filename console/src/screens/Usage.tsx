@@ -133,7 +133,7 @@ export function Usage() {
       {records && records.length > 0 && (
         <>
           <UsageChart rows={rows} from={from} to={to} />
-          <TableBox label="Usage per account and day">
+          <TableBox label="Usage per account and day" className="cards-on-phone">
             <thead>
               <tr>
                 <th scope="col">Day</th>
@@ -147,19 +147,19 @@ export function Usage() {
             <tbody>
               {rows.map((row) => (
                 <tr key={`${row.day}|${row.accountId}|${row.type}`}>
-                  <td>{row.day}</td>
-                  <td>{accountName(row.accountId)}</td>
-                  <td>{TYPE_LABELS[row.type]}</td>
-                  <td>{row.count}</td>
-                  <td title={`${hours(row.ms).toFixed(4)} h`}>{formatDuration(row.ms)}</td>
-                  <td>{row.bytes ? formatBytes(row.bytes) : '—'}</td>
+                  <td data-label="Day">{row.day}</td>
+                  <td data-label="Account">{accountName(row.accountId)}</td>
+                  <td data-label="Type">{TYPE_LABELS[row.type]}</td>
+                  <td data-label="Records">{row.count}</td>
+                  <td data-label="Time" title={`${hours(row.ms).toFixed(4)} h`}>{formatDuration(row.ms)}</td>
+                  <td data-label="Largest volume">{row.bytes ? formatBytes(row.bytes) : '—'}</td>
                 </tr>
               ))}
             </tbody>
           </TableBox>
           <details>
             <summary>The {records.length} records</summary>
-            <TableBox label="Usage records">
+            <TableBox label="Usage records" className="cards-on-phone">
               <thead>
                 <tr>
                   <th scope="col">Type</th>
@@ -173,14 +173,14 @@ export function Usage() {
               <tbody>
                 {records.map((r) => (
                   <tr key={r.id}>
-                    <td>{TYPE_LABELS[r.type]}</td>
-                    <td className="mono">{r.resourceName}</td>
-                    <td>{accountName(r.accountId)}</td>
-                    <td>
+                    <td data-label="Type">{TYPE_LABELS[r.type]}</td>
+                    <td data-label="Resource" className="mono">{r.resourceName}</td>
+                    <td data-label="Account">{accountName(r.accountId)}</td>
+                    <td data-label="From">
                       <Time at={r.startDate} />
                     </td>
-                    <td>{r.endDate ? <Time at={r.endDate} /> : 'open'}</td>
-                    <td title={`${hours(r.durationMs).toFixed(4)} h`}>{formatDuration(r.durationMs)}</td>
+                    <td data-label="To">{r.endDate ? <Time at={r.endDate} /> : 'open'}</td>
+                    <td data-label="Time" title={`${hours(r.durationMs).toFixed(4)} h`}>{formatDuration(r.durationMs)}</td>
                   </tr>
                 ))}
               </tbody>
