@@ -29,7 +29,7 @@ import { DiskImages } from './disk-images.js';
 import { metadataFragment, recordedVolumeIds, VMLEDGER_METADATA_NAMESPACE, VMLEDGER_METADATA_PREFIX } from './domain-metadata.js';
 import { unmanagedDomainOf } from './unmanaged-domains.js';
 import { listRemoteStoppedDomains } from './remote-domains.js';
-import { copyRemoteDisk } from './remote-disk-copy.js';
+import { copyRemoteDiskPartially, nameCopy, removePartialCopies } from './remote-disk-copy.js';
 import { renderXml } from './xml-writer.js';
 import type { RemoteHostLogin, UnmanagedDomain } from '../../../domain/agent-protocol/index.js';
 import { diskPathsOf, domainDetails, parseDomainXml, specOf, type DefinedDomain, type OwnedDomain } from './domain-definition.js';
@@ -548,22 +548,28 @@ export class LibvirtDriver implements HypervisorDriver {
       if ((await this.stateOf(domain.instanceName)) !== 'missing') {
         throw new DriverError('REMOTE_COMMAND_FAILED', `Failed to copy volume due to: a domain named ${domain.instanceName} is already defined on libvirt host ${this.hostId}`);
       }
-      const made: string[] = [];
+      const targets = copy.volumes.map((volume) => ({ volume, to: this.disks.pathOf(volume.volumeId) }));
+      // What a run of this command cut short left (its leash did not fire: a connection that hung).
+      await removePartialCopies(this.commands, targets.map((target) => target.to));
+      const made: Array<{ partialPath: string; to: string }> = [];
       try {
-        for (const volume of copy.volumes) {
-          const to = this.disks.pathOf(volume.volumeId);
-          // A copy finished before a crash is kept (it has its final name only once checked).
+        for (const { volume, to } of targets) {
+          // Copies named by a run that died before it answered are kept (a copy is named only once
+          // every disk of the import is there and checked).
           if (await this.disks.exists(to)) continue;
-          await copyRemoteDisk(
+          const copied = await copyRemoteDiskPartially(
             this.commands,
             { remote: copy.remote, password: copy.password, sourcePath: volume.sourcePath, sourceFormat: volume.sourceFormat, destinationPath: to, tmpPath: copy.tmpPath, timeoutMs: copy.timeoutMs },
-            this.config.remoteCopyMode === 'auto' ? undefined : this.config.remoteCopyMode,
+            { ...(this.config.remoteCopyMode === 'auto' ? {} : { mode: this.config.remoteCopyMode }), guard: made.map((done) => done.partialPath) },
           );
-          made.push(to);
+          made.push({ partialPath: copied.partialPath, to });
         }
+        // Named together at the end: an agent that dies before leaves partial copies only, which the
+        // hosts remove themselves (leash.ts), not disks that look like a volume's.
+        for (const { partialPath, to } of made) await nameCopy(this.commands, partialPath, to);
       } catch (error) {
         // The disks this import already copied go too: a failed import leaves nothing behind.
-        await this.disks.remove(made).catch(() => undefined);
+        await this.disks.remove(made.flatMap((done) => [done.partialPath, done.to])).catch(() => undefined);
         throw error;
       }
       return 'missing';
