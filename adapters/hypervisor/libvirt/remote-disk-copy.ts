@@ -86,24 +86,83 @@ function failed(copy: RemoteDiskCopy, why: string): DriverError {
   return new DriverError('REMOTE_COMMAND_FAILED', `Failed to copy volume due to: ${why}`, `${copy.remote.host}:${copy.sourcePath}`);
 }
 
-/** The agent's own login to the source host (CloudStack's mode copies through it). */
+/** The agent's own login to the source host (CloudStack's mode copies through it; streamed mode asks it for a raw disk's map). */
 function sourceLogin(copy: RemoteDiskCopy): SshConnection {
   const { remote } = copy;
   return new SshConnection({ host: remote.host, port: remote.port, username: remote.username, password: copy.password, hostKeySha256: null });
 }
 
+/**
+ * nbdkit's extentlist filter's file from `qemu-img map`'s human output, which lists a raw file's data
+ * extents only (`0x200000 0x100000 0x200000 disk.raw`): one `offset length` line each; everything
+ * else is a hole. Null when the output is not that.
+ */
+export function extentList(map: string): string | null {
+  const lines = map.split('\n').filter((line) => line.trim() !== '');
+  if (lines.length === 0 || !/^Offset\s+Length\b/.test(lines[0]!)) return null;
+  const extents: string[] = [];
+  for (const line of lines.slice(1)) {
+    const match = /^(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s/i.exec(line);
+    if (!match) return null;
+    extents.push(`${BigInt(match[1]!)} ${BigInt(match[2]!)}\n`);
+  }
+  return extents.join('');
+}
+
+/**
+ * Where a raw disk has data, as the source host's qemu-img sees it (holes left out), or null (not
+ * raw, no qemu-img there, …: then every byte is read). SFTP cannot tell holes from data, so without
+ * it a sparse raw disk crosses the link whole, zeros included: twice the time for a half-empty disk.
+ */
+async function rawDataExtents(copy: RemoteDiskCopy): Promise<string | null> {
+  if (copy.sourceFormat !== 'raw' || copy.password.includes('\n')) return null;
+  const source = sourceLogin(copy);
+  try {
+    const map = await source.exec(['env', 'LC_ALL=C', 'qemu-img', 'map', '-f', 'raw', '--', copy.sourcePath], { timeoutMs: Math.min(copy.timeoutMs, 120_000) });
+    return map.exitCode === 0 ? extentList(map.stdout) : null;
+  } catch {
+    return null;
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * On the destination host, under the leash, for a raw disk with its extent list: the password's
+ * line from standard input, the list from the rest of it into the file `$1`; nbdkit then gets the
+ * password on its standard input (printf is the shell's own: no process has it in its arguments).
+ * The list goes when nbdkit ends.
+ */
+const STREAM = 'list=$1; shift; IFS= read -r password; cat > "$list" || exit 1; printf %s "$password" | "$@"; status=$?; rm -f -- "$list"; exit $status';
+
 async function streamed(destination: HostCommands, copy: RemoteDiskCopy, partial: string, guard: readonly string[]): Promise<void> {
   const { remote } = copy;
-  // nbdkit reads the password from its standard input (+/dev/stdin); verify-remote-host=false: the
-  // operator named the host by address only (as for the listing).
+  const extents = await rawDataExtents(copy);
+  const list = extents === null ? null : `${partial}.extents`;
+  // verify-remote-host=false: the operator named the host by address only (as for the listing).
   const run = shellCommandLine(['qemu-img', 'convert', '-q', '-f', copy.sourceFormat, '-O', 'qcow2']) + ' "$uri" ' + shellCommandLine([partial]);
+  const nbdkit = [
+    'nbdkit',
+    '-r',
+    '-U',
+    '-',
+    ...(list === null ? [] : ['--filter=extentlist']),
+    'ssh',
+    `host=${remote.host}`,
+    `port=${remote.port}`,
+    `user=${remote.username}`,
+    'password=+/dev/stdin',
+    'verify-remote-host=false',
+    `path=${copy.sourcePath}`,
+    ...(list === null ? [] : [`extentlist=${list}`]),
+    '--run',
+    run,
+  ];
+  // nbdkit reads the password from its standard input (+/dev/stdin); with an extent list, the list follows it there.
   const result = await destination.exec(
-    leashed(
-      [partial, ...guard],
-      ['nbdkit', '-r', '-U', '-', 'ssh', `host=${remote.host}`, `port=${remote.port}`, `user=${remote.username}`, 'password=+/dev/stdin', 'verify-remote-host=false', `path=${copy.sourcePath}`, '--run', run],
-    ),
+    list === null ? leashed([partial, ...guard], nbdkit) : leashed([partial, list, ...guard], ['sh', '-c', STREAM, 'sh', list, ...nbdkit]),
     `streaming ${copy.sourcePath} from ${remote.host}`,
-    { stdin: copy.password, timeoutMs: copy.timeoutMs },
+    { stdin: list === null ? copy.password : `${copy.password}\n${extents}`, timeoutMs: copy.timeoutMs },
   );
   if (result.exitCode !== 0) throw failed(copy, `streaming from ${remote.host} failed: ${firstLine(result.stderr)}`);
 }
