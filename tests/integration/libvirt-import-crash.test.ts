@@ -13,7 +13,7 @@
 //     and the import completes exactly once (one instance, one VM.IMPORT, its usage once), its
 //     password deleted.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -168,13 +168,24 @@ EOF
       })
       .filter((line) => (line.includes(`${kvmA().storagePath}/`) && line.includes('.part-')) || line.includes('vmledger-import-'));
 
-  /** Both disks under way (the root's partial copy made, the data disk's begun), as `mode` shows it. */
+  /** The data disk's copy under way (a partial copy on kvm-a bigger than the root disk), and in CloudStack's mode its converted file on the source. */
   const midCopy = (mode: 'streamed' | 'cloudstack') =>
     until(
       'the data disk to be copying',
-      async () => (partials().length === 2 && (mode === 'streamed' || converted().length === 1) ? true : undefined),
+      async () => {
+        const big = partials().some((name) => {
+          try {
+            return statSync(join(kvmA().storagePath, name)).size > 32 * 1024 * 1024;
+          } catch {
+            return false;
+          }
+        });
+        return big && (mode === 'streamed' || converted().length === 1) ? true : undefined;
+      },
       60_000,
     );
+  /** What kvm-a's storage holds: any file an import leaves shows here. */
+  const storageOfA = () => readdirSync(kvmA().storagePath).sort();
 
   const allocated = async (): Promise<number[]> =>
     (await main.client.request<{ storagePools: { nodes: Array<{ allocatedBytes: number }> } }>(`{ storagePools(first: 10) { nodes { allocatedBytes } } }`)).storagePools.nodes.map((pool) => pool.allocatedBytes);
@@ -211,6 +222,7 @@ EOF
       await startAgentOfA(mode);
       // Data disks outlive their destroyed instances (as in CloudStack): earlier tests' still hold their space.
       const poolBefore = await allocated();
+      const filesBefore = storageOfA();
       const jobId = await startImport();
       await midCopy(mode);
       await agents.get('kvm-a')!.kill('SIGKILL');
@@ -223,6 +235,7 @@ EOF
         new RegExp(`^Failed to import volumes while importing vm: ${DOMAIN}\\. Host \\S+ did not answer the copy of the disks within 1 min per disk \\(remote\\.kvm\\.instance\\.disks\\.copy\\.timeout\\) and 15 s: its agent may be down$`),
       );
       expect(partials()).toEqual([]);
+      expect(storageOfA()).toEqual(filesBefore);
       expect(converted()).toEqual([]);
       expect(stillCopying()).toEqual([]);
       expect((await instances()).map((vm) => vm.name)).not.toContain(DOMAIN);
