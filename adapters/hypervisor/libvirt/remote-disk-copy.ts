@@ -94,7 +94,7 @@ function sourceLogin(copy: RemoteDiskCopy): SshConnection {
 
 /**
  * nbdkit's extentlist filter's file from `qemu-img map`'s human output, which lists a raw file's data
- * extents only (`0x200000 0x100000 0x200000 disk.raw`): one `offset length` line each; everything
+ * extents only (`0 0x100000 0 disk.raw`, `0x200000 0x100000 0x200000 disk.raw`): one `offset length` line each; everything
  * else is a hole. Null when the output is not that.
  */
 export function extentList(map: string): string | null {
@@ -102,7 +102,8 @@ export function extentList(map: string): string | null {
   if (lines.length === 0 || !/^Offset\s+Length\b/.test(lines[0]!)) return null;
   const extents: string[] = [];
   for (const line of lines.slice(1)) {
-    const match = /^(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s/i.exec(line);
+    // qemu-img prints offset zero as `0`, every other number in hex.
+    const match = /^(0x[0-9a-f]+|0)\s+(0x[0-9a-f]+|0)\s/i.exec(line);
     if (!match) return null;
     extents.push(`${BigInt(match[1]!)} ${BigInt(match[2]!)}\n`);
   }

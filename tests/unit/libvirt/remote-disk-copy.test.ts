@@ -29,8 +29,14 @@ describe('checkCopiedVolume', () => {
 // its data is: the source host's `qemu-img map` lists the data extents only.
 describe('extentList', () => {
   it('given qemu-img map of a sparse raw file, then each data extent is one `offset length` line (the rest are holes)', () => {
-    const map = ['Offset          Length          Mapped to       File', '0x200000        0x100000        0x200000        /srv/vm/a b.raw', '0x500000        0x100000        0x500000        /srv/vm/a b.raw', ''].join('\n');
-    expect(extentList(map)).toBe('2097152 1048576\n5242880 1048576\n');
+    const map = [
+      'Offset          Length          Mapped to       File',
+      '0               0x100000        0               /srv/vm/a b.raw',
+      '0x200000        0x100000        0x200000        /srv/vm/a b.raw',
+      '0x500000        0x100000        0x500000        /srv/vm/a b.raw',
+      '',
+    ].join('\n');
+    expect(extentList(map)).toBe('0 1048576\n2097152 1048576\n5242880 1048576\n');
   });
 
   it('given a file that is all holes, then the list is empty (every byte reads as zero)', () => {
