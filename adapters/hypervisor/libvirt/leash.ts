@@ -28,6 +28,8 @@ export const LEASH = [
   "  session=$(sed -n 's/^.*) [A-Za-z] \\([0-9]*\\) .*$/\\1/p' /proc/$session/stat 2>/dev/null)",
   '  [ -n "$session" ] || session=1',
   'done',
+  // Alive: there, and not a zombie (a dead sshd stays in /proc until its parent reaps it).
+  "alive() { case $(sed -n 's/^.*) \\([A-Za-z]\\) .*$/\\1/p' /proc/$1/stat 2>/dev/null) in ''|Z|X) return 1 ;; esac; }",
   'exec 3<&0',
   'if command -v setsid >/dev/null 2>&1; then setsid "$@" 0<&3 3<&- & else "$@" 0<&3 3<&- & fi',
   'work=$!',
@@ -35,7 +37,7 @@ export const LEASH = [
   'watch=',
   'if [ "$session" -gt 1 ]; then',
   '  (',
-  '    while [ -d /proc/$session ]; do sleep 1; done',
+  '    while alive $session; do sleep 1; done',
   '    kill -TERM -- -$work 2>/dev/null || kill -TERM $work 2>/dev/null',
   '    tries=0',
   '    while [ -d /proc/$work ] && [ $tries -lt 30 ]; do sleep 1; tries=$((tries + 1)); done',
@@ -47,7 +49,10 @@ export const LEASH = [
   'status=$?',
   // Still served: the watcher goes. The session gone: the watcher stopped the command, and now removes the files.
   'if [ -n "$watch" ]; then',
-  '  if [ -d /proc/$session ]; then kill -KILL $watch 2>/dev/null; else wait $watch; fi',
+  // A command that read its input from the channel ends at the same moment as a dying sshd closes it
+  // (EOF): give the sshd a moment to be seen gone before taking it for alive.
+  '  alive $session && sleep 0.5',
+  '  if alive $session; then kill -KILL $watch 2>/dev/null; else wait $watch; fi',
   'fi',
   'exit $status',
 ].join('\n');
