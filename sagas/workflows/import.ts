@@ -7,15 +7,17 @@ import { vmwarePhase } from './import-vmware.js';
 import { phased } from './phased.js';
 import type { Phase, Workflow } from './workflow.js';
 
-/** Margin over the disks' copy timeouts for the agent's own steps (checks, renames). */
-const COPY_MARGIN_MS = 60_000;
+/** What an unanswered copy says: how long was waited, and the setting that says so. */
+function timedOutCopy(hostId: string, copyTimeoutMs: number, agentMs: number): string {
+  return `Host ${hostId} did not answer the copy of the disks within ${copyTimeoutMs / 60_000} min per disk (remote.kvm.instance.disks.copy.timeout) and ${agentMs / 1000} s: its agent may be down`;
+}
 
 /**
  * An external host's domain (behaviour §4.6 `external`): the destination host's agent copies each
  * disk into its storage as the instance's volume; the instance is then Stopped there, its domain
  * defined at its first start. No domain is adopted.
  */
-const copyPhase: Phase<'import'> = ({ job, instance, now }, pending) => {
+const copyPhase: Phase<'import'> = ({ job, instance, now, timeouts }, pending) => {
   const external = pending.external!;
   const jobId = job.jobId;
   const last = lastCommandOf(job, 'copy');
@@ -34,14 +36,15 @@ const copyPhase: Phase<'import'> = ({ job, instance, now }, pending) => {
         copyTimeoutMs: external.copyTimeoutMs,
         volumes: instance.volumes.map((volume, i) => ({ volumeId: volume.id, sourcePath: external.disks[i]!.path, sourceFormat: external.disks[i]!.format })),
       },
-      timeoutMs: external.copyTimeoutMs * instance.volumes.length + COPY_MARGIN_MS,
+      // The disks' copy timeouts, and an ordinary command's for the agent's own steps (checks, renames).
+      timeoutMs: external.copyTimeoutMs * instance.volumes.length + timeouts.agentMs,
       step: 'COPYING',
     };
   }
   const reply = last.reply;
   if (reply?.outcome === 'succeeded') return { kind: 'record', command: { type: 'RecordImported', instanceId: instance.id, jobId, at: now, powerState: 'stopped' } };
   if (reply?.outcome === 'failed' || last.timedOut) {
-    const why = reply?.error?.message ?? `host ${pending.hostId} did not finish copying the disks in time`;
+    const why = reply?.error?.message ?? timedOutCopy(pending.hostId, external.copyTimeoutMs, timeouts.agentMs);
     return { kind: 'record', command: { type: 'RecordImportFailed', instanceId: instance.id, jobId, at: now, reason: `Failed to import volumes while importing vm: ${instance.instanceName}. ${why}` } };
   }
   return { kind: 'wait', until: last.timeoutAt };

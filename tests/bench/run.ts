@@ -2,6 +2,7 @@
 // and prints each figure as it is measured (runner.ts).
 import { affinityFigures } from './affinity.bench.js';
 import { eventStoreFigures } from './eventstore.bench.js';
+import { importFigures } from './import.bench.js';
 import { apiFigures } from './api.bench.js';
 import { busFigures } from './bus.bench.js';
 import { libvirtFigures, libvirtSnapshotFigures } from './libvirt.bench.js';
@@ -25,6 +26,7 @@ const suites: readonly Suite[] = [
   { id: 'libvirt', title: 'libvirt hosts', run: libvirtFigures },
   { id: 'libvirt-snapshots', title: 'VM snapshots on a libvirt host', run: libvirtSnapshotFigures },
   { id: 'v2v', title: 'VMware guest converted to KVM on a libvirt host', run: v2vFigures },
+  { id: 'import', title: 'external import over a 400 Mbit/s link', run: importFigures },
   { id: 'scale', title: 'scale: the main job over logs of 10,000 to 1,000,000 instances', run: scaleFigures },
 ];
 

@@ -4,12 +4,12 @@
 // CloudStack's convert-then-copy); the copies are byte-identical to their sources (`qemu-img
 // compare`), a streamed raw disk stays sparse, and a failed copy leaves nothing on either host.
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostCommands } from '../../adapters/hypervisor/libvirt/host-commands.js';
-import { canStream, copyRemoteDisk, type DiskCopyMode } from '../../adapters/hypervisor/libvirt/remote-disk-copy.js';
+import { canStream, copyRemoteDisk, removePartialCopies, type DiskCopyMode } from '../../adapters/hypervisor/libvirt/remote-disk-copy.js';
 import { SshConnection } from '../../adapters/ssh/ssh-connection.js';
 import { readTestbed, testbedFile, type Testbed } from './libvirt/world.js';
 
@@ -104,4 +104,11 @@ describe.skipIf(file === undefined)('copying an external host\'s disks to kvm-a 
       expect(leftovers()).toEqual([]);
     });
   }
+
+  it('given partial copies an earlier run left for a volume, when removed before copying again, then they go and nothing else does', async () => {
+    for (const name of ['vol-1.qcow2.part-0a1b2c3d', 'vol-1.qcow2.part-9f8e7d6c', 'vol-1.qcow2', 'vol-2.qcow2.part-11111111']) writeFileSync(join(destDir, name), 'x');
+    await removePartialCopies(kvmA, [join(destDir, 'vol-1.qcow2'), join(destDir, 'vol-3.qcow2')]);
+    expect(readdirSync(destDir).filter((name) => name.startsWith('vol-')).sort()).toEqual(['vol-1.qcow2', 'vol-2.qcow2.part-11111111']);
+    await run('rm', ['-f', join(destDir, 'vol-1.qcow2'), join(destDir, 'vol-2.qcow2.part-11111111')]);
+  });
 });

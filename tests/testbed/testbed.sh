@@ -21,6 +21,8 @@ case "${1:-}" in
   stop)
     status=0
     for port in 5673 5674 5676; do bash "$here/rabbitmq.sh" stop "$port" || status=1; done
+    # The import benchmark's slow link to the external host (slow-link.sh), should one be left.
+    bash "$here/slow-link.sh" stop || status=1
     bash "$here/libvirt.sh" stop || status=1
     exit "$status"
     ;;

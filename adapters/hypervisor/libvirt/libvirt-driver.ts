@@ -34,7 +34,7 @@ import { DiskImages } from './disk-images.js';
 import { metadataFragment, recordedVolumeIds, VMLEDGER_METADATA_NAMESPACE, VMLEDGER_METADATA_PREFIX } from './domain-metadata.js';
 import { unmanagedDomainOf } from './unmanaged-domains.js';
 import { listRemoteStoppedDomains } from './remote-domains.js';
-import { copyRemoteDisk } from './remote-disk-copy.js';
+import { copyRemoteDiskPartially, nameCopy, removePartialCopies } from './remote-disk-copy.js';
 import { inspectDiskImage, isInside } from './disk-image-inspection.js';
 import { renderXml } from './xml-writer.js';
 import type { ConvertedGuest, DiskImageReport, ImportedVolume, RemoteHostLogin, UnmanagedDomain, VmwareHostRef } from '../../../domain/agent-protocol/index.js';
@@ -621,16 +621,19 @@ export class LibvirtDriver implements HypervisorDriver {
       if ((await this.stateOf(domain.instanceName)) !== 'missing') {
         throw new DriverError('REMOTE_COMMAND_FAILED', `Failed to copy volume due to: a domain named ${domain.instanceName} is already defined on libvirt host ${this.hostId}`);
       }
-      const made: string[] = [];
+      const targets = copy.volumes.map((volume) => ({ volume, to: this.disks.pathOf(volume.volumeId) }));
+      // What a run of this command cut short left (its leash did not fire: a connection that hung).
+      await removePartialCopies(this.commands, targets.map((target) => target.to));
+      const made: Array<{ partialPath: string; to: string }> = [];
       try {
-        for (const [i, volume] of copy.volumes.entries()) {
+        for (const [i, { volume, to }] of targets.entries()) {
           const step = `Copying disk ${i + 1}/${copy.volumes.length}`;
           const share = 100 / copy.volumes.length;
           progress({ stage: 'copy', step, percent: i * share });
-          const to = this.disks.pathOf(volume.volumeId);
-          // A copy finished before a crash is kept (it has its final name only once checked).
+          // Copies named by a run that died before it answered are kept (a copy is named only once
+          // every disk of the import is there and checked).
           if (await this.disks.exists(to)) continue;
-          await copyRemoteDisk(
+          const copied = await copyRemoteDiskPartially(
             this.commands,
             {
               remote: copy.remote,
@@ -640,15 +643,18 @@ export class LibvirtDriver implements HypervisorDriver {
               destinationPath: to,
               tmpPath: copy.tmpPath,
               timeoutMs: copy.timeoutMs,
-              onBytes: (done, total) => progress({ stage: 'copy', step, percent: (i + (total > 0 ? done / total : 0)) * share }),
+              onBytes: (done, total) => progress({ stage: 'copy', step, percent: (i + (total > 0 ? Math.min(1, done / total) : 0)) * share }),
             },
-            this.config.remoteCopyMode === 'auto' ? undefined : this.config.remoteCopyMode,
+            { ...(this.config.remoteCopyMode === 'auto' ? {} : { mode: this.config.remoteCopyMode }), guard: made.map((done) => done.partialPath) },
           );
-          made.push(to);
+          made.push({ partialPath: copied.partialPath, to });
         }
+        // Named together at the end: an agent that dies before leaves partial copies only, which the
+        // hosts remove themselves (leash.ts), not disks that look like a volume's.
+        for (const { partialPath, to } of made) await nameCopy(this.commands, partialPath, to);
       } catch (error) {
         // The disks this import already copied go too: a failed import leaves nothing behind.
-        await this.disks.remove(made).catch(() => undefined);
+        await this.disks.remove(made.flatMap((done) => [done.partialPath, done.to])).catch(() => undefined);
         throw error;
       }
       return 'missing';

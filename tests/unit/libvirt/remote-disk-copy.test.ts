@@ -2,7 +2,7 @@
 // checkVolume): a qcow2 with a virtual size, no backing file, not encrypted, each refusal in
 // CloudStack's words.
 import { describe, expect, it } from 'vitest';
-import { checkCopiedVolume } from '../../../adapters/hypervisor/libvirt/remote-disk-copy.js';
+import { checkCopiedVolume, extentList } from '../../../adapters/hypervisor/libvirt/remote-disk-copy.js';
 
 const good = { format: 'qcow2', 'virtual-size': 67108864, 'actual-size': 16777216, 'dirty-flag': false };
 
@@ -23,4 +23,29 @@ describe('checkCopiedVolume', () => {
       expect(checkCopiedVolume(info)).toMatch(message);
     });
   }
+});
+
+// A raw disk streamed over SFTP crosses the link whole, holes included, unless nbdkit is told where
+// its data is: the source host's `qemu-img map` lists the data extents only.
+describe('extentList', () => {
+  it('given qemu-img map of a sparse raw file, then each data extent is one `offset length` line (the rest are holes)', () => {
+    const map = [
+      'Offset          Length          Mapped to       File',
+      '0               0x100000        0               /srv/vm/a b.raw',
+      '0x200000        0x100000        0x200000        /srv/vm/a b.raw',
+      '0x500000        0x100000        0x500000        /srv/vm/a b.raw',
+      '',
+    ].join('\n');
+    expect(extentList(map)).toBe('0 1048576\n2097152 1048576\n5242880 1048576\n');
+  });
+
+  it('given a file that is all holes, then the list is empty (every byte reads as zero)', () => {
+    expect(extentList('Offset          Length          Mapped to       File\n')).toBe('');
+  });
+
+  it('given output that is not qemu-img map\'s, then there is no list (every byte is read)', () => {
+    expect(extentList('')).toBeNull();
+    expect(extentList('qemu-img: Could not open \'/srv/x\': No such file or directory')).toBeNull();
+    expect(extentList('Offset Length Mapped to File\nsomething else\n')).toBeNull();
+  });
 });

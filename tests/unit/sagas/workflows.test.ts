@@ -328,8 +328,27 @@ describe('importVm: an external host\'s disks copied by the destination host\'s 
       copyTimeoutMs: 600_000,
       volumes: instance(requested).volumes.map((volume) => ({ volumeId: volume.id, sourcePath: '/srv/vm/web.qcow2', sourceFormat: 'qcow2' })),
     });
-    // The copy's own timeout per disk, and a margin for the agent's checks.
-    expect(step.kind === 'issue' && step.timeoutMs).toBe(600_000 * instance(requested).volumes.length + 60_000);
+    // The copy's own timeout per disk, and an ordinary command's for the agent's checks.
+    expect(step.kind === 'issue' && step.timeoutMs).toBe(600_000 * instance(requested).volumes.length + timeouts.agentMs);
+  });
+
+  it('given an agent timeout of 5 s, then the copy waits the disks\' copy timeouts and 5 s more (an operator shortens it with the agent timeout)', () => {
+    const step = given(importVmWorkflow, { job: [jobOpened], instance: requested }).when(NOW, { ...timeouts, agentMs: 5_000 }).step;
+    expect(step.kind === 'issue' && step.timeoutMs).toBe(600_000 * instance(requested).volumes.length + 5_000);
+  });
+
+  it('given the copy timed out (no answer: the agent is down), then the import fails saying so, with the setting to raise', () => {
+    const issuedCopy = given(importVmWorkflow, { job: [jobOpened], instance: requested }).when(NOW).step;
+    if (issuedCopy.kind !== 'issue') throw new Error('expected a command');
+    const fired: JobEvent = { type: 'JobTimerFired', data: { commandId: `${IMPORT_JOB}.0`, firedAt: NOW } };
+    const step = given(importVmWorkflow, { job: [jobOpened, copyIssued(issuedCopy.command), fired], instance: requested }).when(NOW).step;
+    expect(step).toMatchObject({
+      kind: 'record',
+      command: {
+        type: 'RecordImportFailed',
+        reason: `Failed to import volumes while importing vm: ${instance(requested).instanceName}. Host ${ID.host1} did not answer the copy of the disks within 10 min per disk (remote.kvm.instance.disks.copy.timeout) and ${timeouts.agentMs / 1000} s: its agent may be down`,
+      },
+    });
   });
 
   it('given the copy succeeded, then the instance is recorded imported, stopped', () => {
