@@ -186,8 +186,9 @@ export class LibvirtDriver implements HypervisorDriver {
       try {
         for (const volume of spec.volumes) {
           const path = diskPaths.get(volume.volumeId)!;
-          // An imported image is attached, never made: a missing one is an error, not a blank disk.
-          if (volume.path !== undefined) {
+          // An imported disk (copied here, or an image taken in place) is attached, never made: a
+          // missing one is an error, not a blank disk.
+          if (volume.path !== undefined || volume.imported) {
             if (!(await this.disks.exists(path))) throw new DriverError('NOT_FOUND', `the disk image ${path} of volume ${volume.volumeId} is not on libvirt host ${this.hostId}`);
             continue;
           }
@@ -437,11 +438,17 @@ export class LibvirtDriver implements HypervisorDriver {
         // Read first: after a migration the disk files may live under another host's storage path.
         const defined = await this.owned(domain);
         // A domain the host does not know leaves nothing here that is provably the instance's, but for
-        // a disk image an import took in place before the instance ever started: the orchestrator's
-        // signed command names it, and it goes as any volume does (CloudStack deletes an imported
-        // volume on expunge), unless a domain here attaches it.
+        // the disks an import put here before the instance ever started (copied from another host or
+        // converted: its own `<volumeId>.qcow2`; or an image taken in place): the orchestrator's
+        // signed command names them, and they go as any volume does (CloudStack deletes an imported
+        // volume on expunge), unless a domain here attaches them. Deleting what is already gone is
+        // nothing, so a command run again after a restart finishes the job.
         if (!defined) {
-          const images = volumes.filter((volume) => volume.path !== undefined).map((volume) => this.servedImagePath(volume.volumeId, volume.path!));
+          const images: string[] = [];
+          for (const volume of volumes) {
+            if (volume.path !== undefined) images.push(this.servedImagePath(volume.volumeId, volume.path));
+            else if (volume.imported) images.push(...(await this.ownDiskFiles(volume.volumeId)));
+          }
           if (images.length > 0) {
             const users = await this.domainsUsing(images, instanceName);
             if (users.length > 0) throw new DriverError('NOT_OWNED', `the disk images of instance ${domain.instanceId} on libvirt host ${this.hostId} are attached by domain ${users.join(', ')}: they are left alone`);
@@ -818,6 +825,16 @@ export class LibvirtDriver implements HypervisorDriver {
           break;
         }
       }
+    }
+    return found;
+  }
+
+  /** The volume's own disk files (`<volumeId>.qcow2`) present in the storage this agent serves. */
+  private async ownDiskFiles(volumeId: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const dir of this.storagePaths()) {
+      const path = posix.join(dir, `${volumeId}.qcow2`);
+      if (await this.disks.exists(path)) found.push(path);
     }
     return found;
   }

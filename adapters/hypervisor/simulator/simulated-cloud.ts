@@ -310,6 +310,7 @@ export class SimulatedCloud {
       if (!this.storage.has(volume.volumeId)) this.storage.set(volume.volumeId, image.virtualSize);
       return;
     }
+    if (volume.imported && !this.storage.has(volume.volumeId)) throw new DriverError('NOT_FOUND', `the imported disk of volume ${volume.volumeId} is not on primary storage`);
     if (!this.storage.has(volume.volumeId)) this.storage.set(volume.volumeId, volume.size);
   }
 
@@ -543,8 +544,15 @@ export class SimulatorDriver implements HypervisorDriver {
     await this.locked([this.key(ref.instanceName)], async () => {
       const domain = this.owned(ref);
       if (!domain) {
-        // Never started: an image imported in place is the instance's disk all the same, and goes with it.
-        for (const volume of volumes) if (volume.path !== undefined && this.usersOf(volume.path).length === 0) this.cloud.removeDiskImage(volume.path);
+        // Never started: a disk an import put here (copied, or an image taken in place) is the
+        // instance's all the same, and goes with it unless a domain here attaches it.
+        for (const volume of volumes) {
+          if (volume.path !== undefined) {
+            if (this.usersOf(volume.path).length === 0) this.cloud.removeDiskImage(volume.path);
+          } else if (volume.imported && !this.domains.ownerOfDisk(volume.volumeId)) {
+            this.cloud.removeDisk(volume.volumeId);
+          }
+        }
         return;
       }
       this.domains.delete(ref.instanceName);
