@@ -430,7 +430,12 @@ export class SimulatorDriver implements HypervisorDriver {
       if (existing?.phase === 'running') return 'running';
       this.requireFit(spec.instanceName, spec, existing);
       this.requireDisksFree(spec);
-      const domain = this.define(spec, 'starting', existing);
+      const defined = this.define(spec, 'starting', existing);
+      // As libvirt's agent does at a start: the disks of volumes the domain no longer attaches (a root
+      // a restore replaced, or an image an import took in place for it) are removed.
+      for (const volumeId of defined.formerDisks) this.cloud.removeDisk(volumeId);
+      const domain: SimDomain = { ...defined, formerDisks: [] };
+      this.domains.set(spec.instanceName, domain);
       await sleep(this.startDelayMs);
       domain.phase = 'running';
       return 'running';
@@ -558,6 +563,8 @@ export class SimulatorDriver implements HypervisorDriver {
       this.domains.delete(ref.instanceName);
       const recorded = new Set([...domain.disks, ...domain.formerDisks]);
       for (const volume of volumes) if (recorded.has(volume.volumeId)) this.cloud.removeDisk(volume.volumeId);
+      // And the disks of volumes it no longer attaches, which no volume list names any more (libvirt's too).
+      for (const volumeId of domain.formerDisks) this.cloud.removeDisk(volumeId);
     });
   }
 
