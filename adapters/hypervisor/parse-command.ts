@@ -115,6 +115,7 @@ function volume(value: JsonValue, path: string): VolumeSpec {
     size: integer(o['size'], `${path}.size`, 0, MAX_VOLUME_SIZE),
     templateId: uuidOrNull(o['templateId'], `${path}.templateId`),
     ...(o['path'] === undefined || o['path'] === null ? {} : { path: directory(o['path'], `${path}.path`) }),
+    ...(o['imported'] === undefined || !flag(o['imported'], `${path}.imported`) ? {} : { imported: true as const }),
   };
 }
 

@@ -29,6 +29,14 @@ export interface VolumeSpec {
    * host's own `<storage>/<volumeId>.qcow2`.
    */
   readonly path?: string;
+  /**
+   * The disk was on the host before the instance's first start: an import copied it there (from an
+   * external host, or VMware's conversion: the host's own `<volumeId>.qcow2`) or took it in place
+   * (`path`, which implies it). Until a domain of the instance records it, only the orchestrator's
+   * signed command says it is the instance's: a start attaches it (never makes it) and a destruction
+   * deletes it even where no domain of the instance is defined.
+   */
+  readonly imported?: true;
 }
 
 /** Everything a host needs to define and run an instance's domain. */

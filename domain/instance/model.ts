@@ -86,6 +86,12 @@ export interface Volume {
    * (`<pool>/<volumeId>.qcow2`).
    */
   readonly path?: string;
+  /**
+   * An import put the disk on its host before the instance's first start (copied there, or taken in
+   * place at `path`): until a domain of the instance records it, the instance's expunge names it for
+   * the host to delete (agent protocol's VolumeSpec.imported).
+   */
+  readonly imported?: true;
 }
 
 /** A volume the application has allocated (id, name, pool chosen) and asks the instance to own. */

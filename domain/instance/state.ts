@@ -196,6 +196,16 @@ export function instanceFromDeployment(event: InstanceDeployed): Instance {
   };
 }
 
+/**
+ * Whether the import leaves the instance's disks on its host before any domain of the instance is
+ * defined there (copied from an external host, or taken in place), rather than adopting a domain that
+ * attaches them: its volumes are then `imported`, so a destruction before the first start deletes them.
+ * An import from VMware (its converted disks moved into the pool) is one too.
+ */
+function putsDisksOnHost(d: InstanceImportRequested['data']): boolean {
+  return d.external !== undefined || d.diskImage !== undefined || d.vmware !== undefined;
+}
+
 /** The instance an import records: busy with adopting its domain until the host has answered. */
 export function instanceFromImport(event: InstanceImportRequested): Instance {
   const d = event.data;
@@ -206,6 +216,7 @@ export function instanceFromImport(event: InstanceImportRequested): Instance {
   return {
     ...deployed,
     importedFrom: d.importedFrom,
+    volumes: putsDisksOnHost(d) ? deployed.volumes.map((volume) => ({ ...volume, imported: true })) : deployed.volumes,
     pending: { kind: 'import', jobId: d.jobId, hostId: d.hostId, diskPositions: d.diskPositions, ...(d.external ? { external: d.external } : {}), ...(d.diskImage ? { diskImage: d.diskImage } : {}), ...(d.vmware ? { vmware: d.vmware } : {}) },
   };
 }

@@ -7,7 +7,7 @@ export function resourcesOf(instance: Instance): Resources {
 }
 
 export function volumeSpecs(instance: Instance) {
-  return instance.volumes.map((v) => ({ volumeId: v.id, type: v.type, size: v.size, templateId: v.templateId, ...(v.path === undefined ? {} : { path: v.path }) }));
+  return instance.volumes.map((v) => ({ volumeId: v.id, type: v.type, size: v.size, templateId: v.templateId, ...(v.path === undefined ? {} : { path: v.path }), ...(v.imported ? { imported: true as const } : {}) }));
 }
 
 export function domainSpec(instance: Instance) {

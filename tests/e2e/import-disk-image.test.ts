@@ -187,6 +187,26 @@ describe('importVm from shared storage', () => {
   });
 });
 
+describe('restoreVirtualMachine of an instance imported in place (CloudStack destroys the old root volume, and its file with it)', () => {
+  const RESTORE = `mutation($id: ID!) { restoreVirtualMachine(virtualMachineId: $id) { id } }`;
+
+  it('given an imported instance that ran, when it is restored, then its root is a new volume and the imported file is deleted', async () => {
+    h.simulator.addDiskImage(`${SHARED_DIR}/golden/reinstalled.qcow2`, { virtualSize: GiB });
+    const job = await runJob(h, h.admin, IMPORT, { ...shared(), name: 'img-reinstalled', diskPath: 'golden/reinstalled.qcow2' });
+    expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
+    const started = await runJob(h, h.admin, `mutation($id: ID!) { startVirtualMachine(id: $id) { id } }`, { id: job.instanceId });
+    expect(started.status, JSON.stringify(started.error)).toBe('SUCCEEDED');
+    const before = await vm(job.instanceId!);
+    const restored = await runJob(h, h.admin, RESTORE, { id: before.id });
+    expect(restored.status, JSON.stringify(restored.error)).toBe('SUCCEEDED');
+    const after = await vm(before.id);
+    expect(after.state).toBe('Running');
+    expect(after.volumes.map((v) => v.id)).not.toContain(before.volumes[0]!.id);
+    expect(h.simulator.diskImage(`${SHARED_DIR}/golden/reinstalled.qcow2`)).toBeUndefined();
+    expect(h.simulator.diskSize(before.volumes[0]!.id)).toBeUndefined();
+  });
+});
+
 describe('importVm from local or shared storage: refusals (behaviour §4.6), each the preview\'s problem too, appending nothing', () => {
   type Case = readonly [string, () => Record<string, unknown>, string, string, string];
   const refused = () => ({ ...local(), name: 'img-refused', diskPath: 'refused.qcow2' });

@@ -214,6 +214,21 @@ describe('importVm from an external KVM host', () => {
     expect(virtualMachine).toEqual({ state: 'Running', hostId: zone.hostId });
   });
 
+  it('given an imported VM that never started, when it is expunged, then its copied disks are deleted from the host, and a redelivered destruction finds nothing left to do', async () => {
+    const job = await run({ ...base(), host: '10.9.0.8:2222', name: 'alt', hostName: 'alt-idle' });
+    expect(job.status, JSON.stringify(job.error)).toBe('SUCCEEDED');
+    const vm = job.result!;
+    expect(vm.volumes.map((v) => h.simulator.diskSize(v.id))).toEqual([GiB]);
+    const { destroyVirtualMachine } = await h.admin.request<{ destroyVirtualMachine: { id: string } }>(`mutation($id: ID!) { destroyVirtualMachine(id: $id, expunge: true) { id } }`, { id: vm.id });
+    const gone = await h.waitForJob(h.admin, destroyVirtualMachine.id);
+    expect(gone.status, JSON.stringify(gone.error)).toBe('SUCCEEDED');
+    expect(vm.volumes.map((v) => h.simulator.diskSize(v.id))).toEqual([undefined]);
+    // The orchestrator or the agent restarted mid-expunge: the same signed command runs again.
+    const volumes = vm.volumes.map((v) => ({ volumeId: v.id, type: v.type as 'ROOT', size: v.size, templateId: zone.templateId, imported: true as const }));
+    await expect(h.simulator.host(zone.hostId)!.destroyDomain({ instanceId: vm.id, instanceName: vm.instanceName }, volumes)).resolves.toBeUndefined();
+    expect(vm.volumes.map((v) => h.simulator.diskSize(v.id))).toEqual([undefined]);
+  });
+
   it('given a copy the destination host refuses, then the job fails with CloudStack\'s message, leaving no instance, no volume and no secret', async () => {
     // A domain of the VM's name already defined on the destination host: the copy is refused there.
     h.simulator.addExternalHost('10.9.0.9', {

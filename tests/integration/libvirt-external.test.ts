@@ -222,4 +222,33 @@ describe.skipIf(file === undefined)('an external KVM host (needs the libvirt tes
       expect(destroyed.error).toBeNull();
     }, 420_000);
   }
+
+  it('given the domain imported and never started, when expunged, then its copied root disk is gone from kvm-a\'s storage (the data disk, detached by the destruction as CloudStack does, stays)', async () => {
+    const { domains } = external();
+    const { createDiskOffering } = await main.client.request<{ createDiskOffering: { id: string } }>(`mutation { createDiskOffering(name: "ext-data-idle", diskSize: 1) { id } }`);
+    const done = await job(
+      main.client,
+      IMPORT,
+      {
+        zoneId: cloud.zoneId,
+        name: domains.twoDisksTwoNics,
+        serviceOfferingId: cloud.offeringId,
+        templateId: cloud.guestTemplateId,
+        host: `${external().address}:${external().sshPort}`,
+        username: external().username,
+        password: external().password,
+        nicNetworkList: [{ nic: '0', network: cloud.networkId }, { nic: '1', network: cloud.networkId }],
+        dataDiskOfferingList: [{ disk: '1', diskOffering: createDiskOffering.id }],
+      },
+      300_000,
+    );
+    expect(done.error).toBeNull();
+    const vm = await importedVm(done.instanceId!);
+    const copies = vm.volumes.map((volume) => `${volume.id}.qcow2`);
+    expect(readdirSync(kvmA().storagePath).filter((name) => copies.includes(name)).sort()).toEqual([...copies].sort());
+    const destroyed = await job(main.client, `mutation($id: ID!) { destroyVirtualMachine(id: $id, expunge: true) { id } }`, { id: vm.id });
+    expect(destroyed.error).toBeNull();
+    expect(readdirSync(kvmA().storagePath).filter((name) => copies.includes(name))).toEqual([`${vm.volumes[1]!.id}.qcow2`]);
+    expect(await domainState('kvm-a', vm.instanceName)).toBe('missing');
+  }, 420_000);
 });

@@ -50,7 +50,8 @@ export function metadataElement(
         device: nic.deviceId,
       }),
     ),
-    ...formerVolumeIds.map((id) => element(tag('former-volume'), { id })),
+    // A former volume's adopted file keeps its path, so the record alone still finds it to remove.
+    ...formerVolumeIds.map((id) => element(tag('former-volume'), { id, path: adoptedPaths.get(id) })),
   );
 }
 
@@ -70,7 +71,7 @@ export interface VmledgerRecord {
   readonly nics: readonly NicSpec[];
   /** Volumes the domain no longer attaches but whose disks are still the instance's. */
   readonly formerVolumeIds: readonly string[];
-  /** Disk files of adopted volumes (an import), by volume id; vmledger's own are `<volumeId>.qcow2`. */
+  /** Disk files of adopted volumes (an import), attached or former, by volume id; vmledger's own are `<volumeId>.qcow2`. */
   readonly adoptedPaths: ReadonlyMap<string, string>;
 }
 
@@ -127,7 +128,7 @@ export function readVmledgerRecord(metadata: XmlNode): VmledgerRecord | null {
         })),
         formerVolumeIds: children('former-volume').map((volume) => required(volume, 'id', 'former-volume')),
         adoptedPaths: new Map(
-          children('volume').flatMap((volume) => {
+          [...children('volume'), ...children('former-volume')].flatMap((volume) => {
             const path = attributeOf(volume, 'path');
             return path === undefined ? [] : [[required(volume, 'id', 'volume'), path] as const];
           }),

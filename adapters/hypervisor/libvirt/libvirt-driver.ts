@@ -180,7 +180,7 @@ export class LibvirtDriver implements HypervisorDriver {
       // Disks the instance no longer attaches (a root replaced by a restore or a volatile reset: the
       // orchestrator has deleted those volumes) stay recorded as its own until they are removed below;
       // one already removed is forgotten, so the record does not grow with every reset.
-      const former = await this.formerDisks(recorded, diskPaths, recorded);
+      const former = await this.formerDisks(recorded, diskPaths, recorded, adoptedPaths);
       const formerVolumeIds = [...former.keys()];
       const xml = this.domainXml(spec, host, { diskPaths, formerVolumeIds, adoptedPaths, ...(defined ? { uuid: defined.uuid } : {}) });
       // Defined (again, when it exists: a changed offering or disk list takes effect now) before its
@@ -191,8 +191,9 @@ export class LibvirtDriver implements HypervisorDriver {
       try {
         for (const volume of spec.volumes) {
           const path = diskPaths.get(volume.volumeId)!;
-          // An imported image is attached, never made: a missing one is an error, not a blank disk.
-          if (volume.path !== undefined) {
+          // An imported disk (copied here, or an image taken in place) is attached, never made: a
+          // missing one is an error, not a blank disk.
+          if (volume.path !== undefined || volume.imported) {
             if (!(await this.disks.exists(path))) throw new DriverError('NOT_FOUND', `the disk image ${path} of volume ${volume.volumeId} is not on libvirt host ${this.hostId}`);
             continue;
           }
@@ -442,11 +443,17 @@ export class LibvirtDriver implements HypervisorDriver {
         // Read first: after a migration the disk files may live under another host's storage path.
         const defined = await this.owned(domain);
         // A domain the host does not know leaves nothing here that is provably the instance's, but for
-        // a disk image an import took in place before the instance ever started: the orchestrator's
-        // signed command names it, and it goes as any volume does (CloudStack deletes an imported
-        // volume on expunge), unless a domain here attaches it.
+        // the disks an import put here before the instance ever started (copied from another host or
+        // converted: its own `<volumeId>.qcow2`; or an image taken in place): the orchestrator's
+        // signed command names them, and they go as any volume does (CloudStack deletes an imported
+        // volume on expunge), unless a domain here attaches them. Deleting what is already gone is
+        // nothing, so a command run again after a restart finishes the job.
         if (!defined) {
-          const images = volumes.filter((volume) => volume.path !== undefined).map((volume) => this.servedImagePath(volume.volumeId, volume.path!));
+          const images: string[] = [];
+          for (const volume of volumes) {
+            if (volume.path !== undefined) images.push(this.servedImagePath(volume.volumeId, volume.path));
+            else if (volume.imported) images.push(...(await this.ownDiskFiles(volume.volumeId)));
+          }
           if (images.length > 0) {
             const users = await this.domainsUsing(images, instanceName);
             if (users.length > 0) throw new DriverError('NOT_OWNED', `the disk images of instance ${domain.instanceId} on libvirt host ${this.hostId} are attached by domain ${users.join(', ')}: they are left alone`);
@@ -463,7 +470,7 @@ export class LibvirtDriver implements HypervisorDriver {
         const ids = new Set([...volumes.map((volume) => volume.volumeId).filter((id) => recorded.has(id)), ...roots]);
         const doomed = [...ids].map((id) => this.diskPath(id, used.get(id), defined.record.adoptedPaths));
         // And the disks of volumes it no longer attaches, which no volume list names any more.
-        doomed.push(...(await this.formerDisks(defined.record.formerVolumeIds, used, new Set(defined.record.formerVolumeIds))).values());
+        doomed.push(...(await this.formerDisks(defined.record.formerVolumeIds, used, new Set(defined.record.formerVolumeIds), defined.record.adoptedPaths)).values());
         await this.destroy(instanceName);
         // The disks go before the definition: a crash in between leaves the record that proves them
         // the instance's, and the repeated command finds it.
@@ -530,7 +537,10 @@ export class LibvirtDriver implements HypervisorDriver {
       }
       if (originals.length === 0) return 'stopped';
       const host = await this.hostResources();
-      const xml = this.domainXml(specOf(stored), host, { diskPaths, formerVolumeIds: stored.record.formerVolumeIds });
+      // A copied volume's disk is vmledger's own file now; the others (a former one too) keep the file an import adopted.
+      const moved = new Set(volumes.map((volume) => volume.volumeId));
+      const adoptedPaths = new Map([...stored.record.adoptedPaths].filter(([volumeId]) => !moved.has(volumeId)));
+      const xml = this.domainXml(specOf(stored), host, { diskPaths, formerVolumeIds: stored.record.formerVolumeIds, adoptedPaths });
       await this.commands.virsh(['define', '/dev/stdin'], `redefining domain ${instanceName} on its copied disks`, { stdin: xml });
       await this.disks.remove(originals);
       return 'stopped';
@@ -872,14 +882,26 @@ export class LibvirtDriver implements HypervisorDriver {
    */
   /**
    * The disk files still present of the volumes a domain's record lists but no longer attaches, by
-   * volume id: looked for in every storage path (a volume may have been on any), and only those the
-   * record proves the instance's (`recorded`) and that no attached disk uses.
+   * volume id: the file the record says an import adopted for it (an image taken in place, a domain's
+   * disk an import adopted: CloudStack deletes a replaced root whatever made it), or else looked for
+   * in every storage path (a volume may have been on any); only those the record proves the
+   * instance's (`recorded`) and that no attached disk uses.
    */
-  private async formerDisks(candidates: Iterable<string>, attached: ReadonlyMap<string, string>, recorded: ReadonlySet<string>): Promise<Map<string, string>> {
+  private async formerDisks(
+    candidates: Iterable<string>,
+    attached: ReadonlyMap<string, string>,
+    recorded: ReadonlySet<string>,
+    adopted: ReadonlyMap<string, string>,
+  ): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     const attachedPaths = new Set(attached.values());
     for (const volumeId of new Set(candidates)) {
       if (attached.has(volumeId) || !recorded.has(volumeId)) continue;
+      const own = adopted.get(volumeId);
+      if (own !== undefined) {
+        if (posix.isAbsolute(own) && posix.normalize(own) === own && !attachedPaths.has(own) && (await this.disks.exists(own))) found.set(volumeId, own);
+        continue;
+      }
       for (const dir of [this.config.storagePath, ...this.config.sharedStoragePaths]) {
         const path = posix.join(dir, `${volumeId}.qcow2`);
         if (!attachedPaths.has(path) && (await this.disks.exists(path))) {
@@ -887,6 +909,16 @@ export class LibvirtDriver implements HypervisorDriver {
           break;
         }
       }
+    }
+    return found;
+  }
+
+  /** The volume's own disk files (`<volumeId>.qcow2`) present in the storage this agent serves. */
+  private async ownDiskFiles(volumeId: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const dir of this.storagePaths()) {
+      const path = posix.join(dir, `${volumeId}.qcow2`);
+      if (await this.disks.exists(path)) found.push(path);
     }
     return found;
   }

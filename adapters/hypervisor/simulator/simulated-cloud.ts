@@ -405,6 +405,7 @@ export class SimulatedCloud {
       if (!this.storage.has(volume.volumeId)) this.storage.set(volume.volumeId, image.virtualSize);
       return;
     }
+    if (volume.imported && !this.storage.has(volume.volumeId)) throw new DriverError('NOT_FOUND', `the imported disk of volume ${volume.volumeId} is not on primary storage`);
     if (!this.storage.has(volume.volumeId)) this.storage.set(volume.volumeId, volume.size);
   }
 
@@ -536,7 +537,12 @@ export class SimulatorDriver implements HypervisorDriver {
       if (existing?.phase === 'running') return 'running';
       this.requireFit(spec.instanceName, spec, existing);
       this.requireDisksFree(spec);
-      const domain = this.define(spec, 'starting', existing);
+      const defined = this.define(spec, 'starting', existing);
+      // As libvirt's agent does at a start: the disks of volumes the domain no longer attaches (a root
+      // a restore replaced, or an image an import took in place for it) are removed.
+      for (const volumeId of defined.formerDisks) this.cloud.removeDisk(volumeId);
+      const domain: SimDomain = { ...defined, formerDisks: [] };
+      this.domains.set(spec.instanceName, domain);
       await sleep(this.startDelayMs);
       domain.phase = 'running';
       return 'running';
@@ -650,13 +656,22 @@ export class SimulatorDriver implements HypervisorDriver {
     await this.locked([this.key(ref.instanceName)], async () => {
       const domain = this.owned(ref);
       if (!domain) {
-        // Never started: an image imported in place is the instance's disk all the same, and goes with it.
-        for (const volume of volumes) if (volume.path !== undefined && this.usersOf(volume.path).length === 0) this.cloud.removeDiskImage(volume.path);
+        // Never started: a disk an import put here (copied, or an image taken in place) is the
+        // instance's all the same, and goes with it unless a domain here attaches it.
+        for (const volume of volumes) {
+          if (volume.path !== undefined) {
+            if (this.usersOf(volume.path).length === 0) this.cloud.removeDiskImage(volume.path);
+          } else if (volume.imported && !this.domains.ownerOfDisk(volume.volumeId)) {
+            this.cloud.removeDisk(volume.volumeId);
+          }
+        }
         return;
       }
       this.domains.delete(ref.instanceName);
       const recorded = new Set([...domain.disks, ...domain.formerDisks]);
       for (const volume of volumes) if (recorded.has(volume.volumeId)) this.cloud.removeDisk(volume.volumeId);
+      // And the disks of volumes it no longer attaches, which no volume list names any more (libvirt's too).
+      for (const volumeId of domain.formerDisks) this.cloud.removeDisk(volumeId);
     });
   }
 

@@ -28,6 +28,8 @@ const valid: AgentCommand[] = [
   { ...base, ...target, type: 'RebootDomain', forced: true },
   { ...base, ...target, type: 'MigrateDomain', targetHostId: '7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f' },
   { ...base, ...target, commandId: `expunge-${VM}.0`, type: 'DestroyDomain', volumes: [volume, data] },
+  // An import's disks, on the host before any domain of the instance: copied there, or taken in place.
+  { ...base, ...target, commandId: `expunge-${VM}.1`, type: 'DestroyDomain', volumes: [{ ...volume, imported: true }, { ...data, path: '/var/lib/vmledger/local/data.qcow2', imported: true }] },
   { ...base, ...target, type: 'ScaleDomain', cpuNumber: 4, cpuSpeed: 2000, memory: 4096 },
   { ...snapshot, type: 'CreateDomainSnapshot', kind: 'DiskAndMemory', quiesce: false, description: 'before the upgrade' },
   { ...snapshot, type: 'RevertDomainSnapshot', kind: 'Disk' },
@@ -126,6 +128,13 @@ describe('parseAgentCommand', () => {
     expect(reasonFor({ ...body, volumes: [{ volumeId: volume.volumeId, sourcePath: '/srv/../etc/shadow', sourceFormat: 'raw' }] })).toMatch(/must not contain \.\./);
     expect(reasonFor({ ...body, volumes: [{ volumeId: volume.volumeId, sourcePath: '/srv/a', sourceFormat: 'raw;rm' }] })).toMatch(/sourceFormat must be a disk format/);
     expect(reasonFor({ ...body, remote: { host: 'a b', port: 22, username: 'ops' } })).toMatch(/remote\.host must be a host name/);
+  });
+
+  it('refuses a volume whose imported flag is not a boolean, and reads imported: false as not imported', () => {
+    const destroy = { ...base, ...target, type: 'DestroyDomain' };
+    expect(reasonFor({ ...destroy, volumes: [{ ...volume, imported: 'yes' }] })).toMatch(/volumes\[0\]\.imported must be a boolean/);
+    const parsed = parseAgentCommand({ id: 'm-1', type: 'DestroyDomain', body: { ...destroy, volumes: [{ ...volume, imported: false }] } as unknown as BusMessage['body'] });
+    expect(parsed.ok && parsed.command.type === 'DestroyDomain' && parsed.command.volumes).toEqual([volume]);
   });
 
   it.each(valid.map((command) => [command.type, command] as const))('accepts a well-formed %s', (_type, command) => {

@@ -135,4 +135,12 @@ describe('an adopted domain (after an import)', () => {
     ]);
     expect(defined.disks.map((disk) => disk.format)).toEqual(['qcow2', 'raw']);
   });
+
+  it('given its root replaced by a restore, then the record still says which file was the former root\'s, for the next start or the destruction to remove', () => {
+    const NEW_ROOT = '6c1f5f0e-0000-4000-8000-0000000000f3';
+    const restored = { ...spec, volumes: [{ volumeId: NEW_ROOT, type: 'ROOT' as const, size: 2147483648, templateId: null }, spec.volumes[1]!] };
+    const record = parseDomainXml(BY_HAND.replace('<memory', `<metadata>${renderXml(metadataElement(restored, [ROOT], adopted))}</metadata><memory`)).record;
+    expect(record?.formerVolumeIds).toEqual([ROOT]);
+    expect(record?.adoptedPaths).toEqual(adopted);
+  });
 });
