@@ -3,7 +3,24 @@
 // power-state syncs (CloudStack's power-state sync) go out at once on start and then every interval.
 import type { Bus } from '../bus/port.js';
 import type { HypervisorDriver } from './driver.js';
-import { ORCHESTRATOR_REPORTS, toBusMessage, type AgentReport } from './protocol.js';
+import { ORCHESTRATOR_REPORTS, toBusMessage, type AgentReport, type PowerStateReport } from './protocol.js';
+
+/**
+ * Domains per power-state report: a host's full sync goes out in reports of at most this many, each
+ * well under the bus's message limit (a domain's entry is under 100 bytes), so a host with tens of
+ * thousands of defined domains still syncs. Each report stands alone: the orchestrator reads what
+ * a report names and infers nothing from what it leaves out.
+ */
+export const POWER_REPORT_DOMAINS = 2_000;
+
+/** A host's power states seen at `at`, as reports of at most POWER_REPORT_DOMAINS domains (one, when there are none). */
+export function powerStateReports(hostId: string, at: string, domains: PowerStateReport['domains']): PowerStateReport[] {
+  const reports: PowerStateReport[] = [];
+  for (let start = 0; start === 0 || start < domains.length; start += POWER_REPORT_DOMAINS) {
+    reports.push({ type: 'PowerStateReport', hostId, at, domains: domains.slice(start, start + POWER_REPORT_DOMAINS) });
+  }
+  return reports;
+}
 
 export interface ReportChainsOptions {
   readonly bus: Bus;
@@ -19,14 +36,14 @@ export class ReportChains {
 
   constructor(private readonly options: ReportChainsOptions) {}
 
-  /** Builds the report after the host's earlier ones and publishes it; a failure goes to onError under `context`. */
-  publish(hostId: string, context: string, build: () => Promise<AgentReport>): Promise<void> {
+  /** Builds the report (or reports) after the host's earlier ones and publishes it; a failure goes to onError under `context`. */
+  publish(hostId: string, context: string, build: () => Promise<AgentReport | readonly AgentReport[]>): Promise<void> {
     const { bus, newId, onError } = this.options;
     const previous = this.chains.get(hostId) ?? Promise.resolve();
     const next = previous
       .then(async () => {
-        const report = await build();
-        await bus.publish(ORCHESTRATOR_REPORTS, toBusMessage(newId(), report));
+        const built = await build();
+        for (const report of Array.isArray(built) ? built : [built]) await bus.publish(ORCHESTRATOR_REPORTS, toBusMessage(newId(), report));
       })
       .catch((error: unknown) => onError(error, `${context} for host ${hostId}`));
     this.chains.set(hostId, next);
@@ -104,12 +121,7 @@ export function watchHost(hostId: string, driver: HypervisorDriver, reports: Rep
     reports.publish(hostId, 'syncing power states', async () => {
       const at = clock().toISOString();
       const domains = await driver.listDomains();
-      return {
-        type: 'PowerStateReport',
-        hostId,
-        at,
-        domains: domains.map((domain) => ({ instanceName: domain.instanceName, powerState: domain.powerState })),
-      };
+      return powerStateReports(hostId, at, domains.map((domain) => ({ instanceName: domain.instanceName, powerState: domain.powerState })));
     }),
   );
   return () => {
