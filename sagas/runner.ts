@@ -119,8 +119,8 @@ export class SagaRunner {
   }
 
   /** What the runner holds in memory between steps: it does not grow with the jobs it has finished. */
-  held(): { readonly commandIds: number; readonly streams: number } {
-    return { commandIds: new Set([...this.published, ...this.owned]).size, streams: this.history.size };
+  held(): { readonly commandIds: number; readonly streams: number; readonly timers: number } {
+    return { commandIds: new Set([...this.published, ...this.owned]).size, streams: this.history.size, timers: this.timers.size };
   }
 
   /** Resolves when no job is being advanced. */
@@ -423,6 +423,10 @@ export class SagaRunner {
     if (job.exists && job.status !== 'PENDING') {
       // A finished job never sends or takes over a command again: nothing of it stays in memory.
       this.history.forget(jobStream(jobId));
+      // Its deadline timer would otherwise stay armed (with its closure) until the deadline passed:
+      // at a few hundred jobs a second, hundreds of thousands of timers for nothing.
+      this.timers.get(jobId)?.cancel();
+      this.timers.delete(jobId);
       for (const issued of job.commands) {
         this.published.delete(issued.command.commandId);
         this.owned.delete(issued.command.commandId);

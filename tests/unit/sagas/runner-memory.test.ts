@@ -1,5 +1,5 @@
 // Issue 19: nothing the sagas hold in memory grows with the jobs they have finished or the streams
-// they have read. A finished job's command ids are dropped; stream histories are bounded (LRU) and a
+// they have read. A finished job's command ids and deadline timer are dropped; stream histories are bounded (LRU) and a
 // dropped one is read again whole from the store.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,12 +11,12 @@ import { StreamHistory } from '../../../sagas/stream-history.js';
 import { buildStackLog } from '../audit/stack-log.js';
 
 describe('what the saga runner holds in memory', () => {
-  it('keeps no command id of a job that has finished', async () => {
+  it('keeps no command id and no deadline timer of a job that has finished', async () => {
     // Deploys, stops, a destroy and a start: each job issued agent commands and finished.
     const log = await buildStackLog();
     try {
       await log.stack.context.runner.idle();
-      expect(log.stack.context.runner.held().commandIds).toBe(0);
+      expect(log.stack.context.runner.held()).toMatchObject({ commandIds: 0, timers: 0 });
     } finally {
       await log.stop();
       log.remove();
