@@ -3,6 +3,17 @@ import { DEFAULT_STATE_CACHE_SIZE } from '../adapters/eventstore/commander.js';
 import { DEFAULT_HISTORY_CACHE_SIZE } from '../sagas/stream-history.js';
 import { DEFAULT_TIMEOUTS } from './stack.js';
 
+/**
+ * The main job's JavaScript heap, in MiB, as `npm start` sets it (`--max-old-space-size`). Its
+ * caches are bounded, so what it holds live stays near 120 MiB whatever the cloud's size; without a
+ * limit V8 lets garbage grow its heap towards a quarter of the machine's memory before collecting it
+ * in full (423 MiB of heap, 677 MiB RSS after 10,000 deploys, against 198 and 444 with this limit).
+ */
+export const MAIN_JOB_HEAP_MIB = 256;
+
+/** The Node options the main job runs with. */
+export const MAIN_JOB_NODE_OPTIONS: readonly string[] = [`--max-old-space-size=${MAIN_JOB_HEAP_MIB}`];
+
 /** The process settings API.md names, read once from the environment. */
 export interface ServerConfig {
   readonly host: string;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { MAIN_JOB_NODE_OPTIONS } from '../../api/config.js';
 import { ROOT_ADMIN_ACCOUNT_ID } from '../../api/control-plane/accounts.js';
 import { launchMainJob, PROJECT_ROOT, type Launched } from '../support/child-process.js';
 import { percentile } from './latency.js';
@@ -46,7 +47,8 @@ interface Row {
 }
 
 const ROWS = {
-  startup: { key: 'main-job start-up (spawn → listening)', unit: 'ms', target: '≤ 5,000' },
+  rebuild: { key: 'read-model rebuild (start-up without one)', unit: 'ms', target: '—' },
+  startup: { key: 'main-job start-up over a caught-up read model (spawn → listening)', unit: 'ms', target: '≤ 5,000' },
   startupRss: { key: 'main-job RSS after start-up', unit: 'MiB', target: '≤ 512' },
   firstDeploy: { key: 'first deploy after start: mutation → SUCCEEDED', unit: 'ms', target: '≤ 100' },
   firstDeployMutation: { key: 'first deploy after start: the mutation alone', unit: 'ms', target: '≤ 100' },
@@ -63,7 +65,6 @@ const ROWS = {
   logPerInstance: { key: 'event log bytes per instance', unit: 'bytes', target: '—' },
   modelPerInstance: { key: 'read model bytes per instance', unit: 'bytes', target: '—' },
   auditVerify: { key: 'vmledger audit verify', unit: 'ms', target: '—' },
-  rebuild: { key: 'read-model rebuild (start-up without one)', unit: 'ms', target: '—' },
   build: { key: 'building the log (absent when reused)', unit: 's', target: '—' },
 } as const satisfies Record<string, Row>;
 
@@ -110,7 +111,8 @@ async function deployTargets(url: string): Promise<{ z: string; s: string; t: st
 }
 
 function launchOn(dataDir: string): Promise<{ process: Launched; url: string }> {
-  return launchMainJob({ VMLEDGER_DATA_DIR: dataDir, VMLEDGER_ADMIN_API_KEY: SCALE_ADMIN_KEY, VMLEDGER_DEMO: '0' }, [], LAUNCH_TIMEOUT_MS);
+  // As `npm start` runs it: the RSS figures are of the heap it is given.
+  return launchMainJob({ VMLEDGER_DATA_DIR: dataDir, VMLEDGER_ADMIN_API_KEY: SCALE_ADMIN_KEY, VMLEDGER_DEMO: '0' }, MAIN_JOB_NODE_OPTIONS, LAUNCH_TIMEOUT_MS);
 }
 
 function fileBytes(dir: string, prefix: string): number {
@@ -133,6 +135,14 @@ async function measureSize(size: number, figure: (row: Row, value: number) => vo
   const work = mkdtempSync(join(tmpdir(), `vmledger-bench-scale-run-${size}-`));
   try {
     cpSync(log.dir, work, { recursive: true });
+    // The log's read model may be of an older projection version than this build's, so the first
+    // launch is always a rebuild: it is timed as one, and the start-up that follows is a restart
+    // over a caught-up read model, as an operator's would be.
+    for (const name of readdirSync(work)) if (name.startsWith('readmodel-')) rmSync(join(work, name));
+    const rebuilding = performance.now();
+    const rebuilt = await launchOn(work);
+    figure(ROWS.rebuild, performance.now() - rebuilding);
+    await rebuilt.process.kill();
     const spawned = performance.now();
     const server = await launchOn(work);
     figure(ROWS.startup, performance.now() - spawned);
@@ -189,17 +199,11 @@ async function measureSize(size: number, figure: (row: Row, value: number) => vo
       await server.process.kill();
     }
 
-    // BENCH_SCALE_SKIP_SLOW=1: the memory and latency figures only (audit verify and the rebuild replay the whole log).
+    // BENCH_SCALE_SKIP_SLOW=1: the memory and latency figures only (audit verify reads the whole log).
     if (process.env.BENCH_SCALE_SKIP_SLOW === '1') return;
     const verifying = performance.now();
     execFileSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'api', 'cli.ts'), 'audit', 'verify', '--data-dir', work], { cwd: PROJECT_ROOT, stdio: 'ignore' });
     figure(ROWS.auditVerify, performance.now() - verifying);
-
-    for (const name of readdirSync(work)) if (name.startsWith('readmodel-')) rmSync(join(work, name));
-    const rebuilding = performance.now();
-    const rebuilt = await launchOn(work);
-    figure(ROWS.rebuild, performance.now() - rebuilding);
-    await rebuilt.process.kill();
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

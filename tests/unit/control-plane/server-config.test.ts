@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readServerConfig } from '../../../api/config.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MAIN_JOB_NODE_OPTIONS, readServerConfig } from '../../../api/config.js';
+import { PROJECT_ROOT } from '../../support/child-process.js';
 import { DEFAULT_STATE_CACHE_SIZE } from '../../../adapters/eventstore/commander.js';
 import { DEFAULT_TIMEOUTS } from '../../../api/stack.js';
 import { DEFAULT_HISTORY_CACHE_SIZE } from '../../../sagas/stream-history.js';
@@ -28,5 +31,10 @@ describe('the main job settings', () => {
 
   it.each(['0', '-5', '1.5', 'soon', '86400001'])('refuses VMLEDGER_AGENT_TIMEOUT_MS=%s with the variable named', (value) => {
     expect(() => readServerConfig({ VMLEDGER_AGENT_TIMEOUT_MS: value })).toThrow(/VMLEDGER_AGENT_TIMEOUT_MS must be a whole number/);
+  });
+
+  it('is started by npm start with the heap the benchmarks measure it in', () => {
+    const start = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    expect(start).toContain(`node ${MAIN_JOB_NODE_OPTIONS.join(' ')} dist/api/main.js`);
   });
 });
