@@ -62,6 +62,23 @@ export interface StateSnapshotting<State> {
   fromJson(json: unknown): State;
 }
 
+/**
+ * Snapshotting for a state that is plain JSON already (records, arrays, strings, numbers, booleans,
+ * null; no persistent maps, no undefined that matters): it is written and read back as it is.
+ */
+export function plainStateSnapshotting<State extends object>(kind: string, version: number, every = DEFAULT_SNAPSHOT_EVERY): StateSnapshotting<State> {
+  return {
+    kind,
+    version,
+    every,
+    toJson: (state) => state,
+    fromJson(json) {
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`a ${kind} snapshot is an object`);
+      return json as State;
+    },
+  };
+}
+
 /** Folds events over a decider's initial state. */
 export function fold<State, Event extends DomainEvent>(
   decider: Pick<Decider<unknown, State, Event>, 'initialState' | 'evolve'>,
