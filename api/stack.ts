@@ -2,10 +2,13 @@
 // simulated hosts with their agents, and the control plane the API serves. The process entry
 // (api/main.ts) and the end-to-end tests build vmledger the same way, through this function.
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { Bus } from '../adapters/bus/port.js';
 import type { Clock } from '../adapters/clock/port.js';
 import { Commander } from '../adapters/eventstore/commander.js';
 import type { EventStore } from '../adapters/eventstore/port.js';
+import { SqliteStateSnapshotStore, STATE_SNAPSHOTS_FILE_NAME } from '../adapters/eventstore/sqlite-state-snapshots.js';
+import { StateSnapshots } from '../adapters/eventstore/state-snapshots.js';
 import { startAgent, type Agent } from '../adapters/hypervisor/agent.js';
 import type { CommandKeyRing } from '../adapters/hypervisor/command-signing.js';
 import { AgentQueryClient } from '../adapters/hypervisor/query-client.js';
@@ -29,7 +32,7 @@ import { projections } from './projections.js';
 
 export interface StackOptions {
   readonly store: EventStore;
-  /** Where the read model lives: the data directory, or ':memory:'. */
+  /** Where the read model (and the state snapshots, `snapshots.sqlite`) live: the data directory, or ':memory:' (no snapshots). */
   readonly readModelDirectory: string;
   readonly bus: Bus;
   readonly clock: Clock;
@@ -72,7 +75,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (!(await readModel.waitForPosition(head, Number.POSITIVE_INFINITY))) {
     throw readModel.error ?? new Error(`the read model stopped before position ${head}`);
   }
-  const commander = new Commander(options.store, { cacheSize: options.cacheSizes?.states });
+  // Beside either log: snapshots are derived data, so a stack without a directory just folds whole streams.
+  const snapshots =
+    options.readModelDirectory === ':memory:'
+      ? undefined
+      : new StateSnapshots(SqliteStateSnapshotStore.open(join(options.readModelDirectory, STATE_SNAPSHOTS_FILE_NAME)), (error) => onError(error, 'state snapshots'));
+  const commander = new Commander(options.store, { cacheSize: options.cacheSizes?.states, snapshots });
   const runner = new SagaRunner({
     store: options.store,
     commander,
@@ -168,6 +176,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await orchestrator.stop();
       await agentQueries.stop();
       for (const agent of agents) await agent.stop();
+      await snapshots?.close();
       await readModel.close();
     },
   };

@@ -2,8 +2,9 @@
 // read. A concurrent writer makes the append fail; the command is then re-decided on the new state.
 import { v5 as uuidv5 } from 'uuid';
 import { isRejection, type Decider, type DomainEvent, type Rejection } from '../../domain/shared/decider.js';
-import { toDomainEvent } from './domain-event.js';
 import { WrongExpectedRevisionError, type EventStore, type JsonObject } from './port.js';
+import type { StateSnapshots } from './state-snapshots.js';
+import { foldStream, loadFolded } from './stream-fold.js';
 
 /** Namespace of every deterministic event id vmledger derives (UUIDv5). */
 export const EVENT_ID_NAMESPACE = '6f1d2c1e-3b0a-5b8e-9c55-2a4f6f0c9d11';
@@ -35,6 +36,8 @@ export interface HandleCommandOptions<Command, State, Event extends DomainEvent>
   readonly maxAttempts?: number;
   /** Keeps folded states between commands, so a long stream is not re-read from its start each time. */
   readonly cache?: StateCache;
+  /** Restores a stream missing from the cache from its snapshot (for deciders that take them), and takes new ones. */
+  readonly snapshots?: StateSnapshots | undefined;
 }
 
 export interface CommandResult<State, Event extends DomainEvent> {
@@ -94,7 +97,7 @@ export async function handleCommand<Command, State, Event extends DomainEvent>(
   const key = envelope.idempotencyKey;
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const loaded = await loadState(store, stream, decider, options.cache, key);
+    const loaded = await loadState(store, stream, decider, options, key);
     if (loaded.repeat) {
       return { events: loaded.repeat.events, state: loaded.state, revision: loaded.revision, positions: loaded.repeat.positions, duplicate: true };
     }
@@ -114,6 +117,8 @@ export async function handleCommand<Command, State, Event extends DomainEvent>(
       const result = await store.append(stream, toAppend, loaded.revision === -1 ? 'no_stream' : loaded.revision);
       const state = decision.reduce(decider.evolve, loaded.state);
       options.cache?.set(stream, decider, { state, revision: result.revision });
+      // A repeat of these ids is stored at these very revisions, so the last id names the state either way.
+      options.snapshots?.offer(stream, decider, loaded.revision, { state, revision: result.revision, eventId: toAppend[toAppend.length - 1]!.id });
       return { events: decision, state, revision: result.revision, positions: result.positions, duplicate: false };
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
@@ -141,41 +146,36 @@ interface Loaded<State, Event> {
   repeat?: { events: Event[]; positions: number[] };
 }
 
-const PAGE = 1000;
-
 /**
- * Folds the stream (from the cached state when there is one). With an idempotency key it also
- * collects the events an earlier run of the same command appended, recognised by their derived ids;
- * a keyed command therefore always reads its stream from the start.
+ * Folds the stream (from the cached state, else from its snapshot, when there is one). With an
+ * idempotency key it also collects the events an earlier run of the same command appended,
+ * recognised by their derived ids; those may lie anywhere, before a snapshot too, so a keyed command
+ * always reads its stream from the start.
  */
 async function loadState<State, Event extends DomainEvent>(
   store: EventStore,
   stream: string,
   decider: Decider<never, State, Event>,
-  cache: StateCache | undefined,
+  options: Pick<HandleCommandOptions<never, State, Event>, 'cache' | 'snapshots'>,
   idempotencyKey: string | undefined,
 ): Promise<Loaded<State, Event>> {
-  const cached = idempotencyKey === undefined ? cache?.get<State>(stream, decider) : undefined;
-  let state = cached?.state ?? decider.initialState;
-  let revision = cached?.revision ?? -1;
-  let repeat: Loaded<State, Event>['repeat'];
-  for (;;) {
-    const page = await store.readStream(stream, { fromRevision: revision + 1, maxCount: PAGE });
-    for (const recorded of page) {
-      const event = toDomainEvent<Event>(recorded);
-      if (idempotencyKey !== undefined) {
-        const index = repeat?.events.length ?? 0;
-        if (recorded.id === deterministicEventId(stream, idempotencyKey, index)) {
-          repeat ??= { events: [], positions: [] };
-          repeat.events.push(event);
-          repeat.positions.push(recorded.position);
-        }
-      }
-      state = decider.evolve(state, event);
-      revision = recorded.revision;
-    }
-    if (page.length < PAGE) break;
+  const { cache, snapshots } = options;
+  if (idempotencyKey === undefined) {
+    const { state, revision } = await loadFolded(store, stream, decider, { cached: cache?.get<State>(stream, decider), snapshots });
+    if (cache && revision >= 0) cache.set(stream, decider, { state, revision });
+    return { state, revision };
   }
+  let repeat: Loaded<State, Event>['repeat'];
+  const folded = await foldStream<State, Event>(store, stream, decider.evolve.bind(decider), { state: decider.initialState, revision: -1 }, (recorded, event) => {
+    const index = repeat?.events.length ?? 0;
+    if (recorded.id === deterministicEventId(stream, idempotencyKey, index)) {
+      repeat ??= { events: [], positions: [] };
+      repeat.events.push(event);
+      repeat.positions.push(recorded.position);
+    }
+  });
+  snapshots?.offer(stream, decider, -1, folded);
+  const { state, revision } = folded;
   if (cache && revision >= 0) cache.set(stream, decider, { state, revision });
   return repeat ? { state, revision, repeat } : { state, revision };
 }

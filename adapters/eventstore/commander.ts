@@ -14,8 +14,9 @@ import {
   type CommandEnvelope,
   type CommandResult,
 } from './command-handler.js';
-import { toDomainEvent } from './domain-event.js';
 import { MAX_APPEND_BYTES, WrongExpectedRevisionError, type EventStore } from './port.js';
+import type { StateSnapshots } from './state-snapshots.js';
+import { loadFolded } from './stream-fold.js';
 import { appendBytes } from './validation.js';
 
 interface Queued {
@@ -27,7 +28,6 @@ interface Queued {
 }
 
 const MAX_ATTEMPTS = 5;
-const PAGE = 1000;
 /**
  * Folded states kept between commands (VMLEDGER_STATE_CACHE_SIZE): the hot streams (hosts, networks,
  * accounts) and the instances and jobs under way, a few hundred at a time, fit many times over. A
@@ -39,12 +39,15 @@ export const DEFAULT_STATE_CACHE_SIZE = 5_000;
 export class Commander {
   private readonly queues = new Map<string, Queued[]>();
   readonly cache: StateCache;
+  /** Where a stream missing from the cache is restored from, for deciders that take snapshots. */
+  readonly snapshots: StateSnapshots | undefined;
 
   constructor(
     private readonly store: EventStore,
-    options: { cacheSize?: number } = {},
+    options: { cacheSize?: number; snapshots?: StateSnapshots } = {},
   ) {
     this.cache = new StateCache(options.cacheSize ?? DEFAULT_STATE_CACHE_SIZE);
+    this.snapshots = options.snapshots;
   }
 
   execute<Command, State, Event extends DomainEvent>(
@@ -82,7 +85,15 @@ export class Commander {
       const first = queue[0]!;
       if (first.envelope.idempotencyKey !== undefined) {
         queue.shift();
-        await handleCommand(this.store, { stream, decider: first.decider, command: first.command, envelope: first.envelope, newEventId: randomUUID, cache: this.cache }).then(
+        await handleCommand(this.store, {
+          stream,
+          decider: first.decider,
+          command: first.command,
+          envelope: first.envelope,
+          newEventId: randomUUID,
+          cache: this.cache,
+          snapshots: this.snapshots,
+        }).then(
           first.resolve,
           first.reject,
         );
@@ -159,7 +170,11 @@ export class Commander {
           toAppend.length === 0
             ? { revision: loaded.revision, positions: [] as number[] }
             : await this.store.append(stream, toAppend, loaded.revision === -1 ? 'no_stream' : loaded.revision);
-        if (toAppend.length > 0) this.cache.set(stream, decider, { state, revision: result.revision });
+        if (toAppend.length > 0) {
+          this.cache.set(stream, decider, { state, revision: result.revision });
+          // On a repeat the store holds these very ids at these revisions, so the last one names the state.
+          this.snapshots?.offer(stream, decider, loaded.revision, { state, revision: result.revision, eventId: toAppend[toAppend.length - 1]!.id });
+        }
         let offset = 0;
         for (const outcome of decided) {
           if ('error' in outcome) {
@@ -186,20 +201,14 @@ export class Commander {
     return leftover;
   }
 
-  /** The stream folded from the cached state, reading only what was appended since (nothing, when trusted). */
+  /**
+   * The stream folded from the cached state, reading only what was appended since (nothing, when
+   * trusted); without one, from the decider's snapshot and what was appended after it.
+   */
   private async load(stream: string, decider: Decider<unknown, unknown, DomainEvent>, trustCache: boolean): Promise<{ state: unknown; revision: number; fromCache: boolean }> {
     const cached = this.cache.get<unknown>(stream, decider);
     if (cached && trustCache) return { ...cached, fromCache: true };
-    let state = cached?.state ?? decider.initialState;
-    let revision = cached?.revision ?? -1;
-    for (;;) {
-      const page = await this.store.readStream(stream, { fromRevision: revision + 1, maxCount: PAGE });
-      for (const recorded of page) {
-        state = decider.evolve(state, toDomainEvent(recorded));
-        revision = recorded.revision;
-      }
-      if (page.length < PAGE) break;
-    }
+    const { state, revision } = await loadFolded(this.store, stream, decider, { cached, snapshots: this.snapshots });
     if (revision >= 0) this.cache.set(stream, decider, { state, revision });
     return { state, revision, fromCache: false };
   }

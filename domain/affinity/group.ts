@@ -5,7 +5,7 @@
 // which may be stale; the group's stream is where a placement is checked, appended at the revision it was
 // decided on, so two concurrent starts of anti-affinity members can never both claim one host.
 import { firstFailure, optionalText, requireId, requireName, requireTimestamp } from '../config/validation.js';
-import { reject, type Decider, type DomainEvent } from '../shared/decider.js';
+import { plainStateSnapshotting, reject, type Decider, type DomainEvent } from '../shared/decider.js';
 
 export const AFFINITY_GROUP_STREAM_PREFIX = 'affinitygroup-';
 
@@ -112,6 +112,8 @@ function named(group: AffinityGroup): Named {
 
 export const affinityGroupDecider: Decider<AffinityGroupCommand, AffinityGroupState, AffinityGroupEvent> = {
   initialState: { exists: false },
+  // Every start and stop of a member of a strict group is an event here, for as long as the group lives.
+  snapshot: plainStateSnapshotting<AffinityGroupState>('affinitygroup', 1),
 
   decide(command, state) {
     if (command.type === 'CreateAffinityGroup') {

@@ -17,6 +17,7 @@ import {
 import { HOST_CAPABILITIES, isHostCapability, type HostCapability } from '../agent-protocol/index.js';
 import { HYPERVISOR_TYPES, type HypervisorType } from '../zone/zone.js';
 import { capacityShortfall, describeResources, requestedCpu, totalCpu, type ComputeResources } from './capacity.js';
+import { hostSnapshotting } from './host-snapshot.js';
 
 export const HOST_STREAM_PREFIX = 'host-';
 
@@ -285,6 +286,7 @@ function decideReserve(command: Extract<HostCommand, { type: 'ReserveCapacity' }
 
 export const hostDecider: Decider<HostCommand, HostAggregateState, HostEvent> = {
   initialState: { kind: 'absent' },
+  snapshot: hostSnapshotting,
 
   decide(command, state) {
     if (command.type === 'AddHost') return decideAddHost(command, state);

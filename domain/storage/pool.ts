@@ -1,7 +1,7 @@
 // Primary storage pool aggregate, stream `storagepool-<poolId>`. Like a host owns CPU and memory, a pool
 // owns its bytes: volumes hold reservations here so concurrent volume allocations cannot overfill it.
 
-import { isRejection, reject, type Decider, type DomainEvent, type Rejection } from '../shared/decider.js';
+import { isRejection, plainStateSnapshotting, reject, type Decider, type DomainEvent, type Rejection } from '../shared/decider.js';
 import { firstFailure, normalizeTags, requireId, requireName, requireTimestamp } from '../config/validation.js';
 import { isOverprovisioningFactor, storageShortfall } from './capacity.js';
 
@@ -135,6 +135,8 @@ function validateCreate(command: CreateStoragePoolCommand): Omit<StoragePool, 'r
 
 export const storagePoolDecider: Decider<StoragePoolCommand, StoragePoolState, StoragePoolEvent> = {
   initialState: { kind: 'absent' },
+  // A volume's reservation is an event here: the stream grows with every instance the pool holds.
+  snapshot: plainStateSnapshotting<StoragePoolState>('storagepool', 1),
 
   decide(command, state) {
     if (command.type === 'CreateStoragePool') {

@@ -89,6 +89,8 @@ export interface Harness {
   readonly secrets: MemorySecretStore;
   /** The event log itself, for tests that search every event for what must never be in one. */
   readonly store: EventStore;
+  /** The stack's data directory (the log, the read model, the state snapshots). */
+  readonly dataDirectory: string;
   /** What the server logged as internal errors (the logger is quiet otherwise). */
   readonly loggedErrors: Array<{ message: string; error: unknown }>;
   /** A graphql-request client sending `Authorization: Bearer <key>`. */
@@ -264,6 +266,7 @@ export async function startHarness(options: { clock?: Clock; consoleDirectory?: 
     simulator,
     secrets,
     store,
+    dataDirectory: dir,
     loggedErrors,
     client,
     admin,
