@@ -1,6 +1,8 @@
 // Hosts with their capacity, from the `host-<id>` streams. Every reservation is a row, and the host's
-// used CPU/memory are recomputed from those rows after each change, so the totals cannot drift from
-// the reservations even when one instance's reservation is replaced by a resize.
+// used CPU/memory move by the difference between a reservation's row before and after each change
+// (a resize replaces one instance's reservation), so the totals stay the sums of the rows. They were
+// summed again from every row of the host on each change: a host carrying thousands of instances made
+// each start and stop cost thousands of rows.
 import { HOST_STREAM_PREFIX, type HostEvent, type HostResourceState } from '../../../domain/host/index.js';
 import type { Projection, ReadModelWriter } from '../../projection.js';
 import { toDomainEvent } from '../../../adapters/eventstore/domain-event.js';
@@ -75,6 +77,7 @@ export const hostProjection: Projection = {
       }
       case 'HostCapacityReserved': {
         const r = event.data;
+        const held = reservation(db, r.hostId, r.instanceId);
         db.run(
           `INSERT INTO infra_host_reservation (host_id, instance_id, cpu_number, cpu_speed, memory) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (host_id, instance_id) DO UPDATE SET
@@ -85,13 +88,16 @@ export const hostProjection: Projection = {
           r.cpuSpeed,
           r.memory,
         );
-        recomputeUsage(db, r.hostId);
+        addUsage(db, r.hostId, r.cpuNumber * r.cpuSpeed - (held?.cpu ?? 0), r.memory - (held?.memory ?? 0), held ? 0 : 1);
         return;
       }
-      case 'HostCapacityReleased':
+      case 'HostCapacityReleased': {
+        const held = reservation(db, event.data.hostId, event.data.instanceId);
+        if (!held) return;
         db.run('DELETE FROM infra_host_reservation WHERE host_id = ? AND instance_id = ?', event.data.hostId, event.data.instanceId);
-        recomputeUsage(db, event.data.hostId);
+        addUsage(db, event.data.hostId, -held.cpu, -held.memory, -1);
         return;
+      }
       case 'HostStatusChanged':
         db.run('UPDATE infra_host SET status = ? WHERE id = ?', event.data.to, event.data.hostId);
         return;
@@ -121,13 +127,14 @@ function setResourceState(db: ReadModelWriter, hostId: string, state: HostResour
   db.run('UPDATE infra_host SET resource_state = ? WHERE id = ?', state, hostId);
 }
 
-function recomputeUsage(db: ReadModelWriter, hostId: string): void {
-  db.run(
-    `UPDATE infra_host SET (used_cpu, used_memory, reservation_count) = (
-       SELECT COALESCE(SUM(cpu_number * cpu_speed), 0), COALESCE(SUM(memory), 0), COUNT(*)
-       FROM infra_host_reservation WHERE host_id = ?)
-     WHERE id = ?`,
+function reservation(db: ReadModelWriter, hostId: string, instanceId: string): { cpu: number; memory: number } | undefined {
+  return db.get<{ cpu: number; memory: number }>(
+    'SELECT cpu_number * cpu_speed AS cpu, memory FROM infra_host_reservation WHERE host_id = ? AND instance_id = ?',
     hostId,
-    hostId,
+    instanceId,
   );
+}
+
+function addUsage(db: ReadModelWriter, hostId: string, cpu: number, memory: number, count: number): void {
+  db.run('UPDATE infra_host SET used_cpu = used_cpu + ?, used_memory = used_memory + ?, reservation_count = reservation_count + ? WHERE id = ?', cpu, memory, count, hostId);
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handleCommand } from '../../../adapters/eventstore/command-handler.js';
 import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-event-store.js';
@@ -155,6 +156,34 @@ describe('infrastructure read models', () => {
     expect(getHost(db, 'h1')).toMatchObject({ cpuAllocated: 0, cpuFree: 32000, memoryAllocated: 0, memoryFree: 65536, reservationCount: 0 });
     expect(getHost(db, 'h2')).toMatchObject({ cpuAllocated: 500, memoryAllocated: 512, reservationCount: 1 });
     expect(listHostReservations(db, 'h1')).toEqual([]);
+  });
+
+  it('keeps each host\'s totals equal to the folded host\'s for any run of reserves, resizes and releases', async () => {
+    // The totals move by each change's difference; this holds them to the aggregate's own sums.
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.record({ reserve: fc.constantFrom('i1', 'i2', 'i3'), cpuNumber: fc.integer({ min: 1, max: 4 }), cpuSpeed: fc.integer({ min: 100, max: 2000 }), memory: fc.integer({ min: 128, max: 4096 }) }),
+            fc.record({ release: fc.constantFrom('i1', 'i2', 'i3') }),
+          ),
+          { maxLength: 12 },
+        ),
+        async (steps) => {
+          const hostId = `prop-${++run}`;
+          await addHost(hostId, hostId);
+          for (const step of steps) {
+            if ('reserve' in step) await reserve(hostId, step.reserve, step.cpuNumber, step.cpuSpeed, step.memory);
+            else await release(hostId, step.release);
+          }
+          const folded = fold(hostDecider, (await store.readStream(hostStream(hostId))).map((e) => ({ type: e.type, data: e.data }) as HostEvent));
+          if (folded.kind !== 'host') throw new Error('no host');
+          expect(getHost(await synced(), hostId)).toMatchObject({ cpuAllocated: folded.usedCpu, memoryAllocated: folded.usedMemory, reservationCount: folded.reservations.size });
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('shows every host field, the domain host state, and hides removed hosts', async () => {
