@@ -80,7 +80,7 @@ export class ReadModel {
   static async rebuild(options: ReadModelOptions, file: string): Promise<void> {
     const building = `${file}.building`;
     for (const suffix of ['', '-wal', '-shm']) rmSync(building + suffix, { force: true });
-    const model = new ReadModel(createDatabase(building, options.projections), options);
+    const model = new ReadModel(createDatabase(building, options.projections, true), options);
     const head = await options.store.headPosition();
     model.start();
     const reached = await model.waitForPosition(head, Number.POSITIVE_INFINITY);
@@ -221,12 +221,23 @@ export function readModelFile(directory: string, projections: readonly Projectio
   return join(directory, `${FILE_PREFIX}${fingerprint(projections)}.sqlite`);
 }
 
-function createDatabase(path: string, projections: readonly Projection[]): Db {
+/**
+ * `scratch`: a file being rebuilt, renamed into place only once complete and built again from the
+ * start if the process dies first, so it needs no journal and no syncs. Through a WAL a rebuild of the
+ * 100,000-instance log wrote 35 GB for a 2.3 GB file: every batch rewrote its pages into the WAL and
+ * every checkpoint copied them again.
+ */
+function createDatabase(path: string, projections: readonly Projection[], scratch = false): Db {
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // Rows are rebuilt from the log at will: a commit lost to power failure is replayed, and the
-  // checkpoint always moves in the same transaction as its rows, so NORMAL is enough here.
-  db.pragma('synchronous = NORMAL');
+  if (scratch) {
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+  } else {
+    db.pragma('journal_mode = WAL');
+    // Rows are rebuilt from the log at will: a commit lost to power failure is replayed, and the
+    // checkpoint always moves in the same transaction as its rows, so NORMAL is enough here.
+    db.pragma('synchronous = NORMAL');
+  }
   // Projections rewrite the same rows often; checkpointing every 1,000 WAL pages (the default)
   // would copy them to the database file many times over.
   db.pragma('wal_autocheckpoint = 10000');
