@@ -1,2 +1,3 @@
 export * from './pool.js';
 export * from './capacity.js';
+export * from './pool-snapshot.js';

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { choosePools, reaches, type PoolCandidate, type PoolHost } from '../../domain/allocation/index.js';
 import { isRejection } from '../../domain/shared/decider.js';
-import { overprovisionedBytes, storagePoolDecider, type StoragePoolEvent, type StoragePoolState } from '../../domain/storage/index.js';
+import { bytesHeldBy, overprovisionedBytes, reservedVolumeIds, storagePoolDecider, type StoragePoolEvent, type StoragePoolState } from '../../domain/storage/index.js';
 import { stateOf } from '../unit/infrastructure/support.js';
 
 const at = '2025-01-01T00:00:00.000Z';
@@ -48,7 +48,7 @@ describe('storage pool properties', () => {
         const snapshot = (): PoolCandidate[] =>
           [...logs.keys()].map((poolId) => {
             const s = state(poolId);
-            return { poolId, name: poolId, scope: s.scope, clusterId: s.clusterId, hostId: s.hostId, type: s.type, capacityBytes: s.capacityBytes, allocatedBytes: s.usedBytes, heldBy: { ...s.reservations }, tags: s.tags };
+            return { poolId, name: poolId, scope: s.scope, clusterId: s.clusterId, hostId: s.hostId, type: s.type, capacityBytes: s.capacityBytes, allocatedBytes: s.usedBytes, heldBy: Object.fromEntries(reservedVolumeIds(s).map((v) => [v, bytesHeldBy(s, v)!])), tags: s.tags };
           });
         const history: PoolCandidate[][] = [snapshot()];
         const placedOn = new Map<string, string>();
@@ -91,12 +91,12 @@ describe('storage pool properties', () => {
           for (const poolId of logs.keys()) {
             const s = state(poolId);
             expect(s.usedBytes).toBeLessThanOrEqual(overprovisionedBytes(s, factor));
-            expect(s.usedBytes).toBe(Object.values(s.reservations).reduce((a, b) => a + b, 0));
+            expect(s.usedBytes).toBe(reservedVolumeIds(s).reduce((sum, v) => sum + bytesHeldBy(s, v)!, 0));
           }
           history.push(snapshot());
         }
         // What the pools hold is exactly the volumes placed and not expunged.
-        const held = [...logs.keys()].flatMap((poolId) => Object.keys(state(poolId).reservations).map((v) => `${v}@${poolId}`)).sort();
+        const held = [...logs.keys()].flatMap((poolId) => reservedVolumeIds(state(poolId)).map((v) => `${v}@${poolId}`)).sort();
         expect(held).toEqual([...placedOn.entries()].map(([v, p]) => `${v}@${p}`).sort());
       }),
       { numRuns: 300 },

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  bytesHeldBy,
   poolHasTags,
+  reservedVolumeIds,
   storagePoolDecider,
   storagePoolStream,
   type CreateStoragePoolCommand,
@@ -98,7 +100,24 @@ describe('storage pool', () => {
       const s3 = given(storagePoolDecider, [created, reserved('v1', 600)])
         .when({ type: 'ReleaseStorage', volumeId: 'v1' })
         .then([{ type: 'StoragePoolSpaceReleased', data: { poolId: 'p1', volumeId: 'v1', bytes: 600 } }]);
-      expect(s3.kind === 'pool' && [s3.usedBytes, s3.reservations]).toEqual([0, {}]);
+      expect(s3.kind === 'pool' && [s3.usedBytes, reservedVolumeIds(s3)]).toEqual([0, []]);
+    });
+    it('given a volume reserved, released and reserved again, then it holds only its last size and is released once', () => {
+      const released: StoragePoolEvent = { type: 'StoragePoolSpaceReleased', data: { poolId: 'p1', volumeId: 'v1', bytes: 600 } };
+      const again = given(storagePoolDecider, [created, reserved('v1', 600), released, reserved('v2', 100)])
+        .when({ type: 'ReserveStorage', volumeId: 'v1', bytes: 900 })
+        .then([reserved('v1', 900)]);
+      expect(again.kind === 'pool' && [again.usedBytes, bytesHeldBy(again, 'v1'), [...reservedVolumeIds(again)].sort()]).toEqual([1000, 900, ['v1', 'v2']]);
+      // A re-reservation replaces what the volume held: the same size is a no-op, a larger one counts once.
+      given(storagePoolDecider, [created, reserved('v1', 600), released, reserved('v1', 900)]).when({ type: 'ReserveStorage', volumeId: 'v1', bytes: 900 }).then([]);
+      given(storagePoolDecider, [created, reserved('v1', 600), released, reserved('v1', 900)]).when({ type: 'ReserveStorage', volumeId: 'v1', bytes: 1000 }).then([reserved('v1', 1000)]);
+      const gone = given(storagePoolDecider, [created, reserved('v1', 600), released, reserved('v1', 900)])
+        .when({ type: 'ReleaseStorage', volumeId: 'v1' })
+        .then([{ type: 'StoragePoolSpaceReleased', data: { poolId: 'p1', volumeId: 'v1', bytes: 900 } }]);
+      expect(gone.kind === 'pool' && [gone.usedBytes, bytesHeldBy(gone, 'v1')]).toEqual([0, undefined]);
+      given(storagePoolDecider, [created, reserved('v1', 600), released, reserved('v1', 900), { ...released, data: { ...released.data, bytes: 900 } }])
+        .when({ type: 'ReleaseStorage', volumeId: 'v1' })
+        .then([]);
     });
     it('treats repeats as no-ops', () => {
       given(storagePoolDecider, [created, reserved('v1', 600)]).when({ type: 'ReserveStorage', volumeId: 'v1', bytes: 600 }).then([]);
