@@ -11,7 +11,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { MAIN_JOB_NODE_OPTIONS } from '../../api/config.js';
 import { ROOT_ADMIN_ACCOUNT_ID } from '../../api/control-plane/accounts.js';
-import { launchMainJob, PROJECT_ROOT, type Launched } from '../support/child-process.js';
+import { launch, PROJECT_ROOT, type Launched } from '../support/child-process.js';
 import { percentile } from './latency.js';
 import { perSecond, type Figure } from './report.js';
 import type { SuiteContext } from './runner.js';
@@ -110,9 +110,11 @@ async function deployTargets(url: string): Promise<{ z: string; s: string; t: st
   };
 }
 
-function launchOn(dataDir: string): Promise<{ process: Launched; url: string }> {
-  // As `npm start` runs it: the RSS figures are of the heap it is given.
-  return launchMainJob({ VMLEDGER_DATA_DIR: dataDir, VMLEDGER_ADMIN_API_KEY: SCALE_ADMIN_KEY, VMLEDGER_DEMO: '0' }, MAIN_JOB_NODE_OPTIONS, LAUNCH_TIMEOUT_MS);
+/** The main job as `npm start` runs it: the built JavaScript (tsx would add seconds of compiling to every start-up), with its heap. */
+async function launchOn(dataDir: string): Promise<{ process: Launched; url: string }> {
+  const env = { PORT: '0', HOST: '127.0.0.1', VMLEDGER_DATA_DIR: dataDir, VMLEDGER_ADMIN_API_KEY: SCALE_ADMIN_KEY, VMLEDGER_DEMO: '0' };
+  const { process: launched, match } = await launch([...MAIN_JOB_NODE_OPTIONS, join(PROJECT_ROOT, 'dist', 'api', 'main.js')], env, /listening on (http:\/\/\S+\/graphql)/, LAUNCH_TIMEOUT_MS);
+  return { process: launched, url: match[1]! };
 }
 
 function fileBytes(dir: string, prefix: string): number {
@@ -202,7 +204,7 @@ async function measureSize(size: number, figure: (row: Row, value: number) => vo
     // BENCH_SCALE_SKIP_SLOW=1: the memory and latency figures only (audit verify reads the whole log).
     if (process.env.BENCH_SCALE_SKIP_SLOW === '1') return;
     const verifying = performance.now();
-    execFileSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'api', 'cli.ts'), 'audit', 'verify', '--data-dir', work], { cwd: PROJECT_ROOT, stdio: 'ignore' });
+    execFileSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'api', 'cli.js'), 'audit', 'verify', '--data-dir', work], { cwd: PROJECT_ROOT, stdio: 'ignore' });
     figure(ROWS.auditVerify, performance.now() - verifying);
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -211,6 +213,8 @@ async function measureSize(size: number, figure: (row: Row, value: number) => vo
 
 export async function scaleFigures({ report }: SuiteContext): Promise<void> {
   const sizes = scaleSizes(process.env);
+  // What `npm start` builds before it starts (the server only: the console is not measured).
+  execFileSync(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
   const table = new Map<string, Map<number, number>>();
   for (const size of sizes) {
     await measureSize(size, (row, value) => {
