@@ -53,7 +53,8 @@ export function byPosition<Row extends { readonly position: number }>(
   return { from, conditions, orderBy: ['position', 'position'], keyTypes: ['number', 'number'], keyOf: (row) => [row.position, row.position] };
 }
 
-export function listPage<Row, Node>(db: Database, query: ListQuery<Row>, page: PageRequest, toNode: (row: Row) => Node): Connection<Node> {
+/** `total`: the list's size when the caller knows it without counting (a maintained count). */
+export function listPage<Row, Node>(db: Database, query: ListQuery<Row>, page: PageRequest, toNode: (row: Row) => Node, total?: number): Connection<Node> {
   const size = pageSize(page);
   const cursor = decodeCursor(page.after);
   if (cursor !== undefined && (typeof cursor[0] !== query.keyTypes[0] || typeof cursor[1] !== query.keyTypes[1])) {
@@ -63,7 +64,7 @@ export function listPage<Row, Node>(db: Database, query: ListQuery<Row>, page: P
   const whereSql = (conditions: readonly Condition[]) => (conditions.length === 0 ? '' : `WHERE ${conditions.map((c) => `(${c.sql})`).join(' AND ')}`);
   const params = (conditions: readonly Condition[]) => conditions.flatMap((c) => c.params);
 
-  const total = prepared(db, `SELECT COUNT(*) AS n FROM ${query.from} ${whereSql(filters)}`).get(...params(filters)) as { n: number };
+  const count = total ?? (prepared(db, `SELECT COUNT(*) AS n FROM ${query.from} ${whereSql(filters)}`).get(...params(filters)) as { n: number }).n;
   const [first, second] = query.orderBy;
   const [after, order] = query.descending ? ['<', ' DESC'] : ['>', ''];
   const paged = cursor === undefined ? filters : [...filters, where(`(${first}, ${second}) ${after} (?, ?)`, cursor[0], cursor[1])];
@@ -71,5 +72,5 @@ export function listPage<Row, Node>(db: Database, query: ListQuery<Row>, page: P
     ...params(paged),
     size + 1,
   ) as Row[];
-  return toConnection(rows, size, total.n, query.keyOf, toNode);
+  return toConnection(rows, size, count, query.keyOf, toNode);
 }

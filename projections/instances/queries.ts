@@ -62,7 +62,29 @@ export function listInstances(db: Database, visibility: Visibility, filter: Inst
     filter.leased === null || filter.leased === undefined ? undefined : where('leased = ?', filter.leased ? 1 : 0),
     keyword?.condition,
   ];
-  return listPage(db, byCreated<InstanceRow>('instances', conditions), page, (row) => toVirtualMachineView(parse(row)));
+  return listPage(db, byCreated<InstanceRow>('instances', conditions), page, (row) => toVirtualMachineView(parse(row)), maintainedCount(db, visibility, filter));
+}
+
+/**
+ * The list's total from instance_counts when its filters name at most one scope (everything, an
+ * account, a domain subtree or a zone) and a state; undefined when the rows must be counted.
+ */
+function maintainedCount(db: Database, visibility: Visibility, filter: InstanceFilter): number | undefined {
+  if (filter.id || filter.ids || filter.hostId || filter.keyword || (filter.leased !== null && filter.leased !== undefined)) return undefined;
+  let scopes: string[];
+  if (visibility.kind === 'all') {
+    if (filter.accountId && filter.zoneId) return undefined;
+    scopes = [filter.accountId ? `a:${filter.accountId}` : filter.zoneId ? `z:${filter.zoneId}` : '*'];
+  } else if (visibility.kind === 'account') {
+    if (filter.zoneId || (filter.accountId && filter.accountId !== visibility.accountId)) return undefined;
+    scopes = [`a:${visibility.accountId}`];
+  } else {
+    if (filter.zoneId || filter.accountId) return undefined;
+    scopes = visibility.domainIds.map((id) => `d:${id}`);
+  }
+  const state = filter.state ? ' AND state = ?' : '';
+  const sql = `SELECT COALESCE(SUM(n), 0) FROM instance_counts WHERE scope IN (SELECT value FROM json_each(?))${state}`;
+  return prepared(db, sql).pluck().get(JSON.stringify(scopes), ...(filter.state ? [filter.state] : [])) as number;
 }
 
 /** The instance if it exists, is not expunged, and the caller may see it. */
