@@ -1,6 +1,6 @@
 // Where the scale suite's logs are kept between runs: one directory per size and generator version,
 // `$BENCH_SCALE_DIR` or `$TMPDIR/vmledger-bench-scale`, named `<instances>-<hash>` where the hash is
-// of the generator's source. A log is built once (scale-generate.ts, in a child process like the
+// of the generator's source and of the store's row format. A log is built once (scale-generate.ts, in a child process like the
 // main job) into a scratch directory that is renamed into place only when complete, so a build cut
 // short is never taken for a log; a changed generator gets a new directory (delete the old ones).
 import { execFileSync } from 'node:child_process';
@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../support/child-process.js';
 
 const GENERATOR = join(PROJECT_ROOT, 'tests', 'bench', 'scale-generate.ts');
-const SOURCES = [GENERATOR, join(PROJECT_ROOT, 'tests', 'bench', 'scale-admin-key.ts')];
+/** What a kept log depends on: the generator, and how the store lays rows out on disk (a log of old rows would be measured in the old layout). */
+const SOURCES = [
+  GENERATOR,
+  join(PROJECT_ROOT, 'tests', 'bench', 'scale-admin-key.ts'),
+  join(PROJECT_ROOT, 'adapters', 'eventstore', 'sqlite', 'row-codec.ts'),
+  join(PROJECT_ROOT, 'adapters', 'eventstore', 'sqlite', 'dictionaries.ts'),
+];
 
 export function scaleLogRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.BENCH_SCALE_DIR || join(tmpdir(), 'vmledger-bench-scale');
