@@ -19,9 +19,11 @@ import {
   type Subscription,
   type SubscriptionMessage,
 } from '../port.js';
-import { GENESIS_HASH, chainContentOfText, seal } from '../hash-chain.js';
+import { GENESIS_HASH, HASH_CHAIN_KEY, chainContentOfText, seal } from '../hash-chain.js';
 import { assertExpectedRevision, assertStreamName, serialiseEvents, type SerialisedEvent } from '../validation.js';
 import { StreamIndex, type EventRow } from './stream-index.js';
+import { Dictionaries, FIRST_DICTIONARY_AT, SAMPLED_EVENTS, type DictionarySample } from './dictionaries.js';
+import { RowDecodeError, decodeRow, encodeRow, isCompressed, type Dictionary, type RowTexts } from './row-codec.js';
 
 export interface SqliteEventStoreOptions {
   /**
@@ -31,6 +33,11 @@ export interface SqliteEventStoreOptions {
   readonly pollIntervalMs?: number;
   /** Page size of catch-up reads. */
   readonly readBatchSize?: number;
+  /**
+   * The log's length at which the first compression dictionary is built (then at 10x the last one's);
+   * only tests set it lower.
+   */
+  readonly firstDictionaryAt?: number;
 }
 
 type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
@@ -81,8 +88,10 @@ export class SqliteEventStore implements EventStore {
   private readonly wakers = new Set<() => void>();
   private readonly filterStatements = new Map<string, Statement<unknown[], EventRow>>();
 
-  private readonly tipAtStmt: Statement<[number], { revision: number; hash: string | null }>;
-  private readonly insertStmt: Statement<[number, string, number, string, string, string, string, string]>;
+  private readonly tipAtStmt: Statement<[number], Pick<EventRow, 'stream' | 'revision' | 'position' | 'data' | 'metadata'>>;
+  private readonly insertStmt: Statement<[number, string, number, string, string, Buffer, Buffer, string]>;
+  private readonly recentStmt: Statement<[number], Pick<EventRow, 'type' | 'data' | 'metadata'>>;
+  private readonly dictionaries: Dictionaries;
   private readonly headStmt: Statement<[], { head: number | null }>;
   private readonly commitBatch: Transaction<(batch: readonly PendingAppend[]) => Outcome[]>;
   private readonly index: StreamIndex;
@@ -102,11 +111,11 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('cache_size = -65536');
     this.db.exec(SCHEMA);
     this.index = new StreamIndex(this.db);
+    this.dictionaries = new Dictionaries(this.db, options.firstDictionaryAt ?? FIRST_DICTIONARY_AT);
     // Prepared once: db.pragma() prepares its statement on every call, and this runs on every read.
     this.dataVersionStmt = this.db.prepare<[], number>('PRAGMA data_version').pluck();
-    this.tipAtStmt = this.db.prepare(
-      "SELECT revision, json_extract(metadata, '$.hashChain.hash') AS hash FROM events WHERE position = ?",
-    );
+    this.tipAtStmt = this.db.prepare('SELECT stream, revision, position, data, metadata FROM events WHERE position = ?');
+    this.recentStmt = this.db.prepare('SELECT type, data, metadata FROM events WHERE position > ? ORDER BY position');
     this.insertStmt = this.db.prepare(
       'INSERT INTO events (position, stream, revision, id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -151,11 +160,13 @@ export class SqliteEventStore implements EventStore {
     const outcomes: Outcome[] = [];
     // The write lock is held: nobody else can commit, so this version is exact.
     this.syncWithOthers(this.dataVersionNow());
-    let nextPosition = this.head() + 1;
+    const head = this.head();
+    let nextPosition = head + 1;
     const recordedAt = new Date().toISOString();
+    const dictionary = this.dictionaries.forWriting(head, () => this.recentSamples(head));
     for (const append of batch) {
       try {
-        const { result, written } = this.applyAppend(append, nextPosition, recordedAt);
+        const { result, written } = this.applyAppend(append, nextPosition, recordedAt, dictionary);
         nextPosition += written;
         outcomes.push({ ok: true, result });
       } catch (error) {
@@ -193,8 +204,19 @@ export class SqliteEventStore implements EventStore {
     if (outcomes.some((o) => o.ok)) this.wake();
   }
 
+  /** The latest events a new dictionary is sampled from; one that cannot be read is left out. */
+  private *recentSamples(head: number): Iterable<DictionarySample> {
+    for (const row of this.recentStmt.all(Math.max(0, head - SAMPLED_EVENTS))) {
+      try {
+        yield { type: row.type, texts: this.texts(row) };
+      } catch (error) {
+        if (!(error instanceof RowDecodeError)) throw error;
+      }
+    }
+  }
+
   /** Writes one append, or throws before writing anything when its expected revision does not hold. */
-  private applyAppend(append: PendingAppend, nextPosition: number, recordedAt: string): { result: AppendResult; written: number } {
+  private applyAppend(append: PendingAppend, nextPosition: number, recordedAt: string, dictionary: Dictionary | undefined): { result: AppendResult; written: number } {
     const { stream, events, expected } = append;
     const last = this.lastEvent(stream);
     const current = last.revision;
@@ -228,7 +250,7 @@ export class SqliteEventStore implements EventStore {
       const position = nextPosition + i;
       const revision = appendAfter + 1 + i;
       const sealed = seal(previous, stream, revision, chainContentOfText(event));
-      this.insertStmt.run(position, stream, revision, event.id, event.type, sealed.data, sealed.metadata, recordedAt);
+      this.insertStmt.run(position, stream, revision, event.id, event.type, encodeRow(sealed, dictionary), EMPTY_BLOB, recordedAt);
       this.index.noteWritten(stream, { revision, position, id: event.id });
       previous = sealed.link.hash;
       positions.push(position);
@@ -257,9 +279,11 @@ export class SqliteEventStore implements EventStore {
   private syncWithOthers(version: number): void {
     if (this.stale) {
       this.index.reload();
+      this.dictionaries.reload();
       this.stale = false;
     } else if (version !== this.dataVersion) {
       this.index.catchUp();
+      this.dictionaries.refresh();
     } else {
       return;
     }
@@ -285,7 +309,7 @@ export class SqliteEventStore implements EventStore {
       const position = this.index.lastPosition(stream);
       const row = position === undefined ? undefined : this.tipAtStmt.get(position);
       // A stream written before the chain existed continues from the genesis hash; verify reports it.
-      tip = row ? { revision: row.revision, hash: row.hash ?? GENESIS_HASH } : { revision: -1, hash: GENESIS_HASH };
+      tip = row ? { revision: row.revision, hash: linkHashOf(parseStored(row, this.readableTexts(row), 'metadata')) ?? GENESIS_HASH } : { revision: -1, hash: GENESIS_HASH };
       this.remember(stream, tip);
     }
     return tip;
@@ -322,19 +346,19 @@ export class SqliteEventStore implements EventStore {
     assertStreamName(stream);
     const direction = options.direction ?? 'forwards';
     const from = options.fromRevision ?? (direction === 'forwards' ? 0 : Number.MAX_SAFE_INTEGER);
-    return this.readStreamRows(this.dataVersionNow(), stream, from, direction, options.maxCount ?? -1).map(toRecorded);
+    return this.readStreamRows(this.dataVersionNow(), stream, from, direction, options.maxCount ?? -1).map((row) => this.recorded(row));
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     const from = options.fromPosition === undefined || options.fromPosition === 'start' ? 0 : options.fromPosition;
-    return this.readAllRows(from, Number.MAX_SAFE_INTEGER, options.maxCount ?? -1, options.filter).map(toRecorded);
+    return this.readAllRows(from, Number.MAX_SAFE_INTEGER, options.maxCount ?? -1, options.filter).map((row) => this.recorded(row));
   }
 
   async readAllText(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen();
     const from = options.fromPosition === undefined || options.fromPosition === 'start' ? 0 : options.fromPosition;
-    return this.readAllRows(from, Number.MAX_SAFE_INTEGER, options.maxCount ?? -1, options.filter).map(toStored);
+    return this.readAllRows(from, Number.MAX_SAFE_INTEGER, options.maxCount ?? -1, options.filter).map((row) => this.stored(row));
   }
 
   /** Rows after `from` up to and including `to`, in position order. */
@@ -358,6 +382,65 @@ export class SqliteEventStore implements EventStore {
       this.filterStatements.set(key, statement);
     }
     return statement;
+  }
+
+  /** The canonical texts of a row of either shape; a RowDecodeError when a compressed row cannot be read. */
+  private texts(row: Pick<EventRow, 'data' | 'metadata'>): RowTexts {
+    if (!isCompressed(row.data)) return { data: row.data, metadata: typeof row.metadata === 'string' ? row.metadata : '' };
+    const texts = decodeRow(row.data, (id) => this.dictionaries.bytesOf(id));
+    // A compressed row keeps its metadata inside; anything in the column was put there from outside.
+    if (row.metadata.length > 0) throw new RowDecodeError('metadata', 'the metadata column of a compressed row is not empty', texts.data);
+    return texts;
+  }
+
+  /** The same, or CorruptEventError naming where the row is. */
+  private readableTexts(row: Pick<EventRow, 'stream' | 'revision' | 'position' | 'data' | 'metadata'>): RowTexts {
+    try {
+      return this.texts(row);
+    } catch (error) {
+      if (!(error instanceof RowDecodeError)) throw error;
+      throw new CorruptEventError(row.stream, row.revision, row.position, error.part, error.message);
+    }
+  }
+
+  /** A row as the port's RecordedEvent: parsed, or CorruptEventError naming where it is. */
+  recorded(row: EventRow): RecordedEvent {
+    const texts = this.readableTexts(row);
+    return {
+      id: row.id,
+      type: row.type,
+      stream: row.stream,
+      revision: row.revision,
+      position: row.position,
+      data: parseStored(row, texts, 'data') as JsonValue,
+      metadata: parseStored(row, texts, 'metadata') as JsonObject,
+      recordedAt: row.recorded_at,
+    };
+  }
+
+  /**
+   * A row as stored text. A compressed row that cannot be read comes out with the unreadable part
+   * empty, so a reader that hashes or parses the text (audit verify) reports it as not JSON where it
+   * is and goes on to the next event, as it does for a text row changed into something unparsable.
+   */
+  private stored(row: EventRow): StoredEvent {
+    let texts: RowTexts;
+    try {
+      texts = this.texts(row);
+    } catch (error) {
+      if (!(error instanceof RowDecodeError)) throw error;
+      texts = { data: error.data ?? '', metadata: '' };
+    }
+    return {
+      id: row.id,
+      type: row.type,
+      stream: row.stream,
+      revision: row.revision,
+      position: row.position,
+      data: texts.data,
+      metadata: texts.metadata,
+      recordedAt: row.recorded_at,
+    };
   }
 
   subscribe(options: SubscribeOptions = {}): Subscription {
@@ -447,7 +530,7 @@ class SqliteSubscription implements Subscription {
         for (const row of page.rows) {
           if (this.closed) return;
           position = row.position;
-          yield { kind: 'event', event: toRecorded(row) };
+          yield { kind: 'event', event: this.store.recorded(row) };
         }
         if (!page.complete) continue;
         if (position < page.head) {
@@ -482,40 +565,26 @@ interface StreamTip {
   readonly hash: string;
 }
 
-function toStored(row: EventRow): StoredEvent {
-  return {
-    id: row.id,
-    type: row.type,
-    stream: row.stream,
-    revision: row.revision,
-    position: row.position,
-    data: row.data,
-    metadata: row.metadata,
-    recordedAt: row.recorded_at,
-  };
-}
-
-function toRecorded(row: EventRow): RecordedEvent {
-  return {
-    id: row.id,
-    type: row.type,
-    stream: row.stream,
-    revision: row.revision,
-    position: row.position,
-    data: parseStored(row, 'data') as JsonValue,
-    metadata: parseStored(row, 'metadata') as JsonObject,
-    recordedAt: row.recorded_at,
-  };
-}
-
 /** JSON.parse's own error names only an offset; a reader needs to know which event it was. */
-function parseStored(row: EventRow, part: 'data' | 'metadata'): unknown {
+function parseStored(at: Pick<EventRow, 'stream' | 'revision' | 'position'>, texts: RowTexts, part: 'data' | 'metadata'): unknown {
   try {
-    return JSON.parse(row[part]);
+    return JSON.parse(texts[part]);
   } catch (error) {
-    throw new CorruptEventError(row.stream, row.revision, row.position, part, error instanceof Error ? error.message : String(error));
+    throw new CorruptEventError(at.stream, at.revision, at.position, part, error instanceof Error ? error.message : String(error));
   }
 }
+
+/** The hash of the link in parsed metadata, or undefined when it has none. */
+function linkHashOf(metadata: unknown): string | undefined {
+  if (typeof metadata !== 'object' || metadata === null) return undefined;
+  const link = (metadata as Record<string, unknown>)[HASH_CHAIN_KEY];
+  if (typeof link !== 'object' || link === null) return undefined;
+  const hash = (link as Record<string, unknown>)['hash'];
+  return typeof hash === 'string' ? hash : undefined;
+}
+
+/** What a compressed row's `metadata` column holds: the metadata is inside the `data` BLOB. */
+const EMPTY_BLOB = Buffer.alloc(0);
 
 function filterParams(filter: EventFilter | undefined): string[] {
   return [...(filter?.eventTypePrefixes ?? []), ...(filter?.streamNamePrefixes ?? [])];
