@@ -121,3 +121,14 @@ export function dictionaryFrom(samples: Iterable<DictionarySample>): Buffer {
   const bytes = Buffer.from(ordered.map((entry) => entry.text).join(''), 'utf8');
   return bytes.length > DICTIONARY_BYTES ? Buffer.from(bytes.subarray(bytes.length - DICTIONARY_BYTES)) : bytes;
 }
+
+/**
+ * Every dictionary of a log file by id, for a reader that reads rows around the store (a benchmark's
+ * plainest read); a file written before rows were compressed has none.
+ */
+export function readDictionaries(db: Db): Map<number, Buffer> {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dictionaries'").get();
+  if (!exists) return new Map();
+  const rows = db.prepare('SELECT id, bytes FROM dictionaries').all() as Array<{ id: number; bytes: Buffer }>;
+  return new Map(rows.map((row) => [row.id, row.bytes]));
+}

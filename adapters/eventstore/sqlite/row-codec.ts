@@ -79,7 +79,14 @@ export function decodeRow(blob: Uint8Array, dictionaryBytes: (id: number) => Buf
   return { metadata: payload.toString('utf8', 0, cut), data: payload.toString('utf8', cut + 1) };
 }
 
-/** Whether a stored column value is a compressed row's BLOB rather than text of the shape before it. */
-export function isCompressed(value: string | Uint8Array): value is Uint8Array {
-  return typeof value !== 'string';
+/**
+ * The texts of a stored row of either shape: a compressed row's BLOB, or the two texts of a row
+ * written before. A RowDecodeError when a compressed row cannot be read.
+ */
+export function rowTexts(row: { readonly data: string | Uint8Array; readonly metadata: string | Uint8Array }, dictionaryBytes: (id: number) => Buffer | undefined): RowTexts {
+  if (typeof row.data === 'string') return { data: row.data, metadata: typeof row.metadata === 'string' ? row.metadata : '' };
+  const texts = decodeRow(row.data, dictionaryBytes);
+  // A compressed row keeps its metadata inside; anything in the column was put there from outside.
+  if (row.metadata.length > 0) throw new RowDecodeError('metadata', 'the metadata column of a compressed row is not empty', texts.data);
+  return texts;
 }

@@ -23,7 +23,7 @@ import { GENESIS_HASH, HASH_CHAIN_KEY, chainContentOfText, seal } from '../hash-
 import { assertExpectedRevision, assertStreamName, serialiseEvents, type SerialisedEvent } from '../validation.js';
 import { StreamIndex, type EventRow } from './stream-index.js';
 import { Dictionaries, FIRST_DICTIONARY_AT, SAMPLED_EVENTS, type DictionarySample } from './dictionaries.js';
-import { RowDecodeError, decodeRow, encodeRow, isCompressed, type Dictionary, type RowTexts } from './row-codec.js';
+import { RowDecodeError, encodeRow, rowTexts, type Dictionary, type RowTexts } from './row-codec.js';
 
 export interface SqliteEventStoreOptions {
   /**
@@ -386,12 +386,10 @@ export class SqliteEventStore implements EventStore {
 
   /** The canonical texts of a row of either shape; a RowDecodeError when a compressed row cannot be read. */
   private texts(row: Pick<EventRow, 'data' | 'metadata'>): RowTexts {
-    if (!isCompressed(row.data)) return { data: row.data, metadata: typeof row.metadata === 'string' ? row.metadata : '' };
-    const texts = decodeRow(row.data, (id) => this.dictionaries.bytesOf(id));
-    // A compressed row keeps its metadata inside; anything in the column was put there from outside.
-    if (row.metadata.length > 0) throw new RowDecodeError('metadata', 'the metadata column of a compressed row is not empty', texts.data);
-    return texts;
+    return rowTexts(row, this.dictionaryBytes);
   }
+
+  private readonly dictionaryBytes = (id: number): Buffer | undefined => this.dictionaries.bytesOf(id);
 
   /** The same, or CorruptEventError naming where the row is. */
   private readableTexts(row: Pick<EventRow, 'stream' | 'revision' | 'position' | 'data' | 'metadata'>): RowTexts {
