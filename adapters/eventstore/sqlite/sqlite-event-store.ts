@@ -77,6 +77,13 @@ const SCHEMA = `
  * failed transaction leaves no row behind (a SQLite-only fact: the port promises increasing positions).
  * Each event is sealed into its stream's hash chain (`hash-chain.ts`) inside the write transaction,
  * from the stream tip the transaction itself sees.
+ *
+ * Rows are compressed (`row-codec.ts`): `data` holds a dictionary id byte and the deflated metadata
+ * and data texts, `metadata` an empty BLOB; rows written before hold the two texts, and both shapes
+ * read alike, so old logs need no migration. The dictionary is built from the log's own latest events
+ * (`dictionaries.ts`), in the write transaction whose head reaches 1,000 events and then ten times the
+ * last one's, and committed with the first rows deflated with it; a connection that meets an id it has
+ * not seen reads that dictionary then. On the 10,000-instance scale log, 1,139 → 398 bytes per event.
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Db;
