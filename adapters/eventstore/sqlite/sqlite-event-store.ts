@@ -53,6 +53,8 @@ interface PendingAppend {
 const ANY_REPEAT_LOOKBACK = 100;
 const REVISION_CACHE_SIZE = 100_000;
 
+// `data` and `metadata` keep their TEXT declaration: SQLite stores a BLOB in a TEXT-affinity column
+// as the BLOB it is, so compressed rows (row-codec.ts) went in without a migration.
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
     position    INTEGER PRIMARY KEY,
