@@ -64,11 +64,14 @@ export class Dictionaries {
     }
   }
 
-  /** After a failed commit: a dictionary built in it never was. */
-  reload(): void {
+  /**
+   * After a failed commit: a dictionary built in it never was, and another connection may write one
+   * by the same id. Forgets them all without reading the (perhaps failing) file; they are read again
+   * when next needed.
+   */
+  forget(): void {
     this.known.clear();
     this.newest = undefined;
-    this.refresh();
   }
 
   /** A dictionary's bytes by id; undefined when the log holds none by that id. */

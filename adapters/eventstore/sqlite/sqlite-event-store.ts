@@ -200,6 +200,7 @@ export class SqliteEventStore implements EventStore {
       // The commit failed (disk full, I/O error): nothing of the batch is durable, and what this
       // connection noted of it must be read again from the file.
       this.forget();
+      this.dictionaries.forget();
       this.stale = true;
       for (const append of batch) append.reject(error);
       return;
@@ -288,7 +289,7 @@ export class SqliteEventStore implements EventStore {
   private syncWithOthers(version: number): void {
     if (this.stale) {
       this.index.reload();
-      this.dictionaries.reload();
+      this.dictionaries.refresh();
       this.stale = false;
     } else if (version !== this.dataVersion) {
       this.index.catchUp();

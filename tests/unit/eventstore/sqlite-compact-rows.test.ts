@@ -189,6 +189,26 @@ describe('SqliteEventStore compressed rows', () => {
     expect((await writer.readStream('job-2'))[0]!.type).toBe('JobOpened');
   });
 
+  it('forgets a dictionary built in a commit that failed, and reads the one another connection built by that id', async () => {
+    const first = open({ firstDictionaryAt: 5 });
+    const events = Array.from({ length: 8 }, (_, i) => realisticEvent(i));
+    for (let i = 0; i < 5; i++) await first.append('job-1', [events[i]!], i === 0 ? 'no_stream' : i - 1);
+    // The next commit builds dictionary 1 and then fails.
+    const db = new Database(path);
+    db.exec("CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    await expect(first.append('job-1', [events[5]!], 4)).rejects.toThrow('refused');
+    db.exec('DROP TRIGGER refuse');
+    db.close();
+
+    // Another connection builds its own dictionary 1, from more events, and writes with it.
+    const second = open({ firstDictionaryAt: 7 });
+    for (let i = 5; i < 8; i++) await second.append('job-1', [events[i]!], i - 1);
+    expect(dictionaries()).toEqual([{ id: 1, built_at: 7 }]);
+    expect(shapes().at(-1)!.dictionary).toBe(1);
+
+    expect((await first.readAll()).map((e) => e.data)).toEqual(events.map((e) => e.data));
+  });
+
   it('reads a row that does not inflate, or names a dictionary the log does not hold, as corrupt, naming where it is', async () => {
     const store = open();
     await store.append('job-1', [realisticEvent(0), realisticEvent(1), realisticEvent(2)], 'no_stream');
