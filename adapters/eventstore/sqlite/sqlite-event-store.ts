@@ -101,6 +101,8 @@ export class SqliteEventStore implements EventStore {
   private readonly insertStmt: Statement<[number, string, number, string, string, Buffer, Buffer, string]>;
   private readonly recentStmt: Statement<[number], Pick<EventRow, 'type' | 'data' | 'metadata'>>;
   private readonly dictionaries: Dictionaries;
+  /** Dictionary bytes by id, for the codec; made once rather than per row. */
+  private readonly dictionaryBytes = (id: number): Buffer | undefined => this.dictionaries.bytesOf(id);
   private readonly headStmt: Statement<[], { head: number | null }>;
   private readonly commitBatch: Transaction<(batch: readonly PendingAppend[]) => Outcome[]>;
   private readonly index: StreamIndex;
@@ -218,7 +220,7 @@ export class SqliteEventStore implements EventStore {
   private *recentSamples(head: number): Iterable<DictionarySample> {
     for (const row of this.recentStmt.all(Math.max(0, head - SAMPLED_EVENTS))) {
       try {
-        yield { type: row.type, texts: this.texts(row) };
+        yield { type: row.type, texts: rowTexts(row, this.dictionaryBytes) };
       } catch (error) {
         if (!(error instanceof RowDecodeError)) throw error;
       }
@@ -394,17 +396,10 @@ export class SqliteEventStore implements EventStore {
     return statement;
   }
 
-  /** The canonical texts of a row of either shape; a RowDecodeError when a compressed row cannot be read. */
-  private texts(row: Pick<EventRow, 'data' | 'metadata'>): RowTexts {
-    return rowTexts(row, this.dictionaryBytes);
-  }
-
-  private readonly dictionaryBytes = (id: number): Buffer | undefined => this.dictionaries.bytesOf(id);
-
-  /** The same, or CorruptEventError naming where the row is. */
+  /** The canonical texts of a row of either shape, or CorruptEventError naming where the row is. */
   private readableTexts(row: Pick<EventRow, 'stream' | 'revision' | 'position' | 'data' | 'metadata'>): RowTexts {
     try {
-      return this.texts(row);
+      return rowTexts(row, this.dictionaryBytes);
     } catch (error) {
       if (!(error instanceof RowDecodeError)) throw error;
       throw new CorruptEventError(row.stream, row.revision, row.position, error.part, error.message);
@@ -434,7 +429,7 @@ export class SqliteEventStore implements EventStore {
   private stored(row: EventRow): StoredEvent {
     let texts: RowTexts;
     try {
-      texts = this.texts(row);
+      texts = rowTexts(row, this.dictionaryBytes);
     } catch (error) {
       if (!(error instanceof RowDecodeError)) throw error;
       texts = { data: error.data ?? '', metadata: '' };
