@@ -104,6 +104,13 @@ export class Dictionaries {
 }
 
 /**
+ * A sha256 in hex, as the hash chain's links hold two of: random, so they teach deflate nothing, and
+ * left out of a sample they leave room for more of what repeats (and a shorter dictionary is set up
+ * faster on every call: 13.4 instead of 16 KiB, a sixth less time, on the scale log).
+ */
+const SHA256_HEX = /[0-9a-f]{64}/g;
+
+/**
  * One sample of each event type (its latest, the nearest to what comes next), the rarest types first:
  * deflate encodes nearer matches in fewer bits, so the most frequent types go last, and when the
  * samples are more than DICTIONARY_BYTES the rarest are the ones cut.
@@ -112,7 +119,7 @@ export function dictionaryFrom(samples: Iterable<DictionarySample>): Buffer {
   const byType = new Map<string, { count: number; text: string }>();
   for (const { type, texts } of samples) {
     const entry = byType.get(type);
-    const text = `${texts.metadata}\n${texts.data}`;
+    const text = `${texts.metadata.replace(SHA256_HEX, '')}\n${texts.data}`;
     if (entry) {
       entry.count++;
       entry.text = text;

@@ -263,6 +263,12 @@ describe('dictionaryFrom', () => {
     expect(bytes.toString()).toBe('{"n":2}\n{"t":"B"}{"n":6}\n{"t":"C"}{"n":5}\n{"t":"A"}');
   });
 
+  it('leaves the hash chain\'s random hashes out of the samples', () => {
+    const link = `"hashChain":{"hash":"${'a1'.repeat(32)}","previous":"${'0'.repeat(64)}"}`;
+    const bytes = dictionaryFrom([{ type: 'A', texts: { metadata: `{"actor":{"kind":"system"},${link}}`, data: '{}' } }]);
+    expect(bytes.toString()).toBe('{"actor":{"kind":"system"},"hashChain":{"hash":"","previous":""}}\n{}');
+  });
+
   it('keeps the last DICTIONARY_BYTES when the samples are more, cutting the rarest types', () => {
     const big = (type: string, count: number) => Array.from({ length: count }, () => ({ type, texts: { metadata: '{}', data: type.repeat(DICTIONARY_BYTES / 2) } }));
     const bytes = dictionaryFrom([...big('R', 1), ...big('F', 3), ...big('M', 2)]);
