@@ -110,6 +110,11 @@ export class SqliteEventStore implements EventStore {
   private readonly readStreamRows: Transaction<(version: number, stream: string, from: number, direction: 'forwards' | 'backwards', limit: number) => EventRow[]>;
 
   private constructor(path: string, options: SqliteEventStoreOptions) {
+    const firstDictionaryAt = options.firstDictionaryAt ?? FIRST_DICTIONARY_AT;
+    // Checked before the file is opened. Built at 0 events, every batch would build another (ten times 0 is 0).
+    if (!Number.isSafeInteger(firstDictionaryAt) || firstDictionaryAt < 1) {
+      throw new RangeError(`firstDictionaryAt must be a positive integer, got ${firstDictionaryAt}`);
+    }
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
     this.readBatchSize = options.readBatchSize ?? 1000;
     this.db = new Database(path);
@@ -122,7 +127,7 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('cache_size = -65536');
     this.db.exec(SCHEMA);
     this.index = new StreamIndex(this.db);
-    this.dictionaries = new Dictionaries(this.db, options.firstDictionaryAt ?? FIRST_DICTIONARY_AT);
+    this.dictionaries = new Dictionaries(this.db, firstDictionaryAt);
     // Prepared once: db.pragma() prepares its statement on every call, and this runs on every read.
     this.dataVersionStmt = this.db.prepare<[], number>('PRAGMA data_version').pluck();
     this.tipAtStmt = this.db.prepare('SELECT stream, revision, position, data, metadata FROM events WHERE position = ?');

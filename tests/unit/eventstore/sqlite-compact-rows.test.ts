@@ -167,6 +167,10 @@ describe('SqliteEventStore compressed rows', () => {
     expect((await store.readAll()).map((e) => e.position)).toEqual(Array.from({ length: 501 }, (_, i) => i + 1));
   });
 
+  it('refuses a first dictionary at no events, which would build one on every batch', () => {
+    expect(() => open({ firstDictionaryAt: 0 })).toThrow(/firstDictionaryAt must be a positive integer, got 0/);
+  });
+
   it('lets another connection read rows written with a dictionary it has not seen, and write with it', async () => {
     const writer = open({ firstDictionaryAt: 10 });
     const reader = open({ firstDictionaryAt: 10 });
