@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { readDictionaries } from '../../adapters/eventstore/sqlite/dictionaries.js';
+import { rowTexts } from '../../adapters/eventstore/sqlite/row-codec.js';
 import { SqliteEventStore } from '../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import type { Projection } from '../../projections/projection.js';
 import { ReadModel } from '../../projections/read-model.js';
@@ -145,18 +147,21 @@ async function writeLog(path: string): Promise<void> {
   await store.close();
 }
 
-/** The fastest plain better-sqlite3 read of every row: pages of 1000 by position, both JSON columns parsed. */
+/** The fastest plain better-sqlite3 read of every row: pages of 1000 by position, each row decoded and its JSON texts parsed. */
 function rawReadRate(path: string): number {
   const db = new Database(path, { readonly: true });
+  const dictionaries = readDictionaries(db);
+  const dictionaryBytes = (id: number) => dictionaries.get(id);
   const page = db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT 1000');
   const started = performance.now();
   let count = 0;
   let sink = 0;
   for (let last = 0; ; ) {
-    const rows = page.all(last) as Array<{ position: number; data: string; metadata: string }>;
+    const rows = page.all(last) as Array<{ position: number; data: string | Buffer; metadata: string | Buffer }>;
     for (const row of rows) {
-      const data = JSON.parse(row.data) as { cpuNumber: number };
-      const metadata = JSON.parse(row.metadata) as { schemaVersion: number };
+      const texts = rowTexts(row, dictionaryBytes);
+      const data = JSON.parse(texts.data) as { cpuNumber: number };
+      const metadata = JSON.parse(texts.metadata) as { schemaVersion: number };
       sink += data.cpuNumber + metadata.schemaVersion;
     }
     count += rows.length;

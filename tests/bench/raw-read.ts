@@ -1,16 +1,21 @@
 import Database from 'better-sqlite3';
+import { readDictionaries } from '../../adapters/eventstore/sqlite/dictionaries.js';
+import { rowTexts } from '../../adapters/eventstore/sqlite/row-codec.js';
 
-/** The plainest read of every row: better-sqlite3 pages of 1000 by position, both JSON columns parsed. */
+/** The plainest read of every row: better-sqlite3 pages of 1000 by position, each row decoded and its JSON texts parsed. */
 export function rawRead(path: string): number {
   const db = new Database(path, { readonly: true });
+  const dictionaries = readDictionaries(db);
+  const dictionaryBytes = (id: number) => dictionaries.get(id);
   const page = db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT 1000');
   let count = 0;
   let sink = 0;
   for (let last = 0; ; ) {
-    const rows = page.all(last) as Array<{ position: number; data: string; metadata: string }>;
+    const rows = page.all(last) as Array<{ position: number; data: string | Buffer; metadata: string | Buffer }>;
     for (const row of rows) {
-      const data = JSON.parse(row.data) as { usageVersion?: number };
-      const metadata = JSON.parse(row.metadata) as { schemaVersion: number };
+      const texts = rowTexts(row, dictionaryBytes);
+      const data = JSON.parse(texts.data) as { usageVersion?: number };
+      const metadata = JSON.parse(texts.metadata) as { schemaVersion: number };
       sink += (data.usageVersion ?? 0) + metadata.schemaVersion;
     }
     count += rows.length;

@@ -19,9 +19,11 @@ import {
   type Subscription,
   type SubscriptionMessage,
 } from '../port.js';
-import { GENESIS_HASH, chainContentOfText, seal } from '../hash-chain.js';
+import { GENESIS_HASH, HASH_CHAIN_KEY, chainContentOfText, seal } from '../hash-chain.js';
 import { assertExpectedRevision, assertStreamName, serialiseEvents, type SerialisedEvent } from '../validation.js';
 import { StreamIndex, type EventRow } from './stream-index.js';
+import { Dictionaries, FIRST_DICTIONARY_AT, SAMPLED_EVENTS, type DictionarySample } from './dictionaries.js';
+import { RowDecodeError, encodeRow, rowTexts, type Dictionary, type RowTexts } from './row-codec.js';
 
 export interface SqliteEventStoreOptions {
   /**
@@ -31,6 +33,11 @@ export interface SqliteEventStoreOptions {
   readonly pollIntervalMs?: number;
   /** Page size of catch-up reads. */
   readonly readBatchSize?: number;
+  /**
+   * The log's length at which the first compression dictionary is built (then at 10x the last one's);
+   * only tests set it lower.
+   */
+  readonly firstDictionaryAt?: number;
 }
 
 type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
@@ -46,6 +53,8 @@ interface PendingAppend {
 const ANY_REPEAT_LOOKBACK = 100;
 const REVISION_CACHE_SIZE = 100_000;
 
+// `data` and `metadata` keep their TEXT declaration: SQLite stores a BLOB in a TEXT-affinity column
+// as the BLOB it is, so compressed rows (row-codec.ts) went in without a migration.
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
     position    INTEGER PRIMARY KEY,
@@ -70,6 +79,13 @@ const SCHEMA = `
  * failed transaction leaves no row behind (a SQLite-only fact: the port promises increasing positions).
  * Each event is sealed into its stream's hash chain (`hash-chain.ts`) inside the write transaction,
  * from the stream tip the transaction itself sees.
+ *
+ * Rows are compressed (`row-codec.ts`): `data` holds a dictionary id byte and the deflated metadata
+ * and data texts, `metadata` an empty BLOB; rows written before hold the two texts, and both shapes
+ * read alike, so old logs need no migration. The dictionary is built from the log's own latest events
+ * (`dictionaries.ts`), in the write transaction whose head reaches 1,000 events and then ten times the
+ * last one's, and committed with the first rows deflated with it; a connection that meets an id it has
+ * not seen reads that dictionary then. On the 10,000-instance scale log, 1,139 → 398 bytes per event.
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Db;
@@ -81,8 +97,12 @@ export class SqliteEventStore implements EventStore {
   private readonly wakers = new Set<() => void>();
   private readonly filterStatements = new Map<string, Statement<unknown[], EventRow>>();
 
-  private readonly tipAtStmt: Statement<[number], { revision: number; hash: string | null }>;
-  private readonly insertStmt: Statement<[number, string, number, string, string, string, string, string]>;
+  private readonly tipAtStmt: Statement<[number], Pick<EventRow, 'stream' | 'revision' | 'position' | 'data' | 'metadata'>>;
+  private readonly insertStmt: Statement<[number, string, number, string, string, Buffer, Buffer, string]>;
+  private readonly recentStmt: Statement<[number], Pick<EventRow, 'type' | 'data' | 'metadata'>>;
+  private readonly dictionaries: Dictionaries;
+  /** Dictionary bytes by id, for the codec; made once rather than per row. */
+  private readonly dictionaryBytes = (id: number): Buffer | undefined => this.dictionaries.bytesOf(id);
   private readonly headStmt: Statement<[], { head: number | null }>;
   private readonly commitBatch: Transaction<(batch: readonly PendingAppend[]) => Outcome[]>;
   private readonly index: StreamIndex;
@@ -90,6 +110,11 @@ export class SqliteEventStore implements EventStore {
   private readonly readStreamRows: Transaction<(version: number, stream: string, from: number, direction: 'forwards' | 'backwards', limit: number) => EventRow[]>;
 
   private constructor(path: string, options: SqliteEventStoreOptions) {
+    const firstDictionaryAt = options.firstDictionaryAt ?? FIRST_DICTIONARY_AT;
+    // Checked before the file is opened. Built at 0 events, every batch would build another (ten times 0 is 0).
+    if (!Number.isSafeInteger(firstDictionaryAt) || firstDictionaryAt < 1) {
+      throw new RangeError(`firstDictionaryAt must be a positive integer, got ${firstDictionaryAt}`);
+    }
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
     this.readBatchSize = options.readBatchSize ?? 1000;
     this.db = new Database(path);
@@ -102,11 +127,11 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('cache_size = -65536');
     this.db.exec(SCHEMA);
     this.index = new StreamIndex(this.db);
+    this.dictionaries = new Dictionaries(this.db, firstDictionaryAt);
     // Prepared once: db.pragma() prepares its statement on every call, and this runs on every read.
     this.dataVersionStmt = this.db.prepare<[], number>('PRAGMA data_version').pluck();
-    this.tipAtStmt = this.db.prepare(
-      "SELECT revision, json_extract(metadata, '$.hashChain.hash') AS hash FROM events WHERE position = ?",
-    );
+    this.tipAtStmt = this.db.prepare('SELECT stream, revision, position, data, metadata FROM events WHERE position = ?');
+    this.recentStmt = this.db.prepare('SELECT type, data, metadata FROM events WHERE position > ? ORDER BY position');
     this.insertStmt = this.db.prepare(
       'INSERT INTO events (position, stream, revision, id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -151,11 +176,13 @@ export class SqliteEventStore implements EventStore {
     const outcomes: Outcome[] = [];
     // The write lock is held: nobody else can commit, so this version is exact.
     this.syncWithOthers(this.dataVersionNow());
-    let nextPosition = this.head() + 1;
+    const head = this.head();
+    let nextPosition = head + 1;
     const recordedAt = new Date().toISOString();
+    const dictionary = this.dictionaries.forWriting(head, () => this.recentSamples(head));
     for (const append of batch) {
       try {
-        const { result, written } = this.applyAppend(append, nextPosition, recordedAt);
+        const { result, written } = this.applyAppend(append, nextPosition, recordedAt, dictionary);
         nextPosition += written;
         outcomes.push({ ok: true, result });
       } catch (error) {
@@ -180,6 +207,7 @@ export class SqliteEventStore implements EventStore {
       // The commit failed (disk full, I/O error): nothing of the batch is durable, and what this
       // connection noted of it must be read again from the file.
       this.forget();
+      this.dictionaries.forget();
       this.stale = true;
       for (const append of batch) append.reject(error);
       return;
@@ -193,8 +221,19 @@ export class SqliteEventStore implements EventStore {
     if (outcomes.some((o) => o.ok)) this.wake();
   }
 
+  /** The latest events a new dictionary is sampled from; one that cannot be read is left out. */
+  private *recentSamples(head: number): Iterable<DictionarySample> {
+    for (const row of this.recentStmt.all(Math.max(0, head - SAMPLED_EVENTS))) {
+      try {
+        yield { type: row.type, texts: rowTexts(row, this.dictionaryBytes) };
+      } catch (error) {
+        if (!(error instanceof RowDecodeError)) throw error;
+      }
+    }
+  }
+
   /** Writes one append, or throws before writing anything when its expected revision does not hold. */
-  private applyAppend(append: PendingAppend, nextPosition: number, recordedAt: string): { result: AppendResult; written: number } {
+  private applyAppend(append: PendingAppend, nextPosition: number, recordedAt: string, dictionary: Dictionary | undefined): { result: AppendResult; written: number } {
     const { stream, events, expected } = append;
     const last = this.lastEvent(stream);
     const current = last.revision;
@@ -228,7 +267,7 @@ export class SqliteEventStore implements EventStore {
       const position = nextPosition + i;
       const revision = appendAfter + 1 + i;
       const sealed = seal(previous, stream, revision, chainContentOfText(event));
-      this.insertStmt.run(position, stream, revision, event.id, event.type, sealed.data, sealed.metadata, recordedAt);
+      this.insertStmt.run(position, stream, revision, event.id, event.type, encodeRow(sealed, dictionary), EMPTY_BLOB, recordedAt);
       this.index.noteWritten(stream, { revision, position, id: event.id });
       previous = sealed.link.hash;
       positions.push(position);
@@ -257,9 +296,11 @@ export class SqliteEventStore implements EventStore {
   private syncWithOthers(version: number): void {
     if (this.stale) {
       this.index.reload();
+      this.dictionaries.refresh();
       this.stale = false;
     } else if (version !== this.dataVersion) {
       this.index.catchUp();
+      this.dictionaries.refresh();
     } else {
       return;
     }
@@ -285,7 +326,7 @@ export class SqliteEventStore implements EventStore {
       const position = this.index.lastPosition(stream);
       const row = position === undefined ? undefined : this.tipAtStmt.get(position);
       // A stream written before the chain existed continues from the genesis hash; verify reports it.
-      tip = row ? { revision: row.revision, hash: row.hash ?? GENESIS_HASH } : { revision: -1, hash: GENESIS_HASH };
+      tip = row ? { revision: row.revision, hash: linkHashOf(parseStored(row, this.readableTexts(row), 'metadata')) ?? GENESIS_HASH } : { revision: -1, hash: GENESIS_HASH };
       this.remember(stream, tip);
     }
     return tip;
@@ -322,19 +363,19 @@ export class SqliteEventStore implements EventStore {
     assertStreamName(stream);
     const direction = options.direction ?? 'forwards';
     const from = options.fromRevision ?? (direction === 'forwards' ? 0 : Number.MAX_SAFE_INTEGER);
-    return this.readStreamRows(this.dataVersionNow(), stream, from, direction, options.maxCount ?? -1).map(toRecorded);
+    return this.readStreamRows(this.dataVersionNow(), stream, from, direction, options.maxCount ?? -1).map((row) => this.recorded(row));
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     const from = options.fromPosition === undefined || options.fromPosition === 'start' ? 0 : options.fromPosition;
-    return this.readAllRows(from, Number.MAX_SAFE_INTEGER, options.maxCount ?? -1, options.filter).map(toRecorded);
+    return this.readAllRows(from, Number.MAX_SAFE_INTEGER, options.maxCount ?? -1, options.filter).map((row) => this.recorded(row));
   }
 
   async readAllText(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen();
     const from = options.fromPosition === undefined || options.fromPosition === 'start' ? 0 : options.fromPosition;
-    return this.readAllRows(from, Number.MAX_SAFE_INTEGER, options.maxCount ?? -1, options.filter).map(toStored);
+    return this.readAllRows(from, Number.MAX_SAFE_INTEGER, options.maxCount ?? -1, options.filter).map((row) => this.stored(row));
   }
 
   /** Rows after `from` up to and including `to`, in position order. */
@@ -358,6 +399,56 @@ export class SqliteEventStore implements EventStore {
       this.filterStatements.set(key, statement);
     }
     return statement;
+  }
+
+  /** The canonical texts of a row of either shape, or CorruptEventError naming where the row is. */
+  private readableTexts(row: Pick<EventRow, 'stream' | 'revision' | 'position' | 'data' | 'metadata'>): RowTexts {
+    try {
+      return rowTexts(row, this.dictionaryBytes);
+    } catch (error) {
+      if (!(error instanceof RowDecodeError)) throw error;
+      throw new CorruptEventError(row.stream, row.revision, row.position, error.part, error.message);
+    }
+  }
+
+  /** A row as the port's RecordedEvent: parsed, or CorruptEventError naming where it is. */
+  recorded(row: EventRow): RecordedEvent {
+    const texts = this.readableTexts(row);
+    return {
+      id: row.id,
+      type: row.type,
+      stream: row.stream,
+      revision: row.revision,
+      position: row.position,
+      data: parseStored(row, texts, 'data') as JsonValue,
+      metadata: parseStored(row, texts, 'metadata') as JsonObject,
+      recordedAt: row.recorded_at,
+    };
+  }
+
+  /**
+   * A row as stored text. A compressed row that cannot be read comes out with the unreadable part
+   * empty, so a reader that hashes or parses the text (audit verify) reports it as not JSON where it
+   * is and goes on to the next event, as it does for a text row changed into something unparsable.
+   */
+  private stored(row: EventRow): StoredEvent {
+    let texts: RowTexts;
+    try {
+      texts = rowTexts(row, this.dictionaryBytes);
+    } catch (error) {
+      if (!(error instanceof RowDecodeError)) throw error;
+      texts = { data: error.data ?? '', metadata: '' };
+    }
+    return {
+      id: row.id,
+      type: row.type,
+      stream: row.stream,
+      revision: row.revision,
+      position: row.position,
+      data: texts.data,
+      metadata: texts.metadata,
+      recordedAt: row.recorded_at,
+    };
   }
 
   subscribe(options: SubscribeOptions = {}): Subscription {
@@ -447,7 +538,7 @@ class SqliteSubscription implements Subscription {
         for (const row of page.rows) {
           if (this.closed) return;
           position = row.position;
-          yield { kind: 'event', event: toRecorded(row) };
+          yield { kind: 'event', event: this.store.recorded(row) };
         }
         if (!page.complete) continue;
         if (position < page.head) {
@@ -482,40 +573,26 @@ interface StreamTip {
   readonly hash: string;
 }
 
-function toStored(row: EventRow): StoredEvent {
-  return {
-    id: row.id,
-    type: row.type,
-    stream: row.stream,
-    revision: row.revision,
-    position: row.position,
-    data: row.data,
-    metadata: row.metadata,
-    recordedAt: row.recorded_at,
-  };
-}
-
-function toRecorded(row: EventRow): RecordedEvent {
-  return {
-    id: row.id,
-    type: row.type,
-    stream: row.stream,
-    revision: row.revision,
-    position: row.position,
-    data: parseStored(row, 'data') as JsonValue,
-    metadata: parseStored(row, 'metadata') as JsonObject,
-    recordedAt: row.recorded_at,
-  };
-}
-
 /** JSON.parse's own error names only an offset; a reader needs to know which event it was. */
-function parseStored(row: EventRow, part: 'data' | 'metadata'): unknown {
+function parseStored(at: Pick<EventRow, 'stream' | 'revision' | 'position'>, texts: RowTexts, part: 'data' | 'metadata'): unknown {
   try {
-    return JSON.parse(row[part]);
+    return JSON.parse(texts[part]);
   } catch (error) {
-    throw new CorruptEventError(row.stream, row.revision, row.position, part, error instanceof Error ? error.message : String(error));
+    throw new CorruptEventError(at.stream, at.revision, at.position, part, error instanceof Error ? error.message : String(error));
   }
 }
+
+/** The hash of the link in parsed metadata, or undefined when it has none. */
+function linkHashOf(metadata: unknown): string | undefined {
+  if (typeof metadata !== 'object' || metadata === null) return undefined;
+  const link = (metadata as Record<string, unknown>)[HASH_CHAIN_KEY];
+  if (typeof link !== 'object' || link === null) return undefined;
+  const hash = (link as Record<string, unknown>)['hash'];
+  return typeof hash === 'string' ? hash : undefined;
+}
+
+/** What a compressed row's `metadata` column holds: the metadata is inside the `data` BLOB. */
+const EMPTY_BLOB = Buffer.alloc(0);
 
 function filterParams(filter: EventFilter | undefined): string[] {
   return [...(filter?.eventTypePrefixes ?? []), ...(filter?.streamNamePrefixes ?? [])];

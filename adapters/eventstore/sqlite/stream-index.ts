@@ -1,14 +1,17 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 
-/** A stored row of the `events` table. */
+/**
+ * A stored row of the `events` table. `data` and `metadata` are the texts of a row written before
+ * rows were compressed, or the compressed BLOB and an empty one (`row-codec.ts`).
+ */
 export interface EventRow {
   position: number;
   stream: string;
   revision: number;
   id: string;
   type: string;
-  data: string;
-  metadata: string;
+  data: string | Uint8Array;
+  metadata: string | Uint8Array;
   recorded_at: string;
 }
 

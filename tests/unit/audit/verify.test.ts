@@ -8,16 +8,24 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainContent, linkHash, storedLink } from '../../../adapters/eventstore/hash-chain.js';
-import type { JsonObject, JsonValue } from '../../../adapters/eventstore/port.js';
+import type { JsonObject, JsonValue, StoredEvent } from '../../../adapters/eventstore/port.js';
 import { SqliteEventStore } from '../../../adapters/eventstore/sqlite/sqlite-event-store.js';
 import { checkLogChains, type LogProblem } from '../../../api/audit/chain-check.js';
 import { verifyLog, type VerifyResult } from '../../../api/audit/verify.js';
 import { projections } from '../../../api/projections.js';
 import { readModelFile } from '../../../projections/read-model.js';
 import { buildStackLog, type StackLog } from './stack-log.js';
-import type { EventRow } from '../../../adapters/eventstore/sqlite/stream-index.js';
 
-type Row = EventRow;
+/** An event as the log holds it: its canonical texts, whichever shape its row has on disk. */
+type Row = StoredEvent;
+
+/**
+ * Writes texts into an event's row in the shape rows had before they were compressed (both columns
+ * text), as someone editing the log's text would; the store still reads that shape.
+ */
+function setTexts(db: Database.Database, position: number, texts: { data: string; metadata: string }): void {
+  db.prepare('UPDATE events SET data = ?, metadata = ? WHERE position = ?').run(texts.data, texts.metadata, position);
+}
 
 describe('audit verify', () => {
   let original: StackLog;
@@ -27,9 +35,9 @@ describe('audit verify', () => {
   beforeAll(async () => {
     original = await buildStackLog();
     await original.stop();
-    const db = new Database(join(original.dir, 'events.sqlite'), { readonly: true });
-    rows = db.prepare('SELECT * FROM events ORDER BY position').all() as Row[];
-    db.close();
+    const store = SqliteEventStore.open(join(original.dir, 'events.sqlite'));
+    rows = await store.readAllText();
+    await store.close();
   }, 60_000);
   afterAll(() => {
     original?.remove();
@@ -90,15 +98,15 @@ describe('audit verify', () => {
         const dir = tampered((db) => {
           if (part === 'data') {
             const data = JSON.parse(row.data) as JsonValue;
-            db.prepare('UPDATE events SET data = ? WHERE position = ?').run(JSON.stringify({ tampered: true, was: data }), row.position);
+            setTexts(db, row.position, { data: JSON.stringify({ tampered: true, was: data }), metadata: row.metadata });
           } else if (part === 'metadata') {
             const metadata = JSON.parse(row.metadata) as JsonObject;
-            db.prepare('UPDATE events SET metadata = ? WHERE position = ?').run(JSON.stringify({ ...metadata, occurredAt: '2000-01-01T00:00:00.000Z' }), row.position);
+            setTexts(db, row.position, { data: row.data, metadata: JSON.stringify({ ...metadata, occurredAt: '2000-01-01T00:00:00.000Z' }) });
           } else if (part === 'type') {
             db.prepare("UPDATE events SET type = type || 'X' WHERE position = ?").run(row.position);
           } else {
             const metadata = JSON.parse(row.metadata) as JsonObject;
-            db.prepare('UPDATE events SET metadata = ? WHERE position = ?').run(JSON.stringify({ ...metadata, hashChain: { hash: 'a'.repeat(64), previous: 'b'.repeat(64) } }), row.position);
+            setTexts(db, row.position, { data: row.data, metadata: JSON.stringify({ ...metadata, hashChain: { hash: 'a'.repeat(64), previous: 'b'.repeat(64) } }) });
           }
         });
         const problems = await chainProblems(dir);
@@ -135,14 +143,44 @@ describe('audit verify', () => {
         fc.pre(a.data !== b.data);
         const problems = await chainProblems(
           tampered((db) => {
-            const set = db.prepare('UPDATE events SET data = ? WHERE position = ?');
-            set.run(b.data, a.position);
-            set.run(a.data, b.position);
+            setTexts(db, a.position, { data: b.data, metadata: a.metadata });
+            setTexts(db, b.position, { data: a.data, metadata: b.metadata });
           }),
         );
         expect(at(problems, a.stream, a.revision) && at(problems, b.stream, b.revision), JSON.stringify(problems)).toBe(true);
       }),
       { numRuns: 15 },
+    );
+  }, 60_000);
+
+  it('reports a compressed row whose BLOB was changed, or replaced by another row\'s valid one, at its stream and revision', async () => {
+    const db = new Database(join(original.dir, 'events.sqlite'), { readonly: true });
+    const blobs = db.prepare('SELECT data FROM events ORDER BY position').pluck().all() as Buffer[];
+    db.close();
+    expect(blobs.every((blob) => Buffer.isBuffer(blob))).toBe(true);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(rows.length - 1), fc.nat(rows.length - 1), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), async (i, j, where) => {
+        const [row, other] = [rows[i]!, rows[j]!];
+        fc.pre(row.data !== other.data || row.metadata !== other.metadata);
+        const blob = blobs[i]!;
+        // Any byte but the last, whose high bits may be padding after the end of the deflate stream.
+        const flipped = Buffer.from(blob);
+        const index = Math.floor(where * (blob.length - 1));
+        flipped[index] = flipped[index]! ^ 0xff;
+        const flip = tampered((d) => d.prepare('UPDATE events SET data = ? WHERE position = ?').run(flipped, row.position));
+        const store = SqliteEventStore.open(join(flip, 'events.sqlite'));
+        const asRead = (await store.readAllText({ fromPosition: row.position - 1, maxCount: 1 }))[0]!;
+        await store.close();
+        // Raw deflate has no checksum: a changed byte that still inflates to the same texts changed nothing.
+        if (asRead.data !== row.data || asRead.metadata !== row.metadata) {
+          expect(at(await chainProblems(flip), row.stream, row.revision)).toBe(true);
+        }
+        const replaced = tampered((d) => d.prepare('UPDATE events SET data = ? WHERE position = ?').run(blobs[j]!, row.position));
+        const problems = await chainProblems(replaced);
+        expect(at(problems, row.stream, row.revision), JSON.stringify(problems)).toBe(true);
+        for (const dir of [flip, replaced]) rmSync(dir, { recursive: true, force: true });
+      }),
+      { numRuns: 20 },
     );
   }, 60_000);
 
@@ -233,9 +271,9 @@ describe('audit verify', () => {
   it('reports an event whose stored data or metadata is not JSON as corrupt, where it is, and checks the rest', async () => {
     const [notJson, badMetadata, changed] = [rows[Math.floor(rows.length / 3)]!, rows[Math.floor(rows.length / 2)]!, rows[rows.length - 2]!];
     const dir = tampered((db) => {
-      db.prepare('UPDATE events SET data = ? WHERE position = ?').run('{not json', notJson.position);
-      db.prepare('UPDATE events SET metadata = ? WHERE position = ?').run('{"occurredAt": ', badMetadata.position);
-      db.prepare("UPDATE events SET data = '{\"x\":1}' WHERE position = ?").run(changed.position);
+      setTexts(db, notJson.position, { data: '{not json', metadata: notJson.metadata });
+      setTexts(db, badMetadata.position, { data: badMetadata.data, metadata: '{"occurredAt": ' });
+      setTexts(db, changed.position, { data: '{"x":1}', metadata: changed.metadata });
     });
     const result = await verify(dir);
     expect(result.ok).toBe(false);
@@ -267,7 +305,7 @@ describe('audit verify', () => {
     expect(sound.status, sound.stderr).toBe(0);
     expect(sound.stdout.trim().split('\n').at(-1)).toBe('PASS');
     const row = rows[Math.floor(rows.length / 2)]!;
-    const bad = cli(tampered((db) => db.prepare("UPDATE events SET data = '{\"x\":1}' WHERE position = ?").run(row.position)));
+    const bad = cli(tampered((db) => setTexts(db, row.position, { data: '{"x":1}', metadata: row.metadata })));
     expect(bad.status).toBe(1);
     expect(bad.stdout).toContain(`FAIL log hash-mismatch at ${row.stream} revision ${row.revision} (position ${row.position})`);
     expect(bad.stdout.trim().split('\n').at(-1)).toBe('FAIL');
